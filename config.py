@@ -1,0 +1,50 @@
+"""Configuration classes. `create_app` loads one, then COOP_* environment variables override it."""
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("COOP_INSTANCE_DIR", BASE_DIR / "instance"))
+
+
+class Config:
+    SECRET_KEY = os.environ.get("COOP_SECRET_KEY", "dev-only-not-secret")
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "COOP_DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'coop.sqlite3'}"
+    )
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    BABEL_DEFAULT_LOCALE = "zh_CN"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    LANGUAGES = ("zh_CN", "en")
+    # Attachments (原始凭证 scans): stored on disk under this folder, one subfolder per organization.
+    ATTACHMENT_DIR = str(INSTANCE_DIR / "attachments")
+    ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+    ATTACHMENT_TYPES = ("application/pdf", "image/jpeg", "image/png")
+    MAX_CONTENT_LENGTH = 12 * 1024 * 1024
+    PDF_FONT_FAMILY = '"Noto Sans CJK SC", "WenQuanYi Zen Hei", sans-serif'
+    WTF_CSRF_TIME_LIMIT = None
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    # flask-smorest: the OpenAPI document is served at /api/v1/openapi.json
+    API_TITLE = "coop API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"
+    # Load the demo data on the first start of `scripts/run` (see README).
+    PAGE_SIZE = 50
+
+
+class DevelopmentConfig(Config):
+    DEBUG = False
+
+
+class TestingConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test"
+    SQLALCHEMY_DATABASE_URI = os.environ.get("COOP_TEST_DATABASE_URL", "sqlite://")
+    WTF_CSRF_ENABLED = False
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = os.environ.get("COOP_COOKIE_SECURE", "1") == "1"

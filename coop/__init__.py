@@ -1,0 +1,64 @@
+"""coop: accounting, shareholding and public disclosure for rural collective economic organizations."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config_object: str | object = "config.DevelopmentConfig", **overrides) -> Flask:
+    """Build the app: load config, bind extensions, register blueprints and commands. No database work here."""
+    app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "coop" / "static"),
+                instance_path=str(ROOT / "instance"))
+    app.config.from_object(config_object)
+    app.config.from_prefixed_env("COOP")
+    if "COOP_DATABASE_URL" in os.environ and "SQLALCHEMY_DATABASE_URI" not in overrides and not app.testing:
+        app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["COOP_DATABASE_URL"]
+    app.config.update(overrides)
+    if app.config.get("ENV_NAME") == "production" and app.config["SECRET_KEY"] == "dev-only-not-secret":
+        raise RuntimeError("Set COOP_SECRET_KEY before running in production")
+    Path(app.instance_path).mkdir(exist_ok=True)
+
+    from . import models  # noqa: F401  (tables and the posted-voucher guard)
+    from .extensions import api, babel, csrf, db, login_manager, migrate
+    from .i18n import init_i18n
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True,
+                     render_item=models.base.render_migration_type)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    init_i18n(app, babel)
+    api.init_app(app)
+
+    from .api import register_api
+    from .web import register_web
+
+    register_web(app)
+    register_api(app, api)
+
+    from .cli import register_cli
+
+    register_cli(app)
+    _sqlite_pragmas(app, db)
+    return app
+
+
+def _sqlite_pragmas(app: Flask, db) -> None:
+    """SQLite: enforce foreign keys, wait for locks instead of failing, and use WAL for concurrent readers."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+    from sqlalchemy import event
+
+    with app.app_context():
+        engine = db.engine
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn, _record):
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=10000")
+            cur.close()

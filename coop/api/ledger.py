@@ -1,0 +1,203 @@
+"""Accounts, opening balances, vouchers and periods of one organization."""
+from __future__ import annotations
+
+from flask import url_for
+from flask_smorest import Blueprint
+from marshmallow import fields
+
+from ..extensions import db
+from ..schemas.common import StrictSchema
+from ..schemas.ledger import (
+    AccountInSchema, AccountSchema, OpeningInSchema, PeriodCloseInSchema, PeriodReopenInSchema, ReverseInSchema,
+    VoucherInSchema, VoucherSchema,
+)
+from ..services import access, accounts, opening, periods, vouchers
+from . import current_api_user
+
+URL = "/orgs/<int:org_id>"
+blp = Blueprint("api_ledger", __name__, description="账务 Ledger: accounts, vouchers, periods")
+
+
+class VoucherQuerySchema(StrictSchema):
+    year = fields.Integer(validate=lambda y: 1990 <= y <= 2100)
+    month = fields.Integer(validate=lambda m: 1 <= m <= 12)
+    status = fields.String(validate=lambda s: s in ("draft", "reviewed", "posted"))
+    account_code = fields.String()
+    q = fields.String()
+    limit = fields.Integer(load_default=100, validate=lambda n: 1 <= n <= 1000)
+    offset = fields.Integer(load_default=0, validate=lambda n: n >= 0)
+
+
+class VoucherPageSchema(StrictSchema):
+    total = fields.Integer()
+    items = fields.List(fields.Nested(VoucherSchema))
+
+
+class PeriodSchema(StrictSchema):
+    year = fields.Integer()
+    month = fields.Integer()
+    status = fields.String()
+
+
+class GeneratedSchema(StrictSchema):
+    closed = fields.Nested(PeriodSchema)
+    generated_vouchers = fields.List(fields.Nested(VoucherSchema))
+
+
+def _org(org_id: int, permission=access.READ_LEDGER):
+    return access.get_org(current_api_user(), org_id, permission)
+
+
+def _done(obj):
+    db.session.commit()
+    return obj
+
+
+@blp.route("/accounts")
+@blp.response(200, AccountSchema(many=True))
+def list_accounts(org_id: int):
+    """会计科目: the national chart and this organization's 明细科目."""
+    return accounts.accounts_of(_org(org_id))
+
+
+@blp.route("/accounts", methods=["POST"])
+@blp.arguments(AccountInSchema)
+@blp.response(201, AccountSchema)
+def add_account(data, org_id: int):
+    """Add a 明细科目 under an existing account."""
+    org = _org(org_id, access.MANAGE_ACCOUNTS)
+    return _done(accounts.add_detail_account(org, data["parent_code"], data["code"], data["name"]))
+
+
+@blp.route("/opening-balances")
+@blp.response(200, OpeningInSchema)
+def get_opening(org_id: int):
+    return _opening_body(_org(org_id))
+
+
+def _opening_body(org):
+    return {"balances": [{"account_code": c, "amount": a} for c, a in sorted(opening.opening_balances(org).items())]}
+
+
+@blp.route("/opening-balances", methods=["PUT"])
+@blp.arguments(OpeningInSchema)
+@blp.response(200, OpeningInSchema)
+def put_opening(data, org_id: int):
+    """Replace the opening balances (signed: debit positive). Refused once locked."""
+    org = _org(org_id, access.MANAGE_ACCOUNTS)
+    balances = {}
+    for line in data["balances"]:
+        balances[line["account_code"]] = balances.get(line["account_code"], 0) + line["amount"]
+    opening.set_opening_balances(org, balances, user=current_api_user())
+    db.session.commit()
+    return _opening_body(org)
+
+
+@blp.route("/opening-balances/lock", methods=["POST"])
+@blp.response(204)
+def lock_opening(org_id: int):
+    """Lock the opening balances; refused until they balance."""
+    opening.lock_opening_balances(_org(org_id, access.MANAGE_ACCOUNTS), user=current_api_user())
+    db.session.commit()
+
+
+@blp.route("/vouchers")
+@blp.arguments(VoucherQuerySchema, location="query")
+@blp.response(200, VoucherPageSchema)
+def list_vouchers(args, org_id: int):
+    org = _org(org_id)
+    items, total = vouchers.list_vouchers(
+        org, year=args.get("year"), month=args.get("month"), status=args.get("status"),
+        account_code=args.get("account_code"), text=args.get("q"), limit=args["limit"], offset=args["offset"],
+    )
+    return {"total": total, "items": items}
+
+
+@blp.route("/vouchers", methods=["POST"])
+@blp.arguments(VoucherInSchema)
+@blp.response(201, VoucherSchema)
+def create_voucher(data, org_id: int):
+    """制单: create a draft voucher. Every rule is checked: balance, leaf accounts, open period, amounts."""
+    org = _org(org_id, access.PREPARE)
+    v = vouchers.create_draft(org, data, user=current_api_user())
+    db.session.commit()
+    return v, 201, {"Location": url_for("api_ledger.get_voucher", org_id=org_id, voucher_id=v.id)}
+
+
+@blp.route("/vouchers/<int:voucher_id>")
+@blp.response(200, VoucherSchema)
+def get_voucher(org_id: int, voucher_id: int):
+    return vouchers.get_voucher(_org(org_id), voucher_id)
+
+
+@blp.route("/vouchers/<int:voucher_id>", methods=["PUT"])
+@blp.arguments(VoucherInSchema)
+@blp.response(200, VoucherSchema)
+def update_voucher(data, org_id: int, voucher_id: int):
+    org = _org(org_id, access.PREPARE)
+    return _done(vouchers.update_draft(vouchers.get_voucher(org, voucher_id), data, user=current_api_user()))
+
+
+@blp.route("/vouchers/<int:voucher_id>", methods=["DELETE"])
+@blp.response(204)
+def delete_voucher(org_id: int, voucher_id: int):
+    org = _org(org_id, access.PREPARE)
+    vouchers.delete_draft(vouchers.get_voucher(org, voucher_id), user=current_api_user())
+    db.session.commit()
+
+
+def _action(name: str, permission: str, fn):
+    @blp.route(f"/vouchers/<int:voucher_id>/{name}", methods=["POST"], endpoint=f"voucher_{name}")
+    @blp.response(200, VoucherSchema)
+    def view(org_id: int, voucher_id: int):
+        org = _org(org_id, permission)
+        return _done(fn(vouchers.get_voucher(org, voucher_id), user=current_api_user()))
+
+    view.__doc__ = {"review": "审核 (not by the preparer; assigns the number)", "unreview": "取消审核",
+                    "post": "记账"}[name]
+    return view
+
+
+_action("review", access.REVIEW, vouchers.review_voucher)
+_action("unreview", access.REVIEW, vouchers.unreview_voucher)
+_action("post", access.POST, vouchers.post_voucher)
+
+
+@blp.route("/vouchers/<int:voucher_id>/reverse", methods=["POST"])
+@blp.arguments(ReverseInSchema)
+@blp.response(201, VoucherSchema)
+def reverse_voucher(data, org_id: int, voucher_id: int):
+    """红字冲销: creates a red draft that reverses a posted voucher."""
+    org = _org(org_id, access.PREPARE)
+    return _done(vouchers.reverse_voucher(vouchers.get_voucher(org, voucher_id), user=current_api_user(),
+                                          date=data["date"]))
+
+
+@blp.route("/periods")
+@blp.response(200, PeriodSchema(many=True))
+def list_periods(org_id: int):
+    org = _org(org_id)
+    return [{"year": y, "month": m, "status": "closed"} for y, m in sorted(periods.closed_months(org))]
+
+
+@blp.route("/periods/close", methods=["POST"])
+@blp.arguments(PeriodCloseInSchema)
+@blp.response(200, GeneratedSchema)
+def close_period(data, org_id: int):
+    """结账 a month. In December the year-end carry-over vouchers are generated and posted."""
+    org = _org(org_id, access.CLOSE)
+    generated = periods.close_period(org, data["year"], data["month"], user=current_api_user())
+    db.session.commit()
+    return {"closed": {"year": data["year"], "month": data["month"], "status": "closed"},
+            "generated_vouchers": generated}
+
+
+@blp.route("/periods/reopen", methods=["POST"])
+@blp.arguments(PeriodReopenInSchema)
+@blp.response(200, PeriodSchema)
+def reopen_period(data, org_id: int):
+    """反结账 the latest closed month (township or county supervisors only), with a reason."""
+    org = _org(org_id, access.READ_LEDGER)
+    periods.reopen_period(org, data["year"], data["month"], user=current_api_user(), reason=data["reason"])
+    db.session.commit()
+    return {"year": data["year"], "month": data["month"], "status": "open"}

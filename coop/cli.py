@@ -1,0 +1,108 @@
+"""`flask --app wsgi coop …` commands: thin wrappers over services that commit once at the end."""
+from __future__ import annotations
+
+import click
+import sqlalchemy as sa
+from flask import Flask
+from flask.cli import AppGroup
+
+from .errors import CoopError
+from .extensions import db
+
+coop_cli = AppGroup("coop", help="coop administration")
+
+
+def _fail(exc: CoopError):
+    db.session.rollback()
+    detail = "; ".join(f"{k}: {v}" for k, v in _flat(exc.errors).items()) if exc.errors else ""
+    raise click.ClickException(f"{exc.message} {detail}".strip())
+
+
+def _flat(errors):
+    from .errors import flatten_errors
+
+    return flatten_errors(errors)
+
+
+@coop_cli.command("create-user")
+@click.option("--username", required=True)
+@click.option("--name", "display_name", default=None, help="显示名称")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--role", type=click.Choice(["county_admin", "township_auditor", "accountant", "reviewer",
+                                           "finance_group", "member"]), default=None)
+@click.option("--org", "org_id", type=int, default=None, help="organization id (for village roles)")
+@click.option("--township", "township_id", type=int, default=None)
+@click.option("--county", "county_id", type=int, default=None)
+def create_user_cmd(username, display_name, password, role, org_id, township_id, county_id):
+    """Create a user and optionally give them a role."""
+    from .models import County, Organization, Township
+    from .services.users import assign_role, create_user
+
+    try:
+        user = create_user(username, display_name or username, password)
+        if role:
+            scope = (db.session.get(Organization, org_id) if org_id else
+                     db.session.get(Township, township_id) if township_id else
+                     db.session.get(County, county_id) if county_id else None)
+            if scope is None:
+                raise click.ClickException("--role needs an existing --org, --township or --county")
+            assign_role(user, role, scope)
+        db.session.commit()
+    except CoopError as exc:
+        _fail(exc)
+    click.echo(f"created user {user.username} (id {user.id})")
+
+
+@coop_cli.command("demo")
+@click.option("--quiet", is_flag=True)
+def demo_cmd(quiet):
+    """Build the demo county (idempotent) and print the demo logins."""
+    from .demo import build_demo
+
+    credentials = build_demo(progress=not quiet)
+    db.session.commit()
+    if credentials:
+        click.echo("demo users (password for all: see below)")
+        for username, role, where, password in credentials:
+            click.echo(f"  {username:<14} {password:<12} {role:<18} {where}")
+
+
+@coop_cli.command("verify-ledger")
+def verify_ledger_cmd():
+    """Re-check every posted voucher of every organization: balanced, leaf accounts, trial balance."""
+    from .ledger.types import Line
+    from .ledger.validate import validate_lines
+    from .models import Organization, Voucher
+    from .services.accounts import account_infos
+    from .services.reports import trial_balance
+
+    problems = 0
+    orgs = list(db.session.scalars(sa.select(Organization).order_by(Organization.id)))
+    with click.progressbar(orgs, label="verifying", show_pos=True) as bar:
+        for org in bar:
+            infos = account_infos(org)
+            for v in db.session.scalars(sa.select(Voucher).where(Voucher.organization_id == org.id,
+                                                                 Voucher.status == "posted")):
+                lines = [Line(l.account.code, l.debit, l.credit, l.summary) for l in v.lines]
+                red = v.kind == "red" or any(l.debit < 0 or l.credit < 0 for l in lines)
+                issues = [i for i in validate_lines(lines, infos, red=red) if i.code not in ("not_leaf", "inactive")]
+                for issue in issues:
+                    problems += 1
+                    click.echo(f"\n{org.name} {v.date} {v.display_number}: {issue.message}")
+            for year in range(org.books_start_year, _this_year() + 1):
+                if not trial_balance(org, year, 1, 12).balanced:
+                    problems += 1
+                    click.echo(f"\n{org.name} {year}: 试算不平衡")
+    if problems:
+        raise click.ClickException(f"{problems} problem(s) found")
+    click.echo("ledger OK")
+
+
+def _this_year() -> int:
+    import datetime as dt
+
+    return dt.date.today().year
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(coop_cli)

@@ -1,0 +1,5 @@
+"""Demo data (built out by the demo work)."""
+
+
+def build_demo(progress: bool = True):
+    return []

@@ -1,0 +1,1 @@
+"""The pure ledger core: plain data and rules, no Flask and no database."""

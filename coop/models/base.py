@@ -1,0 +1,58 @@
+"""Column types shared by all models."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..money import D, from_fen, to_fen
+
+
+class Money(sa.types.TypeDecorator):
+    """Integer fen in the database, Decimal yuan in Python: exact on SQLite and PostgreSQL alike."""
+
+    impl = sa.BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else to_fen(D(value))
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else from_fen(value)
+
+
+class Ratio(sa.types.TypeDecorator):
+    """A rate or share such as 30% kept as an integer number of 0.01% (basis points)."""
+
+    impl = sa.Integer
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        bp = D(value) * 10000
+        if bp != bp.to_integral_value():
+            raise ValueError("ratio has more than 4 decimals")
+        return int(bp)
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else (Decimal(value) / 10000).quantize(Decimal("0.0001"))
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+class TimestampMixin:
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow, nullable=False)
+
+
+def render_migration_type(type_, obj, autogen_context):
+    """Alembic: write Money/Ratio columns as their plain storage types, so migrations never import app code."""
+    if type_ == "type" and isinstance(obj, Money):
+        return "sa.BigInteger()"
+    if type_ == "type" and isinstance(obj, Ratio):
+        return "sa.Integer()"
+    return False

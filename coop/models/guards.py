@@ -1,0 +1,81 @@
+"""ORM guard: posted vouchers and their lines cannot be changed or deleted through the session.
+
+The service layer never tries; this catches any code path that would. A database trigger
+(see the migration and `immutability_ddl`) backs it for writes that bypass the ORM.
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from ..errors import VoucherPosted
+from .ledger import Voucher, VoucherLine
+
+
+def _was_posted(voucher: Voucher) -> bool:
+    hist = sa.inspect(voucher).attrs.status.history
+    if hist.deleted:
+        return hist.deleted[0] == "posted"
+    return voucher.status == "posted" and sa.inspect(voucher).persistent
+
+
+@event.listens_for(Session, "before_flush")
+def _guard_posted(session: Session, flush_context, instances) -> None:
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, Voucher):
+            if obj in session.deleted and obj.status == "posted":
+                raise VoucherPosted("已记账凭证不能删除")
+            if session.is_modified(obj, include_collections=False) and _was_posted(obj):
+                raise VoucherPosted("已记账凭证不能修改")
+        elif isinstance(obj, VoucherLine):
+            v = obj.voucher
+            if v is not None and _was_posted(v) and (obj in session.deleted or session.is_modified(obj)):
+                raise VoucherPosted("已记账凭证的分录不能修改")
+    for obj in session.new:
+        if isinstance(obj, VoucherLine) and obj.voucher is not None and _was_posted(obj.voucher):
+            raise VoucherPosted("已记账凭证不能增加分录")
+
+
+#: Triggers that refuse UPDATE/DELETE of posted vouchers' rows at the database level.
+SQLITE_TRIGGERS = (
+    """CREATE TRIGGER trg_vouchers_posted_immutable BEFORE UPDATE ON vouchers
+    WHEN OLD.status = 'posted' BEGIN SELECT RAISE(ABORT, 'posted voucher is immutable'); END""",
+    """CREATE TRIGGER trg_vouchers_posted_nodelete BEFORE DELETE ON vouchers
+    WHEN OLD.status = 'posted' BEGIN SELECT RAISE(ABORT, 'posted voucher is immutable'); END""",
+    """CREATE TRIGGER trg_voucher_lines_posted_immutable BEFORE UPDATE ON voucher_lines
+    WHEN (SELECT status FROM vouchers WHERE id = OLD.voucher_id) = 'posted'
+    BEGIN SELECT RAISE(ABORT, 'posted voucher is immutable'); END""",
+    """CREATE TRIGGER trg_voucher_lines_posted_nodelete BEFORE DELETE ON voucher_lines
+    WHEN (SELECT status FROM vouchers WHERE id = OLD.voucher_id) = 'posted'
+    BEGIN SELECT RAISE(ABORT, 'posted voucher is immutable'); END""",
+    """CREATE TRIGGER trg_voucher_lines_posted_noinsert BEFORE INSERT ON voucher_lines
+    WHEN (SELECT status FROM vouchers WHERE id = NEW.voucher_id) = 'posted'
+    BEGIN SELECT RAISE(ABORT, 'posted voucher is immutable'); END""",
+)
+POSTGRES_TRIGGERS = (
+    """CREATE OR REPLACE FUNCTION coop_refuse_posted() RETURNS trigger AS $$
+    DECLARE st text;
+    BEGIN
+      IF TG_TABLE_NAME = 'vouchers' THEN
+        st := OLD.status;
+      ELSIF TG_OP = 'INSERT' THEN
+        SELECT status INTO st FROM vouchers WHERE id = NEW.voucher_id;
+      ELSE
+        SELECT status INTO st FROM vouchers WHERE id = OLD.voucher_id;
+      END IF;
+      IF st = 'posted' THEN
+        RAISE EXCEPTION 'posted voucher is immutable';
+      END IF;
+      IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+      RETURN NEW;
+    END $$ LANGUAGE plpgsql""",
+    """CREATE TRIGGER trg_vouchers_posted_immutable BEFORE UPDATE OR DELETE ON vouchers
+    FOR EACH ROW EXECUTE FUNCTION coop_refuse_posted()""",
+    """CREATE TRIGGER trg_voucher_lines_posted_immutable BEFORE INSERT OR UPDATE OR DELETE ON voucher_lines
+    FOR EACH ROW EXECUTE FUNCTION coop_refuse_posted()""",
+)
+
+
+def immutability_ddl(dialect_name: str) -> tuple[str, ...]:
+    return POSTGRES_TRIGGERS if dialect_name == "postgresql" else SQLITE_TRIGGERS

@@ -1,0 +1,90 @@
+"""County → township → organization, with 章程 parameters that fall back to county defaults."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import Money, Ratio, TimestampMixin
+
+ORG_KINDS = {
+    "village_shareholding": "股份经济合作社（村级）",
+    "village_economic": "经济合作社（村级）",
+    "group": "组级集体经济组织",
+    "township": "乡镇级集体经济组织",
+    "joint_company": "联营公司（强村公司）",
+}
+
+
+class County(TimestampMixin, db.Model):
+    __tablename__ = "counties"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(100), nullable=False, unique=True)
+    #: county defaults for the 章程 parameters (RULES §1)
+    reserve_rate: Mapped[Decimal] = mapped_column(Ratio, nullable=False, default=Decimal("0.30"))
+    cadre_reward_cap: Mapped[Decimal] = mapped_column(Ratio, nullable=False, default=Decimal("0.20"))
+    cash_limit: Mapped[Decimal] = mapped_column(Money, nullable=False, default=Decimal("5000.00"))
+    townships: Mapped[list["Township"]] = relationship(back_populates="county", order_by="Township.name")
+
+
+class Township(TimestampMixin, db.Model):
+    __tablename__ = "townships"
+    __table_args__ = (sa.UniqueConstraint("county_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    county_id: Mapped[int] = mapped_column(sa.ForeignKey("counties.id", ondelete="RESTRICT"), nullable=False)
+    name: Mapped[str] = mapped_column(sa.String(100), nullable=False)
+    county: Mapped[County] = relationship(back_populates="townships")
+    organizations: Mapped[list["Organization"]] = relationship(back_populates="township", order_by="Organization.name")
+
+
+class Organization(TimestampMixin, db.Model):
+    __tablename__ = "organizations"
+    __table_args__ = (
+        sa.CheckConstraint("books_start_month BETWEEN 1 AND 12", name="start_month"),
+        sa.CheckConstraint(
+            "kind IN ('village_shareholding','village_economic','group','township','joint_company')", name="kind"
+        ),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    township_id: Mapped[int] = mapped_column(sa.ForeignKey("townships.id", ondelete="RESTRICT"), nullable=False, index=True)
+    name: Mapped[str] = mapped_column(sa.String(120), nullable=False)
+    kind: Mapped[str] = mapped_column(sa.String(30), nullable=False)
+    #: 村社合一: party-branch-led cooperative merged with the collective; switches on the cadre-reward rule
+    cun_she_he_yi: Mapped[bool] = mapped_column(nullable=False, default=False)
+    #: 统一社会信用代码, validated with stdnum.cn.uscc
+    uscc: Mapped[str | None] = mapped_column(sa.String(18), unique=True)
+    legal_representative: Mapped[str | None] = mapped_column(sa.String(50))
+    #: the first month kept in this system; opening balances are as of its first day
+    books_start_year: Mapped[int] = mapped_column(nullable=False)
+    books_start_month: Mapped[int] = mapped_column(nullable=False, default=1)
+    #: opening balances can no longer change once locked (they must balance to lock)
+    opening_locked: Mapped[bool] = mapped_column(nullable=False, default=False)
+    # 章程 parameters; NULL means "use the county default"
+    reserve_rate: Mapped[Decimal | None] = mapped_column(Ratio)
+    cadre_reward_cap: Mapped[Decimal | None] = mapped_column(Ratio)
+    cash_limit: Mapped[Decimal | None] = mapped_column(Money)
+    has_collective_share: Mapped[bool] = mapped_column(nullable=False, default=False)
+    collective_share_ratio: Mapped[Decimal | None] = mapped_column(Ratio)
+
+    township: Mapped[Township] = relationship(back_populates="organizations")
+
+    @property
+    def county(self) -> County:
+        return self.township.county
+
+    @property
+    def kind_label(self) -> str:
+        return ORG_KINDS.get(self.kind, self.kind)
+
+    def policy(self) -> dict:
+        """章程 parameters in force: the organization's own, else the county default."""
+        c = self.county
+        return {
+            "reserve_rate": self.reserve_rate if self.reserve_rate is not None else c.reserve_rate,
+            "cadre_reward_cap": self.cadre_reward_cap if self.cadre_reward_cap is not None else c.cadre_reward_cap,
+            "cash_limit": self.cash_limit if self.cash_limit is not None else c.cash_limit,
+            "has_collective_share": self.has_collective_share,
+            "collective_share_ratio": self.collective_share_ratio,
+        }

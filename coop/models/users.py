@@ -1,0 +1,68 @@
+"""Users, their role assignments (RULES §12) and API tokens."""
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import TimestampMixin
+
+#: role → (scope, label). Scope says which column of RoleAssignment names where the role applies.
+ROLES = {
+    "county_admin": ("county", "县级管理员"),
+    "township_auditor": ("township", "乡镇经管站审核员"),
+    "accountant": ("organization", "村会计/报账员"),
+    "reviewer": ("organization", "审核人/村负责人"),
+    "finance_group": ("organization", "民主理财小组成员"),
+    "member": ("organization", "成员"),
+}
+
+
+class User(UserMixin, TimestampMixin, db.Model):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(50), unique=True, nullable=False)
+    display_name: Mapped[str] = mapped_column(sa.String(50), nullable=False)
+    password_hash: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    active: Mapped[bool] = mapped_column(nullable=False, default=True)
+    locale: Mapped[str | None] = mapped_column(sa.String(10))
+    roles: Mapped[list["RoleAssignment"]] = relationship(back_populates="user", cascade="all, delete-orphan")
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login
+        return self.active
+
+
+class RoleAssignment(TimestampMixin, db.Model):
+    __tablename__ = "role_assignments"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "(CASE WHEN county_id IS NULL THEN 0 ELSE 1 END) + (CASE WHEN township_id IS NULL THEN 0 ELSE 1 END)"
+            " + (CASE WHEN organization_id IS NULL THEN 0 ELSE 1 END) = 1",
+            name="one_scope",
+        ),
+        sa.UniqueConstraint("user_id", "role", "county_id", "township_id", "organization_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    role: Mapped[str] = mapped_column(sa.String(30), nullable=False)
+    county_id: Mapped[int | None] = mapped_column(sa.ForeignKey("counties.id", ondelete="CASCADE"))
+    township_id: Mapped[int | None] = mapped_column(sa.ForeignKey("townships.id", ondelete="CASCADE"))
+    organization_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organizations.id", ondelete="CASCADE"))
+    user: Mapped[User] = relationship(back_populates="roles")
+
+
+class ApiToken(TimestampMixin, db.Model):
+    """A Bearer token for /api/v1. Only its SHA-256 is stored; the token is shown once."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    name: Mapped[str] = mapped_column(sa.String(100), nullable=False)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True, nullable=False)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime)
+    user: Mapped[User] = relationship()

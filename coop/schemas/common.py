@@ -1,0 +1,63 @@
+"""Fields shared by all schemas: money as strings, never floats."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from marshmallow import Schema, ValidationError, fields
+
+from ..money import AmountError, parse_amount
+
+MONEY_PATTERN = r"^-?\d{1,11}(\.\d{1,2})?$"
+
+
+class Money(fields.Field):
+    """An amount in yuan, sent and returned as a string ("1234.50"). JSON numbers are refused, because a
+    float cannot carry fen exactly. Empty means zero when `allow_empty` (one side of a voucher line)."""
+
+    def __init__(self, *, allow_negative: bool = False, allow_zero: bool = False, allow_empty: bool = False, **kw):
+        meta = {"type": "string", "format": "decimal", "pattern": MONEY_PATTERN, "example": "1234.50"}
+        kw.setdefault("metadata", {}).update(meta)
+        super().__init__(**kw)
+        self.allow_negative, self.allow_zero, self.allow_empty = allow_negative, allow_zero, allow_empty
+
+    def _deserialize(self, value, attr, data, **kwargs) -> Decimal:
+        if not isinstance(value, str):
+            raise ValidationError("金额必须是文本，例如 \"1234.50\"")
+        if self.allow_empty and not value.strip():
+            return Decimal("0.00")
+        try:
+            return parse_amount(value, allow_negative=self.allow_negative, allow_zero=self.allow_zero)
+        except AmountError as exc:
+            raise ValidationError(str(exc)) from None
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else f"{Decimal(value):.2f}"
+
+
+class Ratio(fields.Field):
+    """A rate such as 30% given as a decimal string "0.30" (up to 4 places)."""
+
+    def __init__(self, **kw):
+        kw.setdefault("metadata", {}).update({"type": "string", "format": "decimal", "pattern": r"^\d(\.\d{1,4})?$"})
+        super().__init__(**kw)
+
+    def _deserialize(self, value, attr, data, **kwargs) -> Decimal:
+        if not isinstance(value, str):
+            raise ValidationError("比例必须是文本，例如 \"0.30\"")
+        try:
+            d = Decimal(value.strip())
+        except Exception:
+            raise ValidationError("比例格式不正确") from None
+        if not d.is_finite() or d < 0 or d > 1 or d != d.quantize(Decimal("0.0001")):
+            raise ValidationError("比例应在0到1之间，最多4位小数")
+        return d
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else f"{Decimal(value):.4f}"
+
+
+class StrictSchema(Schema):
+    """Unknown fields are an error, so a typo in a field name is not silently ignored."""
+
+    class Meta:
+        ordered = True

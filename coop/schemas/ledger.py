@@ -1,0 +1,98 @@
+"""Schemas for vouchers, accounts, opening balances and periods."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from marshmallow import fields, validate
+
+from .common import Money, StrictSchema
+
+WORDS = ("记", "收", "付", "转")
+
+
+class VoucherLineInSchema(StrictSchema):
+    summary = fields.String(required=True, validate=validate.Length(min=1, max=200, error="摘要为1到200个字"),
+                            error_messages={"required": "请填写摘要"})
+    account_code = fields.String(required=True, validate=validate.Regexp(r"^\d{3}(\d{2}){0,4}$", error="科目编码格式不正确"),
+                                 error_messages={"required": "请选择科目"})
+    debit = Money(allow_negative=True, allow_zero=True, allow_empty=True, load_default=Decimal("0.00"))
+    credit = Money(allow_negative=True, allow_zero=True, allow_empty=True, load_default=Decimal("0.00"))
+    counterparty = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
+
+
+class VoucherInSchema(StrictSchema):
+    date = fields.Date(required=True, error_messages={"required": "请填写日期", "invalid": "日期格式应为 YYYY-MM-DD"})
+    word = fields.String(load_default="记", validate=validate.OneOf(WORDS, error="凭证字应为 记/收/付/转"))
+    attachment_count = fields.Integer(load_default=0, strict=True,
+                                      validate=validate.Range(min=0, max=999, error="附单据数应在0到999之间"))
+    lines = fields.List(fields.Nested(VoucherLineInSchema), required=True,
+                        validate=validate.Length(min=2, max=200, error="凭证应有2到200行分录"),
+                        error_messages={"required": "请填写分录"})
+
+
+class VoucherLineSchema(StrictSchema):
+    seq = fields.Integer()
+    summary = fields.String()
+    account_code = fields.String(attribute="account.code")
+    account_name = fields.String(attribute="account.name")
+    debit = Money(allow_negative=True)
+    credit = Money(allow_negative=True)
+    counterparty = fields.String(allow_none=True)
+
+
+class VoucherSchema(StrictSchema):
+    id = fields.Integer()
+    organization_id = fields.Integer()
+    date = fields.Date()
+    word = fields.String()
+    number = fields.Integer(allow_none=True)
+    display_number = fields.String()
+    status = fields.String()
+    kind = fields.String()
+    attachment_count = fields.Integer()
+    preparer = fields.String(attribute="preparer.display_name", allow_none=True)
+    reviewer = fields.String(attribute="reviewer.display_name", allow_none=True)
+    poster = fields.String(attribute="poster.display_name", allow_none=True)
+    corrects_id = fields.Integer(allow_none=True)
+    total_debit = Money(allow_negative=True)
+    total_credit = Money(allow_negative=True)
+    lines = fields.List(fields.Nested(VoucherLineSchema))
+
+
+class ReverseInSchema(StrictSchema):
+    date = fields.Date(required=True, error_messages={"required": "请填写冲销日期"})
+
+
+class AccountInSchema(StrictSchema):
+    parent_code = fields.String(required=True, validate=validate.Length(min=3, max=18))
+    code = fields.String(required=True, validate=validate.Regexp(r"^\d{5,11}$", error="科目编码应为5到11位数字"))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+
+
+class AccountSchema(StrictSchema):
+    code = fields.String()
+    name = fields.String()
+    category = fields.String()
+    normal_side = fields.String()
+    level = fields.Integer()
+    is_leaf = fields.Boolean()
+    active = fields.Boolean()
+
+
+class OpeningLineSchema(StrictSchema):
+    account_code = fields.String(required=True)
+    amount = Money(required=True, allow_negative=True, allow_zero=True,
+                   metadata={"description": "signed: debit positive, credit negative"})
+
+
+class OpeningInSchema(StrictSchema):
+    balances = fields.List(fields.Nested(OpeningLineSchema), required=True)
+
+
+class PeriodCloseInSchema(StrictSchema):
+    year = fields.Integer(required=True, strict=True, validate=validate.Range(min=1990, max=2100))
+    month = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=12))
+
+
+class PeriodReopenInSchema(PeriodCloseInSchema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500, error="请填写反结账原因"))

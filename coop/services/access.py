@@ -1,0 +1,84 @@
+"""Who may see and do what (RULES §12). An organization the user is not assigned to does not exist for them."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from ..errors import Forbidden, NotFound
+from ..extensions import db
+from ..models import Organization, Township, User
+
+READ_LEDGER = "ledger.read"
+PREPARE = "voucher.prepare"
+REVIEW = "voucher.review"
+POST = "voucher.post"
+CLOSE = "period.close"
+REOPEN = "period.reopen"
+MANAGE_ACCOUNTS = "accounts.manage"
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    READ_LEDGER: frozenset({"accountant", "reviewer", "finance_group", "township_auditor", "county_admin"}),
+    PREPARE: frozenset({"accountant"}),
+    REVIEW: frozenset({"reviewer"}),
+    POST: frozenset({"accountant"}),
+    CLOSE: frozenset({"accountant"}),
+    REOPEN: frozenset({"township_auditor", "county_admin"}),
+    MANAGE_ACCOUNTS: frozenset({"accountant"}),
+}
+
+
+def roles_on(user: User, org: Organization) -> set[str]:
+    roles = set()
+    for ra in user.roles:
+        if (
+            ra.organization_id == org.id
+            or ra.township_id == org.township_id
+            or (ra.county_id is not None and ra.county_id == org.township.county_id)
+        ):
+            roles.add(ra.role)
+    return roles
+
+
+def can(user: User, permission: str, org: Organization) -> bool:
+    return bool(roles_on(user, org) & PERMISSIONS[permission])
+
+
+def visible_orgs_query(user: User):
+    """SELECT of the organizations the user is assigned to, directly or through township/county roles."""
+    ras = user.roles
+    org_ids = [r.organization_id for r in ras if r.organization_id]
+    township_ids = [r.township_id for r in ras if r.township_id]
+    county_ids = [r.county_id for r in ras if r.county_id]
+    conds = []
+    if org_ids:
+        conds.append(Organization.id.in_(org_ids))
+    if township_ids:
+        conds.append(Organization.township_id.in_(township_ids))
+    if county_ids:
+        conds.append(Organization.township_id.in_(sa.select(Township.id).where(Township.county_id.in_(county_ids))))
+    q = sa.select(Organization).order_by(Organization.township_id, Organization.name)
+    return q.where(sa.or_(*conds)) if conds else q.where(sa.false())
+
+
+def visible_orgs(user: User) -> list[Organization]:
+    return list(db.session.scalars(visible_orgs_query(user)))
+
+
+def get_org(user: User, org_id: int, permission: str | None = READ_LEDGER) -> Organization:
+    """The organization if the user is assigned to it (else NotFound) and holds `permission` (else Forbidden)."""
+    org = db.session.get(Organization, org_id)
+    if org is None or not roles_on(user, org):
+        raise NotFound("找不到该组织")
+    if permission and not can(user, permission, org):
+        raise Forbidden("您没有执行此操作的权限")
+    return org
+
+
+def require(user: User, permission: str, org: Organization) -> None:
+    if not can(user, permission, org):
+        raise Forbidden("您没有执行此操作的权限")
+
+
+def has_role_anywhere(user: User, role: str) -> bool:
+    return any(r.role == role for r in user.roles)
+
+

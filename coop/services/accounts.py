@@ -1,0 +1,119 @@
+"""The chart of accounts of an organization: the national 42, and the 明细科目 it adds."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from ..errors import ValidationFailed
+from ..extensions import db
+from ..ledger.chart import CHART_2023, REQUIRED_DETAILS, chart_account, is_valid_child_code
+from ..ledger.types import AccountInfo
+from ..models import Account, OpeningBalance, Organization, VoucherLine
+
+#: accounts the carry-over writes to directly: they must stay leaves
+LOCKED_LEAVES = {"321", "32202"}
+
+
+def seed_chart(org: Organization) -> None:
+    by_code: dict[str, Account] = {}
+    for a in CHART_2023:
+        acc = Account(organization_id=org.id, code=a.code, name=a.name, category=a.category, normal_side=a.normal_side)
+        db.session.add(acc)
+        by_code[a.code] = acc
+    db.session.flush()
+    for code, name in REQUIRED_DETAILS:
+        parent = by_code[code[:-2]]
+        parent.is_leaf = False
+        acc = Account(
+            organization_id=org.id, code=code, name=name, category=parent.category,
+            normal_side=parent.normal_side, parent_id=parent.id,
+        )
+        db.session.add(acc)
+        by_code[code] = acc
+        db.session.flush()
+
+
+def accounts_of(org: Organization) -> list[Account]:
+    return list(db.session.scalars(sa.select(Account).where(Account.organization_id == org.id).order_by(Account.code)))
+
+
+def account_map(org: Organization) -> dict[str, Account]:
+    return {a.code: a for a in accounts_of(org)}
+
+
+def account_infos(org: Organization) -> dict[str, AccountInfo]:
+    return {a.code: AccountInfo(a.code, a.name, a.is_leaf, a.active) for a in accounts_of(org)}
+
+
+def get_account(org: Organization, code: str) -> Account | None:
+    return db.session.scalar(sa.select(Account).where(Account.organization_id == org.id, Account.code == code))
+
+
+def _has_activity(account: Account) -> bool:
+    used = db.session.scalar(sa.select(sa.func.count()).select_from(VoucherLine).where(VoucherLine.account_id == account.id))
+    ob = db.session.scalar(
+        sa.select(sa.func.count()).select_from(OpeningBalance).where(
+            OpeningBalance.account_id == account.id, OpeningBalance.amount != 0
+        )
+    )
+    return bool(used or ob)
+
+
+def add_detail_account(org: Organization, parent_code: str, code: str, name: str) -> Account:
+    """Add a 明细科目: `code` is the parent's code plus two digits (102 → 10201)."""
+    parent_code, code, name = (parent_code or "").strip(), (code or "").strip(), (name or "").strip()
+    errors: dict = {}
+    parent = get_account(org, parent_code) if parent_code else None
+    if parent is None:
+        errors["parent_code"] = [f"上级科目 {parent_code} 不存在"]
+    elif parent.code in LOCKED_LEAVES:
+        errors["parent_code"] = [f"{parent.label} 用于年末结转，不能增设下级科目"]
+    elif parent.is_leaf and _has_activity(parent):
+        errors["parent_code"] = [f"{parent.label} 已有期初余额或记账数据，不能再增设下级科目"]
+    if parent is not None and not is_valid_child_code(parent.code, code):
+        errors["code"] = [f"下级科目编码应为上级编码 {parent.code} 加两位数字（如 {parent.code}01）"]
+    elif get_account(org, code) is not None:
+        errors["code"] = [f"科目编码 {code} 已存在"]
+    if not name:
+        errors["name"] = ["请填写科目名称"]
+    elif len(name) > 100:
+        errors["name"] = ["科目名称不能超过100个字"]
+    if errors:
+        raise ValidationFailed(next(iter(errors.values()))[0], errors)
+    top = chart_account(code)
+    parent.is_leaf = False
+    acc = Account(
+        organization_id=org.id, code=code, name=name, category=top.category, normal_side=top.normal_side,
+        parent_id=parent.id,
+    )
+    db.session.add(acc)
+    db.session.flush()
+    return acc
+
+
+def rename_account(org: Organization, code: str, name: str) -> Account:
+    acc = get_account(org, code)
+    if acc is None:
+        raise ValidationFailed.field("code", f"科目 {code} 不存在")
+    if len(code) == 3:
+        raise ValidationFailed.field("name", "一级科目名称由国家统一规定，不能修改")
+    if not (name or "").strip():
+        raise ValidationFailed.field("name", "请填写科目名称")
+    acc.name = name.strip()
+    db.session.flush()
+    return acc
+
+
+def set_account_active(org: Organization, code: str, active: bool) -> Account:
+    from .reports import leaf_balances  # local: reports imports this module
+
+    acc = get_account(org, code)
+    if acc is None:
+        raise ValidationFailed.field("code", f"科目 {code} 不存在")
+    if not active:
+        if len(code) == 3:
+            raise ValidationFailed.field("code", "一级科目不能停用")
+        if any(v != 0 for c, v in leaf_balances(org).items() if c.startswith(code)):
+            raise ValidationFailed.field("code", f"{acc.label} 尚有余额，不能停用")
+    acc.active = active
+    db.session.flush()
+    return acc

@@ -1,0 +1,96 @@
+"""Counties, townships and organizations."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+import sqlalchemy as sa
+from stdnum.cn import uscc
+from stdnum.exceptions import ValidationError as StdnumError
+
+from ..errors import ValidationFailed
+from ..extensions import db
+from ..models import County, Organization, Township
+from ..models.org import ORG_KINDS
+from .accounts import seed_chart
+
+
+def validate_uscc(value: str | None) -> str | None:
+    """Compact and check a 统一社会信用代码; raises ValidationFailed at field `uscc`."""
+    if value is None or not str(value).strip():
+        return None
+    try:
+        return uscc.validate(str(value).strip().upper())
+    except StdnumError as exc:
+        reason = {
+            "InvalidLength": "长度应为18位",
+            "InvalidChecksum": "校验码不正确",
+            "InvalidFormat": "包含不允许的字符",
+            "InvalidComponent": "编码结构不正确",
+        }.get(type(exc).__name__, "格式不正确")
+        raise ValidationFailed.field("uscc", f"统一社会信用代码无效：{reason}") from None
+
+
+def create_county(name: str, **defaults) -> County:
+    county = County(name=name, **defaults)
+    db.session.add(county)
+    db.session.flush()
+    return county
+
+
+def create_township(county: County, name: str) -> Township:
+    t = Township(county=county, name=name)
+    db.session.add(t)
+    db.session.flush()
+    return t
+
+
+def create_organization(
+    township: Township,
+    *,
+    name: str,
+    kind: str = "village_shareholding",
+    books_start_year: int,
+    books_start_month: int = 1,
+    cun_she_he_yi: bool = False,
+    uscc: str | None = None,
+    legal_representative: str | None = None,
+    **charter,
+) -> Organization:
+    """Create an organization with the 42-account chart and the required 322 details."""
+    errors = {}
+    if not (name or "").strip():
+        errors["name"] = ["请填写组织名称"]
+    if kind not in ORG_KINDS:
+        errors["kind"] = ["组织类型不正确"]
+    if not 1 <= int(books_start_month) <= 12:
+        errors["books_start_month"] = ["月份应在1到12之间"]
+    if errors:
+        raise ValidationFailed(next(iter(errors.values()))[0], errors)
+    code = validate_uscc(uscc)
+    if code and db.session.scalar(sa.select(Organization.id).where(Organization.uscc == code)):
+        raise ValidationFailed.field("uscc", "该统一社会信用代码已被其他组织使用")
+    org = Organization(
+        township=township,
+        name=name.strip(),
+        kind=kind,
+        books_start_year=int(books_start_year),
+        books_start_month=int(books_start_month),
+        cun_she_he_yi=bool(cun_she_he_yi),
+        uscc=code,
+        legal_representative=legal_representative,
+        **charter,
+    )
+    db.session.add(org)
+    db.session.flush()
+    seed_chart(org)
+    return org
+
+
+def update_charter(org: Organization, **params) -> None:
+    """Set 章程 parameters; None falls back to the county default."""
+    for key in ("reserve_rate", "cadre_reward_cap", "collective_share_ratio"):
+        if key in params and params[key] is not None and not (Decimal(0) <= Decimal(params[key]) <= 1):
+            raise ValidationFailed.field(key, "比例应在0到100%之间")
+    for key, value in params.items():
+        setattr(org, key, value)
+    db.session.flush()

@@ -1,0 +1,207 @@
+"""Report data (RULES §5) from posted vouchers: balances, 科目余额表, 总账, 明细账, 凭证序时簿 and statements.
+
+Sums run in SQL over integer fen; the pure core (`coop.ledger`) turns them into rows.
+"""
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..ledger import statements
+from ..ledger.balances import TrialBalanceRow, build_trial_balance, is_balanced, trial_balance_totals
+from ..ledger.chart import UNDISTRIBUTED
+from ..ledger.types import Statement
+from ..money import ZERO, from_fen
+from ..models import Account, Organization, Voucher, VoucherLine
+from .opening import opening_balances
+
+
+def month_end(year: int, month: int) -> dt.date:
+    return dt.date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _movements(org: Organization, *, date_from: dt.date | None = None, date_to: dt.date | None = None,
+               exclude_carryover: bool = False, counterparty: str | None = None) -> dict[str, tuple[Decimal, Decimal]]:
+    """Leaf code → (debit total, credit total) of posted lines in [date_from, date_to]."""
+    q = (
+        sa.select(
+            Account.code,
+            sa.func.sum(sa.type_coerce(VoucherLine.debit, sa.BigInteger)),
+            sa.func.sum(sa.type_coerce(VoucherLine.credit, sa.BigInteger)),
+        )
+        .select_from(VoucherLine)
+        .join(Voucher, Voucher.id == VoucherLine.voucher_id)
+        .join(Account, Account.id == VoucherLine.account_id)
+        .where(Voucher.organization_id == org.id, Voucher.status == "posted")
+        .group_by(Account.code)
+    )
+    if date_from:
+        q = q.where(Voucher.date >= date_from)
+    if date_to:
+        q = q.where(Voucher.date <= date_to)
+    if exclude_carryover:
+        q = q.where(Voucher.kind != "carryover")
+    if counterparty:
+        q = q.where(VoucherLine.counterparty == counterparty)
+    return {code: (from_fen(d), from_fen(c)) for code, d, c in db.session.execute(q)}
+
+
+def _signed(mov: dict[str, tuple[Decimal, Decimal]]) -> dict[str, Decimal]:
+    return {c: d - cr for c, (d, cr) in mov.items()}
+
+
+def leaf_balances(org: Organization, until: dt.date | None = None) -> dict[str, Decimal]:
+    """Signed balance of every leaf account at the end of `until` (all posted vouchers if None)."""
+    bal = dict(opening_balances(org))
+    for code, amount in _signed(_movements(org, date_to=until)).items():
+        bal[code] = bal.get(code, ZERO) + amount
+    return {c: v for c, v in bal.items() if v != 0}
+
+
+def balances_before(org: Organization, date: dt.date) -> dict[str, Decimal]:
+    return leaf_balances(org, until=date - dt.timedelta(days=1))
+
+
+def year_start(org: Organization, year: int) -> dt.date:
+    """First day of `year` as kept in these books (the books may start mid-year)."""
+    if year == org.books_start_year:
+        return dt.date(year, org.books_start_month, 1)
+    return dt.date(year, 1, 1)
+
+
+@dataclass
+class TrialBalance:
+    year: int
+    month_from: int
+    month_to: int
+    rows: list[TrialBalanceRow]
+    totals: dict[str, Decimal]
+
+    @property
+    def balanced(self) -> bool:
+        return is_balanced(self.totals)
+
+
+def trial_balance(org: Organization, year: int, month_from: int, month_to: int | None = None,
+                  counterparty: str | None = None) -> TrialBalance:
+    month_to = month_to or month_from
+    start = max(dt.date(year, month_from, 1), year_start(org, year))
+    end = month_end(year, month_to)
+    opening = balances_before(org, start) if not counterparty else {}
+    period = _movements(org, date_from=start, date_to=end, counterparty=counterparty)
+    ytd = _movements(org, date_from=year_start(org, year), date_to=end, counterparty=counterparty)
+    accounts = [(a.code, a.name, a.is_leaf) for a in db.session.scalars(
+        sa.select(Account).where(Account.organization_id == org.id))]
+    rows = build_trial_balance(
+        accounts, opening,
+        {c: d for c, (d, _) in period.items()}, {c: cr for c, (_, cr) in period.items()},
+        {c: d for c, (d, _) in ytd.items()}, {c: cr for c, (_, cr) in ytd.items()},
+    )
+    return TrialBalance(year, month_from, month_to, rows, trial_balance_totals(rows))
+
+
+def trial_balance_is_balanced(org: Organization, year: int, month: int) -> bool:
+    return trial_balance(org, year, month).balanced
+
+
+def balance_sheet(org: Organization, year: int, month: int) -> Statement:
+    begin = balances_before(org, year_start(org, year))
+    end = leaf_balances(org, until=month_end(year, month))
+    return statements.balance_sheet(begin, end, title=f"资产负债表（{year}年{month}月）")
+
+
+def _income_values(org: Organization, date_from: dt.date, date_to: dt.date) -> dict[str, Decimal]:
+    mov = _movements(org, date_from=date_from, date_to=date_to, exclude_carryover=True)
+    signed = _signed(mov)
+    appropriations = {c: d for c, (d, _) in mov.items() if c.startswith("32201")}
+    opening_undistributed = -balances_before(org, date_from).get(UNDISTRIBUTED, ZERO)
+    other_in = -signed.get(UNDISTRIBUTED, ZERO)
+    return statements.income_values(signed, opening_undistributed, other_in, appropriations)
+
+
+def income_statement(org: Organization, year: int, month_from: int, month_to: int | None = None) -> Statement:
+    """收益及收益分配表 with columns 本期 and 本年累计; carry-over vouchers are left out of both."""
+    month_to = month_to or month_from
+    ys = year_start(org, year)
+    start = max(dt.date(year, month_from, 1), ys)
+    end = month_end(year, month_to)
+    period = _income_values(org, start, end)
+    ytd = _income_values(org, ys, end)
+    label = f"{year}年{month_from}月" if month_from == month_to else f"{year}年{month_from}-{month_to}月"
+    return statements.income_statement(("本期金额", "本年累计"), [period, ytd], title=f"收益及收益分配表（{label}）")
+
+
+@dataclass
+class LedgerEntryRow:
+    date: dt.date | None
+    voucher: str
+    voucher_id: int | None
+    summary: str
+    debit: Decimal
+    credit: Decimal
+    balance: Decimal  # signed, debit positive
+    kind: str = "line"  # opening | line | month_total | year_total
+
+
+def detail_ledger(org: Organization, code: str, year: int, month_from: int = 1, month_to: int = 12,
+                  counterparty: str | None = None) -> list[LedgerEntryRow]:
+    """明细账 of an account (any level): 期初, each posted line with running balance, 本月合计 and 本年累计."""
+    ys = year_start(org, year)
+    start = max(dt.date(year, month_from, 1), ys)
+    end = month_end(year, month_to)
+    opening = ZERO
+    if not counterparty:
+        opening = sum((v for c, v in balances_before(org, start).items() if c.startswith(code)), ZERO)
+    ytd_before = _movements(org, date_from=ys, date_to=start - dt.timedelta(days=1), counterparty=counterparty)
+    ytd_d = sum((d for c, (d, _) in ytd_before.items() if c.startswith(code)), ZERO)
+    ytd_c = sum((cr for c, (_, cr) in ytd_before.items() if c.startswith(code)), ZERO)
+    q = (
+        sa.select(VoucherLine, Voucher)
+        .join(Voucher, Voucher.id == VoucherLine.voucher_id)
+        .join(Account, Account.id == VoucherLine.account_id)
+        .where(Voucher.organization_id == org.id, Voucher.status == "posted", Account.code.startswith(code),
+               Voucher.date >= start, Voucher.date <= end)
+        .order_by(Voucher.date, Voucher.number, VoucherLine.seq)
+    )
+    if counterparty:
+        q = q.where(VoucherLine.counterparty == counterparty)
+    rows = [LedgerEntryRow(start, "", None, "期初余额" if start.month != 1 else "上年结转", ZERO, ZERO, opening, "opening")]
+    balance = opening
+    by_month: dict[int, list] = {}
+    for line, v in db.session.execute(q):
+        by_month.setdefault(v.month, []).append((line, v))
+    for m in range(start.month, month_to + 1):
+        md = mc = ZERO
+        for line, v in by_month.get(m, []):
+            balance += line.debit - line.credit
+            md += line.debit
+            mc += line.credit
+            rows.append(LedgerEntryRow(v.date, v.display_number, v.id, line.summary, line.debit, line.credit, balance))
+        ytd_d += md
+        ytd_c += mc
+        rows.append(LedgerEntryRow(month_end(year, m), "", None, "本月合计", md, mc, balance, "month_total"))
+        rows.append(LedgerEntryRow(month_end(year, m), "", None, "本年累计", ytd_d, ytd_c, balance, "year_total"))
+    return rows
+
+
+def general_ledger(org: Organization, code: str, year: int, month_to: int = 12) -> list[LedgerEntryRow]:
+    """总账 of a first-level account: 期初 and, per month, 本月合计 and 本年累计 only."""
+    return [r for r in detail_ledger(org, code, year, 1, month_to) if r.kind != "line"]
+
+
+def journal(org: Organization, date_from: dt.date, date_to: dt.date) -> list[Voucher]:
+    """凭证序时簿: posted vouchers in date and number order, with their lines."""
+    q = (
+        sa.select(Voucher)
+        .where(Voucher.organization_id == org.id, Voucher.status == "posted",
+               Voucher.date >= date_from, Voucher.date <= date_to)
+        .order_by(Voucher.date, Voucher.number)
+        .options(selectinload(Voucher.lines).selectinload(VoucherLine.account))
+    )
+    return list(db.session.scalars(q))

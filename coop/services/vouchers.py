@@ -1,0 +1,281 @@
+"""Vouchers (RULES §3): 制单 → 审核 → 记账, gapless numbers, red reversal and adjusting vouchers.
+
+Input `data` is what `VoucherInSchema` loads: date, word, attachment_count, lines[{summary, account_code,
+debit, credit, counterparty}] with Decimal amounts (0 for an empty side).
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ..errors import Forbidden, InvalidState, NotFound, ValidationFailed
+from ..extensions import db
+from ..ledger.types import Entry, Line
+from ..ledger.validate import validate_lines
+from ..money import ZERO
+from ..models import Organization, User, Voucher, VoucherLine, VoucherSequence
+from ..models.base import utcnow
+from . import access, audit, periods
+from .accounts import account_infos, account_map
+
+
+def get_voucher(org: Organization, voucher_id: int) -> Voucher:
+    v = db.session.get(Voucher, voucher_id)
+    if v is None or v.organization_id != org.id:
+        raise NotFound("找不到该凭证")
+    return v
+
+
+def _lines_from(data: dict) -> list[Line]:
+    return [
+        Line(l["account_code"], l.get("debit") or ZERO, l.get("credit") or ZERO, l.get("summary") or "")
+        for l in data.get("lines", [])
+    ]
+
+
+def _is_red_input(kind: str, lines: list[Line]) -> bool:
+    if kind == "red":
+        return True
+    if kind == "adjust":  # an adjusting voucher is all-red (decrease) or all-blue (increase)
+        return any(l.debit < 0 or l.credit < 0 for l in lines)
+    return False
+
+
+def _check(org: Organization, data: dict, kind: str) -> list[Line]:
+    lines = _lines_from(data)
+    issues = validate_lines(lines, account_infos(org), red=_is_red_input(kind, lines))
+    if issues:
+        raise ValidationFailed.from_issues(issues)
+    periods.ensure_open(org, data["date"])
+    return lines
+
+
+def _write_lines(org: Organization, voucher: Voucher, data: dict) -> None:
+    accounts = account_map(org)
+    for seq, l in enumerate(data["lines"], start=1):
+        voucher.lines.append(
+            VoucherLine(
+                seq=seq,
+                summary=l["summary"].strip(),
+                account_id=accounts[l["account_code"]].id,
+                debit=l.get("debit") or ZERO,
+                credit=l.get("credit") or ZERO,
+                counterparty=(l.get("counterparty") or None),
+            )
+        )
+
+
+def create_draft(org: Organization, data: dict, *, user: User, kind: str = "normal",
+                 corrects: Voucher | None = None) -> Voucher:
+    """制单: a draft voucher. Every rule is checked now, so a draft is always a valid entry."""
+    access.require(user, access.PREPARE, org)
+    _check(org, data, kind)
+    date: dt.date = data["date"]
+    v = Voucher(
+        organization_id=org.id, date=date, year=date.year, month=date.month, word=data.get("word") or "记",
+        kind=kind, attachment_count=data.get("attachment_count") or 0, preparer_id=user.id,
+        corrects_id=corrects.id if corrects else None,
+    )
+    db.session.add(v)
+    _write_lines(org, v, data)
+    db.session.flush()
+    return v
+
+
+def update_draft(voucher: Voucher, data: dict, *, user: User) -> Voucher:
+    org = db.session.get(Organization, voucher.organization_id)
+    access.require(user, access.PREPARE, org)
+    if voucher.status != "draft":
+        raise InvalidState("只有未审核的凭证可以修改", {"_schema": ["只有未审核的凭证可以修改；已审核的请先取消审核"]})
+    periods.ensure_open(org, voucher.date)
+    _check(org, data, voucher.kind)
+    date: dt.date = data["date"]
+    if voucher.number and (date.year, date.month) != (voucher.year, voucher.month):
+        raise ValidationFailed.field("date", "已编号的凭证不能改到其他月份")
+    voucher.lines.clear()
+    db.session.flush()
+    voucher.date, voucher.year, voucher.month = date, date.year, date.month
+    voucher.word = data.get("word") or voucher.word
+    voucher.attachment_count = data.get("attachment_count") or 0
+    _write_lines(org, voucher, data)
+    db.session.flush()
+    return voucher
+
+
+def delete_draft(voucher: Voucher, *, user: User) -> None:
+    org = db.session.get(Organization, voucher.organization_id)
+    access.require(user, access.PREPARE, org)
+    if voucher.status != "draft":
+        raise InvalidState("只有未审核的凭证可以删除")
+    if voucher.number is not None:
+        raise InvalidState("已编号的凭证不能删除（凭证号不能出现断号），请修改后重新审核")
+    for a in voucher.attachments:
+        db.session.delete(a)
+    db.session.delete(voucher)
+    db.session.flush()
+
+
+def _next_number(org: Organization, year: int, month: int, word: str) -> int:
+    """Take the next number under a row lock, so concurrent reviewers never share one."""
+    dialect = db.session.get_bind().dialect.name
+    ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(VoucherSequence)
+    db.session.execute(
+        ins.values(organization_id=org.id, year=year, month=month, word=word, last_number=0).on_conflict_do_nothing()
+    )
+    seq = db.session.execute(
+        sa.select(VoucherSequence)
+        .where(
+            VoucherSequence.organization_id == org.id, VoucherSequence.year == year,
+            VoucherSequence.month == month, VoucherSequence.word == word,
+        )
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+    seq.last_number += 1
+    db.session.flush()
+    return seq.last_number
+
+
+def review_voucher(voucher: Voucher, *, user: User) -> Voucher:
+    """审核: by someone other than the preparer; assigns the voucher number if it has none."""
+    org = db.session.get(Organization, voucher.organization_id)
+    access.require(user, access.REVIEW, org)
+    if voucher.status != "draft":
+        raise InvalidState("只有未审核的凭证可以审核")
+    if voucher.preparer_id == user.id:
+        raise Forbidden("制单人不能审核自己编制的凭证")
+    periods.ensure_open(org, voucher.date)
+    if voucher.number is None:
+        voucher.number = _next_number(org, voucher.year, voucher.month, voucher.word)
+    voucher.status, voucher.reviewer_id, voucher.reviewed_at = "reviewed", user.id, utcnow()
+    db.session.flush()
+    audit.log("voucher.review", user=user, org=org, target=str(voucher.id))
+    return voucher
+
+
+def unreview_voucher(voucher: Voucher, *, user: User) -> Voucher:
+    """取消审核: back to draft before posting; the number stays with the voucher."""
+    org = db.session.get(Organization, voucher.organization_id)
+    access.require(user, access.REVIEW, org)
+    if voucher.status != "reviewed":
+        raise InvalidState("只有已审核、未记账的凭证可以取消审核")
+    voucher.status, voucher.reviewer_id, voucher.reviewed_at = "draft", None, None
+    db.session.flush()
+    audit.log("voucher.unreview", user=user, org=org, target=str(voucher.id))
+    return voucher
+
+
+def post_voucher(voucher: Voucher, *, user: User) -> Voucher:
+    """记账: a reviewed voucher in an open month becomes part of the books, for good."""
+    org = db.session.get(Organization, voucher.organization_id)
+    access.require(user, access.POST, org)
+    if voucher.status != "reviewed":
+        raise InvalidState("只有已审核的凭证可以记账")
+    if not org.opening_locked:
+        raise InvalidState("期初余额尚未确认，不能记账")
+    periods.ensure_open(org, voucher.date)
+    # re-check the entry against the chart as it is now (an account may have gained children)
+    issues = validate_lines(
+        [Line(l.account.code, l.debit, l.credit, l.summary) for l in voucher.lines],
+        account_infos(org), red=_is_red_input(voucher.kind, [Line("", l.debit, l.credit) for l in voucher.lines]),
+    )
+    if issues:
+        raise ValidationFailed.from_issues(issues)
+    voucher.status, voucher.poster_id, voucher.posted_at = "posted", user.id, utcnow()
+    db.session.flush()
+    audit.log("voucher.post", user=user, org=org, target=str(voucher.id))
+    return voucher
+
+
+def reverse_voucher(voucher: Voucher, *, user: User, date: dt.date) -> Voucher:
+    """红字冲销: a red draft repeating the original lines with negative amounts, linked to it."""
+    org = db.session.get(Organization, voucher.organization_id)
+    if voucher.status != "posted":
+        raise InvalidState("只有已记账的凭证可以红字冲销")
+    if voucher.kind in ("red", "carryover"):
+        raise InvalidState("红字凭证和年末结转凭证不能再冲销")
+    existing = db.session.scalar(sa.select(Voucher).where(Voucher.corrects_id == voucher.id, Voucher.kind == "red"))
+    if existing is not None:
+        raise InvalidState(f"该凭证已被 {existing.display_number} 冲销")
+    summary = f"冲销 {voucher.month}月{voucher.date.day}日 {voucher.display_number} 号凭证"
+    data = {
+        "date": date,
+        "word": voucher.word,
+        "attachment_count": 0,
+        "lines": [
+            {"summary": summary, "account_code": l.account.code, "debit": -l.debit, "credit": -l.credit,
+             "counterparty": l.counterparty}
+            for l in voucher.lines
+        ],
+    }
+    return create_draft(org, data, user=user, kind="red", corrects=voucher)
+
+
+def create_adjustment(voucher: Voucher, data: dict, *, user: User) -> Voucher:
+    """调整凭证 for an amount-only error: one voucher for the difference (red decreases, blue increases)."""
+    if voucher.status != "posted":
+        raise InvalidState("只能对已记账的凭证做调整")
+    org = db.session.get(Organization, voucher.organization_id)
+    return create_draft(org, data, user=user, kind="adjust", corrects=voucher)
+
+
+def post_system_entry(org: Organization, entry: Entry, *, user: User, kind: str) -> Voucher:
+    """Generated entries (year-end carry-over): numbered and posted at once, signed by the closing user."""
+    lines = list(entry.lines)
+    issues = validate_lines(lines, account_infos(org))
+    if issues:  # a bug, not user input: the generator must produce valid entries
+        raise InvalidState("系统生成的结转凭证无效：" + issues[0].message)
+    accounts = account_map(org)
+    v = Voucher(
+        organization_id=org.id, date=entry.date, year=entry.date.year, month=entry.date.month, word="记",
+        kind=kind, status="draft", preparer_id=None,
+    )
+    for seq, l in enumerate(lines, start=1):
+        v.lines.append(VoucherLine(seq=seq, summary=l.summary, account_id=accounts[l.account_code].id,
+                                   debit=l.debit, credit=l.credit))
+    db.session.add(v)
+    db.session.flush()
+    v.number = _next_number(org, v.year, v.month, v.word)
+    now = utcnow()
+    v.status, v.reviewer_id, v.reviewed_at = "reviewed", user.id, now
+    db.session.flush()
+    v.status, v.poster_id, v.posted_at = "posted", user.id, now
+    db.session.flush()
+    audit.log("voucher.generate", user=user, org=org, target=str(v.id), kind=kind)
+    return v
+
+
+def list_vouchers(org: Organization, *, year: int | None = None, month: int | None = None,
+                  status: str | None = None, account_code: str | None = None, text: str | None = None,
+                  date_from: dt.date | None = None, date_to: dt.date | None = None,
+                  limit: int | None = None, offset: int = 0):
+    q = sa.select(Voucher).where(Voucher.organization_id == org.id)
+    if year:
+        q = q.where(Voucher.year == year)
+    if month:
+        q = q.where(Voucher.month == month)
+    if status:
+        q = q.where(Voucher.status == status)
+    if date_from:
+        q = q.where(Voucher.date >= date_from)
+    if date_to:
+        q = q.where(Voucher.date <= date_to)
+    if account_code or text:
+        from ..models import Account
+
+        sub = sa.select(VoucherLine.voucher_id).join(Account, Account.id == VoucherLine.account_id)
+        if account_code:
+            sub = sub.where(Account.code.startswith(account_code))
+        if text:
+            sub = sub.where(VoucherLine.summary.contains(text))
+        q = q.where(Voucher.id.in_(sub))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(q.subquery()))
+    q = q.order_by(Voucher.date, Voucher.number.is_(None), Voucher.number, Voucher.id).offset(offset)
+    if limit:
+        q = q.limit(limit)
+    from sqlalchemy.orm import selectinload
+
+    q = q.options(selectinload(Voucher.lines).selectinload(VoucherLine.account))
+    return list(db.session.scalars(q)), total

@@ -1,0 +1,13 @@
+"""Server-rendered pages. Blueprints per domain; they call the same services as the API."""
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register_web(app: Flask) -> None:
+    from . import auth, ledger, orgs, reports
+    from .auth import init_login
+
+    init_login(app)
+    for module in (auth, orgs, ledger, reports):
+        app.register_blueprint(module.bp)
