@@ -30,8 +30,15 @@ class Config:
     OPENAPI_VERSION = "3.0.3"
     OPENAPI_URL_PREFIX = "/api/v1"
     OPENAPI_JSON_PATH = "openapi.json"
-    # Load the demo data on the first start of `scripts/run` (see README).
     PAGE_SIZE = 50
+    #: the organization menu: (endpoint, label); every endpoint takes org_id
+    ORG_NAV = (
+        ("ledger.vouchers", "凭证"),
+        ("ledger.accounts", "科目"),
+        ("ledger.opening", "期初余额"),
+        ("ledger.periods", "结账"),
+        ("reports.index", "报表"),
+    )
 
 
 class DevelopmentConfig(Config):
