@@ -46,3 +46,4 @@ def init_i18n(app: Flask, babel) -> None:
     app.jinja_env.filters["amount"] = format_amount
     app.jinja_env.filters["daxie"] = amount_in_words
     app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.globals["get_locale"] = get_locale

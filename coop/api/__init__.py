@@ -75,9 +75,9 @@ def _first_message(errors) -> str | None:
 
 
 def register_api(app: Flask, api) -> None:
-    from . import ledger, orgs, reports
+    from . import admin, ledger, orgs, reports
 
-    for module in (orgs, ledger, reports):
+    for module in (orgs, ledger, reports, admin):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX + module.URL)
         csrf.exempt(module.blp)
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})

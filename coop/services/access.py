@@ -82,3 +82,12 @@ def has_role_anywhere(user: User, role: str) -> bool:
     return any(r.role == role for r in user.roles)
 
 
+
+
+def administered_counties(user: User) -> list[int]:
+    return [r.county_id for r in user.roles if r.role == "county_admin" and r.county_id]
+
+
+def require_county_admin(user: User, county_id: int) -> None:
+    if county_id not in administered_counties(user):
+        raise Forbidden("只有县级管理员可以管理组织和用户")

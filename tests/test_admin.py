@@ -1,0 +1,92 @@
+"""County administration: organizations with validated USCC, 章程 defaults, users and roles."""
+from decimal import Decimal
+
+import pytest
+
+from coop.extensions import db
+from coop.models import Organization
+from tests.conftest import count
+
+VALID_USCC = "91110000600037341L"
+
+
+def login(client, username, password="password1"):
+    r = client.post("/login", data={"username": username, "password": password})
+    assert r.status_code == 302
+
+
+def token(books, user):
+    from coop.services.users import issue_api_token
+
+    raw = issue_api_token(user, "test")
+    db.session.commit()
+    return {"Authorization": f"Bearer {raw}"}
+
+
+def test_policy_falls_back_to_county_defaults(books):
+    p = books.org.policy()
+    assert p["reserve_rate"] == Decimal("0.3000")
+    assert p["cadre_reward_cap"] == Decimal("0.2000")
+    assert p["cash_limit"] == Decimal("5000.00")
+    books.org.reserve_rate = Decimal("0.25")
+    assert books.org.policy()["reserve_rate"] == Decimal("0.25")
+
+
+def test_create_org_via_api_checks_uscc(books, client):
+    h = token(books, books.county_admin)
+    body = {"township_id": books.township.id, "name": "西村股份经济合作社", "kind": "village_shareholding",
+            "books_start_year": 2025, "uscc": "91110000600037341X"}
+    before = count(Organization)
+    r = client.post("/api/v1/admin/orgs", json=body, headers=h)
+    assert r.status_code == 422
+    assert r.json["errors"]["uscc"] == ["统一社会信用代码无效：校验码不正确"]
+    assert count(Organization) == before
+    body["uscc"] = VALID_USCC
+    r = client.post("/api/v1/admin/orgs", json=body, headers=h)
+    assert r.status_code == 201, r.json
+    assert r.json["reserve_rate"] == "0.3000" and r.json["cash_limit"] == "5000.00"
+    org = db.session.get(Organization, r.json["id"])
+    from coop.services.accounts import accounts_of
+
+    codes = [a.code for a in accounts_of(org)]
+    assert len([c for c in codes if len(c) == 3]) == 42
+    assert "32202" in codes and "3220103" in codes
+    r = client.post("/api/v1/admin/orgs", json=body, headers=h)
+    assert r.status_code == 422 and "已被其他组织使用" in r.json["errors"]["uscc"][0]
+
+
+def test_only_county_admin_creates(books, client):
+    h = token(books, books.accountant)
+    r = client.post("/api/v1/admin/orgs", json={"township_id": books.township.id, "name": "X", "kind": "group",
+                                               "books_start_year": 2025}, headers=h)
+    assert r.status_code == 422 and "township_id" in r.json["errors"]
+
+
+def test_charter_web_form_shows_errors_and_saves(books, client):
+    login(client, "xian")
+    r = client.post(f"/admin/orgs/{books.org.id}/charter", data={"reserve_rate": "1.5", "cash_limit": "abc"})
+    assert r.status_code == 422
+    html = r.get_data(as_text=True)
+    assert "比例应在0到1之间" in html and "金额格式不正确" in html
+    r = client.post(f"/admin/orgs/{books.org.id}/charter", data={"reserve_rate": "0.25", "cash_limit": "8000"})
+    assert r.status_code == 302
+    db.session.expire_all()
+    assert books.org.policy()["reserve_rate"] == Decimal("0.2500")
+    assert books.org.policy()["cash_limit"] == Decimal("8000.00")
+
+
+def test_admin_pages_hidden_from_others(books, client):
+    login(client, "kuaiji")
+    assert client.get("/admin/").status_code == 404
+
+
+@pytest.mark.parametrize("role,scope_field", [("accountant", "organization_id"), ("township_auditor", "township_id")])
+def test_create_user_with_role(books, client, role, scope_field):
+    login(client, "xian")
+    scope = books.org.id if scope_field == "organization_id" else books.township.id
+    r = client.post("/admin/users", data={"username": "new.user", "display_name": "新用户", "password": "secret123",
+                                          "role": role, scope_field: str(scope)})
+    assert r.status_code == 302, r.get_data(as_text=True)
+    client.post("/logout")
+    login(client, "new.user", "secret123")
+    assert client.get(f"/o/{books.org.id}/").status_code == 200
