@@ -41,6 +41,24 @@ class Ratio(sa.types.TypeDecorator):
         return None if value is None else (Decimal(value) / 10000).quantize(Decimal("0.0001"))
 
 
+class Units(sa.types.TypeDecorator):
+    """Share units (股数) to 4 decimal places, kept as an integer number of 0.0001 units."""
+
+    impl = sa.BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        scaled = D(value) * 10000
+        if scaled != scaled.to_integral_value():
+            raise ValueError("share units have more than 4 decimals")
+        return int(scaled)
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else (Decimal(value) / 10000).quantize(Decimal("0.0001"))
+
+
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
@@ -51,7 +69,7 @@ class TimestampMixin:
 
 def render_migration_type(type_, obj, autogen_context):
     """Alembic: write Money/Ratio columns as their plain storage types, so migrations never import app code."""
-    if type_ == "type" and isinstance(obj, Money):
+    if type_ == "type" and isinstance(obj, (Money, Units)):
         return "sa.BigInteger()"
     if type_ == "type" and isinstance(obj, Ratio):
         return "sa.Integer()"

@@ -1,0 +1,193 @@
+"""Members (成员), households (户), membership events, and the share register (RULES §6).
+
+The register is an append-only list of ShareEvent rows; holdings on any date are the sum of the events up to it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import Money, TimestampMixin, Units
+
+MEMBERSHIP_EVENTS = {
+    "confirmed": "成员大会确认成员身份",
+    "benefit_granted": "经全体成员四分之三以上同意享有权益（非成员）",
+    "lost_death": "死亡",
+    "lost_other_collective": "取得其他集体经济组织成员身份",
+    "lost_civil_servant": "成为公务员",
+    "lost_nationality": "丧失中华人民共和国国籍",
+    "lost_voluntary": "自愿书面退出",
+    "restored": "撤销错误登记（恢复）",
+}
+RELATIONS = ("户主", "配偶", "子", "女", "儿媳", "女婿", "孙子", "孙女", "父亲", "母亲", "兄弟姐妹", "其他")
+
+SHARE_EVENT_KINDS = {
+    "issue": "折股量化发行",
+    "transfer": "社内转让",
+    "inherit": "继承",
+    "buyback": "有偿退出（回购）",
+    "split": "分户",
+    "merge": "合户",
+    "nominee": "代持",
+    "nominee_release": "解除代持",
+    "reversal": "冲正",
+}
+
+
+class Household(TimestampMixin, db.Model):
+    """户: the unit a 股权证 is issued to."""
+
+    __tablename__ = "households"
+    __table_args__ = (sa.UniqueConstraint("organization_id", "number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id", ondelete="RESTRICT"), nullable=False, index=True)
+    #: 户号 within the organization, e.g. "0012"
+    number: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    head_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("members.id", ondelete="RESTRICT", use_alter=True, name="fk_households_head_id_members"))
+    address: Mapped[str | None] = mapped_column(sa.String(200))
+    #: the household this one was split from (分户), for history
+    split_from_id: Mapped[int | None] = mapped_column(sa.ForeignKey("households.id", ondelete="RESTRICT"))
+    active: Mapped[bool] = mapped_column(nullable=False, default=True)
+
+    head: Mapped["Member | None"] = relationship(foreign_keys=[head_id], post_update=True)
+    members: Mapped[list["Member"]] = relationship(back_populates="household", foreign_keys="Member.household_id",
+                                                   order_by="Member.id")
+
+
+class Member(TimestampMixin, db.Model):
+    """A person on the roster: a member (成员), a former member, or a non-member holding benefit rights."""
+
+    __tablename__ = "members"
+    __table_args__ = (
+        sa.CheckConstraint("status IN ('pending','member','benefit','former')", name="status"),
+        sa.CheckConstraint("sex IN ('M','F')", name="sex"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id", ondelete="RESTRICT"), nullable=False, index=True)
+    household_id: Mapped[int] = mapped_column(sa.ForeignKey("households.id", ondelete="RESTRICT"), nullable=False, index=True)
+    name: Mapped[str] = mapped_column(sa.String(50), nullable=False)
+    #: 居民身份证号, validated with stdnum.cn.ric; one person is on one roster only
+    id_number: Mapped[str] = mapped_column(sa.String(18), nullable=False, unique=True)
+    sex: Mapped[str] = mapped_column(sa.String(1), nullable=False)
+    birth_date: Mapped[dt.date] = mapped_column(sa.Date, nullable=False)
+    relation: Mapped[str] = mapped_column(sa.String(10), nullable=False, default="其他")
+    phone: Mapped[str | None] = mapped_column(sa.String(20))
+    #: current status, kept by the membership services from the events (pending until confirmed)
+    status: Mapped[str] = mapped_column(sa.String(10), nullable=False, default="pending")
+    #: the user account of a member who logs in to the member portal
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), unique=True)
+
+    household: Mapped[Household] = relationship(back_populates="members", foreign_keys=[household_id])
+    events: Mapped[list["MembershipEvent"]] = relationship(back_populates="member", order_by="MembershipEvent.date")
+
+
+class MembershipEvent(TimestampMixin, db.Model):
+    """成员身份 changes with date and evidence (农村集体经济组织法 arts. 11–18)."""
+
+    __tablename__ = "membership_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(sa.ForeignKey("members.id", ondelete="RESTRICT"), nullable=False, index=True)
+    kind: Mapped[str] = mapped_column(sa.String(30), nullable=False)
+    date: Mapped[dt.date] = mapped_column(sa.Date, nullable=False)
+    #: 成员大会决议 number, death certificate, …
+    evidence: Mapped[str] = mapped_column(sa.String(200), nullable=False)
+    votes_for: Mapped[int | None] = mapped_column()
+    votes_total: Mapped[int | None] = mapped_column()
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
+    member: Mapped[Member] = relationship(back_populates="events")
+
+
+class QuantificationPlan(TimestampMixin, db.Model):
+    """折股量化方案: recomputed freely while a draft; issuing writes the opening register events."""
+
+    __tablename__ = "quantification_plans"
+    __table_args__ = (sa.CheckConstraint("status IN ('draft','issued')", name="status"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id", ondelete="RESTRICT"), nullable=False, index=True)
+    name: Mapped[str] = mapped_column(sa.String(100), nullable=False)
+    base_date: Mapped[dt.date] = mapped_column(sa.Date, nullable=False)
+    #: 量化的经营性净资产
+    net_assets: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    #: class rules as JSON (see coop.ledger.shares.PlanRules)
+    rules: Mapped[str] = mapped_column(sa.Text, nullable=False, default="{}")
+    approval_ref: Mapped[str | None] = mapped_column(sa.String(200))
+    status: Mapped[str] = mapped_column(sa.String(10), nullable=False, default="draft")
+    face_value: Mapped[Decimal | None] = mapped_column(Units)
+    total_units: Mapped[Decimal | None] = mapped_column(Units)
+    issued_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime)
+    issued_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
+    inputs: Mapped[list["PlanMemberInput"]] = relationship(back_populates="plan", cascade="all, delete-orphan")
+
+
+class PlanMemberInput(db.Model):
+    """Per-person inputs of a plan: labour dates and money put into cash/resource/poverty classes."""
+
+    __tablename__ = "plan_member_inputs"
+    __table_args__ = (sa.UniqueConstraint("plan_id", "member_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(sa.ForeignKey("quantification_plans.id", ondelete="CASCADE"), nullable=False)
+    member_id: Mapped[int] = mapped_column(sa.ForeignKey("members.id", ondelete="RESTRICT"), nullable=False)
+    labour_start: Mapped[dt.date | None] = mapped_column(sa.Date)
+    labour_end: Mapped[dt.date | None] = mapped_column(sa.Date)
+    cash: Mapped[Decimal] = mapped_column(Money, nullable=False, default=Decimal("0.00"))
+    resource: Mapped[Decimal] = mapped_column(Money, nullable=False, default=Decimal("0.00"))
+    poverty: Mapped[Decimal] = mapped_column(Money, nullable=False, default=Decimal("0.00"))
+    plan: Mapped[QuantificationPlan] = relationship(back_populates="inputs")
+
+
+class ShareEvent(TimestampMixin, db.Model):
+    """One signed movement of units in the register. Rows are only ever added: an action writes a group of rows
+    (a transfer is −u from one holding and +u to another) and a mistake is undone by a reversal group."""
+
+    __tablename__ = "share_events"
+    __table_args__ = (
+        sa.CheckConstraint("units <> 0", name="nonzero"),
+        sa.CheckConstraint(
+            "share_class IN ('population','labour','collective','cash','resource','poverty')", name="share_class"),
+        sa.Index("ix_share_events_org_date", "organization_id", "date"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id", ondelete="RESTRICT"), nullable=False)
+    #: the rows written by one action share a group number (the first row's id)
+    group_id: Mapped[int | None] = mapped_column(index=True)
+    date: Mapped[dt.date] = mapped_column(sa.Date, nullable=False)
+    kind: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    share_class: Mapped[str] = mapped_column(sa.String(12), nullable=False)
+    #: holder: a member (and their household), or the collective itself when both are NULL
+    member_id: Mapped[int | None] = mapped_column(sa.ForeignKey("members.id", ondelete="RESTRICT"), index=True)
+    household_id: Mapped[int | None] = mapped_column(sa.ForeignKey("households.id", ondelete="RESTRICT"), index=True)
+    #: 代持: the person the holder holds these units for
+    beneficiary_id: Mapped[int | None] = mapped_column(sa.ForeignKey("members.id", ondelete="RESTRICT"))
+    #: income rights only (a non-member heir's units carry no vote)
+    income_only: Mapped[bool] = mapped_column(nullable=False, default=False)
+    units: Mapped[Decimal] = mapped_column(Units, nullable=False)
+    plan_id: Mapped[int | None] = mapped_column(sa.ForeignKey("quantification_plans.id", ondelete="RESTRICT"))
+    reverses_group_id: Mapped[int | None] = mapped_column()
+    #: agreement, resolution or court document behind the change
+    reference: Mapped[str | None] = mapped_column(sa.String(200))
+    #: the payment voucher of a buy-back
+    voucher_id: Mapped[int | None] = mapped_column(sa.ForeignKey("vouchers.id", ondelete="RESTRICT"))
+    amount: Mapped[Decimal | None] = mapped_column(Money)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
+
+
+class ShareCertificate(TimestampMixin, db.Model):
+    """股权证 of a household. Reissued (new number, old one revoked) when the household's holding changes."""
+
+    __tablename__ = "share_certificates"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id", ondelete="RESTRICT"), nullable=False)
+    household_id: Mapped[int] = mapped_column(sa.ForeignKey("households.id", ondelete="RESTRICT"), nullable=False, index=True)
+    number: Mapped[str] = mapped_column(sa.String(40), nullable=False, unique=True)
+    issued_on: Mapped[dt.date] = mapped_column(sa.Date, nullable=False)
+    revoked_on: Mapped[dt.date | None] = mapped_column(sa.Date)
+    #: random token in the public verify URL printed as a QR code
+    verify_token: Mapped[str] = mapped_column(sa.String(40), nullable=False, unique=True)
+    #: units on the certificate when issued, per class (JSON), for the verify page
+    snapshot: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    household: Mapped[Household] = relationship()
