@@ -1,7 +1,7 @@
 """All models, imported here so Alembic autogenerate sees every table."""
 from .ledger import Account, Attachment, AuditLog, OpeningBalance, Period, Voucher, VoucherLine, VoucherSequence
-from .members import (Household, Member, MembershipEvent, PlanMemberInput, QuantificationPlan, ShareCertificate,
-                      ShareEvent)
+from .members import (Household, Member, MembershipEvent, PlanMemberInput, QuantificationPlan, ShareAction,
+                      ShareCertificate, ShareEvent)
 from .org import County, Organization, Township
 from .users import ApiToken, RoleAssignment, User
 from . import guards  # noqa: F401  (registers the posted-voucher guard)
@@ -9,5 +9,5 @@ from . import guards  # noqa: F401  (registers the posted-voucher guard)
 __all__ = [
     "Account", "ApiToken", "Attachment", "AuditLog", "County", "OpeningBalance", "Organization", "Period",
     "RoleAssignment", "Township", "User", "Voucher", "VoucherLine", "VoucherSequence",
-    "Household", "Member", "MembershipEvent", "PlanMemberInput", "QuantificationPlan", "ShareCertificate", "ShareEvent",
+    "Household", "Member", "MembershipEvent", "PlanMemberInput", "QuantificationPlan", "ShareAction", "ShareCertificate", "ShareEvent",
 ]

@@ -9,8 +9,9 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from ..errors import VoucherPosted
+from ..errors import InvalidState, VoucherPosted
 from .ledger import Voucher, VoucherLine
+from .members import ShareAction, ShareEvent
 
 
 def _was_posted(voucher: Voucher) -> bool:
@@ -23,6 +24,8 @@ def _was_posted(voucher: Voucher) -> bool:
 @event.listens_for(Session, "before_flush")
 def _guard_posted(session: Session, flush_context, instances) -> None:
     for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, (ShareAction, ShareEvent)) and (obj in session.deleted or session.is_modified(obj)):
+            raise InvalidState("股权登记只能追加，不能修改或删除；错误的变动请冲正")
         if isinstance(obj, Voucher):
             if obj in session.deleted and obj.status == "posted":
                 raise VoucherPosted("已记账凭证不能删除")
@@ -38,7 +41,7 @@ def _guard_posted(session: Session, flush_context, instances) -> None:
 
 
 #: Triggers that refuse UPDATE/DELETE of posted vouchers' rows at the database level.
-SQLITE_TRIGGERS = (
+SQLITE_VOUCHER_TRIGGERS = (
     """CREATE TRIGGER trg_vouchers_posted_immutable BEFORE UPDATE ON vouchers
     WHEN OLD.status = 'posted' BEGIN SELECT RAISE(ABORT, 'posted voucher is immutable'); END""",
     """CREATE TRIGGER trg_vouchers_posted_nodelete BEFORE DELETE ON vouchers
@@ -53,7 +56,7 @@ SQLITE_TRIGGERS = (
     WHEN (SELECT status FROM vouchers WHERE id = NEW.voucher_id) = 'posted'
     BEGIN SELECT RAISE(ABORT, 'posted voucher is immutable'); END""",
 )
-POSTGRES_TRIGGERS = (
+POSTGRES_VOUCHER_TRIGGERS = (
     """CREATE OR REPLACE FUNCTION coop_refuse_posted() RETURNS trigger AS $$
     DECLARE st text;
     BEGIN
@@ -77,5 +80,31 @@ POSTGRES_TRIGGERS = (
 )
 
 
+def voucher_triggers(dialect_name: str) -> tuple[str, ...]:
+    return POSTGRES_VOUCHER_TRIGGERS if dialect_name == "postgresql" else SQLITE_VOUCHER_TRIGGERS
+
+
+def append_only_triggers(dialect_name: str, tables: tuple[str, ...]) -> tuple[str, ...]:
+    """Triggers that refuse any UPDATE or DELETE on the given tables (the share register)."""
+    if dialect_name == "postgresql":
+        return (
+            """CREATE OR REPLACE FUNCTION coop_refuse_change() RETURNS trigger AS $$
+            BEGIN RAISE EXCEPTION USING MESSAGE = TG_TABLE_NAME || ' is append-only'; END $$ LANGUAGE plpgsql""",
+        ) + tuple(
+            f"""CREATE TRIGGER trg_{t}_append_only BEFORE UPDATE OR DELETE ON {t}
+            FOR EACH ROW EXECUTE FUNCTION coop_refuse_change()"""
+            for t in tables
+        )
+    return tuple(
+        f"""CREATE TRIGGER trg_{t}_append_only_{op.lower()} BEFORE {op} ON {t}
+        BEGIN SELECT RAISE(ABORT, '{t} is append-only'); END"""
+        for t in tables for op in ("UPDATE", "DELETE")
+    )
+
+
+APPEND_ONLY_TABLES = ("share_actions", "share_events")
+
+
 def immutability_ddl(dialect_name: str) -> tuple[str, ...]:
-    return POSTGRES_TRIGGERS if dialect_name == "postgresql" else SQLITE_TRIGGERS
+    """Every guard trigger of the current schema (tests build the schema with create_all, not migrations)."""
+    return voucher_triggers(dialect_name) + append_only_triggers(dialect_name, APPEND_ONLY_TABLES)

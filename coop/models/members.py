@@ -140,23 +140,39 @@ class PlanMemberInput(db.Model):
     plan: Mapped[QuantificationPlan] = relationship(back_populates="inputs")
 
 
-class ShareEvent(TimestampMixin, db.Model):
-    """One signed movement of units in the register. Rows are only ever added: an action writes a group of rows
-    (a transfer is −u from one holding and +u to another) and a mistake is undone by a reversal group."""
+class ShareAction(TimestampMixin, db.Model):
+    """One change to the register (issue, transfer, inheritance, …): the header of a group of ShareEvent rows.
+    Actions and their rows are only ever added; a mistake is undone by a reversal action."""
+
+    __tablename__ = "share_actions"
+    __table_args__ = (sa.Index("ix_share_actions_org_date", "organization_id", "date"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id", ondelete="RESTRICT"), nullable=False)
+    date: Mapped[dt.date] = mapped_column(sa.Date, nullable=False)
+    kind: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    #: agreement, resolution or court document behind the change
+    reference: Mapped[str | None] = mapped_column(sa.String(200))
+    plan_id: Mapped[int | None] = mapped_column(sa.ForeignKey("quantification_plans.id", ondelete="RESTRICT"))
+    reverses_id: Mapped[int | None] = mapped_column(sa.ForeignKey("share_actions.id", ondelete="RESTRICT"), unique=True)
+    #: the payment voucher and price of a buy-back
+    voucher_id: Mapped[int | None] = mapped_column(sa.ForeignKey("vouchers.id", ondelete="RESTRICT"))
+    amount: Mapped[Decimal | None] = mapped_column(Money)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
+    events: Mapped[list["ShareEvent"]] = relationship(back_populates="action", order_by="ShareEvent.id")
+
+
+class ShareEvent(db.Model):
+    """One signed movement of units of one class for one holding. The rows of an action other than the issue
+    sum to zero, so the register total never drifts."""
 
     __tablename__ = "share_events"
     __table_args__ = (
         sa.CheckConstraint("units <> 0", name="nonzero"),
         sa.CheckConstraint(
             "share_class IN ('population','labour','collective','cash','resource','poverty')", name="share_class"),
-        sa.Index("ix_share_events_org_date", "organization_id", "date"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
-    organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id", ondelete="RESTRICT"), nullable=False)
-    #: the rows written by one action share a group number (the first row's id)
-    group_id: Mapped[int | None] = mapped_column(index=True)
-    date: Mapped[dt.date] = mapped_column(sa.Date, nullable=False)
-    kind: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    action_id: Mapped[int] = mapped_column(sa.ForeignKey("share_actions.id", ondelete="RESTRICT"), nullable=False, index=True)
     share_class: Mapped[str] = mapped_column(sa.String(12), nullable=False)
     #: holder: a member (and their household), or the collective itself when both are NULL
     member_id: Mapped[int | None] = mapped_column(sa.ForeignKey("members.id", ondelete="RESTRICT"), index=True)
@@ -166,14 +182,7 @@ class ShareEvent(TimestampMixin, db.Model):
     #: income rights only (a non-member heir's units carry no vote)
     income_only: Mapped[bool] = mapped_column(nullable=False, default=False)
     units: Mapped[Decimal] = mapped_column(Units, nullable=False)
-    plan_id: Mapped[int | None] = mapped_column(sa.ForeignKey("quantification_plans.id", ondelete="RESTRICT"))
-    reverses_group_id: Mapped[int | None] = mapped_column()
-    #: agreement, resolution or court document behind the change
-    reference: Mapped[str | None] = mapped_column(sa.String(200))
-    #: the payment voucher of a buy-back
-    voucher_id: Mapped[int | None] = mapped_column(sa.ForeignKey("vouchers.id", ondelete="RESTRICT"))
-    amount: Mapped[Decimal | None] = mapped_column(Money)
-    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
+    action: Mapped[ShareAction] = relationship(back_populates="events")
 
 
 class ShareCertificate(TimestampMixin, db.Model):

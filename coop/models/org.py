@@ -26,6 +26,8 @@ class County(TimestampMixin, db.Model):
     reserve_rate: Mapped[Decimal] = mapped_column(Ratio, nullable=False, default=Decimal("0.30"))
     cadre_reward_cap: Mapped[Decimal] = mapped_column(Ratio, nullable=False, default=Decimal("0.20"))
     cash_limit: Mapped[Decimal] = mapped_column(Money, nullable=False, default=Decimal("5000.00"))
+    #: 有偿退出: at most this share of all units may be bought back in one year
+    buyback_limit: Mapped[Decimal] = mapped_column(Ratio, nullable=False, default=Decimal("0.05"))
     townships: Mapped[list["Township"]] = relationship(back_populates="county", order_by="Township.name")
 
 
@@ -65,6 +67,7 @@ class Organization(TimestampMixin, db.Model):
     reserve_rate: Mapped[Decimal | None] = mapped_column(Ratio)
     cadre_reward_cap: Mapped[Decimal | None] = mapped_column(Ratio)
     cash_limit: Mapped[Decimal | None] = mapped_column(Money)
+    buyback_limit: Mapped[Decimal | None] = mapped_column(Ratio)
     has_collective_share: Mapped[bool] = mapped_column(nullable=False, default=False)
     collective_share_ratio: Mapped[Decimal | None] = mapped_column(Ratio)
 
@@ -85,6 +88,7 @@ class Organization(TimestampMixin, db.Model):
             "reserve_rate": self.reserve_rate if self.reserve_rate is not None else c.reserve_rate,
             "cadre_reward_cap": self.cadre_reward_cap if self.cadre_reward_cap is not None else c.cadre_reward_cap,
             "cash_limit": self.cash_limit if self.cash_limit is not None else c.cash_limit,
+            "buyback_limit": self.buyback_limit if self.buyback_limit is not None else c.buyback_limit,
             "has_collective_share": self.has_collective_share,
             "collective_share_ratio": self.collective_share_ratio,
         }

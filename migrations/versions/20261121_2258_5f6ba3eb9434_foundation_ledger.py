@@ -8,7 +8,7 @@ Create Date: 2026-11-21 22:58:18.285775
 from alembic import op
 import sqlalchemy as sa
 
-from coop.models.guards import immutability_ddl
+from coop.models.guards import voucher_triggers
 
 
 # revision identifiers, used by Alembic.
@@ -254,7 +254,7 @@ def upgrade():
 
     # ### end Alembic commands ###
     # Posted vouchers are immutable in the database too (see coop.models.guards).
-    for stmt in immutability_ddl(op.get_bind().dialect.name):
+    for stmt in voucher_triggers(op.get_bind().dialect.name):
         op.execute(stmt)
 
 

@@ -1,16 +1,18 @@
 """members households share register
 
-Revision ID: 32a783abbdd7
+Revision ID: dc7b756e92eb
 Revises: 5f6ba3eb9434
-Create Date: 2026-11-21 23:02:24.257914
+Create Date: 2026-11-21 23:05:05.411471
 
 """
 from alembic import op
 import sqlalchemy as sa
 
+from coop.models.guards import append_only_triggers
+
 
 # revision identifiers, used by Alembic.
-revision = '32a783abbdd7'
+revision = 'dc7b756e92eb'
 down_revision = '5f6ba3eb9434'
 branch_labels = None
 depends_on = None
@@ -83,6 +85,29 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_members_household_id'), ['household_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_members_organization_id'), ['organization_id'], unique=False)
 
+    op.create_table('share_actions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('organization_id', sa.Integer(), nullable=False),
+    sa.Column('date', sa.Date(), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('reference', sa.String(length=200), nullable=True),
+    sa.Column('plan_id', sa.Integer(), nullable=True),
+    sa.Column('reverses_id', sa.Integer(), nullable=True),
+    sa.Column('voucher_id', sa.Integer(), nullable=True),
+    sa.Column('amount', sa.BigInteger(), nullable=True),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_share_actions_created_by_id_users'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_share_actions_organization_id_organizations'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['plan_id'], ['quantification_plans.id'], name=op.f('fk_share_actions_plan_id_quantification_plans'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['reverses_id'], ['share_actions.id'], name=op.f('fk_share_actions_reverses_id_share_actions'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['voucher_id'], ['vouchers.id'], name=op.f('fk_share_actions_voucher_id_vouchers'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_share_actions')),
+    sa.UniqueConstraint('reverses_id', name=op.f('uq_share_actions_reverses_id'))
+    )
+    with op.batch_alter_table('share_actions', schema=None) as batch_op:
+        batch_op.create_index('ix_share_actions_org_date', ['organization_id', 'date'], unique=False)
+
     op.create_table('share_certificates',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('organization_id', sa.Integer(), nullable=False),
@@ -135,43 +160,40 @@ def upgrade():
     )
     op.create_table('share_events',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('organization_id', sa.Integer(), nullable=False),
-    sa.Column('group_id', sa.Integer(), nullable=True),
-    sa.Column('date', sa.Date(), nullable=False),
-    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('action_id', sa.Integer(), nullable=False),
     sa.Column('share_class', sa.String(length=12), nullable=False),
     sa.Column('member_id', sa.Integer(), nullable=True),
     sa.Column('household_id', sa.Integer(), nullable=True),
     sa.Column('beneficiary_id', sa.Integer(), nullable=True),
     sa.Column('income_only', sa.Boolean(), nullable=False),
     sa.Column('units', sa.BigInteger(), nullable=False),
-    sa.Column('plan_id', sa.Integer(), nullable=True),
-    sa.Column('reverses_group_id', sa.Integer(), nullable=True),
-    sa.Column('reference', sa.String(length=200), nullable=True),
-    sa.Column('voucher_id', sa.Integer(), nullable=True),
-    sa.Column('amount', sa.BigInteger(), nullable=True),
-    sa.Column('created_by_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.CheckConstraint("share_class IN ('population','labour','collective','cash','resource','poverty')", name=op.f('ck_share_events_share_class')),
     sa.CheckConstraint('units <> 0', name=op.f('ck_share_events_nonzero')),
+    sa.ForeignKeyConstraint(['action_id'], ['share_actions.id'], name=op.f('fk_share_events_action_id_share_actions'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['beneficiary_id'], ['members.id'], name=op.f('fk_share_events_beneficiary_id_members'), ondelete='RESTRICT'),
-    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_share_events_created_by_id_users'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['household_id'], ['households.id'], name=op.f('fk_share_events_household_id_households'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['member_id'], ['members.id'], name=op.f('fk_share_events_member_id_members'), ondelete='RESTRICT'),
-    sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_share_events_organization_id_organizations'), ondelete='RESTRICT'),
-    sa.ForeignKeyConstraint(['plan_id'], ['quantification_plans.id'], name=op.f('fk_share_events_plan_id_quantification_plans'), ondelete='RESTRICT'),
-    sa.ForeignKeyConstraint(['voucher_id'], ['vouchers.id'], name=op.f('fk_share_events_voucher_id_vouchers'), ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_share_events'))
     )
     with op.batch_alter_table('share_events', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_share_events_group_id'), ['group_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_share_events_action_id'), ['action_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_share_events_household_id'), ['household_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_share_events_member_id'), ['member_id'], unique=False)
-        batch_op.create_index('ix_share_events_org_date', ['organization_id', 'date'], unique=False)
 
+    with op.batch_alter_table('counties', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('buyback_limit', sa.Integer(), nullable=False, server_default='500'))
+
+    with op.batch_alter_table('organizations', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('buyback_limit', sa.Integer(), nullable=True))
+
+    with op.batch_alter_table('counties', schema=None) as batch_op:
+        batch_op.alter_column('buyback_limit', server_default=None)
     # households.head_id refers to members, which is created after households
     with op.batch_alter_table('households', schema=None) as batch_op:
         batch_op.create_foreign_key('fk_households_head_id_members', 'members', ['head_id'], ['id'], ondelete='RESTRICT')
+    # the share register is append-only in the database too
+    for stmt in append_only_triggers(op.get_bind().dialect.name, ('share_actions', 'share_events')):
+        op.execute(stmt)
     # ### end Alembic commands ###
 
 
@@ -179,11 +201,16 @@ def downgrade():
     with op.batch_alter_table('households', schema=None) as batch_op:
         batch_op.drop_constraint('fk_households_head_id_members', type_='foreignkey')
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('organizations', schema=None) as batch_op:
+        batch_op.drop_column('buyback_limit')
+
+    with op.batch_alter_table('counties', schema=None) as batch_op:
+        batch_op.drop_column('buyback_limit')
+
     with op.batch_alter_table('share_events', schema=None) as batch_op:
-        batch_op.drop_index('ix_share_events_org_date')
         batch_op.drop_index(batch_op.f('ix_share_events_member_id'))
         batch_op.drop_index(batch_op.f('ix_share_events_household_id'))
-        batch_op.drop_index(batch_op.f('ix_share_events_group_id'))
+        batch_op.drop_index(batch_op.f('ix_share_events_action_id'))
 
     op.drop_table('share_events')
     op.drop_table('plan_member_inputs')
@@ -195,6 +222,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_share_certificates_household_id'))
 
     op.drop_table('share_certificates')
+    with op.batch_alter_table('share_actions', schema=None) as batch_op:
+        batch_op.drop_index('ix_share_actions_org_date')
+
+    op.drop_table('share_actions')
     with op.batch_alter_table('members', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_members_organization_id'))
         batch_op.drop_index(batch_op.f('ix_members_household_id'))
@@ -209,3 +240,5 @@ def downgrade():
 
     op.drop_table('households')
     # ### end Alembic commands ###
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP FUNCTION IF EXISTS coop_refuse_change()")

@@ -1,0 +1,267 @@
+"""Members and households (RULES §6): 身份证 checks, membership events, roster import and export."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from stdnum.cn import ric
+from stdnum.exceptions import ValidationError as StdnumError
+
+from ..errors import InvalidState, ValidationFailed
+from ..extensions import db
+from ..models import Household, Member, MembershipEvent, Organization, User
+from ..models.members import MEMBERSHIP_EVENTS, RELATIONS
+from . import audit
+
+LOSS_EVENTS = {k for k in MEMBERSHIP_EVENTS if k.startswith("lost_")}
+ROSTER_COLUMNS = ("户号", "户主", "户主身份证", "成员", "身份证", "与户主关系", "性别", "出生日期", "联系电话", "成员状态")
+
+
+def check_id_number(value: str) -> tuple[str, dt.date, str]:
+    """Validate a 居民身份证号; returns (number, birth date, sex 'M'/'F'). Raises ValueError with the reason."""
+    number = (value or "").strip().upper()
+    try:
+        number = ric.validate(number)
+    except StdnumError as exc:
+        reason = {
+            "InvalidLength": "应为18位",
+            "InvalidChecksum": "校验码不正确",
+            "InvalidFormat": "包含不允许的字符",
+            "InvalidComponent": "出生日期或地区码不正确",
+        }.get(type(exc).__name__, "格式不正确")
+        raise ValueError(f"身份证号 {number or '（空）'} 无效：{reason}") from None
+    birth = ric.get_birth_date(number)
+    sex = "M" if int(number[16]) % 2 else "F"
+    return number, birth, sex
+
+
+def _household_by_number(org: Organization, number: str) -> Household | None:
+    return db.session.scalar(sa.select(Household).where(Household.organization_id == org.id, Household.number == number))
+
+
+def next_household_number(org: Organization) -> str:
+    numbers = db.session.scalars(sa.select(Household.number).where(Household.organization_id == org.id))
+    top = max((int(n) for n in numbers if n.isdigit()), default=0)
+    return f"{top + 1:04d}"
+
+
+def create_household(org: Organization, *, number: str | None = None, address: str | None = None,
+                     split_from: Household | None = None) -> Household:
+    number = (number or "").strip() or next_household_number(org)
+    if _household_by_number(org, number):
+        raise ValidationFailed.field("number", f"户号 {number} 已存在")
+    h = Household(organization_id=org.id, number=number, address=address,
+                  split_from_id=split_from.id if split_from else None)
+    db.session.add(h)
+    db.session.flush()
+    return h
+
+
+def add_member(household: Household, *, name: str, id_number: str, relation: str = "其他",
+               phone: str | None = None, head: bool = False) -> Member:
+    errors: dict = {}
+    if not (name or "").strip():
+        errors["name"] = ["请填写姓名"]
+    try:
+        number, birth, sex = check_id_number(id_number)
+    except ValueError as exc:
+        errors["id_number"] = [str(exc)]
+    else:
+        other = db.session.scalar(sa.select(Member).where(Member.id_number == number))
+        if other is not None:
+            where = "本村" if other.organization_id == household.organization_id else "其他集体经济组织"
+            errors["id_number"] = [f"身份证号 {number} 已登记在{where}（{other.name}）"]
+    if relation not in RELATIONS:
+        errors["relation"] = [f"与户主关系应为：{'、'.join(RELATIONS)}"]
+    if errors:
+        raise ValidationFailed(next(iter(errors.values()))[0], errors)
+    m = Member(organization_id=household.organization_id, household_id=household.id, name=name.strip(),
+               id_number=number, birth_date=birth, sex=sex, relation=relation, phone=phone)
+    db.session.add(m)
+    db.session.flush()
+    if head or relation == "户主":
+        household.head_id = m.id
+        m.relation = "户主"
+    db.session.flush()
+    return m
+
+
+def status_on(member: Member, date: dt.date) -> str:
+    """Membership status as of a date, derived from the events."""
+    status = "pending"
+    for e in sorted(member.events, key=lambda e: (e.date, e.id)):
+        if e.date > date:
+            break
+        if e.kind == "confirmed" or e.kind == "restored":
+            status = "member"
+        elif e.kind == "benefit_granted":
+            status = "benefit"
+        elif e.kind in LOSS_EVENTS:
+            status = "former"
+    return status
+
+
+def record_membership_event(member: Member, kind: str, *, date: dt.date, evidence: str, user: User | None = None,
+                            votes_for: int | None = None, votes_total: int | None = None,
+                            today: dt.date | None = None) -> MembershipEvent:
+    if kind not in MEMBERSHIP_EVENTS:
+        raise ValidationFailed.field("kind", "成员身份变动类型不正确")
+    if not (evidence or "").strip():
+        raise ValidationFailed.field("evidence", "请填写依据（如成员大会决议编号、死亡证明）")
+    if date > (today or dt.date.today()):
+        raise ValidationFailed.field("date", "日期不能晚于今天")
+    current = status_on(member, date)
+    if kind == "confirmed" and current == "member":
+        raise InvalidState(f"{member.name} 已是成员")
+    if kind in LOSS_EVENTS and current not in ("member", "benefit"):
+        raise InvalidState(f"{member.name} 当前不是成员，不能登记丧失成员身份")
+    if kind == "benefit_granted":
+        if current == "member":
+            raise InvalidState(f"{member.name} 已是成员，无需授予非成员权益")
+        if not votes_total or votes_for is None or votes_for < 0 or votes_for > votes_total:
+            raise ValidationFailed.field("votes_for", "请填写同意票数和全体成员数")
+        if votes_for * 4 < votes_total * 3:
+            need = -(-votes_total * 3 // 4)
+            raise ValidationFailed.field(
+                "votes_for", f"非成员享有权益须经全体成员四分之三以上同意：需要 {need} 票，实际 {votes_for} 票")
+    e = MembershipEvent(member_id=member.id, kind=kind, date=date, evidence=evidence.strip(),
+                        votes_for=votes_for, votes_total=votes_total, created_by_id=getattr(user, "id", None))
+    db.session.add(e)
+    db.session.flush()
+    db.session.refresh(member, ["events"])
+    member.status = status_on(member, dt.date.max)
+    db.session.flush()
+    audit.log("member.event", user=user, target=str(member.id), kind=kind, date=str(date))
+    return e
+
+
+# ---------------------------------------------------------------- roster import / export
+
+
+@dataclass
+class RosterRow:
+    line: int
+    household_number: str
+    head_name: str
+    head_id: str
+    name: str
+    id_number: str
+    relation: str
+    phone: str = ""
+
+
+@dataclass
+class RosterCheck:
+    rows: list[RosterRow] = field(default_factory=list)
+    problems: list[tuple[int, str]] = field(default_factory=list)  # (line, message)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and bool(self.rows)
+
+
+def read_roster(data: bytes, filename: str) -> list[dict]:
+    """Rows of a roster file (xlsx or CSV in UTF-8/GBK) as dicts keyed by the header names."""
+    if filename.lower().endswith(".xlsx"):
+        from openpyxl import load_workbook
+
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        rows = [["" if c is None else str(c).strip() for c in row] for row in wb.active.iter_rows(values_only=True)]
+    else:
+        for enc in ("utf-8-sig", "gb18030"):
+            try:
+                text = data.decode(enc)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            raise ValidationFailed.field("file", "无法识别文件编码，请保存为 UTF-8 或 GBK 的 CSV，或 xlsx")
+        rows = [[c.strip() for c in r] for r in csv.reader(io.StringIO(text))]
+    rows = [r for r in rows if any(r)]
+    if not rows:
+        raise ValidationFailed.field("file", "文件是空的")
+    header = rows[0]
+    missing = [c for c in ("户主", "户主身份证", "成员", "身份证", "与户主关系") if c not in header]
+    if missing:
+        raise ValidationFailed.field("file", f"缺少列：{'、'.join(missing)}（第一行应为表头）")
+    return [dict(zip(header, r + [""] * (len(header) - len(r)))) | {"_line": i} for i, r in enumerate(rows[1:], start=2)]
+
+
+def check_roster(org: Organization, records: list[dict]) -> RosterCheck:
+    """Dry run: every problem, row by row; nothing is written."""
+    result = RosterCheck()
+    seen: dict[str, int] = {}
+    heads: dict[str, str] = {}  # head id number -> household key
+    existing = {n: (o, name) for n, o, name in db.session.execute(
+        sa.select(Member.id_number, Member.organization_id, Member.name))}
+    for rec in records:
+        line = rec["_line"]
+        row = RosterRow(line, rec.get("户号", ""), rec.get("户主", ""), rec.get("户主身份证", "").upper(),
+                        rec.get("成员", ""), rec.get("身份证", "").upper(), rec.get("与户主关系", "") or "其他",
+                        rec.get("联系电话", ""))
+        if not row.name:
+            result.problems.append((line, "成员姓名为空"))
+        for label, value in (("身份证", row.id_number), ("户主身份证", row.head_id)):
+            try:
+                check_id_number(value)
+            except ValueError as exc:
+                result.problems.append((line, f"{label}：{exc}"))
+        if row.id_number in seen:
+            result.problems.append((line, f"身份证号 {row.id_number} 与第 {seen[row.id_number]} 行重复"))
+        seen.setdefault(row.id_number, line)
+        if row.id_number in existing:
+            o, name = existing[row.id_number]
+            where = "本村已登记" if o == org.id else "已登记在其他集体经济组织"
+            result.problems.append((line, f"身份证号 {row.id_number} {where}（{name}）"))
+        if row.relation not in RELATIONS:
+            result.problems.append((line, f"与户主关系“{row.relation}”不正确，应为：{'、'.join(RELATIONS)}"))
+        result.rows.append(row)
+    member_ids = {r.id_number for r in result.rows}
+    for row in result.rows:
+        if row.head_id not in member_ids:
+            result.problems.append((row.line, f"户主 {row.head_name}（{row.head_id}）不在名册中"))
+        elif row.relation == "户主" and row.id_number != row.head_id:
+            result.problems.append((row.line, "与户主关系为“户主”，但身份证号与户主身份证不同"))
+        heads.setdefault(row.head_id, row.household_number)
+    for row in result.rows:
+        if row.id_number == row.head_id and row.relation != "户主":
+            result.problems.append((row.line, "户主本人的“与户主关系”应填“户主”"))
+    result.problems.sort()
+    return result
+
+
+def import_roster(org: Organization, records: list[dict], *, user: User, confirm_date: dt.date | None = None,
+                  evidence: str | None = None) -> list[Household]:
+    """Import a clean roster (all or nothing). With `confirm_date`, every person is confirmed as a member."""
+    check = check_roster(org, records)
+    if not check.ok:
+        raise ValidationFailed("名册有错误，未导入", {"rows": {str(line): [msg] for line, msg in check.problems}})
+    households: dict[str, Household] = {}
+    for row in sorted(check.rows, key=lambda r: (r.head_id, r.id_number != r.head_id)):
+        h = households.get(row.head_id)
+        if h is None:
+            h = create_household(org, number=row.household_number or None)
+            households[row.head_id] = h
+        m = add_member(h, name=row.name, id_number=row.id_number, relation=row.relation, phone=row.phone or None,
+                       head=row.id_number == row.head_id)
+        if confirm_date:
+            record_membership_event(m, "confirmed", date=confirm_date, evidence=evidence or "成员大会确认",
+                                    user=user, today=confirm_date)
+    audit.log("roster.import", user=user, org=org, rows=len(check.rows))
+    return list(households.values())
+
+
+def export_roster(org: Organization) -> list[list[str]]:
+    """The roster in the import layout (header first)."""
+    out = [list(ROSTER_COLUMNS)]
+    q = (sa.select(Member).join(Household, Household.id == Member.household_id)
+         .where(Member.organization_id == org.id).order_by(Household.number, Member.relation != "户主", Member.id))
+    for m in db.session.scalars(q):
+        head = m.household.head
+        out.append([m.household.number, head.name if head else "", head.id_number if head else "", m.name,
+                    m.id_number, m.relation, "男" if m.sex == "M" else "女", m.birth_date.isoformat(), m.phone or "",
+                    {"member": "成员", "benefit": "非成员（享有权益）", "former": "已丧失", "pending": "待确认"}[m.status]])
+    return out
