@@ -38,6 +38,8 @@ class Config:
         ("ledger.opening", "期初余额"),
         ("ledger.periods", "结账"),
         ("reports.index", "报表"),
+        ("members.index", "成员"),
+        ("shares.register", "股权"),
     )
 
 

@@ -5,9 +5,9 @@ from flask import Flask
 
 
 def register_web(app: Flask) -> None:
-    from . import admin, auth, ledger, orgs, reports
+    from . import admin, auth, ledger, members, orgs, portal, reports, shares
     from .auth import init_login
 
     init_login(app)
-    for module in (auth, orgs, ledger, reports, admin):
+    for module in (auth, orgs, ledger, reports, admin, members, shares, portal):
         app.register_blueprint(module.bp)
