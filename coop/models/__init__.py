@@ -1,4 +1,6 @@
 """All models, imported here so Alembic autogenerate sees every table."""
+from .distribution import (DistributionApproval, DistributionCadre, DistributionPlan, DividendPayment,
+                           HouseholdDividend)
 from .ledger import Account, Attachment, AuditLog, OpeningBalance, Period, Voucher, VoucherLine, VoucherSequence
 from .members import (Household, Member, MembershipEvent, PlanMemberInput, QuantificationPlan, ShareAction,
                       ShareCertificate, ShareEvent)
@@ -9,5 +11,6 @@ from . import guards  # noqa: F401  (registers the posted-voucher guard)
 __all__ = [
     "Account", "ApiToken", "Attachment", "AuditLog", "County", "OpeningBalance", "Organization", "Period",
     "RoleAssignment", "Township", "User", "Voucher", "VoucherLine", "VoucherSequence",
+    "DistributionApproval", "DistributionCadre", "DistributionPlan", "DividendPayment", "HouseholdDividend",
     "Household", "Member", "MembershipEvent", "PlanMemberInput", "QuantificationPlan", "ShareAction", "ShareCertificate", "ShareEvent",
 ]

@@ -200,6 +200,20 @@ def household_units(org: Organization, as_of: dt.date | None = None) -> dict[int
     return out
 
 
+def dividend_units(org: Organization, as_of: dt.date) -> tuple[dict[int, Decimal], Decimal]:
+    """Units that earn dividends, by household, and the collective's own units. Units held for someone (代持)
+    earn for the beneficiary's household."""
+    by_household: dict[int, Decimal] = {}
+    collective = ZERO_UNITS
+    for h in holdings(org, as_of):
+        household = db.session.get(Member, h.beneficiary_id).household_id if h.beneficiary_id else h.household_id
+        if household is None:
+            collective += h.units
+        else:
+            by_household[household] = by_household.get(household, ZERO_UNITS) + h.units
+    return by_household, collective
+
+
 def _households_with_holdings(org: Organization, as_of: dt.date) -> list[Household]:
     ids = sorted(household_units(org, as_of))
     return [db.session.get(Household, i) for i in ids]
@@ -476,7 +490,7 @@ def reverse_action(org: Organization, *, action_id: int, date: dt.date, reason: 
 # ---------------------------------------------------------------- certificates
 
 
-def _snapshot(org: Organization, household: Household, as_of: dt.date) -> dict:
+def _snapshot(org: Organization, household: Household, as_of: dt.date | None) -> dict:
     classes: dict[str, str] = {}
     for h in holdings(org, as_of):
         if h.household_id == household.id:
@@ -491,7 +505,8 @@ def issue_certificate(household: Household, *, date: dt.date) -> ShareCertificat
     cert = ShareCertificate(organization_id=org.id, household_id=household.id,
                             number=f"{org.id:04d}-{household.number}-{seq:02d}", issued_on=date,
                             verify_token=secrets.token_urlsafe(16),
-                            snapshot=json.dumps(_snapshot(org, household, date), ensure_ascii=False))
+                            # the household's holding now: a back-dated change must not drop later ones
+                            snapshot=json.dumps(_snapshot(org, household, None), ensure_ascii=False))
     db.session.add(cert)
     db.session.flush()
     return cert

@@ -1,0 +1,120 @@
+"""Year-end distribution plans (收益分配方案), their approvals, cadre rewards, household dividends and payments."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import Money, Ratio, TimestampMixin, Units
+
+APPROVAL_STEPS = {
+    # 四议两公开, in order; then 实施结果公开 after posting
+    "party_proposal": "村党组织提议",
+    "committee": "村两委会议商议",
+    "party_members": "党员大会审议",
+    "assembly": "成员（代表）大会决议",
+    "resolution_public": "决议公开",
+    "result_public": "实施结果公开",
+}
+
+
+class DistributionPlan(TimestampMixin, db.Model):
+    """One scenario for a year; any number may be drafted and compared, one is approved and posted."""
+
+    __tablename__ = "distribution_plans"
+    __table_args__ = (
+        sa.CheckConstraint("status IN ('draft','approved','posted')", name="status"),
+        sa.CheckConstraint("approval_method IS NULL OR approval_method IN ('four_two','assembly')", name="method"),
+        # at most one posted plan per organization and year
+        sa.Index("uq_distribution_plans_posted", "organization_id", "year", unique=True,
+                 sqlite_where=sa.text("status = 'posted'"), postgresql_where=sa.text("status = 'posted'")),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id", ondelete="RESTRICT"), nullable=False, index=True)
+    year: Mapped[int] = mapped_column(nullable=False)
+    name: Mapped[str] = mapped_column(sa.String(100), nullable=False)
+    #: 股权登记日: dividends follow the register as of this date
+    record_date: Mapped[dt.date] = mapped_column(sa.Date, nullable=False)
+    #: overrides the 章程 公积公益金 rate for this plan when set
+    reserve_rate: Mapped[Decimal | None] = mapped_column(Ratio)
+    cadre_reward: Mapped[Decimal] = mapped_column(Money, nullable=False, default=Decimal("0.00"))
+    member_pool: Mapped[Decimal] = mapped_column(Money, nullable=False, default=Decimal("0.00"))
+    other: Mapped[Decimal] = mapped_column(Money, nullable=False, default=Decimal("0.00"))
+    status: Mapped[str] = mapped_column(sa.String(10), nullable=False, default="draft")
+    approval_method: Mapped[str | None] = mapped_column(sa.String(10))
+    # figures fixed when posted
+    distributable: Mapped[Decimal | None] = mapped_column(Money)
+    reserve: Mapped[Decimal | None] = mapped_column(Money)
+    collective_part: Mapped[Decimal | None] = mapped_column(Money)
+    voucher_id: Mapped[int | None] = mapped_column(sa.ForeignKey("vouchers.id", ondelete="RESTRICT"))
+    posted_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime)
+    posted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
+
+    cadres: Mapped[list["DistributionCadre"]] = relationship(back_populates="plan", cascade="all, delete-orphan",
+                                                            order_by="DistributionCadre.id")
+    approvals: Mapped[list["DistributionApproval"]] = relationship(back_populates="plan", cascade="all, delete-orphan",
+                                                                  order_by="DistributionApproval.date")
+    dividends: Mapped[list["HouseholdDividend"]] = relationship(back_populates="plan", order_by="HouseholdDividend.id")
+
+
+class DistributionCadre(db.Model):
+    """A 村两委 member considered for the 干部奖励分红, with tenure and 考核 weight."""
+
+    __tablename__ = "distribution_cadres"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(sa.ForeignKey("distribution_plans.id", ondelete="CASCADE"), nullable=False, index=True)
+    name: Mapped[str] = mapped_column(sa.String(50), nullable=False)
+    title: Mapped[str | None] = mapped_column(sa.String(50))
+    member_id: Mapped[int | None] = mapped_column(sa.ForeignKey("members.id", ondelete="RESTRICT"))
+    start: Mapped[dt.date] = mapped_column(sa.Date, nullable=False)
+    end: Mapped[dt.date | None] = mapped_column(sa.Date)
+    weight: Mapped[Decimal] = mapped_column(Units, nullable=False, default=Decimal("1"))
+    #: fixed when posted
+    amount: Mapped[Decimal | None] = mapped_column(Money)
+    plan: Mapped[DistributionPlan] = relationship(back_populates="cadres")
+
+
+class DistributionApproval(db.Model):
+    """One step of 四议两公开, or the 成员大会 resolution, with date and vote counts."""
+
+    __tablename__ = "distribution_approvals"
+    __table_args__ = (sa.UniqueConstraint("plan_id", "step"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(sa.ForeignKey("distribution_plans.id", ondelete="CASCADE"), nullable=False)
+    step: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    date: Mapped[dt.date] = mapped_column(sa.Date, nullable=False)
+    #: people entitled to attend/vote, present, and in favour (NULL for steps without a vote)
+    entitled: Mapped[int | None] = mapped_column()
+    present: Mapped[int | None] = mapped_column()
+    votes_for: Mapped[int | None] = mapped_column()
+    reference: Mapped[str] = mapped_column(sa.String(200), nullable=False)
+    plan: Mapped[DistributionPlan] = relationship(back_populates="approvals")
+
+
+class HouseholdDividend(db.Model):
+    """分红清册 line: a household's units on the record date and its dividend. Written when the plan is posted."""
+
+    __tablename__ = "household_dividends"
+    __table_args__ = (sa.UniqueConstraint("plan_id", "household_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(sa.ForeignKey("distribution_plans.id", ondelete="RESTRICT"), nullable=False)
+    household_id: Mapped[int] = mapped_column(sa.ForeignKey("households.id", ondelete="RESTRICT"), nullable=False, index=True)
+    units: Mapped[Decimal] = mapped_column(Units, nullable=False)
+    amount: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    plan: Mapped[DistributionPlan] = relationship(back_populates="dividends")
+    household = relationship("Household")
+
+
+class DividendPayment(TimestampMixin, db.Model):
+    """A payment of (part of) a household dividend, booked by its voucher (Dr 211 / Cr 101 or 102)."""
+
+    __tablename__ = "dividend_payments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dividend_id: Mapped[int] = mapped_column(sa.ForeignKey("household_dividends.id", ondelete="RESTRICT"), nullable=False, index=True)
+    amount: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    date: Mapped[dt.date] = mapped_column(sa.Date, nullable=False)
+    voucher_id: Mapped[int] = mapped_column(sa.ForeignKey("vouchers.id", ondelete="RESTRICT"), nullable=False)
+    dividend = relationship("HouseholdDividend")
