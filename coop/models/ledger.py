@@ -113,7 +113,7 @@ class Voucher(TimestampMixin, db.Model):
     word: Mapped[str] = mapped_column(sa.String(4), nullable=False, default="记")
     number: Mapped[int | None] = mapped_column()
     status: Mapped[str] = mapped_column(sa.String(10), nullable=False, default="draft")
-    kind: Mapped[str] = mapped_column(sa.String(10), nullable=False, default="normal")
+    kind: Mapped[str] = mapped_column(sa.String(20), nullable=False, default="normal")
     #: 附单据数: number of source documents (原始凭证) behind this voucher
     attachment_count: Mapped[int] = mapped_column(nullable=False, default=0)
     preparer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))

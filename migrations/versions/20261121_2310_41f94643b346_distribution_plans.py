@@ -146,6 +146,7 @@ def _set_voucher_kinds(kinds: str) -> None:
             op.execute(f"DROP TRIGGER {name}")
     with op.batch_alter_table('vouchers', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_vouchers_kind'), type_='check')
+        batch_op.alter_column('kind', type_=sa.String(20), existing_nullable=False)
         batch_op.create_check_constraint('kind', f"kind IN ({kinds})")
     if sqlite:
         for stmt in voucher_triggers('sqlite'):
