@@ -2,6 +2,7 @@
 from .distribution import (DistributionApproval, DistributionCadre, DistributionPlan, DividendPayment,
                            HouseholdDividend)
 from .ledger import Account, Attachment, AuditLog, OpeningBalance, Period, Voucher, VoucherLine, VoucherSequence
+from .loans import Loan, LoanEvent, LprRate, SubsidyClaim, SubsidyPolicy
 from .members import (Household, Member, MembershipEvent, PlanMemberInput, QuantificationPlan, ShareAction,
                       ShareCertificate, ShareEvent)
 from .org import County, Organization, Township
@@ -12,5 +13,6 @@ __all__ = [
     "Account", "ApiToken", "Attachment", "AuditLog", "County", "OpeningBalance", "Organization", "Period",
     "RoleAssignment", "Township", "User", "Voucher", "VoucherLine", "VoucherSequence",
     "DistributionApproval", "DistributionCadre", "DistributionPlan", "DividendPayment", "HouseholdDividend",
+    "Loan", "LoanEvent", "LprRate", "SubsidyClaim", "SubsidyPolicy",
     "Household", "Member", "MembershipEvent", "PlanMemberInput", "QuantificationPlan", "ShareAction", "ShareCertificate", "ShareEvent",
 ]

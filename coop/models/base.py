@@ -59,6 +59,24 @@ class Units(sa.types.TypeDecorator):
         return None if value is None else (Decimal(value) / 10000).quantize(Decimal("0.0001"))
 
 
+class Rate(sa.types.TypeDecorator):
+    """An interest rate such as 3.45% (0.0345), to 6 decimal places, kept as an integer number of millionths."""
+
+    impl = sa.BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        scaled = D(value) * 1000000
+        if scaled != scaled.to_integral_value():
+            raise ValueError("rate has more than 6 decimals")
+        return int(scaled)
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else (Decimal(value) / 1000000).quantize(Decimal("0.000001"))
+
+
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
@@ -69,7 +87,7 @@ class TimestampMixin:
 
 def render_migration_type(type_, obj, autogen_context):
     """Alembic: write Money/Ratio columns as their plain storage types, so migrations never import app code."""
-    if type_ == "type" and isinstance(obj, (Money, Units)):
+    if type_ == "type" and isinstance(obj, (Money, Units, Rate)):
         return "sa.BigInteger()"
     if type_ == "type" and isinstance(obj, Ratio):
         return "sa.Integer()"

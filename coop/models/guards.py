@@ -31,6 +31,9 @@ def _guard_posted(session: Session, flush_context, instances) -> None:
                 raise VoucherPosted("已记账凭证不能删除")
             if session.is_modified(obj, include_collections=False) and _was_posted(obj):
                 raise VoucherPosted("已记账凭证不能修改")
+            # a line taken out of `lines` is deleted as an orphan only during the flush: judge it here
+            if _was_posted(obj) and sa.inspect(obj).attrs.lines.history.has_changes():
+                raise VoucherPosted("已记账凭证的分录不能修改")
         elif isinstance(obj, VoucherLine):
             v = obj.voucher
             if v is not None and _was_posted(v) and (obj in session.deleted or session.is_modified(obj)):

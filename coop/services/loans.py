@@ -1,0 +1,373 @@
+"""Loans and the county 贴息 fund (RULES §9): loan events with their vouchers, claims, review, allocation, payout."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from ..errors import Forbidden, InvalidState, NotFound, ValidationFailed
+from ..extensions import db
+from ..ledger.subsidy import SubsidyCalc, allocate_fund, check_fund, compute_subsidy
+from ..money import ZERO, format_plain
+from ..models import (County, Loan, LoanEvent, LprRate, Organization, SubsidyClaim, SubsidyPolicy, User, Voucher)
+from ..models.base import utcnow
+from . import access, audit
+
+COMMITTED = ("allocated", "disbursed")
+
+
+# ---------------------------------------------------------------- loans
+
+
+def create_loan(org: Organization, *, lender: str, contract_no: str, principal: Decimal, annual_rate: Decimal,
+                start_date: dt.date, maturity_date: dt.date, special: bool = False, account_code: str = "201",
+                user: User) -> Loan:
+    access.require(user, access.PREPARE, org)
+    errors: dict = {}
+    if not (lender or "").strip():
+        errors["lender"] = ["请填写贷款银行"]
+    if not (contract_no or "").strip():
+        errors["contract_no"] = ["请填写合同编号"]
+    elif db.session.scalar(sa.select(Loan.id).where(Loan.organization_id == org.id, Loan.contract_no == contract_no)):
+        errors["contract_no"] = [f"合同编号 {contract_no} 已登记"]
+    if principal <= 0:
+        errors["principal"] = ["贷款金额必须大于零"]
+    if not (Decimal(0) < annual_rate < Decimal("0.36")):
+        errors["annual_rate"] = [f"年利率 {annual_rate:.4%} 不合理（应大于0且低于36%）"]
+    if maturity_date <= start_date:
+        errors["maturity_date"] = ["到期日必须晚于起始日"]
+    if not account_code.startswith(("201", "221")):
+        errors["account_code"] = ["借款科目应为 201 短期借款或 221 长期借款及应付款"]
+    if errors:
+        raise ValidationFailed(next(iter(errors.values()))[0], errors)
+    loan = Loan(organization_id=org.id, lender=lender.strip(), contract_no=contract_no.strip(), principal=principal,
+                annual_rate=annual_rate, start_date=start_date, maturity_date=maturity_date, special=special,
+                account_code=account_code)
+    db.session.add(loan)
+    db.session.flush()
+    audit.log("loan.create", user=user, org=org, target=str(loan.id))
+    return loan
+
+
+def principal_movements(loan: Loan) -> list[tuple[dt.date, Decimal]]:
+    return [(e.date, e.amount if e.kind == "drawdown" else -e.amount) for e in loan.events
+            if e.kind in ("drawdown", "repayment")]
+
+
+def outstanding(loan: Loan, on: dt.date | None = None) -> Decimal:
+    return sum((a for d, a in principal_movements(loan) if on is None or d <= on), ZERO)
+
+
+def _loan_voucher(loan: Loan, date: dt.date, summary: str, debit: str, credit: str, amount: Decimal, user: User,
+                  attachments: int = 0) -> Voucher:
+    from .vouchers import create_draft
+
+    org = db.session.get(Organization, loan.organization_id)
+    return create_draft(org, {"date": date, "attachment_count": attachments, "lines": [
+        {"summary": summary, "account_code": debit, "debit": amount, "credit": ZERO, "counterparty": loan.lender},
+        {"summary": summary, "account_code": credit, "debit": ZERO, "credit": amount, "counterparty": loan.lender},
+    ]}, user=user)
+
+
+def record_loan_event(loan: Loan, *, kind: str, date: dt.date, amount: Decimal, user: User, bank_account: str = "102",
+                      expense_account: str = "515", period_start: dt.date | None = None,
+                      period_end: dt.date | None = None, evidence: str | None = None) -> LoanEvent:
+    """放款 / 还本 / 付息 with its draft voucher (Dr 102 / Cr 201; Dr 201 / Cr 102; Dr 515 / Cr 102)."""
+    if kind not in ("drawdown", "repayment", "interest"):
+        raise ValidationFailed.field("kind", "类型应为放款、还本或付息")
+    if amount <= 0:
+        raise ValidationFailed.field("amount", "金额必须大于零")
+    if not (loan.start_date <= date):
+        raise ValidationFailed.field("date", f"日期早于贷款起始日 {loan.start_date}")
+    label = f"{loan.lender} {loan.contract_no}"
+    if kind == "drawdown":
+        if outstanding(loan) + amount > loan.principal:
+            raise ValidationFailed.field("amount", f"累计放款将超过合同金额 {format_plain(loan.principal)}")
+        v = _loan_voucher(loan, date, f"收到贷款 {label}", bank_account, loan.account_code, amount, user)
+    elif kind == "repayment":
+        have = outstanding(loan, date)
+        if amount > have:
+            raise ValidationFailed.field("amount", f"还款 {format_plain(amount)} 超过 {date} 的贷款余额 {format_plain(have)}")
+        v = _loan_voucher(loan, date, f"归还贷款本金 {label}", loan.account_code, bank_account, amount, user)
+    else:
+        if not (evidence or "").strip():
+            raise ValidationFailed.field("evidence", "付息必须附银行结息单（填写结息单编号并上传附件）")
+        if not period_start or not period_end or period_end <= period_start:
+            raise ValidationFailed.field("period_end", "请填写结息期间（结束日期晚于开始日期）")
+        v = _loan_voucher(loan, date, f"支付贷款利息 {label}", expense_account, bank_account, amount, user,
+                          attachments=1)
+    event = LoanEvent(kind=kind, date=date, amount=amount, period_start=period_start, period_end=period_end,
+                      evidence=(evidence or "").strip() or None, voucher_id=v.id)
+    loan.events.append(event)
+    db.session.flush()
+    audit.log(f"loan.{kind}", user=user, target=str(loan.id), amount=format_plain(amount))
+    return event
+
+
+# ---------------------------------------------------------------- county policy
+
+
+def _require_county_admin(user: User, county_id: int) -> None:
+    if county_id not in access.administered_counties(user):
+        raise Forbidden("只有县级管理员可以执行此操作")
+
+
+def set_policy(county: County, year: int, *, user: User, fund: Decimal = Decimal("5000000.00"),
+               lpr_multiple: Decimal = Decimal(1), share: Decimal = Decimal(1), org_cap: Decimal | None = None,
+               rule: str = "pro_rata") -> SubsidyPolicy:
+    _require_county_admin(user, county.id)
+    errors: dict = {}
+    if fund < 0:
+        errors["fund"] = ["资金总额不能为负数"]
+    if not (Decimal(0) < lpr_multiple <= Decimal(3)):
+        errors["lpr_multiple"] = ["LPR 倍数应大于0且不超过3"]
+    if not (Decimal(0) < share <= Decimal(1)):
+        errors["share"] = ["贴息比例应大于0且不超过100%"]
+    if org_cap is not None and org_cap <= 0:
+        errors["org_cap"] = ["单个组织年度上限必须大于零"]
+    if rule not in ("pro_rata", "first_come"):
+        errors["rule"] = ["分配方式应为按比例或先到先得"]
+    if errors:
+        raise ValidationFailed(next(iter(errors.values()))[0], errors)
+    policy = db.session.scalar(sa.select(SubsidyPolicy).where(SubsidyPolicy.county_id == county.id,
+                                                              SubsidyPolicy.year == year))
+    if policy is None:
+        policy = SubsidyPolicy(county_id=county.id, year=year)
+        db.session.add(policy)
+    elif policy.allocated_at:
+        raise InvalidState(f"{year}年度贴息资金已分配，不能再修改政策")
+    policy.fund, policy.lpr_multiple, policy.share, policy.org_cap, policy.rule = fund, lpr_multiple, share, org_cap, rule
+    db.session.flush()
+    audit.log("subsidy.policy", user=user, target=f"{county.id}/{year}", fund=format_plain(fund), rule=rule)
+    return policy
+
+
+def set_lpr(county: County, published_on: dt.date, rate: Decimal, *, user: User) -> LprRate:
+    _require_county_admin(user, county.id)
+    if not (Decimal(0) < rate < Decimal("0.2")):
+        raise ValidationFailed.field("rate", f"LPR {rate:.4%} 不合理")
+    row = db.session.scalar(sa.select(LprRate).where(LprRate.county_id == county.id, LprRate.published_on == published_on))
+    if row is None:
+        row = LprRate(county_id=county.id, published_on=published_on, rate=rate)
+        db.session.add(row)
+    row.rate = rate
+    db.session.flush()
+    return row
+
+
+def lpr_table(county_id: int) -> list[tuple[dt.date, Decimal]]:
+    return [(r.published_on, r.rate) for r in db.session.scalars(
+        sa.select(LprRate).where(LprRate.county_id == county_id).order_by(LprRate.published_on))]
+
+
+def policy_for_year(county_id: int, year: int, *, lock: bool = False) -> SubsidyPolicy:
+    q = sa.select(SubsidyPolicy).where(SubsidyPolicy.county_id == county_id, SubsidyPolicy.year == year)
+    if lock:  # serialises approvals and allocation against the fund
+        q = q.with_for_update().execution_options(populate_existing=True)
+    policy = db.session.scalar(q)
+    if policy is None:
+        raise ValidationFailed.field("period_start", f"县里尚未设置 {year} 年度贴息政策")
+    return policy
+
+
+# ---------------------------------------------------------------- claims
+
+
+def interest_paid(loan: Loan, start: dt.date, end: dt.date) -> tuple[Decimal, list[LoanEvent]]:
+    """Interest paid for interest periods inside [start, end), and those payments."""
+    events = [e for e in loan.events if e.kind == "interest" and e.period_start and e.period_end
+              and start <= e.period_start and e.period_end <= end]
+    return sum((e.amount for e in events), ZERO), events
+
+
+def compute_claim(loan: Loan, start: dt.date, end: dt.date) -> tuple[SubsidyCalc, SubsidyPolicy]:
+    org = db.session.get(Organization, loan.organization_id)
+    policy = policy_for_year(org.township.county_id, start.year)
+    paid, _ = interest_paid(loan, start, end)
+    calc = compute_subsidy(start=start, end=end, annual_rate=loan.annual_rate, movements=principal_movements(loan),
+                           lpr_table=lpr_table(org.township.county_id), lpr_multiple=policy.lpr_multiple,
+                           share=policy.share, interest_paid=paid)
+    if policy.org_cap is not None and not calc.issues:
+        used = db.session.scalar(
+            sa.select(sa.func.coalesce(sa.func.sum(sa.type_coerce(SubsidyClaim.claimed, sa.BigInteger)), 0))
+            .where(SubsidyClaim.organization_id == org.id, SubsidyClaim.policy_id == policy.id,
+                   SubsidyClaim.status != "rejected", SubsidyClaim.loan_id != loan.id)) or 0
+        room = max(policy.org_cap - Decimal(used) / 100, ZERO)
+        calc.eligible = min(calc.eligible, room)
+    return calc, policy
+
+
+def file_claim(org: Organization, loan: Loan, *, start: dt.date, end: dt.date, claimed: Decimal, user: User,
+               claim: SubsidyClaim | None = None) -> SubsidyClaim:
+    """申报 (or, with `claim`, correct and refile a rejected claim)."""
+    access.require(user, access.PREPARE, org)
+    if loan.organization_id != org.id:
+        raise NotFound("找不到该贷款")
+    if not org.cun_she_he_yi:
+        raise ValidationFailed.field("loan_id", "贴息只适用于村社合一组织的专项贷款：本组织不是村社合一")
+    if not loan.special:
+        raise ValidationFailed.field("loan_id", "该贷款未登记为专项贷款，不能申请贴息")
+    if start < loan.start_date or end > loan.maturity_date + dt.timedelta(days=1) or end <= start:
+        raise ValidationFailed.field("period_start", f"贴息期间应在贷款期限 {loan.start_date} 至 {loan.maturity_date} 之内")
+    if start.year != (end - dt.timedelta(days=1)).year:
+        raise ValidationFailed.field("period_end", "一次申报不能跨年度")
+    overlap = db.session.scalar(sa.select(SubsidyClaim.id).where(
+        SubsidyClaim.loan_id == loan.id, SubsidyClaim.status != "rejected",
+        SubsidyClaim.id != (claim.id if claim else 0),
+        SubsidyClaim.period_start < end, SubsidyClaim.period_end > start))
+    if overlap:
+        raise ValidationFailed.field("period_start", f"贴息期间与第 {overlap} 号申报重叠（同一贷款的同一天只能申报一次）")
+    paid, payments = interest_paid(loan, start, end)
+    if paid <= 0:
+        raise ValidationFailed.field("period_start", "该期间没有已付利息的记录（须附银行结息单）")
+    if any(not e.evidence for e in payments):
+        raise ValidationFailed.field("period_start", "有付息记录缺少银行结息单")
+    calc, policy = compute_claim(loan, start, end)
+    if calc.issues:
+        raise ValidationFailed.from_issues(calc.issues)
+    if claimed <= 0:
+        raise ValidationFailed.field("claimed", "申报金额必须大于零")
+    if claimed > calc.eligible:
+        raise ValidationFailed.field(
+            "claimed", f"申报金额 {format_plain(claimed)} 超过可贴息金额 {format_plain(calc.eligible)}，"
+                       f"超出 {format_plain(claimed - calc.eligible)}")
+    if claim is None:
+        claim = SubsidyClaim(organization_id=org.id, loan_id=loan.id, policy_id=policy.id)
+        db.session.add(claim)
+    elif claim.status != "rejected":
+        raise InvalidState("只有被退回的申报可以修改后重新申报")
+    claim.policy_id = policy.id
+    claim.period_start, claim.period_end, claim.interest_paid = start, end, paid
+    claim.eligible, claim.claimed, claim.status, claim.reject_reason = calc.eligible, claimed, "filed", None
+    claim.filed_by_id = user.id
+    db.session.flush()
+    audit.log("subsidy.file", user=user, org=org, target=str(claim.id), claimed=format_plain(claimed))
+    return claim
+
+
+def _claim_org(claim: SubsidyClaim) -> Organization:
+    return db.session.get(Organization, claim.organization_id)
+
+
+def review_claim(claim: SubsidyClaim, *, user: User, approve: bool, reason: str | None = None) -> SubsidyClaim:
+    """乡镇审核: pass to the county, or send back with a reason."""
+    org = _claim_org(claim)
+    if "township_auditor" not in access.roles_on(user, org):
+        raise Forbidden("只有乡镇经管站可以审核贴息申报")
+    if claim.status != "filed":
+        raise InvalidState("只有已申报的贴息可以审核")
+    if approve:
+        claim.status, claim.reviewed_by_id, claim.reviewed_at = "reviewed", user.id, utcnow()
+    else:
+        _reject(claim, reason)
+    db.session.flush()
+    audit.log("subsidy.review", user=user, org=org, target=str(claim.id), approve=approve)
+    return claim
+
+
+def _reject(claim: SubsidyClaim, reason: str | None) -> None:
+    if not (reason or "").strip():
+        raise ValidationFailed.field("reason", "退回时请填写原因")
+    claim.status, claim.reject_reason = "rejected", reason.strip()
+
+
+def committed_amount(policy: SubsidyPolicy) -> Decimal:
+    fen = db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(sa.type_coerce(SubsidyClaim.allocated, sa.BigInteger)), 0))
+                            .where(SubsidyClaim.policy_id == policy.id, SubsidyClaim.status.in_(COMMITTED)))
+    return Decimal(fen or 0) / 100
+
+
+def approve_claim(claim: SubsidyClaim, *, user: User, approve: bool = True, reason: str | None = None) -> SubsidyClaim:
+    """县级批准. Under first-come the fund is committed at once (refused beyond the fund); under pro-rata the
+    county runs the allocation after approving."""
+    org = _claim_org(claim)
+    _require_county_admin(user, org.township.county_id)
+    policy = policy_for_year(org.township.county_id, claim.period_start.year, lock=True)
+    db.session.refresh(claim)
+    if claim.status != "reviewed":
+        raise InvalidState("只有乡镇审核通过的申报可以批准")
+    if not approve:
+        _reject(claim, reason)
+    elif policy.rule == "first_come":
+        issues = check_fund(policy.fund, committed_amount(policy), claim.claimed)
+        if issues:
+            raise ValidationFailed.from_issues(issues)
+        claim.status, claim.allocated = "allocated", claim.claimed
+    else:
+        if policy.allocated_at:
+            raise InvalidState(f"{policy.year}年度已按比例分配完毕，不能再批准新的申报")
+        claim.status = "approved"
+    claim.approved_by_id, claim.approved_at = user.id, utcnow()
+    db.session.flush()
+    audit.log("subsidy.approve", user=user, org=org, target=str(claim.id), approve=approve)
+    return claim
+
+
+def run_allocation(policy: SubsidyPolicy, *, user: User) -> dict[int, Decimal]:
+    """Pro-rata: split the fund over the year's approved claims (largest remainder); each gets at most its claim."""
+    _require_county_admin(user, policy.county_id)
+    policy = policy_for_year(policy.county_id, policy.year, lock=True)
+    if policy.rule != "pro_rata":
+        raise InvalidState("先到先得方式在批准时已分配资金")
+    if policy.allocated_at:
+        raise InvalidState(f"{policy.year}年度已分配")
+    claims = list(db.session.scalars(sa.select(SubsidyClaim).where(SubsidyClaim.policy_id == policy.id,
+                                                                   SubsidyClaim.status == "approved")
+                                     .order_by(SubsidyClaim.id)))
+    if not claims:
+        raise InvalidState("没有已批准待分配的申报")
+    shares = allocate_fund(policy.fund, {c.id: c.claimed for c in claims})
+    for c in claims:
+        c.allocated, c.status = shares[c.id], "allocated"
+    policy.allocated_at = utcnow()
+    db.session.flush()
+    audit.log("subsidy.allocate", user=user, target=f"{policy.county_id}/{policy.year}",
+              total=format_plain(sum(shares.values(), ZERO)))
+    return shares
+
+
+def disburse_claim(claim: SubsidyClaim, *, date: dt.date, user: User, bank_account: str = "102",
+                   income_account: str = "503") -> Voucher:
+    """拨付: record the payout and draft the village's voucher Dr 102 / Cr 503 补助收入—贴息."""
+    from .vouchers import create_draft
+
+    org = _claim_org(claim)
+    _require_county_admin(user, org.township.county_id)
+    if claim.status != "allocated":
+        raise InvalidState("只有已分配资金的申报可以拨付")
+    if not claim.allocated:
+        raise InvalidState("分配金额为零，无需拨付")
+    summary = f"收到贷款贴息 {claim.loan.contract_no} {claim.period_start}至{claim.period_end - dt.timedelta(days=1)}"
+    # the village's accountant reviews and posts it; the county only drafts it
+    accountant = _any_accountant(org) or user
+    v = create_draft(org, {"date": date, "attachment_count": 1, "lines": [
+        {"summary": summary, "account_code": bank_account, "debit": claim.allocated, "credit": ZERO},
+        {"summary": summary, "account_code": income_account, "debit": ZERO, "credit": claim.allocated,
+         "counterparty": "贴息"},
+    ]}, user=accountant)
+    claim.status, claim.disbursed_on, claim.voucher_id = "disbursed", date, v.id
+    db.session.flush()
+    audit.log("subsidy.disburse", user=user, org=org, target=str(claim.id), amount=format_plain(claim.allocated))
+    return v
+
+
+def _any_accountant(org: Organization) -> User | None:
+    from ..models import RoleAssignment
+
+    return db.session.scalar(sa.select(User).join(RoleAssignment).where(
+        RoleAssignment.organization_id == org.id, RoleAssignment.role == "accountant").order_by(User.id).limit(1))
+
+
+def fund_summary(policy: SubsidyPolicy) -> dict[str, Decimal]:
+    """Fund used (disbursed), committed (allocated), requested (approved, awaiting allocation) and left."""
+    rows = db.session.execute(
+        sa.select(SubsidyClaim.status, sa.func.sum(sa.type_coerce(SubsidyClaim.allocated, sa.BigInteger)),
+                  sa.func.sum(sa.type_coerce(SubsidyClaim.claimed, sa.BigInteger)))
+        .where(SubsidyClaim.policy_id == policy.id).group_by(SubsidyClaim.status))
+    by = {s: (Decimal(a or 0) / 100, Decimal(c or 0) / 100) for s, a, c in rows}
+    used = by.get("disbursed", (ZERO, ZERO))[0]
+    committed = used + by.get("allocated", (ZERO, ZERO))[0]
+    return {"fund": policy.fund, "used": used, "committed": committed, "left": policy.fund - committed,
+            "awaiting": by.get("approved", (ZERO, ZERO))[1] + by.get("reviewed", (ZERO, ZERO))[1]
+            + by.get("filed", (ZERO, ZERO))[1]}

@@ -1,0 +1,169 @@
+"""Loans and 贴息 claims through the whole flow, with hand-computed amounts."""
+import datetime as dt
+import threading
+from decimal import Decimal
+
+import pytest
+
+from coop.errors import Forbidden, InvalidState, ValidationFailed
+from coop.extensions import db
+from coop.models import SubsidyClaim
+from coop.services import loans, orgs, users
+
+D = Decimal
+
+
+@pytest.fixture
+def loan_books(books):
+    books.lock_opening({"102": "100000.00", "301": "-100000.00"})
+    county = books.county
+    loans.set_lpr(county, dt.date(2024, 12, 20), D("0.031"), user=books.county_admin)
+    loans.set_lpr(county, dt.date(2025, 5, 20), D("0.030"), user=books.county_admin)
+    policy = loans.set_policy(county, 2025, fund=D("10000.00"), user=books.county_admin)
+    loan = loans.create_loan(books.org, lender="农商银行", contract_no="NS-2025-001", principal=D("1000000.00"),
+                             annual_rate=D("0.042"), start_date=dt.date(2025, 1, 1), maturity_date=dt.date(2026, 1, 1),
+                             special=True, user=books.accountant)
+    loans.record_loan_event(loan, kind="drawdown", date=dt.date(2025, 1, 1), amount=D("1000000.00"),
+                            user=books.accountant)
+    loans.record_loan_event(loan, kind="repayment", date=dt.date(2025, 4, 1), amount=D("400000.00"),
+                            user=books.accountant)
+    loans.record_loan_event(loan, kind="interest", date=dt.date(2025, 7, 1), amount=D("16000.00"),
+                            period_start=dt.date(2025, 1, 1), period_end=dt.date(2025, 7, 1), evidence="结息单0701",
+                            user=books.accountant)
+    db.session.commit()
+    return books, loan, policy
+
+
+def file(books, loan, claimed="9000.00", start=dt.date(2025, 1, 1), end=dt.date(2025, 7, 1)):
+    return loans.file_claim(books.org, loan, start=start, end=end, claimed=D(claimed), user=books.accountant)
+
+
+def test_claim_amount_is_computed_line_by_line(loan_books):
+    books, loan, policy = loan_books
+    calc, _ = loans.compute_claim(loan, dt.date(2025, 1, 1), dt.date(2025, 7, 1))
+    # 7,750.00 + 2,531.67 + 2,100.00 (see tests/test_subsidy_core.py)
+    assert [p.amount for p in calc.periods] == [D("7750.00"), D("2531.67"), D("2100.00")]
+    assert calc.eligible == D("12381.67")
+    with pytest.raises(ValidationFailed, match="超出 0.01"):
+        file(books, loan, claimed="12381.68")
+
+
+def test_flow_filed_reviewed_approved_allocated_disbursed(loan_books):
+    books, loan, policy = loan_books
+    claim = file(books, loan, claimed="12381.67")
+    with pytest.raises(Forbidden):
+        loans.review_claim(claim, user=books.accountant, approve=True)
+    loans.review_claim(claim, user=books.auditor, approve=True)
+    loans.approve_claim(claim, user=books.county_admin)
+    assert claim.status == "approved"
+    shares = loans.run_allocation(policy, user=books.county_admin)
+    # the fund (10,000) is smaller than the one claim: it gets the whole fund
+    assert shares == {claim.id: D("10000.00")}
+    v = loans.disburse_claim(claim, date=dt.date(2025, 8, 1), user=books.county_admin)
+    assert [(l.account.code, l.debit, l.credit) for l in v.lines] == [
+        ("102", D("10000.00"), D("0.00")), ("503", D("0.00"), D("10000.00"))]
+    assert loans.fund_summary(policy)["left"] == D("0.00")
+
+
+def test_rejected_claim_corrected_and_refiled(loan_books):
+    books, loan, policy = loan_books
+    claim = file(books, loan)
+    with pytest.raises(ValidationFailed, match="原因"):
+        loans.review_claim(claim, user=books.auditor, approve=False)
+    loans.review_claim(claim, user=books.auditor, approve=False, reason="结息单不清晰")
+    assert claim.status == "rejected" and claim.reject_reason == "结息单不清晰"
+    loans.file_claim(books.org, loan, start=dt.date(2025, 1, 1), end=dt.date(2025, 7, 1), claimed=D("8000.00"),
+                     user=books.accountant, claim=claim)
+    assert claim.status == "filed" and claim.claimed == D("8000.00")
+
+
+def test_bad_claims_refused(loan_books):
+    books, loan, policy = loan_books
+    file(books, loan)
+    with pytest.raises(ValidationFailed, match="重叠"):
+        file(books, loan, start=dt.date(2025, 6, 1), end=dt.date(2025, 7, 1))
+    with pytest.raises(ValidationFailed, match="贷款期限"):
+        file(books, loan, start=dt.date(2024, 12, 1), end=dt.date(2025, 1, 1))
+    plain = loans.create_loan(books.org, lender="建行", contract_no="JH-1", principal=D("1000.00"),
+                              annual_rate=D("0.04"), start_date=dt.date(2025, 1, 1),
+                              maturity_date=dt.date(2025, 12, 31), user=books.accountant)
+    with pytest.raises(ValidationFailed, match="专项贷款"):
+        file(books, plain)
+    books.org.cun_she_he_yi = False
+    with pytest.raises(ValidationFailed, match="村社合一"):
+        file(books, loan, start=dt.date(2025, 7, 1), end=dt.date(2025, 9, 1))
+    with pytest.raises(ValidationFailed, match="结息单"):
+        loans.record_loan_event(loan, kind="interest", date=dt.date(2025, 9, 1), amount=D("1.00"),
+                                period_start=dt.date(2025, 7, 1), period_end=dt.date(2025, 9, 1), evidence="",
+                                user=books.accountant)
+    with pytest.raises(ValidationFailed, match="不合理"):
+        loans.create_loan(books.org, lender="x", contract_no="X-1", principal=D("1"), annual_rate=D("0.9"),
+                          start_date=dt.date(2025, 1, 1), maturity_date=dt.date(2025, 2, 1), user=books.accountant)
+
+
+def test_first_come_refuses_beyond_the_fund(loan_books):
+    books, loan, policy = loan_books
+    loans.set_policy(books.county, 2025, fund=D("10000.00"), rule="first_come", user=books.county_admin)
+    claim = file(books, loan, claimed="12000.00")
+    loans.review_claim(claim, user=books.auditor, approve=True)
+    with pytest.raises(ValidationFailed, match="超出 2,000.00"):
+        loans.approve_claim(claim, user=books.county_admin)
+
+
+def test_two_approvers_at_once_cannot_overspend(loan_books, backend):
+    if backend != "postgresql":
+        pytest.skip("row locks are what is tested; SQLite serialises writers anyway")
+    books, loan, policy = loan_books
+    loans.set_policy(books.county, 2025, fund=D("10000.00"), rule="first_come", user=books.county_admin)
+    second = orgs.create_organization(books.township, name="西村", books_start_year=2025, cun_she_he_yi=True)
+    users.assign_role(books.accountant, "accountant", second)
+    from coop.services import opening
+
+    opening.lock_opening_balances(second, user=books.accountant)
+    loan2 = loans.create_loan(second, lender="农商银行", contract_no="NS-2", principal=D("1000000.00"),
+                              annual_rate=D("0.042"), start_date=dt.date(2025, 1, 1),
+                              maturity_date=dt.date(2026, 1, 1), special=True, user=books.accountant)
+    loans.record_loan_event(loan2, kind="drawdown", date=dt.date(2025, 1, 1), amount=D("1000000.00"),
+                            user=books.accountant)
+    loans.record_loan_event(loan2, kind="interest", date=dt.date(2025, 7, 1), amount=D("20000.00"),
+                            period_start=dt.date(2025, 1, 1), period_end=dt.date(2025, 7, 1), evidence="结息单",
+                            user=books.accountant)
+    c1 = file(books, loan, claimed="6000.00")
+    c2 = loans.file_claim(second, loan2, start=dt.date(2025, 1, 1), end=dt.date(2025, 7, 1), claimed=D("6000.00"),
+                          user=books.accountant)
+    for c in (c1, c2):
+        loans.review_claim(c, user=books.auditor, approve=True)
+    admin2 = users.create_user("xian2", "县管理员二", "password1")
+    users.assign_role(admin2, "county_admin", books.county)
+    db.session.commit()
+    ids = {c1.id: books.county_admin.id, c2.id: admin2.id}
+    barrier, results = threading.Barrier(2), {}
+    from flask import current_app
+
+    app = current_app._get_current_object()
+
+    def approve(claim_id, user_id):
+        with app.app_context():
+            from coop.models import User
+
+            claim, user = db.session.get(SubsidyClaim, claim_id), db.session.get(User, user_id)
+            barrier.wait()
+            try:
+                loans.approve_claim(claim, user=user)
+                db.session.commit()
+                results[claim_id] = "ok"
+            except (ValidationFailed, InvalidState) as exc:
+                db.session.rollback()
+                results[claim_id] = exc.message
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=approve, args=(cid, uid)) for cid, uid in ids.items()]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    outcomes = sorted(results.values(), key=lambda r: r != "ok")
+    assert outcomes[0] == "ok" and "超出 2,000.00" in outcomes[1], results
+    db.session.expire_all()
+    assert loans.committed_amount(policy) == D("6000.00")
