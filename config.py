@@ -31,6 +31,7 @@ class Config:
     OPENAPI_URL_PREFIX = "/api/v1"
     OPENAPI_JSON_PATH = "openapi.json"
     PAGE_SIZE = 50
+    PASSWORD_HASH_METHOD = "scrypt"
     #: the organization menu: (endpoint, label); every endpoint takes org_id
     ORG_NAV = (
         ("ledger.vouchers", "凭证"),
@@ -49,6 +50,9 @@ class DevelopmentConfig(Config):
 
 class TestingConfig(Config):
     TESTING = True
+    # test databases are thrown away: skip fsync and use a cheap password hash
+    SQLITE_SYNCHRONOUS = "OFF"
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
     SECRET_KEY = "test"
     SQLALCHEMY_DATABASE_URI = os.environ.get("COOP_TEST_DATABASE_URL", "sqlite://")
     WTF_CSRF_ENABLED = False

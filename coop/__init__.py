@@ -56,9 +56,14 @@ def _sqlite_pragmas(app: Flask, db) -> None:
     with app.app_context():
         engine = db.engine
 
+        synchronous = app.config.get("SQLITE_SYNCHRONOUS", "NORMAL")
+
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_conn, _record):
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=10000")
+            if ":memory:" not in str(engine.url) and str(engine.url) != "sqlite://":
+                cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute(f"PRAGMA synchronous={synchronous}")
             cur.close()

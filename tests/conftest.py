@@ -107,7 +107,11 @@ def _wipe(db) -> None:
     tables = [t.name for t in db.metadata.sorted_tables]
     with db.engine.begin() as conn:
         if db.engine.dialect.name == "postgresql":
-            conn.exec_driver_sql("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
+            # DELETE on small tables is much faster than TRUNCATE; replica mode skips the guard triggers and FKs
+            conn.exec_driver_sql("SET session_replication_role = replica")
+            for t in reversed(tables):
+                conn.exec_driver_sql(f'DELETE FROM "{t}"')
+            conn.exec_driver_sql("SET session_replication_role = DEFAULT")
         else:
             triggers = [r[0] for r in conn.exec_driver_sql(
                 "SELECT sql FROM sqlite_master WHERE type='trigger'")]

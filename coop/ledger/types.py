@@ -14,6 +14,8 @@ class Line:
     debit: Decimal = ZERO
     credit: Decimal = ZERO
     summary: str = ""
+    #: auxiliary reference (往来单位, project or village name)
+    counterparty: str | None = None
 
     @property
     def signed(self) -> Decimal:

@@ -2,6 +2,7 @@
 from .distribution import (DistributionApproval, DistributionCadre, DistributionPlan, DividendPayment,
                            HouseholdDividend)
 from .ledger import Account, Attachment, AuditLog, OpeningBalance, Period, Voucher, VoucherLine, VoucherSequence
+from .joint import JointProject, ProjectContribution, ProjectParticipant, ProjectReturn, ProjectReturnLine
 from .loans import Loan, LoanEvent, LprRate, SubsidyClaim, SubsidyPolicy
 from .members import (Household, Member, MembershipEvent, PlanMemberInput, QuantificationPlan, ShareAction,
                       ShareCertificate, ShareEvent)
@@ -13,6 +14,7 @@ __all__ = [
     "Account", "ApiToken", "Attachment", "AuditLog", "County", "OpeningBalance", "Organization", "Period",
     "RoleAssignment", "Township", "User", "Voucher", "VoucherLine", "VoucherSequence",
     "DistributionApproval", "DistributionCadre", "DistributionPlan", "DividendPayment", "HouseholdDividend",
+    "JointProject", "ProjectContribution", "ProjectParticipant", "ProjectReturn", "ProjectReturnLine",
     "Loan", "LoanEvent", "LprRate", "SubsidyClaim", "SubsidyPolicy",
     "Household", "Member", "MembershipEvent", "PlanMemberInput", "QuantificationPlan", "ShareAction", "ShareCertificate", "ShareEvent",
 ]

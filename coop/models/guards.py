@@ -111,3 +111,21 @@ APPEND_ONLY_TABLES = ("share_actions", "share_events")
 def immutability_ddl(dialect_name: str) -> tuple[str, ...]:
     """Every guard trigger of the current schema (tests build the schema with create_all, not migrations)."""
     return voucher_triggers(dialect_name) + append_only_triggers(dialect_name, APPEND_ONLY_TABLES)
+
+
+def set_voucher_kinds(op, kinds: tuple[str, ...]) -> None:
+    """Migrations: replace the CHECK on vouchers.kind. SQLite rebuilds the table, and the triggers that name the
+    vouchers table must be dropped first and created again after."""
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    if sqlite:
+        for (name,) in op.get_bind().exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'trg_voucher%'").all():
+            op.execute(f"DROP TRIGGER {name}")
+    listed = ",".join(f"'{k}'" for k in kinds)
+    with op.batch_alter_table("vouchers", schema=None) as batch_op:
+        batch_op.drop_constraint(op.f("ck_vouchers_kind"), type_="check")
+        batch_op.alter_column("kind", type_=sa.String(20), existing_nullable=False)
+        batch_op.create_check_constraint("kind", f"kind IN ({listed})")
+    if sqlite:
+        for stmt in voucher_triggers("sqlite"):
+            op.execute(stmt)

@@ -5,6 +5,7 @@ import hashlib
 import secrets
 
 import sqlalchemy as sa
+from flask import current_app
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..errors import ValidationFailed
@@ -28,7 +29,7 @@ def create_user(username: str, display_name: str, password: str) -> User:
     if errors:
         raise ValidationFailed(next(iter(errors.values()))[0], errors)
     user = User(username=username, display_name=(display_name or username).strip(),
-                password_hash=generate_password_hash(password))
+                password_hash=_hash_password(password))
     db.session.add(user)
     db.session.flush()
     return user
@@ -37,8 +38,12 @@ def create_user(username: str, display_name: str, password: str) -> User:
 def set_password(user: User, password: str) -> None:
     if len(password or "") < MIN_PASSWORD:
         raise ValidationFailed.field("password", f"密码至少{MIN_PASSWORD}位")
-    user.password_hash = generate_password_hash(password)
+    user.password_hash = _hash_password(password)
     db.session.flush()
+
+
+def _hash_password(password: str) -> str:
+    return generate_password_hash(password, method=current_app.config.get("PASSWORD_HASH_METHOD", "scrypt"))
 
 
 def authenticate(username: str, password: str) -> User | None:

@@ -1,0 +1,284 @@
+"""飞地抱团 / 多村联营 (RULES §8): one project model, and the books of every participant follow from it.
+
+Every action books all sides in the caller's one transaction: if any participant's month is closed or any entry
+fails, nothing is written anywhere.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from ..errors import Forbidden, InvalidState, NotFound, ValidationFailed
+from ..extensions import db
+from ..ledger import joint as core
+from ..ledger.allocation import allocate
+from ..ledger.types import Entry, Line
+from ..models import (Account, County, JointProject, Organization, ProjectContribution, ProjectParticipant,
+                      ProjectReturn, ProjectReturnLine, User, Voucher, VoucherLine)
+from ..models.joint import CONTRIBUTION_KINDS
+from ..money import ZERO, format_plain
+from . import access, audit, periods
+from .vouchers import post_system_entry
+
+
+def _require_admin(user: User, county_id: int) -> None:
+    if county_id not in access.administered_counties(user):
+        raise Forbidden("只有县级管理员可以管理联营项目")
+
+
+def create_project(county: County, *, name: str, operator_org_id: int | None = None, operator_name: str | None = None,
+                   guarantor: str | None = None, start_date: dt.date, end_date: dt.date | None = None,
+                   fixed_rate: Decimal = Decimal(0), profit_sharing: bool = True, contract_weights: bool = False,
+                   documents: str | None = None, user: User) -> JointProject:
+    _require_admin(user, county.id)
+    errors: dict = {}
+    if not (name or "").strip():
+        errors["name"] = ["请填写项目名称"]
+    elif db.session.scalar(sa.select(JointProject.id).where(JointProject.county_id == county.id,
+                                                            JointProject.name == name.strip())):
+        errors["name"] = [f"项目 {name} 已存在"]
+    operator = None
+    if operator_org_id:
+        operator = db.session.get(Organization, operator_org_id)
+        if operator is None or operator.township.county_id != county.id:
+            errors["operator_org_id"] = ["运营主体应为本县的组织"]
+        elif operator.kind != "joint_company":
+            errors["operator_org_id"] = ["运营主体应为联营公司（强村公司）"]
+    elif not (operator_name or "").strip():
+        errors["operator_name"] = ["请填写运营主体"]
+    if not (Decimal(0) <= fixed_rate < Decimal(1)):
+        errors["fixed_rate"] = ["保底收益率应在0到100%之间"]
+    if end_date and end_date <= start_date:
+        errors["end_date"] = ["结束日期应晚于开始日期"]
+    if errors:
+        raise ValidationFailed(next(iter(errors.values()))[0], errors)
+    p = JointProject(county_id=county.id, name=name.strip(), operator_org_id=operator.id if operator else None,
+                     operator_name=operator.name if operator else operator_name.strip(), guarantor=guarantor,
+                     start_date=start_date, end_date=end_date, fixed_rate=fixed_rate, profit_sharing=profit_sharing,
+                     contract_weights=contract_weights, documents=documents)
+    db.session.add(p)
+    db.session.flush()
+    audit.log("joint.create", user=user, target=str(p.id))
+    return p
+
+
+def add_participant(project: JointProject, org: Organization, *, user: User,
+                    weight: Decimal | None = None) -> ProjectParticipant:
+    _require_admin(user, project.county_id)
+    if org.township.county_id != project.county_id:
+        raise ValidationFailed.field("organization_id", f"{org.name} 不属于本项目所在县，不能参与")
+    if org.id == project.operator_org_id:
+        raise ValidationFailed.field("organization_id", "运营主体不能同时作为参与村")
+    if any(p.organization_id == org.id for p in project.participants):
+        raise ValidationFailed.field("organization_id", f"{org.name} 已是参与方")
+    if project.contract_weights and (weight is None or not (0 < weight <= 1)):
+        raise ValidationFailed.field("weight", "合同约定分配比例时，请填写0到1之间的比例")
+    part = ProjectParticipant(organization_id=org.id, weight=weight)
+    project.participants.append(part)
+    db.session.flush()
+    return part
+
+
+def _post(org: Organization, date: dt.date, summary: str, lines: list[Line], user: User) -> Voucher:
+    periods.ensure_open(org, date)
+    if not org.opening_locked:
+        raise InvalidState(f"{org.name} 的期初余额尚未确认，不能记账")
+    return post_system_entry(org, Entry(date, summary, tuple(lines)), user=user, kind="joint")
+
+
+def _pair(debit: str, credit: str, amount: Decimal, summary: str, dr_cp=None, cr_cp=None) -> list[Line]:
+    return [Line(debit, debit=amount, summary=summary, counterparty=dr_cp),
+            Line(credit, credit=amount, summary=summary, counterparty=cr_cp)]
+
+
+def contribute(project: JointProject, participant: ProjectParticipant, *, kind: str, amount: Decimal,
+               date: dt.date, user: User) -> ProjectContribution:
+    """出资: Dr 141—project / Cr 102 (cash, fiscal funds; fiscal funds also move 241 → 311) or Cr 311 (land quota
+    valued in money); the operator, when kept here, books Dr 102 (or 161 for land) / Cr 301—village."""
+    _require_admin(user, project.county_id)
+    if kind not in CONTRIBUTION_KINDS:
+        raise ValidationFailed.field("kind", "出资方式应为现金、土地指标或财政扶持资金")
+    if amount <= 0:
+        raise ValidationFailed.field("amount", "出资金额必须大于零")
+    if date < project.start_date:
+        raise ValidationFailed.field("date", f"出资日期早于项目开始日期 {project.start_date}")
+    if participant.exited_on:
+        raise InvalidState("该参与方已退出项目")
+    village = participant.organization
+    s = f"{project.name} {CONTRIBUTION_KINDS[kind]}出资"
+    lines = _pair("141", "311" if kind == "land" else "102", amount, s, dr_cp=project.name)
+    if kind == "fiscal":
+        lines += _pair("241", "311", amount, f"{project.name} 财政扶持资金转入公积公益金")
+    village_voucher = _post(village, date, s, lines, user)
+    operator_voucher = None
+    if project.operator:
+        operator_voucher = _post(project.operator, date, f"收到 {village.name} 出资",
+                                 _pair("161" if kind == "land" else "102", "301", amount, f"收到 {village.name} 出资",
+                                       cr_cp=village.name), user)
+    c = ProjectContribution(participant_id=participant.id, kind=kind, amount=amount, date=date,
+                            village_voucher_id=village_voucher.id,
+                            operator_voucher_id=operator_voucher.id if operator_voucher else None)
+    db.session.add(c)
+    db.session.flush()
+    audit.log("joint.contribute", user=user, org=village, target=str(project.id), amount=format_plain(amount))
+    return c
+
+
+def contributions(project: JointProject) -> list[ProjectContribution]:
+    return list(db.session.scalars(
+        sa.select(ProjectContribution).join(ProjectParticipant)
+        .where(ProjectParticipant.project_id == project.id).order_by(ProjectContribution.date, ProjectContribution.id)))
+
+
+def compute_return(project: JointProject, year: int, profit: Decimal) -> core.YearReturn:
+    cs = [core.Contribution(c.participant_id, c.amount, c.date) for c in contributions(project)]
+    weights = ({p.id: p.weight for p in project.participants if not p.exited_on}
+               if project.contract_weights else None)
+    result = core.compute_year(year, cs, fixed_rate=project.fixed_rate, profit=profit, weights=weights)
+    if not project.profit_sharing:
+        result.profit_share = {}
+    return result
+
+
+def declare_return(project: JointProject, *, year: int, profit: Decimal, date: dt.date, user: User) -> ProjectReturn:
+    """Book a year's return on every side: village Dr 112—project / Cr 502; operator Dr 3220103 / Cr 211—village
+    for the part it pays (the guarantor owes the rest of an uncovered fixed part)."""
+    _require_admin(user, project.county_id)
+    if db.session.scalar(sa.select(ProjectReturn.id).where(ProjectReturn.project_id == project.id,
+                                                           ProjectReturn.year == year)):
+        raise InvalidState(f"{project.name} {year}年度的收益已经登记，不能重复登记")
+    if date < dt.date(year, 12, 31) and date.year == year:
+        raise ValidationFailed.field("date", "年度收益应在年末或之后登记")
+    result = compute_return(project, year, profit)
+    if result.issues:
+        raise ValidationFailed.from_issues(result.issues)
+    guaranteed = (allocate(result.shortfall, {k: v for k, v in result.fixed.items() if v > 0})
+                  if result.shortfall else {})
+    ret = ProjectReturn(project_id=project.id, year=year, profit=profit, declared_on=date, shortfall=result.shortfall)
+    db.session.add(ret)
+    db.session.flush()
+    by_id = {p.id: p for p in project.participants}
+    for pid in sorted(set(result.fixed) | set(result.profit_share)):
+        part = by_id[pid]
+        line = ProjectReturnLine(return_id=ret.id, participant_id=pid, fixed=result.fixed.get(pid, ZERO),
+                                 profit_part=result.profit_share.get(pid, ZERO), guaranteed=guaranteed.get(pid, ZERO))
+        if line.total <= 0:
+            continue
+        village = part.organization
+        s = f"{project.name} {year}年度收益"
+        line.village_voucher_id = _post(village, date, s, _pair("112", "502", line.total, s, dr_cp=project.name),
+                                        user).id
+        paid_by_operator = line.total - line.guaranteed
+        if project.operator and paid_by_operator > 0:
+            s2 = f"应付 {village.name} {year}年度收益"
+            line.operator_voucher_id = _post(project.operator, date, s2,
+                                             _pair("3220103", "211", paid_by_operator, s2, cr_cp=village.name), user).id
+        db.session.add(line)
+    db.session.flush()
+    audit.log("joint.return", user=user, target=str(project.id), year=year, profit=format_plain(profit))
+    return ret
+
+
+def exit_participant(project: JointProject, participant: ProjectParticipant, *, date: dt.date,
+                     user: User) -> ProjectContribution | None:
+    """退出/轮换: the capital is returned — village Dr 102 / Cr 141—project; operator Dr 301—village / Cr 102."""
+    _require_admin(user, project.county_id)
+    if participant.exited_on:
+        raise InvalidState("该参与方已退出")
+    capital = sum((c.amount for c in contributions(project) if c.participant_id == participant.id), ZERO)
+    participant.exited_on = date
+    if capital <= 0:
+        db.session.flush()
+        return None
+    village = participant.organization
+    s = f"{project.name} 退出返还出资"
+    v = _post(village, date, s, _pair("102", "141", capital, s, cr_cp=project.name), user)
+    ov = None
+    if project.operator:
+        ov = _post(project.operator, date, f"返还 {village.name} 出资",
+                   _pair("301", "102", capital, f"返还 {village.name} 出资", dr_cp=village.name), user)
+    c = ProjectContribution(participant_id=participant.id, kind="cash", amount=-capital, date=date,
+                            village_voucher_id=v.id, operator_voucher_id=ov.id if ov else None)
+    db.session.add(c)
+    db.session.flush()
+    audit.log("joint.exit", user=user, org=village, target=str(project.id), amount=format_plain(capital))
+    return c
+
+
+def receive_return(line: ProjectReturnLine, *, date: dt.date, user: User, from_guarantor: bool = False) -> None:
+    """收到收益: the operator's part (village Dr 102 / Cr 112; operator Dr 211—village / Cr 102) or the guarantor's
+    part of an uncovered fixed return (village Dr 102 / Cr 112)."""
+    project = db.session.get(JointProject, line.ret.project_id)
+    _require_admin(user, project.county_id)
+    village = line.participant.organization
+    amount = line.guaranteed if from_guarantor else line.total - line.guaranteed
+    if amount <= 0:
+        raise InvalidState("没有应收的金额")
+    if (line.guarantor_paid_on if from_guarantor else line.operator_paid_on) is not None:
+        raise InvalidState("该笔收益已经收到")
+    payer = project.guarantor or "担保方" if from_guarantor else project.operator_name
+    s = f"收到 {project.name} {line.ret.year}年度收益（{payer}）"
+    _post(village, date, s, _pair("102", "112", amount, s, cr_cp=project.name), user)
+    if from_guarantor:
+        line.guarantor_paid_on = date
+    else:
+        if project.operator:
+            s2 = f"支付 {village.name} {line.ret.year}年度收益"
+            _post(project.operator, date, s2, _pair("211", "102", amount, s2, dr_cp=village.name), user)
+        line.operator_paid_on = date
+    db.session.flush()
+    audit.log("joint.receive", user=user, org=village, target=str(line.id), amount=format_plain(amount))
+
+
+@dataclass
+class ReconRow:
+    participant: str
+    item: str
+    village: Decimal
+    operator: Decimal | None
+
+    @property
+    def difference(self) -> Decimal | None:
+        return None if self.operator is None else self.village - self.operator
+
+
+def _balance(org: Organization, code: str, counterparty: str, until: dt.date | None) -> Decimal:
+    """Signed (debit-positive) posted balance of an account (and its children) for one counterparty."""
+    q = (sa.select(sa.func.coalesce(sa.func.sum(sa.type_coerce(VoucherLine.debit, sa.BigInteger)
+                                                - sa.type_coerce(VoucherLine.credit, sa.BigInteger)), 0))
+         .join(Voucher, Voucher.id == VoucherLine.voucher_id).join(Account, Account.id == VoucherLine.account_id)
+         .where(Voucher.organization_id == org.id, Voucher.status == "posted", Account.code.startswith(code),
+                VoucherLine.counterparty == counterparty))
+    if until:
+        q = q.where(Voucher.date <= until)
+    return Decimal(db.session.scalar(q)) / 100
+
+
+def reconciliation(project: JointProject, until: dt.date | None = None) -> list[ReconRow]:
+    """Each village's 141 and 112 balances for the project against the operator's 301 and 211 for the village."""
+    rows = []
+    op = project.operator
+    for part in project.participants:
+        v = part.organization
+        guaranteed_open = sum((l.guaranteed for r in db.session.scalars(
+            sa.select(ProjectReturn).where(ProjectReturn.project_id == project.id)) for l in r.lines
+            if l.participant_id == part.id and (until is None or r.declared_on <= until)
+            and (l.guarantor_paid_on is None or (until is not None and l.guarantor_paid_on > until))), ZERO)
+        rows.append(ReconRow(v.name, "长期投资（141）/ 资本（301）", _balance(v, "141", project.name, until),
+                             -(_balance(op, "301", v.name, until)) if op else None))
+        rows.append(ReconRow(v.name, "应收收益（112，扣除担保方承担）/ 应付收益（211）",
+                             _balance(v, "112", project.name, until) - guaranteed_open,
+                             -(_balance(op, "211", v.name, until)) if op else None))
+    return rows
+
+
+def get_project(user: User, project_id: int) -> JointProject:
+    p = db.session.get(JointProject, project_id)
+    counties = set(access.administered_counties(user)) | {
+        o.township.county_id for o in access.visible_orgs(user)}
+    if p is None or p.county_id not in counties:
+        raise NotFound("找不到该项目")
+    return p
