@@ -28,6 +28,18 @@ def get_voucher(org: Organization, voucher_id: int) -> Voucher:
     return v
 
 
+def _lock(voucher: Voucher) -> None:
+    """Re-read the voucher under a row lock before changing its state. A concurrent review, post, edit or delete
+    of the same voucher waits here and then sees the new state; without it a second reviewer would overwrite
+    记-0001 with 记-0002, or a delete would remove a voucher that had just taken a number (a gap)."""
+    row = db.session.execute(
+        sa.select(Voucher).where(Voucher.id == voucher.id).with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if row is None:
+        raise NotFound("找不到该凭证")
+
+
 def _lines_from(data: dict) -> list[Line]:
     return [
         Line(l["account_code"], l.get("debit") or ZERO, l.get("credit") or ZERO, l.get("summary") or "")
@@ -87,6 +99,7 @@ def create_draft(org: Organization, data: dict, *, user: User, kind: str = "norm
 def update_draft(voucher: Voucher, data: dict, *, user: User) -> Voucher:
     org = db.session.get(Organization, voucher.organization_id)
     access.require(user, access.PREPARE, org)
+    _lock(voucher)
     if voucher.status != "draft":
         raise InvalidState("只有未审核的凭证可以修改", {"_schema": ["只有未审核的凭证可以修改；已审核的请先取消审核"]})
     periods.ensure_open(org, voucher.date)
@@ -107,6 +120,7 @@ def update_draft(voucher: Voucher, data: dict, *, user: User) -> Voucher:
 def delete_draft(voucher: Voucher, *, user: User) -> None:
     org = db.session.get(Organization, voucher.organization_id)
     access.require(user, access.PREPARE, org)
+    _lock(voucher)
     if voucher.status != "draft":
         raise InvalidState("只有未审核的凭证可以删除")
     if voucher.number is not None:
@@ -142,6 +156,7 @@ def review_voucher(voucher: Voucher, *, user: User) -> Voucher:
     """审核: by someone other than the preparer; assigns the voucher number if it has none."""
     org = db.session.get(Organization, voucher.organization_id)
     access.require(user, access.REVIEW, org)
+    _lock(voucher)
     if voucher.status != "draft":
         raise InvalidState("只有未审核的凭证可以审核")
     if voucher.preparer_id == user.id:
@@ -159,6 +174,7 @@ def unreview_voucher(voucher: Voucher, *, user: User) -> Voucher:
     """取消审核: back to draft before posting; the number stays with the voucher."""
     org = db.session.get(Organization, voucher.organization_id)
     access.require(user, access.REVIEW, org)
+    _lock(voucher)
     if voucher.status != "reviewed":
         raise InvalidState("只有已审核、未记账的凭证可以取消审核")
     voucher.status, voucher.reviewer_id, voucher.reviewed_at = "draft", None, None
@@ -171,6 +187,7 @@ def post_voucher(voucher: Voucher, *, user: User) -> Voucher:
     """记账: a reviewed voucher in an open month becomes part of the books, for good."""
     org = db.session.get(Organization, voucher.organization_id)
     access.require(user, access.POST, org)
+    _lock(voucher)
     if voucher.status != "reviewed":
         raise InvalidState("只有已审核的凭证可以记账")
     if not org.opening_locked:
@@ -192,6 +209,7 @@ def post_voucher(voucher: Voucher, *, user: User) -> Voucher:
 def reverse_voucher(voucher: Voucher, *, user: User, date: dt.date) -> Voucher:
     """红字冲销: a red draft repeating the original lines with negative amounts, linked to it."""
     org = db.session.get(Organization, voucher.organization_id)
+    _lock(voucher)  # two reversals of one voucher: the second waits, then finds the first
     if voucher.status != "posted":
         raise InvalidState("只有已记账的凭证可以红字冲销")
     if voucher.kind in ("red", "carryover"):
@@ -234,7 +252,7 @@ def post_system_entry(org: Organization, entry: Entry, *, user: User, kind: str)
     )
     for seq, l in enumerate(lines, start=1):
         v.lines.append(VoucherLine(seq=seq, summary=l.summary, account_id=accounts[l.account_code].id,
-                                   debit=l.debit, credit=l.credit))
+                                   debit=l.debit, credit=l.credit, counterparty=l.counterparty))
     db.session.add(v)
     db.session.flush()
     v.number = _next_number(org, v.year, v.month, v.word)
