@@ -1,4 +1,5 @@
 """All models, imported here so Alembic autogenerate sees every table."""
+from .disclosure import AuditHead, Disclosure, DisclosureComment, VoucherQuestion
 from .distribution import (DistributionApproval, DistributionCadre, DistributionPlan, DividendPayment,
                            HouseholdDividend)
 from .ledger import Account, Attachment, AuditLog, OpeningBalance, Period, Voucher, VoucherLine, VoucherSequence
@@ -13,6 +14,7 @@ from . import guards  # noqa: F401  (registers the posted-voucher guard)
 __all__ = [
     "Account", "ApiToken", "Attachment", "AuditLog", "County", "OpeningBalance", "Organization", "Period",
     "RoleAssignment", "Township", "User", "Voucher", "VoucherLine", "VoucherSequence",
+    "AuditHead", "Disclosure", "DisclosureComment", "VoucherQuestion",
     "DistributionApproval", "DistributionCadre", "DistributionPlan", "DividendPayment", "HouseholdDividend",
     "JointProject", "ProjectContribution", "ProjectParticipant", "ProjectReturn", "ProjectReturnLine",
     "Loan", "LoanEvent", "LprRate", "SubsidyClaim", "SubsidyPolicy",

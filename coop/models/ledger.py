@@ -207,4 +207,9 @@ class AuditLog(db.Model):
     target: Mapped[str | None] = mapped_column(sa.String(100))
     detail: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow, nullable=False)
+    #: hash chain, sealed right after the writing transaction commits: `seq` orders the chain and
+    #: hash = sha256(prev_hash + this entry's content); `flask coop verify` recomputes it
+    seq: Mapped[int | None] = mapped_column(unique=True)
+    prev_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    hash: Mapped[str | None] = mapped_column(sa.String(64))
     user = relationship("User")

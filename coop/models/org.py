@@ -28,6 +28,8 @@ class County(TimestampMixin, db.Model):
     cash_limit: Mapped[Decimal] = mapped_column(Money, nullable=False, default=Decimal("5000.00"))
     #: 有偿退出: at most this share of all units may be bought back in one year
     buyback_limit: Mapped[Decimal] = mapped_column(Ratio, nullable=False, default=Decimal("0.05"))
+    #: disclosure due this many days after the end of each quarter
+    disclosure_due_days: Mapped[int] = mapped_column(nullable=False, default=15)
     townships: Mapped[list["Township"]] = relationship(back_populates="county", order_by="Township.name")
 
 

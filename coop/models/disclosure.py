@@ -1,0 +1,104 @@
+"""财务公开 (RULES §10): disclosure sheets with their review workflow and frozen, verifiable publication; questions
+that township auditors ask on vouchers; the hash chain of the audit log."""
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import TimestampMixin
+
+SHEET_KINDS = {
+    "income_expense": "收支明细公开表",
+    "balance_sheet": "资产负债公开表",
+    "debts": "债权债务公开表",
+    "distribution": "收益分配公开表",
+    "joint": "飞地抱团项目收益专项公开表",
+    "subsidy": "政府补助（贴息）专项公开表",
+    "yishiyiyi": "一事一议资金专项公开表",
+}
+SHEET_STATUSES = {
+    "draft": "草稿",
+    "vetoed": "民主理财小组否决",
+    "reviewed": "民主理财小组已审",
+    "approved": "经管站已批准",
+    "published": "已公开",
+    "superseded": "已被更正版本取代",
+}
+
+
+class Disclosure(TimestampMixin, db.Model):
+    __tablename__ = "disclosures"
+    __table_args__ = (
+        sa.CheckConstraint("status IN ('draft','vetoed','reviewed','approved','published','superseded')",
+                           name="status"),
+        sa.UniqueConstraint("organization_id", "kind", "period_start", "period_end", "version"),
+        sa.CheckConstraint("period_end >= period_start", name="period"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id", ondelete="RESTRICT"), nullable=False, index=True)
+    kind: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    period_start: Mapped[dt.date] = mapped_column(sa.Date, nullable=False)
+    period_end: Mapped[dt.date] = mapped_column(sa.Date, nullable=False)
+    version: Mapped[int] = mapped_column(nullable=False, default=1)
+    supersedes_id: Mapped[int | None] = mapped_column(sa.ForeignKey("disclosures.id", ondelete="RESTRICT"))
+    status: Mapped[str] = mapped_column(sa.String(12), nullable=False, default="draft")
+    #: canonical JSON of the sheet; its SHA-256 is the digest printed on the sheet
+    data: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    digest: Mapped[str] = mapped_column(sa.String(64), nullable=False, index=True)
+    pdf: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    pdf_sha256: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
+    reviewed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime)
+    approved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
+    approved_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime)
+    published_on: Mapped[dt.date | None] = mapped_column(sa.Date)
+    channel: Mapped[str | None] = mapped_column(sa.String(100))
+    comments: Mapped[list["DisclosureComment"]] = relationship(back_populates="disclosure",
+                                                              order_by="DisclosureComment.id")
+    supersedes: Mapped["Disclosure | None"] = relationship(remote_side=[id])
+
+
+class DisclosureComment(TimestampMixin, db.Model):
+    """A 民主理财小组 comment or veto reason, optionally on one row of the sheet."""
+
+    __tablename__ = "disclosure_comments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    disclosure_id: Mapped[int] = mapped_column(sa.ForeignKey("disclosures.id", ondelete="RESTRICT"), nullable=False, index=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"), nullable=False)
+    #: index of the sheet row the comment is about, or NULL for the whole sheet
+    row: Mapped[int | None] = mapped_column()
+    text: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    veto: Mapped[bool] = mapped_column(nullable=False, default=False)
+    disclosure: Mapped[Disclosure] = relationship(back_populates="comments")
+    user = relationship("User")
+
+
+class VoucherQuestion(TimestampMixin, db.Model):
+    """A township auditor's question on a voucher, answered by the accountant: open → answered → closed."""
+
+    __tablename__ = "voucher_questions"
+    __table_args__ = (sa.CheckConstraint("status IN ('open','answered','closed')", name="status"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id", ondelete="RESTRICT"), nullable=False, index=True)
+    voucher_id: Mapped[int] = mapped_column(sa.ForeignKey("vouchers.id", ondelete="RESTRICT"), nullable=False, index=True)
+    asked_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"), nullable=False)
+    question: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    answer: Mapped[str | None] = mapped_column(sa.Text)
+    answered_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
+    answered_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime)
+    status: Mapped[str] = mapped_column(sa.String(10), nullable=False, default="open")
+    asked_by = relationship("User", foreign_keys=[asked_by_id])
+    answered_by = relationship("User", foreign_keys=[answered_by_id])
+
+
+class AuditHead(db.Model):
+    """The single row that holds the end of the audit chain; locked while new entries are sealed."""
+
+    __tablename__ = "audit_head"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    last_seq: Mapped[int] = mapped_column(nullable=False, default=0)
+    last_hash: Mapped[str] = mapped_column(sa.String(64), nullable=False)
