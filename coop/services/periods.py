@@ -126,13 +126,14 @@ def reopen_period(org: Organization, year: int, month: int, *, user: User, reaso
         raise ValidationFailed.field("reason", "请填写反结账原因")
     if last_closed(org) != (year, month):
         raise InvalidState("只能反结账最近一个已结账的月份")
-    for check in REOPEN_CHECKS:
-        check(org, year, month)
+    from .disclosure import SHEET_KINDS, published_cover
+
+    cover = published_cover(org, year, month)
+    if cover is not None:
+        raise InvalidState(f"{year}年{month}月已包含在已公开的{SHEET_KINDS[cover.kind]}（第{cover.version}版）中，"
+                           "请先新建该表的更正版本，再反结账")
     row = _period_row(org, year, month)
     row.status, row.closed_at, row.closed_by_id = "open", None, None
     db.session.flush()
     audit.log("period.reopen", user=user, org=org, target=f"{year}-{month:02d}", reason=reason.strip())
 
-
-#: other capabilities (e.g. published disclosures) register callables here that raise to refuse a reopen
-REOPEN_CHECKS: list = []

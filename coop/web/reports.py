@@ -1,6 +1,134 @@
-"""Report pages and their xlsx/PDF downloads (built out by the reports work)."""
+"""Report pages (RULES §5) with xlsx/PDF downloads, and the printed 记账凭证 (RULES §11).
+
+Every report is one ReportTable: the page shows it through templates/reports/_table.html, the PDF through the
+same macro, the xlsx from the same rows.
+"""
 from __future__ import annotations
 
-from flask import Blueprint
+import datetime as dt
+import io
+
+import sqlalchemy as sa
+from flask import Blueprint, render_template, request, send_file, url_for
+from flask_login import login_required
+
+from ..errors import ValidationFailed
+from ..extensions import db
+from ..models import Voucher, VoucherLine
+from ..reports import REPORTS, params
+from ..reports.pdf import render_pdf, render_voucher_pdf, voucher_filename
+from ..reports.xlsx import render_xlsx
+from ..services import access, accounts, periods, vouchers
+from .orgs import load_org
 
 bp = Blueprint("reports", __name__, url_prefix="/o/<int:org_id>/reports")
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+WEB_FORMATS = ("html", "xlsx", "pdf")
+
+
+def _picker_context(org) -> dict:
+    """What the period picker and the account/counterparty fields offer."""
+    open_year, _ = periods.first_open(org)
+    last_year = max(open_year, dt.date.today().year)
+    counterparties = db.session.scalars(
+        sa.select(VoucherLine.counterparty).distinct()
+        .join(Voucher, Voucher.id == VoucherLine.voucher_id)
+        .where(Voucher.organization_id == org.id, VoucherLine.counterparty.is_not(None))
+        .order_by(VoucherLine.counterparty)
+    ).all()
+    return dict(years=list(range(last_year, org.books_start_year - 1, -1)), accounts=accounts.accounts_of(org),
+                counterparties=counterparties)
+
+
+@bp.route("/")
+@login_required
+def index(org_id: int):
+    org = load_org(org_id)
+    q = params.resolve(org, {})
+    return render_template("reports/index.html", org=org, reports=list(REPORTS.values()), q=q,
+                           **_picker_context(org))
+
+
+def _show(org_id: int, slug: str):
+    org = load_org(org_id)
+    spec = REPORTS[slug]
+    ctx = dict(org=org, spec=spec, t=None, error=None, q=None, **_picker_context(org))
+    fmt = request.args.get("format") or "html"
+    try:
+        if fmt not in WEB_FORMATS:
+            raise ValidationFailed.field("format", "格式应为 html、xlsx 或 pdf")
+        args = params.load_args(spec.args, request.args)
+        if spec.needs_code and not args.get("code") and fmt == "html":
+            # 明细账 opened without an account: show the picker, not an error
+            ctx["q"] = params.resolve(org, args)
+            ctx["error"] = "请选择科目后查询"
+            return render_template("reports/report.html", **ctx)
+        q = params.resolve(org, args, needs_code=spec.needs_code)
+    except ValidationFailed as exc:
+        # the same page with the message; the picker falls back to the current open month
+        ctx.update(error=exc.message, q=params.resolve(org, {}))
+        return render_template("reports/report.html", **ctx), 422
+    t = spec.build(org, q)
+    if fmt == "xlsx":
+        return send_file(io.BytesIO(render_xlsx(t)), mimetype=XLSX_MIME, as_attachment=True,
+                         download_name=f"{t.filename or t.title}.xlsx")
+    if fmt == "pdf":
+        return send_file(io.BytesIO(render_pdf(t)), mimetype="application/pdf",
+                         download_name=f"{t.filename or t.title}.pdf")
+    downloads = {f: url_for(request.endpoint, org_id=org.id, **q.url_args(), format=f) for f in ("xlsx", "pdf")}
+    ctx.update(t=t, q=q, downloads=downloads,
+               voucher_link=lambda vid: url_for("reports.voucher_pdf", org_id=org.id, voucher_id=vid))
+    return render_template("reports/report.html", **ctx)
+
+
+@bp.route("/trial-balance")
+@login_required
+def trial_balance(org_id: int):
+    """科目余额表."""
+    return _show(org_id, "trial-balance")
+
+
+@bp.route("/general-ledger")
+@login_required
+def general_ledger(org_id: int):
+    """总账."""
+    return _show(org_id, "general-ledger")
+
+
+@bp.route("/detail-ledger")
+@login_required
+def detail_ledger(org_id: int):
+    """明细账."""
+    return _show(org_id, "detail-ledger")
+
+
+@bp.route("/journal")
+@login_required
+def journal(org_id: int):
+    """凭证序时簿."""
+    return _show(org_id, "journal")
+
+
+@bp.route("/balance-sheet")
+@login_required
+def balance_sheet(org_id: int):
+    """资产负债表."""
+    return _show(org_id, "balance-sheet")
+
+
+@bp.route("/income-statement")
+@login_required
+def income_statement(org_id: int):
+    """收益及收益分配表."""
+    return _show(org_id, "income-statement")
+
+
+@bp.route("/vouchers/<int:voucher_id>.pdf")
+@login_required
+def voucher_pdf(org_id: int, voucher_id: int):
+    """The 记账凭证 as printed on paper."""
+    org = load_org(org_id, access.READ_LEDGER)
+    v = vouchers.get_voucher(org, voucher_id)
+    return send_file(io.BytesIO(render_voucher_pdf(org, v)), mimetype="application/pdf",
+                     download_name=voucher_filename(v))

@@ -1,0 +1,415 @@
+"""财务公开 (RULES §10): sheets built from closed periods, reviewed, approved, published frozen with a digest.
+
+A sheet's data is canonical JSON (sorted keys, amounts as strings); its SHA-256 is the digest printed on the sheet
+and its QR code. Published sheets never change; a correction is a new version that supersedes the old one.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from decimal import Decimal
+from typing import Callable
+
+import sqlalchemy as sa
+
+from ..daxie import amount_in_words
+from ..errors import Forbidden, InvalidState, NotFound, ValidationFailed
+from ..extensions import db
+from ..models import (Account, Disclosure, DisclosureComment, DistributionPlan, Organization, OpeningBalance,
+                      ProjectReturn, ProjectReturnLine, ProjectParticipant, SubsidyClaim, User, Voucher, VoucherLine,
+                      VoucherQuestion)
+from ..models.base import utcnow
+from ..models.disclosure import SHEET_KINDS
+from ..money import ZERO
+from . import access, audit, periods, reports
+
+SIGNATURES = ("制表", "会计", "民主理财小组", "村负责人", "审核单位")
+
+
+def _s(amount: Decimal) -> str:
+    return f"{Decimal(amount):.2f}"
+
+
+def _total(label: str, amount: Decimal) -> dict:
+    return {"label": label, "amount": _s(amount), "words": amount_in_words(amount)}
+
+
+def canonical(data: dict) -> str:
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def digest_of(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+# ---------------------------------------------------------------- sheet builders
+
+
+def _posted_lines(org, start, end, code_prefixes: tuple[str, ...]):
+    q = (sa.select(VoucherLine, Voucher, Account)
+         .join(Voucher, Voucher.id == VoucherLine.voucher_id).join(Account, Account.id == VoucherLine.account_id)
+         .where(Voucher.organization_id == org.id, Voucher.status == "posted", Voucher.kind != "carryover",
+                Voucher.date >= start, Voucher.date <= end,
+                sa.or_(*[Account.code.startswith(p) for p in code_prefixes]))
+         .order_by(Voucher.date, Voucher.number, VoucherLine.seq))
+    return db.session.execute(q).all()
+
+
+def _income_expense(org, start, end) -> dict:
+    rows, income, expense = [], ZERO, ZERO
+    for line, v, acc in _posted_lines(org, start, end, ("5",)):
+        is_income = acc.code.startswith("50")
+        amount = (line.credit - line.debit) if is_income else (line.debit - line.credit)
+        income += amount if is_income else ZERO
+        expense += ZERO if is_income else amount
+        rows.append([v.date.isoformat(), v.display_number, line.summary, f"{acc.code} {acc.name}",
+                     _s(amount) if is_income else "", "" if is_income else _s(amount)])
+    return {"columns": ["日期", "凭证号", "摘要", "科目", "收入", "支出"], "rows": rows,
+            "totals": [_total("收入合计", income), _total("支出合计", expense), _total("收支相抵", income - expense)]}
+
+
+def _balance_sheet(org, start, end) -> dict:
+    st = reports.balance_sheet(org, end.year, end.month)
+    rows = [[r.label, str(r.line_no or ""), _s(r.values[0]) if r.values else "", _s(r.values[1]) if r.values else ""]
+            for r in st.rows]
+    return {"columns": ["项目", "行次", "年初余额", "期末余额"], "rows": rows,
+            "totals": [_total("资产总计", st.value("total_assets")),
+                       _total("负债和所有者权益总计", st.value("total_liabilities_equity"))]}
+
+
+def _debts(org, start, end) -> dict:
+    """Receivables (112, 113 debit) and payables (211, 113 credit) by counterparty at the end of the period."""
+    balances: dict[tuple[str, str], Decimal] = {}
+    names = {a.code: a.name for a in db.session.scalars(sa.select(Account).where(Account.organization_id == org.id))}
+    for ob in db.session.scalars(sa.select(OpeningBalance).where(OpeningBalance.organization_id == org.id)):
+        code = ob.account.code
+        if code.startswith(("112", "113", "211")):
+            key = (code, names.get(code, ""))
+            balances[key] = balances.get(key, ZERO) + ob.amount
+    q = (sa.select(Account.code, VoucherLine.counterparty,
+                   sa.func.sum(sa.type_coerce(VoucherLine.debit, sa.BigInteger) - sa.type_coerce(VoucherLine.credit, sa.BigInteger)))
+         .join(Voucher, Voucher.id == VoucherLine.voucher_id).join(Account, Account.id == VoucherLine.account_id)
+         .where(Voucher.organization_id == org.id, Voucher.status == "posted", Voucher.date <= end,
+                sa.or_(Account.code.startswith("112"), Account.code.startswith("113"), Account.code.startswith("211")))
+         .group_by(Account.code, VoucherLine.counterparty))
+    for code, cp, fen in db.session.execute(q):
+        key = (code, cp or names.get(code, ""))
+        balances[key] = balances.get(key, ZERO) + Decimal(fen) / 100
+    rows, claims, debts = [], ZERO, ZERO
+    for (code, who), bal in sorted(balances.items()):
+        if bal == 0:
+            continue
+        if bal > 0:
+            claims += bal
+            rows.append(["债权", f"{code} {names.get(code, '')}", who, _s(bal)])
+        else:
+            debts += -bal
+            rows.append(["债务", f"{code} {names.get(code, '')}", who, _s(-bal)])
+    return {"columns": ["类别", "科目", "往来单位/户", "余额"], "rows": rows,
+            "totals": [_total("债权合计", claims), _total("债务合计", debts)]}
+
+
+def _distribution(org, start, end) -> dict:
+    posted = db.session.scalars(sa.select(DistributionPlan).where(
+        DistributionPlan.organization_id == org.id, DistributionPlan.status == "posted")
+        .order_by(DistributionPlan.posted_at.desc()))
+    plan = next((p for p in posted if start <= p.posted_at.date() <= end), None)
+    if plan is None:
+        raise ValidationFailed.field("kind", "该期间没有已记账的收益分配方案")
+    from .distribution import preview
+
+    p = preview(plan)
+    w = p.waterfall
+    rows = [["可分配收益", "", "", _s(w.distributable)], ["提取公积公益金", "", "", _s(w.reserve)],
+            ["干部奖励分红", "", "", _s(w.cadre_reward)], ["向成员分配", "", "", _s(w.member_pool)],
+            ["年末未分配收益", "", "", _s(w.closing_undistributed)]]
+    for d in sorted(plan.dividends, key=lambda d: d.household.number):
+        head = d.household.head.name if d.household.head else ""
+        rows.append([f"分红清册 {d.household.number}", head, f"{d.units}", _s(d.amount)])
+    return {"columns": ["项目/户号", "户主", "股数", "金额"], "rows": rows,
+            "totals": [_total("向成员分配合计", sum((d.amount for d in plan.dividends), ZERO))],
+            "plan": plan.id, "year": plan.year}
+
+
+def _joint(org, start, end) -> dict:
+    q = (sa.select(ProjectReturnLine, ProjectReturn)
+         .join(ProjectReturn, ProjectReturn.id == ProjectReturnLine.return_id)
+         .join(ProjectParticipant, ProjectParticipant.id == ProjectReturnLine.participant_id)
+         .where(ProjectParticipant.organization_id == org.id, ProjectReturn.declared_on >= start,
+                ProjectReturn.declared_on <= end))
+    rows, total = [], ZERO
+    for line, ret in db.session.execute(q):
+        from ..models import JointProject
+
+        project = db.session.get(JointProject, ret.project_id)
+        total += line.total
+        rows.append([project.name, str(ret.year), _s(line.fixed), _s(line.profit_part), _s(line.guaranteed),
+                     _s(line.total)])
+    return {"columns": ["项目", "年度", "保底收益", "分红收益", "其中担保方承担", "合计"], "rows": rows,
+            "totals": [_total("项目收益合计", total)]}
+
+
+def _subsidy(org, start, end) -> dict:
+    rows, total = [], ZERO
+    for c in db.session.scalars(sa.select(SubsidyClaim).where(
+            SubsidyClaim.organization_id == org.id, SubsidyClaim.status == "disbursed",
+            SubsidyClaim.disbursed_on >= start, SubsidyClaim.disbursed_on <= end).order_by(SubsidyClaim.disbursed_on)):
+        total += c.allocated
+        rows.append([c.loan.lender, c.loan.contract_no, f"{c.period_start}至{c.period_end - dt.timedelta(days=1)}",
+                     _s(c.interest_paid), _s(c.claimed), _s(c.allocated), c.disbursed_on.isoformat()])
+    for line, v, acc in _posted_lines(org, start, end, ("503",)):
+        if line.counterparty == "贴息":
+            continue  # already listed from the claim
+        amount = line.credit - line.debit
+        total += amount
+        rows.append([line.summary, v.display_number, v.date.isoformat(), "", "", _s(amount), v.date.isoformat()])
+    return {"columns": ["贷款银行/来源", "合同号/凭证号", "期间", "已付利息", "申报", "拨付金额", "到账日期"],
+            "rows": rows, "totals": [_total("政府拨付资金合计", total)]}
+
+
+def _yishiyiyi(org, start, end) -> dict:
+    rows, received, used = [], ZERO, ZERO
+    for line, v, acc in _posted_lines(org, start, end, ("231",)):
+        received += line.credit
+        used += line.debit
+        rows.append([v.date.isoformat(), v.display_number, line.summary, _s(line.credit) if line.credit else "",
+                     _s(line.debit) if line.debit else ""])
+    return {"columns": ["日期", "凭证号", "摘要", "筹集", "使用"], "rows": rows,
+            "totals": [_total("筹集合计", received), _total("使用合计", used)]}
+
+
+BUILDERS: dict[str, Callable] = {
+    "income_expense": _income_expense, "balance_sheet": _balance_sheet, "debts": _debts,
+    "distribution": _distribution, "joint": _joint, "subsidy": _subsidy, "yishiyiyi": _yishiyiyi,
+}
+
+
+def build_sheet(org: Organization, kind: str, start: dt.date, end: dt.date) -> dict:
+    """The sheet's data. Only closed months can be disclosed."""
+    if kind not in BUILDERS:
+        raise ValidationFailed.field("kind", "公开表类型不正确")
+    if end < start:
+        raise ValidationFailed.field("period_end", "结束日期早于开始日期")
+    closed = periods.closed_months(org)
+    y, m = start.year, start.month
+    while (y, m) <= (end.year, end.month):
+        if (y, m) not in closed:
+            raise ValidationFailed.field("period_end", f"{y}年{m}月尚未结账，只能公开已结账期间的数据")
+        y, m = periods.next_month(y, m)
+    data = BUILDERS[kind](org, start, end)
+    data.update({
+        "kind": kind, "title": SHEET_KINDS[kind], "organization": org.name, "uscc": org.uscc or "",
+        "period_start": start.isoformat(), "period_end": end.isoformat(), "signatures": list(SIGNATURES),
+    })
+    return data
+
+
+# ---------------------------------------------------------------- workflow
+
+
+def create_sheet(org: Organization, *, kind: str, start: dt.date, end: dt.date, user: User,
+                 supersedes: Disclosure | None = None) -> Disclosure:
+    access.require(user, access.PREPARE, org)
+    data = build_sheet(org, kind, start, end)
+    version = 1
+    if supersedes is not None:
+        if supersedes.status != "published":
+            raise InvalidState("只能更正已公开的表")
+        version = supersedes.version + 1
+    else:
+        existing = db.session.scalar(sa.select(Disclosure).where(
+            Disclosure.organization_id == org.id, Disclosure.kind == kind, Disclosure.period_start == start,
+            Disclosure.period_end == end))
+        if existing is not None:
+            raise InvalidState(f"该期间的{SHEET_KINDS[kind]}已存在（第 {existing.version} 版），如需更正请新建更正版本")
+    data["version"] = version
+    text = canonical(data)
+    d = Disclosure(organization_id=org.id, kind=kind, period_start=start, period_end=end, version=version,
+                   supersedes_id=supersedes.id if supersedes else None, data=text, digest=digest_of(text),
+                   created_by_id=user.id)
+    db.session.add(d)
+    db.session.flush()
+    audit.log("disclosure.create", user=user, org=org, target=str(d.id), kind=kind, version=version)
+    return d
+
+
+def _org(d: Disclosure) -> Organization:
+    return db.session.get(Organization, d.organization_id)
+
+
+def finance_group_review(d: Disclosure, *, user: User, approve: bool, comment: str | None = None,
+                         row: int | None = None) -> Disclosure:
+    """民主理财小组: approve, or veto with a comment (per row or on the whole sheet)."""
+    org = _org(d)
+    if "finance_group" not in access.roles_on(user, org):
+        raise Forbidden("只有民主理财小组成员可以审查公开表")
+    if d.status not in ("draft", "vetoed"):
+        raise InvalidState("只有草稿或被否决的公开表可以审查")
+    if not approve and not (comment or "").strip():
+        raise ValidationFailed.field("comment", "否决时必须填写意见")
+    if comment and comment.strip():
+        d.comments.append(DisclosureComment(user_id=user.id, row=row, text=comment.strip(), veto=not approve))
+    d.status = "reviewed" if approve else "vetoed"
+    d.reviewed_by_id, d.reviewed_at = user.id, utcnow()
+    db.session.flush()
+    audit.log("disclosure.review", user=user, org=org, target=str(d.id), approve=approve)
+    return d
+
+
+def township_approve(d: Disclosure, *, user: User, approve: bool = True, comment: str | None = None) -> Disclosure:
+    org = _org(d)
+    if "township_auditor" not in access.roles_on(user, org):
+        raise Forbidden("只有乡镇经管站可以批准公开")
+    if d.status != "reviewed":
+        raise InvalidState("公开表须先经民主理财小组审查通过")
+    if not approve:
+        if not (comment or "").strip():
+            raise ValidationFailed.field("comment", "退回时必须填写意见")
+        d.comments.append(DisclosureComment(user_id=user.id, text=comment.strip(), veto=True))
+        d.status = "vetoed"
+    else:
+        d.status, d.approved_by_id, d.approved_at = "approved", user.id, utcnow()
+    db.session.flush()
+    audit.log("disclosure.approve", user=user, org=org, target=str(d.id), approve=approve)
+    return d
+
+
+def publish(d: Disclosure, *, user: User, date: dt.date, channel: str,
+            render_pdf: Callable[[Disclosure], bytes] | None = None) -> Disclosure:
+    """公开: freeze the sheet with its PDF; a correction supersedes the version it corrects."""
+    org = _org(d)
+    access.require(user, access.PREPARE, org)
+    if d.status != "approved":
+        raise InvalidState("公开前须经民主理财小组审查和乡镇经管站批准")
+    if not (channel or "").strip():
+        raise ValidationFailed.field("channel", "请填写公开方式（如 村务公开栏、微信群）")
+    if digest_of(d.data) != d.digest:
+        raise InvalidState("公开表数据与摘要不符，拒绝公开")
+    d.status, d.published_on, d.channel = "published", date, channel.strip()
+    if render_pdf is not None:
+        d.pdf = render_pdf(d)
+        d.pdf_sha256 = hashlib.sha256(d.pdf).hexdigest()
+    if d.supersedes is not None:
+        d.supersedes.status = "superseded"
+    db.session.flush()
+    audit.log("disclosure.publish", user=user, org=org, target=str(d.id), digest=d.digest)
+    return d
+
+
+def published_cover(org: Organization, year: int, month: int) -> Disclosure | None:
+    """A published sheet covering the month with no correction under way: the month cannot be reopened."""
+    first = dt.date(year, month, 1)
+    correction = sa.select(Disclosure.supersedes_id).where(Disclosure.supersedes_id.is_not(None))
+    return db.session.scalar(sa.select(Disclosure).where(
+        Disclosure.organization_id == org.id, Disclosure.status == "published",
+        Disclosure.period_start <= reports.month_end(year, month), Disclosure.period_end >= first,
+        Disclosure.id.not_in(correction)).limit(1))
+
+
+def rebuild_sheet(d: Disclosure, *, user: User) -> Disclosure:
+    """Recompute a draft (e.g. a correction after the books were fixed); reviews start over."""
+    org = _org(d)
+    access.require(user, access.PREPARE, org)
+    if d.status not in ("draft", "vetoed"):
+        raise InvalidState("只有草稿或被否决的公开表可以重新生成")
+    data = build_sheet(org, d.kind, d.period_start, d.period_end)
+    data["version"] = d.version
+    d.data = canonical(data)
+    d.digest = digest_of(d.data)
+    d.status = "draft"
+    db.session.flush()
+    audit.log("disclosure.rebuild", user=user, org=org, target=str(d.id))
+    return d
+
+
+def verify_digest(digest: str) -> Disclosure | None:
+    digest = (digest or "").strip().lower()
+    if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+        raise ValidationFailed.field("digest", "摘要应为64位十六进制字符")
+    return db.session.scalar(sa.select(Disclosure).where(Disclosure.digest == digest,
+                                                         Disclosure.status.in_(("published", "superseded"))))
+
+
+def verify_pdf(data: bytes) -> Disclosure | None:
+    if not data.startswith(b"%PDF"):
+        raise ValidationFailed.field("file", "上传的不是 PDF 文件")
+    sha = hashlib.sha256(data).hexdigest()
+    return db.session.scalar(sa.select(Disclosure).where(Disclosure.pdf_sha256 == sha))
+
+
+def verify_published() -> list[str]:
+    """Recompute every published sheet's digest from its stored data; describe each mismatch."""
+    problems = []
+    for d in db.session.scalars(sa.select(Disclosure).where(Disclosure.status.in_(("published", "superseded")))):
+        if digest_of(d.data) != d.digest:
+            problems.append(f"公开表 {d.id}（{SHEET_KINDS.get(d.kind, d.kind)} {d.period_start}至{d.period_end} 第{d.version}版）"
+                            "的数据与公开时的摘要不符")
+        if d.pdf is not None and hashlib.sha256(d.pdf).hexdigest() != d.pdf_sha256:
+            problems.append(f"公开表 {d.id} 的 PDF 与公开时不符")
+    return problems
+
+
+def due_date(org: Organization, year: int, quarter: int) -> dt.date:
+    end = reports.month_end(year, quarter * 3)
+    return end + dt.timedelta(days=org.county.disclosure_due_days)
+
+
+def overdue_quarters(org: Organization, today: dt.date) -> list[tuple[int, int]]:
+    """Quarters since the books started whose 收支明细 is not published by its due date."""
+    out = []
+    y, q = org.books_start_year, (org.books_start_month - 1) // 3 + 1
+    while due_date(org, y, q) < today:
+        start, end = dt.date(y, q * 3 - 2, 1), reports.month_end(y, q * 3)
+        published = db.session.scalar(sa.select(Disclosure.id).where(
+            Disclosure.organization_id == org.id, Disclosure.kind == "income_expense",
+            Disclosure.status.in_(("published", "superseded")),
+            Disclosure.period_start <= start, Disclosure.period_end >= end).limit(1))
+        if not published:
+            out.append((y, q))
+        y, q = (y + 1, 1) if q == 4 else (y, q + 1)
+    return out
+
+
+# ---------------------------------------------------------------- questions on vouchers
+
+
+def ask_question(org: Organization, voucher: Voucher, *, text: str, user: User) -> VoucherQuestion:
+    if "township_auditor" not in access.roles_on(user, org) and "county_admin" not in access.roles_on(user, org):
+        raise Forbidden("只有乡镇经管站或县级管理员可以提出质询")
+    if voucher.organization_id != org.id:
+        raise NotFound("找不到该凭证")
+    if not (text or "").strip():
+        raise ValidationFailed.field("question", "请填写问题")
+    q = VoucherQuestion(organization_id=org.id, voucher_id=voucher.id, asked_by_id=user.id, question=text.strip())
+    db.session.add(q)
+    db.session.flush()
+    audit.log("question.ask", user=user, org=org, target=str(voucher.id))
+    return q
+
+
+def answer_question(q: VoucherQuestion, *, text: str, user: User) -> VoucherQuestion:
+    org = db.session.get(Organization, q.organization_id)
+    access.require(user, access.PREPARE, org)
+    if q.status == "closed":
+        raise InvalidState("该质询已关闭")
+    if not (text or "").strip():
+        raise ValidationFailed.field("answer", "请填写答复")
+    q.answer, q.answered_by_id, q.answered_at, q.status = text.strip(), user.id, utcnow(), "answered"
+    db.session.flush()
+    audit.log("question.answer", user=user, org=org, target=str(q.id))
+    return q
+
+
+def close_question(q: VoucherQuestion, *, user: User) -> VoucherQuestion:
+    org = db.session.get(Organization, q.organization_id)
+    if q.asked_by_id != user.id and "township_auditor" not in access.roles_on(user, org):
+        raise Forbidden("只有提问的经管站可以关闭质询")
+    if q.status != "answered":
+        raise InvalidState("只有已答复的质询可以关闭")
+    q.status = "closed"
+    db.session.flush()
+    audit.log("question.close", user=user, org=org, target=str(q.id))
+    return q
+
+

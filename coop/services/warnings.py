@@ -1,0 +1,127 @@
+"""三色预警 (RULES §10): rules over an organization's books, each warning with the facts that triggered it.
+
+green: nothing found; yellow: needs attention; red: a rule is broken.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..ledger.distribution import YearResult
+from ..models import (Attachment, DistributionCadre, DistributionPlan, Organization, RoleAssignment, User, Voucher,
+                      VoucherLine, Account)
+from ..money import ZERO, format_plain
+from . import reports
+
+LEVELS = ("green", "yellow", "red")
+
+
+@dataclass
+class Warning:
+    code: str
+    level: str
+    title: str
+    facts: list[str] = field(default_factory=list)
+
+
+def _cash_over_limit(org: Organization, today: dt.date) -> Warning | None:
+    limit = org.policy()["cash_limit"]
+    cash = sum((v for c, v in reports.leaf_balances(org, until=today).items() if c.startswith("101")), ZERO)
+    if cash > limit:
+        return Warning("cash_over_limit", "red" if cash > 2 * limit else "yellow", "库存现金超过限额",
+                       [f"库存现金余额 {format_plain(cash)}，限额 {format_plain(limit)}，超出 {format_plain(cash - limit)}"])
+    return None
+
+
+def officer_names(org: Organization) -> set[str]:
+    """村干部 and staff: everyone holding a village role, and the cadres of distribution plans."""
+    names = set(db.session.scalars(sa.select(User.display_name).join(RoleAssignment).where(
+        RoleAssignment.organization_id == org.id, RoleAssignment.role.in_(("accountant", "reviewer")))))
+    names |= set(db.session.scalars(sa.select(DistributionCadre.name).join(DistributionPlan).where(
+        DistributionPlan.organization_id == org.id)))
+    return {n for n in names if n}
+
+
+def _officer_receivables(org: Organization, today: dt.date) -> Warning | None:
+    """农村集体经济组织法 art. 35: officers may not borrow the collective's money."""
+    names = officer_names(org)
+    if not names:
+        return None
+    q = (sa.select(VoucherLine.counterparty, sa.func.sum(sa.type_coerce(VoucherLine.debit, sa.BigInteger)
+                                                         - sa.type_coerce(VoucherLine.credit, sa.BigInteger)))
+         .join(Voucher, Voucher.id == VoucherLine.voucher_id).join(Account, Account.id == VoucherLine.account_id)
+         .where(Voucher.organization_id == org.id, Voucher.status == "posted", Voucher.date <= today,
+                sa.or_(Account.code.startswith("112"), Account.code.startswith("113")),
+                VoucherLine.counterparty.in_(names))
+         .group_by(VoucherLine.counterparty))
+    facts = [f"{who} 欠款 {format_plain(Decimal(fen) / 100)}" for who, fen in db.session.execute(q) if fen > 0]
+    return Warning("officer_receivable", "red", "干部借用集体资金", facts) if facts else None
+
+
+def _no_attachments(org: Organization, today: dt.date) -> Warning | None:
+    has_file = sa.select(Attachment.voucher_id)
+    q = (sa.select(Voucher).where(Voucher.organization_id == org.id, Voucher.status == "posted",
+                                  Voucher.kind.in_(("normal", "adjust")), Voucher.attachment_count == 0,
+                                  Voucher.id.not_in(has_file), Voucher.date <= today)
+         .order_by(Voucher.date, Voucher.number))
+    rows = list(db.session.scalars(q.limit(21)))
+    if not rows:
+        return None
+    facts = [f"{v.date} {v.display_number}" for v in rows[:20]] + (["……"] if len(rows) > 20 else [])
+    return Warning("no_attachment", "yellow", "凭证无原始单据", facts)
+
+
+def _old_drafts(org: Organization, today: dt.date) -> Warning | None:
+    cutoff = dt.datetime.combine(today - dt.timedelta(days=30), dt.time())
+    rows = list(db.session.scalars(sa.select(Voucher).where(
+        Voucher.organization_id == org.id, Voucher.status != "posted", Voucher.created_at < cutoff)
+        .order_by(Voucher.created_at).limit(21)))
+    if not rows:
+        return None
+    return Warning("old_drafts", "yellow", "超过30天未记账的凭证",
+                   [f"{v.date} {v.display_number}（{v.created_at.date()} 制单）" for v in rows[:20]])
+
+
+def _disclosure_overdue(org: Organization, today: dt.date) -> Warning | None:
+    from .disclosure import due_date, overdue_quarters
+
+    late = overdue_quarters(org, today)
+    if not late:
+        return None
+    return Warning("disclosure_overdue", "red", "财务公开逾期",
+                   [f"{y}年第{q}季度收支明细应于 {due_date(org, y, q)} 前公开" for y, q in late])
+
+
+def _distribution_rules(org: Organization, today: dt.date) -> list[Warning]:
+    """Posted plans checked again: cadre reward within the cap, no distribution without 可分配收益."""
+    out = []
+    policy = org.policy()
+    for plan in db.session.scalars(sa.select(DistributionPlan).where(
+            DistributionPlan.organization_id == org.id, DistributionPlan.status == "posted")):
+        st = reports.income_statement(org, plan.year, 1, 12)
+        year = YearResult(st.value("net_profit"), st.value("opening_undistributed"), st.value("operating_profit"),
+                          st.value("other_in"))
+        cap = (policy["cadre_reward_cap"] * max(year.operating_profit, ZERO)).quantize(Decimal("0.01"))
+        if plan.cadre_reward > cap:
+            out.append(Warning("cadre_over_cap", "red", "干部奖励分红超过上限",
+                               [f"{plan.year}年度 干部奖励 {format_plain(plan.cadre_reward)}，上限 {format_plain(cap)}"]))
+        if year.distributable <= 0 and (plan.member_pool or plan.cadre_reward):
+            out.append(Warning("distribution_without_income", "red", "无可分配收益仍进行分配",
+                               [f"{plan.year}年度 可分配收益 {format_plain(year.distributable)}"]))
+    return out
+
+
+def warnings_for(org: Organization, today: dt.date | None = None) -> list[Warning]:
+    today = today or dt.date.today()
+    found = [w for rule in (_cash_over_limit, _officer_receivables, _no_attachments, _old_drafts, _disclosure_overdue)
+             if (w := rule(org, today)) is not None]
+    found += _distribution_rules(org, today)
+    return sorted(found, key=lambda w: -LEVELS.index(w.level))
+
+
+def level_of(warnings: list[Warning]) -> str:
+    return max((w.level for w in warnings), key=LEVELS.index, default="green")
