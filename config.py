@@ -41,6 +41,16 @@ class Config:
         ("reports.index", "报表"),
         ("members.index", "成员"),
         ("shares.register", "股权"),
+        ("distribution.index", "收益分配"),
+        ("loans.index", "贷款贴息"),
+        ("disclosure.index", "财务公开"),
+    )
+    #: pages above the organization level: (endpoint, label, roles that see the link)
+    TOP_NAV = (
+        ("auditor.desk", "经管站工作台", ("township_auditor", "county_admin")),
+        ("joint.index", "飞地抱团", ("township_auditor", "county_admin")),
+        ("loans.county", "贴息资金", ("county_admin",)),
+        ("admin.index", "县级管理", ("county_admin",)),
     )
 
 
