@@ -1,6 +1,579 @@
-"""Ledger pages: chart, opening balances, vouchers, periods (built out by the ledger UI work)."""
+"""Ledger pages: vouchers (entry, list, detail, actions, attachments), chart of accounts, opening balances,
+periods. Every page loads the organization through `load_org`, so an organization the user is not assigned to
+is a 404; every change goes through the same services as the API."""
 from __future__ import annotations
 
-from flask import Blueprint
+import datetime as dt
+from decimal import Decimal
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from werkzeug.routing import BuildError
+
+from ..errors import CoopError, InvalidState, PeriodClosed, ValidationFailed
+from ..extensions import db
+from ..ledger.chart import CHART_2004, CATEGORY_LABELS
+from ..models import Organization, Voucher
+from ..models.ledger import KIND_LABELS, STATUS_LABELS, VOUCHER_STATUSES
+from ..money import ZERO
+from ..schemas.ledger import WORDS
+from ..services import access, accounts as account_service, attachments, opening as opening_service, periods
+from ..services import vouchers as voucher_service
+from . import forms
+from .orgs import load_org
 
 bp = Blueprint("ledger", __name__, url_prefix="/o/<int:org_id>")
+
+
+@bp.before_request
+@login_required
+def _require_login():
+    """Every ledger page needs a signed-in user (login_required returns the redirect, or None)."""
+
+
+@bp.app_template_global()
+def optional_url(endpoint: str, **values) -> str | None:
+    """url_for that gives None when the endpoint does not exist (yet), so a page never breaks on a missing link."""
+    try:
+        return url_for(endpoint, **values)
+    except BuildError:
+        return None
+
+
+@bp.app_template_filter("filesize")
+def filesize(n: int) -> str:
+    return attachments.human_size(n)
+
+
+def _can(org: Organization):
+    return lambda permission: access.can(current_user, permission, org)
+
+
+def _common(org: Organization) -> dict:
+    return {"org": org, "can": _can(org), "access": access, "status_labels": STATUS_LABELS,
+            "kind_labels": KIND_LABELS}
+
+
+# ---------------------------------------------------------------- vouchers: list
+
+
+def _int_arg(name: str, lo: int, hi: int) -> int | None:
+    value = request.args.get(name, "").strip()
+    return int(value) if value.isdigit() and lo <= int(value) <= hi else None
+
+
+@bp.route("/vouchers")
+def vouchers(org_id: int):
+    org = load_org(org_id)
+    current_year = periods.first_open(org)[0]
+    # no year in the URL means the current accounting year; an empty one (全部) means every year
+    year = _int_arg("year", 1990, 2100) if "year" in request.args else current_year
+    month = _int_arg("month", 1, 12)
+    status = request.args.get("status") if request.args.get("status") in VOUCHER_STATUSES else None
+    account = (request.args.get("account") or "").strip().split(" ")[0]
+    account = account if account.isdigit() else ""
+    text = (request.args.get("q") or "").strip()
+    page = _int_arg("page", 1, 100000) or 1
+    size = current_app.config["PAGE_SIZE"]
+    # a village has a few thousand vouchers a year at most: load the filtered set once for the totals
+    items, total = voucher_service.list_vouchers(org, year=year, month=month, status=status,
+                                                 account_code=account or None, text=text or None)
+    totals = {"debit": sum((v.total_debit for v in items), ZERO), "credit": sum((v.total_credit for v in items), ZERO)}
+    pages = max(1, -(-total // size))
+    page = min(page, pages)
+    filters = {"year": "" if year is None else year, "month": month or "", "status": status or "",
+               "account": account, "q": text}
+    years = range(current_year, org.books_start_year - 1, -1)
+    return render_template(
+        "ledger/voucher_list.html", vouchers=items[(page - 1) * size: page * size], total=total, totals=totals,
+        page=page, pages=pages, filters=filters, years=years, **_common(org),
+    )
+
+
+# ---------------------------------------------------------------- vouchers: entry
+
+
+def _render_form(org: Organization, values: dict, errors: dict, *, voucher: Voucher | None = None,
+                 corrects: Voucher | None = None, kind: str = "normal", status: int = 200):
+    if len(values["lines"]) < 2:  # always offer at least two rows to type into
+        values = {**values, "lines": values["lines"] + [{}] * (2 - len(values["lines"]))}
+    chart = account_service.accounts_of(org)
+    return render_template(
+        "ledger/voucher_form.html", values=values, errors=errors, voucher=voucher, corrects=corrects, kind=kind,
+        accounts=[a for a in chart if a.is_leaf and a.active], names={a.code: a.name for a in chart}, words=WORDS,
+        **_common(org),
+    ), status
+
+
+def _submit_voucher(org: Organization, save, *, kind: str, voucher=None, corrects=None):
+    """Validate the posted form and call `save(data)`; on any error show the form again with every message."""
+    vf = forms.load_voucher_form(request.form, account_service.account_infos(org), kind=kind)
+    if vf.ok:
+        try:
+            saved = save(vf.data)
+            db.session.commit()
+            return saved, None
+        except (ValidationFailed, PeriodClosed) as exc:
+            db.session.rollback()
+            vf.add_errors(exc.errors)
+    # the service stops at the first failing group of rules: also report a closed or too early month
+    if vf.date is not None and "date" not in vf.errors:
+        try:
+            periods.ensure_open(org, vf.date)
+        except CoopError as exc:
+            vf.add_errors(exc.errors)
+    return None, _render_form(org, vf.values, vf.errors, voucher=voucher, corrects=corrects, kind=kind, status=422)
+
+
+def _blank_values() -> dict:
+    return {"date": dt.date.today().isoformat(), "word": "记", "attachment_count": "0", "lines": []}
+
+
+@bp.route("/vouchers/new", methods=["GET", "POST"])
+def voucher_new(org_id: int):
+    org = load_org(org_id, access.PREPARE)
+    if request.method == "POST":
+        saved, page = _submit_voucher(
+            org, lambda data: voucher_service.create_draft(org, data, user=current_user), kind="normal")
+        if saved is None:
+            return page
+        flash(_("凭证已保存（制单），等待审核"), "success")
+        if request.form.get("again"):
+            return redirect(url_for("ledger.voucher_new", org_id=org.id))
+        return redirect(url_for("ledger.voucher_detail", org_id=org.id, voucher_id=saved.id))
+    return _render_form(org, _blank_values(), {})
+
+
+@bp.route("/vouchers/<int:voucher_id>/edit", methods=["GET", "POST"])
+def voucher_edit(org_id: int, voucher_id: int):
+    org = load_org(org_id, access.PREPARE)
+    v = voucher_service.get_voucher(org, voucher_id)
+    if v.status != "draft":
+        raise InvalidState(_("只有未审核的凭证可以修改；已审核的请先取消审核，已记账的请用红字冲销或调整凭证更正"))
+    if request.method == "POST":
+        saved, page = _submit_voucher(
+            org, lambda data: voucher_service.update_draft(v, data, user=current_user), kind=v.kind, voucher=v)
+        if saved is None:
+            return page
+        flash(_("凭证已修改"), "success")
+        return redirect(url_for("ledger.voucher_detail", org_id=org.id, voucher_id=v.id))
+    return _render_form(org, forms.voucher_values(v), {}, voucher=v, kind=v.kind)
+
+
+@bp.route("/vouchers/<int:voucher_id>/adjust", methods=["GET", "POST"])
+def voucher_adjust(org_id: int, voucher_id: int):
+    """调整凭证 for an amount-only error: the original's accounts prefilled; amounts are the difference."""
+    org = load_org(org_id, access.PREPARE)
+    original = voucher_service.get_voucher(org, voucher_id)
+    if request.method == "POST":
+        saved, page = _submit_voucher(
+            org, lambda data: voucher_service.create_adjustment(original, data, user=current_user),
+            kind="adjust", corrects=original)
+        if saved is None:
+            return page
+        flash(_("调整凭证已保存（制单），等待审核"), "success")
+        return redirect(url_for("ledger.voucher_detail", org_id=org.id, voucher_id=saved.id))
+    if original.status != "posted":
+        raise InvalidState(_("只能对已记账的凭证做调整"))
+    summary = _("调整 %(m)s月%(d)s日 %(no)s 号凭证", m=original.month, d=original.date.day, no=original.display_number)
+    values = _blank_values()
+    values["word"] = original.word
+    # accounts and sides from the original; the amounts are left for the difference (negative to decrease)
+    values["lines"] = [{"summary": summary, "account_code": l.account.code, "debit": "", "credit": "",
+                        "counterparty": l.counterparty or "",
+                        "hint_debit": forms.amount_text(l.debit), "hint_credit": forms.amount_text(l.credit)}
+                       for l in original.lines]
+    return _render_form(org, values, {}, corrects=original, kind="adjust")
+
+
+# ---------------------------------------------------------------- vouchers: detail and actions
+
+
+def voucher_actions(org: Organization, v: Voucher) -> dict[str, str | None]:
+    """Action → None when the user may do it now, or the reason it is refused. Absent: not for this user."""
+    can = _can(org)
+    out: dict[str, str | None] = {}
+    if v.status == "draft" and can(access.PREPARE):
+        out["edit"] = None
+        out["delete"] = _("已编号的凭证不能删除（凭证号不能断号），请修改后重新审核") if v.number else None
+    if v.status == "draft" and can(access.REVIEW):
+        out["review"] = _("制单人不能审核自己编制的凭证") if v.preparer_id == current_user.id else None
+    if v.status == "reviewed" and can(access.REVIEW):
+        out["unreview"] = None
+    if v.status == "reviewed" and can(access.POST):
+        out["post"] = None if org.opening_locked else _("期初余额尚未确认，不能记账")
+    if v.status == "posted" and can(access.PREPARE) and v.kind in ("normal", "adjust"):
+        # 红字冲销 and 调整 both correct a posted voucher; once reversed there is nothing left to correct
+        reversal = v.reversal
+        out["reverse"] = _("该凭证已被 %(no)s 冲销", no=reversal.display_number) if reversal else None
+    if v.status != "posted" and can(access.PREPARE):
+        out["attach"] = None
+    return out
+
+
+def _render_detail(org: Organization, v: Voucher, *, status: int = 200, error: str | None = None,
+                   errors: dict | None = None, form: dict | None = None):
+    return render_template(
+        "ledger/voucher_detail.html", v=v, actions=voucher_actions(org, v), error=error, errors=errors or {},
+        form=form or {}, today=dt.date.today().isoformat(),
+        max_size=attachments.human_size(current_app.config["ATTACHMENT_MAX_BYTES"]), **_common(org),
+    ), status
+
+
+@bp.route("/vouchers/<int:voucher_id>")
+def voucher_detail(org_id: int, voucher_id: int):
+    org = load_org(org_id)
+    return _render_detail(org, voucher_service.get_voucher(org, voucher_id))
+
+
+def _action(org_id: int, voucher_id: int, permission: str, fn, message: str):
+    org = load_org(org_id, permission)
+    v = voucher_service.get_voucher(org, voucher_id)
+    try:
+        fn(v)
+        db.session.commit()
+    except CoopError as exc:
+        db.session.rollback()
+        return _render_detail(org, v, status=exc.status_code, error=exc.message)
+    flash(message, "success")
+    return redirect(url_for("ledger.voucher_detail", org_id=org.id, voucher_id=v.id))
+
+
+@bp.route("/vouchers/<int:voucher_id>/review", methods=["POST"])
+def voucher_review(org_id: int, voucher_id: int):
+    return _action(org_id, voucher_id, access.REVIEW,
+                   lambda v: voucher_service.review_voucher(v, user=current_user), _("凭证已审核"))
+
+
+@bp.route("/vouchers/<int:voucher_id>/unreview", methods=["POST"])
+def voucher_unreview(org_id: int, voucher_id: int):
+    return _action(org_id, voucher_id, access.REVIEW,
+                   lambda v: voucher_service.unreview_voucher(v, user=current_user), _("已取消审核，凭证退回制单状态"))
+
+
+@bp.route("/vouchers/<int:voucher_id>/post", methods=["POST"])
+def voucher_post(org_id: int, voucher_id: int):
+    return _action(org_id, voucher_id, access.POST,
+                   lambda v: voucher_service.post_voucher(v, user=current_user), _("凭证已记账"))
+
+
+@bp.route("/vouchers/<int:voucher_id>/delete", methods=["POST"])
+def voucher_delete(org_id: int, voucher_id: int):
+    org = load_org(org_id, access.PREPARE)
+    v = voucher_service.get_voucher(org, voucher_id)
+    stored = [a.stored_name for a in v.attachments]
+    try:
+        voucher_service.delete_draft(v, user=current_user)
+        db.session.commit()
+    except CoopError as exc:
+        db.session.rollback()
+        return _render_detail(org, v, status=exc.status_code, error=exc.message)
+    attachments.purge_unused(stored)  # the scans of a deleted draft go with it
+    flash(_("凭证已删除"), "success")
+    return redirect(url_for("ledger.vouchers", org_id=org.id))
+
+
+@bp.route("/vouchers/<int:voucher_id>/reverse", methods=["POST"])
+def voucher_reverse(org_id: int, voucher_id: int):
+    org = load_org(org_id, access.PREPARE)
+    v = voucher_service.get_voucher(org, voucher_id)
+    date = forms.parse_date((request.form.get("date") or "").strip())
+    try:
+        if date is None:
+            raise ValidationFailed.field("date", _("请填写冲销日期（YYYY-MM-DD）"))
+        red = voucher_service.reverse_voucher(v, user=current_user, date=date)
+        db.session.commit()
+    except CoopError as exc:
+        db.session.rollback()
+        errors = forms.flat_errors(exc.errors)
+        return _render_detail(org, v, status=exc.status_code, error=None if "date" in errors else exc.message,
+                              errors=errors, form=request.form)
+    flash(_("已生成红字冲销凭证，请审核后记账"), "success")
+    return redirect(url_for("ledger.voucher_detail", org_id=org.id, voucher_id=red.id))
+
+
+# ---------------------------------------------------------------- attachments
+
+
+@bp.route("/vouchers/<int:voucher_id>/attachments", methods=["POST"])
+def attachment_upload(org_id: int, voucher_id: int):
+    org = load_org(org_id, access.PREPARE)
+    v = voucher_service.get_voucher(org, voucher_id)
+    upload = request.files.get("file")
+    try:
+        if upload is None or not upload.filename:
+            raise ValidationFailed.field("file", _("请选择要上传的文件"))
+        attachments.add_attachment(v, upload.filename, upload.mimetype, upload.read(), user=current_user)
+        db.session.commit()
+    except CoopError as exc:
+        db.session.rollback()
+        errors = forms.flat_errors(exc.errors)
+        return _render_detail(org, v, status=exc.status_code, error=None if "file" in errors else exc.message,
+                              errors=errors)
+    flash(_("附件已上传"), "success")
+    return redirect(url_for("ledger.voucher_detail", org_id=org.id, voucher_id=v.id) + "#attachments")
+
+
+@bp.route("/vouchers/<int:voucher_id>/attachments/<int:attachment_id>")
+def attachment_download(org_id: int, voucher_id: int, attachment_id: int):
+    org = load_org(org_id)
+    att = attachments.get_attachment(voucher_service.get_voucher(org, voucher_id), attachment_id)
+    path = attachments.file_path(att)
+    if not path.is_file():
+        abort(404)
+    resp = send_file(path, mimetype=att.content_type, download_name=att.filename,
+                     as_attachment=bool(request.args.get("download")), max_age=0)
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    return resp
+
+
+@bp.route("/vouchers/<int:voucher_id>/attachments/<int:attachment_id>/delete", methods=["POST"])
+def attachment_delete(org_id: int, voucher_id: int, attachment_id: int):
+    org = load_org(org_id, access.PREPARE)
+    v = voucher_service.get_voucher(org, voucher_id)
+    att = attachments.get_attachment(v, attachment_id)
+    try:
+        attachments.remove_attachment(att, user=current_user)
+        db.session.commit()
+    except CoopError as exc:
+        db.session.rollback()
+        return _render_detail(org, v, status=exc.status_code, error=exc.message)
+    flash(_("附件已删除"), "success")
+    return redirect(url_for("ledger.voucher_detail", org_id=org.id, voucher_id=v.id) + "#attachments")
+
+
+# ---------------------------------------------------------------- chart of accounts
+
+
+def _render_accounts(org: Organization, *, errors: dict | None = None, form: dict | None = None,
+                     row_errors: dict | None = None, status: int = 200):
+    all_accounts = account_service.accounts_of(org)
+    parents = [a for a in all_accounts if a.code not in account_service.LOCKED_LEAVES and len(a.code) < 11]
+    return render_template(
+        "ledger/accounts.html", accounts=all_accounts, parents=parents, errors=errors or {}, form=form or {},
+        row_errors=row_errors or {}, category_labels=CATEGORY_LABELS, **_common(org),
+    ), status
+
+
+@bp.route("/accounts")
+def accounts(org_id: int):
+    return _render_accounts(load_org(org_id))
+
+
+@bp.route("/accounts", methods=["POST"])
+def account_add(org_id: int):
+    org = load_org(org_id, access.MANAGE_ACCOUNTS)
+    f = request.form
+    try:
+        acc = account_service.add_detail_account(org, f.get("parent_code", ""), f.get("code", ""), f.get("name", ""))
+        db.session.commit()
+    except CoopError as exc:
+        db.session.rollback()
+        return _render_accounts(org, errors=forms.flat_errors(exc.errors), form=f, status=exc.status_code)
+    flash(_("已增设明细科目 %(label)s", label=acc.label), "success")
+    return redirect(url_for("ledger.accounts", org_id=org.id) + f"#acc-{acc.code}")
+
+
+@bp.route("/accounts/<code>/rename", methods=["POST"])
+def account_rename(org_id: int, code: str):
+    org = load_org(org_id, access.MANAGE_ACCOUNTS)
+    try:
+        acc = account_service.rename_account(org, code, request.form.get("name", ""))
+        db.session.commit()
+    except CoopError as exc:
+        db.session.rollback()
+        msgs = [m for ms in forms.flat_errors(exc.errors).values() for m in ms]
+        return _render_accounts(org, row_errors={code: msgs}, status=exc.status_code)
+    flash(_("科目已改名为 %(label)s", label=acc.label), "success")
+    return redirect(url_for("ledger.accounts", org_id=org.id) + f"#acc-{acc.code}")
+
+
+@bp.route("/accounts/<code>/active", methods=["POST"])
+def account_active(org_id: int, code: str):
+    org = load_org(org_id, access.MANAGE_ACCOUNTS)
+    active = request.form.get("active") == "1"
+    try:
+        acc = account_service.set_account_active(org, code, active)
+        db.session.commit()
+    except CoopError as exc:
+        db.session.rollback()
+        msgs = [m for ms in forms.flat_errors(exc.errors).values() for m in ms]
+        return _render_accounts(org, row_errors={code: msgs}, status=exc.status_code)
+    flash(_("已启用 %(label)s", label=acc.label) if active else _("已停用 %(label)s", label=acc.label), "success")
+    return redirect(url_for("ledger.accounts", org_id=org.id) + f"#acc-{acc.code}")
+
+
+# ---------------------------------------------------------------- opening balances
+
+
+def _opening_rows(org: Organization):
+    """Leaf accounts for the grid (inactive ones only if they carry a balance)."""
+    balances = opening_service.opening_balances(org)
+    return [a for a in account_service.accounts_of(org) if a.is_leaf and (a.active or a.code in balances)], balances
+
+
+def _sides(balances: dict[str, Decimal]) -> dict:
+    debit = sum((b for b in balances.values() if b > 0), ZERO)
+    credit = -sum((b for b in balances.values() if b < 0), ZERO)
+    return {"debit": debit, "credit": credit, "diff": debit - credit}
+
+
+def _render_opening(org: Organization, *, values: dict | None = None, errors: dict | None = None,
+                    status: int = 200, preview: dict | None = None, import_form: dict | None = None):
+    rows, balances = _opening_rows(org)
+    if values is None:  # the stored balances, shown on each account's own side
+        values = {}
+        for a in rows:
+            b = balances.get(a.code, ZERO)
+            side = ("借" if b > 0 else "贷") if b else ("借" if a.normal_side == "debit" else "贷")
+            values[a.code] = {"amount": forms.amount_text(abs(b)), "dir": side}
+    return render_template(
+        "ledger/opening.html", rows=rows, values=values, errors=errors or {}, totals=_sides(balances),
+        preview=preview, import_form=import_form or {}, chart_2004=CHART_2004,
+        names={a.code: a.name for a in account_service.accounts_of(org)}, **_common(org),
+    ), status
+
+
+@bp.route("/opening")
+def opening(org_id: int):
+    return _render_opening(load_org(org_id))
+
+
+@bp.route("/opening", methods=["POST"])
+def opening_save(org_id: int):
+    org = load_org(org_id, access.MANAGE_ACCOUNTS)
+    rows, _stored = _opening_rows(org)
+    balances, values, errors = forms.read_opening_form(request.form, [a.code for a in rows])
+    if errors:
+        return _render_opening(org, values=values, errors=errors, status=422)
+    try:
+        opening_service.set_opening_balances(org, balances, user=current_user)
+        db.session.commit()
+    except CoopError as exc:
+        db.session.rollback()
+        return _render_opening(org, values=values, errors=forms.flat_errors(exc.errors), status=exc.status_code)
+    diff = _sides(balances)["diff"]
+    if diff:
+        more = _("借方比贷方多") if diff > 0 else _("贷方比借方多")
+        flash(_("期初余额已保存，但尚不平衡：%(more)s %(d)s", more=more, d=f"{abs(diff):,.2f}"), "warning")
+    else:
+        flash(_("期初余额已保存，试算平衡，可以锁定"), "success")
+    return redirect(url_for("ledger.opening", org_id=org.id))
+
+
+@bp.route("/opening/lock", methods=["POST"])
+def opening_lock(org_id: int):
+    org = load_org(org_id, access.MANAGE_ACCOUNTS)
+    try:
+        opening_service.lock_opening_balances(org, user=current_user)
+        db.session.commit()
+    except CoopError as exc:
+        db.session.rollback()
+        return _render_opening(org, errors=forms.flat_errors(exc.errors), status=exc.status_code)
+    flash(_("期初余额已锁定，可以开始记账"), "success")
+    return redirect(url_for("ledger.opening", org_id=org.id))
+
+
+#: old accounts whose balance may go to more than one new account: the user picks
+SPLIT_2004 = [code for code, (_name, targets) in CHART_2004.items() if len(targets) > 1]
+
+
+@bp.route("/opening/import", methods=["POST"])
+def opening_import(org_id: int):
+    """2004-system import: first a preview of the mapping, then (action=import) the import itself."""
+    org = load_org(org_id, access.MANAGE_ACCOUNTS)
+    if org.opening_locked:
+        raise InvalidState(_("期初余额已锁定，不能再导入"))
+    text = request.form.get("csv", "")
+    upload = request.files.get("file")
+    if upload is not None and upload.filename:
+        raw = upload.read()
+        for enc in ("utf-8-sig", "gb18030"):  # Excel in China saves CSV as GBK
+            try:
+                text = raw.decode(enc)
+                break
+            except UnicodeDecodeError:
+                continue
+    choices = {old: request.form[f"choice-{old}"] for old in SPLIT_2004 if request.form.get(f"choice-{old}")}
+    import_form = {"csv": text, "choices": choices, "lock": bool(request.form.get("lock"))}
+    rows, shown, errors = forms.parse_2004_rows(text)
+    mapped, map_errors = opening_service.map_2004_balances(rows, choices)
+    for msgs in map_errors.values():
+        errors.setdefault("rows", []).extend(msgs)
+    for r in shown:
+        name, targets = CHART_2004.get(r["code"], ("", ()))
+        r.update(name=name, targets=targets, target=choices.get(r["code"], targets[0] if targets else ""))
+    preview = {"rows": shown, "mapped": sorted(mapped.items()), "totals": _sides(mapped)}
+    if errors or request.form.get("action") != "import":
+        return _render_opening(org, errors=errors, status=422 if errors else 200, preview=preview,
+                               import_form=import_form)
+    try:
+        opening_service.import_2004_opening(org, rows, user=current_user, choices=choices, lock=import_form["lock"])
+        db.session.commit()
+    except CoopError as exc:
+        db.session.rollback()
+        errors = {"rows": [m for ms in forms.flat_errors(exc.errors).values() for m in ms]}
+        return _render_opening(org, errors=errors, status=exc.status_code, preview=preview, import_form=import_form)
+    flash(_("已从 2004 年制度科目余额导入期初余额") + ("，" + _("并已锁定") if import_form["lock"] else ""), "success")
+    return redirect(url_for("ledger.opening", org_id=org.id))
+
+
+# ---------------------------------------------------------------- periods
+
+
+def _render_periods(org: Organization, *, errors: dict | None = None, error: str | None = None,
+                    form: dict | None = None, status: int = 200):
+    next_year, next_month = periods.first_open(org)
+    closed = sorted(periods.closed_months(org), reverse=True)
+    return render_template(
+        "ledger/periods.html", closed=closed, next_period=(next_year, next_month),
+        reasons=periods.close_preconditions(org, next_year, next_month), last_closed=periods.last_closed(org),
+        errors=errors or {}, error=error, form=form or {}, **_common(org),
+    ), status
+
+
+@bp.route("/periods", endpoint="periods")
+def periods_page(org_id: int):
+    return _render_periods(load_org(org_id))
+
+
+def _year_month(form) -> tuple[int, int]:
+    try:
+        return int(form.get("year", "")), int(form.get("month", ""))
+    except ValueError:
+        abort(400)
+
+
+@bp.route("/periods/close", methods=["POST"])
+def period_close(org_id: int):
+    org = load_org(org_id, access.CLOSE)
+    year, month = _year_month(request.form)
+    try:
+        generated = periods.close_period(org, year, month, user=current_user)
+        db.session.commit()
+    except CoopError as exc:
+        db.session.rollback()
+        return _render_periods(org, error=exc.message, status=exc.status_code)
+    msg = _("%(y)s年%(m)s月已结账", y=year, m=month)
+    if generated:
+        msg += _("，已生成并记账 %(n)s 张年末结转凭证", n=len(generated))
+    flash(msg, "success")
+    return redirect(url_for("ledger.periods", org_id=org.id))
+
+
+@bp.route("/periods/reopen", methods=["POST"])
+def period_reopen(org_id: int):
+    org = load_org(org_id)
+    year, month = _year_month(request.form)
+    try:
+        periods.reopen_period(org, year, month, user=current_user, reason=request.form.get("reason", ""))
+        db.session.commit()
+    except CoopError as exc:
+        db.session.rollback()
+        errors = forms.flat_errors(exc.errors)
+        return _render_periods(org, errors=errors, error=None if "reason" in errors else exc.message,
+                               form=request.form, status=exc.status_code)
+    flash(_("%(y)s年%(m)s月已反结账，原因已记入日志", y=year, m=month), "success")
+    return redirect(url_for("ledger.periods", org_id=org.id))
+
