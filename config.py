@@ -32,18 +32,20 @@ class Config:
     OPENAPI_JSON_PATH = "openapi.json"
     PAGE_SIZE = 50
     PASSWORD_HASH_METHOD = "scrypt"
-    #: the organization menu: (endpoint, label); every endpoint takes org_id
+    #: the organization menu: (endpoint, label, permission needed to see it); every endpoint takes org_id
     ORG_NAV = (
-        ("ledger.vouchers", "凭证"),
-        ("ledger.accounts", "科目"),
-        ("ledger.opening", "期初余额"),
-        ("ledger.periods", "结账"),
-        ("reports.index", "报表"),
-        ("members.index", "成员"),
-        ("shares.register", "股权"),
-        ("distribution.index", "收益分配"),
-        ("loans.index", "贷款贴息"),
-        ("disclosure.index", "财务公开"),
+        ("ledger.vouchers", "凭证", "ledger.read"),
+        ("ledger.accounts", "科目", "ledger.read"),
+        ("ledger.opening", "期初余额", "ledger.read"),
+        ("ledger.periods", "结账", "ledger.read"),
+        ("reports.index", "报表", "ledger.read"),
+        ("members.index", "成员", "ledger.read"),
+        ("shares.register", "股权", "ledger.read"),
+        ("distribution.index", "收益分配", "ledger.read"),
+        ("loans.index", "贷款贴息", "ledger.read"),
+        ("disclosure.index", "财务公开", "ledger.read"),
+        ("disclosure.published", "公开栏", "member.portal"),
+        ("distribution.mine", "我的分红", "member.portal"),
     )
     #: pages above the organization level: (endpoint, label, roles that see the link)
     TOP_NAV = (

@@ -14,6 +14,10 @@ POST = "voucher.post"
 CLOSE = "period.close"
 REOPEN = "period.reopen"
 MANAGE_ACCOUNTS = "accounts.manage"
+#: roster, membership events, quantification plans and share register events (the village accountant)
+MANAGE_MEMBERS = "members.manage"
+#: a member's own household, dividends and the published sheets
+MEMBER_PORTAL = "member.portal"
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     READ_LEDGER: frozenset({"accountant", "reviewer", "finance_group", "township_auditor", "county_admin"}),
@@ -23,6 +27,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     CLOSE: frozenset({"accountant"}),
     REOPEN: frozenset({"township_auditor", "county_admin"}),
     MANAGE_ACCOUNTS: frozenset({"accountant"}),
+    MANAGE_MEMBERS: frozenset({"accountant"}),
+    MEMBER_PORTAL: frozenset({"member"}),
 }
 
 

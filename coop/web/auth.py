@@ -39,6 +39,8 @@ def login():
             login_user(user, remember=bool(request.form.get("remember")))
             audit.log("login", user=user)
             db.session.commit()
+            if not request.args.get("next") and {r.role for r in user.roles} == {"member"}:
+                return redirect(url_for("portal.me"))  # members come for their own household
             return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html", errors=errors, form=request.form), (422 if errors else 200)
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, g, render_template
+from flask import Blueprint, g, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from ..extensions import db
@@ -14,9 +14,14 @@ bp = Blueprint("orgs", __name__)
 
 @bp.app_context_processor
 def inject_orgs():
+    org = g.get("org")
+
+    def org_can(permission: str | None) -> bool:
+        return org is not None and (permission is None or access.can(current_user, permission, org))
+
     if getattr(current_user, "is_authenticated", False):
-        return {"my_orgs": access.visible_orgs(current_user), "current_org": g.get("org")}
-    return {"my_orgs": [], "current_org": None}
+        return {"my_orgs": access.visible_orgs(current_user), "current_org": org, "org_can": org_can}
+    return {"my_orgs": [], "current_org": None, "org_can": org_can}
 
 
 def load_org(org_id: int, permission: str | None = access.READ_LEDGER):
@@ -37,6 +42,9 @@ def index():
 @login_required
 def overview(org_id: int):
     org = load_org(org_id, permission=None)
+    if not access.can(current_user, access.READ_LEDGER, org) and access.can(current_user, access.MEMBER_PORTAL, org):
+        return redirect(url_for("portal.me"))
+    access.require(current_user, access.READ_LEDGER, org)
     counts = dict(
         db.session.execute(
             sa.select(Voucher.status, sa.func.count()).where(Voucher.organization_id == org.id).group_by(Voucher.status)
