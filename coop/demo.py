@@ -1,5 +1,429 @@
-"""Demo data (built out by the demo work)."""
+"""Demo data: 青山县 with two townships, four villages and users for every role.
+
+Everything goes through the services (the same checks as real use), seeded so two builds are identical, and
+with a fixed "today" so closing never depends on the clock. `build_demo` is idempotent: when the county
+exists it only returns the logins.
+"""
+from __future__ import annotations
+
+import calendar
+import contextlib
+import datetime as dt
+import random
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+import click
+import sqlalchemy as sa
+
+from .extensions import db
+from .models import County, Organization, User, Voucher
+from .services import accounts, opening, orgs, periods, reports, users, vouchers
+
+COUNTY = "青山县"
+PASSWORD = "demo2026"
+#: the demo's "today": October 2026 is the last month that can be closed
+TODAY = dt.date(2026, 11, 20)
+LAST_CLOSED = (2026, 10)
+Y = Decimal("1")
+
+# (parent, code, name) every village gets; households, tenants and extras come from the village spec
+COMMON_DETAILS = (
+    ("102", "10201", "农业银行"),
+    ("102", "10202", "农村信用社"),
+    ("501", "50101", "发包收入（承包金）"),
+    ("501", "50102", "资产租赁收入"),
+    ("503", "50301", "贴息"),
+    ("503", "50302", "村级组织运转经费"),
+    ("504", "50401", "利息收入"),
+    ("513", "51301", "干部报酬"),
+    ("513", "51302", "办公费"),
+    ("513", "51303", "折旧费"),
+    ("513", "51304", "水电费"),
+    ("514", "51401", "道路维修"),
+    ("514", "51402", "环境卫生"),
+    ("515", "51501", "利息支出"),
+    ("515", "51502", "银行手续费"),
+)
 
 
-def build_demo(progress: bool = True):
-    return []
+@dataclass(frozen=True)
+class VillageSpec:
+    key: str  # pinyin, used in usernames
+    name: str
+    township: str
+    kind: str
+    start: tuple[int, int]
+    households: tuple[str, ...]
+    tenants: tuple[tuple[str, int], ...]  # (tenant, monthly rent)
+    contract_total: int  # 承包金 per year
+    salary: int  # 干部报酬 per month
+    depreciation: int  # per month
+    cun_she_he_yi: bool = False
+    legal_representative: str = ""
+    opening: dict = field(default_factory=dict)  # hand-set 期初余额 without 311 (computed to balance)
+    opening_2004: tuple = ()  # 2004-system 科目余额表 rows without 311
+    loan: int = 0  # 20101 农业银行贷款 at the start (村社合一 special loan with 贴息)
+    investment: int = 0  # 141 飞地抱团 stake with a 10% 保底 return declared each December
+    machinery: bool = False  # runs a 农机服务 business (501/511)
+    seed: int = 0
+
+
+VILLAGES = (
+    VillageSpec(
+        key="qingshi", name="青石村股份经济合作社", township="东山镇", kind="village_shareholding",
+        start=(2025, 1), cun_she_he_yi=True, legal_representative="陈志强", loan=300000, machinery=True,
+        investment=200000,
+        households=("张建国", "李秀英", "王德福", "陈桂兰", "刘永福", "赵玉梅"),
+        tenants=(("青山竹木加工厂", 8500), ("东山农资超市", 2600)),
+        contract_total=186000, salary=13800, depreciation=6200, seed=11,
+        opening={"101": "2860.00", "10201": "568420.35", "10202": "126300.00", "112": "18000.00",
+                 "11301": "3500.00", "11302": "-1200.00", "121": "12400.00", "141": "200000.00",
+                 "151": "2360000.00", "152": "-486000.00", "20101": "-300000.00", "211": "-35600.00",
+                 "301": "-1500000.00", "32202": "-156000.00"},
+    ),
+    VillageSpec(
+        key="liuxi", name="柳溪村经济合作社", township="东山镇", kind="village_economic",
+        start=(2025, 1), legal_representative="周国平",
+        households=("周大海", "吴春花", "郑长林", "孙淑芬", "钱立新"),
+        tenants=(("柳溪农家乐", 3200),),
+        contract_total=98000, salary=9600, depreciation=2400, seed=22,
+        opening={"101": "1530.20", "10201": "236800.00", "10202": "41250.60", "11301": "1800.00",
+                 "151": "860000.00", "152": "-214500.00", "211": "-12000.00", "231": "-8000.00",
+                 "301": "-600000.00", "32202": "-64300.00"},
+    ),
+    VillageSpec(
+        key="shiqiao", name="石桥村股份经济合作社", township="西河乡", kind="village_shareholding",
+        start=(2024, 1), legal_representative="黄海生",
+        households=("黄德明", "林玉珍", "何建华", "罗金凤", "马春生", "朱桂香", "胡志远"),
+        tenants=(("西河物流公司", 6800), ("石桥小学食堂", 1500)),
+        contract_total=142000, salary=11400, depreciation=4300, seed=33,
+        # 2023-12-31 科目余额表 of the old (2004) books: signed, debit positive; zero rows as printed
+        opening_2004=(("101", "3260.50"), ("102", "486320.75"), ("111", "0.00"), ("112", "25000.00"),
+                      ("113", "0.00"), ("121", "8600.00"), ("151", "1280000.00"), ("152", "-312400.00"),
+                      ("154", "0.00"), ("202", "-46500.00"), ("211", "-18000.00"), ("212", "-4200.00"),
+                      ("221", "-100000.00"), ("231", "-20000.00"), ("301", "-800000.00"),
+                      ("321", "0.00"), ("322", "-201000.00"), ("502", "0.00"), ("511", "0.00"),
+                      ("522", "0.00"), ("541", "0.00"), ("551", "0.00")),
+    ),
+    VillageSpec(
+        key="fenglin", name="枫林村经济合作社", township="西河乡", kind="village_economic",
+        start=(2025, 1), legal_representative="郭建军",
+        households=("郭长顺", "高玉兰", "梁国庆", "宋小燕"),
+        tenants=(("枫林茶叶合作社", 2800),),
+        contract_total=76000, salary=8400, depreciation=1900, seed=44,
+        opening={"101": "980.00", "10201": "152300.40", "10202": "20000.00", "112": "6000.00",
+                 "151": "540000.00", "152": "-128000.00", "211": "-9800.00", "301": "-420000.00",
+                 "32202": "-38200.00"},
+    ),
+)
+
+# (username, display name, role, where): where is a village key, a township name or the county
+USERS = (
+    ("qs_admin", "县农经站管理员", "county_admin", COUNTY),
+    ("jg_dongshan", "东山镇经管站", "township_auditor", "东山镇"),
+    ("jg_xihe", "西河乡经管站", "township_auditor", "西河乡"),
+    ("kj_wang", "王会计", "accountant", "qingshi"),  # 村账镇管: one accountant, two villages
+    ("kj_wang", "王会计", "accountant", "liuxi"),
+    ("kj_li", "李会计", "accountant", "shiqiao"),
+    ("kj_zhao", "赵会计", "accountant", "fenglin"),
+    ("sh_qingshi", "陈志强", "reviewer", "qingshi"),
+    ("sh_liuxi", "周国平", "reviewer", "liuxi"),
+    ("sh_shiqiao", "黄海生", "reviewer", "shiqiao"),
+    ("sh_fenglin", "郭建军", "reviewer", "fenglin"),
+    ("lc_qingshi", "王德福", "finance_group", "qingshi"),
+    ("cy_qingshi", "张建国", "member", "qingshi"),
+)
+
+
+def credentials() -> list[tuple[str, str, str, str]]:
+    names = {v.key: v.name for v in VILLAGES}
+    return [(u, role, names.get(where, where), PASSWORD) for u, _, role, where in USERS]
+
+
+def _yuan(x) -> Decimal:
+    return Decimal(x).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def months(start: tuple[int, int], end: tuple[int, int]):
+    y, m = start
+    while (y, m) <= end:
+        yield y, m
+        y, m = periods.next_month(y, m)
+
+
+class VillageBooks:
+    """Keeps one village's books: posts a month of typical business, then closes it."""
+
+    def __init__(self, org: Organization, spec: VillageSpec, accountant: User, reviewer: User):
+        self.org, self.spec, self.accountant, self.reviewer = org, spec, accountant, reviewer
+        self.rng = random.Random(spec.seed)
+        self.bal: dict[str, Decimal] = {}  # opening + this keeper's posted vouchers (not the carry-over)
+        self.stages: list[str] | None = None  # None: post everything; else the status of each next voucher
+        self.unpaid_dividend = Decimal(0)  # 向成员分配 of last December, paid in January
+        self.return_due = Decimal(0)  # 飞地抱团 return declared last December, received in January
+        self.schedule: list = []
+
+    # -- chart and opening balances
+    def setup(self) -> None:
+        org, spec = self.org, self.spec
+        details = list(COMMON_DETAILS)
+        details += [("113", f"113{i:02d}", f"{h}户") for i, h in enumerate(spec.households, start=1)]
+        if spec.loan:
+            details.append(("201", "20101", "农业银行贷款"))
+        if spec.machinery:
+            details += [("501", "50103", "农机服务收入"), ("511", "51101", "农机服务支出")]
+        for parent, code, name in details:
+            accounts.add_detail_account(org, parent, code, name)
+        if spec.opening_2004:
+            rows = [(c, Decimal(a)) for c, a in spec.opening_2004]
+            rows.append(("311", -sum((a for _, a in rows), Decimal(0))))  # 公积公益金 balances the table
+            # the bank balance goes to the 明细 the village keeps; 应付福利费 (deleted in 2023) to 211 应付款
+            opening.import_2004_opening(org, rows, user=self.accountant, choices={"102": "10201", "212": "211"})
+        else:
+            bal = {c: Decimal(a) for c, a in spec.opening.items()}
+            bal["311"] = -sum(bal.values(), Decimal(0))
+            opening.set_opening_balances(org, bal, user=self.accountant)
+            opening.lock_opening_balances(org, user=self.accountant)
+        self.bal = dict(opening.opening_balances(org))
+
+    # -- vouchers
+    def amount(self, lo: int, hi: int, cents: bool = True) -> Decimal:
+        if cents:
+            return Decimal(self.rng.randint(lo * 100, hi * 100)) / 100
+        return Decimal(self.rng.randint(lo, hi))
+
+    def at(self, date: dt.date, action) -> None:
+        """Run `action()` when the month is written out; entries go in date order so numbers follow dates."""
+        if date <= TODAY:
+            self.schedule.append((date, action))
+
+    def post(self, date: dt.date, summary: str, dr: dict, cr: dict, attachments: int = 1) -> None:
+        self.at(date, lambda: self.post_now(date, summary, dr, cr, attachments))
+
+    def post_now(self, date: dt.date, summary: str, dr: dict, cr: dict, attachments: int = 1) -> Voucher:
+        """One voucher: 制单 by the accountant, 审核 by the reviewer, 记账 by the accountant."""
+        lines = [{"summary": summary, "account_code": c, "debit": _yuan(a), "credit": Decimal(0)} for c, a in dr.items()]
+        lines += [{"summary": summary, "account_code": c, "debit": Decimal(0), "credit": _yuan(a)} for c, a in cr.items()]
+        v = vouchers.create_draft(self.org, {"date": date, "attachment_count": attachments, "lines": lines},
+                                  user=self.accountant)
+        return self._advance(v)
+
+    def _advance(self, v: Voucher) -> Voucher:
+        if self.stages is None:
+            stage = "posted"
+        else:
+            stage = self.stages.pop(0) if self.stages else "draft"
+        if stage in ("reviewed", "posted"):
+            vouchers.review_voucher(v, user=self.reviewer)
+        if stage == "posted":
+            vouchers.post_voucher(v, user=self.accountant)
+            for line in v.lines:
+                code = line.account.code
+                self.bal[code] = self.bal.get(code, Decimal(0)) + line.debit - line.credit
+        return v
+
+    def month(self, y: int, m: int) -> None:
+        self.schedule = []
+        self._plan(y, m)
+        for _, action in sorted(self.schedule, key=lambda e: e[0]):  # stable: same-day entries keep their order
+            action()
+
+    def _plan(self, y: int, m: int) -> None:
+        """A month of typical village business."""
+        s, last = self.spec, calendar.monthrange(y, m)[1]
+
+        def d(day: int) -> dt.date:
+            return dt.date(y, m, min(day, last))
+
+        hh = [f"113{i:02d}" for i in range(1, len(s.households) + 1)]
+        withdraw = self.amount(20, 35, cents=False) * 100
+        self.post(d(2), "提取备用金", {"101": withdraw}, {"10201": withdraw})
+        if m == 1 and (y, m) > s.start:
+            wages = -self._balance_of("212")  # 干部奖励分红 and wages still owed from last year
+            if wages > 0:
+                self.post(d(6), "发放上年干部奖励分红及欠发报酬", {"212": wages}, {"10201": wages}, attachments=2)
+            if self.return_due:
+                self.post(d(15), "收到飞地抱团项目上年保底收益", {"10201": self.return_due}, {"112": self.return_due})
+                self.return_due = Decimal(0)
+        if m == 1:
+            if self.unpaid_dividend:
+                self.post(d(8), f"支付{y - 1}年成员分红", {"211": self.unpaid_dividend}, {"10201": self.unpaid_dividend},
+                          attachments=len(s.households))
+                self.unpaid_dividend = Decimal(0)
+            # 承包金: most households pay by bank transfer, two owe until spring
+            owed = {hh[0]: self.amount(1200, 2600, cents=False), hh[-1]: self.amount(800, 1800, cents=False)}
+            paid = s.contract_total - sum(owed.values())
+            self.post(d(10), f"收取{y}年度土地承包金", {"10201": paid, **owed}, {"50101": s.contract_total},
+                      attachments=len(s.households))
+        if m == 3:
+            for code in (hh[0], hh[-1]):
+                # the households owing from January pay in cash
+                due = self._balance_of(code)
+                if due > 0:
+                    self.post(d(12), f"收回{s.households[int(code[3:]) - 1]}户欠交承包金", {"101": due}, {code: due})
+        for tenant, rent in s.tenants:
+            self.post(d(5), f"收到{tenant}{m}月租金", {"10201": rent}, {"50102": rent})
+        for _ in range(self.rng.randint(1, 2)):
+            a = self.amount(150, 900)
+            self.post(d(self.rng.randint(6, 24)), self.rng.choice(["购买办公用品", "打印复印费", "报刊订阅费", "村部电脑维修"]),
+                      {"51302": a}, {"101": a})
+        a = self.amount(380, 920)
+        self.post(d(15), f"支付{m}月村部水电费", {"51304": a}, {"10201": a})
+        self.post(d(25), f"计提{m}月干部报酬", {"51301": s.salary}, {"212": s.salary})
+        self.post(d(26), f"发放{m}月干部报酬", {"212": s.salary}, {"10201": s.salary})
+        self.post(d(last), f"计提{m}月固定资产折旧", {"51303": s.depreciation}, {"152": s.depreciation}, attachments=0)
+        if s.machinery and 4 <= m <= 10:
+            income = self.amount(6000, 16000, cents=False)
+            self.post(d(18), "农机作业服务收入", {"10201": income}, {"50103": income})
+            cost = _yuan(income * Decimal("0.55"))
+            self.post(d(19), "农机燃油及维修费", {"51101": cost}, {"10201": cost})
+        if m in (3, 6, 9, 12):
+            interest = self.amount(180, 620)
+            self.post(d(21), "银行存款结息", {"10201": interest}, {"50401": interest}, attachments=1)
+            fee = self.amount(20, 60)
+            self.post(d(21), "银行账户管理费", {"51502": fee}, {"10201": fee})
+            if s.loan:
+                loan_interest = _yuan(Decimal(s.loan) * Decimal("0.0345") / 4)
+                self.post(d(20), "支付农业银行贷款利息", {"51501": loan_interest}, {"10201": loan_interest})
+            tax = _yuan(sum(r for _, r in s.tenants) * 3 * Decimal("0.12"))
+            self.post(d(last), f"计提第{m // 3}季度房产税", {"512": tax}, {"214": tax}, attachments=0)
+        if m in (1, 4, 7, 10) and (y, m) > s.start:
+            tax = self._balance_of("214")
+            if tax < 0:
+                self.post(d(15), "缴纳上季度房产税", {"214": -tax}, {"10201": -tax})
+        if s.loan and m in (1, 7):
+            subsidy = _yuan(Decimal(s.loan) * Decimal("0.0345") / 2)
+            self.post(d(22), "收到县财政贷款贴息", {"10201": subsidy}, {"50301": subsidy})
+        if m in (4, 10):
+            grant = Decimal(30000 + 5000 * (len(s.households) % 3))
+            self.post(d(9), "收到上级拨付村级组织运转经费", {"10201": grant}, {"50302": grant})
+        if m in (4, 11):
+            repair = self.amount(4000, 12000, cents=False)
+            self.post(d(16), "村组道路维修", {"51401": repair}, {"10201": repair}, attachments=2)
+        if m == 5:
+            self._wrong_then_corrected(y)
+        if m == 8:
+            a = self.amount(900, 2400)
+            self.post(d(12), "暂借款（村民修缮住房）", {hh[1]: a}, {"10201": a})
+        if m == 11:
+            due = self._balance_of(hh[1])
+            if due > 0:
+                self.post(d(10), f"收回{s.households[1]}户借款", {"10201": due}, {hh[1]: due})
+        if y == 2025 or (y == 2024 and s.start[0] == 2024):
+            self._yishiyiyi(m, d)
+        self.at(d(last), lambda: self._bank_surplus_cash(d(last)))
+        if m == 12:
+            if s.investment:
+                self.return_due = _yuan(Decimal(s.investment) / 10)  # 10% 保底
+                self.post(d(20), "确认飞地抱团项目本年保底收益", {"112": self.return_due}, {"502": self.return_due})
+            self.at(d(31), lambda: self._distribute(y, d(31)))  # last: after every December income and cost
+
+    def _bank_surplus_cash(self, date: dt.date) -> None:
+        cash = self._balance_of("101")
+        if cash > self.org.policy()["cash_limit"]:  # over the 库存现金限额: bank the surplus
+            surplus = (cash - 2000).quantize(Y)
+            self.post_now(date, "库存现金超限额存入银行", {"10201": surplus}, {"101": surplus}, 0)
+
+    def _yishiyiyi(self, m: int, d) -> None:
+        """一事一议 road project: households' contributions and the fiscal reward build a road that becomes an asset."""
+        raised, reward = Decimal(600 * len(self.spec.households) * 10), Decimal(80000)
+        if m == 3:
+            self.post(d(18), "收取一事一议筹资款（村道硬化）", {"10201": raised}, {"231": raised},
+                      attachments=len(self.spec.households))
+        elif m == 6:
+            self.post(d(10), "收到一事一议财政奖补资金", {"10201": reward}, {"241": reward})
+            self.post(d(20), "支付村道硬化工程进度款", {"153": Decimal(60000)}, {"10201": Decimal(60000)}, attachments=3)
+        elif m == 8:
+            rest = raised + reward - 60000
+            self.post(d(20), "支付村道硬化工程尾款", {"153": rest}, {"10201": rest}, attachments=3)
+        elif m == 9:
+            total = raised + reward
+            self.post(d(10), "村道硬化工程竣工验收转入固定资产", {"151": total}, {"153": total}, attachments=2)
+            self.post(d(10), "一事一议资金形成资产转入公积公益金", {"231": raised, "241": reward}, {"311": total},
+                      attachments=0)
+
+    def _wrong_then_corrected(self, y: int) -> None:
+        """保洁费 booked as 办公费: 红字冲销 the wrong voucher, then the right blue one."""
+        a = self.amount(1200, 2400)
+        wrong: list[Voucher] = []
+        self.at(dt.date(y, 5, 8), lambda: wrong.append(self.post_now(dt.date(y, 5, 8), "支付村庄保洁费",
+                                                                    {"51302": a}, {"10201": a})))
+        self.at(dt.date(y, 5, 20), lambda: self._advance(
+            vouchers.reverse_voucher(wrong[0], user=self.accountant, date=dt.date(y, 5, 20))))
+        self.post(dt.date(y, 5, 20), "支付村庄保洁费（更正）", {"51402": a}, {"10201": a})
+
+    def _distribute(self, y: int, date: dt.date) -> None:
+        """December: 提取公积公益金, 干部奖励分红 (村社合一) and 向成员分配 from 可分配收益 (RULES §7)."""
+        inc = reports.income_statement(self.org, y, 12)
+        distributable, operating = inc.value("distributable", 1), inc.value("operating_profit", 1)
+        profit = inc.value("net_profit", 1)
+        if distributable <= 0 or profit <= 0:
+            return
+        reserve = _yuan(distributable * self.org.policy()["reserve_rate"]).quantize(Y)
+        self.post_now(date, "提取公积公益金", {"3220101": reserve}, {"311": reserve}, attachments=1)
+        left = distributable - reserve
+        if self.spec.cun_she_he_yi and operating > 0:
+            cadre = min(_yuan(operating * Decimal("0.15")).quantize(Y), left)
+            if cadre > 0:
+                self.post_now(date, "计提村两委干部奖励分红", {"3220102": cadre}, {"212": cadre}, attachments=1)
+                left -= cadre
+        member = Decimal(int(min(profit * Decimal("0.4"), left) // 100) * 100)  # whole hundreds
+        if member > 0:
+            self.post_now(date, "向成员分配收益", {"3220103": member}, {"211": member}, attachments=1)
+            self.unpaid_dividend = member
+
+    def _balance_of(self, code: str) -> Decimal:
+        """Balance as kept by `_advance`; right for the accounts asked about, which carry-over never touches."""
+        return self.bal.get(code, Decimal(0))
+
+    def close(self, y: int, m: int) -> None:
+        periods.close_period(self.org, y, m, user=self.accountant, today=TODAY)
+
+    def pending_month(self, y: int, m: int) -> None:
+        """The month in progress: a few vouchers posted, some reviewed, the rest still drafts."""
+        self.stages = ["posted"] * 2 + ["reviewed"] * 2
+        self.month(y, m)
+        self.stages = None
+
+
+def build_demo(progress: bool = True) -> list[tuple[str, str, str, str]]:
+    """Build the demo county once; return (username, role, where, password) for every demo login."""
+    if db.session.scalar(sa.select(County.id).where(County.name == COUNTY)) is not None:
+        return credentials()
+    county = orgs.create_county(COUNTY, reserve_rate=Decimal("0.30"), cadre_reward_cap=Decimal("0.20"),
+                                cash_limit=Decimal("5000.00"))
+    townships = {name: orgs.create_township(county, name) for name in ("东山镇", "西河乡")}
+    villages = {}
+    for spec in VILLAGES:
+        villages[spec.key] = orgs.create_organization(
+            townships[spec.township], name=spec.name, kind=spec.kind, books_start_year=spec.start[0],
+            books_start_month=spec.start[1], cun_she_he_yi=spec.cun_she_he_yi,
+            legal_representative=spec.legal_representative)
+    scope = {COUNTY: county, **townships, **villages}
+    people: dict[str, User] = {}
+    for username, display, role, where in USERS:
+        if username not in people:
+            people[username] = users.create_user(username, display, PASSWORD)
+        users.assign_role(people[username], role, scope[where])
+
+    def staff(key: str, role: str) -> User:
+        return next(people[u] for u, _, r, w in USERS if w == key and r == role)
+
+    keepers = [VillageBooks(villages[s.key], s, staff(s.key, "accountant"), staff(s.key, "reviewer")) for s in VILLAGES]
+    steps = [(k, y, m) for k in keepers for y, m in months(k.spec.start, LAST_CLOSED)]
+    bar = click.progressbar(length=len(steps) + len(keepers), label="构建演示数据") if progress else None
+    with bar if bar is not None else contextlib.nullcontext():
+        for k in keepers:
+            k.setup()
+        for k, y, m in steps:
+            k.month(y, m)
+            k.close(y, m)
+            if bar is not None:
+                bar.update(1)
+        for k in keepers:
+            k.pending_month(*periods.next_month(*LAST_CLOSED))
+            if bar is not None:
+                bar.update(1)
+    db.session.flush()
+    return credentials()

@@ -90,3 +90,15 @@ def test_create_user_with_role(books, client, role, scope_field):
     client.post("/logout")
     login(client, "new.user", "secret123")
     assert client.get(f"/o/{books.org.id}/").status_code == 200
+
+
+def test_collective_codes_starting_with_n2_are_accepted():
+    from coop.errors import ValidationFailed
+    from coop.services.orgs import validate_uscc
+
+    # 农村集体经济组织 codes start with N2 (登记管理部门 N, 机构类别 2); the check digit is still verified
+    assert validate_uscc("n2330102ma2h000001") == "N2330102MA2H000001"
+    with pytest.raises(ValidationFailed, match="校验码不正确"):
+        validate_uscc("N2330102MA2H000002")
+    with pytest.raises(ValidationFailed, match="行政区划码"):
+        validate_uscc("N23301A2MA2H000001")

@@ -41,7 +41,10 @@ def account_map(org: Organization) -> dict[str, Account]:
 
 
 def account_infos(org: Organization) -> dict[str, AccountInfo]:
-    return {a.code: AccountInfo(a.code, a.name, a.is_leaf, a.active) for a in accounts_of(org)}
+    # plain columns, not ORM objects: this runs for every voucher saved or posted
+    rows = db.session.execute(sa.select(Account.code, Account.name, Account.is_leaf, Account.active)
+                              .where(Account.organization_id == org.id))
+    return {code: AccountInfo(code, name, leaf, active) for code, name, leaf, active in rows}
 
 
 def get_account(org: Organization, code: str) -> Account | None:

@@ -78,7 +78,8 @@ def map_2004_balances(rows: Iterable[tuple[str, Decimal]], choices: Mapping[str,
             continue
         name, targets = CHART_2004[old]
         target = choices.get(old, targets[0])
-        if target not in targets:
+        # a 明细科目 under an allowed target is fine (e.g. 102 → 10201 农业银行)
+        if not any(target.startswith(t) for t in targets):
             errors.setdefault(old, []).append(f"{old} {name} 只能转入 {'/'.join(targets)}")
             continue
         out[target] = out.get(target, ZERO) + Decimal(amount)
@@ -92,9 +93,11 @@ def import_2004_opening(org: Organization, rows: Iterable[tuple[str, Decimal]], 
     if errors:
         raise ValidationFailed(next(iter(errors.values()))[0], {"rows": errors})
     accounts = account_map(org)
-    for code in list(mapped):
-        acc = accounts[code]
-        if not acc.is_leaf:  # e.g. 322 → its 未分配收益 detail is the leaf that carries the balance
+    for code, amount in mapped.items():
+        acc = accounts.get(code)
+        if acc is None:
+            raise ValidationFailed.field("rows", f"科目 {code} 不存在，请先增设该明细科目")
+        if amount != 0 and not acc.is_leaf:  # zero rows of a full 余额表 need no leaf
             raise ValidationFailed.field("rows", f"{acc.label} 有下级科目，请先指定对应的末级科目")
     set_opening_balances(org, mapped, user=user)
     if lock:

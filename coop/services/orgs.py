@@ -5,7 +5,6 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from stdnum.cn import uscc
-from stdnum.exceptions import ValidationError as StdnumError
 
 from ..errors import ValidationFailed
 from ..extensions import db
@@ -14,20 +13,25 @@ from ..models.org import ORG_KINDS
 from .accounts import seed_chart
 
 
+#: GB 32100-2015: the first two characters (登记管理部门 and 机构类别) may be letters — 农村集体经济组织 codes start
+#: with "N2" — which stdnum.cn.uscc.validate does not allow; its check-digit function handles them
+_USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+
+
 def validate_uscc(value: str | None) -> str | None:
     """Compact and check a 统一社会信用代码; raises ValidationFailed at field `uscc`."""
     if value is None or not str(value).strip():
         return None
-    try:
-        return uscc.validate(str(value).strip().upper())
-    except StdnumError as exc:
-        reason = {
-            "InvalidLength": "长度应为18位",
-            "InvalidChecksum": "校验码不正确",
-            "InvalidFormat": "包含不允许的字符",
-            "InvalidComponent": "编码结构不正确",
-        }.get(type(exc).__name__, "格式不正确")
-        raise ValidationFailed.field("uscc", f"统一社会信用代码无效：{reason}") from None
+    number = uscc.compact(str(value).strip().upper())
+    if len(number) != 18:
+        reason = "长度应为18位"
+    elif any(c not in _USCC_ALPHABET for c in number) or not number[2:8].isdigit():
+        reason = "包含不允许的字符或行政区划码不正确"
+    elif number[-1] != uscc.calc_check_digit(number):
+        reason = "校验码不正确"
+    else:
+        return number
+    raise ValidationFailed.field("uscc", f"统一社会信用代码无效：{reason}")
 
 
 def create_county(name: str, **defaults) -> County:
