@@ -34,9 +34,11 @@ def create_app(config_object: str | object = "config.DevelopmentConfig", **overr
     init_i18n(app, babel)
     api.init_app(app)
 
-    from .api import register_api
+    from .api import IdConverter, register_api
     from .web import register_web
 
+    # every <int:…> in a URL (web and API) is a database id or a year: 1 … 2**31−1, else 404 from routing
+    app.url_map.converters["int"] = IdConverter
     register_web(app)
     register_api(app, api)
 

@@ -105,4 +105,7 @@ def _this_year() -> int:
 
 
 def register_cli(app: Flask) -> None:
+    from .cli_verify import register
+
+    register(coop_cli)
     app.cli.add_command(coop_cli)

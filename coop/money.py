@@ -62,15 +62,17 @@ def parse_amount(text, *, allow_negative: bool = False, allow_zero: bool = False
         raise AmountError("金额格式不正确") from None
     if not value.is_finite():
         raise AmountError("金额格式不正确")
+    if abs(value) > MAX_AMOUNT:  # before quantize: "1e30" has too many digits to quantize (InvalidOperation)
+        raise AmountError("金额超出允许范围")
     if value != value.quantize(CENT, rounding=ROUND_HALF_UP):
         raise AmountError("金额最多两位小数")
     value = value.quantize(CENT)
-    if value == 0 and not allow_zero:
-        raise AmountError("金额不能为零")
+    if value == 0:
+        if not allow_zero:
+            raise AmountError("金额不能为零")
+        return ZERO  # never "-0.00"
     if value < 0 and not allow_negative:
         raise AmountError("金额不能为负数")
-    if abs(value) > MAX_AMOUNT:
-        raise AmountError("金额超出允许范围")
     return value
 
 

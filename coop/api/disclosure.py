@@ -1,7 +1,419 @@
-"""disclosure over the API (built out by the disclosure work)."""
+"""财务公开 over the API (RULES §10): sheets and their workflow, questions on vouchers, 三色预警, and the public
+verify by digest. Same services as the web pages; money is a string; bad input is a 4xx and nothing is written.
+
+Rows of a sheet are addressed from 0 (`data.rows[i]`), as are the `row` of comments.
+"""
 from __future__ import annotations
 
+import datetime as dt
+import functools
+import io
+import json
+
+import sqlalchemy as sa
+from flask import send_file, url_for
 from flask_smorest import Blueprint
+from marshmallow import fields, validate
+
+from .. import disclosure_pdf
+from ..errors import Forbidden, NotFound
+from ..extensions import db
+from ..models import Disclosure, Organization, User, Voucher, VoucherQuestion
+from ..models.disclosure import SHEET_KINDS, SHEET_STATUSES
+from ..schemas.common import StrictSchema
+from ..services import access, disclosure, vouchers, warnings
+from . import current_api_user, requires
 
 URL = ""
-blp = Blueprint("api_disclosure", __name__, description="disclosure")
+blp = Blueprint("api_disclosure", __name__, description="财务公开 Disclosure: sheets, review, publication, "
+                                                         "verification, questions on vouchers, 三色预警")
+ORG = "/orgs/<int:org_id>"
+PDF_MIME = "application/pdf"
+
+
+def only(*roles: str):
+    """Only these roles on the organization may call the view (民主理财小组 reviews, 经管站 approves). Put it
+    between @blp.route and @blp.arguments: like `requires`, it answers 403 before the body is parsed."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            if not access.roles_on(current_api_user(), _org(kwargs["org_id"])) & set(roles):
+                raise Forbidden("您没有执行此操作的权限")
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def public(view):
+    """A view anyone may call without a token (the verify-by-digest answer printed on every sheet)."""
+    view.coop_public = True
+    return view
+
+
+# ---------------------------------------------------------------- shapes
+
+
+class SheetTotalSchema(StrictSchema):
+    label = fields.String()
+    amount = fields.String(metadata={"example": "12345.67"})
+    words = fields.String(metadata={"example": "壹万贰仟叁佰肆拾伍元陆角柒分"})
+
+
+class SheetCommentSchema(StrictSchema):
+    id = fields.Integer()
+    row = fields.Integer(allow_none=True, metadata={"description": "index into data.rows, null: the whole sheet"})
+    text = fields.String()
+    veto = fields.Boolean()
+    user = fields.String()
+    created_at = fields.DateTime()
+
+
+class DisclosureSchema(StrictSchema):
+    id = fields.Integer()
+    kind = fields.String()
+    kind_label = fields.String()
+    period_start = fields.Date()
+    period_end = fields.Date()
+    period_label = fields.String(metadata={"example": "2025年第一季度"})
+    version = fields.Integer()
+    supersedes_id = fields.Integer(allow_none=True)
+    status = fields.String()
+    status_label = fields.String()
+    digest = fields.String()
+    created_by = fields.String()
+    reviewed_by = fields.String(allow_none=True)
+    reviewed_at = fields.DateTime(allow_none=True)
+    approved_by = fields.String(allow_none=True)
+    approved_at = fields.DateTime(allow_none=True)
+    published_on = fields.Date(allow_none=True)
+    channel = fields.String(allow_none=True)
+    pdf_sha256 = fields.String(allow_none=True)
+    pdf_url = fields.String(metadata={"description": "the frozen PDF once published, else a 样稿 preview"})
+    verify_url = fields.String(allow_none=True)
+
+
+class DisclosureDetailSchema(DisclosureSchema):
+    data = fields.Dict(metadata={"description": "the canonical sheet data whose SHA-256 is the digest"})
+    totals = fields.List(fields.Nested(SheetTotalSchema))
+    comments = fields.List(fields.Nested(SheetCommentSchema))
+
+
+class DisclosureInSchema(StrictSchema):
+    kind = fields.String(required=True, validate=validate.OneOf(tuple(SHEET_KINDS), error="公开表类型不正确"))
+    period_start = fields.Date(required=True)
+    period_end = fields.Date(required=True)
+
+
+class SheetRowCommentInSchema(StrictSchema):
+    row = fields.Integer(required=True, validate=validate.Range(min=0, max=100000, error="行号不正确"))
+    text = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class SheetReviewInSchema(StrictSchema):
+    approve = fields.Boolean(required=True)
+    comment = fields.String(validate=validate.Length(max=2000))
+    row_comments = fields.List(fields.Nested(SheetRowCommentInSchema), load_default=list)
+
+
+class SheetApproveInSchema(StrictSchema):
+    approve = fields.Boolean(load_default=True)
+    comment = fields.String(validate=validate.Length(max=2000))
+
+
+class SheetPublishInSchema(StrictSchema):
+    date = fields.Date(required=True)
+    channel = fields.String(required=True, validate=validate.Length(max=100, error="公开方式不能超过100个字"))
+
+
+class SheetVerifySchema(StrictSchema):
+    digest = fields.String()
+    intact = fields.Boolean(metadata={"description": "the stored data (and PDF) still hash to what was published"})
+    problems = fields.List(fields.String())
+    organization = fields.String()
+    kind = fields.String()
+    title = fields.String()
+    period_start = fields.Date()
+    period_end = fields.Date()
+    period_label = fields.String()
+    version = fields.Integer()
+    status = fields.String(metadata={"description": "published, or superseded by a correction"})
+    published_on = fields.Date()
+    channel = fields.String()
+    superseded_by = fields.String(allow_none=True, metadata={"description": "digest of the newest published version"})
+    totals = fields.List(fields.Nested(SheetTotalSchema))
+
+
+class VoucherQuestionSchema(StrictSchema):
+    id = fields.Integer()
+    voucher_id = fields.Integer()
+    voucher_number = fields.String()
+    voucher_date = fields.Date()
+    status = fields.String(metadata={"description": "open, answered or closed"})
+    question = fields.String()
+    asked_by = fields.String()
+    asked_at = fields.DateTime()
+    answer = fields.String(allow_none=True)
+    answered_by = fields.String(allow_none=True)
+    answered_at = fields.DateTime(allow_none=True)
+
+
+class VoucherQuestionQuerySchema(StrictSchema):
+    status = fields.String(validate=validate.OneOf(("open", "answered", "closed"), error="状态应为 open/answered/closed"))
+
+
+class VoucherQuestionInSchema(StrictSchema):
+    voucher_id = fields.Integer(required=True, strict=True)
+    question = fields.String(required=True, validate=validate.Length(max=2000))
+
+
+class VoucherAnswerInSchema(StrictSchema):
+    answer = fields.String(required=True, validate=validate.Length(max=2000))
+
+
+class EarlyWarningSchema(StrictSchema):
+    code = fields.String()
+    level = fields.String(metadata={"description": "green, yellow or red"})
+    title = fields.String()
+    facts = fields.List(fields.String())
+
+
+class EarlyWarningsSchema(StrictSchema):
+    level = fields.String()
+    warnings = fields.List(fields.Nested(EarlyWarningSchema))
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _org(org_id: int, permission=access.READ_LEDGER) -> Organization:
+    return access.get_org(current_api_user(), org_id, permission)
+
+
+def _sheet(org: Organization, disclosure_id: int) -> Disclosure:
+    d = db.session.get(Disclosure, disclosure_id)
+    if d is None or d.organization_id != org.id:
+        raise NotFound("找不到该公开表")
+    return d
+
+
+def _name(user_id: int | None) -> str | None:
+    u = db.session.get(User, user_id) if user_id else None
+    return u.display_name if u else None
+
+
+def _out(d: Disclosure, detail: bool = False) -> dict:
+    published = d.status in ("published", "superseded")
+    out = {
+        "id": d.id, "kind": d.kind, "kind_label": SHEET_KINDS.get(d.kind, d.kind), "period_start": d.period_start,
+        "period_end": d.period_end, "period_label": disclosure_pdf.period_label(d.period_start, d.period_end),
+        "version": d.version, "supersedes_id": d.supersedes_id, "status": d.status,
+        "status_label": SHEET_STATUSES.get(d.status, d.status), "digest": d.digest,
+        "created_by": _name(d.created_by_id) or "", "reviewed_by": _name(d.reviewed_by_id),
+        "reviewed_at": d.reviewed_at, "approved_by": _name(d.approved_by_id), "approved_at": d.approved_at,
+        "published_on": d.published_on, "channel": d.channel, "pdf_sha256": d.pdf_sha256,
+        "pdf_url": url_for("api_disclosure.sheet_pdf", org_id=d.organization_id, disclosure_id=d.id, _external=True),
+        "verify_url": disclosure_pdf.verify_url(d) if published else None,
+    }
+    if detail:
+        data = json.loads(d.data)
+        out.update(data=data, totals=data.get("totals", []), comments=[
+            {"id": c.id, "row": c.row, "text": c.text, "veto": c.veto, "user": _name(c.user_id) or "",
+             "created_at": c.created_at} for c in d.comments])
+    return out
+
+
+def _done(d: Disclosure) -> dict:
+    db.session.commit()
+    return _out(d, detail=True)
+
+
+# ---------------------------------------------------------------- sheets
+
+
+@blp.route(f"{ORG}/disclosures")
+@blp.response(200, DisclosureSchema(many=True))
+def list_sheets(org_id: int):
+    """All sheets of the organization, newest period first."""
+    org = _org(org_id)
+    return [_out(d) for d in db.session.scalars(sa.select(Disclosure).where(Disclosure.organization_id == org.id)
+                                                .order_by(Disclosure.period_start.desc(), Disclosure.kind,
+                                                          Disclosure.version.desc()))]
+
+
+@blp.route(f"{ORG}/disclosures", methods=["POST"])
+@blp.arguments(DisclosureInSchema)
+@blp.response(201, DisclosureDetailSchema)
+@requires(access.PREPARE)
+def create_sheet(data, org_id: int):
+    """Generate a draft sheet from closed months (an open month is refused)."""
+    org = _org(org_id, access.PREPARE)
+    return _done(disclosure.create_sheet(org, kind=data["kind"], start=data["period_start"], end=data["period_end"],
+                                         user=current_api_user()))
+
+
+@blp.route(f"{ORG}/disclosures/<int:disclosure_id>")
+@blp.response(200, DisclosureDetailSchema)
+def get_sheet(org_id: int, disclosure_id: int):
+    return _out(_sheet(_org(org_id), disclosure_id), detail=True)
+
+
+@blp.route(f"{ORG}/disclosures/<int:disclosure_id>/pdf")
+@blp.alt_response(200, schema={"type": "string", "format": "binary"}, content_type=PDF_MIME, success=True)
+def sheet_pdf(org_id: int, disclosure_id: int):
+    """The frozen PDF of a published sheet; before publication a preview marked 样稿."""
+    d = _sheet(_org(org_id), disclosure_id)
+    data = d.pdf if d.pdf is not None else disclosure_pdf.render_sheet_pdf(d)
+    return send_file(io.BytesIO(data), mimetype=PDF_MIME, download_name=disclosure_pdf.sheet_filename(d))
+
+
+@blp.route(f"{ORG}/disclosures/<int:disclosure_id>/review", methods=["POST"])
+@only("finance_group")
+@blp.arguments(SheetReviewInSchema)
+@blp.response(200, DisclosureDetailSchema)
+def review_sheet(data, org_id: int, disclosure_id: int):
+    """民主理财小组: approve, or veto with at least one comment (on the sheet or on rows)."""
+    d = _sheet(_org(org_id), disclosure_id)
+    return _done(disclosure.finance_group_review(
+        d, user=current_api_user(), approve=data["approve"], comment=data.get("comment"),
+        row_comments={c["row"]: c["text"] for c in data["row_comments"]}))
+
+
+@blp.route(f"{ORG}/disclosures/<int:disclosure_id>/approve", methods=["POST"])
+@only("township_auditor")
+@blp.arguments(SheetApproveInSchema)
+@blp.response(200, DisclosureDetailSchema)
+def approve_sheet(data, org_id: int, disclosure_id: int):
+    """乡镇经管站: approve for publication, or send back (approve=false) with a comment."""
+    d = _sheet(_org(org_id), disclosure_id)
+    return _done(disclosure.township_approve(d, user=current_api_user(), approve=data["approve"],
+                                             comment=data.get("comment")))
+
+
+@blp.route(f"{ORG}/disclosures/<int:disclosure_id>/publish", methods=["POST"])
+@blp.arguments(SheetPublishInSchema)
+@blp.response(200, DisclosureDetailSchema)
+@requires(access.PREPARE)
+def publish_sheet(data, org_id: int, disclosure_id: int):
+    """公开: freeze the approved sheet with its PDF (QR code and digest)."""
+    d = _sheet(_org(org_id, access.PREPARE), disclosure_id)
+    user = current_api_user()
+    return _done(disclosure.publish(d, user=user, date=data["date"], channel=data["channel"],
+                                    render_pdf=lambda s: disclosure_pdf.render_sheet_pdf(s, accountant=user)))
+
+
+@blp.route(f"{ORG}/disclosures/<int:disclosure_id>/rebuild", methods=["POST"])
+@blp.response(200, DisclosureDetailSchema)
+@requires(access.PREPARE)
+def rebuild_sheet(org_id: int, disclosure_id: int):
+    """Recompute a draft or vetoed sheet from the books; the review starts over."""
+    d = _sheet(_org(org_id, access.PREPARE), disclosure_id)
+    return _done(disclosure.rebuild_sheet(d, user=current_api_user()))
+
+
+@blp.route(f"{ORG}/disclosures/<int:disclosure_id>/correction", methods=["POST"])
+@blp.response(201, DisclosureDetailSchema)
+@requires(access.PREPARE)
+def correct_sheet(org_id: int, disclosure_id: int):
+    """更正: a new draft version of a published sheet; once published it supersedes this one."""
+    org = _org(org_id, access.PREPARE)
+    d = _sheet(org, disclosure_id)
+    return _done(disclosure.create_sheet(org, kind=d.kind, start=d.period_start, end=d.period_end,
+                                         user=current_api_user(), supersedes=d))
+
+
+@blp.route("/verify/sheets/<path:digest>")
+@blp.response(200, SheetVerifySchema)
+@public
+def verify_sheet(digest: str):
+    """Public (no token): does this digest belong to a published sheet, is its stored data intact, and has it been
+    superseded? Garbage is a 422, an unknown digest a 404."""
+    d = disclosure.verify_digest(digest)
+    if d is None:
+        raise NotFound("没有与该摘要相符的已公开财务公开表")
+    data = json.loads(d.data)
+    newest = d
+    while (nxt := db.session.scalar(sa.select(Disclosure).where(
+            Disclosure.supersedes_id == newest.id, Disclosure.status.in_(("published", "superseded"))))) is not None:
+        newest = nxt
+    problems = disclosure.verify_sheet(d)
+    return {"digest": d.digest, "intact": not problems, "problems": problems,
+            "organization": data.get("organization", ""), "kind": d.kind, "title": data.get("title", ""),
+            "period_start": d.period_start, "period_end": d.period_end,
+            "period_label": disclosure_pdf.period_label(d.period_start, d.period_end), "version": d.version,
+            "status": d.status, "published_on": d.published_on, "channel": d.channel,
+            "superseded_by": newest.digest if newest is not d else None, "totals": data.get("totals", [])}
+
+
+# ---------------------------------------------------------------- questions and warnings
+
+
+def _question_out(q: VoucherQuestion) -> dict:
+    v = db.session.get(Voucher, q.voucher_id)
+    return {"id": q.id, "voucher_id": q.voucher_id, "voucher_number": v.display_number, "voucher_date": v.date,
+            "status": q.status, "question": q.question, "asked_by": q.asked_by.display_name, "asked_at": q.created_at,
+            "answer": q.answer, "answered_by": q.answered_by.display_name if q.answered_by else None,
+            "answered_at": q.answered_at}
+
+
+def _question(org: Organization, question_id: int) -> VoucherQuestion:
+    q = db.session.get(VoucherQuestion, question_id)
+    if q is None or q.organization_id != org.id:
+        raise NotFound("找不到该质询")
+    return q
+
+
+@blp.route(f"{ORG}/questions")
+@blp.arguments(VoucherQuestionQuerySchema, location="query")
+@blp.response(200, VoucherQuestionSchema(many=True))
+def list_questions(args, org_id: int):
+    org = _org(org_id)
+    q = sa.select(VoucherQuestion).where(VoucherQuestion.organization_id == org.id)
+    if args.get("status"):
+        q = q.where(VoucherQuestion.status == args["status"])
+    return [_question_out(x) for x in db.session.scalars(q.order_by(VoucherQuestion.id.desc()))]
+
+
+@blp.route(f"{ORG}/questions", methods=["POST"])
+@only("township_auditor", "county_admin")
+@blp.arguments(VoucherQuestionInSchema)
+@blp.response(201, VoucherQuestionSchema)
+def ask_question(data, org_id: int):
+    """质询 on a voucher (township auditor or county admin); the accountant answers."""
+    org = _org(org_id)
+    v = vouchers.get_voucher(org, data["voucher_id"])
+    q = disclosure.ask_question(org, v, text=data["question"], user=current_api_user())
+    db.session.commit()
+    return _question_out(q)
+
+
+@blp.route(f"{ORG}/questions/<int:question_id>/answer", methods=["POST"])
+@blp.arguments(VoucherAnswerInSchema)
+@blp.response(200, VoucherQuestionSchema)
+@requires(access.PREPARE)
+def answer_question(data, org_id: int, question_id: int):
+    org = _org(org_id, access.PREPARE)
+    q = disclosure.answer_question(_question(org, question_id), text=data["answer"], user=current_api_user())
+    db.session.commit()
+    return _question_out(q)
+
+
+@blp.route(f"{ORG}/questions/<int:question_id>/close", methods=["POST"])
+@only("township_auditor", "county_admin")
+@blp.response(200, VoucherQuestionSchema)
+def close_question(org_id: int, question_id: int):
+    org = _org(org_id)
+    q = disclosure.close_question(_question(org, question_id), user=current_api_user())
+    db.session.commit()
+    return _question_out(q)
+
+
+@blp.route(f"{ORG}/warnings")
+@blp.response(200, EarlyWarningsSchema)
+def org_warnings(org_id: int):
+    """三色预警 of the organization today, each warning with the facts that triggered it."""
+    found = warnings.warnings_for(_org(org_id), dt.date.today())
+    return {"level": warnings.level_of(found),
+            "warnings": [{"code": w.code, "level": w.level, "title": w.title, "facts": w.facts} for w in found]}

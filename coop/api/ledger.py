@@ -3,29 +3,31 @@ from __future__ import annotations
 
 from flask import url_for
 from flask_smorest import Blueprint
-from marshmallow import fields
+from marshmallow import fields, validate
 
 from ..extensions import db
 from ..schemas.common import StrictSchema
 from ..schemas.ledger import (
-    AccountInSchema, AccountSchema, OpeningInSchema, PeriodCloseInSchema, PeriodReopenInSchema, ReverseInSchema,
-    VoucherInSchema, VoucherSchema,
+    AccountInSchema, AccountSchema, OpeningInSchema, PeriodCloseInSchema, PeriodReopenInSchema, VoucherInSchema,
+    VoucherReverseInSchema, VoucherSchema,
 )
 from ..services import access, accounts, opening, periods, vouchers
-from . import current_api_user
+from . import current_api_user, requires
 
 URL = "/orgs/<int:org_id>"
 blp = Blueprint("api_ledger", __name__, description="账务 Ledger: accounts, vouchers, periods")
 
 
 class VoucherQuerySchema(StrictSchema):
-    year = fields.Integer(validate=lambda y: 1990 <= y <= 2100)
-    month = fields.Integer(validate=lambda m: 1 <= m <= 12)
-    status = fields.String(validate=lambda s: s in ("draft", "reviewed", "posted"))
-    account_code = fields.String()
-    q = fields.String()
-    limit = fields.Integer(load_default=100, validate=lambda n: 1 <= n <= 1000)
-    offset = fields.Integer(load_default=0, validate=lambda n: n >= 0)
+    # marshmallow 4 ignores a validator's return value: validators must raise, hence validate.Range/OneOf
+    year = fields.Integer(validate=validate.Range(min=1990, max=2100, error="年份应在1990到2100之间"))
+    month = fields.Integer(validate=validate.Range(min=1, max=12, error="月份应在1到12之间"))
+    status = fields.String(validate=validate.OneOf(("draft", "reviewed", "posted"), error="状态应为 draft/reviewed/posted"))
+    account_code = fields.String(validate=validate.Length(max=20))
+    q = fields.String(validate=validate.Length(max=100))
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000, error="每页条数应在1到1000之间"))
+    # bounded: SQLite refuses integers beyond 64 bits (OverflowError), PostgreSQL beyond BIGINT
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=2**31 - 1, error="偏移量应在0到2147483647之间"))
 
 
 class VoucherPageSchema(StrictSchema):
@@ -63,6 +65,7 @@ def list_accounts(org_id: int):
 @blp.route("/accounts", methods=["POST"])
 @blp.arguments(AccountInSchema)
 @blp.response(201, AccountSchema)
+@requires(access.MANAGE_ACCOUNTS)
 def add_account(data, org_id: int):
     """Add a 明细科目 under an existing account."""
     org = _org(org_id, access.MANAGE_ACCOUNTS)
@@ -82,6 +85,7 @@ def _opening_body(org):
 @blp.route("/opening-balances", methods=["PUT"])
 @blp.arguments(OpeningInSchema)
 @blp.response(200, OpeningInSchema)
+@requires(access.MANAGE_ACCOUNTS)
 def put_opening(data, org_id: int):
     """Replace the opening balances (signed: debit positive). Refused once locked."""
     org = _org(org_id, access.MANAGE_ACCOUNTS)
@@ -95,6 +99,7 @@ def put_opening(data, org_id: int):
 
 @blp.route("/opening-balances/lock", methods=["POST"])
 @blp.response(204)
+@requires(access.MANAGE_ACCOUNTS)
 def lock_opening(org_id: int):
     """Lock the opening balances; refused until they balance."""
     opening.lock_opening_balances(_org(org_id, access.MANAGE_ACCOUNTS), user=current_api_user())
@@ -116,6 +121,7 @@ def list_vouchers(args, org_id: int):
 @blp.route("/vouchers", methods=["POST"])
 @blp.arguments(VoucherInSchema)
 @blp.response(201, VoucherSchema)
+@requires(access.PREPARE)
 def create_voucher(data, org_id: int):
     """制单: create a draft voucher. Every rule is checked: balance, leaf accounts, open period, amounts."""
     org = _org(org_id, access.PREPARE)
@@ -133,6 +139,7 @@ def get_voucher(org_id: int, voucher_id: int):
 @blp.route("/vouchers/<int:voucher_id>", methods=["PUT"])
 @blp.arguments(VoucherInSchema)
 @blp.response(200, VoucherSchema)
+@requires(access.PREPARE)
 def update_voucher(data, org_id: int, voucher_id: int):
     org = _org(org_id, access.PREPARE)
     return _done(vouchers.update_draft(vouchers.get_voucher(org, voucher_id), data, user=current_api_user()))
@@ -140,6 +147,7 @@ def update_voucher(data, org_id: int, voucher_id: int):
 
 @blp.route("/vouchers/<int:voucher_id>", methods=["DELETE"])
 @blp.response(204)
+@requires(access.PREPARE)
 def delete_voucher(org_id: int, voucher_id: int):
     org = _org(org_id, access.PREPARE)
     vouchers.delete_draft(vouchers.get_voucher(org, voucher_id), user=current_api_user())
@@ -149,6 +157,7 @@ def delete_voucher(org_id: int, voucher_id: int):
 def _action(name: str, permission: str, fn):
     @blp.route(f"/vouchers/<int:voucher_id>/{name}", methods=["POST"], endpoint=f"voucher_{name}")
     @blp.response(200, VoucherSchema)
+    @requires(permission)
     def view(org_id: int, voucher_id: int):
         org = _org(org_id, permission)
         return _done(fn(vouchers.get_voucher(org, voucher_id), user=current_api_user()))
@@ -164,8 +173,9 @@ _action("post", access.POST, vouchers.post_voucher)
 
 
 @blp.route("/vouchers/<int:voucher_id>/reverse", methods=["POST"])
-@blp.arguments(ReverseInSchema)
+@blp.arguments(VoucherReverseInSchema)
 @blp.response(201, VoucherSchema)
+@requires(access.PREPARE)
 def reverse_voucher(data, org_id: int, voucher_id: int):
     """红字冲销: creates a red draft that reverses a posted voucher."""
     org = _org(org_id, access.PREPARE)
@@ -183,6 +193,7 @@ def list_periods(org_id: int):
 @blp.route("/periods/close", methods=["POST"])
 @blp.arguments(PeriodCloseInSchema)
 @blp.response(200, GeneratedSchema)
+@requires(access.CLOSE)
 def close_period(data, org_id: int):
     """结账 a month. In December the year-end carry-over vouchers are generated and posted."""
     org = _org(org_id, access.CLOSE)
@@ -195,6 +206,7 @@ def close_period(data, org_id: int):
 @blp.route("/periods/reopen", methods=["POST"])
 @blp.arguments(PeriodReopenInSchema)
 @blp.response(200, PeriodSchema)
+@requires(access.REOPEN, "只有乡镇经管站或县级管理员可以反结账")
 def reopen_period(data, org_id: int):
     """反结账 the latest closed month (township or county supervisors only), with a reason."""
     org = _org(org_id, access.READ_LEDGER)

@@ -54,12 +54,18 @@ class VoucherSchema(StrictSchema):
     reviewer = fields.String(attribute="reviewer.display_name", allow_none=True)
     poster = fields.String(attribute="poster.display_name", allow_none=True)
     corrects_id = fields.Integer(allow_none=True)
+    #: the red voucher that reverses this one (the link runs both ways, RULES §3)
+    reversed_by_id = fields.Method("_reversed_by", allow_none=True, metadata={"type": "integer"})
     total_debit = Money(allow_negative=True)
     total_credit = Money(allow_negative=True)
     lines = fields.List(fields.Nested(VoucherLineSchema))
 
+    def _reversed_by(self, voucher) -> int | None:
+        red = voucher.reversal
+        return red.id if red is not None else None
 
-class ReverseInSchema(StrictSchema):
+
+class VoucherReverseInSchema(StrictSchema):
     date = fields.Date(required=True, error_messages={"required": "请填写冲销日期"})
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Callable
 
@@ -216,6 +217,9 @@ def create_sheet(org: Organization, *, kind: str, start: dt.date, end: dt.date, 
     if supersedes is not None:
         if supersedes.status != "published":
             raise InvalidState("只能更正已公开的表")
+        pending = db.session.scalar(sa.select(Disclosure).where(Disclosure.supersedes_id == supersedes.id))
+        if pending is not None:
+            raise InvalidState(f"该表已有更正版本（第 {pending.version} 版），请在其上继续办理")
         version = supersedes.version + 1
     else:
         existing = db.session.scalar(sa.select(Disclosure).where(
@@ -239,17 +243,23 @@ def _org(d: Disclosure) -> Organization:
 
 
 def finance_group_review(d: Disclosure, *, user: User, approve: bool, comment: str | None = None,
-                         row: int | None = None) -> Disclosure:
-    """民主理财小组: approve, or veto with a comment (per row or on the whole sheet)."""
+                         row: int | None = None, row_comments: dict[int, str] | None = None) -> Disclosure:
+    """民主理财小组: approve, or veto with comments (on the whole sheet and/or per row; rows count from 0)."""
     org = _org(d)
     if "finance_group" not in access.roles_on(user, org):
         raise Forbidden("只有民主理财小组成员可以审查公开表")
     if d.status not in ("draft", "vetoed"):
         raise InvalidState("只有草稿或被否决的公开表可以审查")
-    if not approve and not (comment or "").strip():
+    notes = [(r, (t or "").strip()) for r, t in [(row, comment), *(row_comments or {}).items()]]
+    notes = [(r, t) for r, t in notes if t]
+    n_rows = len(json.loads(d.data).get("rows", []))
+    for r, _ in notes:
+        if r is not None and not 0 <= r < n_rows:
+            raise ValidationFailed.field("row", f"第 {r + 1} 行不存在")
+    if not approve and not notes:
         raise ValidationFailed.field("comment", "否决时必须填写意见")
-    if comment and comment.strip():
-        d.comments.append(DisclosureComment(user_id=user.id, row=row, text=comment.strip(), veto=not approve))
+    for r, t in notes:
+        d.comments.append(DisclosureComment(user_id=user.id, row=r, text=t, veto=not approve))
     d.status = "reviewed" if approve else "vetoed"
     d.reviewed_by_id, d.reviewed_at = user.id, utcnow()
     db.session.flush()
@@ -284,6 +294,10 @@ def publish(d: Disclosure, *, user: User, date: dt.date, channel: str,
         raise InvalidState("公开前须经民主理财小组审查和乡镇经管站批准")
     if not (channel or "").strip():
         raise ValidationFailed.field("channel", "请填写公开方式（如 村务公开栏、微信群）")
+    if len(channel.strip()) > 100:
+        raise ValidationFailed.field("channel", "公开方式不能超过100个字")
+    if date < d.period_end:
+        raise ValidationFailed.field("date", f"公开日期不能早于公开期间的结束日期 {d.period_end}")
     if digest_of(d.data) != d.digest:
         raise InvalidState("公开表数据与摘要不符，拒绝公开")
     d.status, d.published_on, d.channel = "published", date, channel.strip()
@@ -338,16 +352,25 @@ def verify_pdf(data: bytes) -> Disclosure | None:
     return db.session.scalar(sa.select(Disclosure).where(Disclosure.pdf_sha256 == sha))
 
 
-def verify_published() -> list[str]:
-    """Recompute every published sheet's digest from its stored data; describe each mismatch."""
+def published_sheets():
+    """SELECT of every sheet that was ever published (still current or superseded)."""
+    return sa.select(Disclosure).where(Disclosure.status.in_(("published", "superseded"))).order_by(Disclosure.id)
+
+
+def verify_sheet(d: Disclosure) -> list[str]:
+    """Recompute one published sheet's digest from its stored data (and its PDF's); describe each mismatch."""
     problems = []
-    for d in db.session.scalars(sa.select(Disclosure).where(Disclosure.status.in_(("published", "superseded")))):
-        if digest_of(d.data) != d.digest:
-            problems.append(f"公开表 {d.id}（{SHEET_KINDS.get(d.kind, d.kind)} {d.period_start}至{d.period_end} 第{d.version}版）"
-                            "的数据与公开时的摘要不符")
-        if d.pdf is not None and hashlib.sha256(d.pdf).hexdigest() != d.pdf_sha256:
-            problems.append(f"公开表 {d.id} 的 PDF 与公开时不符")
+    if digest_of(d.data) != d.digest:
+        problems.append(f"公开表 {d.id}（{SHEET_KINDS.get(d.kind, d.kind)} {d.period_start}至{d.period_end} 第{d.version}版）"
+                        "的数据与公开时的摘要不符")
+    if d.pdf is not None and hashlib.sha256(d.pdf).hexdigest() != d.pdf_sha256:
+        problems.append(f"公开表 {d.id} 的 PDF 与公开时不符")
     return problems
+
+
+def verify_published() -> list[str]:
+    """Every mismatch of every published sheet, described."""
+    return [p for d in db.session.scalars(published_sheets()) for p in verify_sheet(d)]
 
 
 def due_date(org: Organization, year: int, quarter: int) -> dt.date:
@@ -355,20 +378,42 @@ def due_date(org: Organization, year: int, quarter: int) -> dt.date:
     return end + dt.timedelta(days=org.county.disclosure_due_days)
 
 
-def overdue_quarters(org: Organization, today: dt.date) -> list[tuple[int, int]]:
-    """Quarters since the books started whose 收支明细 is not published by its due date."""
+@dataclass
+class QuarterDue:
+    year: int
+    quarter: int
+    due: dt.date
+    #: when the whole quarter was covered by published 收支明细 (one quarterly sheet or monthly ones), else None
+    published_on: dt.date | None
+
+    @property
+    def late(self) -> bool:
+        return self.published_on is not None and self.published_on > self.due
+
+
+def quarter_schedule(org: Organization, today: dt.date) -> list[QuarterDue]:
+    """Every quarter from the start of the books up to today's, with its due date and publication."""
+    sheets = db.session.execute(sa.select(Disclosure.period_start, Disclosure.period_end, Disclosure.published_on)
+                                .where(Disclosure.organization_id == org.id, Disclosure.kind == "income_expense",
+                                       Disclosure.status.in_(("published", "superseded")))).all()
     out = []
     y, q = org.books_start_year, (org.books_start_month - 1) // 3 + 1
-    while due_date(org, y, q) < today:
-        start, end = dt.date(y, q * 3 - 2, 1), reports.month_end(y, q * 3)
-        published = db.session.scalar(sa.select(Disclosure.id).where(
-            Disclosure.organization_id == org.id, Disclosure.kind == "income_expense",
-            Disclosure.status.in_(("published", "superseded")),
-            Disclosure.period_start <= start, Disclosure.period_end >= end).limit(1))
-        if not published:
-            out.append((y, q))
+    while dt.date(y, q * 3 - 2, 1) <= today:
+        published: dt.date | None = dt.date.min
+        for m in range(q * 3 - 2, q * 3 + 1):
+            if (y, m) < (org.books_start_year, org.books_start_month):
+                continue  # a quarter the books start in the middle of
+            first, last = dt.date(y, m, 1), reports.month_end(y, m)
+            dates = [p for s, e, p in sheets if s <= first and e >= last and p is not None]
+            published = max(published, min(dates)) if dates and published else None
+        out.append(QuarterDue(y, q, due_date(org, y, q), published))
         y, q = (y + 1, 1) if q == 4 else (y, q + 1)
     return out
+
+
+def overdue_quarters(org: Organization, today: dt.date) -> list[tuple[int, int]]:
+    """Quarters past their due date whose 收支明细 is not published."""
+    return [(x.year, x.quarter) for x in quarter_schedule(org, today) if x.due < today and x.published_on is None]
 
 
 # ---------------------------------------------------------------- questions on vouchers

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -51,6 +51,9 @@ class PlanPreview:
     cadre_amounts: dict
     member_split: core.MemberSplit | None
     issues: list
+    #: dividend units on the record date by household id, and the collective's own (集体股)
+    units: dict = field(default_factory=dict)
+    collective_units: Decimal = Decimal(0)
 
     @property
     def ok(self) -> bool:
@@ -75,9 +78,23 @@ def create_plan(org: Organization, *, year: int, name: str, record_date: dt.date
     return plan
 
 
+def scenario(org: Organization, *, year: int, record_date: dt.date, member_pool: Decimal, name: str = "",
+             cadre_reward: Decimal = ZERO, other: Decimal = ZERO, reserve_rate: Decimal | None = None,
+             cadres: list[dict] | None = None) -> DistributionPlan:
+    """An unsaved plan, for a what-if preview: never added to the session, so nothing is written."""
+    plan = DistributionPlan(organization_id=org.id, year=year, name=name or "试算", record_date=record_date,
+                            member_pool=member_pool, cadre_reward=cadre_reward, other=other, reserve_rate=reserve_rate,
+                            status="draft")
+    plan.cadres = [DistributionCadre(**c) for c in cadres or []]
+    return plan
+
+
 def update_plan(plan: DistributionPlan, *, user: User, cadres: list[dict] | None = None, **changes) -> DistributionPlan:
+    access.require(user, access.PREPARE, db.session.get(Organization, plan.organization_id))
     if plan.status != "draft":
         raise InvalidState("方案已批准或已记账，不能再修改")
+    if changes.get("record_date") and changes["record_date"] < dt.date(plan.year, 12, 31):
+        raise ValidationFailed.field("record_date", f"股权登记日不应早于 {plan.year}年12月31日")
     for k, v in changes.items():
         setattr(plan, k, v)
     if cadres is not None:
@@ -89,6 +106,25 @@ def update_plan(plan: DistributionPlan, *, user: User, cadres: list[dict] | None
     return plan
 
 
+def delete_plan(plan: DistributionPlan, *, user: User) -> None:
+    """Drop a draft scenario; an approved or posted plan stays."""
+    org = db.session.get(Organization, plan.organization_id)
+    access.require(user, access.PREPARE, org)
+    if plan.status != "draft":
+        raise InvalidState("方案已批准或已记账，不能删除")
+    db.session.delete(plan)
+    db.session.flush()
+    audit.log("distribution.delete", user=user, org=org, target=str(plan.id))
+
+
+def checked_preview(plan: DistributionPlan) -> PlanPreview:
+    """The preview, or ValidationFailed naming each broken rule by field path (for saving a scenario)."""
+    p = preview(plan)
+    if not p.ok:
+        raise ValidationFailed.from_issues(p.issues)
+    return p
+
+
 def preview(plan: DistributionPlan) -> PlanPreview:
     """Compute everything for a plan; nothing is written (what-if)."""
     org = db.session.get(Organization, plan.organization_id)
@@ -97,24 +133,29 @@ def preview(plan: DistributionPlan) -> PlanPreview:
     issues = list(w.issues)
     cadre_amounts: dict = {}
     if plan.cadre_reward:
-        cadre_amounts, cadre_issues = core.split_cadre_reward(
-            plan.cadre_reward,
-            [core.Cadre(c.id, c.name, c.start, c.end, c.weight) for c in plan.cadres], plan.year)
+        # split by position, so an issue names the row of the form or request ("cadres.1"); amounts are keyed
+        # by id once saved (by position for an unsaved what-if)
+        cadres = list(plan.cadres)
+        parts, cadre_issues = core.split_cadre_reward(
+            plan.cadre_reward, [core.Cadre(i, c.name, c.start, c.end, c.weight) for i, c in enumerate(cadres)],
+            plan.year)
+        cadre_amounts = {(cadres[i].id if cadres[i].id is not None else i): a for i, a in parts.items()}
         issues += cadre_issues
     split = None
+    units, collective = shares.dividend_units(org, plan.record_date)
     if plan.member_pool:
-        units, collective = shares.dividend_units(org, plan.record_date)
         if not units:
             issues.append(core.LedgerIssue("member_pool", f"股权登记日 {plan.record_date} 没有成员持股，不能向成员分配"))
         else:
             split = core.split_member_pool(plan.member_pool, units, collective)
-    return PlanPreview(plan, year, w, cadre_amounts, split, issues)
+    return PlanPreview(plan, year, w, cadre_amounts, split, issues, units, collective)
 
 
 def record_approval(plan: DistributionPlan, *, step: str, date: dt.date, reference: str, user: User,
                     entitled: int | None = None, present: int | None = None,
                     votes_for: int | None = None) -> DistributionApproval:
     """Record one step (四议两公开) or the 成员大会 resolution ('assembly'), checking quorum and majority."""
+    access.require(user, access.PREPARE, db.session.get(Organization, plan.organization_id))
     if step not in APPROVAL_STEPS:
         raise ValidationFailed.field("step", "审批步骤不正确")
     if plan.status == "posted" and step != "result_public":
@@ -217,9 +258,8 @@ def post_plan(plan: DistributionPlan, *, date: dt.date, user: User) -> Voucher:
         raise ValidationFailed.field("member_pool", "方案没有任何分配金额")
     voucher = post_system_entry(org, Entry(date, s, tuple(lines)), user=user, kind="distribution")
     if p.member_split:
-        units, _ = shares.dividend_units(org, plan.record_date)
         for hid, amount in sorted(p.member_split.households.items()):
-            db.session.add(HouseholdDividend(plan_id=plan.id, household_id=hid, units=units.get(hid, Decimal(0)),
+            db.session.add(HouseholdDividend(plan_id=plan.id, household_id=hid, units=p.units.get(hid, Decimal(0)),
                                              amount=amount))
     plan.status, plan.voucher_id, plan.posted_at, plan.posted_by_id = "posted", voucher.id, utcnow(), user.id
     plan.distributable, plan.reserve = w.distributable, w.reserve

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from ..errors import Forbidden, InvalidState, NotFound, ValidationFailed
+from ..errors import CoopError, Forbidden, InvalidState, NotFound, ValidationFailed
 from ..extensions import db
 from ..ledger import joint as core
 from ..ledger.allocation import allocate
@@ -83,7 +83,11 @@ def add_participant(project: JointProject, org: Organization, *, user: User,
 
 
 def _post(org: Organization, date: dt.date, summary: str, lines: list[Line], user: User) -> Voucher:
-    periods.ensure_open(org, date)
+    try:
+        periods.ensure_open(org, date)
+    except CoopError as exc:  # several organizations are booked at once: say whose books refuse it
+        message = f"{org.name}：{exc.message}"
+        raise type(exc)(message, {"date": [message]}) from None
     if not org.opening_locked:
         raise InvalidState(f"{org.name} 的期初余额尚未确认，不能记账")
     return post_system_entry(org, Entry(date, summary, tuple(lines)), user=user, kind="joint")
@@ -143,20 +147,31 @@ def compute_return(project: JointProject, year: int, profit: Decimal) -> core.Ye
     return result
 
 
-def declare_return(project: JointProject, *, year: int, profit: Decimal, date: dt.date, user: User) -> ProjectReturn:
-    """Book a year's return on every side: village Dr 112—project / Cr 502; operator Dr 3220103 / Cr 211—village
-    for the part it pays (the guarantor owes the rest of an uncovered fixed part)."""
-    _require_admin(user, project.county_id)
+def preview_return(project: JointProject, *, year: int, profit: Decimal,
+                   date: dt.date | None = None) -> tuple[core.YearReturn, dict]:
+    """Every check of a declaration and its figures, with nothing written: the year's fixed and profit parts by
+    participant, and the part of each fixed return the guarantor owes when the profit does not cover them."""
     if db.session.scalar(sa.select(ProjectReturn.id).where(ProjectReturn.project_id == project.id,
                                                            ProjectReturn.year == year)):
         raise InvalidState(f"{project.name} {year}年度的收益已经登记，不能重复登记")
-    if date < dt.date(year, 12, 31) and date.year == year:
+    if date is not None and date < dt.date(year, 12, 31):
         raise ValidationFailed.field("date", "年度收益应在年末或之后登记")
+    if profit < 0:
+        # the guarantor owes the fixed part, not the operator's loss
+        raise ValidationFailed.field("profit", "可分配利润不能为负数（亏损年度填 0，保底收益由担保方承担）")
     result = compute_return(project, year, profit)
     if result.issues:
         raise ValidationFailed.from_issues(result.issues)
     guaranteed = (allocate(result.shortfall, {k: v for k, v in result.fixed.items() if v > 0})
                   if result.shortfall else {})
+    return result, guaranteed
+
+
+def declare_return(project: JointProject, *, year: int, profit: Decimal, date: dt.date, user: User) -> ProjectReturn:
+    """Book a year's return on every side: village Dr 112—project / Cr 502; operator Dr 3220103 / Cr 211—village
+    for the part it pays (the guarantor owes the rest of an uncovered fixed part)."""
+    _require_admin(user, project.county_id)
+    result, guaranteed = preview_return(project, year=year, profit=profit, date=date)
     ret = ProjectReturn(project_id=project.id, year=year, profit=profit, declared_on=date, shortfall=result.shortfall)
     db.session.add(ret)
     db.session.flush()
@@ -188,7 +203,10 @@ def exit_participant(project: JointProject, participant: ProjectParticipant, *, 
     _require_admin(user, project.county_id)
     if participant.exited_on:
         raise InvalidState("该参与方已退出")
-    capital = sum((c.amount for c in contributions(project) if c.participant_id == participant.id), ZERO)
+    own = [c for c in contributions(project) if c.participant_id == participant.id]
+    if own and date < max(c.date for c in own):
+        raise ValidationFailed.field("date", f"退出日期早于最后一次出资日期 {max(c.date for c in own)}")
+    capital = sum((c.amount for c in own), ZERO)
     participant.exited_on = date
     if capital <= 0:
         db.session.flush()
@@ -215,6 +233,8 @@ def receive_return(line: ProjectReturnLine, *, date: dt.date, user: User, from_g
     _require_admin(user, project.county_id)
     village = line.participant.organization
     amount = line.guaranteed if from_guarantor else line.total - line.guaranteed
+    if date < line.ret.declared_on:
+        raise ValidationFailed.field("date", f"收款日期早于收益登记日期 {line.ret.declared_on}")
     if amount <= 0:
         raise InvalidState("没有应收的金额")
     if (line.guarantor_paid_on if from_guarantor else line.operator_paid_on) is not None:
@@ -275,10 +295,26 @@ def reconciliation(project: JointProject, until: dt.date | None = None) -> list[
     return rows
 
 
+def can_see(user: User, project: JointProject) -> bool:
+    """County admins see their county's projects; anybody else a project whose operator or a participant they are
+    assigned to (a township auditor: every project touching the township; a village: its own projects)."""
+    if project.county_id in access.administered_counties(user):
+        return True
+    orgs = [p.organization for p in project.participants] + ([project.operator] if project.operator else [])
+    return any(access.roles_on(user, o) for o in orgs)
+
+
 def get_project(user: User, project_id: int) -> JointProject:
     p = db.session.get(JointProject, project_id)
-    counties = set(access.administered_counties(user)) | {
-        o.township.county_id for o in access.visible_orgs(user)}
-    if p is None or p.county_id not in counties:
+    if p is None or not can_see(user, p):
         raise NotFound("找不到该项目")
     return p
+
+
+def visible_projects(user: User) -> list[JointProject]:
+    counties = set(access.administered_counties(user)) | {o.township.county_id for o in access.visible_orgs(user)}
+    if not counties:
+        return []
+    projects = db.session.scalars(sa.select(JointProject).where(JointProject.county_id.in_(counties))
+                                  .order_by(JointProject.start_date, JointProject.id))
+    return [p for p in projects if can_see(user, p)]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -10,7 +11,8 @@ from ..errors import Forbidden, InvalidState, NotFound, ValidationFailed
 from ..extensions import db
 from ..ledger.subsidy import SubsidyCalc, allocate_fund, check_fund, compute_subsidy
 from ..money import ZERO, format_plain
-from ..models import (County, Loan, LoanEvent, LprRate, Organization, SubsidyClaim, SubsidyPolicy, User, Voucher)
+from ..models import (County, Loan, LoanEvent, LprRate, Organization, SubsidyClaim, SubsidyPolicy, Township, User,
+                      Voucher)
 from ..models.base import utcnow
 from . import access, audit
 
@@ -181,7 +183,10 @@ def interest_paid(loan: Loan, start: dt.date, end: dt.date) -> tuple[Decimal, li
     return sum((e.amount for e in events), ZERO), events
 
 
-def compute_claim(loan: Loan, start: dt.date, end: dt.date) -> tuple[SubsidyCalc, SubsidyPolicy]:
+def compute_claim(loan: Loan, start: dt.date, end: dt.date,
+                  claim: SubsidyClaim | None = None) -> tuple[SubsidyCalc, SubsidyPolicy]:
+    """The working for [start, end), capped by the interest paid and what is left of the organization's annual
+    cap after its other claims (`claim`, when refiling, does not count against itself)."""
     org = db.session.get(Organization, loan.organization_id)
     policy = policy_for_year(org.township.county_id, start.year)
     paid, _ = interest_paid(loan, start, end)
@@ -192,16 +197,16 @@ def compute_claim(loan: Loan, start: dt.date, end: dt.date) -> tuple[SubsidyCalc
         used = db.session.scalar(
             sa.select(sa.func.coalesce(sa.func.sum(sa.type_coerce(SubsidyClaim.claimed, sa.BigInteger)), 0))
             .where(SubsidyClaim.organization_id == org.id, SubsidyClaim.policy_id == policy.id,
-                   SubsidyClaim.status != "rejected", SubsidyClaim.loan_id != loan.id)) or 0
+                   SubsidyClaim.status != "rejected", SubsidyClaim.id != (claim.id if claim else 0))) or 0
         room = max(policy.org_cap - Decimal(used) / 100, ZERO)
         calc.eligible = min(calc.eligible, room)
     return calc, policy
 
 
-def file_claim(org: Organization, loan: Loan, *, start: dt.date, end: dt.date, claimed: Decimal, user: User,
-               claim: SubsidyClaim | None = None) -> SubsidyClaim:
-    """申报 (or, with `claim`, correct and refile a rejected claim)."""
-    access.require(user, access.PREPARE, org)
+def check_claim(org: Organization, loan: Loan, *, start: dt.date, end: dt.date,
+                claim: SubsidyClaim | None = None) -> tuple[SubsidyCalc, SubsidyPolicy]:
+    """Every rule of a claim except the amount asked for: the preview shows the working only when filing could
+    go through."""
     if loan.organization_id != org.id:
         raise NotFound("找不到该贷款")
     if not org.cun_she_he_yi:
@@ -218,14 +223,25 @@ def file_claim(org: Organization, loan: Loan, *, start: dt.date, end: dt.date, c
         SubsidyClaim.period_start < end, SubsidyClaim.period_end > start))
     if overlap:
         raise ValidationFailed.field("period_start", f"贴息期间与第 {overlap} 号申报重叠（同一贷款的同一天只能申报一次）")
-    paid, payments = interest_paid(loan, start, end)
-    if paid <= 0:
+    _, payments = interest_paid(loan, start, end)
+    if not payments:
         raise ValidationFailed.field("period_start", "该期间没有已付利息的记录（须附银行结息单）")
     if any(not e.evidence for e in payments):
         raise ValidationFailed.field("period_start", "有付息记录缺少银行结息单")
-    calc, policy = compute_claim(loan, start, end)
+    calc, policy = compute_claim(loan, start, end, claim=claim)
     if calc.issues:
-        raise ValidationFailed.from_issues(calc.issues)
+        fields = {"start": "period_start", "end": "period_end"}
+        raise ValidationFailed.from_issues(replace(i, path=fields.get(i.path, i.path)) for i in calc.issues)
+    return calc, policy
+
+
+def file_claim(org: Organization, loan: Loan, *, start: dt.date, end: dt.date, claimed: Decimal, user: User,
+               claim: SubsidyClaim | None = None) -> SubsidyClaim:
+    """申报 (or, with `claim`, correct and refile a rejected claim)."""
+    access.require(user, access.PREPARE, org)
+    if claim is not None and claim.status != "rejected":
+        raise InvalidState("只有被退回的申报可以修改后重新申报")
+    calc, policy = check_claim(org, loan, start=start, end=end, claim=claim)
     if claimed <= 0:
         raise ValidationFailed.field("claimed", "申报金额必须大于零")
     if claimed > calc.eligible:
@@ -235,10 +251,8 @@ def file_claim(org: Organization, loan: Loan, *, start: dt.date, end: dt.date, c
     if claim is None:
         claim = SubsidyClaim(organization_id=org.id, loan_id=loan.id, policy_id=policy.id)
         db.session.add(claim)
-    elif claim.status != "rejected":
-        raise InvalidState("只有被退回的申报可以修改后重新申报")
     claim.policy_id = policy.id
-    claim.period_start, claim.period_end, claim.interest_paid = start, end, paid
+    claim.period_start, claim.period_end, claim.interest_paid = start, end, calc.interest_paid
     claim.eligible, claim.claimed, claim.status, claim.reject_reason = calc.eligible, claimed, "filed", None
     claim.filed_by_id = user.id
     db.session.flush()
@@ -371,3 +385,54 @@ def fund_summary(policy: SubsidyPolicy) -> dict[str, Decimal]:
     return {"fund": policy.fund, "used": used, "committed": committed, "left": policy.fund - committed,
             "awaiting": by.get("approved", (ZERO, ZERO))[1] + by.get("reviewed", (ZERO, ZERO))[1]
             + by.get("filed", (ZERO, ZERO))[1]}
+
+
+# ---------------------------------------------------------------- reading (pages and API)
+
+
+def get_claim(user: User, claim_id: int) -> SubsidyClaim:
+    """The claim if the user is assigned to its organization (directly or by township/county), else NotFound."""
+    claim = db.session.get(SubsidyClaim, claim_id)
+    if claim is None or not access.roles_on(user, _claim_org(claim)):
+        raise NotFound("找不到该申报")
+    return claim
+
+
+def township_scope(user: User, county_id: int) -> list[int] | None:
+    """Townships of the county whose claims the user sees: None means all (county admin); NotFound when the user
+    has no county or township role there."""
+    if county_id in access.administered_counties(user):
+        return None
+    ids = [r.township_id for r in user.roles if r.role == "township_auditor" and r.township_id]
+    ids = list(db.session.scalars(sa.select(Township.id).where(Township.id.in_(ids),
+                                                               Township.county_id == county_id)))
+    if not ids:
+        raise NotFound("找不到该县")
+    return ids
+
+
+def list_claims(county_id: int, *, year: int | None = None, status: str | None = None,
+                township_ids: list[int] | None = None) -> list[SubsidyClaim]:
+    q = (sa.select(SubsidyClaim).join(SubsidyPolicy, SubsidyPolicy.id == SubsidyClaim.policy_id)
+         .join(Organization, Organization.id == SubsidyClaim.organization_id)
+         .join(Township, Township.id == Organization.township_id)
+         .where(SubsidyPolicy.county_id == county_id)
+         .order_by(Township.name, Organization.name, SubsidyClaim.period_start, SubsidyClaim.id))
+    if year is not None:
+        q = q.where(SubsidyPolicy.year == year)
+    if status:
+        q = q.where(SubsidyClaim.status == status)
+    if township_ids is not None:
+        q = q.where(Organization.township_id.in_(township_ids))
+    return list(db.session.scalars(q))
+
+
+def claims_by_township(county_id: int, year: int) -> dict[str, dict[str, tuple[int, Decimal]]]:
+    """{township name: {status: (number of claims, amount)}}; the amount is what was allocated once allocated,
+    else what was claimed."""
+    out: dict[str, dict[str, tuple[int, Decimal]]] = {}
+    for c in list_claims(county_id, year=year):
+        township = _claim_org(c).township.name
+        n, amount = out.setdefault(township, {}).get(c.status, (0, ZERO))
+        out[township][c.status] = (n + 1, amount + (c.allocated if c.status in COMMITTED else c.claimed))
+    return out

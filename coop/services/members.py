@@ -229,13 +229,26 @@ def check_roster(org: Organization, records: list[dict]) -> RosterCheck:
     for row in result.rows:
         if row.id_number == row.head_id and row.relation != "户主":
             result.problems.append((row.line, "户主本人的“与户主关系”应填“户主”"))
+    # 户号 must be new to the village and name one household of the file (import would fail on it otherwise)
+    used = set(db.session.scalars(sa.select(Household.number).where(Household.organization_id == org.id)))
+    numbers: dict[str, str] = {}
+    for row in result.rows:
+        n = row.household_number
+        if not n:
+            continue
+        if n in used:
+            result.problems.append((row.line, f"户号 {n} 本村已存在"))
+        elif numbers.setdefault(n, row.head_id) != row.head_id:
+            result.problems.append((row.line, f"户号 {n} 已用于另一户主的户"))
     result.problems.sort()
     return result
 
 
 def import_roster(org: Organization, records: list[dict], *, user: User, confirm_date: dt.date | None = None,
-                  evidence: str | None = None) -> list[Household]:
+                  evidence: str | None = None, today: dt.date | None = None) -> list[Household]:
     """Import a clean roster (all or nothing). With `confirm_date`, every person is confirmed as a member."""
+    if confirm_date and confirm_date > (today or dt.date.today()):
+        raise ValidationFailed.field("confirm_date", "确认日期不能晚于今天")
     check = check_roster(org, records)
     if not check.ok:
         raise ValidationFailed("名册有错误，未导入", {"rows": {str(line): [msg] for line, msg in check.problems}})
@@ -249,7 +262,7 @@ def import_roster(org: Organization, records: list[dict], *, user: User, confirm
                        head=row.id_number == row.head_id)
         if confirm_date:
             record_membership_event(m, "confirmed", date=confirm_date, evidence=evidence or "成员大会确认",
-                                    user=user, today=confirm_date)
+                                    user=user, today=today)
     audit.log("roster.import", user=user, org=org, rows=len(check.rows))
     return list(households.values())
 

@@ -48,9 +48,18 @@ def plan_rules(plan: QuantificationPlan) -> PlanRules:
     return _rules_from(json.loads(plan.rules or "{}"))
 
 
+def _check_rules(rules: dict, net_assets: Decimal, base_date: dt.date) -> None:
+    """Refuse malformed rules, and the rule-level problems (集体股 over 30% without the override, no assets) now,
+    with the same messages the quantification gives."""
+    issues = [i for i in quantify([], _rules_from(rules), net_assets, base_date).issues
+              if i.path in ("collective_ratio", "net_assets")]
+    if issues:
+        raise ValidationFailed.from_issues(issues)
+
+
 def create_plan(org: Organization, *, name: str, base_date: dt.date, net_assets: Decimal, rules: dict,
                 approval_ref: str | None = None, user: User) -> QuantificationPlan:
-    _rules_from(rules)  # refuse malformed rules now
+    _check_rules(rules, net_assets, base_date)
     plan = QuantificationPlan(organization_id=org.id, name=name.strip() or "折股量化方案", base_date=base_date,
                               net_assets=net_assets, rules=json.dumps(rules, default=str, ensure_ascii=False),
                               approval_ref=approval_ref)
@@ -63,8 +72,9 @@ def create_plan(org: Organization, *, name: str, base_date: dt.date, net_assets:
 def update_plan(plan: QuantificationPlan, **changes) -> QuantificationPlan:
     if plan.status != "draft":
         raise InvalidState("方案已发行，不能再修改或重新计算")
+    _check_rules(changes.get("rules", json.loads(plan.rules or "{}")), changes.get("net_assets", plan.net_assets),
+                 changes.get("base_date", plan.base_date))
     if "rules" in changes:
-        _rules_from(changes["rules"])
         changes["rules"] = json.dumps(changes["rules"], default=str, ensure_ascii=False)
     for k, v in changes.items():
         setattr(plan, k, v)

@@ -1,6 +1,404 @@
-"""财务公开 pages (built out by the disclosure work)."""
+"""财务公开 pages (RULES §10): sheets per organization with their review workflow, the published sheets for
+members, and the public verify page.
+
+Workflow steps are done by different roles on the same sheet page: the accountant creates and publishes, the
+民主理财小组 reviews (per-row comments), the township auditor approves. Published sheets are frozen; a correction is
+a new version. Every change goes through coop.services.disclosure, as the API does.
+"""
 from __future__ import annotations
 
-from flask import Blueprint
+import datetime as dt
+import io
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, send_file, url_for
+from flask_login import current_user, login_required
+
+from .. import disclosure_pdf
+from ..errors import CoopError, ValidationFailed
+from ..extensions import db
+from ..models import Disclosure, Organization, User
+from ..models.disclosure import SHEET_KINDS, SHEET_STATUSES
+from ..services import access, disclosure, periods, reports
+from . import forms
+from .orgs import load_org
 
 bp = Blueprint("disclosure", __name__)
+
+PERIOD_TYPES = {"quarter": "季度", "month": "月度", "year": "年度", "custom": "自定义期间"}
+CHANNELS = ("村务公开栏", "村民微信群", "村民代表会议", "农村集体“三资”监管平台")
+PUBLIC = ("published", "superseded")
+
+
+def _sheet(org: Organization, disclosure_id: int) -> Disclosure:
+    d = db.session.get(Disclosure, disclosure_id)
+    if d is None or d.organization_id != org.id:
+        abort(404)
+    return d
+
+
+def _reader_org(org_id: int) -> Organization:
+    """Published sheets are for everyone assigned to the organization, members included (404 otherwise).
+    The organization menu is only set for those who can use it (members cannot read the books)."""
+    org = access.get_org(current_user, org_id, permission=None)
+    if access.can(current_user, access.READ_LEDGER, org):
+        g.org = org
+    return org
+
+
+# ---------------------------------------------------------------- list and create
+
+
+def _parse_int(form, name: str, lo: int, hi: int, errors: dict, message: str) -> int | None:
+    raw = (form.get(name) or "").strip()
+    if raw.isdigit() and lo <= int(raw) <= hi:
+        return int(raw)
+    errors.setdefault(name, []).append(message)
+    return None
+
+
+def period_from_form(form) -> tuple[str | None, dt.date | None, dt.date | None, dict]:
+    """The create form → (kind, start, end, errors by field). Only the fields of the chosen period type count."""
+    errors: dict[str, list[str]] = {}
+    kind = form.get("kind") or ""
+    if kind not in SHEET_KINDS:
+        errors["kind"] = ["请选择公开表类型"]
+    ptype = form.get("period") or ""
+    start = end = None
+    if ptype not in PERIOD_TYPES:
+        errors["period"] = ["请选择期间类型"]
+    elif ptype == "custom":
+        start, end = forms.parse_date(form.get("start", "").strip()), forms.parse_date(form.get("end", "").strip())
+        if start is None:
+            errors["start"] = ["请填写开始日期（YYYY-MM-DD）"]
+        if end is None:
+            errors["end"] = ["请填写结束日期（YYYY-MM-DD）"]
+    else:
+        year = _parse_int(form, "year", 1990, 2100, errors, "年份应在1990到2100之间")
+        if ptype == "month":
+            month = _parse_int(form, "month", 1, 12, errors, "月份应在1到12之间")
+            if year and month:
+                start, end = dt.date(year, month, 1), reports.month_end(year, month)
+        elif ptype == "quarter":
+            q = _parse_int(form, "quarter", 1, 4, errors, "季度应为1到4")
+            if year and q:
+                start, end = dt.date(year, q * 3 - 2, 1), reports.month_end(year, q * 3)
+        elif year:
+            start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    return (kind if kind in SHEET_KINDS else None), start, end, errors
+
+
+def _index_context(org: Organization) -> dict:
+    today = dt.date.today()
+    sheets = list(db.session.scalars(sa.select(Disclosure).where(Disclosure.organization_id == org.id).order_by(
+        Disclosure.period_start.desc(), Disclosure.kind, Disclosure.version.desc())))
+    schedule = list(reversed(disclosure.quarter_schedule(org, today)))[:8]
+    last = periods.last_closed(org)
+    year = request.args.get("year", "")
+    year = int(year) if year.isdigit() and 1990 <= int(year) <= 2100 else (last[0] if last else today.year)
+    # the form offers the last quarter that is wholly closed, and the last closed month
+    y, m = last or (today.year, today.month)
+    qy, qm = (y, m) if m % 3 == 0 else periods.prev_month(y, m - m % 3 + 1)
+    default = {"kind": "income_expense", "period": "quarter", "year": str(qy), "quarter": str(qm // 3),
+               "month": str(m)}
+    return dict(org=org, sheets=sheets, schedule=schedule, today=today, kinds=SHEET_KINDS, statuses=SHEET_STATUSES,
+                period_types=PERIOD_TYPES, last_closed=last, chart_year=year,
+                charts=disclosure_pdf.year_charts(org, year), can_prepare=access.can(current_user, access.PREPARE, org),
+                default=default, period_label=disclosure_pdf.period_label,
+                years=list(range(max(today.year, org.books_start_year), org.books_start_year - 1, -1)))
+
+
+@bp.route("/o/<int:org_id>/disclosure/")
+@login_required
+def index(org_id: int):
+    org = access.get_org(current_user, org_id, permission=None)
+    if not access.can(current_user, access.READ_LEDGER, org):
+        return redirect(url_for("disclosure.published", org_id=org.id))  # members: the published sheets
+    load_org(org_id)
+    return render_template("disclosure/index.html", errors={}, form={}, error=None, **_index_context(org))
+
+
+@bp.route("/o/<int:org_id>/disclosure/new", methods=["POST"])
+@login_required
+def create(org_id: int):
+    org = load_org(org_id, access.PREPARE)
+    kind, start, end, errors = period_from_form(request.form)
+    error = None
+    status = 422
+    if not errors:
+        try:
+            d = disclosure.create_sheet(org, kind=kind, start=start, end=end, user=current_user)
+            db.session.commit()
+            flash(f"已生成{SHEET_KINDS[kind]}（草稿），请提交民主理财小组审查", "success")
+            return redirect(url_for("disclosure.sheet", org_id=org.id, disclosure_id=d.id))
+        except CoopError as exc:
+            db.session.rollback()
+            status = exc.status_code
+            flat = forms.flat_errors(exc.errors)
+            # the service names the period by its end; on this form that is the period as a whole
+            for key in ("period_end", "period_start"):
+                if key in flat:
+                    errors.setdefault("period", []).extend(flat.pop(key))
+            errors.update({k: v for k, v in flat.items() if k in ("kind",)})
+            if not errors:
+                error = exc.message
+    return render_template("disclosure/index.html", errors=errors, form=request.form, error=error,
+                           **_index_context(org)), status
+
+
+# ---------------------------------------------------------------- one sheet and its workflow
+
+
+def _actions(org: Organization, d: Disclosure, correction: Disclosure | None) -> dict[str, bool]:
+    roles = access.roles_on(current_user, org)
+    prepare = access.can(current_user, access.PREPARE, org)
+    return {
+        "review": "finance_group" in roles and d.status in ("draft", "vetoed"),
+        "approve": "township_auditor" in roles and d.status == "reviewed",
+        "publish": prepare and d.status == "approved",
+        "rebuild": prepare and d.status in ("draft", "vetoed"),
+        "correct": prepare and d.status == "published" and correction is None,
+    }
+
+
+def _versions(d: Disclosure) -> tuple[Disclosure | None, Disclosure | None]:
+    """(the version this one corrects, the version that corrects this one)."""
+    newer = db.session.scalar(sa.select(Disclosure).where(Disclosure.supersedes_id == d.id))
+    return d.supersedes, newer
+
+
+def _comments(d: Disclosure) -> tuple[dict[int, list], list]:
+    by_row: dict[int, list] = {}
+    general = []
+    for c in d.comments:
+        (by_row.setdefault(c.row, []) if c.row is not None else general).append(c)
+    return by_row, general
+
+
+def _render_sheet(org: Organization, d: Disclosure, *, status: int = 200, error: str | None = None,
+                  errors: dict | None = None, form=None):
+    older, newer = _versions(d)
+    by_row, general = _comments(d)
+    return render_template(
+        "disclosure/sheet.html", org=org, d=d, v=disclosure_pdf.sheet_view(d), older=older, newer=newer,
+        row_comments=by_row, general_comments=general, actions=_actions(org, d, newer), channels=CHANNELS,
+        error=error, errors=errors or {}, form=form or {}, today=dt.date.today().isoformat(),
+        charts=disclosure_pdf.sheet_charts(d), user_name=_user_name, statuses=SHEET_STATUSES,
+        signers=disclosure_pdf.signers(d) if d.status in PUBLIC else None,
+    ), status
+
+
+def _user_name(user_id: int | None) -> str:
+    u = db.session.get(User, user_id) if user_id else None
+    return u.display_name if u else ""
+
+
+@bp.route("/o/<int:org_id>/disclosure/<int:disclosure_id>")
+@login_required
+def sheet(org_id: int, disclosure_id: int):
+    org = load_org(org_id)
+    return _render_sheet(org, _sheet(org, disclosure_id))
+
+
+def _step(org_id: int, disclosure_id: int, permission: str | None, fn, message: str):
+    """Run one workflow step; on refusal show the sheet again with the message beside its field."""
+    org = load_org(org_id, permission)
+    d = _sheet(org, disclosure_id)
+    try:
+        result = fn(org, d)
+        db.session.commit()
+    except CoopError as exc:
+        db.session.rollback()
+        d = _sheet(org, disclosure_id)
+        errors = forms.flat_errors(exc.errors)
+        known = {"comment", "date", "channel", "row"}
+        return _render_sheet(org, d, status=exc.status_code, errors=errors, form=request.form,
+                             error=None if set(errors) & known else exc.message)
+    flash(message, "success")
+    target = result if isinstance(result, Disclosure) else d
+    return redirect(url_for("disclosure.sheet", org_id=org.id, disclosure_id=target.id))
+
+
+def _row_comments(form) -> dict[int, str]:
+    out = {}
+    for key, value in form.items():
+        if key.startswith("comment-") and key[8:].isdigit() and value.strip():
+            out[int(key[8:]) - 1] = value  # rows are numbered from 1 on the page
+    return out
+
+
+@bp.route("/o/<int:org_id>/disclosure/<int:disclosure_id>/review", methods=["POST"])
+@login_required
+def review(org_id: int, disclosure_id: int):
+    """民主理财小组: approve, or veto with comments on rows and/or the whole sheet."""
+    approve = request.form.get("decision") == "approve"
+
+    def run(org, d):
+        if request.form.get("decision") not in ("approve", "veto"):
+            raise ValidationFailed.field("comment", "请选择通过或否决")
+        return disclosure.finance_group_review(d, user=current_user, approve=approve,
+                                               comment=request.form.get("comment"),
+                                               row_comments=_row_comments(request.form))
+
+    return _step(org_id, disclosure_id, None, run, "民主理财小组审查通过，已提交乡镇经管站" if approve
+                 else "已否决，意见已通知会计")
+
+
+@bp.route("/o/<int:org_id>/disclosure/<int:disclosure_id>/approve", methods=["POST"])
+@login_required
+def approve(org_id: int, disclosure_id: int):
+    """乡镇经管站: approve for publication, or send back with a comment."""
+    ok = request.form.get("decision") != "return"
+    return _step(org_id, disclosure_id, None,
+                 lambda org, d: disclosure.township_approve(d, user=current_user, approve=ok,
+                                                            comment=request.form.get("comment")),
+                 "经管站已批准，会计可以公开" if ok else "已退回，意见已通知会计")
+
+
+@bp.route("/o/<int:org_id>/disclosure/<int:disclosure_id>/publish", methods=["POST"])
+@login_required
+def publish(org_id: int, disclosure_id: int):
+    """公开: freeze the sheet with its PDF (QR code and digest) on the given date and channel."""
+
+    def run(org, d):
+        date = forms.parse_date((request.form.get("date") or "").strip())
+        if date is None:
+            raise ValidationFailed.field("date", "请填写公开日期（YYYY-MM-DD）")
+        return disclosure.publish(d, user=current_user, date=date, channel=request.form.get("channel") or "",
+                                  render_pdf=lambda s: disclosure_pdf.render_sheet_pdf(s, accountant=current_user))
+
+    return _step(org_id, disclosure_id, access.PREPARE, run, "已公开：PDF 已生成并封存，可下载张贴")
+
+
+@bp.route("/o/<int:org_id>/disclosure/<int:disclosure_id>/rebuild", methods=["POST"])
+@login_required
+def rebuild(org_id: int, disclosure_id: int):
+    return _step(org_id, disclosure_id, access.PREPARE,
+                 lambda org, d: disclosure.rebuild_sheet(d, user=current_user), "已按账簿重新生成，需重新审查")
+
+
+@bp.route("/o/<int:org_id>/disclosure/<int:disclosure_id>/correct", methods=["POST"])
+@login_required
+def correct(org_id: int, disclosure_id: int):
+    """更正: a new version of a published sheet; the old one stays published until the new one is."""
+    return _step(org_id, disclosure_id, access.PREPARE,
+                 lambda org, d: disclosure.create_sheet(org, kind=d.kind, start=d.period_start, end=d.period_end,
+                                                        user=current_user, supersedes=d),
+                 "已创建更正版本（草稿），公开后将取代原版本")
+
+
+def _send_pdf(d: Disclosure):
+    if d.pdf is not None:
+        data = d.pdf  # frozen at publication: never re-rendered
+    else:
+        data = disclosure_pdf.render_sheet_pdf(d)
+    return send_file(io.BytesIO(data), mimetype="application/pdf", download_name=disclosure_pdf.sheet_filename(d))
+
+
+@bp.route("/o/<int:org_id>/disclosure/<int:disclosure_id>.pdf")
+@login_required
+def sheet_pdf(org_id: int, disclosure_id: int):
+    """The frozen PDF of a published sheet; a 样稿 preview before that."""
+    org = load_org(org_id)
+    return _send_pdf(_sheet(org, disclosure_id))
+
+
+# ---------------------------------------------------------------- members: the published sheets
+
+
+@bp.route("/o/<int:org_id>/disclosure/published")
+@login_required
+def published(org_id: int):
+    org = _reader_org(org_id)
+    sheets = list(db.session.scalars(sa.select(Disclosure).where(
+        Disclosure.organization_id == org.id, Disclosure.status.in_(PUBLIC)).order_by(
+        Disclosure.published_on.desc(), Disclosure.id.desc())))
+    return render_template("disclosure/published.html", org=org, sheets=sheets, kinds=SHEET_KINDS,
+                           period_label=disclosure_pdf.period_label)
+
+
+def _published_sheet(org_id: int, disclosure_id: int) -> tuple[Organization, Disclosure]:
+    org = _reader_org(org_id)
+    d = _sheet(org, disclosure_id)
+    if d.status not in PUBLIC:
+        abort(404)  # drafts are not there for members
+    return org, d
+
+
+@bp.route("/o/<int:org_id>/disclosure/published/<int:disclosure_id>")
+@login_required
+def published_sheet(org_id: int, disclosure_id: int):
+    org, d = _published_sheet(org_id, disclosure_id)
+    _, newer = _versions(d)
+    return render_template("disclosure/published_sheet.html", org=org, d=d, v=disclosure_pdf.sheet_view(d),
+                           newer=newer, signers=disclosure_pdf.signers(d))
+
+
+@bp.route("/o/<int:org_id>/disclosure/published/<int:disclosure_id>.pdf")
+@login_required
+def published_pdf(org_id: int, disclosure_id: int):
+    _, d = _published_sheet(org_id, disclosure_id)
+    return _send_pdf(d)
+
+
+# ---------------------------------------------------------------- public verify page (no login)
+
+
+def _newest(d: Disclosure) -> Disclosure | None:
+    """The newest published version that replaced `d`, following the chain of corrections."""
+    newest = None
+    while True:
+        nxt = db.session.scalar(sa.select(Disclosure).where(Disclosure.supersedes_id == d.id,
+                                                            Disclosure.status.in_(PUBLIC)))
+        if nxt is None:
+            return newest
+        newest = d = nxt
+
+
+def _result(d: Disclosure, *, via_pdf: bool = False) -> dict:
+    problems = disclosure.verify_sheet(d)
+    return {"d": d, "org": db.session.get(Organization, d.organization_id), "v": disclosure_pdf.sheet_view(d),
+            "intact": not problems, "problems": problems, "newest": _newest(d) if d.status == "superseded" else None,
+            "via_pdf": via_pdf}
+
+
+def _verify_page(*, result=None, error: str | None = None, errors: dict | None = None, digest: str = "",
+                 not_found: str | None = None, status: int = 200):
+    return render_template("disclosure/verify.html", result=result, error=error, errors=errors or {},
+                           digest=digest, not_found=not_found), status
+
+
+@bp.route("/verify/sheet", methods=["GET", "POST"])
+def verify():
+    """Check a sheet by the digest printed on it, or by uploading its PDF."""
+    if request.method == "GET":
+        return _verify_page()
+    upload = request.files.get("file")
+    digest = (request.form.get("digest") or "").strip()
+    try:
+        if upload is not None and upload.filename:
+            d = disclosure.verify_pdf(upload.read())
+            if d is None:
+                return _verify_page(status=404, not_found="该 PDF 不是本系统公开的财务公开表，或文件已被改动。"
+                                                          "请输入表上印的摘要再核验。")
+            return _verify_page(result=_result(d, via_pdf=True))
+        if not digest:
+            raise ValidationFailed.field("digest", "请输入表上印的摘要，或上传公开表 PDF")
+        disclosure.verify_digest(digest)  # format check: garbage is answered here, not by a redirect
+    except ValidationFailed as exc:
+        return _verify_page(errors=forms.flat_errors(exc.errors), digest=digest[:200], status=422)
+    return redirect(url_for("disclosure.verify_digest", digest=digest.lower()))
+
+
+@bp.route("/verify/sheet/<path:digest>")
+def verify_digest(digest: str):
+    """What the QR code on a printed sheet opens."""
+    try:
+        d = disclosure.verify_digest(digest)
+    except ValidationFailed as exc:
+        return _verify_page(errors=forms.flat_errors(exc.errors), digest=digest[:200], status=422)
+    if d is None:
+        return _verify_page(digest=digest, status=404,
+                            not_found="没有与该摘要相符的已公开财务公开表。请核对摘要是否抄写正确；若无误，"
+                                      "说明张贴的表格不是经审核公开的版本。")
+    return _verify_page(result=_result(d), digest=digest)

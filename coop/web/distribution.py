@@ -1,6 +1,541 @@
-"""收益分配 pages (built out by the distribution work)."""
+"""收益分配 pages (RULES §7): plans of a year, the waterfall, what-if comparison, approvals, posting, the 分红清册
+and dividend payments; and a member's own household dividend history.
+
+Reading needs READ_LEDGER; drafting plans and recording approvals PREPARE, approving REVIEW, posting POST. The
+forms load the same schemas as the API and call the same services; an error is shown beside its field (422),
+and nothing is written.
+"""
 from __future__ import annotations
 
-from flask import Blueprint
+import datetime as dt
+import io
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user, login_required
+from marshmallow import Schema, ValidationError
+
+from .. import distribution_pdf
+from ..errors import CoopError
+from ..extensions import db
+from ..ledger import distribution as core
+from ..models import Account, DistributionPlan, DividendPayment, HouseholdDividend, Member, Organization, Voucher
+from ..models.distribution import APPROVAL_STEPS
+from ..money import format_plain, quantize_yuan
+from ..schemas.distribution import (
+    METHODS,
+    DistributionApprovalInSchema,
+    DistributionApproveInSchema,
+    DistributionPostInSchema,
+    DistributionScenarioInSchema,
+    DividendPayInSchema,
+)
+from ..services import access, distribution, periods, shares
+from .members import XLSX_MIME, flat
+from .orgs import load_org
 
 bp = Blueprint("distribution", __name__)
+PREFIX = "/o/<int:org_id>/distribution"
+STATUS_LABELS = {"draft": "草案", "approved": "已批准", "posted": "已记账"}
+PLAN_FIELDS = ("name", "record_date", "reserve_rate", "cadre_reward", "member_pool", "other")
+CADRE_FIELDS = ("name", "title", "start", "end", "weight")
+CADRE_KEY = re.compile(r"^cadres\.(\d{1,3})\.(\w+)$")
+
+
+@bp.before_request
+@login_required
+def _require_login():
+    """Every page here needs a signed-in user (login_required returns the redirect, or None)."""
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _plan(org: Organization, plan_id: int) -> DistributionPlan:
+    plan = db.session.get(DistributionPlan, plan_id)
+    if plan is None or plan.organization_id != org.id:
+        abort(404)
+    return plan
+
+
+def _can(org: Organization, permission: str) -> bool:
+    return access.can(current_user, permission, org)
+
+
+def _common(org: Organization) -> dict:
+    return {"org": org, "status_labels": STATUS_LABELS, "steps": APPROVAL_STEPS, "methods": METHODS,
+            "can_prepare": _can(org, access.PREPARE), "can_review": _can(org, access.REVIEW),
+            "can_post": _can(org, access.POST), "today": dt.date.today()}
+
+
+def _run(schema: Schema, data: dict, action: Callable[[dict], object]):
+    """Load `data` with `schema`, run `action` and commit. Returns (result, errors, status); on any error the
+    session is rolled back, so nothing is written."""
+    try:
+        result = action(schema.load(data))
+        db.session.commit()
+        return result, {}, 200
+    except ValidationError as exc:
+        db.session.rollback()
+        return None, flat(exc.messages), 422
+    except CoopError as exc:
+        db.session.rollback()
+        return None, flat(exc.errors), exc.status_code
+
+
+def _form_fields(names: tuple[str, ...]) -> dict:
+    """The named form fields that are filled in (blank ones are left out so defaults and 'required' apply)."""
+    return {k: request.form[k].strip() for k in names if (request.form.get(k) or "").strip()}
+
+
+def _percent_to_ratio(text: str) -> str:
+    """The form asks for a percentage ("30"), the schema takes a ratio ("0.3")."""
+    try:
+        return str(Decimal(text.strip().rstrip("%")) / 100)
+    except InvalidOperation:
+        return text  # the schema says what is wrong with it
+
+
+def _ratio_to_percent(value: Decimal | None) -> str:
+    return "" if value is None else format(value * 100, "f").rstrip("0").rstrip(".")
+
+
+def _cadre_rows_from_form() -> list[dict]:
+    """cadres.N.field inputs → the filled-in rows in order (blank rows dropped, so indexes are compacted and the
+    form is re-rendered from this list, keeping error paths and rows aligned)."""
+    rows: dict[int, dict] = {}
+    for key in request.form:
+        m = CADRE_KEY.match(key)
+        if m and m.group(2) in CADRE_FIELDS:
+            value = request.form[key].strip()
+            if value:
+                rows.setdefault(int(m.group(1)), {})[m.group(2)] = value
+    return [rows[i] for i in sorted(rows)]
+
+
+def _plan_input(year: int) -> tuple[dict, list[dict]]:
+    """The plan form → schema input (and the cadre rows as typed, for re-rendering)."""
+    data = _form_fields(PLAN_FIELDS)
+    if "reserve_rate" in data:
+        data["reserve_rate"] = _percent_to_ratio(data["reserve_rate"])
+    rows = _cadre_rows_from_form()
+    data["year"] = year
+    data["cadres"] = rows
+    return data, rows
+
+
+def _plan_values(plan: DistributionPlan) -> tuple[dict, list[dict]]:
+    """A saved plan → the form's strings."""
+    values = {"name": plan.name, "record_date": plan.record_date.isoformat(),
+              "reserve_rate": _ratio_to_percent(plan.reserve_rate), "cadre_reward": f"{plan.cadre_reward:.2f}",
+              "member_pool": f"{plan.member_pool:.2f}", "other": f"{plan.other:.2f}"}
+    rows = [{"name": c.name, "title": c.title or "", "start": c.start.isoformat(),
+             "end": c.end.isoformat() if c.end else "", "weight": format(c.weight.normalize(), "f")}
+            for c in plan.cadres]
+    return values, rows
+
+
+def _default_year(org: Organization) -> int:
+    closed = [y for y, m in periods.closed_months(org) if m == 12]
+    return max(closed) if closed else max(org.books_start_year, dt.date.today().year - 1)
+
+
+def _year_arg(org: Organization) -> int:
+    y = request.args.get("year", "")
+    return int(y) if y.isdigit() and 1990 <= int(y) <= 2100 else _default_year(org)
+
+
+@dataclass
+class Line:
+    """One line of the waterfall as shown: the amount, how it was reached, and the fields whose issues it shows."""
+
+    label: str
+    amount: Decimal | None
+    note: str = ""
+    paths: tuple[str, ...] = ()
+    style: str = ""
+
+
+def cap_rule(org: Organization, year: core.YearResult, w: core.Waterfall) -> str:
+    """How the 干部奖励分红 cap was reached (RULES §7 step 3)."""
+    if not org.cun_she_he_yi:
+        return "非村社合一组织，不提取干部奖励分红"
+    rate = distribution.policy_for(org).cadre_cap_rate
+    base = max(year.operating_profit, Decimal(0))
+    by_rule = quantize_yuan(rate * base)
+    after_reserve = w.distributable - w.reserve
+    return (f"上限 {format_plain(w.cadre_cap)}：不超过 {rate:.0%} × 当年经营性纯收益 {format_plain(base)} = "
+            f"{format_plain(by_rule)}，且不超过提取公积公益金后的余额 {format_plain(max(after_reserve, Decimal(0)))}；"
+            f"任职满6个月的村两委成员按考核分分配")
+
+
+def total_units(p: distribution.PlanPreview) -> Decimal:
+    return sum(p.units.values(), Decimal(0)) + p.collective_units
+
+
+def per_share(p: distribution.PlanPreview) -> Decimal | None:
+    t = total_units(p)
+    return p.plan.member_pool / t if t else None
+
+
+def waterfall_lines(org: Organization, p: distribution.PlanPreview) -> list[Line]:
+    y, w, plan = p.year, p.waterfall, p.plan
+    rate = plan.reserve_rate if plan.reserve_rate is not None else distribution.policy_for(org).reserve_rate
+    units = total_units(p)
+    ps = per_share(p)
+    lines = [
+        Line("本年收益", y.net_profit),
+        Line("加：年初未分配收益", y.opening_undistributed, "负数为以前年度未弥补的亏损"),
+        Line("可分配收益", w.distributable, "不大于零时不得分配（禁止举债分配）", ("distributable",), "subtotal"),
+        Line("（一）弥补以前年度亏损", w.loss_covered, "已在可分配收益中抵减"),
+        Line("（二）提取公积公益金", w.reserve,
+             f"{rate:.2%} × 可分配收益（{'本方案' if plan.reserve_rate is not None else '章程'}比例）", ("reserve_rate",)),
+        Line("干部奖励分红", w.cadre_reward, cap_rule(org, y, w), ("cadre_reward", "cadres")),
+        Line("（三）向成员分配", w.member_pool,
+             f"每股 {distribution_pdf.per_share_text(ps)} 元 × {units:,.4f} 股（股权登记日 {plan.record_date}）"
+             if ps is not None and plan.member_pool else "", ("member_pool",)),
+    ]
+    if w.other:
+        lines.append(Line("（四）其他分配", w.other, "", ("other",)))
+    lines.append(Line("年末未分配收益", w.closing_undistributed, "留待以后年度分配", (), "total"))
+    return lines
+
+
+def cadre_rows(p: distribution.PlanPreview) -> list[dict]:
+    out = []
+    for i, c in enumerate(p.plan.cadres):
+        months = core.months_in_office(core.Cadre(i, c.name, c.start, c.end, c.weight), p.plan.year)
+        key = c.id if c.id is not None else i
+        out.append({"index": i, "cadre": c, "months": months, "amount": p.cadre_amounts.get(key),
+                    "issues": [x.message for x in p.issues if x.path == f"cadres.{i}"]})
+    return out
+
+
+def household_rows(p: distribution.PlanPreview) -> list[distribution_pdf.RollRow]:
+    """The effect on each household, in 户号 order: as booked once posted, else as previewed."""
+    if p.member_split is None and p.plan.status != "posted":
+        return []
+    return distribution_pdf.build_roll(p.plan, p).rows
+
+
+def _preview_context(org: Organization, p: distribution.PlanPreview) -> dict:
+    return {"p": p, "lines": waterfall_lines(org, p), "cadres": cadre_rows(p), "households": household_rows(p),
+            "per_share": distribution_pdf.per_share_text(per_share(p)),
+            "issue_map": {i.path: i.message for i in p.issues}}
+
+
+# ---------------------------------------------------------------- plans of a year
+
+
+@bp.route(f"{PREFIX}/")
+def index(org_id: int):
+    org = load_org(org_id)
+    year = _year_arg(org)
+    plans = list(db.session.scalars(sa.select(DistributionPlan).where(
+        DistributionPlan.organization_id == org.id, DistributionPlan.year == year).order_by(DistributionPlan.id)))
+    closed = (year, 12) in periods.closed_months(org)
+    facts, rows = None, []
+    if closed:
+        # one year result and one register read per record date, not a full preview per plan
+        yr = distribution.year_result(org, year)
+        policy = distribution.policy_for(org)
+        facts = {"year": yr, "policy": policy,
+                 "base": core.waterfall(yr, policy, core.Scenario())}
+        units_by_date: dict = {}
+        for plan in plans:
+            w = core.waterfall(yr, policy, distribution.scenario_of(plan))
+            if plan.record_date not in units_by_date:
+                u, coll = shares.dividend_units(org, plan.record_date)
+                units_by_date[plan.record_date] = sum(u.values(), Decimal(0)) + coll
+            t = units_by_date[plan.record_date]
+            rows.append({"plan": plan, "w": w, "per_share": distribution_pdf.per_share_text(
+                plan.member_pool / t) if t and plan.member_pool else ""})
+    else:
+        rows = [{"plan": plan, "w": None, "per_share": ""} for plan in plans]
+    years = sorted({y for y, m in periods.closed_months(org) if m == 12} | {year})
+    return render_template("distribution/index.html", year=year, years=years, closed=closed, facts=facts,
+                           rows=rows, **_common(org))
+
+
+def _render_form(org, year, plan, values, rows, errors, preview=None, status=200):
+    rows = list(rows) + [{} for _ in range(max(3 - len(rows), 0) + 2)]
+    ctx = _preview_context(org, preview) if preview is not None else {}
+    return render_template("distribution/plan_form.html", year=year, plan=plan, form=values, cadre_form=rows,
+                           errors=errors, policy=distribution.policy_for(org), preview=preview, **ctx,
+                           **_common(org)), status
+
+
+def _save_or_preview(org: Organization, year: int, plan: DistributionPlan | None):
+    """POST of the plan form: '试算' previews the scenario without saving; '保存' saves it if every rule holds."""
+    data, rows = _plan_input(year)
+    values = {k: request.form.get(k, "") for k in PLAN_FIELDS}
+    if request.form.get("action") == "preview":
+        p, errors, status = _run(DistributionScenarioInSchema(), data,
+                                 lambda d: distribution.preview(distribution.scenario(org, **d)))
+        return _render_form(org, year, plan, values, rows, errors, p, status if errors else 200)
+
+    def save(d):
+        d.pop("year")
+        d["name"] = d["name"] or f"{year}年度收益分配方案"
+        if plan is None:
+            saved = distribution.create_plan(org, year=year, user=current_user, **d)
+        else:
+            saved = distribution.update_plan(plan, user=current_user, **d)
+        distribution.checked_preview(saved)  # a scenario that breaks a rule is not saved
+        return saved
+
+    saved, errors, status = _run(DistributionScenarioInSchema(), data, save)
+    if errors:
+        return _render_form(org, year, plan, values, rows, errors, status=422 if status == 200 else status)
+    flash("方案已保存", "success")
+    return redirect(url_for("distribution.plan", org_id=org.id, plan_id=saved.id))
+
+
+@bp.route(f"{PREFIX}/new", methods=["GET", "POST"])
+def new_plan(org_id: int):
+    org = load_org(org_id, access.PREPARE)
+    year = _year_arg(org)
+    if request.method == "POST":
+        return _save_or_preview(org, year, None)
+    values = {"name": f"{year}年度收益分配方案", "record_date": dt.date(year, 12, 31).isoformat()}
+    return _render_form(org, year, None, values, [], {})
+
+
+@bp.route(f"{PREFIX}/<int:plan_id>/edit", methods=["GET", "POST"])
+def edit_plan(org_id: int, plan_id: int):
+    org = load_org(org_id, access.PREPARE)
+    plan = _plan(org, plan_id)
+    if plan.status != "draft":
+        flash("方案已批准或已记账，不能再修改", "error")
+        return redirect(url_for("distribution.plan", org_id=org.id, plan_id=plan.id))
+    if request.method == "POST":
+        return _save_or_preview(org, plan.year, plan)
+    values, rows = _plan_values(plan)
+    return _render_form(org, plan.year, plan, values, rows, {})
+
+
+@bp.route(f"{PREFIX}/<int:plan_id>/delete", methods=["POST"])
+def delete_plan(org_id: int, plan_id: int):
+    org = load_org(org_id, access.PREPARE)
+    plan = _plan(org, plan_id)
+    year = plan.year
+    _, errors, status = _run(Schema(), {}, lambda _: distribution.delete_plan(plan, user=current_user))
+    if errors:
+        return _render_plan(org, plan, errors, status)
+    flash("方案已删除", "success")
+    return redirect(url_for("distribution.index", org_id=org.id, year=year))
+
+
+# ---------------------------------------------------------------- one plan
+
+
+def _payment_vouchers(plan: DistributionPlan) -> list[tuple[Voucher, Decimal, int]]:
+    """Each payment voucher of the plan with its total and number of households."""
+    rows = db.session.execute(
+        sa.select(DividendPayment.voucher_id, DividendPayment.amount)
+        .join(HouseholdDividend, HouseholdDividend.id == DividendPayment.dividend_id)
+        .where(HouseholdDividend.plan_id == plan.id))
+    totals: dict[int, list] = {}
+    for vid, amount in rows:
+        t = totals.setdefault(vid, [Decimal("0.00"), 0])
+        t[0] += amount
+        t[1] += 1
+    vouchers = {v.id: v for v in db.session.scalars(sa.select(Voucher).where(Voucher.id.in_(list(totals))))}
+    return [(vouchers[vid], t[0], t[1]) for vid, t in sorted(totals.items())]
+
+
+def _render_plan(org: Organization, plan: DistributionPlan, errors: dict | None = None, status: int = 200):
+    errors = errors or {}
+    try:
+        p = distribution.preview(plan)
+        ctx = _preview_context(org, p)
+        problem = None
+    except CoopError as exc:  # e.g. December of the year reopened since: nothing can be computed
+        ctx, problem = {}, exc.message
+    voucher = db.session.get(Voucher, plan.voucher_id) if plan.voucher_id else None
+    done_steps = {a.step for a in plan.approvals}
+    return render_template("distribution/plan.html", plan=plan, errors=errors, problem=problem, voucher=voucher,
+                           done_steps=done_steps, form=request.form, **ctx, **_common(org)), status
+
+
+@bp.route(f"{PREFIX}/<int:plan_id>")
+def plan(org_id: int, plan_id: int):
+    org = load_org(org_id)
+    return _render_plan(org, _plan(org, plan_id))
+
+
+@bp.route(f"{PREFIX}/<int:plan_id>/approve", methods=["POST"])
+def approve(org_id: int, plan_id: int):
+    """The reviewer marks the plan approved once its approvals are complete."""
+    org = load_org(org_id, access.REVIEW)
+    plan = _plan(org, plan_id)
+    _, errors, status = _run(DistributionApproveInSchema(), _form_fields(("approval_method",)),
+                             lambda d: distribution.approve_plan(plan, method=d["approval_method"], user=current_user))
+    if errors:
+        return _render_plan(org, plan, errors, status)
+    flash("方案已批准，可以记账", "success")
+    return redirect(url_for("distribution.plan", org_id=org.id, plan_id=plan.id))
+
+
+@bp.route(f"{PREFIX}/<int:plan_id>/post", methods=["POST"])
+def post(org_id: int, plan_id: int):
+    """The accountant posts the approved plan: one 收益分配 voucher and the 分红清册, dated in an open month."""
+    org = load_org(org_id, access.POST)
+    plan = _plan(org, plan_id)
+    v, errors, status = _run(DistributionPostInSchema(), _form_fields(("date",)),
+                             lambda d: distribution.post_plan(plan, date=d["date"], user=current_user))
+    if errors:
+        return _render_plan(org, plan, errors, status)
+    flash(f"已记账：收益分配凭证 {v.display_number}，分红清册已生成", "success")
+    return redirect(url_for("distribution.plan", org_id=org.id, plan_id=plan.id))
+
+
+# ---------------------------------------------------------------- approvals
+
+
+@bp.route(f"{PREFIX}/<int:plan_id>/approvals", methods=["GET", "POST"])
+def approvals(org_id: int, plan_id: int):
+    """四议两公开 steps (with dates and votes) or the 成员大会 resolution; quorum checked on entry."""
+    org = load_org(org_id)
+    plan = _plan(org, plan_id)
+    errors, status = {}, 200
+    if request.method == "POST":
+        access.require(current_user, access.PREPARE, org)
+        _, errors, status = _run(DistributionApprovalInSchema(), _form_fields(
+            ("step", "date", "reference", "entitled", "present", "votes_for")),
+            lambda d: distribution.record_approval(plan, user=current_user, **d))
+        if not errors:
+            flash(f"已登记：{APPROVAL_STEPS[request.form['step']]}", "success")
+            return redirect(url_for("distribution.approvals", org_id=org.id, plan_id=plan.id))
+        status = 422 if status == 200 else status
+    done = {a.step for a in plan.approvals}
+    return render_template("distribution/approvals.html", plan=plan, errors=errors, form=request.form,
+                           open_steps=[(k, v) for k, v in APPROVAL_STEPS.items() if k not in done],
+                           **_common(org)), status
+
+
+# ---------------------------------------------------------------- what-if comparison
+
+
+@bp.route(f"{PREFIX}/compare")
+def compare(org_id: int):
+    """Draft plans of one year side by side: the waterfall and each household's amount under each plan."""
+    org = load_org(org_id)
+    year = _year_arg(org)
+    chosen = {int(x) for x in request.args.getlist("plan") if x.isdigit()}
+    q = sa.select(DistributionPlan).where(DistributionPlan.organization_id == org.id, DistributionPlan.year == year)
+    q = q.where(DistributionPlan.id.in_(chosen)) if chosen else q.where(DistributionPlan.status == "draft")
+    plans = list(db.session.scalars(q.order_by(DistributionPlan.id)))
+    try:
+        previews = [distribution.preview(p) for p in plans]
+    except CoopError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("distribution.index", org_id=org.id, year=year))
+    columns = [_preview_context(org, p) for p in previews]
+    # household → {plan index: RollRow}
+    table: dict[int, dict] = {}
+    for i, col in enumerate(columns):
+        for row in col["households"]:
+            table.setdefault(row.household_id, {})[i] = row
+    order = sorted(table, key=lambda hid: next(iter(table[hid].values())).number)
+    same_date = len({p.record_date for p in plans}) <= 1
+    return render_template("distribution/compare.html", year=year, plans=plans, columns=columns, table=table,
+                           order=order, same_date=same_date, **_common(org))
+
+
+# ---------------------------------------------------------------- 分红清册 and payments
+
+
+@bp.route(f"{PREFIX}/<int:plan_id>/dividends.pdf")
+def dividends_pdf(org_id: int, plan_id: int):
+    org = load_org(org_id)
+    plan = _plan(org, plan_id)
+    return send_file(io.BytesIO(distribution_pdf.roll_pdf(plan)), mimetype="application/pdf",
+                     download_name=distribution_pdf.filename(plan, "pdf"))
+
+
+@bp.route(f"{PREFIX}/<int:plan_id>/dividends.xlsx")
+def dividends_xlsx(org_id: int, plan_id: int):
+    org = load_org(org_id)
+    plan = _plan(org, plan_id)
+    return send_file(io.BytesIO(distribution_pdf.roll_xlsx(plan)), mimetype=XLSX_MIME, as_attachment=True,
+                     download_name=distribution_pdf.filename(plan, "xlsx"))
+
+
+def _pay_accounts(org: Organization) -> list[tuple[str, str]]:
+    q = sa.select(Account.code, Account.name).where(
+        Account.organization_id == org.id, Account.is_leaf.is_(True), Account.active.is_(True),
+        sa.or_(Account.code.startswith("101"), Account.code.startswith("102"))).order_by(Account.code)
+    return [(code, f"{code} {name}") for code, name in db.session.execute(q)]
+
+
+@bp.route(f"{PREFIX}/<int:plan_id>/dividends", methods=["GET", "POST"])
+def dividends(org_id: int, plan_id: int):
+    """Per household: allocated / paid / pending / unpaid; pay the chosen ones from 101 or 102 (a draft voucher)."""
+    org = load_org(org_id)
+    plan = _plan(org, plan_id)
+    if plan.status != "posted":
+        flash("方案记账后才有分红清册和发放记录", "error")
+        return redirect(url_for("distribution.plan", org_id=org.id, plan_id=plan.id))
+    errors, status = {}, 200
+    if request.method == "POST":
+        access.require(current_user, access.PREPARE, org)
+        data = _form_fields(("date", "pay_from"))
+        data["household_ids"] = [x for x in request.form.getlist("household_ids") if x.strip()]
+        v, errors, status = _run(DividendPayInSchema(), data,
+                                 lambda d: distribution.pay_dividends(plan, user=current_user, **d))
+        if not errors:
+            flash(f"已生成付款凭证草稿，金额 {format_plain(v.total_debit)} 元；审核记账后计为已发放", "success")
+            return redirect(url_for("distribution.dividends", org_id=org.id, plan_id=plan.id, voucher=v.id))
+        # a voucher rule (e.g. a closed month) names voucher fields: show it on top
+        errors = {k if k in ("date", "pay_from", "household_ids") else "_schema": m for k, m in errors.items()}
+        status = 422 if status == 200 else status
+    roll = {r.household_id: r for r in distribution_pdf.build_roll(plan).rows}
+    status_rows = sorted(distribution.dividend_status(plan), key=lambda s: roll[s.dividend.household_id].number)
+    zero = Decimal("0.00")
+    totals = {"amount": sum((s.dividend.amount for s in status_rows), zero),
+              "paid": sum((s.paid for s in status_rows), zero), "pending": sum((s.pending for s in status_rows), zero),
+              "unpaid": sum((s.unpaid for s in status_rows), zero)}
+    new_voucher = request.args.get("voucher", "")
+    return render_template("distribution/dividends.html", plan=plan, rows=status_rows, roll=roll, totals=totals,
+                           accounts=_pay_accounts(org), vouchers=_payment_vouchers(plan), errors=errors,
+                           form=request.form, chosen=set(request.form.getlist("household_ids")),
+                           new_voucher=int(new_voucher) if new_voucher.isdigit() else None,
+                           **_common(org)), status
+
+
+# ---------------------------------------------------------------- the member's own household
+
+
+@bp.route(f"{PREFIX}/mine")
+def mine(org_id: int):
+    """A member's household dividend history (year, units, amount, paid or not). Only their own household: any
+    other user, or a member of another organization, gets 404."""
+    org = access.get_org(current_user, org_id, permission=None)  # not load_org: no ledger menu for a member
+    me = db.session.scalar(sa.select(Member).where(Member.user_id == current_user.id,
+                                                   Member.organization_id == org.id))
+    if me is None or "member" not in access.roles_on(current_user, org):
+        abort(404)
+    household = me.household
+    rows = db.session.execute(
+        sa.select(HouseholdDividend, DistributionPlan).join(DistributionPlan)
+        .where(HouseholdDividend.household_id == household.id, DistributionPlan.status == "posted")
+        .order_by(DistributionPlan.year.desc())).all()
+    paid: dict[int, Decimal] = {}
+    pending: dict[int, Decimal] = {}
+    if rows:
+        payments = db.session.execute(
+            sa.select(DividendPayment.dividend_id, DividendPayment.amount, Voucher.status)
+            .join(Voucher, Voucher.id == DividendPayment.voucher_id)
+            .where(DividendPayment.dividend_id.in_([d.id for d, _ in rows])))
+        for did, amount, vstatus in payments:
+            target = paid if vstatus == "posted" else pending
+            target[did] = target.get(did, Decimal("0.00")) + amount
+    history = [{"year": p.year, "plan": p, "units": d.units, "amount": d.amount,
+                "paid": paid.get(d.id, Decimal("0.00")), "pending": pending.get(d.id, Decimal("0.00"))}
+               for d, p in rows]
+    return render_template("distribution/mine.html", org=org, me=me, household=household, history=history)

@@ -1,6 +1,286 @@
-"""Members, households and roster import/export pages (built out by the share-register work)."""
+"""Members, households, membership events and roster import/export pages (RULES §6).
+
+Pages read with READ_LEDGER and write with MANAGE_MEMBERS; an organization the user is not assigned to is a 404.
+Every change goes through coop.services.members, as in the API.
+"""
 from __future__ import annotations
 
-from flask import Blueprint
+import base64
+import binascii
+import io
+from decimal import Decimal
+from typing import Callable, Mapping
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user, login_required
+from marshmallow import Schema, ValidationError
+from sqlalchemy.orm import selectinload
+
+from ..errors import CoopError, flatten_errors
+from ..extensions import db
+from ..ledger.shares import CLASS_LABELS, CLASS_ORDER
+from ..models import Household, Member, MembershipEvent, Organization, ShareAction, ShareCertificate, ShareEvent
+from ..models.members import MEMBERSHIP_EVENTS, RELATIONS, SHARE_EVENT_KINDS
+from ..schemas.members import HouseholdInSchema, MemberInSchema, MembershipEventInSchema, RosterImportInSchema
+from ..services import access, members as member_service, shares as share_service
+from ..shares_pdf import group_holdings, roster_xlsx
+from .orgs import load_org
 
 bp = Blueprint("members", __name__, url_prefix="/o/<int:org_id>/members")
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+STATUS_LABELS = {"member": "成员", "benefit": "非成员（享有权益）", "former": "已丧失成员身份", "pending": "待确认"}
+
+
+@bp.before_request
+@login_required
+def _require_login():
+    """Every page here needs a signed-in user (login_required returns the redirect, or None)."""
+
+
+# ---------------------------------------------------------------- helpers shared with the share pages
+
+
+@bp.app_template_filter("mask_id")
+def mask_id(number: str | None) -> str:
+    """居民身份证号 with all but the last 4 characters hidden."""
+    if not number:
+        return ""
+    return "*" * (len(number) - 4) + number[-4:]
+
+
+@bp.app_template_filter("mask_name")
+def mask_name(name: str | None) -> str:
+    """张大山 → 张*山, 李四 → 李*: enough to recognise, not enough to identify, on the public verify page."""
+    if not name:
+        return ""
+    if len(name) <= 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+def form_input(form: Mapping, lists: tuple[str, ...] = ()) -> dict:
+    """Form fields → schema input: empty strings become missing (so defaults and 'required' apply)."""
+    data = {}
+    for key in form:
+        if key == "csrf_token" or key in lists:
+            continue
+        value = (form.get(key) or "").strip()
+        if value:
+            data[key] = value
+    for key in lists:
+        values = [v for v in form.getlist(key) if v.strip()]
+        if values:
+            data[key] = values
+    return data
+
+
+def flat(errors: dict) -> dict[str, list[str]]:
+    """Nested service/schema errors → {"field": [...]} for the templates; "x._schema" becomes "x"."""
+    out: dict[str, list[str]] = {}
+    for path, messages in flatten_errors(errors).items():
+        path = path[: -len("._schema")] if path.endswith("._schema") else path
+        for m in messages:
+            if m not in out.setdefault(path, []):
+                out[path].append(m)
+    return out
+
+
+def submit(schema: Schema, action: Callable[[dict], object], *, lists: tuple[str, ...] = (), data: dict | None = None):
+    """Load the posted form with `schema`, run `action(data)` and commit. Returns (result, errors); on any error
+    the session is rolled back, so nothing is written."""
+    try:
+        result = action(schema.load(form_input(request.form, lists) if data is None else data))
+        db.session.commit()
+        return result, {}
+    except ValidationError as exc:
+        db.session.rollback()
+        return None, flat(exc.messages)
+    except CoopError as exc:
+        db.session.rollback()
+        return None, flat(exc.errors)
+
+
+def can_manage(org: Organization) -> bool:
+    return access.can(current_user, access.MANAGE_MEMBERS, org)
+
+
+def get_household(org: Organization, household_id: int) -> Household:
+    h = db.session.get(Household, household_id)
+    if h is None or h.organization_id != org.id:
+        abort(404)
+    return h
+
+
+def get_member(org: Organization, member_id: int) -> Member:
+    m = db.session.get(Member, member_id)
+    if m is None or m.organization_id != org.id:
+        abort(404)
+    return m
+
+
+def household_history(household: Household) -> list[tuple[ShareAction, object]]:
+    """The register actions that moved units of this household, with the net change for it."""
+    raw = sa.type_coerce(ShareEvent.units, sa.BigInteger)
+    q = (sa.select(ShareAction, sa.func.sum(raw)).join(ShareEvent, ShareEvent.action_id == ShareAction.id)
+         .where(ShareEvent.household_id == household.id).group_by(ShareAction.id)
+         .order_by(ShareAction.date, ShareAction.id))
+    return [(a, (Decimal(u) / 10000).quantize(Decimal("0.0001"))) for a, u in db.session.execute(q)]
+
+
+def household_view(org: Organization, household: Household) -> dict:
+    """Everything the household page and the member portal show."""
+    groups = group_holdings([h for h in share_service.holdings(org) if h.household_id == household.id])
+    rows = groups[0].rows if groups else []
+    classes = [c for c in CLASS_ORDER if any(c in r.classes for r in rows)]
+    certs = list(db.session.scalars(sa.select(ShareCertificate).where(ShareCertificate.household_id == household.id)
+                                    .order_by(ShareCertificate.id.desc())))
+    return dict(household=household, rows=rows, classes=classes, class_labels=CLASS_LABELS,
+                total=sum((r.total for r in rows), Decimal(0)), certificates=certs,
+                certificate=next((c for c in certs if c.revoked_on is None), None),
+                history=household_history(household), kind_labels=SHARE_EVENT_KINDS, status_labels=STATUS_LABELS)
+
+
+def _common(org: Organization) -> dict:
+    return {"org": org, "manage": can_manage(org), "status_labels": STATUS_LABELS}
+
+
+# ---------------------------------------------------------------- households
+
+
+@bp.route("/")
+def index(org_id: int):
+    org = load_org(org_id)
+    q = (request.args.get("q") or "").strip()
+    households = list(db.session.scalars(
+        sa.select(Household).where(Household.organization_id == org.id)
+        .options(selectinload(Household.members), selectinload(Household.head)).order_by(Household.number)))
+    if q:
+        full_ids = can_manage(org)
+
+        def matches(h: Household) -> bool:
+            return q in h.number or any(q in m.name or (q.upper() in m.id_number if full_ids else
+                                                        m.id_number.endswith(q.upper())) for m in h.members)
+
+        households = [h for h in households if matches(h)]
+    units = share_service.household_units(org)
+    certs = {c.household_id: c for c in db.session.scalars(sa.select(ShareCertificate).where(
+        ShareCertificate.organization_id == org.id, ShareCertificate.revoked_on.is_(None)))}
+    return render_template("members/index.html", households=households, held=units, certs=certs, q=q,
+                           people=sum(len(h.members) for h in households), **_common(org))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def household_new(org_id: int):
+    org = load_org(org_id, access.MANAGE_MEMBERS)
+    errors = {}
+    if request.method == "POST":
+        def create(data):
+            h = member_service.create_household(org, number=data["number"], address=data["address"])
+            member_service.add_member(h, name=data["name"], id_number=data["id_number"], relation="户主",
+                                      phone=data["phone"], head=True)
+            return h
+
+        h, errors = submit(HouseholdInSchema(), create)
+        if not errors:
+            flash(f"已新建第 {h.number} 户", "success")
+            return redirect(url_for("members.household", org_id=org.id, household_id=h.id))
+    return render_template("members/household_form.html", errors=errors, form=request.form,
+                           next_number=member_service.next_household_number(org), **_common(org)), (
+        422 if errors else 200)
+
+
+@bp.route("/h/<int:household_id>")
+def household(org_id: int, household_id: int):
+    org = load_org(org_id)
+    h = get_household(org, household_id)
+    return render_template("members/household.html", **(_common(org) | household_view(org, h)))
+
+
+@bp.route("/h/<int:household_id>/members/new", methods=["GET", "POST"])
+def member_new(org_id: int, household_id: int):
+    org = load_org(org_id, access.MANAGE_MEMBERS)
+    h = get_household(org, household_id)
+    errors = {}
+    if request.method == "POST":
+        m, errors = submit(MemberInSchema(), lambda data: member_service.add_member(h, **data))
+        if not errors:
+            flash(f"已添加成员 {m.name}", "success")
+            return redirect(url_for("members.household", org_id=org.id, household_id=h.id))
+    return render_template("members/member_form.html", household=h, relations=RELATIONS, errors=errors,
+                           form=request.form, **_common(org)), (422 if errors else 200)
+
+
+@bp.route("/m/<int:member_id>", methods=["GET", "POST"])
+def member(org_id: int, member_id: int):
+    """A person: identity, membership events, and the form to record the next one."""
+    org = load_org(org_id, access.MANAGE_MEMBERS if request.method == "POST" else access.READ_LEDGER)
+    m = get_member(org, member_id)
+    errors = {}
+    if request.method == "POST":
+        _, errors = submit(MembershipEventInSchema(), lambda data: member_service.record_membership_event(
+            m, data["kind"], date=data["date"], evidence=data["evidence"], votes_for=data["votes_for"],
+            votes_total=data["votes_total"], user=current_user))
+        if not errors:
+            flash("成员身份变动已登记", "success")
+            return redirect(url_for("members.member", org_id=org.id, member_id=m.id))
+    events = list(db.session.scalars(sa.select(MembershipEvent).where(MembershipEvent.member_id == m.id)
+                                     .order_by(MembershipEvent.date, MembershipEvent.id)))
+    return render_template("members/member.html", m=m, events=events, event_kinds=MEMBERSHIP_EVENTS,
+                           errors=errors, form=request.form, **_common(org)), (422 if errors else 200)
+
+
+# ---------------------------------------------------------------- roster import / export
+
+
+def _decode_upload() -> tuple[bytes, str]:
+    """The roster bytes: a fresh upload, or the checked file carried over (base64) from the dry-run page."""
+    upload = request.files.get("file")
+    if upload and upload.filename:
+        return upload.read(), upload.filename
+    try:
+        return base64.b64decode(request.form.get("data", ""), validate=True), request.form.get("filename", "")
+    except (binascii.Error, ValueError):
+        return b"", ""
+
+
+@bp.route("/import", methods=["GET", "POST"])
+def roster_import(org_id: int):
+    """Upload → dry run listing every problem row by row; only a clean file can then be imported."""
+    org = load_org(org_id, access.MANAGE_MEMBERS)
+    errors: dict = {}
+    check = None
+    content, filename = b"", ""
+    if request.method == "POST":
+        content, filename = _decode_upload()
+        if not content:
+            errors["file"] = ["请选择名册文件（xlsx 或 CSV）"]
+        else:
+            try:
+                records = member_service.read_roster(content, filename)
+                check = member_service.check_roster(org, records)
+            except CoopError as exc:
+                errors = flat(exc.errors)
+        if check is not None and check.ok and request.form.get("step") == "import":
+            options = {k: request.form[k].strip() for k in ("confirm_date", "evidence")
+                       if request.form.get(k, "").strip()}
+            households, errors = submit(RosterImportInSchema(), lambda data: member_service.import_roster(
+                org, records, user=current_user, confirm_date=data["confirm_date"], evidence=data["evidence"]),
+                data=options)
+            if not errors:
+                flash(f"已导入 {len(households)} 户、{len(check.rows)} 人", "success")
+                return redirect(url_for("members.index", org_id=org.id))
+    status = 422 if errors or (check is not None and not check.ok) else 200
+    return render_template(
+        "members/import.html", check=check, errors=errors, form=request.form, filename=filename,
+        data=base64.b64encode(content).decode() if check is not None and check.ok else "",
+        households=len({r.head_id for r in check.rows}) if check else 0, **_common(org)), status
+
+
+@bp.route("/export.xlsx")
+def roster_export(org_id: int):
+    """The roster in the import layout, with full 身份证号 (hence only for those who manage it)."""
+    org = load_org(org_id, access.MANAGE_MEMBERS)
+    return send_file(io.BytesIO(roster_xlsx(member_service.export_roster(org))), mimetype=XLSX_MIME,
+                     as_attachment=True, download_name=f"成员名册-{org.name}.xlsx")

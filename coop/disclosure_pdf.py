@@ -1,0 +1,260 @@
+"""财务公开表 as a page and as the frozen PDF (RULES §10), and the charts shown with them.
+
+`sheet_view` turns a sheet's canonical data into what both the page and the PDF show, so they always agree.
+The PDF carries a QR code of the absolute verify URL with the digest, and the digest in small type.
+Charts come from closed months only: the same months a sheet may disclose.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask import current_app, render_template, url_for
+
+from .charts import COLORS, Series, bar_chart, line_chart
+from .extensions import db
+from .models import Account, Disclosure, Organization, RoleAssignment, User, Voucher, VoucherLine
+from .models.disclosure import SHEET_KINDS, SHEET_STATUSES
+from .money import ZERO, from_fen
+from .services import periods, reports
+
+#: wide sheets print on landscape A4
+LANDSCAPE = ("income_expense", "subsidy")
+QUARTERS = "一二三四"
+_MONEY = re.compile(r"^-?\d+\.\d{2}$")
+
+
+def period_label(start: dt.date, end: dt.date) -> str:
+    """2025-01-01..2025-03-31 → 2025年第一季度; a whole month → 2025年1月; a whole year → 2025年度."""
+    whole_months = start.day == 1 and end == reports.month_end(end.year, end.month)
+    if whole_months and start.year == end.year:
+        if start.month == end.month:
+            return f"{start.year}年{start.month}月"
+        if start.month % 3 == 1 and end.month == start.month + 2:
+            return f"{start.year}年第{QUARTERS[start.month // 3]}季度"
+        if (start.month, end.month) == (1, 12):
+            return f"{start.year}年度"
+        return f"{start.year}年{start.month}月至{end.month}月"
+    return f"{start.year}年{start.month}月{start.day}日至{end.year}年{end.month}月{end.day}日"
+
+
+# ---------------------------------------------------------------- the sheet as shown
+
+
+@dataclass
+class Column:
+    label: str
+    money: bool
+    weight: int  # relative width
+
+
+def _text_width(s: str) -> int:
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in s)
+
+
+def _columns(labels: list[str], rows: list[list[str]]) -> list[Column]:
+    out = []
+    for i, label in enumerate(labels):
+        cells = [r[i] for r in rows if i < len(r) and r[i] != ""]
+        money = bool(cells) and all(_MONEY.match(c) for c in cells)
+        widest = max([_text_width(c) + (3 if money else 0) for c in cells] + [_text_width(label)])
+        out.append(Column(label, money, max(6, min(widest, 36))))
+    return out
+
+
+def show_cell(value: str, money: bool) -> str:
+    return f"{Decimal(value):,.2f}" if money and value else value
+
+
+def sheet_view(d: Disclosure) -> dict:
+    """What the page and the PDF show of a sheet: header facts, columns, formatted rows, totals with 大写."""
+    data = json.loads(d.data)
+    rows = data.get("rows", [])
+    columns = _columns(data.get("columns", []), rows)
+    shown = [[show_cell(c, columns[i].money) for i, c in enumerate(r)] for r in rows]
+    totals = [{"label": t["label"], "amount": f"{Decimal(t['amount']):,.2f}", "words": t["words"]}
+              for t in data.get("totals", [])]
+    return {
+        "data": data, "title": data.get("title") or SHEET_KINDS.get(d.kind, d.kind),
+        "organization": data.get("organization", ""), "uscc": data.get("uscc", ""),
+        "period": period_label(d.period_start, d.period_end), "columns": columns, "rows": shown,
+        "totals": totals, "version": d.version, "status": d.status,
+        "status_label": SHEET_STATUSES.get(d.status, d.status), "landscape": d.kind in LANDSCAPE,
+    }
+
+
+def signers(d: Disclosure, accountant: User | None = None) -> list[tuple[str, str]]:
+    """(制表, name) … (审核单位, name): whoever did each step, where the system knows it."""
+    org = db.session.get(Organization, d.organization_id)
+
+    def name(user_id):
+        u = db.session.get(User, user_id) if user_id else None
+        return u.display_name if u else ""
+
+    def holders(role):
+        return "、".join(db.session.scalars(sa.select(User.display_name).join(RoleAssignment).where(
+            RoleAssignment.organization_id == org.id, RoleAssignment.role == role).order_by(User.id)))
+
+    auditor = name(d.approved_by_id)
+    return [
+        ("制表", name(d.created_by_id)),
+        ("会计", accountant.display_name if accountant else holders("accountant")),
+        ("民主理财小组", name(d.reviewed_by_id)),
+        ("村负责人", org.legal_representative or holders("reviewer")),
+        ("审核单位", f"{org.township.name}经管站" + (f"（{auditor}）" if auditor else "")),
+    ]
+
+
+# ---------------------------------------------------------------- charts
+
+
+def _months_back(year: int, month: int, n: int) -> list[tuple[int, int]]:
+    out = [(year, month)]
+    while len(out) < n:
+        out.insert(0, periods.prev_month(*out[0]))
+    return out
+
+
+def month_figures(org: Organization, months: list[tuple[int, int]]) -> dict[tuple[int, int], dict]:
+    """(year, month) → income, expense and month-end cash (101 + 102), for closed months only."""
+    closed = periods.closed_months(org)
+    wanted = [ym for ym in months if ym in closed]
+    if not wanted:
+        return {}
+    first = min(wanted)
+    start = dt.date(first[0], first[1], 1)
+    # opening balances plus everything posted before the first month shown
+    cash = sum((v for c, v in reports.leaf_balances(org, until=start - dt.timedelta(days=1)).items()
+                if c.startswith(("101", "102"))), ZERO)
+    q = (sa.select(Voucher.year, Voucher.month, Account.code, Voucher.kind,
+                   sa.func.sum(sa.type_coerce(VoucherLine.debit, sa.BigInteger)),
+                   sa.func.sum(sa.type_coerce(VoucherLine.credit, sa.BigInteger)))
+         .join(Voucher, Voucher.id == VoucherLine.voucher_id).join(Account, Account.id == VoucherLine.account_id)
+         .where(Voucher.organization_id == org.id, Voucher.status == "posted", Voucher.date >= start,
+                Voucher.date <= reports.month_end(*max(wanted)),
+                sa.or_(Account.code.startswith("5"), Account.code.startswith("101"), Account.code.startswith("102")))
+         .group_by(Voucher.year, Voucher.month, Account.code, Voucher.kind))
+    moves: dict[tuple[int, int], dict] = {}
+    for y, m, code, kind, debit, credit in db.session.execute(q):
+        f = moves.setdefault((y, m), {"income": ZERO, "expense": ZERO, "cash": ZERO})
+        debit, credit = from_fen(debit or 0), from_fen(credit or 0)
+        if code.startswith(("101", "102")):
+            f["cash"] += debit - credit
+        elif kind != "carryover":  # year-end closing entries are not income or expense
+            if code.startswith("50"):
+                f["income"] += credit - debit
+            else:
+                f["expense"] += debit - credit
+    out = {}
+    ym = first
+    while ym <= max(wanted):
+        f = moves.get(ym, {"income": ZERO, "expense": ZERO, "cash": ZERO})
+        cash += f["cash"]
+        if ym in closed:
+            out[ym] = {"income": f["income"], "expense": f["expense"], "cash": cash}
+        ym = periods.next_month(*ym)
+    return out
+
+
+def year_charts(org: Organization, year: int) -> dict:
+    """Income and expense by month of `year`; the 12-month trend and cash ending at the last closed month."""
+    months = [(year, m) for m in range(1, 13)]
+    fig = month_figures(org, months)
+    labels = [f"{m}月" for _, m in months]
+    by_month = bar_chart(f"{year}年各月收支", labels, [
+        Series("收入", [fig[ym]["income"] if ym in fig else None for ym in months], COLORS["income"]),
+        Series("支出", [fig[ym]["expense"] if ym in fig else None for ym in months], COLORS["expense"]),
+    ], empty="该年度尚无已结账月份")
+    last = periods.last_closed(org)
+    return {"by_month": by_month, **trend_charts(org, *(last or (year, 12)))}
+
+
+def trend_charts(org: Organization, year: int, month: int) -> dict:
+    start = (org.books_start_year, org.books_start_month)
+    months = [ym for ym in _months_back(year, month, 12) if ym >= start] or [(year, month)]
+    fig = month_figures(org, months)
+    labels = [f"{m}月" for _, m in months]
+    span = f"{months[0][0]}.{months[0][1]}—{months[-1][0]}.{months[-1][1]}"
+
+    def values(key):
+        return [fig[ym][key] if ym in fig else None for ym in months]
+
+    net = [fig[ym]["income"] - fig[ym]["expense"] if ym in fig else None for ym in months]
+    trend = line_chart(f"收支趋势（{span}）", labels, [
+        Series("收入", values("income"), COLORS["income"]), Series("支出", values("expense"), COLORS["expense"]),
+        Series("收支相抵", net, COLORS["net"])], empty="尚无已结账月份")
+    cash = line_chart("货币资金月末余额（现金＋银行存款）", labels,
+                      [Series("货币资金", values("cash"), COLORS["cash"])], empty="尚无已结账月份")
+    return {"trend": trend, "cash": cash}
+
+
+def sheet_charts(d: Disclosure) -> dict:
+    """For a 收支明细: its own rows summed by month (so the chart is the table), then the trend and cash of the
+    12 months ending with the sheet's last month."""
+    if d.kind != "income_expense":
+        return {}
+    data = json.loads(d.data)
+    months: list[tuple[int, int]] = []
+    ym = (d.period_start.year, d.period_start.month)
+    while ym <= (d.period_end.year, d.period_end.month):
+        months.append(ym)
+        ym = periods.next_month(*ym)
+    income = {ym: ZERO for ym in months}
+    expense = {ym: ZERO for ym in months}
+    for r in data["rows"]:
+        day = dt.date.fromisoformat(r[0])
+        if r[4]:
+            income[(day.year, day.month)] += Decimal(r[4])
+        if r[5]:
+            expense[(day.year, day.month)] += Decimal(r[5])
+    labels = [f"{m}月" for _, m in months]
+    org = db.session.get(Organization, d.organization_id)
+    return {"by_month": bar_chart(f"{period_label(d.period_start, d.period_end)}各月收支", labels, [
+        Series("收入", [income[ym] for ym in months], COLORS["income"]),
+        Series("支出", [expense[ym] for ym in months], COLORS["expense"])]),
+        **trend_charts(org, d.period_end.year, d.period_end.month)}
+
+
+# ---------------------------------------------------------------- PDF
+
+
+def verify_url(d: Disclosure) -> str:
+    """The absolute address printed as the QR code (needs a request or SERVER_NAME)."""
+    return url_for("disclosure.verify_digest", digest=d.digest, _external=True)
+
+
+def qr_svg(data: str) -> str:
+    import segno
+
+    return segno.make(data, error="m").svg_inline(border=2, omitsize=True, dark="#000")
+
+
+def _font() -> str:
+    return current_app.config.get("PDF_FONT_FAMILY") or '"Noto Sans CJK SC", sans-serif'
+
+
+def sheet_html(d: Disclosure, *, accountant: User | None = None) -> str:
+    view = sheet_view(d)
+    url = verify_url(d)
+    return render_template(
+        "print/disclosure.html", doc_title=f"{view['organization']} {view['period']} {view['title']}",
+        font=_font(), page_size="A4 landscape" if view["landscape"] else "A4",
+        page_margin="12mm 12mm 16mm 12mm", printed_on=None, v=view, d=d, signers=signers(d, accountant),
+        charts=sheet_charts(d), verify_url=url, qr=qr_svg(url), draft=d.status not in ("published", "superseded"),
+    )
+
+
+def render_sheet_pdf(d: Disclosure, *, accountant: User | None = None) -> bytes:
+    """The sheet as printed for the notice board. Unpublished sheets print with a 样稿 mark."""
+    from .reports.pdf import html_to_pdf
+
+    return html_to_pdf(sheet_html(d, accountant=accountant))
+
+
+def sheet_filename(d: Disclosure) -> str:
+    view_title = SHEET_KINDS.get(d.kind, d.kind)
+    return f"{view_title}-{period_label(d.period_start, d.period_end)}-第{d.version}版.pdf"

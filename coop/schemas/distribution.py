@@ -1,0 +1,270 @@
+"""Schemas for 收益分配 plans (scenarios), approvals, posting and dividend payments (RULES §7).
+
+The web forms load the same schemas as the API (empty form fields left out first), so a bad value gets the same
+message beside the field as in the API's error body. Money and ratios are strings, never JSON numbers.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+
+from marshmallow import ValidationError, fields, post_load, validate, validates_schema
+
+from ..models.distribution import APPROVAL_STEPS
+from .common import Money, StrictSchema
+
+DATE_ERRORS = {"required": "请填写日期", "invalid": "日期格式应为 YYYY-MM-DD"}
+COUNT = dict(load_default=None, allow_none=True,
+             validate=validate.Range(min=0, max=10_000_000, error="人数应为0到10000000之间的整数"),
+             error_messages={"invalid": "人数应为整数"})
+METHODS = {"four_two": "四议两公开", "assembly": "成员大会决议"}
+
+
+class Whole(fields.Integer):
+    """An integer given as a JSON integer or, from a web form, as digits; 3.5 or "3.5" is an error, not 3."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value.strip())
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class Rate(fields.Field):
+    """公积公益金提取比例 as a decimal string ("0.30" = 30%), 0 … 1, at most 4 places."""
+
+    def __init__(self, **kw):
+        kw.setdefault("metadata", {}).update({"type": "string", "format": "decimal", "example": "0.30"})
+        super().__init__(**kw)
+
+    def _deserialize(self, value, attr, data, **kwargs) -> Decimal:
+        if not isinstance(value, str):
+            raise ValidationError("比例必须是文本，例如 \"0.30\"")
+        try:
+            d = Decimal(value.strip())
+        except InvalidOperation:
+            raise ValidationError("比例格式不正确，例如 \"0.30\" 表示30%") from None
+        if not d.is_finite() or abs(d) > 1000:
+            raise ValidationError("比例格式不正确，例如 \"0.30\" 表示30%")
+        if not 0 <= d <= 1:
+            raise ValidationError(f"公积公益金提取比例 {d:.2%} 超出0到100%的范围")
+        if d != d.quantize(Decimal("0.0001")):
+            raise ValidationError("比例最多4位小数（0.01%）")
+        return d.quantize(Decimal("0.0001"))
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else f"{Decimal(value):.4f}"
+
+
+class Weight(fields.Field):
+    """A cadre's 考核 score: a positive decimal string ("95.5"), at most 4 places."""
+
+    def __init__(self, **kw):
+        kw.setdefault("metadata", {}).update({"type": "string", "format": "decimal", "example": "95"})
+        super().__init__(**kw)
+
+    def _deserialize(self, value, attr, data, **kwargs) -> Decimal:
+        if not isinstance(value, str):
+            raise ValidationError("考核分必须是文本，例如 \"95\"")
+        try:
+            d = Decimal(value.strip())
+        except InvalidOperation:
+            raise ValidationError("考核分格式不正确") from None
+        if not d.is_finite() or abs(d) >= 10 ** 8 or d != d.quantize(Decimal("0.0001")):
+            raise ValidationError("考核分最多4位小数")
+        if d <= 0:
+            raise ValidationError("考核分必须大于零")
+        return d.quantize(Decimal("0.0001"))
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else f"{Decimal(value):.4f}"
+
+
+class DistributionCadreInSchema(StrictSchema):
+    """A 村两委 member considered for the 干部奖励分红."""
+
+    name = fields.String(required=True, validate=validate.Length(min=1, max=50, error="姓名为1到50个字"),
+                         error_messages={"required": "请填写姓名"})
+    title = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=50, error="职务最多50个字"))
+    start = fields.Date(required=True, error_messages={"required": "请填写任职开始日期", "invalid": DATE_ERRORS["invalid"]})
+    end = fields.Date(load_default=None, allow_none=True, error_messages={"invalid": DATE_ERRORS["invalid"]})
+    weight = Weight(load_default=Decimal("1.0000"))
+
+    @validates_schema
+    def _dates(self, data, **kwargs):
+        if data.get("end") and data.get("start") and data["end"] < data["start"]:
+            raise ValidationError("离任日期早于任职日期", "end")
+
+
+class DistributionScenarioInSchema(StrictSchema):
+    """What the meeting would decide for a year: a what-if, or the body of a plan."""
+
+    year = Whole(required=True,
+                          validate=validate.Range(min=1990, max=2100, error="年度应在1990到2100之间"),
+                          error_messages={"required": "请填写年度", "invalid": "年度应为整数"})
+    name = fields.String(load_default="", validate=validate.Length(max=100, error="方案名称最多100个字"))
+    #: 股权登记日; default 31 December of the year
+    record_date = fields.Date(load_default=None, allow_none=True, error_messages={"invalid": DATE_ERRORS["invalid"]})
+    #: overrides the 章程 rate; leave out to use it
+    reserve_rate = Rate(load_default=None, allow_none=True)
+    cadre_reward = Money(allow_zero=True, load_default=Decimal("0.00"))
+    member_pool = Money(allow_zero=True, load_default=Decimal("0.00"))
+    other = Money(allow_zero=True, load_default=Decimal("0.00"))
+    cadres = fields.List(fields.Nested(DistributionCadreInSchema), load_default=list,
+                         validate=validate.Length(max=100, error="干部最多100人"))
+
+    @post_load
+    def _record_date(self, data, **kwargs):
+        if data.get("record_date") is None:
+            data["record_date"] = dt.date(data["year"], 12, 31)
+        return data
+
+
+class DistributionPlanUpdateInSchema(StrictSchema):
+    """Changes to a draft plan; fields left out keep their value. `cadres`, when given, replaces the list."""
+
+    name = fields.String(validate=validate.Length(min=1, max=100, error="方案名称为1到100个字"))
+    record_date = fields.Date(error_messages={"invalid": DATE_ERRORS["invalid"]})
+    reserve_rate = Rate(allow_none=True)
+    cadre_reward = Money(allow_zero=True)
+    member_pool = Money(allow_zero=True)
+    other = Money(allow_zero=True)
+    cadres = fields.List(fields.Nested(DistributionCadreInSchema), validate=validate.Length(max=100, error="干部最多100人"))
+
+
+class DistributionApprovalInSchema(StrictSchema):
+    """One step of 四议两公开, or the 成员大会 resolution ('assembly'), with vote counts where there is a vote."""
+
+    step = fields.String(required=True, validate=validate.OneOf(tuple(APPROVAL_STEPS), error="审批步骤不正确"),
+                         error_messages={"required": "请选择审批步骤"})
+    date = fields.Date(required=True, error_messages=DATE_ERRORS)
+    reference = fields.String(required=True, validate=validate.Length(min=1, max=200, error="会议记录编号为1到200个字"),
+                              error_messages={"required": "请填写会议记录或公告编号"})
+    entitled = Whole(**COUNT)
+    present = Whole(**COUNT)
+    votes_for = Whole(**COUNT)
+
+
+class DistributionApproveInSchema(StrictSchema):
+    approval_method = fields.String(
+        required=True, error_messages={"required": "请选择审批方式"},
+        validate=validate.OneOf(tuple(METHODS), error="审批方式应为 four_two（四议两公开）或 assembly（成员大会决议）"))
+
+
+class DistributionPostInSchema(StrictSchema):
+    date = fields.Date(required=True, error_messages=DATE_ERRORS)
+
+
+class DividendPayInSchema(StrictSchema):
+    """Draft one payment voucher for the unpaid dividends of the households (all unpaid ones when left out)."""
+
+    household_ids = fields.List(Whole(validate=validate.Range(min=1, max=2**31 - 1),
+                                               error_messages={"invalid": "户编号应为整数"}),
+                                load_default=None, allow_none=True)
+    date = fields.Date(required=True, error_messages=DATE_ERRORS)
+    pay_from = fields.String(
+        required=True, error_messages={"required": "请选择发放账户"},
+        validate=validate.Regexp(r"^10[12](\d{2}){0,4}$", error="发放账户应为库存现金（101）或银行存款（102）及其明细科目"))
+
+
+# ---------------------------------------------------------------- output shapes
+
+
+class DistributionCadreSchema(StrictSchema):
+    id = fields.Integer(allow_none=True)
+    index = fields.Integer()
+    name = fields.String()
+    title = fields.String(allow_none=True)
+    start = fields.Date()
+    end = fields.Date(allow_none=True)
+    weight = Weight()
+    months = fields.Integer(metadata={"description": "months in office during the year"})
+    amount = Money(allow_none=True)
+
+
+class DistributionApprovalSchema(StrictSchema):
+    id = fields.Integer()
+    step = fields.String()
+    label = fields.String()
+    date = fields.Date()
+    reference = fields.String()
+    entitled = fields.Integer(allow_none=True)
+    present = fields.Integer(allow_none=True)
+    votes_for = fields.Integer(allow_none=True)
+
+
+class DistributionPlanSchema(StrictSchema):
+    id = fields.Integer()
+    year = fields.Integer()
+    name = fields.String()
+    record_date = fields.Date()
+    reserve_rate = Rate(allow_none=True)
+    cadre_reward = Money()
+    member_pool = Money()
+    other = Money()
+    status = fields.String()
+    approval_method = fields.String(allow_none=True)
+    voucher_id = fields.Integer(allow_none=True)
+    posted_at = fields.DateTime(allow_none=True)
+    distributable = Money(allow_none=True)
+    reserve = Money(allow_none=True)
+    collective_part = Money(allow_none=True)
+    cadres = fields.List(fields.Nested(DistributionCadreSchema))
+    approvals = fields.List(fields.Nested(DistributionApprovalSchema))
+
+
+class DistributionWaterfallSchema(StrictSchema):
+    net_profit = Money(metadata={"description": "本年收益"})
+    opening_undistributed = Money(metadata={"description": "年初未分配收益 (negative: 未弥补亏损)"})
+    operating_profit = Money(metadata={"description": "当年经营性纯收益 = 501 + 502 − 511 − 512 − 513"})
+    distributable = Money(metadata={"description": "可分配收益"})
+    loss_covered = Money(metadata={"description": "弥补以前年度亏损 (already netted)"})
+    reserve_rate = Rate()
+    reserve = Money(metadata={"description": "提取公积公益金"})
+    cadre_cap_rate = Rate()
+    cadre_cap = Money(metadata={"description": "干部奖励分红上限"})
+    cadre_reward = Money()
+    member_pool = Money(metadata={"description": "向成员分配"})
+    per_share = fields.String(metadata={"description": "每股金额 (pool ÷ total shares, to 4 places)"})
+    total_units = fields.String(allow_none=True)
+    other = Money()
+    closing_undistributed = Money(metadata={"description": "年末未分配收益"})
+
+
+class DistributionHouseholdSchema(StrictSchema):
+    household_id = fields.Integer()
+    number = fields.String()
+    head_name = fields.String(allow_none=True)
+    units = fields.String()
+    amount = Money()
+
+
+class DistributionPreviewSchema(StrictSchema):
+    ok = fields.Boolean()
+    errors = fields.Dict(metadata={"description": "broken rules by field path, each with the amount"})
+    year = fields.Integer()
+    record_date = fields.Date()
+    waterfall = fields.Nested(DistributionWaterfallSchema)
+    cadres = fields.List(fields.Nested(DistributionCadreSchema))
+    households = fields.List(fields.Nested(DistributionHouseholdSchema))
+    collective_units = fields.String()
+    collective_amount = Money()
+
+
+class DividendStatusSchema(StrictSchema):
+    household_id = fields.Integer()
+    number = fields.String()
+    head_name = fields.String(allow_none=True)
+    units = fields.String()
+    amount = Money(metadata={"description": "allocated"})
+    paid = Money(metadata={"description": "by posted payment vouchers"})
+    pending = Money(metadata={"description": "on payment vouchers not yet posted"})
+    unpaid = Money()
+
+
+class DividendPaymentSchema(StrictSchema):
+    voucher_id = fields.Integer()
+    voucher_url = fields.String()
+    households = fields.Integer()
+    total = Money()

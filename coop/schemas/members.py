@@ -1,0 +1,383 @@
+"""Schemas for members, households, quantification plans and share register events (RULES §6).
+
+The web forms load the same schemas as the API (empty form fields are left out first), so a bad value gets the
+same message beside the field as in the API's error body.
+"""
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from ..ledger.shares import CLASS_LABELS
+from ..models.members import MEMBERSHIP_EVENTS, RELATIONS
+from .common import Money, Ratio, StrictSchema
+
+DATE_ERRORS = {"required": "请填写日期", "invalid": "日期格式应为 YYYY-MM-DD"}
+REFERENCE = dict(required=True, validate=validate.Length(min=1, max=200, error="依据为1到200个字"),
+                 error_messages={"required": "请填写依据（协议、决议或证明文件编号）"})
+ACCOUNT_CODE = validate.Regexp(r"^\d{3}(\d{2}){0,4}$", error="科目编码格式不正确")
+SHARE_CLASS = dict(required=True, validate=validate.OneOf(tuple(CLASS_LABELS), error="股种不正确"),
+                   error_messages={"required": "请选择股种"})
+
+
+def _id(required_message: str, **kw):
+    return fields.Integer(required=True, error_messages={"required": required_message, "invalid": "编号应为整数"}, **kw)
+
+
+class Units(fields.Field):
+    """Share units as a decimal string ("1.5000"), at most 4 places; JSON numbers are refused like money."""
+
+    def __init__(self, *, allow_zero: bool = False, **kw):
+        kw.setdefault("metadata", {}).update({"type": "string", "format": "decimal", "example": "1.5000"})
+        super().__init__(**kw)
+        self.allow_zero = allow_zero
+
+    def _deserialize(self, value, attr, data, **kwargs) -> Decimal:
+        if not isinstance(value, str):
+            raise ValidationError("股数必须是文本，例如 \"1.5\"")
+        try:
+            d = Decimal(value.strip())
+        except InvalidOperation:
+            raise ValidationError("股数格式不正确") from None
+        if not d.is_finite() or d != d.quantize(Decimal("0.0001")) or abs(d) >= 10 ** 10:
+            raise ValidationError("股数最多4位小数")
+        if d < 0 or (d == 0 and not self.allow_zero):
+            raise ValidationError("股数必须大于零" if not self.allow_zero else "不能为负数")
+        return d.quantize(Decimal("0.0001"))
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else f"{Decimal(value):.4f}"
+
+
+# ---------------------------------------------------------------- members and households
+
+
+class MemberInSchema(StrictSchema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=50, error="姓名为1到50个字"),
+                         error_messages={"required": "请填写姓名"})
+    id_number = fields.String(required=True, error_messages={"required": "请填写身份证号"})
+    relation = fields.String(load_default="其他", validate=validate.OneOf(RELATIONS, error="与户主关系不正确"))
+    phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20))
+
+
+class HouseholdInSchema(StrictSchema):
+    """A new household with its head (户主)."""
+
+    number = fields.String(load_default=None, allow_none=True,
+                           validate=validate.Regexp(r"^[0-9A-Za-z-]{1,20}$", error="户号为1到20位数字或字母"))
+    address = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=50, error="姓名为1到50个字"),
+                         error_messages={"required": "请填写户主姓名"})
+    id_number = fields.String(required=True, error_messages={"required": "请填写户主身份证号"})
+    phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20))
+
+
+class MembershipEventInSchema(StrictSchema):
+    kind = fields.String(required=True, validate=validate.OneOf(tuple(MEMBERSHIP_EVENTS), error="变动类型不正确"),
+                         error_messages={"required": "请选择变动类型"})
+    date = fields.Date(required=True, error_messages=DATE_ERRORS)
+    evidence = fields.String(required=True, validate=validate.Length(min=1, max=200, error="依据为1到200个字"),
+                             error_messages={"required": "请填写依据（如成员大会决议编号、死亡证明）"})
+    votes_for = fields.Integer(load_default=None, allow_none=True,
+                               validate=validate.Range(min=0, error="票数不能为负数"))
+    votes_total = fields.Integer(load_default=None, allow_none=True,
+                                 validate=validate.Range(min=1, error="全体成员数至少为1"))
+
+
+class RosterImportInSchema(StrictSchema):
+    """Options of a roster import: confirm everyone as a member on a date, with the 成员大会 reference."""
+
+    confirm_date = fields.Date(load_default=None, allow_none=True, error_messages=DATE_ERRORS)
+    evidence = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+
+    @validates_schema
+    def _evidence_with_date(self, data, **kwargs):
+        if data.get("confirm_date") and not (data.get("evidence") or "").strip():
+            raise ValidationError("确认成员身份须填写成员大会决议编号", "evidence")
+
+
+class MemberSchema(StrictSchema):
+    id = fields.Integer()
+    household_id = fields.Integer()
+    name = fields.String()
+    #: masked to the last 4 digits for users who do not manage the roster
+    id_number = fields.String()
+    sex = fields.String()
+    birth_date = fields.Date()
+    relation = fields.String()
+    phone = fields.String(allow_none=True)
+    status = fields.String()
+
+
+class MembershipEventSchema(StrictSchema):
+    id = fields.Integer()
+    member_id = fields.Integer()
+    kind = fields.String()
+    label = fields.String()
+    date = fields.Date()
+    evidence = fields.String()
+    votes_for = fields.Integer(allow_none=True)
+    votes_total = fields.Integer(allow_none=True)
+
+
+class MemberDetailSchema(MemberSchema):
+    events = fields.List(fields.Nested(MembershipEventSchema))
+
+
+class HoldingSchema(StrictSchema):
+    member_id = fields.Integer(allow_none=True)
+    household_id = fields.Integer(allow_none=True)
+    share_class = fields.String()
+    beneficiary_id = fields.Integer(allow_none=True)
+    income_only = fields.Boolean()
+    units = Units()
+
+
+class CertificateSchema(StrictSchema):
+    id = fields.Integer()
+    number = fields.String()
+    issued_on = fields.Date()
+    revoked_on = fields.Date(allow_none=True)
+    verify_url = fields.String()
+    pdf_url = fields.String()
+
+
+class HouseholdSchema(StrictSchema):
+    id = fields.Integer()
+    number = fields.String()
+    address = fields.String(allow_none=True)
+    active = fields.Boolean()
+    head_id = fields.Integer(allow_none=True)
+    head_name = fields.String(allow_none=True)
+    people = fields.Integer()
+    units = Units(allow_zero=True)
+    certificate_number = fields.String(allow_none=True)
+
+
+class HouseholdDetailSchema(HouseholdSchema):
+    members = fields.List(fields.Nested(MemberSchema))
+    holdings = fields.List(fields.Nested(HoldingSchema))
+    certificate = fields.Nested(CertificateSchema, allow_none=True)
+
+
+class RosterProblemSchema(StrictSchema):
+    line = fields.Integer()
+    message = fields.String()
+
+
+class RosterCheckSchema(StrictSchema):
+    ok = fields.Boolean()
+    rows = fields.Integer()
+    households = fields.Integer()
+    problems = fields.List(fields.Nested(RosterProblemSchema))
+
+
+class RosterImportedSchema(StrictSchema):
+    households = fields.Integer()
+    members = fields.Integer()
+
+
+# ---------------------------------------------------------------- quantification plans
+
+
+class PlanInSchema(StrictSchema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100, error="名称为1到100个字"),
+                         error_messages={"required": "请填写方案名称"})
+    base_date = fields.Date(required=True, error_messages=DATE_ERRORS | {"required": "请填写基准日"})
+    net_assets = Money(required=True, error_messages={"required": "请填写量化的经营性净资产"})
+    approval_ref = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    population_units = Units(load_default=Decimal("1.0000"), allow_zero=True)
+    labour_units_per_year = Units(load_default=Decimal("0.0000"), allow_zero=True)
+    labour_cap_years = fields.Integer(load_default=None, allow_none=True,
+                                      validate=validate.Range(min=0, max=100, error="封顶年数应在0到100之间"))
+    collective_ratio = Ratio(load_default=Decimal("0"))
+    collective_override = fields.Boolean(load_default=False)
+    poverty_floor_rate = Ratio(load_default=Decimal("0"))
+
+
+RULE_KEYS = ("population_units", "labour_units_per_year", "labour_cap_years", "collective_ratio",
+             "collective_override", "poverty_floor_rate")
+
+
+def split_plan(data: dict) -> tuple[dict, dict]:
+    """PlanInSchema data → (plan fields, class rules) as the plan services take them."""
+    rules = {k: (str(v) if isinstance(v, Decimal) else v) for k, v in data.items() if k in RULE_KEYS}
+    return {k: v for k, v in data.items() if k not in RULE_KEYS}, rules
+
+
+class PlanInputInSchema(StrictSchema):
+    member_id = _id("请选择成员")
+    labour_start = fields.Date(load_default=None, allow_none=True, error_messages=DATE_ERRORS)
+    labour_end = fields.Date(load_default=None, allow_none=True, error_messages=DATE_ERRORS)
+    cash = Money(load_default=Decimal("0.00"), allow_zero=True, allow_empty=True)
+    resource = Money(load_default=Decimal("0.00"), allow_zero=True, allow_empty=True)
+    poverty = Money(load_default=Decimal("0.00"), allow_zero=True, allow_empty=True)
+
+    @validates_schema
+    def _labour_dates(self, data, **kwargs):
+        # the service checks it too; here it is reported together with the other fields' errors
+        start, end = data.get("labour_start"), data.get("labour_end")
+        if start and end and end < start:
+            raise ValidationError("农龄截止日期早于开始日期", "labour_end")
+
+
+class PlanInputsInSchema(StrictSchema):
+    inputs = fields.List(fields.Nested(PlanInputInSchema), required=True, error_messages={"required": "请填写成员数据"})
+
+
+class PlanIssueInSchema(StrictSchema):
+    approval_ref = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+
+
+class PlanInputSchema(StrictSchema):
+    member_id = fields.Integer()
+    labour_start = fields.Date(allow_none=True)
+    labour_end = fields.Date(allow_none=True)
+    cash = Money(allow_zero=True)
+    resource = Money(allow_zero=True)
+    poverty = Money(allow_zero=True)
+
+
+class PlanSchema(StrictSchema):
+    id = fields.Integer()
+    name = fields.String()
+    base_date = fields.Date()
+    net_assets = Money()
+    approval_ref = fields.String(allow_none=True)
+    status = fields.String()
+    rules = fields.Dict()
+    face_value = Units(allow_none=True)
+    total_units = Units(allow_none=True)
+    inputs = fields.List(fields.Nested(PlanInputSchema))
+
+
+class ClassUnitsSchema(StrictSchema):
+    share_class = fields.String()
+    label = fields.String()
+    units = Units(allow_zero=True)
+
+
+class PreviewMemberSchema(StrictSchema):
+    member_id = fields.Integer()
+    household_id = fields.Integer()
+    name = fields.String()
+    classes = fields.Dict(keys=fields.String(), values=Units(allow_zero=True))
+    units = Units(allow_zero=True)
+
+
+class PreviewHouseholdSchema(StrictSchema):
+    household_id = fields.Integer()
+    number = fields.String()
+    units = Units(allow_zero=True)
+
+
+class PlanPreviewSchema(StrictSchema):
+    ok = fields.Boolean()
+    total_units = Units(allow_zero=True)
+    face_value = Units(allow_zero=True)
+    collective_units = Units(allow_zero=True)
+    classes = fields.List(fields.Nested(ClassUnitsSchema))
+    members = fields.List(fields.Nested(PreviewMemberSchema))
+    households = fields.List(fields.Nested(PreviewHouseholdSchema))
+    warnings = fields.List(fields.String())
+    errors = fields.Dict()
+
+
+# ---------------------------------------------------------------- register events
+
+
+class _EventIn(StrictSchema):
+    date = fields.Date(required=True, error_messages=DATE_ERRORS)
+    reference = fields.String(**REFERENCE)
+
+
+class TransferInSchema(_EventIn):
+    from_member_id = _id("请选择转出人")
+    to_member_id = _id("请选择受让人")
+    share_class = fields.String(**SHARE_CLASS)
+    units = Units(required=True, error_messages={"required": "请填写股数"})
+
+
+class InheritInSchema(_EventIn):
+    deceased_id = _id("请选择被继承人")
+    heir_id = _id("请选择继承人")
+
+
+class BuybackInSchema(_EventIn):
+    member_id = _id("请选择退出人")
+    share_class = fields.String(**SHARE_CLASS)
+    units = Units(required=True, error_messages={"required": "请填写股数"})
+    price = Money(required=True, error_messages={"required": "请填写回购价款"})
+    pay_from = fields.String(load_default="102", validate=ACCOUNT_CODE)
+    charge_to = fields.String(load_default="301", validate=ACCOUNT_CODE)
+
+
+class SplitInSchema(_EventIn):
+    household_id = _id("请选择原户")
+    member_ids = fields.List(fields.Integer(error_messages={"invalid": "编号应为整数"}), required=True,
+                             validate=validate.Length(min=1, error="请选择分出的成员"),
+                             error_messages={"required": "请选择分出的成员"})
+    new_number = fields.String(load_default=None, allow_none=True,
+                               validate=validate.Regexp(r"^[0-9A-Za-z-]{1,20}$", error="户号为1到20位数字或字母"))
+
+
+class MergeInSchema(_EventIn):
+    source_id = _id("请选择并入的户")
+    target_id = _id("请选择并入到的户")
+
+
+class NomineeInSchema(_EventIn):
+    #: empty = the collective holds
+    holder_id = fields.Integer(load_default=None, allow_none=True, error_messages={"invalid": "编号应为整数"})
+    beneficiary_id = _id("请选择被代持人")
+    share_class = fields.String(**SHARE_CLASS)
+    units = Units(required=True, error_messages={"required": "请填写股数"})
+
+
+class NomineeReleaseInSchema(_EventIn):
+    holder_id = fields.Integer(load_default=None, allow_none=True, error_messages={"invalid": "编号应为整数"})
+    beneficiary_id = _id("请选择被代持人")
+    share_class = fields.String(**SHARE_CLASS)
+
+
+class ReverseInSchema(StrictSchema):
+    date = fields.Date(required=True, error_messages=DATE_ERRORS)
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=200, error="原因为1到200个字"),
+                           error_messages={"required": "请填写冲正原因"})
+
+
+class ShareEventSchema(StrictSchema):
+    share_class = fields.String()
+    member_id = fields.Integer(allow_none=True)
+    household_id = fields.Integer(allow_none=True)
+    beneficiary_id = fields.Integer(allow_none=True)
+    income_only = fields.Boolean()
+    units = fields.Method("_units", metadata={"type": "string"})
+
+    def _units(self, obj):
+        return f"{obj.units:.4f}"
+
+
+class ShareActionSchema(StrictSchema):
+    id = fields.Integer()
+    date = fields.Date()
+    kind = fields.String()
+    reference = fields.String(allow_none=True)
+    reverses_id = fields.Integer(allow_none=True)
+    voucher_id = fields.Integer(allow_none=True)
+    amount = Money(allow_none=True)
+    events = fields.List(fields.Nested(ShareEventSchema))
+
+
+class RegisterQuerySchema(StrictSchema):
+    as_of = fields.Date(load_default=None, error_messages=DATE_ERRORS)
+
+
+class RegisterSchema(StrictSchema):
+    as_of = fields.Date()
+    total_units = Units(allow_zero=True)
+    face_value = Units(allow_none=True)
+    classes = fields.List(fields.Nested(ClassUnitsSchema))
+    households = fields.List(fields.Nested(HouseholdSchema))
+    holdings = fields.List(fields.Nested(HoldingSchema))
