@@ -105,7 +105,8 @@ def _this_year() -> int:
 
 
 def register_cli(app: Flask) -> None:
-    from .cli_verify import register
+    from . import cli_backup, cli_interop, cli_verify
 
-    register(coop_cli)
+    for module in (cli_verify, cli_backup, cli_interop):
+        module.register(coop_cli)
     app.cli.add_command(coop_cli)

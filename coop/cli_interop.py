@@ -1,0 +1,6 @@
+"""CLI commands: interop (see README)."""
+from __future__ import annotations
+
+
+def register(coop_cli) -> None:
+    """Add this module's commands to the `flask coop` group."""
