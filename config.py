@@ -24,6 +24,17 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    #: login throttling (coop.security, in memory per process): this many failed logins for one username, or from
+    #: one IP address, within the window lock further attempts out for LOGIN_LOCKOUT_SECONDS
+    LOGIN_THROTTLE_ENABLED = True
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_MAX_FAILURES_PER_IP = 5
+    LOGIN_WINDOW_SECONDS = 15 * 60
+    LOGIN_LOCKOUT_SECONDS = 15 * 60
+    #: None: coop.security.DEFAULT_CSP; "" sends no Content-Security-Policy
+    CONTENT_SECURITY_POLICY = None
     # flask-smorest: the OpenAPI document is served at /api/v1/openapi.json
     API_TITLE = "coop API"
     API_VERSION = "v1"
@@ -31,6 +42,8 @@ class Config:
     OPENAPI_URL_PREFIX = "/api/v1"
     OPENAPI_JSON_PATH = "openapi.json"
     PAGE_SIZE = 50
+    #: where people reach this site; used for links printed on PDFs when there is no request (CLI, demo)
+    PUBLIC_URL = os.environ.get("COOP_PUBLIC_URL", "http://127.0.0.1:5000")
     PASSWORD_HASH_METHOD = "scrypt"
     #: the organization menu: (endpoint, label, permission needed to see it); every endpoint takes org_id
     ORG_NAV = (
@@ -68,8 +81,12 @@ class TestingConfig(Config):
     SECRET_KEY = "test"
     SQLALCHEMY_DATABASE_URI = os.environ.get("COOP_TEST_DATABASE_URL", "sqlite://")
     WTF_CSRF_ENABLED = False
+    LOGIN_THROTTLE_ENABLED = False  # tests of the throttle turn it on
 
 
 class ProductionConfig(Config):
     ENV_NAME = "production"
     SESSION_COOKIE_SECURE = os.environ.get("COOP_COOKIE_SECURE", "1") == "1"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"

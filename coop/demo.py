@@ -425,5 +425,61 @@ def build_demo(progress: bool = True) -> list[tuple[str, str, str, str]]:
             k.pending_month(*periods.next_month(*LAST_CLOSED))
             if bar is not None:
                 bar.update(1)
+    _showcase(villages["qingshi"], people, keepers[0])
     db.session.flush()
     return credentials()
+
+
+def _id_number(seq: int, birth: dt.date, male: bool) -> str:
+    """A valid 18-digit 居民身份证号 (region 520203 六枝特区, the check digit computed) for demo people."""
+    from stdnum.cn import ric
+
+    order = (seq * 2 + (1 if male else 0)) % 1000
+    base = f"520203{birth:%Y%m%d}{order:03d}"
+    return base + ric.calc_check_digit(base + "0")
+
+
+def _showcase(org: Organization, people: dict[str, User], keeper: "VillageBooks") -> None:
+    """青石村 also gets a roster and an issued share register (the member login sees its own household) and a
+    published 财务公开 sheet for 2026 Q3, so every part of the system has something to show."""
+    from . import disclosure_pdf
+    from .services import disclosure, members, shares
+
+    rng = random.Random(99)
+    confirmed_on, base = dt.date(2024, 12, 1), dt.date(2024, 12, 31)
+    seq = 0
+    heads = []
+    for surname_head in keeper.spec.households:
+        h = members.create_household(org)
+        seq += 1
+        head = members.add_member(h, name=surname_head, id_number=_id_number(seq, dt.date(1958 + seq * 3, 3, seq), True),
+                                  relation="户主")
+        heads.append(head)
+        family = [head]
+        for relation, given, male, year in (("配偶", "秀兰", False, 1962), ("子", "志明", True, 1988),
+                                            ("女", "小燕", False, 1992))[: rng.randint(1, 3)]:
+            seq += 1
+            family.append(members.add_member(h, name=surname_head[0] + given, relation=relation,
+                                             id_number=_id_number(seq, dt.date(year + seq % 5, 6, seq % 28 + 1), male)))
+        for m in family:
+            members.record_membership_event(m, "confirmed", date=confirmed_on, evidence="2024年第1号成员大会决议",
+                                            user=keeper.accountant, today=TODAY)
+    plan = shares.create_plan(org, name="2024年折股量化方案", base_date=base, net_assets=Decimal("1500000.00"),
+                              rules={"population_units": "1", "labour_units_per_year": "0.1",
+                                     "labour_cap_years": 30, "collective_ratio": "0.2"},
+                              approval_ref="2024年第2号成员大会决议", user=keeper.accountant)
+    for i, head in enumerate(heads):
+        shares.set_member_input(plan, head, labour_start=dt.date(1978 + i * 2, 1, 1))
+    shares.issue_plan(plan, user=keeper.accountant)
+    member_user = people["cy_qingshi"]
+    heads[0].user_id = member_user.id  # 张建国 logs in to the member portal
+    sheet = disclosure.create_sheet(org, kind="income_expense", start=dt.date(2026, 7, 1), end=dt.date(2026, 9, 30),
+                                    user=keeper.accountant)
+    disclosure.finance_group_review(sheet, user=people["lc_qingshi"], approve=True)
+    disclosure.township_approve(sheet, user=people["jg_dongshan"])
+    from flask import current_app
+
+    # the PDF's QR code carries an absolute verify URL: outside a request, the configured public address
+    with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
+        disclosure.publish(sheet, user=keeper.accountant, date=dt.date(2026, 10, 12), channel="村务公开栏",
+                           render_pdf=lambda d: disclosure_pdf.render_sheet_pdf(d, accountant=keeper.accountant))
