@@ -34,6 +34,10 @@ def create_app(config_object: str | object = "config.DevelopmentConfig", **overr
     init_i18n(app, babel)
     api.init_app(app)
 
+    from .security import init_security
+
+    init_security(app)
+
     from .api import IdConverter, register_api
     from .web import register_web
 

@@ -441,7 +441,7 @@ def _id_number(seq: int, birth: dt.date, male: bool) -> str:
 
 def _showcase(org: Organization, people: dict[str, User], keeper: "VillageBooks") -> None:
     """青石村 also gets a roster and an issued share register (the member login sees its own household) and a
-    published 财务公开 sheet for 2026 Q3, so every part of the system has something to show."""
+    published 财务公开 sheet for 2026 Q2, so every part of the system has something to show."""
     from . import disclosure_pdf
     from .services import disclosure, members, shares
 
@@ -473,7 +473,7 @@ def _showcase(org: Organization, people: dict[str, User], keeper: "VillageBooks"
     shares.issue_plan(plan, user=keeper.accountant)
     member_user = people["cy_qingshi"]
     heads[0].user_id = member_user.id  # 张建国 logs in to the member portal
-    sheet = disclosure.create_sheet(org, kind="income_expense", start=dt.date(2026, 7, 1), end=dt.date(2026, 9, 30),
+    sheet = disclosure.create_sheet(org, kind="income_expense", start=dt.date(2026, 4, 1), end=dt.date(2026, 6, 30),
                                     user=keeper.accountant)
     disclosure.finance_group_review(sheet, user=people["lc_qingshi"], approve=True)
     disclosure.township_approve(sheet, user=people["jg_dongshan"])
@@ -481,5 +481,5 @@ def _showcase(org: Organization, people: dict[str, User], keeper: "VillageBooks"
 
     # the PDF's QR code carries an absolute verify URL: outside a request, the configured public address
     with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
-        disclosure.publish(sheet, user=keeper.accountant, date=dt.date(2026, 10, 12), channel="村务公开栏",
+        disclosure.publish(sheet, user=keeper.accountant, date=dt.date(2026, 7, 10), channel="村务公开栏",
                            render_pdf=lambda d: disclosure_pdf.render_sheet_pdf(d, accountant=keeper.accountant))

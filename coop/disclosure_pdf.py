@@ -14,6 +14,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import current_app, render_template, url_for
+from markupsafe import Markup
 
 from .charts import COLORS, Series, bar_chart, line_chart
 from .extensions import db
@@ -170,7 +171,29 @@ def year_charts(org: Organization, year: int) -> dict:
         Series("支出", [fig[ym]["expense"] if ym in fig else None for ym in months], COLORS["expense"]),
     ], empty="该年度尚无已结账月份")
     last = periods.last_closed(org)
-    return {"by_month": by_month, **trend_charts(org, *(last or (year, 12)))}
+    return {"by_month": by_month, **trend_charts(org, *(last or (year, 12))), "per_share": dividend_chart(org)}
+
+
+def dividend_per_share(org: Organization) -> list[tuple[int, Decimal]]:
+    """(year, 每股分红) of every posted distribution plan: the member pool over all shares on its record date."""
+    from .models import DistributionPlan
+    from .services import shares
+
+    out = []
+    for plan in db.session.scalars(sa.select(DistributionPlan).where(
+            DistributionPlan.organization_id == org.id, DistributionPlan.status == "posted",
+            DistributionPlan.member_pool > 0).order_by(DistributionPlan.year)):
+        households, collective = shares.dividend_units(org, plan.record_date)
+        total = sum(households.values(), Decimal(0)) + collective
+        if total:
+            out.append((plan.year, (plan.member_pool / total).quantize(Decimal("0.01"))))
+    return out
+
+
+def dividend_chart(org: Organization) -> Markup:
+    rows = dividend_per_share(org)
+    return bar_chart("历年每股分红（元）", [f"{y}年" for y, _ in rows],
+                     [Series("每股分红", [v for _, v in rows], COLORS["income"])], empty="尚无已记账的收益分配")
 
 
 def trend_charts(org: Organization, year: int, month: int) -> dict:

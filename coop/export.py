@@ -58,15 +58,28 @@ def code_of(journal_account: str) -> str:
     return parts[-1][: 3 + 2 * (len(parts) - 1)]
 
 
-def _transactions(org: Organization):
-    """(date, number, narration, [(code, signed amount, line summary)]) for the opening and each posted voucher."""
-    start = dt.date(org.books_start_year, org.books_start_month, 1)
-    ob = opening_balances(org)
+def _start(org: Organization, year: int | None) -> dt.date:
+    from .services.reports import year_start
+
+    return year_start(org, year) if year else dt.date(org.books_start_year, org.books_start_month, 1)
+
+
+def _transactions(org: Organization, year: int | None = None):
+    """(date, number, narration, [(code, signed amount, line summary)]) for the opening and each posted voucher
+    (of `year` only, with the balances brought forward to its first day as the opening, when given)."""
+    start = _start(org, year)
+    if year:
+        from .services.reports import balances_before
+
+        ob = balances_before(org, start)
+    else:
+        ob = opening_balances(org)
     if ob:
         yield start, "", "期初余额", [(c, a, "") for c, a in sorted(ob.items())]
     q = (
         sa.select(Voucher)
-        .where(Voucher.organization_id == org.id, Voucher.status == "posted")
+        .where(Voucher.organization_id == org.id, Voucher.status == "posted",
+               *((Voucher.year == year,) if year else ()))
         .order_by(Voucher.date, Voucher.year, Voucher.month, Voucher.word, Voucher.number)
         .options(selectinload(Voucher.lines).selectinload(VoucherLine.account))
     )
@@ -83,13 +96,13 @@ def _used_codes(txns) -> list[str]:
     return sorted({c for _, _, _, ps in txns for c, _, _ in ps})
 
 
-def to_beancount(org: Organization) -> str:
+def to_beancount(org: Organization, year: int | None = None) -> str:
     def q(s: str) -> str:
         return '"' + " ".join(s.split()).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
-    txns = list(_transactions(org))
+    txns = list(_transactions(org, year))
     names = account_names(org)
-    start = dt.date(org.books_start_year, org.books_start_month, 1)
+    start = _start(org, year)
     out = [f"option \"title\" {q(org.name)}", 'option "operating_currency" "CNY"', ""]
     out += [f"{start} open {names[c]} CNY" for c in _used_codes(txns)]
     for date, number, narration, postings in txns:
@@ -101,11 +114,11 @@ def to_beancount(org: Organization) -> str:
     return "\n".join(out) + "\n"
 
 
-def to_hledger(org: Organization) -> str:
+def to_hledger(org: Organization, year: int | None = None) -> str:
     def text(s: str) -> str:  # ';' would start a comment
         return " ".join(s.split()).replace(";", "；")
 
-    txns = list(_transactions(org))
+    txns = list(_transactions(org, year))
     names = account_names(org)
     out = [f"; {text(org.name)}", ""]
     out += [f"account {root}  ; type: {t}" for root, t in HLEDGER_TYPES.items()]

@@ -351,7 +351,8 @@ def test_index_lists_sheets_due_dates_and_charts(village, app):
     assert "收支明细公开表" in html and "已公开 2025-04-10" in html
     assert "2025-04-15" in html  # Q1 due date (15 days after the quarter)
     assert "逾期未公开" in html  # Q2 2025 onwards: today is long after
-    assert html.count('<svg class="chart') == 3 and "2025年各月收支" in html and "货币资金月末余额" in html
+    assert html.count('<svg class="chart') == 4 and "2025年各月收支" in html and "货币资金月末余额" in html
+    assert "历年每股分红" in html
 
 
 # ---------------------------------------------------------------- charts
@@ -495,7 +496,8 @@ def test_demo_quarter_published_through_the_web_by_three_roles(demo):
     base = f"/o/{org.id}/disclosure/"
     r = acc.post(base + "new", data={**Q1, "year": "2026", "quarter": "3"})
     assert r.status_code == 302, page(r)
-    d = db.session.scalar(sa.select(Disclosure).where(Disclosure.organization_id == org.id))
+    d = db.session.scalar(sa.select(Disclosure).where(Disclosure.organization_id == org.id,
+                                                      Disclosure.period_start == dt.date(2026, 7, 1)))
     assert group.post(f"{base}{d.id}/review", data={"decision": "approve"}).status_code == 302
     assert auditor.post(f"{base}{d.id}/approve", data={"decision": "approve"}).status_code == 302
     r = acc.post(f"{base}{d.id}/publish", data={"date": "2026-10-12", "channel": "村务公开栏"})

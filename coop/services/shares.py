@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from ..errors import InvalidState, NotFound, ValidationFailed
 from ..extensions import db
@@ -103,6 +104,7 @@ def set_member_input(plan: QuantificationPlan, member: Member, *, labour_start=N
 def plan_members(plan: QuantificationPlan) -> list[Member]:
     """Everyone the plan covers: members (and benefit holders) at the 基准日, and anyone with inputs."""
     people = db.session.scalars(sa.select(Member).where(Member.organization_id == plan.organization_id)
+                                .options(selectinload(Member.events))  # status_on reads them for everyone
                                 .order_by(Member.household_id, Member.id))
     with_inputs = {i.member_id for i in plan.inputs}
     return [m for m in people if m.id in with_inputs or status_on(m, plan.base_date) in ("member", "benefit")]
@@ -148,7 +150,9 @@ def issue_plan(plan: QuantificationPlan, *, user: User, today: dt.date | None = 
     plan.status, plan.issued_at, plan.issued_by_id = "issued", utcnow(), user.id
     plan.face_value, plan.total_units = result.face_value, result.total_units
     db.session.flush()
-    certs = [issue_certificate(h, date=plan.base_date) for h in _households_with_holdings(org, plan.base_date)]
+    now = _snapshots(org)
+    certs = [issue_certificate(h, date=plan.base_date, snapshot=now.get(h.id, {}))
+             for h in _households_with_holdings(org, plan.base_date)]
     audit.log("plan.issue", user=user, org=org, target=str(plan.id), total=str(result.total_units))
     return certs
 
@@ -500,23 +504,27 @@ def reverse_action(org: Organization, *, action_id: int, date: dt.date, reason: 
 # ---------------------------------------------------------------- certificates
 
 
-def _snapshot(org: Organization, household: Household, as_of: dt.date | None) -> dict:
-    classes: dict[str, str] = {}
-    for h in holdings(org, as_of):
-        if h.household_id == household.id:
+def _snapshots(org: Organization) -> dict[int, dict[str, str]]:
+    """Every household's holding now, by class (one pass over the register)."""
+    out: dict[int, dict[str, str]] = {}
+    for h in holdings(org):
+        if h.household_id is not None:
+            classes = out.setdefault(h.household_id, {})
             classes[h.share_class] = str(Decimal(classes.get(h.share_class, "0")) + h.units)
-    return classes
+    return out
 
 
-def issue_certificate(household: Household, *, date: dt.date) -> ShareCertificate:
+def issue_certificate(household: Household, *, date: dt.date, snapshot: dict | None = None) -> ShareCertificate:
     org = db.session.get(Organization, household.organization_id)
+    if snapshot is None:
+        snapshot = _snapshots(org).get(household.id, {})
     seq = 1 + db.session.scalar(sa.select(sa.func.count()).select_from(ShareCertificate).where(
         ShareCertificate.household_id == household.id))
     cert = ShareCertificate(organization_id=org.id, household_id=household.id,
                             number=f"{org.id:04d}-{household.number}-{seq:02d}", issued_on=date,
                             verify_token=secrets.token_urlsafe(16),
                             # the household's holding now: a back-dated change must not drop later ones
-                            snapshot=json.dumps(_snapshot(org, household, None), ensure_ascii=False))
+                            snapshot=json.dumps(snapshot, ensure_ascii=False))
     db.session.add(cert)
     db.session.flush()
     return cert

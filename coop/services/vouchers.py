@@ -17,7 +17,7 @@ from ..ledger.validate import validate_lines
 from ..money import ZERO
 from ..models import Organization, User, Voucher, VoucherLine, VoucherSequence
 from ..models.base import utcnow
-from . import access, audit, periods
+from . import access, audit, integrity, periods
 from .accounts import account_infos, account_map
 
 
@@ -202,7 +202,7 @@ def post_voucher(voucher: Voucher, *, user: User) -> Voucher:
         raise ValidationFailed.from_issues(issues)
     voucher.status, voucher.poster_id, voucher.posted_at = "posted", user.id, utcnow()
     db.session.flush()
-    audit.log("voucher.post", user=user, org=org, target=str(voucher.id))
+    audit.log("voucher.post", user=user, org=org, target=str(voucher.id), lines=integrity.lines_digest(voucher))
     return voucher
 
 
@@ -261,7 +261,7 @@ def post_system_entry(org: Organization, entry: Entry, *, user: User, kind: str)
     db.session.flush()
     v.status, v.poster_id, v.posted_at = "posted", user.id, now
     db.session.flush()
-    audit.log("voucher.generate", user=user, org=org, target=str(v.id), kind=kind)
+    audit.log("voucher.generate", user=user, org=org, target=str(v.id), kind=kind, lines=integrity.lines_digest(v))
     return v
 
 

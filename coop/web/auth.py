@@ -1,11 +1,16 @@
 """Login, logout, language choice, and API tokens of the signed-in user."""
 from __future__ import annotations
 
+import datetime as dt
+import math
+import time
 from urllib.parse import urlparse
+from zoneinfo import ZoneInfo
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
+from .. import security
 from ..extensions import db, login_manager
 from ..models import ApiToken, User
 from ..services import audit, users
@@ -28,14 +33,49 @@ def _safe_next(target: str | None) -> str:
     return url_for("orgs.index")
 
 
+def _throttle_keys(username: str) -> list[str]:
+    return [f"user:{username.strip().lower()}", f"ip:{request.remote_addr or '-'}"]
+
+
+def _locked_out(until: float):
+    """The login page with the lock-out message (HTTP 429): when to try again, in the app's time zone."""
+    tz = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Asia/Shanghai")
+    at = dt.datetime.fromtimestamp(until, tz)
+    minutes = max(1, math.ceil((until - time.time()) / 60))
+    message = f"登录失败次数过多，已暂时锁定。请在 {at:%H:%M}（约 {minutes} 分钟后）再试。"
+    errors = {"password": [message]}
+    response = current_app.make_response(
+        (render_template("auth/login.html", errors=errors, form=request.form), 429))
+    response.headers["Retry-After"] = str(max(1, math.ceil(until - time.time())))
+    return response
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     errors = {}
     if request.method == "POST":
-        user = users.authenticate(request.form.get("username", ""), request.form.get("password", ""))
+        username = request.form.get("username", "")
+        cfg = current_app.config
+        throttled = cfg.get("LOGIN_THROTTLE_ENABLED", True)
+        keys = _throttle_keys(username)
+        if throttled:
+            until = security.throttle().locked_until(keys)
+            if until:
+                return _locked_out(until)  # not even checked: a right password does not get through either
+        user = users.authenticate(username, request.form.get("password", ""))
         if user is None:
+            if throttled:
+                t = security.throttle()
+                window, lockout = cfg["LOGIN_WINDOW_SECONDS"], cfg["LOGIN_LOCKOUT_SECONDS"]
+                until = max(t.fail(keys[:1], limit=cfg["LOGIN_MAX_FAILURES"], window=window, lockout=lockout) or 0,
+                            t.fail(keys[1:], limit=cfg["LOGIN_MAX_FAILURES_PER_IP"], window=window,
+                                   lockout=lockout) or 0)
+                if until:
+                    return _locked_out(until)
             errors["password"] = ["用户名或密码不正确"]
         else:
+            if throttled:
+                security.throttle().reset(keys)
             login_user(user, remember=bool(request.form.get("remember")))
             audit.log("login", user=user)
             db.session.commit()
