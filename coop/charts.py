@@ -115,8 +115,9 @@ def _scale(values: list[Decimal | None]):
     lo, hi = ticks[0], ticks[-1]
     plot_h = HEIGHT - TOP - BOTTOM
 
-    def y_of(v: Decimal) -> float:
-        return TOP + float((hi - v) / (hi - lo)) * plot_h
+    def y_of(v: Decimal) -> Decimal:
+        # pixel positions only; amounts themselves are never converted
+        return TOP + (hi - v) / (hi - lo) * plot_h
 
     return ticks, y_of
 

@@ -177,7 +177,7 @@ def test_sigkill_mid_import_leaves_nothing_and_rerun_completes(books, tmp_path):
     cmd = [str(Path(sys.executable).with_name("flask")), "--app", "wsgi", "coop", "import-vouchers",
            "--org", str(org_id), str(path), "--user", "kuaiji", "--post", "--reviewer", "shenhe"]
 
-    proc = subprocess.Popen(cmd, cwd=ROOT, env={**env, vi.SLEEP_ENV: "0.05"}, stdout=subprocess.PIPE,
+    proc = subprocess.Popen(cmd, cwd=ROOT, env={**env, vi.SLEEP_ENV: "50"}, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     try:
         line = proc.stdout.readline()

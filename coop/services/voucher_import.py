@@ -33,7 +33,7 @@ from .accounts import account_infos
 HEADERS = ("凭证号", "日期", "摘要", "科目编码", "借方", "贷方", "往来单位")
 REQUIRED = ("凭证号", "日期", "摘要", "科目编码", "借方", "贷方")
 ACTION = "voucher.import"
-#: when set (seconds), `import_vouchers` sleeps after each voucher: only for the crash test
+#: when set (milliseconds), `import_vouchers` pauses after each voucher: only the crash test sets it
 SLEEP_ENV = "COOP_IMPORT_SLEEP"
 _CODE_RE = re.compile(r"^\d{3}(\d{2}){0,4}$")
 
@@ -261,7 +261,7 @@ def import_vouchers(org: Organization, rows: list[dict], user: User, key: str, *
                                {"rows": [str(p) for p in problems]})
     if post and (reviewer is None or poster is None):
         raise ValidationFailed("记账导入需要指定审核人和记账人")
-    delay = float(os.environ.get(SLEEP_ENV) or 0)
+    delay = int(os.environ.get(SLEEP_ENV) or 0) / 1000  # milliseconds
     created = []
     for g in sorted(groups, key=lambda g: g.date):  # stable: file order within a day
         v = vouchers.create_draft(org, g.data(), user=user, kind="red" if g.red else "normal")
