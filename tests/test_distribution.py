@@ -15,6 +15,10 @@ TODAY = dt.date(2026, 11, 1)
 
 @pytest.fixture
 def year_2025(books):
+    return build_year_2025(books)
+
+
+def build_year_2025(books):
     """The example year: 经营性纯收益 200,000, 本年收益 210,000, 年初未分配收益 −20,000; 500 shares."""
     books.lock_opening({"102": "1000000.00", "32202": "20000.00", "301": "-1020000.00"})
     p = books.post

@@ -224,6 +224,8 @@ def post_plan(plan: DistributionPlan, *, date: dt.date, user: User) -> Voucher:
 
     org = db.session.get(Organization, plan.organization_id)
     access.require(user, access.POST, org)
+    # a second posting of the same plan waits here, then sees it posted
+    db.session.refresh(plan, with_for_update=True)
     if plan.status == "posted":
         raise InvalidState("该方案已经记账，不能重复记账")
     if plan.status != "approved":

@@ -48,8 +48,16 @@ def is_open(org: Organization, date: dt.date) -> bool:
     return (date.year, date.month) not in closed_months(org)
 
 
+def _lock_books(org: Organization, *, exclusive: bool) -> None:
+    """Writers of vouchers hold the organization row shared, 结账 holds it exclusively: a close waits for postings
+    under way and then sees them, and a posting waiting behind a close then sees the month closed."""
+    db.session.execute(sa.select(Organization.id).where(Organization.id == org.id)
+                       .with_for_update(read=not exclusive))
+
+
 def ensure_open(org: Organization, date: dt.date, path: str = "date") -> None:
     """Raise if `date` falls in a closed month or before the books start."""
+    _lock_books(org, exclusive=False)
     if month_key(date.year, date.month) < month_key(org.books_start_year, org.books_start_month):
         raise ValidationFailed.field(
             path, f"日期早于建账月份 {org.books_start_year}年{org.books_start_month}月"
@@ -97,6 +105,7 @@ def close_preconditions(org: Organization, year: int, month: int, *, today: dt.d
 def close_period(org: Organization, year: int, month: int, *, user: User, today: dt.date | None = None) -> list[Voucher]:
     """结账. In December the carry-over vouchers are generated and posted first. Returns them."""
     access.require(user, access.CLOSE, org)
+    _lock_books(org, exclusive=True)
     reasons = close_preconditions(org, year, month, today=today)
     if reasons:
         raise InvalidState("；".join(reasons), {"_schema": reasons})
