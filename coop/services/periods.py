@@ -32,6 +32,13 @@ def closed_months(org: Organization) -> set[tuple[int, int]]:
     return {(y, m) for y, m in rows}
 
 
+def _is_closed(org: Organization, year: int, month: int) -> bool:
+    """One month's state: the hot path of every voucher write, so not the whole list of closed months."""
+    return db.session.scalar(sa.select(Period.id).where(
+        Period.organization_id == org.id, Period.year == year, Period.month == month, Period.status == "closed")
+    ) is not None
+
+
 def last_closed(org: Organization) -> tuple[int, int] | None:
     closed = closed_months(org)
     return max(closed, key=lambda ym: month_key(*ym)) if closed else None
@@ -45,7 +52,7 @@ def first_open(org: Organization) -> tuple[int, int]:
 def is_open(org: Organization, date: dt.date) -> bool:
     if month_key(date.year, date.month) < month_key(org.books_start_year, org.books_start_month):
         return False
-    return (date.year, date.month) not in closed_months(org)
+    return not _is_closed(org, date.year, date.month)
 
 
 def _lock_books(org: Organization, *, exclusive: bool) -> None:
@@ -62,7 +69,7 @@ def ensure_open(org: Organization, date: dt.date, path: str = "date") -> None:
         raise ValidationFailed.field(
             path, f"日期早于建账月份 {org.books_start_year}年{org.books_start_month}月"
         )
-    if (date.year, date.month) in closed_months(org):
+    if _is_closed(org, date.year, date.month):
         raise PeriodClosed(
             f"{date.year}年{date.month}月已结账，不能记账", {path: [f"{date.year}年{date.month}月已结账，不能在该期间记账"]}
         )
