@@ -1,7 +1,11 @@
 """The chart of accounts of an organization: the national 42, and the 明细科目 it adds."""
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from ..errors import ValidationFailed
 from ..extensions import db
@@ -14,6 +18,7 @@ LOCKED_LEAVES = {"321", "32202"}
 
 
 def seed_chart(org: Organization) -> None:
+    _forget_chart()
     by_code: dict[str, Account] = {}
     for a in CHART_2023:
         acc = Account(organization_id=org.id, code=a.code, name=a.name, category=a.category, normal_side=a.normal_side)
@@ -40,11 +45,41 @@ def account_map(org: Organization) -> dict[str, Account]:
     return {a.code: a for a in accounts_of(org)}
 
 
+class Chart(NamedTuple):
+    infos: dict[str, AccountInfo]  # by code, what validation needs
+    ids: dict[str, int]  # account id by code
+    codes: dict[int, str]  # code by account id
+
+
+_CHART = "coop_chart"
+
+
+def chart(org: Organization) -> Chart:
+    """The organization's chart as plain values, read once per transaction: every voucher saved or posted needs
+    it, and a bulk import saves thousands in one transaction. Writers below forget it; so do commit and rollback."""
+    cache = db.session.info.setdefault(_CHART, {})
+    found = cache.get(org.id)
+    if found is None:
+        rows = db.session.execute(sa.select(Account.id, Account.code, Account.name, Account.is_leaf, Account.active)
+                                  .where(Account.organization_id == org.id)).all()
+        found = cache[org.id] = Chart(
+            {code: AccountInfo(code, name, leaf, active) for _, code, name, leaf, active in rows},
+            {code: id_ for id_, code, *_ in rows}, {id_: code for id_, code, *_ in rows})
+    return found
+
+
 def account_infos(org: Organization) -> dict[str, AccountInfo]:
-    # plain columns, not ORM objects: this runs for every voucher saved or posted
-    rows = db.session.execute(sa.select(Account.code, Account.name, Account.is_leaf, Account.active)
-                              .where(Account.organization_id == org.id))
-    return {code: AccountInfo(code, name, leaf, active) for code, name, leaf, active in rows}
+    return chart(org).infos
+
+
+def _forget_chart(session: Session | None = None) -> None:
+    (session or db.session).info.pop(_CHART, None)
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_chart_at_transaction_end(session: Session, *args) -> None:
+    _forget_chart(session)
 
 
 def get_account(org: Organization, code: str) -> Account | None:
@@ -83,6 +118,7 @@ def add_detail_account(org: Organization, parent_code: str, code: str, name: str
     if errors:
         raise ValidationFailed(next(iter(errors.values()))[0], errors)
     top = chart_account(code)
+    _forget_chart()
     parent.is_leaf = False
     acc = Account(
         organization_id=org.id, code=code, name=name, category=top.category, normal_side=top.normal_side,
@@ -101,6 +137,7 @@ def rename_account(org: Organization, code: str, name: str) -> Account:
         raise ValidationFailed.field("name", "一级科目名称由国家统一规定，不能修改")
     if not (name or "").strip():
         raise ValidationFailed.field("name", "请填写科目名称")
+    _forget_chart()
     acc.name = name.strip()
     db.session.flush()
     return acc
@@ -117,6 +154,7 @@ def set_account_active(org: Organization, code: str, active: bool) -> Account:
             raise ValidationFailed.field("code", "一级科目不能停用")
         if any(v != 0 for c, v in leaf_balances(org).items() if c.startswith(code)):
             raise ValidationFailed.field("code", f"{acc.label} 尚有余额，不能停用")
+    _forget_chart()
     acc.active = active
     db.session.flush()
     return acc

@@ -63,13 +63,20 @@ def _lock_books(org: Organization, *, exclusive: bool) -> None:
 
 
 def ensure_open(org: Organization, date: dt.date, path: str = "date") -> None:
-    """Raise if `date` falls in a closed month or before the books start."""
-    _lock_books(org, exclusive=False)
+    """Raise if `date` falls in a closed month or before the books start. Holds the books lock shared (see
+    `_lock_books`); the lock and the month's state come back in one statement, as this runs for every voucher
+    write."""
     if month_key(date.year, date.month) < month_key(org.books_start_year, org.books_start_month):
+        _lock_books(org, exclusive=False)
         raise ValidationFailed.field(
             path, f"日期早于建账月份 {org.books_start_year}年{org.books_start_month}月"
         )
-    if _is_closed(org, date.year, date.month):
+    closed = (sa.select(Period.id).where(Period.organization_id == Organization.id, Period.year == date.year,
+                                         Period.month == date.month, Period.status == "closed")
+              .correlate(Organization).exists())
+    is_closed = db.session.execute(sa.select(closed).select_from(Organization).where(Organization.id == org.id)
+                                   .with_for_update(read=True, of=Organization)).scalar()
+    if is_closed:
         raise PeriodClosed(
             f"{date.year}年{date.month}月已结账，不能记账", {path: [f"{date.year}年{date.month}月已结账，不能在该期间记账"]}
         )

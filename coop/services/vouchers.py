@@ -18,7 +18,7 @@ from ..money import ZERO
 from ..models import Organization, User, Voucher, VoucherLine, VoucherSequence
 from ..models.base import utcnow
 from . import access, audit, integrity, periods
-from .accounts import account_infos, account_map
+from .accounts import account_infos, chart
 
 
 def get_voucher(org: Organization, voucher_id: int) -> Voucher:
@@ -31,11 +31,17 @@ def get_voucher(org: Organization, voucher_id: int) -> Voucher:
 def _lock(voucher: Voucher) -> None:
     """Re-read the voucher under a row lock before changing its state. A concurrent review, post, edit or delete
     of the same voucher waits here and then sees the new state; without it a second reviewer would overwrite
-    记-0001 with 记-0002, or a delete would remove a voucher that had just taken a number (a gap)."""
-    row = db.session.execute(
-        sa.select(Voucher).where(Voucher.id == voucher.id).with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one_or_none()
+    记-0001 with 记-0002, or a delete would remove a voucher that had just taken a number (a gap).
+    Only the version columns are read; the object is reloaded when they show someone else changed it."""
+    by_id = Voucher.id == voucher.id
+    if sa.inspect(voucher).expired_attributes & {"status", "number", "updated_at"}:
+        row = db.session.execute(sa.select(Voucher).where(by_id).with_for_update()
+                                 .execution_options(populate_existing=True)).scalar_one_or_none()
+    else:  # loaded in this transaction: read only the version columns, reload if someone else changed them
+        row = db.session.execute(sa.select(Voucher.status, Voucher.number, Voucher.updated_at).where(by_id)
+                                 .with_for_update()).one_or_none()
+        if row is not None and tuple(row) != (voucher.status, voucher.number, voucher.updated_at):
+            db.session.refresh(voucher)
     if row is None:
         raise NotFound("找不到该凭证")
 
@@ -64,19 +70,14 @@ def _check(org: Organization, data: dict, kind: str) -> list[Line]:
     return lines
 
 
-def _write_lines(org: Organization, voucher: Voucher, data: dict) -> None:
-    accounts = account_map(org)
-    for seq, l in enumerate(data["lines"], start=1):
-        voucher.lines.append(
-            VoucherLine(
-                seq=seq,
-                summary=l["summary"].strip(),
-                account_id=accounts[l["account_code"]].id,
-                debit=l.get("debit") or ZERO,
-                credit=l.get("credit") or ZERO,
-                counterparty=(l.get("counterparty") or None),
-            )
-        )
+def _new_lines(org: Organization, data: dict) -> list[VoucherLine]:
+    ids = chart(org).ids
+    return [
+        VoucherLine(seq=seq, summary=l["summary"].strip(), account_id=ids[l["account_code"]],
+                    debit=l.get("debit") or ZERO, credit=l.get("credit") or ZERO,
+                    counterparty=(l.get("counterparty") or None))
+        for seq, l in enumerate(data["lines"], start=1)
+    ]
 
 
 def create_draft(org: Organization, data: dict, *, user: User, kind: str = "normal",
@@ -88,10 +89,9 @@ def create_draft(org: Organization, data: dict, *, user: User, kind: str = "norm
     v = Voucher(
         organization_id=org.id, date=date, year=date.year, month=date.month, word=data.get("word") or "记",
         kind=kind, attachment_count=data.get("attachment_count") or 0, preparer_id=user.id,
-        corrects_id=corrects.id if corrects else None,
+        corrects_id=corrects.id if corrects else None, lines=_new_lines(org, data),
     )
     db.session.add(v)
-    _write_lines(org, v, data)
     db.session.flush()
     return v
 
@@ -112,7 +112,7 @@ def update_draft(voucher: Voucher, data: dict, *, user: User) -> Voucher:
     voucher.date, voucher.year, voucher.month = date, date.year, date.month
     voucher.word = data.get("word") or voucher.word
     voucher.attachment_count = data.get("attachment_count") or 0
-    _write_lines(org, voucher, data)
+    voucher.lines.extend(_new_lines(org, data))
     db.session.flush()
     return voucher
 
@@ -132,24 +132,17 @@ def delete_draft(voucher: Voucher, *, user: User) -> None:
 
 
 def _next_number(org: Organization, year: int, month: int, word: str) -> int:
-    """Take the next number under a row lock, so concurrent reviewers never share one."""
+    """Take the next number in one upsert: the row it updates stays locked until commit, so concurrent
+    reviewers queue there and never share a number."""
     dialect = db.session.get_bind().dialect.name
     ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(VoucherSequence)
-    db.session.execute(
-        ins.values(organization_id=org.id, year=year, month=month, word=word, last_number=0).on_conflict_do_nothing()
-    )
-    seq = db.session.execute(
-        sa.select(VoucherSequence)
-        .where(
-            VoucherSequence.organization_id == org.id, VoucherSequence.year == year,
-            VoucherSequence.month == month, VoucherSequence.word == word,
-        )
-        .with_for_update()
-        .execution_options(populate_existing=True)
+    t = VoucherSequence.__table__
+    return db.session.execute(
+        ins.values(organization_id=org.id, year=year, month=month, word=word, last_number=1)
+        .on_conflict_do_update(index_elements=[t.c.organization_id, t.c.year, t.c.month, t.c.word],
+                               set_={"last_number": t.c.last_number + 1})
+        .returning(t.c.last_number)
     ).scalar_one()
-    seq.last_number += 1
-    db.session.flush()
-    return seq.last_number
 
 
 def review_voucher(voucher: Voucher, *, user: User) -> Voucher:
@@ -194,8 +187,9 @@ def post_voucher(voucher: Voucher, *, user: User) -> Voucher:
         raise InvalidState("期初余额尚未确认，不能记账")
     periods.ensure_open(org, voucher.date)
     # re-check the entry against the chart as it is now (an account may have gained children)
+    codes = chart(org).codes
     issues = validate_lines(
-        [Line(l.account.code, l.debit, l.credit, l.summary) for l in voucher.lines],
+        [Line(codes[l.account_id], l.debit, l.credit, l.summary) for l in voucher.lines],
         account_infos(org), red=_is_red_input(voucher.kind, [Line("", l.debit, l.credit) for l in voucher.lines]),
     )
     if issues:
@@ -245,13 +239,13 @@ def post_system_entry(org: Organization, entry: Entry, *, user: User, kind: str)
     issues = validate_lines(lines, account_infos(org))
     if issues:  # a bug, not user input: the generator must produce valid entries
         raise InvalidState("系统生成的结转凭证无效：" + issues[0].message)
-    accounts = account_map(org)
+    ids = chart(org).ids
     v = Voucher(
         organization_id=org.id, date=entry.date, year=entry.date.year, month=entry.date.month, word="记",
         kind=kind, status="draft", preparer_id=None,
     )
     for seq, l in enumerate(lines, start=1):
-        v.lines.append(VoucherLine(seq=seq, summary=l.summary, account_id=accounts[l.account_code].id,
+        v.lines.append(VoucherLine(seq=seq, summary=l.summary, account_id=ids[l.account_code],
                                    debit=l.debit, credit=l.credit, counterparty=l.counterparty))
     db.session.add(v)
     db.session.flush()
