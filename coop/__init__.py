@@ -73,3 +73,15 @@ def _sqlite_pragmas(app: Flask, db) -> None:
                 cur.execute("PRAGMA journal_mode=WAL")
             cur.execute(f"PRAGMA synchronous={synchronous}")
             cur.close()
+
+        @event.listens_for(engine, "before_execute")
+        def _lock_for_update(conn, clause, *_args):
+            # SQLite has no row locks and pysqlite begins a transaction only at the first write, so a
+            # `SELECT … FOR UPDATE` (how the services say "I am about to change this") would read outside any
+            # transaction: two sealers of the audit chain, or two reviewers of one voucher, could both act on what
+            # they read. Take the database's write lock first instead (waiting up to busy_timeout).
+            if getattr(clause, "_for_update_arg", None) is None:
+                return
+            dbapi_conn = conn.connection.dbapi_connection
+            if not dbapi_conn.in_transaction:
+                dbapi_conn.execute("BEGIN IMMEDIATE")

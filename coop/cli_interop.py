@@ -5,6 +5,7 @@
     flask --app wsgi coop export-ledger --org CODE [--year YYYY] --format beancount|hledger [-o FILE]
     flask --app wsgi coop export-vouchers --org CODE --year YYYY -o FILE.xlsx
     flask --app wsgi coop import-vouchers --org CODE FILE [--dry-run] [--user NAME] [--post --reviewer NAME]
+    flask --app wsgi coop import-roster --org CODE FILE [--dry-run] [--user NAME] [--confirm-date D --evidence T]
 
 CODE is the organization's id, its 统一社会信用代码 or its exact name. Amounts are printed as strings with two
 decimals, never as floats.
@@ -219,3 +220,55 @@ def register(coop_cli) -> None:
             sys.exit(1)
         state = "已记账" if post else "未审核草稿"
         click.echo(f"已导入 {len(created)} 张凭证（{state}），文件 SHA-256 {key}")
+
+    @coop_cli.command("import-roster")
+    @click.option("--org", "org_code", required=True)
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False))
+    @click.option("--dry-run", is_flag=True, help="only check the file and list every problem; write nothing")
+    @click.option("--user", "username", default=None, help="who imports (recorded in the audit log)")
+    @click.option("--confirm-date", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+                  help="also confirm everyone as a member on this date (成员大会)")
+    @click.option("--evidence", default=None, help="with --confirm-date: the 成员大会 resolution")
+    def import_roster_cmd(org_code, file, dry_run, username, confirm_date, evidence):
+        """Import a member roster (xlsx or CSV, the layout of the roster export): all of it in one transaction, or
+        nothing; the same file a second time is refused."""
+        from .errors import CoopError, flatten_errors
+        from .extensions import db
+        from .services import members
+
+        org = _org(org_code)
+        content = Path(file).read_bytes()
+        key = members.file_key(content)
+        try:
+            records = members.read_roster(content, file)
+        except CoopError as exc:
+            raise click.ClickException(exc.message)
+        check = members.check_roster(org, records, key=key)
+        db.session.rollback()
+        households = len({r.head_id for r in check.rows})
+        if dry_run or not check.ok:
+            if not check.ok:
+                click.echo(f"发现 {len(check.problems)} 处问题（未写入任何数据）：", err=True)
+                for line, msg in check.problems:
+                    click.echo(f"  第 {line} 行：{msg}" if line else f"  {msg}", err=True)
+                sys.exit(1)
+            click.echo(f"检查通过：{households} 户，{len(check.rows)} 人，可以导入（未写入任何数据）")
+            return
+        if confirm_date and not (evidence or "").strip():
+            raise click.ClickException("--confirm-date 须同时用 --evidence 写明成员大会决议编号")
+        user = _user(username, "--user") if username else None
+        click.echo(f"正在导入 {households} 户、{len(check.rows)} 人…")
+        try:
+            created = members.import_roster(org, records, user=user, key=key,
+                                            confirm_date=confirm_date.date() if confirm_date else None,
+                                            evidence=evidence)
+            db.session.commit()
+        except CoopError as exc:
+            db.session.rollback()
+            click.echo(exc.message, err=True)
+            for path, messages in flatten_errors(exc.errors or {}).items():
+                line = path.split(".")[1] if path.startswith("rows.") else None
+                for m in messages:
+                    click.echo(f"  第 {line} 行：{m}" if line else f"  {m}", err=True)
+            sys.exit(1)
+        click.echo(f"已导入 {len(created)} 户、{len(check.rows)} 人，文件 SHA-256 {key}")

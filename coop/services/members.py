@@ -4,6 +4,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import os
+import time
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -15,8 +17,13 @@ from ..extensions import db
 from ..models import Household, Member, MembershipEvent, Organization, User
 from ..models.members import MEMBERSHIP_EVENTS, RELATIONS
 from . import audit
+from .imports import already_imported, file_key, lock_for_import  # noqa: F401  (file_key: for the callers)
 
 LOSS_EVENTS = {k for k in MEMBERSHIP_EVENTS if k.startswith("lost_")}
+#: audit action of a roster import; its target is the file's SHA-256 (coop.services.imports)
+ROSTER_ACTION = "roster.import"
+#: when set (milliseconds), `import_roster` pauses after each person: only the crash test sets it
+ROSTER_SLEEP_ENV = "COOP_ROSTER_IMPORT_SLEEP"
 ROSTER_COLUMNS = ("户号", "户主", "户主身份证", "成员", "身份证", "与户主关系", "性别", "出生日期", "联系电话", "成员状态")
 
 
@@ -168,8 +175,12 @@ def read_roster(data: bytes, filename: str) -> list[dict]:
     if filename.lower().endswith(".xlsx"):
         from openpyxl import load_workbook
 
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        rows = [["" if c is None else str(c).strip() for c in row] for row in wb.active.iter_rows(values_only=True)]
+        try:
+            wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+            rows = [["" if c is None else str(c).strip() for c in row]
+                    for row in wb.active.iter_rows(values_only=True)]
+        except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException…: not a 500
+            raise ValidationFailed.field("file", f"无法读取 Excel 文件（应为 .xlsx）：{exc}") from None
     else:
         for enc in ("utf-8-sig", "gb18030"):
             try:
@@ -179,7 +190,10 @@ def read_roster(data: bytes, filename: str) -> list[dict]:
                 continue
         else:
             raise ValidationFailed.field("file", "无法识别文件编码，请保存为 UTF-8 或 GBK 的 CSV，或 xlsx")
-        rows = [[c.strip() for c in r] for r in csv.reader(io.StringIO(text))]
+        try:
+            rows = [[c.strip() for c in r] for r in csv.reader(io.StringIO(text))]
+        except csv.Error as exc:  # e.g. a NUL byte: a binary file that is not a CSV
+            raise ValidationFailed.field("file", f"无法读取 CSV 文件：{exc}") from None
     rows = [r for r in rows if any(r)]
     if not rows:
         raise ValidationFailed.field("file", "文件是空的")
@@ -190,18 +204,27 @@ def read_roster(data: bytes, filename: str) -> list[dict]:
     return [dict(zip(header, r + [""] * (len(header) - len(r)))) | {"_line": i} for i, r in enumerate(rows[1:], start=2)]
 
 
-def check_roster(org: Organization, records: list[dict]) -> RosterCheck:
-    """Dry run: every problem, row by row; nothing is written."""
+def _roster_row(rec: dict) -> RosterRow:
+    return RosterRow(rec["_line"], rec.get("户号", ""), rec.get("户主", ""), rec.get("户主身份证", "").upper(),
+                     rec.get("成员", ""), rec.get("身份证", "").upper(), rec.get("与户主关系", "") or "其他",
+                     rec.get("联系电话", ""))
+
+
+def check_roster(org: Organization, records: list[dict], key: str | None = None) -> RosterCheck:
+    """Dry run: every problem, row by row; nothing is written. With the file's `key` (`file_key`), a file that
+    was imported already has that one problem (line 0) instead of every row being "already registered"."""
     result = RosterCheck()
+    if key and (msg := already_imported(org, ROSTER_ACTION, key)):
+        result.rows = [_roster_row(rec) for rec in records]
+        result.problems = [(0, msg)]
+        return result
     seen: dict[str, int] = {}
     heads: dict[str, str] = {}  # head id number -> household key
     existing = {n: (o, name) for n, o, name in db.session.execute(
         sa.select(Member.id_number, Member.organization_id, Member.name))}
     for rec in records:
         line = rec["_line"]
-        row = RosterRow(line, rec.get("户号", ""), rec.get("户主", ""), rec.get("户主身份证", "").upper(),
-                        rec.get("成员", ""), rec.get("身份证", "").upper(), rec.get("与户主关系", "") or "其他",
-                        rec.get("联系电话", ""))
+        row = _roster_row(rec)
         if not row.name:
             result.problems.append((line, "成员姓名为空"))
         for label, value in (("身份证", row.id_number), ("户主身份证", row.head_id)):
@@ -244,14 +267,21 @@ def check_roster(org: Organization, records: list[dict]) -> RosterCheck:
     return result
 
 
-def import_roster(org: Organization, records: list[dict], *, user: User, confirm_date: dt.date | None = None,
-                  evidence: str | None = None, today: dt.date | None = None) -> list[Household]:
-    """Import a clean roster (all or nothing). With `confirm_date`, every person is confirmed as a member."""
+def import_roster(org: Organization, records: list[dict], *, user: User | None, key: str,
+                  confirm_date: dt.date | None = None, evidence: str | None = None,
+                  today: dt.date | None = None) -> list[Household]:
+    """Import a clean roster file whose SHA-256 is `key`. Flushes only: the caller commits once, so the file goes
+    in whole or not at all; the key goes into the audit log, so the same file is refused the second time. With
+    `confirm_date`, every person is confirmed as a member."""
     if confirm_date and confirm_date > (today or dt.date.today()):
         raise ValidationFailed.field("confirm_date", "确认日期不能晚于今天")
+    lock_for_import(org)  # two imports into one village: the second waits, then sees the first
+    if msg := already_imported(org, ROSTER_ACTION, key):
+        raise InvalidState(msg)
     check = check_roster(org, records)
     if not check.ok:
         raise ValidationFailed("名册有错误，未导入", {"rows": {str(line): [msg] for line, msg in check.problems}})
+    delay = int(os.environ.get(ROSTER_SLEEP_ENV) or 0) / 1000  # milliseconds
     households: dict[str, Household] = {}
     for row in sorted(check.rows, key=lambda r: (r.head_id, r.id_number != r.head_id)):
         h = households.get(row.head_id)
@@ -263,7 +293,11 @@ def import_roster(org: Organization, records: list[dict], *, user: User, confirm
         if confirm_date:
             record_membership_event(m, "confirmed", date=confirm_date, evidence=evidence or "成员大会确认",
                                     user=user, today=today)
-    audit.log("roster.import", user=user, org=org, rows=len(check.rows))
+        if delay:
+            time.sleep(delay)
+    audit.log(ROSTER_ACTION, user=user, org=org, target=key, key=key, rows=len(check.rows),
+              households=len(households))
+    db.session.flush()
     return list(households.values())
 
 

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from ..errors import Forbidden, InvalidState, PeriodClosed, ValidationFailed
 from ..extensions import db
+from ..i18n import N_
 from ..ledger.closing import year_end_entries
 from ..models import Organization, Period, User, Voucher
 from ..models.base import utcnow
@@ -55,28 +56,32 @@ def is_open(org: Organization, date: dt.date) -> bool:
     return not _is_closed(org, date.year, date.month)
 
 
+#: first key of the PostgreSQL advisory lock on an organization's books ("coop"); the second is the org id
+BOOKS_LOCK = 0x636F6F70
+
+
 def _lock_books(org: Organization, *, exclusive: bool) -> None:
-    """Writers of vouchers hold the organization row shared, 结账 holds it exclusively: a close waits for postings
-    under way and then sees them, and a posting waiting behind a close then sees the month closed."""
-    db.session.execute(sa.select(Organization.id).where(Organization.id == org.id)
-                       .with_for_update(read=not exclusive))
+    """Writers of vouchers hold the books lock shared, 结账 holds it exclusively: a close waits for postings under
+    way and then sees them, and a posting waiting behind a close then sees the month closed. On PostgreSQL it is
+    an advisory lock, whose queue lets no new writer jump ahead of a waiting close (shared row locks would, and
+    a steady stream of postings starved the close). SQLite has one writer at a time: the FOR UPDATE makes the
+    engine hook take its write lock (see coop/__init__.py)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        fn = sa.func.pg_advisory_xact_lock if exclusive else sa.func.pg_advisory_xact_lock_shared
+        db.session.execute(sa.select(fn(BOOKS_LOCK, org.id)))
+    else:
+        db.session.execute(sa.select(Organization.id).where(Organization.id == org.id).with_for_update())
 
 
 def ensure_open(org: Organization, date: dt.date, path: str = "date") -> None:
-    """Raise if `date` falls in a closed month or before the books start. Holds the books lock shared (see
-    `_lock_books`); the lock and the month's state come back in one statement, as this runs for every voucher
-    write."""
+    """Raise if `date` falls in a closed month or before the books start. The month's state is read in a
+    statement after the lock is held, so under READ COMMITTED it sees a close that committed while we waited."""
+    _lock_books(org, exclusive=False)
     if month_key(date.year, date.month) < month_key(org.books_start_year, org.books_start_month):
-        _lock_books(org, exclusive=False)
         raise ValidationFailed.field(
             path, f"日期早于建账月份 {org.books_start_year}年{org.books_start_month}月"
         )
-    closed = (sa.select(Period.id).where(Period.organization_id == Organization.id, Period.year == date.year,
-                                         Period.month == date.month, Period.status == "closed")
-              .correlate(Organization).exists())
-    is_closed = db.session.execute(sa.select(closed).select_from(Organization).where(Organization.id == org.id)
-                                   .with_for_update(read=True, of=Organization)).scalar()
-    if is_closed:
+    if _is_closed(org, date.year, date.month):
         raise PeriodClosed(
             f"{date.year}年{date.month}月已结账，不能记账", {path: [f"{date.year}年{date.month}月已结账，不能在该期间记账"]}
         )
@@ -95,24 +100,24 @@ def close_preconditions(org: Organization, year: int, month: int, *, today: dt.d
     reasons = []
     today = today or dt.date.today()
     if not org.opening_locked:
-        reasons.append("期初余额尚未确认（试算平衡后锁定）")
+        reasons.append(N_("期初余额尚未确认（试算平衡后锁定）"))
     if (year, month) != first_open(org):
         fy, fm = first_open(org)
         if (year, month) in closed_months(org):
-            reasons.append(f"{year}年{month}月已经结账")
+            reasons.append(N_("%(y)s年%(m)s月已经结账", y=year, m=month))
         else:
-            reasons.append(f"请按顺序结账：下一个应结账的月份是 {fy}年{fm}月")
+            reasons.append(N_("请按顺序结账：下一个应结账的月份是 %(y)s年%(m)s月", y=fy, m=fm))
     if dt.date(*next_month(year, month), 1) > today:
-        reasons.append(f"{year}年{month}月尚未结束，不能结账")
+        reasons.append(N_("%(y)s年%(m)s月尚未结束，不能结账", y=year, m=month))
     pending = db.session.scalar(
         sa.select(sa.func.count()).select_from(Voucher).where(
             Voucher.organization_id == org.id, Voucher.year == year, Voucher.month == month, Voucher.status != "posted"
         )
     )
     if pending:
-        reasons.append(f"本月还有 {pending} 张凭证未记账（制单或已审核）")
+        reasons.append(N_("本月还有 %(n)s 张凭证未记账（制单或已审核）", n=pending))
     if not trial_balance_is_balanced(org, year, month):
-        reasons.append("试算不平衡")
+        reasons.append(N_("试算不平衡"))
     return reasons
 
 

@@ -8,7 +8,6 @@ file's SHA-256 in the audit log, so the same file is never imported twice into o
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import io
 import os
 import re
@@ -26,8 +25,9 @@ from ..extensions import db
 from ..ledger.types import Line
 from ..ledger.validate import validate_lines
 from ..money import ZERO, AmountError, parse_amount
-from ..models import AuditLog, Organization, User, Voucher, VoucherLine
+from ..models import Organization, User, Voucher, VoucherLine
 from . import audit, periods, vouchers
+from .imports import already_imported, file_key, lock_for_import  # noqa: F401  (file_key: callers use it from here)
 from .accounts import account_infos
 
 HEADERS = ("凭证号", "日期", "摘要", "科目编码", "借方", "贷方", "往来单位")
@@ -60,11 +60,6 @@ class _Voucher:
 
     def data(self) -> dict:
         return {"date": self.date, "word": "记", "attachment_count": 0, "lines": self.lines}
-
-
-def file_key(content: bytes) -> str:
-    """The idempotency key of an import file: SHA-256 of its bytes."""
-    return hashlib.sha256(content).hexdigest()
 
 
 # ---------------------------------------------------------------- reading
@@ -213,17 +208,8 @@ def _parse(org: Organization, rows: list[dict]) -> tuple[list[_Voucher], list[Pr
     return list(groups.values()), problems
 
 
-def imported_at(org: Organization, key: str) -> dt.datetime | None:
-    """When the file with this key was imported into `org`, or None."""
-    return db.session.scalar(
-        sa.select(AuditLog.created_at).where(AuditLog.action == ACTION, AuditLog.organization_id == org.id,
-                                             AuditLog.target == key).limit(1)
-    )
-
-
 def _already(org: Organization, key: str) -> str | None:
-    when = imported_at(org, key)
-    return f"该文件已导入（{when:%Y-%m-%d %H:%M} UTC），不能重复导入" if when else None
+    return already_imported(org, ACTION, key)
 
 
 def check_import(org: Organization, rows: list[dict], key: str | None = None) -> list[Problem]:
@@ -249,8 +235,7 @@ def import_vouchers(org: Organization, rows: list[dict], user: User, key: str, *
     """Write every voucher of the file as a draft prepared by `user` (or, with `post`, reviewed by `reviewer` and
     posted by `poster`), in date order, and log the import with its key. Flushes only: the caller commits once,
     so the file goes in whole or not at all. Refuses a file with any problem, or one already imported."""
-    # serialize imports into one organization (PostgreSQL), so two runs of one file cannot both pass the check
-    db.session.execute(sa.select(Organization.id).where(Organization.id == org.id).with_for_update())
+    lock_for_import(org)
     if msg := _already(org, key):
         raise InvalidState(msg)
     if not rows:

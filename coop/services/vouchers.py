@@ -6,6 +6,7 @@ debit, credit, counterparty}] with Decimal amounts (0 for an empty side).
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -14,7 +15,7 @@ from ..errors import Forbidden, InvalidState, NotFound, ValidationFailed
 from ..extensions import db
 from ..ledger.types import Entry, Line
 from ..ledger.validate import validate_lines
-from ..money import ZERO
+from ..money import ZERO, from_fen
 from ..models import Organization, User, Voucher, VoucherLine, VoucherSequence
 from ..models.base import utcnow
 from . import access, audit, integrity, periods
@@ -259,10 +260,9 @@ def post_system_entry(org: Organization, entry: Entry, *, user: User, kind: str)
     return v
 
 
-def list_vouchers(org: Organization, *, year: int | None = None, month: int | None = None,
-                  status: str | None = None, account_code: str | None = None, text: str | None = None,
-                  date_from: dt.date | None = None, date_to: dt.date | None = None,
-                  limit: int | None = None, offset: int = 0):
+def _filtered(org: Organization, *, year: int | None = None, month: int | None = None,
+              status: str | None = None, account_code: str | None = None, text: str | None = None,
+              date_from: dt.date | None = None, date_to: dt.date | None = None):
     q = sa.select(Voucher).where(Voucher.organization_id == org.id)
     if year:
         q = q.where(Voucher.year == year)
@@ -283,6 +283,12 @@ def list_vouchers(org: Organization, *, year: int | None = None, month: int | No
         if text:
             sub = sub.where(VoucherLine.summary.contains(text))
         q = q.where(Voucher.id.in_(sub))
+    return q
+
+
+def list_vouchers(org: Organization, *, limit: int | None = None, offset: int = 0, **filters):
+    """One page of the vouchers matching `filters` (with their lines and accounts), and how many match."""
+    q = _filtered(org, **filters)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(q.subquery()))
     q = q.order_by(Voucher.date, Voucher.number.is_(None), Voucher.number, Voucher.id).offset(offset)
     if limit:
@@ -291,3 +297,16 @@ def list_vouchers(org: Organization, *, year: int | None = None, month: int | No
 
     q = q.options(selectinload(Voucher.lines).selectinload(VoucherLine.account))
     return list(db.session.scalars(q)), total
+
+
+def voucher_summary(org: Organization, **filters) -> tuple[int, Decimal, Decimal]:
+    """How many vouchers match `filters` and their 借方 and 贷方 totals, counted and summed in SQL (a list shows
+    one page of them)."""
+    ids = _filtered(org, **filters).with_only_columns(Voucher.id)
+    count = db.session.scalar(sa.select(sa.func.count()).select_from(ids.subquery()))
+    d = sa.type_coerce(VoucherLine.debit, sa.BigInteger)
+    c = sa.type_coerce(VoucherLine.credit, sa.BigInteger)
+    debit, credit = db.session.execute(
+        sa.select(sa.func.coalesce(sa.func.sum(d), 0), sa.func.coalesce(sa.func.sum(c), 0))
+        .where(VoucherLine.voucher_id.in_(ids))).one()
+    return count, from_fen(int(debit)), from_fen(int(credit))

@@ -76,17 +76,17 @@ def vouchers(org_id: int):
     text = (request.args.get("q") or "").strip()
     page = _int_arg("page", 1, 100000) or 1
     size = current_app.config["PAGE_SIZE"]
-    # a village has a few thousand vouchers a year at most: load the filtered set once for the totals
-    items, total = voucher_service.list_vouchers(org, year=year, month=month, status=status,
-                                                 account_code=account or None, text=text or None)
-    totals = {"debit": sum((v.total_debit for v in items), ZERO), "credit": sum((v.total_credit for v in items), ZERO)}
+    wanted = dict(year=year, month=month, status=status, account_code=account or None, text=text or None)
+    total, debit, credit = voucher_service.voucher_summary(org, **wanted)
     pages = max(1, -(-total // size))
     page = min(page, pages)
+    items, _ = voucher_service.list_vouchers(org, limit=size, offset=(page - 1) * size, **wanted)
+    totals = {"debit": debit, "credit": credit}
     filters = {"year": "" if year is None else year, "month": month or "", "status": status or "",
                "account": account, "q": text}
     years = range(current_year, org.books_start_year - 1, -1)
     return render_template(
-        "ledger/voucher_list.html", vouchers=items[(page - 1) * size: page * size], total=total, totals=totals,
+        "ledger/voucher_list.html", vouchers=items, total=total, totals=totals,
         page=page, pages=pages, filters=filters, years=years, **_common(org),
     )
 
