@@ -1,7 +1,7 @@
 """A real Chromium (Debian's, through Playwright) on a phone-sized screen: enter a voucher, watch the live
 差额, save, review as the reviewer, post, and find 记-0001 in the list.
 
-Screenshots go to $COOP_SCREENSHOTS if set (to look at them), else to the test's tmp_path.
+Screenshots go to $COOP_SCREENSHOTS or $COOP_ARTIFACTS if set (CI keeps artifacts/), else to the test's tmp_path.
 """
 from __future__ import annotations
 
@@ -12,11 +12,14 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from playwright.sync_api import expect
 
 from coop.extensions import db
 from coop.models import Voucher
 
 pytestmark = pytest.mark.browser
+# auto-waiting expect() with room for a loaded 2-core machine
+expect.set_options(timeout=30000)
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -60,7 +63,7 @@ def live_server(app, books):
 
 @pytest.fixture
 def shots(tmp_path) -> Path:
-    folder = Path(os.environ.get("COOP_SCREENSHOTS") or tmp_path)
+    folder = Path(os.environ.get("COOP_SCREENSHOTS") or os.environ.get("COOP_ARTIFACTS") or tmp_path)
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
@@ -94,25 +97,25 @@ def test_enter_review_post_on_a_phone(chromium, live_server, books, shots):
     page.fill("[name=date]", "2025-03-05")
     page.fill("[name=lines-0-summary]", "提取备用金")
     page.fill("[name=lines-0-account_code]", "101 库存现金")
-    diff = page.locator("#total-diff")
-    assert diff.text_content() == "0.00"
+    diff, state = page.locator("#total-diff"), page.locator("#balance-state")
+    expect(diff).to_have_text("0.00")
     page.locator("[name=lines-0-debit]").press_sequentially("1,000.50")
-    assert diff.text_content() == "1,000.50"
-    assert "unbalanced" in diff.get_attribute("class")
-    assert page.locator("#balance-state").text_content() == "借贷不平衡"
+    expect(diff).to_have_text("1,000.50")
+    expect(diff).to_have_class(re.compile(r"\bunbalanced\b"))
+    expect(state).to_have_text("借贷不平衡")
 
     page.fill("[name=lines-1-summary]", "提取备用金")
     page.fill("[name=lines-1-account_code]", "102")
     page.locator("[name=lines-1-credit]").press_sequentially("1000")
-    assert diff.text_content() == "0.50"
-    assert page.locator("#total-credit").text_content() == "1,000.00"
+    expect(diff).to_have_text("0.50")
+    expect(page.locator("#total-credit")).to_have_text("1,000.00")
     # "=" fills in the amount that balances the voucher
     page.fill("[name=lines-1-credit]", "")
     page.locator("[name=lines-1-credit]").press("=")
-    assert page.input_value("[name=lines-1-credit]") == "1000.50"
-    assert diff.text_content() == "0.00"
-    assert "balanced" in diff.get_attribute("class").split()
-    assert page.locator("#balance-state").text_content() == "借贷平衡"
+    expect(page.locator("[name=lines-1-credit]")).to_have_value("1000.50")
+    expect(diff).to_have_text("0.00")
+    expect(diff).to_have_class(re.compile(r"(^|\s)balanced(\s|$)"))
+    expect(state).to_have_text("借贷平衡")
 
     # a new line gets the 摘要 copied down; left without account and amounts, the server skips it
     page.click("#add-line")
@@ -126,22 +129,21 @@ def test_enter_review_post_on_a_phone(chromium, live_server, books, shots):
 
     page.click("#save")
     page.wait_for_url(re.compile(r".*/vouchers/\d+$"))
-    assert "凭证已保存" in page.text_content("main")
+    expect(page.locator(".flash.success")).to_contain_text("凭证已保存")
     voucher_url = page.url
     _logout(page)
 
     _login(page, base, "shenhe")
     page.goto(voucher_url)
     page.click("#btn-review")
-    page.wait_for_load_state()
-    assert "凭证已审核" in page.text_content("main") and "记-0001" in page.text_content("h1")
+    expect(page.locator(".flash.success")).to_have_text("凭证已审核")  # auto-waits for the page after the POST
+    expect(page.locator("h1")).to_contain_text("记-0001")
     _logout(page)
 
     _login(page, base, "kuaiji")
     page.goto(voucher_url)
     page.click("#btn-post")
-    page.wait_for_load_state()
-    assert "凭证已记账" in page.text_content("main")
+    expect(page.locator(".flash.success")).to_have_text("凭证已记账")
     assert _fits_phone(page)
     page.screenshot(path=str(shots / "voucher-detail-375.png"), full_page=True)
 
@@ -174,12 +176,11 @@ def test_other_pages_fit_a_phone(chromium, live_server, books, shots):
     page.fill("[name=lines-0-debit]", "12.345")
     page.fill("[name=lines-1-account_code]", "101")
     page.fill("[name=lines-1-credit]", "100")
-    assert "invalid" in page.get_attribute("[name=lines-0-debit]", "class")  # more than two decimals
+    expect(page.locator("[name=lines-0-debit]")).to_have_class(re.compile(r"\binvalid\b"))  # more than two decimals
     page.click("#save")
-    page.wait_for_load_state()
-    assert page.locator("[data-error-for='lines.0.account_code']").text_content() == "322 收益分配 有下级科目，只能在末级科目记账"
-    assert page.locator("[data-error-for='lines.0.debit']").text_content() == "金额最多两位小数"
-    assert page.locator("[data-error-for='lines.1.summary']").text_content() == "请填写摘要"
+    expect(page.locator("[data-error-for='lines.0.account_code']")).to_have_text("322 收益分配 有下级科目，只能在末级科目记账")
+    expect(page.locator("[data-error-for='lines.0.debit']")).to_have_text("金额最多两位小数")
+    expect(page.locator("[data-error-for='lines.1.summary']")).to_have_text("请填写摘要")
     assert page.input_value("[name=lines-0-debit]") == "12.345"  # the input comes back as typed
     assert _fits_phone(page)
     page.screenshot(path=str(shots / "voucher-errors-375.png"))  # the top of the page, footer at the bottom
