@@ -2,6 +2,8 @@
 import os
 from pathlib import Path
 
+from coop.i18n import N_  # marks the menu labels for extraction; base.html translates them
+
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = Path(os.environ.get("COOP_INSTANCE_DIR", BASE_DIR / "instance"))
 
@@ -47,25 +49,25 @@ class Config:
     PASSWORD_HASH_METHOD = "scrypt"
     #: the organization menu: (endpoint, label, permission needed to see it); every endpoint takes org_id
     ORG_NAV = (
-        ("ledger.vouchers", "凭证", "ledger.read"),
-        ("ledger.accounts", "科目", "ledger.read"),
-        ("ledger.opening", "期初余额", "ledger.read"),
-        ("ledger.periods", "结账", "ledger.read"),
-        ("reports.index", "报表", "ledger.read"),
-        ("members.index", "成员", "ledger.read"),
-        ("shares.register", "股权", "ledger.read"),
-        ("distribution.index", "收益分配", "ledger.read"),
-        ("loans.index", "贷款贴息", "ledger.read"),
-        ("disclosure.index", "财务公开", "ledger.read"),
-        ("disclosure.published", "公开栏", "member.portal"),
-        ("distribution.mine", "我的分红", "member.portal"),
+        ("ledger.vouchers", N_("凭证"), "ledger.read"),
+        ("ledger.accounts", N_("科目"), "ledger.read"),
+        ("ledger.opening", N_("期初余额"), "ledger.read"),
+        ("ledger.periods", N_("结账"), "ledger.read"),
+        ("reports.index", N_("报表"), "ledger.read"),
+        ("members.index", N_("成员"), "ledger.read"),
+        ("shares.register", N_("股权"), "ledger.read"),
+        ("distribution.index", N_("收益分配"), "ledger.read"),
+        ("loans.index", N_("贷款贴息"), "ledger.read"),
+        ("disclosure.index", N_("财务公开"), "ledger.read"),
+        ("disclosure.published", N_("公开栏"), "member.portal"),
+        ("distribution.mine", N_("我的分红"), "member.portal"),
     )
     #: pages above the organization level: (endpoint, label, roles that see the link)
     TOP_NAV = (
-        ("auditor.desk", "经管站工作台", ("township_auditor", "county_admin")),
-        ("joint.index", "飞地抱团", ("township_auditor", "county_admin")),
-        ("loans.county", "贴息资金", ("county_admin",)),
-        ("admin.index", "县级管理", ("county_admin",)),
+        ("auditor.desk", N_("经管站工作台"), ("township_auditor", "county_admin")),
+        ("joint.index", N_("飞地抱团"), ("township_auditor", "county_admin")),
+        ("loans.county", N_("贴息资金"), ("county_admin",)),
+        ("admin.index", N_("县级管理"), ("county_admin",)),
     )
 
 

@@ -2,7 +2,8 @@
 and in a WeasyPrint PDF.
 
 A chart is a list of labels (one per x position) and one or more `Series`; a value of None draws nothing there
-(e.g. a month not yet closed). Amounts are Decimals in yuan; the y axis is labelled in 元 or 万元.
+(e.g. a month not yet closed). Amounts are Decimals in yuan; the y axis is labelled in 元 or 万元. `tr` renders the
+chart's own words (gettext on a page; Chinese by default, as the PDFs want).
 """
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from decimal import Decimal
 from html import escape
 
 from markupsafe import Markup
+
+from .i18n import N_, chinese
 
 FONT = "'Noto Sans CJK SC', 'PingFang SC', 'Microsoft YaHei', 'WenQuanYi Zen Hei', sans-serif"
 COLORS = {"income": "#2e7d32", "expense": "#c62828", "net": "#1565c0", "cash": "#8d5b00"}
@@ -54,11 +57,11 @@ def axis(values: list[Decimal | None], ticks: int = 5) -> list[Decimal]:
     return out
 
 
-def short_amount(v: Decimal) -> str:
+def short_amount(v: Decimal, tr=chinese) -> str:
     """Axis label: 12000 → '1.2万', 800 → '800'."""
     if abs(v) >= 10000:
         text = f"{v / 10000:.2f}".rstrip("0").rstrip(".")
-        return f"{text}万"
+        return tr(N_("%(n)s万"), n=text)
     return f"{v:.2f}".rstrip("0").rstrip(".")
 
 
@@ -70,17 +73,18 @@ def _n(x: float) -> str:
     return f"{x:.1f}"
 
 
-def _frame(title: str, ticks: list[Decimal], y_of, labels: list[str], slot: float) -> list[str]:
+def _frame(title: str, ticks: list[Decimal], y_of, labels: list[str], slot: float, tr=chinese) -> list[str]:
     """Title, horizontal grid lines with their labels, and the x labels (every one, or every other when crowded)."""
     parts = [f'<text x="{LEFT - 40}" y="18" font-size="15" font-weight="bold" fill="#222">{escape(title)}</text>',
-             f'<text x="{WIDTH - RIGHT}" y="{TOP - 6}" font-size="11" text-anchor="end" fill="#777">单位：元</text>']
+             f'<text x="{WIDTH - RIGHT}" y="{TOP - 6}" font-size="11" text-anchor="end" fill="#777">'
+             f'{escape(tr(N_("单位：元")))}</text>']
     for t in ticks:
         y = y_of(t)
         stroke = "#555" if t == 0 else "#ddd"
         parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{_n(y)}" y2="{_n(y)}" stroke="{stroke}" '
                      f'stroke-width="{1 if t == 0 else 0.6}"/>')
         parts.append(f'<text x="{LEFT - 6}" y="{_n(y + 4)}" font-size="12" text-anchor="end" fill="#555">'
-                     f'{short_amount(t)}</text>')
+                     f'{escape(short_amount(t, tr))}</text>')
     every = 1 if slot >= 30 else 2  # labels such as "12月" need about 30 units
     for i, label in enumerate(labels):
         if i % every:
@@ -97,7 +101,7 @@ def _legend(series: list[Series]) -> list[str]:
     for s in series:
         parts.append(f'<rect x="{x}" y="{y - 9}" width="10" height="10" fill="{s.color}"/>')
         parts.append(f'<text x="{x + 14}" y="{y}" font-size="12" fill="#333">{escape(s.name)}</text>')
-        x += 26 + 13 * len(s.name)
+        x += 26 + sum(13 if ord(ch) > 0x2E80 else 7 for ch in s.name)  # CJK characters are about twice as wide
     return parts
 
 
@@ -122,15 +126,16 @@ def _scale(values: list[Decimal | None]):
     return ticks, y_of
 
 
-def bar_chart(title: str, labels: list[str], series: list[Series], *, empty: str = "暂无数据") -> Markup:
+def bar_chart(title: str, labels: list[str], series: list[Series], *, empty: str | None = None,
+              tr=chinese) -> Markup:
     """Grouped bars: one group per label, one bar per series."""
     values = [v for s in series for v in s.values]
     if not labels or all(v is None for v in values):
-        return _empty(title, empty)
+        return _empty(title, empty or tr(N_("暂无数据")))
     ticks, y_of = _scale(values)
     slot = (WIDTH - LEFT - RIGHT) / len(labels)
     bar_w = min(slot * 0.8 / len(series), 28)
-    parts = _frame(title, ticks, y_of, labels, slot)
+    parts = _frame(title, ticks, y_of, labels, slot, tr)
     zero = y_of(Decimal(0))
     for i in range(len(labels)):
         group_x = LEFT + slot * (i + 0.5) - bar_w * len(series) / 2
@@ -145,14 +150,15 @@ def bar_chart(title: str, labels: list[str], series: list[Series], *, empty: str
     return _svg(title, parts + _legend(series), "bar")
 
 
-def line_chart(title: str, labels: list[str], series: list[Series], *, empty: str = "暂无数据") -> Markup:
+def line_chart(title: str, labels: list[str], series: list[Series], *, empty: str | None = None,
+               tr=chinese) -> Markup:
     """One polyline per series with a dot at each known value; a None breaks the line."""
     values = [v for s in series for v in s.values]
     if not labels or all(v is None for v in values):
-        return _empty(title, empty)
+        return _empty(title, empty or tr(N_("暂无数据")))
     ticks, y_of = _scale(values)
     slot = (WIDTH - LEFT - RIGHT) / len(labels)
-    parts = _frame(title, ticks, y_of, labels, slot)
+    parts = _frame(title, ticks, y_of, labels, slot, tr)
     for s in series:
         run: list[str] = []
         for i, v in enumerate(s.values + [None]):

@@ -18,6 +18,7 @@ from markupsafe import Markup
 
 from .charts import COLORS, Series, bar_chart, line_chart
 from .extensions import db
+from .i18n import N_, chinese
 from .models import Account, Disclosure, Organization, RoleAssignment, User, Voucher, VoucherLine
 from .models.disclosure import SHEET_KINDS, SHEET_STATUSES
 from .money import ZERO, from_fen
@@ -102,11 +103,11 @@ def signers(d: Disclosure, accountant: User | None = None) -> list[tuple[str, st
 
     auditor = name(d.approved_by_id)
     return [
-        ("制表", name(d.created_by_id)),
-        ("会计", accountant.display_name if accountant else holders("accountant")),
-        ("民主理财小组", name(d.reviewed_by_id)),
-        ("村负责人", org.legal_representative or holders("reviewer")),
-        ("审核单位", f"{org.township.name}经管站" + (f"（{auditor}）" if auditor else "")),
+        (N_("制表"), name(d.created_by_id)),
+        (N_("会计"), accountant.display_name if accountant else holders("accountant")),
+        (N_("民主理财小组"), name(d.reviewed_by_id)),
+        (N_("村负责人"), org.legal_representative or holders("reviewer")),
+        (N_("审核单位"), f"{org.township.name}经管站" + (f"（{auditor}）" if auditor else "")),
     ]
 
 
@@ -161,17 +162,22 @@ def month_figures(org: Organization, months: list[tuple[int, int]]) -> dict[tupl
     return out
 
 
-def year_charts(org: Organization, year: int) -> dict:
-    """Income and expense by month of `year`; the 12-month trend and cash ending at the last closed month."""
+def _month_labels(months: list[tuple[int, int]], tr) -> list[str]:
+    return [tr(N_("%(m)s月"), m=m) for _, m in months]
+
+
+def year_charts(org: Organization, year: int, tr=chinese) -> dict:
+    """Income and expense by month of `year`; the 12-month trend and cash ending at the last closed month.
+    `tr` renders the words (the page passes gettext; the PDF keeps the Chinese default)."""
     months = [(year, m) for m in range(1, 13)]
     fig = month_figures(org, months)
-    labels = [f"{m}月" for _, m in months]
-    by_month = bar_chart(f"{year}年各月收支", labels, [
-        Series("收入", [fig[ym]["income"] if ym in fig else None for ym in months], COLORS["income"]),
-        Series("支出", [fig[ym]["expense"] if ym in fig else None for ym in months], COLORS["expense"]),
-    ], empty="该年度尚无已结账月份")
+    by_month = bar_chart(tr(N_("%(y)s年各月收支"), y=year), _month_labels(months, tr), [
+        Series(tr(N_("收入")), [fig[ym]["income"] if ym in fig else None for ym in months], COLORS["income"]),
+        Series(tr(N_("支出")), [fig[ym]["expense"] if ym in fig else None for ym in months], COLORS["expense"]),
+    ], empty=tr(N_("该年度尚无已结账月份")), tr=tr)
     last = periods.last_closed(org)
-    return {"by_month": by_month, **trend_charts(org, *(last or (year, 12))), "per_share": dividend_chart(org)}
+    return {"by_month": by_month, **trend_charts(org, *(last or (year, 12)), tr=tr),
+            "per_share": dividend_chart(org, tr)}
 
 
 def dividend_per_share(org: Organization) -> list[tuple[int, Decimal]]:
@@ -190,34 +196,37 @@ def dividend_per_share(org: Organization) -> list[tuple[int, Decimal]]:
     return out
 
 
-def dividend_chart(org: Organization) -> Markup:
+def dividend_chart(org: Organization, tr=chinese) -> Markup:
     rows = dividend_per_share(org)
-    return bar_chart("历年每股分红（元）", [f"{y}年" for y, _ in rows],
-                     [Series("每股分红", [v for _, v in rows], COLORS["income"])], empty="尚无已记账的收益分配")
+    return bar_chart(tr(N_("历年每股分红（元）")), [tr(N_("%(y)s年"), y=y) for y, _ in rows],
+                     [Series(tr(N_("每股分红")), [v for _, v in rows], COLORS["income"])],
+                     empty=tr(N_("尚无已记账的收益分配")), tr=tr)
 
 
-def trend_charts(org: Organization, year: int, month: int) -> dict:
+def trend_charts(org: Organization, year: int, month: int, tr=chinese) -> dict:
     start = (org.books_start_year, org.books_start_month)
     months = [ym for ym in _months_back(year, month, 12) if ym >= start] or [(year, month)]
     fig = month_figures(org, months)
-    labels = [f"{m}月" for _, m in months]
+    labels = _month_labels(months, tr)
     span = f"{months[0][0]}.{months[0][1]}—{months[-1][0]}.{months[-1][1]}"
 
     def values(key):
         return [fig[ym][key] if ym in fig else None for ym in months]
 
     net = [fig[ym]["income"] - fig[ym]["expense"] if ym in fig else None for ym in months]
-    trend = line_chart(f"收支趋势（{span}）", labels, [
-        Series("收入", values("income"), COLORS["income"]), Series("支出", values("expense"), COLORS["expense"]),
-        Series("收支相抵", net, COLORS["net"])], empty="尚无已结账月份")
-    cash = line_chart("货币资金月末余额（现金＋银行存款）", labels,
-                      [Series("货币资金", values("cash"), COLORS["cash"])], empty="尚无已结账月份")
+    trend = line_chart(tr(N_("收支趋势（%(span)s）"), span=span), labels, [
+        Series(tr(N_("收入")), values("income"), COLORS["income"]),
+        Series(tr(N_("支出")), values("expense"), COLORS["expense"]),
+        Series(tr(N_("收支相抵")), net, COLORS["net"])], empty=tr(N_("尚无已结账月份")), tr=tr)
+    cash = line_chart(tr(N_("货币资金月末余额（现金＋银行存款）")), labels,
+                      [Series(tr(N_("货币资金")), values("cash"), COLORS["cash"])], empty=tr(N_("尚无已结账月份")),
+                      tr=tr)
     return {"trend": trend, "cash": cash}
 
 
-def sheet_charts(d: Disclosure) -> dict:
+def sheet_charts(d: Disclosure, tr=chinese, period: str | None = None) -> dict:
     """For a 收支明细: its own rows summed by month (so the chart is the table), then the trend and cash of the
-    12 months ending with the sheet's last month."""
+    12 months ending with the sheet's last month. A page passes gettext as `tr` and its own period label."""
     if d.kind != "income_expense":
         return {}
     data = json.loads(d.data)
@@ -234,12 +243,12 @@ def sheet_charts(d: Disclosure) -> dict:
             income[(day.year, day.month)] += Decimal(r[4])
         if r[5]:
             expense[(day.year, day.month)] += Decimal(r[5])
-    labels = [f"{m}月" for _, m in months]
     org = db.session.get(Organization, d.organization_id)
-    return {"by_month": bar_chart(f"{period_label(d.period_start, d.period_end)}各月收支", labels, [
-        Series("收入", [income[ym] for ym in months], COLORS["income"]),
-        Series("支出", [expense[ym] for ym in months], COLORS["expense"])]),
-        **trend_charts(org, d.period_end.year, d.period_end.month)}
+    period = period or period_label(d.period_start, d.period_end)
+    return {"by_month": bar_chart(tr(N_("%(period)s各月收支"), period=period), _month_labels(months, tr), [
+        Series(tr(N_("收入")), [income[ym] for ym in months], COLORS["income"]),
+        Series(tr(N_("支出")), [expense[ym] for ym in months], COLORS["expense"])], tr=tr),
+        **trend_charts(org, d.period_end.year, d.period_end.month, tr=tr)}
 
 
 # ---------------------------------------------------------------- PDF

@@ -15,6 +15,47 @@ from .daxie import amount_in_words
 from .money import quantize_yuan
 
 
+class Text(str):
+    """A Chinese string built from a msgid and values that remembers both, so a page can show it translated while
+    everything else (PDF, xlsx, JSON, comparisons) sees plain Chinese text. Made by N_ with values."""
+
+    msgid: str
+    values: dict
+
+    def __new__(cls, msgid: str, values: dict):
+        text = super().__new__(cls, msgid % values)
+        text.msgid, text.values = msgid, values
+        return text
+
+    def __getnewargs__(self):  # copy, deepcopy (dataclasses.asdict) and pickle
+        return self.msgid, self.values
+
+
+def N_(msgid: str, **values) -> str:
+    """Marks a msgid for extraction (scripts/i18n: `-k N_`); translate at display time (`|t`, `translate`).
+
+    Labels kept in Python constants stay Chinese at runtime — the API, the database, exports, PDFs and frozen
+    disclosures carry them as they are. Without values this returns the msgid itself; with values, the Chinese
+    text formatted from them as a `Text`, which `translate` can still render in the user's language."""
+    return Text(msgid, values) if values else msgid
+
+
+def chinese(msgid: str, **variables) -> str:
+    """gettext's signature without translating: the default text function of code that also renders PDFs, which
+    stay Chinese; a page passes `gettext` instead."""
+    return msgid % variables if variables else msgid
+
+
+def translate(value):
+    """The `t` filter: gettext of a non-empty string (gettext('') would return the catalog header); anything
+    else, or a string not in the catalog, comes back unchanged. Not marked safe, so autoescaping still applies."""
+    if isinstance(value, Text):
+        return str(gettext(value.msgid, **{k: translate(v) for k, v in value.values.items()}))
+    if not isinstance(value, str) or not value:
+        return value
+    return str(gettext(value))
+
+
 def select_locale() -> str:
     supported = ("zh_CN", "en")
     chosen = session.get("locale")
@@ -45,5 +86,7 @@ def init_i18n(app: Flask, babel) -> None:
     app.jinja_env.filters["yuan"] = format_yuan
     app.jinja_env.filters["amount"] = format_amount
     app.jinja_env.filters["daxie"] = amount_in_words
+    app.jinja_env.filters["t"] = translate
+    app.jinja_env.globals["N_"] = N_  # templates mark labels they pass to a macro that translates them
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.globals["get_locale"] = get_locale

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from flask import current_app, render_template, url_for
 
 from .extensions import db
+from .i18n import N_
 from .ledger.shares import CLASS_LABELS, CLASS_ORDER
 from .models import Household, Member, Organization, QuantificationPlan, ShareCertificate
 from .services import shares
@@ -37,7 +38,7 @@ class RegisterRow:
 
     @property
     def holder_name(self) -> str:
-        return self.member.name if self.member else "集体"
+        return self.member.name if self.member else N_("集体")
 
     @property
     def note(self) -> str:

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..i18n import N_
+
 ASSET, LIABILITY, EQUITY, COST, PNL = "asset", "liability", "equity", "cost", "pnl"
 DEBIT, CREDIT = "debit", "credit"
-CATEGORY_LABELS = {ASSET: "资产类", LIABILITY: "负债类", EQUITY: "所有者权益类", COST: "成本类", PNL: "损益类"}
+CATEGORY_LABELS = {ASSET: N_("资产类"), LIABILITY: N_("负债类"), EQUITY: N_("所有者权益类"), COST: N_("成本类"), PNL: N_("损益类")}
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Hashable, Iterable
+from ..i18n import N_
 
 UNIT = Decimal("0.0001")
 ZERO_UNITS = Decimal("0.0000")
@@ -20,8 +21,8 @@ COLLECTIVE_LIMIT = Decimal("0.30")
 
 POPULATION, LABOUR, COLLECTIVE, CASH, RESOURCE, POVERTY = (
     "population", "labour", "collective", "cash", "resource", "poverty")
-CLASS_LABELS = {POPULATION: "人口股", LABOUR: "农龄股", COLLECTIVE: "集体股", CASH: "资金股", RESOURCE: "资源股",
-                POVERTY: "扶贫优先股"}
+CLASS_LABELS = {POPULATION: N_("人口股"), LABOUR: N_("农龄股"), COLLECTIVE: N_("集体股"), CASH: N_("资金股"), RESOURCE: N_("资源股"),
+                POVERTY: N_("扶贫优先股")}
 CLASS_ORDER = (POPULATION, LABOUR, CASH, RESOURCE, POVERTY, COLLECTIVE)
 
 

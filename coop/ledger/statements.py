@@ -4,6 +4,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Mapping
 
+from ..i18n import N_
 from ..money import ZERO
 from .balances import rollup
 from .types import Statement, StatementRow
@@ -85,57 +86,57 @@ def balance_sheet_values(bal: Mapping[str, Decimal]) -> dict[str, Decimal]:
 
 BALANCE_SHEET_LAYOUT: tuple[tuple[str, str, str, int], ...] = (
     # (key, label, kind, indent)
-    ("", "流动资产：", "header", 0),
-    ("cash", "货币资金", "item", 1),
-    ("short_investments", "短期投资", "item", 1),
-    ("receivables", "应收款项", "item", 1),
-    ("inventory", "存货", "item", 1),
-    ("consumable_bio", "消耗性生物资产", "item", 1),
-    ("current_assets", "流动资产合计", "subtotal", 0),
-    ("", "非流动资产：", "header", 0),
-    ("long_investments", "长期投资", "item", 1),
-    ("productive_bio_cost", "生产性生物资产原值", "item", 1),
-    ("productive_bio_dep", "减：生产性生物资产累计折旧", "item", 2),
-    ("productive_bio_net", "生产性生物资产净值", "item", 1),
-    ("public_bio", "公益性生物资产", "item", 1),
-    ("fixed_cost", "固定资产原值", "item", 1),
-    ("fixed_dep", "减：累计折旧", "item", 2),
-    ("fixed_net", "固定资产净值", "item", 1),
-    ("fixed_disposal", "固定资产清理", "item", 1),
-    ("construction", "在建工程", "item", 1),
-    ("intangible_cost", "无形资产原值", "item", 1),
-    ("intangible_amort", "减：累计摊销", "item", 2),
-    ("intangible_net", "无形资产净值", "item", 1),
-    ("deferred", "长期待摊费用", "item", 1),
-    ("pending", "待处理财产损溢", "item", 1),
-    ("noncurrent_assets", "非流动资产合计", "subtotal", 0),
-    ("total_assets", "资产总计", "total", 0),
-    ("", "流动负债：", "header", 0),
-    ("short_loans", "短期借款", "item", 1),
-    ("payables", "应付款项", "item", 1),
-    ("wages", "应付工资", "item", 1),
-    ("labour", "应付劳务费", "item", 1),
-    ("taxes", "应交税费", "item", 1),
-    ("current_liabilities", "流动负债合计", "subtotal", 0),
-    ("", "非流动负债：", "header", 0),
-    ("long_loans", "长期借款及应付款", "item", 1),
-    ("yishiyiyi", "一事一议资金", "item", 1),
-    ("special_payables", "专项应付款", "item", 1),
-    ("noncurrent_liabilities", "非流动负债合计", "subtotal", 0),
-    ("total_liabilities", "负债合计", "subtotal", 0),
-    ("", "所有者权益：", "header", 0),
-    ("capital", "资本", "item", 1),
-    ("reserve", "公积公益金", "item", 1),
-    ("undistributed", "未分配收益", "item", 1),
-    ("total_equity", "所有者权益合计", "subtotal", 0),
-    ("total_liabilities_equity", "负债和所有者权益总计", "total", 0),
+    ("", N_("流动资产："), "header", 0),
+    ("cash", N_("货币资金"), "item", 1),
+    ("short_investments", N_("短期投资"), "item", 1),
+    ("receivables", N_("应收款项"), "item", 1),
+    ("inventory", N_("存货"), "item", 1),
+    ("consumable_bio", N_("消耗性生物资产"), "item", 1),
+    ("current_assets", N_("流动资产合计"), "subtotal", 0),
+    ("", N_("非流动资产："), "header", 0),
+    ("long_investments", N_("长期投资"), "item", 1),
+    ("productive_bio_cost", N_("生产性生物资产原值"), "item", 1),
+    ("productive_bio_dep", N_("减：生产性生物资产累计折旧"), "item", 2),
+    ("productive_bio_net", N_("生产性生物资产净值"), "item", 1),
+    ("public_bio", N_("公益性生物资产"), "item", 1),
+    ("fixed_cost", N_("固定资产原值"), "item", 1),
+    ("fixed_dep", N_("减：累计折旧"), "item", 2),
+    ("fixed_net", N_("固定资产净值"), "item", 1),
+    ("fixed_disposal", N_("固定资产清理"), "item", 1),
+    ("construction", N_("在建工程"), "item", 1),
+    ("intangible_cost", N_("无形资产原值"), "item", 1),
+    ("intangible_amort", N_("减：累计摊销"), "item", 2),
+    ("intangible_net", N_("无形资产净值"), "item", 1),
+    ("deferred", N_("长期待摊费用"), "item", 1),
+    ("pending", N_("待处理财产损溢"), "item", 1),
+    ("noncurrent_assets", N_("非流动资产合计"), "subtotal", 0),
+    ("total_assets", N_("资产总计"), "total", 0),
+    ("", N_("流动负债："), "header", 0),
+    ("short_loans", N_("短期借款"), "item", 1),
+    ("payables", N_("应付款项"), "item", 1),
+    ("wages", N_("应付工资"), "item", 1),
+    ("labour", N_("应付劳务费"), "item", 1),
+    ("taxes", N_("应交税费"), "item", 1),
+    ("current_liabilities", N_("流动负债合计"), "subtotal", 0),
+    ("", N_("非流动负债："), "header", 0),
+    ("long_loans", N_("长期借款及应付款"), "item", 1),
+    ("yishiyiyi", N_("一事一议资金"), "item", 1),
+    ("special_payables", N_("专项应付款"), "item", 1),
+    ("noncurrent_liabilities", N_("非流动负债合计"), "subtotal", 0),
+    ("total_liabilities", N_("负债合计"), "subtotal", 0),
+    ("", N_("所有者权益："), "header", 0),
+    ("capital", N_("资本"), "item", 1),
+    ("reserve", N_("公积公益金"), "item", 1),
+    ("undistributed", N_("未分配收益"), "item", 1),
+    ("total_equity", N_("所有者权益合计"), "subtotal", 0),
+    ("total_liabilities_equity", N_("负债和所有者权益总计"), "total", 0),
 )
 
 
-def balance_sheet(begin: Mapping[str, Decimal], end: Mapping[str, Decimal], title: str = "资产负债表") -> Statement:
+def balance_sheet(begin: Mapping[str, Decimal], end: Mapping[str, Decimal], title: str = N_("资产负债表")) -> Statement:
     """Columns 年初余额 and 期末余额."""
     vb, ve = balance_sheet_values(begin), balance_sheet_values(end)
-    st = Statement(title, ("年初余额", "期末余额"))
+    st = Statement(title, (N_("年初余额"), N_("期末余额")))
     n = 0
     for key, label, kind, indent in BALANCE_SHEET_LAYOUT:
         if kind == "header":
@@ -184,32 +185,32 @@ def income_values(mov: Mapping[str, Decimal], opening_undistributed: Decimal, ot
 
 
 INCOME_LAYOUT: tuple[tuple[str, str, str, int], ...] = (
-    ("operating_revenue", "一、经营收入", "item", 0),
-    ("investment_income", "加：投资收益", "item", 1),
-    ("operating_expense", "减：经营支出", "item", 1),
-    ("taxes", "税金及附加", "item", 2),
-    ("admin_expense", "管理费用", "item", 2),
-    ("operating_profit", "二、经营收益", "subtotal", 0),
-    ("subsidy_income", "加：补助收入", "item", 1),
-    ("other_income", "其他收入", "item", 2),
-    ("welfare_expense", "减：公益支出", "item", 1),
-    ("other_expense", "其他支出", "item", 2),
-    ("total_profit", "三、收益总额", "subtotal", 0),
-    ("income_tax", "减：所得税费用", "item", 1),
-    ("net_profit", "四、本年收益", "subtotal", 0),
-    ("opening_undistributed", "加：年初未分配收益", "item", 1),
-    ("other_in", "其他转入", "item", 2),
-    ("distributable", "五、可分配收益", "subtotal", 0),
-    ("reserve_appropriation", "减：提取公积公益金", "item", 1),
-    ("cadre_reward", "干部奖励分红", "item", 2),
-    ("member_distribution", "向成员分配", "item", 2),
-    ("other_distribution", "其他", "item", 2),
-    ("closing_undistributed", "六、年末未分配收益", "total", 0),
+    ("operating_revenue", N_("一、经营收入"), "item", 0),
+    ("investment_income", N_("加：投资收益"), "item", 1),
+    ("operating_expense", N_("减：经营支出"), "item", 1),
+    ("taxes", N_("税金及附加"), "item", 2),
+    ("admin_expense", N_("管理费用"), "item", 2),
+    ("operating_profit", N_("二、经营收益"), "subtotal", 0),
+    ("subsidy_income", N_("加：补助收入"), "item", 1),
+    ("other_income", N_("其他收入"), "item", 2),
+    ("welfare_expense", N_("减：公益支出"), "item", 1),
+    ("other_expense", N_("其他支出"), "item", 2),
+    ("total_profit", N_("三、收益总额"), "subtotal", 0),
+    ("income_tax", N_("减：所得税费用"), "item", 1),
+    ("net_profit", N_("四、本年收益"), "subtotal", 0),
+    ("opening_undistributed", N_("加：年初未分配收益"), "item", 1),
+    ("other_in", N_("其他转入"), "item", 2),
+    ("distributable", N_("五、可分配收益"), "subtotal", 0),
+    ("reserve_appropriation", N_("减：提取公积公益金"), "item", 1),
+    ("cadre_reward", N_("干部奖励分红"), "item", 2),
+    ("member_distribution", N_("向成员分配"), "item", 2),
+    ("other_distribution", N_("其他"), "item", 2),
+    ("closing_undistributed", N_("六、年末未分配收益"), "total", 0),
 )
 
 
 def income_statement(columns: tuple[str, ...], values: list[dict[str, Decimal]],
-                     title: str = "收益及收益分配表") -> Statement:
+                     title: str = N_("收益及收益分配表")) -> Statement:
     st = Statement(title, columns)
     for n, (key, label, kind, indent) in enumerate(INCOME_LAYOUT, start=1):
         st.rows.append(StatementRow(label, tuple(v[key] for v in values), n, kind, indent, key))

@@ -8,24 +8,25 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from ..i18n import N_
 from .base import TimestampMixin
 
 SHEET_KINDS = {
-    "income_expense": "收支明细公开表",
-    "balance_sheet": "资产负债公开表",
-    "debts": "债权债务公开表",
-    "distribution": "收益分配公开表",
-    "joint": "飞地抱团项目收益专项公开表",
-    "subsidy": "政府补助（贴息）专项公开表",
-    "yishiyiyi": "一事一议资金专项公开表",
+    "income_expense": N_("收支明细公开表"),
+    "balance_sheet": N_("资产负债公开表"),
+    "debts": N_("债权债务公开表"),
+    "distribution": N_("收益分配公开表"),
+    "joint": N_("飞地抱团项目收益专项公开表"),
+    "subsidy": N_("政府补助（贴息）专项公开表"),
+    "yishiyiyi": N_("一事一议资金专项公开表"),
 }
 SHEET_STATUSES = {
-    "draft": "草稿",
-    "vetoed": "民主理财小组否决",
-    "reviewed": "民主理财小组已审",
-    "approved": "经管站已批准",
-    "published": "已公开",
-    "superseded": "已被更正版本取代",
+    "draft": N_("草稿"),
+    "vetoed": N_("民主理财小组否决"),
+    "reviewed": N_("民主理财小组已审"),
+    "approved": N_("经管站已批准"),
+    "published": N_("已公开"),
+    "superseded": N_("已被更正版本取代"),
 }
 
 

@@ -8,16 +8,17 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from ..i18n import N_
 from .base import Money, Ratio, TimestampMixin, Units
 
 APPROVAL_STEPS = {
     # 四议两公开, in order; then 实施结果公开 after posting
-    "party_proposal": "村党组织提议",
-    "committee": "村两委会议商议",
-    "party_members": "党员大会审议",
-    "assembly": "成员（代表）大会决议",
-    "resolution_public": "决议公开",
-    "result_public": "实施结果公开",
+    "party_proposal": N_("村党组织提议"),
+    "committee": N_("村两委会议商议"),
+    "party_members": N_("党员大会审议"),
+    "assembly": N_("成员（代表）大会决议"),
+    "resolution_public": N_("决议公开"),
+    "result_public": N_("实施结果公开"),
 }
 
 

@@ -8,9 +8,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from ..i18n import N_
 from .base import Money, Rate, TimestampMixin
 
-CONTRIBUTION_KINDS = {"cash": "现金", "land": "土地指标（作价）", "fiscal": "财政扶持资金"}
+CONTRIBUTION_KINDS = {"cash": N_("现金"), "land": N_("土地指标（作价）"), "fiscal": N_("财政扶持资金")}
 
 
 class JointProject(TimestampMixin, db.Model):

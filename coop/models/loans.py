@@ -8,16 +8,17 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from ..i18n import N_
 from .base import Money, Rate, TimestampMixin
 
-LOAN_EVENTS = {"drawdown": "放款", "repayment": "还本", "interest": "付息"}
+LOAN_EVENTS = {"drawdown": N_("放款"), "repayment": N_("还本"), "interest": N_("付息")}
 CLAIM_STATUSES = {
-    "filed": "村级已申报",
-    "reviewed": "乡镇已审核",
-    "approved": "县级已批准",
-    "rejected": "已退回",
-    "allocated": "已分配资金",
-    "disbursed": "已拨付",
+    "filed": N_("村级已申报"),
+    "reviewed": N_("乡镇已审核"),
+    "approved": N_("县级已批准"),
+    "rejected": N_("已退回"),
+    "allocated": N_("已分配资金"),
+    "disbursed": N_("已拨付"),
 }
 
 

@@ -11,30 +11,32 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from ..i18n import N_
 from .base import Money, TimestampMixin, Units
 
 MEMBERSHIP_EVENTS = {
-    "confirmed": "成员大会确认成员身份",
-    "benefit_granted": "经全体成员四分之三以上同意享有权益（非成员）",
-    "lost_death": "死亡",
-    "lost_other_collective": "取得其他集体经济组织成员身份",
-    "lost_civil_servant": "成为公务员",
-    "lost_nationality": "丧失中华人民共和国国籍",
-    "lost_voluntary": "自愿书面退出",
-    "restored": "撤销错误登记（恢复）",
+    "confirmed": N_("成员大会确认成员身份"),
+    "benefit_granted": N_("经全体成员四分之三以上同意享有权益（非成员）"),
+    "lost_death": N_("死亡"),
+    "lost_other_collective": N_("取得其他集体经济组织成员身份"),
+    "lost_civil_servant": N_("成为公务员"),
+    "lost_nationality": N_("丧失中华人民共和国国籍"),
+    "lost_voluntary": N_("自愿书面退出"),
+    "restored": N_("撤销错误登记（恢复）"),
 }
-RELATIONS = ("户主", "配偶", "子", "女", "儿媳", "女婿", "孙子", "孙女", "父亲", "母亲", "兄弟姐妹", "其他")
+RELATIONS = (N_("户主"), N_("配偶"), N_("子"), N_("女"), N_("儿媳"), N_("女婿"), N_("孙子"), N_("孙女"), N_("父亲"),
+             N_("母亲"), N_("兄弟姐妹"), N_("其他"))
 
 SHARE_EVENT_KINDS = {
-    "issue": "折股量化发行",
-    "transfer": "社内转让",
-    "inherit": "继承",
-    "buyback": "有偿退出（回购）",
-    "split": "分户",
-    "merge": "合户",
-    "nominee": "代持",
-    "nominee_release": "解除代持",
-    "reversal": "冲正",
+    "issue": N_("折股量化发行"),
+    "transfer": N_("社内转让"),
+    "inherit": N_("继承"),
+    "buyback": N_("有偿退出（回购）"),
+    "split": N_("分户"),
+    "merge": N_("合户"),
+    "nominee": N_("代持"),
+    "nominee_release": N_("解除代持"),
+    "reversal": N_("冲正"),
 }
 
 

@@ -7,14 +7,15 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from ..i18n import N_
 from .base import Money, Ratio, TimestampMixin
 
 ORG_KINDS = {
-    "village_shareholding": "股份经济合作社（村级）",
-    "village_economic": "经济合作社（村级）",
-    "group": "组级集体经济组织",
-    "township": "乡镇级集体经济组织",
-    "joint_company": "联营公司（强村公司）",
+    "village_shareholding": N_("股份经济合作社（村级）"),
+    "village_economic": N_("经济合作社（村级）"),
+    "group": N_("组级集体经济组织"),
+    "township": N_("乡镇级集体经济组织"),
+    "joint_company": N_("联营公司（强村公司）"),
 }
 
 

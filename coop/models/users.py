@@ -8,16 +8,17 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from ..i18n import N_
 from .base import TimestampMixin
 
 #: role → (scope, label). Scope says which column of RoleAssignment names where the role applies.
 ROLES = {
-    "county_admin": ("county", "县级管理员"),
-    "township_auditor": ("township", "乡镇经管站审核员"),
-    "accountant": ("organization", "村会计/报账员"),
-    "reviewer": ("organization", "审核人/村负责人"),
-    "finance_group": ("organization", "民主理财小组成员"),
-    "member": ("organization", "成员"),
+    "county_admin": ("county", N_("县级管理员")),
+    "township_auditor": ("township", N_("乡镇经管站审核员")),
+    "accountant": ("organization", N_("村会计/报账员")),
+    "reviewer": ("organization", N_("审核人/村负责人")),
+    "finance_group": ("organization", N_("民主理财小组成员")),
+    "member": ("organization", N_("成员")),
 }
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Callable
 
+from ..i18n import N_
 from ..ledger.types import Statement
 from ..models import Organization
 from ..money import ZERO
@@ -34,7 +35,7 @@ def split_balance(balance: Decimal) -> tuple[Decimal, Decimal]:
 
 def direction(balance: Decimal) -> str:
     """借或贷 column: which side the balance is on, 平 when nil."""
-    return "借" if balance > 0 else "贷" if balance < 0 else "平"
+    return N_("借") if balance > 0 else N_("贷") if balance < 0 else N_("平")
 
 
 def account_names(org: Organization) -> dict[str, str]:
@@ -47,7 +48,7 @@ def full_name(code: str, names: dict[str, str]) -> str:
 
 
 def _header(org: Organization, *middle: str) -> list[str]:
-    return [f"编制单位：{org.name}", *middle, "单位：元"]
+    return [N_("编制单位：%(org)s", org=org.name), *middle, N_("单位：元")]
 
 
 # ------------------------------------------------------------------ 科目余额表
@@ -56,18 +57,18 @@ def _header(org: Organization, *middle: str) -> list[str]:
 def trial_balance(org: Organization, q: ReportQuery) -> ReportTable:
     tb = data.trial_balance(org, q.year, q.month_from, q.month_to, counterparty=q.counterparty)
     t = ReportTable(
-        "科目余额表",
+        N_("科目余额表"),
         [
-            Column("code", "科目编码", width=12),
-            Column("name", "科目名称", width=24, indent=True),
-            _amount("opening_debit", "借方", "期初余额"),
-            _amount("opening_credit", "贷方", "期初余额"),
-            _amount("debit", "借方", "本期发生额"),
-            _amount("credit", "贷方", "本期发生额"),
-            _amount("ytd_debit", "借方", "本年累计发生额"),
-            _amount("ytd_credit", "贷方", "本年累计发生额"),
-            _amount("closing_debit", "借方", "期末余额"),
-            _amount("closing_credit", "贷方", "期末余额"),
+            Column("code", N_("科目编码"), width=12),
+            Column("name", N_("科目名称"), width=24, indent=True),
+            _amount("opening_debit", N_("借方"), N_("期初余额")),
+            _amount("opening_credit", N_("贷方"), N_("期初余额")),
+            _amount("debit", N_("借方"), N_("本期发生额")),
+            _amount("credit", N_("贷方"), N_("本期发生额")),
+            _amount("ytd_debit", N_("借方"), N_("本年累计发生额")),
+            _amount("ytd_credit", N_("贷方"), N_("本年累计发生额")),
+            _amount("closing_debit", N_("借方"), N_("期末余额")),
+            _amount("closing_credit", N_("贷方"), N_("期末余额")),
         ],
         subtitle=_header(org, q.label),
         landscape=True,
@@ -83,12 +84,12 @@ def trial_balance(org: Organization, q: ReportQuery) -> ReportTable:
         t.add({"code": r.code, "name": r.name, "opening_debit": od, "opening_credit": oc, "debit": r.debit,
                "credit": r.credit, "ytd_debit": r.ytd_debit, "ytd_credit": r.ytd_credit,
                "closing_debit": cd, "closing_credit": cc}, indent=r.level - 1)
-    t.add({"name": "合计", **tb.totals}, style="total")
+    t.add({"name": N_("合计"), **tb.totals}, style="total")
     if q.counterparty:
-        t.subtitle.insert(2, f"往来单位：{q.counterparty}")
-        t.notes.append("按往来单位筛选：只含该单位的发生额，期初余额不计。")
+        t.subtitle.insert(2, N_("往来单位：%(name)s", name=q.counterparty))
+        t.notes.append(N_("按往来单位筛选：只含该单位的发生额，期初余额不计。"))
     else:
-        t.notes.append("试算平衡：借贷方合计相等。" if tb.balanced else "试算不平衡：借贷方合计不相等，请检查期初余额和凭证。")
+        t.notes.append(N_("试算平衡：借贷方合计相等。") if tb.balanced else N_("试算不平衡：借贷方合计不相等，请检查期初余额和凭证。"))
     return t
 
 
@@ -97,17 +98,17 @@ def trial_balance(org: Organization, q: ReportQuery) -> ReportTable:
 
 def _ledger_columns(year: int, with_voucher: bool) -> list[Column]:
     cols = [
-        Column("month", "月", width=5, align="center", group=f"{year}年"),
-        Column("day", "日", width=5, align="center", group=f"{year}年"),
+        Column("month", N_("月"), width=5, align="center", group=N_("%(y)s年", y=year)),
+        Column("day", N_("日"), width=5, align="center", group=N_("%(y)s年", y=year)),
     ]
     if with_voucher:
-        cols.append(Column("voucher", "凭证号", width=10, align="center"))
+        cols.append(Column("voucher", N_("凭证号"), width=10, align="center"))
     cols += [
-        Column("summary", "摘要", width=30, indent=True),
-        _amount("debit", "借方"),
-        _amount("credit", "贷方"),
-        Column("direction", "借或贷", width=7, align="center"),
-        _amount("balance", "余额"),
+        Column("summary", N_("摘要"), width=30, indent=True),
+        _amount("debit", N_("借方")),
+        _amount("credit", N_("贷方")),
+        Column("direction", N_("借或贷"), width=7, align="center"),
+        _amount("balance", N_("余额")),
     ]
     return cols
 
@@ -135,11 +136,12 @@ def detail_ledger(org: Organization, q: ReportQuery) -> ReportTable:
     names = account_names(org)
     rows = data.detail_ledger(org, q.code, q.year, q.month_from, q.month_to, counterparty=q.counterparty)
     account = f"{q.code} {full_name(q.code, names)}"
-    t = ReportTable("明细账", _ledger_columns(q.year, True), subtitle=_header(org, f"科目：{account}", q.label),
+    t = ReportTable(N_("明细账"), _ledger_columns(q.year, True),
+                    subtitle=_header(org, N_("科目：%(account)s", account=account), q.label),
                     filename=f"明细账-{q.code}-{q.label}")
     if q.counterparty:
-        t.subtitle.insert(2, f"往来单位：{q.counterparty}")
-        t.notes.append("按往来单位筛选：只含该单位的发生额，期初余额不计。")
+        t.subtitle.insert(2, N_("往来单位：%(name)s", name=q.counterparty))
+        t.notes.append(N_("按往来单位筛选：只含该单位的发生额，期初余额不计。"))
     _ledger_rows(t, rows, True)
     return t
 
@@ -156,8 +158,8 @@ def general_ledger(org: Organization, q: ReportQuery) -> ReportTable:
     """总账 of one account, or of every first-level account with a balance or movements this year."""
     names = account_names(org)
     codes = general_ledger_codes(org, q)
-    middle = [f"科目：{q.code} {full_name(q.code, names)}"] if q.code else []
-    t = ReportTable("总账", _ledger_columns(q.year, False), subtitle=_header(org, *middle, q.label),
+    middle = [N_("科目：%(account)s", account=f"{q.code} {full_name(q.code, names)}")] if q.code else []
+    t = ReportTable(N_("总账"), _ledger_columns(q.year, False), subtitle=_header(org, *middle, q.label),
                     filename=f"总账-{q.code + '-' if q.code else ''}{q.label}")
     for code in codes:
         if not q.code:
@@ -165,7 +167,7 @@ def general_ledger(org: Organization, q: ReportQuery) -> ReportTable:
         rows = data.detail_ledger(org, code, q.year, q.month_from, q.month_to)
         _ledger_rows(t, [r for r in rows if r.kind != "line"], False)
     if not codes:
-        t.notes.append("本年没有余额或发生额。")
+        t.notes.append(N_("本年没有余额或发生额。"))
     return t
 
 
@@ -177,14 +179,14 @@ def journal(org: Organization, q: ReportQuery) -> ReportTable:
     vouchers = data.journal(org, start, data.month_end(q.year, q.month_to))
     names = account_names(org)
     t = ReportTable(
-        "凭证序时簿",
+        N_("凭证序时簿"),
         [
-            Column("date", "日期", width=12, align="center"),
-            Column("voucher", "凭证号", width=10, align="center"),
-            Column("summary", "摘要", width=30),
-            Column("account", "会计科目", width=30),
-            _amount("debit", "借方金额"),
-            _amount("credit", "贷方金额"),
+            Column("date", N_("日期"), width=12, align="center"),
+            Column("voucher", N_("凭证号"), width=10, align="center"),
+            Column("summary", N_("摘要"), width=30),
+            Column("account", N_("会计科目"), width=30),
+            _amount("debit", N_("借方金额")),
+            _amount("credit", N_("贷方金额")),
         ],
         subtitle=_header(org, q.label),
         filename=f"凭证序时簿-{q.label}",
@@ -203,8 +205,8 @@ def journal(org: Organization, q: ReportQuery) -> ReportTable:
             }, voucher_id=v.id)
             total_d += line.debit
             total_c += line.credit
-    t.add({"summary": "合计", "debit": total_d, "credit": total_c}, style="total")
-    t.notes.append(f"共 {len(vouchers)} 张已记账凭证。")
+    t.add({"summary": N_("合计"), "debit": total_d, "credit": total_c}, style="total")
+    t.notes.append(N_("共 %(n)s 张已记账凭证。", n=len(vouchers)))
     return t
 
 
@@ -214,10 +216,10 @@ def journal(org: Organization, q: ReportQuery) -> ReportTable:
 def _statement_table(st: Statement, title: str, subtitle: list[str], filename: str) -> ReportTable:
     t = ReportTable(
         title,
-        [Column("label", "项目", width=34, indent=True), Column("line_no", "行次", width=6, align="center")]
+        [Column("label", N_("项目"), width=34, indent=True), Column("line_no", N_("行次"), width=6, align="center")]
         + [_amount(f"v{i}", label, currency=True) for i, label in enumerate(st.columns)],
         subtitle=subtitle,
-        signatures=["单位负责人：", "会计主管：", "制表："],
+        signatures=[N_("单位负责人："), N_("会计主管："), N_("制表：")],
         filename=filename,
     )
     for r in st.rows:
@@ -229,17 +231,17 @@ def _statement_table(st: Statement, title: str, subtitle: list[str], filename: s
 def balance_sheet(org: Organization, q: ReportQuery) -> ReportTable:
     st = data.balance_sheet(org, q.year, q.month_to)
     end = data.month_end(q.year, q.month_to)
-    t = _statement_table(st, "资产负债表", _header(org, f"{end.year}年{end.month}月{end.day}日"),
+    t = _statement_table(st, N_("资产负债表"), _header(org, N_("%(y)s年%(m)s月%(d)s日", y=end.year, m=end.month, d=end.day)),
                          f"资产负债表-{q.year}年{q.month_to}月")
     assets, claims = st.value("total_assets"), st.value("total_liabilities_equity")
     if assets != claims:
-        t.notes.append(f"资产总计与负债和所有者权益总计不相等，差额 {assets - claims}，请检查账务。")
+        t.notes.append(N_("资产总计与负债和所有者权益总计不相等，差额 %(d)s，请检查账务。", d=assets - claims))
     return t
 
 
 def income_statement(org: Organization, q: ReportQuery) -> ReportTable:
     st = data.income_statement(org, q.year, q.month_from, q.month_to)
-    return _statement_table(st, "收益及收益分配表", _header(org, q.label), f"收益及收益分配表-{q.label}")
+    return _statement_table(st, N_("收益及收益分配表"), _header(org, q.label), f"收益及收益分配表-{q.label}")
 
 
 # ------------------------------------------------------------------ registry
@@ -263,13 +265,13 @@ class ReportSpec:
 
 
 REPORTS: dict[str, ReportSpec] = {s.slug: s for s in (
-    ReportSpec("trial-balance", "科目余额表", trial_balance, "期初余额、本期发生额、本年累计和期末余额，可选科目级次",
+    ReportSpec("trial-balance", N_("科目余额表"), trial_balance, N_("期初余额、本期发生额、本年累计和期末余额，可选科目级次"),
                TrialBalanceArgsSchema),
-    ReportSpec("general-ledger", "总账", general_ledger, "一级科目的期初、各月本月合计和本年累计；不选科目时为全部一级科目",
+    ReportSpec("general-ledger", N_("总账"), general_ledger, N_("一级科目的期初、各月本月合计和本年累计；不选科目时为全部一级科目"),
                GeneralLedgerArgsSchema),
-    ReportSpec("detail-ledger", "明细账", detail_ledger, "一个科目逐笔登记，含余额方向、本月合计和本年累计",
+    ReportSpec("detail-ledger", N_("明细账"), detail_ledger, N_("一个科目逐笔登记，含余额方向、本月合计和本年累计"),
                DetailLedgerArgsSchema, needs_code=True),
-    ReportSpec("journal", "凭证序时簿", journal, "按日期和凭证号排列的已记账凭证及分录"),
-    ReportSpec("balance-sheet", "资产负债表", balance_sheet, "年初余额与期末余额（所选期间的截止月末）"),
-    ReportSpec("income-statement", "收益及收益分配表", income_statement, "本期金额与本年累计，含收益分配"),
+    ReportSpec("journal", N_("凭证序时簿"), journal, N_("按日期和凭证号排列的已记账凭证及分录")),
+    ReportSpec("balance-sheet", N_("资产负债表"), balance_sheet, N_("年初余额与期末余额（所选期间的截止月末）")),
+    ReportSpec("income-statement", N_("收益及收益分配表"), income_statement, N_("本期金额与本年累计，含收益分配")),
 )}

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from marshmallow import EXCLUDE, ValidationError, fields, validate, validates_schema
 
 from ..errors import ValidationFailed
+from ..i18n import N_
 from ..models import Organization
 from ..schemas.common import StrictSchema
 from ..services import accounts, periods
@@ -85,11 +86,12 @@ class ReportQuery:
     @property
     def label(self) -> str:
         """2025年1月 / 2025年1-3月 / 2025年度."""
+        # N_ with values: the Chinese text everywhere, translated where a page shows it
         if (self.month_from, self.month_to) == (1, 12):
-            return f"{self.year}年度"
+            return N_("%(y)s年度", y=self.year)
         if self.month_from == self.month_to:
-            return f"{self.year}年{self.month_from}月"
-        return f"{self.year}年{self.month_from}-{self.month_to}月"
+            return N_("%(y)s年%(m)s月", y=self.year, m=self.month_from)
+        return N_("%(y)s年%(m1)s-%(m2)s月", y=self.year, m1=self.month_from, m2=self.month_to)
 
     @property
     def period_choice(self) -> str:

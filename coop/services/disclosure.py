@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from ..daxie import amount_in_words
 from ..errors import Forbidden, InvalidState, NotFound, ValidationFailed
 from ..extensions import db
+from ..i18n import N_
 from ..models import (Account, Disclosure, DisclosureComment, DistributionPlan, Organization, OpeningBalance,
                       ProjectReturn, ProjectReturnLine, ProjectParticipant, SubsidyClaim, User, Voucher, VoucherLine,
                       VoucherQuestion)
@@ -25,7 +26,7 @@ from ..models.disclosure import SHEET_KINDS
 from ..money import ZERO
 from . import access, audit, periods, reports
 
-SIGNATURES = ("制表", "会计", "民主理财小组", "村负责人", "审核单位")
+SIGNATURES = (N_("制表"), N_("会计"), N_("民主理财小组"), N_("村负责人"), N_("审核单位"))
 
 
 def _s(amount: Decimal) -> str:
@@ -66,17 +67,18 @@ def _income_expense(org, start, end) -> dict:
         expense += ZERO if is_income else amount
         rows.append([v.date.isoformat(), v.display_number, line.summary, f"{acc.code} {acc.name}",
                      _s(amount) if is_income else "", "" if is_income else _s(amount)])
-    return {"columns": ["日期", "凭证号", "摘要", "科目", "收入", "支出"], "rows": rows,
-            "totals": [_total("收入合计", income), _total("支出合计", expense), _total("收支相抵", income - expense)]}
+    return {"columns": [N_("日期"), N_("凭证号"), N_("摘要"), N_("科目"), N_("收入"), N_("支出")], "rows": rows,
+            "totals": [_total(N_("收入合计"), income), _total(N_("支出合计"), expense),
+                       _total(N_("收支相抵"), income - expense)]}
 
 
 def _balance_sheet(org, start, end) -> dict:
     st = reports.balance_sheet(org, end.year, end.month)
     rows = [[r.label, str(r.line_no or ""), _s(r.values[0]) if r.values else "", _s(r.values[1]) if r.values else ""]
             for r in st.rows]
-    return {"columns": ["项目", "行次", "年初余额", "期末余额"], "rows": rows,
-            "totals": [_total("资产总计", st.value("total_assets")),
-                       _total("负债和所有者权益总计", st.value("total_liabilities_equity"))]}
+    return {"columns": [N_("项目"), N_("行次"), N_("年初余额"), N_("期末余额")], "rows": rows,
+            "totals": [_total(N_("资产总计"), st.value("total_assets")),
+                       _total(N_("负债和所有者权益总计"), st.value("total_liabilities_equity"))]}
 
 
 def _debts(org, start, end) -> dict:
@@ -107,8 +109,8 @@ def _debts(org, start, end) -> dict:
         else:
             debts += -bal
             rows.append(["债务", f"{code} {names.get(code, '')}", who, _s(-bal)])
-    return {"columns": ["类别", "科目", "往来单位/户", "余额"], "rows": rows,
-            "totals": [_total("债权合计", claims), _total("债务合计", debts)]}
+    return {"columns": [N_("类别"), N_("科目"), N_("往来单位/户"), N_("余额")], "rows": rows,
+            "totals": [_total(N_("债权合计"), claims), _total(N_("债务合计"), debts)]}
 
 
 def _distribution(org, start, end) -> dict:
@@ -128,8 +130,8 @@ def _distribution(org, start, end) -> dict:
     for d in sorted(plan.dividends, key=lambda d: d.household.number):
         head = d.household.head.name if d.household.head else ""
         rows.append([f"分红清册 {d.household.number}", head, f"{d.units}", _s(d.amount)])
-    return {"columns": ["项目/户号", "户主", "股数", "金额"], "rows": rows,
-            "totals": [_total("向成员分配合计", sum((d.amount for d in plan.dividends), ZERO))],
+    return {"columns": [N_("项目/户号"), N_("户主"), N_("股数"), N_("金额")], "rows": rows,
+            "totals": [_total(N_("向成员分配合计"), sum((d.amount for d in plan.dividends), ZERO))],
             "plan": plan.id, "year": plan.year}
 
 
@@ -147,8 +149,9 @@ def _joint(org, start, end) -> dict:
         total += line.total
         rows.append([project.name, str(ret.year), _s(line.fixed), _s(line.profit_part), _s(line.guaranteed),
                      _s(line.total)])
-    return {"columns": ["项目", "年度", "保底收益", "分红收益", "其中担保方承担", "合计"], "rows": rows,
-            "totals": [_total("项目收益合计", total)]}
+    return {"columns": [N_("项目"), N_("年度"), N_("保底收益"), N_("分红收益"), N_("其中担保方承担"), N_("合计")],
+            "rows": rows,
+            "totals": [_total(N_("项目收益合计"), total)]}
 
 
 def _subsidy(org, start, end) -> dict:
@@ -165,8 +168,9 @@ def _subsidy(org, start, end) -> dict:
         amount = line.credit - line.debit
         total += amount
         rows.append([line.summary, v.display_number, v.date.isoformat(), "", "", _s(amount), v.date.isoformat()])
-    return {"columns": ["贷款银行/来源", "合同号/凭证号", "期间", "已付利息", "申报", "拨付金额", "到账日期"],
-            "rows": rows, "totals": [_total("政府拨付资金合计", total)]}
+    return {"columns": [N_("贷款银行/来源"), N_("合同号/凭证号"), N_("期间"), N_("已付利息"), N_("申报"),
+                        N_("拨付金额"), N_("到账日期")],
+            "rows": rows, "totals": [_total(N_("政府拨付资金合计"), total)]}
 
 
 def _yishiyiyi(org, start, end) -> dict:
@@ -176,8 +180,8 @@ def _yishiyiyi(org, start, end) -> dict:
         used += line.debit
         rows.append([v.date.isoformat(), v.display_number, line.summary, _s(line.credit) if line.credit else "",
                      _s(line.debit) if line.debit else ""])
-    return {"columns": ["日期", "凭证号", "摘要", "筹集", "使用"], "rows": rows,
-            "totals": [_total("筹集合计", received), _total("使用合计", used)]}
+    return {"columns": [N_("日期"), N_("凭证号"), N_("摘要"), N_("筹集"), N_("使用")], "rows": rows,
+            "totals": [_total(N_("筹集合计"), received), _total(N_("使用合计"), used)]}
 
 
 BUILDERS: dict[str, Callable] = {

@@ -13,12 +13,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
+from ..i18n import N_
 from ..ledger import statements
 from ..ledger.balances import TrialBalanceRow, build_trial_balance, is_balanced, trial_balance_totals
 from ..ledger.chart import UNDISTRIBUTED
 from ..ledger.types import Statement
 from ..money import ZERO, from_fen
-from ..models import Account, Organization, Voucher, VoucherLine
+from ..models import Account, County, OpeningBalance, Organization, Township, Voucher, VoucherLine
 from .opening import opening_balances
 
 
@@ -88,21 +89,97 @@ class TrialBalance:
         return is_balanced(self.totals)
 
 
+def _balance_sums(orgs: int | list[int], ys: dt.date, start: dt.date, end: dt.date,
+                  counterparty: str | None = None) -> dict[int, tuple[int, int, int, int, int]]:
+    """Account id → fen (signed total before `start`, debit and credit in [start, end], debit and credit in
+    [ys, end]) of posted lines, summed in SQL: one GROUP BY over the year's lines to `end` (plain sums, as a bare
+    GROUP BY, when `start` is the year's start; else two more conditional sums for 本期) and one over the
+    lines before the year (none in a first year: the (organization_id, date) index finds nothing). With a
+    counterparty there is no opening."""
+    d = sa.type_coerce(VoucherLine.debit, sa.BigInteger)
+    c = sa.type_coerce(VoucherLine.credit, sa.BigInteger)
+
+    def lines(*cols):
+        q = (sa.select(VoucherLine.account_id, *cols).join(Voucher, Voucher.id == VoucherLine.voucher_id)
+             .where(Voucher.status == "posted",
+                    Voucher.organization_id == orgs if isinstance(orgs, int) else Voucher.organization_id.in_(orgs))
+             .group_by(VoucherLine.account_id))
+        return q.where(VoucherLine.counterparty == counterparty) if counterparty else q
+
+    out: dict[int, list[int]] = {}
+    period = start > ys
+    cols = [sa.func.sum(d), sa.func.sum(c)]
+    if period:
+        cols += [sa.func.sum(sa.case((Voucher.date >= start, d), else_=0)),
+                 sa.func.sum(sa.case((Voucher.date >= start, c), else_=0))]
+    for acc, yd, yc, *pdc in db.session.execute(lines(*cols).where(Voucher.date >= ys, Voucher.date <= end)):
+        pd, pc = pdc if period else (yd, yc)
+        yd, yc, pd, pc = int(yd), int(yc), int(pd), int(pc)
+        out[acc] = [yd - pd - (yc - pc), pd, pc, yd, yc]  # opening so far: this year's lines before `start`
+    if not counterparty:
+        for acc, signed in db.session.execute(lines(sa.func.sum(d - c)).where(Voucher.date < ys)):
+            out.setdefault(acc, [0, 0, 0, 0, 0])[0] += int(signed)
+    return {acc: tuple(v) for acc, v in out.items()}
+
+
+def _trial_balance_rows(accounts: dict[int, tuple[str, str, bool]], opening_fen: dict[int, int],
+                        sums: dict[int, tuple[int, int, int, int, int]]) -> list[TrialBalanceRow]:
+    """Per-account fen sums → leaf-code Decimals → the rolled-up rows (coop.ledger.balances)."""
+    maps: list[dict[str, int]] = [{}, {}, {}, {}, {}]
+    for acc_id, amount in opening_fen.items():
+        code = accounts[acc_id][0]
+        maps[0][code] = maps[0].get(code, 0) + amount
+    for acc_id, values in sums.items():
+        code = accounts[acc_id][0]
+        for k, x in enumerate(values):
+            maps[k][code] = maps[k].get(code, 0) + x
+    op, pd, pc, yd, yc = ({c: from_fen(x) for c, x in m.items() if x} for m in maps)
+    names = {}
+    for code, name, is_leaf in accounts.values():
+        names.setdefault(code, (code, name, is_leaf))
+    return build_trial_balance(names.values(), op, pd, pc, yd, yc)
+
+
 def trial_balance(org: Organization, year: int, month_from: int, month_to: int | None = None,
                   counterparty: str | None = None) -> TrialBalance:
     month_to = month_to or month_from
-    start = max(dt.date(year, month_from, 1), year_start(org, year))
+    ys = year_start(org, year)
+    start = max(dt.date(year, month_from, 1), ys)
     end = month_end(year, month_to)
-    opening = balances_before(org, start) if not counterparty else {}
-    period = _movements(org, date_from=start, date_to=end, counterparty=counterparty)
-    ytd = _movements(org, date_from=year_start(org, year), date_to=end, counterparty=counterparty)
-    accounts = [(a.code, a.name, a.is_leaf) for a in db.session.scalars(
-        sa.select(Account).where(Account.organization_id == org.id))]
-    rows = build_trial_balance(
-        accounts, opening,
-        {c: d for c, (d, _) in period.items()}, {c: cr for c, (_, cr) in period.items()},
-        {c: d for c, (d, _) in ytd.items()}, {c: cr for c, (_, cr) in ytd.items()},
-    )
+    accounts = {i: (code, name, leaf) for i, code, name, leaf in db.session.execute(
+        sa.select(Account.id, Account.code, Account.name, Account.is_leaf).where(Account.organization_id == org.id))}
+    sums = _balance_sums(org.id, ys, start, end, counterparty)
+    opening = {}
+    if counterparty:
+        sums = {a: (0, *v[1:]) for a, v in sums.items()}
+    else:
+        opening = dict(db.session.execute(
+            sa.select(OpeningBalance.account_id, sa.type_coerce(OpeningBalance.amount, sa.BigInteger))
+            .where(OpeningBalance.organization_id == org.id)).all())
+    rows = _trial_balance_rows(accounts, opening, sums)
+    return TrialBalance(year, month_from, month_to, rows, trial_balance_totals(rows))
+
+
+def county_trial_balance(county: County, year: int, month_from: int = 1, month_to: int | None = None
+                         ) -> TrialBalance:
+    """科目余额表 of every organization of a county added together, account code by account code (明细科目 of the
+    same code are added even if villages named them differently: the first organization's name is shown).
+    The year starts in January; books opened later in the year bring their opening balances in as 期初."""
+    month_to = month_to or month_from
+    ys, start, end = dt.date(year, 1, 1), dt.date(year, month_from, 1), month_end(year, month_to)
+    orgs = list(db.session.scalars(sa.select(Organization.id).join(Township, Township.id == Organization.township_id)
+                                   .where(Township.county_id == county.id)))
+    accounts = {i: (code, name, leaf) for i, code, name, leaf in db.session.execute(
+        sa.select(Account.id, Account.code, Account.name, Account.is_leaf)
+        .where(Account.organization_id.in_(orgs)).order_by(Account.organization_id))}
+    opening = dict(db.session.execute(
+        sa.select(OpeningBalance.account_id, sa.type_coerce(OpeningBalance.amount, sa.BigInteger))
+        .where(OpeningBalance.organization_id.in_(orgs))).all())
+    # a code that is a leaf in one village may have 明细 in another: a row is a leaf only if nothing is below it
+    codes = {code for code, _, _ in accounts.values()}
+    parents = {code[:k] for code in codes for k in range(3, len(code), 2)}
+    accounts = {i: (code, name, code not in parents) for i, (code, name, _) in accounts.items()}
+    rows = _trial_balance_rows(accounts, opening, _balance_sums(orgs, ys, start, end))
     return TrialBalance(year, month_from, month_to, rows, trial_balance_totals(rows))
 
 
@@ -134,7 +211,7 @@ def income_statement(org: Organization, year: int, month_from: int, month_to: in
     period = _income_values(org, start, end)
     ytd = _income_values(org, ys, end)
     label = f"{year}年{month_from}月" if month_from == month_to else f"{year}年{month_from}-{month_to}月"
-    return statements.income_statement(("本期金额", "本年累计"), [period, ytd], title=f"收益及收益分配表（{label}）")
+    return statements.income_statement((N_("本期金额"), N_("本年累计")), [period, ytd], title=f"收益及收益分配表（{label}）")
 
 
 @dataclass
@@ -171,7 +248,8 @@ def detail_ledger(org: Organization, code: str, year: int, month_from: int = 1, 
     )
     if counterparty:
         q = q.where(VoucherLine.counterparty == counterparty)
-    rows = [LedgerEntryRow(start, "", None, "期初余额" if start.month != 1 else "上年结转", ZERO, ZERO, opening, "opening")]
+    first = N_("期初余额") if start.month != 1 else N_("上年结转")
+    rows = [LedgerEntryRow(start, "", None, first, ZERO, ZERO, opening, "opening")]
     balance = opening
     by_month: dict[int, list] = {}
     for line, v in db.session.execute(q):
@@ -185,8 +263,8 @@ def detail_ledger(org: Organization, code: str, year: int, month_from: int = 1, 
             rows.append(LedgerEntryRow(v.date, v.display_number, v.id, line.summary, line.debit, line.credit, balance))
         ytd_d += md
         ytd_c += mc
-        rows.append(LedgerEntryRow(month_end(year, m), "", None, "本月合计", md, mc, balance, "month_total"))
-        rows.append(LedgerEntryRow(month_end(year, m), "", None, "本年累计", ytd_d, ytd_c, balance, "year_total"))
+        rows.append(LedgerEntryRow(month_end(year, m), "", None, N_("本月合计"), md, mc, balance, "month_total"))
+        rows.append(LedgerEntryRow(month_end(year, m), "", None, N_("本年累计"), ytd_d, ytd_c, balance, "year_total"))
     return rows
 
 

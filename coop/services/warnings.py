@@ -11,6 +11,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from ..extensions import db
+from ..i18n import N_
 from ..ledger.distribution import YearResult
 from ..models import (Attachment, DistributionCadre, DistributionPlan, Organization, RoleAssignment, User, Voucher,
                       VoucherLine, Account)
@@ -32,8 +33,9 @@ def _cash_over_limit(org: Organization, today: dt.date) -> Warning | None:
     limit = org.policy()["cash_limit"]
     cash = sum((v for c, v in reports.leaf_balances(org, until=today).items() if c.startswith("101")), ZERO)
     if cash > limit:
-        return Warning("cash_over_limit", "red" if cash > 2 * limit else "yellow", "库存现金超过限额",
-                       [f"库存现金余额 {format_plain(cash)}，限额 {format_plain(limit)}，超出 {format_plain(cash - limit)}"])
+        return Warning("cash_over_limit", "red" if cash > 2 * limit else "yellow", N_("库存现金超过限额"),
+                       [N_("库存现金余额 %(cash)s，限额 %(limit)s，超出 %(over)s", cash=format_plain(cash), limit=format_plain(limit),
+                           over=format_plain(cash - limit))])
     return None
 
 
@@ -58,8 +60,9 @@ def _officer_receivables(org: Organization, today: dt.date) -> Warning | None:
                 sa.or_(Account.code.startswith("112"), Account.code.startswith("113")),
                 VoucherLine.counterparty.in_(names))
          .group_by(VoucherLine.counterparty))
-    facts = [f"{who} 欠款 {format_plain(Decimal(fen) / 100)}" for who, fen in db.session.execute(q) if fen > 0]
-    return Warning("officer_receivable", "red", "干部借用集体资金", facts) if facts else None
+    facts = [N_("%(who)s 欠款 %(amount)s", who=who, amount=format_plain(Decimal(fen) / 100))
+             for who, fen in db.session.execute(q) if fen > 0]
+    return Warning("officer_receivable", "red", N_("干部借用集体资金"), facts) if facts else None
 
 
 def _no_attachments(org: Organization, today: dt.date) -> Warning | None:
@@ -72,7 +75,7 @@ def _no_attachments(org: Organization, today: dt.date) -> Warning | None:
     if not rows:
         return None
     facts = [f"{v.date} {v.display_number}" for v in rows[:20]] + (["……"] if len(rows) > 20 else [])
-    return Warning("no_attachment", "yellow", "凭证无原始单据", facts)
+    return Warning("no_attachment", "yellow", N_("凭证无原始单据"), facts)
 
 
 def _old_drafts(org: Organization, today: dt.date) -> Warning | None:
@@ -82,8 +85,9 @@ def _old_drafts(org: Organization, today: dt.date) -> Warning | None:
         .order_by(Voucher.created_at).limit(21)))
     if not rows:
         return None
-    return Warning("old_drafts", "yellow", "超过30天未记账的凭证",
-                   [f"{v.date} {v.display_number}（{v.created_at.date()} 制单）" for v in rows[:20]])
+    return Warning("old_drafts", "yellow", N_("超过30天未记账的凭证"),
+                   [N_("%(date)s %(no)s（%(created)s 制单）", date=v.date, no=v.display_number, created=v.created_at.date())
+                    for v in rows[:20]])
 
 
 def _disclosure_overdue(org: Organization, today: dt.date) -> Warning | None:
@@ -92,8 +96,8 @@ def _disclosure_overdue(org: Organization, today: dt.date) -> Warning | None:
     late = overdue_quarters(org, today)
     if not late:
         return None
-    return Warning("disclosure_overdue", "red", "财务公开逾期",
-                   [f"{y}年第{q}季度收支明细应于 {due_date(org, y, q)} 前公开" for y, q in late])
+    return Warning("disclosure_overdue", "red", N_("财务公开逾期"),
+                   [N_("%(y)s年第%(q)s季度收支明细应于 %(due)s 前公开", y=y, q=q, due=due_date(org, y, q)) for y, q in late])
 
 
 def _distribution_rules(org: Organization, today: dt.date) -> list[Warning]:
@@ -107,11 +111,12 @@ def _distribution_rules(org: Organization, today: dt.date) -> list[Warning]:
                           st.value("other_in"))
         cap = (policy["cadre_reward_cap"] * max(year.operating_profit, ZERO)).quantize(Decimal("0.01"))
         if plan.cadre_reward > cap:
-            out.append(Warning("cadre_over_cap", "red", "干部奖励分红超过上限",
-                               [f"{plan.year}年度 干部奖励 {format_plain(plan.cadre_reward)}，上限 {format_plain(cap)}"]))
+            out.append(Warning("cadre_over_cap", "red", N_("干部奖励分红超过上限"),
+                               [N_("%(y)s年度 干部奖励 %(reward)s，上限 %(cap)s", y=plan.year, reward=format_plain(plan.cadre_reward),
+                                   cap=format_plain(cap))]))
         if year.distributable <= 0 and (plan.member_pool or plan.cadre_reward):
-            out.append(Warning("distribution_without_income", "red", "无可分配收益仍进行分配",
-                               [f"{plan.year}年度 可分配收益 {format_plain(year.distributable)}"]))
+            out.append(Warning("distribution_without_income", "red", N_("无可分配收益仍进行分配"),
+                               [N_("%(y)s年度 可分配收益 %(amount)s", y=plan.year, amount=format_plain(year.distributable))]))
     return out
 
 

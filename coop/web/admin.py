@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
@@ -52,7 +53,7 @@ def index():
     if request.method == "POST":
         errors = _submit(OrganizationInSchema(), lambda data: admin.create_organization(current_user, data))
         if not errors:
-            flash("组织已创建，已生成 2023 制度 42 个一级科目", "success")
+            flash(gettext("组织已创建，已生成 2023 制度 42 个一级科目"), "success")
             return redirect(url_for("admin.index"))
     return render_template("admin/index.html", county=county, kinds=ORG_KINDS, errors=errors, form=request.form), (
         422 if errors else 200)
@@ -69,7 +70,7 @@ def charter(org_id: int):
     if request.method == "POST":
         errors = _submit(CharterInSchema(), lambda data: admin.update_charter(current_user, org, data))
         if not errors:
-            flash("章程参数已保存", "success")
+            flash(gettext("章程参数已保存"), "success")
             return redirect(url_for("admin.charter", org_id=org.id))
     return render_template("admin/charter.html", county=county, org=org, errors=errors, form=request.form), (
         422 if errors else 200)
@@ -83,7 +84,7 @@ def users_page():
     if request.method == "POST":
         errors = _submit(UserInSchema(), lambda data: admin.create_user_with_role(current_user, data))
         if not errors:
-            flash("用户已创建", "success")
+            flash(gettext("用户已创建"), "success")
             return redirect(url_for("admin.users_page"))
     township_ids = [t.id for t in county.townships]
     org_ids = [o.id for t in county.townships for o in t.organizations]

@@ -9,10 +9,12 @@ import datetime as dt
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from ..errors import CoopError, NotFound
 from ..extensions import db
+from ..i18n import N_
 from ..models import Organization, Voucher, VoucherQuestion
 from ..services import access, disclosure, periods, vouchers, warnings
 from . import forms
@@ -21,8 +23,8 @@ from .orgs import load_org
 bp = Blueprint("auditor", __name__)
 
 SUPERVISORS = {"township_auditor", "county_admin"}
-QUESTION_STATUSES = {"open": "待答复", "answered": "已答复", "closed": "已关闭"}
-LEVEL_LABELS = {"green": "绿", "yellow": "黄", "red": "红"}
+QUESTION_STATUSES = {"open": N_("待答复"), "answered": N_("已答复"), "closed": N_("已关闭")}
+LEVEL_LABELS = {"green": N_("绿"), "yellow": N_("黄"), "red": N_("红")}
 
 
 def desk_orgs(user) -> list[Organization]:
@@ -142,7 +144,7 @@ def ask(org_id: int):
         abort(404)
     v = vouchers.get_voucher(org, int(raw))  # another organization's voucher: 404
     return _act(org, lambda: disclosure.ask_question(org, v, text=request.form.get("question", ""),
-                                                     user=current_user), "质询已提出，等待会计答复")
+                                                     user=current_user), gettext("质询已提出，等待会计答复"))
 
 
 @bp.route("/o/<int:org_id>/questions/<int:question_id>/answer", methods=["POST"])
@@ -151,7 +153,7 @@ def answer(org_id: int, question_id: int):
     org = load_org(org_id, access.PREPARE)
     q = _question(org, question_id)
     return _act(org, lambda: disclosure.answer_question(q, text=request.form.get("answer", ""), user=current_user),
-                "答复已提交")
+                gettext("答复已提交"))
 
 
 @bp.route("/o/<int:org_id>/questions/<int:question_id>/close", methods=["POST"])
@@ -159,4 +161,4 @@ def answer(org_id: int, question_id: int):
 def close(org_id: int, question_id: int):
     org = load_org(org_id)
     q = _question(org, question_id)
-    return _act(org, lambda: disclosure.close_question(q, user=current_user), "质询已关闭")
+    return _act(org, lambda: disclosure.close_question(q, user=current_user), gettext("质询已关闭"))

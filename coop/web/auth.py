@@ -8,10 +8,12 @@ from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import security
 from ..extensions import db, login_manager
+from ..i18n import N_
 from ..models import ApiToken, User
 from ..services import audit, users
 
@@ -20,7 +22,8 @@ bp = Blueprint("auth", __name__)
 
 def init_login(app) -> None:
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "请先登录"
+    login_manager.login_message = N_("请先登录")
+    login_manager.localize_callback = gettext  # the message is flashed in the user's language
 
     @login_manager.user_loader
     def load_user(user_id: str):
@@ -42,7 +45,7 @@ def _locked_out(until: float):
     tz = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Asia/Shanghai")
     at = dt.datetime.fromtimestamp(until, tz)
     minutes = max(1, math.ceil((until - time.time()) / 60))
-    message = f"登录失败次数过多，已暂时锁定。请在 {at:%H:%M}（约 {minutes} 分钟后）再试。"
+    message = gettext("登录失败次数过多，已暂时锁定。请在 %(at)s（约 %(n)s 分钟后）再试。", at=f"{at:%H:%M}", n=minutes)
     errors = {"password": [message]}
     response = current_app.make_response(
         (render_template("auth/login.html", errors=errors, form=request.form), 429))
@@ -72,7 +75,7 @@ def login():
                                    lockout=lockout) or 0)
                 if until:
                     return _locked_out(until)
-            errors["password"] = ["用户名或密码不正确"]
+            errors["password"] = [gettext("用户名或密码不正确")]
         else:
             if throttled:
                 security.throttle().reset(keys)
@@ -105,7 +108,7 @@ def tokens():
     if request.method == "POST":
         if request.form.get("revoke"):
             users.revoke_api_token(current_user, int(request.form["revoke"]))
-            flash("令牌已吊销", "success")
+            flash(gettext("令牌已吊销"), "success")
         else:
             new_token = users.issue_api_token(current_user, request.form.get("name") or "API")
         db.session.commit()

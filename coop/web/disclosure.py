@@ -12,11 +12,13 @@ import io
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from .. import disclosure_pdf
 from ..errors import CoopError, ValidationFailed
 from ..extensions import db
+from ..i18n import N_, translate
 from ..models import Disclosure, Organization, User
 from ..models.disclosure import SHEET_KINDS, SHEET_STATUSES
 from ..services import access, disclosure, periods, reports
@@ -25,9 +27,30 @@ from .orgs import load_org
 
 bp = Blueprint("disclosure", __name__)
 
-PERIOD_TYPES = {"quarter": "季度", "month": "月度", "year": "年度", "custom": "自定义期间"}
-CHANNELS = ("村务公开栏", "村民微信群", "村民代表会议", "农村集体“三资”监管平台")
+PERIOD_TYPES = {"quarter": N_("季度"), "month": N_("月度"), "year": N_("年度"), "custom": N_("自定义期间")}
+CHANNELS = (N_("村务公开栏"), N_("村民微信群"), N_("村民代表会议"), N_("农村集体“三资”监管平台"))
 PUBLIC = ("published", "superseded")
+QUARTER_NAMES = (N_("第一季度"), N_("第二季度"), N_("第三季度"), N_("第四季度"))
+
+
+def period_label(start: dt.date, end: dt.date) -> str:
+    """disclosure_pdf.period_label in the user's language; the PDFs and the API keep the Chinese one."""
+    whole_months = start.day == 1 and end == reports.month_end(end.year, end.month)
+    if whole_months and start.year == end.year:
+        if start.month == end.month:
+            return gettext("%(y)s年%(m)s月", y=start.year, m=start.month)
+        if start.month % 3 == 1 and end.month == start.month + 2:
+            return gettext("%(y)s年%(q)s", y=start.year, q=translate(QUARTER_NAMES[start.month // 3]))
+        if (start.month, end.month) == (1, 12):
+            return gettext("%(y)s年度", y=start.year)
+        return gettext("%(y)s年%(m1)s月至%(m2)s月", y=start.year, m1=start.month, m2=end.month)
+    return gettext("%(y1)s年%(m1)s月%(d1)s日至%(y2)s年%(m2)s月%(d2)s日", y1=start.year, m1=start.month,
+                   d1=start.day, y2=end.year, m2=end.month, d2=end.day)
+
+
+@bp.context_processor
+def _labels() -> dict:
+    return {"period_label": period_label}
 
 
 def _sheet(org: Organization, disclosure_id: int) -> Disclosure:
@@ -62,25 +85,25 @@ def period_from_form(form) -> tuple[str | None, dt.date | None, dt.date | None, 
     errors: dict[str, list[str]] = {}
     kind = form.get("kind") or ""
     if kind not in SHEET_KINDS:
-        errors["kind"] = ["请选择公开表类型"]
+        errors["kind"] = [gettext("请选择公开表类型")]
     ptype = form.get("period") or ""
     start = end = None
     if ptype not in PERIOD_TYPES:
-        errors["period"] = ["请选择期间类型"]
+        errors["period"] = [gettext("请选择期间类型")]
     elif ptype == "custom":
         start, end = forms.parse_date(form.get("start", "").strip()), forms.parse_date(form.get("end", "").strip())
         if start is None:
-            errors["start"] = ["请填写开始日期（YYYY-MM-DD）"]
+            errors["start"] = [gettext("请填写开始日期（YYYY-MM-DD）")]
         if end is None:
-            errors["end"] = ["请填写结束日期（YYYY-MM-DD）"]
+            errors["end"] = [gettext("请填写结束日期（YYYY-MM-DD）")]
     else:
-        year = _parse_int(form, "year", 1990, 2100, errors, "年份应在1990到2100之间")
+        year = _parse_int(form, "year", 1990, 2100, errors, gettext("年份应在1990到2100之间"))
         if ptype == "month":
-            month = _parse_int(form, "month", 1, 12, errors, "月份应在1到12之间")
+            month = _parse_int(form, "month", 1, 12, errors, gettext("月份应在1到12之间"))
             if year and month:
                 start, end = dt.date(year, month, 1), reports.month_end(year, month)
         elif ptype == "quarter":
-            q = _parse_int(form, "quarter", 1, 4, errors, "季度应为1到4")
+            q = _parse_int(form, "quarter", 1, 4, errors, gettext("季度应为1到4"))
             if year and q:
                 start, end = dt.date(year, q * 3 - 2, 1), reports.month_end(year, q * 3)
         elif year:
@@ -103,8 +126,9 @@ def _index_context(org: Organization) -> dict:
                "month": str(m)}
     return dict(org=org, sheets=sheets, schedule=schedule, today=today, kinds=SHEET_KINDS, statuses=SHEET_STATUSES,
                 period_types=PERIOD_TYPES, last_closed=last, chart_year=year,
-                charts=disclosure_pdf.year_charts(org, year), can_prepare=access.can(current_user, access.PREPARE, org),
-                default=default, period_label=disclosure_pdf.period_label,
+                charts=disclosure_pdf.year_charts(org, year, tr=gettext),
+                can_prepare=access.can(current_user, access.PREPARE, org),
+                default=default,
                 years=list(range(max(today.year, org.books_start_year), org.books_start_year - 1, -1)))
 
 
@@ -129,7 +153,7 @@ def create(org_id: int):
         try:
             d = disclosure.create_sheet(org, kind=kind, start=start, end=end, user=current_user)
             db.session.commit()
-            flash(f"已生成{SHEET_KINDS[kind]}（草稿），请提交民主理财小组审查", "success")
+            flash(gettext("已生成%(kind)s（草稿），请提交民主理财小组审查", kind=translate(SHEET_KINDS[kind])), "success")
             return redirect(url_for("disclosure.sheet", org_id=org.id, disclosure_id=d.id))
         except CoopError as exc:
             db.session.rollback()
@@ -183,7 +207,8 @@ def _render_sheet(org: Organization, d: Disclosure, *, status: int = 200, error:
         "disclosure/sheet.html", org=org, d=d, v=disclosure_pdf.sheet_view(d), older=older, newer=newer,
         row_comments=by_row, general_comments=general, actions=_actions(org, d, newer), channels=CHANNELS,
         error=error, errors=errors or {}, form=form or {}, today=dt.date.today().isoformat(),
-        charts=disclosure_pdf.sheet_charts(d), user_name=_user_name, statuses=SHEET_STATUSES,
+        charts=disclosure_pdf.sheet_charts(d, tr=gettext, period=period_label(d.period_start, d.period_end)),
+        user_name=_user_name, statuses=SHEET_STATUSES,
         signers=disclosure_pdf.signers(d) if d.status in PUBLIC else None,
     ), status
 
@@ -235,13 +260,13 @@ def review(org_id: int, disclosure_id: int):
 
     def run(org, d):
         if request.form.get("decision") not in ("approve", "veto"):
-            raise ValidationFailed.field("comment", "请选择通过或否决")
+            raise ValidationFailed.field("comment", gettext("请选择通过或否决"))
         return disclosure.finance_group_review(d, user=current_user, approve=approve,
                                                comment=request.form.get("comment"),
                                                row_comments=_row_comments(request.form))
 
-    return _step(org_id, disclosure_id, None, run, "民主理财小组审查通过，已提交乡镇经管站" if approve
-                 else "已否决，意见已通知会计")
+    return _step(org_id, disclosure_id, None, run, gettext("民主理财小组审查通过，已提交乡镇经管站") if approve
+                 else gettext("已否决，意见已通知会计"))
 
 
 @bp.route("/o/<int:org_id>/disclosure/<int:disclosure_id>/approve", methods=["POST"])
@@ -252,7 +277,7 @@ def approve(org_id: int, disclosure_id: int):
     return _step(org_id, disclosure_id, None,
                  lambda org, d: disclosure.township_approve(d, user=current_user, approve=ok,
                                                             comment=request.form.get("comment")),
-                 "经管站已批准，会计可以公开" if ok else "已退回，意见已通知会计")
+                 gettext("经管站已批准，会计可以公开") if ok else gettext("已退回，意见已通知会计"))
 
 
 @bp.route("/o/<int:org_id>/disclosure/<int:disclosure_id>/publish", methods=["POST"])
@@ -263,18 +288,18 @@ def publish(org_id: int, disclosure_id: int):
     def run(org, d):
         date = forms.parse_date((request.form.get("date") or "").strip())
         if date is None:
-            raise ValidationFailed.field("date", "请填写公开日期（YYYY-MM-DD）")
+            raise ValidationFailed.field("date", gettext("请填写公开日期（YYYY-MM-DD）"))
         return disclosure.publish(d, user=current_user, date=date, channel=request.form.get("channel") or "",
                                   render_pdf=lambda s: disclosure_pdf.render_sheet_pdf(s, accountant=current_user))
 
-    return _step(org_id, disclosure_id, access.PREPARE, run, "已公开：PDF 已生成并封存，可下载张贴")
+    return _step(org_id, disclosure_id, access.PREPARE, run, gettext("已公开：PDF 已生成并封存，可下载张贴"))
 
 
 @bp.route("/o/<int:org_id>/disclosure/<int:disclosure_id>/rebuild", methods=["POST"])
 @login_required
 def rebuild(org_id: int, disclosure_id: int):
     return _step(org_id, disclosure_id, access.PREPARE,
-                 lambda org, d: disclosure.rebuild_sheet(d, user=current_user), "已按账簿重新生成，需重新审查")
+                 lambda org, d: disclosure.rebuild_sheet(d, user=current_user), gettext("已按账簿重新生成，需重新审查"))
 
 
 @bp.route("/o/<int:org_id>/disclosure/<int:disclosure_id>/correct", methods=["POST"])
@@ -284,7 +309,7 @@ def correct(org_id: int, disclosure_id: int):
     return _step(org_id, disclosure_id, access.PREPARE,
                  lambda org, d: disclosure.create_sheet(org, kind=d.kind, start=d.period_start, end=d.period_end,
                                                         user=current_user, supersedes=d),
-                 "已创建更正版本（草稿），公开后将取代原版本")
+                 gettext("已创建更正版本（草稿），公开后将取代原版本"))
 
 
 def _send_pdf(d: Disclosure):
@@ -313,8 +338,7 @@ def published(org_id: int):
     sheets = list(db.session.scalars(sa.select(Disclosure).where(
         Disclosure.organization_id == org.id, Disclosure.status.in_(PUBLIC)).order_by(
         Disclosure.published_on.desc(), Disclosure.id.desc())))
-    return render_template("disclosure/published.html", org=org, sheets=sheets, kinds=SHEET_KINDS,
-                           period_label=disclosure_pdf.period_label)
+    return render_template("disclosure/published.html", org=org, sheets=sheets, kinds=SHEET_KINDS)
 
 
 def _published_sheet(org_id: int, disclosure_id: int) -> tuple[Organization, Disclosure]:
@@ -379,11 +403,11 @@ def verify():
         if upload is not None and upload.filename:
             d = disclosure.verify_pdf(upload.read())
             if d is None:
-                return _verify_page(status=404, not_found="该 PDF 不是本系统公开的财务公开表，或文件已被改动。"
-                                                          "请输入表上印的摘要再核验。")
+                return _verify_page(status=404, not_found=gettext("该 PDF 不是本系统公开的财务公开表，或文件已被改动。"
+                                                                  "请输入表上印的摘要再核验。"))
             return _verify_page(result=_result(d, via_pdf=True))
         if not digest:
-            raise ValidationFailed.field("digest", "请输入表上印的摘要，或上传公开表 PDF")
+            raise ValidationFailed.field("digest", gettext("请输入表上印的摘要，或上传公开表 PDF"))
         disclosure.verify_digest(digest)  # format check: garbage is answered here, not by a redirect
     except ValidationFailed as exc:
         return _verify_page(errors=forms.flat_errors(exc.errors), digest=digest[:200], status=422)
@@ -399,6 +423,6 @@ def verify_digest(digest: str):
         return _verify_page(errors=forms.flat_errors(exc.errors), digest=digest[:200], status=422)
     if d is None:
         return _verify_page(digest=digest, status=404,
-                            not_found="没有与该摘要相符的已公开财务公开表。请核对摘要是否抄写正确；若无误，"
-                                      "说明张贴的表格不是经审核公开的版本。")
+                            not_found=gettext("没有与该摘要相符的已公开财务公开表。请核对摘要是否抄写正确；若无误，"
+                                              "说明张贴的表格不是经审核公开的版本。"))
     return _verify_page(result=_result(d), digest=digest)

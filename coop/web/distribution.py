@@ -16,12 +16,14 @@ from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required
 from marshmallow import Schema, ValidationError
 
 from .. import distribution_pdf
 from ..errors import CoopError
 from ..extensions import db
+from ..i18n import N_, translate
 from ..ledger import distribution as core
 from ..models import Account, DistributionPlan, DividendPayment, HouseholdDividend, Member, Organization, Voucher
 from ..models.distribution import APPROVAL_STEPS
@@ -40,7 +42,7 @@ from .orgs import load_org
 
 bp = Blueprint("distribution", __name__)
 PREFIX = "/o/<int:org_id>/distribution"
-STATUS_LABELS = {"draft": "草案", "approved": "已批准", "posted": "已记账"}
+STATUS_LABELS = {"draft": N_("草案"), "approved": N_("已批准"), "posted": N_("已记账")}
 PLAN_FIELDS = ("name", "record_date", "reserve_rate", "cadre_reward", "member_pool", "other")
 CADRE_FIELDS = ("name", "title", "start", "end", "weight")
 CADRE_KEY = re.compile(r"^cadres\.(\d{1,3})\.(\w+)$")
@@ -163,14 +165,15 @@ class Line:
 def cap_rule(org: Organization, year: core.YearResult, w: core.Waterfall) -> str:
     """How the 干部奖励分红 cap was reached (RULES §7 step 3)."""
     if not org.cun_she_he_yi:
-        return "非村社合一组织，不提取干部奖励分红"
+        return gettext("非村社合一组织，不提取干部奖励分红")
     rate = distribution.policy_for(org).cadre_cap_rate
     base = max(year.operating_profit, Decimal(0))
     by_rule = quantize_yuan(rate * base)
     after_reserve = w.distributable - w.reserve
-    return (f"上限 {format_plain(w.cadre_cap)}：不超过 {rate:.0%} × 当年经营性纯收益 {format_plain(base)} = "
-            f"{format_plain(by_rule)}，且不超过提取公积公益金后的余额 {format_plain(max(after_reserve, Decimal(0)))}；"
-            f"任职满6个月的村两委成员按考核分分配")
+    return gettext("上限 %(cap)s：不超过 %(rate)s × 当年经营性纯收益 %(base)s = %(by_rule)s，"
+                   "且不超过提取公积公益金后的余额 %(left)s；任职满6个月的村两委成员按考核分分配",
+                   cap=format_plain(w.cadre_cap), rate=f"{rate:.0%}", base=format_plain(base),
+                   by_rule=format_plain(by_rule), left=format_plain(max(after_reserve, Decimal(0))))
 
 
 def total_units(p: distribution.PlanPreview) -> Decimal:
@@ -187,21 +190,26 @@ def waterfall_lines(org: Organization, p: distribution.PlanPreview) -> list[Line
     rate = plan.reserve_rate if plan.reserve_rate is not None else distribution.policy_for(org).reserve_rate
     units = total_units(p)
     ps = per_share(p)
+    # labels stay Chinese (the compare page matches lines by label) and are translated by the template; the
+    # notes are shown only here, so they are translated now
+    reserve_note = (gettext("%(rate)s × 可分配收益（本方案比例）", rate=f"{rate:.2%}")
+                    if plan.reserve_rate is not None else gettext("%(rate)s × 可分配收益（章程比例）", rate=f"{rate:.2%}"))
     lines = [
-        Line("本年收益", y.net_profit),
-        Line("加：年初未分配收益", y.opening_undistributed, "负数为以前年度未弥补的亏损"),
-        Line("可分配收益", w.distributable, "不大于零时不得分配（禁止举债分配）", ("distributable",), "subtotal"),
-        Line("（一）弥补以前年度亏损", w.loss_covered, "已在可分配收益中抵减"),
-        Line("（二）提取公积公益金", w.reserve,
-             f"{rate:.2%} × 可分配收益（{'本方案' if plan.reserve_rate is not None else '章程'}比例）", ("reserve_rate",)),
-        Line("干部奖励分红", w.cadre_reward, cap_rule(org, y, w), ("cadre_reward", "cadres")),
-        Line("（三）向成员分配", w.member_pool,
-             f"每股 {distribution_pdf.per_share_text(ps)} 元 × {units:,.4f} 股（股权登记日 {plan.record_date}）"
+        Line(N_("本年收益"), y.net_profit),
+        Line(N_("加：年初未分配收益"), y.opening_undistributed, gettext("负数为以前年度未弥补的亏损")),
+        Line(N_("可分配收益"), w.distributable, gettext("不大于零时不得分配（禁止举债分配）"), ("distributable",),
+             "subtotal"),
+        Line(N_("（一）弥补以前年度亏损"), w.loss_covered, gettext("已在可分配收益中抵减")),
+        Line(N_("（二）提取公积公益金"), w.reserve, reserve_note, ("reserve_rate",)),
+        Line(N_("干部奖励分红"), w.cadre_reward, cap_rule(org, y, w), ("cadre_reward", "cadres")),
+        Line(N_("（三）向成员分配"), w.member_pool,
+             gettext("每股 %(ps)s 元 × %(units)s 股（股权登记日 %(date)s）", ps=distribution_pdf.per_share_text(ps),
+                     units=f"{units:,.4f}", date=plan.record_date)
              if ps is not None and plan.member_pool else "", ("member_pool",)),
     ]
     if w.other:
-        lines.append(Line("（四）其他分配", w.other, "", ("other",)))
-    lines.append(Line("年末未分配收益", w.closing_undistributed, "留待以后年度分配", (), "total"))
+        lines.append(Line(N_("（四）其他分配"), w.other, "", ("other",)))
+    lines.append(Line(N_("年末未分配收益"), w.closing_undistributed, gettext("留待以后年度分配"), (), "total"))
     return lines
 
 
@@ -291,7 +299,7 @@ def _save_or_preview(org: Organization, year: int, plan: DistributionPlan | None
     saved, errors, status = _run(DistributionScenarioInSchema(), data, save)
     if errors:
         return _render_form(org, year, plan, values, rows, errors, status=422 if status == 200 else status)
-    flash("方案已保存", "success")
+    flash(gettext("方案已保存"), "success")
     return redirect(url_for("distribution.plan", org_id=org.id, plan_id=saved.id))
 
 
@@ -310,7 +318,7 @@ def edit_plan(org_id: int, plan_id: int):
     org = load_org(org_id, access.PREPARE)
     plan = _plan(org, plan_id)
     if plan.status != "draft":
-        flash("方案已批准或已记账，不能再修改", "error")
+        flash(gettext("方案已批准或已记账，不能再修改"), "error")
         return redirect(url_for("distribution.plan", org_id=org.id, plan_id=plan.id))
     if request.method == "POST":
         return _save_or_preview(org, plan.year, plan)
@@ -326,7 +334,7 @@ def delete_plan(org_id: int, plan_id: int):
     _, errors, status = _run(Schema(), {}, lambda _: distribution.delete_plan(plan, user=current_user))
     if errors:
         return _render_plan(org, plan, errors, status)
-    flash("方案已删除", "success")
+    flash(gettext("方案已删除"), "success")
     return redirect(url_for("distribution.index", org_id=org.id, year=year))
 
 
@@ -377,7 +385,7 @@ def approve(org_id: int, plan_id: int):
                              lambda d: distribution.approve_plan(plan, method=d["approval_method"], user=current_user))
     if errors:
         return _render_plan(org, plan, errors, status)
-    flash("方案已批准，可以记账", "success")
+    flash(gettext("方案已批准，可以记账"), "success")
     return redirect(url_for("distribution.plan", org_id=org.id, plan_id=plan.id))
 
 
@@ -390,7 +398,7 @@ def post(org_id: int, plan_id: int):
                              lambda d: distribution.post_plan(plan, date=d["date"], user=current_user))
     if errors:
         return _render_plan(org, plan, errors, status)
-    flash(f"已记账：收益分配凭证 {v.display_number}，分红清册已生成", "success")
+    flash(gettext("已记账：收益分配凭证 %(no)s，分红清册已生成", no=v.display_number), "success")
     return redirect(url_for("distribution.plan", org_id=org.id, plan_id=plan.id))
 
 
@@ -409,7 +417,7 @@ def approvals(org_id: int, plan_id: int):
             ("step", "date", "reference", "entitled", "present", "votes_for")),
             lambda d: distribution.record_approval(plan, user=current_user, **d))
         if not errors:
-            flash(f"已登记：{APPROVAL_STEPS[request.form['step']]}", "success")
+            flash(gettext("已登记：%(step)s", step=translate(APPROVAL_STEPS[request.form['step']])), "success")
             return redirect(url_for("distribution.approvals", org_id=org.id, plan_id=plan.id))
         status = 422 if status == 200 else status
     done = {a.step for a in plan.approvals}
@@ -479,7 +487,7 @@ def dividends(org_id: int, plan_id: int):
     org = load_org(org_id)
     plan = _plan(org, plan_id)
     if plan.status != "posted":
-        flash("方案记账后才有分红清册和发放记录", "error")
+        flash(gettext("方案记账后才有分红清册和发放记录"), "error")
         return redirect(url_for("distribution.plan", org_id=org.id, plan_id=plan.id))
     errors, status = {}, 200
     if request.method == "POST":
@@ -489,7 +497,8 @@ def dividends(org_id: int, plan_id: int):
         v, errors, status = _run(DividendPayInSchema(), data,
                                  lambda d: distribution.pay_dividends(plan, user=current_user, **d))
         if not errors:
-            flash(f"已生成付款凭证草稿，金额 {format_plain(v.total_debit)} 元；审核记账后计为已发放", "success")
+            flash(gettext("已生成付款凭证草稿，金额 %(amount)s 元；审核记账后计为已发放", amount=format_plain(v.total_debit)),
+                  "success")
             return redirect(url_for("distribution.dividends", org_id=org.id, plan_id=plan.id, voucher=v.id))
         # a voucher rule (e.g. a closed month) names voucher fields: show it on top
         errors = {k if k in ("date", "pay_from", "household_ids") else "_schema": m for k, m in errors.items()}

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
@@ -90,7 +91,7 @@ def project_new():
         project, errors, status = submit(ProjectInSchema(), lambda d: service.create_project(
             county, user=current_user, **{k: v for k, v in d.items() if k != "county_id"}), data)
         if not errors:
-            flash(f"已创建项目 {project.name}", "success")
+            flash(gettext("已创建项目 %(name)s", name=project.name), "success")
             return redirect(url_for("joint.project", project_id=project.id))
     form = request.form if request.method == "POST" else {"profit_sharing": "1", "fixed_rate": "0"}
     return _render("joint/project_form.html", None, errors, form, status, county=county,
@@ -131,7 +132,7 @@ def participant_new(project_id: int):
 
         part, errors, status = submit(ParticipantInSchema(), add, fields={"organization_id", "weight"})
         if not errors:
-            flash(f"{part.organization.name} 已加入项目", "success")
+            flash(gettext("%(name)s 已加入项目", name=part.organization.name), "success")
             return redirect(url_for("joint.project", project_id=p.id))
         p = _project(project_id)
     joined = {part.organization_id for part in p.participants} | {p.operator_org_id}
@@ -153,7 +154,9 @@ def contribution_new(project_id: int):
 
         c, errors, status = submit(ContributionInSchema(), add, fields={"participant_id", "kind", "amount", "date"})
         if not errors:
-            flash(f"已登记出资 {c.amount:,.2f} 元，参与村{'和运营主体' if p.operator_org_id else ''}的凭证已生成", "success")
+            flash(gettext("已登记出资 %(amount)s 元，参与村和运营主体的凭证已生成", amount=f"{c.amount:,.2f}")
+                  if p.operator_org_id else gettext("已登记出资 %(amount)s 元，参与村的凭证已生成", amount=f"{c.amount:,.2f}"),
+                  "success")
             return redirect(url_for("joint.project", project_id=p.id))
         p = _project(project_id)
     active = [x for x in p.participants if not x.exited_on]
@@ -184,7 +187,7 @@ def return_new(project_id: int):
             ret, errors, status = submit(ReturnInSchema(), lambda d: service.declare_return(p, user=current_user, **d),
                                          data, fields=fields)
             if not errors:
-                flash(f"已登记 {ret.year} 年度收益，各方凭证已生成", "success")
+                flash(gettext("已登记 %(y)s 年度收益，各方凭证已生成", y=ret.year), "success")
                 return redirect(url_for("joint.project", project_id=p.id, _anchor=f"y{ret.year}"))
         errors = keep_fields(errors, fields)
         status = status if errors else 200
@@ -211,7 +214,7 @@ def receive(project_id: int, line_id: int):
         _, errors, status = submit(ReceiptInSchema(), lambda d: service.receive_return(line, user=current_user, **d),
                                    data, fields={"date"})
         if not errors:
-            flash("已登记收款，凭证已生成", "success")
+            flash(gettext("已登记收款，凭证已生成"), "success")
             return redirect(url_for("joint.project", project_id=p.id, _anchor=f"y{line.ret.year}"))
         line = _line(_project(project_id), line_id)
     amount = line.guaranteed if guarantor else line.fixed + line.profit_part - line.guaranteed
@@ -231,7 +234,7 @@ def exit_participant(project_id: int, participant_id: int):
         _, errors, status = submit(ExitInSchema(), lambda d: service.exit_participant(
             p, part, date=d["date"], user=current_user), fields={"date"})
         if not errors:
-            flash("已退出，出资已返还并生成凭证", "success")
+            flash(gettext("已退出，出资已返还并生成凭证"), "success")
             return redirect(url_for("joint.project", project_id=p.id))
         p = _project(project_id)
         part = next(x for x in p.participants if x.id == participant_id)

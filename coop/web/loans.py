@@ -17,12 +17,14 @@ from typing import Callable, Mapping
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required
 from marshmallow import Schema, ValidationError
 
 from ..charts import Series, bar_chart
 from ..errors import CoopError, Forbidden, flatten_errors
 from ..extensions import db
+from ..i18n import N_, translate
 from ..models import County, Loan, LprRate, Organization, SubsidyClaim, SubsidyPolicy, Township, User, Voucher
 from ..models.loans import CLAIM_STATUSES, LOAN_EVENTS
 from ..reports.pdf import render_pdf
@@ -39,9 +41,9 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #: chart colours and short legend names by claim status, in the order of the flow
 STATUS_COLOURS = {"filed": "#9aa5b1", "reviewed": "#6aa6e8", "approved": "#0b6bcb", "allocated": "#e0a100",
                   "disbursed": "#1a7f37", "rejected": "#c62828"}
-STATUS_SHORT = {"filed": "已申报", "reviewed": "已审核", "approved": "已批准", "allocated": "已分配",
-                "disbursed": "已拨付", "rejected": "已退回"}
-RULE_LABELS = {"pro_rata": "按比例分配", "first_come": "先到先得（按批准时间）"}
+STATUS_SHORT = {"filed": N_("已申报"), "reviewed": N_("已审核"), "approved": N_("已批准"), "allocated": N_("已分配"),
+                "disbursed": N_("已拨付"), "rejected": N_("已退回")}
+RULE_LABELS = {"pro_rata": N_("按比例分配"), "first_come": N_("先到先得（按批准时间）")}
 
 
 @bp.before_request
@@ -157,7 +159,7 @@ def loan_new(org_id: int):
     if request.method == "POST":
         loan, errors, status = submit(LoanInSchema(), lambda d: service.create_loan(org, user=current_user, **d))
         if not errors:
-            flash(f"已登记贷款 {loan.contract_no}", "success")
+            flash(gettext("已登记贷款 %(no)s", no=loan.contract_no), "success")
             return redirect(url_for("loans.loan_detail", org_id=org.id, loan_id=loan.id))
     return render_template("loans/loan_form.html", **_ctx(org=org, errors=errors, form=request.form)), status
 
@@ -188,7 +190,8 @@ def event_new(org_id: int, loan_id: int):
                                    fields={"kind", "date", "amount", "period_start", "period_end", "evidence"})
     if errors:
         return _render_loan(org, _loan(org, loan_id), errors, status)
-    flash(f"已记录{LOAN_EVENTS[event.kind]} {event.amount:,.2f} 元，凭证草稿已生成，请审核记账", "success")
+    flash(gettext("已记录%(kind)s %(amount)s 元，凭证草稿已生成，请审核记账", kind=translate(LOAN_EVENTS[event.kind]),
+                  amount=f"{event.amount:,.2f}"), "success")
     return redirect(url_for("loans.loan_detail", org_id=org.id, loan_id=loan.id))
 
 
@@ -235,7 +238,7 @@ def _claim_form(org: Organization, loan: Loan, claim: SubsidyClaim | None):
                 org, loan, start=d["period_start"], end=d["period_end"], claimed=d["claimed"], user=current_user,
                 claim=claim), data, fields=CLAIM_FIELDS)
             if not errors:
-                flash(f"已申报贴息 {filed.claimed:,.2f} 元，等待乡镇审核", "success")
+                flash(gettext("已申报贴息 %(amount)s 元，等待乡镇审核", amount=f"{filed.claimed:,.2f}"), "success")
                 return redirect(url_for("loans.claim_detail", org_id=org.id, claim_id=filed.id))
             loan = _loan(org, loan.id)
         elif calc is not None and not form.get("claimed"):
@@ -265,7 +268,7 @@ def claim_refile(org_id: int, claim_id: int):
     org = load_org(org_id, access.PREPARE)
     claim = _org_claim(org, claim_id)
     if claim.status != "rejected":
-        flash("只有被退回的申报可以修改后重新申报", "warning")
+        flash(gettext("只有被退回的申报可以修改后重新申报"), "warning")
         return redirect(url_for("loans.claim_detail", org_id=org.id, claim_id=claim.id))
     return _claim_form(org, claim.loan, claim)
 
@@ -326,8 +329,9 @@ def claim_review(claim_id: int):
     """乡镇审核: pass on to the county, or send back with the reason."""
     return _claim_step(
         claim_id, "review", lambda org: "township_auditor" in access.roles_on(current_user, org),
-        "只有乡镇经管站可以审核贴息申报", DecisionInSchema(),
-        lambda c, d: service.review_claim(c, user=current_user, approve=d["approve"], reason=d["reason"]), "已审核")
+        gettext("只有乡镇经管站可以审核贴息申报"), DecisionInSchema(),
+        lambda c, d: service.review_claim(c, user=current_user, approve=d["approve"], reason=d["reason"]),
+        gettext("已审核"))
 
 
 def _county_admin_of(org: Organization) -> bool:
@@ -338,17 +342,18 @@ def _county_admin_of(org: Organization) -> bool:
 def claim_approve(claim_id: int):
     """县级审批: approve (first-come commits the fund at once) or send back with the reason."""
     return _claim_step(
-        claim_id, "approve", _county_admin_of, "只有县级管理员可以审批贴息申报", DecisionInSchema(),
-        lambda c, d: service.approve_claim(c, user=current_user, approve=d["approve"], reason=d["reason"]), "已审批")
+        claim_id, "approve", _county_admin_of, gettext("只有县级管理员可以审批贴息申报"), DecisionInSchema(),
+        lambda c, d: service.approve_claim(c, user=current_user, approve=d["approve"], reason=d["reason"]),
+        gettext("已审批"))
 
 
 @bp.route("/county/subsidy/claims/<int:claim_id>/disburse", methods=["POST"])
 def claim_disburse(claim_id: int):
     """拨付: drafts the village's voucher Dr 102 / Cr 503."""
     return _claim_step(
-        claim_id, "disburse", _county_admin_of, "只有县级管理员可以拨付贴息", DisburseInSchema(),
+        claim_id, "disburse", _county_admin_of, gettext("只有县级管理员可以拨付贴息"), DisburseInSchema(),
         lambda c, d: service.disburse_claim(c, date=d["date"], user=current_user),
-        "已拨付，村级凭证草稿已生成")
+        gettext("已拨付，村级凭证草稿已生成"))
 
 
 # ---------------------------------------------------------------- county pages
@@ -385,9 +390,9 @@ def _dashboard(county: County, year: int, error: str | None = None, status: int 
     by_township = service.claims_by_township(county.id, year)
     order = list(STATUS_COLOURS)
     townships = sorted(by_township)
-    chart = bar_chart(f"{year}年度贴息申报（按乡镇、状态）", townships, [
-        Series(STATUS_SHORT[s], [by_township[t].get(s, (0, None))[1] for t in townships], STATUS_COLOURS[s])
-        for s in order], empty="暂无申报")
+    chart = bar_chart(gettext("%(y)s年度贴息申报（按乡镇、状态）", y=year), townships, [
+        Series(translate(STATUS_SHORT[s]), [by_township[t].get(s, (0, None))[1] for t in townships], STATUS_COLOURS[s])
+        for s in order], empty=gettext("暂无申报"), tr=gettext)
     years = sorted(set(db.session.scalars(sa.select(SubsidyPolicy.year).where(SubsidyPolicy.county_id == county.id)))
                    | {year, dt.date.today().year}, reverse=True)
     return render_template("loans/county.html", **_ctx(
@@ -419,7 +424,7 @@ def policy(year: int):
         _, errors, status = submit(PolicyInSchema(), lambda d: service.set_policy(county, year, user=current_user, **d),
                                    data, fields={"fund", "lpr_multiple", "share", "org_cap", "rule"})
         if not errors:
-            flash(f"{year}年度贴息政策已保存", "success")
+            flash(gettext("%(y)s年度贴息政策已保存", y=year), "success")
             return redirect(url_for("loans.county", year=year))
     values = request.form if request.method == "POST" else {
         "fund": f"{current.fund:.2f}" if current else "5000000.00",
@@ -441,7 +446,8 @@ def lpr():
                                                                              user=current_user),
                                      fields={"published_on", "rate"})
         if not errors:
-            flash(f"已保存 {row.published_on} 的 LPR {row.rate * 100:.2f}%", "success")
+            flash(gettext("已保存 %(date)s 的 LPR %(rate)s%%", date=row.published_on, rate=f"{row.rate * 100:.2f}"),
+                  "success")
             return redirect(url_for("loans.lpr"))
     rows = list(db.session.scalars(sa.select(LprRate).where(LprRate.county_id == county.id)
                                    .order_by(LprRate.published_on.desc())))
@@ -470,7 +476,7 @@ def _queue(county: County, scope: list[int] | None, *, title: str, default_statu
 def claims():
     """The county's claims queue by township and status (approve, reject, disburse)."""
     county = _my_county()
-    return _queue(county, None, title="贴息申报", default_status=None)
+    return _queue(county, None, title=N_("贴息申报"), default_status=None)
 
 
 @bp.route("/county/subsidy/review")
@@ -482,7 +488,7 @@ def review_queue():
             return redirect(url_for("loans.claims", status="filed"))
         abort(404)
     county = db.session.get(Township, ids[0]).county
-    return _queue(county, service.township_scope(current_user, county.id), title="贴息申报审核",
+    return _queue(county, service.township_scope(current_user, county.id), title=N_("贴息申报审核"),
                   default_status="filed")
 
 
@@ -493,7 +499,7 @@ def allocate(year: int):
     _check_year(year)
     policy = _policy(county, year)
     if policy is None:
-        return _dashboard(county, year, error=f"县里尚未设置 {year} 年度贴息政策", status=409)
+        return _dashboard(county, year, error=gettext("县里尚未设置 %(y)s 年度贴息政策", y=year), status=409)
     try:
         shares = service.run_allocation(policy, user=current_user)
         db.session.commit()
@@ -502,7 +508,8 @@ def allocate(year: int):
     except CoopError as exc:
         db.session.rollback()
         return _dashboard(county, year, error=exc.message, status=exc.status_code)
-    flash(f"已分配 {len(shares)} 笔申报，共 {sum(shares.values(), Decimal(0)):,.2f} 元", "success")
+    flash(gettext("已分配 %(n)s 笔申报，共 %(amount)s 元", n=len(shares), amount=f"{sum(shares.values(), Decimal(0)):,.2f}"),
+          "success")
     return redirect(url_for("loans.county", year=year))
 
 

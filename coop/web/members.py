@@ -13,12 +13,14 @@ from typing import Callable, Mapping
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required
 from marshmallow import Schema, ValidationError
 from sqlalchemy.orm import selectinload
 
 from ..errors import CoopError, flatten_errors
 from ..extensions import db
+from ..i18n import N_
 from ..ledger.shares import CLASS_LABELS, CLASS_ORDER
 from ..models import Household, Member, MembershipEvent, Organization, ShareAction, ShareCertificate, ShareEvent
 from ..models.members import MEMBERSHIP_EVENTS, RELATIONS, SHARE_EVENT_KINDS
@@ -30,7 +32,7 @@ from .orgs import load_org
 bp = Blueprint("members", __name__, url_prefix="/o/<int:org_id>/members")
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-STATUS_LABELS = {"member": "成员", "benefit": "非成员（享有权益）", "former": "已丧失成员身份", "pending": "待确认"}
+STATUS_LABELS = {"member": N_("成员"), "benefit": N_("非成员（享有权益）"), "former": N_("已丧失成员身份"), "pending": N_("待确认")}
 
 
 @bp.before_request
@@ -184,7 +186,7 @@ def household_new(org_id: int):
 
         h, errors = submit(HouseholdInSchema(), create)
         if not errors:
-            flash(f"已新建第 {h.number} 户", "success")
+            flash(gettext("已新建第 %(n)s 户", n=h.number), "success")
             return redirect(url_for("members.household", org_id=org.id, household_id=h.id))
     return render_template("members/household_form.html", errors=errors, form=request.form,
                            next_number=member_service.next_household_number(org), **_common(org)), (
@@ -206,7 +208,7 @@ def member_new(org_id: int, household_id: int):
     if request.method == "POST":
         m, errors = submit(MemberInSchema(), lambda data: member_service.add_member(h, **data))
         if not errors:
-            flash(f"已添加成员 {m.name}", "success")
+            flash(gettext("已添加成员 %(name)s", name=m.name), "success")
             return redirect(url_for("members.household", org_id=org.id, household_id=h.id))
     return render_template("members/member_form.html", household=h, relations=RELATIONS, errors=errors,
                            form=request.form, **_common(org)), (422 if errors else 200)
@@ -223,7 +225,7 @@ def member(org_id: int, member_id: int):
             m, data["kind"], date=data["date"], evidence=data["evidence"], votes_for=data["votes_for"],
             votes_total=data["votes_total"], user=current_user))
         if not errors:
-            flash("成员身份变动已登记", "success")
+            flash(gettext("成员身份变动已登记"), "success")
             return redirect(url_for("members.member", org_id=org.id, member_id=m.id))
     events = list(db.session.scalars(sa.select(MembershipEvent).where(MembershipEvent.member_id == m.id)
                                      .order_by(MembershipEvent.date, MembershipEvent.id)))
@@ -255,21 +257,23 @@ def roster_import(org_id: int):
     if request.method == "POST":
         content, filename = _decode_upload()
         if not content:
-            errors["file"] = ["请选择名册文件（xlsx 或 CSV）"]
+            errors["file"] = [gettext("请选择名册文件（xlsx 或 CSV）")]
         else:
             try:
                 records = member_service.read_roster(content, filename)
-                check = member_service.check_roster(org, records)
+                key = member_service.file_key(content)
+                check = member_service.check_roster(org, records, key=key)
             except CoopError as exc:
                 errors = flat(exc.errors)
         if check is not None and check.ok and request.form.get("step") == "import":
             options = {k: request.form[k].strip() for k in ("confirm_date", "evidence")
                        if request.form.get(k, "").strip()}
             households, errors = submit(RosterImportInSchema(), lambda data: member_service.import_roster(
-                org, records, user=current_user, confirm_date=data["confirm_date"], evidence=data["evidence"]),
+                org, records, user=current_user, key=key, confirm_date=data["confirm_date"],
+                evidence=data["evidence"]),
                 data=options)
             if not errors:
-                flash(f"已导入 {len(households)} 户、{len(check.rows)} 人", "success")
+                flash(gettext("已导入 %(h)s 户、%(n)s 人", h=len(households), n=len(check.rows)), "success")
                 return redirect(url_for("members.index", org_id=org.id))
     status = 422 if errors or (check is not None and not check.ok) else 200
     return render_template(

@@ -10,6 +10,7 @@ import io
 
 import sqlalchemy as sa
 from flask import Blueprint, render_template, request, send_file, url_for
+from flask_babel import gettext
 from flask_login import login_required
 
 from ..errors import ValidationFailed
@@ -57,12 +58,12 @@ def _show(org_id: int, slug: str):
     fmt = request.args.get("format") or "html"
     try:
         if fmt not in WEB_FORMATS:
-            raise ValidationFailed.field("format", "格式应为 html、xlsx 或 pdf")
+            raise ValidationFailed.field("format", gettext("格式应为 html、xlsx 或 pdf"))
         args = params.load_args(spec.args, request.args)
         if spec.needs_code and not args.get("code") and fmt == "html":
             # 明细账 opened without an account: show the picker, not an error
             ctx["q"] = params.resolve(org, args)
-            ctx["error"] = "请选择科目后查询"
+            ctx["error"] = gettext("请选择科目后查询")
             return render_template("reports/report.html", **ctx)
         q = params.resolve(org, args, needs_code=spec.needs_code)
     except ValidationFailed as exc:

@@ -13,12 +13,14 @@ from typing import Callable
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required
 from marshmallow import Schema, ValidationError
 from sqlalchemy.orm import selectinload
 
 from ..errors import CoopError
 from ..extensions import db
+from ..i18n import N_, translate
 from ..ledger.shares import CLASS_LABELS, CLASS_ORDER
 from ..models import Household, Member, Organization, QuantificationPlan, ShareAction, ShareCertificate
 from ..models.members import SHARE_EVENT_KINDS
@@ -127,7 +129,7 @@ def reverse(org_id: int, action_id: int):
         _, errors = submit(ReverseInSchema(), lambda data: share_service.reverse_action(
             org, action_id=action.id, date=data["date"], reason=data["reason"], user=current_user))
         if not errors:
-            flash("已冲正", "success")
+            flash(gettext("已冲正"), "success")
             return redirect(url_for("shares.actions", org_id=org.id))
         errors = _to_schema(errors, {"date", "reason"})
     return render_template("shares/reverse.html", action=action, names=_names(org), errors=errors,
@@ -147,43 +149,43 @@ class EventForm:
     help: str = ""
 
 
-DATE_REF = (("date", "日期", "date"), ("reference", "依据（协议、决议或证明文件编号）", "text"))
+DATE_REF = (("date", N_("日期"), "date"), ("reference", N_("依据（协议、决议或证明文件编号）"), "text"))
 EVENTS = {
     "transfer": EventForm(
-        "社内转让", TransferInSchema, lambda org, d, u: share_service.transfer_shares(org, user=u, **d),
-        (("from_member_id", "转出人", "member"), ("to_member_id", "受让人（须为本组织成员）", "member"),
-         ("share_class", "股种", "class"), ("units", "股数", "units")) + DATE_REF,
-        "股权只能在本集体经济组织成员之间转让。"),
+        N_("社内转让"), TransferInSchema, lambda org, d, u: share_service.transfer_shares(org, user=u, **d),
+        (("from_member_id", N_("转出人"), "member"), ("to_member_id", N_("受让人（须为本组织成员）"), "member"),
+         ("share_class", N_("股种"), "class"), ("units", N_("股数"), "units")) + DATE_REF,
+        N_("股权只能在本集体经济组织成员之间转让。")),
     "inherit": EventForm(
-        "继承", InheritInSchema, lambda org, d, u: share_service.inherit_shares(org, user=u, **d),
-        (("deceased_id", "被继承人", "member"), ("heir_id", "继承人", "member")) + DATE_REF,
-        "被继承人名下的全部股份转给继承人；继承人不是本组织成员的，只享有收益权。"),
+        N_("继承"), InheritInSchema, lambda org, d, u: share_service.inherit_shares(org, user=u, **d),
+        (("deceased_id", N_("被继承人"), "member"), ("heir_id", N_("继承人"), "member")) + DATE_REF,
+        N_("被继承人名下的全部股份转给继承人；继承人不是本组织成员的，只享有收益权。")),
     "buyback": EventForm(
-        "有偿退出（回购）", BuybackInSchema, lambda org, d, u: share_service.buy_back(org, user=u, **d),
-        (("member_id", "退出人", "member"), ("share_class", "股种", "class"), ("units", "股数", "units"),
-         ("price", "回购价款（元）", "money"), ("pay_from", "付款科目", "text"), ("charge_to", "借记科目", "text"))
+        N_("有偿退出（回购）"), BuybackInSchema, lambda org, d, u: share_service.buy_back(org, user=u, **d),
+        (("member_id", N_("退出人"), "member"), ("share_class", N_("股种"), "class"), ("units", N_("股数"), "units"),
+         ("price", N_("回购价款（元）"), "money"), ("pay_from", N_("付款科目"), "text"), ("charge_to", N_("借记科目"), "text"))
         + DATE_REF,
-        "集体每年回购的股份不超过总股本的章程比例（默认5%）；同时生成付款凭证草稿，审核记账后生效。"),
+        N_("集体每年回购的股份不超过总股本的章程比例（默认5%）；同时生成付款凭证草稿，审核记账后生效。")),
     "split": EventForm(
-        "分户", SplitInSchema, lambda org, d, u: share_service.split_household(org, user=u, **d),
-        (("household_id", "原户", "household"), ("member_ids", "分出的成员（第一位为新户户主）", "members"),
-         ("new_number", "新户号（留空自动编号）", "text")) + DATE_REF,
-        "分出的成员连同其名下股份转入新户，两户的股权证作废重发。"),
+        N_("分户"), SplitInSchema, lambda org, d, u: share_service.split_household(org, user=u, **d),
+        (("household_id", N_("原户"), "household"), ("member_ids", N_("分出的成员（第一位为新户户主）"), "members"),
+         ("new_number", N_("新户号（留空自动编号）"), "text")) + DATE_REF,
+        N_("分出的成员连同其名下股份转入新户，两户的股权证作废重发。")),
     "merge": EventForm(
-        "合户", MergeInSchema, lambda org, d, u: share_service.merge_households(org, user=u, **d),
-        (("source_id", "并入的户", "household"), ("target_id", "并入到", "household")) + DATE_REF,
-        "并入户的成员和股份全部转入目标户，并入户注销。"),
+        N_("合户"), MergeInSchema, lambda org, d, u: share_service.merge_households(org, user=u, **d),
+        (("source_id", N_("并入的户"), "household"), ("target_id", N_("并入到"), "household")) + DATE_REF,
+        N_("并入户的成员和股份全部转入目标户，并入户注销。")),
     "nominee": EventForm(
-        "代持", NomineeInSchema, lambda org, d, u: share_service.start_nominee(org, user=u, **d),
-        (("holder_id", "代持人（留空为集体代持）", "holder"), ("beneficiary_id", "被代持人", "member"),
-         ("share_class", "股种", "class"), ("units", "股数", "units"), ("date", "日期", "date"),
-         ("reference", "代持协议编号", "text")),
-        "代持人名下的股份登记为替被代持人持有（持有人与受益人不同）。"),
+        N_("代持"), NomineeInSchema, lambda org, d, u: share_service.start_nominee(org, user=u, **d),
+        (("holder_id", N_("代持人（留空为集体代持）"), "holder"), ("beneficiary_id", N_("被代持人"), "member"),
+         ("share_class", N_("股种"), "class"), ("units", N_("股数"), "units"), ("date", N_("日期"), "date"),
+         ("reference", N_("代持协议编号"), "text")),
+        N_("代持人名下的股份登记为替被代持人持有（持有人与受益人不同）。")),
     "nominee_release": EventForm(
-        "解除代持", NomineeReleaseInSchema, lambda org, d, u: share_service.release_nominee(org, user=u, **d),
-        (("holder_id", "代持人（留空为集体）", "holder"), ("beneficiary_id", "被代持人", "member"),
-         ("share_class", "股种", "class")) + DATE_REF,
-        "代持的股份全部转为被代持人本人持有。"),
+        N_("解除代持"), NomineeReleaseInSchema, lambda org, d, u: share_service.release_nominee(org, user=u, **d),
+        (("holder_id", N_("代持人（留空为集体）"), "holder"), ("beneficiary_id", N_("被代持人"), "member"),
+         ("share_class", N_("股种"), "class")) + DATE_REF,
+        N_("代持的股份全部转为被代持人本人持有。")),
 }
 
 
@@ -191,7 +193,8 @@ def _member_options(org: Organization) -> list[tuple[int, str]]:
     q = (sa.select(Member).join(Household, Household.id == Member.household_id)
          .where(Member.organization_id == org.id).order_by(Household.number, Member.id)
          .options(selectinload(Member.household)))
-    labels = {"member": "", "benefit": "（非成员）", "former": "（已丧失）", "pending": "（待确认）"}
+    labels = {"member": "", "benefit": gettext("（非成员）"), "former": gettext("（已丧失）"),
+              "pending": gettext("（待确认）")}
     return [(m.id, f"{m.household.number} {m.name}{labels[m.status]}") for m in db.session.scalars(q)]
 
 
@@ -211,9 +214,9 @@ def event(org_id: int, kind: str):
         result, errors = submit(spec.schema(), lambda data: spec.run(org, data, current_user), lists=("member_ids",))
         if not errors:
             if kind == "buyback":
-                flash("已登记回购，并生成付款凭证草稿（见变动记录中的凭证链接），请审核记账", "success")
+                flash(gettext("已登记回购，并生成付款凭证草稿（见变动记录中的凭证链接），请审核记账"), "success")
             else:
-                flash(f"已登记{spec.title}", "success")
+                flash(gettext("已登记%(what)s", what=translate(spec.title)), "success")
             if kind == "split":
                 return redirect(url_for("members.household", org_id=org.id, household_id=result.id))
             return redirect(url_for("shares.actions", org_id=org.id))
@@ -223,7 +226,7 @@ def event(org_id: int, kind: str):
     if kind == "split" and (form.get("household_id") or "").isdigit():
         home = db.session.get(Household, int(form["household_id"]))
         if home is not None and home.organization_id == org.id:
-            split_members = [(m.id, f"{m.name}（{m.relation}）") for m in home.members]
+            split_members = [(m.id, f"{m.name}（{translate(m.relation)}）") for m in home.members]
     return render_template(
         "shares/event_form.html", kind=kind, spec=spec, errors=errors, form=form, today=dt.date.today(),
         members=_member_options(org), households=_household_options(org), split_members=split_members,
@@ -274,7 +277,7 @@ def plan_form(org_id: int, plan_id: int | None):
 
         saved, errors = submit(PlanInSchema(), save)
         if not errors:
-            flash("方案已保存。填写成员数据后可预览折股结果", "success")
+            flash(gettext("方案已保存。填写成员数据后可预览折股结果"), "success")
             return redirect(url_for("shares.plan_form", org_id=org.id, plan_id=saved.id))
         errors = _to_schema(errors, set(PlanInSchema().fields))
     if request.method == "POST":
@@ -322,7 +325,7 @@ def plan_inputs(org_id: int, plan_id: int):
                     data.pop("member_id")
                     share_service.set_member_input(plan, m, **data)
                 db.session.commit()
-                flash("成员数据已保存", "success")
+                flash(gettext("成员数据已保存"), "success")
                 return redirect(url_for("shares.plan_preview", org_id=org.id, plan_id=plan.id))
             except CoopError as exc:
                 db.session.rollback()
@@ -361,7 +364,7 @@ def plan_preview(org_id: int, plan_id: int):
     plan = get_plan(org, plan_id)
     if plan.status != "draft":
         # never recomputed after issue: what was issued is the register on the 基准日
-        flash("方案已发行，不再重新计算；以下为基准日的股权登记", "info")
+        flash(gettext("方案已发行，不再重新计算；以下为基准日的股权登记"), "info")
         return redirect(url_for("shares.register", org_id=org.id, as_of=plan.base_date.isoformat()))
     return render_template("shares/plan_preview.html", plan=plan, errors={}, form={}, **_preview(plan),
                            **_common(org))
@@ -381,7 +384,7 @@ def plan_issue(org_id: int, plan_id: int):
 
     certs, errors = submit(Schema(), issue, data={})
     if not errors:
-        flash(f"方案已发行，共发放 {len(certs)} 本股权证", "success")
+        flash(gettext("方案已发行，共发放 %(n)s 本股权证", n=len(certs)), "success")
         return redirect(url_for("shares.register", org_id=org.id, as_of=plan.base_date.isoformat()))
     db.session.refresh(plan)
     return render_template("shares/plan_preview.html", plan=plan, errors=_to_schema(errors, {"approval_ref"}),
