@@ -7,6 +7,8 @@ from typing import Iterable
 
 class CoopError(Exception):
     status_code = 422
+    #: the machine-readable `code` of the API error envelope (coop.api.envelope)
+    code = "validation_failed"
 
     def __init__(self, message: str = "", errors: dict | None = None):
         super().__init__(message)
@@ -35,24 +37,29 @@ class ValidationFailed(CoopError):
 
 class PeriodClosed(CoopError):
     status_code = 409
+    code = "period_closed"
 
 
 class VoucherPosted(CoopError):
     status_code = 409
+    code = "voucher_posted"
 
 
 class InvalidState(CoopError):
     """The action does not fit the object's current state (e.g. posting a draft)."""
 
     status_code = 409
+    code = "invalid_state"
 
 
 class Forbidden(CoopError):
     status_code = 403
+    code = "forbidden"
 
 
 class NotFound(CoopError):
     status_code = 404
+    code = "not_found"
 
 
 def add_error(errors: dict, path: str, message: str) -> None:

@@ -2,11 +2,12 @@
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate
-from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+from .api.envelope import CoopApi
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -26,4 +27,4 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
-api = Api()
+api = CoopApi()  # documents the API's error envelope (coop.api.envelope)

@@ -160,7 +160,8 @@ def route_access_failures(client, world, rule, method) -> list[str]:
     # the accountant of A: B, a village of another township, of another county, and no village at all are 404
     for org_id in (world.b.id, world.c.id, world.d.id, 999999):
         r = call(client, world, world.books.accountant, rule, method, org_id)
-        check(r.status_code == 404 and r.json == {"message": "找不到该组织", "errors": {"_schema": ["找不到该组织"]}},
+        check(r.status_code == 404 and r.json == {"status": 404, "code": "not_found", "message": "找不到该组织",
+                                                  "errors": {"_schema": ["找不到该组织"]}},
               f"accountant of A on org {org_id}", r)
 
     # the township auditor of 东镇: reads A and B, writes neither; C and D (other townships) do not exist

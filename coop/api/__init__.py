@@ -1,5 +1,6 @@
-"""The JSON API under /api/v1, built with flask-smorest. Bearer tokens authenticate; errors are one envelope:
-{"message": "...", "errors": {"lines": {"1": {"debit": ["..."]}}}} with a 4xx status."""
+"""The JSON API under /api/v1, built with flask-smorest. Bearer tokens authenticate; every error is one envelope
+(coop.api.envelope): {"status": 422, "code": "validation_failed", "message": "...",
+"errors": {"lines": {"1": {"debit": ["..."]}}}}."""
 from __future__ import annotations
 
 from flask import Flask, current_app, jsonify, request
@@ -7,7 +8,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
 from ..errors import CoopError
-from ..extensions import csrf
+from .envelope import default_message, http_code
 
 API_PREFIX = "/api/v1"
 
@@ -16,12 +17,16 @@ def is_api_request() -> bool:
     return request.path.startswith(API_PREFIX + "/") or request.path == API_PREFIX
 
 
-def error_response(status: int, message: str, errors: dict | None = None):
-    body = {"message": message}
+def error_response(status: int, message: str, errors: dict | None = None, *, code: str | None = None,
+                   headers=None):
+    """The error envelope (see coop.api.envelope); `code` defaults to the one of the HTTP status."""
+    body = {"status": status, "code": code or http_code(status), "message": message}
     if errors:
         body["errors"] = _string_keys(errors)
     resp = jsonify(body)
     resp.status_code = status
+    for name, value in headers or ():
+        resp.headers[name] = value
     if status == 401:
         resp.headers["WWW-Authenticate"] = 'Bearer realm="coop"'
     return resp
@@ -57,6 +62,7 @@ def current_api_user():
 
 class Unauthorized(CoopError):
     status_code = 401
+    code = "unauthorized"
 
 
 def requires(permission: str, message: str | None = None):
@@ -94,17 +100,33 @@ def authenticate_api_request():
 
 
 def handle_http_exception(exc: HTTPException):
+    """Errors raised by Flask, werkzeug (routing, 405, 413) and webargs (422 with field paths) as the envelope,
+    keeping their headers (Allow on a 405, Retry-After…)."""
+    status = exc.code or 500
     data = getattr(exc, "data", None) or {}
+    headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
+    headers += list((data.get("headers") or {}).items())
     messages = data.get("messages") or data.get("errors")
+    # werkzeug's stock English text (a routing 404, a 405) is replaced; a description given on purpose is kept
+    own = exc.description if exc.description and exc.description != type(exc).description else None
+    if status >= 500:
+        # never show a traceback or an exception's text to the caller; the log has it
+        return error_response(status, default_message(status), headers=headers)
     if messages and isinstance(messages, dict):
-        # webargs nests errors by location ("json", "query"); the location is not part of the field path
-        errors = {}
+        # webargs nests errors by location ("json", "query"); the location is not part of the field path, and a
+        # list directly under it (e.g. "Invalid JSON body.") is about the whole body
+        errors: dict = {}
         for loc_errors in messages.values():
             if isinstance(loc_errors, dict):
                 errors.update(loc_errors)
-        first = _first_message(errors) or exc.description
-        return error_response(exc.code or 400, first, errors)
-    return error_response(exc.code or 500, data.get("message") or exc.description or exc.name)
+            elif isinstance(loc_errors, list):
+                errors.setdefault("_schema", []).extend(_WEBARGS_TEXT.get(str(m), str(m)) for m in loc_errors)
+        first = _first_message(errors) or own or default_message(status)
+        return error_response(status, first, errors, headers=headers)
+    return error_response(status, data.get("message") or own or default_message(status), headers=headers)
+
+
+_WEBARGS_TEXT = {"Invalid JSON body.": "请求内容不是有效的 JSON"}
 
 
 def _first_message(errors) -> str | None:
@@ -133,8 +155,10 @@ class IdConverter(IntegerConverter):
 
 
 def register_api(app: Flask, api) -> None:
-    from . import admin, disclosure, distribution, joint, ledger, loans, members, orgs, reports
+    from ..extensions import csrf
+    from . import admin, disclosure, distribution, docs, joint, ledger, loans, members, orgs, reports
 
+    app.register_blueprint(docs.bp)
     for module in (orgs, ledger, reports, admin, members, distribution, disclosure, loans, joint):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX + module.URL)
         csrf.exempt(module.blp)
@@ -154,7 +178,7 @@ def register_api(app: Flask, api) -> None:
 
         db.session.rollback()
         if is_api_request():
-            return error_response(exc.status_code, exc.message or "请求无效", exc.errors)
+            return error_response(exc.status_code, exc.message or "请求无效", exc.errors, code=exc.code)
         return render_error_page(exc.status_code, exc.message)
 
     app.register_error_handler(HTTPException, _http)

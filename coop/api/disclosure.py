@@ -20,7 +20,7 @@ from ..errors import Forbidden, NotFound
 from ..extensions import db
 from ..models import Disclosure, Organization, User, Voucher, VoucherQuestion
 from ..models.disclosure import SHEET_KINDS, SHEET_STATUSES
-from ..schemas.common import StrictSchema
+from ..schemas.common import ID_RANGE, Integer, StrictSchema, UtcDateTime
 from ..services import access, disclosure, vouchers, warnings
 from . import current_api_user, requires
 
@@ -48,9 +48,10 @@ def only(*roles: str):
 
 
 def public(view):
-    """A view anyone may call without a token (the verify-by-digest answer printed on every sheet)."""
+    """A view anyone may call without a token (the verify-by-digest answer printed on every sheet); the OpenAPI
+    document says so (`security: []`), else clients and schemathesis take the token as required."""
     view.coop_public = True
-    return view
+    return blp.doc(security=[])(view)
 
 
 # ---------------------------------------------------------------- shapes
@@ -68,7 +69,7 @@ class SheetCommentSchema(StrictSchema):
     text = fields.String()
     veto = fields.Boolean()
     user = fields.String()
-    created_at = fields.DateTime()
+    created_at = UtcDateTime()
 
 
 class DisclosureSchema(StrictSchema):
@@ -85,9 +86,9 @@ class DisclosureSchema(StrictSchema):
     digest = fields.String()
     created_by = fields.String()
     reviewed_by = fields.String(allow_none=True)
-    reviewed_at = fields.DateTime(allow_none=True)
+    reviewed_at = UtcDateTime(allow_none=True)
     approved_by = fields.String(allow_none=True)
-    approved_at = fields.DateTime(allow_none=True)
+    approved_at = UtcDateTime(allow_none=True)
     published_on = fields.Date(allow_none=True)
     channel = fields.String(allow_none=True)
     pdf_sha256 = fields.String(allow_none=True)
@@ -108,7 +109,7 @@ class DisclosureInSchema(StrictSchema):
 
 
 class SheetRowCommentInSchema(StrictSchema):
-    row = fields.Integer(required=True, validate=validate.Range(min=0, max=100000, error="行号不正确"))
+    row = Integer(required=True, validate=validate.Range(min=0, max=100000, error="行号不正确"))
     text = fields.String(required=True, validate=validate.Length(min=1, max=2000))
 
 
@@ -154,10 +155,10 @@ class VoucherQuestionSchema(StrictSchema):
     status = fields.String(metadata={"description": "open, answered or closed"})
     question = fields.String()
     asked_by = fields.String()
-    asked_at = fields.DateTime()
+    asked_at = UtcDateTime()
     answer = fields.String(allow_none=True)
     answered_by = fields.String(allow_none=True)
-    answered_at = fields.DateTime(allow_none=True)
+    answered_at = UtcDateTime(allow_none=True)
 
 
 class VoucherQuestionQuerySchema(StrictSchema):
@@ -165,7 +166,7 @@ class VoucherQuestionQuerySchema(StrictSchema):
 
 
 class VoucherQuestionInSchema(StrictSchema):
-    voucher_id = fields.Integer(required=True, strict=True)
+    voucher_id = fields.Integer(required=True, strict=True, validate=ID_RANGE)
     question = fields.String(required=True, validate=validate.Length(max=2000))
 
 

@@ -205,9 +205,11 @@ class RosterSchema(StrictSchema):
     rows = fields.List(fields.List(fields.String()))
 
 
-def _read(files) -> list[dict]:
+def _read(files) -> tuple[list[dict], str]:
+    """The roster's records and the file's SHA-256 (its idempotency key)."""
     f = files["file"]
-    return members.read_roster(f.read(), f.filename or "")
+    content = f.read()
+    return members.read_roster(content, f.filename or ""), members.file_key(content)
 
 
 @blp.route("/roster")
@@ -231,7 +233,7 @@ def get_roster(org_id: int):
 def check_roster(files, org_id: int):
     """Dry run (multipart `file`): every problem, row by row. Nothing is written."""
     org = _org(org_id, access.MANAGE_MEMBERS)
-    check = members.check_roster(org, _read(files))
+    check = members.check_roster(org, *_read(files))
     return {"ok": check.ok, "rows": len(check.rows), "households": len({r.head_id for r in check.rows}),
             "problems": [{"line": line, "message": msg} for line, msg in check.problems]}
 
@@ -250,8 +252,8 @@ def import_roster(files, org_id: int):
     except ValidationError as exc:
         first = next(iter(exc.messages.values()))
         raise ValidationFailed(first[0] if isinstance(first, list) else str(first), exc.messages) from None
-    records = _read(files)
-    households = members.import_roster(org, records, user=current_api_user(), **options)
+    records, key = _read(files)
+    households = members.import_roster(org, records, user=current_api_user(), key=key, **options)
     db.session.commit()
     return {"households": len(households), "members": sum(len(h.members) for h in households)}
 

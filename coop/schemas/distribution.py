@@ -10,14 +10,15 @@ from decimal import Decimal, InvalidOperation
 
 from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
+from ..i18n import N_
 from ..models.distribution import APPROVAL_STEPS
-from .common import Money, StrictSchema
+from .common import Money, StrictSchema, UtcDateTime
 
 DATE_ERRORS = {"required": "请填写日期", "invalid": "日期格式应为 YYYY-MM-DD"}
 COUNT = dict(load_default=None, allow_none=True,
              validate=validate.Range(min=0, max=10_000_000, error="人数应为0到10000000之间的整数"),
              error_messages={"invalid": "人数应为整数"})
-METHODS = {"four_two": "四议两公开", "assembly": "成员大会决议"}
+METHODS = {"four_two": N_("四议两公开"), "assembly": N_("成员大会决议")}
 
 
 class Whole(fields.Integer):
@@ -206,7 +207,7 @@ class DistributionPlanSchema(StrictSchema):
     status = fields.String()
     approval_method = fields.String(allow_none=True)
     voucher_id = fields.Integer(allow_none=True)
-    posted_at = fields.DateTime(allow_none=True)
+    posted_at = UtcDateTime(allow_none=True)
     distributable = Money(allow_none=True)
     reserve = Money(allow_none=True)
     collective_part = Money(allow_none=True)

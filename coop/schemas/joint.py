@@ -9,7 +9,7 @@ from decimal import Decimal
 from marshmallow import fields, validate
 
 from ..models.joint import CONTRIBUTION_KINDS
-from .common import Money, Ratio, StrictSchema
+from .common import ID_RANGE, Integer, Money, Ratio, StrictSchema
 from .loans import Rate, _date, _text
 
 YEAR = dict(required=True, validate=validate.Range(min=2000, max=2100, error="年度应在2000到2100之间"),
@@ -17,16 +17,16 @@ YEAR = dict(required=True, validate=validate.Range(min=2000, max=2100, error="�
 
 
 def _id(message: str):
-    return fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1, error="编号不正确"),
-                          error_messages={"required": message, "invalid": "编号应为整数"})
+    return Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1, error="编号不正确"),
+                   error_messages={"required": message, "invalid": "编号应为整数"})
 
 
 class ProjectInSchema(StrictSchema):
     name = _text("项目名称", 100)
     #: the county; may be left out by an admin of one county
-    county_id = fields.Integer(load_default=None, allow_none=True)
+    county_id = Integer(load_default=None, allow_none=True, validate=ID_RANGE)
     #: a 联营公司 kept in this system, or else the name of an outside operator
-    operator_org_id = fields.Integer(load_default=None, allow_none=True)
+    operator_org_id = Integer(load_default=None, allow_none=True, validate=ID_RANGE)
     operator_name = _text("运营主体", 100, required=False)
     guarantor = _text("担保方", 100, required=False)
     start_date = _date()
@@ -52,7 +52,7 @@ class ContributionInSchema(StrictSchema):
 
 
 class ReturnPreviewInSchema(StrictSchema):
-    year = fields.Integer(**YEAR)
+    year = Integer(**YEAR)
     profit = Money(required=True, allow_zero=True, allow_negative=True, error_messages={"required": "请填写可分配利润"})
 
 

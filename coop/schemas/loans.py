@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 from marshmallow import ValidationError, fields, validate
 
 from ..models.loans import CLAIM_STATUSES, LOAN_EVENTS
-from .common import Money, Ratio, StrictSchema
+from .common import ID_RANGE, Integer, Money, Ratio, StrictSchema, UtcDateTime
 
 DATE = {"required": "请填写日期", "invalid": "日期格式应为 YYYY-MM-DD"}
 
@@ -115,7 +115,8 @@ class PeriodInSchema(StrictSchema):
 
 
 class ClaimInSchema(PeriodInSchema):
-    loan_id = fields.Integer(required=True, error_messages={"required": "请选择贷款", "invalid": "编号应为整数"})
+    loan_id = Integer(required=True, validate=ID_RANGE,
+                      error_messages={"required": "请选择贷款", "invalid": "编号应为整数"})
     claimed = Money(required=True, error_messages={"required": "请填写申报金额"})
 
 
@@ -171,9 +172,9 @@ class ClaimSchema(StrictSchema):
     reject_reason = fields.String(allow_none=True)
     filed_by = fields.String(allow_none=True)
     reviewed_by = fields.String(allow_none=True)
-    reviewed_at = fields.DateTime(allow_none=True)
+    reviewed_at = UtcDateTime(allow_none=True)
     approved_by = fields.String(allow_none=True)
-    approved_at = fields.DateTime(allow_none=True)
+    approved_at = UtcDateTime(allow_none=True)
     disbursed_on = fields.Date(allow_none=True)
     voucher_id = fields.Integer(allow_none=True)
 
@@ -204,7 +205,7 @@ class PolicySchema(StrictSchema):
     share = Ratio()
     org_cap = Money(allow_none=True)
     rule = fields.String()
-    allocated_at = fields.DateTime(allow_none=True)
+    allocated_at = UtcDateTime(allow_none=True)
 
 
 class LprInSchema(StrictSchema):
@@ -225,7 +226,7 @@ class FundSummarySchema(StrictSchema):
     committed = Money(metadata={"description": "已分配（含已拨付）"})
     left = Money(metadata={"description": "剩余"})
     awaiting = Money(metadata={"description": "审批中的申报金额"})
-    allocated_at = fields.DateTime(allow_none=True)
+    allocated_at = UtcDateTime(allow_none=True)
 
 
 class AllocationSchema(StrictSchema):

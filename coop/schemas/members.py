@@ -11,7 +11,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from ..ledger.shares import CLASS_LABELS
 from ..models.members import MEMBERSHIP_EVENTS, RELATIONS
-from .common import Money, Ratio, StrictSchema
+from .common import ID_RANGE, Integer, Money, Ratio, StrictSchema
 
 DATE_ERRORS = {"required": "请填写日期", "invalid": "日期格式应为 YYYY-MM-DD"}
 REFERENCE = dict(required=True, validate=validate.Length(min=1, max=200, error="依据为1到200个字"),
@@ -22,7 +22,8 @@ SHARE_CLASS = dict(required=True, validate=validate.OneOf(tuple(CLASS_LABELS), e
 
 
 def _id(required_message: str, **kw):
-    return fields.Integer(required=True, error_messages={"required": required_message, "invalid": "编号应为整数"}, **kw)
+    return Integer(required=True, validate=ID_RANGE,
+                   error_messages={"required": required_message, "invalid": "编号应为整数"}, **kw)
 
 
 class Units(fields.Field):
@@ -40,7 +41,8 @@ class Units(fields.Field):
             d = Decimal(value.strip())
         except InvalidOperation:
             raise ValidationError("股数格式不正确") from None
-        if not d.is_finite() or d != d.quantize(Decimal("0.0001")) or abs(d) >= 10 ** 10:
+        # the size first: quantizing "1e100" to 4 places raises InvalidOperation (a 500)
+        if not d.is_finite() or abs(d) >= 10 ** 10 or d != d.quantize(Decimal("0.0001")):
             raise ValidationError("股数最多4位小数")
         if d < 0 or (d == 0 and not self.allow_zero):
             raise ValidationError("股数必须大于零" if not self.allow_zero else "不能为负数")
@@ -79,10 +81,10 @@ class MembershipEventInSchema(StrictSchema):
     date = fields.Date(required=True, error_messages=DATE_ERRORS)
     evidence = fields.String(required=True, validate=validate.Length(min=1, max=200, error="依据为1到200个字"),
                              error_messages={"required": "请填写依据（如成员大会决议编号、死亡证明）"})
-    votes_for = fields.Integer(load_default=None, allow_none=True,
-                               validate=validate.Range(min=0, error="票数不能为负数"))
-    votes_total = fields.Integer(load_default=None, allow_none=True,
-                                 validate=validate.Range(min=1, error="全体成员数至少为1"))
+    votes_for = Integer(load_default=None, allow_none=True,
+                        validate=validate.Range(min=0, max=10_000_000, error="票数应为0到10000000之间的整数"))
+    votes_total = Integer(load_default=None, allow_none=True,
+                          validate=validate.Range(min=1, max=10_000_000, error="全体成员数应为1到10000000之间的整数"))
 
 
 class RosterImportInSchema(StrictSchema):
@@ -189,8 +191,8 @@ class PlanInSchema(StrictSchema):
     approval_ref = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
     population_units = Units(load_default=Decimal("1.0000"), allow_zero=True)
     labour_units_per_year = Units(load_default=Decimal("0.0000"), allow_zero=True)
-    labour_cap_years = fields.Integer(load_default=None, allow_none=True,
-                                      validate=validate.Range(min=0, max=100, error="封顶年数应在0到100之间"))
+    labour_cap_years = Integer(load_default=None, allow_none=True,
+                               validate=validate.Range(min=0, max=100, error="封顶年数应在0到100之间"))
     collective_ratio = Ratio(load_default=Decimal("0"))
     collective_override = fields.Boolean(load_default=False)
     poverty_floor_rate = Ratio(load_default=Decimal("0"))
@@ -315,7 +317,7 @@ class BuybackInSchema(_EventIn):
 
 class SplitInSchema(_EventIn):
     household_id = _id("请选择原户")
-    member_ids = fields.List(fields.Integer(error_messages={"invalid": "编号应为整数"}), required=True,
+    member_ids = fields.List(Integer(validate=ID_RANGE, error_messages={"invalid": "编号应为整数"}), required=True,
                              validate=validate.Length(min=1, error="请选择分出的成员"),
                              error_messages={"required": "请选择分出的成员"})
     new_number = fields.String(load_default=None, allow_none=True,
@@ -329,14 +331,16 @@ class MergeInSchema(_EventIn):
 
 class NomineeInSchema(_EventIn):
     #: empty = the collective holds
-    holder_id = fields.Integer(load_default=None, allow_none=True, error_messages={"invalid": "编号应为整数"})
+    holder_id = Integer(load_default=None, allow_none=True, validate=ID_RANGE,
+                        error_messages={"invalid": "编号应为整数"})
     beneficiary_id = _id("请选择被代持人")
     share_class = fields.String(**SHARE_CLASS)
     units = Units(required=True, error_messages={"required": "请填写股数"})
 
 
 class NomineeReleaseInSchema(_EventIn):
-    holder_id = fields.Integer(load_default=None, allow_none=True, error_messages={"invalid": "编号应为整数"})
+    holder_id = Integer(load_default=None, allow_none=True, validate=ID_RANGE,
+                        error_messages={"invalid": "编号应为整数"})
     beneficiary_id = _id("请选择被代持人")
     share_class = fields.String(**SHARE_CLASS)
 

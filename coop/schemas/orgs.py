@@ -5,20 +5,20 @@ from marshmallow import fields, validate
 
 from ..models.org import ORG_KINDS
 from ..models.users import ROLES
-from .common import Money, Ratio, StrictSchema
+from .common import ID_RANGE, Integer, Money, Ratio, StrictSchema
 
 
 class OrganizationInSchema(StrictSchema):
-    township_id = fields.Integer(required=True, error_messages={"required": "请选择乡镇"})
+    township_id = Integer(required=True, validate=ID_RANGE, error_messages={"required": "请选择乡镇"})
     name = fields.String(required=True, validate=validate.Length(min=1, max=120, error="名称为1到120个字"),
                          error_messages={"required": "请填写组织名称"})
     kind = fields.String(required=True, validate=validate.OneOf(tuple(ORG_KINDS), error="组织类型不正确"))
     cun_she_he_yi = fields.Boolean(load_default=False)
     uscc = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=30))
     legal_representative = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=50))
-    books_start_year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2100, error="年份不正确"),
-                                      error_messages={"required": "请填写建账年份"})
-    books_start_month = fields.Integer(load_default=1, validate=validate.Range(min=1, max=12, error="月份应在1到12之间"))
+    books_start_year = Integer(required=True, validate=validate.Range(min=2000, max=2100, error="年份不正确"),
+                               error_messages={"required": "请填写建账年份"})
+    books_start_month = Integer(load_default=1, validate=validate.Range(min=1, max=12, error="月份应在1到12之间"))
 
 
 class CharterInSchema(StrictSchema):
@@ -38,5 +38,5 @@ class UserInSchema(StrictSchema):
     password = fields.String(required=True, load_only=True, validate=validate.Length(min=8, max=200,
                              error="密码至少8位"))
     role = fields.String(required=True, validate=validate.OneOf(tuple(ROLES), error="角色不正确"))
-    organization_id = fields.Integer(load_default=None, allow_none=True)
-    township_id = fields.Integer(load_default=None, allow_none=True)
+    organization_id = Integer(load_default=None, allow_none=True, validate=ID_RANGE)
+    township_id = Integer(load_default=None, allow_none=True, validate=ID_RANGE)
