@@ -8,7 +8,8 @@ Checks on every response: no server error, the status and the content type are d
 its schema (the error envelope included), and no request that breaks the schema is accepted.
 
 Bounded for CI (SQLite only, a few examples per operation, derandomized). `scripts/fuzz` runs the same test
-longer and random: COOP_FUZZ_EXAMPLES (examples per operation and mode), COOP_FUZZ_SEED (random when unset).
+longer and random: COOP_FUZZ_EXAMPLES (examples per operation and mode), COOP_FUZZ_SEED (random when unset),
+COOP_FUZZ_DB=postgresql|both (sets COOP_FUZZ_PG, which lets this test run on PostgreSQL).
 """
 from __future__ import annotations
 
@@ -50,7 +51,7 @@ D = Decimal
 
 @pytest.fixture
 def sqlite_only(backend):
-    if backend != "sqlite":
+    if backend != "sqlite" and not os.environ.get("COOP_FUZZ_PG"):
         pytest.skip("the contract is backend-independent; SQLite keeps the fuzz run inside the CI budget")
 
 
