@@ -6,10 +6,8 @@ import csv
 import io
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -20,6 +18,7 @@ from coop.extensions import db
 from coop.models import AuditLog, Organization, Voucher
 from coop.services import reports
 from coop.services import voucher_import as vi
+from tests.sigkill import kill_mid_run
 from tests.test_export import check_beancount, check_hledger  # noqa: F401  (the tools' own checks)
 from tests.test_voucher_import import OPENING, fill_source, twin, xlsx
 
@@ -177,20 +176,7 @@ def test_sigkill_mid_import_leaves_nothing_and_rerun_completes(books, tmp_path):
     cmd = [str(Path(sys.executable).with_name("flask")), "--app", "wsgi", "coop", "import-vouchers",
            "--org", str(org_id), str(path), "--user", "kuaiji", "--post", "--reviewer", "shenhe"]
 
-    proc = subprocess.Popen(cmd, cwd=ROOT, env={**env, vi.SLEEP_ENV: "50"}, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    try:
-        line = proc.stdout.readline()
-        assert "正在导入 60 张凭证" in line, line + proc.stderr.read()
-        time.sleep(1.0)  # ~20 of the 60 vouchers written (and flushed), none committed
-        assert proc.poll() is None, "the import finished before it could be killed"
-        os.kill(proc.pid, signal.SIGKILL)
-        assert proc.wait(timeout=30) == -signal.SIGKILL
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.stdout.close()
-        proc.stderr.close()
+    kill_mid_run(cmd, cwd=ROOT, env={**env, vi.SLEEP_ENV: "50"}, first_line="正在导入 60 张凭证")
 
     assert _count(org_id) == 0  # all or nothing: nothing
     assert not db.session.scalar(sa.select(sa.func.count()).select_from(AuditLog)

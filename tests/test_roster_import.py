@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import io
 import os
-import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -23,6 +21,7 @@ from coop.models import AuditLog, Household, Member, MembershipEvent, Organizati
 from coop.services import integrity, members, users
 from tests.test_members_web import (IDS, _fast_password_hashing, login, make_id, people,  # noqa: F401
                                     roster_csv, snapshot_counts)
+from tests.sigkill import kill_mid_run
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -226,20 +225,7 @@ def test_sigkill_mid_import_leaves_nothing_and_rerun_completes(books, tmp_path):
            "--org", str(org_id), str(path), "--user", "kuaiji", "--confirm-date", "2025-02-01",
            "--evidence", "2025年第1号成员大会决议"]
 
-    proc = subprocess.Popen(cmd, cwd=ROOT, env={**env, members.ROSTER_SLEEP_ENV: "25"}, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    try:
-        line = proc.stdout.readline()
-        assert f"正在导入 {n} 户、{3 * n} 人" in line, line + proc.stderr.read()
-        time.sleep(1.0)  # ~40 of the 120 people written (and flushed), none committed
-        assert proc.poll() is None, "the import finished before it could be killed"
-        os.kill(proc.pid, signal.SIGKILL)
-        assert proc.wait(timeout=30) == -signal.SIGKILL
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.stdout.close()
-        proc.stderr.close()
+    kill_mid_run(cmd, cwd=ROOT, env={**env, members.ROSTER_SLEEP_ENV: "25"}, first_line=f"正在导入 {n} 户、{3 * n} 人")
 
     def counts():
         db.session.rollback()
