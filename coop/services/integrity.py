@@ -28,6 +28,14 @@ def _digest(rows) -> str:
     return hashlib.sha256(json.dumps(canon, ensure_ascii=False, separators=(",", ":")).encode()).hexdigest()
 
 
+def digest_of(lines: list[dict]) -> str:
+    """`lines_digest` of lines given as column values (seq, account_id, debit, credit, summary, counterparty)."""
+    from ..money import to_fen
+
+    return _digest((l["seq"], l["account_id"], to_fen(l["debit"]), to_fen(l["credit"]), l["summary"], l["counterparty"])
+                   for l in sorted(lines, key=lambda l: l["seq"]))
+
+
 def lines_digest(voucher: Voucher) -> str:
     """Digest of a voucher's lines as they are in the session (called when posting; flushed lines)."""
     from ..money import to_fen

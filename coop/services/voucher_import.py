@@ -35,6 +35,8 @@ REQUIRED = ("凭证号", "日期", "摘要", "科目编码", "借方", "贷方")
 ACTION = "voucher.import"
 #: when set (milliseconds), `import_vouchers` pauses after each voucher: only the crash test sets it
 SLEEP_ENV = "COOP_IMPORT_SLEEP"
+#: vouchers posted per `vouchers.post_many` call when an import posts
+POST_BATCH = 50
 _CODE_RE = re.compile(r"^\d{3}(\d{2}){0,4}$")
 
 
@@ -248,12 +250,20 @@ def import_vouchers(org: Organization, rows: list[dict], user: User, key: str, *
         raise ValidationFailed("记账导入需要指定审核人和记账人")
     delay = int(os.environ.get(SLEEP_ENV) or 0) / 1000  # milliseconds
     created = []
-    for g in sorted(groups, key=lambda g: g.date):  # stable: file order within a day
-        v = vouchers.create_draft(org, g.data(), user=user, kind="red" if g.red else "normal")
-        if post:
-            vouchers.review_voucher(v, user=reviewer)
-            vouchers.post_voucher(v, user=poster)
-        created.append(v)
+    ordered = sorted(groups, key=lambda g: g.date)  # stable: file order within a day
+    if post:  # in batches: a few statements each instead of ~16 per voucher
+        for start in range(0, len(ordered), POST_BATCH):
+            batch = ordered[start:start + POST_BATCH]
+            ids = vouchers.post_many(org, [(g.data(), "red" if g.red else "normal") for g in batch],
+                                     preparer=user, reviewer=reviewer, poster=poster)
+            loaded = {v.id: v for v in db.session.scalars(sa.select(Voucher).where(Voucher.id.in_(ids)))}
+            created += [loaded[i] for i in ids]
+            if progress:
+                progress(len(created))
+            if delay:
+                time.sleep(delay * len(batch))
+    for g in ordered if not post else ():
+        created.append(vouchers.create_draft(org, g.data(), user=user, kind="red" if g.red else "normal"))
         if progress:
             progress(len(created))
         if delay:

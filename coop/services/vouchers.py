@@ -71,14 +71,18 @@ def _check(org: Organization, data: dict, kind: str) -> list[Line]:
     return lines
 
 
-def _new_lines(org: Organization, data: dict) -> list[VoucherLine]:
+def _line_values(org: Organization, data: dict) -> list[dict]:
+    """The voucher_lines columns of an entry, as stored."""
     ids = chart(org).ids
     return [
-        VoucherLine(seq=seq, summary=l["summary"].strip(), account_id=ids[l["account_code"]],
-                    debit=l.get("debit") or ZERO, credit=l.get("credit") or ZERO,
-                    counterparty=(l.get("counterparty") or None))
+        dict(seq=seq, summary=l["summary"].strip(), account_id=ids[l["account_code"]],
+             debit=l.get("debit") or ZERO, credit=l.get("credit") or ZERO, counterparty=(l.get("counterparty") or None))
         for seq, l in enumerate(data["lines"], start=1)
     ]
+
+
+def _new_lines(org: Organization, data: dict) -> list[VoucherLine]:
+    return [VoucherLine(**values) for values in _line_values(org, data)]
 
 
 def create_draft(org: Organization, data: dict, *, user: User, kind: str = "normal",
@@ -132,16 +136,16 @@ def delete_draft(voucher: Voucher, *, user: User) -> None:
     db.session.flush()
 
 
-def _next_number(org: Organization, year: int, month: int, word: str) -> int:
-    """Take the next number in one upsert: the row it updates stays locked until commit, so concurrent
-    reviewers queue there and never share a number."""
+def _next_number(org: Organization, year: int, month: int, word: str, count: int = 1) -> int:
+    """Take the next number (or the next `count`, returning the last) in one upsert: the row it updates stays
+    locked until commit, so concurrent reviewers queue there and never share a number."""
     dialect = db.session.get_bind().dialect.name
     ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(VoucherSequence)
     t = VoucherSequence.__table__
     return db.session.execute(
-        ins.values(organization_id=org.id, year=year, month=month, word=word, last_number=1)
+        ins.values(organization_id=org.id, year=year, month=month, word=word, last_number=count)
         .on_conflict_do_update(index_elements=[t.c.organization_id, t.c.year, t.c.month, t.c.word],
-                               set_={"last_number": t.c.last_number + 1})
+                               set_={"last_number": t.c.last_number + count})
         .returning(t.c.last_number)
     ).scalar_one()
 
@@ -199,6 +203,62 @@ def post_voucher(voucher: Voucher, *, user: User) -> Voucher:
     db.session.flush()
     audit.log("voucher.post", user=user, org=org, target=str(voucher.id), lines=integrity.lines_digest(voucher))
     return voucher
+
+
+def post_many(org: Organization, entries: list[tuple[dict, str]], *, preparer: User, reviewer: User,
+              poster: User) -> list[int]:
+    """制单, 审核 and 记账 of many vouchers at once, for bulk imports: the rules of the one-by-one path (every entry
+    checked against the chart, open months only, four eyes, gapless numbers in date order, a posting audit entry
+    with the lines' digest per voucher), written with a few statements per batch instead of ~16 per voucher.
+    `entries` are (data as `VoucherInSchema` loads it, kind) in date order. Returns the new ids in that order."""
+    if not entries:
+        return []
+    access.require(preparer, access.PREPARE, org)
+    access.require(reviewer, access.REVIEW, org)
+    access.require(poster, access.POST, org)
+    if reviewer.id == preparer.id:
+        raise Forbidden("制单人不能审核自己编制的凭证")
+    if not org.opening_locked:
+        raise InvalidState("期初余额尚未确认，不能记账")
+    infos = account_infos(org)
+    for data, kind in entries:
+        lines = _lines_from(data)
+        issues = validate_lines(lines, infos, red=_is_red_input(kind, lines))
+        if issues:
+            raise ValidationFailed.from_issues(issues)
+    for year, month in sorted({(d.year, d.month) for d in (data["date"] for data, _ in entries)}):
+        periods.ensure_open(org, dt.date(year, month, 1))
+    groups: dict[tuple[int, int, str], int] = {}
+    for data, _ in entries:
+        key = (data["date"].year, data["date"].month, data.get("word") or "记")
+        groups[key] = groups.get(key, 0) + 1
+    next_free = {key: _next_number(org, *key, count=n) - n + 1 for key, n in groups.items()}
+    now = utcnow()
+    rows = []
+    for data, kind in entries:
+        date, word = data["date"], data.get("word") or "记"
+        key = (date.year, date.month, word)
+        number, next_free[key] = next_free[key], next_free[key] + 1
+        rows.append(dict(organization_id=org.id, date=date, year=date.year, month=date.month, word=word,
+                         number=number, status="draft", kind=kind, attachment_count=data.get("attachment_count") or 0,
+                         preparer_id=preparer.id, created_at=now, updated_at=now))
+    # drafts first: the database refuses lines of a voucher that is already posted
+    ids = list(db.session.scalars(sa.insert(Voucher).returning(Voucher.id, sort_by_parameter_order=True), rows))
+    line_rows, digests = [], []
+    for voucher_id, (data, _) in zip(ids, entries):
+        values = _line_values(org, data)
+        line_rows += [dict(v, voucher_id=voucher_id) for v in values]
+        digests.append(integrity.digest_of(values))
+    db.session.execute(sa.insert(VoucherLine), line_rows)
+    for start in range(0, len(ids), 500):
+        db.session.execute(
+            sa.update(Voucher).where(Voucher.id.in_(ids[start:start + 500]))
+            .values(status="posted", reviewer_id=reviewer.id, reviewed_at=now, poster_id=poster.id, posted_at=now,
+                    updated_at=now).execution_options(synchronize_session=False))
+    audit.log_many("voucher.review", user=reviewer, org=org, targets=[(str(i), {}) for i in ids])
+    audit.log_many("voucher.post", user=poster, org=org,
+                   targets=[(str(i), {"lines": d}) for i, d in zip(ids, digests)])
+    return ids
 
 
 def reverse_voucher(voucher: Voucher, *, user: User, date: dt.date) -> Voucher:
