@@ -167,6 +167,10 @@ class VoucherLine(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("voucher_id", "seq"),
         sa.CheckConstraint("(debit <> 0 AND credit = 0) OR (debit = 0 AND credit <> 0)", name="one_side"),
+        # the report picker's counterparties of an organization: without it PostgreSQL scans every line of the
+        # county (125 ms a page at 600k lines); partial, so lines without a counterparty cost nothing
+        sa.Index("ix_voucher_lines_counterparty", "counterparty", "voucher_id",
+                 sqlite_where=sa.text("counterparty IS NOT NULL"), postgresql_where=sa.text("counterparty IS NOT NULL")),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     voucher_id: Mapped[int] = mapped_column(sa.ForeignKey("vouchers.id", ondelete="RESTRICT"), nullable=False, index=True)
