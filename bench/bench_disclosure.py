@@ -26,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench_shares import clock, load, make_app, profile_top, report  # noqa: E402
+from _common import clock, load, make_app, profile_top, report  # noqa: E402
 
 D = Decimal
 Q1 = (dt.date(2025, 1, 1), dt.date(2025, 3, 31))

@@ -34,7 +34,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench_shares import clock, load, make_app, profile_top, report  # noqa: E402
+from _common import clock, load, make_app, profile_top, report  # noqa: E402
 
 D = Decimal
 BASE = dt.date(2024, 12, 31)

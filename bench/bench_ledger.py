@@ -21,8 +21,9 @@ import time
 import tracemalloc
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import pad as _pad, width as _width  # noqa: E402
 
 
 def build_busy_village(target: int):
@@ -176,17 +177,6 @@ def run(url: str, args) -> None:
     print(f"{_pad('step', w)}  {'size':<16} {'wall s':>8} {'cpu s':>8}  {'memory':<17} target")
     for what, size, wall, cpu, mem, target in rows:
         print(f"{_pad(what, w)}  {size:<16} {wall:8.3f} {cpu:8.3f}  {mem:<17} {target}")
-
-
-def _width(s: str) -> int:
-    """Terminal columns: CJK characters take two."""
-    import unicodedata
-
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
-
-
-def _pad(s: str, w: int) -> str:
-    return s + " " * (w - _width(s))
 
 
 if __name__ == "__main__":

@@ -14,23 +14,19 @@ Prints a table and appends a dated section to bench/RESULTS.md; the 1-minute loa
 from __future__ import annotations
 
 import argparse
-import cProfile
 import datetime as dt
-import io
 import os
-import pstats
 import random
 import statistics
 import sys
 import tempfile
-import time
 import tracemalloc
 from decimal import Decimal
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-RESULTS = ROOT / "bench" / "RESULTS.md"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import clock, load, make_app, profile_top, report  # noqa: E402
 
 BASE = dt.date(2024, 12, 31)
 TODAY = dt.date(2026, 11, 1)
@@ -44,26 +40,6 @@ def id_number(birth: dt.date, seq: int) -> str:
 
     body = f"330100{birth:%Y%m%d}{seq % 1000:03d}"
     return body + calc_check_digit(body + "0")  # stdnum wants the number with a (placeholder) check digit
-
-
-def clock() -> tuple[float, float]:
-    return time.perf_counter(), time.process_time()
-
-
-def load() -> float:
-    return os.getloadavg()[0]
-
-
-def make_app(url: str):
-    from coop import create_app
-    from coop.extensions import db
-
-    app = create_app("config.TestingConfig", SQLALCHEMY_DATABASE_URI=url, SERVER_NAME="coop.bench",
-                     ATTACHMENT_DIR=tempfile.mkdtemp(prefix="coop-bench-att-"))
-    with app.app_context():
-        db.drop_all()
-        db.create_all()
-    return app
 
 
 def build_village(n_members: int, rng: random.Random):
@@ -100,16 +76,6 @@ def build_village(n_members: int, rng: random.Random):
             shares.set_member_input(plan, m, labour_start=dt.date(max(m.birth_date.year + 18, 1956), 1, 1))
     db.session.commit()
     return org.id, plan.id, n_households, books.accountant.id
-
-
-def profile_top(fn, n=10) -> str:
-    pr = cProfile.Profile()
-    pr.enable()
-    fn()
-    pr.disable()
-    out = io.StringIO()
-    pstats.Stats(pr, stream=out).sort_stats("cumulative").print_stats(n)
-    return out.getvalue()
 
 
 def main() -> None:
@@ -192,29 +158,6 @@ def main() -> None:
 
     report(rows, profiles, backend, args, f"{result.total_units} units, face value {result.face_value}",
            write=not args.no_results)
-
-
-def report(rows, profiles, backend, args, note, *, write=True):
-    head = (f"backend {backend}, python {sys.version.split()[0]}, {os.cpu_count()} cpus, "
-            f"load average now {'/'.join(f'{x:.1f}' for x in os.getloadavg())}; {note}")
-    print("\n" + head + "\n")
-    for what, size, wall, cpu, mem, ld, target in rows:
-        print(f"{what:<44} {size:<24} wall {wall:8.3f}  cpu {cpu:8.3f}  {mem:<14} load {ld:4.1f}  {target}")
-    for what, text in profiles:
-        print(f"\n--- cProfile of {what} (top 10 by cumulative time)\n{text}")
-    if not write:
-        return
-    lines = [f"\n## {Path(sys.argv[0]).name} — {dt.datetime.now():%Y-%m-%d %H:%M}\n",
-             f"`{' '.join(['bench/' + Path(sys.argv[0]).name] + sys.argv[1:])}` — {head}\n",
-             "| step | size | wall s | cpu s | memory | load (1 min) | target |", "|---|---|---|---|---|---|---|"]
-    lines += [f"| {w} | {s} | {wall:.3f} | {cpu:.3f} | {m} | {ld:.1f} | {t} |" for w, s, wall, cpu, m, ld, t in rows]
-    RESULTS.parent.mkdir(exist_ok=True)
-    if not RESULTS.exists():
-        RESULTS.write_text("# bench results\n\nAppended by bench/bench_shares.py, bench_distribution.py and "
-                           "bench_disclosure.py, one dated section per run. Wall and CPU seconds of this process; "
-                           "load is the 1-minute load average when the step ended.\n")
-    with RESULTS.open("a") as f:
-        f.write("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,65 @@
+"""The full benchmark run of issue #10, on SQLite and PostgreSQL; every script appends its section to RESULTS.md.
+
+    .venv/bin/python bench/run_all.py                                   # 10 villages × 2,000 vouchers
+    .venv/bin/python bench/run_all.py --villages 100 --services-villages 2 --peer-repeat 1
+    .venv/bin/python bench/run_all.py --only county                     # or: shares,distribution,disclosure
+
+Runs, one after another (the machine has 2 cores: nothing in parallel):
+  bench_county.py        import throughput, 科目余额表 vs bare GROUP BY / hledger / beancount, HTTP vs Fava
+  bench_distribution.py  收益分配 for 10,000 households        bench_shares.py  折股量化 for 1,000 members
+  bench_disclosure.py    收支明细 PDF of a village-quarter with 500 lines
+the last three on a temp SQLite file and on a throwaway PostgreSQL (tests/pg.py) started here.
+"""
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from _common import ROOT, database, fresh_pg_database, temp_sqlite_url  # noqa: E402
+
+PY = str(ROOT / ".venv" / "bin" / "python")
+SCRIPTS = ("distribution", "shares", "disclosure")
+
+
+def run(cmd: list[str]) -> float:
+    print("$", " ".join(cmd), flush=True)
+    t0 = time.perf_counter()
+    subprocess.run(cmd, cwd=ROOT, check=True)
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--only", default="county," + ",".join(SCRIPTS))
+    ap.add_argument("--villages", type=int, default=10)
+    ap.add_argument("--vouchers", type=int, default=2000)
+    ap.add_argument("--services-villages", type=int)
+    ap.add_argument("--peer-repeat", type=int, default=3)
+    ap.add_argument("--backends", default="sqlite,postgresql")
+    args = ap.parse_args()
+    only = set(args.only.split(","))
+    took = {}
+    if "county" in only:
+        cmd = [PY, "bench/bench_county.py", "--villages", str(args.villages), "--vouchers", str(args.vouchers),
+               "--backends", args.backends, "--peer-repeat", str(args.peer_repeat)]
+        if args.services_villages:
+            cmd += ["--services-villages", str(args.services_villages)]
+        took["county"] = run(cmd)
+    todo = [s for s in SCRIPTS if s in only]
+    for backend in args.backends.split(",") if todo else ():
+        # a database of its own for each script: their drop_all trips over the previous one's tables
+        with database("sqlite", pg=backend == "postgresql") as url:
+            for s in todo:
+                db_url = temp_sqlite_url() if backend == "sqlite" else fresh_pg_database(url, f"bench_{s}")
+                took[f"{s} ({backend})"] = run([PY, f"bench/bench_{s}.py", "--db", db_url])
+    print("\n".join(f"{k}: {v:.0f} s" for k, v in took.items()))
+
+
+if __name__ == "__main__":
+    main()
