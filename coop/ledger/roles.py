@@ -1,0 +1,81 @@
+"""Posting roles (科目对照, RULES §2): every voucher the system writes names a role, never an account code.
+
+Each organization maps a role to one of its leaf accounts. Without a mapping the role falls back to its
+default account while that account is a leaf; once the accountant adds sub-accounts under it, a mapping is
+required (the 科目对照 page says which). Money roles (cash, bank) are usually chosen on the form itself.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..i18n import N_
+
+
+@dataclass(frozen=True)
+class PostingRole:
+    key: str
+    label: str
+    #: the first-level national account the role must resolve under
+    top: str
+    #: the default account (the first-level account, or one of the required details of 322)
+    default: str
+    #: cash or bank: forms ask which leaf and remember the choice
+    money: bool = False
+
+
+def _r(key, label, top, default=None, money=False) -> PostingRole:
+    return PostingRole(key, label, top, default or top, money)
+
+
+CASH = "cash"
+BANK = "bank"
+RECEIVABLE = "receivable"
+INTERNAL = "internal"
+PAYABLE = "payable"
+DIVIDENDS_PAYABLE = "dividends_payable"
+CADRE_REWARD_PAYABLE = "cadre_reward_payable"
+TAX_PAYABLE = "tax_payable"
+SHORT_LOAN = "short_loan"
+LONG_LOAN = "long_loan"
+SPECIAL_PAYABLE = "special_payable"
+LONG_INVESTMENT = "long_investment"
+INTANGIBLE = "intangible"
+CAPITAL = "capital"
+RESERVE = "reserve"
+CURRENT_YEAR_PROFIT = "current_year_profit"
+UNDISTRIBUTED = "undistributed"
+DIST_RESERVE = "dist_reserve"
+DIST_CADRE = "dist_cadre"
+DIST_MEMBERS = "dist_members"
+DIST_OTHER = "dist_other"
+INVESTMENT_INCOME = "investment_income"
+SUBSIDY_INCOME = "subsidy_income"
+INTEREST_EXPENSE = "interest_expense"
+
+ROLES: tuple[PostingRole, ...] = (
+    _r(CASH, N_("库存现金"), "101", money=True),
+    _r(BANK, N_("银行存款"), "102", money=True),
+    _r(RECEIVABLE, N_("应收款"), "112"),
+    _r(INTERNAL, N_("内部往来"), "113"),
+    _r(LONG_INVESTMENT, N_("长期投资"), "141"),
+    _r(INTANGIBLE, N_("无形资产（土地出资）"), "161"),
+    _r(SHORT_LOAN, N_("短期借款"), "201"),
+    _r(PAYABLE, N_("应付款"), "211"),
+    _r(DIVIDENDS_PAYABLE, N_("应付款—应付收益"), "211"),
+    _r(CADRE_REWARD_PAYABLE, N_("应付工资—干部奖励"), "212"),
+    _r(TAX_PAYABLE, N_("应交税费—个人所得税"), "214"),
+    _r(LONG_LOAN, N_("长期借款及应付款"), "221"),
+    _r(SPECIAL_PAYABLE, N_("专项应付款"), "241"),
+    _r(CAPITAL, N_("资本"), "301"),
+    _r(RESERVE, N_("公积公益金"), "311"),
+    _r(CURRENT_YEAR_PROFIT, N_("本年收益"), "321"),
+    _r(DIST_RESERVE, N_("各项分配—提取公积公益金"), "322", "3220101"),
+    _r(DIST_CADRE, N_("各项分配—干部奖励分红"), "322", "3220102"),
+    _r(DIST_MEMBERS, N_("各项分配—向成员分配"), "322", "3220103"),
+    _r(DIST_OTHER, N_("各项分配—其他"), "322", "3220104"),
+    _r(UNDISTRIBUTED, N_("未分配收益"), "322", "32202"),
+    _r(INVESTMENT_INCOME, N_("投资收益"), "502"),
+    _r(SUBSIDY_INCOME, N_("补助收入—贴息"), "503"),
+    _r(INTEREST_EXPENSE, N_("其他支出—利息支出"), "515"),
+)
+ROLE_BY_KEY = {r.key: r for r in ROLES}
