@@ -93,7 +93,7 @@ def seed(books) -> dict:
     _, hh = build_year_2025(books)  # closes 2025; households 张/李 with an issued plan (certificates)
     org, acc, county = books.org, books.accountant, books.county
     today = dt.date.today()
-    w: dict = {"org_id": org.id, "county_id": county.id, "year": 2026}
+    w: dict = {"org_id": org.id, "county_id": county.id, "year": 2026, "role": "interest_expense"}
 
     # vouchers in 2026: a draft, a reviewed one, a posted one
     w["draft"] = books.draft("2026-01-05", ("101", "100.00", ""), ("102", "", "100.00"), summary="备用金").id

@@ -8,10 +8,12 @@ from marshmallow import fields, validate
 from ..extensions import db
 from ..schemas.common import StrictSchema
 from ..schemas.ledger import (
-    AccountInSchema, AccountSchema, OpeningInSchema, PeriodCloseInSchema, PeriodReopenInSchema, VoucherInSchema,
-    VoucherReverseInSchema, VoucherSchema,
+    AccountInSchema, AccountSchema, OpeningInSchema, PeriodCloseInSchema, PeriodReopenInSchema, PostingRoleInSchema,
+    PostingRoleSchema, VoucherInSchema, VoucherReverseInSchema, VoucherSchema,
 )
-from ..services import access, accounts, opening, periods, vouchers
+from ..errors import NotFound
+from ..ledger.roles import ROLE_BY_KEY
+from ..services import access, accounts, opening, periods, roles, vouchers
 from . import current_api_user, requires
 
 URL = "/orgs/<int:org_id>"
@@ -70,6 +72,25 @@ def add_account(data, org_id: int):
     """Add a 明细科目 under an existing account."""
     org = _org(org_id, access.MANAGE_ACCOUNTS)
     return _done(accounts.add_detail_account(org, data["parent_code"], data["code"], data["name"]))
+
+
+@blp.route("/posting-roles")
+@blp.response(200, PostingRoleSchema(many=True))
+def list_posting_roles(org_id: int):
+    """科目对照: every posting role, the leaf account it resolves to, or its problem (unmapped / not_leaf)."""
+    return roles.statuses(_org(org_id))
+
+
+@blp.route("/posting-roles/<role>", methods=["PUT"])
+@blp.arguments(PostingRoleInSchema)
+@blp.response(200, PostingRoleSchema)
+@requires(access.MANAGE_ACCOUNTS)
+def put_posting_role(data, org_id: int, role: str):
+    """Map a posting role to a leaf account under its first-level account (null clears: the default applies)."""
+    org = _org(org_id, access.MANAGE_ACCOUNTS)
+    if role not in ROLE_BY_KEY:
+        raise NotFound(f"没有名为 {role} 的记账角色")
+    return _done(roles.set_mapping(org, role, data["account_code"], user=current_api_user()))
 
 
 @blp.route("/opening-balances")

@@ -2,7 +2,8 @@
 from .disclosure import AuditHead, Disclosure, DisclosureComment, VoucherQuestion
 from .distribution import (DistributionApproval, DistributionCadre, DistributionPlan, DividendPayment,
                            HouseholdDividend)
-from .ledger import Account, Attachment, AuditLog, OpeningBalance, Period, Voucher, VoucherLine, VoucherSequence
+from .ledger import (Account, Attachment, AuditLog, OpeningBalance, Period, PostingRoleMapping, Voucher, VoucherLine,
+                     VoucherSequence)
 from .joint import JointProject, ProjectContribution, ProjectParticipant, ProjectReturn, ProjectReturnLine
 from .loans import Loan, LoanEvent, LprRate, SubsidyClaim, SubsidyPolicy
 from .members import (Household, Member, MembershipEvent, PlanMemberInput, QuantificationPlan, ShareAction,
@@ -12,7 +13,7 @@ from .users import ApiToken, RoleAssignment, User
 from . import guards  # noqa: F401  (registers the posted-voucher guard)
 
 __all__ = [
-    "Account", "ApiToken", "Attachment", "AuditLog", "County", "OpeningBalance", "Organization", "Period",
+    "Account", "ApiToken", "Attachment", "AuditLog", "County", "OpeningBalance", "Organization", "Period", "PostingRoleMapping",
     "RoleAssignment", "Township", "User", "Voucher", "VoucherLine", "VoucherSequence",
     "AuditHead", "Disclosure", "DisclosureComment", "VoucherQuestion",
     "DistributionApproval", "DistributionCadre", "DistributionPlan", "DividendPayment", "HouseholdDividend",

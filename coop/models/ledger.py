@@ -48,6 +48,20 @@ class Account(TimestampMixin, db.Model):
         return f"{self.code} {self.name}"
 
 
+class PostingRoleMapping(db.Model):
+    """科目对照: the leaf account a posting role (coop.ledger.roles) writes to in one organization's books.
+    No row: the role's default account, while that account is a leaf."""
+
+    __tablename__ = "posting_roles"
+    __table_args__ = (sa.UniqueConstraint("organization_id", "role"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id", ondelete="RESTRICT"), nullable=False)
+    role: Mapped[str] = mapped_column(sa.String(40), nullable=False)
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id", ondelete="RESTRICT"), nullable=False)
+    updated_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow, onupdate=utcnow, nullable=False)
+    account: Mapped[Account] = relationship()
+
+
 class OpeningBalance(db.Model):
     """期初余额 of a leaf account, signed: debit positive."""
 

@@ -102,3 +102,21 @@ class PeriodCloseInSchema(StrictSchema):
 
 class PeriodReopenInSchema(PeriodCloseInSchema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500, error="请填写反结账原因"))
+
+
+class PostingRoleSchema(StrictSchema):
+    """One posting role (科目对照) and the leaf account it resolves to, or its problem."""
+    role = fields.String(attribute="key")
+    label = fields.String(attribute="role.label")
+    top = fields.String(attribute="role.top", metadata={"description": "the first-level account it must lie under"})
+    money = fields.Boolean(attribute="role.money", metadata={"description": "cash/bank: forms also ask for a leaf"})
+    account_code = fields.String(attribute="code", allow_none=True)
+    account_name = fields.String(attribute="name", allow_none=True)
+    mapped = fields.Boolean(metadata={"description": "false: the role's default account applies"})
+    problem = fields.String(allow_none=True, metadata={"description": "unmapped | not_leaf | inactive | null"})
+
+
+class PostingRoleInSchema(StrictSchema):
+    account_code = fields.String(required=True, allow_none=True, validate=validate.Length(max=20),
+                                 metadata={"description": "a leaf under the role's first-level account; "
+                                                          "null or empty clears the mapping (default applies)"})

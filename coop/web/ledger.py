@@ -19,6 +19,7 @@ from ..models.ledger import KIND_LABELS, STATUS_LABELS, VOUCHER_STATUSES
 from ..money import ZERO
 from ..schemas.ledger import WORDS
 from ..services import access, accounts as account_service, attachments, opening as opening_service, periods
+from ..services import roles as role_service
 from ..services import vouchers as voucher_service
 from . import forms
 from .orgs import load_org
@@ -402,6 +403,34 @@ def account_active(org_id: int, code: str):
         return _render_accounts(org, row_errors={code: msgs}, status=exc.status_code)
     flash(_("已启用 %(label)s", label=acc.label) if active else _("已停用 %(label)s", label=acc.label), "success")
     return redirect(url_for("ledger.accounts", org_id=org.id) + f"#acc-{acc.code}")
+
+
+# ---------------------------------------------------------------- posting roles (科目对照)
+
+
+def _render_roles(org: Organization, *, errors: dict | None = None, status: int = 200):
+    leaves = [a for a in account_service.accounts_of(org) if a.is_leaf and a.active]
+    return render_template("ledger/posting_roles.html", statuses=role_service.statuses(org), leaves=leaves,
+                           errors=errors or {}, **_common(org)), status
+
+
+@bp.route("/accounts/roles")
+def posting_roles(org_id: int):
+    return _render_roles(load_org(org_id))
+
+
+@bp.route("/accounts/roles/<role>", methods=["POST"])
+def posting_role_set(org_id: int, role: str):
+    org = load_org(org_id, access.MANAGE_ACCOUNTS)
+    try:
+        st = role_service.set_mapping(org, role, request.form.get("account_code", ""), user=current_user)
+        db.session.commit()
+    except CoopError as exc:
+        db.session.rollback()
+        msgs = [m for ms in forms.flat_errors(exc.errors).values() for m in ms]
+        return _render_roles(org, errors={role: msgs}, status=exc.status_code)
+    flash(_("科目对照「%(label)s」已设为 %(code)s", label=_(st.role.label), code=st.code or "—"), "success")
+    return redirect(url_for("ledger.posting_roles", org_id=org.id) + f"#role-{role}")
 
 
 # ---------------------------------------------------------------- opening balances

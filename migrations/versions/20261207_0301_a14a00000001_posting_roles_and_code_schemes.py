@@ -17,8 +17,19 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    # 科目对照: existing organizations need no rows (a role's default applies while that account is a leaf)
+    op.create_table('posting_roles',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('organization_id', sa.Integer(), nullable=False),
+    sa.Column('role', sa.String(length=40), nullable=False),
+    sa.Column('account_id', sa.Integer(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_posting_roles_account_id_accounts'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_posting_roles_organization_id_organizations'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_posting_roles')),
+    sa.UniqueConstraint('organization_id', 'role', name=op.f('uq_posting_roles_organization_id_role'))
+    )
 
 
 def downgrade():
-    pass
+    op.drop_table('posting_roles')
