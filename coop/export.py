@@ -16,7 +16,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from .extensions import db
+from .ledger import codes
 from .ledger.chart import ASSET, COST, EQUITY, LIABILITY, chart_account
+from .ledger.codes import CodeScheme
 from .models import Account, Organization, Voucher, VoucherLine
 from .services.opening import opening_balances
 
@@ -45,17 +47,18 @@ def account_names(org: Organization) -> dict[str, str]:
     """Account code → journal account name, for every account of the chart."""
     accs = {a.code: a.name for a in db.session.scalars(sa.select(Account).where(Account.organization_id == org.id))}
     names: dict[str, str] = {}
+    scheme = org.code_scheme
     for code in sorted(accs, key=len):
-        parent = code[:-2] if len(code) > 3 else None
+        parent = scheme.parent(code)
         prefix = names[parent] if parent in names else _root(code)
         names[code] = f"{prefix}:{_component(code, accs[code])}"
     return names
 
 
-def code_of(journal_account: str) -> str:
-    """Inverse of `account_names`: the code of the last component (3 digits at depth 1, 2 more a level)."""
+def code_of(journal_account: str, scheme: CodeScheme = codes.DEFAULT) -> str:
+    """Inverse of `account_names`: the code of the last component (as long as a code at that depth is)."""
     parts = journal_account.split(":")[1:]
-    return parts[-1][: 3 + 2 * (len(parts) - 1)]
+    return parts[-1][: scheme.length_at(len(parts))]
 
 
 def _start(org: Organization, year: int | None) -> dt.date:

@@ -328,7 +328,7 @@ def test_bad_opening_balances(api, balances, path, message):
     ({"parent_code": "102", "code": "10301", "name": "农商银行"}, "code", "下级科目编码应为上级编码 102 加两位数字（如 10201）"),
     ({"parent_code": "102", "code": "10200", "name": "农商银行"}, "code", "下级科目编码应为上级编码 102 加两位数字（如 10201）"),
     ({"parent_code": "102", "code": "1020101", "name": "农商银行"}, "code", "下级科目编码应为上级编码 102 加两位数字（如 10201）"),
-    ({"parent_code": "102", "code": "102A1", "name": "农商银行"}, "code", "科目编码应为5到11位数字"),
+    ({"parent_code": "102", "code": "102A1", "name": "农商银行"}, "code", "科目编码应为4到20位数字"),
     ({"parent_code": "109", "code": "10901", "name": "农商银行"}, "parent_code", "上级科目 109 不存在"),
     ({"parent_code": "321", "code": "32101", "name": "本年收益明细"}, "parent_code", "321 本年收益 用于年末结转，不能增设下级科目"),
     ({"parent_code": "322", "code": "32201", "name": "重复"}, "code", "科目编码 32201 已存在"),

@@ -30,6 +30,7 @@ def project(books):
         opening.set_opening_balances(o, {"102": D("5000000.00"), "301": D("-5000000.00")}, user=books.accountant)
     for o in villages + [operator]:
         opening.lock_opening_balances(o, user=books.accountant)
+        o.county_may_post = True  # these books let the county post (the draft path: tests/test_system_postings.py)
     p = joint.create_project(books.county, name="城东标准厂房", operator_org_id=operator.id, guarantor="县城投公司",
                              start_date=dt.date(2025, 1, 1), fixed_rate=D("0.08"), user=admin)
     parts = [joint.add_participant(p, v, user=admin) for v in villages]

@@ -135,7 +135,7 @@ def exit_participant(data, project_id: int, participant_id: int):
     """退出/轮换: the capital goes back to the village, booked on both sides."""
     project = _project(project_id)
     part = _participant(project, participant_id)
-    service.exit_participant(project, part, date=data["date"], user=current_api_user())
+    service.exit_participant(project, part, user=current_api_user(), **data)
     return next(p for p in _detail(project)["participants"] if p["id"] == part.id)
 
 

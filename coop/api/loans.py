@@ -45,7 +45,7 @@ def _loan(org: Organization, loan_id: int) -> Loan:
 def _loan_out(loan: Loan) -> dict:
     return {**{k: getattr(loan, k) for k in ("id", "organization_id", "lender", "contract_no", "principal",
                                               "annual_rate", "start_date", "maturity_date", "special",
-                                              "account_code")},
+                                              "account_code", "bank_account")},
             "outstanding": service.outstanding(loan, dt.date.today()), "events": loan.events}
 
 
@@ -205,7 +205,7 @@ def approve_claim(data, claim_id: int):
 def disburse_claim(data, claim_id: int):
     """拨付 (county admins): drafts the village's voucher Dr 102 / Cr 503 补助收入—贴息."""
     claim = service.get_claim(current_api_user(), claim_id)
-    service.disburse_claim(claim, date=data["date"], user=current_api_user())
+    service.disburse_claim(claim, date=data["date"], bank_account=data["bank_account"], user=current_api_user())
     return _done(_claim_out(claim))
 
 

@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Iterable, Mapping
 
 from ..money import ZERO
+from .codes import DEFAULT, CodeScheme
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ def build_trial_balance(
     credit: Mapping[str, Decimal],
     ytd_debit: Mapping[str, Decimal],
     ytd_credit: Mapping[str, Decimal],
+    scheme: CodeScheme = DEFAULT,
 ) -> list[TrialBalanceRow]:
     """`accounts` is (code, name, is_leaf) for every account, any level; the maps hold leaf values."""
     rows = []
@@ -45,7 +47,7 @@ def build_trial_balance(
             TrialBalanceRow(
                 code=code,
                 name=name,
-                level=(len(code) - 1) // 2,
+                level=scheme.level(code),
                 is_leaf=is_leaf,
                 opening=rollup(opening, code),
                 debit=rollup(debit, code),

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..i18n import N_
+from . import codes
 
 ASSET, LIABILITY, EQUITY, COST, PNL = "asset", "liability", "equity", "cost", "pnl"
 DEBIT, CREDIT = "debit", "credit"
@@ -70,7 +71,9 @@ CHART_2023: tuple[ChartAccount, ...] = (
 )
 CHART_BY_CODE = {a.code: a for a in CHART_2023}
 
-#: 明细科目 every organization gets (RULES §2: 322 must have 32201 各项分配 with details, and 32202 未分配收益)
+#: 明细科目 every organization gets (RULES §2: 322 must have 32201 各项分配 with details, and 32202 未分配收益).
+#: Codes written in this module and in roles.py are canonical (2-2-2); an organization whose county keeps
+#: another scheme reads them through codes.CANONICAL.convert (3220101 → 322001001 under 3-3).
 REQUIRED_DETAILS: tuple[tuple[str, str], ...] = (
     ("32201", "各项分配"),
     ("3220101", "提取公积公益金"),
@@ -122,14 +125,5 @@ CHART_2004: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
-def top_code(code: str) -> str:
-    return code[:3]
-
-
 def chart_account(code: str) -> ChartAccount:
-    return CHART_BY_CODE[top_code(code)]
-
-
-def is_valid_child_code(parent: str, child: str) -> bool:
-    """明细科目 codes extend the parent by exactly one 2-digit segment: 102 → 10201 → 1020101."""
-    return len(child) == len(parent) + 2 and child.startswith(parent) and child.isdigit() and child[-2:] != "00"
+    return CHART_BY_CODE[codes.top(code)]

@@ -33,6 +33,8 @@ class JointProject(TimestampMixin, db.Model):
     #: weights fixed by contract (they must sum to 1); otherwise each participant's share of capital
     contract_weights: Mapped[bool] = mapped_column(nullable=False, default=False)
     documents: Mapped[str | None] = mapped_column(sa.Text)
+    #: the operator's cash/bank leaf for this project, as last chosen (None: its 银行存款 role)
+    operator_bank_account: Mapped[str | None] = mapped_column(sa.String(20))
     participants: Mapped[list["ProjectParticipant"]] = relationship(back_populates="project",
                                                                    order_by="ProjectParticipant.id")
     operator = relationship("Organization", foreign_keys=[operator_org_id])
@@ -46,6 +48,8 @@ class ProjectParticipant(db.Model):
     organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id", ondelete="RESTRICT"), nullable=False, index=True)
     weight: Mapped[Decimal | None] = mapped_column(Rate)
     exited_on: Mapped[dt.date | None] = mapped_column(sa.Date)
+    #: the village's cash/bank leaf for this project, as last chosen (None: its 银行存款 role)
+    bank_account: Mapped[str | None] = mapped_column(sa.String(20))
     project: Mapped[JointProject] = relationship(back_populates="participants")
     organization = relationship("Organization")
 

@@ -21,7 +21,8 @@ KIND_LABELS = {"normal": N_("普通"), "red": N_("红字冲销"), "adjust": N_("
 
 
 class Account(TimestampMixin, db.Model):
-    """会计科目: a first-level national account (3 digits) or a 明细科目 under one (2 more digits a level)."""
+    """会计科目: a first-level national account (3 digits) or a 明细科目 under one (one segment of the county's
+    code scheme a level, coop.ledger.codes)."""
 
     __tablename__ = "accounts"
     __table_args__ = (sa.UniqueConstraint("organization_id", "code"),)
@@ -38,10 +39,12 @@ class Account(TimestampMixin, db.Model):
     active: Mapped[bool] = mapped_column(nullable=False, default=True)
 
     parent: Mapped["Account | None"] = relationship(remote_side=[id])
+    organization = relationship("Organization", viewonly=True)
 
     @property
     def level(self) -> int:
-        return (len(self.code) - 1) // 2
+        """1 for a first-level account, 2 for its 明细科目, … in the county's code scheme."""
+        return self.organization.code_scheme.level(self.code)
 
     @property
     def label(self) -> str:

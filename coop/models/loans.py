@@ -40,8 +40,10 @@ class Loan(TimestampMixin, db.Model):
     maturity_date: Mapped[dt.date] = mapped_column(sa.Date, nullable=False)
     #: 专项贷款 eligible for the county 贴息 fund
     special: Mapped[bool] = mapped_column(nullable=False, default=False)
-    #: 201 短期借款 or 221 长期借款及应付款 (or one of their 明细科目)
-    account_code: Mapped[str] = mapped_column(sa.String(20), nullable=False, default="201")
+    #: the leaf under 短期借款 or 长期借款及应付款 (posting roles short_loan / long_loan) the loan is booked on
+    account_code: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    #: the cash/bank leaf its money moves through, as last chosen on a form (None: the 银行存款 role)
+    bank_account: Mapped[str | None] = mapped_column(sa.String(20))
     events: Mapped[list["LoanEvent"]] = relationship(back_populates="loan", order_by="LoanEvent.date")
 
 

@@ -31,6 +31,9 @@ class County(TimestampMixin, db.Model):
     buyback_limit: Mapped[Decimal] = mapped_column(Ratio, nullable=False, default=Decimal("0.05"))
     #: disclosure due this many days after the end of each quarter
     disclosure_due_days: Mapped[int] = mapped_column(nullable=False, default=15)
+    #: segment lengths of 明细科目 codes below the 3 national digits (coop.ledger.codes): 2-2-2, or legacy 3-3
+    code_scheme: Mapped[str] = mapped_column(sa.String(12), nullable=False, default="2-2-2",
+                                             server_default="2-2-2")
     townships: Mapped[list["Township"]] = relationship(back_populates="county", order_by="Township.name")
 
 
@@ -73,12 +76,22 @@ class Organization(TimestampMixin, db.Model):
     buyback_limit: Mapped[Decimal | None] = mapped_column(Ratio)
     has_collective_share: Mapped[bool] = mapped_column(nullable=False, default=False)
     collective_share_ratio: Mapped[Decimal | None] = mapped_column(Ratio)
+    #: vouchers the county or township writes into these books (飞地抱团, 贴息) post at once instead of waiting
+    #: as drafts for the village's reviewer (RULES §3 four eyes; off by default)
+    county_may_post: Mapped[bool] = mapped_column(nullable=False, default=False, server_default=sa.false())
 
     township: Mapped[Township] = relationship(back_populates="organizations")
 
     @property
     def county(self) -> County:
         return self.township.county
+
+    @property
+    def code_scheme(self):
+        """The county's account code scheme (coop.ledger.codes.CodeScheme)."""
+        from ..ledger.codes import scheme
+
+        return scheme(self.county.code_scheme)
 
     @property
     def kind_label(self) -> str:

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Callable
 
 from ..i18n import N_
+from ..ledger import codes
 from ..ledger.types import Statement
 from ..models import Organization
 from ..money import ZERO
@@ -43,8 +44,9 @@ def account_names(org: Organization) -> dict[str, str]:
 
 
 def full_name(code: str, names: dict[str, str]) -> str:
-    """10201 → 银行存款—农业银行 (every level from the first down)."""
-    return "—".join(names.get(code[:k], code[:k]) for k in range(3, len(code) + 1, 2))
+    """10201 → 银行存款—农业银行 (every level from the first down; codes nest by prefix in every scheme)."""
+    above = sorted((c for c in names if codes.under(code, c)), key=len)
+    return "—".join([names[c] for c in above] + ([] if code in names else [code]))
 
 
 def _header(org: Organization, *middle: str) -> list[str]:

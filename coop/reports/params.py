@@ -11,6 +11,7 @@ from ..i18n import N_
 from ..models import Organization
 from ..schemas.common import StrictSchema
 from ..services import accounts, periods
+from ..ledger import codes
 
 #: API formats; the web pages take html, xlsx or pdf and check `format` themselves
 FORMATS = ("json", "xlsx", "pdf")
@@ -49,7 +50,7 @@ class PeriodArgsSchema(StrictSchema):
 
 
 def _code(required_text: str):
-    return fields.String(validate=validate.Regexp(r"^\d{3}(\d{2}){0,4}$", error="科目编码格式不正确"),
+    return fields.String(validate=validate.Regexp(codes.CODE_PATTERN, error="科目编码格式不正确"),
                          metadata={"description": required_text})
 
 

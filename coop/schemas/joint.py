@@ -10,7 +10,7 @@ from marshmallow import fields, validate
 
 from ..models.joint import CONTRIBUTION_KINDS
 from .common import ID_RANGE, Integer, Money, Ratio, StrictSchema
-from .loans import Rate, _date, _text
+from .loans import Rate, _date, _money_leaf, _text
 
 YEAR = dict(required=True, validate=validate.Range(min=2000, max=2100, error="年度应在2000到2100之间"),
             error_messages={"required": "请填写年度", "invalid": "年度应为整数"})
@@ -49,6 +49,8 @@ class ContributionInSchema(StrictSchema):
                          error_messages={"required": "请选择出资方式"})
     amount = Money(required=True, error_messages={"required": "请填写出资金额"})
     date = _date()
+    bank_account = _money_leaf()
+    operator_bank_account = _money_leaf()
 
 
 class ReturnPreviewInSchema(StrictSchema):
@@ -63,10 +65,14 @@ class ReturnInSchema(ReturnPreviewInSchema):
 class ReceiptInSchema(StrictSchema):
     date = _date()
     from_guarantor = fields.Boolean(load_default=False, metadata={"description": "担保方代付的保底部分"})
+    bank_account = _money_leaf()
+    operator_bank_account = _money_leaf()
 
 
 class ExitInSchema(StrictSchema):
     date = _date()
+    bank_account = _money_leaf()
+    operator_bank_account = _money_leaf()
 
 
 class ReconQuerySchema(StrictSchema):

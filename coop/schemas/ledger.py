@@ -6,6 +6,7 @@ from decimal import Decimal
 from marshmallow import fields, validate
 
 from .common import Money, StrictSchema
+from ..ledger import codes
 
 WORDS = ("记", "收", "付", "转")
 
@@ -13,7 +14,7 @@ WORDS = ("记", "收", "付", "转")
 class VoucherLineInSchema(StrictSchema):
     summary = fields.String(required=True, validate=validate.Length(min=1, max=200, error="摘要为1到200个字"),
                             error_messages={"required": "请填写摘要"})
-    account_code = fields.String(required=True, validate=validate.Regexp(r"^\d{3}(\d{2}){0,4}$", error="科目编码格式不正确"),
+    account_code = fields.String(required=True, validate=validate.Regexp(codes.CODE_PATTERN, error="科目编码格式不正确"),
                                  error_messages={"required": "请选择科目"})
     debit = Money(allow_negative=True, allow_zero=True, allow_empty=True, load_default=Decimal("0.00"))
     credit = Money(allow_negative=True, allow_zero=True, allow_empty=True, load_default=Decimal("0.00"))
@@ -71,7 +72,7 @@ class VoucherReverseInSchema(StrictSchema):
 
 class AccountInSchema(StrictSchema):
     parent_code = fields.String(required=True, validate=validate.Length(min=3, max=18))
-    code = fields.String(required=True, validate=validate.Regexp(r"^\d{5,11}$", error="科目编码应为5到11位数字"))
+    code = fields.String(required=True, validate=validate.Regexp(codes.DETAIL_CODE_PATTERN, error="科目编码应为4到20位数字"))
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
 
 

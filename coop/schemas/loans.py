@@ -11,6 +11,7 @@ from marshmallow import ValidationError, fields, validate
 
 from ..models.loans import CLAIM_STATUSES, LOAN_EVENTS
 from .common import ID_RANGE, Integer, Money, Ratio, StrictSchema, UtcDateTime
+from ..ledger import codes
 
 DATE = {"required": "请填写日期", "invalid": "日期格式应为 YYYY-MM-DD"}
 
@@ -56,6 +57,14 @@ def _text(label: str, max_len: int, required: bool = True):
 # ---------------------------------------------------------------- loans
 
 
+def _money_leaf():
+    """Which cash/bank leaf the money moves through (RULES §2 posting roles: the form asks)."""
+    return fields.String(load_default=None, allow_none=True,
+                         validate=validate.Regexp(codes.CODE_PATTERN, error="科目编码格式不正确"),
+                         metadata={"description": "a leaf under 101/102; default: the one remembered, else the "
+                                                  "银行存款 posting role"})
+
+
 class LoanInSchema(StrictSchema):
     lender = _text("贷款银行", 100)
     contract_no = _text("合同编号", 60)
@@ -64,8 +73,14 @@ class LoanInSchema(StrictSchema):
     start_date = _date()
     maturity_date = _date()
     special = fields.Boolean(load_default=False, metadata={"description": "专项贷款（可申请贴息）"})
-    account_code = fields.String(load_default="201", validate=validate.Regexp(r"^\d{3}(\d{2}){0,4}$",
-                                                                               error="科目编码格式不正确"))
+    term = fields.String(load_default=None, allow_none=True,
+                         validate=validate.OneOf(("short", "long"), error="借款期限应为 short（201）或 long（221）"),
+                         metadata={"description": "short: 短期借款 (201); long: 长期借款及应付款 (221); "
+                                                  "default: from account_code, else short"})
+    account_code = fields.String(load_default=None, allow_none=True,
+                                 validate=validate.Regexp(codes.CODE_PATTERN, error="科目编码格式不正确"),
+                                 metadata={"description": "a leaf under 201/221; default: the role's mapping"})
+    bank_account = _money_leaf()
 
 
 class LoanEventInSchema(StrictSchema):
@@ -78,6 +93,10 @@ class LoanEventInSchema(StrictSchema):
     period_start = _date(required=False)
     period_end = _date(required=False, metadata={"description": "不含当日"})
     evidence = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    bank_account = _money_leaf()
+    expense_account = fields.String(load_default=None, allow_none=True,
+                                    validate=validate.Regexp(codes.CODE_PATTERN, error="科目编码格式不正确"),
+                                    metadata={"description": "付息: a leaf under 515; default: the 利息支出 role"})
 
 
 class LoanEventSchema(StrictSchema):
@@ -102,6 +121,7 @@ class LoanSchema(StrictSchema):
     maturity_date = fields.Date()
     special = fields.Boolean()
     account_code = fields.String()
+    bank_account = fields.String(allow_none=True)
     outstanding = Money(metadata={"description": "今日贷款余额"})
     events = fields.List(fields.Nested(LoanEventSchema))
 
@@ -131,6 +151,7 @@ class DecisionInSchema(StrictSchema):
 
 class DisburseInSchema(StrictSchema):
     date = _date()
+    bank_account = _money_leaf()
 
 
 class SubsidyPeriodSchema(StrictSchema):

@@ -12,11 +12,12 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from ..ledger.shares import CLASS_LABELS
 from ..models.members import MEMBERSHIP_EVENTS, RELATIONS
 from .common import ID_RANGE, Integer, Money, Ratio, StrictSchema
+from ..ledger import codes
 
 DATE_ERRORS = {"required": "请填写日期", "invalid": "日期格式应为 YYYY-MM-DD"}
 REFERENCE = dict(required=True, validate=validate.Length(min=1, max=200, error="依据为1到200个字"),
                  error_messages={"required": "请填写依据（协议、决议或证明文件编号）"})
-ACCOUNT_CODE = validate.Regexp(r"^\d{3}(\d{2}){0,4}$", error="科目编码格式不正确")
+ACCOUNT_CODE = validate.Regexp(codes.CODE_PATTERN, error="科目编码格式不正确")
 SHARE_CLASS = dict(required=True, validate=validate.OneOf(tuple(CLASS_LABELS), error="股种不正确"),
                    error_messages={"required": "请选择股种"})
 
@@ -311,8 +312,10 @@ class BuybackInSchema(_EventIn):
     share_class = fields.String(**SHARE_CLASS)
     units = Units(required=True, error_messages={"required": "请填写股数"})
     price = Money(required=True, error_messages={"required": "请填写回购价款"})
-    pay_from = fields.String(load_default="102", validate=ACCOUNT_CODE)
-    charge_to = fields.String(load_default="301", validate=ACCOUNT_CODE)
+    pay_from = fields.String(load_default=None, allow_none=True, validate=ACCOUNT_CODE,
+                             metadata={"description": "a cash/bank leaf; default: the 银行存款 posting role"})
+    charge_to = fields.String(load_default=None, allow_none=True, validate=ACCOUNT_CODE,
+                              metadata={"description": "a leaf under 资本; default: the 资本 posting role"})
 
 
 class SplitInSchema(_EventIn):

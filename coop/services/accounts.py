@@ -9,24 +9,40 @@ from sqlalchemy.orm import Session
 
 from ..errors import ValidationFailed
 from ..extensions import db
-from ..ledger.chart import CHART_2023, REQUIRED_DETAILS, chart_account, is_valid_child_code
+from ..ledger import codes
+from ..ledger.chart import CHART_2023, CURRENT_YEAR_PROFIT, REQUIRED_DETAILS, UNDISTRIBUTED, chart_account
 from ..ledger.types import AccountInfo
 from ..models import Account, OpeningBalance, Organization, VoucherLine
 
-#: accounts the carry-over writes to directly: they must stay leaves
-LOCKED_LEAVES = {"321", "32202"}
+#: accounts the carry-over writes to directly: they must stay leaves (canonical codes, coop.ledger.codes)
+LOCKED_LEAVES = {CURRENT_YEAR_PROFIT, UNDISTRIBUTED}
+
+
+def scheme_of(org: Organization) -> codes.CodeScheme:
+    return org.code_scheme
+
+
+def local_code(org: Organization, canonical: str) -> str:
+    """A code written in this source (2-2-2: 32202, 3220101) as it reads in the organization's scheme."""
+    return codes.CANONICAL.convert(canonical, scheme_of(org))
+
+
+def locked_leaves(org: Organization) -> set[str]:
+    return {local_code(org, c) for c in LOCKED_LEAVES}
 
 
 def seed_chart(org: Organization) -> None:
     _forget_chart()
+    scheme = scheme_of(org)
     by_code: dict[str, Account] = {}
     for a in CHART_2023:
         acc = Account(organization_id=org.id, code=a.code, name=a.name, category=a.category, normal_side=a.normal_side)
         db.session.add(acc)
         by_code[a.code] = acc
     db.session.flush()
-    for code, name in REQUIRED_DETAILS:
-        parent = by_code[code[:-2]]
+    for canonical, name in REQUIRED_DETAILS:
+        code = local_code(org, canonical)
+        parent = by_code[scheme.parent(code)]
         parent.is_leaf = False
         acc = Account(
             organization_id=org.id, code=code, name=name, category=parent.category,
@@ -97,18 +113,22 @@ def _has_activity(account: Account) -> bool:
 
 
 def add_detail_account(org: Organization, parent_code: str, code: str, name: str) -> Account:
-    """Add a 明细科目: `code` is the parent's code plus two digits (102 → 10201)."""
+    """Add a 明细科目: `code` is the parent's code plus one segment of the county's scheme (102 → 10201)."""
     parent_code, code, name = (parent_code or "").strip(), (code or "").strip(), (name or "").strip()
     errors: dict = {}
     parent = get_account(org, parent_code) if parent_code else None
     if parent is None:
         errors["parent_code"] = [f"上级科目 {parent_code} 不存在"]
-    elif parent.code in LOCKED_LEAVES:
+    elif parent.code in locked_leaves(org):
         errors["parent_code"] = [f"{parent.label} 用于年末结转，不能增设下级科目"]
     elif parent.is_leaf and _has_activity(parent):
         errors["parent_code"] = [f"{parent.label} 已有期初余额或记账数据，不能再增设下级科目"]
-    if parent is not None and not is_valid_child_code(parent.code, code):
-        errors["code"] = [f"下级科目编码应为上级编码 {parent.code} 加两位数字（如 {parent.code}01）"]
+    scheme = scheme_of(org)
+    if parent is not None and scheme.level(parent.code) >= scheme.max_level:
+        errors["parent_code"] = [f"{parent.label} 已是编码方案 {scheme.key} 的最末一级，不能再增设下级科目"]
+    elif parent is not None and not scheme.is_valid_child(parent.code, code):
+        width = "一两三四"[scheme.segments[scheme.level(parent.code) - 1] - 1]
+        errors["code"] = [f"下级科目编码应为上级编码 {parent.code} 加{width}位数字（如 {scheme.child_hint(parent.code)}）"]
     elif get_account(org, code) is not None:
         errors["code"] = [f"科目编码 {code} 已存在"]
     if not name:
@@ -133,7 +153,7 @@ def rename_account(org: Organization, code: str, name: str) -> Account:
     acc = get_account(org, code)
     if acc is None:
         raise ValidationFailed.field("code", f"科目 {code} 不存在")
-    if len(code) == 3:
+    if codes.is_top(code):
         raise ValidationFailed.field("name", "一级科目名称由国家统一规定，不能修改")
     if not (name or "").strip():
         raise ValidationFailed.field("name", "请填写科目名称")
@@ -150,7 +170,7 @@ def set_account_active(org: Organization, code: str, active: bool) -> Account:
     if acc is None:
         raise ValidationFailed.field("code", f"科目 {code} 不存在")
     if not active:
-        if len(code) == 3:
+        if codes.is_top(code):
             raise ValidationFailed.field("code", "一级科目不能停用")
         if any(v != 0 for c, v in leaf_balances(org).items() if c.startswith(code)):
             raise ValidationFailed.field("code", f"{acc.label} 尚有余额，不能停用")

@@ -11,17 +11,17 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from ..errors import CoopError, Forbidden, InvalidState, NotFound, ValidationFailed
+from ..errors import CoopError, Forbidden, InvalidState, NotFound, ValidationFailed, add_error, flatten_errors
 from ..extensions import db
-from ..ledger import joint as core
+from ..ledger import joint as core, roles as R
 from ..ledger.allocation import allocate
 from ..ledger.types import Entry, Line
 from ..models import (Account, County, JointProject, Organization, ProjectContribution, ProjectParticipant,
                       ProjectReturn, ProjectReturnLine, User, Voucher, VoucherLine)
 from ..models.joint import CONTRIBUTION_KINDS
 from ..money import ZERO, format_plain
-from . import access, audit, periods
-from .vouchers import post_system_entry
+from . import access, audit, periods, roles
+from .vouchers import write_for
 
 
 def _require_admin(user: User, county_id: int) -> None:
@@ -83,6 +83,8 @@ def add_participant(project: JointProject, org: Organization, *, user: User,
 
 
 def _post(org: Organization, date: dt.date, summary: str, lines: list[Line], user: User) -> Voucher:
+    """The voucher in one organization's books, prepared in the acting user's name: a draft for the village's
+    reviewer, or posted at once where the village lets the county post (services.vouchers.write_for)."""
     try:
         periods.ensure_open(org, date)
     except CoopError as exc:  # several organizations are booked at once: say whose books refuse it
@@ -90,7 +92,30 @@ def _post(org: Organization, date: dt.date, summary: str, lines: list[Line], use
         raise type(exc)(message, {"date": [message]}) from None
     if not org.opening_locked:
         raise InvalidState(f"{org.name} 的期初余额尚未确认，不能记账")
-    return post_system_entry(org, Entry(date, summary, tuple(lines)), user=user, kind="joint")
+    return write_for(org, Entry(date, summary, tuple(lines)), user=user, kind="joint")
+
+
+def _account(org: Organization, key: str, *, field: str | None = None) -> str:
+    """The leaf of posting role `key` in `org`'s books; a refusal says whose books (several are booked at once)."""
+    try:
+        return roles.resolve(org, key, field=field)
+    except ValidationFailed as exc:
+        raise _whose(org, exc) from None
+
+
+def _money(org: Organization, chosen: str | None, *, field: str) -> str:
+    try:
+        return roles.resolve_money(org, chosen, field=field)
+    except ValidationFailed as exc:
+        raise _whose(org, exc) from None
+
+
+def _whose(org: Organization, exc: ValidationFailed) -> ValidationFailed:
+    message = f"{org.name}：{exc.message}"
+    errors: dict = {}
+    for path in flatten_errors(exc.errors):
+        add_error(errors, path, message)
+    return ValidationFailed(message, errors)
 
 
 def _pair(debit: str, credit: str, amount: Decimal, summary: str, dr_cp=None, cr_cp=None) -> list[Line]:
@@ -99,9 +124,12 @@ def _pair(debit: str, credit: str, amount: Decimal, summary: str, dr_cp=None, cr
 
 
 def contribute(project: JointProject, participant: ProjectParticipant, *, kind: str, amount: Decimal,
-               date: dt.date, user: User) -> ProjectContribution:
-    """出资: Dr 141—project / Cr 102 (cash, fiscal funds; fiscal funds also move 241 → 311) or Cr 311 (land quota
-    valued in money); the operator, when kept here, books Dr 102 (or 161 for land) / Cr 301—village."""
+               date: dt.date, user: User, bank_account: str | None = None,
+               operator_bank_account: str | None = None) -> ProjectContribution:
+    """出资: Dr 长期投资—project / Cr 银行存款 (cash, fiscal funds; fiscal funds also move 专项应付款 → 公积公益金) or
+    Cr 公积公益金 (land quota valued in money); the operator, when kept here, books Dr 银行存款 (or 无形资产 for land) /
+    Cr 资本—village. `bank_account` / `operator_bank_account`: the cash/bank leaves (remembered on the participant
+    and the project; default: the 银行存款 role)."""
     _require_admin(user, project.county_id)
     if kind not in CONTRIBUTION_KINDS:
         raise ValidationFailed.field("kind", "出资方式应为现金、土地指标或财政扶持资金")
@@ -113,15 +141,29 @@ def contribute(project: JointProject, participant: ProjectParticipant, *, kind: 
         raise InvalidState("该参与方已退出项目")
     village = participant.organization
     s = f"{project.name} {CONTRIBUTION_KINDS[kind]}出资"
-    lines = _pair("141", "311" if kind == "land" else "102", amount, s, dr_cp=project.name)
+    investment = _account(village, R.LONG_INVESTMENT)
+    if kind == "land":
+        lines = _pair(investment, _account(village, R.RESERVE), amount, s, dr_cp=project.name)
+    else:
+        money = _money(village, bank_account or participant.bank_account, field="bank_account")
+        lines = _pair(investment, money, amount, s, dr_cp=project.name)
     if kind == "fiscal":
-        lines += _pair("241", "311", amount, f"{project.name} 财政扶持资金转入公积公益金")
+        lines += _pair(_account(village, R.SPECIAL_PAYABLE), _account(village, R.RESERVE), amount,
+                       f"{project.name} 财政扶持资金转入公积公益金")
+    op_lines = None
+    if project.operator:
+        op = project.operator
+        asset = (_account(op, R.INTANGIBLE) if kind == "land" else
+                 _money(op, operator_bank_account or project.operator_bank_account, field="operator_bank_account"))
+        op_lines = _pair(asset, _account(op, R.CAPITAL), amount, f"收到 {village.name} 出资", cr_cp=village.name)
     village_voucher = _post(village, date, s, lines, user)
     operator_voucher = None
-    if project.operator:
-        operator_voucher = _post(project.operator, date, f"收到 {village.name} 出资",
-                                 _pair("161" if kind == "land" else "102", "301", amount, f"收到 {village.name} 出资",
-                                       cr_cp=village.name), user)
+    if op_lines:
+        operator_voucher = _post(project.operator, date, f"收到 {village.name} 出资", op_lines, user)
+    if bank_account and kind != "land":
+        participant.bank_account = bank_account
+    if operator_bank_account and project.operator and kind != "land":
+        project.operator_bank_account = operator_bank_account
     c = ProjectContribution(participant_id=participant.id, kind=kind, amount=amount, date=date,
                             village_voucher_id=village_voucher.id,
                             operator_voucher_id=operator_voucher.id if operator_voucher else None)
@@ -168,8 +210,8 @@ def preview_return(project: JointProject, *, year: int, profit: Decimal,
 
 
 def declare_return(project: JointProject, *, year: int, profit: Decimal, date: dt.date, user: User) -> ProjectReturn:
-    """Book a year's return on every side: village Dr 112—project / Cr 502; operator Dr 3220103 / Cr 211—village
-    for the part it pays (the guarantor owes the rest of an uncovered fixed part)."""
+    """Book a year's return on every side: village Dr 应收款—project / Cr 投资收益; operator Dr 各项分配—向成员分配 /
+    Cr 应付款—village for the part it pays (the guarantor owes the rest of an uncovered fixed part)."""
     _require_admin(user, project.county_id)
     result, guaranteed = preview_return(project, year=year, profit=profit, date=date)
     ret = ProjectReturn(project_id=project.id, year=year, profit=profit, declared_on=date, shortfall=result.shortfall)
@@ -184,13 +226,16 @@ def declare_return(project: JointProject, *, year: int, profit: Decimal, date: d
             continue
         village = part.organization
         s = f"{project.name} {year}年度收益"
-        line.village_voucher_id = _post(village, date, s, _pair("112", "502", line.total, s, dr_cp=project.name),
-                                        user).id
+        line.village_voucher_id = _post(village, date, s, _pair(
+            _account(village, R.RECEIVABLE), _account(village, R.INVESTMENT_INCOME), line.total, s,
+            dr_cp=project.name), user).id
         paid_by_operator = line.total - line.guaranteed
         if project.operator and paid_by_operator > 0:
+            op = project.operator
             s2 = f"应付 {village.name} {year}年度收益"
-            line.operator_voucher_id = _post(project.operator, date, s2,
-                                             _pair("3220103", "211", paid_by_operator, s2, cr_cp=village.name), user).id
+            line.operator_voucher_id = _post(op, date, s2, _pair(
+                _account(op, R.DIST_MEMBERS), _account(op, R.PAYABLE), paid_by_operator, s2, cr_cp=village.name),
+                user).id
         db.session.add(line)
     db.session.flush()
     audit.log("joint.return", user=user, target=str(project.id), year=year, profit=format_plain(profit))
@@ -198,8 +243,10 @@ def declare_return(project: JointProject, *, year: int, profit: Decimal, date: d
 
 
 def exit_participant(project: JointProject, participant: ProjectParticipant, *, date: dt.date,
-                     user: User) -> ProjectContribution | None:
-    """退出/轮换: the capital is returned — village Dr 102 / Cr 141—project; operator Dr 301—village / Cr 102."""
+                     user: User, bank_account: str | None = None,
+                     operator_bank_account: str | None = None) -> ProjectContribution | None:
+    """退出/轮换: the capital is returned — village Dr 银行存款 / Cr 长期投资—project; operator Dr 资本—village /
+    Cr 银行存款."""
     _require_admin(user, project.county_id)
     if participant.exited_on:
         raise InvalidState("该参与方已退出")
@@ -213,11 +260,16 @@ def exit_participant(project: JointProject, participant: ProjectParticipant, *, 
         return None
     village = participant.organization
     s = f"{project.name} 退出返还出资"
-    v = _post(village, date, s, _pair("102", "141", capital, s, cr_cp=project.name), user)
-    ov = None
+    lines = _pair(_money(village, bank_account or participant.bank_account, field="bank_account"),
+                  _account(village, R.LONG_INVESTMENT), capital, s, cr_cp=project.name)
+    op_lines = None
     if project.operator:
-        ov = _post(project.operator, date, f"返还 {village.name} 出资",
-                   _pair("301", "102", capital, f"返还 {village.name} 出资", dr_cp=village.name), user)
+        op = project.operator
+        op_lines = _pair(_account(op, R.CAPITAL), _money(op, operator_bank_account or project.operator_bank_account,
+                                                         field="operator_bank_account"),
+                         capital, f"返还 {village.name} 出资", dr_cp=village.name)
+    v = _post(village, date, s, lines, user)
+    ov = _post(project.operator, date, f"返还 {village.name} 出资", op_lines, user) if op_lines else None
     c = ProjectContribution(participant_id=participant.id, kind="cash", amount=-capital, date=date,
                             village_voucher_id=v.id, operator_voucher_id=ov.id if ov else None)
     db.session.add(c)
@@ -226,9 +278,10 @@ def exit_participant(project: JointProject, participant: ProjectParticipant, *, 
     return c
 
 
-def receive_return(line: ProjectReturnLine, *, date: dt.date, user: User, from_guarantor: bool = False) -> None:
-    """收到收益: the operator's part (village Dr 102 / Cr 112; operator Dr 211—village / Cr 102) or the guarantor's
-    part of an uncovered fixed return (village Dr 102 / Cr 112)."""
+def receive_return(line: ProjectReturnLine, *, date: dt.date, user: User, from_guarantor: bool = False,
+                   bank_account: str | None = None, operator_bank_account: str | None = None) -> None:
+    """收到收益: the operator's part (village Dr 银行存款 / Cr 应收款; operator Dr 应付款—village / Cr 银行存款) or the
+    guarantor's part of an uncovered fixed return (village Dr 银行存款 / Cr 应收款)."""
     project = db.session.get(JointProject, line.ret.project_id)
     _require_admin(user, project.county_id)
     village = line.participant.organization
@@ -241,13 +294,21 @@ def receive_return(line: ProjectReturnLine, *, date: dt.date, user: User, from_g
         raise InvalidState("该笔收益已经收到")
     payer = project.guarantor or "担保方" if from_guarantor else project.operator_name
     s = f"收到 {project.name} {line.ret.year}年度收益（{payer}）"
-    _post(village, date, s, _pair("102", "112", amount, s, cr_cp=project.name), user)
+    lines = _pair(_money(village, bank_account or line.participant.bank_account, field="bank_account"),
+                  _account(village, R.RECEIVABLE), amount, s, cr_cp=project.name)
+    op_lines = None
+    if not from_guarantor and project.operator:
+        op = project.operator
+        s2 = f"支付 {village.name} {line.ret.year}年度收益"
+        op_lines = _pair(_account(op, R.PAYABLE), _money(op, operator_bank_account or project.operator_bank_account,
+                                                         field="operator_bank_account"),
+                         amount, s2, dr_cp=village.name)
+    _post(village, date, s, lines, user)
+    if op_lines:
+        _post(project.operator, date, op_lines[0].summary, op_lines, user)
     if from_guarantor:
         line.guarantor_paid_on = date
     else:
-        if project.operator:
-            s2 = f"支付 {village.name} {line.ret.year}年度收益"
-            _post(project.operator, date, s2, _pair("211", "102", amount, s2, dr_cp=village.name), user)
         line.operator_paid_on = date
     db.session.flush()
     audit.log("joint.receive", user=user, org=village, target=str(line.id), amount=format_plain(amount))
@@ -287,11 +348,12 @@ def reconciliation(project: JointProject, until: dt.date | None = None) -> list[
             sa.select(ProjectReturn).where(ProjectReturn.project_id == project.id)) for l in r.lines
             if l.participant_id == part.id and (until is None or r.declared_on <= until)
             and (l.guarantor_paid_on is None or (until is not None and l.guarantor_paid_on > until))), ZERO)
-        rows.append(ReconRow(v.name, "长期投资（141）/ 资本（301）", _balance(v, "141", project.name, until),
-                             -(_balance(op, "301", v.name, until)) if op else None))
-        rows.append(ReconRow(v.name, "应收收益（112，扣除担保方承担）/ 应付收益（211）",
-                             _balance(v, "112", project.name, until) - guaranteed_open,
-                             -(_balance(op, "211", v.name, until)) if op else None))
+        inv, cap, rec, pay = (roles.role(k).top for k in (R.LONG_INVESTMENT, R.CAPITAL, R.RECEIVABLE, R.PAYABLE))
+        rows.append(ReconRow(v.name, f"长期投资（{inv}）/ 资本（{cap}）", _balance(v, inv, project.name, until),
+                             -(_balance(op, cap, v.name, until)) if op else None))
+        rows.append(ReconRow(v.name, f"应收收益（{rec}，扣除担保方承担）/ 应付收益（{pay}）",
+                             _balance(v, rec, project.name, until) - guaranteed_open,
+                             -(_balance(op, pay, v.name, until)) if op else None))
     return rows
 
 

@@ -9,22 +9,29 @@ import sqlalchemy as sa
 
 from ..errors import Forbidden, InvalidState, NotFound, ValidationFailed
 from ..extensions import db
+from ..ledger import codes, roles as R
 from ..ledger.subsidy import SubsidyCalc, allocate_fund, check_fund, compute_subsidy
 from ..money import ZERO, format_plain
 from ..models import (County, Loan, LoanEvent, LprRate, Organization, SubsidyClaim, SubsidyPolicy, Township, User,
                       Voucher)
 from ..models.base import utcnow
-from . import access, audit
+from ..ledger.types import Entry, Line
+from . import access, audit, roles
 
 COMMITTED = ("allocated", "disbursed")
+#: loan term → posting role of the loan account
+LOAN_TERMS = {"short": R.SHORT_LOAN, "long": R.LONG_LOAN}
 
 
 # ---------------------------------------------------------------- loans
 
 
 def create_loan(org: Organization, *, lender: str, contract_no: str, principal: Decimal, annual_rate: Decimal,
-                start_date: dt.date, maturity_date: dt.date, special: bool = False, account_code: str = "201",
-                user: User) -> Loan:
+                start_date: dt.date, maturity_date: dt.date, special: bool = False, term: str | None = None,
+                account_code: str | None = None, bank_account: str | None = None, user: User) -> Loan:
+    """Register a loan. `term` short (201 短期借款) or long (221 长期借款及应付款) picks the posting role; `account_code`
+    a leaf under it (else the role's mapping); `bank_account` the cash/bank leaf its money moves through,
+    remembered for its events (else the 银行存款 role)."""
     access.require(user, access.PREPARE, org)
     errors: dict = {}
     if not (lender or "").strip():
@@ -39,17 +46,35 @@ def create_loan(org: Organization, *, lender: str, contract_no: str, principal: 
         errors["annual_rate"] = [f"年利率 {annual_rate:.4%} 不合理（应大于0且低于36%）"]
     if maturity_date <= start_date:
         errors["maturity_date"] = ["到期日必须晚于起始日"]
-    if not account_code.startswith(("201", "221")):
-        errors["account_code"] = ["借款科目应为 201 短期借款或 221 长期借款及应付款"]
+    account_code = (account_code or "").strip() or None
+    if term is None:  # a leaf given without a term says which one
+        term = "long" if account_code and codes.under(account_code, roles.role(R.LONG_LOAN).top) else "short"
+    if term not in LOAN_TERMS:
+        errors["term"] = ["借款期限应为短期（201）或长期（221）"]
+    else:
+        try:
+            account_code = roles.resolve(org, LOAN_TERMS[term], chosen=account_code, field="account_code")
+        except ValidationFailed as exc:
+            errors.update(exc.errors)
+    if bank_account:
+        try:
+            bank_account = roles.resolve_money(org, bank_account, field="bank_account")
+        except ValidationFailed as exc:
+            errors.update(exc.errors)
     if errors:
         raise ValidationFailed(next(iter(errors.values()))[0], errors)
     loan = Loan(organization_id=org.id, lender=lender.strip(), contract_no=contract_no.strip(), principal=principal,
                 annual_rate=annual_rate, start_date=start_date, maturity_date=maturity_date, special=special,
-                account_code=account_code)
+                account_code=account_code, bank_account=bank_account or None)
     db.session.add(loan)
     db.session.flush()
     audit.log("loan.create", user=user, org=org, target=str(loan.id))
     return loan
+
+
+def loan_role(loan: Loan) -> str:
+    """The posting role of the loan's account: 短期借款 or 长期借款."""
+    return R.LONG_LOAN if codes.under(loan.account_code, roles.role(R.LONG_LOAN).top) else R.SHORT_LOAN
 
 
 def principal_movements(loan: Loan) -> list[tuple[dt.date, Decimal]]:
@@ -72,36 +97,44 @@ def _loan_voucher(loan: Loan, date: dt.date, summary: str, debit: str, credit: s
     ]}, user=user)
 
 
-def record_loan_event(loan: Loan, *, kind: str, date: dt.date, amount: Decimal, user: User, bank_account: str = "102",
-                      expense_account: str = "515", period_start: dt.date | None = None,
-                      period_end: dt.date | None = None, evidence: str | None = None) -> LoanEvent:
-    """放款 / 还本 / 付息 with its draft voucher (Dr 102 / Cr 201; Dr 201 / Cr 102; Dr 515 / Cr 102)."""
+def record_loan_event(loan: Loan, *, kind: str, date: dt.date, amount: Decimal, user: User,
+                      bank_account: str | None = None, expense_account: str | None = None,
+                      period_start: dt.date | None = None, period_end: dt.date | None = None,
+                      evidence: str | None = None) -> LoanEvent:
+    """放款 / 还本 / 付息 with its draft voucher (Dr 银行存款 / Cr 借款; Dr 借款 / Cr 银行存款; Dr 利息支出 / Cr 银行存款).
+    `bank_account` is the cash/bank leaf (default: the one remembered on the loan, else the 银行存款 role); a leaf
+    given here is remembered for the loan's next events."""
     if kind not in ("drawdown", "repayment", "interest"):
         raise ValidationFailed.field("kind", "类型应为放款、还本或付息")
     if amount <= 0:
         raise ValidationFailed.field("amount", "金额必须大于零")
     if not (loan.start_date <= date):
         raise ValidationFailed.field("date", f"日期早于贷款起始日 {loan.start_date}")
+    org = db.session.get(Organization, loan.organization_id)
+    money = roles.resolve_money(org, bank_account or loan.bank_account, field="bank_account")
+    loan_leaf = roles.resolve(org, loan_role(loan), chosen=loan.account_code, field="account_code")
     label = f"{loan.lender} {loan.contract_no}"
     if kind == "drawdown":
         if outstanding(loan) + amount > loan.principal:
             raise ValidationFailed.field("amount", f"累计放款将超过合同金额 {format_plain(loan.principal)}")
-        v = _loan_voucher(loan, date, f"收到贷款 {label}", bank_account, loan.account_code, amount, user)
+        v = _loan_voucher(loan, date, f"收到贷款 {label}", money, loan_leaf, amount, user)
     elif kind == "repayment":
         have = outstanding(loan, date)
         if amount > have:
             raise ValidationFailed.field("amount", f"还款 {format_plain(amount)} 超过 {date} 的贷款余额 {format_plain(have)}")
-        v = _loan_voucher(loan, date, f"归还贷款本金 {label}", loan.account_code, bank_account, amount, user)
+        v = _loan_voucher(loan, date, f"归还贷款本金 {label}", loan_leaf, money, amount, user)
     else:
         if not (evidence or "").strip():
             raise ValidationFailed.field("evidence", "付息必须附银行结息单（填写结息单编号并上传附件）")
         if not period_start or not period_end or period_end <= period_start:
             raise ValidationFailed.field("period_end", "请填写结息期间（结束日期晚于开始日期）")
-        v = _loan_voucher(loan, date, f"支付贷款利息 {label}", expense_account, bank_account, amount, user,
-                          attachments=1)
+        expense = roles.resolve(org, R.INTEREST_EXPENSE, chosen=expense_account, field="expense_account")
+        v = _loan_voucher(loan, date, f"支付贷款利息 {label}", expense, money, amount, user, attachments=1)
     event = LoanEvent(kind=kind, date=date, amount=amount, period_start=period_start, period_end=period_end,
                       evidence=(evidence or "").strip() or None, voucher_id=v.id)
     loan.events.append(event)
+    if bank_account:
+        loan.bank_account = money
     db.session.flush()
     audit.log(f"loan.{kind}", user=user, target=str(loan.id), amount=format_plain(amount))
     return event
@@ -341,10 +374,11 @@ def run_allocation(policy: SubsidyPolicy, *, user: User) -> dict[int, Decimal]:
     return shares
 
 
-def disburse_claim(claim: SubsidyClaim, *, date: dt.date, user: User, bank_account: str = "102",
-                   income_account: str = "503") -> Voucher:
-    """拨付: record the payout and draft the village's voucher Dr 102 / Cr 503 补助收入—贴息."""
-    from .vouchers import create_draft
+def disburse_claim(claim: SubsidyClaim, *, date: dt.date, user: User, bank_account: str | None = None) -> Voucher:
+    """拨付: record the payout and write the village's voucher Dr 银行存款 / Cr 补助收入—贴息, prepared in the name of
+    the county user who disbursed; it waits for the village's review unless the village lets the county post.
+    `bank_account`: the village's leaf the money arrives in (default: the loan's, else the 银行存款 role)."""
+    from .vouchers import write_for
 
     org = _claim_org(claim)
     _require_county_admin(user, org.township.county_id)
@@ -352,25 +386,17 @@ def disburse_claim(claim: SubsidyClaim, *, date: dt.date, user: User, bank_accou
         raise InvalidState("只有已分配资金的申报可以拨付")
     if not claim.allocated:
         raise InvalidState("分配金额为零，无需拨付")
+    money = roles.resolve_money(org, bank_account or claim.loan.bank_account, field="bank_account")
+    income = roles.resolve(org, R.SUBSIDY_INCOME, field="income_account")
     summary = f"收到贷款贴息 {claim.loan.contract_no} {claim.period_start}至{claim.period_end - dt.timedelta(days=1)}"
-    # the village's accountant reviews and posts it; the county only drafts it
-    accountant = _any_accountant(org) or user
-    v = create_draft(org, {"date": date, "attachment_count": 1, "lines": [
-        {"summary": summary, "account_code": bank_account, "debit": claim.allocated, "credit": ZERO},
-        {"summary": summary, "account_code": income_account, "debit": ZERO, "credit": claim.allocated,
-         "counterparty": "贴息"},
-    ]}, user=accountant)
+    v = write_for(org, Entry(date, summary, (
+        Line(money, debit=claim.allocated, summary=summary),
+        Line(income, credit=claim.allocated, summary=summary, counterparty="贴息"),
+    )), user=user, kind="normal", attachments=1)
     claim.status, claim.disbursed_on, claim.voucher_id = "disbursed", date, v.id
     db.session.flush()
     audit.log("subsidy.disburse", user=user, org=org, target=str(claim.id), amount=format_plain(claim.allocated))
     return v
-
-
-def _any_accountant(org: Organization) -> User | None:
-    from ..models import RoleAssignment
-
-    return db.session.scalar(sa.select(User).join(RoleAssignment).where(
-        RoleAssignment.organization_id == org.id, RoleAssignment.role == "accountant").order_by(User.id).limit(1))
 
 
 def fund_summary(policy: SubsidyPolicy) -> dict[str, Decimal]:

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from ..errors import InvalidState, ValidationFailed
 from ..extensions import db
+from ..ledger import codes
 from ..ledger.chart import CHART_2004
 from ..money import ZERO, format_plain
 from ..models import OpeningBalance, Organization, User
@@ -63,8 +64,8 @@ def lock_opening_balances(org: Organization, *, user: User) -> None:
     audit.log("opening.lock", user=user, org=org)
 
 
-def map_2004_balances(rows: Iterable[tuple[str, Decimal]], choices: Mapping[str, str] | None = None
-                      ) -> tuple[dict[str, Decimal], dict[str, list[str]]]:
+def map_2004_balances(rows: Iterable[tuple[str, Decimal]], choices: Mapping[str, str] | None = None,
+                      scheme: codes.CodeScheme = codes.DEFAULT) -> tuple[dict[str, Decimal], dict[str, list[str]]]:
     """Old (2004 system) first-level code and signed balance → new codes, using the 对照表 (research §1.5).
     `choices` picks the target where an old account splits by substance (e.g. {"131": "132"}).
     Returns (new balances, errors by old code)."""
@@ -77,9 +78,10 @@ def map_2004_balances(rows: Iterable[tuple[str, Decimal]], choices: Mapping[str,
             errors.setdefault(old, []).append(f"旧制度科目 {old} 不存在")
             continue
         name, targets = CHART_2004[old]
+        targets = tuple(codes.CANONICAL.convert(t, scheme) for t in targets)  # 32202 → 322002 under 3-3
         target = choices.get(old, targets[0])
         # a 明细科目 under an allowed target is fine (e.g. 102 → 10201 农业银行)
-        if not any(target.startswith(t) for t in targets):
+        if not any(codes.under(target, t) for t in targets):
             errors.setdefault(old, []).append(f"{old} {name} 只能转入 {'/'.join(targets)}")
             continue
         out[target] = out.get(target, ZERO) + Decimal(amount)
@@ -89,7 +91,7 @@ def map_2004_balances(rows: Iterable[tuple[str, Decimal]], choices: Mapping[str,
 def import_2004_opening(org: Organization, rows: Iterable[tuple[str, Decimal]], *, user: User,
                         choices: Mapping[str, str] | None = None, lock: bool = True) -> dict[str, Decimal]:
     """Import a 2004-system 科目余额表 as this organization's opening balances and, if it balances, lock it."""
-    mapped, errors = map_2004_balances(rows, choices)
+    mapped, errors = map_2004_balances(rows, choices, org.code_scheme)
     if errors:
         raise ValidationFailed(next(iter(errors.values()))[0], {"rows": errors})
     accounts = account_map(org)

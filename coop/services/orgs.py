@@ -35,6 +35,14 @@ def validate_uscc(value: str | None) -> str | None:
 
 
 def create_county(name: str, **defaults) -> County:
+    """A county; `code_scheme` ("2-2-2" by default, "3-3" for legacy books) fixes how 明细科目 codes nest."""
+    from ..ledger import codes
+
+    if "code_scheme" in defaults:
+        key = defaults["code_scheme"] or codes.DEFAULT_KEY
+        if key not in codes.CHOICES:
+            raise ValidationFailed.field("code_scheme", f"科目编码方案应为 {'、'.join(codes.CHOICES)} 之一")
+        defaults["code_scheme"] = key
     county = County(name=name, **defaults)
     db.session.add(county)
     db.session.flush()

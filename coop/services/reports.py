@@ -14,9 +14,10 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..i18n import N_
-from ..ledger import statements
+from ..ledger import codes, statements
 from ..ledger.balances import TrialBalanceRow, build_trial_balance, is_balanced, trial_balance_totals
-from ..ledger.chart import UNDISTRIBUTED
+from ..ledger.codes import CodeScheme
+from ..ledger.chart import DISTRIBUTIONS, UNDISTRIBUTED
 from ..ledger.types import Statement
 from ..money import ZERO, from_fen
 from ..models import Account, County, OpeningBalance, Organization, Township, Voucher, VoucherLine
@@ -123,7 +124,7 @@ def _balance_sums(orgs: int | list[int], ys: dt.date, start: dt.date, end: dt.da
 
 
 def _trial_balance_rows(accounts: dict[int, tuple[str, str, bool]], opening_fen: dict[int, int],
-                        sums: dict[int, tuple[int, int, int, int, int]]) -> list[TrialBalanceRow]:
+                        sums: dict[int, tuple[int, int, int, int, int]], scheme: CodeScheme) -> list[TrialBalanceRow]:
     """Per-account fen sums → leaf-code Decimals → the rolled-up rows (coop.ledger.balances)."""
     maps: list[dict[str, int]] = [{}, {}, {}, {}, {}]
     for acc_id, amount in opening_fen.items():
@@ -137,7 +138,7 @@ def _trial_balance_rows(accounts: dict[int, tuple[str, str, bool]], opening_fen:
     names = {}
     for code, name, is_leaf in accounts.values():
         names.setdefault(code, (code, name, is_leaf))
-    return build_trial_balance(names.values(), op, pd, pc, yd, yc)
+    return build_trial_balance(names.values(), op, pd, pc, yd, yc, scheme)
 
 
 def trial_balance(org: Organization, year: int, month_from: int, month_to: int | None = None,
@@ -156,7 +157,7 @@ def trial_balance(org: Organization, year: int, month_from: int, month_to: int |
         opening = dict(db.session.execute(
             sa.select(OpeningBalance.account_id, sa.type_coerce(OpeningBalance.amount, sa.BigInteger))
             .where(OpeningBalance.organization_id == org.id)).all())
-    rows = _trial_balance_rows(accounts, opening, sums)
+    rows = _trial_balance_rows(accounts, opening, sums, org.code_scheme)
     return TrialBalance(year, month_from, month_to, rows, trial_balance_totals(rows))
 
 
@@ -176,10 +177,11 @@ def county_trial_balance(county: County, year: int, month_from: int = 1, month_t
         sa.select(OpeningBalance.account_id, sa.type_coerce(OpeningBalance.amount, sa.BigInteger))
         .where(OpeningBalance.organization_id.in_(orgs))).all())
     # a code that is a leaf in one village may have 明细 in another: a row is a leaf only if nothing is below it
-    codes = {code for code, _, _ in accounts.values()}
-    parents = {code[:k] for code in codes for k in range(3, len(code), 2)}
+    all_codes = {code for code, _, _ in accounts.values()}
+    scheme = codes.scheme(county.code_scheme)
+    parents = {p for code in all_codes for p in scheme.ancestors(code)}
     accounts = {i: (code, name, code not in parents) for i, (code, name, _) in accounts.items()}
-    rows = _trial_balance_rows(accounts, opening, _balance_sums(orgs, ys, start, end))
+    rows = _trial_balance_rows(accounts, opening, _balance_sums(orgs, ys, start, end), scheme)
     return TrialBalance(year, month_from, month_to, rows, trial_balance_totals(rows))
 
 
@@ -187,17 +189,31 @@ def trial_balance_is_balanced(org: Organization, year: int, month: int) -> bool:
     return trial_balance(org, year, month).balanced
 
 
+def _canonical(org: Organization, values: dict) -> dict:
+    """Leaf codes in the source's scheme (2-2-2), which the statements (coop.ledger.statements) are written in."""
+    scheme = org.code_scheme
+    if scheme == codes.CANONICAL:
+        return values
+    out: dict = {}
+    for c, v in values.items():
+        k = scheme.convert(c, codes.CANONICAL) if scheme.is_valid(c) else c
+        if k in out:  # two codes meet only when a 3-digit segment number exceeds 99
+            v = tuple(a + b for a, b in zip(out[k], v)) if isinstance(v, tuple) else out[k] + v
+        out[k] = v
+    return out
+
+
 def balance_sheet(org: Organization, year: int, month: int) -> Statement:
-    begin = balances_before(org, year_start(org, year))
-    end = leaf_balances(org, until=month_end(year, month))
+    begin = _canonical(org, balances_before(org, year_start(org, year)))
+    end = _canonical(org, leaf_balances(org, until=month_end(year, month)))
     return statements.balance_sheet(begin, end, title=f"资产负债表（{year}年{month}月）")
 
 
 def _income_values(org: Organization, date_from: dt.date, date_to: dt.date) -> dict[str, Decimal]:
-    mov = _movements(org, date_from=date_from, date_to=date_to, exclude_carryover=True)
+    mov = _canonical(org, _movements(org, date_from=date_from, date_to=date_to, exclude_carryover=True))
     signed = _signed(mov)
-    appropriations = {c: d for c, (d, _) in mov.items() if c.startswith("32201")}
-    opening_undistributed = -balances_before(org, date_from).get(UNDISTRIBUTED, ZERO)
+    appropriations = {c: d for c, (d, _) in mov.items() if codes.under(c, DISTRIBUTIONS)}
+    opening_undistributed = -_canonical(org, balances_before(org, date_from)).get(UNDISTRIBUTED, ZERO)
     other_in = -signed.get(UNDISTRIBUTED, ZERO)
     return statements.income_values(signed, opening_undistributed, other_in, appropriations)
 

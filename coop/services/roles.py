@@ -8,10 +8,11 @@ import sqlalchemy as sa
 
 from ..errors import ValidationFailed
 from ..extensions import db
+from ..ledger import codes
 from ..ledger.roles import ROLE_BY_KEY, ROLES, PostingRole
 from ..models import Organization, PostingRoleMapping
 from . import audit
-from .accounts import chart
+from .accounts import chart, local_code
 
 #: where the accountant fixes a mapping (named in every refusal)
 FIX_HINT = "请在「科目设置 → 科目对照」中指定末级科目"
@@ -25,7 +26,7 @@ def role(key: str) -> PostingRole:
 
 
 def _under(code: str, top: str) -> bool:
-    return code.startswith(top)
+    return codes.under(code, top)
 
 
 def resolve(org: Organization, key: str, *, chosen: str | None = None, field: str | None = None) -> str:
@@ -61,8 +62,9 @@ def resolve(org: Organization, key: str, *, chosen: str | None = None, field: st
 
 
 def default_code(org: Organization, r: PostingRole) -> str | None:
-    """The role's default account in this organization's chart."""
-    return r.default
+    """The role's default account in this organization's chart: roles.py writes defaults in the canonical scheme
+    (3220101), which reads 322001001 in a 3-3 county."""
+    return local_code(org, r.default)
 
 
 def _mappings(org: Organization) -> dict[str, str]:
@@ -156,3 +158,24 @@ def set_mapping(org: Organization, key: str, code: str | None, *, user=None) -> 
     db.session.flush()
     audit.log("posting_role.set", user=user, org=org, target=key, before=before, after=code or None)
     return next(s for s in statuses(org) if s.key == key)
+
+
+def resolve_money(org: Organization, chosen: str | None = None, *, field: str = "bank_account") -> str:
+    """The cash or bank leaf money moves through: the leaf chosen on the form (under 101 or 102), else the 银行存款
+    role's account."""
+    from ..ledger.roles import BANK, CASH
+
+    chosen = (chosen or "").strip() or None
+    key = CASH if chosen and codes.under(chosen, ROLE_BY_KEY[CASH].top) else BANK
+    if chosen and not codes.under(chosen, ROLE_BY_KEY[BANK].top) and key == BANK:
+        raise ValidationFailed.field(field, f"收付款科目应为 101 库存现金或 102 银行存款下的末级科目，{chosen} 不是")
+    return resolve(org, key, chosen=chosen, field=field)
+
+
+def money_leaves(org: Organization) -> list[tuple[str, str]]:
+    """(code, name) of the active cash and bank leaves, for the forms that ask which one."""
+    from ..ledger.roles import BANK, CASH
+
+    tops = (ROLE_BY_KEY[CASH].top, ROLE_BY_KEY[BANK].top)
+    return sorted((c, i.name) for c, i in chart(org).infos.items()
+                  if i.is_leaf and i.active and any(codes.under(c, t) for t in tops))

@@ -352,10 +352,13 @@ def bought_back_units(org: Organization, year: int) -> Decimal:
 
 
 def buy_back(org: Organization, *, member_id: int, share_class: str, units: Decimal, price: Decimal, date: dt.date,
-             reference: str, user: User, pay_from: str = "102", charge_to: str = "301",
+             reference: str, user: User, pay_from: str | None = None, charge_to: str | None = None,
              today: dt.date | None = None) -> ShareAction:
     """有偿退出: the collective buys the units back (≤ the yearly limit of all shares) and a payment voucher is
-    drafted (Dr `charge_to` / Cr `pay_from`) for review and posting."""
+    drafted (Dr `charge_to`, a leaf under 资本 / Cr `pay_from`, a cash/bank leaf; by default the 资本 and
+    银行存款 posting roles) for review and posting."""
+    from ..ledger import roles as R
+    from . import roles
     from .vouchers import create_draft
 
     _check_date(org, date, today)
@@ -370,9 +373,12 @@ def buy_back(org: Organization, *, member_id: int, share_class: str, units: Deci
         raise ValidationFailed.field(
             "units", f"{date.year}年回购上限为总股本的 {limit:.0%}（{allowed} 股），已回购 {done} 股，"
                      f"本次 {units} 股将超出 {done + units - allowed} 股")
+    pay_from = roles.resolve_money(org, pay_from, field="pay_from")
+    charge_to = roles.resolve(org, R.CAPITAL, chosen=charge_to, field="charge_to")
     summary = f"回购 {m.name} 股份 {units} 股"
     voucher = create_draft(org, {"date": date, "lines": [
-        {"summary": summary, "account_code": charge_to, "debit": price, "credit": Decimal(0)},
+        {"summary": summary, "account_code": charge_to, "debit": price, "credit": Decimal(0),
+         "counterparty": m.name},
         {"summary": summary, "account_code": pay_from, "debit": Decimal(0), "credit": price},
     ]}, user=user)
     return _move(org, date=date, kind="buyback", share_class=share_class, units=units,

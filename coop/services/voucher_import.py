@@ -29,6 +29,7 @@ from ..models import Organization, User, Voucher, VoucherLine
 from . import audit, periods, vouchers
 from .imports import already_imported, file_key, lock_for_import  # noqa: F401  (file_key: callers use it from here)
 from .accounts import account_infos
+from ..ledger import codes
 
 HEADERS = ("凭证号", "日期", "摘要", "科目编码", "借方", "贷方", "往来单位")
 REQUIRED = ("凭证号", "日期", "摘要", "科目编码", "借方", "贷方")
@@ -37,7 +38,7 @@ ACTION = "voucher.import"
 SLEEP_ENV = "COOP_IMPORT_SLEEP"
 #: vouchers posted per `vouchers.post_many` call when an import posts
 POST_BATCH = 50
-_CODE_RE = re.compile(r"^\d{3}(\d{2}){0,4}$")
+_CODE_RE = re.compile(codes.CODE_PATTERN)
 
 
 @dataclass(frozen=True)

@@ -320,6 +320,32 @@ def post_system_entry(org: Organization, entry: Entry, *, user: User, kind: str)
     return v
 
 
+def write_for(org: Organization, entry: Entry, *, user: User, kind: str = "normal", attachments: int = 0) -> Voucher:
+    """A voucher the system writes for what `user` did (RULES §3 four eyes): prepared in their name. The village's
+    own accountant gets a draft to review and post as usual; a county or township user writing into a village's
+    books leaves a draft for the village's reviewer too, unless the village's policy lets the county post
+    (`county_may_post`): then it is numbered and posted at once, reviewed and posted in the acting user's name.
+    Bad input (an unknown or non-leaf account, a closed month) is a ValidationFailed/PeriodClosed, nothing written."""
+    lines = list(entry.lines)
+    issues = validate_lines(lines, account_infos(org))
+    if issues:
+        raise ValidationFailed.from_issues(issues)
+    periods.ensure_open(org, entry.date)
+    own = access.can(user, access.PREPARE, org)
+    if not own and org.county_may_post:
+        return post_system_entry(org, entry, user=user, kind=kind)
+    ids = chart(org).ids
+    v = Voucher(organization_id=org.id, date=entry.date, year=entry.date.year, month=entry.date.month, word="记",
+                kind=kind, status="draft", preparer_id=user.id, attachment_count=attachments)
+    for seq, l in enumerate(lines, start=1):
+        v.lines.append(VoucherLine(seq=seq, summary=l.summary, account_id=ids[l.account_code],
+                                   debit=l.debit, credit=l.credit, counterparty=l.counterparty))
+    db.session.add(v)
+    db.session.flush()
+    audit.log("voucher.prepare", user=user, org=org, target=str(v.id), kind=kind, for_village=not own)
+    return v
+
+
 def _filtered(org: Organization, *, year: int | None = None, month: int | None = None,
               status: str | None = None, account_code: str | None = None, text: str | None = None,
               date_from: dt.date | None = None, date_to: dt.date | None = None):

@@ -16,6 +16,8 @@ from ..ledger.distribution import YearResult
 from ..models import (Attachment, DistributionCadre, DistributionPlan, Organization, RoleAssignment, User, Voucher,
                       VoucherLine, Account)
 from ..money import ZERO, format_plain
+from ..ledger import codes, roles as R
+from ..ledger.roles import ROLE_BY_KEY
 from . import reports
 
 LEVELS = ("green", "yellow", "red")
@@ -31,7 +33,8 @@ class Warning:
 
 def _cash_over_limit(org: Organization, today: dt.date) -> Warning | None:
     limit = org.policy()["cash_limit"]
-    cash = sum((v for c, v in reports.leaf_balances(org, until=today).items() if c.startswith("101")), ZERO)
+    top = ROLE_BY_KEY[R.CASH].top
+    cash = sum((v for c, v in reports.leaf_balances(org, until=today).items() if codes.under(c, top)), ZERO)
     if cash > limit:
         return Warning("cash_over_limit", "red" if cash > 2 * limit else "yellow", N_("库存现金超过限额"),
                        [N_("库存现金余额 %(cash)s，限额 %(limit)s，超出 %(over)s", cash=format_plain(cash), limit=format_plain(limit),
@@ -57,7 +60,7 @@ def _officer_receivables(org: Organization, today: dt.date) -> Warning | None:
                                                          - sa.type_coerce(VoucherLine.credit, sa.BigInteger)))
          .join(Voucher, Voucher.id == VoucherLine.voucher_id).join(Account, Account.id == VoucherLine.account_id)
          .where(Voucher.organization_id == org.id, Voucher.status == "posted", Voucher.date <= today,
-                sa.or_(Account.code.startswith("112"), Account.code.startswith("113")),
+                sa.or_(*(Account.code.startswith(ROLE_BY_KEY[k].top) for k in (R.RECEIVABLE, R.INTERNAL))),
                 VoucherLine.counterparty.in_(names))
          .group_by(VoucherLine.counterparty))
     facts = [N_("%(who)s 欠款 %(amount)s", who=who, amount=format_plain(Decimal(fen) / 100))

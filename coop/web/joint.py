@@ -22,7 +22,7 @@ from ..models import County, JointProject, Organization, ProjectReturnLine, Town
 from ..models.joint import CONTRIBUTION_KINDS
 from ..schemas.joint import (ContributionInSchema, ExitInSchema, ParticipantInSchema, ProjectInSchema,
                              ReceiptInSchema, ReturnInSchema, ReturnPreviewInSchema, preview_out, project_out)
-from ..services import access, joint as service
+from ..services import access, joint as service, roles as role_service
 from .loans import flat, form_input, keep_fields, submit, vouchers_by_id
 
 bp = Blueprint("joint", __name__)
@@ -152,7 +152,8 @@ def contribution_new(project_id: int):
                 raise ValidationError({"participant_id": ["该项目没有这个参与方"]})
             return service.contribute(p, part, user=current_user, **d)
 
-        c, errors, status = submit(ContributionInSchema(), add, fields={"participant_id", "kind", "amount", "date"})
+        c, errors, status = submit(ContributionInSchema(), add, fields={"participant_id", "kind", "amount", "date",
+                                                                         "bank_account", "operator_bank_account"})
         if not errors:
             flash(gettext("已登记出资 %(amount)s 元，参与村和运营主体的凭证已生成", amount=f"{c.amount:,.2f}")
                   if p.operator_org_id else gettext("已登记出资 %(amount)s 元，参与村的凭证已生成", amount=f"{c.amount:,.2f}"),
@@ -212,14 +213,15 @@ def receive(project_id: int, line_id: int):
         data = form_input(request.form)
         data["from_guarantor"] = guarantor
         _, errors, status = submit(ReceiptInSchema(), lambda d: service.receive_return(line, user=current_user, **d),
-                                   data, fields={"date"})
+                                   data, fields={"date", "bank_account", "operator_bank_account"})
         if not errors:
             flash(gettext("已登记收款，凭证已生成"), "success")
             return redirect(url_for("joint.project", project_id=p.id, _anchor=f"y{line.ret.year}"))
         line = _line(_project(project_id), line_id)
     amount = line.guaranteed if guarantor else line.fixed + line.profit_part - line.guaranteed
-    return _render("joint/receive_form.html", _project(project_id), errors, request.form, status, line=line,
-                   guarantor=guarantor, amount=amount)
+    p = _project(project_id)
+    return _render("joint/receive_form.html", p, errors, request.form, status, line=line,
+                   guarantor=guarantor, amount=amount, **_money_choices(p, line.participant))
 
 
 @bp.route("/joint/<int:project_id>/participants/<int:participant_id>/exit", methods=["GET", "POST"])
@@ -232,12 +234,23 @@ def exit_participant(project_id: int, participant_id: int):
     errors, status = {}, 200
     if request.method == "POST":
         _, errors, status = submit(ExitInSchema(), lambda d: service.exit_participant(
-            p, part, date=d["date"], user=current_user), fields={"date"})
+            p, part, user=current_user, **d), fields={"date", "bank_account", "operator_bank_account"})
         if not errors:
             flash(gettext("已退出，出资已返还并生成凭证"), "success")
             return redirect(url_for("joint.project", project_id=p.id))
         p = _project(project_id)
         part = next(x for x in p.participants if x.id == participant_id)
     capital = sum((c.amount for c in service.contributions(p) if c.participant_id == part.id), Decimal("0.00"))
-    return _render("joint/exit_form.html", p, errors, request.form, status, part=part, capital=capital)
+    return _render("joint/exit_form.html", p, errors, request.form, status, part=part, capital=capital,
+                   **_money_choices(p, part))
+
+
+def _money_choices(p: JointProject, part) -> dict:
+    """The village's and the operator's cash/bank leaves for a form, with the ones remembered preselected."""
+    out = {"village_money": role_service.money_leaves(part.organization), "village_money_default": part.bank_account or "",
+           "operator_money": [], "operator_money_default": ""}
+    if p.operator:
+        out.update(operator_money=role_service.money_leaves(p.operator),
+                   operator_money_default=p.operator_bank_account or "")
+    return out
 

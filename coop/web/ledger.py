@@ -350,9 +350,11 @@ def attachment_delete(org_id: int, voucher_id: int, attachment_id: int):
 def _render_accounts(org: Organization, *, errors: dict | None = None, form: dict | None = None,
                      row_errors: dict | None = None, status: int = 200):
     all_accounts = account_service.accounts_of(org)
-    parents = [a for a in all_accounts if a.code not in account_service.LOCKED_LEAVES and len(a.code) < 11]
+    scheme = account_service.scheme_of(org)
+    locked = account_service.locked_leaves(org)
+    parents = [a for a in all_accounts if a.code not in locked and scheme.level(a.code) < scheme.max_level]
     return render_template(
-        "ledger/accounts.html", accounts=all_accounts, parents=parents, errors=errors or {}, form=form or {},
+        "ledger/accounts.html", accounts=all_accounts, parents=parents, scheme=scheme, errors=errors or {}, form=form or {},
         row_errors=row_errors or {}, category_labels=CATEGORY_LABELS, **_common(org),
     ), status
 
@@ -527,7 +529,7 @@ def opening_import(org_id: int):
     choices = {old: request.form[f"choice-{old}"] for old in SPLIT_2004 if request.form.get(f"choice-{old}")}
     import_form = {"csv": text, "choices": choices, "lock": bool(request.form.get("lock"))}
     rows, shown, errors = forms.parse_2004_rows(text)
-    mapped, map_errors = opening_service.map_2004_balances(rows, choices)
+    mapped, map_errors = opening_service.map_2004_balances(rows, choices, org.code_scheme)
     for msgs in map_errors.values():
         errors.setdefault("rows", []).extend(msgs)
     for r in shown:

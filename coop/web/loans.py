@@ -32,7 +32,8 @@ from ..reports.table import Column, ReportTable
 from ..reports.xlsx import render_xlsx
 from ..schemas.loans import (DecisionInSchema, DisburseInSchema, LoanEventInSchema, LoanInSchema, LprInSchema,
                              PeriodInSchema, PolicyInSchema, RefileInSchema)
-from ..services import access, loans as service
+from ..ledger import codes, roles as R
+from ..services import access, accounts as account_service, loans as service, roles as role_service
 from .orgs import load_org
 
 bp = Blueprint("loans", __name__)
@@ -161,7 +162,23 @@ def loan_new(org_id: int):
         if not errors:
             flash(gettext("已登记贷款 %(no)s", no=loan.contract_no), "success")
             return redirect(url_for("loans.loan_detail", org_id=org.id, loan_id=loan.id))
-    return render_template("loans/loan_form.html", **_ctx(org=org, errors=errors, form=request.form)), status
+    return render_template("loans/loan_form.html", **_ctx(
+        org=org, errors=errors, form=request.form, money_leaves=role_service.money_leaves(org),
+        money_default=_bank_default(org), loan_leaves=_loan_leaves(org))), status
+
+
+def _bank_default(org: Organization) -> str:
+    """The 银行存款 role's leaf, preselected on the forms ('' when it needs mapping: the form then says so)."""
+    try:
+        return role_service.resolve(org, R.BANK)
+    except CoopError:
+        return ""
+
+
+def _loan_leaves(org: Organization) -> list[tuple[str, str]]:
+    tops = (role_service.role(R.SHORT_LOAN).top, role_service.role(R.LONG_LOAN).top)
+    return sorted((c, i.name) for c, i in account_service.chart(org).infos.items()
+                  if i.is_leaf and i.active and any(codes.under(c, t) for t in tops))
 
 
 def _render_loan(org: Organization, loan: Loan, errors: dict | None = None, status: int = 200):
@@ -171,6 +188,7 @@ def _render_loan(org: Organization, loan: Loan, errors: dict | None = None, stat
     return render_template("loans/loan.html", **_ctx(
         org=org, loan=loan, outstanding=service.outstanding(loan, today), today=today, claims=claims,
         vouchers=vouchers_by_id(e.voucher_id for e in loan.events), errors=errors or {},
+        money_leaves=role_service.money_leaves(org), money_default=loan.bank_account or _bank_default(org),
         form=request.form if errors else {}, prepare=access.can(current_user, access.PREPARE, org))), status
 
 
@@ -187,7 +205,8 @@ def event_new(org_id: int, loan_id: int):
     loan = _loan(org, loan_id)
     event, errors, status = submit(LoanEventInSchema(),
                                    lambda d: service.record_loan_event(loan, user=current_user, **d),
-                                   fields={"kind", "date", "amount", "period_start", "period_end", "evidence"})
+                                   fields={"kind", "date", "amount", "period_start", "period_end", "evidence",
+                                           "bank_account", "expense_account", "account_code"})
     if errors:
         return _render_loan(org, _loan(org, loan_id), errors, status)
     flash(gettext("已记录%(kind)s %(amount)s 元，凭证草稿已生成，请审核记账", kind=translate(LOAN_EVENTS[event.kind]),
@@ -290,6 +309,7 @@ def _render_claim(org: Organization, claim: SubsidyClaim, errors: dict | None = 
         can_approve=county_admin and claim.status == "reviewed",
         can_disburse=county_admin and claim.status == "allocated",
         can_refile=access.can(current_user, access.PREPARE, org) and claim.status == "rejected",
+        money_leaves=role_service.money_leaves(org), money_default=claim.loan.bank_account or _bank_default(org),
         errors=errors or {}, form_name=form_name, form=request.form if errors else {},
         today=dt.date.today())), status
 
@@ -313,7 +333,8 @@ def _claim_step(claim_id: int, name: str, allowed: Callable[[Organization], bool
     data = form_input(request.form, skip=("csrf_token", "decision", "next"))
     if "decision" in request.form:
         data["approve"] = request.form["decision"] == "approve"
-    _, errors, status = submit(schema, lambda d: action(claim, d), data, fields={"reason", "date", "approve"})
+    _, errors, status = submit(schema, lambda d: action(claim, d), data,
+                               fields={"reason", "date", "approve", "bank_account", "income_account"})
     if errors:
         db.session.expire_all()
         return _render_claim(org, db.session.get(SubsidyClaim, claim_id), errors, status, form_name=name)
@@ -352,7 +373,7 @@ def claim_disburse(claim_id: int):
     """拨付: drafts the village's voucher Dr 102 / Cr 503."""
     return _claim_step(
         claim_id, "disburse", _county_admin_of, gettext("只有县级管理员可以拨付贴息"), DisburseInSchema(),
-        lambda c, d: service.disburse_claim(c, date=d["date"], user=current_user),
+        lambda c, d: service.disburse_claim(c, date=d["date"], bank_account=d["bank_account"], user=current_user),
         gettext("已拨付，村级凭证草稿已生成"))
 
 

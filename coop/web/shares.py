@@ -27,7 +27,8 @@ from ..models.members import SHARE_EVENT_KINDS
 from ..schemas.members import (BuybackInSchema, InheritInSchema, MergeInSchema, NomineeInSchema,
                                NomineeReleaseInSchema, PlanInputInSchema, PlanInSchema, ReverseInSchema,
                                SplitInSchema, TransferInSchema, split_plan)
-from ..services import access, shares as share_service
+from ..ledger import codes, roles as R
+from ..services import access, accounts as account_service, roles as role_service, shares as share_service
 from ..services.members import status_on
 from .. import shares_pdf
 from .members import XLSX_MIME, can_manage, flat, submit
@@ -163,7 +164,7 @@ EVENTS = {
     "buyback": EventForm(
         N_("有偿退出（回购）"), BuybackInSchema, lambda org, d, u: share_service.buy_back(org, user=u, **d),
         (("member_id", N_("退出人"), "member"), ("share_class", N_("股种"), "class"), ("units", N_("股数"), "units"),
-         ("price", N_("回购价款（元）"), "money"), ("pay_from", N_("付款科目"), "text"), ("charge_to", N_("借记科目"), "text"))
+         ("price", N_("回购价款（元）"), "money"), ("pay_from", N_("付款账户"), "money_leaf"), ("charge_to", N_("借记科目（资本）"), "capital_leaf"))
         + DATE_REF,
         N_("集体每年回购的股份不超过总股本的章程比例（默认5%）；同时生成付款凭证草稿，审核记账后生效。")),
     "split": EventForm(
@@ -231,7 +232,14 @@ def event(org_id: int, kind: str):
         "shares/event_form.html", kind=kind, spec=spec, errors=errors, form=form, today=dt.date.today(),
         members=_member_options(org), households=_household_options(org), split_members=split_members,
         chosen=form.getlist("member_ids"), classes=[(c, CLASS_LABELS[c]) for c in CLASS_ORDER], **_common(org),
+        money_leaves=role_service.money_leaves(org), capital_leaves=_leaves_under(org, R.CAPITAL),
     ), (422 if errors else 200)
+
+
+def _leaves_under(org: Organization, key: str) -> list[tuple[str, str]]:
+    top = role_service.role(key).top
+    return sorted((c, i.name) for c, i in account_service.chart(org).infos.items()
+                  if i.is_leaf and i.active and codes.under(c, top))
 
 
 # ---------------------------------------------------------------- quantification plans

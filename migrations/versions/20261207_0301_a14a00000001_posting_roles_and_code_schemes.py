@@ -29,7 +29,30 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_posting_roles')),
     sa.UniqueConstraint('organization_id', 'role', name=op.f('uq_posting_roles_organization_id_role'))
     )
+    # code scheme per county: every existing county keeps 2-2-2, the only scheme so far
+    with op.batch_alter_table('counties', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('code_scheme', sa.String(length=12), server_default='2-2-2', nullable=False))
+    # the cash/bank leaf a loan's money moves through, remembered from its forms
+    with op.batch_alter_table('loans', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('bank_account', sa.String(length=20), nullable=True))
+    with op.batch_alter_table('joint_projects', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('operator_bank_account', sa.String(length=20), nullable=True))
+    with op.batch_alter_table('project_participants', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('bank_account', sa.String(length=20), nullable=True))
+    # four eyes: county/township vouchers wait for the village's review unless the village allows direct posting
+    with op.batch_alter_table('organizations', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('county_may_post', sa.Boolean(), server_default=sa.false(), nullable=False))
 
 
 def downgrade():
+    with op.batch_alter_table('project_participants', schema=None) as batch_op:
+        batch_op.drop_column('bank_account')
+    with op.batch_alter_table('joint_projects', schema=None) as batch_op:
+        batch_op.drop_column('operator_bank_account')
+    with op.batch_alter_table('loans', schema=None) as batch_op:
+        batch_op.drop_column('bank_account')
+    with op.batch_alter_table('organizations', schema=None) as batch_op:
+        batch_op.drop_column('county_may_post')
+    with op.batch_alter_table('counties', schema=None) as batch_op:
+        batch_op.drop_column('code_scheme')
     op.drop_table('posting_roles')
