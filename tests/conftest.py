@@ -138,11 +138,11 @@ def client(app):
 class Books:
     """A county with one village and users for every role; helpers to write vouchers tersely."""
 
-    def __init__(self, year: int = 2025):
+    def __init__(self, year: int = 2025, code_scheme: str | None = None):
         from coop.services import orgs, users
 
         self.year = year
-        self.county = orgs.create_county("测试县")
+        self.county = orgs.create_county("测试县", **({"code_scheme": code_scheme} if code_scheme else {}))
         self.township = orgs.create_township(self.county, "东镇")
         self.org = orgs.create_organization(self.township, name="东村股份经济合作社", books_start_year=year,
                                             cun_she_he_yi=True)
