@@ -8,6 +8,7 @@ from flask.cli import AppGroup
 
 from .errors import CoopError
 from .extensions import db
+from . import clock
 
 coop_cli = AppGroup("coop", help="coop administration")
 
@@ -101,7 +102,7 @@ def verify_ledger_cmd():
 def _this_year() -> int:
     import datetime as dt
 
-    return dt.date.today().year
+    return clock.today().year
 
 
 def register_cli(app: Flask) -> None:

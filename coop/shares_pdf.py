@@ -18,6 +18,7 @@ from .i18n import N_
 from .ledger.shares import CLASS_LABELS, CLASS_ORDER
 from .models import Household, Member, Organization, QuantificationPlan, ShareCertificate
 from .services import shares
+from . import clock
 
 ZERO = Decimal("0.0000")
 UNITS_FORMAT = "#,##0.0000"
@@ -183,7 +184,7 @@ def certificate_filename(cert: ShareCertificate) -> str:
 
 def register_pdf(org: Organization, as_of: dt.date, today: dt.date | None = None) -> bytes:
     html = render_template("print/register.html", font=_font(), r=build_register(org, as_of),
-                           doc_title=f"{org.name}股东名册", printed_on=(today or dt.date.today()).isoformat())
+                           doc_title=f"{org.name}股东名册", printed_on=(today or clock.today()).isoformat())
     return html_to_pdf(html)
 
 

@@ -21,6 +21,7 @@ from ..schemas.loans import (AllocationSchema, ClaimInSchema, ClaimQuerySchema, 
                              RefileInSchema, SubsidyCalcSchema)
 from ..services import access, loans as service
 from . import current_api_user, requires
+from .. import clock
 
 URL = ""
 blp = Blueprint("api_loans", __name__, description="贷款贴息 Loans and the county interest subsidy fund")
@@ -46,7 +47,7 @@ def _loan_out(loan: Loan) -> dict:
     return {**{k: getattr(loan, k) for k in ("id", "organization_id", "lender", "contract_no", "principal",
                                               "annual_rate", "start_date", "maturity_date", "special",
                                               "account_code", "bank_account")},
-            "outstanding": service.outstanding(loan, dt.date.today()), "events": loan.events}
+            "outstanding": service.outstanding(loan, clock.today()), "events": loan.events}
 
 
 def _claim_out(claim: SubsidyClaim) -> dict:

@@ -32,6 +32,7 @@ from ..schemas.members import (
 from ..services import access, members, shares
 from .. import shares_pdf
 from . import current_api_user, requires
+from .. import clock
 
 URL = "/orgs/<int:org_id>"
 blp = Blueprint("api_members", __name__, description="成员与股权 Members and shares")
@@ -384,7 +385,7 @@ def issue_plan(data, org_id: int, plan_id: int):
 def get_register(args, org_id: int):
     """The register as of a date (default today): holdings, per-class and per-household totals."""
     org = _org(org_id)
-    as_of = args["as_of"] or dt.date.today()
+    as_of = args["as_of"] or clock.today()
     r = shares_pdf.build_register(org, as_of)
     held = shares.holdings(org, as_of)
     units = shares.household_units(org, as_of)

@@ -10,6 +10,7 @@ from ..models import Organization, Voucher
 from ..models.ledger import STATUS_LABELS
 from .builders import account_names, full_name
 from .table import ReportTable
+from .. import clock
 
 #: blank ruled lines a printed voucher has at least, like the paper form
 VOUCHER_MIN_LINES = 5
@@ -29,7 +30,7 @@ def render_pdf(t: ReportTable, today: dt.date | None = None) -> bytes:
     html = render_template(
         "print/report.html", t=t, doc_title=t.title, font=_font(),
         page_size="A4 landscape" if t.landscape else "A4",
-        printed_on=(today or dt.date.today()).isoformat(),
+        printed_on=(today or clock.today()).isoformat(),
     )
     return html_to_pdf(html)
 

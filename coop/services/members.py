@@ -18,6 +18,7 @@ from ..models import Household, Member, MembershipEvent, Organization, User
 from ..models.members import MEMBERSHIP_EVENTS, RELATIONS
 from . import audit
 from .imports import already_imported, file_key, lock_for_import  # noqa: F401  (file_key: for the callers)
+from .. import clock
 
 LOSS_EVENTS = {k for k in MEMBERSHIP_EVENTS if k.startswith("lost_")}
 #: audit action of a roster import; its target is the file's SHA-256 (coop.services.imports)
@@ -118,7 +119,7 @@ def record_membership_event(member: Member, kind: str, *, date: dt.date, evidenc
         raise ValidationFailed.field("kind", "成员身份变动类型不正确")
     if not (evidence or "").strip():
         raise ValidationFailed.field("evidence", "请填写依据（如成员大会决议编号、死亡证明）")
-    if date > (today or dt.date.today()):
+    if date > (today or clock.today()):
         raise ValidationFailed.field("date", "日期不能晚于今天")
     current = status_on(member, date)
     if kind == "confirmed" and current == "member":
@@ -273,7 +274,7 @@ def import_roster(org: Organization, records: list[dict], *, user: User | None, 
     """Import a clean roster file whose SHA-256 is `key`. Flushes only: the caller commits once, so the file goes
     in whole or not at all; the key goes into the audit log, so the same file is refused the second time. With
     `confirm_date`, every person is confirmed as a member."""
-    if confirm_date and confirm_date > (today or dt.date.today()):
+    if confirm_date and confirm_date > (today or clock.today()):
         raise ValidationFailed.field("confirm_date", "确认日期不能晚于今天")
     lock_for_import(org)  # two imports into one village: the second waits, then sees the first
     if msg := already_imported(org, ROSTER_ACTION, key):

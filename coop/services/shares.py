@@ -22,6 +22,7 @@ from ..models import (Household, Member, Organization, PlanMemberInput, Quantifi
 from ..models.base import utcnow
 from . import audit
 from .members import status_on
+from .. import clock
 
 ZERO_UNITS = Decimal("0.0000")
 
@@ -245,7 +246,7 @@ def _check_date(org: Organization, date: dt.date, today: dt.date | None) -> None
     plan = _issued_plan(org)
     if date < plan.base_date:
         raise ValidationFailed.field("date", f"日期早于折股量化基准日 {plan.base_date.isoformat()}")
-    if date > (today or dt.date.today()):
+    if date > (today or clock.today()):
         raise ValidationFailed.field("date", "日期不能晚于今天")
 
 

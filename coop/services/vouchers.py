@@ -11,6 +11,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from .. import clock
 from ..errors import Forbidden, InvalidState, NotFound, ValidationFailed
 from ..extensions import db
 from ..ledger.types import Entry, Line
@@ -62,7 +63,16 @@ def _is_red_input(kind: str, lines: list[Line]) -> bool:
     return False
 
 
+def check_date(date: dt.date, path: str = "date") -> None:
+    """Refuse a voucher date beyond the end of next month, Beijing time (RULES §3); the books' first month is
+    checked with the period (periods.ensure_open)."""
+    latest = clock.latest_voucher_date()
+    if date > latest:
+        raise ValidationFailed.field(path, f"凭证日期 {date} 晚于 {latest}（最晚为下月底），请检查年份和月份")
+
+
 def _check(org: Organization, data: dict, kind: str) -> list[Line]:
+    check_date(data["date"])
     lines = _lines_from(data)
     issues = validate_lines(lines, account_infos(org), red=_is_red_input(kind, lines))
     if issues:
@@ -227,6 +237,7 @@ def post_many(org: Organization, entries: list[tuple[dict, str]], *, preparer: U
         if issues:
             raise ValidationFailed.from_issues(issues)
     for year, month in sorted({(d.year, d.month) for d in (data["date"] for data, _ in entries)}):
+        check_date(dt.date(year, month, 1))
         periods.ensure_open(org, dt.date(year, month, 1))
     groups: dict[tuple[int, int, str], int] = {}
     for data, _ in entries:
@@ -330,6 +341,7 @@ def write_for(org: Organization, entry: Entry, *, user: User, kind: str = "norma
     issues = validate_lines(lines, account_infos(org))
     if issues:
         raise ValidationFailed.from_issues(issues)
+    check_date(entry.date)
     periods.ensure_open(org, entry.date)
     own = access.can(user, access.PREPARE, org)
     if not own and org.county_may_post:

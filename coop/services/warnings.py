@@ -19,6 +19,7 @@ from ..money import ZERO, format_plain
 from ..ledger import codes, roles as R
 from ..ledger.roles import ROLE_BY_KEY
 from . import reports
+from .. import clock
 
 LEVELS = ("green", "yellow", "red")
 
@@ -124,7 +125,7 @@ def _distribution_rules(org: Organization, today: dt.date) -> list[Warning]:
 
 
 def warnings_for(org: Organization, today: dt.date | None = None) -> list[Warning]:
-    today = today or dt.date.today()
+    today = today or clock.today()
     found = [w for rule in (_cash_over_limit, _officer_receivables, _no_attachments, _old_drafts, _disclosure_overdue)
              if (w := rule(org, today)) is not None]
     found += _distribution_rules(org, today)

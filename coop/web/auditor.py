@@ -19,6 +19,7 @@ from ..models import Organization, Voucher, VoucherQuestion
 from ..services import access, disclosure, periods, vouchers, warnings
 from . import forms
 from .orgs import load_org
+from .. import clock
 
 bp = Blueprint("auditor", __name__)
 
@@ -38,7 +39,7 @@ def desk():
     orgs = desk_orgs(current_user)
     if not orgs and not any(r.role in SUPERVISORS for r in current_user.roles):
         abort(404)
-    today = dt.date.today()
+    today = clock.today()
     counts: dict[tuple[int, str], int] = {}
     if orgs:
         counts = {(org_id, status): n for org_id, status, n in db.session.execute(

@@ -24,6 +24,7 @@ from ..schemas.joint import (ContributionInSchema, ExitInSchema, ParticipantInSc
                              ReceiptInSchema, ReturnInSchema, ReturnPreviewInSchema, preview_out, project_out)
 from ..services import access, joint as service, roles as role_service
 from .loans import flat, form_input, keep_fields, submit, vouchers_by_id
+from .. import clock
 
 bp = Blueprint("joint", __name__)
 
@@ -70,7 +71,7 @@ def _county_orgs(county_id: int, kind: str | None = None) -> list[Organization]:
 
 def _render(template: str, project: JointProject | None, errors: dict, form, status: int = 200, **kw):
     return render_template(template, project=project, errors=errors, form=form, kinds=CONTRIBUTION_KINDS,
-                           today=dt.date.today(), **kw), (status if errors else 200)
+                           today=clock.today(), **kw), (status if errors else 200)
 
 
 @bp.route("/joint/")
@@ -169,7 +170,7 @@ def return_new(project_id: int):
     """Declare a year's return: the figures are previewed first; declaring books every side at once."""
     p = _managed(project_id)
     errors, status, preview = {}, 200, None
-    form = request.form if request.method == "POST" else {"year": str(dt.date.today().year - 1)}
+    form = request.form if request.method == "POST" else {"year": str(clock.today().year - 1)}
     if request.method == "POST":
         fields = {"year", "profit", "date"}
         try:

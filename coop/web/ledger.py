@@ -23,6 +23,7 @@ from ..services import roles as role_service
 from ..services import vouchers as voucher_service
 from . import forms
 from .orgs import load_org
+from .. import clock
 
 bp = Blueprint("ledger", __name__, url_prefix="/o/<int:org_id>")
 
@@ -40,6 +41,13 @@ def optional_url(endpoint: str, **values) -> str | None:
         return url_for(endpoint, **values)
     except BuildError:
         return None
+
+
+@bp.app_template_filter("bj")
+def beijing_time(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored (UTC) time as people read it: Beijing time (RULES §0)."""
+    local = clock.local(value)
+    return local.strftime(fmt) if local else ""
 
 
 @bp.app_template_filter("filesize")
@@ -128,7 +136,7 @@ def _submit_voucher(org: Organization, save, *, kind: str, voucher=None, correct
 
 
 def _blank_values() -> dict:
-    return {"date": dt.date.today().isoformat(), "word": "记", "attachment_count": "0", "lines": []}
+    return {"date": clock.today().isoformat(), "word": "记", "attachment_count": "0", "lines": []}
 
 
 @bp.route("/vouchers/new", methods=["GET", "POST"])
@@ -217,7 +225,7 @@ def _render_detail(org: Organization, v: Voucher, *, status: int = 200, error: s
                    errors: dict | None = None, form: dict | None = None):
     return render_template(
         "ledger/voucher_detail.html", v=v, actions=voucher_actions(org, v), error=error, errors=errors or {},
-        form=form or {}, today=dt.date.today().isoformat(),
+        form=form or {}, today=clock.today().isoformat(),
         max_size=attachments.human_size(current_app.config["ATTACHMENT_MAX_BYTES"]), **_common(org),
     ), status
 

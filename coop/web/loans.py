@@ -35,6 +35,7 @@ from ..schemas.loans import (DecisionInSchema, DisburseInSchema, LoanEventInSche
 from ..ledger import codes, roles as R
 from ..services import access, accounts as account_service, loans as service, roles as role_service
 from .orgs import load_org
+from .. import clock
 
 bp = Blueprint("loans", __name__)
 
@@ -144,7 +145,7 @@ def index(org_id: int):
     org = load_org(org_id)
     items = list(db.session.scalars(sa.select(Loan).where(Loan.organization_id == org.id)
                                     .order_by(Loan.start_date, Loan.id)))
-    today = dt.date.today()
+    today = clock.today()
     claims = list(db.session.scalars(sa.select(SubsidyClaim).where(SubsidyClaim.organization_id == org.id)
                                      .order_by(SubsidyClaim.period_start.desc(), SubsidyClaim.id.desc())))
     return render_template("loans/index.html", **_ctx(
@@ -182,7 +183,7 @@ def _loan_leaves(org: Organization) -> list[tuple[str, str]]:
 
 
 def _render_loan(org: Organization, loan: Loan, errors: dict | None = None, status: int = 200):
-    today = dt.date.today()
+    today = clock.today()
     claims = list(db.session.scalars(sa.select(SubsidyClaim).where(SubsidyClaim.loan_id == loan.id)
                                      .order_by(SubsidyClaim.period_start)))
     return render_template("loans/loan.html", **_ctx(
@@ -311,7 +312,7 @@ def _render_claim(org: Organization, claim: SubsidyClaim, errors: dict | None = 
         can_refile=access.can(current_user, access.PREPARE, org) and claim.status == "rejected",
         money_leaves=role_service.money_leaves(org), money_default=claim.loan.bank_account or _bank_default(org),
         errors=errors or {}, form_name=form_name, form=request.form if errors else {},
-        today=dt.date.today())), status
+        today=clock.today())), status
 
 
 @bp.route("/o/<int:org_id>/claims/<int:claim_id>")
@@ -393,7 +394,7 @@ def _year(value: str | None, county: County) -> int:
     if value and value.isdigit() and 2000 <= int(value) <= 2100:
         return int(value)
     latest = db.session.scalar(sa.select(sa.func.max(SubsidyPolicy.year)).where(SubsidyPolicy.county_id == county.id))
-    return latest or dt.date.today().year
+    return latest or clock.today().year
 
 
 def _policy(county: County, year: int) -> SubsidyPolicy | None:
@@ -415,7 +416,7 @@ def _dashboard(county: County, year: int, error: str | None = None, status: int 
         Series(translate(STATUS_SHORT[s]), [by_township[t].get(s, (0, None))[1] for t in townships], STATUS_COLOURS[s])
         for s in order], empty=gettext("暂无申报"), tr=gettext)
     years = sorted(set(db.session.scalars(sa.select(SubsidyPolicy.year).where(SubsidyPolicy.county_id == county.id)))
-                   | {year, dt.date.today().year}, reverse=True)
+                   | {year, clock.today().year}, reverse=True)
     return render_template("loans/county.html", **_ctx(
         county=county, year=year, years=years, policy=policy,
         summary=service.fund_summary(policy) if policy else None, by_township=by_township, order=order,
@@ -490,7 +491,7 @@ def _queue(county: County, scope: list[int] | None, *, title: str, default_statu
         county=county, year=year, status=status, townships=townships, township_id=chosen, claims=claims,
         title=title, county_admin=county_admin,
         auditor_townships={r.township_id for r in current_user.roles if r.role == "township_auditor"},
-        orgs={c.id: db.session.get(Organization, c.organization_id) for c in claims}, today=dt.date.today()))
+        orgs={c.id: db.session.get(Organization, c.organization_id) for c in claims}, today=clock.today()))
 
 
 @bp.route("/county/subsidy/claims")
@@ -563,7 +564,7 @@ def fund_report(county: County, policy: SubsidyPolicy) -> ReportTable:
                f"分配方式：{RULE_LABELS[policy.rule]}；LPR 倍数上限 {policy.lpr_multiple.normalize()}；"
                f"贴息比例 {policy.share * 100:.2f}%"
                + (f"；单位年度上限 {policy.org_cap:,.2f} 元" if policy.org_cap is not None else "") + "。"]
-    t.signatures = ["审核：", "制表：", f"日期：{dt.date.today().isoformat()}"]
+    t.signatures = ["审核：", "制表：", f"日期：{clock.today().isoformat()}"]
     return t
 
 

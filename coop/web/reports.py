@@ -21,6 +21,7 @@ from ..reports.pdf import render_pdf, render_voucher_pdf, voucher_filename
 from ..reports.xlsx import render_xlsx
 from ..services import access, accounts, periods, vouchers
 from .orgs import load_org
+from .. import clock
 
 bp = Blueprint("reports", __name__, url_prefix="/o/<int:org_id>/reports")
 
@@ -31,7 +32,7 @@ WEB_FORMATS = ("html", "xlsx", "pdf")
 def _picker_context(org) -> dict:
     """What the period picker and the account/counterparty fields offer."""
     open_year, _ = periods.first_open(org)
-    last_year = max(open_year, dt.date.today().year)
+    last_year = max(open_year, clock.today().year)
     counterparties = db.session.scalars(
         sa.select(VoucherLine.counterparty).distinct()
         .join(Voucher, Voucher.id == VoucherLine.voucher_id)

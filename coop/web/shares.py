@@ -33,6 +33,7 @@ from ..services.members import status_on
 from .. import shares_pdf
 from .members import XLSX_MIME, can_manage, flat, submit
 from .orgs import load_org
+from .. import clock
 
 bp = Blueprint("shares", __name__, url_prefix="/o/<int:org_id>/shares")
 
@@ -51,7 +52,7 @@ def _as_of() -> dt.date:
     try:
         return dt.date.fromisoformat(request.args.get("as_of", ""))
     except ValueError:
-        return dt.date.today()
+        return clock.today()
 
 
 def _to_schema(errors: dict, fields: set[str]) -> dict:
@@ -134,7 +135,7 @@ def reverse(org_id: int, action_id: int):
             return redirect(url_for("shares.actions", org_id=org.id))
         errors = _to_schema(errors, {"date", "reason"})
     return render_template("shares/reverse.html", action=action, names=_names(org), errors=errors,
-                           form=request.form, today=dt.date.today(), **_common(org)), (422 if errors else 200)
+                           form=request.form, today=clock.today(), **_common(org)), (422 if errors else 200)
 
 
 # ---------------------------------------------------------------- register events
@@ -229,7 +230,7 @@ def event(org_id: int, kind: str):
         if home is not None and home.organization_id == org.id:
             split_members = [(m.id, f"{m.name}（{translate(m.relation)}）") for m in home.members]
     return render_template(
-        "shares/event_form.html", kind=kind, spec=spec, errors=errors, form=form, today=dt.date.today(),
+        "shares/event_form.html", kind=kind, spec=spec, errors=errors, form=form, today=clock.today(),
         members=_member_options(org), households=_household_options(org), split_members=split_members,
         chosen=form.getlist("member_ids"), classes=[(c, CLASS_LABELS[c]) for c in CLASS_ORDER], **_common(org),
         money_leaves=role_service.money_leaves(org), capital_leaves=_leaves_under(org, R.CAPITAL),
