@@ -268,3 +268,16 @@ def test_api_refuses_an_unmapped_role_and_a_non_leaf_with_nothing_written(client
         "start_date": "2025-01-01", "maturity_date": "2025-12-31", "account_code": "201"})
     assert r.status_code == 422 and "有下级科目" in r.get_json()["errors"]["account_code"][0]
     assert (count(LoanEvent), count(Voucher), count(PostingRoleMapping)) == (before[0], before[1], before[2])
+
+
+def test_village_policy_lets_the_county_post_joint_vouchers_directly(client, joint_books):
+    b, p, part, op = joint_books
+    h = _api(client, b, "county_admin")
+    for org in (b.org, op):
+        r = client.put(f"/api/v1/admin/orgs/{org.id}/charter", headers=h, json={"county_may_post": True})
+        assert r.status_code == 200, r.get_json()
+    joint.contribute(p, part, kind="cash", amount=D("300000.00"), date=dt.date(2025, 3, 1), user=b.county_admin)
+    assert _drafts(b.org) == [] and _drafts(op) == []
+    v = db.session.scalar(sa.select(Voucher).where(Voucher.organization_id == b.org.id))
+    assert v.status == "posted" and v.reviewer_id == v.poster_id == b.county_admin.id and v.preparer_id is None
+    assert reports.leaf_balances(b.org)[b.leaf("141", 2)] == D("300000.00")

@@ -29,6 +29,9 @@ class CharterInSchema(StrictSchema):
     cash_limit = Money(load_default=None, allow_none=True)
     has_collective_share = fields.Boolean(load_default=False)
     collective_share_ratio = Ratio(load_default=None, allow_none=True)
+    county_may_post = fields.Boolean(load_default=False, metadata={
+        "description": "vouchers the county or township writes into these books (飞地抱团, 贴息) post at once "
+                       "instead of waiting for the village's review (default: they wait)"})
 
 
 class UserInSchema(StrictSchema):
