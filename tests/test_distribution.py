@@ -52,8 +52,12 @@ def build_year_2025(books):
 
 
 def approve(plan, books, method="assembly"):
+    # the 村党组织 discusses the plan first on both routes; materials out 12 days and the notice 10 days before
+    distribution.record_approval(plan, step="party_proposal", date=dt.date(2025, 12, 26), reference="党支部会议记录",
+                                 user=books.accountant)
     distribution.record_approval(plan, step="assembly", date=dt.date(2026, 1, 10), reference="2026年第1号成员大会决议",
-                                 entitled=300, present=240, votes_for=230, user=books.accountant)
+                                 entitled=300, present=240, votes_for=230, materials_date=dt.date(2025, 12, 29),
+                                 notice_date=dt.date(2025, 12, 31), user=books.accountant)
     distribution.approve_plan(plan, method=method, user=books.reviewer)
 
 
@@ -86,10 +90,12 @@ def test_worked_example_posted_to_the_fen(year_2025):
     assert tb.balanced
     st = reports.income_statement(books.org, 2026, 1, 1)
     assert st.value("opening_undistributed") == D("190000.00")
-    assert st.value("reserve_appropriation") == D("57000.00")
-    assert st.value("cadre_reward") == D("36000.00")
-    assert st.value("member_distribution") == D("90000.00")
+    # decided after 2025 closed, the plan posts in 2026 and is 其他转入/调整 there: 2026's distribution section is
+    # 2026's own (RULES §5 annual form)
+    assert st.value("other_in") == D("-183000.00")
+    assert st.value("reserve_appropriation") == st.value("member_distribution") == D("0.00")
     assert st.value("closing_undistributed", 1) == D("7000.00")
+    assert distribution.figures_of(plan)["closing_undistributed"] == D("7000.00")
     with pytest.raises(InvalidState, match="不能重复记账"):
         distribution.post_plan(plan, date=dt.date(2026, 1, 16), user=books.accountant)
     from coop import disclosure_pdf
@@ -119,7 +125,7 @@ def test_payments_track_paid_pending_and_unpaid(year_2025):
 
 def test_bad_plans_refused_with_the_rule_and_the_amount(year_2025):
     books, _ = year_2025
-    with pytest.raises(ValidationFailed, match="12月尚未结账"):
+    with pytest.raises(ValidationFailed, match="12月尚未到年终"):
         make_plan(books, year=2026)
     plan = make_plan(books, cadre_reward=D("45000.00"))
     issues = distribution.preview(plan).issues
@@ -133,4 +139,4 @@ def test_bad_plans_refused_with_the_rule_and_the_amount(year_2025):
         distribution.record_approval(plan, step="assembly", date=dt.date(2026, 1, 10), reference="决议",
                                      entitled=300, present=199, votes_for=199, user=books.accountant)
     plan2 = make_plan(books, cadres=[{"name": "新委员", "start": dt.date(2025, 8, 1), "weight": D("1")}])
-    assert any("不足 6 个月" in i.message for i in distribution.preview(plan2).issues)
+    assert any("任职 153 天，不足 183 天（差 30 天）" in i.message for i in distribution.preview(plan2).issues)

@@ -17,8 +17,11 @@ D = Decimal
 EXAMPLE = {"year": 2025, "name": "方案一", "member_pool": "90000.00", "cadre_reward": "36000.00",
            "cadres": [{"name": "书记", "title": "党支部书记", "start": "2020-01-01", "weight": "100"},
                       {"name": "主任", "start": "2021-01-01", "weight": "80"}]}
+# the 村党组织 discusses the plan first on both routes; materials out 12 days, the notice 10 days before the meeting
+PARTY = {"step": "party_proposal", "date": "2025-12-26", "reference": "党支部会议记录"}
 ASSEMBLY = {"step": "assembly", "date": "2026-01-10", "reference": "2026年第1号成员大会决议",
-            "entitled": 300, "present": 240, "votes_for": 230}
+            "entitled": 300, "present": 240, "votes_for": 230, "materials_date": "2025-12-29",
+            "notice_date": "2025-12-31"}
 
 
 class Api:
@@ -52,7 +55,7 @@ def test_worked_example_through_the_api(api):
     pid = r.json["id"]
     assert r.headers["Location"].endswith(f"/distribution-plans/{pid}")
     assert r.json["record_date"] == "2025-12-31" and r.json["status"] == "draft" and r.json["reserve_rate"] is None
-    assert [c["months"] for c in r.json["cadres"]] == [12, 12]
+    assert [c["days"] for c in r.json["cadres"]] == [365, 365]
 
     p = a.get(f"/{pid}/preview").json
     assert p["ok"] and p["errors"] == {}
@@ -62,12 +65,13 @@ def test_worked_example_through_the_api(api):
     assert (w["distributable"], w["loss_covered"], w["reserve_rate"], w["reserve"]) == (
         "190000.00", "20000.00", "0.3000", "57000.00")
     assert (w["cadre_cap_rate"], w["cadre_cap"], w["cadre_reward"]) == ("0.2000", "40000.00", "36000.00")
-    assert (w["member_pool"], w["per_share"], w["total_units"]) == ("90000.00", "180.0000", "500.0000")
+    assert (w["member_pool"], w["per_share"], w["total_units"]) == ("90000.00", "180.00", "500.0000")
     assert w["closing_undistributed"] == "7000.00"
     assert [(c["name"], c["amount"]) for c in p["cadres"]] == [("书记", "20000.00"), ("主任", "16000.00")]
     assert [(h["number"], h["head_name"], h["units"], h["amount"]) for h in p["households"]] == [
         ("0001", "张一", "308.0000", "55440.00"), ("0002", "李一", "192.0000", "34560.00")]
 
+    assert a.post(f"/{pid}/approvals", PARTY).status_code == 201
     assert a.post(f"/{pid}/approvals", ASSEMBLY).status_code == 201
     assert a.post(f"/{pid}/approve", {"approval_method": "assembly"}, who="accountant").status_code == 403
     r = a.post(f"/{pid}/approve", {"approval_method": "assembly"}, who="reviewer")
@@ -83,8 +87,9 @@ def test_worked_example_through_the_api(api):
 
     assert reports.trial_balance(books.org, 2026, 1).balanced
     st = reports.income_statement(books.org, 2026, 1, 1)
-    assert (st.value("reserve_appropriation"), st.value("cadre_reward"), st.value("member_distribution"),
-            st.value("closing_undistributed", 1)) == (D("57000.00"), D("36000.00"), D("90000.00"), D("7000.00"))
+    # 2025's plan, decided after 2025 closed, is 其他转入/调整 on 2026's statement (its distribution section is 2026's own)
+    assert (st.value("other_in"), st.value("reserve_appropriation"), st.value("member_distribution"),
+            st.value("closing_undistributed", 1)) == (D("-183000.00"), D("0.00"), D("0.00"), D("7000.00"))
 
     # second posting: refused, nothing written
     before = snapshot()
@@ -116,7 +121,7 @@ def test_what_if_scenario_in_the_body_is_not_saved(api):
     r = a.post("/preview", dict(EXAMPLE, member_pool="100000.00", reserve_rate="0.25"), who="auditor")
     assert r.status_code == 200, r.json
     w = r.json["waterfall"]
-    assert (w["reserve"], w["per_share"], w["closing_undistributed"]) == ("47500.00", "200.0000", "6500.00")
+    assert (w["reserve"], w["per_share"], w["closing_undistributed"]) == ("47500.00", "200.00", "6500.00")
     assert [h["amount"] for h in r.json["households"]] == ["61600.00", "38400.00"]
     # a scenario that breaks rules is still previewed, with each rule and amount by field path
     r = a.post("/preview", dict(EXAMPLE, member_pool="100000.00", cadre_reward="45000.00",
@@ -125,13 +130,13 @@ def test_what_if_scenario_in_the_body_is_not_saved(api):
     e = r.json["errors"]
     assert e["cadre_reward"] == ["干部奖励分红 45,000.00 超过上限 40,000.00（20% × 经营性纯收益 200,000.00），超出 5,000.00"]
     assert e["member_pool"] == ["向成员分配 100,000.00 超过可分配余额 88,000.00，超出 12,000.00"]
-    assert e["cadres"]["0"] == ["新委员 2025年任职 5 个月，不足 6 个月，不能参与奖励"]
+    assert e["cadres"]["0"] == ["新委员 2025年任职 153 天，不足 183 天（差 30 天），不能参与奖励"]
     assert snapshot() == before
     # bad input: 4xx with the field path
     r = a.post("/preview", dict(EXAMPLE, reserve_rate="1.5"))
     assert r.status_code == 422 and r.json["errors"] == {"reserve_rate": ["公积公益金提取比例 150.00% 超出0到100%的范围"]}
     r = a.post("/preview", dict(EXAMPLE, year=2026))
-    assert r.status_code == 422 and r.json["errors"] == {"year": ["2026年12月尚未结账，不能编制收益分配方案"]}
+    assert r.status_code == 422 and r.json["errors"] == {"year": ["2026年12月尚未到年终：请先结账 1–11 月，在12月结转损益后编制收益分配方案"]}
     r = a.post("/preview", dict(EXAMPLE, member_pool=90000))
     assert r.status_code == 422 and "member_pool" in r.json["errors"]
     assert snapshot() == before
@@ -145,9 +150,9 @@ def test_plans_crud_and_bad_input_writes_nothing(api):
         (dict(EXAMPLE, member_pool="97000.01"), "member_pool", "向成员分配 97,000.01 超过可分配余额 97,000.00，超出 0.01"),
         (dict(EXAMPLE, reserve_rate="-0.1"), "reserve_rate", "公积公益金提取比例 -10.00% 超出0到100%的范围"),
         (dict(EXAMPLE, record_date="2025-06-30"), "record_date", "股权登记日不应早于 2025年12月31日"),
-        (dict(EXAMPLE, year=2026), "year", "2026年12月尚未结账"),
+        (dict(EXAMPLE, year=2026), "year", "2026年12月尚未到年终"),
         (dict(EXAMPLE, nickname="x"), "nickname", "Unknown field."),
-        (dict(EXAMPLE, cadres=[{"name": "主任", "start": "2025-08-01", "weight": "1"}]), "cadres", "不足 6 个月"),
+        (dict(EXAMPLE, cadres=[{"name": "主任", "start": "2025-08-01", "weight": "1"}]), "cadres", "不足 183 天"),
         (dict(EXAMPLE, cadres=[{"name": "主任", "start": "2021-01-01", "end": "2020-01-01"}]), "cadres", "离任日期早于任职日期"),
     ]
     for body, path, message in bad:
@@ -155,7 +160,7 @@ def test_plans_crud_and_bad_input_writes_nothing(api):
         assert r.status_code == 422, (body, r.json)
         assert path in r.json["errors"] and message in str(r.json["errors"][path]), r.json
     r = a.post("", dict(EXAMPLE, cadres=[{"name": "主任", "start": "2025-08-01", "weight": "1"}]))
-    assert r.json["errors"]["cadres"] == {"0": ["主任 2025年任职 5 个月，不足 6 个月，不能参与奖励"],
+    assert r.json["errors"]["cadres"] == {"0": ["主任 2025年任职 153 天，不足 183 天（差 30 天），不能参与奖励"],
                                           "_schema": ["没有符合条件的干部，不能提取干部奖励分红"]}
     assert a.post("", EXAMPLE, who="reviewer").status_code == 403
     assert snapshot() == before
@@ -176,6 +181,7 @@ def test_plans_crud_and_bad_input_writes_nothing(api):
     assert a.call("DELETE", f"/{pid2}").status_code == 204
     assert a.get(f"/{pid2}").status_code == 404
     # approved plans are neither changed nor deleted
+    a.post(f"/{pid}/approvals", PARTY)
     a.post(f"/{pid}/approvals", ASSEMBLY)
     a.post(f"/{pid}/approve", {"approval_method": "assembly"}, who="reviewer")
     assert a.call("PUT", f"/{pid}", {"name": "改"}).status_code == 409
@@ -204,7 +210,7 @@ def test_approvals_quorum_and_order(api):
         assert message in r.json["errors"][path][0], r.json
     assert a.post(f"/{pid}/approvals", ASSEMBLY, who="reviewer").status_code == 403
     r = a.post(f"/{pid}/approve", {"approval_method": "assembly"}, who="reviewer")
-    assert r.status_code == 409 and "缺少：成员（代表）大会决议" in r.json["message"]
+    assert r.status_code == 409 and "缺少：村党组织提议、成员（代表）大会决议" in r.json["message"]
     r = a.post(f"/{pid}/approve", {"approval_method": "vote"}, who="reviewer")
     assert r.status_code == 422 and "approval_method" in r.json["errors"]
     assert snapshot() == before
@@ -222,11 +228,14 @@ def test_posting_needs_an_open_month_and_other_orgs_see_nothing(api, client):
     a, books, _ = api
     pid = a.post("", EXAMPLE).json["id"]
     assert a.post(f"/{pid}/post", {"date": "2026-01-15"}).status_code == 409  # not approved
+    a.post(f"/{pid}/approvals", PARTY)
     a.post(f"/{pid}/approvals", ASSEMBLY)
     a.post(f"/{pid}/approve", {"approval_method": "assembly"}, who="reviewer")
     before = snapshot()
-    r = a.post(f"/{pid}/post", {"date": "2025-12-31"})
-    assert r.status_code == 409 and r.json["errors"] == {"date": ["2025年12月已结账，不能在该期间记账"]}
+    r = a.post(f"/{pid}/post", {"date": "2025-12-31"})  # decided after the close: posts in a later year
+    assert r.status_code == 422 and r.json["errors"] == {"date": ["2025年已结账：方案记入以后年度的未结账月份"]}
+    r = a.post(f"/{pid}/post", {})
+    assert r.status_code == 422 and r.json["errors"] == {"date": ["请填写记账日期（本年度已结账，记入以后的未结账月份）"]}
     r = a.post(f"/{pid}/post", {"date": "2026-13-01"})
     assert r.status_code == 422 and r.json["errors"] == {"date": ["日期格式应为 YYYY-MM-DD"]}
     assert snapshot() == before

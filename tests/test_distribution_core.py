@@ -5,7 +5,7 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coop.ledger.distribution import (Cadre, Policy, Scenario, YearResult, months_in_office, split_cadre_reward,
+from coop.ledger.distribution import (Cadre, Policy, Scenario, YearResult, days_in_office, split_cadre_reward,
                                       split_member_pool, waterfall)
 
 D = Decimal
@@ -62,11 +62,12 @@ def test_member_pool_larger_than_left():
 def test_cadre_tenure_and_weights():
     cadres = [Cadre(1, "书记", dt.date(2020, 1, 1), weight=D("100")),
               Cadre(2, "主任", dt.date(2025, 7, 1), weight=D("90")),
-              Cadre(3, "委员", dt.date(2025, 7, 2), weight=D("80"))]
-    assert [months_in_office(c, 2025) for c in cadres] == [12, 6, 5]
+              Cadre(3, "委员", dt.date(2025, 7, 3), weight=D("80"))]
+    # ≥ 183 days by default: 1 July is in (184 days), 3 July is out (182 days, 1 short)
+    assert [days_in_office(c, 2025) for c in cadres] == [365, 184, 182]
     parts, issues = split_cadre_reward(D("36000.00"), cadres, 2025)
     assert parts == {1: D("18947.37"), 2: D("17052.63")}
-    assert [i.path for i in issues] == ["cadres.3"]
+    assert [i.path for i in issues] == ["cadres.3"] and "任职 182 天，不足 183 天（差 1 天）" in issues[0].message
 
 
 def test_collective_part_stays_with_the_collective():

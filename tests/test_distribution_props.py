@@ -5,7 +5,7 @@ database with random pools, rates and cadre rewards, and one posting whose 分�
 from __future__ import annotations
 
 import datetime as dt
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -33,6 +33,19 @@ def check_split(pool: Decimal, units: dict, households: dict, collective: Decima
         by_units.setdefault(u, []).append(households[key])
     for amounts in by_units.values():
         assert max(amounts) - min(amounts) <= FEN
+
+
+def check_per_share(pool: Decimal, units: dict, collective_units: Decimal, split) -> None:
+    """Per share to the fen (the default): everyone gets units × per share, so equal holdings get equal money; the
+    total never exceeds the pool and what is left is less than a fen a share (plus the rounding of each holder)."""
+    ps = split.per_share
+    assert ps == ps.quantize(FEN) and ps >= 0
+    assert all(split.households[k] == (u * ps).quantize(FEN, rounding=ROUND_HALF_UP) for k, u in units.items())
+    assert split.collective == (collective_units * ps).quantize(FEN, rounding=ROUND_HALF_UP)
+    total = sum(split.households.values(), D(0)) + split.collective
+    assert total <= pool
+    holders = len(units) + (1 if collective_units else 0)
+    assert pool - total <= (sum(units.values(), D(0)) + collective_units) * FEN + holders * FEN
 
 
 # ---------------------------------------------------------------- pure: random registers
@@ -118,7 +131,8 @@ def test_service_preview_splits_exactly_on_a_real_register(register, share, rate
     reserve_rate = D(rate) / 10000
     year = distribution.year_result(org, 2025)
     distributable = year.distributable
-    reserve = (distributable * reserve_rate).quantize(FEN)
+    # art. 42: the base is 本年收益 after covering losses
+    reserve = (max(D(0), min(year.net_profit, distributable)) * reserve_rate).quantize(FEN)
     cap = min((D("0.20") * year.operating_profit).quantize(FEN), distributable - reserve)
     cadre_reward = _fen_floor(cap * cadre / 10000)
     pool = _fen_floor((distributable - reserve - cadre_reward) * share / 10000)
@@ -127,8 +141,8 @@ def test_service_preview_splits_exactly_on_a_real_register(register, share, rate
         cadre_reward=cadre_reward, cadres=CADRES if cadre_reward else []))
     assert p.ok, p.issues
     if pool:
-        check_split(pool, p.units, p.member_split.households, p.member_split.collective)
-        assert p.member_split.collective > 0 or pool < 1  # the 集体股 keeps its part
+        check_per_share(pool, p.units, p.collective_units, p.member_split)
+        assert p.member_split.collective > 0 or p.member_split.per_share == 0  # the 集体股 has its own line
     if cadre_reward:
         assert sum(p.cadre_amounts.values()) == cadre_reward
     assert p.waterfall.closing_undistributed >= 0
@@ -138,10 +152,14 @@ def test_service_preview_splits_exactly_on_a_real_register(register, share, rate
 def test_posted_roll_totals_the_pool_to_the_fen(register):
     books = register
     pool = D("100000.01")  # does not divide evenly over the register
+    distribution.set_policy(user=books.county_admin, org=books.org, dividend_mode="pool")  # the 章程 option
     plan = distribution.create_plan(books.org, year=2025, name="方案", record_date=dt.date(2025, 12, 31),
                                     member_pool=pool, user=books.accountant)
+    distribution.record_approval(plan, step="party_proposal", date=dt.date(2025, 12, 26), reference="党支部",
+                                 user=books.accountant)
     distribution.record_approval(plan, step="assembly", date=dt.date(2026, 1, 10), reference="决议", entitled=24,
-                                 present=20, votes_for=17, user=books.accountant)
+                                 present=20, votes_for=17, materials_date=dt.date(2025, 12, 29),
+                                 notice_date=dt.date(2025, 12, 31), user=books.accountant)
     distribution.approve_plan(plan, method="assembly", user=books.reviewer)
     distribution.post_plan(plan, date=dt.date(2026, 1, 15), user=books.accountant)
     db.session.commit()

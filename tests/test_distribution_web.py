@@ -91,20 +91,30 @@ def test_worked_example_through_the_pages(village, client):
     assert "加：年初未分配收益 -20,000.00" in html
     assert "可分配收益 190,000.00" in html
     assert "（一）弥补以前年度亏损 20,000.00" in html
-    assert "（二）提取公积公益金 57,000.00 30.00% × 可分配收益（章程比例）" in html
+    assert "（二）提取公积公益金 57,000.00 30.00% × 提取基数 190,000.00（章程比例）" in html
     assert "干部奖励分红 36,000.00 上限 40,000.00：不超过 20% × 当年经营性纯收益 200,000.00 = 40,000.00" in html
     assert "（三）向成员分配 90,000.00 每股 180.00 元 × 500.0000 股" in html
     assert "年末未分配收益 7,000.00" in html
     # cadres: name, title, tenure, months, weight, amount (100 : 80 of 36,000)
-    assert "书记 党支部书记 2020-01-01 在任 12 100 20,000.00" in html
-    assert "主任 村委会主任 2021-01-01 在任 12 80 16,000.00" in html
+    assert "书记 党支部书记 2020-01-01 在任 365 100 20,000.00" in html
+    assert "主任 村委会主任 2021-01-01 在任 365 80 16,000.00" in html
     # households: A 308 units × 180 = 55,440.00; B 192 units = 34,560.00
     assert "0001 张一 308.0000 180.00 55,440.00" in html and "0002 李一 192.0000 180.00 34,560.00" in html
 
-    # approval: the 成员大会 resolution, then the reviewer approves and the accountant posts
+    # approval: the 村党组织 first, then the 成员大会 resolution (materials 12 days and notice 10 days before);
+    # the reviewer approves and the accountant posts
+    r = client.post(f"{base}/{pid}/approvals", data={"step": "party_proposal", "date": "2025-12-26",
+                                                      "reference": "党支部会议记录"})
+    assert r.status_code == 302, page(r)
     r = client.post(f"{base}/{pid}/approvals", data={"step": "assembly", "date": "2026-01-10",
                                                       "reference": "2026年第1号成员大会决议", "entitled": "300",
-                                                      "present": "240", "votes_for": "230"})
+                                                      "present": "240", "votes_for": "230",
+                                                      "materials_date": "2026-01-01", "notice_date": "2025-12-31"})
+    assert r.status_code == 422 and "年度财务会计报告和分配方案公布距会议 2026-01-10 仅 9 天，须至少 10 天（差 1 天）" in page(r)
+    r = client.post(f"{base}/{pid}/approvals", data={"step": "assembly", "date": "2026-01-10",
+                                                      "reference": "2026年第1号成员大会决议", "entitled": "300",
+                                                      "present": "240", "votes_for": "230",
+                                                      "materials_date": "2025-12-29", "notice_date": "2025-12-31"})
     assert r.status_code == 302, page(r)
     client.post("/logout")
     login(client, "shenhe")
@@ -119,14 +129,15 @@ def test_worked_example_through_the_pages(village, client):
     html = text(page(client.get(f"{base}/{pid}")))
     assert "已记账" in html and "收益分配凭证 2026-01-15 记-" in html
 
-    # the books after posting: balanced, and the 收益及收益分配表 of 2026 shows the plan's figures
+    # the books after posting: balanced; 2025's plan, decided after 2025 closed, is 其他转入/调整 on 2026's
+    # 收益及收益分配表 (183,000 = 57,000 + 36,000 + 90,000), whose distribution section is 2026's own
     assert reports.trial_balance(books.org, 2026, 1).balanced
     st = reports.income_statement(books.org, 2026, 1, 1)
-    assert (st.value("opening_undistributed"), st.value("reserve_appropriation"), st.value("cadre_reward"),
+    assert (st.value("opening_undistributed"), st.value("other_in"), st.value("reserve_appropriation"),
             st.value("member_distribution"), st.value("closing_undistributed", 1)) == (
-        D("190000.00"), D("57000.00"), D("36000.00"), D("90000.00"), D("7000.00"))
+        D("190000.00"), D("-183000.00"), D("0.00"), D("0.00"), D("7000.00"))
     html = text(page(client.get(f"/o/{books.org.id}/reports/income-statement?year=2026&month_from=1&month_to=1")))
-    assert "57,000.00" in html and "36,000.00" in html and "90,000.00" in html
+    assert "其他转入/调整" in html and "183,000.00" in html
 
     # a second posting of the same plan is refused, nothing written
     before = snapshot()
@@ -216,11 +227,12 @@ def test_what_if_preview_saves_nothing_and_compare_shows_each_household(village,
                            **no_cadres))
     html = text(page(client.get(f"{base}/compare?year=2025")))
     assert "方案一" in html and "方案二" in html and "方案三" in html
-    assert "每股金额 180.00 200.00 133.3333" in html
-    # 66,666.66 × 308/500 = 41,066.662…, × 192/500 = 25,599.997…: the last fen goes to the larger remainder (B)
-    assert "0001 张一 308.0000 55,440.00 61,600.00 41,066.66" in html
-    assert "0002 李一 192.0000 34,560.00 38,400.00 25,600.00" in html
-    assert "合计 90,000.00 100,000.00 66,666.66" in html
+    # per share to the fen (RULES §7): 66,666.66 ÷ 500 = 133.33332 → 133.33 a share; A 308 × 133.33 = 41,065.64,
+    # B 192 × 133.33 = 25,599.36; the 1.66 left stays in 未分配收益
+    assert "每股金额 180.00 200.00 133.33" in html
+    assert "0001 张一 308.0000 55,440.00 61,600.00 41,065.64" in html
+    assert "0002 李一 192.0000 34,560.00 38,400.00 25,599.36" in html
+    assert "合计 90,000.00 100,000.00 66,665.00" in html
     html = text(page(client.get(f"{base}/compare?year=2025&plan={p1}&plan={p3}")))
     assert "方案二" not in html and "方案三" in html
     assert p2
@@ -240,13 +252,13 @@ def test_bad_plans_are_refused_beside_the_fields(village, client):
     r = create(client, base, reserve_rate="120")
     assert r.status_code == 422 and "公积公益金提取比例 120.00% 超出0到100%的范围" in page(r)
     r = create(client, base, **{"cadres.2.start": "2025-08-01"})
-    assert r.status_code == 422 and "主任 2025年任职 5 个月，不足 6 个月，不能参与奖励" in page(r)
+    assert r.status_code == 422 and "主任 2025年任职 153 天，不足 183 天（差 30 天），不能参与奖励" in page(r)
     # the rows were compacted (blank row dropped): the message sits in the second row, beside 主任
-    assert re.search(r'name="cadres\.1\.name"[^>]*value="主任"[^<]*>\s*<p class="field-error">主任 2025年任职 5 个月', page(r))
+    assert re.search(r'name="cadres\.1\.name"[^>]*value="主任"[^<]*>\s*<p class="field-error">主任 2025年任职 153 天', page(r))
     r = create(client, base, member_pool="-5")
     assert r.status_code == 422 and "金额不能为负数" in page(r)
     r = client.post(f"{base}/new?year=2026", data=EXAMPLE_FORM)
-    assert r.status_code == 422 and "2026年12月尚未结账，不能编制收益分配方案" in page(r)
+    assert r.status_code == 422 and "2026年12月尚未到年终：请先结账 1–11 月，在12月结转损益后编制收益分配方案" in page(r)
     assert snapshot() == before
 
 
@@ -298,7 +310,8 @@ def test_four_two_steps_then_approve_and_post_in_an_open_month_only(village, cli
     pid = plan_id_of(create(client, base))
     steps = [("party_proposal", "2026-01-02", {}), ("committee", "2026-01-03", {}),
              ("party_members", "2026-01-05", {"entitled": "40", "present": "30", "votes_for": "25"}),
-             ("assembly", "2026-01-10", {"entitled": "300", "present": "240", "votes_for": "230"}),
+             ("assembly", "2026-01-10", {"entitled": "300", "present": "240", "votes_for": "230",
+                                         "materials_date": "2025-12-30", "notice_date": "2025-12-31"}),
              ("resolution_public", "2026-01-11", {})]
     for step, date, votes in steps:
         r = client.post(f"{base}/{pid}/approvals", data={"step": step, "date": date, "reference": f"{step}-1", **votes})
@@ -313,15 +326,19 @@ def test_four_two_steps_then_approve_and_post_in_an_open_month_only(village, cli
     client.post("/logout")
     login(client, "kuaiji")
     before = snapshot()
-    r = client.post(f"{base}/{pid}/post", data={"date": "2025-12-31"})
-    assert r.status_code == 409 and "2025年12月已结账，不能在该期间记账" in page(r)
+    r = client.post(f"{base}/{pid}/post", data={"date": "2025-12-31"})  # decided after the close: a later year
+    assert r.status_code == 422 and "2025年已结账：方案记入以后年度的未结账月份" in page(r)
     r = client.post(f"{base}/{pid}/post", data={})
-    assert r.status_code == 422 and "请填写日期" in page(r)
+    assert r.status_code == 422 and "请填写记账日期（本年度已结账，记入以后的未结账月份）" in page(r)
     assert snapshot() == before
     assert client.post(f"{base}/{pid}/post", data={"date": "2026-02-01"}).status_code == 302
-    # a second plan of the same year cannot be posted once one is
-    p2 = plan_id_of(create(client, base, name="方案二"))
-    assert p2 and db.session.get(DistributionPlan, pid).approval_method == "four_two"
+    # a second plan of the same year is refused once one is posted: a 补充分配 must say so, and the money is gone
+    r = create(client, base, name="方案二")
+    assert r.status_code == 422 and "2025年度已有记账的收益分配方案（方案一）；再次分配须作为补充分配，单独审批" in page(r)
+    r = create(client, base, name="方案二", supplementary="1", cadre_reward="0", member_pool="7000.01",
+               **{k: "" for k in EXAMPLE_FORM if k.startswith("cadres.")})
+    assert r.status_code == 422 and "向成员分配 7,000.01 超过可分配余额 7,000.00，超出 0.01" in page(r)
+    assert db.session.get(DistributionPlan, pid).approval_method == "four_two"
 
 
 def test_pages_are_404_for_other_organizations(village, client, app):
@@ -396,7 +413,7 @@ def test_edit_and_delete_a_draft(village, client):
     plan = db.session.get(DistributionPlan, pid)
     assert (plan.member_pool, plan.reserve_rate, [c.name for c in plan.cadres]) == (
         D("80000.00"), D("0.3250"), ["书记", "主任"])
-    assert "（二）提取公积公益金 61,750.00 32.50% × 可分配收益（本方案比例）" in text(page(client.get(f"{base}/{pid}")))
+    assert "（二）提取公积公益金 61,750.00 32.50% × 提取基数 190,000.00（本方案比例）" in text(page(client.get(f"{base}/{pid}")))
     before = snapshot()
     r = client.post(f"{base}/{pid}/edit", data=dict(form, member_pool="92250.01"))  # 190,000 − 61,750 − 36,000
     assert r.status_code == 422 and "超出 0.01" in page(r)
@@ -409,8 +426,11 @@ def test_a_saved_plan_that_no_longer_fits_shows_each_rule_and_cannot_be_approved
     """The service keeps a scenario as drafted; the page says which rule it breaks and by how much."""
     books, ha, hb, base = village
     plan = make_plan(books, cadre_reward=D("45000.00"), member_pool=D("90000.00"))
+    distribution.record_approval(plan, step="party_proposal", date=dt.date(2025, 12, 26), reference="党支部",
+                                 user=books.accountant)
     distribution.record_approval(plan, step="assembly", date=dt.date(2026, 1, 10), reference="决议",
-                                 entitled=300, present=240, votes_for=230, user=books.accountant)
+                                 entitled=300, present=240, votes_for=230, materials_date=dt.date(2025, 12, 29),
+                                 notice_date=dt.date(2025, 12, 31), user=books.accountant)
     db.session.commit()
     html = page(client.get(f"{base}/{plan.id}"))
     t = text(html)

@@ -242,6 +242,9 @@ def test_trial_balance_rolls_up_and_balances():
 # ---------------------------------------------------------------- year-end carry-over (RULES §4)
 
 
+LEAVES = {"profit_leaf": "321", "undistributed_leaf": "32202", "distributions": "32201"}
+
+
 def lines_of(entry):
     return [(l.account_code, l.debit, l.credit) for l in entry.lines]
 
@@ -250,7 +253,7 @@ def test_year_end_entries_for_a_loss_year():
     # revenue 1,000.00, expenses 3,500.00: a loss of 2,500.00; 600.00 was still appropriated to 公积公益金
     balances = {"102": D("4100.00"), "501": D("-1000.00"), "51301": D("2000.00"), "51302": D("1500.00"),
                 "3220101": D("600.00"), "311": D("-600.00"), "301": D("-6600.00")}
-    profit, result, dist = year_end_entries(2025, balances)
+    profit, result, dist = year_end_entries(2025, balances, **LEAVES)
     assert {e.date for e in (profit, result, dist)} == {dt.date(2025, 12, 31)}
     assert profit.summary == "结转本年损益"
     assert lines_of(profit) == [
@@ -270,15 +273,15 @@ def test_year_end_entries_for_a_loss_year():
 def test_year_end_entries_profit_and_manual_321():
     # 321 already holds 200.00 credit (booked by hand); the year's 损益 adds 300.00 profit
     balances = {"321": D("-200.00"), "501": D("-300.00")}
-    profit, result = year_end_entries(2025, balances)
+    profit, result = year_end_entries(2025, balances, **LEAVES)
     assert lines_of(profit) == [("501", D("300.00"), D("0.00")), ("321", D("0.00"), D("300.00"))]
     assert lines_of(result) == [("321", D("500.00"), D("0.00")), ("32202", D("0.00"), D("500.00"))]
 
 
 def test_year_end_entries_nothing_to_move():
-    assert year_end_entries(2025, {"102": D("100.00"), "301": D("-100.00")}) == []
+    assert year_end_entries(2025, {"102": D("100.00"), "301": D("-100.00")}, **LEAVES) == []
     # 损益 accounts that net to zero are still zeroed, without a 321 line and without a 321 → 32202 entry
-    (entry,) = year_end_entries(2025, {"501": D("-50.00"), "511": D("50.00")})
+    (entry,) = year_end_entries(2025, {"501": D("-50.00"), "511": D("50.00")}, **LEAVES)
     assert lines_of(entry) == [("501", D("50.00"), D("0.00")), ("511", D("0.00"), D("50.00"))]
 
 

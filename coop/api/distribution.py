@@ -8,6 +8,7 @@ the error handler rolls the session back.
 from __future__ import annotations
 
 import io
+import json
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -70,7 +71,7 @@ def _cadres_out(plan: DistributionPlan, amounts: dict | None = None) -> list[dic
         amount = (amounts or {}).get(key, c.amount)
         out.append({"id": c.id, "index": i, "name": c.name, "title": c.title, "start": c.start, "end": c.end,
                     "weight": c.weight, "amount": amount,
-                    "months": core.months_in_office(core.Cadre(i, c.name, c.start, c.end, c.weight), plan.year)})
+                    "days": core.days_in_office(core.Cadre(i, c.name, c.start, c.end, c.weight), plan.year)})
     return out
 
 
@@ -78,6 +79,9 @@ def _plan_out(plan: DistributionPlan) -> dict:
     return {"id": plan.id, "year": plan.year, "name": plan.name, "record_date": plan.record_date,
             "reserve_rate": plan.reserve_rate, "cadre_reward": plan.cadre_reward, "member_pool": plan.member_pool,
             "other": plan.other, "status": plan.status, "approval_method": plan.approval_method,
+            "supplementary": plan.supplementary, "materials_date": plan.materials_date,
+            "notice_date": plan.notice_date, "pay_from": plan.pay_from,
+            "figures": json.loads(plan.figures) if plan.figures else None,
             "voucher_id": plan.voucher_id, "posted_at": plan.posted_at, "distributable": plan.distributable,
             "reserve": plan.reserve, "collective_part": plan.collective_part, "cadres": _cadres_out(plan),
             "approvals": [{"id": a.id, "step": a.step, "label": APPROVAL_STEPS[a.step], "date": a.date,
@@ -89,18 +93,21 @@ def _preview_out(org: Organization, p: distribution.PlanPreview) -> dict:
     plan, y, w = p.plan, p.year, p.waterfall
     policy = distribution.policy_for(org)
     total_units = sum(p.units.values(), Decimal(0)) + p.collective_units
-    per_share = plan.member_pool / total_units if total_units else None
+    per_share = p.member_split.per_share if p.member_split else None
     roll = distribution_pdf.build_roll(plan, p) if (p.member_split or plan.status == "posted") else None
     return {
         "ok": p.ok, "errors": _string_keys(ValidationFailed.from_issues(p.issues).errors) if p.issues else {},
         "year": plan.year, "record_date": plan.record_date,
         "waterfall": {
             "net_profit": y.net_profit, "opening_undistributed": y.opening_undistributed,
+            "other_in": y.other_in, "distributed_before": y.distributed, "members": w.members,
+            "collective": w.collective, "rounding_rest": w.rounding_rest, "reserve_base": w.reserve_base,
             "operating_profit": y.operating_profit, "distributable": w.distributable, "loss_covered": w.loss_covered,
             "reserve_rate": plan.reserve_rate if plan.reserve_rate is not None else policy.reserve_rate,
             "reserve": w.reserve, "cadre_cap_rate": policy.cadre_cap_rate, "cadre_cap": w.cadre_cap,
             "cadre_reward": w.cadre_reward, "member_pool": w.member_pool,
-            "per_share": f"{per_share.quantize(Decimal('0.0001'))}" if per_share is not None else None,
+            "per_share": (f"{per_share.quantize(Decimal('0.0001'))}" if policy.dividend_mode == "pool" else
+                          f"{per_share}") if per_share is not None else None,
             "total_units": f"{total_units:.4f}", "other": w.other, "closing_undistributed": w.closing_undistributed,
         },
         "cadres": _cadres_out(plan, p.cadre_amounts),
@@ -294,3 +301,69 @@ def pay(data, org_id: int, plan_id: int):
                                    .where(DividendPayment.voucher_id == v.id))
     return {"voucher_id": v.id, "households": households, "total": v.total_debit,
             "voucher_url": url_for("api_ledger.get_voucher", org_id=org.id, voucher_id=v.id, _external=True)}
+
+
+# ---------------------------------------------------------------- the December sequence (RULES §4)
+
+
+class YearEndVoucherSchema(StrictSchema):
+    id = fields.Integer()
+    number = fields.String()
+    date = fields.Date()
+    summary = fields.String()
+
+
+class YearEndPlanSchema(StrictSchema):
+    id = fields.Integer()
+    name = fields.String()
+    status = fields.String()
+    supplementary = fields.Boolean()
+    voucher_id = fields.Integer(allow_none=True)
+
+
+class YearEndStatusSchema(StrictSchema):
+    year = fields.Integer()
+    step = fields.String(metadata={"description": "next step: months | carryover | distribution | close | done"})
+    step_label = fields.String()
+    carryover = fields.String(metadata={"description": "not_due | pending | done | stale | closed"})
+    carryover_vouchers = fields.List(fields.Nested(YearEndVoucherSchema))
+    plans = fields.List(fields.Nested(YearEndPlanSchema))
+    closed = fields.Boolean()
+    posts_in = fields.String(metadata={"description": "december (before 结账) | later (decided after the close)"})
+
+
+def _year_end_out(s: distribution.YearEndStatus) -> dict:
+    return {"year": s.year, "step": s.step, "step_label": distribution.YEAR_END_STEPS[s.step],
+            "carryover": s.carryover, "closed": s.closed, "posts_in": s.posts_in,
+            "carryover_vouchers": [{"id": v.id, "number": v.display_number, "date": v.date,
+                                    "summary": v.lines[0].summary if v.lines else ""} for v in s.carryover_vouchers],
+            "plans": [{"id": p.id, "name": p.name, "status": st, "supplementary": p.supplementary,
+                       "voucher_id": p.voucher_id} for p, st in s.plans]}
+
+
+YEAR_END = "/orgs/<int:org_id>/year-end/<int:year>"
+
+
+@blp.route(YEAR_END)
+@blp.response(200, YearEndStatusSchema)
+@requires(access.READ_LEDGER)
+def year_end(org_id: int, year: int):
+    """Where the organization stands in the year end: (1) 损益结转, (2) 收益分配 posted in December, (3) 结账."""
+    if not 1990 <= year <= 2100:
+        raise NotFound("找不到该年度")
+    return _year_end_out(distribution.year_end_status(_org(org_id), year))
+
+
+@blp.route(f"{YEAR_END}/carry-over", methods=["POST"])
+@blp.response(200, YearEndStatusSchema)
+@requires(access.CLOSE)
+def carry_over(org_id: int, year: int):
+    """Step (1): post December's 损益结转 as its own vouchers (again after December changed: only the difference)."""
+    from ..services import periods
+
+    if not 1990 <= year <= 2100:
+        raise NotFound("找不到该年度")
+    org = _org(org_id, access.CLOSE)
+    periods.carry_over(org, year, user=current_api_user())
+    db.session.commit()
+    return _year_end_out(distribution.year_end_status(org, year))

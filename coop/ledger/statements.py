@@ -199,7 +199,7 @@ INCOME_LAYOUT: tuple[tuple[str, str, str, int], ...] = (
     ("income_tax", N_("减：所得税费用"), "item", 1),
     ("net_profit", N_("四、本年收益"), "subtotal", 0),
     ("opening_undistributed", N_("加：年初未分配收益"), "item", 1),
-    ("other_in", N_("其他转入"), "item", 2),
+    ("other_in", N_("其他转入/调整"), "item", 2),
     ("distributable", N_("五、可分配收益"), "subtotal", 0),
     ("reserve_appropriation", N_("减：提取公积公益金"), "item", 1),
     ("cadre_reward", N_("干部奖励分红"), "item", 2),

@@ -29,9 +29,10 @@ class DistributionPlan(TimestampMixin, db.Model):
     __table_args__ = (
         sa.CheckConstraint("status IN ('draft','approved','posted')", name="status"),
         sa.CheckConstraint("approval_method IS NULL OR approval_method IN ('four_two','assembly')", name="method"),
-        # at most one posted plan per organization and year
+        # at most one posted plan per organization and year; a 补充分配 is a plan of its own that says so
         sa.Index("uq_distribution_plans_posted", "organization_id", "year", unique=True,
-                 sqlite_where=sa.text("status = 'posted'"), postgresql_where=sa.text("status = 'posted'")),
+                 sqlite_where=sa.text("status = 'posted' AND NOT supplementary"),
+                 postgresql_where=sa.text("status = 'posted' AND NOT supplementary")),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id", ondelete="RESTRICT"), nullable=False, index=True)
@@ -44,12 +45,22 @@ class DistributionPlan(TimestampMixin, db.Model):
     cadre_reward: Mapped[Decimal] = mapped_column(Money, nullable=False, default=Decimal("0.00"))
     member_pool: Mapped[Decimal] = mapped_column(Money, nullable=False, default=Decimal("0.00"))
     other: Mapped[Decimal] = mapped_column(Money, nullable=False, default=Decimal("0.00"))
+    #: 补充分配: a further distribution for a year that already has one; approved on its own
+    supplementary: Mapped[bool] = mapped_column(nullable=False, default=False)
+    #: the 年度财务会计报告 and the plan made available to members, and the meeting notice (≥ 10 days before)
+    materials_date: Mapped[dt.date | None] = mapped_column(sa.Date)
+    notice_date: Mapped[dt.date | None] = mapped_column(sa.Date)
+    #: the cash or bank leaf dividends were last paid from (offered first next time)
+    pay_from: Mapped[str | None] = mapped_column(sa.String(20))
     status: Mapped[str] = mapped_column(sa.String(10), nullable=False, default="draft")
     approval_method: Mapped[str | None] = mapped_column(sa.String(10))
     # figures fixed when posted
     distributable: Mapped[Decimal | None] = mapped_column(Money)
     reserve: Mapped[Decimal | None] = mapped_column(Money)
     collective_part: Mapped[Decimal | None] = mapped_column(Money)
+    #: every figure of the waterfall as posted (JSON, money as strings): the 收益分配 sheet shows these, never a
+    #: re-computation
+    figures: Mapped[str | None] = mapped_column(sa.Text)
     voucher_id: Mapped[int | None] = mapped_column(sa.ForeignKey("vouchers.id", ondelete="RESTRICT"))
     posted_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime)
     posted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
@@ -75,6 +86,8 @@ class DistributionCadre(db.Model):
     weight: Mapped[Decimal] = mapped_column(Units, nullable=False, default=Decimal("1"))
     #: fixed when posted
     amount: Mapped[Decimal | None] = mapped_column(Money)
+    #: 个税 withheld (章程), fixed when posted
+    tax: Mapped[Decimal | None] = mapped_column(Money)
     plan: Mapped[DistributionPlan] = relationship(back_populates="cadres")
 
 
@@ -119,3 +132,27 @@ class DividendPayment(TimestampMixin, db.Model):
     date: Mapped[dt.date] = mapped_column(sa.Date, nullable=False)
     voucher_id: Mapped[int] = mapped_column(sa.ForeignKey("vouchers.id", ondelete="RESTRICT"), nullable=False)
     dividend = relationship("HouseholdDividend")
+
+
+class DistributionPolicy(TimestampMixin, db.Model):
+    """章程 choices of the year-end distribution (RULES §7): a county default row and an organization's own row;
+    a NULL field falls back to the county's, then to the rule's default."""
+
+    __tablename__ = "distribution_policies"
+    __table_args__ = (
+        sa.CheckConstraint("(county_id IS NULL) <> (organization_id IS NULL)", name="owner"),
+        sa.CheckConstraint("reserve_base IS NULL OR reserve_base IN ('net_profit','distributable')", name="reserve_base"),
+        sa.CheckConstraint("dividend_mode IS NULL OR dividend_mode IN ('per_share','pool')", name="dividend_mode"),
+        sa.CheckConstraint("collective_mode IS NULL OR collective_mode IN ('reserve','retain')", name="collective_mode"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    county_id: Mapped[int | None] = mapped_column(sa.ForeignKey("counties.id", ondelete="RESTRICT"), unique=True)
+    organization_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organizations.id", ondelete="RESTRICT"),
+                                                        unique=True)
+    reserve_base: Mapped[str | None] = mapped_column(sa.String(20))
+    dividend_mode: Mapped[str | None] = mapped_column(sa.String(20))
+    collective_mode: Mapped[str | None] = mapped_column(sa.String(20))
+    cadre_min_days: Mapped[int | None] = mapped_column()
+    cadre_tax_rate: Mapped[Decimal | None] = mapped_column(Ratio)
+    materials_days: Mapped[int | None] = mapped_column()
+    notice_days: Mapped[int | None] = mapped_column()

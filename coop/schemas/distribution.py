@@ -114,6 +114,8 @@ class DistributionScenarioInSchema(StrictSchema):
     other = Money(allow_zero=True, load_default=Decimal("0.00"))
     cadres = fields.List(fields.Nested(DistributionCadreInSchema), load_default=list,
                          validate=validate.Length(max=100, error="干部最多100人"))
+    #: 补充分配: a further distribution for a year that already has one (approved on its own)
+    supplementary = fields.Boolean(load_default=False)
 
     @post_load
     def _record_date(self, data, **kwargs):
@@ -132,6 +134,7 @@ class DistributionPlanUpdateInSchema(StrictSchema):
     member_pool = Money(allow_zero=True)
     other = Money(allow_zero=True)
     cadres = fields.List(fields.Nested(DistributionCadreInSchema), validate=validate.Length(max=100, error="干部最多100人"))
+    supplementary = fields.Boolean()
 
 
 class DistributionApprovalInSchema(StrictSchema):
@@ -145,6 +148,10 @@ class DistributionApprovalInSchema(StrictSchema):
     entitled = Whole(**COUNT)
     present = Whole(**COUNT)
     votes_for = Whole(**COUNT)
+    #: for the meeting ('assembly'): when the 年度财务会计报告 and the plan were made available, and the notice given
+    #: (each ≥ 10 days before the meeting by default)
+    materials_date = fields.Date(load_default=None, allow_none=True, error_messages={"invalid": DATE_ERRORS["invalid"]})
+    notice_date = fields.Date(load_default=None, allow_none=True, error_messages={"invalid": DATE_ERRORS["invalid"]})
 
 
 class DistributionApproveInSchema(StrictSchema):
@@ -154,7 +161,10 @@ class DistributionApproveInSchema(StrictSchema):
 
 
 class DistributionPostInSchema(StrictSchema):
-    date = fields.Date(required=True, error_messages=DATE_ERRORS)
+    """In the year-end sequence the plan posts on 31 December of its year (leave the date out); decided after the
+    year closed, give a date in a later open month."""
+
+    date = fields.Date(load_default=None, allow_none=True, error_messages={"invalid": DATE_ERRORS["invalid"]})
 
 
 class DividendPayInSchema(StrictSchema):
@@ -164,9 +174,9 @@ class DividendPayInSchema(StrictSchema):
                                                error_messages={"invalid": "户编号应为整数"}),
                                 load_default=None, allow_none=True)
     date = fields.Date(required=True, error_messages=DATE_ERRORS)
-    pay_from = fields.String(
-        required=True, error_messages={"required": "请选择发放账户"},
-        validate=validate.Regexp(r"^10[12](\d{2}){0,4}$", error="发放账户应为库存现金（101）或银行存款（102）及其明细科目"))
+    #: a cash or bank leaf; left out, the one the plan last paid from
+    pay_from = fields.String(load_default=None, allow_none=True,
+                             validate=validate.Regexp(r"^\d{3,20}$", error="发放账户应为库存现金或银行存款的末级科目编码"))
 
 
 # ---------------------------------------------------------------- output shapes
@@ -180,7 +190,7 @@ class DistributionCadreSchema(StrictSchema):
     start = fields.Date()
     end = fields.Date(allow_none=True)
     weight = Weight()
-    months = fields.Integer(metadata={"description": "months in office during the year"})
+    days = fields.Integer(metadata={"description": "days in office during the year (eligible from 183 by default)"})
     amount = Money(allow_none=True)
 
 
@@ -205,6 +215,10 @@ class DistributionPlanSchema(StrictSchema):
     member_pool = Money()
     other = Money()
     status = fields.String()
+    supplementary = fields.Boolean()
+    materials_date = fields.Date(allow_none=True)
+    notice_date = fields.Date(allow_none=True)
+    pay_from = fields.String(allow_none=True)
     approval_method = fields.String(allow_none=True)
     voucher_id = fields.Integer(allow_none=True)
     posted_at = UtcDateTime(allow_none=True)
@@ -213,11 +227,14 @@ class DistributionPlanSchema(StrictSchema):
     collective_part = Money(allow_none=True)
     cadres = fields.List(fields.Nested(DistributionCadreSchema))
     approvals = fields.List(fields.Nested(DistributionApprovalSchema))
+    figures = fields.Dict(allow_none=True, metadata={"description": "the waterfall as posted (frozen), money as strings"})
 
 
 class DistributionWaterfallSchema(StrictSchema):
     net_profit = Money(metadata={"description": "本年收益"})
     opening_undistributed = Money(metadata={"description": "年初未分配收益 (negative: 未弥补亏损)"})
+    other_in = Money(metadata={"description": "其他转入/调整 (32202 moved by hand or prior-year corrections)"})
+    distributed_before = Money(metadata={"description": "distributions already booked since the year began"})
     operating_profit = Money(metadata={"description": "当年经营性纯收益 = 501 + 502 − 511 − 512 − 513"})
     distributable = Money(metadata={"description": "可分配收益"})
     loss_covered = Money(metadata={"description": "弥补以前年度亏损 (already netted)"})
@@ -226,8 +243,12 @@ class DistributionWaterfallSchema(StrictSchema):
     cadre_cap_rate = Rate()
     cadre_cap = Money(metadata={"description": "干部奖励分红上限"})
     cadre_reward = Money()
-    member_pool = Money(metadata={"description": "向成员分配"})
-    per_share = fields.String(metadata={"description": "每股金额 (pool ÷ total shares, to 4 places)"})
+    member_pool = Money(metadata={"description": "向成员分配 as decided (at most)"})
+    members = Money(allow_none=True, metadata={"description": "向成员分配: what households get"})
+    collective = Money(metadata={"description": "集体股 part, its own line"})
+    rounding_rest = Money(metadata={"description": "left by the per-share rounding (stays undistributed)"})
+    reserve_base = Money(metadata={"description": "base of 提取公积公益金 (art. 42)"})
+    per_share = fields.String(allow_none=True, metadata={"description": "每股金额"})
     total_units = fields.String(allow_none=True)
     other = Money()
     closing_undistributed = Money(metadata={"description": "年末未分配收益"})

@@ -9,9 +9,12 @@ afterwards no longer matches, and a deleted posted voucher leaves a posting entr
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
 
 import sqlalchemy as sa
 
@@ -151,7 +154,52 @@ def check_ledger() -> list[str]:
         if total != plan.total_units:
             problems.append(f"{org.name} 股权登记簿合计 {total} 股，与折股量化方案「{plan.name}」发行的 "
                             f"{plan.total_units} 股不符")
+
+    # 6. no 举债分配: a year whose distributions left 未分配收益 in debit (RULES §7)
+    for org in orgs.values():
+        problems += [f"{org.name}：{o.message}" for o in overdistributed_years(org)]
     return problems
+
+
+@dataclass
+class OverDistribution:
+    year: int
+    closing: Decimal  # 未分配收益 at the year's end, credit positive (negative: a debit balance)
+    distributed: Decimal  # distributions (32201) booked in the year
+
+    @property
+    def message(self) -> str:
+        from ..money import format_plain
+
+        return (f"{self.year}年末未分配收益为借方 {format_plain(-self.closing)}，当年分配 "
+                f"{format_plain(self.distributed)}（分配超过可分配收益，禁止举债分配）")
+
+
+def overdistributed_years(org: Organization) -> list[OverDistribution]:
+    """Years whose distributions left 未分配收益 in debit: the balance of 321 + 322 + 损益 on 31 December (what
+    32202 holds after the close) is a debit, and distributions were booked in the year. Data from before this check
+    existed is flagged too."""
+    from ..ledger import codes
+    from ..ledger.chart import CURRENT_YEAR_PROFIT, DISTRIBUTIONS, PNL, chart_account
+    from . import periods, reports
+
+    last = db.session.scalar(sa.select(sa.func.max(Voucher.year)).where(Voucher.organization_id == org.id,
+                                                                       Voucher.status == "posted"))
+    if last is None:
+        return []
+    dist_prefix = periods.in_books(org, DISTRIBUTIONS)
+    equity = codes.top(DISTRIBUTIONS)  # 收益分配
+    out = []
+    for year in range(org.books_start_year, last + 1):
+        end = reports.leaf_balances(org, until=dt.date(year, 12, 31))
+        closing = -sum((b for c, b in end.items() if c.startswith((CURRENT_YEAR_PROFIT, equity))
+                        or chart_account(c).category == PNL), Decimal(0))
+        moved = reports._movements(org, date_from=reports.year_start(org, year), date_to=dt.date(year, 12, 31),
+                                   exclude_carryover=True)
+        distributed = sum((d - c for code, (d, c) in moved.items() if code.startswith(dist_prefix)), Decimal(0))
+        if closing < 0 and distributed > 0:
+            out.append(OverDistribution(year, closing, distributed))
+    return out
 
 
 def check_books() -> list[str]:

@@ -5,10 +5,13 @@ import datetime as dt
 
 import sqlalchemy as sa
 
+from .. import clock
 from ..errors import Forbidden, InvalidState, PeriodClosed, ValidationFailed
 from ..extensions import db
 from ..i18n import N_
-from ..ledger.closing import year_end_entries
+from ..ledger import roles
+from ..ledger.chart import CURRENT_YEAR_PROFIT, DISTRIBUTIONS, PNL, chart_account
+from ..ledger.closing import carryover_entries, distributions_entry
 from ..models import Organization, Period, User, Voucher
 from ..models.base import utcnow
 from . import access, audit
@@ -98,7 +101,7 @@ def close_preconditions(org: Organization, year: int, month: int, *, today: dt.d
     from .reports import trial_balance_is_balanced
 
     reasons = []
-    today = today or dt.date.today()
+    today = today or clock.today()
     if not org.opening_locked:
         reasons.append(N_("期初余额尚未确认（试算平衡后锁定）"))
     if (year, month) != first_open(org):
@@ -121,8 +124,93 @@ def close_preconditions(org: Organization, year: int, month: int, *, today: dt.d
     return reasons
 
 
+# ---------------------------------------------------------------- the December sequence (RULES §4)
+
+CARRYOVER_STATES = {"not_due": N_("未到12月"), "pending": N_("待结转"), "done": N_("已结转"),
+                    "stale": N_("12月有变动，需重新结转"), "closed": N_("已结账")}
+
+
+def year_end_leaves(org: Organization) -> tuple[str, str]:
+    """The leaves the year end posts to: 本年收益 and 未分配收益 (posting roles)."""
+    from .roles import resolve
+
+    return resolve(org, roles.CURRENT_YEAR_PROFIT), resolve(org, roles.UNDISTRIBUTED)
+
+
+def in_books(org: Organization, canonical: str) -> str:
+    """A chart code (written canonically, 2-2-2) in the organization's code scheme: 32201 → 322001 under 3-3."""
+    from ..ledger import codes
+
+    return codes.CANONICAL.convert(canonical, org.code_scheme)
+
+
+def _left_to_carry(org: Organization, year: int) -> dict:
+    """损益 and 本年收益 leaves with a balance on 31 December (what a carry-over would move now)."""
+    from .reports import leaf_balances
+
+    return {c: b for c, b in leaf_balances(org, until=dt.date(year, 12, 31)).items()
+            if b and (chart_account(c).category == PNL or c.startswith(CURRENT_YEAR_PROFIT))}
+
+
+def carryover_vouchers(org: Organization, year: int) -> list[Voucher]:
+    return list(db.session.scalars(sa.select(Voucher).where(
+        Voucher.organization_id == org.id, Voucher.kind == "carryover", Voucher.date == dt.date(year, 12, 31),
+        Voucher.status == "posted").order_by(Voucher.number)))
+
+
+def carryover_state(org: Organization, year: int) -> str:
+    """Where step (1) of the year end stands: not_due (earlier months still open), pending, done, stale (December
+    changed after it; it is run again before the plan posts and before 结账), closed."""
+    if _is_closed(org, year, 12):
+        return "closed"
+    if first_open(org) != (year, 12):
+        return "not_due"
+    left = _left_to_carry(org, year)
+    if not left:
+        return "done"
+    return "stale" if carryover_vouchers(org, year) else "pending"
+
+
+def carry_over(org: Organization, year: int, *, user: User, today: dt.date | None = None) -> list[Voucher]:
+    """Step (1), 损益结转: post the carry-over of December (损益 → 321 → 32202) as vouchers of their own, dated
+    31 December. Run again after December changed, it moves only what changed since (posted vouchers never change,
+    so the earlier carry-over stays and the new one adds the difference). Nothing to move, nothing posted."""
+    access.require(user, access.CLOSE, org)
+    _lock_books(org, exclusive=True)
+    if _is_closed(org, year, 12):
+        raise InvalidState(f"{year}年12月已结账", {"year": [f"{year}年12月已结账，损益已结转"]})
+    if first_open(org) != (year, 12):
+        fy, fm = first_open(org)
+        raise InvalidState(f"损益结转在12月进行：请先结账 {fy}年{fm}月", {"year": [f"请先结账 {fy}年{fm}月"]})
+    today = today or clock.today()
+    if today < dt.date(year, 12, 1):
+        raise InvalidState(f"{year}年12月尚未开始，不能结转损益", {"year": [f"{year}年12月尚未开始"]})
+    return _post_carryover(org, year, user=user)
+
+
+def _post_carryover(org: Organization, year: int, *, user: User) -> list[Voucher]:
+    from .reports import leaf_balances
+    from .vouchers import post_system_entry
+
+    profit_leaf, undistributed_leaf = year_end_leaves(org)
+    balances = leaf_balances(org, until=dt.date(year, 12, 31))
+    out = [post_system_entry(org, e, user=user, kind="carryover")
+           for e in carryover_entries(year, balances, profit_leaf=profit_leaf, undistributed_leaf=undistributed_leaf)]
+    if out:
+        audit.log("period.carryover", user=user, org=org, target=str(year), vouchers=[v.id for v in out])
+    return out
+
+
+def refresh_carryover(org: Organization, year: int, *, user: User) -> list[Voucher]:
+    """Re-run the carry-over when December changed after it (before the plan posts, before 结账)."""
+    if carryover_state(org, year) == "stale":
+        return _post_carryover(org, year, user=user)
+    return []
+
+
 def close_period(org: Organization, year: int, month: int, *, user: User, today: dt.date | None = None) -> list[Voucher]:
-    """结账. In December the carry-over vouchers are generated and posted first. Returns them."""
+    """结账. December is step (3) of the year end: the carry-over is (re-)run if December changed since it, then
+    32201 各项分配 → 32202. Returns the vouchers generated."""
     access.require(user, access.CLOSE, org)
     _lock_books(org, exclusive=True)
     reasons = close_preconditions(org, year, month, today=today)
@@ -133,8 +221,11 @@ def close_period(org: Organization, year: int, month: int, *, user: User, today:
         from .reports import leaf_balances
         from .vouchers import post_system_entry
 
-        balances = leaf_balances(org, until=dt.date(year, 12, 31))
-        for entry in year_end_entries(year, balances):
+        generated += _post_carryover(org, year, user=user)
+        _, undistributed_leaf = year_end_leaves(org)
+        entry = distributions_entry(year, leaf_balances(org, until=dt.date(year, 12, 31)),
+                                    distributions=in_books(org, DISTRIBUTIONS), undistributed_leaf=undistributed_leaf)
+        if entry is not None:
             generated.append(post_system_entry(org, entry, user=user, kind="carryover"))
     row = _period_row(org, year, month)
     if row is None:
@@ -165,3 +256,32 @@ def reopen_period(org: Organization, year: int, month: int, *, user: User, reaso
     db.session.flush()
     audit.log("period.reopen", user=user, org=org, target=f"{year}-{month:02d}", reason=reason.strip())
 
+
+
+def after_posting(org: Organization, voucher: Voucher, *, user: User) -> list[Voucher]:
+    """A voucher posted into a December whose carry-over already ran: run it again for the difference, so the
+    year-end figures stay after the carry-over (RULES §4 step 1: re-run automatically until the close)."""
+    if voucher.month != 12 or voucher.kind == "carryover" or not carryover_vouchers(org, voucher.year):
+        return []
+    return refresh_carryover(org, voucher.year, user=user)
+
+
+PRIOR_YEAR_NOTE = "（以前年度损益调整）"
+
+
+def retarget_prior_year(org: Organization, corrected: Voucher, data: dict) -> dict:
+    """RULES §3: a red reversal or adjusting voucher of a voucher from a closed year sends its 损益 side to 32202
+    未分配收益 (the 2023 chart has no 以前年度损益调整), never to this year's 损益 accounts, so this year's 经营收益
+    (and the cadre-reward cap it drives) is untouched. The income statement shows it as 其他转入/调整."""
+    if not _is_closed(org, corrected.year, 12):
+        return data
+    _, undistributed_leaf = year_end_leaves(org)
+    lines = []
+    for line in data["lines"]:
+        code = line["account_code"]
+        if chart_account(code).category == PNL or code.startswith(CURRENT_YEAR_PROFIT):
+            summary = (line.get("summary") or "").strip()
+            line = {**line, "account_code": undistributed_leaf,
+                    "summary": summary if summary.endswith(PRIOR_YEAR_NOTE) else summary + PRIOR_YEAR_NOTE}
+        lines.append(line)
+    return {**data, "lines": lines}

@@ -215,7 +215,26 @@ def _income_values(org: Organization, date_from: dt.date, date_to: dt.date) -> d
     appropriations = {c: d for c, (d, _) in mov.items() if codes.under(c, DISTRIBUTIONS)}
     opening_undistributed = -_canonical(org, balances_before(org, date_from)).get(UNDISTRIBUTED, ZERO)
     other_in = -signed.get(UNDISTRIBUTED, ZERO)
+    # the distribution section is the year's own: a plan of an earlier year posted now (decided after its close)
+    # is shown as 其他转入/调整, so 可分配收益 is what this year's plan could distribute (RULES §5, §7)
+    for c, amount in _earlier_plans(org, date_from, date_to).items():
+        appropriations[c] = appropriations.get(c, ZERO) - amount
+        other_in -= amount
     return statements.income_values(signed, opening_undistributed, other_in, appropriations)
+
+
+def _earlier_plans(org: Organization, date_from: dt.date, date_to: dt.date) -> dict[str, Decimal]:
+    """32201 debits, by detail code, of the distribution vouchers in [date_from, date_to] posted for another year."""
+    from ..models import DistributionPlan
+
+    q = (sa.select(Account.code, sa.func.sum(sa.type_coerce(VoucherLine.debit, sa.BigInteger)))
+         .join(Voucher, Voucher.id == VoucherLine.voucher_id).join(Account, Account.id == VoucherLine.account_id)
+         .join(DistributionPlan, DistributionPlan.voucher_id == Voucher.id)
+         .where(Voucher.organization_id == org.id, Voucher.status == "posted", Voucher.date >= date_from,
+                Voucher.date <= date_to, DistributionPlan.year != date_from.year)
+         .group_by(Account.code))
+    moved = _canonical(org, {code: (from_fen(d), ZERO) for code, d in db.session.execute(q)})
+    return {c: d for c, (d, _) in moved.items() if codes.under(c, DISTRIBUTIONS) and d}
 
 
 def income_statement(org: Organization, year: int, month_from: int, month_to: int | None = None) -> Statement:

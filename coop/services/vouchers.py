@@ -212,6 +212,7 @@ def post_voucher(voucher: Voucher, *, user: User) -> Voucher:
     voucher.status, voucher.poster_id, voucher.posted_at = "posted", user.id, utcnow()
     db.session.flush()
     audit.log("voucher.post", user=user, org=org, target=str(voucher.id), lines=integrity.lines_digest(voucher))
+    periods.after_posting(org, voucher, user=user)  # December changed after its carry-over: carry the difference
     return voucher
 
 
@@ -294,6 +295,7 @@ def reverse_voucher(voucher: Voucher, *, user: User, date: dt.date) -> Voucher:
             for l in voucher.lines
         ],
     }
+    data = periods.retarget_prior_year(org, voucher, data)  # a closed year's 损益 side goes to 32202
     return create_draft(org, data, user=user, kind="red", corrects=voucher)
 
 
@@ -302,6 +304,7 @@ def create_adjustment(voucher: Voucher, data: dict, *, user: User) -> Voucher:
     if voucher.status != "posted":
         raise InvalidState("只能对已记账的凭证做调整")
     org = db.session.get(Organization, voucher.organization_id)
+    data = periods.retarget_prior_year(org, voucher, data)  # a closed year's 损益 side goes to 32202
     return create_draft(org, data, user=user, kind="adjust", corrects=voucher)
 
 

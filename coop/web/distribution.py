@@ -20,12 +20,12 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 from marshmallow import Schema, ValidationError
 
-from .. import distribution_pdf
+from .. import clock, distribution_pdf
 from ..errors import CoopError
 from ..extensions import db
 from ..i18n import N_, translate
 from ..ledger import distribution as core
-from ..models import Account, DistributionPlan, DividendPayment, HouseholdDividend, Member, Organization, Voucher
+from ..models import DistributionPlan, DividendPayment, HouseholdDividend, Member, Organization, Voucher
 from ..models.distribution import APPROVAL_STEPS
 from ..money import format_plain, quantize_yuan
 from ..schemas.distribution import (
@@ -43,7 +43,7 @@ from .orgs import load_org
 bp = Blueprint("distribution", __name__)
 PREFIX = "/o/<int:org_id>/distribution"
 STATUS_LABELS = {"draft": N_("草案"), "approved": N_("已批准"), "posted": N_("已记账")}
-PLAN_FIELDS = ("name", "record_date", "reserve_rate", "cadre_reward", "member_pool", "other")
+PLAN_FIELDS = ("name", "record_date", "reserve_rate", "cadre_reward", "member_pool", "other", "supplementary")
 CADRE_FIELDS = ("name", "title", "start", "end", "weight")
 CADRE_KEY = re.compile(r"^cadres\.(\d{1,3})\.(\w+)$")
 
@@ -71,7 +71,7 @@ def _can(org: Organization, permission: str) -> bool:
 def _common(org: Organization) -> dict:
     return {"org": org, "status_labels": STATUS_LABELS, "steps": APPROVAL_STEPS, "methods": METHODS,
             "can_prepare": _can(org, access.PREPARE), "can_review": _can(org, access.REVIEW),
-            "can_post": _can(org, access.POST), "today": dt.date.today()}
+            "can_post": _can(org, access.POST), "today": clock.today()}
 
 
 def _run(schema: Schema, data: dict, action: Callable[[dict], object]):
@@ -122,6 +122,7 @@ def _cadre_rows_from_form() -> list[dict]:
 def _plan_input(year: int) -> tuple[dict, list[dict]]:
     """The plan form → schema input (and the cadre rows as typed, for re-rendering)."""
     data = _form_fields(PLAN_FIELDS)
+    data["supplementary"] = bool(data.get("supplementary"))
     if "reserve_rate" in data:
         data["reserve_rate"] = _percent_to_ratio(data["reserve_rate"])
     rows = _cadre_rows_from_form()
@@ -134,7 +135,8 @@ def _plan_values(plan: DistributionPlan) -> tuple[dict, list[dict]]:
     """A saved plan → the form's strings."""
     values = {"name": plan.name, "record_date": plan.record_date.isoformat(),
               "reserve_rate": _ratio_to_percent(plan.reserve_rate), "cadre_reward": f"{plan.cadre_reward:.2f}",
-              "member_pool": f"{plan.member_pool:.2f}", "other": f"{plan.other:.2f}"}
+              "member_pool": f"{plan.member_pool:.2f}", "other": f"{plan.other:.2f}",
+              "supplementary": "1" if plan.supplementary else ""}
     rows = [{"name": c.name, "title": c.title or "", "start": c.start.isoformat(),
              "end": c.end.isoformat() if c.end else "", "weight": format(c.weight.normalize(), "f")}
             for c in plan.cadres]
@@ -142,8 +144,12 @@ def _plan_values(plan: DistributionPlan) -> tuple[dict, list[dict]]:
 
 
 def _default_year(org: Organization) -> int:
+    """The year whose December is open and carried over (its plan posts now), else the last closed year."""
+    fy, fm = periods.first_open(org)
+    if fm == 12:
+        return fy
     closed = [y for y, m in periods.closed_months(org) if m == 12]
-    return max(closed) if closed else max(org.books_start_year, dt.date.today().year - 1)
+    return max(closed) if closed else max(org.books_start_year, clock.today().year - 1)
 
 
 def _year_arg(org: Organization) -> int:
@@ -171,9 +177,10 @@ def cap_rule(org: Organization, year: core.YearResult, w: core.Waterfall) -> str
     by_rule = quantize_yuan(rate * base)
     after_reserve = w.distributable - w.reserve
     return gettext("上限 %(cap)s：不超过 %(rate)s × 当年经营性纯收益 %(base)s = %(by_rule)s，"
-                   "且不超过提取公积公益金后的余额 %(left)s；任职满6个月的村两委成员按考核分分配",
+                   "且不超过提取公积公益金后的余额 %(left)s；本年任职满 %(days)s 天的村两委成员按考核分分配",
                    cap=format_plain(w.cadre_cap), rate=f"{rate:.0%}", base=format_plain(base),
-                   by_rule=format_plain(by_rule), left=format_plain(max(after_reserve, Decimal(0))))
+                   by_rule=format_plain(by_rule), left=format_plain(max(after_reserve, Decimal(0))),
+                   days=distribution.policy_for(org).cadre_min_days)
 
 
 def total_units(p: distribution.PlanPreview) -> Decimal:
@@ -181,6 +188,8 @@ def total_units(p: distribution.PlanPreview) -> Decimal:
 
 
 def per_share(p: distribution.PlanPreview) -> Decimal | None:
+    if p.member_split is not None:
+        return p.member_split.per_share
     t = total_units(p)
     return p.plan.member_pool / t if t else None
 
@@ -192,21 +201,36 @@ def waterfall_lines(org: Organization, p: distribution.PlanPreview) -> list[Line
     ps = per_share(p)
     # labels stay Chinese (the compare page matches lines by label) and are translated by the template; the
     # notes are shown only here, so they are translated now
-    reserve_note = (gettext("%(rate)s × 可分配收益（本方案比例）", rate=f"{rate:.2%}")
-                    if plan.reserve_rate is not None else gettext("%(rate)s × 可分配收益（章程比例）", rate=f"{rate:.2%}"))
+    reserve_note = gettext("%(rate)s × 提取基数 %(base)s（%(which)s）", rate=f"{rate:.2%}",
+                           base=format_plain(w.reserve_base),
+                           which=gettext("本方案比例") if plan.reserve_rate is not None else gettext("章程比例"))
+    if y.reserved:
+        reserve_note += gettext("，已提取 %(done)s", done=format_plain(y.reserved))
     lines = [
         Line(N_("本年收益"), y.net_profit),
         Line(N_("加：年初未分配收益"), y.opening_undistributed, gettext("负数为以前年度未弥补的亏损")),
+    ]
+    if y.other_in:
+        lines.append(Line(N_("其他转入/调整"), y.other_in, gettext("以前年度损益调整等直接记入未分配收益的金额")))
+    if y.distributed:
+        lines.append(Line(N_("减：已分配"), -y.distributed,
+                          gettext("本年初以来账上已记的各项分配（含手工凭证和以前年度方案）"), ("supplementary",)))
+    lines += [
         Line(N_("可分配收益"), w.distributable, gettext("不大于零时不得分配（禁止举债分配）"), ("distributable",),
              "subtotal"),
         Line(N_("（一）弥补以前年度亏损"), w.loss_covered, gettext("已在可分配收益中抵减")),
         Line(N_("（二）提取公积公益金"), w.reserve, reserve_note, ("reserve_rate",)),
         Line(N_("干部奖励分红"), w.cadre_reward, cap_rule(org, y, w), ("cadre_reward", "cadres")),
-        Line(N_("（三）向成员分配"), w.member_pool,
+        Line(N_("（三）向成员分配"), w.members if w.members is not None else w.member_pool,
              gettext("每股 %(ps)s 元 × %(units)s 股（股权登记日 %(date)s）", ps=distribution_pdf.per_share_text(ps),
                      units=f"{units:,.4f}", date=plan.record_date)
              if ps is not None and plan.member_pool else "", ("member_pool",)),
     ]
+    if w.collective:
+        lines.append(Line(N_("集体股分配"), w.collective, gettext("转公积公益金") if distribution.policy_for(
+            org).collective_mode == "reserve" else gettext("留在未分配收益")))
+    if w.rounding_rest:
+        lines.append(Line(N_("每股取整余额"), w.rounding_rest, gettext("每股金额取到分，余额留在未分配收益")))
     if w.other:
         lines.append(Line(N_("（四）其他分配"), w.other, "", ("other",)))
     lines.append(Line(N_("年末未分配收益"), w.closing_undistributed, gettext("留待以后年度分配"), (), "total"))
@@ -216,9 +240,9 @@ def waterfall_lines(org: Organization, p: distribution.PlanPreview) -> list[Line
 def cadre_rows(p: distribution.PlanPreview) -> list[dict]:
     out = []
     for i, c in enumerate(p.plan.cadres):
-        months = core.months_in_office(core.Cadre(i, c.name, c.start, c.end, c.weight), p.plan.year)
+        days = core.days_in_office(core.Cadre(i, c.name, c.start, c.end, c.weight), p.plan.year)
         key = c.id if c.id is not None else i
-        out.append({"index": i, "cadre": c, "months": months, "amount": p.cadre_amounts.get(key),
+        out.append({"index": i, "cadre": c, "days": days, "amount": p.cadre_amounts.get(key),
                     "issues": [x.message for x in p.issues if x.path == f"cadres.{i}"]})
     return out
 
@@ -245,7 +269,8 @@ def index(org_id: int):
     year = _year_arg(org)
     plans = list(db.session.scalars(sa.select(DistributionPlan).where(
         DistributionPlan.organization_id == org.id, DistributionPlan.year == year).order_by(DistributionPlan.id)))
-    closed = (year, 12) in periods.closed_months(org)
+    status = distribution.year_end_status(org, year)
+    closed = distribution.year_state(org, year) in ("december", "after_close")  # a plan can be drafted
     facts, rows = None, []
     if closed:
         # one year result and one register read per record date, not a full preview per plan
@@ -264,16 +289,37 @@ def index(org_id: int):
                 plan.member_pool / t) if t and plan.member_pool else ""})
     else:
         rows = [{"plan": plan, "w": None, "per_share": ""} for plan in plans]
-    years = sorted({y for y, m in periods.closed_months(org) if m == 12} | {year})
+    years = sorted({y for y, m in periods.closed_months(org) if m == 12} | {year, periods.first_open(org)[0]})
     return render_template("distribution/index.html", year=year, years=years, closed=closed, facts=facts,
-                           rows=rows, **_common(org))
+                           rows=rows, status=status, step_labels=distribution.YEAR_END_STEPS,
+                           carryover_labels=periods.CARRYOVER_STATES, can_close=_can(org, access.CLOSE),
+                           **_common(org))
+
+
+@bp.route(f"{PREFIX}/carry-over", methods=["POST"])
+def carry_over(org_id: int):
+    """Step (1) of the year end: December's 损益结转 as vouchers of their own (again after December changed)."""
+    org = load_org(org_id, access.CLOSE)
+    year = _year_arg(org)
+    made, errors, _ = _run(Schema(), {}, lambda _: periods.carry_over(org, year, user=current_user))
+    if errors:
+        flash("；".join(m for ms in errors.values() for m in (ms if isinstance(ms, list) else [ms])), "error")
+    else:
+        flash(gettext("已结转损益：%(n)s 张凭证", n=len(made)) if made else gettext("没有需要结转的损益"), "success")
+    return redirect(url_for("distribution.index", org_id=org.id, year=year))
 
 
 def _render_form(org, year, plan, values, rows, errors, preview=None, status=200):
     rows = list(rows) + [{} for _ in range(max(3 - len(rows), 0) + 2)]
     ctx = _preview_context(org, preview) if preview is not None else {}
+    try:  # the cap and the rules up front, before anything is typed
+        yr = distribution.year_result(org, year)
+        base = core.waterfall(yr, distribution.policy_for(org), core.Scenario())
+    except CoopError:
+        yr = base = None
     return render_template("distribution/plan_form.html", year=year, plan=plan, form=values, cadre_form=rows,
-                           errors=errors, policy=distribution.policy_for(org), preview=preview, **ctx,
+                           errors=errors, policy=distribution.policy_for(org), preview=preview, facts_year=yr,
+                           facts_base=base, settings=distribution.policy_settings(org), **ctx,
                            **_common(org)), status
 
 
@@ -367,7 +413,9 @@ def _render_plan(org: Organization, plan: DistributionPlan, errors: dict | None 
     voucher = db.session.get(Voucher, plan.voucher_id) if plan.voucher_id else None
     done_steps = {a.step for a in plan.approvals}
     return render_template("distribution/plan.html", plan=plan, errors=errors, problem=problem, voucher=voucher,
-                           done_steps=done_steps, form=request.form, **ctx, **_common(org)), status
+                           done_steps=done_steps, form=request.form, posts_in=distribution.year_state(org, plan.year),
+                           figures=distribution.figures_of(plan) if plan.figures else None, **ctx,
+                           **_common(org)), status
 
 
 @bp.route(f"{PREFIX}/<int:plan_id>")
@@ -414,16 +462,17 @@ def approvals(org_id: int, plan_id: int):
     if request.method == "POST":
         access.require(current_user, access.PREPARE, org)
         _, errors, status = _run(DistributionApprovalInSchema(), _form_fields(
-            ("step", "date", "reference", "entitled", "present", "votes_for")),
+            ("step", "date", "reference", "entitled", "present", "votes_for", "materials_date", "notice_date")),
             lambda d: distribution.record_approval(plan, user=current_user, **d))
         if not errors:
             flash(gettext("已登记：%(step)s", step=translate(APPROVAL_STEPS[request.form['step']])), "success")
             return redirect(url_for("distribution.approvals", org_id=org.id, plan_id=plan.id))
         status = 422 if status == 200 else status
     done = {a.step for a in plan.approvals}
+    meeting = next((a.date for a in plan.approvals if a.step == "assembly"), None)
     return render_template("distribution/approvals.html", plan=plan, errors=errors, form=request.form,
                            open_steps=[(k, v) for k, v in APPROVAL_STEPS.items() if k not in done],
-                           **_common(org)), status
+                           days=distribution.day_counts(plan, meeting), **_common(org)), status
 
 
 # ---------------------------------------------------------------- what-if comparison
@@ -475,10 +524,10 @@ def dividends_xlsx(org_id: int, plan_id: int):
 
 
 def _pay_accounts(org: Organization) -> list[tuple[str, str]]:
-    q = sa.select(Account.code, Account.name).where(
-        Account.organization_id == org.id, Account.is_leaf.is_(True), Account.active.is_(True),
-        sa.or_(Account.code.startswith("101"), Account.code.startswith("102"))).order_by(Account.code)
-    return [(code, f"{code} {name}") for code, name in db.session.execute(q)]
+    """The cash and bank leaves (posting roles 现金 / 银行存款)."""
+    from ..services import roles
+
+    return [(code, f"{code} {name}") for code, name in roles.money_leaves(org)]
 
 
 @bp.route(f"{PREFIX}/<int:plan_id>/dividends", methods=["GET", "POST"])
