@@ -17,8 +17,9 @@ import click
 import sqlalchemy as sa
 
 from .extensions import db
-from .models import County, Organization, User, Voucher
-from .services import accounts, opening, orgs, periods, reports, users, vouchers
+from .models import County, Organization, ProjectReturn, User, Voucher
+from .ledger import roles as R
+from .services import accounts, joint, loans, opening, orgs, periods, reports, roles, users, vouchers
 
 COUNTY = "青山县"
 PASSWORD = "demo2026"
@@ -29,6 +30,8 @@ Y = Decimal("1")
 
 # (parent, code, name) every village gets; households, tenants and extras come from the village spec
 COMMON_DETAILS = (
+    ("101", "10101", "村部现金"),
+    ("101", "10102", "报账员备用金"),
     ("102", "10201", "农业银行"),
     ("102", "10202", "农村信用社"),
     ("501", "50101", "发包收入（承包金）"),
@@ -44,7 +47,33 @@ COMMON_DETAILS = (
     ("514", "51402", "环境卫生"),
     ("515", "51501", "利息支出"),
     ("515", "51502", "银行手续费"),
+    # as real villages keep them (issue #14): every account the system posts to has 明细科目
+    ("112", "11201", "应收单位款"),
+    ("112", "11202", "应收个人款"),
+    ("141", "14101", "对外股权投资"),
+    ("141", "14102", "飞地抱团项目"),
+    ("201", "20101", "农业银行贷款"),
+    ("201", "20102", "农商银行专项贷款"),
+    ("211", "21101", "应付单位款"),
+    ("211", "21102", "应付收益"),
+    ("212", "21201", "干部报酬"),
+    ("212", "21202", "干部奖励分红"),
+    ("311", "31101", "公积金"),
+    ("311", "31102", "公益金"),
+    ("502", "50201", "对外投资收益"),
+    ("502", "50202", "飞地抱团收益"),
 )
+#: the leaf the demo's hand-written vouchers and opening balances mean when they name a first-level account
+LEAF = {"101": "10101", "112": "11201", "141": "14101", "201": "20101", "211": "21101", "212": "21201",
+        "311": "31101", "502": "50201"}
+#: posting roles (科目对照) of every demo village
+ROLE_LEAVES = {R.CASH: "10101", R.BANK: "10201", R.RECEIVABLE: "11201", R.LONG_INVESTMENT: "14102",
+               R.SHORT_LOAN: "20102", R.PAYABLE: "21101", R.DIVIDENDS_PAYABLE: "21102",
+               R.CADRE_REWARD_PAYABLE: "21202", R.RESERVE: "31101", R.INVESTMENT_INCOME: "50202",
+               R.SUBSIDY_INCOME: "50301", R.INTEREST_EXPENSE: "51501"}
+#: 2004 old code → the 2023 leaf its balance goes to (the bank to 农业银行; 应付福利费, deleted in 2023, to 应付款)
+CHOICES_2004 = {"101": "10101", "102": "10201", "112": "11201", "202": "21101", "211": "21201", "212": "21101",
+                "311": "31101"}
 
 
 @dataclass(frozen=True)
@@ -118,6 +147,38 @@ VILLAGES = (
     ),
 )
 
+# 青石村's 专项贷款 in the loan register (贴息 applies: 村社合一), and the county's LPR table (1-year LPR, 20th)
+LOAN = dict(lender="青山农商银行", contract_no="QSNS-2025-0318", principal=Decimal("500000.00"),
+            annual_rate=Decimal("0.0385"), start_date=dt.date(2025, 3, 5), maturity_date=dt.date(2026, 3, 4))
+LOAN_DRAWDOWNS = ((dt.date(2025, 3, 5), Decimal("300000.00")), (dt.date(2025, 6, 5), Decimal("200000.00")))
+LOAN_END = dt.date(2026, 3, 4)
+LPR = [(dt.date(y, m, 20), Decimal("0.031") if (y, m) < (2025, 5) else Decimal("0.030"))
+       for y, m in [(2024, 12)] + [(2025, m) for m in range(1, 13)] + [(2026, m) for m in range(1, 11)]]
+#: the 2025 贴息 claim: filed in January 2026, paid into the village in February
+CLAIM_PERIOD = (dt.date(2025, 3, 5), dt.date(2025, 12, 21))
+# 飞地抱团: three villages put cash into the township's standard-factory project run by the county's 强村公司
+PROJECT = dict(name="东山镇飞地抱团标准厂房", operator_name="青山县强村发展有限公司", guarantor="青山县城投公司",
+               start_date=dt.date(2025, 3, 1), fixed_rate=Decimal("0.08"))
+CONTRIBUTIONS = (("qingshi", Decimal("100000.00")), ("liuxi", Decimal("150000.00")), ("fenglin", Decimal("80000.00")))
+CONTRIBUTED_ON = dt.date(2025, 3, 10)
+PROJECT_PROFIT_2025 = Decimal("40000.00")
+
+
+def loan_interest_periods() -> list[tuple[dt.date, dt.date]]:
+    ends = [dt.date(2025, 6, 21), dt.date(2025, 9, 21), dt.date(2025, 12, 21), LOAN_END]
+    return list(zip([LOAN["start_date"]] + ends[:-1], ends))
+
+
+def loan_interest(start: dt.date, end: dt.date) -> Decimal:
+    """Interest the bank charges for [start, end): principal × rate × days ÷ 360, a part per principal change."""
+    cuts = sorted({start, end} | {d for d, _ in LOAN_DRAWDOWNS if start < d < end})
+    total = Decimal(0)
+    for a, b in zip(cuts, cuts[1:]):
+        principal = sum((x for d, x in LOAN_DRAWDOWNS if d <= a), Decimal(0))
+        total += _yuan(principal * LOAN["annual_rate"] * (b - a).days / 360)
+    return total
+
+
 # (username, display name, role, where): where is a village key, a township name or the county
 USERS = (
     ("qs_admin", "县农经站管理员", "county_admin", COUNTY),
@@ -163,14 +224,15 @@ class VillageBooks:
         self.unpaid_dividend = Decimal(0)  # 向成员分配 of last December, paid in January
         self.return_due = Decimal(0)  # 飞地抱团 return declared last December, received in January
         self.schedule: list = []
+        #: drafts the county wrote into these books (贴息, 飞地抱团), reviewed and posted in their month
+        self.inbox: list[Voucher] = []
+        self.loan = None  # the 专项贷款 in the loan register (村社合一 village)
 
     # -- chart and opening balances
     def setup(self) -> None:
         org, spec = self.org, self.spec
         details = list(COMMON_DETAILS)
         details += [("113", f"113{i:02d}", f"{h}户") for i, h in enumerate(spec.households, start=1)]
-        if spec.loan:
-            details.append(("201", "20101", "农业银行贷款"))
         if spec.machinery:
             details += [("501", "50103", "农机服务收入"), ("511", "51101", "农机服务支出")]
         for parent, code, name in details:
@@ -178,13 +240,14 @@ class VillageBooks:
         if spec.opening_2004:
             rows = [(c, Decimal(a)) for c, a in spec.opening_2004]
             rows.append(("311", -sum((a for _, a in rows), Decimal(0))))  # 公积公益金 balances the table
-            # the bank balance goes to the 明细 the village keeps; 应付福利费 (deleted in 2023) to 211 应付款
-            opening.import_2004_opening(org, rows, user=self.accountant, choices={"102": "10201", "212": "211"})
+            opening.import_2004_opening(org, rows, user=self.accountant, choices=CHOICES_2004)
         else:
-            bal = {c: Decimal(a) for c, a in spec.opening.items()}
-            bal["311"] = -sum(bal.values(), Decimal(0))
+            bal = {LEAF.get(c, c): Decimal(a) for c, a in spec.opening.items()}
+            bal[LEAF["311"]] = -sum(bal.values(), Decimal(0))
             opening.set_opening_balances(org, bal, user=self.accountant)
             opening.lock_opening_balances(org, user=self.accountant)
+        for key, code in ROLE_LEAVES.items():
+            roles.set_mapping(org, key, code, user=self.accountant)
         self.bal = dict(opening.opening_balances(org))
 
     # -- vouchers
@@ -203,8 +266,10 @@ class VillageBooks:
 
     def post_now(self, date: dt.date, summary: str, dr: dict, cr: dict, attachments: int = 1) -> Voucher:
         """One voucher: 制单 by the accountant, 审核 by the reviewer, 记账 by the accountant."""
-        lines = [{"summary": summary, "account_code": c, "debit": _yuan(a), "credit": Decimal(0)} for c, a in dr.items()]
-        lines += [{"summary": summary, "account_code": c, "debit": Decimal(0), "credit": _yuan(a)} for c, a in cr.items()]
+        lines = [{"summary": summary, "account_code": LEAF.get(c, c), "debit": _yuan(a), "credit": Decimal(0)}
+                 for c, a in dr.items()]
+        lines += [{"summary": summary, "account_code": LEAF.get(c, c), "debit": Decimal(0), "credit": _yuan(a)}
+                  for c, a in cr.items()]
         v = vouchers.create_draft(self.org, {"date": date, "attachment_count": attachments, "lines": lines},
                                   user=self.accountant)
         return self._advance(v)
@@ -225,6 +290,9 @@ class VillageBooks:
 
     def month(self, y: int, m: int) -> None:
         self.schedule = []
+        for v in [v for v in self.inbox if (v.year, v.month) == (y, m)]:
+            self.at(v.date, lambda v=v: self._advance(v))
+        self.inbox = [v for v in self.inbox if (v.year, v.month) != (y, m)]
         self._plan(y, m)
         for _, action in sorted(self.schedule, key=lambda e: e[0]):  # stable: same-day entries keep their order
             action()
@@ -240,15 +308,16 @@ class VillageBooks:
         withdraw = self.amount(20, 35, cents=False) * 100
         self.post(d(2), "提取备用金", {"101": withdraw}, {"10201": withdraw})
         if m == 1 and (y, m) > s.start:
-            wages = -self._balance_of("212")  # 干部奖励分红 and wages still owed from last year
-            if wages > 0:
-                self.post(d(6), "发放上年干部奖励分红及欠发报酬", {"212": wages}, {"10201": wages}, attachments=2)
+            # 干部奖励分红 and wages still owed from last year
+            owed = {c: -self._balance_of(c) for c in ("21201", "21202") if self._balance_of(c) < 0}
+            if owed:
+                self.post(d(6), "发放上年干部奖励分红及欠发报酬", owed, {"10201": sum(owed.values())}, attachments=2)
             if self.return_due:
                 self.post(d(15), "收到飞地抱团项目上年保底收益", {"10201": self.return_due}, {"112": self.return_due})
                 self.return_due = Decimal(0)
         if m == 1:
             if self.unpaid_dividend:
-                self.post(d(8), f"支付{y - 1}年成员分红", {"211": self.unpaid_dividend}, {"10201": self.unpaid_dividend},
+                self.post(d(8), f"支付{y - 1}年成员分红", {"21102": self.unpaid_dividend}, {"10201": self.unpaid_dividend},
                           attachments=len(s.households))
                 self.unpaid_dividend = Decimal(0)
             # 承包金: most households pay by bank transfer, two owe until spring
@@ -312,12 +381,35 @@ class VillageBooks:
                 self.post(d(10), f"收回{s.households[1]}户借款", {"10201": due}, {hh[1]: due})
         if y == 2025 or (y == 2024 and s.start[0] == 2024):
             self._yishiyiyi(m, d)
+        if self.loan is not None:
+            self._loan_events(y, m)
         self.at(d(last), lambda: self._bank_surplus_cash(d(last)))
         if m == 12:
             if s.investment:
                 self.return_due = _yuan(Decimal(s.investment) / 10)  # 10% 保底
                 self.post(d(20), "确认飞地抱团项目本年保底收益", {"112": self.return_due}, {"502": self.return_due})
             self.at(d(31), lambda: self._distribute(y, d(31)))  # last: after every December income and cost
+
+    def _loan_events(self, y: int, m: int) -> None:
+        """The 专项贷款 through the loan register: two drawdowns, interest each quarter on the 21st (with the bank's
+        结息单), repaid at maturity; each event drafts its voucher, reviewed and posted like any other."""
+        loan = self.loan
+
+        def event(date: dt.date, kind: str, amount: Decimal, **kw) -> None:
+            def run():
+                e = loans.record_loan_event(loan, kind=kind, date=date, amount=amount, user=self.accountant, **kw)
+                self._advance(db.session.get(Voucher, e.voucher_id))
+            self.at(date, run)
+
+        for when, amount in LOAN_DRAWDOWNS:
+            if (when.year, when.month) == (y, m):
+                event(when, "drawdown", amount)
+        for start, end in loan_interest_periods():
+            if (end.year, end.month) == (y, m):
+                event(end, "interest", loan_interest(start, end), period_start=start, period_end=end,
+                      evidence=f"农商银行结息单{end:%Y%m%d}")
+        if (y, m) == (LOAN_END.year, LOAN_END.month):
+            event(LOAN_END, "repayment", sum((a for _, a in LOAN_DRAWDOWNS), Decimal(0)))
 
     def _bank_surplus_cash(self, date: dt.date) -> None:
         cash = self._balance_of("101")
@@ -366,16 +458,16 @@ class VillageBooks:
         if self.spec.cun_she_he_yi and operating > 0:
             cadre = min(_yuan(operating * Decimal("0.15")).quantize(Y), left)
             if cadre > 0:
-                self.post_now(date, "计提村两委干部奖励分红", {"3220102": cadre}, {"212": cadre}, attachments=1)
+                self.post_now(date, "计提村两委干部奖励分红", {"3220102": cadre}, {"21202": cadre}, attachments=1)
                 left -= cadre
         member = Decimal(int(min(profit * Decimal("0.4"), left) // 100) * 100)  # whole hundreds
         if member > 0:
-            self.post_now(date, "向成员分配收益", {"3220103": member}, {"211": member}, attachments=1)
+            self.post_now(date, "向成员分配收益", {"3220103": member}, {"21102": member}, attachments=1)
             self.unpaid_dividend = member
 
     def _balance_of(self, code: str) -> Decimal:
         """Balance as kept by `_advance`; right for the accounts asked about, which carry-over never touches."""
-        return self.bal.get(code, Decimal(0))
+        return self.bal.get(LEAF.get(code, code), Decimal(0))
 
     def close(self, y: int, m: int) -> None:
         periods.close_period(self.org, y, m, user=self.accountant, today=TODAY)
@@ -411,14 +503,21 @@ def build_demo(progress: bool = True) -> list[tuple[str, str, str, str]]:
         return next(people[u] for u, _, r, w in USERS if w == key and r == role)
 
     keepers = [VillageBooks(villages[s.key], s, staff(s.key, "accountant"), staff(s.key, "reviewer")) for s in VILLAGES]
-    steps = [(k, y, m) for k in keepers for y, m in months(k.spec.start, LAST_CLOSED)]
+    # month by month across the villages: the county's actions (飞地抱团, 贴息) touch several villages' books at once
+    steps = sorted(((y, m, i) for i, k in enumerate(keepers) for y, m in months(k.spec.start, LAST_CLOSED)))
     bar = click.progressbar(length=len(steps) + len(keepers), label="构建演示数据") if progress else None
+    desk = CountyDesk(county, people, {k.spec.key: k for k in keepers})
     with bar if bar is not None else contextlib.nullcontext():
         for k in keepers:
             k.setup()
-        for k, y, m in steps:
-            k.month(y, m)
-            k.close(y, m)
+        desk.setup()
+        seen = None
+        for y, m, i in steps:
+            if (y, m) != seen:  # the county acts first in each month
+                desk.month(y, m)
+                seen = (y, m)
+            keepers[i].month(y, m)
+            keepers[i].close(y, m)
             if bar is not None:
                 bar.update(1)
         for k in keepers:
@@ -428,6 +527,69 @@ def build_demo(progress: bool = True) -> list[tuple[str, str, str, str]]:
     _showcase(villages["qingshi"], people, keepers[0])
     db.session.flush()
     return credentials()
+
+
+class CountyDesk:
+    """What the county and township do in the villages' books: the LPR table and 贴息 policy, the 专项贷款's claim
+    (filed by the village, reviewed by the township, approved, allocated and paid by the county), and the
+    飞地抱团 project (contributions, the 2025 return declared at the year end and received in January). The
+    vouchers it writes are drafts prepared by the county administrator, which each village reviews and posts."""
+
+    def __init__(self, county: County, people: dict[str, User], keepers: dict[str, VillageBooks]):
+        self.county, self.keepers = county, keepers
+        self.admin = people["qs_admin"]
+        self.township = {"东山镇": people["jg_dongshan"], "西河乡": people["jg_xihe"]}
+        self.project = None
+        self.claim = None
+
+    def setup(self) -> None:
+        for published_on, rate in LPR:
+            loans.set_lpr(self.county, published_on, rate, user=self.admin)
+        for year in (2025, 2026):
+            loans.set_policy(self.county, year, fund=Decimal("5000000.00"), user=self.admin)
+        qingshi = self.keepers["qingshi"]
+        qingshi.loan = loans.create_loan(qingshi.org, special=True, user=qingshi.accountant, **LOAN)
+
+    def _inbox(self, key: str, v: Voucher | None = None) -> None:
+        """Hand the drafts the county just wrote into a village's books to its keeper."""
+        k = self.keepers[key]
+        drafts = [v] if v is not None else list(db.session.scalars(sa.select(Voucher).where(
+            Voucher.organization_id == k.org.id, Voucher.status == "draft", Voucher.preparer_id == self.admin.id)))
+        k.inbox += [d for d in drafts if d not in k.inbox]
+
+    def month(self, y: int, m: int) -> None:
+        if (y, m) == (2025, 3):
+            self.project = joint.create_project(self.county, user=self.admin, **PROJECT)
+            for key, amount in CONTRIBUTIONS:
+                part = joint.add_participant(self.project, self.keepers[key].org, user=self.admin)
+                joint.contribute(self.project, part, kind="cash", amount=amount, date=CONTRIBUTED_ON, user=self.admin)
+                self._inbox(key)
+        if (y, m) == (2025, 12):
+            joint.declare_return(self.project, year=2025, profit=PROJECT_PROFIT_2025, date=dt.date(2025, 12, 31),
+                                 user=self.admin)
+            for key, _ in CONTRIBUTIONS:
+                self._inbox(key)
+        if (y, m) == (2026, 1):
+            ret = db.session.scalar(sa.select(ProjectReturn).where(ProjectReturn.project_id == self.project.id,
+                                                                   ProjectReturn.year == 2025))
+            for line in ret.lines:
+                joint.receive_return(line, date=dt.date(2026, 1, 15), user=self.admin)
+            for key, _ in CONTRIBUTIONS:
+                self._inbox(key)
+        if (y, m) == (2026, 2):
+            self._subsidy_claim()
+
+    def _subsidy_claim(self) -> None:
+        k = self.keepers["qingshi"]
+        start, end = CLAIM_PERIOD
+        calc, _ = loans.check_claim(k.org, k.loan, start=start, end=end)
+        claim = loans.file_claim(k.org, k.loan, start=start, end=end, claimed=calc.eligible, user=k.accountant)
+        loans.review_claim(claim, user=self.township[k.spec.township], approve=True)
+        loans.approve_claim(claim, user=self.admin)
+        loans.run_allocation(claim.policy, user=self.admin)
+        v = loans.disburse_claim(claim, date=dt.date(2026, 2, 10), user=self.admin)
+        self._inbox("qingshi", v)
+        self.claim = claim
 
 
 def _id_number(seq: int, birth: dt.date, male: bool) -> str:
