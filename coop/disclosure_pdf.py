@@ -19,10 +19,13 @@ from markupsafe import Markup
 from .charts import COLORS, Series, bar_chart, line_chart
 from .extensions import db
 from .i18n import N_, chinese
+from .ledger.chart import CASH_ACCOUNTS, CHART_2023, PNL, chart_account
 from .models import Account, Disclosure, Organization, RoleAssignment, User, Voucher, VoucherLine
 from .models.disclosure import SHEET_KINDS, SHEET_STATUSES
 from .money import ZERO, from_fen
 from .services import periods, reports
+
+PNL_TOPS = tuple(a.code for a in CHART_2023 if a.category == PNL)
 
 #: wide sheets print on landscape A4
 LANDSCAPE = ("income_expense", "subsidy")
@@ -131,23 +134,23 @@ def month_figures(org: Organization, months: list[tuple[int, int]]) -> dict[tupl
     start = dt.date(first[0], first[1], 1)
     # opening balances plus everything posted before the first month shown
     cash = sum((v for c, v in reports.leaf_balances(org, until=start - dt.timedelta(days=1)).items()
-                if c.startswith(("101", "102"))), ZERO)
+                if c.startswith(CASH_ACCOUNTS)), ZERO)
     q = (sa.select(Voucher.year, Voucher.month, Account.code, Voucher.kind,
                    sa.func.sum(sa.type_coerce(VoucherLine.debit, sa.BigInteger)),
                    sa.func.sum(sa.type_coerce(VoucherLine.credit, sa.BigInteger)))
          .join(Voucher, Voucher.id == VoucherLine.voucher_id).join(Account, Account.id == VoucherLine.account_id)
          .where(Voucher.organization_id == org.id, Voucher.status == "posted", Voucher.date >= start,
                 Voucher.date <= reports.month_end(*max(wanted)),
-                sa.or_(Account.code.startswith("5"), Account.code.startswith("101"), Account.code.startswith("102")))
+                sa.or_(*[Account.code.startswith(t) for t in PNL_TOPS + CASH_ACCOUNTS]))
          .group_by(Voucher.year, Voucher.month, Account.code, Voucher.kind))
     moves: dict[tuple[int, int], dict] = {}
     for y, m, code, kind, debit, credit in db.session.execute(q):
         f = moves.setdefault((y, m), {"income": ZERO, "expense": ZERO, "cash": ZERO})
         debit, credit = from_fen(debit or 0), from_fen(credit or 0)
-        if code.startswith(("101", "102")):
+        if code.startswith(CASH_ACCOUNTS):
             f["cash"] += debit - credit
         elif kind != "carryover":  # year-end closing entries are not income or expense
-            if code.startswith("50"):
+            if chart_account(code).income:
                 f["income"] += credit - debit
             else:
                 f["expense"] += debit - credit
@@ -181,14 +184,22 @@ def year_charts(org: Organization, year: int, tr=chinese) -> dict:
 
 
 def dividend_per_share(org: Organization) -> list[tuple[int, Decimal]]:
-    """(year, 每股分红) of every posted distribution plan: the member pool over all shares on its record date."""
+    """(year, 每股分红) of every posted distribution plan: the per-share amount frozen when it posted (older plans:
+    the member pool over all shares on the record date); a 补充分配 adds to its year."""
     from .models import DistributionPlan
-    from .services import shares
+    from .services import distribution, shares
 
-    out = []
+    out: list[tuple[int, Decimal]] = []
     for plan in db.session.scalars(sa.select(DistributionPlan).where(
             DistributionPlan.organization_id == org.id, DistributionPlan.status == "posted",
-            DistributionPlan.member_pool > 0).order_by(DistributionPlan.year)):
+            DistributionPlan.member_pool > 0).order_by(DistributionPlan.year, DistributionPlan.id)):
+        frozen = distribution.figures_of(plan).get("per_share") if plan.figures else None
+        if frozen is not None:
+            if out and out[-1][0] == plan.year:
+                out[-1] = (plan.year, out[-1][1] + frozen)
+            else:
+                out.append((plan.year, frozen))
+            continue
         households, collective = shares.dividend_units(org, plan.record_date)
         total = sum(households.values(), Decimal(0)) + collective
         if total:

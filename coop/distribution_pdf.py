@@ -16,6 +16,7 @@ from flask import current_app, render_template
 from sqlalchemy.orm import selectinload
 
 from .daxie import amount_in_words
+from . import clock
 from .extensions import db
 from .models import DistributionPlan, Household, HouseholdDividend, Organization
 from .reports.pdf import html_to_pdf
@@ -100,6 +101,7 @@ def build_roll(plan: DistributionPlan, preview: distribution.PlanPreview | None 
         collective_amount = plan.collective_part or ZERO
         # the 集体股 units are not stored with the plan: read them from the register as of the record date
         collective_units = shares.dividend_units(org, plan.record_date)[1] if collective_amount else Decimal(0)
+        frozen = distribution.figures_of(plan).get("per_share") if plan.figures else None
     else:
         p = preview or distribution.preview(plan)
         split = p.member_split
@@ -107,12 +109,14 @@ def build_roll(plan: DistributionPlan, preview: distribution.PlanPreview | None 
         lines = [(hid, p.units.get(hid, Decimal(0)), amount) for hid, amount in amounts.items()]
         collective_amount = split.collective if split else ZERO
         collective_units = p.collective_units if split else Decimal(0)
+        frozen = split.per_share if split else None
     homes = _households(hid for hid, _, _ in lines)
     lines.sort(key=lambda x: (homes[x[0]].number, x[0]))
     rows = [RollRow(i, hid, homes[hid].number, homes[hid].head.name if homes[hid].head else "", units, amount)
             for i, (hid, units, amount) in enumerate(lines, start=1)]
     total_units = sum((r.units for r in rows), Decimal(0)) + collective_units
-    per_share = plan.member_pool / total_units if rows and total_units else None
+    # the per-share amount as decided (to the fen by default); older posted plans: the pool over the shares
+    per_share = frozen if frozen is not None else (plan.member_pool / total_units if rows and total_units else None)
     return Roll(org, plan, plan.status != "posted", per_share, rows, collective_units, collective_amount)
 
 
@@ -126,7 +130,7 @@ def roll_pdf(plan: DistributionPlan, today: dt.date | None = None) -> bytes:
     r = build_roll(plan)
     html = render_template("print/dividends.html", r=r, doc_title=f"{r.org.name}{r.title}", page_size="A4",
                            font=current_app.config.get("PDF_FONT_FAMILY") or '"Noto Sans CJK SC", sans-serif',
-                           printed_on=(today or dt.date.today()).isoformat())
+                           printed_on=(today or clock.today()).isoformat())
     return html_to_pdf(html)
 
 

@@ -11,16 +11,8 @@ from coop.ledger.chart import CHART_BY_CODE
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SCANNED = ("coop/services", "coop/web", "coop/api", "coop/schemas", "coop/models", "coop/reports", "coop/export.py",
            "coop/cli.py", "coop/cli_interop.py")
-#: issue #15's files, still being moved to posting roles by its engineer; #15 empties this list when done
-PENDING_ISSUE_15 = {
-    "coop/services/distribution.py",
-    "coop/services/disclosure.py",
-    "coop/services/periods.py",
-    "coop/web/distribution.py",
-    "coop/api/distribution.py",
-    "coop/schemas/distribution.py",
-    "coop/models/distribution.py",
-}
+#: files still being moved to posting roles (empty: every file is checked)
+PENDING_ISSUE_15: set[str] = set()
 
 
 def _files():

@@ -16,6 +16,7 @@ from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from .. import disclosure_pdf
+from .. import clock
 from ..errors import Forbidden, NotFound
 from ..extensions import db
 from ..models import Disclosure, Organization, User, Voucher, VoucherQuestion
@@ -415,6 +416,6 @@ def close_question(org_id: int, question_id: int):
 @blp.response(200, EarlyWarningsSchema)
 def org_warnings(org_id: int):
     """三色预警 of the organization today, each warning with the facts that triggered it."""
-    found = warnings.warnings_for(_org(org_id), dt.date.today())
+    found = warnings.warnings_for(_org(org_id), clock.today())
     return {"level": warnings.level_of(found),
             "warnings": [{"code": w.code, "level": w.level, "title": w.title, "facts": w.facts} for w in found]}

@@ -86,6 +86,17 @@ UNDISTRIBUTED = "32202"
 DISTRIBUTIONS = "32201"
 CURRENT_YEAR_PROFIT = "321"
 
+#: first-level accounts the 财务公开 sheets name by rule (RULES §10)
+CASH_ACCOUNTS = ("101", "102")  # 货币资金
+CLAIMS_AND_DEBTS = ("112", "113", "211")  # 应收款, 内部往来 (either side), 应付款 — by counterparty
+LOAN_ACCOUNTS = ("201", "221")  # 短期借款, 长期借款及应付款 — by lender
+OTHER_LIABILITIES = ("212", "213", "214", "241")  # 应付工资, 应付劳务费, 应交税费, 专项应付款
+CAPITAL_SPENDING = ("132", "151", "153")  # 生产性生物资产, 固定资产, 在建工程
+SPECIAL_FUNDS = ("231", "241")  # 一事一议资金, 专项应付款: their uses are listed
+PRODUCTION_COST = "401"
+YISHIYIYI = "231"
+RESERVE_FUND = "311"  # 公积公益金: where assets formed from 一事一议 and fiscal funds end up
+
 #: 2004 system (财会〔2004〕12号, 33 accounts) → 2023 code. Where the old account splits by substance the
 #: first choice is the default and the import lets the accountant pick another (research notes §1.5).
 CHART_2004: dict[str, tuple[str, tuple[str, ...]]] = {

@@ -23,6 +23,10 @@ from ..models import (Account, Disclosure, DisclosureComment, DistributionPlan, 
                       VoucherQuestion)
 from ..models.base import utcnow
 from ..models.disclosure import SHEET_KINDS
+from ..ledger import codes
+from ..ledger.chart import (CAPITAL_SPENDING, CHART_2023, CLAIMS_AND_DEBTS, LOAN_ACCOUNTS, OTHER_LIABILITIES, PNL,
+                            PRODUCTION_COST, RESERVE_FUND, SPECIAL_FUNDS, YISHIYIYI, chart_account)
+from ..ledger.roles import ROLE_BY_KEY, SUBSIDY_INCOME
 from ..money import ZERO
 from . import access, audit, periods, reports
 
@@ -58,18 +62,42 @@ def _posted_lines(org, start, end, code_prefixes: tuple[str, ...]):
     return db.session.execute(q).all()
 
 
+PNL_TOPS = tuple(a.code for a in CHART_2023 if a.category == PNL)
+
+
 def _income_expense(org, start, end) -> dict:
+    """收支明细 (RULES §10, 各项收入、各项支出 逐项逐笔): every posted income and expense, and — each with its own
+    total — capital spending (132, 151, 153; a transfer between them, such as 在建工程 → 固定资产, is not new
+    spending), uses of 专项应付款 and 一事一议资金, and 生产(劳务)成本."""
+    found = _posted_lines(org, start, end, PNL_TOPS + CAPITAL_SPENDING + SPECIAL_FUNDS + (PRODUCTION_COST,))
+    transfers = {v.id for line, v, acc in found if codes.top(acc.code) in CAPITAL_SPENDING and line.credit}
     rows, income, expense = [], ZERO, ZERO
-    for line, v, acc in _posted_lines(org, start, end, ("5",)):
-        is_income = acc.code.startswith("50")
-        amount = (line.credit - line.debit) if is_income else (line.debit - line.credit)
-        income += amount if is_income else ZERO
-        expense += ZERO if is_income else amount
-        rows.append([v.date.isoformat(), v.display_number, line.summary, f"{acc.code} {acc.name}",
-                     _s(amount) if is_income else "", "" if is_income else _s(amount)])
+    extra = {N_("资本性支出合计"): ZERO, N_("专项资金使用合计"): ZERO, N_("生产(劳务)成本合计"): ZERO}
+    notes = {N_("资本性支出合计"): "（资本性支出）", N_("专项资金使用合计"): "（专项资金使用）",
+             N_("生产(劳务)成本合计"): "（生产成本）"}
+    for line, v, acc in found:
+        top, ca = codes.top(acc.code), chart_account(acc.code)
+        if ca.category == PNL:
+            amount = (line.credit - line.debit) if ca.income else (line.debit - line.credit)
+            income += amount if ca.income else ZERO
+            expense += ZERO if ca.income else amount
+            rows.append([v.date.isoformat(), v.display_number, line.summary, f"{acc.code} {acc.name}",
+                         _s(amount) if ca.income else "", "" if ca.income else _s(amount)])
+            continue
+        if not line.debit:
+            continue  # raised money and completed assets are not spending
+        key = (N_("资本性支出合计") if top in CAPITAL_SPENDING else N_("专项资金使用合计") if top in SPECIAL_FUNDS
+               else N_("生产(劳务)成本合计"))
+        if key == N_("资本性支出合计") and v.id in transfers:
+            continue
+        extra[key] += line.debit
+        rows.append([v.date.isoformat(), v.display_number, line.summary, f"{acc.code} {acc.name}{notes[key]}",
+                     "", _s(line.debit)])
+    totals = [_total(N_("收入合计"), income), _total(N_("支出合计"), expense),
+              _total(N_("收支相抵"), income - expense)]
+    totals += [_total(k, a) for k, a in extra.items() if a]
     return {"columns": [N_("日期"), N_("凭证号"), N_("摘要"), N_("科目"), N_("收入"), N_("支出")], "rows": rows,
-            "totals": [_total(N_("收入合计"), income), _total(N_("支出合计"), expense),
-                       _total(N_("收支相抵"), income - expense)]}
+            "totals": totals}
 
 
 def _balance_sheet(org, start, end) -> dict:
@@ -82,25 +110,30 @@ def _balance_sheet(org, start, end) -> dict:
 
 
 def _debts(org, start, end) -> dict:
-    """Receivables (112, 113 debit) and payables (211, 113 credit) by counterparty at the end of the period."""
+    """债权债务 at the end of the period (RULES §10): 应收款, 内部往来 and 应付款 by counterparty, loans (201, 221) by
+    lender, and 应付工资, 应付劳务费, 应交税费 and 专项应付款 — opening balances included, gross: a debit balance
+    with one counterparty and a credit balance with another are two rows, never netted."""
+    tops = CLAIMS_AND_DEBTS + LOAN_ACCOUNTS + OTHER_LIABILITIES
     balances: dict[tuple[str, str], Decimal] = {}
     names = {a.code: a.name for a in db.session.scalars(sa.select(Account).where(Account.organization_id == org.id))}
+    opening_cp = getattr(OpeningBalance, "counterparty", None)
     for ob in db.session.scalars(sa.select(OpeningBalance).where(OpeningBalance.organization_id == org.id)):
         code = ob.account.code
-        if code.startswith(("112", "113", "211")):
-            key = (code, names.get(code, ""))
-            balances[key] = balances.get(key, ZERO) + ob.amount
+        if codes.top(code) in tops:
+            who = (getattr(ob, "counterparty", None) if opening_cp is not None else None) or names.get(code, "")
+            balances[(code, who)] = balances.get((code, who), ZERO) + ob.amount
     q = (sa.select(Account.code, VoucherLine.counterparty,
                    sa.func.sum(sa.type_coerce(VoucherLine.debit, sa.BigInteger) - sa.type_coerce(VoucherLine.credit, sa.BigInteger)))
          .join(Voucher, Voucher.id == VoucherLine.voucher_id).join(Account, Account.id == VoucherLine.account_id)
          .where(Voucher.organization_id == org.id, Voucher.status == "posted", Voucher.date <= end,
-                sa.or_(Account.code.startswith("112"), Account.code.startswith("113"), Account.code.startswith("211")))
+                sa.or_(*[Account.code.startswith(t) for t in tops]))
          .group_by(Account.code, VoucherLine.counterparty))
     for code, cp, fen in db.session.execute(q):
         key = (code, cp or names.get(code, ""))
         balances[key] = balances.get(key, ZERO) + Decimal(fen) / 100
     rows, claims, debts = [], ZERO, ZERO
-    for (code, who), bal in sorted(balances.items()):
+    order = {t: i for i, t in enumerate(tops)}
+    for (code, who), bal in sorted(balances.items(), key=lambda kv: (order[codes.top(kv[0][0])], kv[0])):
         if bal == 0:
             continue
         if bal > 0:
@@ -109,30 +142,48 @@ def _debts(org, start, end) -> dict:
         else:
             debts += -bal
             rows.append(["债务", f"{code} {names.get(code, '')}", who, _s(-bal)])
-    return {"columns": [N_("类别"), N_("科目"), N_("往来单位/户"), N_("余额")], "rows": rows,
+    return {"columns": [N_("类别"), N_("科目"), N_("往来单位/户/贷款银行"), N_("余额")], "rows": rows,
             "totals": [_total(N_("债权合计"), claims), _total(N_("债务合计"), debts)]}
 
 
 def _distribution(org, start, end) -> dict:
+    """收益分配 and 分红清册: the plan's figures as posted and frozen (RULES §10), never a re-computation."""
+    from .distribution import figures_of
+
     posted = db.session.scalars(sa.select(DistributionPlan).where(
         DistributionPlan.organization_id == org.id, DistributionPlan.status == "posted")
         .order_by(DistributionPlan.posted_at.desc()))
-    plan = next((p for p in posted if start <= p.posted_at.date() <= end), None)
+    plan = next((p for p in posted if start <= _posted_on(p) <= end), None)
     if plan is None:
         raise ValidationFailed.field("kind", "该期间没有已记账的收益分配方案")
-    from .distribution import preview
-
-    p = preview(plan)
-    w = p.waterfall
-    rows = [["可分配收益", "", "", _s(w.distributable)], ["提取公积公益金", "", "", _s(w.reserve)],
-            ["干部奖励分红", "", "", _s(w.cadre_reward)], ["向成员分配", "", "", _s(w.member_pool)],
-            ["年末未分配收益", "", "", _s(w.closing_undistributed)]]
+    f = figures_of(plan)
+    if not f:  # posted before the figures were frozen: the columns the plan kept
+        f = {"distributable": plan.distributable, "reserve": plan.reserve, "cadre_reward": plan.cadre_reward,
+             "members": sum((d.amount for d in plan.dividends), ZERO), "collective": plan.collective_part or ZERO,
+             "other": plan.other}
+        f["closing_undistributed"] = f["distributable"] - sum(
+            (f[k] for k in ("reserve", "cadre_reward", "members", "collective", "other")), ZERO)
+    lines = [("本年收益", "net_profit"), ("年初未分配收益", "opening_undistributed"), ("其他转入/调整", "other_in"),
+             ("减：已分配", "distributed_before"), ("可分配收益", "distributable"), ("提取公积公益金", "reserve"),
+             ("干部奖励分红", "cadre_reward"), ("其中代扣个人所得税", "cadre_tax"), ("向成员分配", "members"),
+             ("集体股分配", "collective"), ("其他分配", "other"), ("每股取整余额", "rounding_rest"),
+             ("年末未分配收益", "closing_undistributed")]
+    rows = [[label, "", "", _s(f[key])] for label, key in lines
+            if key in f and (f[key] or key in ("distributable", "reserve", "members", "closing_undistributed"))]
+    if f.get("per_share") is not None:
+        rows.append(["每股分红", "", str(f.get("total_units") or ""), _s(f["per_share"])])
     for d in sorted(plan.dividends, key=lambda d: d.household.number):
         head = d.household.head.name if d.household.head else ""
         rows.append([f"分红清册 {d.household.number}", head, f"{d.units}", _s(d.amount)])
     return {"columns": [N_("项目/户号"), N_("户主"), N_("股数"), N_("金额")], "rows": rows,
             "totals": [_total(N_("向成员分配合计"), sum((d.amount for d in plan.dividends), ZERO))],
-            "plan": plan.id, "year": plan.year}
+            "plan": plan.id, "year": plan.year, "supplementary": bool(plan.supplementary)}
+
+
+def _posted_on(plan: DistributionPlan) -> dt.date:
+    """The date of the plan's voucher (31 December of its year in the year-end sequence)."""
+    v = db.session.get(Voucher, plan.voucher_id) if plan.voucher_id else None
+    return v.date if v is not None else plan.posted_at.date()
 
 
 def _joint(org, start, end) -> dict:
@@ -162,7 +213,7 @@ def _subsidy(org, start, end) -> dict:
         total += c.allocated
         rows.append([c.loan.lender, c.loan.contract_no, f"{c.period_start}至{c.period_end - dt.timedelta(days=1)}",
                      _s(c.interest_paid), _s(c.claimed), _s(c.allocated), c.disbursed_on.isoformat()])
-    for line, v, acc in _posted_lines(org, start, end, ("503",)):
+    for line, v, acc in _posted_lines(org, start, end, (ROLE_BY_KEY[SUBSIDY_INCOME].top,)):
         if line.counterparty == "贴息":
             continue  # already listed from the claim
         amount = line.credit - line.debit
@@ -174,14 +225,41 @@ def _subsidy(org, start, end) -> dict:
 
 
 def _yishiyiyi(org, start, end) -> dict:
+    """一事一议 (RULES §10): money raised (一事一议资金 credits) and what it was actually spent on — each use shows the
+    accounts it went to; a use that turned the money into an asset (→ 公积公益金) names the asset's voucher."""
     rows, received, used = [], ZERO, ZERO
-    for line, v, acc in _posted_lines(org, start, end, ("231",)):
+    for line, v, acc in _posted_lines(org, start, end, (YISHIYIYI,)):
         received += line.credit
         used += line.debit
+        spent_on = _spent_on(org, v, line) if line.debit else ""
         rows.append([v.date.isoformat(), v.display_number, line.summary, _s(line.credit) if line.credit else "",
-                     _s(line.debit) if line.debit else ""])
-    return {"columns": [N_("日期"), N_("凭证号"), N_("摘要"), N_("筹集"), N_("使用")], "rows": rows,
+                     _s(line.debit) if line.debit else "", spent_on])
+    return {"columns": [N_("日期"), N_("凭证号"), N_("摘要"), N_("筹集"), N_("使用"), N_("用途")], "rows": rows,
             "totals": [_total(N_("筹集合计"), received), _total(N_("使用合计"), used)]}
+
+
+def _spent_on(org, v: Voucher, use: VoucherLine) -> str:
+    """What a 一事一议 use went to: the credit side of its voucher; an asset formed (→ 公积公益金) is traced to the
+    latest earlier voucher that put the same amount into 固定资产/生产性生物资产 (the completed project)."""
+    parts = []
+    for l in v.lines:
+        if not l.credit:
+            continue
+        code = l.account.code
+        if codes.top(code) == RESERVE_FUND:
+            q = (sa.select(Voucher, VoucherLine).join(VoucherLine, VoucherLine.voucher_id == Voucher.id)
+                 .join(Account, Account.id == VoucherLine.account_id)
+                 .where(Voucher.organization_id == org.id, Voucher.status == "posted", Voucher.date <= v.date,
+                        Voucher.id != v.id, VoucherLine.debit == l.credit,
+                        sa.or_(*[Account.code.startswith(t) for t in CAPITAL_SPENDING]))
+                 .order_by(Voucher.date.desc(), Voucher.number.desc()).limit(1))
+            found = db.session.execute(q).first()
+            if found is not None:
+                av, al = found
+                parts.append(f"形成资产：{al.summary}（{av.date.isoformat()} {av.display_number}，{_s(al.debit)}）")
+                continue
+        parts.append(f"{code} {l.account.name} {_s(l.credit)}")
+    return "；".join(parts)
 
 
 BUILDERS: dict[str, Callable] = {

@@ -16,6 +16,7 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from .. import disclosure_pdf
+from .. import clock
 from ..errors import CoopError, ValidationFailed
 from ..extensions import db
 from ..i18n import N_, translate
@@ -112,7 +113,7 @@ def period_from_form(form) -> tuple[str | None, dt.date | None, dt.date | None, 
 
 
 def _index_context(org: Organization) -> dict:
-    today = dt.date.today()
+    today = clock.today()
     sheets = list(db.session.scalars(sa.select(Disclosure).where(Disclosure.organization_id == org.id).order_by(
         Disclosure.period_start.desc(), Disclosure.kind, Disclosure.version.desc())))
     schedule = list(reversed(disclosure.quarter_schedule(org, today)))[:8]
@@ -206,7 +207,7 @@ def _render_sheet(org: Organization, d: Disclosure, *, status: int = 200, error:
     return render_template(
         "disclosure/sheet.html", org=org, d=d, v=disclosure_pdf.sheet_view(d), older=older, newer=newer,
         row_comments=by_row, general_comments=general, actions=_actions(org, d, newer), channels=CHANNELS,
-        error=error, errors=errors or {}, form=form or {}, today=dt.date.today().isoformat(),
+        error=error, errors=errors or {}, form=form or {}, today=clock.today().isoformat(),
         charts=disclosure_pdf.sheet_charts(d, tr=gettext, period=period_label(d.period_start, d.period_end)),
         user_name=_user_name, statuses=SHEET_STATUSES,
         signers=disclosure_pdf.signers(d) if d.status in PUBLIC else None,
