@@ -66,6 +66,8 @@ COMMON_DETAILS = (
 #: the leaf the demo's hand-written vouchers and opening balances mean when they name a first-level account
 LEAF = {"101": "10101", "112": "11201", "141": "14101", "201": "20101", "211": "21101", "212": "21201",
         "311": "31101", "502": "50201"}
+#: the counterparty (辅助核算) of the hand-written lines on 112/211 leaves; 113 leaves name their household
+COUNTERPARTY = {"11201": "青山县城投公司", "21101": "青山建工公司", "21102": "应付收益"}
 #: posting roles (科目对照) of every demo village
 ROLE_LEAVES = {R.CASH: "10101", R.BANK: "10201", R.RECEIVABLE: "11201", R.LONG_INVESTMENT: "14102",
                R.SHORT_LOAN: "20102", R.PAYABLE: "21101", R.DIVIDENDS_PAYABLE: "21102",
@@ -266,13 +268,18 @@ class VillageBooks:
 
     def post_now(self, date: dt.date, summary: str, dr: dict, cr: dict, attachments: int = 1) -> Voucher:
         """One voucher: 制单 by the accountant, 审核 by the reviewer, 记账 by the accountant."""
-        lines = [{"summary": summary, "account_code": LEAF.get(c, c), "debit": _yuan(a), "credit": Decimal(0)}
-                 for c, a in dr.items()]
-        lines += [{"summary": summary, "account_code": LEAF.get(c, c), "debit": Decimal(0), "credit": _yuan(a)}
-                  for c, a in cr.items()]
+        lines = [{"summary": summary, "account_code": LEAF.get(c, c), "debit": _yuan(a), "credit": Decimal(0),
+                  "counterparty": self._counterparty(LEAF.get(c, c))} for c, a in dr.items()]
+        lines += [{"summary": summary, "account_code": LEAF.get(c, c), "debit": Decimal(0), "credit": _yuan(a),
+                   "counterparty": self._counterparty(LEAF.get(c, c))} for c, a in cr.items()]
         v = vouchers.create_draft(self.org, {"date": date, "attachment_count": attachments, "lines": lines},
                                   user=self.accountant)
         return self._advance(v)
+
+    def _counterparty(self, code: str) -> str | None:
+        if code.startswith("113") and len(code) > 3:
+            return f"{self.spec.households[int(code[3:]) - 1]}户"
+        return COUNTERPARTY.get(code)
 
     def _advance(self, v: Voucher) -> Voucher:
         if self.stages is None:

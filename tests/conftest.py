@@ -135,6 +135,10 @@ def client(app):
 # ---------------------------------------------------------------- domain fixtures
 
 
+#: the counterparty test vouchers name on 112/113/201/211/221 lines when the test does not care which
+DEFAULT_COUNTERPARTY = "往来单位"
+
+
 class Books:
     """A county with one village and users for every role; helpers to write vouchers tersely."""
 
@@ -163,14 +167,21 @@ class Books:
         opening.lock_opening_balances(self.org, user=self.accountant)
 
     def draft(self, date, *lines, kind="normal", summary="测试"):
-        """lines: (account_code, debit, credit) with amounts as strings; '' or 0 for the empty side."""
+        """lines: (account_code, debit, credit[, counterparty]) with amounts as strings; '' or 0 for the empty
+        side. Lines on 112/113/201/211/221 without a counterparty get DEFAULT_COUNTERPARTY (RULES §2 辅助核算)."""
+        from coop.ledger import codes
+        from coop.ledger.chart import COUNTERPARTY_ACCOUNTS
         from coop.services import vouchers
+
+        def cp(code, given):
+            return given[0] if given else (DEFAULT_COUNTERPARTY if codes.top(code) in COUNTERPARTY_ACCOUNTS else None)
 
         data = {
             "date": date if isinstance(date, dt.date) else dt.date.fromisoformat(date),
             "lines": [
-                {"summary": summary, "account_code": code, "debit": Decimal(d or 0), "credit": Decimal(c or 0)}
-                for code, d, c in lines
+                {"summary": summary, "account_code": code, "debit": Decimal(d or 0), "credit": Decimal(c or 0),
+                 "counterparty": cp(code, rest)}
+                for code, d, c, *rest in lines
             ],
         }
         return vouchers.create_draft(self.org, data, user=self.accountant, kind=kind)

@@ -20,6 +20,8 @@ from coop.ledger.allocation import allocate
 from coop.ledger.chart import CHART_2023, REQUIRED_DETAILS
 from coop.money import CENT, MAX_AMOUNT, ZERO
 from coop.services import opening, orgs, periods, reports, users, vouchers
+from coop.ledger import codes
+from coop.ledger.chart import COUNTERPARTY_ACCOUNTS
 
 DB_SETTINGS = settings(max_examples=25, deadline=None,
                        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
@@ -77,7 +79,9 @@ def fresh_org(books, start_month: int = 1, balances: dict | None = None):
 
 
 def post(books, org, date, lines, summary="随机凭证"):
-    data = {"date": date, "lines": [{"summary": summary, "account_code": c, "debit": d, "credit": cr}
+    # 112/113/201/211/221 lines name a counterparty (RULES §2); which one does not matter here
+    data = {"date": date, "lines": [{"summary": summary, "account_code": c, "debit": d, "credit": cr,
+                                     "counterparty": "往来单位" if codes.top(c) in COUNTERPARTY_ACCOUNTS else None}
                                     for c, d, cr in lines]}
     v = vouchers.create_draft(org, data, user=books.accountant)
     vouchers.review_voucher(v, user=books.reviewer)

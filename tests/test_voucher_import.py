@@ -34,13 +34,13 @@ def fill_source(books):
     accounts.add_detail_account(books.org, "501", "50101", "租金收入")
     books.lock_opening(OPENING)
     books.post("2025-01-05", ("102", "1234567.89", ""), ("50101", "", "1234567.89"), summary="收租金")
-    books.post("2025-01-09", ("112", "0.10", ""), ("112", "0.20", ""), ("101", "", "0.30"), summary="借支")
+    books.post("2025-01-09", ("112", "0.10", "", "张三"), ("112", "0.20", "", "张三"), ("101", "", "0.30"),
+               summary="借支")
     v = books.post("2025-02-03", ("513", "300.00", ""), ("101", "", "300.00"), summary="办公费")
     red = vouchers.reverse_voucher(v, user=books.accountant, date=dt.date(2025, 2, 4))
     vouchers.review_voucher(red, user=books.reviewer)
     vouchers.post_voucher(red, user=books.accountant)
-    line_cp = books.draft("2025-02-10", ("112", "88.00", ""), ("102", "", "88.00"), summary="代垫")
-    line_cp.lines[0].counterparty = "张三"
+    line_cp = books.draft("2025-02-10", ("112", "88.00", "", "张三"), ("102", "", "88.00"), summary="代垫")
     vouchers.review_voucher(line_cp, user=books.reviewer)
     vouchers.post_voucher(line_cp, user=books.accountant)
     books.draft("2025-02-11", ("101", "5.00", ""), ("102", "", "5.00"))  # a draft: not exported
@@ -94,7 +94,7 @@ def test_import_as_drafts_by_default(books):
     content = xlsx([("A1", "2025-03-01", "买化肥", "121", "1,000.50", "", "农资站"),
                     ("A1", "2025-03-01", "买化肥", "102", "", "1000.5", None),
                     ("B", dt.datetime(2025, 3, 2), "收款", "102", 20, None, None),
-                    ("B", dt.datetime(2025, 3, 2), "收款", "112", None, "20.00", None)])
+                    ("B", dt.datetime(2025, 3, 2), "收款", "112", None, "20.00", "张三")])
     created = vi.import_vouchers(books.org, vi.read_xlsx(content), books.accountant, vi.file_key(content))
     db.session.commit()
     assert [(v.status, v.number, v.total_debit) for v in created] == [

@@ -138,3 +138,7 @@ CHART_2004: dict[str, tuple[str, tuple[str, ...]]] = {
 
 def chart_account(code: str) -> ChartAccount:
     return CHART_BY_CODE[codes.top(code)]
+
+#: accounts whose every line and opening balance names a counterparty or household (RULES §2 辅助核算), so that
+#: balances can be shown gross by counterparty (应收 A and 应付 B, never netted)
+COUNTERPARTY_ACCOUNTS = ("112", "113", "201", "211", "221")

@@ -27,12 +27,16 @@ def _side_split(bal: Mapping[str, Decimal], code: str) -> tuple[Decimal, Decimal
 
 
 def balance_sheet_values(bal: Mapping[str, Decimal]) -> dict[str, Decimal]:
-    """Line values for one column. `bal` maps leaf account codes to signed (debit-positive) balances."""
+    """Line values for one column. `bal` maps leaf account codes to signed (debit-positive) balances; the leaves of
+    112/113/211 may come split by counterparty (keys "11201|张三", services.reports.gross_balances), and each
+    part counts on its own side: 应收 A and 应付 B, never netted (RULES §2, §5)."""
     v: dict[str, Decimal] = {}
+    r112_d, r112_c = _side_split(bal, "112")
     r113_d, r113_c = _side_split(bal, "113")
+    r211_d, r211_c = _side_split(bal, "211")
     v["cash"] = _dr(bal, "101", "102")
     v["short_investments"] = _dr(bal, "111")
-    v["receivables"] = _dr(bal, "112") + r113_d
+    v["receivables"] = r112_d + r113_d + r211_d
     v["inventory"] = _dr(bal, "121", "401")
     v["consumable_bio"] = _dr(bal, "131")
     v["current_assets"] = sum(
@@ -65,7 +69,7 @@ def balance_sheet_values(bal: Mapping[str, Decimal]) -> dict[str, Decimal]:
     )
     v["total_assets"] = v["current_assets"] + v["noncurrent_assets"]
     v["short_loans"] = _cr(bal, "201")
-    v["payables"] = _cr(bal, "211") + r113_c
+    v["payables"] = r211_c + r113_c + r112_c
     v["wages"] = _cr(bal, "212")
     v["labour"] = _cr(bal, "213")
     v["taxes"] = _cr(bal, "214")

@@ -5,12 +5,17 @@ from decimal import Decimal
 from typing import Mapping, Sequence
 
 from ..money import ZERO, format_plain
+from . import codes
+from .chart import COUNTERPARTY_ACCOUNTS
 from .types import AccountInfo, LedgerIssue, Line
 
 
 def validate_lines(
-    lines: Sequence[Line], accounts: Mapping[str, AccountInfo], *, red: bool = False
+    lines: Sequence[Line], accounts: Mapping[str, AccountInfo], *, red: bool = False,
+    require_counterparty: bool = True,
 ) -> list[LedgerIssue]:
+    """Every issue of an entry. `require_counterparty`: lines on 112/113/201/211/221 must name the counterparty
+    (off when re-checking what was written before the rule, e.g. posting an old draft)."""
     issues: list[LedgerIssue] = []
     if len(lines) < 2:
         issues.append(LedgerIssue("lines", "凭证至少需要两行分录", "too_few_lines"))
@@ -27,6 +32,10 @@ def validate_lines(
             )
         elif not acc.active:
             issues.append(LedgerIssue(f"{p}.account_code", f"{acc.code} {acc.name} 已停用", "inactive"))
+        if (acc is not None and require_counterparty and codes.top(acc.code) in COUNTERPARTY_ACCOUNTS
+                and not (line.counterparty or "").strip()):
+            issues.append(LedgerIssue(f"{p}.counterparty", f"{acc.code} {acc.name} 须填写往来单位或农户（辅助核算）",
+                                      "counterparty_required"))
         has_d, has_c = line.debit != 0, line.credit != 0
         if has_d and has_c:
             issues.append(LedgerIssue(f"{p}.debit", "借方和贷方只能填写一方", "both_sides"))

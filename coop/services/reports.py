@@ -17,7 +17,7 @@ from ..i18n import N_
 from ..ledger import codes, statements
 from ..ledger.balances import TrialBalanceRow, build_trial_balance, is_balanced, trial_balance_totals
 from ..ledger.codes import CodeScheme
-from ..ledger.chart import DISTRIBUTIONS, UNDISTRIBUTED
+from ..ledger.chart import COUNTERPARTY_ACCOUNTS, DISTRIBUTIONS, UNDISTRIBUTED
 from ..ledger.types import Statement
 from ..money import ZERO, from_fen
 from ..models import Account, County, OpeningBalance, Organization, Township, Voucher, VoucherLine
@@ -203,9 +203,29 @@ def _canonical(org: Organization, values: dict) -> dict:
     return out
 
 
+def gross_balances(org: Organization, until: dt.date) -> dict[str, Decimal]:
+    """Leaf balances at the end of `until`, those of 112/113/201/211/221 split by counterparty ("11201|张三"), so a
+    debit balance with one counterparty and a credit balance with another are never netted (RULES §2)."""
+    bal = leaf_balances(org, until=until)
+    aux = sa.or_(*(Account.code.startswith(top) for top in COUNTERPARTY_ACCOUNTS))
+    q = (sa.select(Account.code, VoucherLine.counterparty,
+                   sa.func.sum(sa.type_coerce(VoucherLine.debit, sa.BigInteger)
+                               - sa.type_coerce(VoucherLine.credit, sa.BigInteger)))
+         .select_from(VoucherLine).join(Voucher, Voucher.id == VoucherLine.voucher_id)
+         .join(Account, Account.id == VoucherLine.account_id)
+         .where(Voucher.organization_id == org.id, Voucher.status == "posted", Voucher.date <= until, aux)
+         .group_by(Account.code, VoucherLine.counterparty))
+    for code, cp, fen in db.session.execute(q):
+        if cp and fen:  # what has no counterparty (older books) stays on the leaf itself
+            amount = from_fen(fen)
+            bal[code] = bal.get(code, ZERO) - amount
+            bal[f"{code}|{cp}"] = bal.get(f"{code}|{cp}", ZERO) + amount
+    return {k: v for k, v in bal.items() if v != 0}
+
+
 def balance_sheet(org: Organization, year: int, month: int) -> Statement:
-    begin = _canonical(org, balances_before(org, year_start(org, year)))
-    end = _canonical(org, leaf_balances(org, until=month_end(year, month)))
+    begin = _canonical(org, gross_balances(org, year_start(org, year) - dt.timedelta(days=1)))
+    end = _canonical(org, gross_balances(org, month_end(year, month)))
     return statements.balance_sheet(begin, end, title=f"资产负债表（{year}年{month}月）")
 
 

@@ -202,7 +202,7 @@ def _parse(org: Organization, rows: list[dict]) -> tuple[list[_Voucher], list[Pr
             problems.append(Problem(first, f"凭证 {g.key}：日期早于建账月份 {start[0]}年{start[1]}月"))
         elif (g.date.year, g.date.month) in closed:
             problems.append(Problem(first, f"凭证 {g.key}：{g.date.year}年{g.date.month}月已结账，不能导入"))
-        lines = [Line(l["account_code"], l["debit"], l["credit"], l["summary"]) for l in g.lines]
+        lines = [Line(l["account_code"], l["debit"], l["credit"], l["summary"], l.get("counterparty")) for l in g.lines]
         for issue in validate_lines(lines, infos, red=g.red):
             m = re.match(r"lines\.(\d+)", issue.path)
             row = g.rows[int(m.group(1))] if m else first

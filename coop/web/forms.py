@@ -142,11 +142,11 @@ def _pure_checks(vf: VoucherForm, accounts: Mapping[str, AccountInfo], kind: str
         if f"lines.{i}.debit" in vf.errors or f"lines.{i}.credit" in vf.errors:
             # its amounts did not parse: it still gets the account checks, but counts zero in the balance
             bad_amounts.add(i)
-            parsed.append(Line(row["account_code"], ZERO, ZERO, row["summary"]))
+            parsed.append(Line(row["account_code"], ZERO, ZERO, row["summary"], row.get("counterparty")))
             continue
         debit = money["debit"].deserialize(row["debit"]) if row["debit"] else ZERO
         credit = money["credit"].deserialize(row["credit"]) if row["credit"] else ZERO
-        parsed.append(Line(row["account_code"], debit, credit, row["summary"]))
+        parsed.append(Line(row["account_code"], debit, credit, row["summary"], row.get("counterparty")))
     red = kind == "red" or (kind == "adjust" and any(l.debit < 0 or l.credit < 0 for l in parsed))
     for issue in validate_lines(parsed, accounts, red=red):
         if issue.code == "too_few_lines":

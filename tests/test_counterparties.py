@@ -1,0 +1,71 @@
+"""辅助核算 (RULES §2): every line on 112/113/201/211/221 names a counterparty; balances by counterparty are gross."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from coop.errors import ValidationFailed
+from coop.extensions import db
+from coop.models import Voucher
+from coop.services import reports, users, vouchers
+from tests.conftest import count
+
+D = Decimal
+
+
+def _data(*lines):
+    return {"date": dt.date(2025, 3, 1), "lines": [
+        {"summary": "往来", "account_code": c, "debit": D(d or 0), "credit": D(cr or 0), "counterparty": cp}
+        for c, d, cr, cp in lines]}
+
+
+@pytest.mark.parametrize("code", ["112", "113", "201", "211", "221"])
+def test_lines_on_counterparty_accounts_need_one(books, code):
+    books.lock_opening({"102": "1000.00", "301": "-1000.00"})
+    with pytest.raises(ValidationFailed) as e:
+        vouchers.create_draft(books.org, _data((code, "10.00", "", "  "), ("102", "", "10.00", None)),
+                              user=books.accountant)
+    assert list(e.value.errors["lines"]) == [0] and "往来单位" in e.value.errors["lines"][0]["counterparty"][0]
+    db.session.rollback()
+    assert count(Voucher) == 0
+    v = vouchers.create_draft(books.org, _data((code, "10.00", "", "青山农资站"), ("102", "", "10.00", None)),
+                              user=books.accountant)
+    assert v.lines[0].counterparty == "青山农资站"
+
+
+def test_api_and_web_name_the_line_field(books, client):
+    books.lock_opening({"102": "1000.00", "301": "-1000.00"})
+    token = users.issue_api_token(books.accountant, "t")
+    db.session.commit()
+    r = client.post(f"/api/v1/orgs/{books.org.id}/vouchers", headers={"Authorization": f"Bearer {token}"}, json={
+        "date": "2025-03-01", "lines": [{"summary": "借支", "account_code": "112", "debit": "5.00"},
+                                        {"summary": "借支", "account_code": "102", "credit": "5.00"}]})
+    assert r.status_code == 422 and "counterparty" in r.get_json()["errors"]["lines"]["0"]
+    client.post("/login", data={"username": "kuaiji", "password": "password1"})
+    r = client.post(f"/o/{books.org.id}/vouchers/new", data={
+        "date": "2025-03-01", "word": "记", "attachment_count": "0",
+        "lines-0-summary": "借支", "lines-0-account_code": "112", "lines-0-debit": "5", "lines-0-credit": "",
+        "lines-0-counterparty": "", "lines-1-summary": "借支", "lines-1-account_code": "102", "lines-1-debit": "",
+        "lines-1-credit": "5", "lines-1-counterparty": ""})
+    assert r.status_code == 422 and 'data-error-for="lines.0.counterparty"' in r.get_data(as_text=True)
+    assert count(Voucher) == 0
+
+
+def test_balance_sheet_shows_receivables_and_payables_gross_by_counterparty(books):
+    books.lock_opening({"102": "10000.00", "301": "-10000.00"})
+    # 张三 owes 800.00 (112 debit); 李四 paid 300.00 in advance (112 credit); 农资站 is owed 500.00 (211 credit)
+    # and 建工公司 was overpaid 200.00 (211 debit)
+    books.post("2025-03-01", ("112", "800.00", "", "张三"), ("102", "", "800.00"))
+    books.post("2025-03-02", ("102", "300.00", ""), ("112", "", "300.00", "李四"))
+    books.post("2025-03-03", ("121", "500.00", ""), ("211", "", "500.00", "农资站"))
+    books.post("2025-03-04", ("211", "200.00", "", "建工公司"), ("102", "", "200.00"))
+    bs = reports.balance_sheet(books.org, 2025, 3)
+    # never netted: 800 + 200 receivable, 500 + 300 payable (netted they would read 500 and 300)
+    assert bs.value("receivables", 1) == D("1000.00")
+    assert bs.value("payables", 1) == D("800.00")
+    assert bs.value("total_assets", 1) == bs.value("total_liabilities_equity", 1) == D("10800.00")
+    # the same counterparty on both sides of one account nets: it is one balance with one party
+    books.post("2025-03-05", ("102", "800.00", ""), ("112", "", "800.00", "张三"))
+    assert reports.balance_sheet(books.org, 2025, 3).value("receivables", 1) == D("200.00")
