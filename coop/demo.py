@@ -67,7 +67,9 @@ COMMON_DETAILS = (
 LEAF = {"101": "10101", "112": "11201", "141": "14101", "201": "20101", "211": "21101", "212": "21201",
         "311": "31101", "502": "50201"}
 #: the counterparty (辅助核算) of the hand-written lines on 112/211 leaves; 113 leaves name their household
-COUNTERPARTY = {"11201": "青山县城投公司", "21101": "青山建工公司", "21102": "应付收益"}
+COUNTERPARTY = {"11201": "青山县城投公司", "21101": "青山建工公司", "21102": "应付收益", "20101": "农业银行"}
+#: the counterparties of the 2004 books' balances on 应收款, 应付款 and 长期借款 (the old 科目余额表's 明细)
+COUNTERPARTY_2004 = {"112": "西河物流公司", "202": "西河建材店", "212": "原应付福利费", "221": "青山农商银行"}
 #: posting roles (科目对照) of every demo village
 ROLE_LEAVES = {R.CASH: "10101", R.BANK: "10201", R.RECEIVABLE: "11201", R.LONG_INVESTMENT: "14102",
                R.SHORT_LOAN: "20102", R.PAYABLE: "21101", R.DIVIDENDS_PAYABLE: "21102",
@@ -240,12 +242,14 @@ class VillageBooks:
         for parent, code, name in details:
             accounts.add_detail_account(org, parent, code, name)
         if spec.opening_2004:
-            rows = [(c, Decimal(a)) for c, a in spec.opening_2004]
-            rows.append(("311", -sum((a for _, a in rows), Decimal(0))))  # 公积公益金 balances the table
+            rows = [(c, Decimal(a), COUNTERPARTY_2004.get(c)) for c, a in spec.opening_2004]
+            rows.append(("311", -sum((a for _, a, _ in rows), Decimal(0)), None))  # 公积公益金 balances the table
             opening.import_2004_opening(org, rows, user=self.accountant, choices=CHOICES_2004)
         else:
             bal = {LEAF.get(c, c): Decimal(a) for c, a in spec.opening.items()}
             bal[LEAF["311"]] = -sum(bal.values(), Decimal(0))
+            # 往来 balances name their counterparty or household (辅助核算)
+            bal = {((c, self._counterparty(c)) if self._counterparty(c) else c): a for c, a in bal.items()}
             opening.set_opening_balances(org, bal, user=self.accountant)
             opening.lock_opening_balances(org, user=self.accountant)
         for key, code in ROLE_LEAVES.items():

@@ -69,3 +69,46 @@ def test_balance_sheet_shows_receivables_and_payables_gross_by_counterparty(book
     # the same counterparty on both sides of one account nets: it is one balance with one party
     books.post("2025-03-05", ("102", "800.00", ""), ("112", "", "800.00", "张三"))
     assert reports.balance_sheet(books.org, 2025, 3).value("receivables", 1) == D("200.00")
+
+
+def test_opening_balances_by_counterparty_typed_api_and_gross(books, client):
+    from coop.models import OpeningBalance
+    from coop.services import opening
+
+    with pytest.raises(ValidationFailed) as e:
+        opening.set_opening_balances(books.org, {"112": D("500.00"), "301": D("-500.00")}, user=books.accountant)
+    assert "往来单位" in e.value.errors["balances"]["112"][0]
+    db.session.rollback()
+    assert count(OpeningBalance) == 0
+    token = users.issue_api_token(books.accountant, "t")
+    db.session.commit()
+    h = {"Authorization": f"Bearer {token}"}
+    url = f"/api/v1/orgs/{books.org.id}/opening-balances"
+    body = {"balances": [{"account_code": "112", "amount": "800.00", "counterparty": "张三"},
+                         {"account_code": "112", "amount": "-300.00", "counterparty": "李四"},
+                         {"account_code": "301", "amount": "-500.00"}]}
+    r = client.put(url, json=body, headers=h)
+    assert r.status_code == 200, r.get_json()
+    assert client.get(url, headers=h).get_json()["balances"] == [
+        {"account_code": "112", "amount": "800.00", "counterparty": "张三"},
+        {"account_code": "112", "amount": "-300.00", "counterparty": "李四"},
+        {"account_code": "301", "amount": "-500.00", "counterparty": None}]
+    assert opening.opening_balances(books.org) == {"112": D("500.00"), "301": D("-500.00")}
+    opening.lock_opening_balances(books.org, user=books.accountant)
+    # 年初 column: 800 receivable from 张三 and 300 received in advance from 李四, not 500 net
+    bs = reports.balance_sheet(books.org, 2025, 1)
+    assert (bs.value("receivables", 0), bs.value("payables", 0)) == (D("800.00"), D("300.00"))
+    assert reports.trial_balance(books.org, 2025, 1).balanced
+
+
+def test_opening_grid_asks_the_counterparty(books, client):
+    client.post("/login", data={"username": "kuaiji", "password": "password1"})
+    url = f"/o/{books.org.id}/opening"
+    assert 'name="cp-112"' in client.get(url).get_data(as_text=True)
+    r = client.post(url, data={"amt-112": "500", "dir-112": "借", "amt-301": "500", "dir-301": "贷"})
+    assert r.status_code == 422 and "须按往来单位或农户录入" in r.get_data(as_text=True)
+    r = client.post(url, data={"amt-112": "500", "dir-112": "借", "cp-112": "张三", "amt-301": "500", "dir-301": "贷"})
+    assert r.status_code == 302
+    from coop.services import opening
+
+    assert opening.opening_lines(books.org) == [("112", "张三", D("500.00")), ("301", None, D("-500.00"))]

@@ -531,7 +531,8 @@ def test_opening_grid_save_and_lock(client, books):
 def test_opening_import_2004(client, books):
     db.session.commit()
     login(client, "kuaiji")
-    csv_text = "科目编码,金额,方向\n101,1200.00,借\n132,300.00,借\n202,500.00,贷\n301,1000.00,贷\n"
+    # 应付款 names its counterparty (4th column, RULES §2 辅助核算)
+    csv_text = "科目编码,金额,方向,往来单位\n101,1200.00,借\n132,300.00,借\n202,500.00,贷,农资站\n301,1000.00,贷\n"
     r = client.post(url(books, "/opening/import"), data={"csv": csv_text, "choice-132": "134", "action": "preview"})
     assert r.status_code == 200
     assert "132 林木资产" in r.text and "134" in r.text and "¥1,500.00" in r.text

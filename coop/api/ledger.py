@@ -100,7 +100,7 @@ def get_opening(org_id: int):
 
 
 def _opening_body(org):
-    return {"balances": [{"account_code": c, "amount": a} for c, a in sorted(opening.opening_balances(org).items())]}
+    return {"balances": [{"account_code": c, "amount": a, "counterparty": cp} for c, cp, a in opening.opening_lines(org)]}
 
 
 @blp.route("/opening-balances", methods=["PUT"])
@@ -112,7 +112,8 @@ def put_opening(data, org_id: int):
     org = _org(org_id, access.MANAGE_ACCOUNTS)
     balances = {}
     for line in data["balances"]:
-        balances[line["account_code"]] = balances.get(line["account_code"], 0) + line["amount"]
+        key = (line["account_code"], line["counterparty"]) if line.get("counterparty") else line["account_code"]
+        balances[key] = balances.get(key, 0) + line["amount"]
     opening.set_opening_balances(org, balances, user=current_api_user())
     db.session.commit()
     return _opening_body(org)

@@ -66,14 +66,16 @@ class PostingRoleMapping(db.Model):
 
 
 class OpeningBalance(db.Model):
-    """期初余额 of a leaf account, signed: debit positive."""
+    """期初余额 of a leaf account, signed: debit positive; on 112/113/201/211/221 one row per counterparty."""
 
     __tablename__ = "opening_balances"
-    __table_args__ = (sa.UniqueConstraint("organization_id", "account_id"),)
+    __table_args__ = (sa.UniqueConstraint("organization_id", "account_id", "counterparty"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id", ondelete="RESTRICT"), nullable=False)
     account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id", ondelete="RESTRICT"), nullable=False)
     amount: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    #: 辅助核算: the counterparty or household the balance is with (required on the counterparty accounts)
+    counterparty: Mapped[str | None] = mapped_column(sa.String(100))
     account: Mapped[Account] = relationship()
 
 

@@ -90,6 +90,8 @@ class OpeningLineSchema(StrictSchema):
     account_code = fields.String(required=True)
     amount = Money(required=True, allow_negative=True, allow_zero=True,
                    metadata={"description": "signed: debit positive, credit negative"})
+    counterparty = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100),
+                                 metadata={"description": "往来单位/农户: required on 112/113/201/211/221"})
 
 
 class OpeningInSchema(StrictSchema):

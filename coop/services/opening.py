@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from ..errors import InvalidState, ValidationFailed
 from ..extensions import db
 from ..ledger import codes
-from ..ledger.chart import CHART_2004
+from ..ledger.chart import CHART_2004, COUNTERPARTY_ACCOUNTS
 from ..money import ZERO, format_plain
 from ..models import OpeningBalance, Organization, User
 from . import access, audit
@@ -17,34 +17,55 @@ from .accounts import account_map
 
 
 def opening_balances(org: Organization) -> dict[str, Decimal]:
-    """Leaf code → signed opening balance (debit positive)."""
+    """Leaf code → signed opening balance (debit positive), counterparties added together."""
+    out: dict[str, Decimal] = {}
+    for code, _cp, amount in opening_lines(org):
+        out[code] = out.get(code, ZERO) + amount
+    return {c: a for c, a in out.items() if a != 0}
+
+
+def opening_lines(org: Organization) -> list[tuple[str, str | None, Decimal]]:
+    """(leaf code, counterparty, signed amount) of every opening balance, by code and counterparty."""
     rows = db.session.execute(
         sa.select(OpeningBalance).where(OpeningBalance.organization_id == org.id)
     ).scalars()
-    return {ob.account.code: ob.amount for ob in rows if ob.amount != 0}
+    return sorted(((ob.account.code, ob.counterparty, ob.amount) for ob in rows if ob.amount != 0),
+                  key=lambda r: (r[0], r[1] or ""))
 
 
-def set_opening_balances(org: Organization, balances: Mapping[str, Decimal], *, user: User) -> None:
-    """Replace all opening balances. `balances` maps leaf codes to signed amounts (debit positive)."""
+def set_opening_balances(org: Organization, balances: Mapping, *, user: User) -> None:
+    """Replace all opening balances. `balances` maps a leaf code, or (leaf code, counterparty), to a signed amount
+    (debit positive); on 112/113/201/211/221 a balance names its counterparty (RULES §2 辅助核算). Errors by
+    "balances.<code>"."""
     access.require(user, access.MANAGE_ACCOUNTS, org)
     if org.opening_locked:
         raise InvalidState("期初余额已锁定，不能修改")
     accounts = account_map(org)
     errors: dict = {}
-    for code, amount in balances.items():
+    lines: dict[tuple[str, str | None], Decimal] = {}
+    for key, amount in balances.items():
+        code, cp = key if isinstance(key, tuple) else (key, None)
+        cp = (cp or "").strip() or None
+        lines[(code, cp)] = lines.get((code, cp), ZERO) + amount
+    for (code, cp), amount in lines.items():
         acc = accounts.get(code)
         if acc is None:
             errors.setdefault(code, []).append(f"科目 {code} 不存在")
         elif not acc.is_leaf and amount != 0:
             errors.setdefault(code, []).append(f"{acc.label} 不是末级科目，请在其下级科目录入余额")
+        elif amount != 0 and cp is None and codes.top(code) in COUNTERPARTY_ACCOUNTS:
+            errors.setdefault(code, []).append(f"{acc.label} 的期初余额须按往来单位或农户录入（辅助核算）")
+        elif cp is not None and len(cp) > 100:
+            errors.setdefault(code, []).append("往来单位名称不能超过100个字")
     if errors:
         raise ValidationFailed(next(iter(errors.values()))[0], {"balances": errors})
     db.session.execute(sa.delete(OpeningBalance).where(OpeningBalance.organization_id == org.id))
-    for code, amount in sorted(balances.items()):
+    for (code, cp), amount in sorted(lines.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
         if amount != 0:
-            db.session.add(OpeningBalance(organization_id=org.id, account_id=accounts[code].id, amount=amount))
+            db.session.add(OpeningBalance(organization_id=org.id, account_id=accounts[code].id, amount=amount,
+                                          counterparty=cp))
     db.session.flush()
-    audit.log("opening.set", user=user, org=org, count=len(balances))
+    audit.log("opening.set", user=user, org=org, count=len(lines))
 
 
 def opening_difference(org: Organization) -> Decimal:
@@ -64,16 +85,18 @@ def lock_opening_balances(org: Organization, *, user: User) -> None:
     audit.log("opening.lock", user=user, org=org)
 
 
-def map_2004_balances(rows: Iterable[tuple[str, Decimal]], choices: Mapping[str, str] | None = None,
-                      scheme: codes.CodeScheme = codes.DEFAULT) -> tuple[dict[str, Decimal], dict[str, list[str]]]:
+def map_2004_balances(rows: Iterable[tuple], choices: Mapping[str, str] | None = None,
+                      scheme: codes.CodeScheme = codes.DEFAULT) -> tuple[dict, dict[str, list[str]]]:
     """Old (2004 system) first-level code and signed balance → new codes, using the 对照表 (research §1.5).
     `choices` picks the target where an old account splits by substance (e.g. {"131": "132"}).
-    Returns (new balances, errors by old code)."""
+    A row may carry a third item, the counterparty (required for 应收款, 内部往来, 应付款 and loans); the new
+    balances are then keyed (code, counterparty). Returns (new balances, errors by old code)."""
     choices = dict(choices or {})
     out: dict[str, Decimal] = {}
     errors: dict[str, list[str]] = {}
-    for old, amount in rows:
+    for old, amount, *rest in rows:
         old = str(old).strip()
+        cp = (rest[0] or "").strip() if rest and rest[0] else None
         if old not in CHART_2004:
             errors.setdefault(old, []).append(f"旧制度科目 {old} 不存在")
             continue
@@ -84,7 +107,8 @@ def map_2004_balances(rows: Iterable[tuple[str, Decimal]], choices: Mapping[str,
         if not any(codes.under(target, t) for t in targets):
             errors.setdefault(old, []).append(f"{old} {name} 只能转入 {'/'.join(targets)}")
             continue
-        out[target] = out.get(target, ZERO) + Decimal(amount)
+        key = (target, cp) if cp else target
+        out[key] = out.get(key, ZERO) + Decimal(amount)
     return out, errors
 
 
@@ -95,7 +119,8 @@ def import_2004_opening(org: Organization, rows: Iterable[tuple[str, Decimal]], 
     if errors:
         raise ValidationFailed(next(iter(errors.values()))[0], {"rows": errors})
     accounts = account_map(org)
-    for code, amount in mapped.items():
+    for key, amount in mapped.items():
+        code = key[0] if isinstance(key, tuple) else key
         acc = accounts.get(code)
         if acc is None:
             raise ValidationFailed.field("rows", f"科目 {code} 不存在，请先增设该明细科目")

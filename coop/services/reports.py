@@ -155,8 +155,9 @@ def trial_balance(org: Organization, year: int, month_from: int, month_to: int |
         sums = {a: (0, *v[1:]) for a, v in sums.items()}
     else:
         opening = dict(db.session.execute(
-            sa.select(OpeningBalance.account_id, sa.type_coerce(OpeningBalance.amount, sa.BigInteger))
-            .where(OpeningBalance.organization_id == org.id)).all())
+            sa.select(OpeningBalance.account_id, sa.func.sum(sa.type_coerce(OpeningBalance.amount, sa.BigInteger)))
+            .where(OpeningBalance.organization_id == org.id)  # one row per counterparty: added up
+            .group_by(OpeningBalance.account_id)).all())
     rows = _trial_balance_rows(accounts, opening, sums, org.code_scheme)
     return TrialBalance(year, month_from, month_to, rows, trial_balance_totals(rows))
 
@@ -174,8 +175,8 @@ def county_trial_balance(county: County, year: int, month_from: int = 1, month_t
         sa.select(Account.id, Account.code, Account.name, Account.is_leaf)
         .where(Account.organization_id.in_(orgs)).order_by(Account.organization_id))}
     opening = dict(db.session.execute(
-        sa.select(OpeningBalance.account_id, sa.type_coerce(OpeningBalance.amount, sa.BigInteger))
-        .where(OpeningBalance.organization_id.in_(orgs))).all())
+        sa.select(OpeningBalance.account_id, sa.func.sum(sa.type_coerce(OpeningBalance.amount, sa.BigInteger)))
+        .where(OpeningBalance.organization_id.in_(orgs)).group_by(OpeningBalance.account_id)).all())
     # a code that is a leaf in one village may have 明细 in another: a row is a leaf only if nothing is below it
     all_codes = {code for code, _, _ in accounts.values()}
     scheme = codes.scheme(county.code_scheme)
@@ -206,7 +207,13 @@ def _canonical(org: Organization, values: dict) -> dict:
 def gross_balances(org: Organization, until: dt.date) -> dict[str, Decimal]:
     """Leaf balances at the end of `until`, those of 112/113/201/211/221 split by counterparty ("11201|张三"), so a
     debit balance with one counterparty and a credit balance with another are never netted (RULES §2)."""
+    from .opening import opening_lines
+
     bal = leaf_balances(org, until=until)
+    for code, cp, amount in opening_lines(org):
+        if cp:
+            bal[code] = bal.get(code, ZERO) - amount
+            bal[f"{code}|{cp}"] = bal.get(f"{code}|{cp}", ZERO) + amount
     aux = sa.or_(*(Account.code.startswith(top) for top in COUNTERPARTY_ACCOUNTS))
     q = (sa.select(Account.code, VoucherLine.counterparty,
                    sa.func.sum(sa.type_coerce(VoucherLine.debit, sa.BigInteger)

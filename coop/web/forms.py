@@ -180,16 +180,18 @@ def voucher_values(voucher) -> dict:
 # ---------------------------------------------------------------- opening balances
 
 
-def read_opening_form(form: Mapping, codes: list[str]) -> tuple[dict[str, Decimal], dict[str, dict], dict]:
-    """Grid fields "amt-<code>" (a signed amount or one with direction) and "dir-<code>" (借/贷) → signed
-    balances (debit positive), the typed values, and errors by "balances.<code>"."""
-    balances: dict[str, Decimal] = {}
+def read_opening_form(form: Mapping, codes: list[str]) -> tuple[dict, dict[str, dict], dict]:
+    """Grid fields "amt-<code>" (a signed amount or one with direction), "dir-<code>" (借/贷) and, on the
+    counterparty accounts, "cp-<code>" (往来单位) → signed balances (debit positive) keyed by code or
+    (code, counterparty), the typed values, and errors by "balances.<code>"."""
+    balances: dict = {}
     values: dict[str, dict] = {}
     errors: dict[str, list[str]] = {}
     for code in codes:
         raw = (form.get(f"amt-{code}") or "").strip()
         side = form.get(f"dir-{code}") or "借"
-        values[code] = {"amount": raw, "dir": side}
+        cp = (form.get(f"cp-{code}") or "").strip()
+        values[code] = {"amount": raw, "dir": side, "counterparty": cp}
         if not raw:
             continue
         try:
@@ -200,7 +202,7 @@ def read_opening_form(form: Mapping, codes: list[str]) -> tuple[dict[str, Decima
         if side not in ("借", "贷"):
             errors[f"balances.{code}"] = ["方向应为 借 或 贷"]
             continue
-        balances[code] = amount if side == "借" else -amount
+        balances[(code, cp) if cp else code] = amount if side == "借" else -amount
     return balances, values, errors
 
 
@@ -219,6 +221,7 @@ def parse_2004_rows(text: str) -> tuple[list[tuple[str, Decimal]], list[dict], d
             continue
         raw = rec[1] if len(rec) > 1 else ""
         side = rec[2] if len(rec) > 2 else ""
+        cp = rec[3] if len(rec) > 3 else ""
         try:
             amount = parse_amount(raw, allow_negative=True, allow_zero=True)
         except AmountError as exc:
@@ -231,8 +234,8 @@ def parse_2004_rows(text: str) -> tuple[list[tuple[str, Decimal]], list[dict], d
             amount = -abs(amount)
         elif side == "借":
             amount = abs(amount)
-        rows.append((code, amount))
-        shown.append({"line": n, "code": code, "amount": amount})
+        rows.append((code, amount, cp) if cp else (code, amount))
+        shown.append({"line": n, "code": code, "amount": amount, "counterparty": cp})
     if not rows and not errors:
         errors["rows"] = ["请粘贴或上传科目余额：每行 旧科目编码,金额[,借/贷]"]
     return rows, shown, errors

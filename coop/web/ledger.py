@@ -13,7 +13,8 @@ from werkzeug.routing import BuildError
 
 from ..errors import CoopError, InvalidState, PeriodClosed, ValidationFailed
 from ..extensions import db
-from ..ledger.chart import CHART_2004, CATEGORY_LABELS
+from ..ledger import codes
+from ..ledger.chart import CHART_2004, CATEGORY_LABELS, COUNTERPARTY_ACCOUNTS
 from ..models import Organization, Voucher
 from ..models.ledger import KIND_LABELS, STATUS_LABELS, VOUCHER_STATUSES
 from ..money import ZERO
@@ -452,6 +453,14 @@ def _opening_rows(org: Organization):
     return [a for a in account_service.accounts_of(org) if a.is_leaf and (a.active or a.code in balances)], balances
 
 
+def _opening_counterparties(org: Organization) -> dict[str, list[tuple[str | None, Decimal]]]:
+    """Leaf code → its opening balances by counterparty."""
+    out: dict[str, list] = {}
+    for code, cp, amount in opening_service.opening_lines(org):
+        out.setdefault(code, []).append((cp, amount))
+    return out
+
+
 def _sides(balances: dict[str, Decimal]) -> dict:
     debit = sum((b for b in balances.values() if b > 0), ZERO)
     credit = -sum((b for b in balances.values() if b < 0), ZERO)
@@ -461,14 +470,19 @@ def _sides(balances: dict[str, Decimal]) -> dict:
 def _render_opening(org: Organization, *, values: dict | None = None, errors: dict | None = None,
                     status: int = 200, preview: dict | None = None, import_form: dict | None = None):
     rows, balances = _opening_rows(org)
+    by_cp = _opening_counterparties(org)
     if values is None:  # the stored balances, shown on each account's own side
         values = {}
         for a in rows:
             b = balances.get(a.code, ZERO)
             side = ("借" if b > 0 else "贷") if b else ("借" if a.normal_side == "debit" else "贷")
-            values[a.code] = {"amount": forms.amount_text(abs(b)), "dir": side}
+            cps = by_cp.get(a.code, [])
+            values[a.code] = {"amount": forms.amount_text(abs(b)), "dir": side,
+                              "counterparty": cps[0][0] or "" if len(cps) == 1 else ""}
     return render_template(
         "ledger/opening.html", rows=rows, values=values, errors=errors or {}, totals=_sides(balances),
+        counterparty_codes={a.code for a in rows if codes.top(a.code) in COUNTERPARTY_ACCOUNTS},
+        several={c: lines for c, lines in by_cp.items() if len(lines) > 1},
         preview=preview, import_form=import_form or {}, chart_2004=CHART_2004,
         names={a.code: a.name for a in account_service.accounts_of(org)}, **_common(org),
     ), status
@@ -483,7 +497,12 @@ def opening(org_id: int):
 def opening_save(org_id: int):
     org = load_org(org_id, access.MANAGE_ACCOUNTS)
     rows, _stored = _opening_rows(org)
-    balances, values, errors = forms.read_opening_form(request.form, [a.code for a in rows])
+    # a leaf kept with several counterparties (API, import) is shown read-only and kept as it is
+    several = {c: lines for c, lines in _opening_counterparties(org).items() if len(lines) > 1}
+    balances, values, errors = forms.read_opening_form(request.form, [a.code for a in rows if a.code not in several])
+    for code, lines in several.items():
+        for cp, amount in lines:
+            balances[(code, cp)] = amount
     if errors:
         return _render_opening(org, values=values, errors=errors, status=422)
     try:
@@ -492,7 +511,7 @@ def opening_save(org_id: int):
     except CoopError as exc:
         db.session.rollback()
         return _render_opening(org, values=values, errors=forms.flat_errors(exc.errors), status=exc.status_code)
-    diff = _sides(balances)["diff"]
+    diff = _sides({str(k): v for k, v in balances.items()})["diff"]
     if diff:
         more = _("借方比贷方多") if diff > 0 else _("贷方比借方多")
         flash(_("期初余额已保存，但尚不平衡：%(more)s %(d)s", more=more, d=f"{abs(diff):,.2f}"), "warning")
@@ -543,7 +562,9 @@ def opening_import(org_id: int):
     for r in shown:
         name, targets = CHART_2004.get(r["code"], ("", ()))
         r.update(name=name, targets=targets, target=choices.get(r["code"], targets[0] if targets else ""))
-    preview = {"rows": shown, "mapped": sorted(mapped.items()), "totals": _sides(mapped)}
+    preview = {"rows": shown, "totals": _sides({str(k): v for k, v in mapped.items()}),
+               "mapped": sorted((((k, None) if isinstance(k, str) else k) + (v,) for k, v in mapped.items()),
+                                key=lambda r: (r[0], r[1] or ""))}
     if errors or request.form.get("action") != "import":
         return _render_opening(org, errors=errors, status=422 if errors else 200, preview=preview,
                                import_form=import_form)

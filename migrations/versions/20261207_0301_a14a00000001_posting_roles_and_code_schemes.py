@@ -39,12 +39,24 @@ def upgrade():
         batch_op.add_column(sa.Column('operator_bank_account', sa.String(length=20), nullable=True))
     with op.batch_alter_table('project_participants', schema=None) as batch_op:
         batch_op.add_column(sa.Column('bank_account', sa.String(length=20), nullable=True))
+    # opening balances by counterparty (辅助核算): one row per account and counterparty
+    with op.batch_alter_table('opening_balances', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('counterparty', sa.String(length=100), nullable=True))
+        batch_op.drop_constraint('uq_opening_balances_organization_id_account_id', type_='unique')
+        batch_op.create_unique_constraint(batch_op.f('uq_opening_balances_organization_id_account_id_counterparty'),
+                                          ['organization_id', 'account_id', 'counterparty'])
     # four eyes: county/township vouchers wait for the village's review unless the village allows direct posting
     with op.batch_alter_table('organizations', schema=None) as batch_op:
         batch_op.add_column(sa.Column('county_may_post', sa.Boolean(), server_default=sa.false(), nullable=False))
 
 
 def downgrade():
+    with op.batch_alter_table('opening_balances', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('uq_opening_balances_organization_id_account_id_counterparty'),
+                                 type_='unique')
+        batch_op.create_unique_constraint('uq_opening_balances_organization_id_account_id',
+                                          ['organization_id', 'account_id'])
+        batch_op.drop_column('counterparty')
     with op.batch_alter_table('project_participants', schema=None) as batch_op:
         batch_op.drop_column('bank_account')
     with op.batch_alter_table('joint_projects', schema=None) as batch_op:
