@@ -247,8 +247,22 @@ def test_a_plan_never_posts_more_than_is_there_and_refusals_name_the_numbers(two
         ("member_pool", "向成员分配 57,000.00 超过可分配余额 42,000.00，超出 15,000.00")]
     with pytest.raises(ValidationFailed):
         distribution.set_policy(user=books.county_admin, org=org, notice_days=9)
-    # a hand-made distribution over what is there is flagged by the integrity check
-    books.post("2025-12-30", ("3220104", "70000.00", ""), ("21102", "", "70000.00"), summary="手工多分")
+    # by hand, no more than is there either: 60,000 left, 70,000 refused with the numbers, nothing posted (the
+    # request's transaction is rolled back, as the web and API do on any error)
+    db.session.commit()
+    posted = db.session.scalar(sa.select(sa.func.count()).select_from(Voucher).where(Voucher.status == "posted"))
+    with pytest.raises(ValidationFailed) as e:
+        books.post("2025-12-30", ("3220104", "70000.00", ""), ("21102", "", "70000.00"), summary="手工多分")
+    assert e.value.errors == {"lines": ["本凭证分配 70,000.00，超过可分配的 60,000.00，记账后未分配收益将为借方 "
+                                        "10,000.00（禁止举债分配）"]}
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Voucher).where(Voucher.status == "posted")) == posted
+    # books imported from elsewhere that already did it are flagged by the integrity check (coop verify)
+    line = {"summary": "手工多分", "counterparty": "其他"}
+    vouchers.post_many(org, [({"date": dt.date(2025, 12, 30), "lines": [
+        dict(line, account_code="3220104", debit=D("70000.00"), credit=D(0)),
+        dict(line, account_code="21102", debit=D(0), credit=D("70000.00"))]}, "normal")],
+        preparer=acc, reviewer=books.reviewer, poster=acc)
     books.close_through(2025, 12)
     (flag,) = integrity.overdistributed_years(org)
     assert (flag.year, flag.closing, flag.distributed) == (2025, D("-10000.00"), D("70000.00"))
@@ -307,3 +321,27 @@ def test_where_a_village_stands_in_the_year_end_over_the_api_and_the_page(two_ye
     login(client, "kuaiji")
     html = page(client.get(f"/o/{org.id}/distribution/?year=2025"))
     assert "年终进度" in html and "下一步：（二）收益分配" in html and "结转本年损益" not in html.split("下一步")[1]
+
+
+def test_distribution_choices_over_the_api_county_admin_only(books, client):
+    from coop.services import users
+
+    tokens = {u: users.issue_api_token(getattr(books, u), "t") for u in ("accountant", "county_admin")}
+    db.session.commit()
+    url = f"/api/v1/orgs/{books.org.id}/distribution-policy"
+
+    def call(method, who, body=None):
+        return client.open(url, method=method, json=body, headers={"Authorization": f"Bearer {tokens[who]}"})
+
+    r = call("GET", "accountant")
+    assert r.status_code == 200 and r.json == {
+        "reserve_base": "net_profit", "dividend_mode": "per_share", "collective_mode": "reserve",
+        "cadre_min_days": 183, "cadre_tax_rate": "0.0000", "materials_days": 10, "notice_days": 10}
+    assert call("PUT", "accountant", {"dividend_mode": "pool"}).status_code == 403
+    r = call("PUT", "county_admin", {"notice_days": 7, "dividend_mode": "lottery"})
+    assert r.status_code == 422 and r.json["errors"] == {"notice_days": ["法定至少提前10天"], "dividend_mode": [
+        "应为 per_share（每股金额取到分）或 pool（总额按最大余额法）"]}
+    r = call("PUT", "county_admin", {"dividend_mode": "pool", "cadre_min_days": 200, "cadre_tax_rate": "0.20"})
+    assert r.status_code == 200 and (r.json["dividend_mode"], r.json["cadre_min_days"], r.json["cadre_tax_rate"]) == (
+        "pool", 200, "0.2000")
+    assert call("PUT", "county_admin", {"dividend_mode": None}).json["dividend_mode"] == "per_share"
