@@ -73,7 +73,9 @@ def fresh_org(books, start_month: int = 1, balances: dict | None = None):
                                    books_start_month=start_month)
     users.assign_role(books.accountant, "accountant", org)
     users.assign_role(books.reviewer, "reviewer", org)
-    opening.set_opening_balances(org, balances or {}, user=books.accountant)
+    # 往来 balances name a counterparty (RULES §2); which one does not matter here
+    opening.set_opening_balances(org, {((c, "往来单位") if codes.top(c) in COUNTERPARTY_ACCOUNTS else c): a
+                                       for c, a in (balances or {}).items()}, user=books.accountant)
     opening.lock_opening_balances(org, user=books.accountant)
     return org
 
