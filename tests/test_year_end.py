@@ -345,3 +345,32 @@ def test_distribution_choices_over_the_api_county_admin_only(books, client):
     assert r.status_code == 200 and (r.json["dividend_mode"], r.json["cadre_min_days"], r.json["cadre_tax_rate"]) == (
         "pool", 200, "0.2000")
     assert call("PUT", "county_admin", {"dividend_mode": None}).json["dividend_mode"] == "per_share"
+
+
+def test_the_carry_over_button_and_the_charter_form_on_the_page(two_years, client):
+    from tests.test_distribution_web import login, page
+
+    books, _ = two_years
+    org = books.org
+    books.post("2025-03-01", ("10201", "1000.00", ""), ("50101", "", "1000.00"))
+    books.close_through(2025, 11)
+    db.session.commit()
+    login(client, "kuaiji")
+    base = f"/o/{org.id}/distribution"
+    html = page(client.get(f"{base}/?year=2025"))
+    assert "（一）损益结转" in html and "待结转" in html and "结转本年损益</button>" in html
+    r = client.post(f"{base}/carry-over?year=2025")
+    assert r.status_code == 302 and periods.carryover_state(org, 2025) == "done"
+    assert "已结转损益：2 张凭证" in page(client.get(r.headers["Location"]))
+    # the accountant may not change the 章程 choices; the county admin may
+    client.post(f"{base}/policy?year=2025", data={"dividend_mode": "pool"})
+    assert distribution.policy_settings(org)["dividend_mode"] == "per_share"
+    client.post("/logout")
+    login(client, "xian")
+    r = client.post(f"{base}/policy?year=2025", data={"dividend_mode": "pool", "cadre_tax_rate": "20",
+                                                      "materials_days": "15"})
+    assert r.status_code == 302
+    s = distribution.policy_settings(org)
+    assert (s["dividend_mode"], s["cadre_tax_rate"], s["materials_days"]) == ("pool", D("0.2000"), 15)
+    r = client.post(f"{base}/policy?year=2025", data={"notice_days": "5"})
+    assert "法定至少提前10天" in page(client.get(r.headers["Location"]))
