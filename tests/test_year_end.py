@@ -374,3 +374,32 @@ def test_the_carry_over_button_and_the_charter_form_on_the_page(two_years, clien
     assert (s["dividend_mode"], s["cadre_tax_rate"], s["materials_days"]) == ("pool", D("0.2000"), 15)
     r = client.post(f"{base}/policy?year=2025", data={"notice_days": "5"})
     assert "法定至少提前10天" in page(client.get(r.headers["Location"]))
+
+
+def test_poverty_shares_get_their_floor_first_through_the_service(books):
+    """扶贫优先股 保底 (RULES §7 step 4) on a real register: A holds 2 人口股 and 1 扶贫优先股 (2,000.00 of fiscal
+    funds at a face value of 2,000.00, 保底 5%: 100.00), B 2 人口股. A pool of 1,000.00: 100.00 to A first, the
+    other 900.00 over all 5 shares at 180.00 — A 3 × 180 + 100 = 640.00, B 360.00."""
+    books.lock_opening({"102": "100000.00", "301": "-100000.00"})
+    books.post("2025-03-01", ("102", "10000.00", ""), ("501", "", "10000.00"))
+    books.close_through(2025, 12)
+    org, acc = books.org, books.accountant
+    ha, hb = members.create_household(org), members.create_household(org)
+    people = [members.add_member(ha, name="贫一", id_number=IDS[0], relation="户主"),
+              members.add_member(ha, name="贫二", id_number=IDS[1], relation="配偶"),
+              members.add_member(hb, name="富一", id_number=IDS[2], relation="户主"),
+              members.add_member(hb, name="富二", id_number=IDS[3], relation="子")]
+    for m in people:
+        members.record_membership_event(m, "confirmed", date=dt.date(2024, 1, 1), evidence="决议", today=TODAY)
+    qp = shares.create_plan(org, name="量化", base_date=dt.date(2024, 12, 31), net_assets=D("10000.00"),
+                            rules={"population_units": "1", "poverty_floor_rate": "0.05"}, approval_ref="决议",
+                            user=acc)
+    shares.set_member_input(qp, people[0], poverty=D("2000.00"))
+    shares.issue_plan(qp, user=acc)
+    assert qp.face_value == D("2000.0000")
+    assert distribution.poverty_floors(org, dt.date(2025, 12, 31)) == {ha.id: D("100.00")}
+    plan = distribution.create_plan(org, year=2025, name="方案", record_date=dt.date(2025, 12, 31),
+                                    member_pool=D("1000.00"), user=acc)
+    p = distribution.preview(plan)
+    assert p.ok, p.issues
+    assert (p.member_split.per_share, p.member_split.households) == (D("180.00"), {ha.id: D("640.00"), hb.id: D("360.00")})
