@@ -403,3 +403,20 @@ def test_poverty_shares_get_their_floor_first_through_the_service(books):
     p = distribution.preview(plan)
     assert p.ok, p.issues
     assert (p.member_split.per_share, p.member_split.households) == (D("180.00"), {ha.id: D("640.00"), hb.id: D("360.00")})
+
+
+def test_county_defaults_and_the_organizations_own_choice(books, client):
+    from coop.services import users
+
+    tokens = {u: users.issue_api_token(getattr(books, u), "t") for u in ("accountant", "county_admin")}
+    db.session.commit()
+    url = f"/api/v1/counties/{books.county.id}/distribution-policy"
+    h = {"Authorization": f"Bearer {tokens['county_admin']}"}
+    assert client.get(url, headers={"Authorization": f"Bearer {tokens['accountant']}"}).status_code == 404
+    r = client.put(url, json={"cadre_min_days": 240, "reserve_base": "distributable"}, headers=h)
+    assert r.status_code == 200 and (r.json["cadre_min_days"], r.json["reserve_base"]) == (240, "distributable")
+    # the village follows the county default until it has its own choice
+    assert distribution.policy_settings(books.org)["cadre_min_days"] == 240
+    distribution.set_policy(user=books.county_admin, org=books.org, cadre_min_days=200)
+    assert distribution.policy_settings(books.org)["cadre_min_days"] == 200
+    assert distribution.policy_settings(books.org)["reserve_base"] == "distributable"

@@ -396,3 +396,30 @@ def put_policy(data, org_id: int):
     distribution.set_policy(user=current_api_user(), org=org, **data)
     db.session.commit()
     return _policy_out(org)
+
+
+@blp.route("/counties/<int:county_id>/distribution-policy")
+@blp.response(200, DistributionPolicySchema)
+def get_county_policy(county_id: int):
+    """The county's defaults of the distribution choices (county admins)."""
+    return distribution.county_policy_settings(_admin_county(county_id))
+
+
+@blp.route("/counties/<int:county_id>/distribution-policy", methods=["PUT"])
+@blp.arguments(DistributionPolicyInSchema)
+@blp.response(200, DistributionPolicySchema)
+def put_county_policy(data, county_id: int):
+    """Set the county's defaults (an organization's own choice still wins); null clears one to the rule's default."""
+    county = _admin_county(county_id)
+    distribution.set_policy(user=current_api_user(), county=county, **data)
+    db.session.commit()
+    return distribution.county_policy_settings(county)
+
+
+def _admin_county(county_id: int):
+    from ..models import County
+
+    county = db.session.get(County, county_id)
+    if county is None or county_id not in access.administered_counties(current_api_user()):
+        raise NotFound("找不到该县")
+    return county
