@@ -119,6 +119,12 @@ def joint_books(real_books):
     users.assign_role(b.accountant, "accountant", operator)
     users.assign_role(b.reviewer, "reviewer", operator)
     with_sub_accounts(operator, b.accountant)
+    # the operator earns what it pays out (a distribution may not leave 未分配收益 in debit)
+    v = vouchers.create_draft(operator, {"date": dt.date(2025, 6, 30), "lines": [
+        {"summary": "厂房租金", "account_code": operator.code_scheme.child("102", 1), "debit": D("150000.00"),
+         "credit": D(0)},
+        {"summary": "厂房租金", "account_code": "501", "debit": D(0), "credit": D("150000.00")}]}, user=b.accountant)
+    post(v, b)
     p = joint.create_project(b.county, name="城东标准厂房", operator_org_id=operator.id, guarantor="县城投公司",
                              start_date=dt.date(2025, 1, 1), fixed_rate=D("0.08"), user=b.county_admin)
     part = joint.add_participant(p, b.org, user=b.county_admin)
