@@ -271,13 +271,14 @@ def after_posting(org: Organization, voucher: Voucher, *, user: User) -> list[Vo
 
 def _check_hand_distribution(org: Organization, voucher: Voucher) -> None:
     """A hand-made voucher debiting 32201 各项分配 must leave 未分配收益 (with December's result, when made in
-    December) out of debit. Imported history is not refused here; `coop verify` flags it."""
+    December) out of debit. Corrections (red, adjusting), system vouchers (飞地抱团's operator declares returns
+    through 322) and imported history are not refused here; `coop verify` flags what went too far."""
     from ..ledger import codes
     from .reports import leaf_balances
 
     prefix = in_books(org, DISTRIBUTIONS)
     amount = sum((l.debit - l.credit for l in voucher.lines if l.account.code.startswith(prefix)), ZERO)
-    if amount <= 0 or voucher.kind in ("carryover", "distribution"):
+    if amount <= 0 or voucher.kind != "normal":
         return
     equity = codes.top(DISTRIBUTIONS)
     december = voucher.month == 12
