@@ -128,6 +128,8 @@ def test_worked_example_through_the_pages(village, client):
     assert plan.status == "posted"
     html = text(page(client.get(f"{base}/{pid}")))
     assert "已记账" in html and "收益分配凭证 2026-01-15 记-" in html
+    # the figures as posted, frozen: 可分配收益 190,000, reserve 57,000, members 90,000, left 7,000
+    assert "记账时的数字（冻结）" in html and "可分配收益 190,000.00" in html and "年末未分配收益 7,000.00" in html
 
     # the books after posting: balanced; 2025's plan, decided after 2025 closed, is 其他转入/调整 on 2026's
     # 收益及收益分配表 (183,000 = 57,000 + 36,000 + 90,000), whose distribution section is 2026's own
