@@ -20,6 +20,7 @@ from ..reports import REPORTS, params
 from ..reports.pdf import render_pdf, render_voucher_pdf, voucher_filename
 from ..reports.xlsx import render_xlsx
 from ..services import access, accounts, periods, vouchers
+from ..services.opening import opening_lines
 from .orgs import load_org
 from .. import clock
 
@@ -39,6 +40,9 @@ def _picker_context(org) -> dict:
         .where(Voucher.organization_id == org.id, VoucherLine.counterparty.is_not(None))
         .order_by(VoucherLine.counterparty)
     ).all()
+    # a counterparty may so far have only an opening balance
+    opening_only = {cp for _code, cp, _amount in opening_lines(org) if cp}
+    counterparties = sorted(set(counterparties) | opening_only)
     return dict(years=list(range(last_year, org.books_start_year - 1, -1)), accounts=accounts.accounts_of(org),
                 counterparties=counterparties)
 
