@@ -475,7 +475,8 @@ def _sides(balances: dict[str, Decimal]) -> dict:
 
 
 def _render_opening(org: Organization, *, values: dict | None = None, errors: dict | None = None,
-                    status: int = 200, preview: dict | None = None, import_form: dict | None = None):
+                    status: int = 200, preview: dict | None = None, import_form: dict | None = None,
+                    details_form: str | None = None):
     rows, balances = _opening_rows(org)
     by_cp = _opening_counterparties(org)
     if values is None:  # the stored balances, shown on each account's own side
@@ -490,6 +491,9 @@ def _render_opening(org: Organization, *, values: dict | None = None, errors: di
         "ledger/opening.html", rows=rows, values=values, errors=errors or {}, totals=_sides(balances),
         counterparty_codes={a.code for a in rows if codes.top(a.code) in COUNTERPARTY_ACCOUNTS},
         several={c: lines for c, lines in by_cp.items() if len(lines) > 1},
+        details_form=details_form if details_form is not None else "\n".join(
+            f"{c},{cp},{forms.amount_text(abs(a))},{'借' if a > 0 else '贷'}"
+            for c, cp, a in opening_service.opening_lines(org) if cp),
         preview=preview, import_form=import_form or {}, chart_2004=CHART_2004,
         names={a.code: a.name for a in account_service.accounts_of(org)}, **_common(org),
     ), status
@@ -525,6 +529,28 @@ def opening_save(org_id: int):
     else:
         flash(_("期初余额已保存，试算平衡，可以锁定"), "success")
     return redirect(url_for("ledger.opening", org_id=org.id))
+
+
+@bp.route("/opening/counterparties", methods=["POST"])
+def opening_counterparties(org_id: int):
+    """往来 balances typed by counterparty: the leaves named replace their balances, the others stay."""
+    org = load_org(org_id, access.MANAGE_ACCOUNTS)
+    details, errors = forms.parse_counterparty_rows(request.form.get("details", ""))
+    if errors:
+        return _render_opening(org, errors=errors, status=422, details_form=request.form.get("details", ""))
+    named = {code for code, _cp in details}
+    balances: dict = {(code, cp) if cp else code: amount
+                      for code, cp, amount in opening_service.opening_lines(org) if code not in named}
+    balances.update(details)
+    try:
+        opening_service.set_opening_balances(org, balances, user=current_user)
+        db.session.commit()
+    except CoopError as exc:
+        db.session.rollback()
+        errs = {"details": [m for ms in forms.flat_errors(exc.errors).values() for m in ms]}
+        return _render_opening(org, errors=errs, status=exc.status_code, details_form=request.form.get("details", ""))
+    flash(_("已按往来单位保存 %(n)s 笔期初余额", n=len(details)), "success")
+    return redirect(url_for("ledger.opening", org_id=org.id) + "#by-counterparty")
 
 
 @bp.route("/opening/lock", methods=["POST"])
