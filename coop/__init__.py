@@ -38,6 +38,10 @@ def create_app(config_object: str | object = "config.DevelopmentConfig", **overr
 
     init_security(app)
 
+    from .hardening import init_hardening
+
+    init_hardening(app)
+
     from .api import IdConverter, register_api
     from .web import register_web
 

@@ -131,9 +131,9 @@ def _font() -> str:
 
 
 def html_to_pdf(html: str) -> bytes:
-    from weasyprint import HTML  # loaded late: it pulls in Pango and the fonts, which page views never need
+    from .pdf_render import html_to_pdf as render  # bounded, with the locked-down URL fetcher
 
-    return HTML(string=html).write_pdf()
+    return render(html)
 
 
 def verify_url(cert: ShareCertificate) -> str:

@@ -267,7 +267,10 @@ def post_plan(plan: DistributionPlan, *, date: dt.date, user: User) -> Voucher:
     plan.distributable, plan.reserve = w.distributable, w.reserve
     plan.collective_part = p.member_split.collective if p.member_split else ZERO
     db.session.flush()
-    audit.log("distribution.post", user=user, org=org, target=str(plan.id), voucher=voucher.id)
+    from .checks import dividends_digest
+
+    audit.log("distribution.post", user=user, org=org, target=str(plan.id), voucher=voucher.id,
+              dividends=dividends_digest(plan.id))
     return voucher
 
 

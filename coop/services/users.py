@@ -53,7 +53,8 @@ def authenticate(username: str, password: str) -> User | None:
     return user
 
 
-def assign_role(user: User, role: str, scope: County | Township | Organization) -> RoleAssignment:
+def assign_role(user: User, role: str, scope: County | Township | Organization, *, by: User | None = None
+                ) -> RoleAssignment:
     if role not in ROLES:
         raise ValidationFailed.field("role", f"未知角色 {role}")
     expected = ROLES[role][0]
@@ -66,7 +67,25 @@ def assign_role(user: User, role: str, scope: County | Township | Organization) 
     ra = RoleAssignment(role=role, **{f"{kind}_id": scope.id})
     user.roles.append(ra)
     db.session.flush()
+    _log_role("role.grant", user, ra, by)
     return ra
+
+
+def revoke_role(user: User, ra: RoleAssignment, *, by: User | None = None) -> None:
+    if ra not in user.roles:
+        raise ValidationFailed.field("role", "该用户没有这个角色")
+    _log_role("role.revoke", user, ra, by)
+    user.roles.remove(ra)
+    db.session.delete(ra)
+    db.session.flush()
+
+
+def _log_role(action: str, user: User, ra: RoleAssignment, by: User | None) -> None:
+    # `coop verify` replays these events against role_assignments (coop.services.checks)
+    from . import audit
+
+    kind, scope_id = audit._scope(ra)
+    audit.log(action, user=by, target=str(user.id), role=ra.role, scope=kind, scope_id=scope_id)
 
 
 def _hash(token: str) -> str:
