@@ -15,8 +15,9 @@ from .i18n import N_
 _HOSTILE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
 #: how deeply a JSON body may nest; the API's schemas need three or four levels
 MAX_JSON_DEPTH = 32
-#: path prefixes whose pages and JSON carry personal data (names, ID numbers, holdings, dividends)
-NO_STORE_PREFIXES = ("/orgs/", "/portal", "/account", "/admin", "/api/v1/", "/auditor", "/joint", "/county")
+#: what may be cached: static files and the API's description. Every page and JSON answer else may carry personal
+#: data (names, ID numbers, holdings, dividends), so none is kept by browsers or proxies
+CACHEABLE_PREFIXES = ("/static/", "/api/v1/openapi.json", "/api/v1/docs")
 
 
 def hostile_char(text: str) -> str | None:
@@ -126,7 +127,7 @@ def _check_request():
 
 
 def _no_store(response):
-    if request.path.startswith(NO_STORE_PREFIXES) and "Cache-Control" not in response.headers:
+    if not request.path.startswith(CACHEABLE_PREFIXES):
         response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -138,6 +139,22 @@ def init_hardening(app: Flask) -> None:
     app.jinja_env.globals["audit_head_line"] = head_line
     app.before_request(_check_request)
     app.after_request(_no_store)
+
+    from sqlalchemy.exc import IntegrityError
+
+    @app.errorhandler(IntegrityError)
+    def _conflict(exc):
+        # a unique key taken by a concurrent request between our check and our write (two clerks entering the
+        # same 身份证 at once): the loser gets 409, nothing written
+        from .extensions import db
+
+        db.session.rollback()
+        text = str(getattr(exc, "orig", exc))
+        if "unique" not in text.lower() and "duplicate" not in text.lower():
+            raise exc
+        field = "id_number" if "id_number" in text else "_schema"
+        message = "身份证号已被同时登记，请刷新后核对" if field == "id_number" else "数据已被他人同时修改，请刷新后重试"
+        return _refuse(409, "conflict", message, {field: [message]})
 
     @app.errorhandler(PdfBusy)
     def _pdf_busy(exc):

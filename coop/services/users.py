@@ -94,18 +94,37 @@ def _hash(token: str) -> str:
 
 def issue_api_token(user: User, name: str) -> str:
     """Create a token and return it; only its hash is kept, so it cannot be shown again."""
+    from . import audit
+
     raw = "coop_" + secrets.token_urlsafe(32)
-    db.session.add(ApiToken(user_id=user.id, name=(name or "API").strip()[:100], token_hash=_hash(raw)))
+    tok = ApiToken(user_id=user.id, name=(name or "API").strip()[:100], token_hash=_hash(raw))
+    db.session.add(tok)
     db.session.flush()
+    audit.log("token.issue", user=user, target=str(tok.id), name=tok.name)
     return raw
 
 
-def revoke_api_token(user: User, token_id: int) -> None:
-    tok = db.session.get(ApiToken, token_id)
+def revoke_api_token(user: User, token_id) -> None:
+    from . import audit
+
+    try:
+        token_id = int(token_id)
+    except (TypeError, ValueError):
+        raise ValidationFailed.field("token", "令牌不存在") from None
+    tok = db.session.get(ApiToken, token_id) if 0 < token_id < 2**31 else None
     if tok is None or tok.user_id != user.id:
         raise ValidationFailed.field("token", "令牌不存在")
     tok.revoked_at = utcnow()
     db.session.flush()
+    audit.log("token.revoke", user=user, target=str(tok.id))
+
+
+def record_failed_login(username: str, ip: str | None) -> None:
+    """A failed login in the audit log (the caller commits): who was tried, from where — never the password."""
+    from . import audit
+
+    user = db.session.scalar(sa.select(User).where(User.username == (username or "").strip()[:80]))
+    audit.log("login.failed", user=user, target=(username or "").strip()[:100], ip=ip or "")
 
 
 def user_for_token(raw: str) -> User | None:
