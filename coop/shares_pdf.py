@@ -230,6 +230,9 @@ def register_xlsx(org: Organization, as_of: dt.date) -> bytes:
         ws.column_dimensions[get_column_letter(i)].width = width
     ws.freeze_panes = "A4"
     buf = io.BytesIO()
+    from .export_safety import neutralise_workbook
+
+    neutralise_workbook(wb)  # formula-like text stays text
     wb.save(buf)
     return buf.getvalue()
 
@@ -253,5 +256,8 @@ def roster_xlsx(rows: list[list[str]]) -> bytes:
         for cell in row:
             cell.number_format = "@"
     buf = io.BytesIO()
+    from .export_safety import neutralise_workbook
+
+    neutralise_workbook(wb)  # formula-like text stays text
     wb.save(buf)
     return buf.getvalue()

@@ -303,5 +303,8 @@ def export_vouchers_xlsx(org: Organization, year: int) -> bytes:
     for col, width in zip("ABCDEFG", (18, 12, 36, 12, 16, 16, 20)):
         ws.column_dimensions[col].width = width
     buf = io.BytesIO()
+    from ..export_safety import neutralise_workbook
+
+    neutralise_workbook(wb)  # formula-like text stays text
     wb.save(buf)
     return buf.getvalue()
