@@ -15,6 +15,10 @@ import sqlalchemy as sa
 
 from tests.pg import ThrowawayPostgres, find_pg_bin
 
+# one audit key for the whole run, in the environment so the app (from_prefixed_env), production-config apps built
+# by tests and the CLI subprocesses of the kill tests all sign and verify with it
+os.environ.setdefault("COOP_AUDIT_KEY", "test:" + os.urandom(32).hex())
+
 
 def pytest_addoption(parser):
     parser.addoption("--db", default="both", choices=("sqlite", "postgresql", "both"),

@@ -72,7 +72,8 @@ def key_file() -> Path | None:
         return Path(path)
     if current_app.config.get("ENV_NAME") == "production" or current_app.testing:
         return None
-    return Path(current_app.instance_path) / "audit.key"  # development: generated on first use
+    # development: generated on first use, beside the development database
+    return Path(os.environ.get("COOP_INSTANCE_DIR") or current_app.instance_path) / "audit.key"
 
 
 def keys() -> dict[str, bytes]:
