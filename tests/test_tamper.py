@@ -14,12 +14,13 @@ from coop.models import AuditHead, AuditLog, Disclosure, Period, RoleAssignment,
 from coop.models.distribution import HouseholdDividend
 from coop.services import audit
 from coop.services.disclosure import digest_of
+from tests.conftest import superuser_engine
 from tests.test_verify_cli import published, verify  # noqa: F401  (fixture)
 
 
 def behind_the_app(*statements: str, **params) -> None:
     """Run SQL as an intruder would: straight on the database, the guard triggers out of the way."""
-    with db.engine.begin() as conn:
+    with superuser_engine().begin() as conn:  # not the app's role: it may not bypass the guard triggers
         if db.engine.dialect.name == "postgresql":
             conn.exec_driver_sql("SET session_replication_role = replica")
             for s in statements:
