@@ -40,10 +40,6 @@ def create_app(config_object: str | object = "config.DevelopmentConfig", **overr
 
     init_security(app)
 
-    from .hardening import init_hardening
-
-    init_hardening(app)
-
     from .api import IdConverter, register_api
     from .web import register_web
 
@@ -51,6 +47,10 @@ def create_app(config_object: str | object = "config.DevelopmentConfig", **overr
     app.url_map.converters["int"] = IdConverter
     register_web(app)
     register_api(app, api)
+
+    from .hardening import init_hardening
+
+    init_hardening(app)  # after the API's token check, so a caller without a token gets its 401 first
 
     from .cli import register_cli
 
