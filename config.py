@@ -47,6 +47,20 @@ class Config:
     #: where people reach this site; used for links printed on PDFs when there is no request (CLI, demo)
     PUBLIC_URL = os.environ.get("COOP_PUBLIC_URL", "http://127.0.0.1:5000")
     PASSWORD_HASH_METHOD = "scrypt"
+    #: the audit chain's MAC key, kept outside the database (coop.services.audit): COOP_AUDIT_KEY ("id:hexsecret",
+    #: several comma-separated, the last one current) or the file COOP_AUDIT_KEY_FILE (one "id hexsecret" a line,
+    #: `coop audit-key rotate` appends). Development without either generates instance/audit.key.
+    AUDIT_KEY = None
+    AUDIT_KEY_FILE = None
+    #: PDF rendering: at most this many at once per process; a request waits up to PDF_QUEUE_SECONDS for a slot,
+    #: then gets 503 with Retry-After
+    PDF_CONCURRENCY = 2
+    PDF_QUEUE_SECONDS = 10
+    #: hostile files: imports refuse a workbook whose unpacked size or row count exceeds these before parsing
+    IMPORT_MAX_UNPACKED_BYTES = 50 * 1024 * 1024
+    IMPORT_MAX_ROWS = 20000
+    #: attachments: at most this many bytes in all per voucher
+    ATTACHMENT_VOUCHER_QUOTA = 50 * 1024 * 1024
     #: the organization menu: (endpoint, label, permission needed to see it); every endpoint takes org_id
     ORG_NAV = (
         ("ledger.vouchers", N_("凭证"), "ledger.read"),
@@ -84,6 +98,7 @@ class TestingConfig(Config):
     SQLALCHEMY_DATABASE_URI = os.environ.get("COOP_TEST_DATABASE_URL", "sqlite://")
     WTF_CSRF_ENABLED = False
     LOGIN_THROTTLE_ENABLED = False  # tests of the throttle turn it on
+    AUDIT_KEY = "test:" + os.urandom(32).hex()  # a fresh key per test process
 
 
 class ProductionConfig(Config):

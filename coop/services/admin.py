@@ -53,6 +53,6 @@ def create_user_with_role(admin: User, data: dict) -> User:
             raise ValidationFailed.field("organization_id", "请选择本县的组织")
         scope = org
     user = users.create_user(data["username"], data["display_name"], data["password"])
-    users.assign_role(user, data["role"], scope)
+    users.assign_role(user, data["role"], scope, by=admin)
     audit.log("user.create", user=admin, target=user.username, role=data["role"])
     return user

@@ -529,7 +529,10 @@ def post_plan(plan: DistributionPlan, *, date: dt.date | None = None, user: User
     plan.collective_part = w.collective
     plan.figures = json.dumps(frozen_figures(p, policy), ensure_ascii=False, sort_keys=True)
     db.session.flush()
-    audit.log("distribution.post", user=user, org=org, target=str(plan.id), voucher=voucher.id)
+    from .checks import dividends_digest
+
+    audit.log("distribution.post", user=user, org=org, target=str(plan.id), voucher=voucher.id,
+              dividends=dividends_digest(plan.id))
     return voucher
 
 

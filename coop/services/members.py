@@ -173,9 +173,12 @@ class RosterCheck:
 
 def read_roster(data: bytes, filename: str) -> list[dict]:
     """Rows of a roster file (xlsx or CSV in UTF-8/GBK) as dicts keyed by the header names."""
+    from .file_limits import check_csv, check_xlsx
+
     if filename.lower().endswith(".xlsx"):
         from openpyxl import load_workbook
 
+        check_xlsx(data)  # size and rows before openpyxl sees it
         try:
             wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
             rows = [["" if c is None else str(c).strip() for c in row]
@@ -191,6 +194,7 @@ def read_roster(data: bytes, filename: str) -> list[dict]:
                 continue
         else:
             raise ValidationFailed.field("file", "无法识别文件编码，请保存为 UTF-8 或 GBK 的 CSV，或 xlsx")
+        check_csv(text)
         try:
             rows = [[c.strip() for c in r] for r in csv.reader(io.StringIO(text))]
         except csv.Error as exc:  # e.g. a NUL byte: a binary file that is not a CSV
@@ -265,6 +269,9 @@ def check_roster(org: Organization, records: list[dict], key: str | None = None)
         elif numbers.setdefault(n, row.head_id) != row.head_id:
             result.problems.append((row.line, f"户号 {n} 已用于另一户主的户"))
     result.problems.sort()
+    from .file_limits import cap
+
+    result.problems = cap(result.problems, lambda n: (10**9, f"另有 {n} 处问题未列出，请先改正以上问题"))
     return result
 
 

@@ -53,7 +53,8 @@ def authenticate(username: str, password: str) -> User | None:
     return user
 
 
-def assign_role(user: User, role: str, scope: County | Township | Organization) -> RoleAssignment:
+def assign_role(user: User, role: str, scope: County | Township | Organization, *, by: User | None = None
+                ) -> RoleAssignment:
     if role not in ROLES:
         raise ValidationFailed.field("role", f"未知角色 {role}")
     expected = ROLES[role][0]
@@ -66,7 +67,25 @@ def assign_role(user: User, role: str, scope: County | Township | Organization) 
     ra = RoleAssignment(role=role, **{f"{kind}_id": scope.id})
     user.roles.append(ra)
     db.session.flush()
+    _log_role("role.grant", user, ra, by)
     return ra
+
+
+def revoke_role(user: User, ra: RoleAssignment, *, by: User | None = None) -> None:
+    if ra not in user.roles:
+        raise ValidationFailed.field("role", "该用户没有这个角色")
+    _log_role("role.revoke", user, ra, by)
+    user.roles.remove(ra)
+    db.session.delete(ra)
+    db.session.flush()
+
+
+def _log_role(action: str, user: User, ra: RoleAssignment, by: User | None) -> None:
+    # `coop verify` replays these events against role_assignments (coop.services.checks)
+    from . import audit
+
+    kind, scope_id = audit._scope(ra)
+    audit.log(action, user=by, target=str(user.id), role=ra.role, scope=kind, scope_id=scope_id)
 
 
 def _hash(token: str) -> str:
@@ -75,18 +94,37 @@ def _hash(token: str) -> str:
 
 def issue_api_token(user: User, name: str) -> str:
     """Create a token and return it; only its hash is kept, so it cannot be shown again."""
+    from . import audit
+
     raw = "coop_" + secrets.token_urlsafe(32)
-    db.session.add(ApiToken(user_id=user.id, name=(name or "API").strip()[:100], token_hash=_hash(raw)))
+    tok = ApiToken(user_id=user.id, name=(name or "API").strip()[:100], token_hash=_hash(raw))
+    db.session.add(tok)
     db.session.flush()
+    audit.log("token.issue", user=user, target=str(tok.id), name=tok.name)
     return raw
 
 
-def revoke_api_token(user: User, token_id: int) -> None:
-    tok = db.session.get(ApiToken, token_id)
+def revoke_api_token(user: User, token_id) -> None:
+    from . import audit
+
+    try:
+        token_id = int(token_id)
+    except (TypeError, ValueError):
+        raise ValidationFailed.field("token", "令牌不存在") from None
+    tok = db.session.get(ApiToken, token_id) if 0 < token_id < 2**31 else None
     if tok is None or tok.user_id != user.id:
         raise ValidationFailed.field("token", "令牌不存在")
     tok.revoked_at = utcnow()
     db.session.flush()
+    audit.log("token.revoke", user=user, target=str(tok.id))
+
+
+def record_failed_login(username: str, ip: str | None) -> None:
+    """A failed login in the audit log (the caller commits): who was tried, from where — never the password."""
+    from . import audit
+
+    user = db.session.scalar(sa.select(User).where(User.username == (username or "").strip()[:80]))
+    audit.log("login.failed", user=user, target=(username or "").strip()[:100], ip=ip or "")
 
 
 def user_for_token(raw: str) -> User | None:

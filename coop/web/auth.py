@@ -67,6 +67,8 @@ def login():
                 return _locked_out(until)  # not even checked: a right password does not get through either
         user = users.authenticate(username, request.form.get("password", ""))
         if user is None:
+            users.record_failed_login(username, request.remote_addr)
+            db.session.commit()
             if throttled:
                 t = security.throttle()
                 window, lockout = cfg["LOGIN_WINDOW_SECONDS"], cfg["LOGIN_LOCKOUT_SECONDS"]
@@ -107,7 +109,7 @@ def tokens():
     new_token = None
     if request.method == "POST":
         if request.form.get("revoke"):
-            users.revoke_api_token(current_user, int(request.form["revoke"]))
+            users.revoke_api_token(current_user, request.form["revoke"])
             flash(gettext("令牌已吊销"), "success")
         else:
             new_token = users.issue_api_token(current_user, request.form.get("name") or "API")

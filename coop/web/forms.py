@@ -15,7 +15,7 @@ from typing import Mapping
 
 from marshmallow import ValidationError, fields
 
-from ..errors import flatten_errors
+from ..errors import CoopError, flatten_errors
 from ..ledger.types import AccountInfo, Line
 from ..ledger.validate import validate_lines
 from ..money import ZERO, AmountError, parse_amount
@@ -212,7 +212,16 @@ def parse_2004_rows(text: str) -> tuple[list[tuple[str, Decimal]], list[dict], d
     rows: list[tuple[str, Decimal]] = []
     shown: list[dict] = []
     errors: dict[str, list[str]] = {}
+    from ..services.file_limits import MAX_PROBLEMS, check_csv
+
+    try:
+        check_csv(text, field="rows")
+    except CoopError as exc:
+        return [], [], {"rows": [exc.message]}
     for n, rec in enumerate(csv.reader(io.StringIO(text.strip())), start=1):
+        if len(errors) >= MAX_PROBLEMS:
+            errors["rows"] = [f"问题超过 {MAX_PROBLEMS} 处，其余未列出"]
+            break
         rec = [c.strip() for c in rec]
         if not any(rec):
             continue
