@@ -11,7 +11,7 @@ import contextlib
 import datetime as dt
 import random
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 import click
 import sqlalchemy as sa
@@ -226,6 +226,7 @@ class VillageBooks:
         self.bal: dict[str, Decimal] = {}  # opening + this keeper's posted vouchers (not the carry-over)
         self.stages: list[str] | None = None  # None: post everything; else the status of each next voucher
         self.unpaid_dividend = Decimal(0)  # 向成员分配 of last December, paid in January
+        self.dividend_plan = None  # or the posted plan of last December, paid in January through its 分红清册
         self.return_due = Decimal(0)  # 飞地抱团 return declared last December, received in January
         self.schedule: list = []
         #: drafts the county wrote into these books (贴息, 飞地抱团), reviewed and posted in their month
@@ -327,6 +328,8 @@ class VillageBooks:
                 self.post(d(15), "收到飞地抱团项目上年保底收益", {"10201": self.return_due}, {"112": self.return_due})
                 self.return_due = Decimal(0)
         if m == 1:
+            if self.dividend_plan is not None:  # a posted plan's dividends are paid through its 分红清册
+                self.at(d(8), lambda: _pay_plan(self, d(8)))
             if self.unpaid_dividend:
                 self.post(d(8), f"支付{y - 1}年成员分红", {"21102": self.unpaid_dividend}, {"10201": self.unpaid_dividend},
                           attachments=len(s.households))
@@ -458,6 +461,8 @@ class VillageBooks:
 
     def _distribute(self, y: int, date: dt.date) -> None:
         """December: 提取公积公益金, 干部奖励分红 (村社合一) and 向成员分配 from 可分配收益 (RULES §7)."""
+        if (self.spec.key, y) in PLAN_YEARS:
+            return _distribute_by_plan(self, y)
         inc = reports.income_statement(self.org, y, 12)
         distributable, operating = inc.value("distributable", 1), inc.value("operating_profit", 1)
         profit = inc.value("net_profit", 1)
@@ -616,8 +621,33 @@ def _showcase(org: Organization, people: dict[str, User], keeper: "VillageBooks"
     """青石村 also gets a roster and an issued share register (the member login sees its own household) and a
     published 财务公开 sheet for 2026 Q2, so every part of the system has something to show."""
     from . import disclosure_pdf
-    from .services import disclosure, members, shares
+    from .services import disclosure
 
+    heads = _roster(org, keeper)
+    member_user = people["cy_qingshi"]
+    heads[0].user_id = member_user.id  # 张建国 logs in to the member portal
+    sheet = disclosure.create_sheet(org, kind="income_expense", start=dt.date(2026, 4, 1), end=dt.date(2026, 6, 30),
+                                    user=keeper.accountant)
+    disclosure.finance_group_review(sheet, user=people["lc_qingshi"], approve=True)
+    disclosure.township_approve(sheet, user=people["jg_dongshan"])
+    from flask import current_app
+
+    # the PDF's QR code carries an absolute verify URL: outside a request, the configured public address
+    with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
+        disclosure.publish(sheet, user=keeper.accountant, date=dt.date(2026, 7, 10), channel="村务公开栏",
+                           render_pdf=lambda d: disclosure_pdf.render_sheet_pdf(d, accountant=keeper.accountant))
+
+
+def _roster(org: Organization, keeper: "VillageBooks") -> list:
+    """青石村's roster and issued share register (base date 2024-12-31); made once, when first needed (the 2025
+    distribution plan needs the register on its record date), and the household heads returned."""
+    from .models import Household, QuantificationPlan
+    from .services import members, shares
+
+    if db.session.scalar(sa.select(QuantificationPlan.id).where(QuantificationPlan.organization_id == org.id,
+                                                               QuantificationPlan.status == "issued")):
+        return [h.head for h in db.session.scalars(sa.select(Household).where(Household.organization_id == org.id)
+                                                   .order_by(Household.id))]
     rng = random.Random(99)
     confirmed_on, base = dt.date(2024, 12, 1), dt.date(2024, 12, 31)
     seq = 0
@@ -644,15 +674,51 @@ def _showcase(org: Organization, people: dict[str, User], keeper: "VillageBooks"
     for i, head in enumerate(heads):
         shares.set_member_input(plan, head, labour_start=dt.date(1978 + i * 2, 1, 1))
     shares.issue_plan(plan, user=keeper.accountant)
-    member_user = people["cy_qingshi"]
-    heads[0].user_id = member_user.id  # 张建国 logs in to the member portal
-    sheet = disclosure.create_sheet(org, kind="income_expense", start=dt.date(2026, 4, 1), end=dt.date(2026, 6, 30),
-                                    user=keeper.accountant)
-    disclosure.finance_group_review(sheet, user=people["lc_qingshi"], approve=True)
-    disclosure.township_approve(sheet, user=people["jg_dongshan"])
-    from flask import current_app
+    return heads
 
-    # the PDF's QR code carries an absolute verify URL: outside a request, the configured public address
-    with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
-        disclosure.publish(sheet, user=keeper.accountant, date=dt.date(2026, 7, 10), channel="村务公开栏",
-                           render_pdf=lambda d: disclosure_pdf.render_sheet_pdf(d, accountant=keeper.accountant))
+
+#: (village, year) whose distribution is a plan made through the December sequence (RULES §4, §7)
+PLAN_YEARS = {("qingshi", 2025)}
+
+
+def _distribute_by_plan(keeper: "VillageBooks", y: int) -> None:
+    """青石村 2025 through the December sequence: (1) 损益结转 as its own step, (2) the plan — drafted with the
+    caps, discussed by the 党组织, materials and notice ≥ 10 days before the 成员代表大会, approved by the reviewer —
+    posts on 31 December from the figures after the carry-over, (3) 结账 follows with the month. January pays the
+    households through the 分红清册."""
+    from .services import distribution
+
+    org, acc = keeper.org, keeper.accountant
+    _roster(org, keeper)
+    periods.carry_over(org, y, user=acc, today=dt.date(y, 12, 31))
+    yr = distribution.year_result(org, y)
+    if yr.distributable <= 0 or yr.net_profit <= 0:
+        return
+    w = distribution.core.waterfall(yr, distribution.policy_for(org), distribution.core.Scenario())
+    cadre = min(_yuan(yr.operating_profit * Decimal("0.15")), w.cadre_cap).quantize(Y, rounding=ROUND_DOWN)
+    cadre = max(cadre, Decimal(0)) if keeper.spec.cun_she_he_yi else Decimal(0)
+    left = w.distributable - w.reserve - cadre
+    member = Decimal(int(min(yr.net_profit * Decimal("0.4"), left) // 100) * 100)  # whole hundreds
+    cadres = [{"name": "王德明", "title": "党支部书记、村委会主任", "start": dt.date(2021, 1, 1), "weight": Decimal(100)},
+              {"name": "刘春华", "title": "村委会委员", "start": dt.date(2021, 1, 1), "weight": Decimal(80)}]
+    plan = distribution.create_plan(org, year=y, name=f"{y}年度收益分配方案", record_date=dt.date(y, 12, 31),
+                                    member_pool=member, cadre_reward=cadre, cadres=cadres if cadre else [], user=acc)
+    distribution.record_approval(plan, step="party_proposal", date=dt.date(y, 12, 2), reference="党支部委员会会议记录",
+                                 user=acc)
+    distribution.record_approval(plan, step="assembly", date=dt.date(y, 12, 20), reference=f"{y}年第3号成员代表大会决议",
+                                 entitled=45, present=41, votes_for=39, materials_date=dt.date(y, 12, 5),
+                                 notice_date=dt.date(y, 12, 8), user=acc)
+    distribution.approve_plan(plan, method="assembly", user=keeper.reviewer)
+    v = distribution.post_plan(plan, user=acc)
+    for line in v.lines:  # the keeper's running balances (wages owed are paid in January from them)
+        keeper.bal[line.account.code] = keeper.bal.get(line.account.code, Decimal(0)) + line.debit - line.credit
+    keeper.dividend_plan = plan
+
+
+def _pay_plan(keeper: "VillageBooks", date: dt.date) -> None:
+    from .services import distribution
+
+    plan, keeper.dividend_plan = keeper.dividend_plan, None
+    v = distribution.pay_dividends(plan, household_ids=None, date=date, pay_from="10201",
+                                   user=keeper.accountant)
+    keeper._advance(v)

@@ -3,6 +3,7 @@ and the statements tell the same story as the ledger."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 import os
 import tempfile
 import time
@@ -191,3 +192,25 @@ def test_every_module_has_something_to_show_in_real_village_books(demo):
     assert all(r.village > 0 for r in rows if "141" in r.item)
     assert all(r.village == 0 for r in rows if "112" in r.item)  # the 2025 return declared and received
     assert all(db.session.get(Voucher, c.village_voucher_id).status == "posted" for c in joint.contributions(project))
+
+
+def test_qingshi_2025_distribution_is_a_posted_plan_paid_through_its_roll(demo):
+    """#15: 青石村's 2025 distribution went through the December sequence as a plan (carry-over, plan posted on
+    31 December, 结账) and January paid every household through the 分红清册; nothing more is left for 2025."""
+    from coop.models import DistributionPlan
+    from coop.services import distribution, integrity
+
+    org = next(o for o in _villages() if o.name.startswith("青石村"))
+    (plan,) = db.session.scalars(sa.select(DistributionPlan).where(DistributionPlan.organization_id == org.id))
+    assert plan.year == 2025 and plan.status == "posted" and not plan.supplementary
+    v = db.session.get(Voucher, plan.voucher_id)
+    assert v.date == dt.date(2025, 12, 31) and v.kind == "distribution"
+    assert [c.kind for c in periods.carryover_vouchers(org, 2025)].count("carryover") >= 2
+    status = distribution.dividend_status(plan)
+    assert status and all(s.unpaid == 0 and s.paid == s.dividend.amount for s in status)
+    figures = distribution.figures_of(plan)
+    assert figures["members"] == sum((d.amount for d in plan.dividends), Decimal(0))
+    # the money is gone: a second plan for 2025 finds the posted one in the books
+    again = distribution.scenario(org, year=2025, record_date=dt.date(2025, 12, 31), member_pool=Decimal("100.00"))
+    assert "已有记账的收益分配方案" in {i.path: i.message for i in distribution.preview(again).issues}["supplementary"]
+    assert integrity.overdistributed_years(org) == []

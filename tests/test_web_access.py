@@ -71,7 +71,7 @@ EXPECT: dict[str, tuple[str, ...] | str] = {
     "ledger.voucher_adjust": ("409", "404", "403", "403", "403", "403"),  # a draft is edited, not adjusted
     "ledger.attachment_download": MISSING,
     "ledger.account_add": "post", "ledger.account_active": "post", "ledger.account_rename": "post",
-    "ledger.posting_roles": BOOKS_READ, "ledger.posting_role_set": "post",
+    "ledger.posting_roles": BOOKS_READ, "ledger.posting_role_set": "post", "admin.code_scheme": "post",
     "ledger.opening_save": "post", "ledger.opening_import": "post", "ledger.opening_lock": "post",
     "ledger.period_close": "post", "ledger.period_reopen": "post", "ledger.attachment_upload": "post",
     "ledger.attachment_delete": "post", "ledger.voucher_delete": "post", "ledger.voucher_post": "post",

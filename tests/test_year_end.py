@@ -252,7 +252,7 @@ def test_a_plan_never_posts_more_than_is_there_and_refusals_name_the_numbers(two
     books.close_through(2025, 12)
     (flag,) = integrity.overdistributed_years(org)
     assert (flag.year, flag.closing, flag.distributed) == (2025, D("-10000.00"), D("70000.00"))
-    assert "2025年末未分配收益为借方 10,000.00" in flag.message
+    assert flag.message.startswith("2025-12-30 记-") and "分配后未分配收益为借方 10,000.00" in flag.message
 
 
 def test_per_share_to_the_fen_floors_and_pool_option(books):
@@ -278,3 +278,32 @@ def test_carry_over_is_refused_out_of_order(two_years):
     with pytest.raises(InvalidState, match="请先结账 2025年1月"):
         periods.carry_over(org, 2025, user=books.accountant, today=FAR)
     assert distribution.year_end_status(org, 2025).step == "months"
+
+
+def test_where_a_village_stands_in_the_year_end_over_the_api_and_the_page(two_years, client):
+    from coop.services import users
+    from tests.test_distribution_web import login, page
+
+    books, _ = two_years
+    org = books.org
+    books.post("2025-03-01", ("10201", "1000.00", ""), ("50101", "", "1000.00"))
+    books.close_through(2025, 11)
+    token = users.issue_api_token(books.accountant, "t")
+    auditor = users.issue_api_token(books.auditor, "t")
+    db.session.commit()
+    base = f"/api/v1/orgs/{org.id}/year-end/2025"
+    h = {"Authorization": f"Bearer {token}"}
+    r = client.get(base, headers=h)
+    assert r.status_code == 200 and (r.json["step"], r.json["carryover"], r.json["closed"]) == (
+        "carryover", "pending", False)
+    # the township auditor reads but may not carry over
+    assert client.post(f"{base}/carry-over", headers={"Authorization": f"Bearer {auditor}"}).status_code == 403
+    r = client.post(f"{base}/carry-over", headers=h)
+    assert r.status_code == 200 and (r.json["step"], r.json["carryover"], r.json["posts_in"]) == (
+        "distribution", "done", "december")
+    assert [v["summary"] for v in r.json["carryover_vouchers"]] == ["结转本年损益", "结转本年收益"]
+    r = client.post(f"/api/v1/orgs/{org.id}/year-end/2026/carry-over", headers=h)
+    assert r.status_code == 409 and "请先结账 2025年12月" in r.json["message"]
+    login(client, "kuaiji")
+    html = page(client.get(f"/o/{org.id}/distribution/?year=2025"))
+    assert "年终进度" in html and "下一步：（二）收益分配" in html and "结转本年损益" not in html.split("下一步")[1]

@@ -33,6 +33,26 @@ def create_org(data):
     return _dump(org)
 
 
+class CodeSchemeSchema(StrictSchema):
+    code_scheme = fields.String(required=True, metadata={"description": "2-2-2 (default) or a legacy 3-3, …"})
+
+
+@blp.route("/code-scheme", methods=["PUT"])
+@blp.arguments(CodeSchemeSchema)
+@blp.response(200, CodeSchemeSchema)
+def put_code_scheme(data):
+    """The county's 明细科目 code scheme; only before its first organization."""
+    from ..models import County
+
+    user = current_api_user()
+    ids = access.administered_counties(user)
+    if not ids:
+        raise NotFound("找不到该县")
+    county = admin.set_code_scheme(user, db.session.get(County, ids[0]), data["code_scheme"])
+    db.session.commit()
+    return {"code_scheme": county.code_scheme}
+
+
 @blp.route("/orgs/<int:org_id>/charter", methods=["PUT"])
 @blp.arguments(CharterInSchema)
 @blp.response(200, OrganizationSchema)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import sqlalchemy as sa
+
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db
 from ..models import Organization, Township, User
@@ -56,3 +58,23 @@ def create_user_with_role(admin: User, data: dict) -> User:
     users.assign_role(user, data["role"], scope, by=admin)
     audit.log("user.create", user=admin, target=user.username, role=data["role"])
     return user
+
+
+def set_code_scheme(admin: User, county, key: str):
+    """The county's 明细科目 code scheme (coop.ledger.codes: 2-2-2, or a legacy 3-3 …). Set before the county's first
+    organization: existing books keep the codes they have."""
+    from ..ledger import codes
+
+    access.require_county_admin(admin, county.id)
+    if key not in codes.CHOICES:
+        raise ValidationFailed.field("code_scheme", f"科目编码方案应为 {'、'.join(codes.CHOICES)} 之一")
+    if key == county.code_scheme:
+        return county
+    has_orgs = db.session.scalar(sa.select(sa.func.count()).select_from(Organization).join(Township)
+                                 .where(Township.county_id == county.id))
+    if has_orgs:
+        raise ValidationFailed.field("code_scheme", "本县已有组织建账，科目编码方案不能再改")
+    before, county.code_scheme = county.code_scheme, key
+    db.session.flush()
+    audit.log("county.code_scheme", user=admin, target=str(county.id), before=before, after=key)
+    return county

@@ -516,7 +516,7 @@ def post_plan(plan: DistributionPlan, *, date: dt.date | None = None, user: User
         pair(roles.DIST_MEMBERS, w.members, [(roles.DIVIDENDS_PAYABLE, w.members)], f"{y}年度向成员分配", "应付收益")
         if policy.collective_mode == "reserve":
             pair(roles.DIST_OTHER, w.collective, [(roles.RESERVE, w.collective)], f"{y}年度集体股分配转公积公益金")
-    pair(roles.DIST_OTHER, w.other, [(roles.PAYABLE, w.other)], f"{y}年度其他分配")
+    pair(roles.DIST_OTHER, w.other, [(roles.PAYABLE, w.other)], f"{y}年度其他分配", "其他分配")
     if not lines:
         raise ValidationFailed.field("member_pool", "方案没有任何分配金额")
     voucher = post_system_entry(org, Entry(date, "收益分配", tuple(lines)), user=user, kind="distribution")

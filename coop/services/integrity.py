@@ -19,7 +19,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import AuditLog, Organization, Period, Voucher, VoucherLine, VoucherSequence
+from ..models import Account, AuditLog, Organization, Period, Voucher, VoucherLine, VoucherSequence
 
 #: audit actions that record a voucher becoming posted, with its lines' digest
 POSTING_ACTIONS = ("voucher.post", "voucher.generate")
@@ -164,42 +164,51 @@ def check_ledger() -> list[str]:
 @dataclass
 class OverDistribution:
     year: int
-    closing: Decimal  # 未分配收益 at the year's end, credit positive (negative: a debit balance)
+    closing: Decimal  # 未分配收益 right after the distribution, credit positive (negative: a debit balance)
     distributed: Decimal  # distributions (32201) booked in the year
+    voucher: str = ""  # the distribution that went too far
 
     @property
     def message(self) -> str:
         from ..money import format_plain
 
-        return (f"{self.year}年末未分配收益为借方 {format_plain(-self.closing)}，当年分配 "
-                f"{format_plain(self.distributed)}（分配超过可分配收益，禁止举债分配）")
+        return (f"{self.voucher} 分配后未分配收益为借方 {format_plain(-self.closing)}（{self.year}年分配合计 "
+                f"{format_plain(self.distributed)}，分配超过可分配收益，禁止举债分配）")
 
 
 def overdistributed_years(org: Organization) -> list[OverDistribution]:
-    """Years whose distributions left 未分配收益 in debit: the balance of 321 + 322 + 损益 on 31 December (what
-    32202 holds after the close) is a debit, and distributions were booked in the year. Data from before this check
-    existed is flagged too."""
+    """Distributions that left 未分配收益 in debit (RULES §7), one per year: after each voucher that debits 32201
+    (hand-made ones included), what 322 holds — with the year's 321 and 损益 for a distribution made in December,
+    when the year's result is what is being distributed. A later loss is not a distribution's fault. Data from
+    before this check existed is flagged too."""
     from ..ledger import codes
     from ..ledger.chart import CURRENT_YEAR_PROFIT, DISTRIBUTIONS, PNL, chart_account
     from . import periods, reports
 
-    last = db.session.scalar(sa.select(sa.func.max(Voucher.year)).where(Voucher.organization_id == org.id,
-                                                                       Voucher.status == "posted"))
-    if last is None:
-        return []
     dist_prefix = periods.in_books(org, DISTRIBUTIONS)
     equity = codes.top(DISTRIBUTIONS)  # 收益分配
-    out = []
-    for year in range(org.books_start_year, last + 1):
-        end = reports.leaf_balances(org, until=dt.date(year, 12, 31))
-        closing = -sum((b for c, b in end.items() if c.startswith((CURRENT_YEAR_PROFIT, equity))
-                        or chart_account(c).category == PNL), Decimal(0))
-        moved = reports._movements(org, date_from=reports.year_start(org, year), date_to=dt.date(year, 12, 31),
-                                   exclude_carryover=True)
-        distributed = sum((d - c for code, (d, c) in moved.items() if code.startswith(dist_prefix)), Decimal(0))
-        if closing < 0 and distributed > 0:
-            out.append(OverDistribution(year, closing, distributed))
-    return out
+    d = sa.type_coerce(VoucherLine.debit, sa.BigInteger)
+    c = sa.type_coerce(VoucherLine.credit, sa.BigInteger)
+    rows = db.session.execute(
+        sa.select(Voucher, sa.func.sum(d - c)).join(VoucherLine, VoucherLine.voucher_id == Voucher.id)
+        .join(Account, Account.id == VoucherLine.account_id)
+        .where(Voucher.organization_id == org.id, Voucher.status == "posted", Voucher.kind != "carryover",
+               Account.code.startswith(dist_prefix))
+        .group_by(Voucher.id).order_by(Voucher.date, Voucher.number)).all()
+    by_year: dict[int, Decimal] = defaultdict(Decimal)
+    worst: dict[int, tuple[Decimal, str]] = {}
+    for v, fen in rows:
+        amount = Decimal(int(fen)) / 100
+        by_year[v.year] += amount
+        if amount <= 0:
+            continue
+        bal = reports.leaf_balances(org, until=v.date)
+        december = v.month == 12
+        left = -sum((b for code, b in bal.items() if code.startswith(equity) or (december and (
+            code.startswith(CURRENT_YEAR_PROFIT) or chart_account(code).category == PNL))), Decimal(0))
+        if left < 0 and (v.year not in worst or left < worst[v.year][0]):
+            worst[v.year] = (left, f"{v.date.isoformat()} {v.display_number}")
+    return [OverDistribution(y, left, by_year[y], label) for y, (left, label) in sorted(worst.items())]
 
 
 def check_books() -> list[str]:

@@ -59,6 +59,21 @@ def index():
         422 if errors else 200)
 
 
+@bp.route("/code-scheme", methods=["POST"])
+@login_required
+def code_scheme():
+    county = _county()
+    try:
+        admin.set_code_scheme(current_user, county, request.form.get("code_scheme", ""))
+        db.session.commit()
+    except CoopError as exc:
+        db.session.rollback()
+        return render_template("admin/index.html", county=county, kinds=ORG_KINDS, errors={}, form={},
+                               scheme_errors=flatten_errors(exc.errors), scheme_form=request.form), exc.status_code
+    flash(gettext("科目编码方案已设为 %(key)s", key=county.code_scheme), "success")
+    return redirect(url_for("admin.index") + "#code-scheme")
+
+
 @bp.route("/orgs/<int:org_id>/charter", methods=["GET", "POST"])
 @login_required
 def charter(org_id: int):
