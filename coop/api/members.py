@@ -32,6 +32,7 @@ from ..schemas.members import (
 from ..security import roster_gate
 from ..services import access, members, shares
 from .. import shares_pdf
+from ..idempotency import idempotent_api
 from . import current_api_user, requires
 
 URL = "/orgs/<int:org_id>"
@@ -411,6 +412,7 @@ def list_actions(org_id: int):
 
 def _event_endpoint(kind: str, schema, run, doc: str, response=ShareActionSchema):
     @blp.route(f"/share-actions/{kind.replace('_', '-')}", methods=["POST"], endpoint=f"share_{kind}")
+    @idempotent_api
     @blp.arguments(schema)
     @blp.response(201, response)
     @requires(access.MANAGE_MEMBERS)

@@ -303,6 +303,9 @@ def pay_dividends(plan: DistributionPlan, *, household_ids: list[int] | None, da
     from .vouchers import create_draft
 
     org = db.session.get(Organization, plan.organization_id)
+    # two payments of one plan at once: the second waits here, then reads what the first paid (below, under the
+    # lock) and finds nothing left to pay
+    db.session.refresh(plan, with_for_update=True)
     if plan.status != "posted":
         raise InvalidState("方案尚未记账，不能发放")
     if pay_from not in ("101", "102") and not pay_from.startswith(("101", "102")):

@@ -231,6 +231,8 @@ def receive_return(line: ProjectReturnLine, *, date: dt.date, user: User, from_g
     part of an uncovered fixed return (village Dr 102 / Cr 112)."""
     project = db.session.get(JointProject, line.ret.project_id)
     _require_admin(user, project.county_id)
+    # a second receipt of the same line waits here, then sees the first one's date below
+    db.session.refresh(line, with_for_update=True)
     village = line.participant.organization
     amount = line.guaranteed if from_guarantor else line.total - line.guaranteed
     if date < line.ret.declared_on:

@@ -16,6 +16,7 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
+from ..idempotency import idempotent_form
 from ..errors import CoopError
 from ..extensions import db
 from ..models import County, JointProject, Organization, ProjectReturnLine, Township
@@ -202,6 +203,7 @@ def _line(p: JointProject, line_id: int) -> ProjectReturnLine:
 
 
 @bp.route("/joint/<int:project_id>/return-lines/<int:line_id>/receive", methods=["GET", "POST"])
+@idempotent_form
 def receive(project_id: int, line_id: int):
     """A village receives its return from the operator, or the guarantor's part of an uncovered fixed return."""
     p = _managed(project_id)
