@@ -20,7 +20,8 @@ def negative_holdings() -> list[str]:
          .join(ShareAction, ShareAction.id == ShareEvent.action_id)
          .group_by(ShareAction.organization_id, ShareEvent.member_id, ShareEvent.household_id,
                    ShareEvent.share_class, ShareEvent.beneficiary_id)
-         .having(total < 0))
+         .having(total < 0)
+         .order_by(ShareAction.organization_id, ShareEvent.member_id, ShareEvent.share_class))
     names = dict(db.session.execute(sa.select(Organization.id, Organization.name)).all())
     return [f"{names.get(org_id, org_id)}：股权登记出现负数持股（成员 {member_id or '集体'}，户 {household_id or '-'}，"
             f"{share_class} {Decimal(units) / 10000} 股）"
@@ -37,7 +38,8 @@ def overpaid_households() -> list[str]:
          .join(Household, Household.id == HouseholdDividend.household_id)
          .group_by(DistributionPlan.organization_id, DistributionPlan.year, Household.number,
                    HouseholdDividend.id, HouseholdDividend.amount)
-         .having(paid > sa.type_coerce(HouseholdDividend.amount, sa.BigInteger)))
+         .having(paid > sa.type_coerce(HouseholdDividend.amount, sa.BigInteger))
+         .order_by(DistributionPlan.organization_id, DistributionPlan.year, Household.number))
     names = dict(db.session.execute(sa.select(Organization.id, Organization.name)).all())
     return [f"{names.get(org_id, org_id)} {year}年度分红：第 {number} 户应分 {Decimal(amount) / 100:.2f} 元，"
             f"已发放 {Decimal(fen) / 100:.2f} 元，超额发放"
