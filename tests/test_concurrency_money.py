@@ -198,3 +198,114 @@ def test_verify_refuses_negative_holdings_and_overpaid_households(posted_plan, a
     result = app.test_cli_runner().invoke(args=["coop", "verify"])
     assert result.exit_code == 1
     assert "负数持股" in result.output and "超额发放" in result.output
+
+
+def run_at_once(app, jobs: list):
+    """Each job (a callable) in its own thread, app context and session, released together; each commits. Returns
+    "ok" or the refusal's message per job."""
+    from coop.errors import CoopError
+
+    barrier, out = threading.Barrier(len(jobs)), [None] * len(jobs)
+    db.session.remove()
+
+    def work(i, job):
+        with app.app_context():
+            barrier.wait()
+            try:
+                job()
+                db.session.commit()
+                out[i] = "ok"
+            except CoopError as exc:
+                db.session.rollback()
+                out[i] = exc.message
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=work, args=(i, j)) for i, j in enumerate(jobs)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return out
+
+
+def test_an_inheritance_is_recorded_once_by_eight_requests_at_once(year_2025):
+    """8 × 继承 of 张三's units by 张二: the first moves them; the others find nothing left to inherit."""
+    books, _ = year_2025
+    dead = db.session.scalar(sa.select(Member).where(Member.name == "张三"))
+    heir = db.session.scalar(sa.select(Member).where(Member.name == "张二"))
+    auth, app = bearer(books.accountant), current_app._get_current_object()
+    url = f"/api/v1/orgs/{books.org.id}/share-actions/inherit"
+    body = {"deceased_id": dead.id, "heir_id": heir.id, "date": "2025-06-01", "reference": "继承公证书1号"}
+    dead_id, heir_id, org = dead.id, heir.id, books.org
+    out = race(app, [lambda c: c.post(url, json=body, headers=auth)] * N)
+    assert sorted(r.status_code for r in out) == [201] + [422] * (N - 1), [r.get_json() for r in out]
+    held = {(h.member_id, h.share_class): h.units for h in shares.holdings(org)}
+    assert held.get((dead_id, "population"), D(0)) == 0 and held[(heir_id, "population")] == D("192.0000")
+    assert integrity_money.negative_holdings() == []
+
+
+def test_a_buy_back_is_made_once_by_eight_requests_at_once(year_2025):
+    """8 × 有偿退出 of 20 of 张二's 96 units (the yearly limit is 5% of 500 = 25): one buy-back, one voucher."""
+    books, _ = year_2025
+    m = db.session.scalar(sa.select(Member).where(Member.name == "张二"))
+    auth, app = bearer(books.accountant), current_app._get_current_object()
+    url = f"/api/v1/orgs/{books.org.id}/share-actions/buyback"
+    body = {"member_id": m.id, "share_class": "population", "units": "20", "price": "2000.00", "date": "2026-02-01",
+            "reference": "退出申请1号"}
+    m_id, org = m.id, books.org
+    vouchers_before = db.session.scalar(sa.select(sa.func.count()).select_from(Voucher))
+    out = race(app, [lambda c: c.post(url, json=body, headers=auth)] * N)
+    assert sorted(r.status_code for r in out) == [201] + [422] * (N - 1), [r.get_json() for r in out]
+    assert all("回购上限" in r.get_json()["message"] for r in out if r.status_code == 422)
+    held = {(h.member_id, h.share_class): h.units for h in shares.holdings(org)}
+    assert held[(m_id, "population")] == D("76.0000")
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Voucher)) == vouchers_before + 1
+
+
+def test_a_participant_exits_once_and_a_subsidy_is_disbursed_once(project):
+    """飞地 exit (capital returned) and 贴息 payout, each 4 times at once: once each."""
+    from coop.models import ProjectParticipant, SubsidyClaim, User
+    from coop.services import loans
+
+    books, p, parts, villages, operator = project
+    app = current_app._get_current_object()
+    # 贴息: an allocated claim of the first village
+    org = villages[0]
+    loans.set_lpr(books.county, dt.date(2024, 12, 20), D("0.031"), user=books.county_admin)
+    policy = loans.set_policy(books.county, 2025, fund=D("10000.00"), user=books.county_admin)
+    loan = loans.create_loan(org, lender="农商银行", contract_no="NS-1", principal=D("1000000.00"),
+                             annual_rate=D("0.042"), start_date=dt.date(2025, 1, 1), maturity_date=dt.date(2026, 1, 1),
+                             special=True, user=books.accountant)
+    loans.record_loan_event(loan, kind="drawdown", date=dt.date(2025, 1, 1), amount=D("1000000.00"),
+                            user=books.accountant)
+    loans.record_loan_event(loan, kind="interest", date=dt.date(2025, 7, 1), amount=D("21000.00"),
+                            period_start=dt.date(2025, 1, 1), period_end=dt.date(2025, 7, 1), evidence="结息单",
+                            user=books.accountant)
+    claim = loans.file_claim(org, loan, start=dt.date(2025, 1, 1), end=dt.date(2025, 7, 1), claimed=D("5000.00"),
+                             user=books.accountant)
+    loans.review_claim(claim, user=books.auditor, approve=True)
+    loans.approve_claim(claim, user=books.county_admin)
+    loans.run_allocation(policy, user=books.county_admin)
+    db.session.commit()
+    admin_id, part_id, project_id, claim_id = books.county_admin.id, parts[3].id, p.id, claim.id
+    before = db.session.scalar(sa.select(sa.func.count()).select_from(Voucher))
+
+    def leave():
+        from coop.models import JointProject
+
+        joint.exit_participant(db.session.get(JointProject, project_id), db.session.get(ProjectParticipant, part_id),
+                               date=dt.date(2025, 12, 31), user=db.session.get(User, admin_id))
+
+    out = run_at_once(app, [leave] * 4)
+    assert sorted(out, key=lambda r: r != "ok") == ["ok"] + ["该参与方已退出"] * 3, out
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Voucher)) == before + 2  # village + operator
+    before += 2
+
+    def pay():
+        loans.disburse_claim(db.session.get(SubsidyClaim, claim_id), date=dt.date(2025, 8, 1),
+                             user=db.session.get(User, admin_id))
+
+    out = run_at_once(app, [pay] * 4)
+    assert sorted(out, key=lambda r: r != "ok") == ["ok"] + ["只有已分配资金的申报可以拨付"] * 3, out
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Voucher)) == before + 1

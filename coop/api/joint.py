@@ -131,6 +131,7 @@ def receive(data, project_id: int, line_id: int):
 
 
 @blp.route("/joint/projects/<int:project_id>/participants/<int:participant_id>/exit", methods=["POST"])
+@idempotent_api
 @blp.arguments(ExitInSchema)
 @blp.response(200, ParticipantSchema)
 def exit_participant(data, project_id: int, participant_id: int):

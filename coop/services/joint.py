@@ -201,6 +201,8 @@ def exit_participant(project: JointProject, participant: ProjectParticipant, *, 
                      user: User) -> ProjectContribution | None:
     """退出/轮换: the capital is returned — village Dr 102 / Cr 141—project; operator Dr 301—village / Cr 102."""
     _require_admin(user, project.county_id)
+    # a second exit of the same participant waits here, then finds it exited (its capital is returned once)
+    db.session.refresh(participant, with_for_update=True)
     if participant.exited_on:
         raise InvalidState("该参与方已退出")
     own = [c for c in contributions(project) if c.participant_id == participant.id]

@@ -225,6 +225,7 @@ def receive(project_id: int, line_id: int):
 
 
 @bp.route("/joint/<int:project_id>/participants/<int:participant_id>/exit", methods=["GET", "POST"])
+@idempotent_form
 def exit_participant(project_id: int, participant_id: int):
     """退出/轮换: the village's capital goes back, booked on both sides."""
     p = _managed(project_id)
