@@ -102,6 +102,19 @@ def user_deactivate_cmd(username):
     click.echo(f"{user.username} deactivated ({revoked} API token(s) revoked)")
 
 
+@user_cli.command("revoke-tokens")
+@click.argument("username")
+def user_revoke_tokens_cmd(username):
+    """Revoke every API token of USERNAME."""
+    from .services import audit, users
+
+    user = _user(username)
+    revoked = users.revoke_all_tokens(user)
+    audit.log("user.revoke_tokens", target=user.username, tokens_revoked=revoked, via="cli")
+    db.session.commit()
+    click.echo(f"{user.username}: {revoked} API token(s) revoked")
+
+
 @user_cli.command("reactivate")
 @click.argument("username")
 def user_reactivate_cmd(username):

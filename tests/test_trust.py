@@ -249,6 +249,14 @@ def test_county_admin_resets_deactivates_and_manages_roles_over_the_api(books, c
     rid = books.reviewer.id
     listed = client.get("/api/v1/admin/users", headers=auth).json
     assert {u["username"] for u in listed} == {"kuaiji", "shenhe", "jingguan"}  # not the admin themself
+    # a leaked token of the accountant: revoked by the county admin
+    leaked = users.issue_api_token(books.accountant, "leaked")
+    db.session.commit()
+    vouchers_url = f"/api/v1/orgs/{books.org.id}/vouchers"
+    assert client.get(vouchers_url, headers={"Authorization": f"Bearer {leaked}"}).status_code == 200
+    r = client.post(f"/api/v1/admin/users/{books.accountant.id}/revoke-tokens", headers=auth)
+    assert r.status_code == 200
+    assert client.get(vouchers_url, headers={"Authorization": f"Bearer {leaked}"}).status_code == 401
     r = client.post(f"/api/v1/admin/users/{rid}/reset", headers=auth)
     assert r.status_code == 200 and users.password_problem(r.json["one_time_password"], username="shenhe") is None
     assert r.json["user"]["must_change_password"] is True
@@ -325,6 +333,9 @@ def test_cli_manages_accounts_with_audit(books, app):
     r = runner.invoke(args=["coop", "user", "deactivate", "shenhe"])
     assert r.exit_code == 0
     r = runner.invoke(args=["coop", "user", "reactivate", "shenhe"])
+    assert r.exit_code == 0
+    r = runner.invoke(args=["coop", "user", "revoke-tokens", "shenhe"])
+    assert r.exit_code == 0 and "revoked" in r.output
     r = runner.invoke(args=["coop", "user", "grant", "shenhe", "finance_group", "--org", str(books.org.id)])
     assert r.exit_code == 0
     r = runner.invoke(args=["coop", "user", "remove-role", "shenhe", "finance_group"])

@@ -108,6 +108,16 @@ def deactivate_account(user_id: int):
     return target
 
 
+@blp.route("/users/<int:user_id>/revoke-tokens", methods=["POST"])
+@blp.response(200, UserAccountSchema)
+def revoke_account_tokens(user_id: int):
+    """Revoke every API token of the user."""
+    target = _target(user_id)
+    admin.revoke_tokens(current_api_user(), target)
+    db.session.commit()
+    return target
+
+
 @blp.route("/users/<int:user_id>/reactivate", methods=["POST"])
 @blp.response(200, UserAccountSchema)
 def reactivate_account(user_id: int):

@@ -168,6 +168,15 @@ def set_active(admin: User, target: User, active: bool) -> User:
     return target
 
 
+def revoke_tokens(admin: User, target: User) -> int:
+    """Revoke every API token of the user (a leaked token, a laptop lost); returns how many."""
+    if not may_manage(admin, target):
+        raise NotFound("找不到该用户")
+    revoked = users.revoke_all_tokens(target)
+    audit.log("user.revoke_tokens", user=admin, target=target.username, tokens_revoked=revoked)
+    return revoked
+
+
 def _scope_for(admin: User, role: str, *, organization_id=None, township_id=None):
     from ..models import County
 

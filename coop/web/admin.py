@@ -171,6 +171,16 @@ def account_deactivate(user_id: int):
     return redirect(url_for("admin.accounts"))
 
 
+@bp.route("/accounts/<int:user_id>/revoke-tokens", methods=["POST"])
+@login_required
+def account_revoke_tokens(user_id: int):
+    _, revoked, errors = _account_action(user_id, lambda u: admin.revoke_tokens(current_user, u))
+    if errors:
+        return _accounts_page(errors, status=422)
+    flash(gettext("已吊销该用户的 %(n)s 个 API 令牌", n=revoked), "success")
+    return redirect(url_for("admin.accounts"))
+
+
 @bp.route("/accounts/<int:user_id>/reactivate", methods=["POST"])
 @login_required
 def account_reactivate(user_id: int):
