@@ -93,7 +93,11 @@ def _run(user_id: int, key: str | None, view, args, kwargs):
     replay = _claim(user_id, key)
     if replay is not None:
         return replay
-    resp = current_app.make_response(view(*args, **kwargs))
+    try:
+        resp = current_app.make_response(view(*args, **kwargs))
+    except BaseException:
+        db.session.rollback()  # the claim goes with the failed work, so the same key may try again
+        raise
     _remember(user_id, key, resp)
     return resp
 

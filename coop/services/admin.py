@@ -40,7 +40,7 @@ def update_charter(admin: User, org: Organization, data: dict) -> Organization:
 def create_user_with_role(admin: User, data: dict) -> User:
     """A new account with a one-time password (changed at first login) and one role, by default the least
     powerful."""
-    data = {"role": ROLE_ORDER[0]} | {k: v for k, v in data.items() if v is not None or k != "role"}
+    data = {**data, "role": data.get("role") or ROLE_ORDER[0]}
     scope_kind = ROLES[data["role"]][0]
     if scope_kind == "county":
         counties = access.administered_counties(admin)
