@@ -206,9 +206,10 @@ def grant_role(admin: User, target: User, role: str, *, organization_id=None, to
     if not may_manage(admin, target):
         raise NotFound("找不到该用户")
     scope = _scope_for(admin, role, organization_id=organization_id, township_id=township_id)
+    kind = {"county": "county_id", "township": "township_id", "organization": "organization_id"}[ROLES[role][0]]
+    if not may_manage_scope(admin, RoleAssignment(role=role, **{kind: scope.id})):
+        raise ValidationFailed.field("role", "您不能授予该角色")  # e.g. a township auditor granting 会计 elsewhere
     ra = users.assign_role(target, role, scope)
-    if not may_manage_scope(admin, ra):  # e.g. a township auditor granting a township role
-        raise ValidationFailed.field("role", "您不能授予该角色")
     audit.log("user.grant", user=admin, target=target.username, role=role, scope=getattr(scope, "name", ""))
     return ra
 

@@ -17,8 +17,10 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required, login_user, logout_user
+from marshmallow import ValidationError
 
 from .. import security
+from ..errors import CoopError, flatten_errors
 from ..extensions import db, login_manager
 from ..i18n import N_
 from ..models import ApiToken, User
@@ -148,10 +150,6 @@ def logout():
 @login_required
 def password():
     """Change one's own password; the forced first-login change lands here too."""
-    from marshmallow import ValidationError
-
-    from ..errors import CoopError, flatten_errors
-
     errors: dict = {}
     if request.method == "POST":
         user = current_user._get_current_object()
