@@ -9,8 +9,10 @@ rolls its claim back with everything else, so it can be retried with the same ke
 from __future__ import annotations
 
 import functools
+import re
 import secrets
 import time
+from copy import deepcopy
 
 import sqlalchemy as sa
 from flask import current_app, make_response, redirect, request
@@ -24,6 +26,14 @@ HEADER = "Idempotency-Key"
 FORM_FIELD = "idempotency_key"
 #: how long a repeat waits for the first request's answer once the first has committed its work
 WAIT_SECONDS = 10
+#: printable ASCII without spaces, 1 … 100 characters (a UUID, a client's request id…)
+KEY_PATTERN = r"^[\x21-\x7e]{1,100}$"
+#: the header as documented in the OpenAPI document of each idempotent operation
+HEADER_PARAMETER = {
+    "in": "header", "name": HEADER, "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 100, "pattern": KEY_PATTERN},
+    "description": "A unique string per intended operation (e.g. a UUID). A repeat with the same key answers the "
+                   "first request's result instead of doing it again (a double click, a client retry)."}
 
 
 def idempotency_field() -> Markup:
@@ -48,9 +58,8 @@ def _replay(row: IdempotencyKey):
 
 def _claim(user_id: int, key: str):
     """None when this request now owns the key (its row is flushed, uncommitted); else the first one's answer."""
-    key = (key or "").strip()
-    if not key or len(key) > 100:
-        raise ValidationFailed.field(HEADER, "幂等键应为1到100个字符")
+    if not re.fullmatch(KEY_PATTERN, key or ""):
+        raise ValidationFailed.field(HEADER, "幂等键应为1到100个可见ASCII字符（不含空格）")
     row = _find(user_id, key)
     if row is None:
         db.session.add(IdempotencyKey(user_id=user_id, scope=request.path, key=key))
@@ -75,7 +84,7 @@ def _remember(user_id: int, key: str, resp) -> None:
     if not 200 <= resp.status_code < 400:
         db.session.rollback()
         return
-    row = _find(user_id, key.strip())
+    row = _find(user_id, key)
     if row is None:  # the view rolled back (nothing done): nothing to remember
         db.session.rollback()
         return
@@ -88,7 +97,7 @@ def _remember(user_id: int, key: str, resp) -> None:
 
 
 def _run(user_id: int, key: str | None, view, args, kwargs):
-    if not key:
+    if key is None:
         return view(*args, **kwargs)
     replay = _claim(user_id, key)
     if replay is not None:
@@ -112,6 +121,10 @@ def idempotent_api(view):
             return view(*args, **kwargs)
         return _run(current_api_user().id, request.headers.get(HEADER), view, args, kwargs)
 
+    # document the header on the operation (flask-smorest merges "manual_doc" into it)
+    wrapper._apidoc = deepcopy(getattr(wrapper, "_apidoc", {}))
+    manual = wrapper._apidoc.setdefault("manual_doc", {})
+    manual["parameters"] = list(manual.get("parameters", [])) + [HEADER_PARAMETER]
     return wrapper
 
 
@@ -123,6 +136,6 @@ def idempotent_form(view):
     def wrapper(*args, **kwargs):
         if request.method != "POST" or not current_user.is_authenticated:
             return view(*args, **kwargs)
-        return _run(current_user.id, request.form.get(FORM_FIELD), view, args, kwargs)
+        return _run(current_user.id, request.form.get(FORM_FIELD) or None, view, args, kwargs)
 
     return wrapper

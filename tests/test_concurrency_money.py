@@ -309,3 +309,18 @@ def test_a_participant_exits_once_and_a_subsidy_is_disbursed_once(project):
     out = run_at_once(app, [pay] * 4)
     assert sorted(out, key=lambda r: r != "ok") == ["ok"] + ["只有已分配资金的申报可以拨付"] * 3, out
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Voucher)) == before + 1
+
+
+def test_a_malformed_idempotency_key_is_refused_and_documented(posted_plan):
+    books, plan_id = posted_plan
+    auth, app = bearer(books.accountant), current_app._get_current_object()
+    url = f"/api/v1/orgs/{books.org.id}/distribution-plans/{plan_id}/payments"
+    for bad in ("", "has space", "x" * 101):
+        r = app.test_client().post(url, json={"date": "2026-01-20", "pay_from": "102"},
+                                   headers=auth | {"Idempotency-Key": bad})
+        assert r.status_code == 422 and r.get_json()["errors"] == {
+            "Idempotency-Key": ["幂等键应为1到100个可见ASCII字符（不含空格）"]}, bad
+    assert payment_vouchers(books.org.id) == 0
+    spec = app.test_client().get("/api/v1/openapi.json").get_json()
+    params = spec["paths"]["/api/v1/orgs/{org_id}/distribution-plans/{plan_id}/payments"]["post"]["parameters"]
+    assert any(p["in"] == "header" and p["name"] == "Idempotency-Key" for p in params)
