@@ -259,7 +259,7 @@ def test_county_admin_resets_deactivates_and_manages_roles_over_the_api(books, c
     assert client.get(vouchers_url, headers={"Authorization": f"Bearer {leaked}"}).status_code == 401
     r = client.post(f"/api/v1/admin/users/{rid}/reset", headers=auth)
     assert r.status_code == 200 and users.password_problem(r.json["one_time_password"], username="shenhe") is None
-    assert r.json["user"]["must_change_password"] is True
+    assert r.json["user"]["must_change_password"] is True and r.headers["Cache-Control"] == "no-store"
     # the reset revoked the user's API tokens
     assert client.get(f"/api/v1/orgs/{books.org.id}/vouchers",
                       headers={"Authorization": f"Bearer {victim_token}"}).status_code == 401
@@ -317,6 +317,7 @@ def test_web_account_page_resets_and_deactivates(books, client):
     login(client, "xian")
     r = client.post(f"/admin/accounts/{books.reviewer.id}/reset")
     assert r.status_code == 200 and "一次性密码" in r.get_data(as_text=True)
+    assert r.headers["Cache-Control"] == "no-store"
     assert client.post(f"/admin/accounts/{books.reviewer.id}/deactivate").status_code == 302
     db.session.expire_all()
     assert not db.session.get(User, books.reviewer.id).active

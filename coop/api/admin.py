@@ -96,7 +96,7 @@ def reset_account(user_id: int):
     target = _target(user_id)
     password = admin.reset_password(current_api_user(), target)
     db.session.commit()
-    return {"user": target, "one_time_password": password}
+    return {"user": target, "one_time_password": password}, 200, {"Cache-Control": "no-store"}
 
 
 @blp.route("/users/<int:user_id>/deactivate", methods=["POST"])

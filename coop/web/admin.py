@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
@@ -158,7 +158,10 @@ def account_reset(user_id: int):
     target, password, errors = _account_action(user_id, lambda u: admin.reset_password(current_user, u))
     if errors:
         return _accounts_page(errors, status=422)
-    return _accounts_page(new_password=password, target=target)
+    body, status = _accounts_page(new_password=password, target=target)
+    response = current_app.make_response((body, status))
+    response.headers["Cache-Control"] = "no-store"  # the one-time password must not linger in a cache
+    return response
 
 
 @bp.route("/accounts/<int:user_id>/deactivate", methods=["POST"])
