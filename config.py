@@ -1,4 +1,5 @@
 """Configuration classes. `create_app` loads one, then COOP_* environment variables override it."""
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -28,13 +29,24 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
-    #: login throttling (coop.security, in memory per process): this many failed logins for one username, or from
-    #: one IP address, within the window lock further attempts out for LOGIN_LOCKOUT_SECONDS
+    #: how long "记住我" lasts; the server also refuses any login older than this (coop.web.auth)
+    REMEMBER_COOKIE_DURATION = dt.timedelta(days=14)
+    #: how many reverse proxies (nginx…) stand in front of the app; their X-Forwarded-For gives the client address
+    #: used by the login throttle (0: none — the TCP peer is the client)
+    TRUSTED_PROXIES = 0
+    #: login throttling (coop.security, in memory per process): after this many failed logins for one username,
+    #: or from one client address, within the window, each further failure waits LOGIN_BACKOFF_SECONDS, doubling
+    #: (30 s, 1 min, 2 min…) up to LOGIN_LOCKOUT_SECONDS. An office shares one address: it gets more tries.
     LOGIN_THROTTLE_ENABLED = True
     LOGIN_MAX_FAILURES = 5
-    LOGIN_MAX_FAILURES_PER_IP = 5
+    LOGIN_MAX_FAILURES_PER_IP = 20
     LOGIN_WINDOW_SECONDS = 15 * 60
+    LOGIN_BACKOFF_SECONDS = 30
     LOGIN_LOCKOUT_SECONDS = 15 * 60
+    #: roster files (check and import, web and API): rows per file, and uploads per user per hour — a roster check
+    #: tells whether an ID number is registered anywhere, so it must not serve as a lookup service
+    ROSTER_MAX_ROWS = 3000
+    ROSTER_UPLOADS_PER_HOUR = 20
     #: None: coop.security.DEFAULT_CSP; "" sends no Content-Security-Policy
     CONTENT_SECURITY_POLICY = None
     # flask-smorest: the OpenAPI document is served at /api/v1/openapi.json

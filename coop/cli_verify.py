@@ -38,6 +38,9 @@ def register(coop_cli) -> None:
         problems = audit.verify_chain()
         click.echo("账簿：校验凭证平衡、记账后分录未改动、凭证号连续、已结账月份、股权登记合计…")
         problems += integrity.check_ledger()
+        from .services import integrity_money  # no holding below zero, no household paid more than allocated
+
+        problems += integrity_money.check()
         sheets = list(db.session.scalars(disclosure.published_sheets()))
         with click.progressbar(sheets, label=f"财务公开表：重算摘要（{len(sheets)} 张）", file=sys.stderr) as bar:
             for d in bar:

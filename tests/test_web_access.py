@@ -46,6 +46,10 @@ EXPECT: dict[str, tuple[str, ...] | str] = {
     "admin.index": COUNTY,
     "admin.users_page": COUNTY,
     "admin.charter": COUNTY,
+    "admin.accounts": SUPERVISOR,  # county admins, and township auditors for their villages' accounts
+    "admin.account_reset": "post", "admin.account_deactivate": "post", "admin.account_reactivate": "post", "admin.account_revoke_tokens": "post",
+    "admin.account_grant": "post", "admin.account_remove_role": "post",
+    "auth.password": EVERYONE,
     "auditor.desk": SUPERVISOR,
     "auditor.questions": BOOKS_READ,
     "auditor.ask": "post", "auditor.answer": "post", "auditor.close": "post",

@@ -9,11 +9,12 @@ from .loans import Loan, LoanEvent, LprRate, SubsidyClaim, SubsidyPolicy
 from .members import (Household, Member, MembershipEvent, PlanMemberInput, QuantificationPlan, ShareAction,
                       ShareCertificate, ShareEvent)
 from .org import County, Organization, Township
-from .users import ApiToken, RoleAssignment, User
+from .users import ApiToken, IdempotencyKey, RoleAssignment, User
 from . import guards  # noqa: F401  (registers the posted-voucher guard)
 
 __all__ = [
-    "Account", "ApiToken", "Attachment", "AuditLog", "County", "OpeningBalance", "Organization", "Period", "PostingRoleMapping",
+    "Account", "ApiToken", "IdempotencyKey", "Attachment", "AuditLog", "County", "OpeningBalance", "Organization", "Period",
+    "PostingRoleMapping",
     "RoleAssignment", "Township", "User", "Voucher", "VoucherLine", "VoucherSequence",
     "AuditHead", "Disclosure", "DisclosureComment", "VoucherQuestion",
     "DistributionApproval", "DistributionCadre", "DistributionPlan", "DividendPayment", "HouseholdDividend",

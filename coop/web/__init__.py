@@ -10,6 +10,9 @@ def register_web(app: Flask) -> None:
     from .auth import init_login
 
     init_login(app)
+    from ..idempotency import idempotency_field
+
+    app.jinja_env.globals["idempotency_field"] = idempotency_field  # one-time token of payment-like forms
     for module in (auth, orgs, ledger, reports, admin, members, shares, portal, distribution, disclosure, loans,
                    joint, auditor):
         app.register_blueprint(module.bp)
