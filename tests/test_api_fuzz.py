@@ -117,8 +117,11 @@ def seed(books) -> dict:
                    cadre_reward=D("0.00"), other=D("0.00"))
     w["dist_draft"] = distribution.create_plan(org, name="草案", user=acc, **example).id
     posted_plan = distribution.create_plan(org, name="方案一", user=acc, **example)
+    distribution.record_approval(posted_plan, step="party_proposal", date=dt.date(2025, 12, 26), reference="党支部",
+                                 user=acc)
     distribution.record_approval(posted_plan, step="assembly", date=dt.date(2026, 1, 10), reference="决议",
-                                 entitled=300, present=240, votes_for=230, user=acc)
+                                 entitled=300, present=240, votes_for=230, materials_date=dt.date(2025, 12, 29),
+                                 notice_date=dt.date(2025, 12, 31), user=acc)
     distribution.approve_plan(posted_plan, method="assembly", user=books.reviewer)
     distribution.post_plan(posted_plan, date=dt.date(2026, 1, 15), user=acc)
     w["dist_posted"] = posted_plan.id

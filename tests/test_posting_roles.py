@@ -107,3 +107,41 @@ def test_page_shows_problems_and_saves(client, books):
     r = client.post(f"/o/{books.org.id}/accounts/roles/bank", data={"account_code": "10201"})
     assert r.status_code == 302
     assert roles.resolve(books.org, R.BANK) == "10201"
+
+
+def test_concurrent_mappings_of_one_role_leave_one_row(app, books, backend):
+    """Two accountants map the same role at the same moment (PostgreSQL; SQLite serialises writers): the
+    organization row lock makes the second update the first one's row instead of failing on the unique key."""
+    import threading
+
+    from coop.models import Organization, User
+
+    if backend != "postgresql":
+        pytest.skip("row locks are what is tested; SQLite serialises writers anyway")
+    accounts.add_detail_account(books.org, "102", "10201", "农商银行")
+    accounts.add_detail_account(books.org, "102", "10202", "邮储银行")
+    db.session.commit()
+    org_id, user_id = books.org.id, books.accountant.id
+    barrier, errors = threading.Barrier(2), []
+
+    def worker(code):
+        with app.app_context():
+            try:
+                org, user = db.session.get(Organization, org_id), db.session.get(User, user_id)
+                barrier.wait(timeout=30)
+                roles.set_mapping(org, R.BANK, code, user=user)
+                db.session.commit()
+            except Exception as exc:  # noqa: BLE001 - reported to the test
+                db.session.rollback()
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=worker, args=(c,)) for c in ("10201", "10202")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == [] and count(PostingRoleMapping) == 1
+    db.session.expire_all()
+    assert roles.resolve(books.org, R.BANK) in ("10201", "10202")

@@ -45,9 +45,12 @@ def entries(draw, leaves=LEAVES, months=range(1, 13)):
     month = draw(st.sampled_from(list(months)))
     date = dt.date(2025, month, draw(st.integers(1, 28)))
     lines = []
+    # no random debits to 32201 各项分配: a hand-made distribution beyond 未分配收益 is refused at posting
+    # (RULES §7, 禁止举债分配; tests/test_year_end*.py); 32201 balances still come from openings and credits
+    debit_leaves = [c for c in leaves if not c.startswith("32201")]
     for _ in range(draw(st.integers(1, 3))):
         amount = Decimal(draw(fen)) / 100
-        lines.append((draw(st.sampled_from(leaves)), amount, ZERO))
+        lines.append((draw(st.sampled_from(debit_leaves)), amount, ZERO))
         lines.append((draw(st.sampled_from(leaves)), ZERO, amount))
     return date, draw(st.permutations(lines))
 
@@ -73,7 +76,9 @@ def fresh_org(books, start_month: int = 1, balances: dict | None = None):
                                    books_start_month=start_month)
     users.assign_role(books.accountant, "accountant", org)
     users.assign_role(books.reviewer, "reviewer", org)
-    opening.set_opening_balances(org, balances or {}, user=books.accountant)
+    # 往来 balances name a counterparty (RULES §2); which one does not matter here
+    opening.set_opening_balances(org, {((c, "往来单位") if codes.top(c) in COUNTERPARTY_ACCOUNTS else c): a
+                                       for c, a in (balances or {}).items()}, user=books.accountant)
     opening.lock_opening_balances(org, user=books.accountant)
     return org
 

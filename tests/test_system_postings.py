@@ -119,6 +119,12 @@ def joint_books(real_books):
     users.assign_role(b.accountant, "accountant", operator)
     users.assign_role(b.reviewer, "reviewer", operator)
     with_sub_accounts(operator, b.accountant)
+    # the operator earns what it pays out (a distribution may not leave 未分配收益 in debit)
+    v = vouchers.create_draft(operator, {"date": dt.date(2025, 6, 30), "lines": [
+        {"summary": "厂房租金", "account_code": operator.code_scheme.child("102", 1), "debit": D("150000.00"),
+         "credit": D(0)},
+        {"summary": "厂房租金", "account_code": "501", "debit": D(0), "credit": D("150000.00")}]}, user=b.accountant)
+    post(v, b)
     p = joint.create_project(b.county, name="城东标准厂房", operator_org_id=operator.id, guarantor="县城投公司",
                              start_date=dt.date(2025, 1, 1), fixed_rate=D("0.08"), user=b.county_admin)
     part = joint.add_participant(p, b.org, user=b.county_admin)
@@ -281,3 +287,37 @@ def test_village_policy_lets_the_county_post_joint_vouchers_directly(client, joi
     v = db.session.scalar(sa.select(Voucher).where(Voucher.organization_id == b.org.id))
     assert v.status == "posted" and v.reviewer_id == v.poster_id == b.county_admin.id and v.preparer_id is None
     assert reports.leaf_balances(b.org)[b.leaf("141", 2)] == D("300000.00")
+
+
+def test_a_generated_draft_is_neither_edited_nor_deleted_by_hand(real_books, client):
+    """Its register (the loan's events here) points at it: editing or deleting it would leave the two disagreeing
+    (and the database refuses the delete): a clear 409 on the page and the API, nothing changed."""
+    b = real_books
+    loan, _ = _loan(b)
+    e = loans.record_loan_event(loan, kind="drawdown", date=dt.date(2025, 1, 2), amount=D("100.00"), user=b.accountant)
+    h = _api(client, b)
+    url = f"/api/v1/orgs/{b.org.id}/vouchers/{e.voucher_id}"
+    r = client.delete(url, headers=h)
+    assert r.status_code == 409 and "贷款台账" in r.get_json()["message"]
+    body = {"date": "2025-01-02", "lines": [
+        {"summary": "x", "account_code": b.leaf("102", 1), "debit": "1.00"},
+        {"summary": "x", "account_code": b.leaf("201", 1), "credit": "1.00", "counterparty": "农商银行"}]}
+    r = client.put(url, json=body, headers=h)
+    assert r.status_code == 409
+    v = db.session.get(Voucher, e.voucher_id)
+    assert v.total_debit == D("100.00") and count(LoanEvent) == 1
+    # an ordinary draft is still the preparer's to change or delete
+    mine = b.draft("2025-01-03", (b.leaf("101", 1), "1.00", ""), (b.leaf("102", 1), "", "1.00"))
+    db.session.commit()
+    assert client.delete(f"/api/v1/orgs/{b.org.id}/vouchers/{mine.id}", headers=h).status_code == 204
+
+
+def test_the_voucher_page_says_where_a_generated_draft_is_corrected(real_books, client):
+    b = real_books
+    loan, _ = _loan(b)
+    e = loans.record_loan_event(loan, kind="drawdown", date=dt.date(2025, 1, 2), amount=D("100.00"), user=b.accountant)
+    db.session.commit()
+    client.post("/login", data={"username": "kuaiji", "password": "password1"})
+    page = client.get(f"/o/{b.org.id}/vouchers/{e.voucher_id}").get_data(as_text=True)
+    assert "由贷款台账生成，请在原业务中更正" in page
+    assert client.get(f"/o/{b.org.id}/vouchers/{e.voucher_id}/edit").status_code == 409

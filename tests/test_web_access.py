@@ -101,6 +101,7 @@ EXPECT: dict[str, tuple[str, ...] | str] = {
     "distribution.dividends_pdf": MISSING, "distribution.dividends_xlsx": MISSING,
     "distribution.edit_plan": MISSING_WRITE,
     "distribution.approve": "post", "distribution.delete_plan": "post", "distribution.post": "post",
+    "distribution.carry_over": "post", "distribution.policy": "post",
     "disclosure.index": ORG_PUBLIC, "disclosure.sheet": MISSING, "disclosure.sheet_pdf": MISSING,
     "disclosure.published": ("ok", "404", "ok", "ok", "ok", "ok"),
     "disclosure.published_sheet": MISSING_ANY, "disclosure.published_pdf": MISSING_ANY,

@@ -247,8 +247,22 @@ def test_a_plan_never_posts_more_than_is_there_and_refusals_name_the_numbers(two
         ("member_pool", "向成员分配 57,000.00 超过可分配余额 42,000.00，超出 15,000.00")]
     with pytest.raises(ValidationFailed):
         distribution.set_policy(user=books.county_admin, org=org, notice_days=9)
-    # a hand-made distribution over what is there is flagged by the integrity check
-    books.post("2025-12-30", ("3220104", "70000.00", ""), ("21102", "", "70000.00"), summary="手工多分")
+    # by hand, no more than is there either: 60,000 left, 70,000 refused with the numbers, nothing posted (the
+    # request's transaction is rolled back, as the web and API do on any error)
+    db.session.commit()
+    posted = db.session.scalar(sa.select(sa.func.count()).select_from(Voucher).where(Voucher.status == "posted"))
+    with pytest.raises(ValidationFailed) as e:
+        books.post("2025-12-30", ("3220104", "70000.00", ""), ("21102", "", "70000.00"), summary="手工多分")
+    assert e.value.errors == {"lines": ["本凭证分配 70,000.00，超过可分配的 60,000.00，记账后未分配收益将为借方 "
+                                        "10,000.00（禁止举债分配）"]}
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Voucher).where(Voucher.status == "posted")) == posted
+    # books imported from elsewhere that already did it are flagged by the integrity check (coop verify)
+    line = {"summary": "手工多分", "counterparty": "其他"}
+    vouchers.post_many(org, [({"date": dt.date(2025, 12, 30), "lines": [
+        dict(line, account_code="3220104", debit=D("70000.00"), credit=D(0)),
+        dict(line, account_code="21102", debit=D(0), credit=D("70000.00"))]}, "normal")],
+        preparer=acc, reviewer=books.reviewer, poster=acc)
     books.close_through(2025, 12)
     (flag,) = integrity.overdistributed_years(org)
     assert (flag.year, flag.closing, flag.distributed) == (2025, D("-10000.00"), D("70000.00"))
@@ -307,3 +321,102 @@ def test_where_a_village_stands_in_the_year_end_over_the_api_and_the_page(two_ye
     login(client, "kuaiji")
     html = page(client.get(f"/o/{org.id}/distribution/?year=2025"))
     assert "年终进度" in html and "下一步：（二）收益分配" in html and "结转本年损益" not in html.split("下一步")[1]
+
+
+def test_distribution_choices_over_the_api_county_admin_only(books, client):
+    from coop.services import users
+
+    tokens = {u: users.issue_api_token(getattr(books, u), "t") for u in ("accountant", "county_admin")}
+    db.session.commit()
+    url = f"/api/v1/orgs/{books.org.id}/distribution-policy"
+
+    def call(method, who, body=None):
+        return client.open(url, method=method, json=body, headers={"Authorization": f"Bearer {tokens[who]}"})
+
+    r = call("GET", "accountant")
+    assert r.status_code == 200 and r.json == {
+        "reserve_base": "net_profit", "dividend_mode": "per_share", "collective_mode": "reserve",
+        "cadre_min_days": 183, "cadre_tax_rate": "0.0000", "materials_days": 10, "notice_days": 10}
+    assert call("PUT", "accountant", {"dividend_mode": "pool"}).status_code == 403
+    r = call("PUT", "county_admin", {"notice_days": 7, "dividend_mode": "lottery"})
+    assert r.status_code == 422 and r.json["errors"] == {"notice_days": ["法定至少提前10天"], "dividend_mode": [
+        "应为 per_share（每股金额取到分）或 pool（总额按最大余额法）"]}
+    r = call("PUT", "county_admin", {"dividend_mode": "pool", "cadre_min_days": 200, "cadre_tax_rate": "0.20"})
+    assert r.status_code == 200 and (r.json["dividend_mode"], r.json["cadre_min_days"], r.json["cadre_tax_rate"]) == (
+        "pool", 200, "0.2000")
+    assert call("PUT", "county_admin", {"dividend_mode": None}).json["dividend_mode"] == "per_share"
+
+
+def test_the_carry_over_button_and_the_charter_form_on_the_page(two_years, client):
+    from tests.test_distribution_web import login, page
+
+    books, _ = two_years
+    org = books.org
+    books.post("2025-03-01", ("10201", "1000.00", ""), ("50101", "", "1000.00"))
+    books.close_through(2025, 11)
+    db.session.commit()
+    login(client, "kuaiji")
+    base = f"/o/{org.id}/distribution"
+    html = page(client.get(f"{base}/?year=2025"))
+    assert "（一）损益结转" in html and "待结转" in html and "结转本年损益</button>" in html
+    r = client.post(f"{base}/carry-over?year=2025")
+    assert r.status_code == 302 and periods.carryover_state(org, 2025) == "done"
+    assert "已结转损益：2 张凭证" in page(client.get(r.headers["Location"]))
+    # the accountant may not change the 章程 choices; the county admin may
+    client.post(f"{base}/policy?year=2025", data={"dividend_mode": "pool"})
+    assert distribution.policy_settings(org)["dividend_mode"] == "per_share"
+    client.post("/logout")
+    login(client, "xian")
+    r = client.post(f"{base}/policy?year=2025", data={"dividend_mode": "pool", "cadre_tax_rate": "20",
+                                                      "materials_days": "15"})
+    assert r.status_code == 302
+    s = distribution.policy_settings(org)
+    assert (s["dividend_mode"], s["cadre_tax_rate"], s["materials_days"]) == ("pool", D("0.2000"), 15)
+    r = client.post(f"{base}/policy?year=2025", data={"notice_days": "5"})
+    assert "法定至少提前10天" in page(client.get(r.headers["Location"]))
+
+
+def test_poverty_shares_get_their_floor_first_through_the_service(books):
+    """扶贫优先股 保底 (RULES §7 step 4) on a real register: A holds 2 人口股 and 1 扶贫优先股 (2,000.00 of fiscal
+    funds at a face value of 2,000.00, 保底 5%: 100.00), B 2 人口股. A pool of 1,000.00: 100.00 to A first, the
+    other 900.00 over all 5 shares at 180.00 — A 3 × 180 + 100 = 640.00, B 360.00."""
+    books.lock_opening({"102": "100000.00", "301": "-100000.00"})
+    books.post("2025-03-01", ("102", "10000.00", ""), ("501", "", "10000.00"))
+    books.close_through(2025, 12)
+    org, acc = books.org, books.accountant
+    ha, hb = members.create_household(org), members.create_household(org)
+    people = [members.add_member(ha, name="贫一", id_number=IDS[0], relation="户主"),
+              members.add_member(ha, name="贫二", id_number=IDS[1], relation="配偶"),
+              members.add_member(hb, name="富一", id_number=IDS[2], relation="户主"),
+              members.add_member(hb, name="富二", id_number=IDS[3], relation="子")]
+    for m in people:
+        members.record_membership_event(m, "confirmed", date=dt.date(2024, 1, 1), evidence="决议", today=TODAY)
+    qp = shares.create_plan(org, name="量化", base_date=dt.date(2024, 12, 31), net_assets=D("10000.00"),
+                            rules={"population_units": "1", "poverty_floor_rate": "0.05"}, approval_ref="决议",
+                            user=acc)
+    shares.set_member_input(qp, people[0], poverty=D("2000.00"))
+    shares.issue_plan(qp, user=acc)
+    assert qp.face_value == D("2000.0000")
+    assert distribution.poverty_floors(org, dt.date(2025, 12, 31)) == {ha.id: D("100.00")}
+    plan = distribution.create_plan(org, year=2025, name="方案", record_date=dt.date(2025, 12, 31),
+                                    member_pool=D("1000.00"), user=acc)
+    p = distribution.preview(plan)
+    assert p.ok, p.issues
+    assert (p.member_split.per_share, p.member_split.households) == (D("180.00"), {ha.id: D("640.00"), hb.id: D("360.00")})
+
+
+def test_county_defaults_and_the_organizations_own_choice(books, client):
+    from coop.services import users
+
+    tokens = {u: users.issue_api_token(getattr(books, u), "t") for u in ("accountant", "county_admin")}
+    db.session.commit()
+    url = f"/api/v1/counties/{books.county.id}/distribution-policy"
+    h = {"Authorization": f"Bearer {tokens['county_admin']}"}
+    assert client.get(url, headers={"Authorization": f"Bearer {tokens['accountant']}"}).status_code == 404
+    r = client.put(url, json={"cadre_min_days": 240, "reserve_base": "distributable"}, headers=h)
+    assert r.status_code == 200 and (r.json["cadre_min_days"], r.json["reserve_base"]) == (240, "distributable")
+    # the village follows the county default until it has its own choice
+    assert distribution.policy_settings(books.org)["cadre_min_days"] == 240
+    distribution.set_policy(user=books.county_admin, org=books.org, cadre_min_days=200)
+    assert distribution.policy_settings(books.org)["cadre_min_days"] == 200
+    assert distribution.policy_settings(books.org)["reserve_base"] == "distributable"

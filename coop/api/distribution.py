@@ -29,6 +29,8 @@ from ..schemas.distribution import (
     DistributionApproveInSchema,
     DistributionPlanSchema,
     DistributionPlanUpdateInSchema,
+    DistributionPolicyInSchema,
+    DistributionPolicySchema,
     DistributionPostInSchema,
     DistributionPreviewSchema,
     DistributionScenarioInSchema,
@@ -370,3 +372,57 @@ def carry_over(org_id: int, year: int):
     periods.carry_over(org, year, user=current_api_user())
     db.session.commit()
     return _year_end_out(distribution.year_end_status(org, year))
+
+
+# ---------------------------------------------------------------- 章程 choices of the distribution
+
+
+def _policy_out(org: Organization) -> dict:
+    return distribution.policy_settings(org)
+
+
+@blp.route("/orgs/<int:org_id>/distribution-policy")
+@blp.response(200, DistributionPolicySchema)
+@requires(access.READ_LEDGER)
+def get_policy(org_id: int):
+    """The distribution choices in force (the organization's own, else the county's, else the rule's default)."""
+    return _policy_out(_org(org_id))
+
+
+@blp.route("/orgs/<int:org_id>/distribution-policy", methods=["PUT"])
+@blp.arguments(DistributionPolicyInSchema)
+@blp.response(200, DistributionPolicySchema)
+@requires(access.READ_LEDGER)
+def put_policy(data, org_id: int):
+    """Set the organization's choices (county admin, like the other 章程 parameters); null clears one."""
+    org = _org(org_id)
+    distribution.set_policy(user=current_api_user(), org=org, **data)
+    db.session.commit()
+    return _policy_out(org)
+
+
+@blp.route("/counties/<int:county_id>/distribution-policy")
+@blp.response(200, DistributionPolicySchema)
+def get_county_policy(county_id: int):
+    """The county's defaults of the distribution choices (county admins)."""
+    return distribution.county_policy_settings(_admin_county(county_id))
+
+
+@blp.route("/counties/<int:county_id>/distribution-policy", methods=["PUT"])
+@blp.arguments(DistributionPolicyInSchema)
+@blp.response(200, DistributionPolicySchema)
+def put_county_policy(data, county_id: int):
+    """Set the county's defaults (an organization's own choice still wins); null clears one to the rule's default."""
+    county = _admin_county(county_id)
+    distribution.set_policy(user=current_api_user(), county=county, **data)
+    db.session.commit()
+    return distribution.county_policy_settings(county)
+
+
+def _admin_county(county_id: int):
+    from ..models import County
+
+    county = db.session.get(County, county_id)
+    if county is None or county_id not in access.administered_counties(current_api_user()):
+        raise NotFound("找不到该县")
+    return county

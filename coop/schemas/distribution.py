@@ -290,3 +290,32 @@ class DividendPaymentSchema(StrictSchema):
     voucher_url = fields.String()
     households = fields.Integer()
     total = Money()
+
+
+class DistributionPolicyInSchema(StrictSchema):
+    """章程 choices of the distribution for one organization (county admin); a field set to null falls back to the
+    county default, then to the rule's default."""
+
+    reserve_base = fields.String(allow_none=True, validate=validate.OneOf(
+        ("net_profit", "distributable"), error="应为 net_profit（本年收益，弥补亏损后）或 distributable（可分配收益）"))
+    dividend_mode = fields.String(allow_none=True, validate=validate.OneOf(
+        ("per_share", "pool"), error="应为 per_share（每股金额取到分）或 pool（总额按最大余额法）"))
+    collective_mode = fields.String(allow_none=True, validate=validate.OneOf(
+        ("reserve", "retain"), error="应为 reserve（转公积公益金）或 retain（留在未分配收益）"))
+    cadre_min_days = Whole(allow_none=True, validate=validate.Range(min=0, max=366, error="任职天数应在0到366之间"),
+                           error_messages={"invalid": "天数应为整数"})
+    cadre_tax_rate = Rate(allow_none=True)
+    materials_days = Whole(allow_none=True, validate=validate.Range(min=10, max=365, error="法定至少提前10天"),
+                           error_messages={"invalid": "天数应为整数"})
+    notice_days = Whole(allow_none=True, validate=validate.Range(min=10, max=365, error="法定至少提前10天"),
+                        error_messages={"invalid": "天数应为整数"})
+
+
+class DistributionPolicySchema(StrictSchema):
+    reserve_base = fields.String()
+    dividend_mode = fields.String()
+    collective_mode = fields.String()
+    cadre_min_days = fields.Integer()
+    cadre_tax_rate = Rate()
+    materials_days = fields.Integer()
+    notice_days = fields.Integer()

@@ -45,6 +45,15 @@ def policy_settings(org: Organization) -> dict:
     return out
 
 
+def county_policy_settings(county) -> dict:
+    """The county's defaults of the distribution choices (its row over the rule's defaults)."""
+    out = dict(POLICY_DEFAULTS)
+    row = _policy_row(county_id=county.id)
+    if row is not None:
+        out.update({k: getattr(row, k) for k in POLICY_DEFAULTS if getattr(row, k) is not None})
+    return out
+
+
 def set_policy(*, user: User, org: Organization | None = None, county=None, **values) -> DistributionPolicy:
     """章程 choices (set by the county admin, like the other 章程 parameters): the organization's own, or the
     county default; None clears one."""

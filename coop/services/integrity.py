@@ -9,7 +9,6 @@ afterwards no longer matches, and a deleted posted voucher leaves a posting entr
 """
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 from collections import defaultdict

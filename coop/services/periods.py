@@ -9,6 +9,7 @@ from .. import clock
 from ..errors import Forbidden, InvalidState, PeriodClosed, ValidationFailed
 from ..extensions import db
 from ..i18n import N_
+from ..money import ZERO, format_plain
 from ..ledger import roles
 from ..ledger.chart import CURRENT_YEAR_PROFIT, DISTRIBUTIONS, PNL, chart_account
 from ..ledger.closing import carryover_entries, distributions_entry
@@ -259,11 +260,34 @@ def reopen_period(org: Organization, year: int, month: int, *, user: User, reaso
 
 
 def after_posting(org: Organization, voucher: Voucher, *, user: User) -> list[Voucher]:
-    """A voucher posted into a December whose carry-over already ran: run it again for the difference, so the
-    year-end figures stay after the carry-over (RULES §4 step 1: re-run automatically until the close)."""
+    """After a voucher is posted by hand: a distribution through 32201 may not take more than is there (RULES §7,
+    no 举债分配 — refused with the numbers); and in a December whose carry-over already ran, the carry-over runs
+    again for the difference, so the year-end figures stay after it (RULES §4 step 1)."""
+    _check_hand_distribution(org, voucher)
     if voucher.month != 12 or voucher.kind == "carryover" or not carryover_vouchers(org, voucher.year):
         return []
     return refresh_carryover(org, voucher.year, user=user)
+
+
+def _check_hand_distribution(org: Organization, voucher: Voucher) -> None:
+    """A hand-made voucher debiting 32201 各项分配 must leave 未分配收益 (with December's result, when made in
+    December) out of debit. Corrections (red, adjusting), system vouchers (飞地抱团's operator declares returns
+    through 322) and imported history are not refused here; `coop verify` flags what went too far."""
+    from ..ledger import codes
+    from .reports import leaf_balances
+
+    prefix = in_books(org, DISTRIBUTIONS)
+    amount = sum((l.debit - l.credit for l in voucher.lines if l.account.code.startswith(prefix)), ZERO)
+    if amount <= 0 or voucher.kind != "normal":
+        return
+    equity = codes.top(DISTRIBUTIONS)
+    december = voucher.month == 12
+    left = -sum((b for c, b in leaf_balances(org).items() if c.startswith(equity) or (december and (
+        c.startswith(CURRENT_YEAR_PROFIT) or chart_account(c).category == PNL))), ZERO)
+    if left < 0:
+        raise ValidationFailed.field(
+            "lines", f"本凭证分配 {format_plain(amount)}，超过可分配的 {format_plain(left + amount)}，"
+                     f"记账后未分配收益将为借方 {format_plain(-left)}（禁止举债分配）")
 
 
 PRIOR_YEAR_NOTE = "（以前年度损益调整）"

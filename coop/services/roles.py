@@ -15,7 +15,7 @@ from . import audit
 from .accounts import chart, local_code
 
 #: where the accountant fixes a mapping (named in every refusal)
-FIX_HINT = "请在「科目设置 → 科目对照」中指定末级科目"
+FIX_HINT = "请在「科目 → 科目对照」页面指定末级科目"
 
 # the problems a role can have (RoleStatus.problem)
 UNMAPPED, NOT_LEAF, INACTIVE, OUTSIDE = "unmapped", "not_leaf", "inactive", "outside"
@@ -134,6 +134,8 @@ def set_mapping(org: Organization, key: str, code: str | None, *, user=None) -> 
     if r is None:
         raise ValidationFailed.field("role", f"没有名为 {key} 的记账角色")
     code = (code or "").strip()
+    # two accountants mapping the same role at once: the second waits here, then updates the first one's row
+    db.session.execute(sa.select(Organization.id).where(Organization.id == org.id).with_for_update())
     row = db.session.scalar(sa.select(PostingRoleMapping).where(
         PostingRoleMapping.organization_id == org.id, PostingRoleMapping.role == key).with_for_update())
     before = row.account.code if row is not None else None

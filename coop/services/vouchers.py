@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from .. import clock
+from ..i18n import N_
 from ..errors import Forbidden, InvalidState, NotFound, ValidationFailed
 from ..extensions import db
 from ..ledger.types import Entry, Line
@@ -113,12 +114,44 @@ def create_draft(org: Organization, data: dict, *, user: User, kind: str = "norm
     return v
 
 
+#: what a register row that points at a voucher is called, for the refusal to edit or delete its draft
+_SOURCES = {"loan_events": N_("贷款台账"), "subsidy_claims": N_("贴息拨付"), "project_contributions": N_("飞地抱团出资"),
+            "project_return_lines": N_("飞地抱团收益"), "share_actions": N_("股权登记"),
+            "distribution_plans": N_("收益分配方案"), "dividend_payments": N_("分红支付")}
+
+
+def _source(voucher: Voucher) -> str | None:
+    """The register (loan, 贴息, 飞地抱团, shares, distribution) that wrote this voucher, if any: found through every
+    foreign key to vouchers.id, so a register added later is covered too."""
+    for table in db.metadata.sorted_tables:
+        if table.name in ("vouchers", "voucher_lines", "attachments"):
+            continue
+        for fk in table.foreign_keys:
+            if fk.column.table.name == "vouchers" and fk.column.name == "id":
+                found = db.session.execute(sa.select(sa.literal(1)).select_from(table)
+                                           .where(fk.parent == voucher.id).limit(1)).first()
+                if found:
+                    return _SOURCES.get(table.name, table.name)
+    return None
+
+
+def generated_by(voucher: Voucher) -> str | None:
+    return _source(voucher)
+
+
+def _refuse_if_generated(voucher: Voucher, what: str) -> None:
+    source = _source(voucher)
+    if source:
+        raise InvalidState(f"这张凭证由{source}生成，不能{what}；请审核，有误时在{source}中更正")
+
+
 def update_draft(voucher: Voucher, data: dict, *, user: User) -> Voucher:
     org = db.session.get(Organization, voucher.organization_id)
     access.require(user, access.PREPARE, org)
     _lock(voucher)
     if voucher.status != "draft":
         raise InvalidState("只有未审核的凭证可以修改", {"_schema": ["只有未审核的凭证可以修改；已审核的请先取消审核"]})
+    _refuse_if_generated(voucher, "在这里修改")
     periods.ensure_open(org, voucher.date)
     _check(org, data, voucher.kind)
     date: dt.date = data["date"]
@@ -143,6 +176,7 @@ def delete_draft(voucher: Voucher, *, user: User) -> None:
         raise InvalidState("只有未审核的凭证可以删除")
     if voucher.number is not None:
         raise InvalidState("已编号的凭证不能删除（凭证号不能出现断号），请修改后重新审核")
+    _refuse_if_generated(voucher, "删除")
     stored = [a.stored_name for a in voucher.attachments]
     for a in voucher.attachments:
         db.session.delete(a)

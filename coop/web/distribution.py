@@ -33,6 +33,7 @@ from ..schemas.distribution import (
     METHODS,
     DistributionApprovalInSchema,
     DistributionApproveInSchema,
+    DistributionPolicyInSchema,
     DistributionPostInSchema,
     DistributionScenarioInSchema,
     DividendPayInSchema,
@@ -294,7 +295,34 @@ def index(org_id: int):
     return render_template("distribution/index.html", year=year, years=years, closed=closed, facts=facts,
                            rows=rows, status=status, step_labels=distribution.YEAR_END_STEPS,
                            carryover_labels=periods.CARRYOVER_STATES, can_close=_can(org, access.CLOSE),
+                           settings=distribution.policy_settings(org), policy_choices=POLICY_CHOICES,
+                           can_set_policy=org.township.county_id in access.administered_counties(current_user),
                            **_common(org))
+
+
+POLICY_FIELDS = ("reserve_base", "dividend_mode", "collective_mode", "cadre_min_days", "cadre_tax_rate",
+                 "materials_days", "notice_days")
+POLICY_CHOICES = {
+    "reserve_base": [("net_profit", N_("本年收益（弥补亏损后，第四十二条）")), ("distributable", N_("可分配收益"))],
+    "dividend_mode": [("per_share", N_("每股金额取到分，余额留存")), ("pool", N_("分配总额按最大余额法分到户"))],
+    "collective_mode": [("reserve", N_("转公积公益金")), ("retain", N_("留在未分配收益"))],
+}
+
+
+@bp.route(f"{PREFIX}/policy", methods=["POST"])
+def policy(org_id: int):
+    """The 章程 choices of the distribution (county admin); a blank field falls back to the county default."""
+    org = load_org(org_id)
+    data = {k: (request.form.get(k) or "").strip() or None for k in POLICY_FIELDS}
+    if data["cadre_tax_rate"] is not None:
+        data["cadre_tax_rate"] = _percent_to_ratio(data["cadre_tax_rate"])
+    _, errors, _ = _run(DistributionPolicyInSchema(), data,
+                        lambda d: distribution.set_policy(user=current_user, org=org, **d))
+    if errors:
+        flash("；".join(m for ms in errors.values() for m in (ms if isinstance(ms, list) else [ms])), "error")
+    else:
+        flash(gettext("收益分配章程设置已保存"), "success")
+    return redirect(url_for("distribution.index", org_id=org.id, year=_year_arg(org)))
 
 
 @bp.route(f"{PREFIX}/carry-over", methods=["POST"])

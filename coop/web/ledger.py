@@ -161,6 +161,9 @@ def voucher_edit(org_id: int, voucher_id: int):
     v = voucher_service.get_voucher(org, voucher_id)
     if v.status != "draft":
         raise InvalidState(_("只有未审核的凭证可以修改；已审核的请先取消审核，已记账的请用红字冲销或调整凭证更正"))
+    source = voucher_service.generated_by(v)
+    if source:
+        raise InvalidState(_("由%(source)s生成，请在原业务中更正", source=_(source)))
     if request.method == "POST":
         saved, page = _submit_voucher(
             org, lambda data: voucher_service.update_draft(v, data, user=current_user), kind=v.kind, voucher=v)
@@ -205,8 +208,12 @@ def voucher_actions(org: Organization, v: Voucher) -> dict[str, str | None]:
     can = _can(org)
     out: dict[str, str | None] = {}
     if v.status == "draft" and can(access.PREPARE):
-        out["edit"] = None
-        out["delete"] = _("已编号的凭证不能删除（凭证号不能断号），请修改后重新审核") if v.number else None
+        source = voucher_service.generated_by(v)
+        if source:  # its register points at it: corrected there, not here
+            out["edit"] = out["delete"] = _("由%(source)s生成，请在原业务中更正", source=_(source))
+        else:
+            out["edit"] = None
+            out["delete"] = _("已编号的凭证不能删除（凭证号不能断号），请修改后重新审核") if v.number else None
     if v.status == "draft" and can(access.REVIEW):
         out["review"] = _("制单人不能审核自己编制的凭证") if v.preparer_id == current_user.id else None
     if v.status == "reviewed" and can(access.REVIEW):
