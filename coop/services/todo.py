@@ -157,11 +157,12 @@ def todo_for(user: User, today: dt.date | None = None) -> Todo:
     reviewer, accountant = by_role.get("reviewer", set()), by_role.get("accountant", set())
     if reviewer | accountant:
         rows = _grouped(
-            sa.select(Voucher.organization_id, Voucher.status, Voucher.preparer_id == user.id, sa.func.count())
+            sa.select(Voucher.organization_id, Voucher.status, Voucher.preparer_id, sa.func.count())
             .where(Voucher.organization_id.in_(reviewer | accountant), Voucher.status.in_(("draft", "reviewed")))
-            .group_by(Voucher.organization_id, Voucher.status, Voucher.preparer_id == user.id))
+            .group_by(Voucher.organization_id, Voucher.status, Voucher.preparer_id))
         review, post = defaultdict(int), defaultdict(int)
-        for (org_id, status, mine), n in rows.items():
+        for (org_id, status, preparer_id), n in rows.items():
+            mine = preparer_id == user.id
             if status == "draft" and org_id in reviewer and not mine:
                 review[org_id] += n
             if status == "reviewed" and org_id in accountant:
@@ -172,14 +173,15 @@ def todo_for(user: User, today: dt.date | None = None) -> Todo:
     supervisors = by_role.get("township_auditor", set()) | by_role.get("county_admin", set())
     if accountant or supervisors:
         rows = _grouped(
-            sa.select(VoucherQuestion.organization_id, VoucherQuestion.status,
-                      VoucherQuestion.asked_by_id == user.id, sa.func.count())
+            sa.select(VoucherQuestion.organization_id, VoucherQuestion.status, VoucherQuestion.asked_by_id,
+                      sa.func.count())
             .where(VoucherQuestion.organization_id.in_(accountant | supervisors),
                    VoucherQuestion.status.in_(("open", "answered")))
-            .group_by(VoucherQuestion.organization_id, VoucherQuestion.status, VoucherQuestion.asked_by_id == user.id))
+            .group_by(VoucherQuestion.organization_id, VoucherQuestion.status, VoucherQuestion.asked_by_id))
         answer, close = defaultdict(int), defaultdict(int)
         auditor = by_role.get("township_auditor", set())
-        for (org_id, status, mine), n in rows.items():
+        for (org_id, status, asked_by_id), n in rows.items():
+            mine = asked_by_id == user.id
             if status == "open" and org_id in accountant:
                 answer[org_id] += n
             # as disclosure.close_question allows: the township auditor, or whoever asked
