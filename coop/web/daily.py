@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required
 from markupsafe import Markup
@@ -29,9 +29,11 @@ def my_todo() -> todo.Todo | None:
     """The signed-in user's to-do, computed once per request (menu badges and pages share it)."""
     if not getattr(current_user, "is_authenticated", False):
         return None
-    if "todo" not in g:
-        g.todo = todo.todo_for(current_user)
-    return g.todo
+    # cached per request, not in `g`: an app context may outlive one request (tests push one around many)
+    cached = request.environ.get("coop.todo")
+    if cached is None:
+        cached = request.environ["coop.todo"] = todo.todo_for(current_user)
+    return cached
 
 
 @bp.app_context_processor
@@ -157,7 +159,7 @@ def _q_step(org: Organization, voucher_id: int, fn, message: str):
         db.session.rollback()
         errors = forms.flat_errors(exc.errors)
         flash("；".join(m for ms in errors.values() for m in ms) or exc.message, "error")
-        g.question_form = request.form  # typed text is kept: shown again below
+        request.environ["coop.question_form"] = request.form  # typed text is kept: shown again below
         from .ledger import _render_detail
 
         return _render_detail(org, vouchers.get_voucher(org, voucher_id), status=exc.status_code)
@@ -167,7 +169,7 @@ def _q_step(org: Organization, voucher_id: int, fn, message: str):
 
 @bp.app_template_global()
 def question_form():
-    return g.get("question_form") or {}
+    return request.environ.get("coop.question_form") or {}
 
 
 @bp.route("/o/<int:org_id>/vouchers/<int:voucher_id>/questions", methods=["POST"])
@@ -235,7 +237,7 @@ def template_save(org_id: int):
         db.session.rollback()
         errors = forms.flat_errors(exc.errors)
         flash("；".join(m for ms in errors.values() for m in ms) or exc.message, "error")
-        g.template_form = request.form
+        request.environ["coop.template_form"] = request.form
         from .ledger import _render_detail
 
         return _render_detail(org, v, status=exc.status_code)
@@ -245,7 +247,7 @@ def template_save(org_id: int):
 
 @bp.app_template_global()
 def template_form():
-    return g.get("template_form") or {}
+    return request.environ.get("coop.template_form") or {}
 
 
 @bp.route("/o/<int:org_id>/templates/<int:template_id>/delete", methods=["POST"])
