@@ -45,6 +45,7 @@ MENU_BADGES = {
     "ledger.vouchers": ("review", "post"),
     "disclosure.index": ("sheet_group", "sheet_township", "sheet_publish", "sheet_vetoed", "disclosure_due"),
     "distribution.index": ("plan_step",),
+    "auditor.questions": ("answer", "close_question"),
 }
 
 

@@ -165,14 +165,18 @@
     } else if (field === "account_code") {
       if (owner === t && active >= 0 && shown[active]) take(shown[active]);
       focus(cell(row, "debit"));
-    } else if (field === "debit") {
-      if (t.value.trim()) {
-        if (balanced()) { focus(cell(nextLine(row), "summary")); return; }
-        focus(cell(nextLine(row), "summary"));
-      } else focus(cell(row, "credit"));
-    } else {  // credit or 往来单位
-      focus(cell(nextLine(row), "summary"));
+    } else if (field === "debit" && !t.value.trim()) {
+      focus(cell(row, "credit"));
+    } else {  // an amount typed, or 贷方 / 往来单位: the next line, its 摘要 copied down when empty
+      var next = nextLine(row);
+      var summary = cell(next, "summary");
+      if (!summary.value.trim()) summary.value = cell(row, "summary").value;
+      focus(summary);
     }
   });
+
+  // a new voucher starts in the date (first of a session) or, when the date was kept, in the first 摘要
+  var first = form.querySelector("[data-autofocus]");
+  if (first && !form.querySelector(".has-error")) focus(first);
   window.addEventListener("resize", function () { if (owner) place(owner); });
 })();
