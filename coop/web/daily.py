@@ -323,8 +323,9 @@ def unclosed_months(org: Organization, q) -> list[str]:
 
 
 def working_month(org: Organization) -> tuple[int, int]:
-    """The month a bare voucher list opens on: the latest month holding a voucher, up to this month in Beijing,
-    but never before the first open month (the one being worked on)."""
+    """The month a bare voucher list opens on: the latest month holding a voucher, up to this month in Beijing
+    (the month being worked on: January only while January is that month); with no voucher yet, the first open
+    month."""
     import sqlalchemy as sa
 
     from ..models import Voucher
@@ -333,6 +334,6 @@ def working_month(org: Organization) -> tuple[int, int]:
     key = Voucher.year * 12 + Voucher.month - 1
     latest = db.session.scalar(sa.select(sa.func.max(key)).where(
         Voucher.organization_id == org.id, key <= today.year * 12 + today.month - 1))
-    fy, fm = periods.first_open(org)
-    best = max(latest or 0, fy * 12 + fm - 1)
-    return best // 12, best % 12 + 1
+    if latest is None:
+        return periods.first_open(org)
+    return latest // 12, latest % 12 + 1
