@@ -154,7 +154,9 @@ def generate_month(org: Organization, year: int, month: int, *, user: User) -> t
     for t in templates_of(org):
         if not t.monthly:
             continue
-        # the run row first: a concurrent generation of the same month waits on its unique key, then skips
+        # the template row locked first: a concurrent generation of the same month waits here, then finds the run
+        # row the first one committed and skips (the unique key is the last line of defence)
+        db.session.execute(sa.select(VoucherTemplate.id).where(VoucherTemplate.id == t.id).with_for_update())
         exists = db.session.scalar(sa.select(VoucherTemplateRun.id).where(
             VoucherTemplateRun.template_id == t.id, VoucherTemplateRun.year == year,
             VoucherTemplateRun.month == month))
