@@ -9,6 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext
 from flask_login import current_user, login_required
 from markupsafe import Markup
+from sqlalchemy.exc import SQLAlchemyError
 
 from .. import clock
 from ..errors import CoopError, ValidationFailed
@@ -32,7 +33,11 @@ def my_todo() -> todo.Todo | None:
     # cached per request, not in `g`: an app context may outlive one request (tests push one around many)
     cached = request.environ.get("coop.todo")
     if cached is None:
-        cached = request.environ["coop.todo"] = todo.todo_for(current_user)
+        try:
+            cached = todo.todo_for(current_user)
+        except SQLAlchemyError:  # an error page after a failed statement: the page matters more than the badges
+            cached = todo.Todo([])
+        request.environ["coop.todo"] = cached
     return cached
 
 
