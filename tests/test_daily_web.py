@@ -150,6 +150,14 @@ def test_trial_balance_drills_down_and_marks_open_months(books, app):
     html = page(acc.get(link))
     assert "明细账" in html and "买办公用品" in html
     assert f'href="/o/{books.org.id}/vouchers/{v.id}" data-drill="voucher"' in html
+    # the downloaded sheet says so too (in Chinese, like the paper forms)
+    import io
+
+    import openpyxl
+
+    r = acc.get(f"/o/{books.org.id}/reports/trial-balance?year=2025&period=1&format=xlsx")
+    cells = [c.value for row in openpyxl.load_workbook(io.BytesIO(r.data)).active.iter_rows() for c in row]
+    assert "2025年1月 尚未结账，数字可能还会变动。" in cells
     books.close_through(2025, 1)
     db.session.commit()
     html = page(acc.get(f"/o/{books.org.id}/reports/trial-balance?year=2025&period=1"))

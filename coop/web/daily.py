@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from .. import clock
 from ..errors import CoopError, ValidationFailed
 from ..extensions import db
+from ..i18n import N_
 from ..models import Organization, VoucherQuestion
 from ..services import access, answers, batch, disclosure, periods, todo, vouchers
 from ..services import voucher_templates as templates
@@ -311,20 +312,29 @@ def drill_links(org: Organization, q, slug: str) -> dict:
             "voucher_page": lambda vid: url_for("ledger.voucher_detail", org_id=org.id, voucher_id=vid)}
 
 
-@bp.app_template_global()
-def unclosed_months(org: Organization, q) -> list[str]:
+def open_months(org: Organization, q) -> list[tuple[int, int]]:
     """The months of a report's range that are not closed (from the books' start up to today in Beijing)."""
     if q is None:
         return []
     closed = periods.closed_months(org)
     today = clock.today()
-    out = []
-    for m in range(q.month_from, q.month_to + 1):
-        if (q.year, m) < (org.books_start_year, org.books_start_month) or (q.year, m) > (today.year, today.month):
-            continue
-        if (q.year, m) not in closed:
-            out.append(gettext("%(y)s年%(m)s月", y=q.year, m=m))
-    return out
+    return [(q.year, m) for m in range(q.month_from, q.month_to + 1)
+            if (org.books_start_year, org.books_start_month) <= (q.year, m) <= (today.year, today.month)
+            and (q.year, m) not in closed]
+
+
+@bp.app_template_global()
+def unclosed_months(org: Organization, q) -> list[str]:
+    return [gettext("%(y)s年%(m)s月", y=y, m=m) for y, m in open_months(org, q)]
+
+
+def unclosed_note(org: Organization, q) -> str | None:
+    """The note a downloaded report (PDF, xlsx) carries when its range holds open months: kept in Chinese like
+    the printed forms."""
+    months = open_months(org, q)
+    if not months:
+        return None
+    return N_("%(months)s 尚未结账，数字可能还会变动。", months="、".join(f"{y}年{m}月" for y, m in months))
 
 
 def working_month(org: Organization) -> tuple[int, int]:

@@ -20,7 +20,7 @@ from ..reports import REPORTS, params
 from ..reports.pdf import render_pdf, render_voucher_pdf, voucher_filename
 from ..reports.xlsx import render_xlsx
 from ..services import access, accounts, periods, vouchers
-from .daily import drill_links
+from .daily import drill_links, unclosed_note
 from .orgs import load_org
 
 bp = Blueprint("reports", __name__, url_prefix="/o/<int:org_id>/reports")
@@ -72,6 +72,8 @@ def _show(org_id: int, slug: str):
         ctx.update(error=exc.message, q=params.resolve(org, {}))
         return render_template("reports/report.html", **ctx), 422
     t = spec.build(org, q)
+    if fmt != "html" and (note := unclosed_note(org, q)):  # the page says it beside the title
+        t.notes.append(note)
     if fmt == "xlsx":
         return send_file(io.BytesIO(render_xlsx(t)), mimetype=XLSX_MIME, as_attachment=True,
                          download_name=f"{t.filename or t.title}.xlsx")
