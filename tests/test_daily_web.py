@@ -137,6 +137,7 @@ def test_templates_and_keyboard_entry_details(books, app):
     html = page(acc.post(f"/o/{books.org.id}/vouchers/new", data=bad))
     assert 'value="2025-02-14"' in html and 'value="买纸"' in html and 'value="12.00"' in html
     assert 'value="11.00"' in html and "513 管理费用" in html
+    assert 'value="文具店"' in html  # a line with only its 往来单位 typed is kept and asked for its account
 
 
 def test_trial_balance_drills_down_and_marks_open_months(books, app):
