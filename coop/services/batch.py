@@ -123,17 +123,22 @@ def close_blockers(org: Organization, year: int, month: int, today=None) -> list
         sa.select(Voucher.status, sa.func.count()).where(
             Voucher.organization_id == org.id, Voucher.year == year, Voucher.month == month,
             Voucher.status != "posted").group_by(Voucher.status)).all())
+    steps = [(step, counts[status], label) for step, status, label in (
+        ("review", "draft", N_("%(n)s 张待审核", n=counts.get("draft", 0))),
+        ("post", "reviewed", N_("%(n)s 张待记账", n=counts.get("reviewed", 0)))) if counts.get(status)]
+    # the reasons are periods.close_preconditions' own words; the link is chosen by what each one is about (a
+    # reason not recognised is still shown, without a link)
     for reason in periods.close_preconditions(org, year, month, today=today):
-        text = str(reason)
+        text = getattr(reason, "msgid", str(reason))
         if "期初余额" in text:
             out.append(Blocker(reason, "ledger.opening"))
-        elif "未记账" in text:
-            steps = [(step, counts[status], label) for step, status, label in (
-                ("review", "draft", N_("%(n)s 张待审核", n=counts.get("draft", 0))),
-                ("post", "reviewed", N_("%(n)s 张待记账", n=counts.get("reviewed", 0)))) if counts.get(status)]
+        elif "未记账" in text and steps:
             out.append(Blocker(reason, steps=steps, month=f"{year}-{month:02d}"))
+            steps = []
         elif "试算" in text:
             out.append(Blocker(reason, "reports.trial_balance", {"year": year, "month_from": month, "month_to": month}))
         else:
             out.append(Blocker(reason))
+    if steps:  # vouchers still waiting, whatever the words of the reason for them
+        out.append(Blocker(N_("本月还有凭证未记账"), steps=steps, month=f"{year}-{month:02d}"))
     return out
