@@ -178,3 +178,22 @@ def test_sheet_queues_of_the_finance_group_and_the_township(books, app):
     assert f'data-sheet="{d.id}"' in html and "待民主理财小组审查" in html
     assert "待经管站批准" not in page(as_user(app, "jingguan").get("/todo/sheets"))
     assert as_user(app, "kuaiji").get("/todo/sheets").status_code == 404
+
+
+def test_batch_from_the_list_covers_what_the_list_shows(books, app):
+    """From 待办 the list shows every year's drafts: 成批审核 there takes all of them, January's and February's;
+    a list of one month takes that month only."""
+    _ready(books)
+    books.draft("2025-02-03", ("101", "9.00", ""), ("102", "", "9.00"), summary="二月")
+    books.draft("2025-03-03", ("101", "8.00", ""), ("102", "", "8.00"), summary="三月")
+    db.session.commit()
+    rev = as_user(app, "shenhe")
+    html = page(rev.get(f"/o/{books.org.id}/vouchers?year=2025&month=2"))
+    assert 'name="month" value="2025-02"' in html
+    r = rev.post(f"/o/{books.org.id}/batch", data={"step": "review", "month": "2025-02"})
+    assert "已审核 1 张" in text(page(r))
+    html = page(rev.get(f"/o/{books.org.id}/vouchers?status=draft&year="))
+    assert 'name="all" value="1"' in html
+    r = rev.post(f"/o/{books.org.id}/batch", data={"step": "review", "all": "1"})
+    assert "已审核 4 张" in text(page(r))
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Voucher).where(Voucher.status == "draft")) == 0

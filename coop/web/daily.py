@@ -118,13 +118,19 @@ def batch_page(org_id: int):
     if step not in batch.STEPS:  # no step named: the one this user takes (reviewers review, accountants post)
         step = "review" if access.can(current_user, access.REVIEW, org) else "post"
     access.require(current_user, batch.STEPS[step][0], org)
+    # what the step covers: the ticked vouchers; else what the list showed (a month, a year, every year: all=1);
+    # else the first open month
     month = _month_arg(source.get("month"))
     ids = _ids(source.getlist("ids"))
-    if ids is None and month is None:
+    raw_year = source.get("year", "")
+    year = int(raw_year) if raw_year.isdigit() and 1990 <= int(raw_year) <= 2100 else None
+    if month:
+        year = month[0]
+    elif ids is None and year is None and not source.get("all"):
         month = periods.first_open(org)
-    chosen = batch.candidates(org, step, year=month[0] if month else None, month=month[1] if month else None,
-                              ids=ids)
-    ctx = dict(org=org, step=step, month=month, ids=ids, can=lambda p: access.can(current_user, p, org),
+        year = month[0]
+    chosen = batch.candidates(org, step, year=year, month=month[1] if month else None, ids=ids)
+    ctx = dict(org=org, step=step, month=month, year=year, ids=ids, can=lambda p: access.can(current_user, p, org),
                access=access)
     if request.method == "GET":
         return render_template("daily/batch.html", result=batch.preview(org, step, current_user, chosen),
