@@ -314,3 +314,24 @@ def test_api_batch_review_and_post(ready, client):
 
 def test_today_is_beijing_today():
     assert clock.today() == dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
+
+
+def test_an_answers_attachment_on_a_draft_cannot_be_removed(ready, app):
+    """A question on a reviewed-then-unreviewed draft (numbered, so never deleted): its scans may be removed, not
+    what was added in answer."""
+    from coop.services import vouchers
+
+    v = ready.draft("2025-01-08", ("513", "80.00", ""), ("101", "", "80.00"), summary="买办公用品")
+    vouchers.review_voucher(v, user=ready.reviewer)
+    vouchers.unreview_voucher(v, user=ready.reviewer)
+    own = attachments.add_attachment(v, "收据.png", "image/png", b"\x89PNG\r\n", user=ready.accountant)
+    q = disclosure.ask_question(ready.org, v, text="请附发票", user=ready.auditor)
+    answer_with_files(q, text="已附", files=[("发票.pdf", "application/pdf", PDF)], user=ready.accountant)
+    db.session.commit()
+    answered = db.session.scalar(sa.select(Attachment).where(Attachment.filename == "发票.pdf"))
+    with pytest.raises(InvalidState, match="答复质询时补充的附件不能删除"):
+        attachments.remove_attachment(answered, user=ready.accountant)
+    db.session.rollback()
+    attachments.remove_attachment(db.session.get(Attachment, own.id), user=ready.accountant)
+    db.session.commit()
+    assert db.session.scalars(sa.select(Attachment.filename)).all() == ["发票.pdf"]

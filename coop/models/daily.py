@@ -56,3 +56,18 @@ class QuestionAttachment(db.Model):
     attachment_id: Mapped[int] = mapped_column(sa.ForeignKey("attachments.id", ondelete="RESTRICT"),
                                                nullable=False, unique=True)
     attachment = relationship("Attachment")
+
+
+@sa.event.listens_for(sa.orm.Session, "before_flush")
+def _keep_answer_attachments(session, flush_context, instances) -> None:
+    """What was added in answer to a question stays: refused here (a message, not a foreign-key error) even where
+    the voucher is still a draft whose own scans may be removed."""
+    from .ledger import Attachment
+    from ..errors import InvalidState
+
+    gone = [obj.id for obj in session.deleted if isinstance(obj, Attachment) and obj.id is not None]
+    if gone:
+        with session.no_autoflush:
+            linked = session.scalar(sa.select(QuestionAttachment.id).where(QuestionAttachment.attachment_id.in_(gone)))
+        if linked is not None:
+            raise InvalidState("答复质询时补充的附件不能删除")
