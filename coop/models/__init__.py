@@ -1,5 +1,6 @@
 """All models, imported here so Alembic autogenerate sees every table."""
 from .disclosure import AuditHead, Disclosure, DisclosureComment, VoucherQuestion
+from .daily import QuestionAttachment, VoucherTemplate, VoucherTemplateRun
 from .distribution import (DistributionApproval, DistributionCadre, DistributionPlan, DividendPayment,
                            HouseholdDividend)
 from .ledger import (Account, Attachment, AuditLog, OpeningBalance, Period, PostingRoleMapping, Voucher, VoucherLine,
@@ -20,5 +21,6 @@ __all__ = [
     "DistributionApproval", "DistributionCadre", "DistributionPlan", "DividendPayment", "HouseholdDividend",
     "JointProject", "ProjectContribution", "ProjectParticipant", "ProjectReturn", "ProjectReturnLine",
     "Loan", "LoanEvent", "LprRate", "SubsidyClaim", "SubsidyPolicy",
+    "QuestionAttachment", "VoucherTemplate", "VoucherTemplateRun",
     "Household", "Member", "MembershipEvent", "PlanMemberInput", "QuantificationPlan", "ShareAction", "ShareCertificate", "ShareEvent",
 ]

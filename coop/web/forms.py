@@ -73,8 +73,9 @@ def read_voucher_values(form: Mapping) -> dict:
     lines = []
     for i in sorted(rows):
         row = {f: rows[i].get(f, "") for f in LINE_FIELDS}
-        # a row without account and amounts is empty: "add line" copies the 摘要 down, so a summary alone is no line
-        if not (row["account_code"] or row["debit"] or row["credit"]):
+        # a row without account and amounts is empty: "add line" copies the 摘要 down, so a summary alone is no line;
+        # a 往来单位 typed is kept (and asked for its account), never dropped
+        if not (row["account_code"] or row["debit"] or row["credit"] or row["counterparty"]):
             continue
         # the picker may hold "10201 银行存款—农行"; the code is the first word
         row["account_code"] = row["account_code"].split()[0] if row["account_code"] else ""
