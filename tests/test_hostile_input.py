@@ -241,6 +241,7 @@ def test_pdf_bound_answers_503_with_retry_after(client, ready, app):
     v = ready.draft("2025-01-10", ("101", "500.00", ""), ("102", "", "500.00"))
     db.session.commit()
     login(client, "kuaiji")
+    pdf_render.cache.clear()  # not served from an earlier test's rendering
     old = app.config["PDF_CONCURRENCY"], app.config["PDF_QUEUE_SECONDS"]
     app.config.update(PDF_CONCURRENCY=1, PDF_QUEUE_SECONDS=0.2)
     slot = pdf_render._semaphore(1)
@@ -271,3 +272,17 @@ def test_pdf_fetcher_loads_only_data_and_own_static_files(app, tmp_path):
         assert fetch.fetch("data:text/plain,hi").read() == b"hi"
         html = f'<p>x</p><img src="{secret.as_uri()}"><img src="http://127.0.0.1:9/y.png">'
         assert pdf_render.html_to_pdf(html).startswith(b"%PDF")
+
+
+def test_same_html_renders_once(app):
+    """A report of unchanged books is served from the cache; changed books (different HTML) render anew."""
+    from coop import pdf_render
+
+    pdf_render.cache.clear()
+    with app.app_context():
+        hits = pdf_render.cache.hits
+        first = pdf_render.html_to_pdf("<p>科目余额表 2025年1月 合计 1,234.50</p>")
+        again = pdf_render.html_to_pdf("<p>科目余额表 2025年1月 合计 1,234.50</p>")
+        other = pdf_render.html_to_pdf("<p>科目余额表 2025年1月 合计 1,234.51</p>")
+    assert again is first and pdf_render.cache.hits == hits + 1
+    assert other is not first and other.startswith(b"%PDF")
