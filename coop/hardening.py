@@ -96,6 +96,8 @@ def _refuse(status: int, code: str, message: str, errors: dict | None = None, he
 def _check_request():
     """Before every view: a body nested too deeply, or any text with NUL, lone surrogates or bidi overrides,
     is a 4xx naming the field — the database never sees it."""
+    if find_hostile({k: v for k, v in (request.view_args or {}).items() if isinstance(v, str)}):
+        return _refuse(404, "not_found", "找不到该地址")  # a path segment with NUL or bidi controls names nothing
     if request.method in ("GET", "HEAD", "OPTIONS"):
         found = find_hostile(request.args.to_dict(flat=False))
     else:

@@ -286,3 +286,10 @@ def test_same_html_renders_once(app):
         other = pdf_render.html_to_pdf("<p>科目余额表 2025年1月 合计 1,234.51</p>")
     assert again is first and pdf_render.cache.hits == hits + 1
     assert other is not first and other.startswith(b"%PDF")
+
+
+def test_control_characters_in_a_path_segment_are_404(client, ready):
+    login(client, "kuaiji")
+    for path in (url(ready, "/accounts/%00/rename"), "/verify/%00abc", url(ready, "/accounts/%E2%80%AE101/rename")):
+        r = client.post(path, data={"name": "x"}) if "rename" in path else client.get(path)
+        assert r.status_code == 404, (path, r.status_code)
