@@ -126,6 +126,8 @@ def _check_request():
         path, what = found
         path = re.sub(r"\.0$", "", path)  # a single-valued form field
         message = f"输入含有不允许的{what}"
+        if not request.path.startswith("/api/"):  # the page has no form to show it beside: say which field
+            return _refuse(422, "validation_failed", f"{message}（{path}）")
         return _refuse(422, "validation_failed", message, {path: [message]})
     return None
 
