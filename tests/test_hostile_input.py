@@ -288,8 +288,9 @@ def test_same_html_renders_once(app):
     assert other is not first and other.startswith(b"%PDF")
 
 
-def test_control_characters_in_a_path_segment_are_404(client, ready):
+def test_control_characters_in_a_path_segment_are_4xx(client, ready):
+    """SQLite finds nothing (404); PostgreSQL refuses NUL in the lookup, which is a 422 instead of a 500."""
     login(client, "kuaiji")
     for path in (url(ready, "/accounts/%00/rename"), "/verify/%00abc", url(ready, "/accounts/%E2%80%AE101/rename")):
         r = client.post(path, data={"name": "x"}) if "rename" in path else client.get(path)
-        assert r.status_code == 404, (path, r.status_code)
+        assert r.status_code in (404, 422), (path, r.status_code)
