@@ -114,10 +114,8 @@ def test_failed_logins_are_audited(client, ready):
     assert "wrong-password" not in (failed[0].detail or "")
 
 
-def test_concurrent_duplicate_id_number_is_409(app, ready, backend):
+def test_concurrent_duplicate_id_number_is_409(app, ready):
     """Two clerks register the same 身份证 at the same moment: one household is created, the other gets 409."""
-    if backend == "sqlite":
-        pytest.skip("SQLite serialises writers: the second sees the first's row in its own check (422)")
     toks = [users.issue_api_token(ready.accountant, f"t{i}") for i in range(2)]
     db.session.commit()
     org_id = ready.org.id
