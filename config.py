@@ -68,6 +68,8 @@ class Config:
     #: then gets 503 with Retry-After
     PDF_CONCURRENCY = 2
     PDF_QUEUE_SECONDS = 10
+    #: rendered PDFs kept per process, by the digest of their HTML (0 turns the cache off)
+    PDF_CACHE_BYTES = 64 * 1024 * 1024
     #: hostile files: imports refuse a workbook whose unpacked size or row count exceeds these before parsing
     IMPORT_MAX_UNPACKED_BYTES = 50 * 1024 * 1024
     IMPORT_MAX_ROWS = 20000

@@ -57,6 +57,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=20)
     ap.add_argument("--readers", type=int, default=20)
     ap.add_argument("--unbounded", action="store_true", help="no PDF bound (the behaviour before issue 17)")
+    ap.add_argument("--cache", action="store_true", help="with the PDF cache (off by default: it measures the bound)")
     args = ap.parse_args()
 
     import requests
@@ -68,7 +69,7 @@ def main() -> None:
     os.environ.setdefault("COOP_AUDIT_KEY", "bench:" + os.urandom(32).hex())
     app = create_app("config.TestingConfig", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp}/b.sqlite3",
                      ATTACHMENT_DIR=f"{tmp}/att", PDF_CONCURRENCY=1000 if args.unbounded else 2,
-                     PDF_QUEUE_SECONDS=10)
+                     PDF_QUEUE_SECONDS=10, PDF_CACHE_BYTES=64 * 2**20 if args.cache else 0)
     org_id, vid, token = build(app)
     import logging
 
@@ -108,13 +109,13 @@ def main() -> None:
     for t in threads:
         t.join()
     server.shutdown()
-    label = "unbounded" if args.unbounded else "PDF_CONCURRENCY=2"
+    label = ("unbounded" if args.unbounded else "PDF_CONCURRENCY=2") + (" +cache" if args.cache else "")
     for kind, ts in times.items():
         ts.sort()
         p95 = ts[int(len(ts) * 0.95) - 1] if ts else float("nan")
-        print(f"{label:18} {kind:4} n={len(ts):4}  p50 {statistics.median(ts) * 1000:7.0f} ms  "
+        print(f"{label:24} {kind:4} n={len(ts):4}  p50 {statistics.median(ts) * 1000:7.0f} ms  "
               f"p95 {p95 * 1000:7.0f} ms  {len(ts) / args.seconds:5.1f}/s")
-    print(f"{label:18} 503s: {busy[0]}")
+    print(f"{label:24} 503s: {busy[0]}")
 
 
 if __name__ == "__main__":

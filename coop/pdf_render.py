@@ -3,11 +3,14 @@ fetcher that loads nothing from the network or the disk but the app's own static
 
 Rendering is CPU-bound; twenty readers asking at once would otherwise slow every request of the worker (JSON too)
 to seconds. A request waits up to PDF_QUEUE_SECONDS for one of PDF_CONCURRENCY slots, then PdfBusy becomes a 503
-with Retry-After (coop.hardening).
+with Retry-After (coop.hardening). The same HTML is rendered once: PDFs are cached by the HTML's digest (up to
+PDF_CACHE_BYTES per process), so a report of unchanged books is served again without WeasyPrint.
 """
 from __future__ import annotations
 
+import hashlib
 import threading
+from collections import OrderedDict
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -15,6 +18,48 @@ from flask import current_app, has_app_context
 
 _slots: dict[int, threading.BoundedSemaphore] = {}
 _slots_lock = threading.Lock()
+
+
+class _Cache:
+    """PDFs by the SHA-256 of their HTML, least recently used out past a byte budget. The HTML holds everything a
+    PDF shows (the books' figures, the date printed, the audit head), so a changed book is a different key and
+    nothing needs invalidating; a reader only ever gets the PDF of HTML they were allowed to render."""
+
+    def __init__(self):
+        self._items: OrderedDict[str, bytes] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get(self, key: str) -> bytes | None:
+        with self._lock:
+            pdf = self._items.get(key)
+            if pdf is None:
+                self.misses += 1
+                return None
+            self._items.move_to_end(key)
+            self.hits += 1
+            return pdf
+
+    def put(self, key: str, pdf: bytes, budget: int) -> None:
+        if budget <= 0 or len(pdf) > budget // 4:
+            return
+        with self._lock:
+            if key in self._items:
+                return
+            self._items[key] = pdf
+            self._size += len(pdf)
+            while self._size > budget:
+                _, old = self._items.popitem(last=False)
+                self._size -= len(old)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self._size = 0
+
+
+cache = _Cache()
 
 
 class PdfBusy(Exception):
@@ -62,13 +107,19 @@ def html_to_pdf(html: str) -> bytes:
     if has_app_context():
         n = int(current_app.config.get("PDF_CONCURRENCY") or 2)
         wait = float(current_app.config.get("PDF_QUEUE_SECONDS", 10))
+        budget = int(current_app.config.get("PDF_CACHE_BYTES") or 0)
         root = static_root()
     else:
-        n, wait, root = 2, 10.0, None
+        n, wait, budget, root = 2, 10.0, 0, None
+    key = hashlib.sha256(html.encode("utf-8", "surrogatepass")).hexdigest()
+    if budget and (pdf := cache.get(key)) is not None:
+        return pdf
     slot = _semaphore(n)
     if not slot.acquire(timeout=wait):
         raise PdfBusy(retry_after=max(1, int(wait)))
     try:
-        return HTML(string=html, url_fetcher=make_url_fetcher(root)).write_pdf()
+        pdf = HTML(string=html, url_fetcher=make_url_fetcher(root)).write_pdf()
     finally:
         slot.release()
+    cache.put(key, pdf, budget)
+    return pdf

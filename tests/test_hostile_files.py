@@ -106,3 +106,15 @@ def test_problem_lists_are_capped(books):
     problems = voucher_import.check_import(books.org, rows)
     assert len(problems) == MAX_PROBLEMS + 1
     assert problems[-1].message == f"另有 {1000 - MAX_PROBLEMS} 处问题未列出，请先改正以上问题"
+
+
+def test_a_workbook_with_several_sheets_is_checked_sheet_by_sheet(app):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.append(["户号", "户主", "户主身份证", "成员", "身份证", "与户主关系"])
+    wb.active.append(["1", "张三", "X", "张三", "X", "户主"])
+    wb.create_sheet("说明").append(["本表为成员名册"])
+    buf = io.BytesIO()
+    wb.save(buf)
+    assert [r["成员"] for r in members.read_roster(buf.getvalue(), "名册.xlsx")] == ["张三"]

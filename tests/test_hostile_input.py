@@ -114,10 +114,8 @@ def test_failed_logins_are_audited(client, ready):
     assert "wrong-password" not in (failed[0].detail or "")
 
 
-def test_concurrent_duplicate_id_number_is_409(app, ready, backend):
+def test_concurrent_duplicate_id_number_is_409(app, ready):
     """Two clerks register the same 身份证 at the same moment: one household is created, the other gets 409."""
-    if backend == "sqlite":
-        pytest.skip("SQLite serialises writers: the second sees the first's row in its own check (422)")
     toks = [users.issue_api_token(ready.accountant, f"t{i}") for i in range(2)]
     db.session.commit()
     org_id = ready.org.id
@@ -241,6 +239,7 @@ def test_pdf_bound_answers_503_with_retry_after(client, ready, app):
     v = ready.draft("2025-01-10", ("101", "500.00", ""), ("102", "", "500.00"))
     db.session.commit()
     login(client, "kuaiji")
+    pdf_render.cache.clear()  # not served from an earlier test's rendering
     old = app.config["PDF_CONCURRENCY"], app.config["PDF_QUEUE_SECONDS"]
     app.config.update(PDF_CONCURRENCY=1, PDF_QUEUE_SECONDS=0.2)
     slot = pdf_render._semaphore(1)
@@ -271,3 +270,25 @@ def test_pdf_fetcher_loads_only_data_and_own_static_files(app, tmp_path):
         assert fetch.fetch("data:text/plain,hi").read() == b"hi"
         html = f'<p>x</p><img src="{secret.as_uri()}"><img src="http://127.0.0.1:9/y.png">'
         assert pdf_render.html_to_pdf(html).startswith(b"%PDF")
+
+
+def test_same_html_renders_once(app):
+    """A report of unchanged books is served from the cache; changed books (different HTML) render anew."""
+    from coop import pdf_render
+
+    pdf_render.cache.clear()
+    with app.app_context():
+        hits = pdf_render.cache.hits
+        first = pdf_render.html_to_pdf("<p>科目余额表 2025年1月 合计 1,234.50</p>")
+        again = pdf_render.html_to_pdf("<p>科目余额表 2025年1月 合计 1,234.50</p>")
+        other = pdf_render.html_to_pdf("<p>科目余额表 2025年1月 合计 1,234.51</p>")
+    assert again is first and pdf_render.cache.hits == hits + 1
+    assert other is not first and other.startswith(b"%PDF")
+
+
+def test_control_characters_in_a_path_segment_are_4xx(client, ready):
+    """SQLite finds nothing (404); PostgreSQL refuses NUL in the lookup, which is a 422 instead of a 500."""
+    login(client, "kuaiji")
+    for path in (url(ready, "/accounts/%00/rename"), "/verify/%00abc", url(ready, "/accounts/%E2%80%AE101/rename")):
+        r = client.post(path, data={"name": "x"}) if "rename" in path else client.get(path)
+        assert r.status_code in (404, 422), (path, r.status_code)

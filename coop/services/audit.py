@@ -81,7 +81,7 @@ def keys() -> dict[str, bytes]:
     cache = current_app.extensions.setdefault("coop_audit_keys", {})
     if "keys" in cache:
         return cache["keys"]
-    text = current_app.config.get("AUDIT_KEY") or ""
+    text = str(current_app.config.get("AUDIT_KEY") or "")  # from_prefixed_env may have parsed digits as a number
     path = key_file()
     if not text and path is not None:
         if not path.exists() and current_app.config.get("ENV_NAME") != "production":
@@ -214,7 +214,7 @@ def _pending_ok(row) -> bool:
 
 def _anchor_row(connection, kid, material, seq, prev):
     ra = RoleAssignment.__table__
-    roles = sorted([r.user_id, r.role, *_scope(r)] for r in connection.execute(sa.select(ra)))
+    roles = sorted(([r.user_id, r.role, *_scope(r)] for r in connection.execute(sa.select(ra))), key=str)
     values = dict(action=ANCHOR_ACTION, target=str(seq), created_at=utcnow(), key_id=kid,
                   detail=_detail({"plain_head": {"seq": seq, "hash": prev}, "roles": roles}))
     row_id = connection.execute(sa.insert(AuditLog.__table__).values(**values)).inserted_primary_key[0]

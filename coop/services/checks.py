@@ -32,14 +32,20 @@ class Event:
     detail: dict = field(default_factory=dict)
 
 
+#: the audit actions the checks read (the rest of a county's log — drafts, reviews — is never loaded)
+ACTIONS = ("voucher.post", "voucher.generate", "period.close", "period.reopen", "disclosure.publish",
+           "distribution.post", "audit.anchor", "role.grant", "role.revoke")
+
+
 class Context:
-    """The sealed audit events, loaded once and grouped by action."""
+    """The sealed audit events the checks read, loaded once and grouped by action."""
 
     def __init__(self):
         self.by_action: dict[str, list[Event]] = defaultdict(list)
         for row in db.session.execute(sa.select(AuditLog.seq, AuditLog.action, AuditLog.target,
                                                 AuditLog.organization_id, AuditLog.created_at, AuditLog.detail)
-                                      .where(AuditLog.seq.is_not(None)).order_by(AuditLog.seq)):
+                                      .where(AuditLog.seq.is_not(None), AuditLog.action.in_(ACTIONS))
+                                      .order_by(AuditLog.seq)):
             try:
                 detail = json.loads(row.detail) if row.detail else {}
             except ValueError:

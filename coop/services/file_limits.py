@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 
 from flask import current_app, has_app_context
 
@@ -44,21 +45,27 @@ def check_xlsx(data: bytes, *, field: str = "file") -> None:
         declared = sum(i.file_size for i in infos)
         if declared > max_bytes:
             raise ValidationFailed.field(field, f"Excel 文件解压后 {_mb(declared)}，超过上限 {_mb(max_bytes)}")
-        sheets = sorted(i for i in infos if i.filename.startswith("xl/worksheets/") and i.filename.endswith(".xml"))
-        if not sheets:
-            return  # openpyxl will say what is wrong
-        rows, unpacked = 0, 0
-        with zf.open(sheets[0]) as f:  # the first sheet is the one every import reads
-            tail = b""
-            while chunk := f.read(_CHUNK):
-                unpacked += len(chunk)
-                if unpacked > max_bytes:  # the directory lied about the size
-                    raise ValidationFailed.field(field, f"Excel 文件解压后超过上限 {_mb(max_bytes)}")
-                buf = tail + chunk
-                rows += len(_ROW_TAG.findall(buf)) - len(_ROW_TAG.findall(tail))
-                tail = buf[-16:]
-                if rows > max_rows + 1:  # + the header row
-                    raise ValidationFailed.field(field, f"Excel 文件超过 {max_rows} 行，请分成几个文件导入")
+        sheets = [i for i in infos if i.filename.startswith("xl/worksheets/") and i.filename.endswith(".xml")]
+        try:
+            for sheet in sheets:  # whichever the import reads (the first, or the active one), none may be a bomb
+                _count_rows(zf, sheet, max_bytes, max_rows, field)
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
+            raise ValidationFailed.field(field, f"无法读取 Excel 文件（应为 .xlsx）：{exc}") from None
+
+
+def _count_rows(zf: zipfile.ZipFile, sheet: zipfile.ZipInfo, max_bytes: int, max_rows: int, field: str) -> None:
+    """Stream one sheet, counting rows, and stop at either limit."""
+    rows, unpacked, tail = 0, 0, b""
+    with zf.open(sheet) as f:
+        while chunk := f.read(_CHUNK):
+            unpacked += len(chunk)
+            if unpacked > max_bytes:  # the directory lied about the size
+                raise ValidationFailed.field(field, f"Excel 文件解压后超过上限 {_mb(max_bytes)}")
+            buf = tail + chunk
+            rows += len(_ROW_TAG.findall(buf)) - len(_ROW_TAG.findall(tail))
+            tail = buf[-16:]
+            if rows > max_rows + 1:  # + the header row
+                raise ValidationFailed.field(field, f"Excel 文件超过 {max_rows} 行，请分成几个文件导入")
 
 
 def check_csv(data: bytes | str, *, field: str = "file") -> None:
