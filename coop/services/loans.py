@@ -393,6 +393,8 @@ def disburse_claim(claim: SubsidyClaim, *, date: dt.date, user: User, bank_accou
 
     org = _claim_org(claim)
     _require_county_admin(user, org.township.county_id)
+    # a second payout of the same claim waits here, then finds it disbursed
+    db.session.refresh(claim, with_for_update=True)
     if claim.status != "allocated":
         raise InvalidState("只有已分配资金的申报可以拨付")
     if not claim.allocated:

@@ -15,7 +15,7 @@ from typing import Mapping
 
 from marshmallow import ValidationError, fields
 
-from ..errors import flatten_errors
+from ..errors import CoopError, flatten_errors
 from ..ledger.types import AccountInfo, Line
 from ..ledger.validate import validate_lines
 from ..money import ZERO, AmountError, parse_amount
@@ -73,8 +73,9 @@ def read_voucher_values(form: Mapping) -> dict:
     lines = []
     for i in sorted(rows):
         row = {f: rows[i].get(f, "") for f in LINE_FIELDS}
-        # a row without account and amounts is empty: "add line" copies the 摘要 down, so a summary alone is no line
-        if not (row["account_code"] or row["debit"] or row["credit"]):
+        # a row without account and amounts is empty: "add line" copies the 摘要 down, so a summary alone is no line;
+        # a 往来单位 typed is kept (and asked for its account), never dropped
+        if not (row["account_code"] or row["debit"] or row["credit"] or row["counterparty"]):
             continue
         # the picker may hold "10201 银行存款—农行"; the code is the first word
         row["account_code"] = row["account_code"].split()[0] if row["account_code"] else ""
@@ -239,7 +240,16 @@ def parse_2004_rows(text: str) -> tuple[list[tuple[str, Decimal]], list[dict], d
     rows: list[tuple[str, Decimal]] = []
     shown: list[dict] = []
     errors: dict[str, list[str]] = {}
+    from ..services.file_limits import MAX_PROBLEMS, check_csv
+
+    try:
+        check_csv(text, field="rows")
+    except CoopError as exc:
+        return [], [], {"rows": [exc.message]}
     for n, rec in enumerate(csv.reader(io.StringIO(text.strip())), start=1):
+        if len(errors) >= MAX_PROBLEMS:
+            errors["rows"] = [f"问题超过 {MAX_PROBLEMS} 处，其余未列出"]
+            break
         rec = [c.strip() for c in rec]
         if not any(rec):
             continue

@@ -22,9 +22,9 @@ from ..schemas.ledger import WORDS
 from ..services import access, accounts as account_service, attachments, opening as opening_service, periods
 from ..services import roles as role_service
 from ..services import vouchers as voucher_service
-from . import forms
-from .orgs import load_org
 from .. import clock
+from . import daily, forms
+from .orgs import load_org
 
 bp = Blueprint("ledger", __name__, url_prefix="/o/<int:org_id>")
 
@@ -77,9 +77,13 @@ def _int_arg(name: str, lo: int, hi: int) -> int | None:
 def vouchers(org_id: int):
     org = load_org(org_id)
     current_year = periods.first_open(org)[0]
-    # no year in the URL means the current accounting year; an empty one (全部) means every year
-    year = _int_arg("year", 1990, 2100) if "year" in request.args else current_year
-    month = _int_arg("month", 1, 12)
+    # no year in the URL means the current accounting year; an empty one (全部) means every year; a bare list
+    # opens on the month being worked on (daily.working_month), not on January
+    if request.args:
+        year = _int_arg("year", 1990, 2100) if "year" in request.args else current_year
+        month = _int_arg("month", 1, 12)
+    else:
+        year, month = daily.working_month(org)
     status = request.args.get("status") if request.args.get("status") in VOUCHER_STATUSES else None
     account = (request.args.get("account") or "").strip().split(" ")[0]
     account = account if account.isdigit() else ""
@@ -136,8 +140,8 @@ def _submit_voucher(org: Organization, save, *, kind: str, voucher=None, correct
     return None, _render_form(org, vf.values, vf.errors, voucher=voucher, corrects=corrects, kind=kind, status=422)
 
 
-def _blank_values() -> dict:
-    return {"date": clock.today().isoformat(), "word": "记", "attachment_count": "0", "lines": []}
+def _blank_values(date: dt.date | None = None) -> dict:
+    return {"date": (date or clock.today()).isoformat(), "word": "记", "attachment_count": "0", "lines": []}
 
 
 @bp.route("/vouchers/new", methods=["GET", "POST"])
@@ -149,10 +153,12 @@ def voucher_new(org_id: int):
         if saved is None:
             return page
         flash(_("凭证已保存（制单），等待审核"), "success")
-        if request.form.get("again"):
-            return redirect(url_for("ledger.voucher_new", org_id=org.id))
+        if request.form.get("again"):  # the next voucher starts on this one's date
+            return redirect(url_for("ledger.voucher_new", org_id=org.id, date=saved.date.isoformat()))
         return redirect(url_for("ledger.voucher_detail", org_id=org.id, voucher_id=saved.id))
-    return _render_form(org, _blank_values(), {})
+    date = daily.entry_date(org)
+    return _render_form(org, daily.template_values(org, request.args.get("template", ""), date)
+                        or _blank_values(date), {})
 
 
 @bp.route("/vouchers/<int:voucher_id>/edit", methods=["GET", "POST"])
