@@ -25,6 +25,7 @@ import json
 import os
 import tarfile
 import tempfile
+import time
 import zlib
 from pathlib import Path, PurePosixPath
 
@@ -190,7 +191,8 @@ def create_backup(path: str | os.PathLike) -> dict:
 
 def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
     info = tarfile.TarInfo(name)
-    info.size, info.mtime, info.mode = len(data), int(dt.datetime.now().timestamp()), 0o644
+    # epoch seconds: no time zone involved
+    info.size, info.mtime, info.mode = len(data), int(time.time()), 0o644
     tar.addfile(info, io.BytesIO(data))
 
 
