@@ -188,7 +188,14 @@ def seal(connection) -> int:
     kid, material = current_key()
     head = connection.execute(sa.select(h).where(h.c.id == 1).with_for_update()).first()
     if head is None:
-        connection.execute(h.insert().values(id=1, last_seq=0, last_hash=GENESIS, key_id=kid))
+        # two first writers at once: one row wins, the other waits on it (no duplicate-key error)
+        values = dict(id=1, last_seq=0, last_hash=GENESIS, key_id=kid)
+        if connection.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+
+            connection.execute(insert(h).values(**values).on_conflict_do_nothing(index_elements=[h.c.id]))
+        else:
+            connection.execute(h.insert().prefix_with("OR IGNORE").values(**values))
         head = connection.execute(sa.select(h).where(h.c.id == 1).with_for_update()).first()
     seq, prev = head.last_seq, head.last_hash
     rows = [r for r in connection.execute(sa.select(t).where(t.c.seq.is_(None)).order_by(t.c.id)).all()
