@@ -1,0 +1,167 @@
+"""Set-up over the API: townships, a village's 建账进度, the chart and opening-balance imports (check first, then
+import; all or nothing, once per file) and member portal accounts opened in bulk."""
+from __future__ import annotations
+
+from flask import request
+from flask_smorest import Blueprint
+from flask_smorest.fields import Upload
+from marshmallow import Schema, fields, validate
+
+from ..extensions import db
+from ..schemas.common import StrictSchema
+from ..services import access, chart_import, portal_accounts, setup
+from . import current_api_user, requires
+
+URL = "/setup"
+blp = Blueprint("api_setup", __name__, description="建账 Set-up and imports")
+
+
+class TownshipInSchema(StrictSchema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100, error="乡镇名称为1到100个字"),
+                         error_messages={"required": "请填写乡镇名称"})
+
+
+class TownshipSchema(StrictSchema):
+    id = fields.Integer()
+    name = fields.String()
+
+
+class StepSchema(StrictSchema):
+    key = fields.String()
+    label = fields.String()
+    done = fields.Boolean()
+    missing = fields.List(fields.String())
+
+
+class FileSchema(Schema):
+    file = Upload(required=True, error_messages={"required": "请上传 Excel 文件（.xlsx）"})
+
+
+class ProblemSchema(StrictSchema):
+    line = fields.Integer()
+    message = fields.String()
+
+
+class CheckSchema(StrictSchema):
+    ok = fields.Boolean()
+    rows = fields.Integer(metadata={"description": "accounts to add, or opening balance lines"})
+    debit_total = fields.String(allow_none=True)
+    credit_total = fields.String(allow_none=True)
+    problems = fields.List(fields.Nested(ProblemSchema))
+
+
+class PortalInSchema(StrictSchema):
+    member_ids = fields.List(fields.Integer(), load_default=None, allow_none=True,
+                             metadata={"description": "omit for every household head without an account"})
+
+
+class OpenedSchema(StrictSchema):
+    member_id = fields.Integer()
+    household_number = fields.String()
+    username = fields.String()
+    one_time_password = fields.String(metadata={"description": "shown this once; changed at first login"})
+
+
+@blp.route("/townships", methods=["POST"])
+@blp.arguments(TownshipInSchema)
+@blp.response(201, TownshipSchema)
+def create_township(data):
+    """A township in your county (county admins)."""
+    t = setup.add_township(current_api_user(), data["name"])
+    db.session.commit()
+    return t
+
+
+@blp.route("/orgs/<int:org_id>/progress")
+@blp.response(200, StepSchema(many=True))
+@requires(access.READ_LEDGER)
+def progress(org_id: int):
+    """建账进度: each step done or what is missing."""
+    return setup.progress(access.get_org(current_api_user(), org_id))
+
+
+def _sheet(files, kind: str):
+    required = ("code", "name") if kind == "chart" else ("code", "debit", "credit")
+    return chart_import.sheet_from(files["file"].read(), required)
+
+
+def _options() -> tuple[str, bool]:
+    system = request.form.get("system", "2023")
+    if system not in ("2023", "2004"):
+        from ..errors import ValidationFailed
+
+        raise ValidationFailed.field("system", "会计制度应为 2023 或 2004")
+    return system, request.form.get("lock", "true").lower() not in ("0", "false", "no")
+
+
+def _check_out(check) -> dict:
+    return {"ok": check.ok, "rows": len(check.items), "debit_total": str(check.totals[0]),
+            "credit_total": str(check.totals[1]),
+            "problems": [{"line": line, "message": msg} for line, msg in check.problems]}
+
+
+@blp.route("/orgs/<int:org_id>/chart/check", methods=["POST"])
+@blp.arguments(FileSchema, location="files")
+@blp.response(200, CheckSchema)
+@requires(access.MANAGE_ACCOUNTS)
+def check_chart(files, org_id: int):
+    """Dry run of a 明细科目 file (multipart `file`): every problem by row; nothing is written."""
+    org = access.get_org(current_api_user(), org_id, access.MANAGE_ACCOUNTS)
+    sheet, key = _sheet(files, "chart")
+    return _check_out(chart_import.check_chart(org, sheet, key))
+
+
+@blp.route("/orgs/<int:org_id>/chart/import", methods=["POST"])
+@blp.arguments(FileSchema, location="files")
+@blp.response(201, CheckSchema)
+@requires(access.MANAGE_ACCOUNTS)
+def import_chart(files, org_id: int):
+    """Add the file's 明细科目, parents before children; a file with any problem is refused (errors.rows.<line>)."""
+    user = current_api_user()
+    org = access.get_org(user, org_id, access.MANAGE_ACCOUNTS)
+    sheet, key = _sheet(files, "chart")
+    added = chart_import.import_chart(org, sheet, user=user, key=key)
+    db.session.commit()
+    return {"ok": True, "rows": len(added), "problems": []}
+
+
+@blp.route("/orgs/<int:org_id>/opening/check", methods=["POST"])
+@blp.arguments(FileSchema, location="files")
+@blp.response(200, CheckSchema)
+@requires(access.MANAGE_ACCOUNTS)
+def check_opening(files, org_id: int):
+    """Dry run of an opening-balance file (multipart `file`; form `system` 2023|2004, `lock` true|false)."""
+    org = access.get_org(current_api_user(), org_id, access.MANAGE_ACCOUNTS)
+    system, lock = _options()
+    sheet, key = _sheet(files, "opening")
+    return _check_out(chart_import.check_opening(org, sheet, system=system, key=key, lock=lock))
+
+
+@blp.route("/orgs/<int:org_id>/opening/import", methods=["POST"])
+@blp.arguments(FileSchema, location="files")
+@blp.response(201, CheckSchema)
+@requires(access.MANAGE_ACCOUNTS)
+def import_opening(files, org_id: int):
+    """Replace the opening balances with the file's and (lock, the default) lock them; refused unless balanced."""
+    user = current_api_user()
+    org = access.get_org(user, org_id, access.MANAGE_ACCOUNTS)
+    system, lock = _options()
+    sheet, key = _sheet(files, "opening")
+    check = chart_import.import_opening(org, sheet, user=user, key=key, system=system, lock=lock)
+    db.session.commit()
+    return _check_out(check)
+
+
+@blp.route("/orgs/<int:org_id>/portal-accounts", methods=["POST"])
+@blp.arguments(PortalInSchema)
+@blp.response(201, OpenedSchema(many=True))
+@requires(access.MANAGE_MEMBERS)
+def open_portal_accounts(data, org_id: int):
+    """Open member portal accounts (the given members, or every household head without one). The one-time
+    passwords are in this answer only; the web page prints them as 开通通知书."""
+    user = current_api_user()
+    org = access.get_org(user, org_id, access.MANAGE_MEMBERS)
+    opened = portal_accounts.open_accounts(org, user=user, member_ids=data.get("member_ids"))
+    db.session.commit()
+    return [{"member_id": o.member.id, "household_number": o.household.number, "username": o.username,
+             "one_time_password": o.password} for o in opened]
