@@ -107,6 +107,9 @@ EXPECT: dict[str, tuple[str, ...] | str] = {
     "disclosure.published_sheet": MISSING_ANY, "disclosure.published_pdf": MISSING_ANY,
     "disclosure.approve": "post", "disclosure.correct": "post", "disclosure.publish": "post",
     "disclosure.rebuild": "post", "disclosure.review": "post", "disclosure.create": "post",
+    "setup.townships": COUNTY, "setup.progress_all": EVERYONE,  # lists only the villages whose books one reads
+    "setup.progress": BOOKS_READ, "setup.chart": BOOKS_WRITE, "setup.opening": BOOKS_WRITE,
+    "setup.chart_template": BOOKS_WRITE, "setup.opening_template": BOOKS_WRITE, "setup.portal": BOOKS_WRITE,
 }
 
 

@@ -8,7 +8,7 @@ from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
 from ..extensions import db
-from ..schemas.common import StrictSchema
+from ..schemas.common import ID_RANGE, Integer, StrictSchema
 from ..services import access, chart_import, portal_accounts, setup
 from . import current_api_user, requires
 
@@ -51,7 +51,7 @@ class CheckSchema(StrictSchema):
 
 
 class PortalInSchema(StrictSchema):
-    member_ids = fields.List(fields.Integer(), load_default=None, allow_none=True,
+    member_ids = fields.List(Integer(validate=ID_RANGE), load_default=None, allow_none=True,
                              metadata={"description": "omit for every household head without an account"})
 
 

@@ -15,7 +15,7 @@ from decimal import Decimal
 from ..errors import InvalidState, ValidationFailed
 from ..extensions import db
 from ..ledger import codes
-from ..ledger.chart import CHART_2004, COUNTERPARTY_ACCOUNTS, CREDIT
+from ..ledger.chart import CHART_2023, COUNTERPARTY_ACCOUNTS, CREDIT
 from ..money import ZERO, AmountError, format_plain, parse_amount
 from ..models import Organization, User
 from . import access, audit
@@ -64,9 +64,10 @@ def read_sheet(data: bytes, required: tuple[str, ...], mapping: dict[str, str] |
             break
     else:
         raise ValidationFailed.field("file", f"找不到表头：前10行中应有“{COLUMN_ALIASES['code'][0]}”列")
-    missing = [COLUMN_ALIASES[f][0] for f in required if f not in cols]
-    if "debit" in required and "debit" in missing and {"direction", "balance"} <= set(cols):
-        missing = [m for m in missing if m not in ("借方余额", "贷方余额")]  # 方向 + 余额 layout
+    absent = [f for f in required if f not in cols]
+    if {"direction", "balance"} <= set(cols):  # the 余额方向 + 余额 layout instead of two amount columns
+        absent = [f for f in absent if f not in ("debit", "credit")]
+    missing = [COLUMN_ALIASES[f][0] for f in absent]
     if missing:
         raise ValidationFailed.field("file", f"缺少列：{'、'.join(missing)}（第 {h + 1} 行为表头）")
     rows = []
@@ -307,20 +308,20 @@ def template_xlsx(kind: str, org: Organization) -> bytes:
     from openpyxl import Workbook
 
     scheme = scheme_of(org)
+    code = {a.name: a.code for a in CHART_2023}  # examples by name: no account code is written here
     wb = Workbook()
     ws = wb.active
     if kind == "chart":
         ws.title = "明细科目"
         ws.append(list(CHART_COLUMNS))
-        first = scheme.child("102", 1)
-        ws.append([first, "农业银行"])
-        ws.append([scheme.child("112", 1), "应收农户款"])
+        ws.append([scheme.child(code["银行存款"], 1), "农业银行"])
+        ws.append([scheme.child(code["应收款"], 1), "应收农户款"])
     else:
         ws.title = "期初余额"
         ws.append(list(OPENING_COLUMNS))
-        ws.append(["101", "库存现金", "", "1200.00", ""])
-        ws.append(["112", "应收款", "张三", "800.00", ""])
-        ws.append(["311", "资本", "", "", "2000.00"])
+        ws.append([code["库存现金"], "库存现金", "", "1200.00", ""])
+        ws.append([code["应收款"], "应收款", "张三", "800.00", ""])
+        ws.append([code["资本"], "资本", "", "", "2000.00"])
     for col in "ABCDE":
         ws.column_dimensions[col].width = 16
     out = io.BytesIO()

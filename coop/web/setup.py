@@ -111,7 +111,8 @@ def opening(org_id: int):
 
 
 
-@bp.route("/o/<int:org_id>/import/<any(chart, opening):kind>-template.xlsx")
+@bp.route("/o/<int:org_id>/import/chart-template.xlsx", defaults={"kind": "chart"}, endpoint="chart_template")
+@bp.route("/o/<int:org_id>/import/opening-template.xlsx", defaults={"kind": "opening"}, endpoint="opening_template")
 def template(org_id: int, kind: str):
     org = load_org(org_id, access.MANAGE_ACCOUNTS)
     name = {"chart": "明细科目导入模板", "opening": "期初余额导入模板"}[kind]

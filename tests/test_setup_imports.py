@@ -1,0 +1,248 @@
+"""Set-up pieces one by one: the chart and opening-balance imports refuse bad files row by row and write nothing;
+bulk portal accounts (usernames, who gets one, refusals); the first-run validation; Chinese error pages."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import threading
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+from openpyxl import Workbook
+
+from coop.errors import InvalidState, ValidationFailed
+from coop.extensions import db
+from coop.models import Account, AuditLog, County, Member, OpeningBalance, User
+from coop.services import chart_import, members, portal_accounts, setup
+from tests.test_members_web import IDS, _fast_password_hashing, login, people  # noqa: F401
+from tests.test_new_county import Browser
+
+
+def xlsx(rows) -> bytes:
+    wb = Workbook()
+    for r in rows:
+        wb.active.append(list(r))
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def sheet(rows, required=("code", "name")):
+    return chart_import.sheet_from(xlsx(rows), required)
+
+
+def n_accounts(org) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Account).where(Account.organization_id == org.id))
+
+
+# ---------------------------------------------------------------- chart
+
+
+def test_chart_problems_are_named_by_row_and_nothing_is_written(books):
+    org, before = books.org, n_accounts(books.org)
+    s, key = sheet([("科目编码", "科目名称"),
+                    ("10201", "农业银行"),        # 2: fine
+                    ("1020101", "活期"),          # 3: fine, its parent is line 2
+                    ("102001", "信用社"),         # 4: a 3-3 code in a 2-2-2 county
+                    ("10201", "农行"),            # 5: repeats line 2
+                    ("99901", "不存在"),          # 6: no first-level 999
+                    ("1130101", "某户"),          # 7: parent 11301 neither in the books nor in the file
+                    ("101", "现金"),              # 8: first-level with another name: a name the state fixed
+                    ("32201", "各项分配"),        # 9: exists with that name: skipped
+                    ("10202", "")])               # 10: no name
+    check = chart_import.check_chart(org, s, key)
+    assert [line for line, _ in check.problems] == [4, 5, 6, 7, 10]
+    msgs = dict(check.problems)
+    assert "不符合本县的编码方案 2-2-2" in msgs[4]
+    assert msgs[5] == "科目编码 10201 与第 2 行重复"
+    assert msgs[7] == "上级科目 11301 既不在账上，也不在文件中"
+    assert [line for line, _ in check.skipped] == [8, 9]
+    with pytest.raises(ValidationFailed) as exc:
+        chart_import.import_chart(org, s, user=books.accountant, key=key)
+    assert set(exc.value.errors["rows"]) == {"4", "5", "6", "7", "10"}
+    db.session.rollback()
+    assert n_accounts(org) == before
+
+
+def test_chart_children_before_parents_in_the_file_go_in_parents_first_once(books):
+    org, before = books.org, n_accounts(books.org)
+    s, key = sheet([("科目编码", "科目名称"), ("1020101", "活期"), ("10201", "农业银行")])
+    added = chart_import.import_chart(org, s, user=books.accountant, key=key)
+    db.session.commit()
+    assert [a.code for a in added] == ["10201", "1020101"] and n_accounts(org) == before + 2
+    with pytest.raises(InvalidState, match="不能重复导入"):
+        chart_import.import_chart(org, s, user=books.accountant, key=key)
+
+
+def test_3_3_county_takes_3_3_codes_only(app):
+    from tests.conftest import Books
+
+    b = Books(code_scheme="3-3")
+    db.session.commit()
+    s, key = sheet([("科目编码", "科目名称"), ("10201", "农业银行"), ("102001", "农业银行")])
+    check = chart_import.check_chart(b.org, s, key)
+    assert check.problems == [(2, "科目编码 10201 不符合本县的编码方案 3-3（一级科目3位，下级依次为 3、3 位）")]
+
+
+def test_not_an_xlsx_and_a_missing_header_are_refused_at_the_file(books, client):
+    with pytest.raises(ValidationFailed, match="无法读取 Excel 文件"):
+        chart_import.sheet_from(b"not a zip", ("code", "name"))
+    with pytest.raises(ValidationFailed, match="找不到表头"):
+        chart_import.sheet_from(xlsx([("a", "b"), ("1", "2")]), ("code", "name"))
+    with pytest.raises(ValidationFailed, match="缺少列：科目名称"):
+        chart_import.sheet_from(xlsx([("科目编码", "x"), ("10201", "2")]), ("code", "name"))
+    login(client, "kuaiji")
+    r = client.post(f"/o/{books.org.id}/import/chart", data={"file": (io.BytesIO(b"PK junk"), "a.xlsx")},
+                    content_type="multipart/form-data")
+    assert r.status_code == 422 and "无法读取 Excel 文件" in r.get_data(as_text=True)
+
+
+# ---------------------------------------------------------------- opening balances
+
+
+OPENING_HEAD = ("科目编码", "科目名称", "往来单位", "借方余额", "贷方余额")
+
+
+def test_opening_refuses_to_lock_unbalanced_naming_totals_and_unusual_rows(books):
+    org = books.org
+    s, key = sheet([OPENING_HEAD, ("101", "库存现金", "", "1000.00", ""), ("211", "应付款", "县农机站", "300.00", ""),
+                    ("301", "资本", "", "", "1000.00")], ("code", "debit", "credit"))
+    check = chart_import.check_opening(org, s, key=key)
+    # debit 1000 + 300 (应付款 on the debit side: unusual) = 1300; credit 1000
+    assert check.problems == [(0, "期初余额试算不平衡：借方合计 1,300.00，贷方合计 1,000.00，相差 300.00，不能锁定"),
+                              (3, "211 应付款（县农机站） 余额在借方，与科目的正常方向相反，请核对")]
+    with pytest.raises(ValidationFailed):
+        chart_import.import_opening(org, s, user=books.accountant, key=key)
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(OpeningBalance)) == 0
+    # without locking, an unbalanced file is kept (the lock will refuse until it balances)
+    assert chart_import.check_opening(org, s, key=key, lock=False).ok
+
+
+def test_opening_row_problems(books):
+    s, key = sheet([OPENING_HEAD, ("112", "应收款", "", "800.00", ""), ("101", "库存现金", "", "12.345", ""),
+                    ("32201", "各项分配", "", "", "5"), ("322", "收益分配", "", "5", ""), ("888", "", "", "1", "")],
+                   ("code", "debit", "credit"))
+    problems = dict(chart_import.check_opening(books.org, s, key=key).problems)
+    assert problems[2] == "112 应收款 的期初余额须写明往来单位或农户（辅助核算）"
+    assert problems[3] == "金额：金额最多两位小数"
+    assert problems[5].endswith("有下级科目，余额应录入末级科目")
+    assert problems[6] == "科目 888 不存在（请先导入或增设该明细科目）"
+
+
+def test_opening_direction_and_balance_layout_and_2004_codes(books):
+    s, key = sheet([("科目代码", "科目名称", "核算项目", "余额方向", "期初余额"),
+                    ("101", "现金", "", "借", "500"), ("202", "应付款", "张三", "贷", "200"),
+                    ("301", "资本", "", "贷", "300"), ("102", "银行存款", "", "平", "0")], ("code", "debit", "credit"))
+    check = chart_import.import_opening(books.org, s, user=books.accountant, key=key, system="2004")
+    db.session.commit()
+    assert check.items == [("101", None, Decimal("500.00")), ("211", "张三", Decimal("-200.00")),
+                           ("301", None, Decimal("-300.00"))]
+    assert books.org.opening_locked
+
+
+# ---------------------------------------------------------------- portal accounts
+
+
+def test_bulk_accounts_for_heads_then_chosen_members(people):
+    org, acct = people.org, people.books.accountant
+    opened = portal_accounts.open_accounts(org, user=acct)
+    db.session.commit()
+    assert [(o.member.name, o.username) for o in opened] == [
+        ("张大山", f"v{org.id}-{people.h1.number}"), ("李四", f"v{org.id}-{people.h2.number}")]
+    head = opened[0].member
+    account = db.session.get(User, head.user_id)
+    assert account.must_change_password and [r.role for r in account.roles] == ["member"]
+    # 张小明 (third of his household) gets his own; heads are not opened twice
+    xiaoming = people.p[2]
+    (o,) = portal_accounts.open_accounts(org, user=acct, member_ids=[xiaoming.id])
+    assert o.username == f"v{org.id}-{people.h1.number}-3"
+    with pytest.raises(ValidationFailed) as exc:
+        portal_accounts.open_accounts(org, user=acct, member_ids=[head.id, 10**6])
+    assert exc.value.errors == {"member_ids": {"0": ["张大山 已开通账户"], "1": ["找不到该成员"]}}
+    with pytest.raises(ValidationFailed, match="没有需要开通账户的成员"):
+        portal_accounts.open_accounts(org, user=acct)
+
+
+def test_pending_members_get_no_account_and_other_roles_may_not_open(people):
+    org = people.org
+    h = members.create_household(org)
+    pending = members.add_member(h, name="赵新", id_number=IDS[8], relation="户主")
+    db.session.commit()
+    assert pending not in portal_accounts.candidates(org)
+    with pytest.raises(ValidationFailed, match="不是本社成员"):
+        portal_accounts.open_accounts(org, user=people.books.accountant, member_ids=[pending.id])
+    from coop.errors import Forbidden
+
+    with pytest.raises(Forbidden):
+        portal_accounts.open_accounts(org, user=people.books.reviewer)
+
+
+def test_two_bulk_openings_at_once_open_each_head_once(people, backend):
+    """The organization row lock serialises them: the second waits, then finds no head without an account."""
+    if backend != "postgresql":
+        pytest.skip("SQLite serialises writers itself")
+    from flask import current_app
+
+    app = current_app._get_current_object()
+    org_id, acct_id = people.org.id, people.books.accountant.id
+    results = []
+
+    def run():
+        with app.app_context():
+            from coop.models import Organization
+
+            try:
+                opened = portal_accounts.open_accounts(db.session.get(Organization, org_id),
+                                                       user=db.session.get(User, acct_id))
+                db.session.commit()
+                results.append(len(opened))
+            except ValidationFailed:
+                db.session.rollback()
+                results.append(0)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == [0, 2]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Member).where(Member.user_id.is_not(None))) == 2
+
+
+# ---------------------------------------------------------------- first run, checklist, error pages
+
+
+def test_setup_county_validates_everything_before_writing(app):
+    with pytest.raises(ValidationFailed) as exc:
+        setup.setup_county("", code_scheme="4-4", admin_username="", reserve_rate=Decimal("1.5"))
+    assert set(exc.value.errors) == {"name", "code_scheme", "admin_username", "reserve_rate"}
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(County)) == 0
+    county, admin, pw = setup.setup_county("新县", admin_username="xx_admin", cash_limit=Decimal("3000"))
+    db.session.commit()
+    assert county.cash_limit == Decimal("3000.00") and county.reserve_rate == Decimal("0.30")
+    assert admin.must_change_password and len(pw) == 12
+    assert db.session.scalar(sa.select(AuditLog.target).where(AuditLog.action == "county.setup")) == "新县"
+
+
+def test_checklist_of_a_new_village(books):
+    steps = {s.key: s for s in setup.progress(books.org)}
+    assert [s.key for s in setup.progress(books.org)] == ["chart", "roles", "opening", "roster", "shares", "users",
+                                                          "month"]
+    assert steps["roles"].done and steps["users"].done
+    assert not steps["opening"].done and steps["opening"].missing == ["期初余额尚未锁定"]
+    assert steps["month"].missing == ["2025年1月尚未结账"]
+
+
+def test_error_pages_are_chinese(books, client):
+    r = client.get("/no-such-page")
+    assert r.status_code == 404 and "页面不存在" in r.get_data(as_text=True)
+    assert "The requested URL" not in r.get_data(as_text=True)
+    login(client, "kuaiji")
+    r = client.get("/me")  # an accountant with no household: said in Chinese
+    assert r.status_code == 404 and "本账户尚未关联到成员" in r.get_data(as_text=True)
+    r = client.post("/o/1/setup")
+    assert r.status_code == 405 and "不支持的操作" in r.get_data(as_text=True)
+    assert "method is not allowed" not in r.get_data(as_text=True)
