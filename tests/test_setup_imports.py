@@ -28,8 +28,8 @@ def xlsx(rows) -> bytes:
     return out.getvalue()
 
 
-def sheet(rows, required=("code", "name")):
-    return chart_import.sheet_from(xlsx(rows), required)
+def sheet(org, rows, kind="chart", mapping=None):
+    return chart_import.sheet_from(xlsx(rows), kind, org, mapping)
 
 
 def n_accounts(org) -> int:
@@ -41,7 +41,7 @@ def n_accounts(org) -> int:
 
 def test_chart_problems_are_named_by_row_and_nothing_is_written(books):
     org, before = books.org, n_accounts(books.org)
-    s, key = sheet([("科目编码", "科目名称"),
+    s, key = sheet(org, [("科目编码", "科目名称"),
                     ("10201", "农业银行"),        # 2: fine
                     ("1020101", "活期"),          # 3: fine, its parent is line 2
                     ("102001", "信用社"),         # 4: a 3-3 code in a 2-2-2 county
@@ -67,7 +67,7 @@ def test_chart_problems_are_named_by_row_and_nothing_is_written(books):
 
 def test_chart_children_before_parents_in_the_file_go_in_parents_first_once(books):
     org, before = books.org, n_accounts(books.org)
-    s, key = sheet([("科目编码", "科目名称"), ("1020101", "活期"), ("10201", "农业银行")])
+    s, key = sheet(org, [("科目编码", "科目名称"), ("1020101", "活期"), ("10201", "农业银行")])
     added = chart_import.import_chart(org, s, user=books.accountant, key=key)
     db.session.commit()
     assert [a.code for a in added] == ["10201", "1020101"] and n_accounts(org) == before + 2
@@ -80,18 +80,18 @@ def test_3_3_county_takes_3_3_codes_only(app):
 
     b = Books(code_scheme="3-3")
     db.session.commit()
-    s, key = sheet([("科目编码", "科目名称"), ("10201", "农业银行"), ("102001", "农业银行")])
+    s, key = sheet(b.org, [("科目编码", "科目名称"), ("10201", "农业银行"), ("102001", "农业银行")])
     check = chart_import.check_chart(b.org, s, key)
     assert check.problems == [(2, "科目编码 10201 不符合本县的编码方案 3-3（一级科目3位，下级依次为 3、3 位）")]
 
 
 def test_not_an_xlsx_and_a_missing_header_are_refused_at_the_file(books, client):
     with pytest.raises(ValidationFailed, match="无法读取 Excel 文件"):
-        chart_import.sheet_from(b"not a zip", ("code", "name"))
+        chart_import.sheet_from(b"not a zip", "chart", books.org)
     with pytest.raises(ValidationFailed, match="找不到表头"):
-        chart_import.sheet_from(xlsx([("a", "b"), ("1", "2")]), ("code", "name"))
+        chart_import.sheet_from(xlsx([("a", "b"), ("1", "2")]), "chart", books.org)
     with pytest.raises(ValidationFailed, match="缺少列：科目名称"):
-        chart_import.sheet_from(xlsx([("科目编码", "x"), ("10201", "2")]), ("code", "name"))
+        chart_import.sheet_from(xlsx([("科目编码", "x"), ("10201", "2")]), "chart", books.org)
     login(client, "kuaiji")
     r = client.post(f"/o/{books.org.id}/import/chart", data={"file": (io.BytesIO(b"PK junk"), "a.xlsx")},
                     content_type="multipart/form-data")
@@ -106,8 +106,8 @@ OPENING_HEAD = ("科目编码", "科目名称", "往来单位", "借方余额", 
 
 def test_opening_refuses_to_lock_unbalanced_naming_totals_and_unusual_rows(books):
     org = books.org
-    s, key = sheet([OPENING_HEAD, ("101", "库存现金", "", "1000.00", ""), ("211", "应付款", "县农机站", "300.00", ""),
-                    ("301", "资本", "", "", "1000.00")], ("code", "debit", "credit"))
+    s, key = sheet(org, [OPENING_HEAD, ("101", "库存现金", "", "1000.00", ""), ("211", "应付款", "县农机站", "300.00", ""),
+                    ("301", "资本", "", "", "1000.00")], "opening")
     check = chart_import.check_opening(org, s, key=key)
     # debit 1000 + 300 (应付款 on the debit side: unusual) = 1300; credit 1000
     assert check.problems == [(0, "期初余额试算不平衡：借方合计 1,300.00，贷方合计 1,000.00，相差 300.00，不能锁定"),
@@ -121,9 +121,9 @@ def test_opening_refuses_to_lock_unbalanced_naming_totals_and_unusual_rows(books
 
 
 def test_opening_row_problems(books):
-    s, key = sheet([OPENING_HEAD, ("112", "应收款", "", "800.00", ""), ("101", "库存现金", "", "12.345", ""),
+    s, key = sheet(books.org, [OPENING_HEAD, ("112", "应收款", "", "800.00", ""), ("101", "库存现金", "", "12.345", ""),
                     ("32201", "各项分配", "", "", "5"), ("322", "收益分配", "", "5", ""), ("888", "", "", "1", "")],
-                   ("code", "debit", "credit"))
+                   "opening")
     problems = dict(chart_import.check_opening(books.org, s, key=key).problems)
     assert problems[2] == "112 应收款 的期初余额须写明往来单位或农户（辅助核算）"
     assert problems[3] == "金额：金额最多两位小数"
@@ -132,9 +132,9 @@ def test_opening_row_problems(books):
 
 
 def test_opening_direction_and_balance_layout_and_2004_codes(books):
-    s, key = sheet([("科目代码", "科目名称", "核算项目", "余额方向", "期初余额"),
+    s, key = sheet(books.org, [("科目代码", "科目名称", "核算项目", "余额方向", "期初余额"),
                     ("101", "现金", "", "借", "500"), ("202", "应付款", "张三", "贷", "200"),
-                    ("301", "资本", "", "贷", "300"), ("102", "银行存款", "", "平", "0")], ("code", "debit", "credit"))
+                    ("301", "资本", "", "贷", "300"), ("102", "银行存款", "", "平", "0")], "opening")
     check = chart_import.import_opening(books.org, s, user=books.accountant, key=key, system="2004")
     db.session.commit()
     assert check.items == [("101", None, Decimal("500.00")), ("211", "张三", Decimal("-200.00")),
@@ -246,3 +246,28 @@ def test_error_pages_are_chinese(books, client):
     r = client.post("/o/1/setup")
     assert r.status_code == 405 and "不支持的操作" in r.get_data(as_text=True)
     assert "method is not allowed" not in r.get_data(as_text=True)
+
+
+def test_column_mapping_is_asked_for_then_remembered(books, client):
+    """A package's export with its own column names: the page offers the file's header to map; the mapping of a
+    successful import is remembered, so the organization's next file of that layout needs none."""
+    org = books.org
+    layout = ("账户号", "账户名", "对方单位", "借方金额", "贷方金额")
+    first = xlsx([layout, ("101", "现金", "", "100", ""), ("301", "资本", "", "", "100")])
+    login(client, "kuaiji")
+    r = client.post(f"/o/{org.id}/import/opening", data={"file": (io.BytesIO(first), "导出.xlsx"), "step": "check"},
+                    content_type="multipart/form-data")
+    page = r.get_data(as_text=True)
+    assert r.status_code == 422 and "找不到表头" in page and '<option value="账户号"' in page
+    mapping = {"map_code": "账户号", "map_name": "账户名", "map_counterparty": "对方单位", "map_debit": "借方金额",
+               "map_credit": "贷方金额"}
+    data = {"data": __import__("base64").b64encode(first).decode(), "filename": "导出.xlsx", "lock": "1", **mapping}
+    r = client.post(f"/o/{org.id}/import/opening", data={**data, "step": "check"})
+    assert r.status_code == 200 and "检查通过：2 行" in r.get_data(as_text=True)
+    r = client.post(f"/o/{org.id}/import/opening", data={**data, "step": "import"})
+    assert r.status_code == 302
+    assert chart_import.remembered_mapping(org, "opening") == {
+        "code": "账户号", "counterparty": "对方单位", "credit": "贷方金额", "debit": "借方金额", "name": "账户名"}
+    # the next chart-less file of that layout reads without a mapping
+    s, _ = sheet(org, [layout, ("112", "应收款", "李四", "5", "")], "opening")
+    assert s.rows[0]["counterparty"] == "李四" and s.columns["debit"] == "借方金额"

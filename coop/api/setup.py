@@ -80,9 +80,19 @@ def progress(org_id: int):
     return setup.progress(access.get_org(current_api_user(), org_id))
 
 
-def _sheet(files, kind: str):
-    required = ("code", "name") if kind == "chart" else ("code", "debit", "credit")
-    return chart_import.sheet_from(files["file"].read(), required)
+def _sheet(files, kind: str, org):
+    """The file, read with the form field `mapping` (JSON {field: column header}) if given."""
+    import json
+
+    mapping = None
+    if request.form.get("mapping"):
+        try:
+            mapping = json.loads(request.form["mapping"])
+        except ValueError:
+            from ..errors import ValidationFailed
+
+            raise ValidationFailed.field("mapping", "列对应不是有效的 JSON") from None
+    return chart_import.sheet_from(files["file"].read(), kind, org, mapping)
 
 
 def _options() -> tuple[str, bool]:
@@ -107,7 +117,7 @@ def _check_out(check) -> dict:
 def check_chart(files, org_id: int):
     """Dry run of a 明细科目 file (multipart `file`): every problem by row; nothing is written."""
     org = access.get_org(current_api_user(), org_id, access.MANAGE_ACCOUNTS)
-    sheet, key = _sheet(files, "chart")
+    sheet, key = _sheet(files, "chart", org)
     return _check_out(chart_import.check_chart(org, sheet, key))
 
 
@@ -119,7 +129,7 @@ def import_chart(files, org_id: int):
     """Add the file's 明细科目, parents before children; a file with any problem is refused (errors.rows.<line>)."""
     user = current_api_user()
     org = access.get_org(user, org_id, access.MANAGE_ACCOUNTS)
-    sheet, key = _sheet(files, "chart")
+    sheet, key = _sheet(files, "chart", org)
     added = chart_import.import_chart(org, sheet, user=user, key=key)
     db.session.commit()
     return {"ok": True, "rows": len(added), "problems": []}
@@ -133,7 +143,7 @@ def check_opening(files, org_id: int):
     """Dry run of an opening-balance file (multipart `file`; form `system` 2023|2004, `lock` true|false)."""
     org = access.get_org(current_api_user(), org_id, access.MANAGE_ACCOUNTS)
     system, lock = _options()
-    sheet, key = _sheet(files, "opening")
+    sheet, key = _sheet(files, "opening", org)
     return _check_out(chart_import.check_opening(org, sheet, system=system, key=key, lock=lock))
 
 
@@ -146,7 +156,7 @@ def import_opening(files, org_id: int):
     user = current_api_user()
     org = access.get_org(user, org_id, access.MANAGE_ACCOUNTS)
     system, lock = _options()
-    sheet, key = _sheet(files, "opening")
+    sheet, key = _sheet(files, "opening", org)
     check = chart_import.import_opening(org, sheet, user=user, key=key, system=system, lock=lock)
     db.session.commit()
     return _check_out(check)

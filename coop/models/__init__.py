@@ -9,6 +9,7 @@ from .loans import Loan, LoanEvent, LprRate, SubsidyClaim, SubsidyPolicy
 from .members import (Household, Member, MembershipEvent, PlanMemberInput, QuantificationPlan, ShareAction,
                       ShareCertificate, ShareEvent)
 from .org import County, Organization, Township
+from .setup import ImportMapping
 from .users import ApiToken, IdempotencyKey, RoleAssignment, User
 from . import guards  # noqa: F401  (registers the posted-voucher guard)
 
@@ -22,3 +23,4 @@ __all__ = [
     "Loan", "LoanEvent", "LprRate", "SubsidyClaim", "SubsidyPolicy",
     "Household", "Member", "MembershipEvent", "PlanMemberInput", "QuantificationPlan", "ShareAction", "ShareCertificate", "ShareEvent",
 ]
+__all__ += ["ImportMapping"]

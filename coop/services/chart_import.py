@@ -12,6 +12,8 @@ import io
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+import sqlalchemy as sa
+
 from ..errors import InvalidState, ValidationFailed
 from ..extensions import db
 from ..ledger import codes
@@ -57,19 +59,23 @@ def read_sheet(data: bytes, required: tuple[str, ...], mapping: dict[str, str] |
         grid = [["" if c is None else _text(c) for c in row] for row in wb.active.iter_rows(values_only=True)]
     except Exception as exc:  # BadZipFile, KeyError, InvalidFileException…: a 422, not a 500
         raise ValidationFailed.field("file", f"无法读取 Excel 文件（应为 .xlsx）：{exc}") from None
-    mapping = {k: v for k, v in (mapping or {}).items() if v}
+    mapping = {k: v for k, v in (mapping or {}).items() if k in COLUMN_ALIASES and v}
     for h, header in enumerate(grid[:10]):
         cols = _columns(header, mapping)
         if "code" in cols:
             break
     else:
-        raise ValidationFailed.field("file", f"找不到表头：前10行中应有“{COLUMN_ALIASES['code'][0]}”列")
+        exc = ValidationFailed.field("file", f"找不到表头：前10行中应有“{COLUMN_ALIASES['code'][0]}”列（或在下面指定各列）")
+        exc.header = next((r for r in grid[:10] if sum(1 for c in r if c) >= 2), [])  # for the mapping form
+        raise exc
     absent = [f for f in required if f not in cols]
     if {"direction", "balance"} <= set(cols):  # the 余额方向 + 余额 layout instead of two amount columns
         absent = [f for f in absent if f not in ("debit", "credit")]
     missing = [COLUMN_ALIASES[f][0] for f in absent]
     if missing:
-        raise ValidationFailed.field("file", f"缺少列：{'、'.join(missing)}（第 {h + 1} 行为表头）")
+        exc = ValidationFailed.field("file", f"缺少列：{'、'.join(missing)}（第 {h + 1} 行为表头；也可在下面指定各列）")
+        exc.header = [c for c in header if c]
+        raise exc
     rows = []
     for n, r in enumerate(grid[h + 1:], start=h + 2):
         if not any(r):
@@ -89,7 +95,7 @@ def _text(value) -> str:
 def _columns(header: list[str], mapping: dict[str, str]) -> dict[str, int]:
     cols: dict[str, int] = {}
     for f, names in COLUMN_ALIASES.items():
-        wanted = (mapping[f],) if f in mapping else names
+        wanted = ((mapping[f],) if f in mapping else ()) + names  # the mapping first, then the usual names
         for name in wanted:
             if name in header:
                 cols[f] = header.index(name)
@@ -186,6 +192,7 @@ def import_chart(org: Organization, sheet: Sheet, *, user: User, key: str) -> li
         check.refuse("科目表有错误，未导入")
     scheme = scheme_of(org)
     added = [add_detail_account(org, scheme.parent(code), code, name) for code, name, _line in check.items]
+    remember_mapping(org, "chart", sheet.columns)
     audit.log(CHART_ACTION, user=user, org=org, target=key, key=key, rows=len(added))
     return added
 
@@ -295,6 +302,7 @@ def import_opening(org: Organization, sheet: Sheet, *, user: User, key: str, sys
     set_opening_balances(org, {(c, cp): a for c, cp, a in check.items}, user=user)
     if lock:
         lock_opening_balances(org, user=user)
+    remember_mapping(org, "opening", sheet.columns)
     audit.log(OPENING_ACTION, user=user, org=org, target=key, key=key, rows=len(check.items), system=system,
               locked=lock)
     return check
@@ -329,8 +337,43 @@ def template_xlsx(kind: str, org: Organization) -> bytes:
     return out.getvalue()
 
 
-def sheet_from(content: bytes, required: tuple[str, ...], mapping: dict | None = None) -> tuple[Sheet, str]:
-    """The parsed file and its idempotency key."""
+REQUIRED = {"chart": ("code", "name"), "opening": ("code", "debit", "credit")}
+#: the fields a mapping form offers, per kind
+MAPPABLE = {"chart": ("code", "name"), "opening": ("code", "name", "counterparty", "debit", "credit", "direction", "balance")}
+
+
+def remembered_mapping(org: Organization, kind: str) -> dict[str, str]:
+    import json
+
+    from ..models import ImportMapping
+
+    row = db.session.scalar(sa.select(ImportMapping).where(ImportMapping.organization_id == org.id,
+                                                           ImportMapping.kind == kind))
+    return json.loads(row.mapping) if row else {}
+
+
+def remember_mapping(org: Organization, kind: str, columns: dict[str, str]) -> None:
+    """Keep the columns a successful import was read from, for the organization's next file of the kind."""
+    import json
+
+    from ..models import ImportMapping
+
+    row = db.session.scalar(sa.select(ImportMapping).where(ImportMapping.organization_id == org.id,
+                                                           ImportMapping.kind == kind))
+    if row is None:
+        row = ImportMapping(organization_id=org.id, kind=kind, mapping="{}")
+        db.session.add(row)
+    row.mapping = json.dumps(columns, ensure_ascii=False, sort_keys=True)
+    db.session.flush()
+
+
+def sheet_from(content: bytes, kind: str, org: Organization, mapping: dict | None = None) -> tuple[Sheet, str]:
+    """The parsed file and its idempotency key. Columns: `mapping` (field → header) first, then the mapping
+    remembered from the organization's last import of the kind, then the usual names (COLUMN_ALIASES)."""
     if not content:
         raise ValidationFailed.field("file", "请选择 Excel 文件（.xlsx）")
-    return read_sheet(content, required, mapping), file_key(content)
+    if mapping is not None and (not isinstance(mapping, dict) or set(mapping) - set(MAPPABLE[kind])
+                                or not all(isinstance(v, str) for v in mapping.values())):
+        raise ValidationFailed.field("mapping", f"列对应应为 {{字段: 列名}}，字段为 {'、'.join(MAPPABLE[kind])}")
+    merged = remembered_mapping(org, kind) | {k: v for k, v in (mapping or {}).items() if v}
+    return read_sheet(content, REQUIRED[kind], merged), file_key(content)

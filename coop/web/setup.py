@@ -71,15 +71,15 @@ def _upload() -> tuple[bytes, str]:
 
 def _import_page(org, kind: str):
     """Upload → dry run with every problem by row; a clean file is then imported (step=import), whole, once."""
-    required = ("code", "name") if kind == "chart" else ("code", "debit", "credit")
     system = request.form.get("system", "2023") if kind == "opening" else None
     lock = request.form.get("lock", "1") == "1" if request.method == "POST" else True
     errors: dict = {}
-    check, content, filename = None, b"", ""
+    check, content, filename, header = None, b"", "", None
+    mapping = {f: request.form[f"map_{f}"] for f in chart_import.MAPPABLE[kind] if request.form.get(f"map_{f}")}
     if request.method == "POST":
         content, filename = _upload()
         try:
-            sheet, key = chart_import.sheet_from(content, required)
+            sheet, key = chart_import.sheet_from(content, kind, org, mapping or None)
             check = (chart_import.check_chart(org, sheet, key) if kind == "chart" else
                      chart_import.check_opening(org, sheet, system=system, key=key, lock=lock))
             if check.ok and request.form.get("step") == "import":
@@ -93,10 +93,14 @@ def _import_page(org, kind: str):
         except CoopError as exc:
             db.session.rollback()
             errors = flatten_errors(exc.errors or {}) or {"file": [exc.message]}
+            header = getattr(exc, "header", None)  # columns not recognised: the page asks which is which
     status = 422 if errors or (check is not None and not check.ok) else 200
+    carry = (check is not None and check.ok) or bool(header)
     return render_template(
         "setup/import.html", org=org, kind=kind, check=check, errors=errors, filename=filename, system=system,
-        lock=lock, data=base64.b64encode(content).decode() if check is not None and check.ok else ""), status
+        lock=lock, data=base64.b64encode(content).decode() if carry else "", header=header, mapping=mapping,
+        mappable=chart_import.MAPPABLE[kind], labels={f: names[0] for f, names in chart_import.COLUMN_ALIASES.items()}
+    ), status
 
 
 @bp.route("/o/<int:org_id>/import/chart", methods=["GET", "POST"])
