@@ -20,6 +20,7 @@ from flask import g
 from flask.testing import FlaskClient
 
 from coop import clock
+from tests.test_browser import chromium  # noqa: F401  (fixture)
 
 NEW_PASSWORD = "Xinmima#2026kj"
 
@@ -108,6 +109,12 @@ def staff(app, admin_api, org_id: int, username: str, role: str) -> tuple:
 
 
 def test_new_county_from_empty_database_to_first_closed_month(app):
+    walkthrough(app)
+
+
+def walkthrough(app) -> list[dict]:
+    """The README's steps; returns the member accounts opened over the API (their one-time passwords unused but
+    the first's)."""
     api = browser(app)
     today = clock.today()
     start = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)  # last month: it can be closed today
@@ -280,3 +287,51 @@ def test_new_county_from_empty_database_to_first_closed_month(app):
     assert not steps["shares"]["done"] and steps["shares"]["missing"] == ["股权量化方案尚未发布"]
     np_steps = {s["key"]: s for s in api.get(f"/api/v1/setup/orgs/{nanping}/progress", headers=np_api).get_json()}
     assert np_steps["chart"]["done"] and np_steps["month"]["done"]
+    return opened
+
+
+@pytest.fixture
+def empty_live_server(app):
+    """The app on a free port, in a thread, against the (empty) test database."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+
+
+@pytest.mark.browser
+def test_a_member_of_the_new_county_signs_in_on_a_phone(app, chromium, empty_live_server, tmp_path):  # noqa: F811
+    """After the walkthrough, a household head opens the letter's login page on a 375px phone, signs in with the
+    one-time password, is made to choose a new one, and lands on their household."""
+    from playwright.sync_api import expect
+
+    from tests.test_browser import PHONE, _fits_phone
+
+    opened = walkthrough(app)
+    letter = opened[1]  # 户主1 (户主0 left the collective in the walkthrough)
+    page = chromium.new_page(viewport=PHONE, device_scale_factor=1, locale="zh-CN")
+    page.set_default_timeout(30000)
+    page.goto(f"{empty_live_server}/login")
+    page.fill("#username", letter["username"])
+    page.fill("#password", letter["one_time_password"])
+    page.click("button[type=submit].primary")
+    page.wait_for_url(re.compile(r".*/account/password$"))
+    assert _fits_phone(page)
+    page.fill("#current_password", letter["one_time_password"])
+    page.fill("#new_password", "Shouji#2026xy")
+    page.fill("#confirm_password", "Shouji#2026xy")
+    page.click("button[type=submit].primary")
+    page.wait_for_url(re.compile(r".*/me/households/\d+$"))
+    expect(page.locator("main")).to_contain_text("户主1")
+    assert _fits_phone(page)
+    page.screenshot(path=str(tmp_path / "new-county-member-phone.png"), full_page=True)
+    page.close()
