@@ -271,3 +271,31 @@ def test_column_mapping_is_asked_for_then_remembered(books, client):
     # the next chart-less file of that layout reads without a mapping
     s, _ = sheet(org, [layout, ("112", "应收款", "李四", "5", "")], "opening")
     assert s.rows[0]["counterparty"] == "李四" and s.columns["debit"] == "借方金额"
+
+
+def test_letters_one_a4_page_per_account_with_username_password_and_cjk_font(people, client, tmp_path):
+    """The web page opens the accounts and answers the 开通通知书 at once: one A4 page each, the username and the
+    one-time password in the text (and that password signs in), the CJK font embedded."""
+    import re
+    import subprocess
+
+    login(client, "kuaiji")
+    r = client.post(f"/o/{people.org.id}/portal-accounts", data={})
+    assert r.status_code == 200 and r.mimetype == "application/pdf"
+    pdf = tmp_path / "letters.pdf"
+    pdf.write_bytes(r.data)
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert re.search(r"Pages:\s+2\n", info)
+    width, height = map(float, re.search(r"Page size:\s+([\d.]+) x ([\d.]+)", info).groups())
+    assert (round(width), round(height)) == (595, 842)  # A4 in points
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    pages = text.split("\f")
+    org = people.org.id
+    assert f"v{org}-{people.h1.number}" in pages[0] and "张大山" in pages[0]
+    assert f"v{org}-{people.h2.number}" in pages[1] and "李四" in pages[1]
+    password = re.search(r"初始密码\s+(\S+)", pages[1]).group(1)
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert "CJK" in fonts
+    member = Browser(client.application, client.application.response_class, use_cookies=True)
+    r = member.post("/login", data={"username": f"v{org}-{people.h2.number}", "password": password})
+    assert r.status_code == 302 and r.headers["Location"].endswith("/account/password")
