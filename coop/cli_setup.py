@@ -99,6 +99,34 @@ def register(coop_cli) -> None:
             _fail(exc)
         click.echo(f"created organization {org.name} (id {org.id})")
 
+    @coop_cli.command("portal-accounts")
+    @click.option("--as", "as_user", required=True, help="the village's accountant")
+    @click.option("--org", "org_id", type=int, required=True)
+    @click.option("--member", "member_ids", type=int, multiple=True, help="member id (repeat); default: every head")
+    @click.option("-o", "--output", type=click.Path(dir_okay=False), required=True, help="开通通知书 PDF")
+    def portal_accounts_cmd(as_user, org_id, member_ids, output):
+        """Open member portal accounts and write the 开通通知书 (one page per account; the one-time passwords are
+        printed only there). The QR code points at COOP_PUBLIC_URL/login."""
+        from flask import current_app
+
+        from .documents import portal_letters
+        from .models import Organization
+        from .services import portal_accounts
+
+        org = db.session.get(Organization, org_id)
+        if org is None:
+            raise click.ClickException(f"no organization {org_id}")
+        try:
+            opened = portal_accounts.open_accounts(org, user=_user(as_user), member_ids=list(member_ids) or None)
+            with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
+                pdf = portal_letters.letters_pdf(org, opened)
+            with open(output, "wb") as fh:
+                fh.write(pdf)
+            db.session.commit()  # only once the letters are written: a password nobody holds is no use
+        except CoopError as exc:
+            _fail(exc)
+        click.echo(f"{len(opened)} account(s) opened; letters in {output}")
+
     @coop_cli.command("setup-progress")
     @click.option("--org", "org_id", type=int, required=True)
     def setup_progress_cmd(org_id):

@@ -299,3 +299,16 @@ def test_letters_one_a4_page_per_account_with_username_password_and_cjk_font(peo
     member = Browser(client.application, client.application.response_class, use_cookies=True)
     r = member.post("/login", data={"username": f"v{org}-{people.h2.number}", "password": password})
     assert r.status_code == 302 and r.headers["Location"].endswith("/account/password")
+
+
+def test_cli_opens_accounts_and_writes_the_letters(people, app, tmp_path):
+    out = tmp_path / "letters.pdf"
+    r = app.test_cli_runner().invoke(args=["coop", "portal-accounts", "--as", "kuaiji", "--org", str(people.org.id),
+                                           "--member", str(people.p[1].id), "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "1 account(s) opened" in r.output and out.read_bytes().startswith(b"%PDF")
+    db.session.expire_all()
+    assert db.session.get(Member, people.p[1].id).user_id is not None
+    r = app.test_cli_runner().invoke(args=["coop", "portal-accounts", "--as", "kuaiji", "--org", str(people.org.id),
+                                           "--member", str(people.p[1].id), "-o", str(out)])
+    assert r.exit_code != 0 and "王秀英 已开通账户" in r.output

@@ -55,7 +55,9 @@ def progress_all():
 @bp.route("/o/<int:org_id>/setup")
 def progress(org_id: int):
     org = load_org(org_id)
-    return render_template("setup/progress.html", org=org, steps=setup.progress(org))
+    # 用户与角色 is the county's and the township's page (a village accountant asks them)
+    manage_users = any(access.has_role_anywhere(current_user, r) for r in ("county_admin", "township_auditor"))
+    return render_template("setup/progress.html", org=org, steps=setup.progress(org), manage_users=manage_users)
 
 
 def _upload() -> tuple[bytes, str]:
