@@ -275,8 +275,10 @@ def walkthrough(app) -> list[dict]:
     r = api.post(f"/api/v1/orgs/{dongling}/members/{head['member_id']}/events", headers=dl_api,
                  json={"kind": "lost_voluntary", "date": today.isoformat(), "evidence": "本人书面申请"})
     assert r.status_code == 201, r.get_json()
-    r = member.get("/me")
-    assert r.status_code in (302, 404)
+    r = member.get("/me")  # the session ended with the membership
+    assert r.status_code == 302 and "/login" in r.headers["Location"]
+    r = member.post("/login", data={"username": head["username"], "password": NEW_PASSWORD})
+    assert member.get("/me").status_code == 404  # the account stays (for the audit trail) but opens nothing
 
     # ---- 10. the first month closed in each village
     for org, token in ((dongling, dl_api), (xihe, xh_api), (nanping, np_api)):
