@@ -1,8 +1,7 @@
 """`flask --app wsgi coop setup-county …` and friends: a county from an empty database (README "新县建账").
 
-The first county and its first county admin can only be created here, on the server: the web has no
-unauthenticated first-run page, so nobody reaching a fresh installation over the network can claim it. After
-that, county admins add townships and organizations on the web (县级管理 → 乡镇与建账进度) or over the API; the
+The first county and its first county admin are created here, on the server (or on the web/API first-run page,
+which exists only while the database is empty and only with the installer's COOP_SETUP_TOKEN). After that, county admins add townships and organizations on the web (县级管理 → 乡镇与建账进度) or over the API; the
 commands below do the same on the server, acting as a named county admin (--as) for the audit log.
 """
 from __future__ import annotations

@@ -312,3 +312,30 @@ def test_cli_opens_accounts_and_writes_the_letters(people, app, tmp_path):
     r = app.test_cli_runner().invoke(args=["coop", "portal-accounts", "--as", "kuaiji", "--org", str(people.org.id),
                                            "--member", str(people.p[1].id), "-o", str(out)])
     assert r.exit_code != 0 and "王秀英 已开通账户" in r.output
+
+
+def test_first_run_on_the_web_and_the_api_needs_an_empty_database_and_the_setup_token(app, client, monkeypatch):
+    assert client.get("/setup/first-run").status_code == 404  # no token configured: the command line only
+    r = client.post("/api/v1/setup/county", json={"setup_token": "", "name": "x", "admin_username": "y"})
+    assert r.status_code == 404
+    monkeypatch.setenv("COOP_SETUP_TOKEN", "anzhuang-kouling-2026")
+    assert "安装口令" in client.get("/setup/first-run").get_data(as_text=True)
+    r = client.post("/setup/first-run", data={"setup_token": "wrong", "name": "新县", "admin_username": "xin"})
+    assert r.status_code == 422 and "安装口令不正确" in r.get_data(as_text=True)
+    r = client.post("/setup/first-run", data={"setup_token": "anzhuang-kouling-2026", "name": "新县",
+                                              "code_scheme": "9-9", "admin_username": "xin"})
+    assert r.status_code == 422 and "科目编码方案不正确" in r.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(County)) == 0
+    r = client.post("/api/v1/setup/county", json={"setup_token": "anzhuang-kouling-2026", "name": "新县",
+                                                  "code_scheme": "3-3", "admin_username": "xin",
+                                                  "cash_limit": "3000.00"})
+    assert r.status_code == 201, r.get_json()
+    body = r.get_json()
+    assert body["code_scheme"] == "3-3" and len(body["one_time_password"]) == 12
+    r = client.post("/login", data={"username": "xin", "password": body["one_time_password"]})
+    assert r.headers["Location"].endswith("/account/password")
+    # once a county exists the first run is gone, on both
+    assert Browser(app, app.response_class).get("/setup/first-run").status_code == 404
+    r = client.post("/api/v1/setup/county", json={"setup_token": "anzhuang-kouling-2026", "name": "二县",
+                                                  "admin_username": "er"})
+    assert r.status_code == 404

@@ -24,7 +24,8 @@ from coop.services import members, orgs, users
 ROLES = ("acct", "other", "rev", "aud", "county", "member", "anon")
 #: routes anyone may call: the login itself, logout, language choice, and the public verification pages
 PUBLIC = {"auth.login", "auth.logout", "auth.set_locale", "portal.verify", "disclosure.verify",
-          "disclosure.verify_digest", "static"}
+          "disclosure.verify_digest", "static",
+          "setup.first_run"}  # 404 unless the database is empty and a setup token is set (tests/test_setup_imports.py)
 
 # ---------------------------------------------------------------- expectations
 #: outcome per role, in ROLES order (acct, other, rev, aud, county, member); anon is always "login"

@@ -9,6 +9,7 @@ from marshmallow import Schema, fields, validate
 
 from ..extensions import db
 from ..schemas.common import ID_RANGE, Integer, StrictSchema
+from ..schemas.setup import CountySetupInSchema
 from ..services import access, chart_import, portal_accounts, setup
 from . import current_api_user, requires
 
@@ -60,6 +61,31 @@ class OpenedSchema(StrictSchema):
     household_number = fields.String()
     username = fields.String()
     one_time_password = fields.String(metadata={"description": "shown this once; changed at first login"})
+
+
+class CountyCreatedSchema(StrictSchema):
+    county_id = fields.Integer()
+    name = fields.String()
+    code_scheme = fields.String()
+    admin_username = fields.String()
+    one_time_password = fields.String(metadata={"description": "shown this once; changed at first login"})
+
+
+@blp.route("/county", methods=["POST"])
+@blp.arguments(CountySetupInSchema)
+@blp.response(201, CountyCreatedSchema)
+def first_run(data):
+    """First run: the first county and its first county admin, with the installation's setup token
+    (COOP_SETUP_TOKEN) in the body; no Bearer token. 404 once a county exists or when no setup token is set."""
+    from ..web.setup import setup_token
+
+    county, admin, password = setup.first_run(data, configured_token=setup_token())
+    db.session.commit()
+    return {"county_id": county.id, "name": county.name, "code_scheme": county.code_scheme,
+            "admin_username": admin.username, "one_time_password": password}
+
+
+first_run.coop_public = True  # no Bearer token: read by authenticate_api_request
 
 
 @blp.route("/townships", methods=["POST"])

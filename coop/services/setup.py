@@ -15,6 +15,9 @@ from ..models import Account, County, Member, Organization, QuantificationPlan, 
 from . import access, audit, orgs, periods, roles, users
 from .admin import one_time_password
 
+#: advisory lock key of the first run (one number, distinct from the books' and the share register's)
+FIRST_RUN_LOCK = 190001
+
 #: county policy defaults a first run may set (RULES §1); anything not given keeps the model default
 POLICY_FIELDS = ("reserve_rate", "cadre_reward_cap", "cash_limit", "buyback_limit", "disclosure_due_days")
 
@@ -56,6 +59,30 @@ def setup_county(name: str, *, code_scheme: str | None = None, admin_username: s
     audit.log("county.setup", user=None, target=county.name, code_scheme=county.code_scheme, admin=admin.username,
               **{k: str(v) for k, v in policy.items() if v is not None})
     return county, admin, password
+
+
+def first_run(data: dict, *, configured_token: str | None) -> tuple[County, User, str]:
+    """The first county over the network (web or API): only while the database has no county, and only with the
+    installation's setup token (COOP_SETUP_TOKEN, set by whoever installed the server); without a token the
+    first run is the command line's alone. NotFound when not available, so nothing is learnt."""
+    import hmac
+
+    from ..errors import NotFound
+
+    if not configured_token:
+        raise NotFound("找不到该页面")
+    # two first runs at once: the second waits here, then finds the county (SQLite: the FOR UPDATE takes the
+    # engine's write lock, see coop/__init__.py)
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(FIRST_RUN_LOCK)))
+    if db.session.scalar(sa.select(County.id).limit(1).with_for_update()):
+        raise NotFound("找不到该页面")
+    given = data.pop("setup_token", "") or ""
+    if not hmac.compare_digest(given.encode(), configured_token.encode()):
+        raise ValidationFailed.field("setup_token", "安装口令不正确")
+    fields = {k: v for k, v in data.items() if k in POLICY_FIELDS}
+    return setup_county(data["name"], code_scheme=data.get("code_scheme"), admin_username=data["admin_username"],
+                        admin_display_name=data.get("admin_display_name", ""), **fields)
 
 
 def county_of(admin: User) -> County:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import base64
 import binascii
 import io
+import os
 
-from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required
 
@@ -21,9 +23,44 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @bp.before_request
-@login_required
 def _require_login():
-    """Every page here needs a signed-in user."""
+    """Every page here needs a signed-in user, but the first run (guarded by the installation's setup token)."""
+    if request.endpoint != "setup.first_run":
+        return login_required(lambda: None)()
+
+
+def setup_token() -> str | None:
+    return current_app.config.get("SETUP_TOKEN") or os.environ.get("COOP_SETUP_TOKEN") or None
+
+
+@bp.route("/setup/first-run", methods=["GET", "POST"])
+def first_run():
+    """The first county and its first county admin, from the browser: only on an empty database and with the
+    setup token the installer set (COOP_SETUP_TOKEN); otherwise a 404 and the command line does it."""
+    from marshmallow import ValidationError
+
+    from ..models import County
+    from ..schemas.setup import CountySetupInSchema
+
+    if not setup_token() or db.session.scalar(sa.select(County.id).limit(1)):
+        abort(404)
+    errors: dict = {}
+    if request.method == "POST":
+        try:
+            data = CountySetupInSchema().load({k: v for k, v in request.form.items()
+                                                 if k != "csrf_token" and v.strip() != ""})
+            county, admin, password = setup.first_run(data, configured_token=setup_token())
+            db.session.commit()
+        except ValidationError as exc:
+            db.session.rollback()
+            errors = flatten_errors(exc.messages)
+        except CoopError as exc:
+            db.session.rollback()
+            errors = flatten_errors(exc.errors or {}) or {"name": [exc.message]}
+        else:
+            return render_template("setup/first_run.html", done=(county, admin, password), errors={}, form={})
+    return render_template("setup/first_run.html", done=None, errors=errors, form=request.form), (
+        422 if errors else 200)
 
 
 @bp.route("/admin/townships", methods=["GET", "POST"])
