@@ -108,11 +108,11 @@ def staff(app, admin_api, org_id: int, username: str, role: str) -> tuple:
     return c, api_token(c)
 
 
-def test_new_county_from_empty_database_to_first_closed_month(app):
-    walkthrough(app)
+def test_new_county_from_empty_database_to_first_closed_month(app, monkeypatch):
+    walkthrough(app, monkeypatch)
 
 
-def walkthrough(app) -> list[dict]:
+def walkthrough(app, monkeypatch) -> list[dict]:
     """The README's steps; returns the member accounts opened over the API (their one-time passwords unused but
     the first's)."""
     api = browser(app)
@@ -120,11 +120,15 @@ def walkthrough(app) -> list[dict]:
     start = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)  # last month: it can be closed today
     ym = {"books_start_year": start.year, "books_start_month": start.month}
 
-    # ---- 1. the counties and their first admins (CLI; the web has no unauthenticated first-run page)
-    out = cli(app, "setup-county", "--name", "青山县", "--admin", "qs_admin", "--admin-name", "青山县农经站",
-              "--reserve-rate", "0.25", "--cash-limit", "3000")
-    assert "code scheme 2-2-2" in out
-    qs_admin = first_login(app, "qs_admin", one_time(out))
+    # ---- 1. the counties and their first admins: the first in the browser with the installer's setup token,
+    #         the second on the server
+    monkeypatch.setenv("COOP_SETUP_TOKEN", "anzhuang-2026-qingshan")
+    r = browser(app).post("/setup/first-run", data={
+        "setup_token": "anzhuang-2026-qingshan", "name": "青山县", "code_scheme": "2-2-2", "admin_username": "qs_admin",
+        "admin_display_name": "青山县农经站", "reserve_rate": "0.25", "cash_limit": "3000"})
+    assert r.status_code == 200, r.get_data(as_text=True)
+    qs_admin = first_login(app, "qs_admin", re.search(r'id="one-time-password">([^<]+)<', r.get_data(as_text=True)).group(1))
+    assert browser(app).get("/setup/first-run").status_code == 404  # once only
     out = cli(app, "setup-county", "--name", "绿水县", "--code-scheme", "3-3", "--admin", "ls_admin")
     ls_pw = one_time(out)
     r = app.test_cli_runner().invoke(args=["coop", "setup-county", "--name", "青山县", "--admin", "x2"])
@@ -152,6 +156,7 @@ def walkthrough(app) -> list[dict]:
     assert r.status_code == 302
     orgs = {o["name"]: o["id"] for o in api.get("/api/v1/orgs", headers=qs_api).get_json()}
     dongling = orgs["东岭村"]
+    assert api.get(f"/api/v1/orgs/{dongling}", headers=qs_api).get_json()["cash_limit"] == "3000.00"  # the county's
     r = api.post("/api/v1/admin/orgs", headers=qs_api, json={"township_id": xihe_township, "name": "西河村",
                                                              "kind": "village_economic", "uscc": make_uscc(2), **ym})
     assert r.status_code == 201
@@ -311,14 +316,15 @@ def empty_live_server(app):
 
 
 @pytest.mark.browser
-def test_a_member_of_the_new_county_signs_in_on_a_phone(app, chromium, empty_live_server, tmp_path):  # noqa: F811
+def test_a_member_of_the_new_county_signs_in_on_a_phone(app, chromium, empty_live_server, tmp_path,  # noqa: F811
+                                                        monkeypatch):
     """After the walkthrough, a household head opens the letter's login page on a 375px phone, signs in with the
     one-time password, is made to choose a new one, and lands on their household."""
     from playwright.sync_api import expect
 
     from tests.test_browser import PHONE, _fits_phone
 
-    opened = walkthrough(app)
+    opened = walkthrough(app, monkeypatch)
     letter = opened[1]  # 户主1 (户主0 left the collective in the walkthrough)
     page = chromium.new_page(viewport=PHONE, device_scale_factor=1, locale="zh-CN")
     page.set_default_timeout(30000)
