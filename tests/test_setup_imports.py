@@ -339,3 +339,18 @@ def test_first_run_on_the_web_and_the_api_needs_an_empty_database_and_the_setup_
     r = client.post("/api/v1/setup/county", json={"setup_token": "anzhuang-kouling-2026", "name": "二县",
                                                   "admin_username": "er"})
     assert r.status_code == 404
+
+
+def test_2004_rows_may_name_the_new_account(books):
+    """An old account that splits (132 林木资产 → 131/132/134) or goes to a 明细科目 names it in 新科目编码; a code
+    outside the 对照表's choices is refused on its row."""
+    from coop.services.accounts import add_detail_account
+
+    add_detail_account(books.org, "102", "10201", "农业银行")
+    db.session.commit()
+    s, key = sheet(books.org, [("科目编码", "往来单位", "借方余额", "贷方余额", "新科目编码"),
+                               ("132", "", "900", "", "134"), ("102", "", "100", "", "10201"),
+                               ("301", "", "", "1000", ""), ("101", "", "5", "", "102")], "opening")
+    check = chart_import.check_opening(books.org, s, system="2004", key=key, lock=False)
+    assert check.problems == [(5, "101 现金 只能转入 101")]
+    assert ("134", None, Decimal("900.00")) in check.items and ("10201", None, Decimal("100.00")) in check.items

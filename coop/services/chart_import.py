@@ -37,6 +37,8 @@ COLUMN_ALIASES = {
     "credit": ("贷方余额", "期初贷方", "年初贷方", "期初贷方余额", "年初余额贷方", "贷方"),
     "direction": ("余额方向", "方向"),
     "balance": ("期初余额", "年初余额", "余额"),
+    #: 2004-system files: the new account an old one goes to, where the 对照表 offers a choice or a 明细科目
+    "target": ("新科目编码", "转入科目", "新制度科目"),
 }
 CHART_COLUMNS = ("科目编码", "科目名称")
 OPENING_COLUMNS = ("科目编码", "科目名称", "往来单位", "借方余额", "贷方余额")
@@ -246,7 +248,9 @@ def check_opening(org: Organization, sheet: Sheet, *, system: str = "2023", key:
             result.problems.append((line, "科目编码为空"))
             continue
         if system == "2004":
-            mapped, errors = map_2004_balances([(code, amount, cp)], scheme=org.code_scheme)
+            target = (row.get("target") or "").strip()
+            mapped, errors = map_2004_balances([(code, amount, cp)], {code: target} if target else None,
+                                               scheme=org.code_scheme)
             if errors:
                 result.problems.extend((line, m) for ms in errors.values() for m in ms)
                 continue
@@ -339,7 +343,8 @@ def template_xlsx(kind: str, org: Organization) -> bytes:
 
 REQUIRED = {"chart": ("code", "name"), "opening": ("code", "debit", "credit")}
 #: the fields a mapping form offers, per kind
-MAPPABLE = {"chart": ("code", "name"), "opening": ("code", "name", "counterparty", "debit", "credit", "direction", "balance")}
+MAPPABLE = {"chart": ("code", "name"),
+            "opening": ("code", "name", "counterparty", "debit", "credit", "direction", "balance", "target")}
 
 
 def remembered_mapping(org: Organization, kind: str) -> dict[str, str]:
