@@ -178,6 +178,7 @@ def walkthrough(app, monkeypatch) -> list[dict]:
     # the checklist names what is missing, for the accountant and for the county
     steps = {s["key"]: s for s in api.get(f"/api/v1/setup/orgs/{dongling}/progress", headers=dl_api).get_json()}
     assert not steps["opening"]["done"] and not steps["roster"]["done"] and not steps["month"]["done"]
+    assert not steps["chart"]["done"]
     assert steps["users"]["done"]  # 会计 and 审核 exist
     assert "尚无成员" in steps["roster"]["missing"]
     page = dl_web.get(f"/o/{dongling}/setup").get_data(as_text=True)

@@ -128,10 +128,15 @@ def progress(org: Organization) -> list[Step]:
     """The village's 建账进度, in the order the steps are done. Each step says what is still missing and names
     the page (a Flask endpoint taking org_id) where it is done."""
     steps: list[Step] = []
+    from .accounts import REQUIRED_DETAILS, local_code
+
+    seeded = [local_code(org, c) for c, _name in REQUIRED_DETAILS]  # every organization has these from the start
     details = db.session.scalar(sa.select(sa.func.count()).select_from(Account).where(
-        Account.organization_id == org.id, Account.parent_id.is_not(None)))
-    steps.append(Step("chart", N_("会计科目与明细科目"), bool(details),
-                      [] if details else ["尚未增设明细科目（可导入原账套的科目表）"], "setup.chart"))
+        Account.organization_id == org.id, Account.parent_id.is_not(None), Account.code.not_in(seeded)))
+    # a village may keep first-level accounts only: once its opening balances are locked, its chart is settled
+    chart_done = bool(details) or org.opening_locked
+    steps.append(Step("chart", N_("会计科目与明细科目"), chart_done,
+                      [] if chart_done else ["尚未增设明细科目（可导入原账套的科目表）"], "setup.chart"))
     role_problems = roles.problems(org)
     steps.append(Step("roles", N_("科目对照（记账角色）"), not role_problems,
                       [f"{p.role.label}：{_ROLE_PROBLEMS.get(p.problem, p.problem)}" for p in role_problems], "ledger.posting_roles"))
