@@ -355,3 +355,40 @@ def test_2004_rows_may_name_the_new_account(books):
     check = chart_import.check_opening(books.org, s, system="2004", key=key, lock=False)
     assert check.problems == [(5, "101 现金 只能转入 101")]
     assert ("134", None, Decimal("900.00")) in check.items and ("10201", None, Decimal("100.00")) in check.items
+
+
+def test_the_same_chart_file_twice_at_once_goes_in_once(books, backend):
+    """lock_for_import serialises the two runs: the second waits, then finds the file imported."""
+    if backend != "postgresql":
+        pytest.skip("SQLite serialises writers itself")
+    from flask import current_app
+
+    app = current_app._get_current_object()
+    content = xlsx([("科目编码", "科目名称"), ("10201", "农业银行"), ("10202", "信用社")])
+    org_id, acct_id, before = books.org.id, books.accountant.id, n_accounts(books.org)
+    results = []
+    barrier = threading.Barrier(2)
+
+    def run():
+        with app.app_context():
+            from coop.models import Organization
+
+            org = db.session.get(Organization, org_id)
+            s, key = chart_import.sheet_from(content, "chart", org)
+            barrier.wait()
+            try:
+                chart_import.import_chart(org, s, user=db.session.get(User, acct_id), key=key)
+                db.session.commit()
+                results.append("imported")
+            except InvalidState as exc:
+                db.session.rollback()
+                results.append(exc.message)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results)[0] == "imported" and "不能重复导入" in sorted(results)[1]
+    db.session.expire_all()
+    assert n_accounts(books.org) == before + 2
