@@ -188,8 +188,8 @@ def walkthrough(app, monkeypatch) -> list[dict]:
     # ---- 5. 南坪村 (3-3): chart of sub-accounts, then opening balances by counterparty, from xlsx
     assert np_web.get(f"/o/{nanping}/import/chart-template.xlsx").status_code == 200
     wrong = xlsx([("科目编码", "科目名称"), ("102", "银行存款"), ("10201", "农业银行")])  # a 2-2-2 code
-    r = api.post(f"/api/v1/setup/orgs/{nanping}/chart/check", headers=np_api,
-                 data={"file": (io.BytesIO(wrong), "科目.xlsx")})
+    r = api.post(f"/api/v1/setup/orgs/{nanping}/chart/import", headers=np_api,
+                 data={"file": (io.BytesIO(wrong), "科目.xlsx"), "dry_run": "true"})
     assert r.status_code == 200 and not r.get_json()["ok"]
     assert r.get_json()["problems"][0]["line"] == 3 and "3-3" in r.get_json()["problems"][0]["message"]
     chart = xlsx([("某软件导出的科目表",), ("科目代码", "科目名称", "余额方向"),

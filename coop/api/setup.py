@@ -17,53 +17,53 @@ URL = "/setup"
 blp = Blueprint("api_setup", __name__, description="建账 Set-up and imports")
 
 
-class TownshipInSchema(StrictSchema):
+class SetupTownshipInSchema(StrictSchema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=100, error="乡镇名称为1到100个字"),
                          error_messages={"required": "请填写乡镇名称"})
 
 
-class TownshipSchema(StrictSchema):
+class SetupTownshipSchema(StrictSchema):
     id = fields.Integer()
     name = fields.String()
 
 
-class StepSchema(StrictSchema):
+class SetupStepSchema(StrictSchema):
     key = fields.String()
     label = fields.String()
     done = fields.Boolean()
     missing = fields.List(fields.String())
 
 
-class FileSchema(Schema):
+class SetupFileSchema(Schema):
     file = Upload(required=True, error_messages={"required": "请上传 Excel 文件（.xlsx）"})
 
 
-class ProblemSchema(StrictSchema):
+class SetupProblemSchema(StrictSchema):
     line = fields.Integer()
     message = fields.String()
 
 
-class CheckSchema(StrictSchema):
+class SetupCheckSchema(StrictSchema):
     ok = fields.Boolean()
     rows = fields.Integer(metadata={"description": "accounts to add, or opening balance lines"})
     debit_total = fields.String(allow_none=True)
     credit_total = fields.String(allow_none=True)
-    problems = fields.List(fields.Nested(ProblemSchema))
+    problems = fields.List(fields.Nested(SetupProblemSchema))
 
 
-class PortalInSchema(StrictSchema):
+class SetupPortalInSchema(StrictSchema):
     member_ids = fields.List(Integer(validate=ID_RANGE), load_default=None, allow_none=True,
                              metadata={"description": "omit for every household head without an account"})
 
 
-class OpenedSchema(StrictSchema):
+class SetupOpenedSchema(StrictSchema):
     member_id = fields.Integer()
     household_number = fields.String()
     username = fields.String()
     one_time_password = fields.String(metadata={"description": "shown this once; changed at first login"})
 
 
-class CountyCreatedSchema(StrictSchema):
+class SetupCountyCreatedSchema(StrictSchema):
     county_id = fields.Integer()
     name = fields.String()
     code_scheme = fields.String()
@@ -73,7 +73,7 @@ class CountyCreatedSchema(StrictSchema):
 
 @blp.route("/county", methods=["POST"])
 @blp.arguments(CountySetupInSchema)
-@blp.response(201, CountyCreatedSchema)
+@blp.response(201, SetupCountyCreatedSchema)
 def first_run(data):
     """First run: the first county and its first county admin, with the installation's setup token
     (COOP_SETUP_TOKEN) in the body; no Bearer token. 404 once a county exists or when no setup token is set."""
@@ -89,8 +89,8 @@ first_run.coop_public = True  # no Bearer token: read by authenticate_api_reques
 
 
 @blp.route("/townships", methods=["POST"])
-@blp.arguments(TownshipInSchema)
-@blp.response(201, TownshipSchema)
+@blp.arguments(SetupTownshipInSchema)
+@blp.response(201, SetupTownshipSchema)
 def create_township(data):
     """A township in your county (county admins)."""
     t = setup.add_township(current_api_user(), data["name"])
@@ -99,7 +99,7 @@ def create_township(data):
 
 
 @blp.route("/orgs/<int:org_id>/progress")
-@blp.response(200, StepSchema(many=True))
+@blp.response(200, SetupStepSchema(many=True))
 @requires(access.READ_LEDGER)
 def progress(org_id: int):
     """建账进度: each step done or what is missing."""
@@ -136,61 +136,52 @@ def _check_out(check) -> dict:
             "problems": [{"line": line, "message": msg} for line, msg in check.problems]}
 
 
-@blp.route("/orgs/<int:org_id>/chart/check", methods=["POST"])
-@blp.arguments(FileSchema, location="files")
-@blp.response(200, CheckSchema)
-@requires(access.MANAGE_ACCOUNTS)
-def check_chart(files, org_id: int):
-    """Dry run of a 明细科目 file (multipart `file`): every problem by row; nothing is written."""
-    org = access.get_org(current_api_user(), org_id, access.MANAGE_ACCOUNTS)
-    sheet, key = _sheet(files, "chart", org)
-    return _check_out(chart_import.check_chart(org, sheet, key))
+def _dry_run() -> bool:
+    return request.form.get("dry_run", "false").lower() in ("1", "true", "yes")
 
 
 @blp.route("/orgs/<int:org_id>/chart/import", methods=["POST"])
-@blp.arguments(FileSchema, location="files")
-@blp.response(201, CheckSchema)
+@blp.arguments(SetupFileSchema, location="files")
+@blp.response(201, SetupCheckSchema)
+@blp.alt_response(200, schema=SetupCheckSchema, description="dry_run: the check, nothing written")
 @requires(access.MANAGE_ACCOUNTS)
 def import_chart(files, org_id: int):
-    """Add the file's 明细科目, parents before children; a file with any problem is refused (errors.rows.<line>)."""
+    """明细科目 from xlsx (multipart `file`; form `mapping` JSON {field: column}). With form `dry_run=true`: every
+    problem by row, nothing written (200). Otherwise the accounts are added, parents before children; a file with
+    any problem is refused (errors.rows.<line>), and each file goes in once."""
     user = current_api_user()
     org = access.get_org(user, org_id, access.MANAGE_ACCOUNTS)
     sheet, key = _sheet(files, "chart", org)
+    if _dry_run():
+        return _check_out(chart_import.check_chart(org, sheet, key)), 200
     added = chart_import.import_chart(org, sheet, user=user, key=key)
     db.session.commit()
     return {"ok": True, "rows": len(added), "problems": []}
 
 
-@blp.route("/orgs/<int:org_id>/opening/check", methods=["POST"])
-@blp.arguments(FileSchema, location="files")
-@blp.response(200, CheckSchema)
-@requires(access.MANAGE_ACCOUNTS)
-def check_opening(files, org_id: int):
-    """Dry run of an opening-balance file (multipart `file`; form `system` 2023|2004, `lock` true|false)."""
-    org = access.get_org(current_api_user(), org_id, access.MANAGE_ACCOUNTS)
-    system, lock = _options()
-    sheet, key = _sheet(files, "opening", org)
-    return _check_out(chart_import.check_opening(org, sheet, system=system, key=key, lock=lock))
-
-
 @blp.route("/orgs/<int:org_id>/opening/import", methods=["POST"])
-@blp.arguments(FileSchema, location="files")
-@blp.response(201, CheckSchema)
+@blp.arguments(SetupFileSchema, location="files")
+@blp.response(201, SetupCheckSchema)
+@blp.alt_response(200, schema=SetupCheckSchema, description="dry_run: the check, nothing written")
 @requires(access.MANAGE_ACCOUNTS)
 def import_opening(files, org_id: int):
-    """Replace the opening balances with the file's and (lock, the default) lock them; refused unless balanced."""
+    """期初余额 by counterparty from xlsx (multipart `file`; form `system` 2023|2004, `lock` true|false, `mapping`).
+    With `dry_run=true`: the check only (200). Otherwise the opening balances are replaced and (lock, the default)
+    locked — refused unless the file balances; each file goes in once."""
     user = current_api_user()
     org = access.get_org(user, org_id, access.MANAGE_ACCOUNTS)
     system, lock = _options()
     sheet, key = _sheet(files, "opening", org)
+    if _dry_run():
+        return _check_out(chart_import.check_opening(org, sheet, system=system, key=key, lock=lock)), 200
     check = chart_import.import_opening(org, sheet, user=user, key=key, system=system, lock=lock)
     db.session.commit()
     return _check_out(check)
 
 
 @blp.route("/orgs/<int:org_id>/portal-accounts", methods=["POST"])
-@blp.arguments(PortalInSchema)
-@blp.response(201, OpenedSchema(many=True))
+@blp.arguments(SetupPortalInSchema)
+@blp.response(201, SetupOpenedSchema(many=True))
 @requires(access.MANAGE_MEMBERS)
 def open_portal_accounts(data, org_id: int):
     """Open member portal accounts (the given members, or every household head without one). The one-time
