@@ -234,8 +234,8 @@ def _this_year() -> int:
 
 
 def register_cli(app: Flask) -> None:
-    from . import cli_backup, cli_interop, cli_verify
+    from . import cli_backup, cli_interop, cli_setup, cli_verify
 
-    for module in (cli_verify, cli_backup, cli_interop):
+    for module in (cli_verify, cli_backup, cli_interop, cli_setup):
         module.register(coop_cli)
     app.cli.add_command(coop_cli)

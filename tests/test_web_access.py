@@ -24,7 +24,8 @@ from coop.services import members, orgs, users
 ROLES = ("acct", "other", "rev", "aud", "county", "member", "anon")
 #: routes anyone may call: the login itself, logout, language choice, and the public verification pages
 PUBLIC = {"auth.login", "auth.logout", "auth.set_locale", "portal.verify", "disclosure.verify",
-          "disclosure.verify_digest", "static"}
+          "disclosure.verify_digest", "static",
+          "setup.first_run"}  # 404 unless the database is empty and a setup token is set (tests/test_setup_imports.py)
 
 # ---------------------------------------------------------------- expectations
 #: outcome per role, in ROLES order (acct, other, rev, aud, county, member); anon is always "login"
@@ -114,6 +115,9 @@ EXPECT: dict[str, tuple[str, ...] | str] = {
     "daily.templates_page": BOOKS_READ,
     "daily.template_save": "post", "daily.template_delete": "post", "daily.templates_generate": "post",
     "daily.voucher_ask": "post", "daily.voucher_answer": "post", "daily.voucher_close_question": "post",
+    "setup.townships": COUNTY, "setup.progress_all": EVERYONE,  # lists only the villages whose books one reads
+    "setup.progress": BOOKS_READ, "setup.chart": BOOKS_WRITE, "setup.opening": BOOKS_WRITE,
+    "setup.chart_template": BOOKS_WRITE, "setup.opening_template": BOOKS_WRITE, "setup.portal": BOOKS_WRITE,
 }
 
 

@@ -156,10 +156,10 @@ class IdConverter(IntegerConverter):
 
 def register_api(app: Flask, api) -> None:
     from ..extensions import csrf
-    from . import admin, daily, disclosure, distribution, docs, joint, ledger, loans, members, orgs, reports
+    from . import admin, daily, disclosure, distribution, docs, joint, ledger, loans, members, orgs, reports, setup
 
     app.register_blueprint(docs.bp)
-    for module in (orgs, ledger, reports, admin, members, distribution, disclosure, loans, joint, daily):
+    for module in (orgs, ledger, reports, admin, members, distribution, disclosure, loans, joint, daily, setup):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX + module.URL)
         csrf.exempt(module.blp)
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
@@ -171,7 +171,10 @@ def register_api(app: Flask, api) -> None:
     def _http(exc: HTTPException):
         if is_api_request():
             return handle_http_exception(exc)
-        return render_error_page(exc.code or 500, exc.description)
+        # werkzeug's stock English text (abort(404), a routing 404, a 405) is not shown; a description given on
+        # purpose is
+        own = exc.description if exc.description and exc.description != type(exc).description else None
+        return render_error_page(exc.code or 500, own)
 
     def _coop(exc: CoopError):
         from ..extensions import db

@@ -10,6 +10,7 @@ from .loans import Loan, LoanEvent, LprRate, SubsidyClaim, SubsidyPolicy
 from .members import (Household, Member, MembershipEvent, PlanMemberInput, QuantificationPlan, ShareAction,
                       ShareCertificate, ShareEvent)
 from .org import County, Organization, Township
+from .setup import ImportMapping
 from .users import ApiToken, IdempotencyKey, RoleAssignment, User
 from . import guards  # noqa: F401  (registers the posted-voucher guard)
 
@@ -24,3 +25,4 @@ __all__ = [
     "QuestionAttachment", "VoucherTemplate", "VoucherTemplateRun",
     "Household", "Member", "MembershipEvent", "PlanMemberInput", "QuantificationPlan", "ShareAction", "ShareCertificate", "ShareEvent",
 ]
+__all__ += ["ImportMapping"]

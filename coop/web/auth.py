@@ -162,6 +162,8 @@ def password():
             start_session(user, remember=False)  # this browser stays signed in, with the new version
             db.session.commit()
             flash(gettext("密码已修改，其他设备上的登录已退出"), "success")
+            if {r.role for r in user.roles} == {"member"}:
+                return redirect(url_for("portal.me"))  # a member's first login ends on their household
             return redirect(_safe_next(None))
         except ValidationError as exc:
             db.session.rollback()

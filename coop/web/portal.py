@@ -26,7 +26,7 @@ bp = Blueprint("portal", __name__)
 def _own_member() -> Member:
     m = db.session.scalar(sa.select(Member).where(Member.user_id == current_user.id))
     if m is None:
-        abort(404)
+        abort(404, "本账户尚未关联到成员，请联系村会计开通")
     org = db.session.get(Organization, m.organization_id)
     if "member" not in access.roles_on(current_user, org) or m.status == "former":
         abort(404)  # portal access ends with membership (RULES §13)
