@@ -9,10 +9,12 @@ from .loans import Loan, LoanEvent, LprRate, SubsidyClaim, SubsidyPolicy
 from .members import (Household, Member, MembershipEvent, PlanMemberInput, QuantificationPlan, ShareAction,
                       ShareCertificate, ShareEvent)
 from .org import County, Organization, Township
+from .county import CountyTarget
 from .users import ApiToken, RoleAssignment, User
 from . import guards  # noqa: F401  (registers the posted-voucher guard)
 
 __all__ = [
+    "CountyTarget",
     "Account", "ApiToken", "Attachment", "AuditLog", "County", "OpeningBalance", "Organization", "Period", "PostingRoleMapping",
     "RoleAssignment", "Township", "User", "Voucher", "VoucherLine", "VoucherSequence",
     "AuditHead", "Disclosure", "DisclosureComment", "VoucherQuestion",
