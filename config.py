@@ -66,6 +66,7 @@ class Config:
     TOP_NAV = (
         ("auditor.desk", N_("经管站工作台"), ("township_auditor", "county_admin")),
         ("joint.index", N_("飞地抱团"), ("township_auditor", "county_admin")),
+        ("county.bands", N_("县级汇总"), ("township_auditor", "county_admin")),
         ("loans.county", N_("贴息资金"), ("county_admin",)),
         ("admin.index", N_("县级管理"), ("county_admin",)),
     )

@@ -132,3 +132,84 @@ def test_band_edges():
     assert [band_of(D(x)) for x in ("-1", "0", "0.01", "49999.99", "50000", "99999.99", "100000", "499999.99",
                                     "500000", "999999.99", "1000000")] == [
         "none", "none", "lt5", "lt5", "5to10", "5to10", "10to50", "10to50", "50to100", "50to100", "ge100"]
+
+
+def _close_year(books, orgs, year=2025):
+    from coop.services import periods
+
+    for o in orgs:
+        while True:
+            fy, fm = periods.first_open(o)
+            if (fy, fm) > (year, 12):
+                break
+            periods.close_period(o, fy, fm, user=books.accountant, today=dt.date(2100, 1, 1))
+    db.session.commit()
+
+
+def test_the_returns_xlsx_ties_cell_by_cell_to_each_village(county, client):
+    """农经统计年报 from closed books: rows = statement lines, a column per closed organization + 合计; every cell is
+    the organization's own statement figure (blank = 0), the total their sum."""
+    from openpyxl import load_workbook
+
+    from coop.ledger.statements import BALANCE_SHEET_LAYOUT, INCOME_LAYOUT
+    from coop.services import reports
+
+    books, orgs = county
+    east, south, west, op = orgs
+    _close_year(books, [east, south, west])  # the operator is not closed: left out and named
+    client.post("/login", data={"username": "xian", "password": "password1"})
+    for kind, layout in (("income", INCOME_LAYOUT), ("balance", BALANCE_SHEET_LAYOUT)):
+        r = client.get(f"/county/returns?county={books.county.id}&year=2025&kind={kind}&format=xlsx")
+        assert r.status_code == 200, r.data[:300]
+        ws = load_workbook(io.BytesIO(r.data)).active
+        assert ws.cell(1, 1).value == ("收益分配统计表" if kind == "income" else "资产负债统计表")
+        assert [ws.cell(2, c).value for c in (1, 6)] == ["填报单位：测试县", "单位：元"]
+        assert "2025年度" in [ws.cell(2, c).value for c in range(2, 6)]
+        header = [ws.cell(3, c).value for c in range(1, 7)]
+        assert header == ["项目", "行次", "东村股份经济合作社", "南村股份经济合作社", "西村经济合作社", "合计"]
+        own = {}
+        for o in (east, south, west):
+            st = (reports.income_statement(o, 2025, 1, 12) if kind == "income" else reports.balance_sheet(o, 2025, 12))
+            own[o.id] = {row.key: row.values[1] for row in st.rows if row.key}
+        row = 4
+        for key, label, style, _ in layout:
+            assert ws.cell(row, 1).value == label
+            if style != "header":
+                got = [D(str(ws.cell(row, c).value or 0)).quantize(D("0.01")) for c in range(3, 7)]
+                want = [own[o.id][key] for o in (east, south, west)]
+                assert got == want + [sum(want)], (kind, key, got)
+            row += 1
+        assert any("强村公司" in (ws.cell(r_, 1).value or "") for r_ in range(row, row + 4))
+    # worked figure: the total assets of the three closed villages
+    ws = load_workbook(io.BytesIO(client.get(
+        f"/county/returns?county={books.county.id}&year=2025&kind=balance&format=xlsx").data)).active
+    total_assets = next(r_ for r_ in range(4, 60) if ws.cell(r_, 1).value == "资产总计")
+    assert D(str(ws.cell(total_assets, 6).value)) == D("1027654.83")  # 东村 367,654.33 + 200,000 + 20,000; 南村 225,000.50 + 100,000 + 10,000; 西村 105,000
+
+
+def test_county_pages_answer_and_download(county, client):
+    books, orgs = county
+    client.post("/login", data={"username": "xian", "password": "password1"})
+    r = client.get(f"/county/?county={books.county.id}")
+    assert r.status_code == 200
+    page = r.get_data(as_text=True)
+    assert "<svg" in page and "东村股份经济合作社" in page and "87,654.33" in page
+    for path in ("balance-sheet", "income-statement"):
+        r = client.get(f"/county/{path}?county={books.county.id}&year=2025&month=12")
+        assert r.status_code == 200 and "合并数" in r.get_data(as_text=True)
+        assert client.get(f"/county/{path}?county={books.county.id}&year=2025&month=12&format=xlsx").status_code == 200
+    assert "1,048,654.83" in client.get(f"/county/balance-sheet?county={books.county.id}&year=2025&month=12"
+                                        ).get_data(as_text=True)
+    assert client.get(f"/county/balance-sheet?county={books.county.id}&year=2025&month=13").status_code == 422
+    assert client.get(f"/county/villages/{orgs[0].id}").status_code == 200
+    r = client.post(f"/county/target?county={books.county.id}", data={"base_year": "2025", "factor": "2", "years": "3"})
+    assert r.status_code == 302
+    from coop.services import consolidation
+    assert consolidation.target_of(books.county, dt.date(2026, 1, 1)).base_year == 2025
+    # a township auditor sees the township, not another county
+    client.post("/logout")
+    client.post("/login", data={"username": "jingguan", "password": "password1"})
+    assert client.get(f"/county/?county={books.county.id}&township={books.township.id}").status_code == 200
+    assert client.get(f"/county/?county={books.county.id}").status_code == 403
+    assert client.post(f"/county/target?county={books.county.id}&township={books.township.id}",
+                       data={"base_year": "2024", "factor": "2", "years": "3"}).status_code == 403
