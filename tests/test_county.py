@@ -213,3 +213,27 @@ def test_county_pages_answer_and_download(county, client):
     assert client.get(f"/county/?county={books.county.id}").status_code == 403
     assert client.post(f"/county/target?county={books.county.id}&township={books.township.id}",
                        data={"base_year": "2024", "factor": "2", "years": "3"}).status_code == 403
+
+
+def test_api_bands_and_consolidated(county, client):
+    from coop.services import users
+
+    books, (east, south, west, op) = county
+    tokens = {w: users.issue_api_token(getattr(books, w), "t") for w in ("county_admin", "auditor", "accountant")}
+    db.session.commit()
+
+    def get(path, who="county_admin"):
+        return client.get("/api/v1" + path, headers={"Authorization": f"Bearer {tokens[who]}"})
+
+    r = get(f"/counties/{books.county.id}/consolidated?year=2025&month=12&statement=income")
+    assert r.status_code == 200, r.json
+    line = next(x for x in r.json["lines"] if x["key"] == "operating_profit")
+    assert (line["total"], line["eliminations"], line["consolidated"]) == ("172654.83", "30000.00", "142654.83")
+    assert line["values"][str(east.id)] == "87654.33"
+    r = get(f"/counties/{books.county.id}/bands?year=2025")
+    assert r.status_code == 200, r.json
+    assert r.json["counts"]["2025"]["5to10"] == 1
+    assert get(f"/counties/{books.county.id}/consolidated?month=13").status_code == 422
+    assert get(f"/counties/{books.county.id}/bands", who="auditor").status_code == 403  # the county: not theirs
+    assert get(f"/counties/{books.county.id}/bands?township_id={books.township.id}", who="auditor").status_code == 200
+    assert get(f"/counties/{books.county.id}/bands", who="accountant").status_code == 404
