@@ -9,12 +9,13 @@ from .loans import Loan, LoanEvent, LprRate, SubsidyClaim, SubsidyPolicy
 from .members import (Household, Member, MembershipEvent, PlanMemberInput, QuantificationPlan, ShareAction,
                       ShareCertificate, ShareEvent)
 from .org import County, Organization, Township
-from .county import CountyTarget
+from .county import (AuditCase, AuditFinding, AuditFindingVoucher, Budget, BudgetLine, CountyTarget,
+                     RectificationItem)
 from .users import ApiToken, RoleAssignment, User
 from . import guards  # noqa: F401  (registers the posted-voucher guard)
 
 __all__ = [
-    "CountyTarget",
+    "AuditCase", "AuditFinding", "AuditFindingVoucher", "Budget", "BudgetLine", "CountyTarget", "RectificationItem",
     "Account", "ApiToken", "Attachment", "AuditLog", "County", "OpeningBalance", "Organization", "Period", "PostingRoleMapping",
     "RoleAssignment", "Township", "User", "Voucher", "VoucherLine", "VoucherSequence",
     "AuditHead", "Disclosure", "DisclosureComment", "VoucherQuestion",

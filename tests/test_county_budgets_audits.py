@@ -1,0 +1,82 @@
+"""预决算 and audit cases (RULES §16): a budget approved by the 成员大会 against the posted actuals month by month;
+an audit case from opening to publication, with findings on vouchers and 整改 items."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from coop.errors import Forbidden, InvalidState, ValidationFailed
+from coop.extensions import db
+
+D = Decimal
+
+
+def test_budget_approved_and_against_actual_by_month(books):
+    from coop.services import budgets
+
+    books.lock_opening({"102": "100000.00", "301": "-100000.00"})
+    b = budgets.set_lines(books.org, 2025, [{"account_code": "501", "amount": D("100000.00")},
+                                            {"account_code": "513", "amount": D("20000.00")}], user=books.accountant)
+    books.post("2025-03-10", ("102", "30000.00", ""), ("501", "", "30000.00"))
+    books.post("2025-06-10", ("102", "50000.00", ""), ("501", "", "50000.00"))
+    books.post("2025-02-01", ("513", "5000.50", ""), ("102", "", "5000.50"))
+    with pytest.raises(ValidationFailed) as e:
+        budgets.set_lines(books.org, 2025, [{"account_code": "999", "amount": D(1)},
+                                            {"account_code": "501", "amount": D(-1)}], user=books.accountant)
+    assert set(e.value.errors["lines"]) == {0, 1} or set(e.value.errors["lines"]) == {"0", "1"}
+    # 30 members: 19 present is under two thirds (20); 15 in favour is not more than half of 30
+    with pytest.raises(ValidationFailed, match="实到 19 人，不足应到 30 人的三分之二"):
+        budgets.approve(books.org, 2025, meeting_date=dt.date(2025, 1, 20), entitled=30, present=19, votes_for=19,
+                        reference="2025-1号", user=books.accountant)
+    with pytest.raises(ValidationFailed, match="赞成 15 票，未超过全体成员 30 人的半数"):
+        budgets.approve(books.org, 2025, meeting_date=dt.date(2025, 1, 20), entitled=30, present=25, votes_for=15,
+                        votes_against=10, reference="2025-1号", user=books.accountant)
+    budgets.approve(books.org, 2025, meeting_date=dt.date(2025, 1, 20), entitled=30, present=25, votes_for=22,
+                    votes_against=2, abstained=1, reference="2025-1号", user=books.accountant)
+    db.session.commit()
+    assert b.status == "approved" and (b.present, b.votes_for) == (25, 22)
+    with pytest.raises(InvalidState, match="不能修改"):
+        budgets.set_lines(books.org, 2025, [{"account_code": "501", "amount": D(1)}], user=books.accountant)
+    rows = {r.code: r for r in budgets.budget_vs_actual(books.org, 2025)}
+    assert rows["501"].months[2] == D("30000.00") and rows["501"].months[5] == D("50000.00")
+    assert (rows["501"].actual, rows["501"].variance, rows["501"].rate) == (D("80000.00"), D("-20000.00"), D("0.8"))
+    assert (rows["513"].months[1], rows["513"].actual, rows["513"].variance) == (
+        D("5000.50"), D("5000.50"), D("-14999.50"))
+
+
+def test_audit_case_from_opening_to_publication(books):
+    from coop.services import audits, orgs
+
+    books.lock_opening({"102": "100000.00", "301": "-100000.00"})
+    v = books.post("2025-03-10", ("513", "8800.00", ""), ("102", "", "8800.00"), summary="招待费")
+    other = orgs.create_organization(books.township, name="西村", books_start_year=2025)
+    with pytest.raises(Forbidden):
+        audits.open_case(books.org, kind="regular", title="x", scope="x", period_from=dt.date(2025, 1, 1),
+                         period_to=dt.date(2025, 12, 31), user=books.accountant)
+    with pytest.raises(ValidationFailed, match="离任审计请填写离任人员"):
+        audits.open_case(books.org, kind="departure", title="村主任离任审计", scope="任期内财务收支",
+                         period_from=dt.date(2025, 1, 1), period_to=dt.date(2025, 12, 31), user=books.auditor)
+    case = audits.open_case(books.org, kind="departure", title="村主任离任审计", scope="任期内财务收支、资产处置",
+                            period_from=dt.date(2025, 1, 1), period_to=dt.date(2025, 12, 31), subject="张某 村主任",
+                            user=books.auditor, today=dt.date(2026, 1, 5))
+    with pytest.raises(ValidationFailed) as e:
+        audits.add_finding(case, text="超标准招待", voucher_ids=[v.id, 999999], user=books.auditor)
+    assert "voucher_ids" in e.value.errors
+    f = audits.add_finding(case, text="超标准招待，无审批", voucher_ids=[v.id], amount=D("8800.00"), user=books.auditor)
+    item = audits.add_item(f, action="退回超标部分并补办审批", owner="张某", deadline=dt.date(2026, 2, 28),
+                           user=books.auditor)
+    db.session.commit()
+    assert [x[1].id for x in audits.open_findings([books.org.id, other.id])] == [f.id]
+    with pytest.raises(InvalidState, match="还有 1 项整改未完成"):
+        audits.close_case(case, conclusion="基本规范", user=books.auditor)
+    with pytest.raises(InvalidState, match="结案后才能公布"):
+        audits.publish(case, user=books.auditor)
+    audits.complete_item(item, note="已退回 3,800 元", done_on=dt.date(2026, 2, 10), user=books.accountant)
+    audits.close_case(case, conclusion="基本规范，问题已整改", user=books.auditor, today=dt.date(2026, 2, 20))
+    audits.publish(case, user=books.auditor, today=dt.date(2026, 2, 21))
+    db.session.commit()
+    assert (case.status, case.published_on) == ("published", dt.date(2026, 2, 21))
+    assert audits.open_findings([books.org.id]) == []
+    assert [fv.voucher_id for fv in f.vouchers] == [v.id]
