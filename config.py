@@ -59,6 +59,8 @@ class Config:
         ("distribution.index", N_("收益分配"), "ledger.read"),
         ("loans.index", N_("贷款贴息"), "ledger.read"),
         ("disclosure.index", N_("财务公开"), "ledger.read"),
+        ("county.budget", N_("财务计划"), "ledger.read"),
+        ("county.audit_cases", N_("审计"), "ledger.read"),
         ("disclosure.published", N_("公开栏"), "member.portal"),
         ("distribution.mine", N_("我的分红"), "member.portal"),
     )

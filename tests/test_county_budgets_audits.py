@@ -80,3 +80,47 @@ def test_audit_case_from_opening_to_publication(books):
     assert (case.status, case.published_on) == ("published", dt.date(2026, 2, 21))
     assert audits.open_findings([books.org.id]) == []
     assert [fv.voucher_id for fv in f.vouchers] == [v.id]
+
+
+def test_budget_and_audit_pages(books, client):
+    """The accountant drafts the budget on the page and records the resolution; a bad vote count is answered
+    beside the field with 422 and nothing saved; the auditor opens a case and its open finding shows on the desk."""
+    from coop.services import budgets
+
+    books.lock_opening({"102": "100000.00", "301": "-100000.00"})
+    v = books.post("2025-03-10", ("513", "8800.00", ""), ("102", "", "8800.00"), summary="招待费")
+    db.session.commit()
+    o = books.org.id
+    client.post("/login", data={"username": "kuaiji", "password": "password1"})
+    r = client.post(f"/o/{o}/budgets/lines", data={"year": "2025", "lines-0-account_code": "513",
+                                                    "lines-0-amount": "20000", "lines-1-account_code": "",
+                                                    "lines-1-amount": ""})
+    assert r.status_code == 302, r.get_data(as_text=True)[:500]
+    r = client.post(f"/o/{o}/budgets/lines", data={"year": "2025", "lines-0-account_code": "513",
+                                                    "lines-0-amount": "-5"})
+    assert r.status_code == 422
+    r = client.post(f"/o/{o}/budgets/approve", data={"year": "2025", "meeting_date": "2025-01-20", "entitled": "30",
+                                                      "present": "25", "votes_for": "12", "reference": "1号"})
+    assert r.status_code == 422 and "未超过全体成员 30 人的半数" in r.get_data(as_text=True)
+    assert budgets.get_budget(books.org, 2025).status == "draft"
+    r = client.post(f"/o/{o}/budgets/approve", data={"year": "2025", "meeting_date": "2025-01-20", "entitled": "30",
+                                                      "present": "25", "votes_for": "22", "reference": "1号"})
+    assert r.status_code == 302
+    page = client.get(f"/o/{o}/budgets?year=2025").get_data(as_text=True)
+    assert "8,800.00" in page and "44.0%" in page
+    assert client.get(f"/o/{o}/budgets?year=2025&format=xlsx").status_code == 200
+    assert client.post(f"/o/{o}/audits", data={"kind": "regular", "title": "x", "scope": "x",
+                                               "period_from": "2025-01-01", "period_to": "2025-12-31"}).status_code == 403
+    client.post("/logout")
+    client.post("/login", data={"username": "jingguan", "password": "password1"})
+    r = client.post(f"/o/{o}/audits", data={"kind": "special", "title": "招待费专项审计", "scope": "2025年招待费",
+                                            "period_from": "2025-01-01", "period_to": "2025-12-31"})
+    assert r.status_code == 302
+    case_url = r.headers["Location"]
+    r = client.post(case_url + "/findings", data={"text": "招待费超标", "amount": "8800.00", "voucher_ids": str(v.id)})
+    assert r.status_code == 302
+    r = client.post(case_url + "/findings", data={"text": "", "voucher_ids": "abc"})
+    assert r.status_code == 422
+    desk = client.get("/auditor/").get_data(as_text=True)
+    assert "未整改的审计问题" in desk and "招待费超标" in desk
+    assert "招待费超标" in client.get(case_url).get_data(as_text=True)

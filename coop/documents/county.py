@@ -91,3 +91,20 @@ def bands_table(r: BandReport) -> ReportTable:
                "progress": "" if p is None else f"{(p * 100).quantize(Decimal(1))}%"})
     t.add({"name": N_("合计"), **{f"y{y}": r.total(y) for y in r.years}}, style="total")
     return t
+
+
+def budget_table(org, year: int, rows) -> ReportTable:
+    """财务计划执行表: each budget line, the actual month by month, the year's actual, variance and 执行率."""
+    cols = [Column("code", N_("科目编码"), width=10), Column("name", N_("科目名称"), width=18),
+            _money("budget", N_("预算数"))]
+    cols += [Column(f"m{m}", N_("%(m)s月", m=m), "money", width=12) for m in range(1, 13)]
+    cols += [_money("actual", N_("实际数")), _money("variance", N_("差额")),
+             Column("rate", N_("执行率"), width=8, align="center")]
+    t = ReportTable(N_("财务计划执行表"), cols,
+                    subtitle=[N_("编制单位：%(org)s", org=org.name), N_("%(y)s年度", y=year), N_("单位：元")],
+                    landscape=True, filename=f"财务计划执行表-{org.name}-{year}年")
+    for r in rows:
+        t.add({"code": r.code, "name": r.name, "budget": r.budget, **{f"m{m}": r.months[m - 1] for m in range(1, 13)},
+               "actual": r.actual, "variance": r.variance,
+               "rate": "" if r.rate is None else f"{(r.rate * 100).quantize(Decimal('0.1'))}%"})
+    return t

@@ -57,3 +57,61 @@ class ConsolidatedSchema(StrictSchema):
     organizations = fields.Dict(keys=fields.String(), values=fields.String())
     closed = fields.List(fields.Integer())
     lines = fields.List(fields.Nested(StatementLineSchema))
+
+
+# ---------------------------------------------------------------- 预决算 and audit cases (web forms and API alike)
+
+_TEXT = validate.Length(max=200)
+_COUNT = validate.Range(min=0, max=1_000_000, error="人数应在0到1000000之间")
+
+
+class BudgetLineInSchema(StrictSchema):
+    account_code = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    amount = Money(required=True, allow_zero=True)
+
+
+class BudgetLinesInSchema(StrictSchema):
+    year = fields.Integer(required=True, validate=YEAR)
+    lines = fields.List(fields.Nested(BudgetLineInSchema), required=True)
+
+
+class BudgetApprovalInSchema(StrictSchema):
+    year = fields.Integer(required=True, validate=YEAR)
+    meeting_date = fields.Date(required=True)
+    entitled = fields.Integer(required=True, validate=_COUNT)
+    present = fields.Integer(required=True, validate=_COUNT)
+    votes_for = fields.Integer(required=True, validate=_COUNT)
+    votes_against = fields.Integer(load_default=0, validate=_COUNT)
+    abstained = fields.Integer(load_default=0, validate=_COUNT)
+    reference = fields.String(required=True, validate=_TEXT)
+
+
+class AuditCaseInSchema(StrictSchema):
+    kind = fields.String(required=True, validate=validate.OneOf(("regular", "special", "departure"),
+                                                                 error="审计类型应为定期、专项或离任审计"))
+    title = fields.String(required=True, validate=_TEXT)
+    scope = fields.String(required=True, validate=validate.Length(max=4000))
+    period_from = fields.Date(required=True)
+    period_to = fields.Date(required=True)
+    subject = fields.String(load_default=None, validate=validate.Length(max=100))
+
+
+class FindingInSchema(StrictSchema):
+    text = fields.String(required=True, validate=validate.Length(max=4000))
+    voucher_ids = fields.List(fields.Integer(validate=validate.Range(min=1, max=2**31 - 1)), load_default=list)
+    amount = Money(load_default=None, allow_zero=True)
+
+
+class ItemInSchema(StrictSchema):
+    action = fields.String(required=True, validate=validate.Length(max=4000))
+    owner = fields.String(required=True, validate=validate.Length(max=100))
+    deadline = fields.Date(required=True)
+
+
+class ItemDoneInSchema(StrictSchema):
+    note = fields.String(required=True, validate=validate.Length(max=4000))
+    done_on = fields.Date(required=True)
+
+
+class CloseInSchema(StrictSchema):
+    conclusion = fields.String(required=True, validate=validate.Length(max=8000))

@@ -27,7 +27,7 @@ from ..reports.xlsx import render_xlsx
 from ..services import access, consolidation, returns
 from . import forms
 
-bp = Blueprint("county", __name__, url_prefix="/county")
+bp = Blueprint("county", __name__)
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 BAND_COLORS = {"none": "#9e9e9e", "lt5": "#ef9a9a", "5to10": "#ffcc80", "10to50": "#fff176", "50to100": "#a5d6a7",
@@ -122,7 +122,7 @@ def band_chart(title: str, years: list[int], counts: dict[int, dict[str, int]], 
     return charts._svg(title, parts, "bar")
 
 
-@bp.route("/")
+@bp.route("/county/")
 @login_required
 def bands():
     """Villages by 经营收益 band per year and the county's total against its 倍增 target."""
@@ -149,7 +149,7 @@ def bands():
                            errors={}, form={})
 
 
-@bp.route("/target", methods=["POST"])
+@bp.route("/county/target", methods=["POST"])
 @login_required
 def set_target():
     sc = _scope()
@@ -174,7 +174,7 @@ def set_target():
     return redirect(url_for("county.bands", **_scope_args(sc))), 303
 
 
-@bp.route("/villages/<int:org_id>")
+@bp.route("/county/villages/<int:org_id>")
 @login_required
 def village(org_id: int):
     """One village's 经营收益 year by year against its target, with links to its own statements."""
@@ -217,21 +217,21 @@ def _statement(which: str):
                            args=_scope_args(sc), year=year, month=month)
 
 
-@bp.route("/balance-sheet")
+@bp.route("/county/balance-sheet")
 @login_required
 def balance_sheet():
     """汇总资产负债表: each organization, 合计, 抵销 (飞地抱团) and 合并数."""
     return _statement("balance")
 
 
-@bp.route("/income-statement")
+@bp.route("/county/income-statement")
 @login_required
 def income_statement():
     """汇总收益及收益分配表."""
     return _statement("income")
 
 
-@bp.route("/returns")
+@bp.route("/county/returns")
 @login_required
 def annual_returns():
     """农经统计年报: the 收益分配 and 资产负债 returns of a closed year (xlsx as filed; the page shows the same)."""
@@ -252,3 +252,233 @@ def annual_returns():
         return _send(t, fmt)
     return render_template("county/returns.html", sc=sc, t=t, r=r, kind=kind, kinds=returns.KINDS, year=year,
                            scopes=_scopes_menu(), args=_scope_args(sc))
+
+
+# ---------------------------------------------------------------- 预决算 (an organization's pages)
+
+from marshmallow import ValidationError  # noqa: E402
+
+from ..schemas.county import (AuditCaseInSchema, BudgetApprovalInSchema, BudgetLinesInSchema, CloseInSchema,  # noqa: E402
+                              FindingInSchema, ItemDoneInSchema, ItemInSchema)
+from ..services import accounts as accounts_service, audits, budgets  # noqa: E402
+from ..models.county import AUDIT_KINDS, AUDIT_STATUSES, BUDGET_STATUSES  # noqa: E402
+from .orgs import load_org  # noqa: E402
+
+MONTHS = [f"{m}" for m in range(1, 13)]
+
+
+def _load(schema, data: dict) -> dict:
+    try:
+        return schema().load(data)
+    except ValidationError as exc:
+        raise ValidationFailed(gettext("请检查标出的字段"), exc.messages) from None
+
+
+def _form(*names: str) -> dict:
+    """The named form fields, empty ones left out (so the schema's required messages and defaults apply)."""
+    return {n: request.form[n].strip() for n in names if request.form.get(n, "").strip() != ""}
+
+
+def _budget_lines_form() -> dict:
+    lines = []
+    i = 0
+    while f"lines-{i}-account_code" in request.form:
+        code, amount = request.form.get(f"lines-{i}-account_code", "").strip(), request.form.get(f"lines-{i}-amount", "").strip()
+        if code or amount:
+            lines.append({"account_code": code, "amount": amount})
+        i += 1
+    return {"year": request.form.get("year", ""), "lines": lines}
+
+
+def _render_budget(org, year: int, *, status: int = 200, errors: dict | None = None, form=None, error=None):
+    budget = budgets.get_budget(org, year)
+    rows = budgets.budget_vs_actual(org, year)
+    lines = (form or {}).get("lines") if form else [
+        {"account_code": ln.account_code, "amount": f"{ln.amount:.2f}"} for ln in (budget.lines if budget else [])]
+    return render_template(
+        "county/budget.html", org=org, year=year, budget=budget, rows=rows, months=MONTHS,
+        lines=list(lines or []) + [{"account_code": "", "amount": ""}] * 3, statuses=BUDGET_STATUSES,
+        accounts=accounts_service.accounts_of(org), can_edit=access.can(current_user, access.PREPARE, org),
+        errors=forms.flat_errors(errors or {}), error=error, form=form or {},
+    ), status
+
+
+@bp.route("/o/<int:org_id>/budgets")
+@login_required
+def budget(org_id: int):
+    """财务计划: the year's budget per account, its 成员大会 record, and budget against actual by month."""
+    org = load_org(org_id)
+    try:
+        year = _int_arg("year", 1990, 2100, clock.today().year)
+    except ValidationFailed:
+        year = clock.today().year
+    if request.args.get("format") == "xlsx":
+        return _send(docs.budget_table(org, year, budgets.budget_vs_actual(org, year)), "xlsx")
+    return _render_budget(org, year)
+
+
+@bp.route("/o/<int:org_id>/budgets/lines", methods=["POST"])
+@login_required
+def budget_lines(org_id: int):
+    org = load_org(org_id, access.PREPARE)
+    raw = _budget_lines_form()
+    try:
+        data = _load(BudgetLinesInSchema, raw)
+        budgets.set_lines(org, data["year"], data["lines"], user=current_user)
+        db.session.commit()
+    except CoopError as exc:
+        db.session.rollback()
+        year = int(raw["year"]) if str(raw["year"]).isdigit() else clock.today().year
+        return _render_budget(org, year, status=exc.status_code, errors=exc.errors, form=raw, error=exc.message)
+    flash(gettext("预算已保存"), "success")
+    return redirect(url_for("county.budget", org_id=org.id, year=data["year"]))
+
+
+@bp.route("/o/<int:org_id>/budgets/approve", methods=["POST"])
+@login_required
+def budget_approve(org_id: int):
+    org = load_org(org_id)
+    raw = _form("year", "meeting_date", "entitled", "present", "votes_for", "votes_against", "abstained", "reference")
+    try:
+        data = _load(BudgetApprovalInSchema, raw)
+        year = data.pop("year")
+        budgets.approve(org, year, **data, user=current_user)
+        db.session.commit()
+    except CoopError as exc:
+        db.session.rollback()
+        year = int(raw.get("year", "")) if str(raw.get("year", "")).isdigit() else clock.today().year
+        return _render_budget(org, year, status=exc.status_code, errors=exc.errors, form=raw, error=exc.message)
+    flash(gettext("成员大会决议已记录，预算生效"), "success")
+    return redirect(url_for("county.budget", org_id=org.id, year=year))
+
+
+# ---------------------------------------------------------------- audit cases
+
+
+def _is_auditor(org) -> bool:
+    return bool(access.roles_on(current_user, org) & audits.SUPERVISORS)
+
+
+@bp.route("/o/<int:org_id>/audits")
+@login_required
+def audit_cases(org_id: int, *, status: int = 200, errors=None, form=None, error=None):
+    org = load_org(org_id)
+    return render_template("county/audits.html", org=org, cases=audits.cases_of(org), kinds=AUDIT_KINDS,
+                           statuses=AUDIT_STATUSES, can_open=_is_auditor(org),
+                           errors=forms.flat_errors(errors or {}), form=form or {}, error=error), status
+
+
+@bp.route("/o/<int:org_id>/audits", methods=["POST"])
+@login_required
+def audit_open(org_id: int):
+    org = load_org(org_id)
+    raw = _form("kind", "title", "scope", "period_from", "period_to", "subject")
+    try:
+        case = audits.open_case(org, **_load(AuditCaseInSchema, raw), user=current_user)
+        db.session.commit()
+    except CoopError as exc:
+        db.session.rollback()
+        if exc.status_code == 403:
+            abort(403)
+        return audit_cases(org.id, status=exc.status_code, errors=exc.errors, form=raw, error=exc.message)
+    flash(gettext("审计已立案"), "success")
+    return redirect(url_for("county.audit_case", org_id=org.id, case_id=case.id))
+
+
+def _case(org, case_id: int):
+    try:
+        case = audits.get_case(current_user, case_id)
+    except NotFound:
+        abort(404)
+    if case.organization_id != org.id:
+        abort(404)
+    return case
+
+
+@bp.route("/o/<int:org_id>/audits/<int:case_id>")
+@login_required
+def audit_case(org_id: int, case_id: int, *, status: int = 200, errors=None, form=None, error=None):
+    org = load_org(org_id)
+    case = _case(org, case_id)
+    return render_template("county/audit_case.html", org=org, case=case, kinds=AUDIT_KINDS, statuses=AUDIT_STATUSES,
+                           auditor=_is_auditor(org), can_done=_is_auditor(org) or access.can(
+                               current_user, access.PREPARE, org),
+                           errors=forms.flat_errors(errors or {}), form=form or {}, error=error), status
+
+
+def _case_act(org, case, fn, message: str, raw: dict):
+    try:
+        fn()
+        db.session.commit()
+    except CoopError as exc:
+        db.session.rollback()
+        if exc.status_code == 403:
+            abort(403)
+        return audit_case(org.id, case.id, status=exc.status_code, errors=exc.errors, form=raw, error=exc.message)
+    flash(message, "success")
+    return redirect(url_for("county.audit_case", org_id=org.id, case_id=case.id))
+
+
+@bp.route("/o/<int:org_id>/audits/<int:case_id>/findings", methods=["POST"])
+@login_required
+def audit_finding(org_id: int, case_id: int):
+    org = load_org(org_id)
+    case = _case(org, case_id)
+    raw = _form("text", "amount")
+    ids = request.form.get("voucher_ids", "").replace("，", ",")
+    raw_ids = [x.strip() for x in ids.split(",") if x.strip()]
+
+    def act():
+        data = _load(FindingInSchema, {**raw, "voucher_ids": raw_ids})
+        audits.add_finding(case, **data, user=current_user)
+    return _case_act(org, case, act, gettext("问题已记录"), {**raw, "voucher_ids": ids})
+
+
+@bp.route("/o/<int:org_id>/audits/<int:case_id>/findings/<int:finding_id>/items", methods=["POST"])
+@login_required
+def audit_item(org_id: int, case_id: int, finding_id: int):
+    org = load_org(org_id)
+    case = _case(org, case_id)
+    finding = next((f for f in case.findings if f.id == finding_id), None)
+    if finding is None:
+        abort(404)
+    raw = _form("action", "owner", "deadline")
+    return _case_act(org, case, lambda: audits.add_item(finding, **_load(ItemInSchema, raw), user=current_user),
+                     gettext("整改事项已添加"), raw)
+
+
+@bp.route("/o/<int:org_id>/audits/<int:case_id>/items/<int:item_id>/done", methods=["POST"])
+@login_required
+def audit_item_done(org_id: int, case_id: int, item_id: int):
+    org = load_org(org_id)
+    case = _case(org, case_id)
+    item = next((i for f in case.findings for i in f.items if i.id == item_id), None)
+    if item is None:
+        abort(404)
+    raw = _form("note", "done_on")
+    return _case_act(org, case, lambda: audits.complete_item(item, **_load(ItemDoneInSchema, raw), user=current_user),
+                     gettext("整改完成情况已记录"), raw)
+
+
+@bp.route("/o/<int:org_id>/audits/<int:case_id>/close", methods=["POST"])
+@login_required
+def audit_close(org_id: int, case_id: int):
+    org = load_org(org_id)
+    case = _case(org, case_id)
+    raw = _form("conclusion")
+    return _case_act(org, case, lambda: audits.close_case(case, **_load(CloseInSchema, raw), user=current_user),
+                     gettext("审计已结案"), raw)
+
+
+@bp.route("/o/<int:org_id>/audits/<int:case_id>/publish", methods=["POST"])
+@login_required
+def audit_publish(org_id: int, case_id: int):
+    org = load_org(org_id)
+    case = _case(org, case_id)
+    return _case_act(org, case, lambda: audits.publish(case, user=current_user), gettext("审计结果已公布"), {})
+
+
+@bp.app_template_global()
+def open_audit_findings(org_ids):
+    """For the auditor desk's include: open findings of these organizations with their undone 整改 items."""
+    return audits.open_findings(list(org_ids))
