@@ -124,3 +124,36 @@ def test_budget_and_audit_pages(books, client):
     desk = client.get("/auditor/").get_data(as_text=True)
     assert "未整改的审计问题" in desk and "招待费超标" in desk
     assert "招待费超标" in client.get(case_url).get_data(as_text=True)
+
+
+def test_budget_and_audit_api(books, client):
+    from coop.services import users
+
+    books.lock_opening({"102": "100000.00", "301": "-100000.00"})
+    v = books.post("2025-03-10", ("513", "8800.00", ""), ("102", "", "8800.00"), summary="招待费")
+    tokens = {w: users.issue_api_token(getattr(books, w), "t") for w in ("accountant", "auditor")}
+    db.session.commit()
+
+    def call(method, path, body=None, who="accountant"):
+        return client.open("/api/v1" + path, method=method, json=body,
+                           headers={"Authorization": f"Bearer {tokens[who]}"})
+
+    o = books.org.id
+    r = call("PUT", f"/orgs/{o}/budgets", {"year": 2025, "lines": [{"account_code": "513", "amount": "20000.00"}]})
+    assert r.status_code == 200, r.json
+    assert r.json["rows"][0]["actual"] == "8800.00" and r.json["rows"][0]["months"][2] == "8800.00"
+    r = call("POST", f"/orgs/{o}/budgets/approval", {"year": 2025, "meeting_date": "2025-01-20", "entitled": 30,
+                                                      "present": 19, "votes_for": 19, "reference": "1号"})
+    assert r.status_code == 422 and "present" in r.json["errors"]
+    r = call("POST", f"/orgs/{o}/audits", {"kind": "regular", "title": "年度审计", "scope": "收支",
+                                           "period_from": "2025-01-01", "period_to": "2025-12-31"})
+    assert r.status_code == 403
+    r = call("POST", f"/orgs/{o}/audits", {"kind": "regular", "title": "年度审计", "scope": "收支",
+                                           "period_from": "2025-01-01", "period_to": "2025-12-31"}, who="auditor")
+    assert r.status_code == 201, r.json
+    case = r.json["id"]
+    r = call("POST", f"/audits/{case}/findings", {"text": "招待费超标", "voucher_ids": [v.id]}, who="auditor")
+    assert r.status_code == 201 and r.json["findings"][0]["voucher_ids"] == [v.id]
+    r = call("POST", f"/audits/{case}/close", {"conclusion": "规范"}, who="auditor")
+    assert r.status_code == 200 and r.json["status"] == "closed"  # a finding without 整改 items needs none
+    assert call("POST", f"/audits/{case}/publish", who="auditor").json["status"] == "published"

@@ -3,18 +3,18 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from .common import Money, StrictSchema
+from .common import Integer, Money, StrictSchema
 
 YEAR = validate.Range(min=1990, max=2100, error="年份应在1990到2100之间")
 
 
 class ScopeQuerySchema(StrictSchema):
-    township_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
-    year = fields.Integer(validate=YEAR)
+    township_id = Integer(validate=validate.Range(min=1, max=2**31 - 1))
+    year = Integer(validate=YEAR)
 
 
 class StatementQuerySchema(ScopeQuerySchema):
-    month = fields.Integer(validate=validate.Range(min=1, max=12, error="月份应在1到12之间"))
+    month = Integer(validate=validate.Range(min=1, max=12, error="月份应在1到12之间"))
     statement = fields.String(load_default="balance",
                               validate=validate.OneOf(("balance", "income"), error="应为 balance 或 income"))
 
@@ -71,18 +71,18 @@ class BudgetLineInSchema(StrictSchema):
 
 
 class BudgetLinesInSchema(StrictSchema):
-    year = fields.Integer(required=True, validate=YEAR)
+    year = Integer(required=True, validate=YEAR)
     lines = fields.List(fields.Nested(BudgetLineInSchema), required=True)
 
 
 class BudgetApprovalInSchema(StrictSchema):
-    year = fields.Integer(required=True, validate=YEAR)
+    year = Integer(required=True, validate=YEAR)
     meeting_date = fields.Date(required=True)
-    entitled = fields.Integer(required=True, validate=_COUNT)
-    present = fields.Integer(required=True, validate=_COUNT)
-    votes_for = fields.Integer(required=True, validate=_COUNT)
-    votes_against = fields.Integer(load_default=0, validate=_COUNT)
-    abstained = fields.Integer(load_default=0, validate=_COUNT)
+    entitled = Integer(required=True, validate=_COUNT)
+    present = Integer(required=True, validate=_COUNT)
+    votes_for = Integer(required=True, validate=_COUNT)
+    votes_against = Integer(load_default=0, validate=_COUNT)
+    abstained = Integer(load_default=0, validate=_COUNT)
     reference = fields.String(required=True, validate=_TEXT)
 
 
@@ -98,7 +98,7 @@ class AuditCaseInSchema(StrictSchema):
 
 class FindingInSchema(StrictSchema):
     text = fields.String(required=True, validate=validate.Length(max=4000))
-    voucher_ids = fields.List(fields.Integer(validate=validate.Range(min=1, max=2**31 - 1)), load_default=list)
+    voucher_ids = fields.List(Integer(validate=validate.Range(min=1, max=2**31 - 1)), load_default=list)
     amount = Money(load_default=None, allow_zero=True)
 
 
@@ -115,3 +115,63 @@ class ItemDoneInSchema(StrictSchema):
 
 class CloseInSchema(StrictSchema):
     conclusion = fields.String(required=True, validate=validate.Length(max=8000))
+
+
+class BudgetQuerySchema(StrictSchema):
+    year = Integer(required=True, validate=YEAR)
+
+
+class BudgetRowSchema(StrictSchema):
+    account_code = fields.String()
+    name = fields.String()
+    budget = Money(allow_zero=True)
+    months = fields.List(Money(allow_negative=True, allow_zero=True))
+    actual = Money(allow_negative=True, allow_zero=True)
+    variance = Money(allow_negative=True, allow_zero=True)
+
+
+class BudgetSchema(StrictSchema):
+    year = fields.Integer()
+    status = fields.String()
+    meeting_date = fields.Date(allow_none=True)
+    entitled = fields.Integer(allow_none=True)
+    present = fields.Integer(allow_none=True)
+    votes_for = fields.Integer(allow_none=True)
+    votes_against = fields.Integer(allow_none=True)
+    abstained = fields.Integer(allow_none=True)
+    reference = fields.String(allow_none=True)
+    rows = fields.List(fields.Nested(BudgetRowSchema))
+
+
+class ItemSchema(StrictSchema):
+    id = fields.Integer()
+    action = fields.String()
+    owner = fields.String()
+    deadline = fields.Date()
+    done_on = fields.Date(allow_none=True)
+    done_note = fields.String(allow_none=True)
+
+
+class FindingSchema(StrictSchema):
+    id = fields.Integer()
+    text = fields.String()
+    amount = Money(allow_zero=True, allow_none=True)
+    voucher_ids = fields.List(fields.Integer())
+    items = fields.List(fields.Nested(ItemSchema))
+
+
+class AuditCaseSchema(StrictSchema):
+    id = fields.Integer()
+    organization_id = fields.Integer()
+    kind = fields.String()
+    title = fields.String()
+    scope = fields.String()
+    period_from = fields.Date()
+    period_to = fields.Date()
+    subject = fields.String(allow_none=True)
+    status = fields.String()
+    opened_on = fields.Date()
+    conclusion = fields.String(allow_none=True)
+    closed_on = fields.Date(allow_none=True)
+    published_on = fields.Date(allow_none=True)
+    findings = fields.List(fields.Nested(FindingSchema))
