@@ -157,3 +157,46 @@ def test_budget_and_audit_api(books, client):
     r = call("POST", f"/audits/{case}/close", {"conclusion": "规范"}, who="auditor")
     assert r.status_code == 200 and r.json["status"] == "closed"  # a finding without 整改 items needs none
     assert call("POST", f"/audits/{case}/publish", who="auditor").json["status"] == "published"
+
+
+def test_two_first_drafts_of_a_budget_at_once_make_one_budget(app, books, backend):
+    """Two accountants' first drafts of the same year at once: one budget row, the later lines win (PostgreSQL
+    threads; the organization's row lock makes them queue instead of one failing on the unique key)."""
+    import threading
+
+    import sqlalchemy as sa
+
+    from coop.models import Budget, Organization, User
+    from coop.services import budgets
+
+    if backend != "postgresql":
+        pytest.skip("row locks are what is tested; SQLite serialises writers anyway")
+    # last year's budget first: it also starts the audit chain, whose head row the two threads would otherwise
+    # both try to create (the chain's own first-entry race, not this one's)
+    budgets.set_lines(books.org, 2024, [{"account_code": "513", "amount": D("50.00")}], user=books.accountant)
+    db.session.commit()
+    org_id, user_id = books.org.id, books.accountant.id
+    barrier, errors = threading.Barrier(2), []
+
+    def worker(amount):
+        with app.app_context():
+            try:
+                org, user = db.session.get(Organization, org_id), db.session.get(User, user_id)
+                barrier.wait(timeout=30)
+                budgets.set_lines(org, 2025, [{"account_code": "513", "amount": D(amount)}], user=user)
+                db.session.commit()
+            except Exception as exc:  # noqa: BLE001 - reported to the test
+                db.session.rollback()
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=worker, args=(a,)) for a in ("100.00", "200.00")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == []
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Budget).where(Budget.year == 2025)) == 1
+    db.session.expire_all()
+    assert [ln.amount for ln in budgets.get_budget(books.org, 2025).lines] in ([D("100.00")], [D("200.00")])

@@ -32,6 +32,9 @@ def get_budget(org: Organization, year: int) -> Budget | None:
 
 
 def _locked_budget(org: Organization, year: int) -> Budget | None:
+    """The budget under a row lock, taken after one on the organization's row: two first drafts of a year at once
+    then queue instead of one failing on the (organization, year) unique key."""
+    db.session.execute(sa.select(Organization.id).where(Organization.id == org.id).with_for_update())
     return db.session.scalar(sa.select(Budget).where(Budget.organization_id == org.id, Budget.year == year)
                              .with_for_update())
 
@@ -61,6 +64,9 @@ def set_lines(org: Organization, year: int, lines: list[dict], *, user: User) ->
     if budget is None:
         budget = Budget(organization_id=org.id, year=year, status="draft")
         db.session.add(budget)
+    # old lines go first: the unit of work would insert the new ones before deleting, against the unique key
+    budget.lines.clear()
+    db.session.flush()
     budget.lines = [BudgetLine(account_code=ln["account_code"].strip(), amount=ln["amount"]) for ln in lines]
     db.session.flush()
     audit.log("budget.lines", user=user, org=org, target=str(year))

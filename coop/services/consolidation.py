@@ -367,6 +367,8 @@ def set_target(county: County, *, base_year: int, factor: int = DEFAULT_DOUBLING
         errors["years"] = ["年限应在1至10年之间"]
     if errors:
         raise ValidationFailed(next(iter(errors.values()))[0], errors)
+    # the county's row first: two first settings at once queue instead of one failing on the unique key
+    db.session.execute(sa.select(County.id).where(County.id == county.id).with_for_update())
     t = db.session.scalar(sa.select(CountyTarget).where(CountyTarget.county_id == county.id).with_for_update())
     if t is None:
         t = CountyTarget(county_id=county.id, base_year=base_year, factor=factor, years=years)
