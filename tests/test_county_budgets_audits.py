@@ -200,3 +200,28 @@ def test_two_first_drafts_of_a_budget_at_once_make_one_budget(app, books, backen
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Budget).where(Budget.year == 2025)) == 1
     db.session.expire_all()
     assert [ln.amount for ln in budgets.get_budget(books.org, 2025).lines] in ([D("100.00")], [D("200.00")])
+
+
+def test_the_financial_plan_goes_through_the_disclosure_workflow(books):
+    """财务计划执行公开表 of Q1 2025 (closed): the approved budget, the quarter's actual and the year's to date."""
+    from coop.services import budgets, disclosure
+
+    books.lock_opening({"102": "100000.00", "301": "-100000.00"})
+    budgets.set_lines(books.org, 2025, [{"account_code": "501", "amount": D("100000.00")},
+                                        {"account_code": "513", "amount": D("20000.00")}], user=books.accountant)
+    books.post("2025-02-10", ("102", "30000.00", ""), ("501", "", "30000.00"))
+    books.post("2025-03-01", ("513", "5000.50", ""), ("102", "", "5000.50"))
+    books.post("2025-04-01", ("102", "7000.00", ""), ("501", "", "7000.00"))
+    books.close_through(2025, 4)
+    with pytest.raises(ValidationFailed, match="尚未经成员大会通过"):
+        disclosure.create_sheet(books.org, kind="financial_plan", start=dt.date(2025, 1, 1), end=dt.date(2025, 3, 31),
+                                user=books.accountant)
+    budgets.approve(books.org, 2025, meeting_date=dt.date(2025, 1, 20), entitled=30, present=25, votes_for=22,
+                    reference="2025-1号", user=books.accountant)
+    sheet = disclosure.create_sheet(books.org, kind="financial_plan", start=dt.date(2025, 1, 1),
+                                    end=dt.date(2025, 3, 31), user=books.accountant)
+    data = disclosure.build_sheet(books.org, "financial_plan", dt.date(2025, 1, 1), dt.date(2025, 3, 31))
+    assert data["rows"][:2] == [["501 经营收入", "100000.00", "30000.00", "30000.00", "30.0%"],
+                                ["513 管理费用", "20000.00", "5000.50", "5000.50", "25.0%"]]
+    assert data["totals"][0]["amount"] == "120000.00"
+    assert sheet.kind == "financial_plan"

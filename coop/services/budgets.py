@@ -3,7 +3,7 @@ with its record, and budget against actual by month from posted vouchers.
 
 The accountant drafts the lines; the 成员大会's resolution (date, entitled, present, votes) is recorded by the
 accountant or the reviewer and fixes the budget: an approved budget is not edited (a change is a new resolution,
-not built yet). The 财务计划 disclosure sheet is not registered with the disclosure workflow yet.
+not built yet). `disclosure_sheet` is the 财务计划 sheet of the disclosure workflow (kind "financial_plan").
 """
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from ..errors import InvalidState, ValidationFailed, add_error, flatten_errors
 from ..extensions import db
+from ..i18n import N_
 from ..ledger import codes
 from ..models import Account, Organization, User, Voucher, VoucherLine
 from ..models.county import Budget, BudgetLine
@@ -130,9 +131,9 @@ class BudgetRow:
         return None if not self.budget else (self.actual / self.budget)
 
 
-def budget_vs_actual(org: Organization, year: int) -> list[BudgetRow]:
-    """Each budget line against the posted movements of its account and everything below it, month by month
-    (carry-over entries left out: they move the year's result, not its income or spending)."""
+def budget_vs_actual(org: Organization, year: int, until: dt.date | None = None) -> list[BudgetRow]:
+    """Each budget line against the posted movements of its account and everything below it, month by month to
+    `until` (carry-over entries left out: they move the year's result, not its income or spending)."""
     budget = get_budget(org, year)
     if budget is None:
         return []
@@ -143,7 +144,7 @@ def budget_vs_actual(org: Organization, year: int) -> list[BudgetRow]:
          .select_from(VoucherLine).join(Voucher, Voucher.id == VoucherLine.voucher_id)
          .join(Account, Account.id == VoucherLine.account_id)
          .where(Voucher.organization_id == org.id, Voucher.status == "posted", Voucher.year == year,
-                Voucher.kind != "carryover")
+                Voucher.kind != "carryover", Voucher.date <= (until or dt.date(year, 12, 31)))
          .group_by(Account.code, Voucher.month))
     moved = [(code, month, from_fen(fen)) for code, month, fen in db.session.execute(q)]
     rows = []
@@ -156,3 +157,24 @@ def budget_vs_actual(org: Organization, year: int) -> list[BudgetRow]:
                 months[month - 1] += sign * amount
         rows.append(BudgetRow(line.account_code, acc.name if acc else "", line.amount, months))
     return rows
+
+
+def disclosure_sheet(org: Organization, start: dt.date, end: dt.date) -> dict:
+    """财务计划执行公开表 for the disclosure workflow (services.disclosure.BUILDERS): the approved budget of the
+    period's year, line by line, with what was actually received or spent in the period and in the year to its end."""
+    from ..daxie import amount_in_words
+
+    budget = get_budget(org, start.year)
+    if budget is None or budget.status != "approved":
+        raise ValidationFailed.field("kind", f"{start.year} 年的财务计划尚未经成员大会通过，不能公开")
+    rows, total_budget = [], ZERO
+    for r in budget_vs_actual(org, start.year, until=end):
+        period = sum(r.months[start.month - 1:end.month], ZERO) if start.year == end.year else r.actual
+        total_budget += r.budget
+        rows.append([f"{r.code} {r.name}", f"{r.budget:.2f}", f"{period:.2f}", f"{r.actual:.2f}",
+                     "" if r.rate is None else f"{(r.rate * 100).quantize(Decimal('0.1'))}%"])
+    note = (f"成员大会 {budget.meeting_date.isoformat()} 通过（应到 {budget.entitled} 人，实到 {budget.present} 人，"
+            f"赞成 {budget.votes_for} 票；{budget.reference}）")
+    return {"columns": [N_("科目"), N_("全年预算"), N_("本期实际"), N_("本年累计实际"), N_("执行率")],
+            "rows": rows + [[note, "", "", "", ""]],
+            "totals": [{"label": N_("全年预算合计"), "amount": f"{total_budget:.2f}", "words": amount_in_words(total_budget)}]}
