@@ -153,6 +153,11 @@ def consolidate(sc: Scope, year: int, month: int = 12) -> Consolidation:
          .join(Voucher, Voucher.id == VoucherLine.voucher_id)
          .where(Voucher.organization_id.in_(ids), Voucher.status == "posted", Voucher.date <= end)
          .group_by(VoucherLine.account_id, VoucherLine.counterparty))
+    if ids and db.session.get_bind().dialect.name == "postgresql":
+        # the (account, counterparty) groups are few (~30 an organization) but the planner expects many and sorts
+        # on disk under the default 4MB; with room it hashes in memory (county scale: 0.31 s → 0.25 s). LOCAL:
+        # this transaction only.
+        db.session.execute(sa.text("SET LOCAL work_mem = '32MB'"))
     rows = list(db.session.execute(q)) if ids else []
     opening = list(db.session.execute(
         sa.select(OpeningBalance.account_id, OpeningBalance.counterparty,
