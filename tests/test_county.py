@@ -237,3 +237,10 @@ def test_api_bands_and_consolidated(county, client):
     assert get(f"/counties/{books.county.id}/bands", who="auditor").status_code == 403  # the county: not theirs
     assert get(f"/counties/{books.county.id}/bands?township_id={books.township.id}", who="auditor").status_code == 200
     assert get(f"/counties/{books.county.id}/bands", who="accountant").status_code == 404
+
+
+def test_doubling_path():
+    from coop.ledger.consolidation import doubling_path
+
+    assert [doubling_path(D("100000.00"), 2, 2024, 3, y) for y in (2024, 2025, 2026, 2027)] == [
+        D("100000.00"), D("133333.33"), D("166666.67"), D("200000.00")]

@@ -126,3 +126,8 @@ OPERATING_ACCOUNTS = ("501", "502", "511", "512", "513")
 def operating_profit(movements: Mapping[str, Decimal]) -> Decimal:
     """经营收益 from signed (debit-positive) movements of the year, by the statement's own formula."""
     return statements.income_values(movements, ZERO, ZERO, {})["operating_profit"]
+
+
+def doubling_path(base: Decimal, factor: int, base_year: int, years: int, year: int) -> Decimal:
+    """The straight path from the base year's amount to factor × it `years` later, at `year` (to the fen)."""
+    return (base + base * (factor - 1) * (year - base_year) / years).quantize(Decimal("0.01"), rounding="ROUND_HALF_UP")

@@ -132,11 +132,13 @@ def bands():
     report = consolidation.bands(sc, target, upto=today.year)
     years = report.years
     chart = band_chart(gettext("各档次村数"), years, {y: report.counts(y) for y in years})
-    target_total = sum((r.target for r in report.rows if r.target is not None), Decimal(0))
-    trend = charts.line_chart(gettext("经营收益合计与倍增目标"), [str(y) for y in years], [
+    # the county's own doubling path: from the base year's total straight to factor × it in the target year
+    base_total = report.total(target.base_year) if target.base_year in years else None
+    path = [None if base_total is None else
+            core.doubling_path(base_total, target.factor, target.base_year, target.years, y) for y in years]
+    trend = charts.line_chart(gettext("经营收益合计与倍增路径"), [str(y) for y in years], [
         charts.Series(gettext("经营收益合计"), [report.total(y) for y in years], charts.COLORS["net"]),
-        charts.Series(gettext("倍增目标"), [target_total if y == target.target_year else None for y in years]
-                      if len(years) > 1 else [None], charts.COLORS["expense"]),
+        charts.Series(gettext("倍增路径"), path, charts.COLORS["expense"]),
     ], tr=gettext) if years else None
     fmt = request.args.get("format")
     if fmt in ("xlsx", "pdf") and years:
