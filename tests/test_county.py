@@ -198,6 +198,9 @@ def test_county_pages_answer_and_download(county, client):
         r = client.get(f"/county/{path}?county={books.county.id}&year=2025&month=12")
         assert r.status_code == 200 and "合并数" in r.get_data(as_text=True)
         assert client.get(f"/county/{path}?county={books.county.id}&year=2025&month=12&format=xlsx").status_code == 200
+    r = client.get(f"/county/balance-sheet?county={books.county.id}&township={books.township.id}&year=2025&month=12"
+                   "&format=pdf")
+    assert r.status_code == 200 and r.data[:5] == b"%PDF-"
     assert "1,048,654.83" in client.get(f"/county/balance-sheet?county={books.county.id}&year=2025&month=12"
                                         ).get_data(as_text=True)
     assert client.get(f"/county/balance-sheet?county={books.county.id}&year=2025&month=13").status_code == 422
