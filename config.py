@@ -63,6 +63,7 @@ class Config:
         ("county.audit_cases", N_("审计"), "ledger.read"),
         ("disclosure.published", N_("公开栏"), "member.portal"),
         ("distribution.mine", N_("我的分红"), "member.portal"),
+        ("county.audit_cases", N_("审计结果"), "member.portal"),
     )
     #: pages above the organization level: (endpoint, label, roles that see the link)
     TOP_NAV = (

@@ -225,3 +225,24 @@ def test_the_financial_plan_goes_through_the_disclosure_workflow(books):
                                 ["513 管理费用", "20000.00", "5000.50", "5000.50", "25.0%"]]
     assert data["totals"][0]["amount"] == "120000.00"
     assert sheet.kind == "financial_plan"
+
+
+def test_members_read_published_audit_results_only(books, client):
+    from coop.services import audits, users
+
+    books.lock_opening({"102": "100000.00", "301": "-100000.00"})
+    member = users.create_user("chengyuan", "张成员", "password1")
+    users.assign_role(member, "member", books.org)
+    kw = dict(scope="收支", period_from=dt.date(2025, 1, 1), period_to=dt.date(2025, 12, 31), user=books.auditor)
+    done = audits.open_case(books.org, kind="regular", title="2025年定期审计", **kw)
+    audits.add_finding(done, text="现金日记账未逐日登记", user=books.auditor)
+    audits.close_case(done, conclusion="财务收支基本规范", user=books.auditor)
+    audits.publish(done, user=books.auditor)
+    pending = audits.open_case(books.org, kind="special", title="工程款专项审计", **kw)
+    db.session.commit()
+    client.post("/login", data={"username": "chengyuan", "password": "password1"})
+    page = client.get(f"/o/{books.org.id}/audits").get_data(as_text=True)
+    assert "2025年定期审计" in page and "工程款专项审计" not in page
+    r = client.get(f"/o/{books.org.id}/audits/{done.id}")
+    assert r.status_code == 200 and "财务收支基本规范" in r.get_data(as_text=True)
+    assert client.get(f"/o/{books.org.id}/audits/{pending.id}").status_code == 404

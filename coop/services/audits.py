@@ -57,14 +57,18 @@ def open_case(org: Organization, *, kind: str, title: str, scope: str, period_fr
 
 
 def get_case(user: User, case_id: int) -> AuditCase:
-    """A case the user may read: its organization's supervisors and its own people (the books' readers)."""
+    """A case the user may read: its organization's supervisors and book readers; its members once published."""
     case = db.session.get(AuditCase, case_id)
-    if case is None:
-        raise NotFound("找不到该审计")
-    org = case.organization
-    if not (access.roles_on(user, org) & SUPERVISORS or access.can(user, access.READ_LEDGER, org)):
+    if case is None or not can_read(user, case):
         raise NotFound("找不到该审计")
     return case
+
+
+def can_read(user: User, case: AuditCase) -> bool:
+    org = case.organization
+    if access.roles_on(user, org) & SUPERVISORS or access.can(user, access.READ_LEDGER, org):
+        return True
+    return case.status == "published" and access.can(user, access.MEMBER_PORTAL, org)
 
 
 def add_finding(case: AuditCase, *, text: str, voucher_ids: list[int] = (), amount: Decimal | None = None,
@@ -166,9 +170,11 @@ def publish(case: AuditCase, *, user: User, today: dt.date | None = None) -> Aud
     return case
 
 
-def cases_of(org: Organization) -> list[AuditCase]:
-    return list(db.session.scalars(sa.select(AuditCase).where(AuditCase.organization_id == org.id)
-                                   .order_by(AuditCase.opened_on.desc(), AuditCase.id.desc())))
+def cases_of(org: Organization, user: User | None = None) -> list[AuditCase]:
+    """The organization's cases; for a member (no right to the books), the published ones only."""
+    cases = list(db.session.scalars(sa.select(AuditCase).where(AuditCase.organization_id == org.id)
+                                    .order_by(AuditCase.opened_on.desc(), AuditCase.id.desc())))
+    return cases if user is None else [c for c in cases if can_read(user, c)]
 
 
 def open_findings(org_ids: list[int]) -> list[tuple[AuditCase, AuditFinding, list[RectificationItem]]]:

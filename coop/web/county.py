@@ -364,8 +364,11 @@ def _is_auditor(org) -> bool:
 @bp.route("/o/<int:org_id>/audits")
 @login_required
 def audit_cases(org_id: int, *, status: int = 200, errors=None, form=None, error=None):
-    org = load_org(org_id)
-    return render_template("county/audits.html", org=org, cases=audits.cases_of(org), kinds=AUDIT_KINDS,
+    """The organization's audits; its members see the published results (RULES §16: results published)."""
+    org = load_org(org_id, None)
+    if not (access.can(current_user, access.READ_LEDGER, org) or access.can(current_user, access.MEMBER_PORTAL, org)):
+        abort(403)
+    return render_template("county/audits.html", org=org, cases=audits.cases_of(org, current_user), kinds=AUDIT_KINDS,
                            statuses=AUDIT_STATUSES, can_open=_is_auditor(org),
                            errors=forms.flat_errors(errors or {}), form=form or {}, error=error), status
 
@@ -400,9 +403,10 @@ def _case(org, case_id: int):
 @bp.route("/o/<int:org_id>/audits/<int:case_id>")
 @login_required
 def audit_case(org_id: int, case_id: int, *, status: int = 200, errors=None, form=None, error=None):
-    org = load_org(org_id)
+    org = load_org(org_id, None)
     case = _case(org, case_id)
     return render_template("county/audit_case.html", org=org, case=case, kinds=AUDIT_KINDS, statuses=AUDIT_STATUSES,
+                           books=access.can(current_user, access.READ_LEDGER, org),
                            auditor=_is_auditor(org), can_done=_is_auditor(org) or access.can(
                                current_user, access.PREPARE, org),
                            errors=forms.flat_errors(errors or {}), form=form or {}, error=error), status
