@@ -205,6 +205,8 @@ def test_county_pages_answer_and_download(county, client):
                                         ).get_data(as_text=True)
     assert client.get(f"/county/balance-sheet?county={books.county.id}&year=2025&month=13").status_code == 422
     assert client.get(f"/county/villages/{orgs[0].id}").status_code == 200
+    r = client.post(f"/county/target?county={books.county.id}", data={"base_year": "2025", "factor": "12", "years": "3"})
+    assert r.status_code == 422 and "倍数应在1至10之间" in r.get_data(as_text=True)
     r = client.post(f"/county/target?county={books.county.id}", data={"base_year": "2025", "factor": "2", "years": "3"})
     assert r.status_code == 302
     from coop.services import consolidation

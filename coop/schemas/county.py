@@ -175,3 +175,9 @@ class AuditCaseSchema(StrictSchema):
     closed_on = fields.Date(allow_none=True)
     published_on = fields.Date(allow_none=True)
     findings = fields.List(fields.Nested(FindingSchema))
+
+
+class TargetInSchema(StrictSchema):
+    base_year = Integer(required=True, validate=YEAR)
+    factor = Integer(load_default=2, validate=validate.Range(min=1, max=10, error="倍数应在1至10之间"))
+    years = Integer(load_default=3, validate=validate.Range(min=1, max=10, error="年限应在1至10年之间"))

@@ -125,12 +125,18 @@ def band_chart(title: str, years: list[int], counts: dict[int, dict[str, int]], 
 @bp.route("/county/")
 @login_required
 def bands():
-    """Villages by 经营收益 band per year and the county's total against its 倍增 target."""
-    sc = _scope()
+    """Villages by 经营收益 band per year and the county's total against its 倍增 path."""
+    return _render_bands(_scope())
+
+
+def _render_bands(sc: consolidation.Scope, *, status: int = 200, errors: dict | None = None, form=None):
     today = clock.today()
     target = consolidation.target_of(sc.county, today)
     report = consolidation.bands(sc, target, upto=today.year)
     years = report.years
+    fmt = request.args.get("format")
+    if fmt in ("xlsx", "pdf") and years and status == 200:
+        return _send(docs.bands_table(report), fmt)
     chart = band_chart(gettext("各档次村数"), years, {y: report.counts(y) for y in years})
     # the county's own doubling path: from the base year's total straight to factor × it in the target year
     base_total = report.total(target.base_year) if target.base_year in years else None
@@ -140,40 +146,31 @@ def bands():
         charts.Series(gettext("经营收益合计"), [report.total(y) for y in years], charts.COLORS["net"]),
         charts.Series(gettext("倍增路径"), path, charts.COLORS["expense"]),
     ], tr=gettext) if years else None
-    fmt = request.args.get("format")
-    if fmt in ("xlsx", "pdf") and years:
-        return _send(docs.bands_table(report), fmt)
     last = years[-1] if years else None
     rows = sorted(report.rows, key=lambda r: (-(r.profits.get(last) or 0) if last else 0, r.org.name))
     return render_template("county/bands.html", sc=sc, report=report, chart=chart, trend=trend, rows=rows, last=last,
-                           bands=core.BANDS, band_labels=core.BAND_LABELS, scopes=_scopes_menu(), args=_scope_args(sc), target=target,
+                           bands=core.BANDS, band_labels=core.BAND_LABELS, scopes=_scopes_menu(),
+                           args=_scope_args(sc), target=target,
                            can_set=sc.county.id in access.administered_counties(current_user),
-                           errors={}, form={})
+                           errors=forms.flat_errors(errors or {}), form=form or {}), status
 
 
 @bp.route("/county/target", methods=["POST"])
 @login_required
 def set_target():
+    """The county's 倍增 goal (county admins); a bad value is answered beside its field with 422."""
     sc = _scope()
-    errors: dict = {}
+    raw = _form("base_year", "factor", "years")
     try:
-        values = {k: int(request.form.get(k, "")) for k in ("base_year", "factor", "years")}
-    except ValueError:
-        values = None
-        errors = {"base_year": [gettext("请填写整数")]}
-    if values is not None:
-        try:
-            consolidation.set_target(sc.county, **values, user=current_user)
-            db.session.commit()
-            flash(gettext("倍增目标已保存"), "success")
-            return redirect(url_for("county.bands", **_scope_args(sc)))
-        except CoopError as exc:
-            db.session.rollback()
-            if exc.status_code == 403:
-                abort(403)
-            errors = exc.errors
-    flash(forms.flat_errors(errors).get("base_year") or next(iter(forms.flat_errors(errors).values()), ""), "error")
-    return redirect(url_for("county.bands", **_scope_args(sc))), 303
+        consolidation.set_target(sc.county, **_load(TargetInSchema, raw), user=current_user)
+        db.session.commit()
+    except CoopError as exc:
+        db.session.rollback()
+        if exc.status_code == 403:
+            abort(403)
+        return _render_bands(sc, status=exc.status_code, errors=exc.errors, form=raw)
+    flash(gettext("倍增目标已保存"), "success")
+    return redirect(url_for("county.bands", **_scope_args(sc)))
 
 
 @bp.route("/county/villages/<int:org_id>")
@@ -261,7 +258,7 @@ def annual_returns():
 from marshmallow import ValidationError  # noqa: E402
 
 from ..schemas.county import (AuditCaseInSchema, BudgetApprovalInSchema, BudgetLinesInSchema, CloseInSchema,  # noqa: E402
-                              FindingInSchema, ItemDoneInSchema, ItemInSchema)
+                              FindingInSchema, ItemDoneInSchema, ItemInSchema, TargetInSchema)
 from ..services import accounts as accounts_service, audits, budgets  # noqa: E402
 from ..models.county import AUDIT_KINDS, AUDIT_STATUSES, BUDGET_STATUSES  # noqa: E402
 from .orgs import load_org  # noqa: E402
