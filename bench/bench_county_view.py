@@ -71,9 +71,10 @@ def main() -> None:
             q = f"county={county_id}&year={county.YEAR}&month=12"
             for label, fn in (
                 ("band page /county/ (HTML, charts)", get(f"/county/?county={county_id}")),
-                ("汇总资产负债表 (HTML, every village a column)", get(f"/county/balance-sheet?{q}")),
-                ("汇总收益及收益分配表 (HTML)", get(f"/county/income-statement?{q}")),
-                ("汇总资产负债表 (xlsx)", get(f"/county/balance-sheet?{q}&format=xlsx")),
+                ("汇总资产负债表 (HTML, every village a column)", get(f"/county/balance-sheet?{q}&by=org")),
+                ("汇总收益及收益分配表 (HTML, every village a column)", get(f"/county/income-statement?{q}&by=org")),
+                ("汇总资产负债表 (HTML, a column per township: the default)", get(f"/county/balance-sheet?{q}")),
+                ("汇总资产负债表 (xlsx, every village a column)", get(f"/county/balance-sheet?{q}&by=org&format=xlsx")),
             ):
                 w, c, lo = median(fn, args.repeat)
                 rows.append([label, f"{w:.3f}", f"{c:.3f}", f"{lo:.2f}", "< 1 s" if "xlsx" not in label else "—"])

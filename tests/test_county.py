@@ -204,6 +204,19 @@ def test_county_pages_answer_and_download(county, client):
     assert "1,048,654.83" in client.get(f"/county/balance-sheet?county={books.county.id}&year=2025&month=12"
                                         ).get_data(as_text=True)
     assert client.get(f"/county/balance-sheet?county={books.county.id}&year=2025&month=13").status_code == 422
+    # the county: a column per township by default; per organization on request
+    from openpyxl import load_workbook
+
+    ws = load_workbook(io.BytesIO(client.get(
+        f"/county/balance-sheet?county={books.county.id}&year=2025&month=12&format=xlsx").data)).active
+    assert [ws.cell(3, c).value for c in range(1, 7)] == ["项目", "行次", "东镇", "合计", "抵销", "合并数"]
+    ws = load_workbook(io.BytesIO(client.get(
+        f"/county/balance-sheet?county={books.county.id}&year=2025&month=12&by=org&format=xlsx").data)).active
+    assert [ws.cell(3, c).value for c in range(3, 7)] == ["东村股份经济合作社", "南村股份经济合作社", "强村公司",
+                                                          "西村经济合作社"]
+    cash = next(r_ for r_ in range(4, 60) if ws.cell(r_, 1).value == "货币资金")
+    assert [D(str(ws.cell(cash, c).value or 0)) for c in range(3, 10)] == [  # blank: nothing eliminated
+        D("367654.33"), D("225000.50"), D("351000.00"), D("105000.00"), D("1048654.83"), D("0"), D("1048654.83")]
     assert client.get(f"/county/villages/{orgs[0].id}").status_code == 200
     r = client.post(f"/county/target?county={books.county.id}", data={"base_year": "2025", "factor": "12", "years": "3"})
     assert r.status_code == 422 and "倍数应在1至10之间" in r.get_data(as_text=True)

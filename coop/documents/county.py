@@ -29,8 +29,9 @@ def _rows(t: ReportTable, layout, columns: list[dict[str, Decimal]]) -> None:
         t.add([label, n] + [c[key] for c in columns], style=STATEMENT_STYLES[kind], indent=indent)
 
 
-def consolidated_table(c: Consolidation, which: str) -> ReportTable:
-    """which: 'balance' (期末) or 'income' (本年累计 to the month)."""
+def consolidated_table(c: Consolidation, which: str, by: str = "org") -> ReportTable:
+    """which: 'balance' (期末) or 'income' (本年累计 to the month); by: a column per organization, or per township
+    (its organizations summed: what a county reader of 100 villages can take in on one page)."""
     orgs = c.scope.orgs
     if which == "balance":
         total, elim, net = c.balance_sheet()
@@ -42,11 +43,19 @@ def consolidated_table(c: Consolidation, which: str) -> ReportTable:
         values, layout, title = c.income, INCOME_LAYOUT, N_("汇总收益及收益分配表")
         when = N_("%(y)s年1-%(m)s月", y=c.year, m=c.month) if c.month > 1 else N_("%(y)s年1月", y=c.year)
     cols = [Column("label", N_("项目"), width=30, indent=True), Column("line_no", N_("行次"), width=6, align="center")]
-    cols += [_money(f"o{o.id}", o.name) for o in orgs]
+    if by == "township":
+        groups: dict[int, list] = {}
+        for o in orgs:
+            groups.setdefault(o.township_id, []).append(o)
+        heads = [(f"t{tid}", members[0].township.name, core.sum_values(values[o.id] for o in members))
+                 for tid, members in groups.items()]
+    else:
+        heads = [(f"o{o.id}", o.name, values[o.id]) for o in orgs]
+    cols += [_money(key, label) for key, label, _ in heads]
     cols += [_money("total", N_("合计")), _money("elim", N_("抵销")), _money("net", N_("合并数"))]
     t = ReportTable(title, cols, subtitle=[N_("编制单位：%(org)s", org=c.scope.name), when, N_("单位：元")],
                     landscape=True, filename=f"{title}-{c.scope.name}-{c.year}年{c.month}月")
-    _rows(t, layout, [values[o.id] for o in orgs] + [total, elim, net])
+    _rows(t, layout, [v for _, _, v in heads] + [total, elim, net])
     if c.items:
         t.notes.append(N_("抵销：飞地抱团项目中村的长期投资、应收收益与联营公司的资本、应付收益；村的投资收益与联营公司的向成员分配。"))
         for it in c.items:

@@ -208,12 +208,17 @@ def _statement(which: str):
             raise ValidationFailed.field("format", gettext("格式应为 html、xlsx 或 pdf"))
     except ValidationFailed as exc:
         return render_template("county/statement.html", sc=sc, t=None, error=exc.message, which=which,
-                               scopes=_scopes_menu(), args=_scope_args(sc), year=today.year, month=today.month), 422
-    t = docs.consolidated_table(consolidation.consolidate(sc, year, month), which)
+                               scopes=_scopes_menu(), args=_scope_args(sc), year=today.year, month=today.month,
+                               by="org"), 422
+    # the county as a whole: a column per township by default (a column per village on request)
+    by = request.args.get("by") or ("org" if sc.township else "township")
+    if by not in ("org", "township"):
+        by = "org"
+    t = docs.consolidated_table(consolidation.consolidate(sc, year, month), which, by)
     if fmt != "html":
         return _send(t, fmt)
     return render_template("county/statement.html", sc=sc, t=t, error=None, which=which, scopes=_scopes_menu(),
-                           args=_scope_args(sc), year=year, month=month)
+                           args=_scope_args(sc), year=year, month=month, by=by)
 
 
 @bp.route("/county/balance-sheet")
