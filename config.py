@@ -88,13 +88,17 @@ class Config:
         ("loans.index", N_("贷款贴息"), "ledger.read"),
         ("disclosure.index", N_("财务公开"), "ledger.read"),
         ("auditor.questions", N_("质询"), "ledger.read"),
+        ("county.budget", N_("财务计划"), "ledger.read"),
+        ("county.audit_cases", N_("审计"), "ledger.read"),
         ("disclosure.published", N_("公开栏"), "member.portal"),
         ("distribution.mine", N_("我的分红"), "member.portal"),
+        ("county.audit_cases", N_("审计结果"), "member.portal"),
     )
     #: pages above the organization level: (endpoint, label, roles that see the link)
     TOP_NAV = (
         ("auditor.desk", N_("经管站工作台"), ("township_auditor", "county_admin")),
         ("joint.index", N_("飞地抱团"), ("township_auditor", "county_admin")),
+        ("county.bands", N_("县级汇总"), ("township_auditor", "county_admin")),
         ("loans.county", N_("贴息资金"), ("county_admin",)),
         ("admin.index", N_("县级管理"), ("county_admin",)),
     )

@@ -46,7 +46,7 @@ EXPENSE = ("51301", "51302", "51304", "51401", "51402", "51502", "511", "512")
 WHAT = {"50101": "承包金", "50102": "租金", "50301": "贴息", "50302": "运转经费", "50401": "存款利息", "502": "投资收益",
         "51301": "干部报酬", "51302": "办公用品", "51304": "水电费", "51401": "道路维修", "51402": "保洁费",
         "51502": "银行手续费", "511": "经营支出", "512": "税金"}
-OPENING = {"101": 5_000_000, "10201": 300_000_000, "10202": 80_000_000, "151": 500_000_000, "152": -60_000_000}
+OPENING = {"10101": 5_000_000, "10201": 300_000_000, "10202": 80_000_000, "151": 500_000_000, "152": -60_000_000}
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ def plan_village(index: int, n_vouchers: int, n_lines: int, seed: int) -> list[P
         elif r < 0.8:  # payment of expenses
             parts = [(rng.choice(EXPENSE), rng.randint(5_000, 1_500_000)) for _ in range(many)]
             total = sum(a for _, a in parts)
-            bank = "101" if total < 100_000 else "10201"
+            bank = "10101" if total < 100_000 else "10201"
             lines = (*((c, a, 0, None) for c, a in parts), (bank, 0, total, None))
             summary = f"支付{WHAT[parts[0][0]]}（第{k + 1}笔）"
         elif r < 0.9:  # 内部往来: households owe 承包金, the household as the counterparty (辅助核算)
@@ -90,7 +90,7 @@ def plan_village(index: int, n_vouchers: int, n_lines: int, seed: int) -> list[P
             lines = (*((c, a, 0, household(int(c[3:]))) for c, a in parts), ("50101", 0, total, None))
             summary = f"应收农户承包金（第{k + 1}笔）"
         else:  # transfers: cash drawn and money moved to the 信用社 account
-            parts = [(code, rng.randint(100_000, 3_000_000)) for code in (["101", "10202"] * n_lines)[:many]]
+            parts = [(code, rng.randint(100_000, 3_000_000)) for code in (["10101", "10202"] * n_lines)[:many]]
             total = sum(a for _, a in parts)
             lines = (*((c, a, 0, None) for c, a in parts), ("10201", 0, total, None))
             summary = f"提取备用金及转存（第{k + 1}笔）"
@@ -158,7 +158,7 @@ def setup_county(n_villages: int) -> tuple[int, list[Village]]:
         users.assign_role(acc, "accountant", org)
         users.assign_role(rev, "reviewer", org)
         bal = {c: from_fen(a) for c, a in OPENING.items()}
-        bal["311"] = -sum(bal.values(), Decimal(0))
+        bal["31101"] = -sum(bal.values(), Decimal(0))
         opening.set_opening_balances(org, bal, user=acc)
         opening.lock_opening_balances(org, user=acc)
         out.append(Village(i, org.id, acc.id, rev.id))

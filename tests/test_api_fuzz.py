@@ -177,6 +177,15 @@ def seed(books) -> dict:
     users.assign_role(target, "finance_group", org)
     users.assign_role(target, "reviewer", org)
     w["user_id"], w["assignment_id"] = target.id, target.roles[0].id
+    # county view: a budget for 2026 and an open audit case with a finding and a 整改 item
+    from coop.services import audits, budgets
+
+    budgets.set_lines(org, 2026, [{"account_code": "101", "amount": D("1000.00")}], user=acc)
+    case = audits.open_case(org, kind="regular", title="年度审计", scope="2025年财务收支", period_from=dt.date(2025, 1, 1),
+                            period_to=dt.date(2026, 12, 31), user=books.auditor, today=dt.date(2026, 1, 5))
+    finding = audits.add_finding(case, text="备用金无审批", voucher_ids=[w["posted"]], user=books.auditor)
+    item = audits.add_item(finding, action="补办审批", owner="会计", deadline=dt.date(2026, 3, 31), user=books.auditor)
+    w["case_id"], w["finding_id"], w["item_id"] = case.id, finding.id, item.id
 
     # a member of the village who may log in to the member portal
     member_user = users.create_user("chengyuan", "张一", "password1")

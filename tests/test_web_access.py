@@ -66,6 +66,13 @@ EXPECT: dict[str, tuple[str, ...] | str] = {
     "joint.project_new": ("403", "403", "403", "403", "ok", "403"),
     "joint.project": MISSING_ANY, "joint.contribution_new": MISSING_ANY, "joint.exit_participant": MISSING_ANY,
     "joint.participant_new": MISSING_ANY, "joint.receive": MISSING_ANY, "joint.return_new": MISSING_ANY,
+    "county.bands": SUPERVISOR, "county.balance_sheet": SUPERVISOR, "county.income_statement": SUPERVISOR,
+    "county.annual_returns": SUPERVISOR, "county.village": SUPERVISOR, "county.set_target": "post",
+    "county.budget": BOOKS_READ, "county.audit_case": MISSING_ANY,
+    "county.audit_cases": ORG_PUBLIC,  # members see the published results
+    "county.budget_lines": "post", "county.budget_approve": "post", "county.audit_open": "post",
+    "county.audit_finding": "post", "county.audit_item": "post", "county.audit_item_done": "post",
+    "county.audit_close": "post", "county.audit_publish": "post",
     "portal.me": MEMBER_ONLY,
     "portal.household": MEMBER_ONLY,
     "portal.certificate": ("404", "404", "404", "404", "404", "404"),  # no certificate issued

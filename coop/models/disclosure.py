@@ -19,6 +19,7 @@ SHEET_KINDS = {
     "joint": N_("飞地抱团项目收益专项公开表"),
     "subsidy": N_("政府补助（贴息）专项公开表"),
     "yishiyiyi": N_("一事一议资金专项公开表"),
+    "financial_plan": N_("财务计划执行公开表"),
 }
 SHEET_STATUSES = {
     "draft": N_("草稿"),

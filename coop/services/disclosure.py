@@ -28,7 +28,7 @@ from ..ledger.chart import (CAPITAL_SPENDING, CHART_2023, CLAIMS_AND_DEBTS, LOAN
                             PRODUCTION_COST, RESERVE_FUND, SPECIAL_FUNDS, YISHIYIYI, chart_account)
 from ..ledger.roles import ROLE_BY_KEY, SUBSIDY_INCOME
 from ..money import ZERO
-from . import access, audit, periods, reports
+from . import access, audit, budgets, periods, reports
 
 SIGNATURES = (N_("制表"), N_("会计"), N_("民主理财小组"), N_("村负责人"), N_("审核单位"))
 
@@ -265,6 +265,7 @@ def _spent_on(org, v: Voucher, use: VoucherLine) -> str:
 BUILDERS: dict[str, Callable] = {
     "income_expense": _income_expense, "balance_sheet": _balance_sheet, "debts": _debts,
     "distribution": _distribution, "joint": _joint, "subsidy": _subsidy, "yishiyiyi": _yishiyiyi,
+    "financial_plan": lambda org, start, end: budgets.disclosure_sheet(org, start, end),  # 财务计划 (#23)
 }
 
 
