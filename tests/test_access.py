@@ -26,6 +26,7 @@ SUPERVISOR_MAY = {
     ORG_PREFIX + "/disclosures/<int:disclosure_id>/approve",  # 经管站 approves disclosures (RULES §10)
     ORG_PREFIX + "/questions",  # 质询 on a voucher (RULES §10)
     ORG_PREFIX + "/questions/<int:question_id>/close",
+    ORG_PREFIX + "/audits",  # 立案: the 经管站 opens audit cases on its villages (RULES §16)
 }
 
 
@@ -61,7 +62,7 @@ BODIES = {
     ("/periods/reopen", "POST"): {"year": 2025, "month": 1, "reason": "更正"},
 }
 #: query parameters a read needs (the others work without)
-READ_QUERY = {"/reports/detail-ledger": {"code": "102"}}
+READ_QUERY = {"/reports/detail-ledger": {"code": "102"}, "/budgets": {"year": 2026}}
 
 
 def test_the_url_map_has_the_ledger_endpoints():

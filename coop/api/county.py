@@ -9,7 +9,7 @@ from ..ledger import consolidation as core
 from ..ledger.statements import BALANCE_SHEET_LAYOUT, INCOME_LAYOUT
 from ..schemas.county import BandsSchema, ConsolidatedSchema, ScopeQuerySchema, StatementQuerySchema
 from ..services import consolidation
-from . import current_api_user
+from . import current_api_user, requires
 from .. import clock
 
 URL = ""
@@ -73,10 +73,11 @@ def _org(org_id: int, permission: str | None = access.READ_LEDGER):
 
 def _budget_out(org, year: int) -> dict:
     b = budgets.get_budget(org, year)
-    if b is None:
-        raise NotFound(f"{year} 年尚未编制预算")
-    out = {k: getattr(b, k) for k in ("year", "status", "meeting_date", "entitled", "present", "votes_for",
-                                      "votes_against", "abstained", "reference")}
+    fields_ = ("year", "status", "meeting_date", "entitled", "present", "votes_for", "votes_against", "abstained",
+               "reference")
+    if b is None:  # not drawn up yet: an empty budget, not a missing resource
+        return {**dict.fromkeys(fields_), "year": year, "status": "none", "rows": []}
+    out = {k: getattr(b, k) for k in fields_}
     out["rows"] = [{"account_code": r.code, "name": r.name, "budget": r.budget, "months": r.months,
                     "actual": r.actual, "variance": r.variance} for r in budgets.budget_vs_actual(org, year)]
     return out
@@ -93,6 +94,7 @@ def get_budget(args, org_id: int):
 @blp.route("/orgs/<int:org_id>/budgets", methods=["PUT"])
 @blp.arguments(BudgetLinesInSchema)
 @blp.response(200, BudgetSchema)
+@requires(access.PREPARE)
 def put_budget(data, org_id: int):
     """Replace the draft budget's lines (refused once the 成员大会 has approved it)."""
     org = _org(org_id)
@@ -104,6 +106,7 @@ def put_budget(data, org_id: int):
 @blp.route("/orgs/<int:org_id>/budgets/approval", methods=["POST"])
 @blp.arguments(BudgetApprovalInSchema)
 @blp.response(200, BudgetSchema)
+@requires(access.PREPARE)
 def approve_budget(data, org_id: int):
     """Record the 成员大会 resolution (quorum two thirds present, more than half of all members in favour)."""
     org = _org(org_id)

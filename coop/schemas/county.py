@@ -132,7 +132,8 @@ class BudgetRowSchema(StrictSchema):
 
 class BudgetSchema(StrictSchema):
     year = fields.Integer()
-    status = fields.String()
+    #: draft | approved | none (the year's budget is not drawn up yet: no rows)
+    status = fields.String(metadata={"description": "draft | approved | none (未编制)"})
     meeting_date = fields.Date(allow_none=True)
     entitled = fields.Integer(allow_none=True)
     present = fields.Integer(allow_none=True)
