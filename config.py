@@ -58,6 +58,7 @@ class Config:
         ("shares.register", N_("股权"), "ledger.read"),
         ("distribution.index", N_("收益分配"), "ledger.read"),
         ("loans.index", N_("贷款贴息"), "ledger.read"),
+        ("cash.index", N_("报账出纳"), "ledger.read"),
         ("disclosure.index", N_("财务公开"), "ledger.read"),
         ("disclosure.published", N_("公开栏"), "member.portal"),
         ("distribution.mine", N_("我的分红"), "member.portal"),
@@ -67,6 +68,7 @@ class Config:
         ("auditor.desk", N_("经管站工作台"), ("township_auditor", "county_admin")),
         ("joint.index", N_("飞地抱团"), ("township_auditor", "county_admin")),
         ("loans.county", N_("贴息资金"), ("county_admin",)),
+        ("cash.policy", N_("报账审批设置"), ("county_admin",)),
         ("admin.index", N_("县级管理"), ("county_admin",)),
     )
 
