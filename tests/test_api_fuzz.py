@@ -172,6 +172,13 @@ def seed(books) -> dict:
     ret = joint.declare_return(project, year=2025, profit=D("30000.00"), date=dt.date(2025, 12, 31), user=admin)
     w["project_id"], w["participant_id"], w["line_id"] = project.id, parts[1].id, ret.lines[0].id
 
+    # 报账 (#22): a request waiting for the village head
+    from coop.services import spending
+
+    w["request_id"] = spending.file_request(org, user=acc, handler="王会计", purpose="办公用品", payee="文具店",
+                                            amount=D("300.00"), category="expense_admin", spent_on=dt.date(2026, 1, 5),
+                                            scans=[("票.png", "image/png", b"\x89PNG\r\n\x1a\n0000")]).id
+
     # a member of the village who may log in to the member portal
     member_user = users.create_user("chengyuan", "张一", "password1")
     users.assign_role(member_user, "member", org)

@@ -29,7 +29,7 @@ class SpendingRequestInSchema(StrictSchema):
     spent_on = fields.Date(required=True, error_messages=DATE)
 
 
-class DecisionInSchema(StrictSchema):
+class SpendingDecisionInSchema(StrictSchema):
     step = fields.String(required=True, validate=validate.OneOf(tuple(STEPS), error="审批环节不正确"),
                          error_messages=REQUIRED)
     decision = fields.String(required=True, validate=validate.OneOf(("approve", "veto", "reject"), error="决定不正确"),
@@ -39,7 +39,7 @@ class DecisionInSchema(StrictSchema):
     record = _text(500, required=False)
 
 
-class ToVoucherInSchema(StrictSchema):
+class SpendingVoucherInSchema(StrictSchema):
     date = fields.Date(required=True, error_messages=DATE)
     pay_from = fields.String(required=True, validate=validate.Length(min=1, max=20), error_messages=REQUIRED)
 
@@ -96,3 +96,136 @@ class HouseholdAccountInSchema(StrictSchema):
     bank_name = _text(60)
     account_no = fields.String(required=True, validate=validate.Regexp(r"^\d{8,30}$", error="卡号应为8–30位数字"),
                                error_messages=REQUIRED)
+
+
+# ---------------------------------------------------------------- API shapes
+
+
+class SpendingScanInSchema(StrictSchema):
+    filename = _text(200)
+    content_type = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
+    #: the file, base64-encoded
+    data = fields.String(required=True, error_messages=REQUIRED, validate=validate.Length(min=1, max=14_000_000))
+
+
+class SpendingRequestApiInSchema(SpendingRequestInSchema):
+    scans = fields.List(fields.Nested(SpendingScanInSchema), required=True, error_messages=REQUIRED,
+                        validate=validate.Length(min=1, max=20, error="请上传1–20个扫描件"))
+
+
+class SpendingApprovalSchema(StrictSchema):
+    step = fields.String()
+    decision = fields.String()
+    user_id = fields.Integer()
+    reason = fields.String(allow_none=True)
+    meeting_date = fields.Date(allow_none=True)
+    record = fields.String(allow_none=True)
+
+
+class SpendingRequestSchema(StrictSchema):
+    id = fields.Integer()
+    organization_id = fields.Integer()
+    requester_id = fields.Integer()
+    handler = fields.String()
+    purpose = fields.String()
+    payee = fields.String()
+    payee_personal = fields.Boolean()
+    amount = Money()
+    category = fields.String()
+    spent_on = fields.Date()
+    steps = fields.List(fields.String())
+    next_step = fields.String(allow_none=True)
+    status = fields.String()
+    voucher_id = fields.Integer(allow_none=True)
+    approvals = fields.List(fields.Nested(SpendingApprovalSchema))
+    scans = fields.List(fields.String(), metadata={"description": "file names"})
+
+
+class CashJournalQuerySchema(StrictSchema):
+    account_code = fields.String(required=True, validate=validate.Length(min=1, max=20), error_messages=REQUIRED)
+    month = fields.String(required=True, validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="月份格式应为 YYYY-MM"),
+                          error_messages=REQUIRED)
+
+
+class CashJournalRowSchema(StrictSchema):
+    date = fields.Date()
+    voucher_id = fields.Integer(allow_none=True)
+    voucher_no = fields.String()
+    summary = fields.String()
+    other = fields.String(metadata={"description": "对方科目"})
+    debit = Money()
+    credit = Money()
+    balance = Money()
+    kind = fields.String(metadata={"description": "line, day (本日合计) or month (本月合计)"})
+
+
+class CashJournalSchema(StrictSchema):
+    code = fields.String()
+    name = fields.String()
+    year = fields.Integer()
+    month = fields.Integer()
+    opening = Money()
+    closing = Money()
+    rows = fields.List(fields.Nested(CashJournalRowSchema))
+
+
+class CashCountSchema(StrictSchema):
+    id = fields.Integer()
+    account_code = fields.String()
+    date = fields.Date()
+    counted = Money()
+    book = Money()
+    difference = Money()
+    note = fields.String(allow_none=True)
+
+
+class ReconciliationItemSchema(StrictSchema):
+    id = fields.Integer()
+    date = fields.Date()
+    amount = Money()
+    reference = fields.String(allow_none=True)
+    summary = fields.String()
+
+
+class ReconciliationSchema(StrictSchema):
+    bank_balance = Money()
+    book_balance = Money()
+    book_in = fields.List(fields.Nested(ReconciliationItemSchema), metadata={"description": "企业已收、银行未收"})
+    book_out = fields.List(fields.Nested(ReconciliationItemSchema), metadata={"description": "企业已付、银行未付"})
+    bank_in = fields.List(fields.Nested(ReconciliationItemSchema), metadata={"description": "银行已收、企业未收"})
+    bank_out = fields.List(fields.Nested(ReconciliationItemSchema), metadata={"description": "银行已付、企业未付"})
+    adjusted_bank = Money()
+    adjusted_book = Money()
+    agrees = fields.Boolean()
+    final = fields.Boolean()
+
+
+class ReconciliationInSchema(StrictSchema):
+    account_code = fields.String(required=True, validate=validate.Length(min=1, max=20), error_messages=REQUIRED)
+    month = fields.String(required=True, validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="月份格式应为 YYYY-MM"),
+                          error_messages=REQUIRED)
+
+
+class AutoMatchInSchema(StrictSchema):
+    account_code = fields.String(required=True, validate=validate.Length(min=1, max=20), error_messages=REQUIRED)
+
+
+class AutoMatchSchema(StrictSchema):
+    matched = fields.Integer()
+
+
+class PayoutItemSchema(StrictSchema):
+    seq = fields.Integer()
+    household_id = fields.Integer()
+    amount = Money()
+    status = fields.String()
+    reason = fields.String(allow_none=True)
+
+
+class PayoutBatchSchema(StrictSchema):
+    id = fields.Integer()
+    plan_id = fields.Integer()
+    pay_from = fields.String()
+    status = fields.String()
+    voucher_id = fields.Integer(allow_none=True)
+    items = fields.List(fields.Nested(PayoutItemSchema))

@@ -21,9 +21,9 @@ from ..extensions import db
 from ..ledger.roles import EXPENSE_ROLES, ROLE_BY_KEY
 from ..models import County, DistributionPlan, Household, Voucher
 from ..models.cash import ITEM_STATUSES, PAYOUT_STATUSES, REQUEST_STATUSES, STEPS, SpendingScan
-from ..schemas.cash import (BankAccountInSchema, CashCountInSchema, DecisionInSchema, HouseholdAccountInSchema,
+from ..schemas.cash import (BankAccountInSchema, CashCountInSchema, SpendingDecisionInSchema, HouseholdAccountInSchema,
                             ManualMatchInSchema, PayoutInSchema, SpendingPolicyInSchema, SpendingRequestInSchema,
-                            StatementImportInSchema, ToVoucherInSchema)
+                            StatementImportInSchema, SpendingVoucherInSchema)
 from ..services import access, bank, cashier, payout, roles as role_service, spending
 from .. import clock
 from .loans import XLSX_MIME, flat, submit
@@ -101,7 +101,7 @@ def request_detail(org_id: int, request_id: int):
 def request_decide(org_id: int, request_id: int):
     org = load_org(org_id)
     req = spending.get_request(org, request_id)
-    _, errors, status = submit(DecisionInSchema(), lambda d: spending.decide(req, user=current_user, **d))
+    _, errors, status = submit(SpendingDecisionInSchema(), lambda d: spending.decide(req, user=current_user, **d))
     if errors:
         return _render_request(org, spending.get_request(org, request_id), errors, status)
     flash(gettext("已记录审批意见"), "success")
@@ -112,7 +112,7 @@ def request_decide(org_id: int, request_id: int):
 def request_voucher(org_id: int, request_id: int):
     org = load_org(org_id, access.PREPARE)
     req = spending.get_request(org, request_id)
-    v, errors, status = submit(ToVoucherInSchema(), lambda d: spending.to_voucher(req, user=current_user, **d))
+    v, errors, status = submit(SpendingVoucherInSchema(), lambda d: spending.to_voucher(req, user=current_user, **d))
     if errors:
         return _render_request(org, spending.get_request(org, request_id), errors, status)
     flash(gettext("已生成凭证草稿"), "success")

@@ -1,0 +1,182 @@
+"""报账, 出纳 and the bank over the API (RULES §15).
+
+/orgs/<org_id>/spending-requests…   file (scans base64), list, read, decide a step, turn into a voucher draft;
+/orgs/<org_id>/cash-journal         现金/银行日记账 of a leaf and month; /cash-counts records a count;
+/orgs/<org_id>/bank-reconciliation  the month's 调节表; …/auto-match, /bank-matches, …/final;
+/orgs/<org_id>/payout-batches       分红代发 batches (the files themselves are exchanged on the web pages).
+Money is a string; every refusal is a 4xx naming the field, with nothing written.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+
+from flask_smorest import Blueprint
+
+from ..errors import ValidationFailed
+from ..extensions import db
+from ..models import Organization
+from ..schemas.cash import (AutoMatchInSchema, AutoMatchSchema, CashCountInSchema, CashCountSchema, SpendingDecisionInSchema,
+                            CashJournalQuerySchema, CashJournalSchema, ManualMatchInSchema, PayoutBatchSchema,
+                            PayoutInSchema, ReconciliationInSchema, ReconciliationSchema, SpendingRequestApiInSchema,
+                            SpendingRequestSchema, SpendingVoucherInSchema)
+from ..services import access, bank, cashier, payout, spending
+from . import current_api_user, requires
+
+URL = ""
+blp = Blueprint("api_cash", __name__, description="报账/出纳 Spending approval, cash and bank journals, reconciliation")
+
+
+def _done(obj):
+    db.session.commit()
+    return obj
+
+
+def _org(org_id: int, permission: str | None = access.READ_LEDGER) -> Organization:
+    return access.get_org(current_api_user(), org_id, permission)
+
+
+def _request_out(r) -> dict:
+    out = {k: getattr(r, k) for k in ("id", "organization_id", "requester_id", "handler", "purpose", "payee",
+                                      "payee_personal", "amount", "category", "spent_on", "status", "voucher_id",
+                                      "steps", "approvals")}
+    out.update(next_step=spending.next_step(r) if r.status == "pending" else None, scans=[s.filename for s in r.scans])
+    return out
+
+
+def _month(text: str) -> tuple[int, int]:
+    y, m = text.split("-")
+    return int(y), int(m)
+
+
+@blp.route("/orgs/<int:org_id>/spending-requests")
+@blp.response(200, SpendingRequestSchema(many=True))
+def list_requests(org_id: int):
+    """报账单, newest first."""
+    return [_request_out(r) for r in spending.list_requests(_org(org_id))]
+
+
+@blp.route("/orgs/<int:org_id>/spending-requests", methods=["POST"])
+@blp.arguments(SpendingRequestApiInSchema)
+@blp.response(201, SpendingRequestSchema)
+@requires(access.SPEND_REQUEST)
+def file_request(data, org_id: int):
+    """报账 with invoice/receipt scans (PDF, JPG or PNG, base64); the approval chain is fixed by the county's thresholds."""
+    org = _org(org_id, access.SPEND_REQUEST)
+    scans = []
+    for n, s in enumerate(data.pop("scans")):
+        try:
+            scans.append((s["filename"], s.get("content_type"), base64.b64decode(s["data"], validate=True)))
+        except (binascii.Error, ValueError):
+            raise ValidationFailed.field(f"scans.{n}.data", "不是有效的 base64 内容") from None
+    return _done(_request_out(spending.file_request(org, user=current_api_user(), scans=scans, **data)))
+
+
+@blp.route("/orgs/<int:org_id>/spending-requests/<int:request_id>")
+@blp.response(200, SpendingRequestSchema)
+def get_request(org_id: int, request_id: int):
+    return _request_out(spending.get_request(_org(org_id), request_id))
+
+
+@blp.route("/orgs/<int:org_id>/spending-requests/<int:request_id>/decisions", methods=["POST"])
+@blp.arguments(SpendingDecisionInSchema)
+@blp.response(201, SpendingRequestSchema)
+def decide(data, org_id: int, request_id: int):
+    """One step of the chain, in order: approve, veto (民主理财小组, with a reason) or reject (with a reason).
+    Nobody approves their own request."""
+    req = spending.get_request(_org(org_id), request_id)
+    return _done(_request_out(spending.decide(req, user=current_api_user(), **data)))
+
+
+@blp.route("/orgs/<int:org_id>/spending-requests/<int:request_id>/voucher", methods=["POST"])
+@blp.arguments(SpendingVoucherInSchema)
+@blp.response(201, SpendingRequestSchema)
+@requires(access.PREPARE)
+def to_voucher(data, org_id: int, request_id: int):
+    """The approved request as a voucher draft (the category's expense role / the chosen cash or bank leaf)."""
+    req = spending.get_request(_org(org_id, access.PREPARE), request_id)
+    spending.to_voucher(req, user=current_api_user(), **data)
+    return _done(_request_out(req))
+
+
+@blp.route("/orgs/<int:org_id>/cash-journal")
+@blp.arguments(CashJournalQuerySchema, location="query")
+@blp.response(200, CashJournalSchema)
+def journal(args, org_id: int):
+    """现金日记账 or 银行日记账 of one leaf and month, with 对方科目, running balance and daily totals."""
+    y, m = _month(args["month"])
+    j = cashier.journal(_org(org_id), args["account_code"], y, m)
+    return {"code": j.code, "name": j.name, "year": j.year, "month": j.month, "opening": j.opening,
+            "closing": j.closing, "rows": j.rows}
+
+
+@blp.route("/orgs/<int:org_id>/cash-counts", methods=["POST"])
+@blp.arguments(CashCountInSchema)
+@blp.response(201, CashCountSchema)
+@requires(access.CASHIER)
+def count(data, org_id: int):
+    """库存现金盘点 against the book balance of the day."""
+    return _done(cashier.record_count(_org(org_id, access.CASHIER), user=current_api_user(), **data))
+
+
+@blp.route("/orgs/<int:org_id>/bank-reconciliation")
+@blp.arguments(ReconciliationInSchema, location="query")
+@blp.response(200, ReconciliationSchema)
+def reconciliation(args, org_id: int):
+    """银行存款余额调节表 of a bank leaf and month, from the imported statements and what is left unmatched."""
+    org = _org(org_id)
+    y, m = _month(args["month"])
+    s = bank.statement_for(org, args["account_code"], y, m)
+    return {**{k: getattr(s, k) for k in ("bank_balance", "book_balance", "book_in", "book_out", "bank_in", "bank_out",
+                                         "adjusted_bank", "adjusted_book", "agrees")},
+            "final": bank.saved(org, args["account_code"], y, m) is not None}
+
+
+@blp.route("/orgs/<int:org_id>/bank-reconciliation/final", methods=["POST"])
+@blp.arguments(ReconciliationInSchema)
+@blp.response(201, ReconciliationSchema)
+@requires(access.CASHIER)
+def reconciliation_final(data, org_id: int):
+    """Save the month's 调节表 as final: refused unless the two adjusted balances agree to the fen."""
+    org = _org(org_id, access.CASHIER)
+    y, m = _month(data["month"])
+    bank.save_final(org, data["account_code"], y, m, user=current_api_user())
+    db.session.commit()
+    s = bank.statement_for(org, data["account_code"], y, m)
+    return {**{k: getattr(s, k) for k in ("bank_balance", "book_balance", "book_in", "book_out", "bank_in", "bank_out",
+                                         "adjusted_bank", "adjusted_book", "agrees")}, "final": True}
+
+
+@blp.route("/orgs/<int:org_id>/bank-reconciliation/auto-match", methods=["POST"])
+@blp.arguments(AutoMatchInSchema)
+@blp.response(200, AutoMatchSchema)
+@requires(access.CASHIER)
+def auto_match(data, org_id: int):
+    """Match statement lines to book lines by amount, a 3-day window and the reference."""
+    return _done({"matched": bank.auto_match(_org(org_id, access.CASHIER), data["account_code"], user=current_api_user())})
+
+
+@blp.route("/orgs/<int:org_id>/bank-matches", methods=["POST"])
+@blp.arguments(ManualMatchInSchema)
+@blp.response(201, AutoMatchSchema)
+@requires(access.CASHIER)
+def manual_match(data, org_id: int):
+    """Match one statement line to one book line of the same account and amount by hand."""
+    bank.manual_match(_org(org_id, access.CASHIER), user=current_api_user(), **data)
+    return _done({"matched": 1})
+
+
+@blp.route("/orgs/<int:org_id>/payout-batches")
+@blp.response(200, PayoutBatchSchema(many=True))
+def list_batches(org_id: int):
+    """分红代发 batches with each household's result."""
+    return payout.batches(_org(org_id))
+
+
+@blp.route("/orgs/<int:org_id>/payout-batches", methods=["POST"])
+@blp.arguments(PayoutInSchema)
+@blp.response(201, PayoutBatchSchema)
+@requires(access.CASHIER)
+def create_batch(data, org_id: int):
+    """A batch of the plan's unpaid households with a card on file; households in a batch in flight are held."""
+    return _done(payout.create_batch(_org(org_id, access.CASHIER), user=current_api_user(), **data))
