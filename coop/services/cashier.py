@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from ..errors import Forbidden, InvalidState, ValidationFailed
 from ..extensions import db
+from ..i18n import N_
 from ..ledger import codes
 from ..ledger.roles import BANK, CASH, ROLE_BY_KEY
 from ..models import Account, Organization, User, Voucher, VoucherLine
@@ -201,7 +202,7 @@ def _cash_payment_over_limit(org, today, lines):
     found = [f"{v.date} {v.display_number} {l.summary} {format_plain(l.credit)}" for v, l, c in lines
              if _is_cash(c) and l.credit > limit and v.id not in banked]
     if found:
-        return Warning("cash_payment_over_limit", "yellow", "现金支付超过限额",
+        return Warning("cash_payment_over_limit", "yellow", N_("现金支付超过限额"),
                        [f"单笔现金支付限额 {format_plain(limit)}"] + _facts(found))
     return None
 
@@ -235,7 +236,7 @@ def _sitting_receipts(org, today, lines):
             found.append(f"{d} {c}：当日收现 {format_plain(received)}，付现 {format_plain(paid)}，日初余额 {format_plain(start)}")
         balance[c] = start + net
     if found:
-        return Warning("sitting_receipts", "red", "坐收坐支（现金收入未存银行直接支出）", _facts(found))
+        return Warning("sitting_receipts", "red", N_("坐收坐支（现金收入未存银行直接支出）"), _facts(found))
     return None
 
 
@@ -250,7 +251,7 @@ def _personal_account(org, today, lines):
     found = [f"{v.date} {v.display_number} {c} {l.summary} {format_plain(l.debit - l.credit)}"
              for v, l, c in lines if c in personal]
     if found:
-        return Warning("personal_account", "red", "集体资金存入个人账户", _facts(found))
+        return Warning("personal_account", "red", N_("集体资金存入个人账户"), _facts(found))
     return None
 
 
@@ -280,7 +281,7 @@ def _spending_without_request(org, today, lines):
     found = [f"{paying[vid].date} {paying[vid].display_number} {summary} {format_plain(debit)}"
              for vid, debit, summary in rows if debit > limit]
     if found:
-        return Warning("spending_without_request", "yellow", "支出未经报账审批",
+        return Warning("spending_without_request", "yellow", N_("支出未经报账审批"),
                        [f"超过 {format_plain(limit)} 的支出应有已批准的报账单"] + _facts(found))
     return None
 
