@@ -390,3 +390,44 @@ def test_spending_without_an_approved_request_warns_above_the_threshold(real_boo
     books.post("2025-03-08", ("513", "500.01", ""), (b1, "", "500.01"), summary="未报账支出")
     [w] = codes_of(books.org, "spending_without_request")
     assert w.facts[1:] == ["2025-03-08 记-0003 未报账支出 500.01"]
+
+
+def test_two_approvers_at_once_one_wins(app, real_books, backend):
+    """Two village heads approve the same step at the same moment: the row lock on the request lets one through;
+    the other then sees the step taken and is refused (one approval row, never two)."""
+    import threading
+
+    from coop.models import User
+    from coop.models.cash import SpendingApproval, SpendingRequest
+
+    books = real_books
+    fg, cash, head2 = people(books)
+    req_id = file(books, "800.00").id
+    db.session.commit()
+    barrier, outcomes = threading.Barrier(2), []
+
+    def worker(user_id):
+        with app.app_context():
+            try:
+                user = db.session.get(User, user_id)
+                req = db.session.get(SpendingRequest, req_id)
+                barrier.wait(timeout=30)
+                spending.decide(req, user=user, step="head", decision="approve")
+                db.session.commit()
+                outcomes.append("ok")
+            except InvalidState as exc:
+                db.session.rollback()
+                outcomes.append(exc.message)
+            except Exception as exc:  # noqa: BLE001 - reported to the test
+                db.session.rollback()
+                outcomes.append(repr(exc))
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=worker, args=(u,)) for u in (books.reviewer.id, head2.id)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(outcomes) == ["ok", "当前应由「乡镇代理中心审核」审批"]
+    assert count(SpendingApproval) == 1

@@ -92,3 +92,18 @@ def test_cashier_pages_render(app, real_books):
     r = county.post("/county/spending-policy", data={"finance_group_above": "5000.00", "meeting_above": "1000.00",
                                                      "cash_payment_limit": "1000.00", "request_required_above": "0"})
     assert r.status_code == 422 and "不能低于" in r.get_data(as_text=True)
+
+
+def test_the_cashier_signs_from_the_voucher_page(app, real_books):
+    books = real_books
+    cash = users.create_user("chuna", "出纳员", "password1")
+    users.assign_role(cash, "cashier", books.org)
+    v = books.post("2025-03-02", ("513", "50.00", ""), (books.leaf("101", 1), "", "50.00"), summary="邮费")
+    db.session.commit()
+    url = f"/o/{books.org.id}/vouchers/{v.id}"
+    assert "btn-cashier-sign" not in Browser(app, "kuaiji").get(url).get_data(as_text=True)
+    c = Browser(app, "chuna")
+    assert "btn-cashier-sign" in c.get(url).get_data(as_text=True)
+    assert c.post(f"/o/{books.org.id}/cash/sign/{v.id}").status_code == 302
+    page = c.get(url).get_data(as_text=True)
+    assert "btn-cashier-sign" not in page and "出纳员" in page

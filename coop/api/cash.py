@@ -126,6 +126,10 @@ def reconciliation(args, org_id: int):
     """银行存款余额调节表 of a bank leaf and month, from the imported statements and what is left unmatched."""
     org = _org(org_id)
     y, m = _month(args["month"])
+    if not bank.has_statement(org, args["account_code"], y, m):  # nothing to reconcile yet: the book side only
+        return {"bank_balance": None, "adjusted_bank": None, "adjusted_book": None, "agrees": False, "final": False,
+                "book_balance": bank.book_balance_at(org, args["account_code"], y, m),
+                "book_in": [], "book_out": [], "bank_in": [], "bank_out": []}
     s = bank.statement_for(org, args["account_code"], y, m)
     return {**{k: getattr(s, k) for k in ("bank_balance", "book_balance", "book_in", "book_out", "bank_in", "bank_out",
                                          "adjusted_bank", "adjusted_book", "agrees")},

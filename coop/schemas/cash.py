@@ -188,14 +188,15 @@ class ReconciliationItemSchema(StrictSchema):
 
 
 class ReconciliationSchema(StrictSchema):
-    bank_balance = Money()
+    #: null until a statement ending in the month is imported
+    bank_balance = Money(allow_none=True)
     book_balance = Money()
     book_in = fields.List(fields.Nested(ReconciliationItemSchema), metadata={"description": "企业已收、银行未收"})
     book_out = fields.List(fields.Nested(ReconciliationItemSchema), metadata={"description": "企业已付、银行未付"})
     bank_in = fields.List(fields.Nested(ReconciliationItemSchema), metadata={"description": "银行已收、企业未收"})
     bank_out = fields.List(fields.Nested(ReconciliationItemSchema), metadata={"description": "银行已付、企业未付"})
-    adjusted_bank = Money()
-    adjusted_book = Money()
+    adjusted_bank = Money(allow_none=True)
+    adjusted_book = Money(allow_none=True)
     agrees = fields.Boolean()
     final = fields.Boolean()
 

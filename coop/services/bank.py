@@ -382,6 +382,20 @@ def bank_balance(org: Organization, code: str, on: dt.date) -> Decimal:
     return st.closing_balance
 
 
+def has_statement(org: Organization, code: str, year: int, month: int) -> bool:
+    _bank_leaf(org, code)
+    end = _month_end(year, month)
+    return db.session.scalar(sa.select(sa.func.count()).select_from(BankStatement).where(
+        BankStatement.organization_id == org.id, BankStatement.account_code == code,
+        BankStatement.date_to <= end, BankStatement.date_to >= end.replace(day=1))) > 0
+
+
+def book_balance_at(org: Organization, code: str, year: int, month: int) -> Decimal:
+    from .cashier import book_balance
+
+    return book_balance(org, _bank_leaf(org, code), _month_end(year, month))
+
+
 def statement_for(org: Organization, code: str, year: int, month: int) -> reconcile.Statement:
     from .cashier import book_balance
 

@@ -158,6 +158,18 @@ def count_new(org_id: int):
     return redirect(url_for("cash.journal", org_id=org.id, code=row.account_code))
 
 
+@bp.app_template_global("cashier_signature")
+def cashier_signature(voucher_id: int) -> str:
+    """The 出纳 who signed the voucher ('' until signed), for the voucher page."""
+    return cashier.cashier_name(voucher_id)
+
+
+@bp.app_template_global("cashier_may_sign")
+def cashier_may_sign(org, v) -> bool:
+    return (v.status in ("reviewed", "posted") and "cashier" in access.roles_on(current_user, org)
+            and cashier.moves_money(org, v))
+
+
 @bp.route("/o/<int:org_id>/cash/sign/<int:voucher_id>", methods=["POST"])
 def sign(org_id: int, voucher_id: int):
     org = load_org(org_id)
