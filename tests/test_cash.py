@@ -235,16 +235,15 @@ def test_reconciliation_documents(real_books):
 # ---------------------------------------------------------------- 分红代发
 
 
-def test_payout_round_trip_with_one_failed_row(real_books):
-    books = real_books
-    fg, cash, _ = people(books)
+def posted_plan(books):
+    """The 2025 plan of test_year_end_real_books posted: 40,000.00 to households A (24,640.00) and B (15,360.00)."""
+    from coop.services import periods
+
     org, acc, leaf = books.org, books.accountant, books.leaf
     users.assign_role(acc, "cashier", org)  # the accountant also keeps the cash here
     ha, hb = register(books)
     books.post("2025-03-01", (leaf("102", 1), "100000.00", ""), ("501", "", "100000.00"))
     books.close_through(2025, 11)
-    from coop.services import periods
-
     periods.carry_over(org, 2025, user=acc, today=dt.date(2025, 12, 1))
     plan = distribution.create_plan(org, year=2025, name="方案", record_date=dt.date(2025, 12, 31),
                                     member_pool=D("40000.00"), cadre_reward=D("0.00"), cadres=[], user=acc)
@@ -252,6 +251,14 @@ def test_payout_round_trip_with_one_failed_row(real_books):
                         notice=dt.date(2025, 12, 12))
     distribution.post_plan(plan, user=acc)
     db.session.commit()
+    return plan, ha, hb
+
+
+def test_payout_round_trip_with_one_failed_row(real_books):
+    books = real_books
+    fg, cash, _ = people(books)
+    org, acc, leaf = books.org, books.accountant, books.leaf
+    plan, ha, hb = posted_plan(books)
     b2 = leaf("102", 2)
     with pytest.raises(ValidationFailed, match="银行卡号"):
         payout.create_batch(org, user=cash, plan_id=plan.id, pay_from=b2)
@@ -431,3 +438,123 @@ def test_two_approvers_at_once_one_wins(app, real_books, backend):
         t.join(timeout=60)
     assert sorted(outcomes) == ["ok", "当前应由「乡镇代理中心审核」审批"]
     assert count(SpendingApproval) == 1
+
+
+# ---------------------------------------------------------------- the 调节表 arithmetic, as an invariant
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from coop.ledger import reconcile  # noqa: E402
+
+_moves = st.lists(st.tuples(st.integers(min_value=-10**9, max_value=10**9).filter(bool),
+                            st.booleans(), st.booleans()), max_size=30)
+
+
+@settings(max_examples=200, deadline=None)
+@given(opening=st.integers(min_value=-10**10, max_value=10**10), moves=_moves)
+def test_adjusted_balances_agree_whenever_both_sides_are_right(opening, moves):
+    """Every transaction reaches the books, the bank, or both (the rest are 未达账项): both adjusted balances are the
+    opening plus every transaction, to the fen."""
+    open_ = Decimal(opening) / 100
+    bank_balance = book_balance = open_
+    bank_items, book_items, total = [], [], Decimal("0.00")
+    for n, (fen, in_bank, in_book) in enumerate(moves):
+        amount = Decimal(fen) / 100
+        in_bank, in_book = (True, True) if not (in_bank or in_book) else (in_bank, in_book)
+        total += amount
+        if in_bank:
+            bank_balance += amount
+        if in_book:
+            book_balance += amount
+        item = reconcile.Item(n, dt.date(2025, 3, 1), amount)
+        if in_bank and not in_book:
+            bank_items.append(item)
+        if in_book and not in_bank:
+            book_items.append(item)
+    s = reconcile.statement(bank_balance, book_balance, bank_items, book_items)
+    assert s.agrees and s.adjusted_bank == open_ + total
+
+
+def test_matching_prefers_the_reference_then_the_nearest_date():
+    d = dt.date
+    bank_lines = [reconcile.Item(1, d(2025, 3, 10), Decimal("-500.00"), "ZP123"),
+                  reconcile.Item(2, d(2025, 3, 10), Decimal("-500.00"), None)]
+    book = [reconcile.Item(11, d(2025, 3, 9), Decimal("-500.00"), None, "记-0003 付材料款"),
+            reconcile.Item(12, d(2025, 3, 7), Decimal("-500.00"), None, "记-0002 支票 ZP123"),
+            reconcile.Item(13, d(2025, 3, 1), Decimal("-500.00"), None, "记-0001 太早")]
+    # the cheque number pairs 1 with 12 though 11 is nearer; 2 takes the nearest left; 13 is outside 3 days
+    assert reconcile.match(bank_lines, book, window_days=3) == [(1, 12), (2, 11)]
+
+
+def test_two_batches_at_once_never_hold_a_household_twice(app, real_books, backend):
+    """Two cashiers make a batch for the same plan at the same moment: the plan's row lock lets one take every
+    unpaid household; the other finds none left."""
+    import threading
+
+    from coop.models import User
+    from coop.models.cash import PayoutItem
+
+    books = real_books
+    fg, cash, _ = people(books)
+    plan, ha, hb = posted_plan(books)
+    for hh, card in ((ha, "6228001111"), (hb, "6228002222")):
+        payout.set_household_account(books.org, user=cash, household_id=hh.id, bank_name="农商银行", account_no=card)
+    db.session.commit()
+    org_id, b2 = books.org.id, books.leaf("102", 2)
+    barrier, outcomes = threading.Barrier(2), []
+
+    def worker(user_id):
+        from coop.models import Organization
+
+        with app.app_context():
+            try:
+                user, org = db.session.get(User, user_id), db.session.get(Organization, org_id)
+                barrier.wait(timeout=30)
+                payout.create_batch(org, user=user, plan_id=plan.id, pay_from=b2)
+                db.session.commit()
+                outcomes.append("ok")
+            except (InvalidState, ValidationFailed) as exc:
+                db.session.rollback()
+                outcomes.append(exc.message)
+            except Exception as exc:  # noqa: BLE001 - reported to the test
+                db.session.rollback()
+                outcomes.append(repr(exc))
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=worker, args=(u,)) for u in (cash.id, books.accountant.id)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(outcomes) == ["ok", "没有可代发的未发放分红"]
+    assert count(PayoutItem) == 2
+
+
+def test_statement_import_from_xlsx_with_a_signed_amount_column(real_books):
+    import io
+
+    from openpyxl import Workbook
+
+    books = real_books
+    fg, cash, _ = people(books)
+    b1 = books.leaf("102", 1)
+    bank.set_account(books.org, user=cash, account_code=b1, bank_name="邮储银行")
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["中国邮政储蓄银行账户明细"])  # the bank's title row above the header
+    ws.append(["记账日期", "交易金额", "账户余额", "交易摘要"])
+    ws.append([dt.datetime(2025, 3, 3, 10, 5), 1200.5, 5001200.5, "转入"])
+    ws.append([dt.datetime(2025, 3, 9), -0.5, 5001200.0, "短信费"])
+    ws.append(["合计", None, None, None])
+    buf = io.BytesIO()
+    wb.save(buf)
+    r = bank.import_statement(books.org, user=cash, account_code=b1, filename="3月.xlsx", data=buf.getvalue(),
+                              mapping={"date": "记账日期", "amount": "交易金额", "balance": "账户余额",
+                                       "summary": "交易摘要"})
+    assert [(l.date, l.amount) for l in r.lines] == [(dt.date(2025, 3, 3), D("1200.50")), (dt.date(2025, 3, 9), D("-0.50"))]
+    assert r.closing_balance == D("5001200.00")
+    with pytest.raises(ValidationFailed, match="第3行：日期「2025-13-01」无法识别"):  # the remembered layout, less two columns
+        bank.import_statement(books.org, user=cash, account_code=b1, filename="x.csv",
+                              data="记账日期,交易金额\n2025-03-01,12\n2025-13-01,5\n".encode(),
+                              mapping={"balance": "", "summary": ""}, closing_balance=D("1.00"))
