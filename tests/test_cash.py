@@ -325,7 +325,10 @@ def test_cash_journal_daily_totals_count_and_signature(real_books):
                                      counted=D("2429.00"))
     assert (count_row.book, count_row.difference) == (D("2429.50"), D("-0.50"))
     with pytest.raises(Forbidden):
-        cashier.sign(v, user=books.accountant)
+        cashier.sign(v, user=books.accountant)  # not a cashier
+    users.assign_role(books.accountant, "cashier", books.org)
+    with pytest.raises(Forbidden, match="钱账分管"):
+        cashier.sign(v, user=books.accountant)  # prepared and posted it
     cashier.sign(v, user=cash)
     with pytest.raises(InvalidState):
         cashier.sign(v, user=cash)
@@ -558,3 +561,30 @@ def test_statement_import_from_xlsx_with_a_signed_amount_column(real_books):
         bank.import_statement(books.org, user=cash, account_code=b1, filename="x.csv",
                               data="记账日期,交易金额\n2025-03-01,12\n2025-13-01,5\n".encode(),
                               mapping={"balance": "", "summary": ""}, closing_balance=D("1.00"))
+
+
+def test_a_loan_interest_voucher_is_not_spending_without_a_request(real_books):
+    """The register's own voucher (付息 through the loan register) is approved there, not by a 报账单."""
+    from coop.services import loans
+
+    books = real_books
+    fg, cash, _ = people(books)
+    spending.set_policy(books.county, user=books.county_admin, finance_group_above=D("2000.00"),
+                        meeting_above=D("50000.00"), township_review=True, cash_payment_limit=D("1000.00"),
+                        request_required_above=D("500.00"))
+    loan = loans.create_loan(books.org, user=books.accountant, lender="农商银行", contract_no="J-1",
+                             principal=D("100000.00"), annual_rate=D("0.04"), start_date=dt.date(2025, 1, 1),
+                             maturity_date=dt.date(2027, 1, 1), special=False, term="short")
+    ev = loans.record_loan_event(loan, kind="interest", date=dt.date(2025, 4, 1), amount=D("1000.00"),
+                                 period_start=dt.date(2025, 1, 1), period_end=dt.date(2025, 4, 1), evidence="结息单",
+                                 user=books.accountant)
+    from coop.services import roles
+
+    roles.set_mapping(books.org, R.EXPENSE_OTHER, books.leaf("515", 1), user=books.accountant)  # where interest goes
+    v = db.session.get(vouchers.Voucher, ev.voucher_id)
+    vouchers.review_voucher(v, user=books.reviewer)
+    vouchers.post_voucher(v, user=books.accountant)
+    assert codes_of(books.org, "spending_without_request") == []
+    books.post("2025-04-02", (books.leaf("515", 1), "600.00", ""), (books.leaf("102", 1), "", "600.00"), summary="罚款")
+    [w] = codes_of(books.org, "spending_without_request")
+    assert w.facts[1:] == ["2025-04-02 记-0002 罚款 600.00"]

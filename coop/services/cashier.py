@@ -147,6 +147,8 @@ def sign(voucher: Voucher, *, user: User) -> CashierSignature:
     org = db.session.get(Organization, voucher.organization_id)
     if "cashier" not in access.roles_on(user, org):
         raise Forbidden("只有出纳可以签字")
+    if user.id in (voucher.preparer_id, voucher.reviewer_id, voucher.poster_id):
+        raise Forbidden("钱账分管：制单、审核或记账的人不能再以出纳签字")
     if voucher.status not in ("reviewed", "posted"):
         raise InvalidState("凭证审核后出纳才能签字")
     if not moves_money(org, voucher):
@@ -278,8 +280,12 @@ def _spending_without_request(org, today, lines):
         SpendingRequest.organization_id == org.id, SpendingRequest.voucher_id.is_not(None))))
     rows = db.session.execute(sa.select(VoucherLine.voucher_id, VoucherLine.debit, VoucherLine.summary).where(
         VoucherLine.voucher_id.in_(set(paying) - requested), VoucherLine.account_id.in_(expense_ids))).all()
+    from .vouchers import generated_by
+
+    # a register's own voucher (loan interest, 贴息, distribution…) is approved where the register is
     found = [f"{paying[vid].date} {paying[vid].display_number} {summary} {format_plain(debit)}"
-             for vid, debit, summary in rows if debit > limit]
+             for vid, debit, summary in rows
+             if debit > limit and paying[vid].kind in ("normal", "adjust") and generated_by(paying[vid]) is None]
     if found:
         return Warning("spending_without_request", "yellow", N_("支出未经报账审批"),
                        [f"超过 {format_plain(limit)} 的支出应有已批准的报账单"] + _facts(found))

@@ -26,7 +26,7 @@ from ..schemas.cash import (BankAccountInSchema, CashCountInSchema, SpendingDeci
                             StatementImportInSchema, SpendingVoucherInSchema)
 from ..services import access, bank, cashier, payout, roles as role_service, spending
 from .. import clock
-from .loans import XLSX_MIME, flat, submit
+from .loans import XLSX_MIME, flat, submit, user_names
 from .orgs import load_org
 
 bp = Blueprint("cash", __name__)
@@ -88,7 +88,7 @@ def _render_request(org, req, errors=None, status=200):
         org, req=req, next=spending.next_step(req), errors=errors or {}, form=request.form if errors else {},
         money_leaves=role_service.money_leaves(org), today=clock.today(),
         voucher=db.session.get(Voucher, req.voucher_id) if req.voucher_id else None,
-        names=dict(db.session.execute(sa.text("SELECT id, display_name FROM users")).all()))), status
+        names=user_names(*(a.user_id for a in req.approvals)))), status
 
 
 @bp.route("/o/<int:org_id>/cash/requests/<int:request_id>")
