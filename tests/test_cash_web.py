@@ -3,7 +3,6 @@ township, turned into a voucher draft; a refusal shown beside its field with not
 代发 pages, the 调节表 as PDF and xlsx, the county's policy form."""
 from __future__ import annotations
 
-import datetime as dt
 import io
 from decimal import Decimal
 
