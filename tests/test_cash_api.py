@@ -49,9 +49,16 @@ def test_request_chain_and_reconciliation_over_the_api(app, real_books):
     b1 = books.leaf("102", 1)
     books.post("2025-03-02", (b1, "100.00", ""), ("501", "", "100.00"), summary="收租")
     bank.set_account(org, user=cash, account_code=b1, bank_name="农商银行")
-    bank.import_statement(org, user=cash, account_code=b1, filename="s.csv", mapping=MAPPING,
-                          data=csv_of([("2025-03-03", "收租", "100.00", "", "A1")], "5000000.00"))
     db.session.commit()
+    file = base64.b64encode(csv_of([("2025-03-03", "收租", "100.00", "", "A1")], "5000000.00")).decode()
+    r = c.post(f"{base}/bank-statements", json={"account_code": b1, "filename": "s.csv", "data": file, **MAPPING,
+                                               "dry_run": True}, headers=teller)
+    assert r.status_code == 201 and r.json["statement_id"] is None and r.json["closing_balance"] == "5000100.00"
+    r = c.post(f"{base}/bank-statements", json={"account_code": b1, "filename": "s.csv", "data": file, **MAPPING},
+               headers=teller)
+    assert r.status_code == 201 and r.json["statement_id"] and r.json["lines"] == 1
+    r = c.post(f"{base}/bank-statements", json={"account_code": b1, "filename": "s.csv", "data": file}, headers=teller)
+    assert r.status_code == 422 and "不能重复导入" in r.json["message"], r.json
     r = c.post(f"{base}/bank-reconciliation/auto-match", json={"account_code": b1}, headers=teller)
     assert r.status_code == 200 and r.json == {"matched": 1}
     r = c.get(f"{base}/bank-reconciliation?account_code={b1}&month=2025-03", headers=teller)

@@ -18,7 +18,7 @@ from ..extensions import db
 from ..models import Organization
 from ..schemas.cash import (AutoMatchInSchema, AutoMatchSchema, CashCountInSchema, CashCountSchema, SpendingDecisionInSchema,
                             CashJournalQuerySchema, CashJournalSchema, ManualMatchInSchema, PayoutBatchSchema,
-                            PayoutInSchema, ReconciliationInSchema, ReconciliationSchema, SpendingRequestApiInSchema,
+                            PayoutInSchema, ReconciliationInSchema, StatementImportApiInSchema, StatementImportSchema, ReconciliationSchema, SpendingRequestApiInSchema,
                             SpendingRequestSchema, SpendingVoucherInSchema)
 from ..services import access, bank, cashier, payout, spending
 from . import current_api_user, requires
@@ -149,6 +149,25 @@ def reconciliation_final(data, org_id: int):
     s = bank.statement_for(org, data["account_code"], y, m)
     return {**{k: getattr(s, k) for k in ("bank_balance", "book_balance", "book_in", "book_out", "bank_in", "bank_out",
                                          "adjusted_bank", "adjusted_book", "agrees")}, "final": True}
+
+
+@blp.route("/orgs/<int:org_id>/bank-statements", methods=["POST"])
+@blp.arguments(StatementImportApiInSchema)
+@blp.response(201, StatementImportSchema)
+@requires(access.CASHIER)
+def import_statement(data, org_id: int):
+    """Import a bank statement (xlsx or CSV, base64). Column titles given override the layout remembered for the
+    bank (an empty one clears it); `dry_run` checks everything and writes nothing; a file is imported once."""
+    org = _org(org_id, access.CASHIER)
+    try:
+        raw = base64.b64decode(data.pop("data"), validate=True)
+    except (binascii.Error, ValueError):
+        raise ValidationFailed.field("data", "不是有效的 base64 内容") from None
+    mapping = {k: data.pop(k) for k in bank.FIELDS if k in data}
+    r = bank.import_statement(org, user=current_api_user(), data=raw, mapping=mapping, **data)
+    return _done({"statement_id": r.statement.id if r.statement else None, "lines": len(r.lines),
+                  "date_from": r.date_from, "date_to": r.date_to, "closing_balance": r.closing_balance,
+                  "mapping": r.mapping})
 
 
 @blp.route("/orgs/<int:org_id>/bank-reconciliation/auto-match", methods=["POST"])

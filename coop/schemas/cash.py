@@ -66,17 +66,22 @@ class BankAccountInSchema(StrictSchema):
     personal = fields.Boolean(load_default=False)
 
 
+def _column():
+    """A column title of the statement file; absent keeps the one remembered for the bank, empty clears it."""
+    return fields.String(allow_none=True, validate=validate.Length(max=60, error="最多60个字"))
+
+
 class StatementImportInSchema(StrictSchema):
     """The file comes as upload; these are the form fields beside it. Mapping values are the file's column titles."""
     account_code = fields.String(required=True, validate=validate.Length(min=1, max=20), error_messages=REQUIRED)
-    date = _text(60, required=False)
-    amount = _text(60, required=False)
-    money_in = _text(60, required=False)
-    money_out = _text(60, required=False)
-    reference = _text(60, required=False)
-    counterparty = _text(60, required=False)
-    summary = _text(60, required=False)
-    balance = _text(60, required=False)
+    date = _column()
+    amount = _column()
+    money_in = _column()
+    money_out = _column()
+    reference = _column()
+    counterparty = _column()
+    summary = _column()
+    balance = _column()
     closing_balance = Money(load_default=None, allow_none=True, allow_negative=True, allow_zero=True)
     dry_run = fields.Boolean(load_default=False)
 
@@ -230,3 +235,18 @@ class PayoutBatchSchema(StrictSchema):
     status = fields.String()
     voucher_id = fields.Integer(allow_none=True)
     items = fields.List(fields.Nested(PayoutItemSchema))
+
+
+class StatementImportApiInSchema(StatementImportInSchema):
+    filename = _text(200)
+    #: the statement file (xlsx or CSV), base64-encoded
+    data = fields.String(required=True, error_messages=REQUIRED, validate=validate.Length(min=1, max=14_000_000))
+
+
+class StatementImportSchema(StrictSchema):
+    statement_id = fields.Integer(allow_none=True, metadata={"description": "null on a dry run"})
+    lines = fields.Integer()
+    date_from = fields.Date()
+    date_to = fields.Date()
+    closing_balance = Money()
+    mapping = fields.Dict(keys=fields.String(), values=fields.String())

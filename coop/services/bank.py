@@ -230,17 +230,17 @@ def import_statement(org: Organization, *, user: User, account_code: str, filena
         given.setdefault("money_out", "")
     # a field given empty clears the remembered column
     used = {k: v for k, v in {**remembered_mapping(org, acct.bank_name), **given}.items() if v}
+    sha = hashlib.sha256(data).hexdigest()
+    earlier = db.session.scalar(sa.select(BankStatement).where(BankStatement.organization_id == org.id,
+                                                               BankStatement.sha256 == sha))
+    if earlier is not None:
+        raise ValidationFailed.field("file", f"该文件已于 {earlier.created_at:%Y-%m-%d} 导入（{earlier.filename}），不能重复导入")
     lines = parse(read_rows(filename, data), used)
     if closing_balance is None:
         last = lines[-1] if lines[-1].date >= lines[0].date else lines[0]  # files run oldest or newest first
         closing_balance = last.balance
     if closing_balance is None:
         raise ValidationFailed.field("closing_balance", "文件没有余额列，请填写对账单的期末余额")
-    sha = hashlib.sha256(data).hexdigest()
-    earlier = db.session.scalar(sa.select(BankStatement).where(BankStatement.organization_id == org.id,
-                                                               BankStatement.sha256 == sha))
-    if earlier is not None:
-        raise ValidationFailed.field("file", f"该文件已于 {earlier.created_at:%Y-%m-%d} 导入（{earlier.filename}），不能重复导入")
     result = ImportResult(lines, closing_balance, None, used)
     if dry_run:
         return result
