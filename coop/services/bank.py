@@ -105,8 +105,8 @@ def _cell(v) -> str:
         return v.date().isoformat()
     if isinstance(v, dt.date):
         return v.isoformat()
-    if isinstance(v, float):  # xlsx numbers: to the fen, never carried as float further
-        return f"{Decimal(repr(v)):.2f}"
+    if isinstance(v, float):  # xlsx numbers: their shortest repr, never carried as float further (more than
+        return str(Decimal(repr(v)))  # two decimals is refused by _amount, not rounded here)
     return str(v).strip()
 
 
