@@ -101,6 +101,11 @@ def test_veto_with_a_reason_and_no_self_approval(real_books):
     with pytest.raises(Forbidden, match="自己"):
         spending.decide(own, user=books.reviewer, step="head", decision="approve")
     spending.decide(own, user=head2, step="head", decision="approve")  # the other village head may
+    for_him = spending.file_request(books.org, user=books.accountant, handler="李主任", purpose="差旅费", payee="李主任",
+                                    amount=D("420.00"), category=R.EXPENSE_ADMIN, spent_on=dt.date(2025, 3, 1),
+                                    scans=SCAN)  # filed by the accountant for the head's own spending
+    with pytest.raises(Forbidden, match="自己"):
+        spending.decide(for_him, user=books.reviewer, step="head", decision="approve")
 
     req = file(books, "3000.00")
     spending.decide(req, user=books.reviewer, step="head", decision="approve")

@@ -165,7 +165,7 @@ def decide(req: SpendingRequest, *, user: User, step: str, decision: str, reason
         raise InvalidState(f"当前应由「{STEPS[expected]}」审批" if expected else "审批已完成")
     if not access.roles_on(user, org) & STEP_ROLES[step]:
         raise Forbidden(f"您不能进行「{STEPS[step]}」")
-    if user.id == req.requester_id:
+    if user.id == req.requester_id or user.display_name.strip() == req.handler:  # filed by them, or for them
         raise Forbidden("不能审批自己提出的报账")
     reason = (reason or "").strip() or None
     if decision == "veto" and step != "finance_group":
