@@ -593,3 +593,20 @@ def test_a_loan_interest_voucher_is_not_spending_without_a_request(real_books):
     books.post("2025-04-02", (books.leaf("515", 1), "600.00", ""), (books.leaf("102", 1), "", "600.00"), summary="罚款")
     [w] = codes_of(books.org, "spending_without_request")
     assert w.facts[1:] == ["2025-04-02 记-0002 罚款 600.00"]
+
+
+def test_a_cash_count_that_differs_warns_until_a_later_count_agrees(real_books):
+    books = real_books
+    fg, cash, _ = people(books)
+    c1, b1 = books.leaf("101", 1), books.leaf("102", 1)
+    v = books.post("2025-03-02", (c1, "800.00", ""), (b1, "", "800.00"), summary="提现")
+    assert [x.id for x in cashier.awaiting_signature(books.org)] == [v.id]
+    cashier.sign(v, user=cash)
+    assert cashier.awaiting_signature(books.org) == []
+    cashier.record_count(books.org, user=cash, account_code=c1, date=dt.date(2025, 3, 2), counted=D("800.00"))
+    assert codes_of(books.org, "cash_count_difference") == []
+    cashier.record_count(books.org, user=cash, account_code=c1, date=dt.date(2025, 3, 3), counted=D("799.90"))
+    [w] = codes_of(books.org, "cash_count_difference")
+    assert w.facts == [f"2025-03-03 {c1}：实存 799.90，账存 800.00，差额 -0.10"]
+    cashier.record_count(books.org, user=cash, account_code=c1, date=dt.date(2025, 3, 4), counted=D("800.00"))
+    assert codes_of(books.org, "cash_count_difference") == []

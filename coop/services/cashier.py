@@ -163,6 +163,17 @@ def sign(voucher: Voucher, *, user: User) -> CashierSignature:
     return sig
 
 
+def awaiting_signature(org: Organization, limit: int = 50) -> list[Voucher]:
+    """Reviewed or posted vouchers that move money and have no 出纳 signature yet, oldest first."""
+    leaves = [acc_id for code, acc_id in chart(org).ids.items() if is_money_leaf(code)]
+    if not leaves:
+        return []
+    money = sa.select(VoucherLine.voucher_id).where(VoucherLine.account_id.in_(leaves))
+    return list(db.session.scalars(sa.select(Voucher).where(
+        Voucher.organization_id == org.id, Voucher.status.in_(("reviewed", "posted")), Voucher.id.in_(money),
+        ~Voucher.id.in_(sa.select(CashierSignature.voucher_id))).order_by(Voucher.date, Voucher.number).limit(limit)))
+
+
 def cashier_name(voucher_id: int) -> str:
     """The name in the 出纳 slot of the printed form ('' until signed)."""
     name = db.session.scalar(sa.select(User.display_name).join(CashierSignature, CashierSignature.user_id == User.id)
@@ -292,8 +303,23 @@ def _spending_without_request(org, today, lines):
     return None
 
 
+def _cash_count_difference(org, today, lines):
+    """The latest count of a cash leaf differs from the book (盘盈/盘亏 not yet explained)."""
+    from .warnings import Warning
+
+    latest: dict[str, CashCount] = {}
+    for c in counts(org):  # newest first
+        latest.setdefault(c.account_code, c)
+    found = [f"{c.date} {code}：实存 {format_plain(c.counted)}，账存 {format_plain(c.book)}，差额 {format_plain(c.difference)}"
+             for code, c in sorted(latest.items()) if c.difference != 0 and c.date <= today]
+    if found:
+        return Warning("cash_count_difference", "yellow", N_("库存现金盘点账实不符"), found)
+    return None
+
+
 #: the rules warnings.warnings_for runs for 报账/出纳
-WARNING_RULES = (_cash_payment_over_limit, _sitting_receipts, _personal_account, _spending_without_request)
+WARNING_RULES = (_cash_payment_over_limit, _sitting_receipts, _personal_account, _spending_without_request,
+                 _cash_count_difference)
 
 
 def cash_warnings(org: Organization, today: dt.date) -> list:

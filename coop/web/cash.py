@@ -144,7 +144,8 @@ def journal(org_id: int, errors=None, status=200):
     y, m = _month_arg()
     return render_template("cash/journal.html", **_ctx(
         org, j=cashier.journal(org, code, y, m), leaves=leaves, code=code, month=f"{y:04d}-{m:02d}",
-        counts=cashier.counts(org), errors=errors or {}, form=request.form if errors else {},
+        counts=cashier.counts(org), unsigned=cashier.awaiting_signature(org), errors=errors or {},
+        form=request.form if errors else {},
         today=clock.today())), status
 
 
