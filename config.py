@@ -68,6 +68,7 @@ class Config:
         ("auditor.desk", N_("经管站工作台"), ("township_auditor", "county_admin")),
         ("joint.index", N_("飞地抱团"), ("township_auditor", "county_admin")),
         ("loans.county", N_("贴息资金"), ("county_admin",)),
+        ("cash.township_queue", N_("报账审核"), ("township_auditor",)),
         ("cash.policy", N_("报账审批设置"), ("county_admin",)),
         ("admin.index", N_("县级管理"), ("county_admin",)),
     )

@@ -46,7 +46,10 @@ def test_request_to_voucher_through_the_pages(app, real_books):
     r = group.post(f"{url}/decide", data={"step": "finance_group", "decision": "veto"})
     assert r.status_code == 422 and "请写明否决或退回的理由" in r.get_data(as_text=True)
     assert group.post(f"{url}/decide", data={"step": "finance_group", "decision": "approve"}).status_code == 302
+    queue = town.get("/cash/queue").get_data(as_text=True)
+    assert "修水渠" in queue and f"/cash/requests/{req.id}" in queue
     assert town.post(f"{url}/decide", data={"step": "township", "decision": "approve"}).status_code == 302
+    assert "修水渠" not in town.get("/cash/queue").get_data(as_text=True)
     assert "生成凭证草稿" in acc.get(url).get_data(as_text=True)
     r = acc.post(f"{url}/voucher", data={"date": "2025-03-06", "pay_from": books.leaf("102", 1)})
     assert r.status_code == 302 and "/vouchers/" in r.headers["Location"]

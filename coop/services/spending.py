@@ -229,3 +229,14 @@ def list_requests(org: Organization, status: str | None = None) -> list[Spending
 
 def category_label(key: str) -> str:
     return ROLE_BY_KEY[key].label
+
+
+def township_queue(user: User) -> list[tuple[Organization, SpendingRequest]]:
+    """Requests of the user's villages waiting for the township's 代理中心 审核, oldest first."""
+    orgs = {o.id: o for o in access.visible_orgs(user)}
+    if not orgs:
+        return []
+    pending = db.session.scalars(sa.select(SpendingRequest).where(
+        SpendingRequest.organization_id.in_(orgs), SpendingRequest.status == "pending")
+        .order_by(SpendingRequest.created_at, SpendingRequest.id))
+    return [(orgs[r.organization_id], r) for r in pending if next_step(r) == "township"]

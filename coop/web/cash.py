@@ -383,6 +383,15 @@ def payout_result(org_id: int, batch_id: int):
                     else url_for("cash.payouts", org_id=org.id))
 
 
+@bp.route("/cash/queue")
+def township_queue():
+    """报账单 of the user's villages waiting for the township's 代理中心 审核 (township auditors; the county reads)."""
+    if not (access.has_role_anywhere(current_user, "township_auditor")
+            or access.has_role_anywhere(current_user, "county_admin")):
+        abort(404)
+    return render_template("cash/queue.html", items=spending.township_queue(current_user))
+
+
 # ---------------------------------------------------------------- the county's policy
 
 
