@@ -125,6 +125,11 @@ def seed(books) -> dict:
     distribution.approve_plan(posted_plan, method="assembly", user=books.reviewer)
     distribution.post_plan(posted_plan, date=dt.date(2026, 1, 15), user=acc)
     w["dist_posted"] = posted_plan.id
+    # 分红代发 (#22): a batch in flight for the household with a card
+    from coop.services import payout
+
+    payout.set_household_account(org, user=acc, household_id=hh[0].id, bank_name="农商银行", account_no="6228001111")
+    w["batch_id"] = payout.create_batch(org, user=acc, plan_id=posted_plan.id, pay_from="102").id
 
     # disclosure: Q1 2025 published, Q2 2025 a draft; a question on the posted voucher
     group = users.create_user("licai", "理财小组长", "password1")

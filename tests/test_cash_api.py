@@ -59,11 +59,38 @@ def test_request_chain_and_reconciliation_over_the_api(app, real_books):
     assert r.status_code == 201 and r.json["statement_id"] and r.json["lines"] == 1
     r = c.post(f"{base}/bank-statements", json={"account_code": b1, "filename": "s.csv", "data": file}, headers=teller)
     assert r.status_code == 422 and "不能重复导入" in r.json["message"], r.json
-    r = c.post(f"{base}/bank-reconciliation/auto-match", json={"account_code": b1}, headers=teller)
-    assert r.status_code == 200 and r.json == {"matched": 1}
+    r = c.post(f"{base}/bank-matches", json={"account_code": b1, "voucher_line_id": 1}, headers=teller)
+    assert r.status_code == 422 and "account_code" in r.json["errors"]
+    r = c.post(f"{base}/bank-matches", json={"account_code": b1}, headers=teller)
+    assert r.status_code == 201 and r.json == {"matched": 1}
     r = c.get(f"{base}/bank-reconciliation?account_code={b1}&month=2025-03", headers=teller)
     assert r.status_code == 200 and r.json["adjusted_bank"] == r.json["adjusted_book"] == "5000100.00"
     r = c.post(f"{base}/bank-reconciliation/final", json={"account_code": b1, "month": "2025-03"}, headers=teller)
     assert r.status_code == 201 and r.json["final"] is True
     r = c.get(f"{base}/cash-journal?account_code={b1}&month=2025-03", headers=teller)
     assert r.status_code == 200 and r.json["closing"] == "5000100.00" and r.json["rows"][-1]["kind"] == "month"
+
+
+def test_payout_file_and_result_over_the_api(app, real_books):
+    from tests.test_cash import posted_plan
+    from coop.services import payout
+
+    books = real_books
+    plan, ha, hb = posted_plan(books)
+    org = books.org
+    for hh, card in ((ha, "6228001111"), (hb, "6228002222")):
+        payout.set_household_account(org, user=books.accountant, household_id=hh.id, bank_name="农商银行",
+                                     account_no=card)
+    db.session.commit()
+    acc, town = token(books.accountant), token(books.auditor)
+    c = app.test_client()
+    base = f"/api/v1/orgs/{org.id}/payout-batches"
+    r = c.post(base, json={"plan_id": plan.id, "pay_from": books.leaf("102", 2)}, headers=acc)
+    assert r.status_code == 201 and [i["amount"] for i in r.json["items"]] == ["24640.00", "15360.00"]
+    bid = r.json["id"]
+    result = "序号,卡号,金额,处理结果,失败原因\n1,6228001111,24640.00,成功,\n2,6228002222,15360.00,失败,户名不符\n"
+    r = c.post(f"{base}/{bid}/result", json={"filename": "回盘.csv", "date": "2026-01-05",
+                                             "data": base64.b64encode(result.encode()).decode()}, headers=acc)
+    assert r.status_code == 201, r.json
+    assert [(i["status"], i["reason"]) for i in r.json["items"]] == [("paid", None), ("failed", "户名不符")]
+    assert r.json["voucher_id"]

@@ -2,8 +2,9 @@
 
 /orgs/<org_id>/spending-requests…   file (scans base64), list, read, decide a step, turn into a voucher draft;
 /orgs/<org_id>/cash-journal         现金/银行日记账 of a leaf and month; /cash-counts records a count;
-/orgs/<org_id>/bank-reconciliation  the month's 调节表; …/auto-match, /bank-matches, …/final;
-/orgs/<org_id>/payout-batches       分红代发 batches (the files themselves are exchanged on the web pages).
+/orgs/<org_id>/bank-reconciliation  the month's 调节表 and …/final; /bank-statements imports; /bank-matches 勾对;
+/orgs/<org_id>/payout-batches       分红代发 batches and the bank's result (base64); the batch file itself, with
+                                    full ID numbers, is downloaded from the web page only.
 Money is a string; every refusal is a 4xx naming the field, with nothing written.
 """
 from __future__ import annotations
@@ -13,13 +14,15 @@ import binascii
 
 from flask_smorest import Blueprint
 
+from .. import clock
 from ..errors import ValidationFailed
 from ..extensions import db
 from ..models import Organization
-from ..schemas.cash import (AutoMatchInSchema, AutoMatchSchema, CashCountInSchema, CashCountSchema, SpendingDecisionInSchema,
-                            CashJournalQuerySchema, CashJournalSchema, ManualMatchInSchema, PayoutBatchSchema,
-                            PayoutInSchema, ReconciliationInSchema, StatementImportApiInSchema, StatementImportSchema, ReconciliationSchema, SpendingRequestApiInSchema,
-                            SpendingRequestSchema, SpendingVoucherInSchema)
+from ..schemas.cash import (AutoMatchSchema, BankMatchInSchema, CashCountInSchema, CashCountSchema,
+                            CashJournalQuerySchema, CashJournalSchema, PayoutBatchSchema, PayoutInSchema,
+                            PayoutResultInSchema, ReconciliationInSchema, ReconciliationSchema,
+                            SpendingDecisionInSchema, SpendingRequestApiInSchema, SpendingRequestSchema,
+                            SpendingVoucherInSchema, StatementImportApiInSchema, StatementImportSchema)
 from ..services import access, bank, cashier, payout, spending
 from . import current_api_user, requires
 
@@ -170,22 +173,17 @@ def import_statement(data, org_id: int):
                   "mapping": r.mapping})
 
 
-@blp.route("/orgs/<int:org_id>/bank-reconciliation/auto-match", methods=["POST"])
-@blp.arguments(AutoMatchInSchema)
-@blp.response(200, AutoMatchSchema)
-@requires(access.CASHIER)
-def auto_match(data, org_id: int):
-    """Match statement lines to book lines by amount, a 3-day window and the reference."""
-    return _done({"matched": bank.auto_match(_org(org_id, access.CASHIER), data["account_code"], user=current_api_user())})
-
-
 @blp.route("/orgs/<int:org_id>/bank-matches", methods=["POST"])
-@blp.arguments(ManualMatchInSchema)
+@blp.arguments(BankMatchInSchema)
 @blp.response(201, AutoMatchSchema)
 @requires(access.CASHIER)
-def manual_match(data, org_id: int):
-    """Match one statement line to one book line of the same account and amount by hand."""
-    bank.manual_match(_org(org_id, access.CASHIER), user=current_api_user(), **data)
+def match(data, org_id: int):
+    """勾对: {account_code} matches the account's statement lines to book lines by amount, a 3-day window and the
+    reference; {statement_line_id, voucher_line_id} matches one pair by hand (same account and amount)."""
+    org, user = _org(org_id, access.CASHIER), current_api_user()
+    if "account_code" in data:
+        return _done({"matched": bank.auto_match(org, data["account_code"], user=user)})
+    bank.manual_match(org, user=user, **data)
     return _done({"matched": 1})
 
 
@@ -203,3 +201,20 @@ def list_batches(org_id: int):
 def create_batch(data, org_id: int):
     """A batch of the plan's unpaid households with a card on file; households in a batch in flight are held."""
     return _done(payout.create_batch(_org(org_id, access.CASHIER), user=current_api_user(), **data))
+
+
+@blp.route("/orgs/<int:org_id>/payout-batches/<int:batch_id>/result", methods=["POST"])
+@blp.arguments(PayoutResultInSchema)
+@blp.response(201, PayoutBatchSchema)
+@requires(access.CASHIER)
+def batch_result(data, org_id: int, batch_id: int):
+    """The bank's result (base64): paid rows get one payment voucher (draft, in the caller's name), failed rows
+    stay unpaid with the bank's reason. Once per file."""
+    batch = payout.get_batch(_org(org_id, access.CASHIER), batch_id)
+    try:
+        raw = base64.b64decode(data["data"], validate=True)
+    except (binascii.Error, ValueError):
+        raise ValidationFailed.field("data", "不是有效的 base64 内容") from None
+    payout.import_result(batch, user=current_api_user(), filename=data["filename"], data=raw,
+                         date=data["date"] or clock.today())
+    return _done(batch)

@@ -1,7 +1,7 @@
 """Schemas for 报账, 出纳 and the bank (RULES §15); the web forms load the same schemas as the API."""
 from __future__ import annotations
 
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from ..ledger.roles import EXPENSE_ROLES
 from ..models.cash import STEPS
@@ -250,3 +250,30 @@ class StatementImportSchema(StrictSchema):
     date_to = fields.Date()
     closing_balance = Money()
     mapping = fields.Dict(keys=fields.String(), values=fields.String())
+
+
+class PayoutResultInSchema(StrictSchema):
+    filename = _text(200)
+    #: the bank's result file (xlsx or CSV), base64-encoded
+    data = fields.String(required=True, error_messages=REQUIRED, validate=validate.Length(min=1, max=14_000_000))
+    #: the payment date (default today, Beijing time)
+    date = fields.Date(load_default=None, allow_none=True, error_messages=DATE)
+
+
+class BankMatchInSchema(StrictSchema):
+    """{account_code}: match that account automatically; {statement_line_id, voucher_line_id}: one pair by hand."""
+    account_code = fields.String(validate=validate.Length(min=1, max=20))
+    statement_line_id = Integer(validate=ID_RANGE)
+    voucher_line_id = Integer(validate=ID_RANGE)
+
+    @validates_schema
+    def _one_way(self, data, **kwargs):
+        manual = "statement_line_id" in data or "voucher_line_id" in data
+        if manual and "account_code" in data:
+            raise ValidationError("自动勾对只填科目，手工勾对只填两条明细的编号", "account_code")
+        if manual:
+            for key in ("statement_line_id", "voucher_line_id"):
+                if key not in data:
+                    raise ValidationError("必填", key)
+        elif "account_code" not in data:
+            raise ValidationError("必填", "account_code")
