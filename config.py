@@ -1,4 +1,5 @@
 """Configuration classes. `create_app` loads one, then COOP_* environment variables override it."""
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -28,13 +29,24 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
-    #: login throttling (coop.security, in memory per process): this many failed logins for one username, or from
-    #: one IP address, within the window lock further attempts out for LOGIN_LOCKOUT_SECONDS
+    #: how long "记住我" lasts; the server also refuses any login older than this (coop.web.auth)
+    REMEMBER_COOKIE_DURATION = dt.timedelta(days=14)
+    #: how many reverse proxies (nginx…) stand in front of the app; their X-Forwarded-For gives the client address
+    #: used by the login throttle (0: none — the TCP peer is the client)
+    TRUSTED_PROXIES = 0
+    #: login throttling (coop.security, in memory per process): after this many failed logins for one username,
+    #: or from one client address, within the window, each further failure waits LOGIN_BACKOFF_SECONDS, doubling
+    #: (30 s, 1 min, 2 min…) up to LOGIN_LOCKOUT_SECONDS. An office shares one address: it gets more tries.
     LOGIN_THROTTLE_ENABLED = True
     LOGIN_MAX_FAILURES = 5
-    LOGIN_MAX_FAILURES_PER_IP = 5
+    LOGIN_MAX_FAILURES_PER_IP = 20
     LOGIN_WINDOW_SECONDS = 15 * 60
+    LOGIN_BACKOFF_SECONDS = 30
     LOGIN_LOCKOUT_SECONDS = 15 * 60
+    #: roster files (check and import, web and API): rows per file, and uploads per user per hour — a roster check
+    #: tells whether an ID number is registered anywhere, so it must not serve as a lookup service
+    ROSTER_MAX_ROWS = 3000
+    ROSTER_UPLOADS_PER_HOUR = 20
     #: None: coop.security.DEFAULT_CSP; "" sends no Content-Security-Policy
     CONTENT_SECURITY_POLICY = None
     # flask-smorest: the OpenAPI document is served at /api/v1/openapi.json
@@ -47,6 +59,22 @@ class Config:
     #: where people reach this site; used for links printed on PDFs when there is no request (CLI, demo)
     PUBLIC_URL = os.environ.get("COOP_PUBLIC_URL", "http://127.0.0.1:5000")
     PASSWORD_HASH_METHOD = "scrypt"
+    #: the audit chain's MAC key, kept outside the database (coop.services.audit): COOP_AUDIT_KEY ("id:hexsecret",
+    #: several comma-separated, the last one current) or the file COOP_AUDIT_KEY_FILE (one "id hexsecret" a line,
+    #: `coop audit-key rotate` appends). Development without either generates instance/audit.key.
+    AUDIT_KEY = None
+    AUDIT_KEY_FILE = None
+    #: PDF rendering: at most this many at once per process; a request waits up to PDF_QUEUE_SECONDS for a slot,
+    #: then gets 503 with Retry-After
+    PDF_CONCURRENCY = 2
+    PDF_QUEUE_SECONDS = 10
+    #: rendered PDFs kept per process, by the digest of their HTML (0 turns the cache off)
+    PDF_CACHE_BYTES = 64 * 1024 * 1024
+    #: hostile files: imports refuse a workbook whose unpacked size or row count exceeds these before parsing
+    IMPORT_MAX_UNPACKED_BYTES = 50 * 1024 * 1024
+    IMPORT_MAX_ROWS = 20000
+    #: attachments: at most this many bytes in all per voucher
+    ATTACHMENT_VOUCHER_QUOTA = 50 * 1024 * 1024
     #: the organization menu: (endpoint, label, permission needed to see it); every endpoint takes org_id
     ORG_NAV = (
         ("ledger.vouchers", N_("凭证"), "ledger.read"),
@@ -60,6 +88,7 @@ class Config:
         ("loans.index", N_("贷款贴息"), "ledger.read"),
         ("cash.index", N_("报账出纳"), "ledger.read"),
         ("disclosure.index", N_("财务公开"), "ledger.read"),
+        ("auditor.questions", N_("质询"), "ledger.read"),
         ("disclosure.published", N_("公开栏"), "member.portal"),
         ("distribution.mine", N_("我的分红"), "member.portal"),
     )
@@ -87,6 +116,7 @@ class TestingConfig(Config):
     SQLALCHEMY_DATABASE_URI = os.environ.get("COOP_TEST_DATABASE_URL", "sqlite://")
     WTF_CSRF_ENABLED = False
     LOGIN_THROTTLE_ENABLED = False  # tests of the throttle turn it on
+    AUDIT_KEY = "test:" + os.urandom(32).hex()  # a fresh key per test process
 
 
 class ProductionConfig(Config):

@@ -295,6 +295,7 @@ def http_benchmarks(db_url: str, org_id: int, bean: Path, args, workdir: Path) -
     base = f"http://127.0.0.1:{port}"
     env = {"COOP_DATABASE_URL": db_url, "COOP_CONFIG": "config.ProductionConfig",
            "COOP_SECRET_KEY": secrets.token_hex(32), "COOP_COOKIE_SECURE": "0",
+           "COOP_AUDIT_KEY": os.environ.get("COOP_AUDIT_KEY") or "bench:" + secrets.token_hex(32),
            "COOP_INSTANCE_DIR": str(workdir / "instance"), "COOP_ATTACHMENT_DIR": str(workdir / "att")}
     cmd = [str(ROOT / ".venv" / "bin" / "gunicorn"), "-w", str(args.workers), "-b", f"127.0.0.1:{port}",
            "--access-logfile", "-" if args.verbose else "/dev/null", "wsgi:app"]

@@ -63,7 +63,7 @@ def _free_port() -> int:
 def _env(url: str, tmp: str) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("COOP_")}
     env.update(COOP_DATABASE_URL=url, COOP_CONFIG="config.ProductionConfig", COOP_SECRET_KEY=secrets.token_hex(32),
-               COOP_COOKIE_SECURE="0", COOP_ATTACHMENT_DIR=os.path.join(tmp, "attachments"),
+               COOP_AUDIT_KEY="soak:" + secrets.token_hex(32), COOP_COOKIE_SECURE="0", COOP_ATTACHMENT_DIR=os.path.join(tmp, "attachments"),
                COOP_INSTANCE_DIR=os.path.join(tmp, "instance"), PYTHONUNBUFFERED="1")
     return env
 

@@ -20,6 +20,8 @@ def create_app(config_object: str | object = "config.DevelopmentConfig", **overr
     app.config.update(overrides)
     if app.config.get("ENV_NAME") == "production" and app.config["SECRET_KEY"] == "dev-only-not-secret":
         raise RuntimeError("Set COOP_SECRET_KEY before running in production")
+    if app.config.get("ENV_NAME") == "production" and not (app.config.get("AUDIT_KEY") or app.config.get("AUDIT_KEY_FILE")):
+        raise RuntimeError("Set COOP_AUDIT_KEY or COOP_AUDIT_KEY_FILE before running in production (see README)")
     Path(app.instance_path).mkdir(exist_ok=True)
 
     from . import models  # noqa: F401  (tables and the posted-voucher guard)
@@ -45,6 +47,10 @@ def create_app(config_object: str | object = "config.DevelopmentConfig", **overr
     app.url_map.converters["int"] = IdConverter
     register_web(app)
     register_api(app, api)
+
+    from .hardening import init_hardening
+
+    init_hardening(app)  # after the API's token check, so a caller without a token gets its 401 first
 
     from .cli import register_cli
 

@@ -140,7 +140,9 @@ def register(coop_cli) -> None:
         buf = io.StringIO()
         w = csv.DictWriter(buf, fieldnames=TB_COLUMNS, extrasaction="ignore", lineterminator="\n")
         w.writeheader()
-        w.writerows(data["rows"])
+        from .export_safety import csv_dict
+
+        w.writerows(csv_dict(r) for r in data["rows"])  # account names like "=…" stay text
         click.echo(buf.getvalue(), nl=False)
 
     @coop_cli.command("export-ledger")

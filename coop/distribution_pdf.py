@@ -176,5 +176,8 @@ def roll_xlsx(plan: DistributionPlan) -> bytes:
         ws.column_dimensions[get_column_letter(i)].width = width
     ws.freeze_panes = "A4"
     buf = io.BytesIO()
+    from .export_safety import neutralise_workbook
+
+    neutralise_workbook(wb)  # formula-like text stays text
     wb.save(buf)
     return buf.getvalue()

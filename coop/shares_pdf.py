@@ -132,9 +132,9 @@ def _font() -> str:
 
 
 def html_to_pdf(html: str) -> bytes:
-    from weasyprint import HTML  # loaded late: it pulls in Pango and the fonts, which page views never need
+    from .pdf_render import html_to_pdf as render  # bounded, with the locked-down URL fetcher
 
-    return HTML(string=html).write_pdf()
+    return render(html)
 
 
 def verify_url(cert: ShareCertificate) -> str:
@@ -231,6 +231,9 @@ def register_xlsx(org: Organization, as_of: dt.date) -> bytes:
         ws.column_dimensions[get_column_letter(i)].width = width
     ws.freeze_panes = "A4"
     buf = io.BytesIO()
+    from .export_safety import neutralise_workbook
+
+    neutralise_workbook(wb)  # formula-like text stays text
     wb.save(buf)
     return buf.getvalue()
 
@@ -254,5 +257,8 @@ def roster_xlsx(rows: list[list[str]]) -> bytes:
         for cell in row:
             cell.number_format = "@"
     buf = io.BytesIO()
+    from .export_safety import neutralise_workbook
+
+    neutralise_workbook(wb)  # formula-like text stays text
     wb.save(buf)
     return buf.getvalue()

@@ -13,7 +13,11 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from tests.pg import ThrowawayPostgres, find_pg_bin
+from tests.pg import ThrowawayPostgres, find_pg_bin, role_urls
+
+# one audit key for the whole run, in the environment so the app (from_prefixed_env), production-config apps built
+# by tests and the CLI subprocesses of the kill tests all sign and verify with it
+os.environ.setdefault("COOP_AUDIT_KEY", "test:" + os.urandom(32).hex())
 
 
 def pytest_addoption(parser):
@@ -50,6 +54,18 @@ def pg_url():
 
 
 _apps: dict = {}
+#: per backend, an engine with the powers the app role lacks: the schema owner's for DDL, a superuser's for the
+#: row wipe between tests and for tests that play an intruder with full database access (SQLite: the app's own)
+_owner_engines: dict = {}
+_super_engines: dict = {}
+
+
+def superuser_engine():
+    """PostgreSQL: a superuser's engine on the test database (what an intruder with full access has); SQLite: the
+    app's engine."""
+    from coop.extensions import db
+
+    return _super_engines.get(db.engine.dialect.name, db.engine)
 
 
 @pytest.fixture(scope="session")
@@ -61,20 +77,30 @@ def _session_apps():
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
+    for engine in (*_owner_engines.values(), *_super_engines.values()):
+        engine.dispose()
 
 
 def _build_app(url: str):
+    """The schema is built by its owner; on PostgreSQL the app connects as coop_app, which may only read and write
+    rows (tests/pg.py ROLE_SQL, as the README's deployment)."""
     from coop import create_app
     from coop.extensions import db
     from coop.models.guards import immutability_ddl
 
     tmp = tempfile.mkdtemp(prefix="coop-test-")
-    app = create_app("config.TestingConfig", SQLALCHEMY_DATABASE_URI=url, ATTACHMENT_DIR=os.path.join(tmp, "att"),
+    app_url = url
+    if url.startswith("postgresql"):
+        owner_url, app_url = role_urls(url)
+        _owner_engines["postgresql"] = sa.create_engine(owner_url)
+        _super_engines["postgresql"] = sa.create_engine(url)
+    app = create_app("config.TestingConfig", SQLALCHEMY_DATABASE_URI=app_url, ATTACHMENT_DIR=os.path.join(tmp, "att"),
                      SERVER_NAME="coop.test")
     with app.app_context():
-        db.drop_all()
-        db.create_all()
-        with db.engine.begin() as conn:
+        owner = _owner_engines.get(db.engine.dialect.name, db.engine)
+        db.metadata.drop_all(owner)
+        db.metadata.create_all(owner)
+        with owner.begin() as conn:
             for stmt in immutability_ddl(db.engine.dialect.name):
                 conn.exec_driver_sql(stmt)
     return app
@@ -105,7 +131,7 @@ def app(backend, request, _session_apps):
 
 def _wipe(db) -> None:
     tables = [t.name for t in db.metadata.sorted_tables]
-    with db.engine.begin() as conn:
+    with superuser_engine().begin() as conn:
         if db.engine.dialect.name == "postgresql":
             # DELETE on small tables is much faster than TRUNCATE; replica mode skips the guard triggers and FKs
             conn.exec_driver_sql("SET session_replication_role = replica")

@@ -23,6 +23,33 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+#: the deployment's split (README, "PostgreSQL roles"): the owner runs migrations, the app only reads and writes rows
+ROLE_SQL = (
+    "CREATE ROLE coop_owner LOGIN",
+    "CREATE ROLE coop_app LOGIN",
+    "ALTER DATABASE {db} OWNER TO coop_owner",
+    "ALTER SCHEMA public OWNER TO coop_owner",
+    "REVOKE CREATE ON SCHEMA public FROM PUBLIC",
+    "GRANT USAGE ON SCHEMA public TO coop_app",
+    "ALTER DEFAULT PRIVILEGES FOR ROLE coop_owner IN SCHEMA public "
+    "GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO coop_app",
+    "ALTER DEFAULT PRIVILEGES FOR ROLE coop_owner IN SCHEMA public GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO coop_app",
+)
+
+
+def role_urls(superuser_url: str) -> tuple[str, str]:
+    """Create the owner and app roles in the test database: (owner URL, app URL)."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(superuser_url, isolation_level="AUTOCOMMIT")
+    db = superuser_url.rsplit("/", 1)[1]
+    with engine.connect() as conn:
+        for stmt in ROLE_SQL:
+            conn.exec_driver_sql(stmt.format(db=db))
+    engine.dispose()
+    return (superuser_url.replace("://postgres@", "://coop_owner@"), superuser_url.replace("://postgres@", "://coop_app@"))
+
+
 class ThrowawayPostgres:
     def __init__(self, pg_bin: str):
         self.pg_bin = pg_bin

@@ -13,6 +13,7 @@ VALID_USCC = "91110000600037341L"
 def login(client, username, password="password1"):
     r = client.post("/login", data={"username": username, "password": password})
     assert r.status_code == 302
+    return r
 
 
 def token(books, user):
@@ -84,11 +85,17 @@ def test_admin_pages_hidden_from_others(books, client):
 def test_create_user_with_role(books, client, role, scope_field):
     login(client, "xian")
     scope = books.org.id if scope_field == "organization_id" else books.township.id
-    r = client.post("/admin/users", data={"username": "new.user", "display_name": "新用户", "password": "secret123",
+    r = client.post("/admin/users", data={"username": "new.user", "display_name": "新用户", "password": "Ziyou-Shan7",
                                           "role": role, scope_field: str(scope)})
     assert r.status_code == 302, r.get_data(as_text=True)
     client.post("/logout")
-    login(client, "new.user", "secret123")
+    # a one-time password: the first login must choose a new one before anything else opens
+    r = login(client, "new.user", "Ziyou-Shan7")
+    assert r.headers["Location"].endswith("/account/password")
+    assert client.get(f"/o/{books.org.id}/").headers["Location"].endswith("/account/password")
+    r = client.post("/account/password", data={"current_password": "Ziyou-Shan7", "new_password": "Hetian-Yuan42",
+                                               "confirm_password": "Hetian-Yuan42"})
+    assert r.status_code == 302
     assert client.get(f"/o/{books.org.id}/").status_code == 200
 
 

@@ -177,6 +177,12 @@ def seed(books) -> dict:
     ret = joint.declare_return(project, year=2025, profit=D("30000.00"), date=dt.date(2025, 12, 31), user=admin)
     w["project_id"], w["participant_id"], w["line_id"] = project.id, parts[1].id, ret.lines[0].id
 
+    # an account the county admin manages (reset, deactivate, roles): not one of the identities below
+    target = users.create_user("guanli", "被管理的用户", "password1")
+    users.assign_role(target, "finance_group", org)
+    users.assign_role(target, "reviewer", org)
+    w["user_id"], w["assignment_id"] = target.id, target.roles[0].id
+
     # 报账 (#22): a request waiting for the village head
     from coop.services import spending
 

@@ -162,7 +162,7 @@ def _count(org_id: int) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(Voucher).where(Voucher.organization_id == org_id))
 
 
-def test_sigkill_mid_import_leaves_nothing_and_rerun_completes(books, tmp_path):
+def test_sigkill_mid_import_leaves_nothing_and_rerun_completes(app, books, tmp_path):
     books.lock_opening(OPENING)
     db.session.commit()
     org_id = books.org.id
@@ -172,7 +172,8 @@ def test_sigkill_mid_import_leaves_nothing_and_rerun_completes(books, tmp_path):
     url = db.engine.url.render_as_string(hide_password=False)
     db.session.remove()
     env = {k: v for k, v in os.environ.items() if not k.startswith("COOP_")}
-    env.update(COOP_DATABASE_URL=url, COOP_CONFIG="config.DevelopmentConfig", PYTHONUNBUFFERED="1")
+    env.update(COOP_DATABASE_URL=url, COOP_CONFIG="config.DevelopmentConfig", PYTHONUNBUFFERED="1",
+               COOP_AUDIT_KEY=app.config["AUDIT_KEY"])  # the same audit key as this process
     cmd = [str(Path(sys.executable).with_name("flask")), "--app", "wsgi", "coop", "import-vouchers",
            "--org", str(org_id), str(path), "--user", "kuaiji", "--post", "--reviewer", "shenhe"]
 

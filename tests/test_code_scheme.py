@@ -84,3 +84,18 @@ def test_county_admin_sets_the_scheme_before_the_first_organization(app, client)
     assert db.session.get(County, county.id).code_scheme == "3-3"
     with pytest.raises(ValidationFailed):
         admin.set_code_scheme(boss, county, "2-2-2")
+
+
+def test_pages_of_a_3_3_county(legacy, client):
+    client.post("/login", data={"username": "kuaiji", "password": "password1"})
+    base = f"/o/{legacy.org.id}"
+    page = client.get(base + "/accounts").get_data(as_text=True)
+    assert "本县编码方案 3-3" in page and 'maxlength="9"' in page and "322001001" in page
+    r = client.post(base + "/accounts", data={"parent_code": "102", "code": "10201", "name": "农业银行"})
+    assert r.status_code == 422 and "加三位数字（如 102001）" in r.get_data(as_text=True)
+    assert client.post(base + "/accounts", data={"parent_code": "102", "code": "102001", "name": "农业银行"}
+                       ).status_code == 302
+    page = client.get(base + "/accounts/roles").get_data(as_text=True)
+    assert "322001003" in page and "非末级，请指定" in page  # 102 now has a child: 银行存款 needs mapping
+    assert client.post(base + "/accounts/roles/bank", data={"account_code": "102001"}).status_code == 302
+    assert roles.resolve(legacy.org, R.BANK) == "102001"

@@ -112,3 +112,36 @@ def test_opening_grid_asks_the_counterparty(books, client):
     from coop.services import opening
 
     assert opening.opening_lines(books.org) == [("112", "张三", D("500.00")), ("301", None, D("-500.00"))]
+
+
+def test_reports_for_one_counterparty_start_from_its_own_balance(books):
+    from coop.services import opening
+
+    opening.set_opening_balances(books.org, {("112", "张三"): D("800.00"), ("112", "李四"): D("-300.00"),
+                                             "301": D("-500.00")}, user=books.accountant)
+    opening.lock_opening_balances(books.org, user=books.accountant)
+    books.post("2025-06-01", ("102", "500.00", ""), ("112", "", "500.00", "张三"))
+    books.post("2026-01-10", ("112", "40.00", "", "张三"), ("102", "", "40.00"))
+    # 2026 for 张三: 800 opening − 500 received in 2025 = 300 brought forward; 40 lent in January
+    row = next(r for r in reports.trial_balance(books.org, 2026, 1, counterparty="张三").rows if r.code == "112")
+    assert (row.opening, row.debit, row.credit, row.closing) == (D("300.00"), D("40.00"), D("0.00"), D("340.00"))
+    rows = reports.detail_ledger(books.org, "112", 2026, 1, 1, counterparty="张三")
+    assert rows[0].balance == D("300.00") and rows[-1].balance == D("340.00")
+    row = next(r for r in reports.trial_balance(books.org, 2025, 1, counterparty="李四").rows if r.code == "112")
+    assert row.opening == D("-300.00")
+
+
+def test_opening_typed_by_counterparty_on_the_page(books, client):
+    from coop.services import opening
+
+    client.post("/login", data={"username": "kuaiji", "password": "password1"})
+    url = f"/o/{books.org.id}/opening"
+    client.post(url, data={"amt-301": "500", "dir-301": "贷"})
+    r = client.post(url + "/counterparties", data={"details": "112,张三,abc\n"})
+    assert r.status_code == 422 and "第 1 行" in r.get_data(as_text=True)
+    r = client.post(url + "/counterparties", data={"details": "112,张三,800.00,借\n112,李四,300.00,贷\n"})
+    assert r.status_code == 302
+    assert opening.opening_lines(books.org) == [("112", "张三", D("800.00")), ("112", "李四", D("-300.00")),
+                                                ("301", None, D("-500.00"))]
+    page = client.get(url).get_data(as_text=True)
+    assert "112,张三,800.00,借" in page and "张三 800.00" in page  # listed, and the grid row read-only

@@ -128,6 +128,8 @@ def test_worked_example_through_the_pages(village, client):
     assert plan.status == "posted"
     html = text(page(client.get(f"{base}/{pid}")))
     assert "已记账" in html and "收益分配凭证 2026-01-15 记-" in html
+    # the figures as posted, frozen: 可分配收益 190,000, reserve 57,000, members 90,000, left 7,000
+    assert "记账时的数字（冻结）" in html and "可分配收益 190,000.00" in html and "年末未分配收益 7,000.00" in html
 
     # the books after posting: balanced; 2025's plan, decided after 2025 closed, is 其他转入/调整 on 2026's
     # 收益及收益分配表 (183,000 = 57,000 + 36,000 + 90,000), whose distribution section is 2026's own
@@ -382,7 +384,7 @@ def test_member_sees_only_their_own_household_history(village, client):
     client.post("/logout")
     login(client, "zhangyi")
     html = text(page(client.get(f"{base}/mine")))
-    assert "2025 308.0000 55,440.00 伍万伍仟肆佰肆拾元整 未发放" in html
+    assert "2025年度 未发放 股数 308.0000 分红金额 55,440.00 大写 伍万伍仟肆佰肆拾元整" in html  # one card a year
     assert "34,560.00" not in html and "李一" not in html
     # the ledger pages stay closed to a member
     assert client.get(f"{base}/").status_code == 403
@@ -390,7 +392,7 @@ def test_member_sees_only_their_own_household_history(village, client):
     client.post("/logout")
     login(client, "liyi")
     html = text(page(client.get(f"{base}/mine")))
-    assert "2025 192.0000 34,560.00 叁万肆仟伍佰陆拾元整 已发放" in html and "55,440.00" not in html
+    assert "2025年度 已发放 股数 192.0000 分红金额 34,560.00 大写 叁万肆仟伍佰陆拾元整" in html and "55,440.00" not in html
     # a member account without the member role, or a user not linked to a member: 404
     users.assign_role(users.create_user("nobody", "无关", "password1"), "member", books.org)
     db.session.commit()

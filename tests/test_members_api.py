@@ -74,7 +74,7 @@ def test_households_create_list_and_detail(people, api):
     assert r.status_code == 422 and r.json["errors"]["relation"] == ["与户主关系不正确"]
     assert [h["number"] for h in api.get("/households?q=赵").json] == ["0003"]
     detail = api.get(f"/households/{hid}", who="reviewer").json
-    assert [m["id_number"] for m in detail["members"]] == ["*" * 14 + IDS[5][-4:], "*" * 14 + IDS[6][-4:]]
+    assert [m["id_number"] for m in detail["members"]] == [IDS[5][:6] + "*" * 8 + IDS[5][-4:], IDS[6][:6] + "*" * 8 + IDS[6][-4:]]
     assert api.get(f"/households/{hid}").json["members"][0]["id_number"] == IDS[5]
     assert api.post("/households", {"name": "x", "id_number": IDS[8]}, who="reviewer").status_code == 403
     assert api.get("/households/9999").status_code == 404
@@ -133,7 +133,8 @@ def test_roster_check_import_and_export(people, api):
     assert roster["columns"][:6] == ["户号", "户主", "户主身份证", "成员", "身份证", "与户主关系"]
     assert roster["rows"][-1][:6] == ["0101", "钱七", IDS[5], "钱小七", IDS[6], "子"]
     masked = api.get("/roster", who="reviewer").json["rows"][-1]
-    assert masked[2] == "*" * 14 + IDS[5][-4:] and masked[4] == "*" * 14 + IDS[6][-4:] and masked[3] == "钱小七"
+    assert masked[2] == IDS[5][:6] + "*" * 8 + IDS[5][-4:] and masked[4] == IDS[6][:6] + "*" * 8 + IDS[6][-4:]
+    assert masked[3] == "钱小七"
 
 
 # ---------------------------------------------------------------- plans

@@ -124,8 +124,10 @@ def test_household_list_and_search(village, client):
     assert f"{org.id:04d}-0001-01" in html and f"{org.id:04d}-0002-01" in html
     html = page(client.get(f"/o/{org.id}/members/?q=李"))
     assert "李四" in html and "张大山" not in html
-    html = page(client.get(f"/o/{org.id}/members/?q={IDS[2][-4:]}"))  # 张小明 by the last 4 digits of the ID
+    html = page(client.get(f"/o/{org.id}/members/?q={IDS[2]}"))  # 张小明 by the full ID number
     assert "张大山" in html and "李四" not in html
+    for part in (IDS[2][-4:], IDS[2][:-1], IDS[2][1:]):  # only the full number matches (RULES §13)
+        assert "张大山" not in page(client.get(f"/o/{org.id}/members/?q={part}"))
 
 
 def test_household_detail_masks_ids_for_non_accountants(village, client):
@@ -139,7 +141,7 @@ def test_household_detail_masks_ids_for_non_accountants(village, client):
     client.post("/logout")
     login(client, "shenhe")
     html = page(client.get(f"/o/{org.id}/members/h/{h1.id}"))
-    assert IDS[0] not in html and "*" * 14 + IDS[0][-4:] in html
+    assert IDS[0] not in html and IDS[0][:6] + "*" * 8 + IDS[0][-4:] in html
     # a reviewer reads but does not write
     assert client.post(f"/o/{org.id}/members/h/{h1.id}/members/new", data={"name": "X"}).status_code == 403
 
@@ -157,7 +159,8 @@ def test_add_household_errors_beside_fields_and_nothing_written(people, client, 
     assert r.status_code == 422
     assert "校验码不正确" in page(r) and 'id="e-id_number"' in page(r)
     r = client.post(url, data={"name": "赵六", "id_number": stranger.id_number})
-    assert r.status_code == 422 and "已登记在其他集体经济组织（外村人）" in page(r)
+    assert r.status_code == 422 and "已在其他集体经济组织登记，请联系乡镇经管站" in page(r)
+    assert "外村人" not in page(r) and "西村" not in page(r)
     r = client.post(url, data={"id_number": IDS[5]})
     assert r.status_code == 422 and "请填写户主姓名" in page(r)
     r = client.post(url, data={"name": "赵六", "id_number": IDS[5], "number": "0001"})

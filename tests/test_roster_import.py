@@ -212,7 +212,7 @@ def test_cli_dry_run_import_and_refused_rerun(people, cli, tmp_path):
     assert snapshot_counts() == after
 
 
-def test_sigkill_mid_import_leaves_nothing_and_rerun_completes(books, tmp_path):
+def test_sigkill_mid_import_leaves_nothing_and_rerun_completes(app, books, tmp_path):
     org_id, n = books.org.id, 40
     path = tmp_path / "big.csv"
     path.write_bytes(_big_roster(n))
@@ -220,7 +220,8 @@ def test_sigkill_mid_import_leaves_nothing_and_rerun_completes(books, tmp_path):
     db.session.commit()
     db.session.remove()
     env = {k: v for k, v in os.environ.items() if not k.startswith("COOP_")}
-    env.update(COOP_DATABASE_URL=url, COOP_CONFIG="config.DevelopmentConfig", PYTHONUNBUFFERED="1")
+    env.update(COOP_DATABASE_URL=url, COOP_CONFIG="config.DevelopmentConfig", PYTHONUNBUFFERED="1",
+               COOP_AUDIT_KEY=app.config["AUDIT_KEY"])  # the same audit key as this process
     cmd = [str(Path(sys.executable).with_name("flask")), "--app", "wsgi", "coop", "import-roster",
            "--org", str(org_id), str(path), "--user", "kuaiji", "--confirm-date", "2025-02-01",
            "--evidence", "2025年第1号成员大会决议"]

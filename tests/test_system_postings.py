@@ -321,3 +321,28 @@ def test_the_voucher_page_says_where_a_generated_draft_is_corrected(real_books, 
     page = client.get(f"/o/{b.org.id}/vouchers/{e.voucher_id}").get_data(as_text=True)
     assert "由贷款台账生成，请在原业务中更正" in page
     assert client.get(f"/o/{b.org.id}/vouchers/{e.voucher_id}/edit").status_code == 409
+
+
+def test_a_loan_whose_account_gains_sub_accounts_moves_to_the_mapped_leaf(books):
+    """A loan registered on 201 itself; the village then opens 明细 under 201 and maps 短期借款: the next event
+    books on the mapped leaf and the loan remembers it. Without a mapping the refusal names the role."""
+    from coop.services import accounts
+
+    books.lock_opening({"102": "1000.00", "301": "-1000.00"})
+    loan = loans.create_loan(books.org, lender="信用社", contract_no="XY-1", principal=D("500.00"),
+                             annual_rate=D("0.04"), start_date=dt.date(2025, 1, 1), maturity_date=dt.date(2025, 12, 31),
+                             user=books.accountant)
+    assert loan.account_code == "201"
+    accounts.add_detail_account(books.org, "201", "20101", "信用社借款")
+    accounts.add_detail_account(books.org, "201", "20102", "其他借款")
+    db.session.commit()
+    with pytest.raises(ValidationFailed) as e:
+        loans.record_loan_event(loan, kind="drawdown", date=dt.date(2025, 2, 1), amount=D("500.00"),
+                                user=books.accountant)
+    assert "短期借款" in e.value.errors["account_code"][0] and "科目对照" in e.value.message
+    db.session.rollback()
+    roles.set_mapping(books.org, R.SHORT_LOAN, "20102", user=books.accountant)
+    ev = loans.record_loan_event(loan, kind="drawdown", date=dt.date(2025, 2, 1), amount=D("500.00"),
+                                 user=books.accountant)
+    assert entry(db.session.get(Voucher, ev.voucher_id))[1] == ("20102", D("0.00"), D("500.00"), "信用社")
+    assert loan.account_code == "20102"

@@ -46,6 +46,10 @@ EXPECT: dict[str, tuple[str, ...] | str] = {
     "admin.index": COUNTY,
     "admin.users_page": COUNTY,
     "admin.charter": COUNTY,
+    "admin.accounts": SUPERVISOR,  # county admins, and township auditors for their villages' accounts
+    "admin.account_reset": "post", "admin.account_deactivate": "post", "admin.account_reactivate": "post", "admin.account_revoke_tokens": "post",
+    "admin.account_grant": "post", "admin.account_remove_role": "post",
+    "auth.password": EVERYONE,
     "auditor.desk": SUPERVISOR,
     "auditor.questions": BOOKS_READ,
     "auditor.ask": "post", "auditor.answer": "post", "auditor.close": "post",
@@ -72,6 +76,7 @@ EXPECT: dict[str, tuple[str, ...] | str] = {
     "ledger.attachment_download": MISSING,
     "ledger.account_add": "post", "ledger.account_active": "post", "ledger.account_rename": "post",
     "ledger.posting_roles": BOOKS_READ, "ledger.posting_role_set": "post", "admin.code_scheme": "post",
+    "ledger.opening_counterparties": "post",
     "ledger.opening_save": "post", "ledger.opening_import": "post", "ledger.opening_lock": "post",
     "ledger.period_close": "post", "ledger.period_reopen": "post", "ledger.attachment_upload": "post",
     "ledger.attachment_delete": "post", "ledger.voucher_delete": "post", "ledger.voucher_post": "post",
@@ -103,6 +108,12 @@ EXPECT: dict[str, tuple[str, ...] | str] = {
     "disclosure.published_sheet": MISSING_ANY, "disclosure.published_pdf": MISSING_ANY,
     "disclosure.approve": "post", "disclosure.correct": "post", "disclosure.publish": "post",
     "disclosure.rebuild": "post", "disclosure.review": "post", "disclosure.create": "post",
+    "daily.todo_page": EVERYONE,
+    "daily.sheets": ("404", "404", "404", "ok", "404", "404"),  # 民主理财小组 and 经管站 queues
+    "daily.batch_page": ("ok", "404", "ok", "403", "403", "403"),  # 成批审核 (reviewer) / 成批记账 (accountant)
+    "daily.templates_page": BOOKS_READ,
+    "daily.template_save": "post", "daily.template_delete": "post", "daily.templates_generate": "post",
+    "daily.voucher_ask": "post", "daily.voucher_answer": "post", "daily.voucher_close_question": "post",
     # 报账/出纳 (#22): filing is open to the village's officers (not the township or county); the 出纳's files need
     # the village's accountant or cashier
     "cash.index": BOOKS_READ, "cash.journal": BOOKS_READ, "cash.bank_page": BOOKS_READ, "cash.payouts": BOOKS_READ,

@@ -267,6 +267,10 @@ def test_a_plan_never_posts_more_than_is_there_and_refusals_name_the_numbers(two
     (flag,) = integrity.overdistributed_years(org)
     assert (flag.year, flag.closing, flag.distributed) == (2025, D("-10000.00"), D("70000.00"))
     assert flag.message.startswith("2025-12-30 记-") and "分配后未分配收益为借方 10,000.00" in flag.message
+    from coop.services import warnings
+
+    (w,) = [w for w in warnings.warnings_for(org, dt.date(2026, 1, 5)) if w.code == "distribution_into_debt"]
+    assert w.level == "red" and w.facts == [flag.message]
 
 
 def test_per_share_to_the_fen_floors_and_pool_option(books):

@@ -1,4 +1,6 @@
-"""County administration over the API: organizations, 章程 parameters, users."""
+"""County administration over the API: organizations, 章程 parameters, users and their accounts (reset,
+deactivate, reactivate, grant and remove roles — county admins in their county, township auditors for the village
+roles of their township; anyone else gets 404 for any user)."""
 from __future__ import annotations
 
 from flask_smorest import Blueprint
@@ -8,7 +10,7 @@ from ..errors import NotFound
 from ..extensions import db
 from ..models import Organization
 from ..schemas.common import StrictSchema
-from ..schemas.orgs import CharterInSchema, OrganizationInSchema, UserInSchema
+from ..schemas.orgs import CharterInSchema, OrganizationInSchema, RoleGrantInSchema, UserInSchema
 from ..services import access, admin
 from . import current_api_user
 from .orgs import OrganizationSchema, _dump
@@ -21,6 +23,25 @@ class UserOutSchema(StrictSchema):
     id = fields.Integer()
     username = fields.String()
     display_name = fields.String()
+
+
+class UserRoleSchema(StrictSchema):
+    id = fields.Integer()
+    role = fields.String()
+    county_id = fields.Integer(allow_none=True)
+    township_id = fields.Integer(allow_none=True)
+    organization_id = fields.Integer(allow_none=True)
+
+
+class UserAccountSchema(UserOutSchema):
+    active = fields.Boolean()
+    must_change_password = fields.Boolean()
+    roles = fields.List(fields.Nested(UserRoleSchema))
+
+
+class UserResetSchema(StrictSchema):
+    user = fields.Nested(UserAccountSchema)
+    one_time_password = fields.String(metadata={"description": "shown this once; must be changed at first login"})
 
 
 @blp.route("/orgs", methods=["POST"])
@@ -75,3 +96,73 @@ def create_user(data):
     user = admin.create_user_with_role(current_api_user(), data)
     db.session.commit()
     return user
+
+
+@blp.route("/users")
+@blp.response(200, UserAccountSchema(many=True))
+def list_accounts():
+    """The accounts you manage (every role of theirs within your county, or on the villages of your township)."""
+    return admin.manageable_users(current_api_user())
+
+
+def _target(user_id: int):
+    return admin.get_managed_user(current_api_user(), user_id)
+
+
+@blp.route("/users/<int:user_id>/reset", methods=["POST"])
+@blp.response(200, UserResetSchema)
+def reset_account(user_id: int):
+    """A new one-time password; every session and API token of the user ends."""
+    target = _target(user_id)
+    password = admin.reset_password(current_api_user(), target)
+    db.session.commit()
+    return {"user": target, "one_time_password": password}, 200, {"Cache-Control": "no-store"}
+
+
+@blp.route("/users/<int:user_id>/deactivate", methods=["POST"])
+@blp.response(200, UserAccountSchema)
+def deactivate_account(user_id: int):
+    """Refuse the user's logins; every session and API token ends."""
+    target = admin.set_active(current_api_user(), _target(user_id), False)
+    db.session.commit()
+    return target
+
+
+@blp.route("/users/<int:user_id>/revoke-tokens", methods=["POST"])
+@blp.response(200, UserAccountSchema)
+def revoke_account_tokens(user_id: int):
+    """Revoke every API token of the user."""
+    target = _target(user_id)
+    admin.revoke_tokens(current_api_user(), target)
+    db.session.commit()
+    return target
+
+
+@blp.route("/users/<int:user_id>/reactivate", methods=["POST"])
+@blp.response(200, UserAccountSchema)
+def reactivate_account(user_id: int):
+    target = admin.set_active(current_api_user(), _target(user_id), True)
+    db.session.commit()
+    return target
+
+
+@blp.route("/users/<int:user_id>/roles", methods=["POST"])
+@blp.arguments(RoleGrantInSchema)
+@blp.response(201, UserAccountSchema)
+def grant_role(data, user_id: int):
+    """Grant a role: organization roles need organization_id, township roles township_id."""
+    target = _target(user_id)
+    admin.grant_role(current_api_user(), target, data["role"], organization_id=data["organization_id"],
+                     township_id=data["township_id"])
+    db.session.commit()
+    return target
+
+
+@blp.route("/users/<int:user_id>/roles/<int:assignment_id>", methods=["DELETE"])
+@blp.response(200, UserAccountSchema)
+def remove_role(user_id: int, assignment_id: int):
+    """Take a role away (not the last one: deactivate instead); every session of the user ends."""
+    target = _target(user_id)
+    admin.remove_role(current_api_user(), target, assignment_id)
+    db.session.commit()
+    return target

@@ -40,6 +40,7 @@ from ..schemas.distribution import (
     Whole,
 )
 from ..services import access, distribution
+from ..idempotency import idempotent_api
 from . import _string_keys, current_api_user, requires
 
 URL = ""
@@ -289,12 +290,14 @@ def dividends_xlsx(org_id: int, plan_id: int):
 
 
 @blp.route(f"{PLANS}/<int:plan_id>/payments", methods=["POST"])
+@idempotent_api
 @blp.arguments(DividendPayInSchema)
 @blp.response(201, DividendPaymentSchema)
 @requires(access.PREPARE)
 def pay(data, org_id: int, plan_id: int):
     """Draft one payment voucher (Dr 211 / Cr 101 or 102) for the unpaid dividends of the households (all unpaid
-    ones when household_ids is left out). They count as paid once the voucher is posted."""
+    ones when household_ids is left out). They count as paid once the voucher is posted. With an
+    `Idempotency-Key` header, a repeat of the request answers the first one's result instead of paying again."""
     org = _org(org_id, access.PREPARE)
     plan = _plan(org, plan_id)
     v = distribution.pay_dividends(plan, user=current_api_user(), **data)

@@ -16,6 +16,7 @@ from ..schemas.joint import (ContributionInSchema, ContributionSchema, ExitInSch
                              ReconQuerySchema, ReconRowSchema, ReturnInSchema, ReturnPreviewInSchema, ReturnSchema,
                              preview_out, project_out)
 from ..services import access, joint as service
+from ..idempotency import idempotent_api
 from . import current_api_user
 
 URL = ""
@@ -116,6 +117,7 @@ def declare_return(data, project_id: int):
 
 
 @blp.route("/joint/projects/<int:project_id>/return-lines/<int:line_id>/receipts", methods=["POST"])
+@idempotent_api
 @blp.arguments(ReceiptInSchema)
 @blp.response(200, ReturnSchema)
 def receive(data, project_id: int, line_id: int):
@@ -129,6 +131,7 @@ def receive(data, project_id: int, line_id: int):
 
 
 @blp.route("/joint/projects/<int:project_id>/participants/<int:participant_id>/exit", methods=["POST"])
+@idempotent_api
 @blp.arguments(ExitInSchema)
 @blp.response(200, ParticipantSchema)
 def exit_participant(data, project_id: int, participant_id: int):

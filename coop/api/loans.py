@@ -20,6 +20,7 @@ from ..schemas.loans import (AllocationSchema, ClaimInSchema, ClaimQuerySchema, 
                              LoanSchema, LprInSchema, LprSchema, PeriodInSchema, PolicyInSchema, PolicySchema,
                              RefileInSchema, SubsidyCalcSchema)
 from ..services import access, loans as service
+from ..idempotency import idempotent_api
 from . import current_api_user, requires
 from .. import clock
 
@@ -201,6 +202,7 @@ def approve_claim(data, claim_id: int):
 
 
 @blp.route("/subsidy/claims/<int:claim_id>/disburse", methods=["POST"])
+@idempotent_api
 @blp.arguments(DisburseInSchema)
 @blp.response(200, ClaimSchema)
 def disburse_claim(data, claim_id: int):

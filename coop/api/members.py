@@ -29,8 +29,10 @@ from ..schemas.members import (
     PlanSchema, RegisterQuerySchema, RegisterSchema, ReverseInSchema, RosterCheckSchema, RosterImportedSchema,
     RosterImportInSchema, ShareActionSchema, SplitInSchema, TransferInSchema, split_plan,
 )
+from ..security import roster_gate
 from ..services import access, members, shares
 from .. import shares_pdf
+from ..idempotency import idempotent_api
 from . import current_api_user, requires
 from .. import clock
 
@@ -67,7 +69,7 @@ def _plan(org, plan_id: int) -> QuantificationPlan:
 
 
 def _member_out(m: Member, full_id: bool) -> dict:
-    number = m.id_number if full_id else "*" * 14 + m.id_number[-4:]
+    number = m.id_number if full_id else members.mask_id_number(m.id_number)
     return {"id": m.id, "household_id": m.household_id, "name": m.name, "id_number": number, "sex": m.sex,
             "birth_date": m.birth_date, "relation": m.relation, "phone": m.phone if full_id else None,
             "status": m.status}
@@ -221,8 +223,10 @@ def get_roster(org_id: int):
     org = _org(org_id)
     rows = members.export_roster(org)
     if not access.can(current_api_user(), access.MANAGE_MEMBERS, org):
-        id_columns = [i for i, c in enumerate(rows[0]) if c in ("户主身份证", "身份证", "联系电话")]
-        rows = [rows[0]] + [[("*" * (len(v) - 4) + v[-4:] if v else v) if i in id_columns else v
+        id_columns = [i for i, c in enumerate(rows[0]) if c in ("户主身份证", "身份证")]
+        phone = rows[0].index("联系电话")
+        rows = [rows[0]] + [[members.mask_id_number(v) if i in id_columns else
+                             ("*" * (len(v) - 4) + v[-4:] if v else v) if i == phone else v
                              for i, v in enumerate(row)] for row in rows[1:]]
     return {"columns": rows[0], "rows": rows[1:]}
 
@@ -234,7 +238,9 @@ def get_roster(org_id: int):
 def check_roster(files, org_id: int):
     """Dry run (multipart `file`): every problem, row by row. Nothing is written."""
     org = _org(org_id, access.MANAGE_MEMBERS)
-    check = members.check_roster(org, *_read(files))
+    records, key = _read(files)
+    roster_gate(current_api_user(), len(records))
+    check = members.check_roster(org, records, key)
     return {"ok": check.ok, "rows": len(check.rows), "households": len({r.head_id for r in check.rows}),
             "problems": [{"line": line, "message": msg} for line, msg in check.problems]}
 
@@ -254,6 +260,7 @@ def import_roster(files, org_id: int):
         first = next(iter(exc.messages.values()))
         raise ValidationFailed(first[0] if isinstance(first, list) else str(first), exc.messages) from None
     records, key = _read(files)
+    roster_gate(current_api_user(), len(records))
     households = members.import_roster(org, records, user=current_api_user(), key=key, **options)
     db.session.commit()
     return {"households": len(households), "members": sum(len(h.members) for h in households)}
@@ -406,6 +413,7 @@ def list_actions(org_id: int):
 
 def _event_endpoint(kind: str, schema, run, doc: str, response=ShareActionSchema):
     @blp.route(f"/share-actions/{kind.replace('_', '-')}", methods=["POST"], endpoint=f"share_{kind}")
+    @idempotent_api
     @blp.arguments(schema)
     @blp.response(201, response)
     @requires(access.MANAGE_MEMBERS)

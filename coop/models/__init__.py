@@ -3,6 +3,7 @@ from .cash import (BankAccount, BankColumnMapping, BankMatch, BankStatement, Ban
                    CashierSignature, HouseholdBankAccount, PayoutBatch, PayoutItem, Reconciliation, SpendingApproval,
                    SpendingPolicy, SpendingRequest, SpendingScan)
 from .disclosure import AuditHead, Disclosure, DisclosureComment, VoucherQuestion
+from .daily import QuestionAttachment, VoucherTemplate, VoucherTemplateRun
 from .distribution import (DistributionApproval, DistributionCadre, DistributionPlan, DividendPayment,
                            HouseholdDividend)
 from .ledger import (Account, Attachment, AuditLog, OpeningBalance, Period, PostingRoleMapping, Voucher, VoucherLine,
@@ -12,16 +13,18 @@ from .loans import Loan, LoanEvent, LprRate, SubsidyClaim, SubsidyPolicy
 from .members import (Household, Member, MembershipEvent, PlanMemberInput, QuantificationPlan, ShareAction,
                       ShareCertificate, ShareEvent)
 from .org import County, Organization, Township
-from .users import ApiToken, RoleAssignment, User
+from .users import ApiToken, IdempotencyKey, RoleAssignment, User
 from . import guards  # noqa: F401  (registers the posted-voucher guard)
 
 __all__ = [
-    "Account", "ApiToken", "Attachment", "AuditLog", "County", "OpeningBalance", "Organization", "Period", "PostingRoleMapping",
+    "Account", "ApiToken", "IdempotencyKey", "Attachment", "AuditLog", "County", "OpeningBalance", "Organization", "Period",
+    "PostingRoleMapping",
     "RoleAssignment", "Township", "User", "Voucher", "VoucherLine", "VoucherSequence",
     "AuditHead", "Disclosure", "DisclosureComment", "VoucherQuestion",
     "DistributionApproval", "DistributionCadre", "DistributionPlan", "DividendPayment", "HouseholdDividend",
     "JointProject", "ProjectContribution", "ProjectParticipant", "ProjectReturn", "ProjectReturnLine",
     "Loan", "LoanEvent", "LprRate", "SubsidyClaim", "SubsidyPolicy",
+    "QuestionAttachment", "VoucherTemplate", "VoucherTemplateRun",
     "BankAccount", "BankColumnMapping", "BankMatch", "BankStatement", "BankStatementLine", "CashCount", "CashierSignature",
     "HouseholdBankAccount", "PayoutBatch", "PayoutItem", "Reconciliation", "SpendingApproval", "SpendingPolicy",
     "SpendingRequest", "SpendingScan",

@@ -103,3 +103,5 @@ class AuditHead(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     last_seq: Mapped[int] = mapped_column(nullable=False, default=0)
     last_hash: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    #: the key of the last seal; NULL while the chain is still the plain one (anchored by the next seal)
+    key_id: Mapped[str | None] = mapped_column(sa.String(16))

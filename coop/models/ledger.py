@@ -236,4 +236,7 @@ class AuditLog(db.Model):
     seq: Mapped[int | None] = mapped_column(unique=True)
     prev_hash: Mapped[str | None] = mapped_column(sa.String(64))
     hash: Mapped[str | None] = mapped_column(sa.String(64))
+    #: the id of the audit key the MAC was made with (coop.services.audit); NULL for the plain-SHA-256 entries
+    #: sealed before keys existed
+    key_id: Mapped[str | None] = mapped_column(sa.String(16))
     user = relationship("User")

@@ -31,11 +31,23 @@ class User(UserMixin, TimestampMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(sa.String(255), nullable=False)
     active: Mapped[bool] = mapped_column(nullable=False, default=True)
     locale: Mapped[str | None] = mapped_column(sa.String(10))
+    #: part of every session's and remember cookie's identity (get_id): bumping it ends them all at once
+    session_version: Mapped[int] = mapped_column(nullable=False, default=1, server_default="1")
+    #: set by creation and reset (a one-time password); the user must choose their own before anything else
+    must_change_password: Mapped[bool] = mapped_column(nullable=False, default=False, server_default=sa.false())
     roles: Mapped[list["RoleAssignment"]] = relationship(back_populates="user", cascade="all, delete-orphan")
+
+    #: the login this object was loaded for ("<issued>.<nonce>"), kept so get_id() answers the same string
+    login_stamp = None
 
     @property
     def is_active(self) -> bool:  # Flask-Login
         return self.active
+
+    def get_id(self) -> str:
+        """"<id>.<session version>.<issued at>.<nonce>": the session and the remember cookie carry it, the loader
+        refuses it once the version moved on or it is older than REMEMBER_COOKIE_DURATION (coop.web.auth)."""
+        return f"{self.id}.{self.session_version}.{self.login_stamp or '0.0'}"
 
 
 class RoleAssignment(TimestampMixin, db.Model):
@@ -68,3 +80,20 @@ class ApiToken(TimestampMixin, db.Model):
     last_used_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime)
     user: Mapped[User] = relationship()
+
+
+class IdempotencyKey(TimestampMixin, db.Model):
+    """A payment-like request already handled: the `Idempotency-Key` header of an API call or the one-time token
+    of a form, with the answer given, so a repeat (a double click, a client retry) gets that answer again instead
+    of a second payment."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (sa.UniqueConstraint("user_id", "scope", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    #: the request path it was used on
+    scope: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    key: Mapped[str] = mapped_column(sa.String(100), nullable=False)
+    status: Mapped[int | None] = mapped_column()
+    location: Mapped[str | None] = mapped_column(sa.String(500))
+    body: Mapped[str | None] = mapped_column(sa.Text)

@@ -21,9 +21,9 @@ def _font() -> str:
 
 
 def html_to_pdf(html: str) -> bytes:
-    from weasyprint import HTML  # imported late: it loads Pango and fonts, which plain page views never need
+    from ..pdf_render import html_to_pdf as render  # bounded, with the locked-down URL fetcher
 
-    return HTML(string=html).write_pdf()
+    return render(html)
 
 
 def render_pdf(t: ReportTable, today: dt.date | None = None) -> bytes:

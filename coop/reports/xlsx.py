@@ -104,6 +104,9 @@ def render_xlsx(t: ReportTable) -> bytes:
     ws.sheet_properties.pageSetUpPr.fitToPage = True
 
     buf = io.BytesIO()
+    from ..export_safety import neutralise_workbook
+
+    neutralise_workbook(wb)  # formula-like text stays text
     wb.save(buf)
     return buf.getvalue()
 

@@ -38,8 +38,27 @@ class UserInSchema(StrictSchema):
     username = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_.-]{3,50}$",
                              error="用户名为3到50位字母、数字、下划线、点或横线"))
     display_name = fields.String(required=True, validate=validate.Length(min=1, max=50))
-    password = fields.String(required=True, load_only=True, validate=validate.Length(min=8, max=200,
-                             error="密码至少8位"))
-    role = fields.String(required=True, validate=validate.OneOf(tuple(ROLES), error="角色不正确"))
+    #: a one-time password: the policy (coop.services.users.password_problem) applies, and it is changed at
+    #: first login
+    password = fields.String(required=True, load_only=True, validate=validate.Length(min=10, max=200,
+                             error="密码至少10位"))
+    #: the least powerful role unless another is chosen (RULES §13)
+    role = fields.String(load_default="member", validate=validate.OneOf(tuple(ROLES), error="角色不正确"))
     organization_id = Integer(load_default=None, allow_none=True, validate=ID_RANGE)
     township_id = Integer(load_default=None, allow_none=True, validate=ID_RANGE)
+
+
+class RoleGrantInSchema(StrictSchema):
+    role = fields.String(required=True, validate=validate.OneOf(tuple(ROLES), error="角色不正确"),
+                         error_messages={"required": "请选择角色"})
+    organization_id = Integer(load_default=None, allow_none=True, validate=ID_RANGE)
+    township_id = Integer(load_default=None, allow_none=True, validate=ID_RANGE)
+
+
+class PasswordChangeInSchema(StrictSchema):
+    current_password = fields.String(required=True, load_only=True, validate=validate.Length(max=200),
+                                     error_messages={"required": "请填写当前密码"})
+    new_password = fields.String(required=True, load_only=True, validate=validate.Length(max=200),
+                                 error_messages={"required": "请填写新密码"})
+    confirm_password = fields.String(required=True, load_only=True, validate=validate.Length(max=200),
+                                     error_messages={"required": "请再输入一次新密码"})

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 import os
+import re
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -52,9 +53,23 @@ def _kind_of(data: bytes) -> str | None:
     return next((name for magic, name in MAGIC.values() if data.startswith(magic)), None)
 
 
-def _safe_filename(filename: str) -> str:
-    # keep the user's (often Chinese) name for display, but never a path
-    name = os.path.basename((filename or "").replace("\\", "/")).strip()
+#: the extension a stored file is named with, from its checked type — never the one the uploader typed
+EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
+#: bidi controls, zero-width characters and other invisible format characters (Cf) plus C0/C1 controls: a name
+#: like "发票\u202egpj.exe" must not display as something it is not
+_INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff"
+                        "\ufff9-\ufffb\ud800-\udfff]")
+
+
+def _safe_filename(filename: str, ctype: str | None = None) -> str:
+    # keep the user's (often Chinese) name for display, but never a path, an invisible character or a false extension
+    name = os.path.basename(_INVISIBLE.sub("", filename or "").replace("\\", "/")).strip()
+    if ctype in EXTENSIONS:
+        stem, dot, ext = name.rpartition(".")
+        if dot and stem and ext.isascii() and ext.isalnum() and len(ext) <= 5:
+            name = stem
+        name = name.strip().rstrip(".")[:190] or "附件"
+        return name + EXTENSIONS[ctype]
     return name[:200] or "附件"
 
 
@@ -91,6 +106,14 @@ def add_attachment(voucher: Voucher, filename: str, content_type: str | None, da
         actual = _kind_of(data)
         found = f"实际是 {actual}" if actual else "内容不是有效的 PDF、JPG 或 PNG 文件"
         raise ValidationFailed.field("file", f"文件内容与类型不符：声明为 {label}，{found}")
+    name = _safe_filename(filename, ctype)
+    quota = current_app.config.get("ATTACHMENT_VOUCHER_QUOTA")
+    if quota:
+        used = db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Attachment.size), 0))
+                                 .where(Attachment.voucher_id == voucher.id)) or 0
+        if used + len(data) > quota:
+            raise ValidationFailed.field("file", f"这张凭证的附件合计不能超过 {human_size(quota)}（已有 "
+                                                 f"{human_size(used)}）")
 
     sha = hashlib.sha256(data).hexdigest()
     stored = f"{org.id}/{sha}"

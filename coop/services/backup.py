@@ -240,8 +240,10 @@ def read_archive(path: str | os.PathLike) -> tuple[dict, dict[str, bytes], dict[
     return manifest, tables, attachments
 
 
-def restore_backup(path: str | os.PathLike) -> dict:
-    """Restore an archive into this app's (empty, upgraded) database and attachment folder. Returns the manifest."""
+def restore_backup(path: str | os.PathLike, *, verify=None) -> dict:
+    """Restore an archive into this app's (empty, upgraded) database and attachment folder, verify the books as
+    restored (`verify`, default integrity.check_books) inside the same transaction, and commit only when they
+    check out — else roll back (RestoreRefused with the problems). Returns the manifest."""
     manifest, table_docs, attachments = read_archive(path)
     engine = db.engine
     head = script_head()
@@ -272,8 +274,12 @@ def restore_backup(path: str | os.PathLike) -> dict:
     if unknown:
         raise BackupError(f"备份档案中有当前数据库没有的表：{', '.join(unknown)}")
 
-    _write_attachments(attachments)
-    with engine.connect() as conn:
+    _refuse_unstorable_text(docs)
+    written = _write_attachments(attachments)
+    # one transaction: insert, verify the books as restored, then commit — or roll back and say why
+    session = db.session
+    try:
+        conn = session.connection()
         if conn.dialect.name == "sqlite" and not conn.connection.dbapi_connection.in_transaction:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         triggers = _disable_guards(conn)
@@ -286,14 +292,50 @@ def restore_backup(path: str | os.PathLike) -> dict:
                 conn.execute(clause.insert(), rows[i:i + 1000])
         _enable_guards(conn, triggers)
         _reset_sequences(conn)
-        conn.commit()
+        session.expire_all()
+        problems = (verify or _check_books)()
+        if problems:
+            raise RestoreRefused(problems)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        for target in written:
+            target.unlink(missing_ok=True)
+        raise
     db.session.expire_all()
     return manifest
 
 
-def _write_attachments(files: dict[str, bytes]) -> None:
-    """Attachments are named by content (org/sha256): an existing identical file is kept, a different one refused."""
+class RestoreRefused(BackupError):
+    """The archive restored, but the books it holds do not verify: rolled back."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__(f"恢复后的校验发现 {len(problems)} 处问题，已全部回滚，数据库保持为空")
+        self.problems = problems
+
+
+def _check_books() -> list[str]:
+    from .integrity import check_books
+
+    return check_books()
+
+
+def _refuse_unstorable_text(docs: dict) -> None:
+    """NUL cannot be stored in PostgreSQL text and a lone surrogate in no UTF-8 database: name the first one
+    instead of failing halfway through the inserts."""
+    for name, doc in docs.items():
+        for i, row in enumerate(doc["rows"], start=1):
+            for col, value in zip(doc["columns"], row):
+                if isinstance(value, str) and ("\x00" in value or any("\ud800" <= c <= "\udfff" for c in value)):
+                    what = "空字符（NUL）" if "\x00" in value else "不成对的代理字符"
+                    raise BackupError(f"备份档案中表 {name} 第 {i} 行的 {col} 含有{what}，不能保存；拒绝恢复")
+
+
+def _write_attachments(files: dict[str, bytes]) -> list[Path]:
+    """Attachments are named by content (org/sha256): an existing identical file is kept, a different one refused.
+    Returns the files written, so a refused restore can take them away again."""
     root = Path(current_app.config["ATTACHMENT_DIR"])
+    written: list[Path] = []
     for name, data in files.items():
         target = root / name
         if target.exists():
@@ -304,6 +346,8 @@ def _write_attachments(files: dict[str, bytes]) -> None:
         tmp = target.with_name(f".{target.name}.restoring")
         tmp.write_bytes(data)
         os.replace(tmp, target)
+        written.append(target)
+    return written
 
 
 def _disable_guards(conn) -> list[str]:

@@ -389,7 +389,7 @@ def publish(d: Disclosure, *, user: User, date: dt.date, channel: str,
     if d.supersedes is not None:
         d.supersedes.status = "superseded"
     db.session.flush()
-    audit.log("disclosure.publish", user=user, org=org, target=str(d.id), digest=d.digest)
+    audit.log("disclosure.publish", user=user, org=org, target=str(d.id), digest=d.digest, pdf=d.pdf_sha256)
     return d
 
 

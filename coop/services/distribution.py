@@ -538,7 +538,10 @@ def post_plan(plan: DistributionPlan, *, date: dt.date | None = None, user: User
     plan.collective_part = w.collective
     plan.figures = json.dumps(frozen_figures(p, policy), ensure_ascii=False, sort_keys=True)
     db.session.flush()
-    audit.log("distribution.post", user=user, org=org, target=str(plan.id), voucher=voucher.id)
+    from .checks import dividends_digest
+
+    audit.log("distribution.post", user=user, org=org, target=str(plan.id), voucher=voucher.id,
+              dividends=dividends_digest(plan.id))
     return voucher
 
 
@@ -602,6 +605,9 @@ def pay_dividends(plan: DistributionPlan, *, household_ids: list[int] | None, da
     from .vouchers import create_draft
 
     org = db.session.get(Organization, plan.organization_id)
+    # two payments of one plan at once: the second waits here, then reads what the first paid (below, under the
+    # lock) and finds nothing left to pay
+    db.session.refresh(plan, with_for_update=True)
     if plan.status != "posted":
         raise InvalidState("方案尚未记账，不能发放")
     credit_leaf = resolve_money(org, pay_from or plan.pay_from, field="pay_from")

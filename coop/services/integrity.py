@@ -212,6 +212,6 @@ def overdistributed_years(org: Organization) -> list[OverDistribution]:
 
 def check_books() -> list[str]:
     """Every problem: the ledger checks, the audit log's hash chain and every published sheet's digests."""
-    from . import audit, disclosure
+    from . import audit, checks, disclosure
 
-    return check_ledger() + audit.verify_chain() + disclosure.verify_published()
+    return check_ledger() + audit.verify_chain() + disclosure.verify_published() + checks.run_all()

@@ -248,6 +248,8 @@ def exit_participant(project: JointProject, participant: ProjectParticipant, *, 
     """退出/轮换: the capital is returned — village Dr 银行存款 / Cr 长期投资—project; operator Dr 资本—village /
     Cr 银行存款."""
     _require_admin(user, project.county_id)
+    # a second exit of the same participant waits here, then finds it exited (its capital is returned once)
+    db.session.refresh(participant, with_for_update=True)
     if participant.exited_on:
         raise InvalidState("该参与方已退出")
     own = [c for c in contributions(project) if c.participant_id == participant.id]
@@ -284,6 +286,8 @@ def receive_return(line: ProjectReturnLine, *, date: dt.date, user: User, from_g
     guarantor's part of an uncovered fixed return (village Dr 银行存款 / Cr 应收款)."""
     project = db.session.get(JointProject, line.ret.project_id)
     _require_admin(user, project.county_id)
+    # a second receipt of the same line waits here, then sees the first one's date below
+    db.session.refresh(line, with_for_update=True)
     village = line.participant.organization
     amount = line.guaranteed if from_guarantor else line.total - line.guaranteed
     if date < line.ret.declared_on:

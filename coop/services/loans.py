@@ -16,7 +16,7 @@ from ..models import (County, Loan, LoanEvent, LprRate, Organization, SubsidyCla
                       Voucher)
 from ..models.base import utcnow
 from ..ledger.types import Entry, Line
-from . import access, audit, roles
+from . import access, accounts as account_service, audit, roles
 
 COMMITTED = ("allocated", "disbursed")
 #: loan term → posting role of the loan account
@@ -77,6 +77,17 @@ def loan_role(loan: Loan) -> str:
     return R.LONG_LOAN if codes.under(loan.account_code, roles.role(R.LONG_LOAN).top) else R.SHORT_LOAN
 
 
+def _loan_leaf(org: Organization, loan: Loan) -> str:
+    """The loan's account; once it has gained 明细科目, the leaf its role is mapped to (remembered from then on)."""
+    info = account_service.chart(org).infos.get(loan.account_code)
+    if info is not None and not info.is_leaf:
+        leaf = roles.resolve(org, loan_role(loan), field="account_code")
+        if codes.under(leaf, loan.account_code):
+            loan.account_code = leaf
+            return leaf
+    return roles.resolve(org, loan_role(loan), chosen=loan.account_code, field="account_code")
+
+
 def principal_movements(loan: Loan) -> list[tuple[dt.date, Decimal]]:
     return [(e.date, e.amount if e.kind == "drawdown" else -e.amount) for e in loan.events
             if e.kind in ("drawdown", "repayment")]
@@ -112,7 +123,7 @@ def record_loan_event(loan: Loan, *, kind: str, date: dt.date, amount: Decimal, 
         raise ValidationFailed.field("date", f"日期早于贷款起始日 {loan.start_date}")
     org = db.session.get(Organization, loan.organization_id)
     money = roles.resolve_money(org, bank_account or loan.bank_account, field="bank_account")
-    loan_leaf = roles.resolve(org, loan_role(loan), chosen=loan.account_code, field="account_code")
+    loan_leaf = _loan_leaf(org, loan)
     label = f"{loan.lender} {loan.contract_no}"
     if kind == "drawdown":
         if outstanding(loan) + amount > loan.principal:
@@ -382,6 +393,8 @@ def disburse_claim(claim: SubsidyClaim, *, date: dt.date, user: User, bank_accou
 
     org = _claim_org(claim)
     _require_county_admin(user, org.township.county_id)
+    # a second payout of the same claim waits here, then finds it disbursed
+    db.session.refresh(claim, with_for_update=True)
     if claim.status != "allocated":
         raise InvalidState("只有已分配资金的申报可以拨付")
     if not claim.allocated:

@@ -46,6 +46,26 @@ def check_id_number(value: str) -> tuple[str, dt.date, str]:
     return number, birth, sex
 
 
+#: what anyone outside the member's own organization's accountants is told about a number registered elsewhere
+#: (RULES §13): not who, not where — the township or county resolves it
+REGISTERED_ELSEWHERE = "已在其他集体经济组织登记，请联系乡镇经管站"
+
+
+def mask_id_number(number: str | None) -> str:
+    """RULES §13: 520203199001010033 → 520203********0033 (region code and last 4 kept; the birth date hidden)."""
+    if not number:
+        return ""
+    if len(number) <= 10:
+        return "*" * (len(number) - 4) + number[-4:]
+    return number[:6] + "*" * (len(number) - 10) + number[-4:]
+
+
+def _duplicate_message(number: str, other_org_id: int, org_id: int, name: str, *, row: bool = False) -> str:
+    if other_org_id != org_id:
+        return f"身份证号 {number} {REGISTERED_ELSEWHERE}"
+    return f"身份证号 {number} 本村已登记（{name}）" if row else f"身份证号 {number} 已登记在本村（{name}）"
+
+
 def _household_by_number(org: Organization, number: str) -> Household | None:
     return db.session.scalar(sa.select(Household).where(Household.organization_id == org.id, Household.number == number))
 
@@ -80,8 +100,8 @@ def add_member(household: Household, *, name: str, id_number: str, relation: str
     else:
         other = db.session.scalar(sa.select(Member).where(Member.id_number == number))
         if other is not None:
-            where = "本村" if other.organization_id == household.organization_id else "其他集体经济组织"
-            errors["id_number"] = [f"身份证号 {number} 已登记在{where}（{other.name}）"]
+            errors["id_number"] = [_duplicate_message(number, other.organization_id, household.organization_id,
+                                                      other.name)]
     if relation not in RELATIONS:
         errors["relation"] = [f"与户主关系应为：{'、'.join(RELATIONS)}"]
     if errors:
@@ -143,7 +163,22 @@ def record_membership_event(member: Member, kind: str, *, date: dt.date, evidenc
     member.status = status_on(member, dt.date.max)
     db.session.flush()
     audit.log("member.event", user=user, target=str(member.id), kind=kind, date=str(date))
+    if member.status == "former" and member.user_id:
+        _end_portal_access(member, user)
     return e
+
+
+def _end_portal_access(member: Member, by: User | None) -> None:
+    """RULES §13: a member's portal access ends with their membership: the member role on this organization goes
+    and every session of the linked account ends (other roles the person holds stay)."""
+    from .users import end_sessions, revoke_role
+
+    account = db.session.get(User, member.user_id)
+    gone = [r for r in account.roles if r.role == "member" and r.organization_id == member.organization_id]
+    for r in gone:
+        revoke_role(account, r, by=by)
+    end_sessions(account)
+    audit.log("user.revoke_role", user=by, target=account.username, role="member", reason="membership_ended")
 
 
 # ---------------------------------------------------------------- roster import / export
@@ -173,9 +208,12 @@ class RosterCheck:
 
 def read_roster(data: bytes, filename: str) -> list[dict]:
     """Rows of a roster file (xlsx or CSV in UTF-8/GBK) as dicts keyed by the header names."""
+    from .file_limits import check_csv, check_xlsx
+
     if filename.lower().endswith(".xlsx"):
         from openpyxl import load_workbook
 
+        check_xlsx(data)  # size and rows before openpyxl sees it
         try:
             wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
             rows = [["" if c is None else str(c).strip() for c in row]
@@ -191,6 +229,7 @@ def read_roster(data: bytes, filename: str) -> list[dict]:
                 continue
         else:
             raise ValidationFailed.field("file", "无法识别文件编码，请保存为 UTF-8 或 GBK 的 CSV，或 xlsx")
+        check_csv(text)
         try:
             rows = [[c.strip() for c in r] for r in csv.reader(io.StringIO(text))]
         except csv.Error as exc:  # e.g. a NUL byte: a binary file that is not a CSV
@@ -221,8 +260,11 @@ def check_roster(org: Organization, records: list[dict], key: str | None = None)
         return result
     seen: dict[str, int] = {}
     heads: dict[str, str] = {}  # head id number -> household key
-    existing = {n: (o, name) for n, o, name in db.session.execute(
-        sa.select(Member.id_number, Member.organization_id, Member.name))}
+    ids = {_roster_row(rec).id_number for rec in records}
+    existing = {}
+    for chunk in _chunks(sorted(ids), 500):  # only the numbers of the file: other villages' rows never leave the db
+        existing.update({n: (o, name) for n, o, name in db.session.execute(
+            sa.select(Member.id_number, Member.organization_id, Member.name).where(Member.id_number.in_(chunk)))})
     for rec in records:
         line = rec["_line"]
         row = _roster_row(rec)
@@ -238,8 +280,7 @@ def check_roster(org: Organization, records: list[dict], key: str | None = None)
         seen.setdefault(row.id_number, line)
         if row.id_number in existing:
             o, name = existing[row.id_number]
-            where = "本村已登记" if o == org.id else "已登记在其他集体经济组织"
-            result.problems.append((line, f"身份证号 {row.id_number} {where}（{name}）"))
+            result.problems.append((line, _duplicate_message(row.id_number, o, org.id, name, row=True)))
         if row.relation not in RELATIONS:
             result.problems.append((line, f"与户主关系“{row.relation}”不正确，应为：{'、'.join(RELATIONS)}"))
         result.rows.append(row)
@@ -265,7 +306,15 @@ def check_roster(org: Organization, records: list[dict], key: str | None = None)
         elif numbers.setdefault(n, row.head_id) != row.head_id:
             result.problems.append((row.line, f"户号 {n} 已用于另一户主的户"))
     result.problems.sort()
+    from .file_limits import cap
+
+    result.problems = cap(result.problems, lambda n: (10**9, f"另有 {n} 处问题未列出，请先改正以上问题"))
     return result
+
+
+def _chunks(items: list, size: int):
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
 
 
 def import_roster(org: Organization, records: list[dict], *, user: User | None, key: str,

@@ -21,7 +21,7 @@ from ..ledger.chart import COUNTERPARTY_ACCOUNTS, DISTRIBUTIONS, UNDISTRIBUTED
 from ..ledger.types import Statement
 from ..money import ZERO, from_fen
 from ..models import Account, County, OpeningBalance, Organization, Township, Voucher, VoucherLine
-from .opening import opening_balances
+from .opening import opening_balances, opening_lines
 
 
 def month_end(year: int, month: int) -> dt.date:
@@ -96,7 +96,7 @@ def _balance_sums(orgs: int | list[int], ys: dt.date, start: dt.date, end: dt.da
     [ys, end]) of posted lines, summed in SQL: one GROUP BY over the year's lines to `end` (plain sums, as a bare
     GROUP BY, when `start` is the year's start; else two more conditional sums for 本期) and one over the
     lines before the year (none in a first year: the (organization_id, date) index finds nothing). With a
-    counterparty there is no opening."""
+    counterparty, only the lines that name it."""
     d = sa.type_coerce(VoucherLine.debit, sa.BigInteger)
     c = sa.type_coerce(VoucherLine.credit, sa.BigInteger)
 
@@ -117,9 +117,8 @@ def _balance_sums(orgs: int | list[int], ys: dt.date, start: dt.date, end: dt.da
         pd, pc = pdc if period else (yd, yc)
         yd, yc, pd, pc = int(yd), int(yc), int(pd), int(pc)
         out[acc] = [yd - pd - (yc - pc), pd, pc, yd, yc]  # opening so far: this year's lines before `start`
-    if not counterparty:
-        for acc, signed in db.session.execute(lines(sa.func.sum(d - c)).where(Voucher.date < ys)):
-            out.setdefault(acc, [0, 0, 0, 0, 0])[0] += int(signed)
+    for acc, signed in db.session.execute(lines(sa.func.sum(d - c)).where(Voucher.date < ys)):
+        out.setdefault(acc, [0, 0, 0, 0, 0])[0] += int(signed)
     return {acc: tuple(v) for acc, v in out.items()}
 
 
@@ -150,14 +149,12 @@ def trial_balance(org: Organization, year: int, month_from: int, month_to: int |
     accounts = {i: (code, name, leaf) for i, code, name, leaf in db.session.execute(
         sa.select(Account.id, Account.code, Account.name, Account.is_leaf).where(Account.organization_id == org.id))}
     sums = _balance_sums(org.id, ys, start, end, counterparty)
-    opening = {}
+    # opening balances are kept by counterparty (辅助核算): a report for one counterparty starts from its own
+    q = (sa.select(OpeningBalance.account_id, sa.func.sum(sa.type_coerce(OpeningBalance.amount, sa.BigInteger)))
+         .where(OpeningBalance.organization_id == org.id).group_by(OpeningBalance.account_id))
     if counterparty:
-        sums = {a: (0, *v[1:]) for a, v in sums.items()}
-    else:
-        opening = dict(db.session.execute(
-            sa.select(OpeningBalance.account_id, sa.func.sum(sa.type_coerce(OpeningBalance.amount, sa.BigInteger)))
-            .where(OpeningBalance.organization_id == org.id)  # one row per counterparty: added up
-            .group_by(OpeningBalance.account_id)).all())
+        q = q.where(OpeningBalance.counterparty == counterparty)
+    opening = dict(db.session.execute(q).all())
     rows = _trial_balance_rows(accounts, opening, sums, org.code_scheme)
     return TrialBalance(year, month_from, month_to, rows, trial_balance_totals(rows))
 
@@ -207,8 +204,6 @@ def _canonical(org: Organization, values: dict) -> dict:
 def gross_balances(org: Organization, until: dt.date) -> dict[str, Decimal]:
     """Leaf balances at the end of `until`, those of 112/113/201/211/221 split by counterparty ("11201|张三"), so a
     debit balance with one counterparty and a credit balance with another are never netted (RULES §2)."""
-    from .opening import opening_lines
-
     bal = leaf_balances(org, until=until)
     for code, cp, amount in opening_lines(org):
         if cp:
@@ -294,8 +289,11 @@ def detail_ledger(org: Organization, code: str, year: int, month_from: int = 1, 
     ys = year_start(org, year)
     start = max(dt.date(year, month_from, 1), ys)
     end = month_end(year, month_to)
-    opening = ZERO
-    if not counterparty:
+    if counterparty:  # its own opening balances and everything booked with it before `start`
+        before = _movements(org, date_to=start - dt.timedelta(days=1), counterparty=counterparty)
+        opening = (sum((a for c, cp, a in opening_lines(org) if cp == counterparty and c.startswith(code)), ZERO)
+                   + sum((d - cr for c, (d, cr) in before.items() if c.startswith(code)), ZERO))
+    else:
         opening = sum((v for c, v in balances_before(org, start).items() if c.startswith(code)), ZERO)
     ytd_before = _movements(org, date_from=ys, date_to=start - dt.timedelta(days=1), counterparty=counterparty)
     ytd_d = sum((d for c, (d, _) in ytd_before.items() if c.startswith(code)), ZERO)

@@ -133,6 +133,10 @@ def issue_plan(plan: QuantificationPlan, *, user: User, today: dt.date | None = 
     if not (plan.approval_ref or "").strip():
         raise ValidationFailed.field("approval_ref", "发行前请填写批准文号（成员大会决议）")
     org = db.session.get(Organization, plan.organization_id)
+    lock_register(org)
+    db.session.refresh(plan)  # a second issue of the plan waited on the lock: it sees the first one's status
+    if plan.status != "draft":
+        raise InvalidState("该方案已经发行")
     if db.session.scalar(sa.select(sa.func.count()).select_from(ShareAction).where(ShareAction.organization_id == org.id)):
         raise InvalidState("本组织已有股权登记，不能再次发行折股量化方案")
     result, members = preview_plan(plan)
@@ -250,6 +254,21 @@ def _check_date(org: Organization, date: dt.date, today: dt.date | None) -> None
         raise ValidationFailed.field("date", "日期不能晚于今天")
 
 
+#: first key of the PostgreSQL advisory lock on an organization's share register ("shar"); the second is the org id
+REGISTER_LOCK = 0x73686172
+
+
+def lock_register(org: Organization) -> None:
+    """Serialise the writers of one organization's share register: every event that reads a holding and then moves
+    it takes this first, so two transfers of the same units cannot both see them (exclusive, unlike the books
+    lock, which voucher writers share). PostgreSQL: a transaction advisory lock; SQLite: the database write lock,
+    through the FOR UPDATE hook in coop/__init__.py."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(REGISTER_LOCK, org.id)))
+    else:
+        db.session.execute(sa.select(Organization.id).where(Organization.id == org.id).with_for_update())
+
+
 def _key_filter(member_id, household_id, share_class, beneficiary_id):
     def eq(col, value):
         return col.is_(None) if value is None else col == value
@@ -310,6 +329,7 @@ def _move(org, *, date, kind, share_class, units, src: dict, dst: dict, user, re
 def transfer_shares(org: Organization, *, from_member_id: int, to_member_id: int, share_class: str, units: Decimal,
                     date: dt.date, reference: str, user: User, today: dt.date | None = None) -> ShareAction:
     """社内转让: only to a member of the same collective."""
+    lock_register(org)
     _check_date(org, date, today)
     src, dst = _member(org, from_member_id), _member(org, to_member_id)
     if src.id == dst.id:
@@ -325,6 +345,7 @@ def transfer_shares(org: Organization, *, from_member_id: int, to_member_id: int
 def inherit_shares(org: Organization, *, deceased_id: int, heir_id: int, date: dt.date, reference: str, user: User,
                    today: dt.date | None = None) -> ShareAction:
     """继承: all of the deceased's own units go to the heir; a non-member heir gets income rights only."""
+    lock_register(org)
     _check_date(org, date, today)
     dead, heir = _member(org, deceased_id), _member(org, heir_id)
     if dead.id == heir.id:
@@ -362,6 +383,7 @@ def buy_back(org: Organization, *, member_id: int, share_class: str, units: Deci
     from . import roles
     from .vouchers import create_draft
 
+    lock_register(org)
     _check_date(org, date, today)
     m = _member(org, member_id)
     _require_units(org, date, units, m.name, member_id=m.id, household_id=m.household_id, share_class=share_class)
@@ -403,6 +425,7 @@ def split_household(org: Organization, *, household_id: int, member_ids: list[in
     """分户: the named members and their units move to a new household; the first named member heads it."""
     from .members import create_household
 
+    lock_register(org)
     _check_date(org, date, today)
     old = db.session.get(Household, household_id)
     if old is None or old.organization_id != org.id:
@@ -429,6 +452,7 @@ def split_household(org: Organization, *, household_id: int, member_ids: list[in
 def merge_households(org: Organization, *, source_id: int, target_id: int, date: dt.date, reference: str, user: User,
                      today: dt.date | None = None) -> Household:
     """合户: every member and unit of `source` moves into `target`; `source` is closed."""
+    lock_register(org)
     _check_date(org, date, today)
     src, dst = db.session.get(Household, source_id), db.session.get(Household, target_id)
     if src is None or dst is None or src.organization_id != org.id or dst.organization_id != org.id or src.id == dst.id:
@@ -452,6 +476,7 @@ def _holder_key(holder: Member | None) -> dict:
 def start_nominee(org: Organization, *, holder_id: int | None, beneficiary_id: int, share_class: str, units: Decimal,
                   date: dt.date, reference: str, user: User, today: dt.date | None = None) -> ShareAction:
     """代持: the holder (a member, or the collective when holder_id is None) holds units for the beneficiary."""
+    lock_register(org)
     _check_date(org, date, today)
     if not (reference or "").strip():
         raise ValidationFailed.field("reference", "请填写代持协议编号")
@@ -468,6 +493,7 @@ def start_nominee(org: Organization, *, holder_id: int | None, beneficiary_id: i
 def release_nominee(org: Organization, *, holder_id: int | None, beneficiary_id: int, share_class: str,
                     date: dt.date, reference: str, user: User, today: dt.date | None = None) -> ShareAction:
     """解除代持: the units held for the beneficiary become the beneficiary's own."""
+    lock_register(org)
     _check_date(org, date, today)
     ben = _member(org, beneficiary_id)
     holder = _member(org, holder_id) if holder_id else None
@@ -484,6 +510,7 @@ def release_nominee(org: Organization, *, holder_id: int | None, beneficiary_id:
 def reverse_action(org: Organization, *, action_id: int, date: dt.date, reason: str, user: User,
                    today: dt.date | None = None) -> ShareAction:
     """冲正: append the negation of an action; refused for the issue itself and for an already reversed action."""
+    lock_register(org)
     _check_date(org, date, today)
     action = db.session.get(ShareAction, action_id)
     if action is None or action.organization_id != org.id:

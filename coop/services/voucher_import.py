@@ -73,8 +73,15 @@ def read_xlsx(source) -> list[dict]:
 
     `source` is a path, bytes or a binary file. Blank rows are skipped. Raises ValidationFailed when a required
     column is missing or the file is not an xlsx workbook."""
-    if isinstance(source, (bytes, bytearray)):
-        source = io.BytesIO(source)
+    from .file_limits import check_xlsx
+
+    if isinstance(source, (str, os.PathLike)):
+        with open(source, "rb") as f:
+            source = f.read()
+    elif hasattr(source, "read"):
+        source = source.read()
+    check_xlsx(bytes(source))  # unpacked size and rows before openpyxl sees it
+    source = io.BytesIO(source)
     try:
         wb = load_workbook(source, read_only=True, data_only=True)
     except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException…
@@ -222,7 +229,9 @@ def check_import(org: Organization, rows: list[dict], key: str | None = None) ->
         problems.insert(0, Problem(0, "文件中没有分录"))
     if key and (msg := _already(org, key)):
         problems.insert(0, Problem(0, msg))
-    return problems
+    from .file_limits import cap
+
+    return cap(problems, lambda n: Problem(0, f"另有 {n} 处问题未列出，请先改正以上问题"))
 
 
 def summary_of(rows: list[dict]) -> tuple[int, int]:
@@ -304,5 +313,8 @@ def export_vouchers_xlsx(org: Organization, year: int) -> bytes:
     for col, width in zip("ABCDEFG", (18, 12, 36, 12, 16, 16, 20)):
         ws.column_dimensions[col].width = width
     buf = io.BytesIO()
+    from ..export_safety import neutralise_workbook
+
+    neutralise_workbook(wb)  # formula-like text stays text
     wb.save(buf)
     return buf.getvalue()

@@ -110,6 +110,7 @@ def create_draft(org: Organization, data: dict, *, user: User, kind: str = "norm
     )
     db.session.add(v)
     db.session.flush()
+    audit.log("voucher.draft", user=user, org=org, target=str(v.id), kind=kind)
     return v
 
 
@@ -165,6 +166,7 @@ def update_draft(voucher: Voucher, data: dict, *, user: User) -> Voucher:
     voucher.attachment_count = data.get("attachment_count") or 0
     voucher.lines.extend(_new_lines(org, data))
     db.session.flush()
+    audit.log("voucher.edit", user=user, org=org, target=str(voucher.id))
     return voucher
 
 
@@ -177,10 +179,17 @@ def delete_draft(voucher: Voucher, *, user: User) -> None:
     if voucher.number is not None:
         raise InvalidState("已编号的凭证不能删除（凭证号不能出现断号），请修改后重新审核")
     _refuse_if_generated(voucher, "删除")
+    stored = [a.stored_name for a in voucher.attachments]
     for a in voucher.attachments:
         db.session.delete(a)
+    audit.log("voucher.delete", user=user, org=org, target=str(voucher.id), date=voucher.date,
+              attachments=len(stored))
     db.session.delete(voucher)
     db.session.flush()
+    if stored:  # the files go with the draft, once the deletion is committed (a rollback keeps them)
+        from .attachments import purge_unused
+
+        sa.event.listen(db.session(), "after_commit", lambda _s: purge_unused(stored), once=True)
 
 
 def _next_number(org: Organization, year: int, month: int, word: str, count: int = 1) -> int:

@@ -121,6 +121,13 @@ def _distribution_rules(org: Organization, today: dt.date) -> list[Warning]:
         if year.distributable <= 0 and (plan.member_pool or plan.cadre_reward):
             out.append(Warning("distribution_without_income", "red", N_("无可分配收益仍进行分配"),
                                [N_("%(y)s年度 可分配收益 %(amount)s", y=plan.year, amount=format_plain(year.distributable))]))
+    # distributions (hand-made or imported ones too) that left 未分配收益 in debit (RULES §7, 举债分配)
+    from .integrity import overdistributed_years
+
+    found = overdistributed_years(org)
+    if found:
+        out.append(Warning("distribution_into_debt", "red", N_("分配后未分配收益为借方（举债分配）"),
+                           [o.message for o in found]))
     return out
 
 

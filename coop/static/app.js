@@ -38,7 +38,27 @@
     });
   }
 
+  // <… data-collapse="菜单">: on a phone the menu folds behind a button (CSS hides the entries under 720px)
+  function setupCollapse() {
+    document.querySelectorAll("[data-collapse]").forEach(function (nav) {
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "menu-toggle link";
+      button.textContent = nav.getAttribute("data-collapse");
+      button.setAttribute("aria-expanded", "false");
+      nav.classList.add("collapsed");
+      button.addEventListener("click", function () {
+        var open = nav.classList.toggle("collapsed") === false;
+        button.setAttribute("aria-expanded", open ? "true" : "false");
+      });
+      var anchor = nav.querySelector("strong, .brand");
+      if (anchor && anchor.nextSibling) nav.insertBefore(button, anchor.nextSibling);
+      else nav.appendChild(button);
+    });
+  }
+
   function init() {
+    setupCollapse();
     setupSwitcher();
     setupConfirms();
     setupAutosubmit();

@@ -5,11 +5,14 @@ from flask import Flask
 
 
 def register_web(app: Flask) -> None:
-    from . import (admin, auditor, auth, cash, disclosure, distribution, joint, ledger, loans, members, orgs, portal,
-                   reports, shares)
+    from . import (admin, auditor, auth, cash, daily, disclosure, distribution, joint, ledger, loans, members, orgs,
+                   portal, reports, shares)
     from .auth import init_login
 
     init_login(app)
+    from ..idempotency import idempotency_field
+
+    app.jinja_env.globals["idempotency_field"] = idempotency_field  # one-time token of payment-like forms
     for module in (auth, orgs, ledger, reports, admin, members, shares, portal, distribution, disclosure, loans,
-                   joint, auditor, cash):
+                   joint, auditor, daily, cash):
         app.register_blueprint(module.bp)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
@@ -12,7 +12,7 @@ from ..extensions import db
 from ..models import County, Organization, RoleAssignment, User
 from ..models.org import ORG_KINDS
 from ..models.users import ROLES
-from ..schemas.orgs import CharterInSchema, OrganizationInSchema, UserInSchema
+from ..schemas.orgs import CharterInSchema, OrganizationInSchema, RoleGrantInSchema, UserInSchema
 from ..services import access, admin
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -107,8 +107,132 @@ def users_page():
         sa.select(User).join(RoleAssignment).where(sa.or_(
             RoleAssignment.county_id == county.id, RoleAssignment.township_id.in_(township_ids),
             RoleAssignment.organization_id.in_(org_ids))).distinct().order_by(User.username))
-    return render_template("admin/users.html", county=county, roles=ROLES, people=list(people), errors=errors,
+    return render_template("admin/users.html", county=county, roles=ROLES, role_order=admin.ROLE_ORDER,
+                           people=list(people), errors=errors,
                            form=request.form, org_names={o.id: o.name for t in county.townships for o in t.organizations},
                            township_names={t.id: t.name for t in county.townships}), (422 if errors else 200)
 
 
+
+
+# ---------------------------------------------------------------- accounts: reset, deactivate, roles (RULES §13)
+
+
+def _account_admin() -> None:
+    """County admins and township auditors manage accounts (each within their area); others get a 404."""
+    if not (access.administered_counties(current_user)
+            or access.has_role_anywhere(current_user, "township_auditor")):
+        abort(404)
+
+
+def _scopes() -> tuple[dict, dict]:
+    """The organizations and townships whose roles the current user may grant, by id → name."""
+    counties = set(access.administered_counties(current_user))
+    townships = {r.township_id for r in current_user.roles if r.role == "township_auditor" and r.township_id}
+    orgs = {o.id: o.name for o in db.session.scalars(sa.select(Organization).order_by(Organization.name))
+            if o.township.county_id in counties or o.township_id in townships}
+    from ..models import Township
+
+    tships = {t.id: t.name for t in db.session.scalars(sa.select(Township).where(Township.county_id.in_(counties))
+                                                        .order_by(Township.name))}
+    return orgs, tships
+
+
+def _accounts_page(errors=None, new_password=None, target=None, status=200):
+    orgs, tships = _scopes()
+    return render_template("admin/accounts.html", people=admin.manageable_users(current_user), roles=ROLES,
+                           role_order=admin.ROLE_ORDER, org_names=orgs, township_names=tships,
+                           errors=errors or {}, new_password=new_password, target=target,
+                           is_county=bool(access.administered_counties(current_user))), status
+
+
+@bp.route("/accounts")
+@login_required
+def accounts():
+    _account_admin()
+    return _accounts_page()
+
+
+def _account_action(user_id: int, action):
+    _account_admin()
+    try:
+        target = admin.get_managed_user(current_user, user_id)
+        result = action(target)
+        db.session.commit()
+        return target, result, {}
+    except CoopError as exc:
+        db.session.rollback()
+        if exc.status_code == 404:
+            abort(404)
+        return None, None, flatten_errors(exc.errors)
+
+
+@bp.route("/accounts/<int:user_id>/reset", methods=["POST"])
+@login_required
+def account_reset(user_id: int):
+    target, password, errors = _account_action(user_id, lambda u: admin.reset_password(current_user, u))
+    if errors:
+        return _accounts_page(errors, status=422)
+    body, status = _accounts_page(new_password=password, target=target)
+    response = current_app.make_response((body, status))
+    response.headers["Cache-Control"] = "no-store"  # the one-time password must not linger in a cache
+    return response
+
+
+@bp.route("/accounts/<int:user_id>/deactivate", methods=["POST"])
+@login_required
+def account_deactivate(user_id: int):
+    _, _, errors = _account_action(user_id, lambda u: admin.set_active(current_user, u, False))
+    if errors:
+        return _accounts_page(errors, status=422)
+    flash(gettext("账户已停用，该用户的所有登录和 API 令牌已失效"), "success")
+    return redirect(url_for("admin.accounts"))
+
+
+@bp.route("/accounts/<int:user_id>/revoke-tokens", methods=["POST"])
+@login_required
+def account_revoke_tokens(user_id: int):
+    _, revoked, errors = _account_action(user_id, lambda u: admin.revoke_tokens(current_user, u))
+    if errors:
+        return _accounts_page(errors, status=422)
+    flash(gettext("已吊销该用户的 %(n)s 个 API 令牌", n=revoked), "success")
+    return redirect(url_for("admin.accounts"))
+
+
+@bp.route("/accounts/<int:user_id>/reactivate", methods=["POST"])
+@login_required
+def account_reactivate(user_id: int):
+    _, _, errors = _account_action(user_id, lambda u: admin.set_active(current_user, u, True))
+    if errors:
+        return _accounts_page(errors, status=422)
+    flash(gettext("账户已启用"), "success")
+    return redirect(url_for("admin.accounts"))
+
+
+@bp.route("/accounts/<int:user_id>/roles", methods=["POST"])
+@login_required
+def account_grant(user_id: int):
+    def grant(u):
+        data = _form(RoleGrantInSchema(), request.form)
+        return admin.grant_role(current_user, u, data["role"], organization_id=data["organization_id"],
+                                township_id=data["township_id"])
+
+    try:
+        _, _, errors = _account_action(user_id, grant)
+    except ValidationError as exc:
+        db.session.rollback()
+        errors = flatten_errors(exc.messages)
+    if errors:
+        return _accounts_page(errors, status=422)
+    flash(gettext("角色已授予"), "success")
+    return redirect(url_for("admin.accounts"))
+
+
+@bp.route("/accounts/<int:user_id>/roles/<int:assignment_id>/remove", methods=["POST"])
+@login_required
+def account_remove_role(user_id: int, assignment_id: int):
+    _, _, errors = _account_action(user_id, lambda u: admin.remove_role(current_user, u, assignment_id))
+    if errors:
+        return _accounts_page(errors, status=422)
+    flash(gettext("角色已取消，该用户需重新登录"), "success")
+    return redirect(url_for("admin.accounts"))

@@ -1,8 +1,15 @@
-"""Login, logout, language choice, and API tokens of the signed-in user."""
+"""Login, logout, one's own password, language choice, and API tokens of the signed-in user.
+
+A login's identity (User.get_id) is "<user id>.<session version>.<issued at>.<nonce>": the session cookie and the
+remember cookie carry it, and the loader refuses it once the user's session version moved on (logout, password
+change, reset, deactivation, role removal) or it is older than REMEMBER_COOKIE_DURATION. The nonce makes every
+login's remember cookie different.
+"""
 from __future__ import annotations
 
 import datetime as dt
 import math
+import secrets
 import time
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
@@ -10,11 +17,14 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required, login_user, logout_user
+from marshmallow import ValidationError
 
 from .. import security
+from ..errors import CoopError, flatten_errors
 from ..extensions import db, login_manager
 from ..i18n import N_
 from ..models import ApiToken, User
+from ..schemas.orgs import PasswordChangeInSchema
 from ..services import audit, users
 
 bp = Blueprint("auth", __name__)
@@ -26,8 +36,41 @@ def init_login(app) -> None:
     login_manager.localize_callback = gettext  # the message is flashed in the user's language
 
     @login_manager.user_loader
-    def load_user(user_id: str):
-        return db.session.get(User, int(user_id))
+    def load_user(identity: str):
+        try:
+            user_id, version, issued, nonce = identity.split(".")
+            user_id, version, issued = int(user_id), int(version), int(issued)
+        except ValueError:
+            return None  # a cookie from before session versions, or forged
+        user = db.session.get(User, user_id)
+        if user is None or user.session_version != version:
+            return None
+        if time.time() - issued > _max_age(app):
+            return None
+        user.login_stamp = f"{issued}.{nonce}"
+        return user
+
+    @app.before_request
+    def _first_login_password():
+        """An account with a one-time password can do nothing but choose its own (and sign out)."""
+        if (request.endpoint in _OPEN_WHILE_CHANGING or not current_user.is_authenticated
+                or not current_user.must_change_password or request.path.startswith("/api/")):
+            return None
+        return redirect(url_for("auth.password"))
+
+
+_OPEN_WHILE_CHANGING = {"auth.password", "auth.logout", "auth.login", "auth.set_locale", "static"}
+
+
+def _max_age(app) -> float:
+    duration = app.config.get("REMEMBER_COOKIE_DURATION") or dt.timedelta(days=14)
+    return duration.total_seconds() if isinstance(duration, dt.timedelta) else float(duration)
+
+
+def start_session(user: User, remember: bool = False) -> None:
+    """Log `user` in with a fresh identity (a new nonce, so a new remember cookie)."""
+    user.login_stamp = f"{int(time.time())}.{secrets.token_hex(8)}"
+    login_user(user, remember=remember)
 
 
 def _safe_next(target: str | None) -> str:
@@ -37,6 +80,7 @@ def _safe_next(target: str | None) -> str:
 
 
 def _throttle_keys(username: str) -> list[str]:
+    """Per account and per client address (through the trusted proxies, coop.security.TrustedProxies)."""
     return [f"user:{username.strip().lower()}", f"ip:{request.remote_addr or '-'}"]
 
 
@@ -67,21 +111,25 @@ def login():
                 return _locked_out(until)  # not even checked: a right password does not get through either
         user = users.authenticate(username, request.form.get("password", ""))
         if user is None:
+            users.record_failed_login(username, request.remote_addr)
+            db.session.commit()
             if throttled:
                 t = security.throttle()
-                window, lockout = cfg["LOGIN_WINDOW_SECONDS"], cfg["LOGIN_LOCKOUT_SECONDS"]
-                until = max(t.fail(keys[:1], limit=cfg["LOGIN_MAX_FAILURES"], window=window, lockout=lockout) or 0,
-                            t.fail(keys[1:], limit=cfg["LOGIN_MAX_FAILURES_PER_IP"], window=window,
-                                   lockout=lockout) or 0)
+                kw = dict(window=cfg["LOGIN_WINDOW_SECONDS"], lockout=cfg["LOGIN_LOCKOUT_SECONDS"],
+                          backoff=cfg.get("LOGIN_BACKOFF_SECONDS", 30))
+                until = max(t.fail(keys[:1], limit=cfg["LOGIN_MAX_FAILURES"], **kw) or 0,
+                            t.fail(keys[1:], limit=cfg["LOGIN_MAX_FAILURES_PER_IP"], **kw) or 0)
                 if until:
                     return _locked_out(until)
             errors["password"] = [gettext("用户名或密码不正确")]
         else:
             if throttled:
-                security.throttle().reset(keys)
-            login_user(user, remember=bool(request.form.get("remember")))
+                security.throttle().reset(keys[:1])  # the account's count; the address keeps its own
+            start_session(user, remember=bool(request.form.get("remember")))
             audit.log("login", user=user)
             db.session.commit()
+            if user.must_change_password:
+                return redirect(url_for("auth.password"))
             if not request.args.get("next") and {r.role for r in user.roles} == {"member"}:
                 return redirect(url_for("portal.me"))  # members come for their own household
             return redirect(_safe_next(request.args.get("next")))
@@ -90,8 +138,39 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    """Ends every session and remember cookie of the user, not only this browser's (a copied cookie dies too)."""
+    if current_user.is_authenticated:
+        user = current_user._get_current_object()
+        users.end_sessions(user)
+        audit.log("logout", user=user)
+        db.session.commit()
     logout_user()
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def password():
+    """Change one's own password; the forced first-login change lands here too."""
+    errors: dict = {}
+    if request.method == "POST":
+        user = current_user._get_current_object()
+        try:
+            data = PasswordChangeInSchema().load({k: v for k, v in request.form.items() if k != "csrf_token"})
+            users.change_own_password(user, current=data["current_password"], new=data["new_password"],
+                                      confirm=data["confirm_password"])
+            start_session(user, remember=False)  # this browser stays signed in, with the new version
+            db.session.commit()
+            flash(gettext("密码已修改，其他设备上的登录已退出"), "success")
+            return redirect(_safe_next(None))
+        except ValidationError as exc:
+            db.session.rollback()
+            errors = flatten_errors(exc.messages)
+        except CoopError as exc:
+            db.session.rollback()
+            errors = flatten_errors(exc.errors)
+    return render_template("auth/password.html", errors=errors,
+                           forced=current_user.must_change_password), (422 if errors else 200)
 
 
 @bp.route("/locale/<code>", methods=["POST"])
@@ -107,7 +186,7 @@ def tokens():
     new_token = None
     if request.method == "POST":
         if request.form.get("revoke"):
-            users.revoke_api_token(current_user, int(request.form["revoke"]))
+            users.revoke_api_token(current_user, request.form["revoke"])
             flash(gettext("令牌已吊销"), "success")
         else:
             new_token = users.issue_api_token(current_user, request.form.get("name") or "API")

@@ -20,6 +20,7 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 from marshmallow import Schema, ValidationError
 
+from ..idempotency import idempotent_form
 from .. import clock, distribution_pdf
 from ..errors import CoopError
 from ..extensions import db
@@ -559,6 +560,7 @@ def _pay_accounts(org: Organization) -> list[tuple[str, str]]:
 
 
 @bp.route(f"{PREFIX}/<int:plan_id>/dividends", methods=["GET", "POST"])
+@idempotent_form
 def dividends(org_id: int, plan_id: int):
     """Per household: allocated / paid / pending / unpaid; pay the chosen ones from 101 or 102 (a draft voucher)."""
     org = load_org(org_id)

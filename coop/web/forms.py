@@ -15,7 +15,7 @@ from typing import Mapping
 
 from marshmallow import ValidationError, fields
 
-from ..errors import flatten_errors
+from ..errors import CoopError, flatten_errors
 from ..ledger.types import AccountInfo, Line
 from ..ledger.validate import validate_lines
 from ..money import ZERO, AmountError, parse_amount
@@ -73,8 +73,9 @@ def read_voucher_values(form: Mapping) -> dict:
     lines = []
     for i in sorted(rows):
         row = {f: rows[i].get(f, "") for f in LINE_FIELDS}
-        # a row without account and amounts is empty: "add line" copies the 摘要 down, so a summary alone is no line
-        if not (row["account_code"] or row["debit"] or row["credit"]):
+        # a row without account and amounts is empty: "add line" copies the 摘要 down, so a summary alone is no line;
+        # a 往来单位 typed is kept (and asked for its account), never dropped
+        if not (row["account_code"] or row["debit"] or row["credit"] or row["counterparty"]):
             continue
         # the picker may hold "10201 银行存款—农行"; the code is the first word
         row["account_code"] = row["account_code"].split()[0] if row["account_code"] else ""
@@ -206,13 +207,49 @@ def read_opening_form(form: Mapping, codes: list[str]) -> tuple[dict, dict[str, 
     return balances, values, errors
 
 
+def parse_counterparty_rows(text: str) -> tuple[dict[tuple[str, str], Decimal], dict[str, list[str]]]:
+    """CSV '科目编码,往来单位,金额[,借|贷]' → {(code, counterparty): signed amount}; errors by "details"."""
+    out: dict[tuple[str, str], Decimal] = {}
+    errors: list[str] = []
+    for n, rec in enumerate(csv.reader(io.StringIO((text or "").strip())), start=1):
+        rec = [c.strip() for c in rec]
+        if not any(rec):
+            continue
+        if len(rec) < 3 or not rec[0].isdigit() or not rec[1]:
+            errors.append(f"第 {n} 行：应为 科目编码,往来单位,金额[,借/贷]")
+            continue
+        side = rec[3] if len(rec) > 3 else ""
+        try:
+            amount = parse_amount(rec[2], allow_negative=True, allow_zero=True)
+        except AmountError as exc:
+            errors.append(f"第 {n} 行：{exc}")
+            continue
+        if side and side not in ("借", "贷"):
+            errors.append(f"第 {n} 行：方向应为 借 或 贷")
+            continue
+        amount = -abs(amount) if side == "贷" else abs(amount) if side == "借" else amount
+        out[(rec[0], rec[1])] = out.get((rec[0], rec[1]), ZERO) + amount
+    if not out and not errors:
+        errors.append("请填写：每行 科目编码,往来单位,金额[,借/贷]")
+    return out, ({"details": errors} if errors else {})
+
+
 def parse_2004_rows(text: str) -> tuple[list[tuple[str, Decimal]], list[dict], dict[str, list[str]]]:
     """CSV 'old_code,amount[,借|贷]' → signed rows (debit positive). Without a direction the amount's sign
     says it (negative = 贷). A first line that is not a code is taken as a header. Errors by "rows.<line no>"."""
     rows: list[tuple[str, Decimal]] = []
     shown: list[dict] = []
     errors: dict[str, list[str]] = {}
+    from ..services.file_limits import MAX_PROBLEMS, check_csv
+
+    try:
+        check_csv(text, field="rows")
+    except CoopError as exc:
+        return [], [], {"rows": [exc.message]}
     for n, rec in enumerate(csv.reader(io.StringIO(text.strip())), start=1):
+        if len(errors) >= MAX_PROBLEMS:
+            errors["rows"] = [f"问题超过 {MAX_PROBLEMS} 处，其余未列出"]
+            break
         rec = [c.strip() for c in rec]
         if not any(rec):
             continue

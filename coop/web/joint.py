@@ -16,6 +16,7 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
+from ..idempotency import idempotent_form
 from ..errors import CoopError
 from ..extensions import db
 from ..models import County, JointProject, Organization, ProjectReturnLine, Township
@@ -204,6 +205,7 @@ def _line(p: JointProject, line_id: int) -> ProjectReturnLine:
 
 
 @bp.route("/joint/<int:project_id>/return-lines/<int:line_id>/receive", methods=["GET", "POST"])
+@idempotent_form
 def receive(project_id: int, line_id: int):
     """A village receives its return from the operator, or the guarantor's part of an uncovered fixed return."""
     p = _managed(project_id)
@@ -226,6 +228,7 @@ def receive(project_id: int, line_id: int):
 
 
 @bp.route("/joint/<int:project_id>/participants/<int:participant_id>/exit", methods=["GET", "POST"])
+@idempotent_form
 def exit_participant(project_id: int, participant_id: int):
     """退出/轮换: the village's capital goes back, booked on both sides."""
     p = _managed(project_id)

@@ -22,9 +22,9 @@ from ..schemas.ledger import WORDS
 from ..services import access, accounts as account_service, attachments, opening as opening_service, periods
 from ..services import roles as role_service
 from ..services import vouchers as voucher_service
-from . import forms
-from .orgs import load_org
 from .. import clock
+from . import daily, forms
+from .orgs import load_org
 
 bp = Blueprint("ledger", __name__, url_prefix="/o/<int:org_id>")
 
@@ -77,9 +77,13 @@ def _int_arg(name: str, lo: int, hi: int) -> int | None:
 def vouchers(org_id: int):
     org = load_org(org_id)
     current_year = periods.first_open(org)[0]
-    # no year in the URL means the current accounting year; an empty one (全部) means every year
-    year = _int_arg("year", 1990, 2100) if "year" in request.args else current_year
-    month = _int_arg("month", 1, 12)
+    # no year in the URL means the current accounting year; an empty one (全部) means every year; a bare list
+    # opens on the month being worked on (daily.working_month), not on January
+    if request.args:
+        year = _int_arg("year", 1990, 2100) if "year" in request.args else current_year
+        month = _int_arg("month", 1, 12)
+    else:
+        year, month = daily.working_month(org)
     status = request.args.get("status") if request.args.get("status") in VOUCHER_STATUSES else None
     account = (request.args.get("account") or "").strip().split(" ")[0]
     account = account if account.isdigit() else ""
@@ -136,8 +140,8 @@ def _submit_voucher(org: Organization, save, *, kind: str, voucher=None, correct
     return None, _render_form(org, vf.values, vf.errors, voucher=voucher, corrects=corrects, kind=kind, status=422)
 
 
-def _blank_values() -> dict:
-    return {"date": clock.today().isoformat(), "word": "记", "attachment_count": "0", "lines": []}
+def _blank_values(date: dt.date | None = None) -> dict:
+    return {"date": (date or clock.today()).isoformat(), "word": "记", "attachment_count": "0", "lines": []}
 
 
 @bp.route("/vouchers/new", methods=["GET", "POST"])
@@ -149,10 +153,12 @@ def voucher_new(org_id: int):
         if saved is None:
             return page
         flash(_("凭证已保存（制单），等待审核"), "success")
-        if request.form.get("again"):
-            return redirect(url_for("ledger.voucher_new", org_id=org.id))
+        if request.form.get("again"):  # the next voucher starts on this one's date
+            return redirect(url_for("ledger.voucher_new", org_id=org.id, date=saved.date.isoformat()))
         return redirect(url_for("ledger.voucher_detail", org_id=org.id, voucher_id=saved.id))
-    return _render_form(org, _blank_values(), {})
+    date = daily.entry_date(org)
+    return _render_form(org, daily.template_values(org, request.args.get("template", ""), date)
+                        or _blank_values(date), {})
 
 
 @bp.route("/vouchers/<int:voucher_id>/edit", methods=["GET", "POST"])
@@ -475,7 +481,8 @@ def _sides(balances: dict[str, Decimal]) -> dict:
 
 
 def _render_opening(org: Organization, *, values: dict | None = None, errors: dict | None = None,
-                    status: int = 200, preview: dict | None = None, import_form: dict | None = None):
+                    status: int = 200, preview: dict | None = None, import_form: dict | None = None,
+                    details_form: str | None = None):
     rows, balances = _opening_rows(org)
     by_cp = _opening_counterparties(org)
     if values is None:  # the stored balances, shown on each account's own side
@@ -490,6 +497,9 @@ def _render_opening(org: Organization, *, values: dict | None = None, errors: di
         "ledger/opening.html", rows=rows, values=values, errors=errors or {}, totals=_sides(balances),
         counterparty_codes={a.code for a in rows if codes.top(a.code) in COUNTERPARTY_ACCOUNTS},
         several={c: lines for c, lines in by_cp.items() if len(lines) > 1},
+        details_form=details_form if details_form is not None else "\n".join(
+            f"{c},{cp},{forms.amount_text(abs(a))},{'借' if a > 0 else '贷'}"
+            for c, cp, a in opening_service.opening_lines(org) if cp),
         preview=preview, import_form=import_form or {}, chart_2004=CHART_2004,
         names={a.code: a.name for a in account_service.accounts_of(org)}, **_common(org),
     ), status
@@ -525,6 +535,28 @@ def opening_save(org_id: int):
     else:
         flash(_("期初余额已保存，试算平衡，可以锁定"), "success")
     return redirect(url_for("ledger.opening", org_id=org.id))
+
+
+@bp.route("/opening/counterparties", methods=["POST"])
+def opening_counterparties(org_id: int):
+    """往来 balances typed by counterparty: the leaves named replace their balances, the others stay."""
+    org = load_org(org_id, access.MANAGE_ACCOUNTS)
+    details, errors = forms.parse_counterparty_rows(request.form.get("details", ""))
+    if errors:
+        return _render_opening(org, errors=errors, status=422, details_form=request.form.get("details", ""))
+    named = {code for code, _cp in details}
+    balances: dict = {(code, cp) if cp else code: amount
+                      for code, cp, amount in opening_service.opening_lines(org) if code not in named}
+    balances.update(details)
+    try:
+        opening_service.set_opening_balances(org, balances, user=current_user)
+        db.session.commit()
+    except CoopError as exc:
+        db.session.rollback()
+        errs = {"details": [m for ms in forms.flat_errors(exc.errors).values() for m in ms]}
+        return _render_opening(org, errors=errs, status=exc.status_code, details_form=request.form.get("details", ""))
+    flash(_("已按往来单位保存 %(n)s 笔期初余额", n=len(details)), "success")
+    return redirect(url_for("ledger.opening", org_id=org.id) + "#by-counterparty")
 
 
 @bp.route("/opening/lock", methods=["POST"])

@@ -21,6 +21,7 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 from marshmallow import Schema, ValidationError
 
+from ..idempotency import idempotent_form
 from ..charts import Series, bar_chart
 from ..errors import CoopError, Forbidden, flatten_errors
 from ..extensions import db
@@ -370,6 +371,7 @@ def claim_approve(claim_id: int):
 
 
 @bp.route("/county/subsidy/claims/<int:claim_id>/disburse", methods=["POST"])
+@idempotent_form
 def claim_disburse(claim_id: int):
     """拨付: drafts the village's voucher Dr 102 / Cr 503."""
     return _claim_step(

@@ -25,6 +25,7 @@ from ..ledger.shares import CLASS_LABELS, CLASS_ORDER
 from ..models import Household, Member, MembershipEvent, Organization, ShareAction, ShareCertificate, ShareEvent
 from ..models.members import MEMBERSHIP_EVENTS, RELATIONS, SHARE_EVENT_KINDS
 from ..schemas.members import HouseholdInSchema, MemberInSchema, MembershipEventInSchema, RosterImportInSchema
+from ..security import roster_gate
 from ..services import access, members as member_service, shares as share_service
 from ..shares_pdf import group_holdings, roster_xlsx
 from .orgs import load_org
@@ -46,10 +47,8 @@ def _require_login():
 
 @bp.app_template_filter("mask_id")
 def mask_id(number: str | None) -> str:
-    """居民身份证号 with all but the last 4 characters hidden."""
-    if not number:
-        return ""
-    return "*" * (len(number) - 4) + number[-4:]
+    """居民身份证号 as RULES §13 shows it to everyone but the accountants of the member's organization."""
+    return member_service.mask_id_number(number)
 
 
 @bp.app_template_filter("mask_name")
@@ -159,11 +158,10 @@ def index(org_id: int):
         sa.select(Household).where(Household.organization_id == org.id)
         .options(selectinload(Household.members), selectinload(Household.head)).order_by(Household.number)))
     if q:
-        full_ids = can_manage(org)
-
+        # an ID number matches only in full (RULES §13): a part of one would let a reader recover a masked
+        # number digit by digit
         def matches(h: Household) -> bool:
-            return q in h.number or any(q in m.name or (q.upper() in m.id_number if full_ids else
-                                                        m.id_number.endswith(q.upper())) for m in h.members)
+            return q in h.number or any(q in m.name or q.upper() == m.id_number for m in h.members)
 
         households = [h for h in households if matches(h)]
     units = share_service.household_units(org)
@@ -252,7 +250,7 @@ def roster_import(org_id: int):
     """Upload → dry run listing every problem row by row; only a clean file can then be imported."""
     org = load_org(org_id, access.MANAGE_MEMBERS)
     errors: dict = {}
-    check = None
+    check, limited = None, False
     content, filename = b"", ""
     if request.method == "POST":
         content, filename = _decode_upload()
@@ -261,10 +259,11 @@ def roster_import(org_id: int):
         else:
             try:
                 records = member_service.read_roster(content, filename)
+                roster_gate(current_user, len(records))
                 key = member_service.file_key(content)
                 check = member_service.check_roster(org, records, key=key)
             except CoopError as exc:
-                errors = flat(exc.errors)
+                errors, limited = flat(exc.errors), exc.status_code == 429
         if check is not None and check.ok and request.form.get("step") == "import":
             options = {k: request.form[k].strip() for k in ("confirm_date", "evidence")
                        if request.form.get(k, "").strip()}
@@ -275,7 +274,7 @@ def roster_import(org_id: int):
             if not errors:
                 flash(gettext("已导入 %(h)s 户、%(n)s 人", h=len(households), n=len(check.rows)), "success")
                 return redirect(url_for("members.index", org_id=org.id))
-    status = 422 if errors or (check is not None and not check.ok) else 200
+    status = 429 if limited else 422 if errors or (check is not None and not check.ok) else 200
     return render_template(
         "members/import.html", check=check, errors=errors, form=request.form, filename=filename,
         data=base64.b64encode(content).decode() if check is not None and check.ok else "",

@@ -28,8 +28,8 @@ def _own_member() -> Member:
     if m is None:
         abort(404)
     org = db.session.get(Organization, m.organization_id)
-    if "member" not in access.roles_on(current_user, org):
-        abort(404)
+    if "member" not in access.roles_on(current_user, org) or m.status == "former":
+        abort(404)  # portal access ends with membership (RULES §13)
     return m
 
 

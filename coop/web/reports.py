@@ -20,6 +20,8 @@ from ..reports import REPORTS, params
 from ..reports.pdf import render_pdf, render_voucher_pdf, voucher_filename
 from ..reports.xlsx import render_xlsx
 from ..services import access, accounts, periods, vouchers
+from ..services.opening import opening_lines
+from .daily import drill_links, unclosed_note
 from .orgs import load_org
 from .. import clock
 
@@ -39,6 +41,9 @@ def _picker_context(org) -> dict:
         .where(Voucher.organization_id == org.id, VoucherLine.counterparty.is_not(None))
         .order_by(VoucherLine.counterparty)
     ).all()
+    # a counterparty may so far have only an opening balance
+    opening_only = {cp for _code, cp, _amount in opening_lines(org) if cp}
+    counterparties = sorted(set(counterparties) | opening_only)
     return dict(years=list(range(last_year, org.books_start_year - 1, -1)), accounts=accounts.accounts_of(org),
                 counterparties=counterparties)
 
@@ -72,6 +77,8 @@ def _show(org_id: int, slug: str):
         ctx.update(error=exc.message, q=params.resolve(org, {}))
         return render_template("reports/report.html", **ctx), 422
     t = spec.build(org, q)
+    if fmt != "html" and (note := unclosed_note(org, q)):  # the page says it beside the title
+        t.notes.append(note)
     if fmt == "xlsx":
         return send_file(io.BytesIO(render_xlsx(t)), mimetype=XLSX_MIME, as_attachment=True,
                          download_name=f"{t.filename or t.title}.xlsx")
@@ -80,7 +87,8 @@ def _show(org_id: int, slug: str):
                          download_name=f"{t.filename or t.title}.pdf")
     downloads = {f: url_for(request.endpoint, org_id=org.id, **q.url_args(), format=f) for f in ("xlsx", "pdf")}
     ctx.update(t=t, q=q, downloads=downloads,
-               voucher_link=lambda vid: url_for("reports.voucher_pdf", org_id=org.id, voucher_id=vid))
+               voucher_link=lambda vid: url_for("reports.voucher_pdf", org_id=org.id, voucher_id=vid),
+               **drill_links(org, q, slug))
     return render_template("reports/report.html", **ctx)
 
 

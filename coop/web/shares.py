@@ -18,6 +18,7 @@ from flask_login import current_user, login_required
 from marshmallow import Schema, ValidationError
 from sqlalchemy.orm import selectinload
 
+from ..idempotency import idempotent_form
 from ..errors import CoopError
 from ..extensions import db
 from ..i18n import N_, translate
@@ -207,6 +208,7 @@ def _household_options(org: Organization) -> list[tuple[int, str]]:
 
 
 @bp.route("/events/<kind>", methods=["GET", "POST"])
+@idempotent_form
 def event(org_id: int, kind: str):
     """One form per register event kind: transfer, inherit, buyback, split, merge, nominee, nominee_release."""
     org = load_org(org_id, access.MANAGE_MEMBERS)

@@ -17,8 +17,28 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('session_version', sa.Integer(), server_default='1', nullable=False))
+        batch_op.add_column(sa.Column('must_change_password', sa.Boolean(), server_default=sa.false(),
+                                      nullable=False))
+    op.create_table(
+        'idempotency_keys',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('user_id', sa.Integer(), nullable=False),
+        sa.Column('scope', sa.String(length=255), nullable=False),
+        sa.Column('key', sa.String(length=100), nullable=False),
+        sa.Column('status', sa.Integer(), nullable=True),
+        sa.Column('location', sa.String(length=500), nullable=True),
+        sa.Column('body', sa.Text(), nullable=True),
+        sa.Column('created_at', sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('id'),
+        sa.UniqueConstraint('user_id', 'scope', 'key'),
+    )
 
 
 def downgrade():
-    pass
+    op.drop_table('idempotency_keys')
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.drop_column('must_change_password')
+        batch_op.drop_column('session_version')
