@@ -55,6 +55,12 @@ def test_request_to_voucher_through_the_pages(app, real_books):
     assert r.status_code == 302 and "/vouchers/" in r.headers["Location"]
     db.session.expire_all()
     assert db.session.get(SpendingRequest, req.id).status == "vouchered"
+    assert acc.get(f"{url}.pdf").data.startswith(b"%PDF")
+    from coop.documents import cash as docs
+
+    t = docs.request_table(db.session.get(SpendingRequest, req.id), {books.reviewer.id: "李主任"})
+    assert [r.cells for r in t.rows][3] == ["金额", "3,000.00（叁仟元整）"]
+    assert [r.cells for r in t.rows][-3][1].startswith("同意 李主任 ")
     scan = db.session.get(SpendingRequest, req.id).scans[0]
     assert acc.get(f"{base}/scans/{scan.id}").data == PNG
 

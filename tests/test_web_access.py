@@ -118,7 +118,7 @@ EXPECT: dict[str, tuple[str, ...] | str] = {
     # the village's accountant or cashier
     "cash.index": BOOKS_READ, "cash.journal": BOOKS_READ, "cash.bank_page": BOOKS_READ, "cash.payouts": BOOKS_READ,
     "cash.request_new": ("ok", "404", "ok", "403", "403", "403"),
-    "cash.request_detail": MISSING, "cash.scan_download": MISSING, "cash.reconciliation": MISSING,
+    "cash.request_detail": MISSING, "cash.request_pdf": MISSING, "cash.scan_download": MISSING, "cash.reconciliation": MISSING,
     "cash.payout_file": MISSING_WRITE, "cash.policy": COUNTY, "cash.township_queue": SUPERVISOR,
     "cash.request_decide": "post", "cash.request_voucher": "post", "cash.count_new": "post", "cash.sign": "post",
     "cash.bank_account": "post", "cash.statement_import": "post", "cash.match_auto": "post",

@@ -62,3 +62,29 @@ def batch_xlsx(rows: list[list]) -> bytes:
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def request_table(req, names: dict[int, str]) -> ReportTable:
+    """村级财务支出审批单: the request and each step's decision, as it is printed and filed with the voucher."""
+    from ..models.cash import REQUEST_STATUSES, STEPS
+    from ..ledger.roles import ROLE_BY_KEY
+    from ..daxie import amount_in_words
+
+    t = ReportTable(N_("村级财务支出审批单"), [Column("item", N_("项目"), width=22), Column("value", N_("内容"), width=60)],
+                    subtitle=[f"编号：{req.id}", f"状态：{REQUEST_STATUSES[req.status]}"],
+                    filename=f"支出审批单-{req.id}")
+    for label, value in (("经办人", req.handler), ("用途", req.purpose),
+                         ("收款人", req.payee + ("（个人）" if req.payee_personal else "")),
+                         ("金额", f"{req.amount:,.2f}（{amount_in_words(req.amount)}）"),
+                         ("支出类别", ROLE_BY_KEY[req.category].label), ("支出日期", str(req.spent_on)),
+                         ("原始单据", "、".join(s.filename for s in req.scans))):
+        t.add([label, value])
+    decided = {a.step: a for a in req.approvals}
+    words = {"approve": "同意", "veto": "否决", "reject": "退回"}
+    for step in req.steps:
+        a = decided.get(step)
+        text = "待审批" if a is None else " ".join(x for x in (
+            words[a.decision], names.get(a.user_id, ""), a.created_at.strftime("%Y-%m-%d") if a.created_at else "",
+            a.reason or "", f"{a.meeting_date} {a.record}" if a.record else "") if x)
+        t.add([STEPS[step], text])
+    return t

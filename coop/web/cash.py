@@ -16,6 +16,7 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from ..documents import cash as docs
+from ..reports.pdf import render_pdf
 from ..errors import CoopError, ValidationFailed
 from ..extensions import db
 from ..ledger.roles import EXPENSE_ROLES, ROLE_BY_KEY
@@ -95,6 +96,15 @@ def _render_request(org, req, errors=None, status=200):
 def request_detail(org_id: int, request_id: int):
     org = load_org(org_id)
     return _render_request(org, spending.get_request(org, request_id))
+
+
+@bp.route("/o/<int:org_id>/cash/requests/<int:request_id>.pdf")
+def request_pdf(org_id: int, request_id: int):
+    """村级财务支出审批单 as PDF, to print and file with the voucher."""
+    org = load_org(org_id)
+    req = spending.get_request(org, request_id)
+    t = docs.request_table(req, user_names(*(a.user_id for a in req.approvals)))
+    return send_file(io.BytesIO(render_pdf(t)), mimetype="application/pdf", download_name=f"{t.filename}.pdf")
 
 
 @bp.route("/o/<int:org_id>/cash/requests/<int:request_id>/decide", methods=["POST"])
