@@ -86,6 +86,7 @@ class Config:
         ("shares.register", N_("股权"), "ledger.read"),
         ("distribution.index", N_("收益分配"), "ledger.read"),
         ("loans.index", N_("贷款贴息"), "ledger.read"),
+        ("cash.index", N_("报账出纳"), "ledger.read"),
         ("disclosure.index", N_("财务公开"), "ledger.read"),
         ("auditor.questions", N_("质询"), "ledger.read"),
         ("county.budget", N_("财务计划"), "ledger.read"),
@@ -100,6 +101,8 @@ class Config:
         ("joint.index", N_("飞地抱团"), ("township_auditor", "county_admin")),
         ("county.bands", N_("县级汇总"), ("township_auditor", "county_admin")),
         ("loans.county", N_("贴息资金"), ("county_admin",)),
+        ("cash.township_queue", N_("报账审核"), ("township_auditor",)),
+        ("cash.policy", N_("报账审批设置"), ("county_admin",)),
         ("admin.index", N_("县级管理"), ("county_admin",)),
     )
 

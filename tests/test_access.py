@@ -27,6 +27,7 @@ SUPERVISOR_MAY = {
     ORG_PREFIX + "/questions",  # 质询 on a voucher (RULES §10)
     ORG_PREFIX + "/questions/<int:question_id>/close",
     ORG_PREFIX + "/audits",  # 立案: the 经管站 opens audit cases on its villages (RULES §16)
+    ORG_PREFIX + "/spending-requests/<int:request_id>/decisions",  # 乡镇代理中心审核 of a 报账单 (RULES §15)
 }
 
 
@@ -62,7 +63,9 @@ BODIES = {
     ("/periods/reopen", "POST"): {"year": 2025, "month": 1, "reason": "更正"},
 }
 #: query parameters a read needs (the others work without)
-READ_QUERY = {"/reports/detail-ledger": {"code": "102"}, "/budgets": {"year": 2026}}
+READ_QUERY = {"/reports/detail-ledger": {"code": "102"}, "/budgets": {"year": 2026},
+              "/cash-journal": {"account_code": "102", "month": "2025-01"},  # 报账/出纳 (#22)
+              "/bank-reconciliation": {"account_code": "102", "month": "2025-01"}}
 
 
 def test_the_url_map_has_the_ledger_endpoints():

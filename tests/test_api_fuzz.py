@@ -125,6 +125,11 @@ def seed(books) -> dict:
     distribution.approve_plan(posted_plan, method="assembly", user=books.reviewer)
     distribution.post_plan(posted_plan, date=dt.date(2026, 1, 15), user=acc)
     w["dist_posted"] = posted_plan.id
+    # 分红代发 (#22): a batch in flight for the household with a card
+    from coop.services import payout
+
+    payout.set_household_account(org, user=acc, household_id=hh[0].id, bank_name="农商银行", account_no="6228001111")
+    w["batch_id"] = payout.create_batch(org, user=acc, plan_id=posted_plan.id, pay_from="102").id
 
     # disclosure: Q1 2025 published, Q2 2025 a draft; a question on the posted voucher
     group = users.create_user("licai", "理财小组长", "password1")
@@ -186,6 +191,13 @@ def seed(books) -> dict:
     finding = audits.add_finding(case, text="备用金无审批", voucher_ids=[w["posted"]], user=books.auditor)
     item = audits.add_item(finding, action="补办审批", owner="会计", deadline=dt.date(2026, 3, 31), user=books.auditor)
     w["case_id"], w["finding_id"], w["item_id"] = case.id, finding.id, item.id
+
+    # 报账 (#22): a request waiting for the village head
+    from coop.services import spending
+
+    w["request_id"] = spending.file_request(org, user=acc, handler="王会计", purpose="办公用品", payee="文具店",
+                                            amount=D("300.00"), category="expense_admin", spent_on=dt.date(2026, 1, 5),
+                                            scans=[("票.png", "image/png", b"\x89PNG\r\n\x1a\n0000")]).id
 
     # a member of the village who may log in to the member portal
     member_user = users.create_user("chengyuan", "张一", "password1")

@@ -394,7 +394,9 @@ def test_docs_page_lists_every_operation_in_a_browser_without_csp_violations(app
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
             try:
-                page = browser.new_page(viewport={"width": 1280, "height": 900})
+                # tall enough for every operation: past ~140 operations Swagger UI left those below a 900px
+                # viewport unrendered and the count fell short (#22)
+                page = browser.new_page(viewport={"width": 1280, "height": 20000})
                 page.set_default_timeout(30000)
                 console, outside = [], []
                 page.on("console", lambda m: console.append(f"{m.type}: {m.text}"))

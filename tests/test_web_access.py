@@ -125,6 +125,16 @@ EXPECT: dict[str, tuple[str, ...] | str] = {
     "setup.townships": COUNTY, "setup.progress_all": EVERYONE,  # lists only the villages whose books one reads
     "setup.progress": BOOKS_READ, "setup.chart": BOOKS_WRITE, "setup.opening": BOOKS_WRITE,
     "setup.chart_template": BOOKS_WRITE, "setup.opening_template": BOOKS_WRITE, "setup.portal": BOOKS_WRITE,
+    # 报账/出纳 (#22): filing is open to the village's officers (not the township or county); the 出纳's files need
+    # the village's accountant or cashier
+    "cash.index": BOOKS_READ, "cash.journal": BOOKS_READ, "cash.bank_page": BOOKS_READ, "cash.payouts": BOOKS_READ,
+    "cash.request_new": ("ok", "404", "ok", "403", "403", "403"),
+    "cash.request_detail": MISSING, "cash.request_pdf": MISSING, "cash.scan_download": MISSING, "cash.reconciliation": MISSING,
+    "cash.payout_file": MISSING_WRITE, "cash.policy": COUNTY, "cash.township_queue": SUPERVISOR,
+    "cash.request_decide": "post", "cash.request_voucher": "post", "cash.count_new": "post", "cash.sign": "post",
+    "cash.bank_account": "post", "cash.statement_import": "post", "cash.match_auto": "post",
+    "cash.match_manual": "post", "cash.reconciliation_save": "post", "cash.payout_account": "post",
+    "cash.payout_new": "post", "cash.payout_result": "post",
 }
 
 

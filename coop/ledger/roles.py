@@ -77,5 +77,23 @@ ROLES: tuple[PostingRole, ...] = (
     _r(INVESTMENT_INCOME, N_("投资收益"), "502"),
     _r(SUBSIDY_INCOME, N_("补助收入—贴息"), "503"),
     _r(INTEREST_EXPENSE, N_("其他支出—利息支出"), "515"),
+    # 报账/出纳 (#22): the expense a spending request books, by its category
+    _r("expense_admin", N_("报账—管理费用"), "513"),
+    _r("expense_operating", N_("报账—经营支出"), "511"),
+    _r("expense_public", N_("报账—公益支出"), "514"),
+    _r("expense_other", N_("报账—其他支出"), "515"),
+    _r("expense_production", N_("报账—生产(劳务)成本"), "401"),
+    _r("expense_construction", N_("报账—在建工程"), "153"),
 )
 ROLE_BY_KEY = {r.key: r for r in ROLES}
+
+# 报账/出纳 (#22): the role keys of the block above
+EXPENSE_ADMIN = "expense_admin"
+EXPENSE_OPERATING = "expense_operating"
+EXPENSE_PUBLIC = "expense_public"
+EXPENSE_OTHER = "expense_other"
+EXPENSE_PRODUCTION = "expense_production"
+EXPENSE_CONSTRUCTION = "expense_construction"
+#: the spending categories of a 报账 request, in the order forms offer them
+EXPENSE_ROLES = (EXPENSE_ADMIN, EXPENSE_OPERATING, EXPENSE_PUBLIC, EXPENSE_OTHER, EXPENSE_PRODUCTION,
+                 EXPENSE_CONSTRUCTION)

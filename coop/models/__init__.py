@@ -1,4 +1,7 @@
 """All models, imported here so Alembic autogenerate sees every table."""
+from .cash import (BankAccount, BankColumnMapping, BankMatch, BankStatement, BankStatementLine, CashCount,
+                   CashierSignature, HouseholdBankAccount, PayoutBatch, PayoutItem, Reconciliation, SpendingApproval,
+                   SpendingPolicy, SpendingRequest, SpendingScan)
 from .disclosure import AuditHead, Disclosure, DisclosureComment, VoucherQuestion
 from .daily import QuestionAttachment, VoucherTemplate, VoucherTemplateRun
 from .distribution import (DistributionApproval, DistributionCadre, DistributionPlan, DividendPayment,
@@ -26,6 +29,9 @@ __all__ = [
     "JointProject", "ProjectContribution", "ProjectParticipant", "ProjectReturn", "ProjectReturnLine",
     "Loan", "LoanEvent", "LprRate", "SubsidyClaim", "SubsidyPolicy",
     "QuestionAttachment", "VoucherTemplate", "VoucherTemplateRun",
+    "BankAccount", "BankColumnMapping", "BankMatch", "BankStatement", "BankStatementLine", "CashCount", "CashierSignature",
+    "HouseholdBankAccount", "PayoutBatch", "PayoutItem", "Reconciliation", "SpendingApproval", "SpendingPolicy",
+    "SpendingRequest", "SpendingScan",
     "Household", "Member", "MembershipEvent", "PlanMemberInput", "QuantificationPlan", "ShareAction", "ShareCertificate", "ShareEvent",
 ]
 __all__ += ["ImportMapping"]

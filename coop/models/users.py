@@ -19,6 +19,7 @@ ROLES = {
     "reviewer": ("organization", N_("审核人/村负责人")),
     "finance_group": ("organization", N_("民主理财小组成员")),
     "member": ("organization", N_("成员")),
+    "cashier": ("organization", N_("出纳")),
 }
 
 

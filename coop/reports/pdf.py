@@ -52,6 +52,7 @@ def voucher_context(org: Organization, v: Voucher) -> dict:
     signers = SimpleNamespace(
         supervisor="",  # 会计主管 signs by hand: the system has no such role
         poster=v.poster.display_name if v.poster else "",
+        cashier=_cashier_name(v.id),  # 出纳 (#22)
         reviewer=v.reviewer.display_name if v.reviewer else "",
         preparer=v.preparer.display_name if v.preparer else ("系统生成" if generated else ""),
     )
@@ -61,6 +62,12 @@ def voucher_context(org: Organization, v: Voucher) -> dict:
         red=red, posted=v.status == "posted", status_label=STATUS_LABELS.get(v.status, v.status),
         signers=signers,
     )
+
+
+def _cashier_name(voucher_id: int) -> str:
+    from ..services.cashier import cashier_name
+
+    return cashier_name(voucher_id) if voucher_id else ""
 
 
 def render_voucher_pdf(org: Organization, v: Voucher) -> bytes:

@@ -31,6 +31,13 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     MEMBER_PORTAL: frozenset({"member"}),
 }
 
+# 报账/出纳 (#22): filing a spending request; the 出纳's work (journals, cash counts, bank, 代发). The cashier reads the books.
+SPEND_REQUEST = "spending.request"
+CASHIER = "cash.cashier"
+PERMISSIONS[READ_LEDGER] = PERMISSIONS[READ_LEDGER] | {"cashier"}
+PERMISSIONS[SPEND_REQUEST] = frozenset({"accountant", "reviewer", "finance_group", "cashier"})
+PERMISSIONS[CASHIER] = frozenset({"cashier", "accountant"})
+
 
 def roles_on(user: User, org: Organization) -> set[str]:
     roles = set()

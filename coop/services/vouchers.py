@@ -118,6 +118,8 @@ def create_draft(org: Organization, data: dict, *, user: User, kind: str = "norm
 _SOURCES = {"loan_events": N_("贷款台账"), "subsidy_claims": N_("贴息拨付"), "project_contributions": N_("飞地抱团出资"),
             "project_return_lines": N_("飞地抱团收益"), "share_actions": N_("股权登记"),
             "distribution_plans": N_("收益分配方案"), "dividend_payments": N_("分红支付")}
+_SOURCES.update({"spending_requests": N_("报账单"), "payout_batches": N_("分红代发"),
+                 "cashier_signatures": N_("出纳签字")})  # 报账/出纳 (#22)
 
 
 def _source(voucher: Voucher) -> str | None:

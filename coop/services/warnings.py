@@ -136,6 +136,8 @@ def warnings_for(org: Organization, today: dt.date | None = None) -> list[Warnin
     found = [w for rule in (_cash_over_limit, _officer_receivables, _no_attachments, _old_drafts, _disclosure_overdue)
              if (w := rule(org, today)) is not None]
     found += _distribution_rules(org, today)
+    from .cashier import cash_warnings  # 报账/出纳 (#22)
+    found += cash_warnings(org, today)
     return sorted(found, key=lambda w: -LEVELS.index(w.level))
 
 
