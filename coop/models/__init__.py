@@ -1,4 +1,6 @@
 """All models, imported here so Alembic autogenerate sees every table."""
+from .assets import (Asset, Contract, ContractInstalment, ContractReceipt, DepreciationLine, DepreciationRun,
+                     Inventory, InventoryItem, Parcel)
 from .disclosure import AuditHead, Disclosure, DisclosureComment, VoucherQuestion
 from .distribution import (DistributionApproval, DistributionCadre, DistributionPlan, DividendPayment,
                            HouseholdDividend)
@@ -15,6 +17,8 @@ from . import guards  # noqa: F401  (registers the posted-voucher guard)
 __all__ = [
     "Account", "ApiToken", "Attachment", "AuditLog", "County", "OpeningBalance", "Organization", "Period", "PostingRoleMapping",
     "RoleAssignment", "Township", "User", "Voucher", "VoucherLine", "VoucherSequence",
+    "Asset", "Contract", "ContractInstalment", "ContractReceipt", "DepreciationLine", "DepreciationRun", "Inventory",
+    "InventoryItem", "Parcel",
     "AuditHead", "Disclosure", "DisclosureComment", "VoucherQuestion",
     "DistributionApproval", "DistributionCadre", "DistributionPlan", "DividendPayment", "HouseholdDividend",
     "JointProject", "ProjectContribution", "ProjectParticipant", "ProjectReturn", "ProjectReturnLine",

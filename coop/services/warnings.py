@@ -129,6 +129,8 @@ def warnings_for(org: Organization, today: dt.date | None = None) -> list[Warnin
     found = [w for rule in (_cash_over_limit, _officer_receivables, _no_attachments, _old_drafts, _disclosure_overdue)
              if (w := rule(org, today)) is not None]
     found += _distribution_rules(org, today)
+    from .sanzi import warnings as sanzi_warnings  # 三资 rules (#21)
+    found += sanzi_warnings(org, today)
     return sorted(found, key=lambda w: -LEVELS.index(w.level))
 
 
