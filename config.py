@@ -58,6 +58,7 @@ class Config:
         ("shares.register", N_("股权"), "ledger.read"),
         ("distribution.index", N_("收益分配"), "ledger.read"),
         ("loans.index", N_("贷款贴息"), "ledger.read"),
+        ("assets.index", N_("三资台账"), "ledger.read"),
         ("disclosure.index", N_("财务公开"), "ledger.read"),
         ("disclosure.published", N_("公开栏"), "member.portal"),
         ("distribution.mine", N_("我的分红"), "member.portal"),

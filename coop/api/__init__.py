@@ -156,10 +156,10 @@ class IdConverter(IntegerConverter):
 
 def register_api(app: Flask, api) -> None:
     from ..extensions import csrf
-    from . import admin, disclosure, distribution, docs, joint, ledger, loans, members, orgs, reports
+    from . import admin, assets, disclosure, distribution, docs, joint, ledger, loans, members, orgs, reports
 
     app.register_blueprint(docs.bp)
-    for module in (orgs, ledger, reports, admin, members, distribution, disclosure, loans, joint):
+    for module in (orgs, ledger, reports, admin, members, distribution, disclosure, loans, joint, assets):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX + module.URL)
         csrf.exempt(module.blp)
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})

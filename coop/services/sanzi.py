@@ -42,6 +42,15 @@ def _fail(errors: dict):
     raise ValidationFailed(next(iter(errors.values()))[0], errors)
 
 
+def mask_id_no(number: str | None) -> str:
+    """身份证号 or USCC as RULES §13 shows it to anyone but the organization's accountants: 520203********0033."""
+    if not number:
+        return ""
+    if len(number) <= 10:
+        return "*" * (len(number) - 4) + number[-4:]
+    return number[:6] + "*" * (len(number) - 10) + number[-4:]
+
+
 def _county_id(org: Organization) -> int:
     return db.session.get(Township, org.township_id).county_id
 
@@ -229,7 +238,7 @@ def accrue_due(org: Organization, *, on: dt.date | None = None, user: User) -> l
 
     receivable = roles.resolve(org, R.RECEIVABLE)
     default_income = None
-    out = []
+    entries = []
     contracts = {c.id: c for c in db.session.scalars(sa.select(Contract).where(
         Contract.id.in_({r.contract_id for r in rows})))}
     for inst in rows:
@@ -242,12 +251,61 @@ def accrue_due(org: Organization, *, on: dt.date | None = None, user: User) -> l
         summary = f"应收 {c.counterparty} {c.number} 第{inst.seq}期 {inst.period_start}至{inst.period_end - dt.timedelta(days=1)}"
         entry = Entry(inst.due_date, summary, (Line(receivable, inst.amount, ZERO, summary, c.counterparty),
                                                Line(income, ZERO, inst.amount, summary)))
-        v = write_for(org, entry, user=user)
-        inst.accrual_voucher_id = v.id
-        out.append(v)
-    db.session.flush()
+        entries.append(entry)
+    out = _draft_many(org, entries, user=user)
+    db.session.execute(  # one executemany, not an ORM flush of each instalment
+        sa.update(ContractInstalment.__table__).where(ContractInstalment.__table__.c.id == sa.bindparam("iid"))
+        .values(accrual_voucher_id=sa.bindparam("vid")), [{"iid": i.id, "vid": v.id} for i, v in zip(rows, out)])
+    for inst in rows:
+        db.session.expire(inst, ["accrual_voucher_id"])
     audit.log("contract.accrue", user=user, org=org, target=str(on), vouchers=len(out))
     return out
+
+
+def _draft_many(org: Organization, entries: list[Entry], *, user: User) -> list[Voucher]:
+    """services.vouchers.write_for for many entries at once (a month's accruals): the same checks (every entry
+    against the chart, the date window, open months), drafts in `user`'s name, written with a few statements
+    instead of ~8 per voucher. A county or township user falls back to write_for one by one (its own rules)."""
+    from ..ledger.validate import validate_lines
+    from ..models import VoucherLine
+    from ..models.base import utcnow
+    from . import periods
+    from .accounts import account_infos, chart
+    from .vouchers import check_date, write_for
+
+    if not entries:
+        return []
+    if not access.can(user, access.PREPARE, org):
+        return [write_for(org, e, user=user) for e in entries]
+    infos = account_infos(org)
+    for e in entries:
+        issues = validate_lines(list(e.lines), infos)
+        if issues:
+            raise ValidationFailed.from_issues(issues)
+    for year, month in sorted({(e.date.year, e.date.month) for e in entries}):
+        first = dt.date(year, month, 1)
+        check_date(max(e.date for e in entries if (e.date.year, e.date.month) == (year, month)))
+        periods.ensure_open(org, first)
+    now = utcnow()
+    rows = [dict(organization_id=org.id, date=e.date, year=e.date.year, month=e.date.month, word="记",
+                 status="draft", kind="normal", attachment_count=0, preparer_id=user.id, created_at=now,
+                 updated_at=now) for e in entries]
+    if db.session.get_bind().dialect.name == "postgresql":
+        # ids taken from the sequence first: an INSERT … RETURNING in parameter order goes row by row there
+        ids = list(db.session.scalars(sa.select(sa.func.nextval(sa.func.pg_get_serial_sequence("vouchers", "id")))
+                                      .select_from(sa.func.generate_series(1, len(rows)))))
+        db.session.execute(sa.insert(Voucher.__table__), [dict(r, id=i) for r, i in zip(rows, ids)])
+    else:
+        ids = list(db.session.scalars(sa.insert(Voucher).returning(Voucher.id, sort_by_parameter_order=True), rows))
+    account_ids = chart(org).ids
+    db.session.execute(sa.insert(VoucherLine.__table__), [
+        dict(voucher_id=vid, seq=seq, summary=l.summary, account_id=account_ids[l.account_code], debit=l.debit,
+             credit=l.credit, counterparty=l.counterparty)
+        for vid, e in zip(ids, entries) for seq, l in enumerate(e.lines, start=1)])
+    audit.log_many("voucher.prepare", user=user, org=org,
+                   targets=[(str(i), {"kind": "normal", "for_village": False}) for i in ids])
+    by_id = {v.id: v for v in db.session.scalars(sa.select(Voucher).where(Voucher.id.in_(ids)))}
+    return [by_id[i] for i in ids]
 
 
 def record_receipt(contract: Contract, *, date: dt.date, amount: Decimal, user: User,
@@ -442,9 +500,16 @@ def depreciate_month(org: Organization, year: int, month: int, user: User) -> De
     date = calc.add_months(dt.date(year, month, 1), 1) - dt.timedelta(days=1)
     debit: dict[str, Decimal] = defaultdict(lambda: ZERO)
     credit: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    leaf: dict[str, str] = {}  # role → leaf, resolved once per run
+
+    def resolved(key: str) -> str:
+        if key not in leaf:
+            leaf[key] = roles.resolve(org, key)
+        return leaf[key]
+
     for a, charge in charges:
-        debit[roles.resolve(org, _USE_ROLES[a.use])] += charge
-        credit[roles.resolve(org, _CONTRA_ROLES[a.category])] += charge
+        debit[resolved(_USE_ROLES[a.use])] += charge
+        credit[resolved(_CONTRA_ROLES[a.category])] += charge
     summary = f"计提{year}年{month}月折旧"
     lines = tuple([Line(c, amt, ZERO, summary) for c, amt in sorted(debit.items())]
                   + [Line(c, ZERO, amt, summary) for c, amt in sorted(credit.items())])

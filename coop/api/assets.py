@@ -1,0 +1,231 @@
+"""三资台账 over the API (RULES §14): contracts with schedules, accruals and receipts; receivables ageing; asset
+cards, monthly depreciation, disposal and the cards' reconciliation to the ledger; parcels and their summary.
+
+/orgs/<org_id>/contracts…, /orgs/<org_id>/assets…, /orgs/<org_id>/parcels…, /orgs/<org_id>/depreciation.
+Money is a string; every refusal is a 4xx naming the field, with nothing written.
+"""
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+
+from ..extensions import db
+from ..models import Contract, Organization, Voucher
+from ..schemas.assets import (AccrualInSchema, AgeingRowSchema, AssetInSchema, AssetSchema, ContractInSchema,
+                              ContractSchema, DemocracyInSchema, DepreciationInSchema, DepreciationRunSchema,
+                              DisposalInSchema, ParcelInSchema, ParcelSchema, RentReceiptInSchema, RentReceiptSchema,
+                              ReconciliationSchema, ResourceSummarySchema, TerminateInSchema, VoucherListSchema)
+from ..services import access, sanzi as service
+from . import current_api_user, requires
+
+URL = ""
+blp = Blueprint("api_assets", __name__, description="三资台账 Contracts, assets and resources of the collective")
+
+
+def _done(obj):
+    db.session.commit()
+    return obj
+
+
+def _org(org_id: int, permission: str | None = access.READ_LEDGER) -> Organization:
+    return access.get_org(current_api_user(), org_id, permission)
+
+
+def contract_out(c: Contract, user) -> dict:
+    """The contract as the API and pages show it: the counterparty's ID number masked unless the user keeps the
+    organization's books (RULES §13)."""
+    org = db.session.get(Organization, c.organization_id)
+    out = {k: getattr(c, k) for k in ContractSchema().fields if k not in ("instalments",)}
+    if c.counterparty_id_no and not access.can(user, access.PREPARE, org):
+        out["counterparty_id_no"] = service.mask_id_no(c.counterparty_id_no)
+    out["instalments"] = c.instalments
+    return out
+
+
+def asset_out(a) -> dict:
+    acc = service.accumulated(a)
+    return {**{k: getattr(a, k) for k in AssetSchema().fields if k not in ("accumulated", "net_value")},
+            "accumulated": acc, "net_value": a.cost - acc}
+
+
+def _run_out(run) -> dict | None:
+    if run is None:
+        return {"year": None, "month": None, "total": "0", "voucher_id": None, "assets": 0}
+    return {"year": run.year, "month": run.month, "total": run.total, "voucher_id": run.voucher_id,
+            "assets": len(run.lines)}
+
+
+# ---------------------------------------------------------------- contracts
+
+
+@blp.route("/orgs/<int:org_id>/contracts")
+@blp.response(200, ContractSchema(many=True))
+def list_contracts(org_id: int):
+    """合同台账 with each contract's schedule."""
+    user = current_api_user()
+    return [contract_out(c, user) for c in service.list_contracts(_org(org_id))]
+
+
+@blp.route("/orgs/<int:org_id>/contracts", methods=["POST"])
+@blp.arguments(ContractInSchema)
+@blp.response(201, ContractSchema)
+@requires(access.PREPARE)
+def create_contract(data, org_id: int):
+    """Register a contract (draft): 合同编号 unique in the county, the 民主程序 record optional here."""
+    user = current_api_user()
+    return _done(contract_out(service.create_contract(_org(org_id, access.PREPARE), data, user=user), user))
+
+
+@blp.route("/orgs/<int:org_id>/contracts/<int:contract_id>")
+@blp.response(200, ContractSchema)
+def get_contract(org_id: int, contract_id: int):
+    return contract_out(service.get_contract(_org(org_id), contract_id), current_api_user())
+
+
+@blp.route("/orgs/<int:org_id>/contracts/<int:contract_id>/activate", methods=["POST"])
+@blp.response(200, ContractSchema)
+@requires(access.PREPARE)
+def activate_contract(org_id: int, contract_id: int):
+    """draft → effective: the payment schedule (step-ups, to the fen) is fixed."""
+    user = current_api_user()
+    c = service.get_contract(_org(org_id, access.PREPARE), contract_id)
+    return _done(contract_out(service.activate_contract(c, user=user), user))
+
+
+@blp.route("/orgs/<int:org_id>/contracts/<int:contract_id>/terminate", methods=["POST"])
+@blp.arguments(TerminateInSchema)
+@blp.response(200, ContractSchema)
+@requires(access.PREPARE)
+def terminate_contract(data, org_id: int, contract_id: int):
+    user = current_api_user()
+    c = service.get_contract(_org(org_id, access.PREPARE), contract_id)
+    return _done(contract_out(service.terminate_contract(c, on=data["on"], user=user), user))
+
+
+@blp.route("/orgs/<int:org_id>/contracts/<int:contract_id>/democracy", methods=["POST"])
+@blp.arguments(DemocracyInSchema)
+@blp.response(200, ContractSchema)
+@requires(access.PREPARE)
+def record_democracy(data, org_id: int, contract_id: int):
+    """民主程序: 成员(代表)大会 or 四议两公开, date, votes, 公示 days."""
+    user = current_api_user()
+    c = service.get_contract(_org(org_id, access.PREPARE), contract_id)
+    return _done(contract_out(service.record_democracy(
+        c, kind=data["democratic_kind"], date=data["democratic_date"], votes_for=data["votes_for"],
+        votes_total=data["votes_total"], publicity_days=data["publicity_days"], user=user), user))
+
+
+@blp.route("/orgs/<int:org_id>/contracts/<int:contract_id>/receipts", methods=["POST"])
+@blp.arguments(RentReceiptInSchema)
+@blp.response(201, RentReceiptSchema)
+@requires(access.PREPARE)
+def record_receipt(data, org_id: int, contract_id: int):
+    """A receipt against the accrued instalments, oldest first, with its draft voucher."""
+    c = service.get_contract(_org(org_id, access.PREPARE), contract_id)
+    return _done(service.record_receipt(c, user=current_api_user(), **data))
+
+
+@blp.route("/orgs/<int:org_id>/contracts/accruals", methods=["POST"])
+@blp.arguments(AccrualInSchema)
+@blp.response(200, VoucherListSchema)
+@requires(access.PREPARE)
+def accrue(data, org_id: int):
+    """Accrue every instalment due by `on` (default today, Beijing) that has no accrual yet: one draft voucher each."""
+    vs = service.accrue_due(_org(org_id, access.PREPARE), on=data.get("on"), user=current_api_user())
+    return _done({"voucher_ids": [v.id for v in vs]})
+
+
+@blp.route("/orgs/<int:org_id>/contracts/ageing")
+@blp.response(200, AgeingRowSchema(many=True))
+def ageing(org_id: int):
+    """应收承包费（租金）账龄 by counterparty, today."""
+    return service.ageing(_org(org_id))
+
+
+# ---------------------------------------------------------------- assets
+
+
+@blp.route("/orgs/<int:org_id>/assets")
+@blp.response(200, AssetSchema(many=True))
+def list_assets(org_id: int):
+    return [asset_out(a) for a in service.list_assets(_org(org_id))]
+
+
+@blp.route("/orgs/<int:org_id>/assets", methods=["POST"])
+@blp.arguments(AssetInSchema)
+@blp.response(201, AssetSchema)
+@requires(access.PREPARE)
+def create_asset(data, org_id: int):
+    """A card: from the voucher that acquired it, or an opening card (cost and opening depreciation)."""
+    org = _org(org_id, access.PREPARE)
+    voucher_id = data.pop("voucher_id", None)
+    voucher = None
+    if voucher_id:
+        from ..services.vouchers import get_voucher
+
+        voucher = get_voucher(org, voucher_id)
+    return _done(asset_out(service.register_asset(org, data, user=current_api_user(), voucher=voucher)))
+
+
+@blp.route("/orgs/<int:org_id>/assets/<int:asset_id>")
+@blp.response(200, AssetSchema)
+def get_asset(org_id: int, asset_id: int):
+    return asset_out(service.get_asset(_org(org_id), asset_id))
+
+
+@blp.route("/orgs/<int:org_id>/assets/<int:asset_id>/disposal", methods=["POST"])
+@blp.arguments(DisposalInSchema)
+@blp.response(201, VoucherListSchema)
+@requires(access.PREPARE)
+def dispose(data, org_id: int, asset_id: int):
+    """处置 through 154 固定资产清理: one draft voucher."""
+    org = _org(org_id, access.PREPARE)
+    v = service.dispose_asset(service.get_asset(org, asset_id), user=current_api_user(), **data)
+    return _done({"voucher_ids": [v.id]})
+
+
+@blp.route("/orgs/<int:org_id>/depreciation", methods=["POST"])
+@blp.arguments(DepreciationInSchema)
+@blp.response(200, DepreciationRunSchema)
+@requires(access.PREPARE)
+def depreciate(data, org_id: int):
+    """The month's depreciation as one draft voucher; a second run for the month returns the first."""
+    run = service.depreciate_month(_org(org_id, access.PREPARE), data["year"], data["month"], current_api_user())
+    return _done(_run_out(run))
+
+
+@blp.route("/orgs/<int:org_id>/assets/reconciliation")
+@blp.response(200, ReconciliationSchema(many=True))
+def reconciliation(org_id: int):
+    """Card values against the 固定资产/累计折旧 (and 生产性生物资产) balances, today."""
+    return service.reconcile(_org(org_id))
+
+
+# ---------------------------------------------------------------- resources
+
+
+@blp.route("/orgs/<int:org_id>/parcels")
+@blp.response(200, ParcelSchema(many=True))
+def list_parcels(org_id: int):
+    out = []
+    for p in service.list_parcels(_org(org_id)):
+        c = service.parcel_contract(p)
+        out.append({**{k: getattr(p, k) for k in ParcelSchema().fields if k != "contract_id"},
+                    "contract_id": c.id if c else None})
+    return out
+
+
+@blp.route("/orgs/<int:org_id>/parcels", methods=["POST"])
+@blp.arguments(ParcelInSchema)
+@blp.response(201, ParcelSchema)
+@requires(access.PREPARE)
+def create_parcel(data, org_id: int):
+    p = service.register_parcel(_org(org_id, access.PREPARE), data, user=current_api_user())
+    return _done({**{k: getattr(p, k) for k in ParcelSchema().fields if k != "contract_id"}, "contract_id": None})
+
+
+@blp.route("/orgs/<int:org_id>/parcels/summary")
+@blp.response(200, ResourceSummarySchema(many=True))
+def parcel_summary(org_id: int):
+    """资源 by kind and status: parcels and 亩."""
+    return [{"kind": k, "status": s, "parcels": n, "area": a}
+            for (k, s), (n, a) in sorted(service.resource_summary(_org(org_id)).items())]

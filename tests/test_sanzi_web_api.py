@@ -1,0 +1,114 @@
+"""三资台账 pages and API (#21): the same services behind both, refusals beside the field / as a 4xx with the field
+path and nothing written, ID numbers masked for supervisors, the xlsx exports."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+from decimal import Decimal
+
+from openpyxl import load_workbook
+
+from coop.extensions import db
+from coop.models import Contract, Parcel
+from coop.services import users
+from tests.conftest import count
+from tests.realbooks import real_books  # noqa: F401
+from tests.test_loans_web import as_user, text
+
+D = Decimal
+LEASE = {"number": "ZL-2025-009", "kind": "lease", "counterparty": "绿源农业公司", "counterparty_id_no":
+         "520203199001010033", "start_date": "2025-01-01", "end_date": "2034-12-31", "annual_amount": "50000.00",
+         "frequency": "quarterly", "step_rate": "0.05", "step_years": 3, "democratic_kind": "assembly",
+         "democratic_date": "2024-12-10", "votes_for": 41, "votes_total": 45, "publicity_days": 7}
+
+
+def _api(app, who):
+    token = users.issue_api_token(who, "t")
+    db.session.commit()
+    client = app.test_client()
+
+    def call(method, path, body=None):
+        return client.open("/api/v1" + path, method=method, json=body, headers={"Authorization": f"Bearer {token}"})
+    return call
+
+
+def test_api_contract_schedule_accrual_and_refusals(app, real_books):
+    b = real_books
+    api = _api(app, b.accountant)
+    o = b.org.id
+    r = api("POST", f"/orgs/{o}/contracts", {**LEASE, "annual_amount": 50000})
+    assert r.status_code == 422 and "annual_amount" in str(r.get_json())  # a JSON number is not money
+    r = api("POST", f"/orgs/{o}/contracts", {**LEASE, "end_date": "2024-12-31"})
+    assert r.status_code == 422 and "end_date" in str(r.get_json()) and count(Contract) == 0
+    r = api("POST", f"/orgs/{o}/contracts", LEASE)
+    assert r.status_code == 201, r.get_json()
+    cid = r.get_json()["id"]
+    r = api("POST", f"/orgs/{o}/contracts/{cid}/activate")
+    assert r.status_code == 200
+    inst = r.get_json()["instalments"]
+    assert len(inst) == 40 and inst[-1]["amount"] == "14470.32" and inst[-2]["amount"] == "14470.31"
+    r = api("POST", f"/orgs/{o}/contracts/accruals", {"on": "2025-04-01"})
+    assert r.status_code == 200 and len(r.get_json()["voucher_ids"]) == 2  # 1 January and 1 April
+    assert api("POST", f"/orgs/{o}/contracts/accruals", {"on": "2025-04-01"}).get_json()["voucher_ids"] == []
+    r = api("POST", f"/orgs/{o}/contracts/{cid}/receipts", {"date": "2025-04-02", "amount": "25000.01"})
+    assert r.status_code == 422 and "amount" in r.get_json()["errors"]
+    r = api("POST", f"/orgs/{o}/contracts/{cid}/receipts", {"date": "2025-04-02", "amount": "12500.00"})
+    assert r.status_code == 201
+    # the township auditor reads the register with the ID number masked
+    aud = _api(app, b.auditor)
+    got = aud("GET", f"/orgs/{o}/contracts/{cid}").get_json()
+    assert got["counterparty_id_no"] == "520203********0033"
+    assert aud("POST", f"/orgs/{o}/contracts/accruals", {}).status_code == 403
+    assert api("GET", f"/orgs/{o}/contracts/{cid}").get_json()["counterparty_id_no"] == "520203199001010033"
+
+
+def test_api_assets_depreciation_parcels(app, real_books):
+    b = real_books
+    api = _api(app, b.accountant)
+    o = b.org.id
+    r = api("POST", f"/orgs/{o}/assets", {"number": "GD-1", "name": "冷库", "acquired_date": "2024-12-31",
+                                          "cost": "120000.00", "life_months": 120, "residual_rate": "0.05",
+                                          "opening_depreciation": "0.00", "use": "operating"})
+    assert r.status_code == 201, r.get_json()
+    # an opening card without its opening balance: the cards and the ledger disagree
+    rec = api("GET", f"/orgs/{o}/assets/reconciliation").get_json()
+    assert rec == [{"category": "fixed", "card_cost": "120000.00", "ledger_cost": "0.00",
+                    "card_depreciation": "0.00", "ledger_depreciation": "0.00", "ok": False}]
+    r = api("POST", f"/orgs/{o}/depreciation", {"year": 2025, "month": 1})
+    # 120,000 × 95% / 120 = 950.00 a month
+    assert r.status_code == 200 and r.get_json()["total"] == "950.00" and r.get_json()["assets"] == 1
+    again = api("POST", f"/orgs/{o}/depreciation", {"year": 2025, "month": 1}).get_json()
+    assert again["voucher_id"] == r.get_json()["voucher_id"]
+    assert api("POST", f"/orgs/{o}/depreciation", {"year": 2025, "month": 13}).status_code == 422
+    r = api("POST", f"/orgs/{o}/parcels", {"code": "DK-1", "kind": "arable", "area": "3.12345"})
+    assert r.status_code == 422 and "area" in r.get_json()["errors"] and count(Parcel) == 0
+    assert api("POST", f"/orgs/{o}/parcels", {"code": "DK-1", "kind": "arable", "area": "3.1234"}).status_code == 201
+    assert api("GET", f"/orgs/{o}/parcels/summary").get_json() == [
+        {"kind": "arable", "status": "collective", "parcels": 1, "area": "3.1234"}]
+
+
+def test_pages_register_show_and_export(app, real_books):
+    b = real_books
+    web = as_user(app, "kuaiji")
+    o = b.org.id
+    r = web.post(f"/o/{o}/sanzi/contracts/new", data={**{k: str(v) for k, v in LEASE.items()}, "area": ""} |
+                 {"annual_amount": "-1"})
+    assert r.status_code == 422 and count(Contract) == 0
+    r = web.post(f"/o/{o}/sanzi/contracts/new", data={k: str(v) for k, v in LEASE.items()})
+    assert r.status_code == 302
+    c = db.session.scalar(db.select(Contract))
+    assert web.post(f"/o/{o}/sanzi/contracts/{c.id}/activate").status_code == 302
+    page = text(web.get(f"/o/{o}/sanzi/contracts/{c.id}"))
+    assert "14,470.32" in page and "520203199001010033" in page
+    assert web.post(f"/o/{o}/sanzi/parcels/new", data={"code": "DK-1", "kind": "arable", "area": "2.5"}).status_code == 302
+    assert web.post(f"/o/{o}/sanzi/assets/new", data={"number": "GD-1", "name": "冷库", "acquired_date": "2025-01-10",
+                                                       "cost": "1000.00", "life_months": "10"}).status_code == 302
+    page = text(web.get(f"/o/{o}/sanzi/"))
+    assert "ZL-2025-009" in page and "冷库" in page and "2.5000" in page
+    assert "资产卡片与总账不符" in page  # the card has no voucher behind it
+    r = web.get(f"/o/{o}/sanzi/contracts.xlsx")
+    ws = load_workbook(io.BytesIO(r.data)).active
+    assert ws.cell(1, 1).value == "合同台账"
+    assert any(row[0] == "ZL-2025-009" for row in ws.iter_rows(values_only=True))
+    aud = as_user(app, "jingguan")
+    assert "520203********0033" in text(aud.get(f"/o/{o}/sanzi/contracts/{c.id}"))
