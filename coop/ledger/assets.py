@@ -7,6 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from ..i18n import N_
 from ..money import ZERO
 
 CENT = Decimal("0.01")
@@ -140,8 +141,8 @@ def depreciation_for_month(cost: Decimal, residual_rate: Decimal, life_months: i
 # ---------------------------------------------------------------- ageing
 
 #: (label, first day overdue, last day overdue or None)
-AGEING_BUCKETS = (("未到期", None, 0), ("1-30天", 1, 30), ("31-90天", 31, 90), ("91-365天", 91, 365),
-                  ("1年以上", 366, None))
+AGEING_BUCKETS = ((N_("未到期"), None, 0), (N_("1-30天"), 1, 30), (N_("31-90天"), 31, 90),
+                  (N_("91-365天"), 91, 365), (N_("1年以上"), 366, None))
 
 
 def ageing_bucket(due: dt.date, on: dt.date) -> int:
