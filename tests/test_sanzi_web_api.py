@@ -9,7 +9,7 @@ from decimal import Decimal
 from openpyxl import load_workbook
 
 from coop.extensions import db
-from coop.models import Contract, Parcel
+from coop.models import Contract, Parcel, Voucher
 from coop.services import users
 from tests.conftest import count
 from tests.realbooks import real_books  # noqa: F401
@@ -112,3 +112,67 @@ def test_pages_register_show_and_export(app, real_books):
     assert any(row[0] == "ZL-2025-009" for row in ws.iter_rows(values_only=True))
     aud = as_user(app, "jingguan")
     assert "520203********0033" in text(aud.get(f"/o/{o}/sanzi/contracts/{c.id}"))
+
+
+def test_disclosure_sheets_through_the_workflow_and_the_member_portal(app, real_books):
+    """资产, 资源 and 合同 sheets: built from closed months, reviewed, approved, published, seen by a member."""
+    from coop.services import disclosure, members, sanzi
+
+    b = real_books
+    c = sanzi.create_contract(b.org, dict(number="ZL-1", kind="lease", counterparty="绿源农业公司",
+                                          start_date=dt.date(2025, 1, 1), end_date=dt.date(2027, 12, 31),
+                                          annual_amount=D("12000.00"), frequency="half_yearly",
+                                          democratic_date=dt.date(2024, 12, 1), votes_for=30, votes_total=35),
+                              user=b.accountant)
+    sanzi.activate_contract(c, user=b.accountant)
+    sanzi.register_parcel(b.org, dict(code="DK-1", kind="water", area=D("20.5"), status="leased"), user=b.accountant)
+    c.parcel_id = db.session.scalar(db.select(Parcel.id))
+    sanzi.register_asset(b.org, dict(number="GD-1", name="泵站", source="fiscal", source_ref="黔财农〔2024〕12号",
+                                     acquired_date=dt.date(2024, 12, 1), cost=D("0.00"), life_months=120),
+                         user=b.accountant)
+    for v in sanzi.accrue_due(b.org, on=dt.date(2025, 6, 30), user=b.accountant):
+        vouchers_post(b, v)
+    r = sanzi.record_receipt(c, date=dt.date(2025, 2, 1), amount=D("6000.00"), user=b.accountant)
+    vouchers_post(b, db.session.get(Voucher, r.voucher_id))
+    b.close_through(2025, 6)
+    group = users.create_user("licai", "理财小组长", "password1")
+    users.assign_role(group, "finance_group", b.org)
+    start, end = dt.date(2025, 1, 1), dt.date(2025, 6, 30)
+    sheets = {}
+    for kind in ("sanzi_contracts", "sanzi_resources", "sanzi_assets"):
+        d = disclosure.create_sheet(b.org, kind=kind, start=start, end=end, user=b.accountant)
+        disclosure.finance_group_review(d, user=group, approve=True)
+        disclosure.township_approve(d, user=b.auditor)
+        sheets[kind] = disclosure.publish(d, user=b.accountant, date=dt.date(2025, 7, 5), channel="村务公开栏")
+    import json
+
+    data = json.loads(sheets["sanzi_contracts"].data)
+    # half-yearly in advance: 6,000.00 due 1 January, received 1 February; 1 July lies after the period
+    assert data["rows"] == [["ZL-1", "租赁", "绿源农业公司", "", "2025-01-01至2027-12-31", "12000.00",
+                             "成员（代表）大会 2024-12-01 30/35", "6000.00", "0.00"]]
+    assert [t["amount"] for t in data["totals"]] == ["6000.00", "0.00"]
+    assert json.loads(sheets["sanzi_resources"].data)["rows"][0][:4] == ["DK-1", "", "水面", "20.5000"]
+    assert json.loads(sheets["sanzi_resources"].data)["rows"][0][6] == "ZL-1"
+    assert "黔财农〔2024〕12号" in json.loads(sheets["sanzi_assets"].data)["rows"][0][7]
+    # a member of the village sees the published sheets on the portal
+    h = members.create_household(b.org, number="0001")
+    from stdnum.cn.ric import calc_check_digit
+
+    body = "33010019900101123"
+    m = members.add_member(h, name="张一", id_number=body + calc_check_digit(body + "0"), relation="户主")
+    mu = users.create_user("chengyuan", "张一", "password1")
+    users.assign_role(mu, "member", b.org)
+    m.user_id = mu.id
+    db.session.commit()
+    web = as_user(app, "chengyuan")
+    listing = text(web.get(f"/o/{b.org.id}/disclosure/published"))
+    assert "发包租赁合同公开表" in listing and "资产公开表" in listing and "资源公开表" in listing
+    page = text(web.get(f"/o/{b.org.id}/disclosure/published/{sheets['sanzi_contracts'].id}"))
+    assert "绿源农业公司" in page and "6,000.00" in page
+
+
+def vouchers_post(b, v):
+    from coop.services import vouchers
+
+    vouchers.review_voucher(v, user=b.reviewer)
+    vouchers.post_voucher(v, user=b.accountant)

@@ -851,3 +851,80 @@ def _cards_vs_ledger(org: Organization, today: dt.date) -> list:
 
 
 RULES = (_overdue, _expiring, _over_long, _no_democracy, _low_price, _cards_vs_ledger)
+
+
+# ================================================================ disclosure sheets (RULES §14: 资产, 资源, 合同)
+# Registered into services.disclosure (BUILDERS, SHEET_KINDS): the same workflow, digest and member views as §10.
+
+
+def _s(amount: Decimal) -> str:
+    return f"{Decimal(amount):.2f}"
+
+
+def _sheet_total(label: str, amount: Decimal) -> dict:
+    from ..daxie import amount_in_words
+
+    return {"label": label, "amount": _s(amount), "words": amount_in_words(amount)}
+
+
+def _assets_sheet(org: Organization, start: dt.date, end: dt.date) -> dict:
+    """资产公开表: every asset held on the period's last day with cost, accumulated depreciation and net value
+    (depreciation of posted runs up to that month), its source (traceable fiscal and poverty funds) and status."""
+    done: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    q = (sa.select(DepreciationLine.asset_id, DepreciationLine.amount).join(DepreciationRun)
+         .join(Voucher, Voucher.id == DepreciationRun.voucher_id)
+         .where(DepreciationRun.organization_id == org.id, Voucher.status == "posted", Voucher.date <= end))
+    for aid, amount in db.session.execute(q):
+        done[aid] += amount
+    rows, cost_total, net_total = [], ZERO, ZERO
+    for a in list_assets(org):
+        if a.acquired_date > end or (a.disposed_date and a.disposed_date <= end):
+            continue
+        acc = a.opening_depreciation + done[a.id]
+        cost_total += a.cost
+        net_total += a.cost - acc
+        source = ASSET_SOURCES[a.source] + (f"（{a.source_ref}）" if a.source_ref else "")
+        rows.append([a.number, a.name, ASSET_CATEGORIES[a.category], a.acquired_date.isoformat(), _s(a.cost),
+                     _s(acc), _s(a.cost - acc), source, ASSET_STATUSES[a.status]])
+    return {"columns": [N_("资产编号"), N_("名称"), N_("类别"), N_("取得日期"), N_("原值"), N_("累计折旧"), N_("净值"),
+                        N_("来源"), N_("状态")], "rows": rows,
+            "totals": [_sheet_total(N_("原值合计"), cost_total), _sheet_total(N_("净值合计"), net_total)]}
+
+
+def _resources_sheet(org: Organization, start: dt.date, end: dt.date) -> dict:
+    """资源公开表: every parcel with kind, area, 四至, status and the contract it is let under."""
+    rows = []
+    for p in list_parcels(org):
+        c = parcel_contract(p)
+        rows.append([p.code, p.name or "", PARCEL_KINDS[p.kind], f"{p.area:.4f}",
+                     f"东至{p.east or '—'} 南至{p.south or '—'} 西至{p.west or '—'} 北至{p.north or '—'}",
+                     PARCEL_STATUSES[p.status], c.number if c else ""])
+    return {"columns": [N_("地块编码"), N_("名称"), N_("类型"), N_("面积（亩）"), N_("四至"), N_("经营状态"), N_("合同")],
+            "rows": rows, "totals": []}
+
+
+def _contracts_sheet(org: Organization, start: dt.date, end: dt.date) -> dict:
+    """发包租赁合同公开表: the income contracts in force during the period — counterparty, term, rent, 民主程序,
+    what fell due by the period's end and what is unpaid (农经发〔2011〕13号: 逐项公开)."""
+    rows, due_total, unpaid_total = [], ZERO, ZERO
+    for c in list_contracts(org):
+        if c.kind not in INCOME_KINDS or c.status == "draft" or c.start_date > end or c.end_date < start:
+            continue
+        due = sum((i.amount for i in c.instalments if i.due_date <= end), ZERO)
+        received = sum((r.amount for r in db.session.scalars(sa.select(ContractReceipt).where(
+            ContractReceipt.contract_id == c.id, ContractReceipt.date <= end))), ZERO)
+        unpaid = max(due - received, ZERO)
+        due_total += due
+        unpaid_total += unpaid
+        democracy = (f"{DEMOCRATIC_KINDS.get(c.democratic_kind, '')} {c.democratic_date}"
+                     + (f" {c.votes_for}/{c.votes_total}" if c.votes_total else "")) if c.democratic_date else "无"
+        rows.append([c.number, CONTRACT_KINDS[c.kind], c.counterparty, c.object_desc or "",
+                     f"{c.start_date}至{c.end_date}", _s(c.annual_amount), democracy, _s(due), _s(unpaid)])
+    return {"columns": [N_("合同编号"), N_("类型"), N_("对方"), N_("标的"), N_("期限"), N_("年租金"), N_("民主程序"),
+                        N_("累计应收"), N_("欠款")], "rows": rows,
+            "totals": [_sheet_total(N_("累计应收合计"), due_total), _sheet_total(N_("欠款合计"), unpaid_total)]}
+
+
+SHEETS = {"sanzi_assets": _assets_sheet, "sanzi_resources": _resources_sheet, "sanzi_contracts": _contracts_sheet}
+SHEET_TITLES = {"sanzi_assets": N_("资产公开表"), "sanzi_resources": N_("资源公开表"),
+                "sanzi_contracts": N_("发包租赁合同公开表")}
