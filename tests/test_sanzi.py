@@ -322,3 +322,14 @@ def test_parcels_summary_and_inventory_through_181(real_books):
     sanzi.publish_inventory(inv, publish_from=dt.date(2026, 1, 5), publish_until=dt.date(2026, 1, 11),
                             user=b.accountant)
     assert inv.status == "published"
+
+
+def test_an_instalment_due_in_a_closed_month_is_accrued_in_the_first_open_month(real_books):
+    b = real_books
+    b.close_through(2025, 2)
+    _lease(b, frequency="quarterly", step_rate=D(0), step_years=0)
+    vs = sanzi.accrue_due(b.org, on=dt.date(2025, 4, 1), user=b.accountant)
+    # 1 January (closed) → 1 March, the first open month; 1 April on its day
+    assert [(v.date, v.lines[0].debit) for v in vs] == [(dt.date(2025, 3, 1), D("12500.00")),
+                                                       (dt.date(2025, 4, 1), D("12500.00"))]
+    assert "2025-01-01 到期" in vs[0].lines[0].summary

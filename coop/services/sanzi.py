@@ -239,6 +239,11 @@ def accrue_due(org: Organization, *, on: dt.date | None = None, user: User) -> l
     receivable = roles.resolve(org, R.RECEIVABLE)
     default_income = None
     entries = []
+    from . import periods
+
+    # an instalment that fell due in a month already closed (a contract registered late) is accrued on the first
+    # day of the first open month; its summary keeps the due date
+    floor = dt.date(*periods.first_open(org), 1)
     contracts = {c.id: c for c in db.session.scalars(sa.select(Contract).where(
         Contract.id.in_({r.contract_id for r in rows})))}
     for inst in rows:
@@ -249,7 +254,9 @@ def accrue_due(org: Organization, *, on: dt.date | None = None, user: User) -> l
             default_income = default_income or roles.resolve(org, R.LEASE_INCOME)
             income = default_income
         summary = f"应收 {c.counterparty} {c.number} 第{inst.seq}期 {inst.period_start}至{inst.period_end - dt.timedelta(days=1)}"
-        entry = Entry(inst.due_date, summary, (Line(receivable, inst.amount, ZERO, summary, c.counterparty),
+        if inst.due_date < floor:
+            summary += f"（{inst.due_date} 到期）"
+        entry = Entry(max(inst.due_date, floor), summary, (Line(receivable, inst.amount, ZERO, summary, c.counterparty),
                                                Line(income, ZERO, inst.amount, summary)))
         entries.append(entry)
     out = _draft_many(org, entries, user=user)
