@@ -163,7 +163,7 @@ def seed(books) -> dict:
                                                start_date=dt.date(2026, 1, 1), end_date=dt.date(2030, 12, 31),
                                                annual_amount=D("12000.00")), user=acc)
     sanzi.activate_contract(contract, user=acc)
-    w["contract_id"] = contract.id
+    w["contract_id"], w["kind"] = contract.id, "parcels"
     w["asset_id"] = sanzi.register_asset(org, dict(number="GD-001", name="仓库", acquired_date=dt.date(2025, 12, 1),
                                                    cost=D("0.00"), life_months=240), user=acc).id
 

@@ -333,3 +333,59 @@ def test_an_instalment_due_in_a_closed_month_is_accrued_in_the_first_open_month(
     assert [(v.date, v.lines[0].debit) for v in vs] == [(dt.date(2025, 3, 1), D("12500.00")),
                                                        (dt.date(2025, 4, 1), D("12500.00"))]
     assert "2025-01-01 到期" in vs[0].lines[0].summary
+
+
+def _xlsx(rows) -> bytes:
+    import io
+
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    for r in rows:
+        wb.active.append(r)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def test_import_contracts_dry_run_all_or_nothing_once(real_books):
+    from coop.models import Contract, ContractInstalment
+
+    b = real_books
+    header = ["合同编号", "合同类型", "对方", "起始日", "终止日", "年租金", "收款方式", "递增比例", "递增间隔年", "表决日期", "生效"]
+    good = ["ZL-1", "租赁", "绿源农业公司", dt.datetime(2025, 1, 1), "2034-12-31", 50000, "按年", "0.05", 3,
+            "2024-12-10", "是"]
+    bad = ["ZL-2", "租地", "张三", "2025-01-01", "2024-12-31", "12000.00", "按季", "", "", "", ""]
+    with pytest.raises(Exception) as exc:
+        sanzi.import_register(b.org, "contracts", _xlsx([header, good, bad]), user=b.accountant, dry_run=True)
+    assert list(exc.value.errors["rows"]) == ["3"]  # line 3 only: the kind and the term
+    assert any("kind" in m for m in exc.value.errors["rows"]["3"])
+    db.session.rollback()
+    data = _xlsx([header, good, ["ZL-2", "发包/承包", "张三", "2025-01-01", "2029-12-31", "12000.00", "按季", "", "",
+                                 "", ""]])
+    result = sanzi.import_register(b.org, "contracts", data, user=b.accountant, dry_run=True)
+    assert result.rows == 2 and db.session.scalar(sa.select(sa.func.count()).select_from(Contract)) == 0
+    sanzi.import_register(b.org, "contracts", data, user=b.accountant, dry_run=False)
+    db.session.commit()
+    got = {c.number: c for c in sanzi.list_contracts(b.org)}
+    assert got["ZL-1"].status == "effective" and got["ZL-2"].status == "draft"
+    assert [i.amount for i in got["ZL-1"].instalments][3] == D("52500.00")
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ContractInstalment)) == 10
+    with pytest.raises(Exception) as exc:
+        sanzi.import_register(b.org, "contracts", data, user=b.accountant, dry_run=False)
+    assert "不能重复导入" in str(exc.value)
+
+
+def test_import_assets_and_parcels(real_books):
+    b = real_books
+    sanzi.import_register(b.org, "assets", _xlsx([
+        ["资产编号", "名称", "类别", "取得日期", "原值", "使用月数", "残值率", "期初累计折旧"],
+        ["GD-1", "办公楼", "固定资产", "2015-06-30", "600000.00", 360, "0.05", "180500.00"]]),
+        user=b.accountant, dry_run=False)
+    sanzi.import_register(b.org, "parcels", _xlsx([
+        ["地块编码", "类型", "面积", "经营状态", "东至"], ["DK-1", "林地", "120.5", "集体统一经营", "山脊"]]),
+        user=b.accountant, dry_run=False)
+    [a] = sanzi.list_assets(b.org)
+    assert (a.cost, a.opening_depreciation, a.residual_rate) == (D("600000.00"), D("180500.00"), D("0.0500"))
+    [p] = sanzi.list_parcels(b.org)
+    assert (p.kind, p.area, p.status, p.east) == ("forest", D("120.5000"), "collective", "山脊")

@@ -176,3 +176,29 @@ def vouchers_post(b, v):
 
     vouchers.review_voucher(v, user=b.reviewer)
     vouchers.post_voucher(v, user=b.accountant)
+
+
+def test_import_over_the_api_and_the_page(app, real_books):
+    from tests.test_sanzi import _xlsx
+
+    b = real_books
+    api_token = users.issue_api_token(b.accountant, "t")
+    db.session.commit()
+    client = app.test_client()
+    data = _xlsx([["地块编码", "类型", "面积"], ["DK-1", "耕地", "1.5"], ["DK-2", "耕地", "-1"]])
+
+    def post(content, dry_run):
+        return client.post(f"/api/v1/orgs/{b.org.id}/sanzi-imports/parcels",
+                           data={"file": (io.BytesIO(content), "p.xlsx"), "dry_run": dry_run},
+                           headers={"Authorization": f"Bearer {api_token}"}, content_type="multipart/form-data")
+    r = post(data, "false")
+    assert r.status_code == 422 and list(r.get_json()["errors"]["rows"]) == ["3"] and count(Parcel) == 0
+    good = _xlsx([["地块编码", "类型", "面积"], ["DK-1", "耕地", "1.5"]])
+    assert post(good, "true").get_json() == {"kind": "parcels", "rows": 1, "dry_run": True} and count(Parcel) == 0
+    assert post(good, "false").status_code == 200 and count(Parcel) == 1
+    assert post(good, "false").status_code == 409
+    web = as_user(app, "kuaiji")
+    r = web.post(f"/o/{b.org.id}/sanzi/import", data={"kind": "parcels", "action": "check",
+                                                       "file": (io.BytesIO(data), "p.xlsx")},
+                 content_type="multipart/form-data")
+    assert r.status_code == 422 and "第 3 行" in text(r) and count(Parcel) == 1

@@ -6,6 +6,7 @@ Money is a string; every refusal is a 4xx naming the field, with nothing written
 """
 from __future__ import annotations
 
+from flask import request
 from flask_smorest import Blueprint
 
 from ..extensions import db
@@ -13,7 +14,8 @@ from ..models import Contract, Organization, Voucher
 from ..schemas.assets import (AccrualInSchema, AgeingRowSchema, AssetInSchema, AssetSchema, ContractInSchema,
                               ContractSchema, DemocracyInSchema, DepreciationInSchema, DepreciationRunSchema,
                               DisposalInSchema, ParcelInSchema, ParcelSchema, RentReceiptInSchema, RentReceiptSchema,
-                              ReconciliationSchema, ResourceSummarySchema, TerminateInSchema, VoucherListSchema)
+                              ReconciliationSchema, RegisterFileSchema, ImportResultSchema, ResourceSummarySchema,
+                              TerminateInSchema, VoucherListSchema)
 from ..services import access, sanzi as service
 from . import current_api_user, requires
 
@@ -229,3 +231,21 @@ def parcel_summary(org_id: int):
     """资源 by kind and status: parcels and 亩."""
     return [{"kind": k, "status": s, "parcels": n, "area": a}
             for (k, s), (n, a) in sorted(service.resource_summary(_org(org_id)).items())]
+
+
+# ---------------------------------------------------------------- imports
+
+
+@blp.route("/orgs/<int:org_id>/sanzi-imports/<any(contracts, assets, parcels):kind>", methods=["POST"])
+@blp.arguments(RegisterFileSchema, location="files")
+@blp.response(200, ImportResultSchema)
+@requires(access.PREPARE)
+def import_register(files, org_id: int, kind: str):
+    """Import contracts, asset cards or parcels (multipart `file`, xlsx; form field `dry_run`, default true: check
+    only). All or nothing; a file with any problem is refused with errors.rows.<line>; a file imported once is
+    refused the second time."""
+    org = _org(org_id, access.PREPARE)
+    dry_run = (request.form.get("dry_run") or "true").strip().lower() not in ("false", "0", "no")
+    result = service.import_register(org, kind, files["file"].read(), user=current_api_user(), dry_run=dry_run)
+    db.session.commit()
+    return result

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from marshmallow import ValidationError, fields, validate
+from flask_smorest.fields import Upload
+from marshmallow import Schema, ValidationError, fields, validate
 
 from ..ledger import assets as calc, codes
 from ..models.assets import (ASSET_CATEGORIES, ASSET_SOURCES, ASSET_STATUSES, ASSET_USES, CONTRACT_KINDS,
@@ -289,3 +290,16 @@ class ResourceSummarySchema(StrictSchema):
     status = fields.String()
     parcels = fields.Integer()
     area = Area()
+
+
+# ---------------------------------------------------------------- imports
+
+
+class RegisterFileSchema(Schema):
+    file = Upload(required=True, error_messages={"required": "请上传 xlsx 文件"})
+
+
+class ImportResultSchema(StrictSchema):
+    kind = fields.String()
+    rows = fields.Integer()
+    dry_run = fields.Boolean()

@@ -26,7 +26,8 @@ from ..ledger.types import Entry, Line
 from ..models import (Asset, Contract, ContractInstalment, ContractReceipt, DepreciationLine, DepreciationRun,
                       Inventory, InventoryItem, Organization, Parcel, Township, User, Voucher)
 from ..models.assets import (ASSET_CATEGORIES, ASSET_SOURCES, ASSET_STATUSES, ASSET_USES, CONTRACT_KINDS,
-                             DEMOCRATIC_KINDS, DEPRECIABLE, INCOME_KINDS, PARCEL_KINDS, PARCEL_STATUSES)
+                             DEMOCRATIC_KINDS, DEPRECIABLE, FREQUENCY_LABELS, INCOME_KINDS, PARCEL_KINDS,
+                             PARCEL_STATUSES)
 from ..money import ZERO, format_plain
 from . import access, audit, roles
 
@@ -935,3 +936,139 @@ def _contracts_sheet(org: Organization, start: dt.date, end: dt.date) -> dict:
 SHEETS = {"sanzi_assets": _assets_sheet, "sanzi_resources": _resources_sheet, "sanzi_contracts": _contracts_sheet}
 SHEET_TITLES = {"sanzi_assets": N_("资产公开表"), "sanzi_resources": N_("资源公开表"),
                 "sanzi_contracts": N_("发包租赁合同公开表")}
+
+
+# ================================================================ imports (xlsx; dry run; all or nothing, once)
+
+#: kind → (audit action, column header → field); choice columns take the key or its Chinese label
+IMPORT_COLUMNS: dict[str, dict[str, str]] = {
+    "contracts": {"合同编号": "number", "合同类型": "kind", "合同名称": "title", "对方": "counterparty",
+                  "证件号码": "counterparty_id_no", "标的": "object_desc", "起始日": "start_date", "终止日": "end_date",
+                  "年租金": "annual_amount", "收款方式": "frequency", "递增比例": "step_rate", "递增间隔年": "step_years",
+                  "保证金": "deposit", "评估价": "appraisal", "低价理由": "low_price_reason",
+                  "民主程序": "democratic_kind", "表决日期": "democratic_date", "赞成票": "votes_for",
+                  "表决人数": "votes_total", "公示天数": "publicity_days", "生效": "_effective"},
+    "assets": {"资产编号": "number", "名称": "name", "类别": "category", "用途": "use", "来源": "source",
+               "资金文号": "source_ref", "取得日期": "acquired_date", "原值": "cost", "使用月数": "life_months",
+               "残值率": "residual_rate", "期初累计折旧": "opening_depreciation", "存放地点": "location",
+               "保管人": "custodian", "状态": "status", "经营性": "operating"},
+    "parcels": {"地块编码": "code", "名称": "name", "类型": "kind", "面积": "area", "坐落": "location",
+                "东至": "east", "南至": "south", "西至": "west", "北至": "north", "经营状态": "status",
+                "量化价值": "value"},
+}
+_REQUIRED_COLUMNS = {"contracts": ("合同编号", "合同类型", "对方", "起始日", "终止日", "年租金"),
+                     "assets": ("资产编号", "名称", "取得日期", "原值"), "parcels": ("地块编码", "类型", "面积")}
+_CHOICES = {"kind": {**CONTRACT_KINDS, **PARCEL_KINDS}, "frequency": FREQUENCY_LABELS,
+            "democratic_kind": DEMOCRATIC_KINDS, "category": ASSET_CATEGORIES, "use": ASSET_USES,
+            "source": ASSET_SOURCES, "status": {**ASSET_STATUSES, **PARCEL_STATUSES}}
+_YES = ("是", "1", "true", "yes", "y", "生效")
+
+
+@dataclass
+class ImportResult:
+    kind: str
+    rows: int
+    dry_run: bool
+    problems: dict[str, list[str]] = field(default_factory=dict)  # line → messages
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def read_register_file(kind: str, data: bytes) -> list[dict]:
+    """The rows of an xlsx register file as {field: text} with their line numbers (`_line`)."""
+    import io
+
+    from openpyxl import load_workbook
+
+    if kind not in IMPORT_COLUMNS:
+        raise ValidationFailed.field("kind", "导入类型应为 contracts、assets 或 parcels")
+    try:
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        rows = [[_cell(c) for c in row] for row in wb.active.iter_rows(values_only=True)]
+    except Exception as exc:  # a file that is not an xlsx: not a 500
+        raise ValidationFailed.field("file", f"无法读取 Excel 文件（应为 .xlsx）：{exc}") from None
+    rows = [r for r in rows if any(r)]
+    if not rows:
+        raise ValidationFailed.field("file", "文件是空的")
+    header = rows[0]
+    missing = [c for c in _REQUIRED_COLUMNS[kind] if c not in header]
+    if missing:
+        raise ValidationFailed.field("file", f"缺少列：{'、'.join(missing)}（第一行应为表头）")
+    columns = IMPORT_COLUMNS[kind]
+    out = []
+    for line, r in enumerate(rows[1:], start=2):
+        rec = {"_line": line}
+        for name, value in zip(header, r):
+            if name in columns and value != "":
+                key = columns[name]
+                labels = _CHOICES.get(key)
+                if labels:
+                    value = next((k for k, label in labels.items() if value in (k, label)), value)
+                rec[key] = value
+        out.append(rec)
+    return out
+
+
+def import_register(org: Organization, kind: str, data: bytes, *, user: User, dry_run: bool = True) -> ImportResult:
+    """Import contracts, asset cards (opening cards) or parcels from an xlsx file: every row checked by the same
+    schema and service as the forms, by writing it; any problem, or a dry run, and the transaction is rolled back,
+    so nothing is kept (call it in a transaction of its own). A file imported once is refused the second time
+    (its SHA-256 in the audit log)."""
+    from marshmallow import ValidationError
+
+    from ..errors import CoopError, flatten_errors
+    from ..schemas.assets import AssetInSchema, ContractInSchema, ParcelInSchema
+    from .imports import already_imported, file_key, lock_for_import
+
+    access.require(user, access.PREPARE, org)
+    records = read_register_file(kind, data)
+    action, key = f"sanzi.import.{kind}", file_key(data)
+    lock_for_import(org)
+    if msg := already_imported(org, action, key):
+        raise InvalidState(msg)
+    schema = {"contracts": ContractInSchema, "assets": AssetInSchema, "parcels": ParcelInSchema}[kind]()
+    problems: dict[str, list[str]] = {}
+    for rec in records:
+        line = str(rec["_line"])
+        fields_in = {k: v for k, v in rec.items() if not k.startswith("_")}
+        effective = rec.get("_effective")
+        if "operating" in fields_in:
+            fields_in["operating"] = fields_in["operating"].lower() in _YES + ("经营性",)
+        try:
+            loaded = schema.load(fields_in)
+            if kind == "contracts":
+                c = create_contract(org, loaded, user=user)
+                if effective and effective.lower() in _YES:
+                    activate_contract(c, user=user)
+            elif kind == "assets":
+                register_asset(org, loaded, user=user)
+            else:
+                register_parcel(org, loaded, user=user)
+        except ValidationError as exc:
+            problems[line] = [f"{path}: {m}" for path, ms in flatten_errors(exc.messages).items() for m in ms]
+        except CoopError as exc:
+            problems[line] = [f"{path}: {m}" for path, ms in flatten_errors(exc.errors).items() for m in ms] \
+                or [str(exc)]
+    if problems or dry_run:
+        # all or nothing: the rows written to check them go (the request's transaction is this import)
+        db.session.rollback()
+    if problems:
+        raise ValidationFailed("文件有错误，未导入", {"rows": problems})
+    if not dry_run:
+        audit.log(action, user=user, org=org, target=key, rows=len(records))
+    return ImportResult(kind, len(records), dry_run)
+
+
+def import_template(kind: str) -> list[str]:
+    """The header row of an import file."""
+    return list(IMPORT_COLUMNS[kind])

@@ -173,3 +173,30 @@ def export(org_id: int, kind: str):
     t = EXPORTS[kind](org, clock.today())
     return send_file(io.BytesIO(render_xlsx(t)), mimetype=XLSX_MIME, as_attachment=True,
                      download_name=f"{t.title}-{org.name}.xlsx")
+
+
+@bp.route("/o/<int:org_id>/sanzi/import", methods=["GET", "POST"])
+def import_page(org_id: int):
+    """Import contracts, asset cards or parcels from xlsx: 检查 (dry run) first, then 导入."""
+    from ..errors import CoopError, ValidationFailed
+    from ..extensions import db
+
+    org = load_org(org_id, access.PREPARE)
+    errors, status, result = {}, 200, None
+    if request.method == "POST":
+        kind = request.form.get("kind", "")
+        f = request.files.get("file")
+        try:
+            if f is None or not f.filename:
+                raise ValidationFailed.field("file", gettext("请选择 xlsx 文件"))
+            result = service.import_register(org, kind, f.read(), user=current_user,
+                                             dry_run=request.form.get("action") != "import")
+            db.session.commit()
+            if not result.dry_run:
+                flash(gettext("已导入 %(n)s 行", n=result.rows), "success")
+                return redirect(url_for("assets.index", org_id=org.id))
+        except CoopError as exc:
+            db.session.rollback()
+            errors, status = dict(exc.errors), exc.status_code
+    return render_template("assets/import.html", **_ctx(org, errors=errors, result=result, form=request.form,
+                                                        columns=service.IMPORT_COLUMNS)), status
