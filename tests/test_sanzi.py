@@ -389,3 +389,70 @@ def test_import_assets_and_parcels(real_books):
     assert (a.cost, a.opening_depreciation, a.residual_rate) == (D("600000.00"), D("180500.00"), D("0.0500"))
     [p] = sanzi.list_parcels(b.org)
     assert (p.kind, p.area, p.status, p.east) == ("forest", D("120.5000"), "collective", "山脊")
+
+
+# ---------------------------------------------------------------- concurrency: real threads, both databases
+
+
+def _race(app, n, work):
+    """Run `work()` in n threads at once, each in its own session; returns the exceptions raised."""
+    import threading
+
+    barrier, errors = threading.Barrier(n), []
+
+    def run():
+        with app.app_context():
+            try:
+                barrier.wait(timeout=30)
+                work()
+                db.session.commit()
+            except Exception as exc:  # noqa: BLE001 - reported to the test
+                db.session.rollback()
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=90)
+    return errors
+
+
+def test_two_depreciation_runs_and_two_accrual_runs_at_once_write_each_once(app, real_books):
+    from coop.models import ContractInstalment, DepreciationRun, Organization, User
+
+    b = real_books
+    _buy_asset(b, life=60)
+    _lease(b, frequency="quarterly", step_rate=D(0), step_years=0)
+    db.session.commit()
+    org_id, user_id = b.org.id, b.accountant.id
+
+    def depreciate():
+        sanzi.depreciate_month(db.session.get(Organization, org_id), 2025, 7, db.session.get(User, user_id))
+
+    def accrue():
+        sanzi.accrue_due(db.session.get(Organization, org_id), on=dt.date(2025, 7, 1),
+                         user=db.session.get(User, user_id))
+
+    assert _race(app, 2, depreciate) == []
+    assert _race(app, 2, accrue) == []
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(DepreciationRun)) == 1
+    accrued = db.session.scalars(sa.select(ContractInstalment.accrual_voucher_id).where(
+        ContractInstalment.accrual_voucher_id.is_not(None))).all()
+    assert len(accrued) == 3 and len(set(accrued)) == 3  # 1 January, 1 April, 1 July: one voucher each
+    vouchers_written = db.session.scalar(sa.select(sa.func.count()).select_from(Voucher).where(
+        Voucher.organization_id == org_id))
+    assert vouchers_written == 1 + 1 + 3  # the purchase, one depreciation, three accruals
+
+
+def test_a_card_from_a_voucher_needs_the_voucher_to_have_bought_it(real_books):
+    b = real_books
+    a = _buy_asset(b, cost="10000.00")
+    with pytest.raises(Exception) as exc:  # the same voucher cannot back a second card
+        sanzi.register_asset(b.org, dict(number="GD-002", name="又一台", acquired_date=dt.date(2025, 6, 15),
+                                         cost=D("0.01"), life_months=12),
+                             user=b.accountant, voucher=db.session.get(Voucher, a.acquisition_voucher_id))
+    assert "已建卡 10,000.00" in exc.value.errors["voucher_id"][0]

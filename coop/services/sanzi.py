@@ -423,8 +423,19 @@ def register_asset(org: Organization, data: dict, *, user: User, voucher: Vouche
     or, without a voucher, an opening card (its cost and opening depreciation are already in the opening balances)."""
     access.require(user, access.PREPARE, org)
     _check_asset(org, data)
-    if voucher is not None and voucher.organization_id != org.id:
-        raise NotFound("找不到该凭证")
+    if voucher is not None:
+        if voucher.organization_id != org.id:
+            raise NotFound("找不到该凭证")
+        cat = data.get("category", "fixed")
+        if cat in _COST_ROLES:  # the voucher must have bought it: a debit to 固定资产 / 生产性生物资产 covering the cost
+            top = ROLE_BY_KEY[_COST_ROLES[cat]].top
+            debited = sum((l.debit for l in voucher.lines if codes.under(l.account.code, top)), ZERO)
+            carded = sum((a.cost for a in db.session.scalars(sa.select(Asset).where(
+                Asset.acquisition_voucher_id == voucher.id))), ZERO)
+            if data["cost"] > debited - carded:
+                raise ValidationFailed.field("voucher_id", f"凭证 {voucher.display_number or voucher.id} 借记"
+                                                           f"{ASSET_CATEGORIES[cat]} {format_plain(debited)}，"
+                                                           f"已建卡 {format_plain(carded)}，不足原值 {format_plain(data['cost'])}")
     a = Asset(organization_id=org.id, number=data["number"].strip(), name=data["name"].strip(),
               category=data.get("category", "fixed"), operating=data.get("operating", True), use=data.get("use", "admin"),
               source=data.get("source", "built"), source_ref=data.get("source_ref"), acquired_date=data["acquired_date"],
