@@ -166,6 +166,7 @@ def seed(books) -> dict:
     w["contract_id"], w["kind"] = contract.id, "parcels"
     w["asset_id"] = sanzi.register_asset(org, dict(number="GD-001", name="仓库", acquired_date=dt.date(2025, 12, 1),
                                                    cost=D("0.00"), life_months=240), user=acc).id
+    w["item_id"] = sanzi.start_inventory(org, 2026, user=acc).items[0].id
 
     # 飞地抱团: a 2025 project of two other villages run by a 联营公司, with a declared 2025 return
     villages = [orgs.create_organization(books.township, name=f"{n}村", books_start_year=2025) for n in "南北"]

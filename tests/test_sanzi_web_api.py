@@ -202,3 +202,24 @@ def test_import_over_the_api_and_the_page(app, real_books):
                                                        "file": (io.BytesIO(data), "p.xlsx")},
                  content_type="multipart/form-data")
     assert r.status_code == 422 and "第 3 行" in text(r) and count(Parcel) == 1
+
+
+def test_inventory_over_the_api(app, real_books):
+    b = real_books
+    api = _api(app, b.accountant)
+    o = b.org.id
+    assert api("POST", f"/orgs/{o}/parcels", {"code": "DK-1", "kind": "arable", "area": "3.0000"}).status_code == 201
+    assert api("GET", f"/orgs/{o}/inventories/2025").status_code == 404
+    inv = api("POST", f"/orgs/{o}/inventories/2025").get_json()
+    [item] = inv["items"]
+    assert api("POST", f"/orgs/{o}/inventories/2025/post").status_code == 422  # not counted yet
+    r = api("PUT", f"/orgs/{o}/inventories/2025/items/{item['id']}", {"result": "present"})
+    assert r.status_code == 200 and r.get_json()["result"] == "present"
+    r = api("POST", f"/orgs/{o}/inventories/2025/surplus", {"description": "水泵", "value": "600.00"})
+    assert r.status_code == 201
+    r = api("POST", f"/orgs/{o}/inventories/2025/post")
+    assert r.status_code == 200 and r.get_json()["status"] == "posted" and r.get_json()["voucher_id"]
+    r = api("POST", f"/orgs/{o}/inventories/2025/publish", {"publish_from": "2026-01-05", "publish_until": "2026-01-10"})
+    assert r.status_code == 422 and "publish_until" in r.get_json()["errors"]
+    r = api("POST", f"/orgs/{o}/inventories/2025/publish", {"publish_from": "2026-01-05", "publish_until": "2026-01-11"})
+    assert r.status_code == 200 and r.get_json()["status"] == "published"

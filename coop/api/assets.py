@@ -15,7 +15,8 @@ from ..schemas.assets import (AccrualInSchema, AgeingRowSchema, AssetInSchema, A
                               ContractSchema, DemocracyInSchema, DepreciationInSchema, DepreciationRunSchema,
                               DisposalInSchema, ParcelInSchema, ParcelSchema, RentReceiptInSchema, RentReceiptSchema,
                               ReconciliationSchema, RegisterFileSchema, ImportResultSchema, ResourceSummarySchema,
-                              TerminateInSchema, VoucherListSchema)
+                              TerminateInSchema, VoucherListSchema, CountInSchema, InventoryItemSchema,
+                              InventorySchema, PublishInventoryInSchema, SurplusInSchema)
 from ..services import access, sanzi as service
 from . import current_api_user, requires
 
@@ -49,9 +50,9 @@ def asset_out(a) -> dict:
             "accumulated": acc, "net_value": a.cost - acc}
 
 
-def _run_out(run) -> dict | None:
-    if run is None:
-        return {"year": None, "month": None, "total": "0", "voucher_id": None, "assets": 0}
+def _run_out(run, year: int, month: int) -> dict:
+    if run is None:  # nothing to depreciate that month
+        return {"year": year, "month": month, "total": "0", "voucher_id": None, "assets": 0}
     return {"year": run.year, "month": run.month, "total": run.total, "voucher_id": run.voucher_id,
             "assets": len(run.lines)}
 
@@ -192,7 +193,7 @@ def dispose(data, org_id: int, asset_id: int):
 def depreciate(data, org_id: int):
     """The month's depreciation as one draft voucher; a second run for the month returns the first."""
     run = service.depreciate_month(_org(org_id, access.PREPARE), data["year"], data["month"], current_api_user())
-    return _done(_run_out(run))
+    return _done(_run_out(run, data["year"], data["month"]))
 
 
 @blp.route("/orgs/<int:org_id>/assets/reconciliation")
@@ -249,3 +250,59 @@ def import_register(files, org_id: int, kind: str):
     result = service.import_register(org, kind, files["file"].read(), user=current_api_user(), dry_run=dry_run)
     db.session.commit()
     return result
+
+
+# ---------------------------------------------------------------- year-end inventory (清产核资)
+
+
+@blp.route("/orgs/<int:org_id>/inventories/<int:year>")
+@blp.response(200, InventorySchema)
+def get_inventory(org_id: int, year: int):
+    return service.get_inventory(_org(org_id), year)
+
+
+@blp.route("/orgs/<int:org_id>/inventories/<int:year>", methods=["POST"])
+@blp.response(201, InventorySchema)
+@requires(access.PREPARE)
+def start_inventory(org_id: int, year: int):
+    """The 清查 list at 31 December: every asset held and every parcel, uncounted."""
+    return _done(service.start_inventory(_org(org_id, access.PREPARE), year, user=current_api_user()))
+
+
+@blp.route("/orgs/<int:org_id>/inventories/<int:year>/items/<int:item_id>", methods=["PUT"])
+@blp.arguments(CountInSchema)
+@blp.response(200, InventoryItemSchema)
+@requires(access.PREPARE)
+def count_item(data, org_id: int, year: int, item_id: int):
+    inv = service.get_inventory(_org(org_id, access.PREPARE), year)
+    return _done(service.count_item(service.get_inventory_item(inv, item_id), user=current_api_user(), **data))
+
+
+@blp.route("/orgs/<int:org_id>/inventories/<int:year>/surplus", methods=["POST"])
+@blp.arguments(SurplusInSchema)
+@blp.response(201, InventoryItemSchema)
+@requires(access.PREPARE)
+def add_surplus(data, org_id: int, year: int):
+    """盘盈: an asset found without a card."""
+    inv = service.get_inventory(_org(org_id, access.PREPARE), year)
+    return _done(service.add_surplus(inv, user=current_api_user(), **data))
+
+
+@blp.route("/orgs/<int:org_id>/inventories/<int:year>/post", methods=["POST"])
+@blp.response(200, InventorySchema)
+@requires(access.PREPARE)
+def post_inventory(org_id: int, year: int):
+    """盘盈/盘亏 through 待处理财产损溢 in one draft voucher dated 31 December."""
+    inv = service.get_inventory(_org(org_id, access.PREPARE), year)
+    service.post_inventory(inv, user=current_api_user())
+    return _done(inv)
+
+
+@blp.route("/orgs/<int:org_id>/inventories/<int:year>/publish", methods=["POST"])
+@blp.arguments(PublishInventoryInSchema)
+@blp.response(200, InventorySchema)
+@requires(access.PREPARE)
+def publish_inventory(data, org_id: int, year: int):
+    """公示 the list (at least 7 days)."""
+    inv = service.get_inventory(_org(org_id, access.PREPARE), year)
+    return _done(service.publish_inventory(inv, user=current_api_user(), **data))

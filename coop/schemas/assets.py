@@ -303,3 +303,43 @@ class ImportResultSchema(StrictSchema):
     kind = fields.String()
     rows = fields.Integer()
     dry_run = fields.Boolean()
+
+
+# ---------------------------------------------------------------- year-end inventory
+
+
+class InventoryItemSchema(StrictSchema):
+    id = fields.Integer()
+    asset_id = fields.Integer(allow_none=True)
+    parcel_id = fields.Integer(allow_none=True)
+    description = fields.String()
+    book_value = Money()
+    result = fields.String(allow_none=True)
+    counted_value = Money(allow_none=True)
+    note = fields.String(allow_none=True)
+
+
+class InventorySchema(StrictSchema):
+    id = fields.Integer()
+    year = fields.Integer()
+    status = fields.String()
+    voucher_id = fields.Integer(allow_none=True)
+    publish_from = fields.Date(allow_none=True)
+    publish_until = fields.Date(allow_none=True)
+    items = fields.List(fields.Nested(InventoryItemSchema))
+
+
+class CountInSchema(StrictSchema):
+    result = _choice(("present", "missing", "surplus"), "清查结果")
+    counted_value = Money(load_default=None, allow_none=True)
+    note = _text("备注", 200, required=False)
+
+
+class SurplusInSchema(StrictSchema):
+    description = _text("资产名称", 200)
+    value = Money(required=True, error_messages={"required": "请填写估价"})
+
+
+class PublishInventoryInSchema(StrictSchema):
+    publish_from = _date()
+    publish_until = _date()

@@ -700,6 +700,20 @@ def start_inventory(org: Organization, year: int, *, user: User) -> Inventory:
     return inv
 
 
+def get_inventory(org: Organization, year: int) -> Inventory:
+    inv = db.session.scalar(sa.select(Inventory).where(Inventory.organization_id == org.id, Inventory.year == year))
+    if inv is None:
+        raise NotFound(f"{year}年度资产清查尚未开始")
+    return inv
+
+
+def get_inventory_item(inventory: Inventory, item_id: int) -> InventoryItem:
+    item = db.session.get(InventoryItem, item_id)
+    if item is None or item.inventory_id != inventory.id:
+        raise NotFound("找不到该清查项目")
+    return item
+
+
 def count_item(item: InventoryItem, *, result: str, counted_value: Decimal | None = None, note: str | None = None,
                user: User) -> InventoryItem:
     org = db.session.get(Organization, item.inventory.organization_id)
