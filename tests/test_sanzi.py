@@ -456,3 +456,12 @@ def test_a_card_from_a_voucher_needs_the_voucher_to_have_bought_it(real_books):
                                          cost=D("0.01"), life_months=12),
                              user=b.accountant, voucher=db.session.get(Voucher, a.acquisition_voucher_id))
     assert "已建卡 10,000.00" in exc.value.errors["voucher_id"][0]
+
+
+def test_a_generated_depreciation_draft_is_not_deleted_by_hand(real_books):
+    b = real_books
+    _buy_asset(b)
+    run = sanzi.depreciate_month(b.org, 2025, 7, b.accountant)
+    with pytest.raises(Exception) as exc:
+        vouchers.delete_draft(db.session.get(Voucher, run.voucher_id), user=b.accountant)
+    assert "资产台账（计提折旧）" in str(exc.value)

@@ -487,8 +487,7 @@ def depreciation_preview(org: Organization, year: int, month: int) -> list[tuple
     out = []
     for a in db.session.scalars(sa.select(Asset).where(
             Asset.organization_id == org.id, Asset.category.in_(DEPRECIABLE), Asset.method == "straight",
-            sa.or_(Asset.disposed_date.is_(None),
-                   Asset.disposed_date >= dt.date(year, month, 1))).order_by(Asset.number)):
+            Asset.disposed_date.is_(None)).order_by(Asset.number)):  # disposal takes the card out
         charge = calc.depreciation_for_month(a.cost, a.residual_rate, a.life_months, a.acquired_date,
                                              a.opening_depreciation + done.get(a.id, ZERO), year, month)
         if charge > 0:
