@@ -106,6 +106,8 @@ def test_pages_register_show_and_export(app, real_books):
     page = text(web.get(f"/o/{o}/sanzi/"))
     assert "ZL-2025-009" in page and "冷库" in page and "2.5000" in page
     assert "资产卡片与总账不符" in page  # the card has no voucher behind it
+    pdf = web.get(f"/o/{o}/sanzi/assets.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     r = web.get(f"/o/{o}/sanzi/contracts.xlsx")
     ws = load_workbook(io.BytesIO(r.data)).active
     assert ws.cell(1, 1).value == "合同台账"
@@ -223,3 +225,26 @@ def test_inventory_over_the_api(app, real_books):
     assert r.status_code == 422 and "publish_until" in r.get_json()["errors"]
     r = api("POST", f"/orgs/{o}/inventories/2025/publish", {"publish_from": "2026-01-05", "publish_until": "2026-01-11"})
     assert r.status_code == 200 and r.get_json()["status"] == "published"
+
+
+def test_signed_scan_is_checked_and_kept_by_its_digest(app, real_books):
+    import hashlib
+
+    b = real_books
+    token = users.issue_api_token(b.accountant, "t")
+    from coop.services import sanzi
+
+    c = sanzi.create_contract(b.org, dict(
+        number="ZL-9", kind="lease", counterparty="甲", start_date=dt.date(2025, 1, 1), end_date=dt.date(2025, 12, 31),
+        annual_amount=D("100.00")), user=b.accountant)
+    db.session.commit()
+    client = app.test_client()
+
+    def post(content, name):
+        return client.post(f"/api/v1/orgs/{b.org.id}/contracts/{c.id}/scan", data={"file": (io.BytesIO(content), name)},
+                           headers={"Authorization": f"Bearer {token}"}, content_type="multipart/form-data")
+    r = post(b"MZ\x90\x00 not a scan", "合同.pdf")
+    assert r.status_code == 422 and "file" in r.get_json()["errors"]
+    pdf = b"%PDF-1.4\n% signed contract\n"
+    r = post(pdf, "合同.pdf")
+    assert r.status_code == 200 and r.get_json()["scan_sha256"] == hashlib.sha256(pdf).hexdigest()

@@ -117,6 +117,18 @@ def record_democracy(data, org_id: int, contract_id: int):
         votes_total=data["votes_total"], publicity_days=data["publicity_days"], user=user), user))
 
 
+@blp.route("/orgs/<int:org_id>/contracts/<int:contract_id>/scan", methods=["POST"])
+@blp.arguments(RegisterFileSchema, location="files")
+@blp.response(200, ContractSchema)
+@requires(access.PREPARE)
+def attach_scan(files, org_id: int, contract_id: int):
+    """The signed contract's scan (multipart `file`: PDF, JPG or PNG), kept by its SHA-256."""
+    user = current_api_user()
+    c = service.get_contract(_org(org_id, access.PREPARE), contract_id)
+    f = files["file"]
+    return _done(contract_out(service.attach_scan(c, f.filename or "", f.read(), user=user), user))
+
+
 @blp.route("/orgs/<int:org_id>/contracts/<int:contract_id>/receipts", methods=["POST"])
 @blp.arguments(RentReceiptInSchema)
 @blp.response(201, RentReceiptSchema)

@@ -164,13 +164,19 @@ EXPORTS = {"contracts": documents.contracts_table, "assets": documents.assets_ta
            "parcels": documents.parcels_table}
 
 
-@bp.route("/o/<int:org_id>/sanzi/<kind>.xlsx")
-def export(org_id: int, kind: str):
-    """合同, 资产 or 资源台账 as xlsx."""
+@bp.route("/o/<int:org_id>/sanzi/<kind>.<any(xlsx, pdf):fmt>")
+def export(org_id: int, kind: str, fmt: str):
+    """合同, 资产 or 资源台账 as xlsx or PDF."""
     org = load_org(org_id)
     if kind not in EXPORTS:
         abort(404)
     t = EXPORTS[kind](org, clock.today())
+    if fmt == "pdf":
+        from ..reports.pdf import render_pdf
+
+        t.landscape = True
+        return send_file(io.BytesIO(render_pdf(t)), mimetype="application/pdf",
+                         download_name=f"{t.title}-{org.name}.pdf")
     return send_file(io.BytesIO(render_xlsx(t)), mimetype=XLSX_MIME, as_attachment=True,
                      download_name=f"{t.title}-{org.name}.xlsx")
 
