@@ -164,11 +164,11 @@ EXPORTS = {"contracts": documents.contracts_table, "assets": documents.assets_ta
            "parcels": documents.parcels_table}
 
 
-@bp.route("/o/<int:org_id>/sanzi/<kind>.<any(xlsx, pdf):fmt>")
+@bp.route("/o/<int:org_id>/sanzi/<kind>.<fmt>")
 def export(org_id: int, kind: str, fmt: str):
     """合同, 资产 or 资源台账 as xlsx or PDF."""
     org = load_org(org_id)
-    if kind not in EXPORTS:
+    if kind not in EXPORTS or fmt not in ("xlsx", "pdf"):
         abort(404)
     t = EXPORTS[kind](org, clock.today())
     if fmt == "pdf":
