@@ -465,3 +465,60 @@ def test_a_generated_depreciation_draft_is_not_deleted_by_hand(real_books):
     with pytest.raises(Exception) as exc:
         vouchers.delete_draft(db.session.get(Voucher, run.voucher_id), user=b.accountant)
     assert "资产台账（计提折旧）" in str(exc.value)
+
+
+# ---------------------------------------------------------------- invariants (pure, Hypothesis)
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=200, deadline=None)
+@given(start=st.dates(min_value=dt.date(2000, 1, 1), max_value=dt.date(2040, 12, 31)),
+       months=st.integers(min_value=1, max_value=480),
+       cents=st.integers(min_value=0, max_value=10**9),
+       frequency=st.sampled_from(sorted(calc.FREQUENCIES)),
+       step_pct=st.sampled_from([D(0), D(3), D(5), D("7.5")]), step_years=st.integers(min_value=0, max_value=5))
+def test_schedule_years_sum_exactly_and_instalments_cover_the_term(start, months, cents, frequency, step_pct,
+                                                                    step_years):
+    end = calc.add_months(start, months)
+    base = D(cents) / 100
+    s = calc.schedule(start, end, base, frequency, step_pct=step_pct, step_years=step_years)
+    # what each contract year owes (pro rata for a part year), each rounded once
+    owed = sum((calc.fen(calc.annual_rent(base, y, step_pct, step_years) * min(12, months - 12 * y) / 12)
+                for y in range((months + 11) // 12)), D(0))
+    assert sum(i.amount for i in s) == owed
+    assert all(i.amount >= 0 and i.amount == i.amount.quantize(D("0.01")) for i in s)
+    if frequency != "one_off":
+        assert s[0].period_start == start and s[-1].period_end == end
+        assert all(a.period_end == b.period_start for a, b in zip(s, s[1:]))
+
+
+@settings(max_examples=200, deadline=None)
+@given(cents=st.integers(min_value=1, max_value=10**10), life=st.integers(min_value=1, max_value=600),
+       rate=st.sampled_from([D(0), D("0.03"), D("0.05"), D("0.1")]),
+       acquired=st.dates(min_value=dt.date(2000, 1, 1), max_value=dt.date(2030, 12, 31)))
+def test_depreciation_totals_the_depreciable_amount_exactly_then_stops(cents, life, rate, acquired):
+    cost = D(cents) / 100
+    y, m = calc.first_depreciation_month(acquired)
+    charged, last = D(0), None
+    for k in range(life + 2):
+        yy, mm = divmod(m - 1 + k, 12)
+        c = calc.depreciation_for_month(cost, rate, life, acquired, charged, y + yy, mm + 1)
+        assert c >= 0
+        charged += c
+        if c:
+            last = k
+    assert charged == calc.depreciable(cost, rate)
+    assert last is None or last <= life - 1  # nothing after the life
+
+
+def test_a_contract_past_its_term_expires_at_the_next_accrual_run(real_books):
+    b = real_books
+    c = _lease(b, end_date=dt.date(2025, 3, 31), step_rate=D(0), step_years=0)
+    sanzi.accrue_due(b.org, on=dt.date(2025, 3, 31), user=b.accountant)
+    db.session.refresh(c)
+    assert c.status == "effective"
+    sanzi.accrue_due(b.org, on=dt.date(2025, 4, 1), user=b.accountant)
+    db.session.refresh(c)
+    assert c.status == "expired"
+    assert "contract_expiring" not in _codes(b, dt.date(2025, 4, 1))

@@ -227,6 +227,7 @@ def accrue_due(org: Organization, *, on: dt.date | None = None, user: User) -> l
     contracts only (发包, 租赁, 出让)."""
     access.require(user, access.PREPARE, org)
     on = on or clock.today()
+    expire_contracts(org, on)  # the month-end job also moves contracts past their term to 到期
     rows = list(db.session.scalars(
         sa.select(ContractInstalment).join(Contract)
         .where(Contract.organization_id == org.id, Contract.status.in_(("effective", "expired", "terminated")),
