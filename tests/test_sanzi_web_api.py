@@ -248,3 +248,29 @@ def test_signed_scan_is_checked_and_kept_by_its_digest(app, real_books):
     pdf = b"%PDF-1.4\n% signed contract\n"
     r = post(pdf, "合同.pdf")
     assert r.status_code == 200 and r.get_json()["scan_sha256"] == hashlib.sha256(pdf).hexdigest()
+
+
+def test_inventory_page(app, real_books):
+    from coop.models import Inventory
+
+    b = real_books
+    from coop.services import sanzi
+
+    p = sanzi.register_parcel(b.org, dict(code="DK-1", kind="arable", area=D("2.0")), user=b.accountant)
+    db.session.commit()
+    web = as_user(app, "kuaiji")
+    url = f"/o/{b.org.id}/sanzi/inventory/2025"
+    assert "清查尚未开始" in text(web.get(url))
+    assert web.post(url, data={"action": "start"}).status_code == 302
+    inv = db.session.scalar(db.select(Inventory))
+    [item] = inv.items
+    r = web.post(url, data={"action": "post"})
+    assert r.status_code == 422 and "还有 1 项未清点" in text(r)
+    assert web.post(url, data={"action": "count", f"result-{item.id}": "present"}).status_code == 302
+    assert web.post(url, data={"action": "post"}).status_code == 302
+    r = web.post(url, data={"action": "publish", "publish_from": "2026-01-05", "publish_until": "2026-01-10"})
+    assert r.status_code == 422 and "不少于 7 天" in text(r)
+    assert web.post(url, data={"action": "publish", "publish_from": "2026-01-05",
+                               "publish_until": "2026-01-11"}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Inventory, inv.id).status == "published" and p.code in text(web.get(url))

@@ -206,3 +206,57 @@ def import_page(org_id: int):
             errors, status = dict(exc.errors), exc.status_code
     return render_template("assets/import.html", **_ctx(org, errors=errors, result=result, form=request.form,
                                                         columns=service.IMPORT_COLUMNS)), status
+
+
+# ---------------------------------------------------------------- year-end inventory (清产核资)
+
+
+@bp.route("/o/<int:org_id>/sanzi/inventory/<int:year>", methods=["GET", "POST"])
+def inventory(org_id: int, year: int):
+    """年度资产清查: start the list, record each item's count, post 盘盈/盘亏 through 181, publish (≥ 7 days)."""
+    from ..errors import CoopError, NotFound
+    from ..extensions import db
+    from ..models.assets import COUNT_RESULTS
+    from ..money import parse_amount
+
+    org = load_org(org_id)
+    errors, status = {}, 200
+    if request.method == "POST":
+        org = load_org(org_id, access.PREPARE)
+        action = request.form.get("action", "")
+        try:
+            if action == "start":
+                service.start_inventory(org, year, user=current_user)
+            else:
+                inv = service.get_inventory(org, year)
+                if action == "count":
+                    for item in inv.items:
+                        result = request.form.get(f"result-{item.id}") or None
+                        if result and result != item.result:
+                            value = request.form.get(f"value-{item.id}", "").strip()
+                            service.count_item(item, result=result, user=current_user,
+                                               counted_value=parse_amount(value) if value else None)
+                elif action == "post":
+                    service.post_inventory(inv, user=current_user)
+                elif action == "publish":
+                    import datetime as dt
+
+                    service.publish_inventory(inv, user=current_user,
+                                              publish_from=dt.date.fromisoformat(request.form["publish_from"]),
+                                              publish_until=dt.date.fromisoformat(request.form["publish_until"]))
+                else:
+                    abort(400)
+            db.session.commit()
+            return redirect(url_for("assets.inventory", org_id=org.id, year=year))
+        except (ValueError, KeyError):
+            db.session.rollback()
+            errors, status = {"_schema": [gettext("日期格式应为 YYYY-MM-DD")]}, 422
+        except CoopError as exc:
+            db.session.rollback()
+            errors, status = dict(exc.errors) or {"_schema": [str(exc)]}, exc.status_code
+    try:
+        inv = service.get_inventory(org, year)
+    except NotFound:
+        inv = None
+    return render_template("assets/inventory.html", **_ctx(org, year=year, inv=inv, errors=errors,
+                                                           results=COUNT_RESULTS)), status
