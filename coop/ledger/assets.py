@@ -63,7 +63,8 @@ def schedule(start: dt.date, end: dt.date, annual_amount: Decimal, frequency: st
     years). Each contract year's rent (after step-ups) is split over its instalments, each ROUND_HALF_UP to the fen
     and the year's last instalment taking the remainder, so every year sums exactly. A part year at the end pays
     pro rata by months. In advance (the usual 先交后用): due on the first day of the period it pays for; else on
-    its last day. One-off: the whole term's rent on the start date."""
+    its last day. One-off: the whole term's rent on the start date. An instalment is capped at what is left of the
+    year's rent, so none is negative however small the rent."""
     if frequency not in FREQUENCIES:
         raise ValueError(frequency)
     if end <= start:
@@ -90,7 +91,9 @@ def schedule(start: dt.date, end: dt.date, annual_amount: Decimal, frequency: st
             m += length
         paid = ZERO
         for i, (offset, length) in enumerate(periods):
-            amount = year_rent - paid if i == len(periods) - 1 else fen(year_rent * length / months_in_year)
+            # never past the year's rent (a rent of a few fen over four quarters rounds up more than it has)
+            amount = year_rent - paid if i == len(periods) - 1 else min(fen(year_rent * length / months_in_year),
+                                                                         year_rent - paid)
             paid += amount
             seq += 1
             p_start = add_months(start, offset)
