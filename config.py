@@ -87,6 +87,7 @@ class Config:
         ("distribution.index", N_("收益分配"), "ledger.read"),
         ("loans.index", N_("贷款贴息"), "ledger.read"),
         ("cash.index", N_("报账出纳"), "ledger.read"),
+        ("assets.index", N_("三资台账"), "ledger.read"),
         ("disclosure.index", N_("财务公开"), "ledger.read"),
         ("auditor.questions", N_("质询"), "ledger.read"),
         ("county.budget", N_("财务计划"), "ledger.read"),

@@ -540,6 +540,7 @@ def build_demo(progress: bool = True) -> list[tuple[str, str, str, str]]:
             k.pending_month(*periods.next_month(*LAST_CLOSED))
             if bar is not None:
                 bar.update(1)
+    from .demo_sanzi import build_sanzi; build_sanzi(keepers)  # noqa: E702  三资台账 (#21)
     _showcase(villages["qingshi"], people, keepers[0])
     db.session.flush()
     return credentials()

@@ -161,6 +161,18 @@ def seed(books) -> dict:
     w["claim_id"] = loans.file_claim(org, loan, start=dt.date(2026, 1, 1), end=dt.date(2026, 4, 1),
                                      claimed=D("500.00"), user=acc).id
 
+    # 三资 (#21): an effective lease and an asset card
+    from coop.services import sanzi
+
+    contract = sanzi.create_contract(org, dict(number="ZL-2026-001", kind="lease", counterparty="绿源公司",
+                                               start_date=dt.date(2026, 1, 1), end_date=dt.date(2030, 12, 31),
+                                               annual_amount=D("12000.00")), user=acc)
+    sanzi.activate_contract(contract, user=acc)
+    w["contract_id"], w["kind"] = contract.id, "parcels"
+    w["asset_id"] = sanzi.register_asset(org, dict(number="GD-001", name="仓库", acquired_date=dt.date(2025, 12, 1),
+                                                   cost=D("0.00"), life_months=240), user=acc).id
+    w["item_id"] = sanzi.start_inventory(org, 2026, user=acc).items[0].id
+
     # 飞地抱团: a 2025 project of two other villages run by a 联营公司, with a declared 2025 return
     villages = [orgs.create_organization(books.township, name=f"{n}村", books_start_year=2025) for n in "南北"]
     operator = orgs.create_organization(books.township, name="强村公司", kind="joint_company",

@@ -62,6 +62,10 @@ EXPECT: dict[str, tuple[str, ...] | str] = {
     "loans.index": BOOKS_READ, "loans.loan_new": BOOKS_WRITE, "loans.loan_detail": MISSING,
     "loans.claim_new": MISSING_WRITE, "loans.claim_detail": MISSING, "loans.claim_refile": MISSING_WRITE,
     "loans.event_new": "post",
+    "assets.index": BOOKS_READ, "assets.contract_new": BOOKS_WRITE, "assets.asset_new": BOOKS_WRITE,
+    "assets.parcel_new": BOOKS_WRITE, "assets.contract_detail": MISSING, "assets.export": MISSING,
+    "assets.contract_activate": "post", "assets.contract_receipt": "post", "assets.accrue": "post",
+    "assets.depreciate": "post", "assets.import_page": BOOKS_WRITE, "assets.inventory": BOOKS_READ,
     "joint.index": EVERYONE,  # lists only the projects of the user's villages
     "joint.project_new": ("403", "403", "403", "403", "ok", "403"),
     "joint.project": MISSING_ANY, "joint.contribution_new": MISSING_ANY, "joint.exit_participant": MISSING_ANY,

@@ -156,12 +156,12 @@ class IdConverter(IntegerConverter):
 
 def register_api(app: Flask, api) -> None:
     from ..extensions import csrf
-    from . import (admin, cash, county, daily, disclosure, distribution, docs, joint, ledger, loans, members, orgs,
-                   reports, setup)
+    from . import (admin, assets, cash, county, daily, disclosure, distribution, docs, joint, ledger, loans, members,
+                   orgs, reports, setup)
 
     app.register_blueprint(docs.bp)
     for module in (orgs, ledger, reports, admin, members, distribution, disclosure, loans, joint, daily, setup, county,
-                   cash):
+                   cash, assets):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX + module.URL)
         csrf.exempt(module.blp)
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})

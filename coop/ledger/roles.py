@@ -51,6 +51,19 @@ DIST_OTHER = "dist_other"
 INVESTMENT_INCOME = "investment_income"
 SUBSIDY_INCOME = "subsidy_income"
 INTEREST_EXPENSE = "interest_expense"
+# 三资 (#21)
+FIXED_ASSETS = "fixed_assets"
+ACCUMULATED_DEPRECIATION = "accumulated_depreciation"
+BIO_ASSETS = "bio_assets"
+BIO_DEPRECIATION = "bio_depreciation"
+ASSET_CLEARING = "asset_clearing"
+PENDING_GAINS_LOSSES = "pending_gains_losses"
+LEASE_INCOME = "lease_income"
+PRODUCTION_COST = "production_cost"
+OPERATING_EXPENSE = "operating_expense"
+ADMIN_EXPENSE = "admin_expense"
+OTHER_INCOME = "other_income"
+OTHER_EXPENSE = "other_expense"
 
 ROLES: tuple[PostingRole, ...] = (
     _r(CASH, N_("库存现金"), "101", money=True),
@@ -84,6 +97,19 @@ ROLES: tuple[PostingRole, ...] = (
     _r("expense_other", N_("报账—其他支出"), "515"),
     _r("expense_production", N_("报账—生产(劳务)成本"), "401"),
     _r("expense_construction", N_("报账—在建工程"), "153"),
+    # 三资 (#21)
+    _r(FIXED_ASSETS, N_("固定资产"), "151"),
+    _r(ACCUMULATED_DEPRECIATION, N_("累计折旧"), "152"),
+    _r(BIO_ASSETS, N_("生产性生物资产"), "132"),
+    _r(BIO_DEPRECIATION, N_("生产性生物资产累计折旧"), "133"),
+    _r(ASSET_CLEARING, N_("固定资产清理"), "154"),
+    _r(PENDING_GAINS_LOSSES, N_("待处理财产损溢"), "181"),
+    _r(LEASE_INCOME, N_("经营收入—发包及租赁"), "501"),
+    _r(PRODUCTION_COST, N_("生产（劳务）成本—折旧"), "401"),
+    _r(OPERATING_EXPENSE, N_("经营支出—折旧"), "511"),
+    _r(ADMIN_EXPENSE, N_("管理费用—折旧"), "513"),
+    _r(OTHER_INCOME, N_("其他收入—资产处置及盘盈"), "504"),
+    _r(OTHER_EXPENSE, N_("其他支出—资产处置及盘亏"), "515"),
 )
 ROLE_BY_KEY = {r.key: r for r in ROLES}
 

@@ -2,6 +2,8 @@
 from .cash import (BankAccount, BankColumnMapping, BankMatch, BankStatement, BankStatementLine, CashCount,
                    CashierSignature, HouseholdBankAccount, PayoutBatch, PayoutItem, Reconciliation, SpendingApproval,
                    SpendingPolicy, SpendingRequest, SpendingScan)
+from .assets import (Asset, Contract, ContractInstalment, ContractReceipt, DepreciationLine, DepreciationRun,
+                     Inventory, InventoryItem, Parcel)
 from .disclosure import AuditHead, Disclosure, DisclosureComment, VoucherQuestion
 from .daily import QuestionAttachment, VoucherTemplate, VoucherTemplateRun
 from .distribution import (DistributionApproval, DistributionCadre, DistributionPlan, DividendPayment,
@@ -24,6 +26,8 @@ __all__ = [
     "Account", "ApiToken", "IdempotencyKey", "Attachment", "AuditLog", "County", "OpeningBalance", "Organization", "Period",
     "PostingRoleMapping",
     "RoleAssignment", "Township", "User", "Voucher", "VoucherLine", "VoucherSequence",
+    "Asset", "Contract", "ContractInstalment", "ContractReceipt", "DepreciationLine", "DepreciationRun", "Inventory",
+    "InventoryItem", "Parcel",
     "AuditHead", "Disclosure", "DisclosureComment", "VoucherQuestion",
     "DistributionApproval", "DistributionCadre", "DistributionPlan", "DividendPayment", "HouseholdDividend",
     "JointProject", "ProjectContribution", "ProjectParticipant", "ProjectReturn", "ProjectReturnLine",

@@ -541,3 +541,7 @@ def close_question(q: VoucherQuestion, *, user: User) -> VoucherQuestion:
     return q
 
 
+
+
+from .sanzi import SHEET_TITLES as _SANZI_TITLES, SHEETS as _SANZI_SHEETS  # noqa: E402  三资 sheets (#21)
+BUILDERS.update(_SANZI_SHEETS), SHEET_KINDS.update(_SANZI_TITLES)

@@ -186,6 +186,7 @@ def carry_over(org: Organization, year: int, *, user: User, today: dt.date | Non
     today = today or clock.today()
     if today < dt.date(year, 12, 1):
         raise InvalidState(f"{year}年12月尚未开始，不能结转损益", {"year": [f"{year}年12月尚未开始"]})
+    from .sanzi import depreciate_month; depreciate_month(org, year, 12, user)  # noqa: E702  三资 (#21): before 损益结转
     return _post_carryover(org, year, user=user)
 
 

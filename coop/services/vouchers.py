@@ -117,7 +117,9 @@ def create_draft(org: Organization, data: dict, *, user: User, kind: str = "norm
 #: what a register row that points at a voucher is called, for the refusal to edit or delete its draft
 _SOURCES = {"loan_events": N_("贷款台账"), "subsidy_claims": N_("贴息拨付"), "project_contributions": N_("飞地抱团出资"),
             "project_return_lines": N_("飞地抱团收益"), "share_actions": N_("股权登记"),
-            "distribution_plans": N_("收益分配方案"), "dividend_payments": N_("分红支付")}
+            "distribution_plans": N_("收益分配方案"), "dividend_payments": N_("分红支付"),
+            "contract_instalments": N_("合同台账"), "contract_receipts": N_("合同台账"), "assets": N_("资产台账"),
+            "depreciation_runs": N_("资产台账（计提折旧）"), "inventories": N_("年度资产清查")}  # 三资 (#21)
 _SOURCES.update({"spending_requests": N_("报账单"), "payout_batches": N_("分红代发"),
                  "cashier_signatures": N_("出纳签字")})  # 报账/出纳 (#22)
 

@@ -138,6 +138,8 @@ def warnings_for(org: Organization, today: dt.date | None = None) -> list[Warnin
     found += _distribution_rules(org, today)
     from .cashier import cash_warnings  # 报账/出纳 (#22)
     found += cash_warnings(org, today)
+    from .sanzi import warnings as sanzi_warnings  # 三资 rules (#21)
+    found += sanzi_warnings(org, today)
     return sorted(found, key=lambda w: -LEVELS.index(w.level))
 
 

@@ -5,8 +5,8 @@ from flask import Flask
 
 
 def register_web(app: Flask) -> None:
-    from . import (admin, auditor, auth, cash, county, daily, disclosure, distribution, joint, ledger, loans, members,
-                   orgs, portal, reports, setup, shares)
+    from . import (admin, assets, auditor, auth, cash, county, daily, disclosure, distribution, joint, ledger, loans,
+                   members, orgs, portal, reports, setup, shares)
     from .auth import init_login
 
     init_login(app)
@@ -14,5 +14,5 @@ def register_web(app: Flask) -> None:
 
     app.jinja_env.globals["idempotency_field"] = idempotency_field  # one-time token of payment-like forms
     for module in (auth, orgs, ledger, reports, admin, members, shares, portal, distribution, disclosure, loans,
-                   joint, auditor, daily, setup, county, cash):
+                   joint, auditor, daily, setup, county, cash, assets):
         app.register_blueprint(module.bp)
