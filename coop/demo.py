@@ -47,6 +47,8 @@ COMMON_DETAILS = (
     ("514", "51402", "环境卫生"),
     ("515", "51501", "利息支出"),
     ("515", "51502", "银行手续费"),
+    ("514", "51403", "其他公益支出"),  # 报账 categories (#22) need a leaf of their own
+    ("515", "51504", "其他支出"),
     # as real villages keep them (issue #14): every account the system posts to has 明细科目
     ("112", "11201", "应收单位款"),
     ("112", "11202", "应收个人款"),
@@ -74,7 +76,9 @@ COUNTERPARTY_2004 = {"112": "西河物流公司", "202": "西河建材店", "212
 ROLE_LEAVES = {R.CASH: "10101", R.BANK: "10201", R.RECEIVABLE: "11201", R.LONG_INVESTMENT: "14102",
                R.SHORT_LOAN: "20102", R.PAYABLE: "21101", R.DIVIDENDS_PAYABLE: "21102",
                R.CADRE_REWARD_PAYABLE: "21202", R.RESERVE: "31101", R.INVESTMENT_INCOME: "50202",
-               R.SUBSIDY_INCOME: "50301", R.INTEREST_EXPENSE: "51501"}
+               R.SUBSIDY_INCOME: "50301", R.INTEREST_EXPENSE: "51501",
+               # 报账 (#22): the expense a spending request books, by its category
+               R.EXPENSE_ADMIN: "51302", R.EXPENSE_PUBLIC: "51403", R.EXPENSE_OTHER: "51504"}
 #: 2004 old code → the 2023 leaf its balance goes to (the bank to 农业银行; 应付福利费, deleted in 2023, to 应付款)
 CHOICES_2004 = {"101": "10101", "102": "10201", "112": "11201", "202": "21101", "211": "21201", "212": "21101",
                 "311": "31101"}
@@ -255,6 +259,8 @@ class VillageBooks:
             opening.lock_opening_balances(org, user=self.accountant)
         for key, code in ROLE_LEAVES.items():
             roles.set_mapping(org, key, code, user=self.accountant)
+        if spec.machinery:  # 511 has 明细科目 here
+            roles.set_mapping(org, R.EXPENSE_OPERATING, "51101", user=self.accountant)
         self.bal = dict(opening.opening_balances(org))
 
     # -- vouchers

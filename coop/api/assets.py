@@ -14,7 +14,7 @@ from ..models import Contract, Organization, Voucher
 from ..schemas.assets import (AccrualInSchema, AgeingRowSchema, AssetInSchema, AssetSchema, ContractInSchema,
                               ContractSchema, DemocracyInSchema, DepreciationInSchema, DepreciationRunSchema,
                               DisposalInSchema, ParcelInSchema, ParcelSchema, RentReceiptInSchema, RentReceiptSchema,
-                              ReconciliationSchema, RegisterFileSchema, ImportResultSchema, ResourceSummarySchema,
+                              CardReconciliationSchema, RegisterFileSchema, ImportResultSchema, ResourceSummarySchema,
                               TerminateInSchema, VoucherListSchema, CountInSchema, InventoryItemSchema,
                               InventorySchema, PublishInventoryInSchema, SurplusInSchema)
 from ..services import access, sanzi as service
@@ -209,7 +209,7 @@ def depreciate(data, org_id: int):
 
 
 @blp.route("/orgs/<int:org_id>/assets/reconciliation")
-@blp.response(200, ReconciliationSchema(many=True))
+@blp.response(200, CardReconciliationSchema(many=True))
 def reconciliation(org_id: int):
     """Card values against the 固定资产/累计折旧 (and 生产性生物资产) balances, today."""
     return service.reconcile(_org(org_id))

@@ -20,7 +20,7 @@ from ..extensions import db
 from ..models import Organization
 from ..schemas.cash import (AutoMatchSchema, BankMatchInSchema, CashCountInSchema, CashCountSchema,
                             CashJournalQuerySchema, CashJournalSchema, PayoutBatchSchema, PayoutInSchema,
-                            PayoutResultInSchema, ReconciliationInSchema, ReconciliationSchema,
+                            PayoutResultInSchema, ReconciliationInSchema, BankReconciliationSchema,
                             SpendingDecisionInSchema, SpendingRequestApiInSchema, SpendingRequestSchema,
                             SpendingVoucherInSchema, StatementImportApiInSchema, StatementImportSchema)
 from ..services import access, bank, cashier, payout, spending
@@ -124,7 +124,7 @@ def count(data, org_id: int):
 
 @blp.route("/orgs/<int:org_id>/bank-reconciliation")
 @blp.arguments(ReconciliationInSchema, location="query")
-@blp.response(200, ReconciliationSchema)
+@blp.response(200, BankReconciliationSchema)
 def reconciliation(args, org_id: int):
     """银行存款余额调节表 of a bank leaf and month, from the imported statements and what is left unmatched."""
     org = _org(org_id)
@@ -141,7 +141,7 @@ def reconciliation(args, org_id: int):
 
 @blp.route("/orgs/<int:org_id>/bank-reconciliation/final", methods=["POST"])
 @blp.arguments(ReconciliationInSchema)
-@blp.response(201, ReconciliationSchema)
+@blp.response(201, BankReconciliationSchema)
 @requires(access.CASHIER)
 def reconciliation_final(data, org_id: int):
     """Save the month's 调节表 as final: refused unless the two adjusted balances agree to the fen."""

@@ -243,7 +243,7 @@ class DisposalInSchema(StrictSchema):
     reason = _text("处置原因", 200, required=False)
 
 
-class ReconciliationSchema(StrictSchema):
+class CardReconciliationSchema(StrictSchema):
     category = fields.String()
     card_cost = Money()
     ledger_cost = Money()

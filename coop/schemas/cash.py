@@ -192,7 +192,7 @@ class ReconciliationItemSchema(StrictSchema):
     summary = fields.String()
 
 
-class ReconciliationSchema(StrictSchema):
+class BankReconciliationSchema(StrictSchema):
     #: null until a statement ending in the month is imported
     bank_balance = Money(allow_none=True)
     book_balance = Money()
