@@ -218,6 +218,10 @@ def world(app, books):
     return World(app, books)
 
 
+#: a page's title is text only (a template whose title block is left open swallows the page into <title>)
+TITLE = re.compile(r"<title>[^<]+</title>")
+
+
 def outcome(r) -> str:
     if r.status_code in (301, 302, 303) and "/login" in r.headers.get("Location", ""):
         return "login"
@@ -254,6 +258,8 @@ def test_web_access(world, role):
         want = "login" if role == "anon" else expect[ROLES.index(role)]
         r = client.get(world.url(rule))
         got = outcome(r)
+        if r.status_code == 200 and r.mimetype == "text/html" and not TITLE.search(r.get_data(as_text=True)):
+            failures.append(f"GET {rule} ({endpoint}): no plain-text <title> (a block left open in the template?)")
         r.close()
         if not _same(want, got):
             failures.append(f"GET {rule} ({endpoint}): {got}, expected {want}")
