@@ -91,10 +91,18 @@ def add_attachment(voucher: Voucher, filename: str, content_type: str | None, da
     access.require(user, access.PREPARE, org)
     if voucher.status == "posted":
         raise InvalidState("已记账的凭证不能再增加附件")
+    name, ctype = check_file(voucher, filename, content_type, data)
+    return store_file(voucher, org, name, ctype, data, user=user)
+
+
+def check_file(voucher: Voucher, filename: str, content_type: str | None, data: bytes, *,
+               pending: int = 0) -> tuple[str, str]:
+    """Every check of a new attachment — not empty, not too large, a PDF/JPG/PNG by its content, a safe name with
+    the extension of its checked type, within the voucher's quota (`pending`: bytes about to be added with it).
+    Returns (name, content type)."""
     max_bytes = current_app.config["ATTACHMENT_MAX_BYTES"]
     allowed = current_app.config["ATTACHMENT_TYPES"]
-    name = _safe_filename(filename)
-    ctype = _normalise_type(name, content_type)
+    ctype = _normalise_type(_safe_filename(filename), content_type)
     if not data:
         raise ValidationFailed.field("file", "文件是空的，请重新选择")
     if len(data) > max_bytes:
@@ -111,14 +119,20 @@ def add_attachment(voucher: Voucher, filename: str, content_type: str | None, da
     if quota:
         used = db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Attachment.size), 0))
                                  .where(Attachment.voucher_id == voucher.id)) or 0
-        if used + len(data) > quota:
+        if used + pending + len(data) > quota:
             raise ValidationFailed.field("file", f"这张凭证的附件合计不能超过 {human_size(quota)}（已有 "
-                                                 f"{human_size(used)}）")
+                                                 f"{human_size(used + pending)}）")
+    return name, ctype
 
+
+def store_file(voucher: Voucher, org: Organization, name: str, ctype: str, data: bytes, *, user: User,
+               **detail) -> Attachment:
+    """Store a checked file (check_file) content-addressed — the same scan once per organization — and its row;
+    audit-logged with its hash and `detail`."""
     sha = hashlib.sha256(data).hexdigest()
     stored = f"{org.id}/{sha}"
     path = Path(current_app.config["ATTACHMENT_DIR"]) / stored
-    if not path.exists():  # content-addressed: the same scan is stored once per organization
+    if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{sha}.{os.getpid()}.tmp")
         tmp.write_bytes(data)
@@ -127,7 +141,7 @@ def add_attachment(voucher: Voucher, filename: str, content_type: str | None, da
                      stored_name=stored, uploaded_by_id=user.id)
     db.session.add(att)
     db.session.flush()
-    audit.log("attachment.add", user=user, org=org, target=str(voucher.id), filename=name, sha256=sha)
+    audit.log("attachment.add", user=user, org=org, target=str(voucher.id), filename=name, sha256=sha, **detail)
     return att
 
 
