@@ -386,6 +386,9 @@ def test_member_sees_only_their_own_household_history(village, client):
     html = text(page(client.get(f"{base}/mine")))
     assert "2025年度 未发放 股数 308.0000 分红金额 55,440.00 大写 伍万伍仟肆佰肆拾元整" in html  # one card a year
     assert "34,560.00" not in html and "李一" not in html
+    # the portal home shows the same year, what is unpaid, and the chart
+    home = page(client.get(f"/me/households/{ha.id}"))
+    assert "2025年度 ¥55,440.00 未发放 ¥55,440.00" in text(home) and "本户历年分红（元）" in home
     # the ledger pages stay closed to a member
     assert client.get(f"{base}/").status_code == 403
     assert client.get(f"{base}/{pid}/dividends.pdf").status_code == 403
@@ -393,6 +396,7 @@ def test_member_sees_only_their_own_household_history(village, client):
     login(client, "liyi")
     html = text(page(client.get(f"{base}/mine")))
     assert "2025年度 已发放 股数 192.0000 分红金额 34,560.00 大写 叁万肆仟伍佰陆拾元整" in html and "55,440.00" not in html
+    assert "2025年度 ¥34,560.00 已发放" in text(page(client.get(f"/me/households/{hb.id}")))
     # a member account without the member role, or a user not linked to a member: 404
     users.assign_role(users.create_user("nobody", "无关", "password1"), "member", books.org)
     db.session.commit()

@@ -582,6 +582,42 @@ class DividendStatus:
         return self.dividend.amount - self.paid - self.pending
 
 
+@dataclass(frozen=True)
+class HouseholdYear:
+    """One posted year of a household's dividends: what was allocated, paid by posted vouchers, and in payment."""
+    year: int
+    plan: DistributionPlan
+    units: Decimal
+    amount: Decimal
+    paid: Decimal
+    pending: Decimal
+
+    @property
+    def unpaid(self) -> Decimal:
+        return self.amount - self.paid - self.pending
+
+
+def household_dividends(household_id: int) -> list[HouseholdYear]:
+    """A household's dividends of every posted plan, newest year first (two queries): the member's 我的分红 and
+    portal home."""
+    rows = db.session.execute(
+        sa.select(HouseholdDividend, DistributionPlan).join(DistributionPlan)
+        .where(HouseholdDividend.household_id == household_id, DistributionPlan.status == "posted")
+        .order_by(DistributionPlan.year.desc(), DistributionPlan.id.desc())).all()
+    paid: dict[int, Decimal] = {}
+    pending: dict[int, Decimal] = {}
+    if rows:
+        payments = db.session.execute(
+            sa.select(DividendPayment.dividend_id, DividendPayment.amount, Voucher.status)
+            .join(Voucher, Voucher.id == DividendPayment.voucher_id)
+            .where(DividendPayment.dividend_id.in_([d.id for d, _ in rows])))
+        for did, amount, vstatus in payments:
+            target = paid if vstatus == "posted" else pending
+            target[did] = target.get(did, ZERO) + amount
+    return [HouseholdYear(p.year, p, d.units, d.amount, paid.get(d.id, ZERO), pending.get(d.id, ZERO))
+            for d, p in rows]
+
+
 def dividend_status(plan: DistributionPlan) -> list[DividendStatus]:
     rows = db.session.execute(
         sa.select(DividendPayment.dividend_id, Voucher.status, sa.func.sum(sa.type_coerce(DividendPayment.amount, sa.BigInteger)))

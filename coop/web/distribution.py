@@ -609,21 +609,5 @@ def mine(org_id: int):
     if me is None or "member" not in access.roles_on(current_user, org):
         abort(404)
     household = me.household
-    rows = db.session.execute(
-        sa.select(HouseholdDividend, DistributionPlan).join(DistributionPlan)
-        .where(HouseholdDividend.household_id == household.id, DistributionPlan.status == "posted")
-        .order_by(DistributionPlan.year.desc())).all()
-    paid: dict[int, Decimal] = {}
-    pending: dict[int, Decimal] = {}
-    if rows:
-        payments = db.session.execute(
-            sa.select(DividendPayment.dividend_id, DividendPayment.amount, Voucher.status)
-            .join(Voucher, Voucher.id == DividendPayment.voucher_id)
-            .where(DividendPayment.dividend_id.in_([d.id for d, _ in rows])))
-        for did, amount, vstatus in payments:
-            target = paid if vstatus == "posted" else pending
-            target[did] = target.get(did, Decimal("0.00")) + amount
-    history = [{"year": p.year, "plan": p, "units": d.units, "amount": d.amount,
-                "paid": paid.get(d.id, Decimal("0.00")), "pending": pending.get(d.id, Decimal("0.00"))}
-               for d, p in rows]
+    history = distribution.household_dividends(household.id)
     return render_template("distribution/mine.html", org=org, me=me, household=household, history=history)

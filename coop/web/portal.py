@@ -11,12 +11,14 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, redirect, render_template, send_file, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from ..extensions import db
 from ..ledger.shares import CLASS_LABELS, CLASS_ORDER
 from ..models import Household, Member, Organization, ShareCertificate
-from ..services import access
+from ..services import access, distribution
+from ..charts import COLORS, Series, bar_chart
 from .. import shares_pdf
 from .members import household_view
 
@@ -51,7 +53,13 @@ def me():
 def household(household_id: int):
     m, h = _own_household(household_id)
     org = db.session.get(Organization, h.organization_id)
-    return render_template("portal/household.html", me=m, org=org, **household_view(org, h))
+    dividends = distribution.household_dividends(h.id)
+    chart = bar_chart(gettext("本户历年分红（元）"), [gettext("%(y)s年", y=d.year) for d in reversed(dividends)],
+                      [Series(gettext("分红"), [d.amount for d in reversed(dividends)], COLORS["income"]),
+                       Series(gettext("已发放"), [d.paid for d in reversed(dividends)], COLORS["expense"])],
+                      empty=gettext("尚无分红"), tr=gettext) if dividends else None
+    return render_template("portal/household.html", me=m, org=org, dividends=dividends, dividend_chart=chart,
+                           **household_view(org, h))
 
 
 @bp.route("/me/households/<int:household_id>/certificate.pdf")
