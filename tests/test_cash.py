@@ -610,3 +610,32 @@ def test_a_cash_count_that_differs_warns_until_a_later_count_agrees(real_books):
     assert w.facts == [f"2025-03-03 {c1}：实存 799.90，账存 800.00，差额 -0.10"]
     cashier.record_count(books.org, user=cash, account_code=c1, date=dt.date(2025, 3, 4), counted=D("800.00"))
     assert codes_of(books.org, "cash_count_difference") == []
+
+
+def test_a_household_in_a_batch_in_flight_is_not_paid_by_hand_too(real_books):
+    """分红代发 never twice: while the bank holds A's 24,640.00, a hand payment of A is refused and "pay all" pays
+    only B's 15,360.00; the bank's result then settles A once (24,640.00 paid in all, not 49,280.00)."""
+    books = real_books
+    _, cash, _ = people(books)
+    org, acc, leaf = books.org, books.accountant, books.leaf
+    plan, ha, hb = posted_plan(books)
+    b2 = leaf("102", 2)
+    payout.set_household_account(org, user=cash, household_id=ha.id, bank_name="农商银行", account_no="6228001111")
+    batch = payout.create_batch(org, user=cash, plan_id=plan.id, pay_from=b2, household_ids=[ha.id])
+    db.session.commit()
+    with pytest.raises(ValidationFailed, match="待回盘") as e:
+        distribution.pay_dividends(plan, household_ids=[ha.id], date=dt.date(2026, 1, 4), pay_from=leaf("101", 1),
+                                   user=acc)
+    assert "household_ids" in e.value.errors
+    db.session.rollback()
+    v = distribution.pay_dividends(plan, household_ids=None, date=dt.date(2026, 1, 4), pay_from=leaf("101", 1), user=acc)
+    db.session.commit()
+    assert sum(l.credit for l in v.lines) == D("15360.00")
+    rows = payout.batch_rows(batch, user=cash)
+    result = ("序号,户号,户主,身份证号,卡号,金额,处理结果,失败原因\n"
+              f"1,{rows[1][1]},张一,11010519491231002X,6228001111,24640.00,成功,\n").encode("utf-8")
+    payout.import_result(batch, user=acc, filename="回盘.csv", data=result, date=dt.date(2026, 1, 5))
+    db.session.commit()
+    status = {s.dividend.household_id: s for s in distribution.dividend_status(plan)}
+    assert (status[ha.id].paid + status[ha.id].pending, status[ha.id].unpaid) == (D("24640.00"), 0)
+    assert (status[hb.id].paid + status[hb.id].pending, status[hb.id].unpaid) == (D("15360.00"), 0)

@@ -17,7 +17,7 @@ from ..ledger import roles
 from ..ledger.chart import DISTRIBUTIONS, UNDISTRIBUTED
 from ..money import ZERO, format_plain, from_fen, quantize_yuan
 from ..models import (Account, DistributionApproval, DistributionCadre, DistributionPlan, DividendPayment,
-                      HouseholdDividend, Organization, User, Voucher, VoucherLine)
+                      Household, HouseholdDividend, Organization, User, Voucher, VoucherLine)
 from ..models.base import utcnow
 from ..models.distribution import APPROVAL_STEPS, DistributionPolicy
 from . import access, audit, periods, reports, shares
@@ -634,9 +634,11 @@ def dividend_status(plan: DistributionPlan) -> list[DividendStatus]:
 
 
 def pay_dividends(plan: DistributionPlan, *, household_ids: list[int] | None, date: dt.date,
-                  pay_from: str | None = None, user: User) -> Voucher:
+                  pay_from: str | None = None, user: User, settling: int | None = None) -> Voucher:
     """Draft one payment voucher (Dr 应付款—应付收益 / Cr the chosen cash or bank leaf) for the unpaid dividends of
-    the households. The leaf is remembered on the plan and offered next time."""
+    the households. The leaf is remembered on the plan and offered next time. A household held by a 代发 batch in
+    flight is not paid here (the bank pays it), except by that batch's own result (`settling`, its id)."""
+    from ..models.cash import PayoutBatch, PayoutItem
     from .roles import resolve, resolve_money
     from .vouchers import create_draft
 
@@ -647,8 +649,15 @@ def pay_dividends(plan: DistributionPlan, *, household_ids: list[int] | None, da
     if plan.status != "posted":
         raise InvalidState("方案尚未记账，不能发放")
     credit_leaf = resolve_money(org, pay_from or plan.pay_from, field="pay_from")
-    chosen = [s for s in dividend_status(plan)
-              if s.unpaid > 0 and (household_ids is None or s.dividend.household_id in household_ids)]
+    held = {hid: number for hid, number in db.session.execute(
+        sa.select(PayoutItem.household_id, Household.number).join(PayoutBatch)
+        .join(Household, Household.id == PayoutItem.household_id)
+        .where(PayoutBatch.plan_id == plan.id, PayoutItem.in_flight.is_not(None), PayoutBatch.id != (settling or 0)))}
+    busy = sorted(held[h] for h in set(household_ids or ()) & set(held))
+    if busy:
+        raise ValidationFailed.field("household_ids", f"户 {'、'.join(busy)} 已在待回盘的代发批次中，不能重复发放")
+    chosen = [s for s in dividend_status(plan) if s.unpaid > 0 and s.dividend.household_id not in held
+              and (household_ids is None or s.dividend.household_id in household_ids)]
     if not chosen:
         raise ValidationFailed.field("household_ids", "所选的户没有未发放的分红")
     total = sum((s.unpaid for s in chosen), ZERO)

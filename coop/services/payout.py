@@ -174,7 +174,7 @@ def import_result(batch: PayoutBatch, *, user: User, filename: str, data: bytes,
         errors.append(f"回盘文件缺少序号 {'、'.join(map(str, missing))}")
     if errors:
         raise ValidationFailed.field("file", "；".join(errors[:10]))
-    plan = _plan(org, batch.plan_id)
+    plan = _plan(org, batch.plan_id, lock=True)  # what is unpaid is read under the plan's lock (pay_dividends')
     paid = [items[s] for s, (st, _) in sorted(seen.items()) if st == "paid"]
     unpaid_now = {s.dividend.id: s.unpaid for s in distribution.dividend_status(plan)}
     changed = [i for i in paid if unpaid_now.get(i.dividend_id) != i.amount]
@@ -183,7 +183,7 @@ def import_result(batch: PayoutBatch, *, user: User, filename: str, data: bytes,
     voucher = None
     if paid:
         voucher = distribution.pay_dividends(plan, household_ids=[i.household_id for i in paid], date=date,
-                                             pay_from=batch.pay_from, user=user)
+                                             pay_from=batch.pay_from, user=user, settling=batch.id)
     for seq, (status, reason) in seen.items():
         items[seq].status, items[seq].reason, items[seq].in_flight = status, reason, None
     batch.status, batch.result_sha256, batch.voucher_id = "settled", sha, voucher.id if voucher else None
