@@ -148,7 +148,7 @@ class SpendingRequestSchema(StrictSchema):
 
 class CashJournalQuerySchema(StrictSchema):
     account_code = fields.String(required=True, validate=validate.Length(min=1, max=20), error_messages=REQUIRED)
-    month = fields.String(required=True, validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="月份格式应为 YYYY-MM"),
+    month = fields.String(required=True, validate=validate.Regexp(r"^(19|20)\d{2}-(0[1-9]|1[0-2])$", error="月份格式应为 YYYY-MM"),
                           error_messages=REQUIRED)
 
 
@@ -208,7 +208,7 @@ class BankReconciliationSchema(StrictSchema):
 
 class ReconciliationInSchema(StrictSchema):
     account_code = fields.String(required=True, validate=validate.Length(min=1, max=20), error_messages=REQUIRED)
-    month = fields.String(required=True, validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="月份格式应为 YYYY-MM"),
+    month = fields.String(required=True, validate=validate.Regexp(r"^(19|20)\d{2}-(0[1-9]|1[0-2])$", error="月份格式应为 YYYY-MM"),
                           error_messages=REQUIRED)
 
 

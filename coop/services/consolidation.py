@@ -83,8 +83,8 @@ def scope_for(user: User, county_id: int, township_id: int | None = None) -> Sco
     allowed = supervised(user)
     if not any(c.id == county.id and (t is None or (township is not None and t.id == township.id))
                for c, t in allowed):
-        if any(c.id == county.id for c, _ in allowed):
-            raise Forbidden("只能查看本乡镇的汇总")
+        if township is None and any(c.id == county.id for c, _ in allowed):
+            raise Forbidden("只能查看本乡镇的汇总")  # another township is outside their organizations: 404
         raise NotFound("找不到该县")
     return scope(county, township)
 

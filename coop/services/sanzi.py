@@ -683,6 +683,8 @@ def resource_summary(org: Organization) -> dict[tuple[str, str], tuple[int, Deci
 def start_inventory(org: Organization, year: int, *, user: User) -> Inventory:
     """The 清查 list at 31 December: every asset held and every parcel, uncounted."""
     access.require(user, access.PREPARE, org)
+    if not 1990 <= year <= 2100:
+        raise ValidationFailed.field("year", "年份应在1990到2100之间")
     if db.session.scalar(sa.select(Inventory.id).where(Inventory.organization_id == org.id, Inventory.year == year)):
         raise InvalidState(f"{year}年度资产清查已开始")
     end = dt.date(year, 12, 31)

@@ -292,8 +292,8 @@ def match_manual(org_id: int):
 def reconciliation(org_id: int, code: str, year: int, month: int):
     """银行存款余额调节表 (page, ?format=pdf or xlsx)."""
     org = load_org(org_id)
-    if not 1 <= month <= 12 or code not in dict(bank.bank_leaves(org)):
-        abort(404)
+    if not 1 <= month <= 12 or not 1990 <= year <= 2100 or code not in dict(bank.bank_leaves(org)):
+        abort(404)  # a year the calendar cannot hold would be a 500 further down
     try:
         t = docs.reconciliation_table(org, code, year, month)
     except ValidationFailed as exc:
@@ -313,6 +313,8 @@ def reconciliation(org_id: int, code: str, year: int, month: int):
 @bp.route("/o/<int:org_id>/cash/bank/<code>/<int:year>/<int:month>/final", methods=["POST"])
 def reconciliation_save(org_id: int, code: str, year: int, month: int):
     org = load_org(org_id, access.CASHIER)
+    if not 1 <= month <= 12 or not 1990 <= year <= 2100:
+        abort(404)
     _, errors, status = _run(lambda: bank.save_final(org, code, year, month, user=current_user))
     if errors:
         for messages in errors.values():
