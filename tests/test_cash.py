@@ -639,3 +639,34 @@ def test_a_household_in_a_batch_in_flight_is_not_paid_by_hand_too(real_books):
     status = {s.dividend.household_id: s for s in distribution.dividend_status(plan)}
     assert (status[ha.id].paid + status[ha.id].pending, status[ha.id].unpaid) == (D("24640.00"), 0)
     assert (status[hb.id].paid + status[hb.id].pending, status[hb.id].unpaid) == (D("15360.00"), 0)
+
+
+def test_a_month_reconciled_after_the_next_is_matched_keeps_what_was_outstanding_at_its_end(real_books):
+    """The 调节表 of March stands as at 31 March: a cheque written 31 March that the bank paid 2 April, and interest
+    the bank credited 31 March that the books took 1 April, both matched once April's statement is in, are still
+    未达账项 in March's table."""
+    books = real_books
+    _, cash, _ = people(books)
+    b1 = books.leaf("102", 1)
+    books.post("2025-03-02", (b1, "100000.00", ""), ("501", "", "100000.00"), summary="收租金 A1")
+    books.post("2025-03-31", ("513", "1566.66", ""), (b1, "", "1566.66"), summary="开出转账支票")
+    books.post("2025-04-01", (b1, "1234.56", ""), ("504", "", "1234.56"), summary="结息")
+    bank.set_account(books.org, user=cash, account_code=b1, bank_name="农商银行", account_no="6228000011112222")
+    march = csv_of([("2025-03-02", "租金", "100000.00", "", "A1"), ("2025-03-31", "结息", "1234.56", "", "B1")],
+                   "5000000.00")
+    april = csv_of([("2025-04-02", "支票", "", "1566.66", "C1")], "5101234.56")
+    bank.import_statement(books.org, user=cash, account_code=b1, filename="3月.csv", data=march, mapping=MAPPING)
+    bank.import_statement(books.org, user=cash, account_code=b1, filename="4月.csv", data=april, mapping=MAPPING)
+    assert bank.auto_match(books.org, b1, user=cash) == 3
+    db.session.commit()
+    s = bank.statement_for(books.org, b1, 2025, 3)
+    assert (s.bank_balance, s.book_balance) == (D("5101234.56"), D("5098433.34"))
+    assert [i.amount for i in s.book_out] == [D("-1566.66")] and [i.amount for i in s.bank_in] == [D("1234.56")]
+    assert not s.book_in and not s.bank_out
+    # 5,101,234.56 − 1,566.66 = 5,099,667.90 = 5,098,433.34 + 1,234.56
+    assert s.adjusted_bank == s.adjusted_book == D("5099667.90")
+    bank.save_final(books.org, b1, 2025, 3, user=cash)
+    s = bank.statement_for(books.org, b1, 2025, 4)  # April: nothing outstanding, both 5,099,667.90
+    assert s.adjusted_bank == s.adjusted_book == s.bank_balance == D("5099667.90")
+    assert not (s.book_in or s.book_out or s.bank_in or s.bank_out)
+    db.session.commit()

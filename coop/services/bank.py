@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 
 from ..errors import InvalidState, NotFound, ValidationFailed
 from ..extensions import db
@@ -291,12 +292,20 @@ def first_statement_date(org: Organization, code: str) -> dt.date | None:
 def unmatched(org: Organization, code: str, until: dt.date | None = None
               ) -> tuple[list[BankStatementLine], list[tuple[VoucherLine, Voucher]]]:
     """Statement lines and posted book lines of the leaf not yet matched (book lines from the month of the first
-    statement on: what the books held before is in the statement's opening balance)."""
+    statement on: what the books held before is in the statement's opening balance); with `until`, not matched
+    as at that day."""
+    matched_bank = sa.select(BankMatch.statement_line_id)
+    matched_book = sa.select(BankMatch.voucher_line_id)
+    if until is not None:  # as at `until`: a pair whose other half is dated later was still outstanding then
+        vl, v, sl = aliased(VoucherLine), aliased(Voucher), aliased(BankStatementLine)
+        matched_bank = (matched_bank.join(vl, vl.id == BankMatch.voucher_line_id).join(v, v.id == vl.voucher_id)
+                        .where(v.date <= until))
+        matched_book = matched_book.join(sl, sl.id == BankMatch.statement_line_id).where(sl.date <= until)
     bq = sa.select(BankStatementLine).where(
         BankStatementLine.organization_id == org.id, BankStatementLine.account_code == code,
-        ~BankStatementLine.id.in_(sa.select(BankMatch.statement_line_id)))
+        ~BankStatementLine.id.in_(matched_bank))
     since = first_statement_date(org, code)
-    kq = _book_query(org, code).where(~VoucherLine.id.in_(sa.select(BankMatch.voucher_line_id)))
+    kq = _book_query(org, code).where(~VoucherLine.id.in_(matched_book))
     if since is not None:  # from the month the bank's statements begin
         kq = kq.where(Voucher.date >= since.replace(day=1))
     if until is not None:
