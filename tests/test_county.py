@@ -262,3 +262,26 @@ def test_doubling_path():
 
     assert [doubling_path(D("100000.00"), 2, 2024, 3, y) for y in (2024, 2025, 2026, 2027)] == [
         D("100000.00"), D("133333.33"), D("166666.67"), D("200000.00")]
+
+
+def test_a_return_the_guarantor_owes_is_not_eliminated(county):
+    """A second project of the same operator, 10% fixed on east's 100,000.00 for all of 2025 with no profit: the
+    guarantor (outside the scope) owes east 10,000.00. Only the operator's 30,000.00 of the first project is
+    eliminated from 投资收益, so the consolidated 年末未分配收益 of both statements agree: 157,654.83."""
+    from coop.services import consolidation, joint
+
+    books, (east, south, west, op) = county
+    admin = books.county_admin
+    p = joint.create_project(books.county, name="城西冷库", operator_org_id=op.id, guarantor="县城投公司",
+                             start_date=dt.date(2025, 1, 1), fixed_rate=D("0.10"), user=admin)
+    pe = joint.add_participant(p, east, user=admin)
+    joint.contribute(p, pe, kind="cash", amount=D("100000.00"), date=dt.date(2025, 1, 1), user=admin)
+    ret = joint.declare_return(p, year=2025, profit=D("0.00"), date=dt.date(2025, 12, 31), user=admin)
+    assert [(l.fixed, l.guaranteed) for l in ret.lines] == [(D("10000.00"), D("10000.00"))]
+    db.session.commit()
+    c = consolidation.consolidate(consolidation.scope(books.county), 2025, 12)
+    total, elim, net = c.income_statement()
+    assert (total["investment_income"], elim["investment_income"], net["investment_income"]) == (
+        D("40000.00"), D("30000.00"), D("10000.00"))
+    assert net["closing_undistributed"] == D("157654.83")  # 147,654.83 + the guarantor's 10,000.00
+    assert c.balance_sheet()[2]["undistributed"] == D("157654.83")

@@ -299,8 +299,8 @@ def _joint_items(sc: Scope, by_cp: dict, end: dt.date) -> tuple[list[core.JointI
 
 
 def _joint_income(sc: Scope, ys: dt.date, end: dt.date) -> tuple[Decimal, Decimal]:
-    """The villages' 投资收益 on the return vouchers of in-scope operators' projects, and the operators' 各项分配
-    debits on their side of those returns, in the year to `end` (posted only)."""
+    """The villages' 投资收益 on the return vouchers of in-scope operators' projects (less what the guarantor owes),
+    and the operators' 各项分配 debits on their side of those returns, in the year to `end` (posted only)."""
     ids = sc.ids
     if not ids:
         return ZERO, ZERO
@@ -321,6 +321,13 @@ def _joint_income(sc: Scope, ys: dt.date, end: dt.date) -> tuple[Decimal, Decima
         return from_fen(db.session.scalar(q))
 
     income = total(ProjectReturnLine.village_voucher_id, roles.role(R.INVESTMENT_INCOME).top, c - d)
+    # the part the guarantor (outside the scope) owes is income from outside: it stays
+    income -= from_fen(db.session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(sa.type_coerce(ProjectReturnLine.guaranteed, sa.BigInteger)), 0))
+        .join(ProjectParticipant, ProjectParticipant.id == ProjectReturnLine.participant_id)
+        .join(JointProject, JointProject.id == ProjectParticipant.project_id)
+        .join(Voucher, Voucher.id == ProjectReturnLine.village_voucher_id)
+        .where(inside, Voucher.status == "posted", Voucher.date >= ys, Voucher.date <= end)))
     dist = total(ProjectReturnLine.operator_voucher_id,
                  codes.CANONICAL.convert(DISTRIBUTIONS, codes.scheme(sc.county.code_scheme)), d - c)
     return income, dist
