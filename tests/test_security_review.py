@@ -69,3 +69,40 @@ def test_another_township_of_the_county_is_404_for_a_township_auditor(app, real_
     r = c.get(f"/api/v1/counties/{books.county.id}/bands?township_id={books.township.id}", headers=_token(books.auditor))
     assert r.status_code == 200
     assert Browser(app, "jingguan").get(f"/county/?county={books.county.id}&township={west.id}").status_code == 404
+
+
+def test_web_ids_and_years_that_int_cannot_hold_are_4xx(app, real_books):
+    """'²' passes str.isdigit() but not int(); 2**40 passes int() but not a PostgreSQL integer column."""
+    org = real_books.org
+    acc, head = Browser(app, "kuaiji"), Browser(app, "shenhe")
+    for bad in ("²", str(2**40)):
+        assert head.get(f"/o/{org.id}/batch?ids={bad}").status_code < 500
+        assert head.get(f"/o/{org.id}/batch?year={bad}").status_code < 500
+        assert acc.post(f"/o/{org.id}/templates", data={"voucher_id": bad}).status_code == 404
+        assert acc.get(f"/o/{org.id}/vouchers/new?template={bad}").status_code in (200, 404)
+        assert acc.get(f"/o/{org.id}/budgets?year={bad}").status_code == 200
+        assert acc.post(f"/o/{org.id}/budgets/approve", data={"year": bad}).status_code == 422
+        assert acc.post(f"/o/{org.id}/budgets/lines", data={"year": bad}).status_code == 422
+    assert Browser(app, "xian").get("/county/?county=²").status_code == 404
+
+
+def test_portal_accounts_with_an_id_that_cannot_be_one_open_nobody(app, books):
+    """A selection with an id that is not one was dropped, and an empty selection means every household head."""
+    import datetime as dt
+
+    from coop.models import User
+    from coop.services import members
+    from tests.test_members_web import FIXTURE_TODAY, IDS
+
+    org = books.org
+    h = members.create_household(org, address="东村一组")
+    m = members.add_member(h, name="张大山", id_number=IDS[0], relation="户主")
+    members.record_membership_event(m, "confirmed", date=dt.date(2024, 6, 1), evidence="决议", user=books.accountant,
+                                    today=FIXTURE_TODAY)
+    db.session.commit()
+    before = count(User)
+    acc = Browser(app, "kuaiji")
+    for bad in ("²", str(2**40), "abc"):
+        r = acc.post(f"/o/{org.id}/portal-accounts", data={"member_id": bad})
+        assert r.status_code == 422 and "找不到该成员" in r.get_data(as_text=True)
+    assert count(User) == before

@@ -38,7 +38,7 @@ def _int_arg(name: str, lo: int, hi: int, default: int | None) -> int | None:
     raw = request.args.get(name, "")
     if raw == "":
         return default
-    if not raw.isdigit() or not lo <= int(raw) <= hi:
+    if not raw.isdecimal() or not lo <= int(raw) <= hi:  # isdigit() lets '²' through to int()
         raise ValidationFailed.field(name, gettext("%(name)s 应为 %(lo)s 至 %(hi)s 的整数", name=name, lo=lo, hi=hi))
     return int(raw)
 
@@ -294,6 +294,12 @@ def _budget_lines_form() -> dict:
     return {"year": request.form.get("year", ""), "lines": lines}
 
 
+def _form_year(raw) -> int:
+    """The refused form's year to show the page again for (this year when it is not one)."""
+    raw = str(raw or "")
+    return int(raw) if raw.isdecimal() and 1990 <= int(raw) <= 2100 else clock.today().year
+
+
 def _render_budget(org, year: int, *, status: int = 200, errors: dict | None = None, form=None, error=None):
     budget = budgets.get_budget(org, year)
     rows = budgets.budget_vs_actual(org, year)
@@ -332,7 +338,7 @@ def budget_lines(org_id: int):
         db.session.commit()
     except CoopError as exc:
         db.session.rollback()
-        year = int(raw["year"]) if str(raw["year"]).isdigit() else clock.today().year
+        year = _form_year(raw["year"])
         return _render_budget(org, year, status=exc.status_code, errors=exc.errors, form=raw, error=exc.message)
     flash(gettext("预算已保存"), "success")
     return redirect(url_for("county.budget", org_id=org.id, year=data["year"]))
@@ -350,7 +356,7 @@ def budget_approve(org_id: int):
         db.session.commit()
     except CoopError as exc:
         db.session.rollback()
-        year = int(raw.get("year", "")) if str(raw.get("year", "")).isdigit() else clock.today().year
+        year = _form_year(raw.get("year", ""))
         return _render_budget(org, year, status=exc.status_code, errors=exc.errors, form=raw, error=exc.message)
     flash(gettext("成员大会决议已记录，预算生效"), "success")
     return redirect(url_for("county.budget", org_id=org.id, year=year))

@@ -104,7 +104,7 @@ def _month_arg(raw: str | None) -> tuple[int, int] | None:
 
 
 def _ids(values: list[str]) -> list[int] | None:
-    ids = [int(x) for x in values if x.isdigit() and int(x) < 2**31]
+    ids = [int(x) for x in values if x.isdecimal() and int(x) < 2**31]  # isdigit() lets '²' through
     return ids or None
 
 
@@ -123,7 +123,7 @@ def batch_page(org_id: int):
     month = _month_arg(source.get("month"))
     ids = _ids(source.getlist("ids"))
     raw_year = source.get("year", "")
-    year = int(raw_year) if raw_year.isdigit() and 1990 <= int(raw_year) <= 2100 else None
+    year = int(raw_year) if raw_year.isdecimal() and 1990 <= int(raw_year) <= 2100 else None
     if month:
         year = month[0]
     elif ids is None and year is None and not source.get("all"):
@@ -234,12 +234,12 @@ def template_save(org_id: int):
     """Save a voucher as 常用凭证 (from the voucher page)."""
     org = load_org(org_id, access.PREPARE)
     raw = request.form.get("voucher_id", "")
-    if not raw.isdigit():
+    if not raw.isdecimal() or int(raw) >= 2**31:
         abort(404)
     v = vouchers.get_voucher(org, int(raw))
     day = request.form.get("day", "").strip()
     try:
-        if day and not day.isdigit():
+        if day and not day.isdecimal():
             raise ValidationFailed.field("day", gettext("日期应在 1 到 28 之间（不填为月末）"))
         t = templates.save_template(org, name=request.form.get("name", ""), voucher=v,
                                     monthly=bool(request.form.get("monthly")), day=int(day) if day else None,
@@ -293,8 +293,10 @@ def templates_generate(org_id: int):
 
 def template_values(org: Organization, template_id: str, date: dt.date) -> dict | None:
     """The new-voucher form's values from a template (?template=<id>), or None."""
-    if not template_id.isdigit():
+    if not template_id.isdecimal():
         return None
+    if int(template_id) >= 2**31:
+        abort(404)  # like any template that is not there
     return templates.form_values(templates.get_template(org, int(template_id)), date)
 
 

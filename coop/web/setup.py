@@ -170,7 +170,8 @@ def portal(org_id: int):
     org = load_org(org_id, access.MANAGE_MEMBERS)
     errors: dict = {}
     if request.method == "POST":
-        ids = [int(v) for v in request.form.getlist("member_id") if v.isdigit()]
+        # an id that cannot be one is refused as not found (-1), not dropped: none left would open every head's
+        ids = [int(v) if v.isdecimal() and int(v) < 2**31 else -1 for v in request.form.getlist("member_id")]
         try:
             opened = portal_accounts.open_accounts(org, user=current_user, member_ids=ids or None)
             pdf = portal_letters.letters_pdf(org, opened)
