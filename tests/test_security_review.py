@@ -106,3 +106,26 @@ def test_portal_accounts_with_an_id_that_cannot_be_one_open_nobody(app, books):
         r = acc.post(f"/o/{org.id}/portal-accounts", data={"member_id": bad})
         assert r.status_code == 422 and "找不到该成员" in r.get_data(as_text=True)
     assert count(User) == before
+
+
+def test_result_file_with_a_sequence_int_cannot_read_is_refused_by_row(real_books):
+    import datetime as dt
+
+    import pytest
+
+    from coop.errors import ValidationFailed
+    from coop.services import payout
+    from tests.test_cash import people, posted_plan
+
+    books = real_books
+    _, cash, _ = people(books)
+    plan, ha, hb = posted_plan(books)
+    payout.set_household_account(books.org, user=cash, household_id=ha.id, bank_name="农商银行", account_no="6228001111")
+    payout.set_household_account(books.org, user=cash, household_id=hb.id, bank_name="农商银行", account_no="6228002222")
+    batch = payout.create_batch(books.org, user=cash, plan_id=plan.id, pay_from=books.leaf("102", 2))
+    db.session.commit()
+    result = ("序号,卡号,金额,处理结果,失败原因\n"
+              "²,6228001111,24640.00,成功,\n"
+              "2,6228002222,15360.00,成功,\n").encode("utf-8")
+    with pytest.raises(ValidationFailed, match="第2行：序号「²」不在本批次中或重复"):
+        payout.import_result(batch, user=books.accountant, filename="回盘.csv", data=result, date=dt.date(2026, 1, 5))

@@ -154,7 +154,7 @@ def import_result(batch: PayoutBatch, *, user: User, filename: str, data: bytes,
             continue
         cell = lambda k: row[col[k]].strip() if col[k] < len(row) else ""  # noqa: E731
         seq_text = cell("序号").split(".")[0]
-        item = items.get(int(seq_text)) if seq_text.isdigit() else None
+        item = items.get(int(seq_text)) if seq_text.isdecimal() else None  # isdigit() lets "²" through to int()
         if item is None or item.seq in seen:
             errors.append(f"第{n}行：序号「{cell('序号')}」不在本批次中或重复")
             continue
