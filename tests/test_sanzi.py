@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
+from coop.errors import ValidationFailed
 from coop.extensions import db
 from coop.ledger import assets as calc
 from coop.models import Voucher
@@ -522,3 +523,46 @@ def test_a_contract_past_its_term_expires_at_the_next_accrual_run(real_books):
     db.session.refresh(c)
     assert c.status == "expired"
     assert "contract_expiring" not in _codes(b, dt.date(2025, 4, 1))
+
+
+def test_two_inventory_postings_at_once_write_one_voucher(app, real_books):
+    """盘亏 of the 10,000.00 tractor (accumulated 8,142.84 over its 7 months) posted twice at once: one voucher,
+    the second is told the inventory is posted — never 20,000.00 out of 固定资产."""
+    from coop.models import Inventory, Organization, User
+
+    b = real_books
+    a = _buy_asset(b, life=7)
+    for m in range(7, 13):
+        _post(b, db.session.get(Voucher, sanzi.depreciate_month(b.org, 2025, m, b.accountant).voucher_id))
+    inv = sanzi.start_inventory(b.org, 2025, user=b.accountant)
+    for item in inv.items:
+        sanzi.count_item(item, result="missing" if item.asset_id == a.id else "present", user=b.accountant)
+    db.session.commit()
+    org_id, user_id, before = b.org.id, b.accountant.id, db.session.scalar(sa.select(sa.func.count()).select_from(Voucher))
+
+    def post():
+        sanzi.post_inventory(sanzi.get_inventory(db.session.get(Organization, org_id), 2025),
+                             user=db.session.get(User, user_id))
+
+    errors = _race(app, 2, post)
+    assert [str(e) for e in errors] == ["清查已过账"]
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Voucher)) == before + 1
+    v = db.session.get(Voucher, db.session.scalar(sa.select(Inventory.voucher_id)))
+    assert sorted((l.account.code[:3], l.debit, l.credit) for l in v.lines) == sorted([
+        ("181", D("1857.16"), D(0)), ("152", D("8142.84"), D(0)), ("151", D(0), D("10000.00"))])
+
+
+def test_an_asset_disposed_after_the_count_began_is_not_written_off_again(real_books):
+    """The tractor (10,000.00) is sold for 10,000.00 on 20 December after the 清查 list was made; counted 盘亏 by mistake, the
+    posting is refused naming it — 固定资产 is not credited 10,000.00 a second time."""
+    b = real_books
+    a = _buy_asset(b, life=7)
+    inv = sanzi.start_inventory(b.org, 2025, user=b.accountant)
+    sanzi.dispose_asset(a, date=dt.date(2025, 12, 20), proceeds=D("10000.00"), user=b.accountant)
+    for item in inv.items:
+        sanzi.count_item(item, result="missing", user=b.accountant)
+    with pytest.raises(ValidationFailed) as exc:
+        sanzi.post_inventory(inv, user=b.accountant)
+    assert "GD-001 拖拉机" in exc.value.errors["items"][0] and "2025-12-20" in exc.value.errors["items"][0]
+    assert inv.status == "counting" and inv.voucher_id is None

@@ -744,6 +744,9 @@ def post_inventory(inventory: Inventory, *, user: User) -> Voucher | None:
     (Dr 固定资产 / Cr 待处理财产损溢) in one voucher dated 31 December, a draft to review."""
     org = db.session.get(Organization, inventory.organization_id)
     access.require(user, access.PREPARE, org)
+    # a second posting at once waits here, then sees it posted (one 盘盈/盘亏 voucher)
+    inventory = db.session.execute(sa.select(Inventory).where(Inventory.id == inventory.id).with_for_update()
+                                   .execution_options(populate_existing=True)).scalar_one()
     if inventory.status != "counting":
         raise InvalidState("清查已过账")
     uncounted = [i.description for i in inventory.items if i.result is None]
@@ -755,6 +758,8 @@ def post_inventory(inventory: Inventory, *, user: User) -> Voucher | None:
     for i in inventory.items:
         if i.result == "missing" and i.asset_id:
             a = db.session.get(Asset, i.asset_id)
+            if a.disposed_date is not None:  # sold or scrapped since the list was made: already out of the books
+                raise ValidationFailed.field("items", f"{i.description} 已于 {a.disposed_date} 处置，不能再作盘亏")
             if a.category not in _COST_ROLES:
                 continue
             acc, summary = accumulated(a), f"盘亏 {i.description}"
