@@ -129,3 +129,32 @@ def test_result_file_with_a_sequence_int_cannot_read_is_refused_by_row(real_book
               "2,6228002222,15360.00,成功,\n").encode("utf-8")
     with pytest.raises(ValidationFailed, match="第2行：序号「²」不在本批次中或重复"):
         payout.import_result(batch, user=books.accountant, filename="回盘.csv", data=result, date=dt.date(2026, 1, 5))
+
+
+def test_township_queue_leaves_out_a_village_where_the_auditor_is_only_a_member(app, books):
+    """A township auditor who is also a member of a village of another township sees that village's household only,
+    not its 报账单."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from coop.services import spending
+    from tests.test_cash import SCAN
+
+    west = orgs.create_township(books.county, "西镇")
+    village = orgs.create_organization(west, name="西村股份经济合作社", books_start_year=2025)
+    acc2, head2 = users.create_user("kuaiji2", "西会计", "password1"), users.create_user("zhuren2", "西主任", "password1")
+    users.assign_role(acc2, "accountant", village)
+    users.assign_role(head2, "reviewer", village)
+    users.assign_role(books.auditor, "member", village)
+    spending.set_policy(books.county, user=books.county_admin, finance_group_above=Decimal("2000.00"),
+                        meeting_above=Decimal("50000.00"), township_review=True, cash_payment_limit=Decimal("1000.00"),
+                        request_required_above=Decimal("500.00"))
+    for org, acc, head, purpose in ((books.org, books.accountant, books.reviewer, "东村修渠"),
+                                    (village, acc2, head2, "西村修路")):
+        req = spending.file_request(org, user=acc, handler="经办人", purpose=purpose, payee="施工队",
+                                    amount=Decimal("1500.00"), category="expense_public", spent_on=dt.date(2025, 3, 1),
+                                    scans=SCAN)
+        spending.decide(req, user=head, step="head", decision="approve")
+    db.session.commit()
+    page = Browser(app, "jingguan").get("/cash/queue").get_data(as_text=True)
+    assert "东村修渠" in page and "西村修路" not in page

@@ -233,7 +233,8 @@ def category_label(key: str) -> str:
 
 def township_queue(user: User) -> list[tuple[Organization, SpendingRequest]]:
     """Requests of the user's villages waiting for the township's 代理中心 审核, oldest first."""
-    orgs = {o.id: o for o in access.visible_orgs(user)}
+    # only where they read the books: a village where the user is just a member shows them their household alone
+    orgs = {o.id: o for o in access.visible_orgs(user) if access.can(user, access.READ_LEDGER, o)}
     if not orgs:
         return []
     pending = db.session.scalars(sa.select(SpendingRequest).where(
