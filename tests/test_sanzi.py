@@ -554,15 +554,36 @@ def test_two_inventory_postings_at_once_write_one_voucher(app, real_books):
 
 
 def test_an_asset_disposed_after_the_count_began_is_not_written_off_again(real_books):
-    """The tractor (10,000.00) is sold for 10,000.00 on 20 December after the 清查 list was made; counted 盘亏 by mistake, the
+    """The tractor (10,000.00) is sold at its net book value 1,857.16 on 20 December after the 清查 list was made; counted 盘亏 by mistake, the
     posting is refused naming it — 固定资产 is not credited 10,000.00 a second time."""
     b = real_books
     a = _buy_asset(b, life=7)
+    for m in range(7, 13):
+        sanzi.depreciate_month(b.org, 2025, m, b.accountant)
     inv = sanzi.start_inventory(b.org, 2025, user=b.accountant)
-    sanzi.dispose_asset(a, date=dt.date(2025, 12, 20), proceeds=D("10000.00"), user=b.accountant)
+    sanzi.dispose_asset(a, date=dt.date(2025, 12, 20), proceeds=D("1857.16"), user=b.accountant)
     for item in inv.items:
         sanzi.count_item(item, result="missing", user=b.accountant)
     with pytest.raises(ValidationFailed) as exc:
         sanzi.post_inventory(inv, user=b.accountant)
     assert "GD-001 拖拉机" in exc.value.errors["items"][0] and "2025-12-20" in exc.value.errors["items"][0]
     assert inv.status == "counting" and inv.voucher_id is None
+
+
+def test_a_card_is_disposed_only_after_its_disposal_month_is_depreciated(real_books):
+    """当月减少当月照提: the tractor (10,000.00, 7 months) sold 20 December with July–November charged (5 × 1,357.14
+    = 6,785.70) is refused until December's 1,357.14 is charged; then 累计折旧 8,142.84 leaves with it and the
+    price of 1,857.16 (its net book value) clears 154."""
+    b = real_books
+    a = _buy_asset(b, life=7)
+    for m in range(7, 12):
+        _post(b, db.session.get(Voucher, sanzi.depreciate_month(b.org, 2025, m, b.accountant).voucher_id))
+    with pytest.raises(ValidationFailed) as exc:
+        sanzi.dispose_asset(a, date=dt.date(2025, 12, 20), proceeds=D("3214.30"), user=b.accountant)
+    assert "2025年12月" in exc.value.errors["date"][0]
+    assert a.disposed_date is None and sanzi.accumulated(a) == D("6785.70")
+    sanzi.depreciate_month(b.org, 2025, 12, b.accountant)
+    v = sanzi.dispose_asset(a, date=dt.date(2025, 12, 20), proceeds=D("1857.16"), user=b.accountant)
+    assert sorted((l.account.code[:3], l.debit, l.credit) for l in v.lines) == sorted([
+        ("154", D("1857.16"), D(0)), ("152", D("8142.84"), D(0)), ("151", D(0), D("10000.00")),
+        ("102", D("1857.16"), D(0)), ("154", D(0), D("1857.16"))])

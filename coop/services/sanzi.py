@@ -561,6 +561,11 @@ def dispose_asset(asset: Asset, *, date: dt.date, proceeds: Decimal = ZERO, user
     if date < asset.acquired_date:
         raise ValidationFailed.field("date", "处置日期早于取得日期")
     acc = accumulated(asset)
+    if (asset.category in DEPRECIABLE and asset.method == "straight" and depreciation_run(org, date.year, date.month)
+            is None and calc.depreciation_for_month(asset.cost, asset.residual_rate, asset.life_months,
+                                                    asset.acquired_date, acc, date.year, date.month) > 0):
+        # 当月减少当月照提: disposed first, the card would leave the month's run and its charge land in 其他支出
+        raise ValidationFailed.field("date", f"请先计提{date.year}年{date.month}月折旧（当月减少的资产当月照提），再处置")
     nbv = asset.cost - acc
     clearing = roles.resolve(org, R.ASSET_CLEARING)
     summary = f"处置 {asset.number} {asset.name}" + (f"（{reason.strip()}）" if reason.strip() else "")
