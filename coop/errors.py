@@ -67,11 +67,11 @@ def add_error(errors: dict, path: str, message: str) -> None:
     parts = path.split(".") if path else ["_schema"]
     node = errors
     for part in parts[:-1]:
-        key = int(part) if part.isdigit() else part
+        key = int(part) if part.isdecimal() else part
         if isinstance(node.get(key), list):  # "lines" already has a message: keep it as the node's _schema
             node[key] = {"_schema": node[key]}
         node = node.setdefault(key, {})
-    last = int(parts[-1]) if parts[-1].isdigit() else parts[-1]
+    last = int(parts[-1]) if parts[-1].isdecimal() else parts[-1]
     if isinstance(node.get(last), dict):  # a message about the whole of a nested field (e.g. unbalanced lines)
         node = node[last]
         last = "_schema"

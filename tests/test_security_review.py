@@ -158,3 +158,13 @@ def test_township_queue_leaves_out_a_village_where_the_auditor_is_only_a_member(
     db.session.commit()
     page = Browser(app, "jingguan").get("/cash/queue").get_data(as_text=True)
     assert "东村修渠" in page and "西村修路" not in page
+
+
+def test_older_pages_read_superscript_digits_as_no_number(app, real_books):
+    """The same '²' (isdigit, not int) in the query strings and forms of the older pages: their defaults, never a 500."""
+    org = real_books.org
+    acc = Browser(app, "kuaiji")
+    for url in (f"/o/{org.id}/distribution/?year=²", f"/o/{org.id}/distribution/compare?year=2025&plan=²",
+                f"/o/{org.id}/disclosures/?year=²", f"/o/{org.id}/vouchers?year=²&month=²",
+                f"/o/{org.id}/reports/trial-balance?year=²"):
+        assert acc.get(url).status_code < 500, url

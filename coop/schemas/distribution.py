@@ -25,7 +25,7 @@ class Whole(fields.Integer):
     """An integer given as a JSON integer or, from a web form, as digits; 3.5 or "3.5" is an error, not 3."""
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, str) and value.strip().isdigit():
+        if isinstance(value, str) and value.strip().isdecimal():
             value = int(value.strip())
         if isinstance(value, bool) or not isinstance(value, int):
             raise self.make_error("invalid")

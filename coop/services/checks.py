@@ -92,7 +92,7 @@ def postings_still_posted(ctx: Context) -> list[str]:
     problems = []
     status = dict(db.session.execute(sa.select(Voucher.id, Voucher.status)).all())
     for e in ctx.events("voucher.post", "voucher.generate"):
-        if e.target.isdigit() and int(e.target) in status and status[int(e.target)] != "posted":
+        if e.target.isdecimal() and int(e.target) in status and status[int(e.target)] != "posted":
             problems.append(f"凭证 id {e.target} 已记账（审计日志第 {e.seq} 条），现在的状态却是 "
                             f"{status[int(e.target)]}（记账被撤销）")
     return problems
@@ -126,7 +126,7 @@ def period_states(ctx: Context) -> list[str]:
     vouchers = {v.id: v for v in db.session.execute(sa.select(Voucher.id, Voucher.organization_id, Voucher.year,
                                                                  Voucher.month))}
     for e in ctx.events("voucher.post"):
-        v = vouchers.get(int(e.target)) if e.target.isdigit() else None
+        v = vouchers.get(int(e.target)) if e.target.isdecimal() else None
         if v is None:
             continue
         events = [x for x in trail.get((v.organization_id, f"{v.year}-{v.month:02d}"), []) if x.seq < e.seq
@@ -208,7 +208,7 @@ def role_grants(ctx: Context) -> list[str]:
         if e.action == "audit.anchor":
             expected |= {tuple(r) for r in e.detail.get("roles", [])}
             continue
-        key = (int(e.target) if e.target.isdigit() else e.target, e.detail.get("role"), e.detail.get("scope"),
+        key = (int(e.target) if e.target.isdecimal() else e.target, e.detail.get("role"), e.detail.get("scope"),
                e.detail.get("scope_id"))
         (expected.add if e.action == "role.grant" else expected.discard)(key)
     from .audit import _scope

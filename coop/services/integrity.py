@@ -106,7 +106,7 @@ def check_ledger() -> list[str]:
 
     # 2. a posting whose voucher is gone
     for target, (seq, _) in recorded.items():
-        if not target.isdigit() or int(target) not in by_id:
+        if not target.isdecimal() or int(target) not in by_id:
             where = f"审计日志第 {seq} 条" if seq else "审计日志"
             problems.append(f"凭证 id {target} 已记账（{where}），但已不存在（被删除）")
 

@@ -72,7 +72,7 @@ def _household_by_number(org: Organization, number: str) -> Household | None:
 
 def next_household_number(org: Organization) -> str:
     numbers = db.session.scalars(sa.select(Household.number).where(Household.organization_id == org.id))
-    top = max((int(n) for n in numbers if n.isdigit()), default=0)
+    top = max((int(n) for n in numbers if n.isdecimal()), default=0)
     return f"{top + 1:04d}"
 
 

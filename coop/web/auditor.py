@@ -97,7 +97,7 @@ def _render_questions(org: Organization, *, status: int = 200, error: str | None
     voucher = picked = None
     month = _month_arg() or periods.last_closed(org) or periods.first_open(org)
     voucher_id = (form or {}).get("voucher_id") or request.args.get("voucher_id", "")
-    if can_ask and str(voucher_id).isdigit():
+    if can_ask and str(voucher_id).isdecimal():
         try:
             voucher = vouchers.get_voucher(org, int(voucher_id))
         except NotFound:
@@ -141,7 +141,7 @@ def ask(org_id: int):
     """质询: a township auditor (or county admin) asks about one voucher."""
     org = load_org(org_id)
     raw = request.form.get("voucher_id", "")
-    if not raw.isdigit():
+    if not raw.isdecimal():
         abort(404)
     v = vouchers.get_voucher(org, int(raw))  # another organization's voucher: 404
     return _act(org, lambda: disclosure.ask_question(org, v, text=request.form.get("question", ""),

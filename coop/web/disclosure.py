@@ -75,7 +75,7 @@ def _reader_org(org_id: int) -> Organization:
 
 def _parse_int(form, name: str, lo: int, hi: int, errors: dict, message: str) -> int | None:
     raw = (form.get(name) or "").strip()
-    if raw.isdigit() and lo <= int(raw) <= hi:
+    if raw.isdecimal() and lo <= int(raw) <= hi:
         return int(raw)
     errors.setdefault(name, []).append(message)
     return None
@@ -119,7 +119,7 @@ def _index_context(org: Organization) -> dict:
     schedule = list(reversed(disclosure.quarter_schedule(org, today)))[:8]
     last = periods.last_closed(org)
     year = request.args.get("year", "")
-    year = int(year) if year.isdigit() and 1990 <= int(year) <= 2100 else (last[0] if last else today.year)
+    year = int(year) if year.isdecimal() and 1990 <= int(year) <= 2100 else (last[0] if last else today.year)
     # the form offers the last quarter that is wholly closed, and the last closed month
     y, m = last or (today.year, today.month)
     qy, qm = (y, m) if m % 3 == 0 else periods.prev_month(y, m - m % 3 + 1)
@@ -248,7 +248,7 @@ def _step(org_id: int, disclosure_id: int, permission: str | None, fn, message: 
 def _row_comments(form) -> dict[int, str]:
     out = {}
     for key, value in form.items():
-        if key.startswith("comment-") and key[8:].isdigit() and value.strip():
+        if key.startswith("comment-") and key[8:].isdecimal() and value.strip():
             out[int(key[8:]) - 1] = value  # rows are numbered from 1 on the page
     return out
 

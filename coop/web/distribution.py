@@ -156,7 +156,7 @@ def _default_year(org: Organization) -> int:
 
 def _year_arg(org: Organization) -> int:
     y = request.args.get("year", "")
-    return int(y) if y.isdigit() and 1990 <= int(y) <= 2100 else _default_year(org)
+    return int(y) if y.isdecimal() and 1990 <= int(y) <= 2100 else _default_year(org)
 
 
 @dataclass
@@ -512,7 +512,7 @@ def compare(org_id: int):
     """Draft plans of one year side by side: the waterfall and each household's amount under each plan."""
     org = load_org(org_id)
     year = _year_arg(org)
-    chosen = {int(x) for x in request.args.getlist("plan") if x.isdigit()}
+    chosen = {int(x) for x in request.args.getlist("plan") if x.isdecimal()}
     q = sa.select(DistributionPlan).where(DistributionPlan.organization_id == org.id, DistributionPlan.year == year)
     q = q.where(DistributionPlan.id.in_(chosen)) if chosen else q.where(DistributionPlan.status == "draft")
     plans = list(db.session.scalars(q.order_by(DistributionPlan.id)))
@@ -592,7 +592,7 @@ def dividends(org_id: int, plan_id: int):
     return render_template("distribution/dividends.html", plan=plan, rows=status_rows, roll=roll, totals=totals,
                            accounts=_pay_accounts(org), vouchers=_payment_vouchers(plan), errors=errors,
                            form=request.form, chosen=set(request.form.getlist("household_ids")),
-                           new_voucher=int(new_voucher) if new_voucher.isdigit() else None,
+                           new_voucher=int(new_voucher) if new_voucher.isdecimal() else None,
                            **_common(org)), status
 
 

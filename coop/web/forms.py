@@ -97,7 +97,7 @@ def schema_input(values: dict) -> tuple[dict, dict[str, list[str]]]:
         if values[key]:
             data[key] = values[key]
     count = values["attachment_count"]
-    if count.isdigit():
+    if count.isdecimal():
         data["attachment_count"] = int(count)
     elif count:
         errors["attachment_count"] = ["附单据数应为0到999的整数"]
@@ -215,7 +215,7 @@ def parse_counterparty_rows(text: str) -> tuple[dict[tuple[str, str], Decimal], 
         rec = [c.strip() for c in rec]
         if not any(rec):
             continue
-        if len(rec) < 3 or not rec[0].isdigit() or not rec[1]:
+        if len(rec) < 3 or not rec[0].isdecimal() or not rec[1]:
             errors.append(f"第 {n} 行：应为 科目编码,往来单位,金额[,借/贷]")
             continue
         side = rec[3] if len(rec) > 3 else ""
@@ -254,7 +254,7 @@ def parse_2004_rows(text: str) -> tuple[list[tuple[str, Decimal]], list[dict], d
         if not any(rec):
             continue
         code = rec[0]
-        if n == 1 and not code.isdigit():
+        if n == 1 and not code.isdecimal():
             continue
         raw = rec[1] if len(rec) > 1 else ""
         side = rec[2] if len(rec) > 2 else ""

@@ -70,7 +70,7 @@ def _common(org: Organization) -> dict:
 
 def _int_arg(name: str, lo: int, hi: int) -> int | None:
     value = request.args.get(name, "").strip()
-    return int(value) if value.isdigit() and lo <= int(value) <= hi else None
+    return int(value) if value.isdecimal() and lo <= int(value) <= hi else None
 
 
 @bp.route("/vouchers")
@@ -86,7 +86,7 @@ def vouchers(org_id: int):
         year, month = daily.working_month(org)
     status = request.args.get("status") if request.args.get("status") in VOUCHER_STATUSES else None
     account = (request.args.get("account") or "").strip().split(" ")[0]
-    account = account if account.isdigit() else ""
+    account = account if account.isdecimal() else ""
     text = (request.args.get("q") or "").strip()
     page = _int_arg("page", 1, 100000) or 1
     size = current_app.config["PAGE_SIZE"]

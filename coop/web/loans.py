@@ -393,7 +393,7 @@ def _my_county() -> County:
 
 def _year(value: str | None, county: County) -> int:
     """?year= when sensible, else the latest year with a policy, else this year."""
-    if value and value.isdigit() and 2000 <= int(value) <= 2100:
+    if value and value.isdecimal() and 2000 <= int(value) <= 2100:
         return int(value)
     latest = db.session.scalar(sa.select(sa.func.max(SubsidyPolicy.year)).where(SubsidyPolicy.county_id == county.id))
     return latest or clock.today().year
@@ -485,7 +485,7 @@ def _queue(county: County, scope: list[int] | None, *, title: str, default_statu
     status = status if status in CLAIM_STATUSES else None
     townships = [t for t in county.townships if scope is None or t.id in scope]
     township_id = request.args.get("township_id", "")
-    chosen = int(township_id) if township_id.isdigit() and any(t.id == int(township_id) for t in townships) else None
+    chosen = int(township_id) if township_id.isdecimal() and any(t.id == int(township_id) for t in townships) else None
     claims = service.list_claims(county.id, year=year, status=status,
                                  township_ids=[chosen] if chosen else scope)
     county_admin = scope is None
