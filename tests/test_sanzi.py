@@ -235,6 +235,22 @@ def test_december_carry_over_runs_the_depreciation_first(real_books):
     assert run is not None and run.total == D("158.33")  # 9,500 / 60 = 158.333…
 
 
+def test_december_is_not_closed_without_its_depreciation(real_books):
+    """结账 of December straight away (without 损益结转 first) is refused while the month's depreciation is due."""
+    from coop.services import periods
+
+    b = real_books
+    _buy_asset(b, life=60)
+    for m in range(7, 12):
+        _post(b, db.session.get(Voucher, sanzi.depreciate_month(b.org, 2025, m, b.accountant).voucher_id))
+    db.session.commit()
+    b.close_through(2025, 11)
+    reason = "12月固定资产折旧尚未计提（先做损益结转，或在三资台账中计提折旧）"
+    assert reason in periods.close_preconditions(b.org, 2025, 12, today=dt.date(2026, 1, 5))
+    _post(b, db.session.get(Voucher, sanzi.depreciate_month(b.org, 2025, 12, b.accountant).voucher_id))
+    assert reason not in periods.close_preconditions(b.org, 2025, 12, today=dt.date(2026, 1, 5))
+
+
 # ---------------------------------------------------------------- 三色预警: each fires on its case, not its neighbour
 
 

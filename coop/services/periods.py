@@ -122,6 +122,12 @@ def close_preconditions(org: Organization, year: int, month: int, *, today: dt.d
         reasons.append(N_("本月还有 %(n)s 张凭证未记账（制单或已审核）", n=pending))
     if not trial_balance_is_balanced(org, year, month):
         reasons.append(N_("试算不平衡"))
+    if month == 12:
+        from .sanzi import depreciation_preview, depreciation_run
+
+        if depreciation_run(org, year, 12) is None and depreciation_preview(org, year, 12):
+            # the December sequence runs depreciation before 损益结转; a close must not skip it (RULES §4, §14)
+            reasons.append(N_("12月固定资产折旧尚未计提（先做损益结转，或在三资台账中计提折旧）"))
     return reasons
 
 
@@ -186,7 +192,9 @@ def carry_over(org: Organization, year: int, *, user: User, today: dt.date | Non
     today = today or clock.today()
     if today < dt.date(year, 12, 1):
         raise InvalidState(f"{year}年12月尚未开始，不能结转损益", {"year": [f"{year}年12月尚未开始"]})
-    from .sanzi import depreciate_month; depreciate_month(org, year, 12, user)  # noqa: E702  三资 (#21): before 损益结转
+    from .sanzi import depreciate_month  # local: sanzi posts through this module
+
+    depreciate_month(org, year, 12, user)  # 三资 (#21): December's depreciation comes before 损益结转 (RULES §14)
     return _post_carryover(org, year, user=user)
 
 
