@@ -762,7 +762,8 @@ def post_inventory(inventory: Inventory, *, user: User) -> Voucher | None:
     lines = []
     for i in inventory.items:
         if i.result == "missing" and i.asset_id:
-            a = db.session.get(Asset, i.asset_id)
+            # locked and read fresh, as dispose_asset does: a disposal at the same moment waits or is seen here
+            a = db.session.get(Asset, i.asset_id, with_for_update=True, populate_existing=True)
             if a.disposed_date is not None:  # sold or scrapped since the list was made: already out of the books
                 raise ValidationFailed.field("items", f"{i.description} 已于 {a.disposed_date} 处置，不能再作盘亏")
             if a.category not in _COST_ROLES:
