@@ -32,7 +32,14 @@ def build_year_2025(books):
     p("2025-04-03", ("514", "30000.00", ""), ("102", "", "30000.00"), summary="公益支出")
     p("2025-04-04", ("515", "20000.00", ""), ("102", "", "20000.00"), summary="利息支出")
     books.close_through(2025, 12)
-    # register: households A (3 people, 96 units each + 20 labour units) and B (2 people, 96 each) = 500 units
+    ha, hb = register_two_households(books)  # A: 3 × 96 + 20 农龄 = 308 units; B: 2 × 96 = 192
+    db.session.commit()
+    return books, (ha, hb)
+
+
+def register_two_households(books):
+    """The register most distribution tests use: households A (张一 with 20 years of 农龄, 张二, 张三: 3 × 96 + 20
+    = 308 units) and B (李一, 李二: 2 × 96 = 192), 500 units in all, issued from a 2024 quantification."""
     org, user = books.org, books.accountant
     ha, hb = members.create_household(org), members.create_household(org)
     people = [members.add_member(ha, name="张一", id_number=IDS[0], relation="户主"),
@@ -47,9 +54,7 @@ def build_year_2025(books):
                               approval_ref="决议2", user=user)
     shares.set_member_input(plan, people[0], labour_start=dt.date(1990, 1, 1))
     shares.issue_plan(plan, user=user)
-    db.session.commit()
-    return books, (ha, hb)
-
+    return ha, hb
 
 def approve(plan, books, method="assembly"):
     # the 村党组织 discusses the plan first on both routes; materials out 12 days and the notice 10 days before

@@ -13,6 +13,7 @@ from coop.extensions import db
 from coop.ledger import roles as R
 from coop.models import Voucher
 from coop.services import accounts, distribution, integrity, members, periods, reports, roles, shares, vouchers
+from tests.test_distribution import register_two_households
 from tests.test_shares import IDS
 
 D = Decimal
@@ -36,21 +37,7 @@ def village(books):
     for key, code in MAPPING.items():
         roles.set_mapping(org, key, code, user=books.accountant)
     books.lock_opening({"10201": "500000.00", "32202": "-50000.00", "301": "-450000.00"})
-    user = books.accountant
-    ha, hb = members.create_household(org), members.create_household(org)
-    people = [members.add_member(ha, name="张一", id_number=IDS[0], relation="户主"),
-              members.add_member(ha, name="张二", id_number=IDS[1], relation="配偶"),
-              members.add_member(ha, name="张三", id_number=IDS[2], relation="子"),
-              members.add_member(hb, name="李一", id_number=IDS[3], relation="户主"),
-              members.add_member(hb, name="李二", id_number=IDS[4], relation="女")]
-    for m in people:
-        members.record_membership_event(m, "confirmed", date=dt.date(2024, 1, 1), evidence="决议", today=TODAY)
-    qp = shares.create_plan(org, name="量化", base_date=dt.date(2024, 12, 31), net_assets=D("1000000.00"),
-                            rules={"population_units": "96", "labour_units_per_year": "1", "labour_cap_years": 20},
-                            approval_ref="决议2", user=user)
-    shares.set_member_input(qp, people[0], labour_start=dt.date(1990, 1, 1))
-    shares.issue_plan(qp, user=user)
-    return ha, hb
+    return register_two_households(books)
 
 
 def approve_by_assembly(plan, books, meeting, *, materials, notice):

@@ -5,9 +5,9 @@ import datetime as dt
 from decimal import Decimal
 
 from coop.ledger import codes
-from coop.services import distribution, members, periods, reports, shares, vouchers
+from coop.services import distribution, periods, reports, vouchers
 from tests.realbooks import real_books  # noqa: F401  (fixture)
-from tests.test_shares import IDS
+from tests.test_distribution import register_two_households
 from tests.test_year_end import approve_by_assembly
 
 D = Decimal
@@ -18,25 +18,6 @@ def canon(org, code: str) -> str:
     return codes.CANONICAL.convert(code, org.code_scheme)
 
 
-def register(books):
-    """Households A (3 × 96 + 20 农龄 = 308 units) and B (2 × 96 = 192)."""
-    org, user = books.org, books.accountant
-    ha, hb = members.create_household(org), members.create_household(org)
-    people = [members.add_member(ha, name="张一", id_number=IDS[0], relation="户主"),
-              members.add_member(ha, name="张二", id_number=IDS[1], relation="配偶"),
-              members.add_member(ha, name="张三", id_number=IDS[2], relation="子"),
-              members.add_member(hb, name="李一", id_number=IDS[3], relation="户主"),
-              members.add_member(hb, name="李二", id_number=IDS[4], relation="女")]
-    for m in people:
-        members.record_membership_event(m, "confirmed", date=dt.date(2024, 1, 1), evidence="决议", today=TODAY)
-    qp = shares.create_plan(org, name="量化", base_date=dt.date(2024, 12, 31), net_assets=D("1000000.00"),
-                            rules={"population_units": "96", "labour_units_per_year": "1", "labour_cap_years": 20},
-                            approval_ref="决议2", user=user)
-    shares.set_member_input(qp, people[0], labour_start=dt.date(1990, 1, 1))
-    shares.issue_plan(qp, user=user)
-    return ha, hb
-
-
 def lines_of(v):
     return sorted((l.account.code, l.debit, l.credit, l.counterparty) for l in v.lines)
 
@@ -44,7 +25,7 @@ def lines_of(v):
 def test_year_end_posts_to_leaves_in_any_code_scheme(real_books):
     books = real_books
     org, acc, leaf = books.org, books.accountant, books.leaf
-    ha, hb = register(books)
+    ha, hb = register_two_households(books)  # A 308, B 192
     books.post("2025-03-01", (leaf("102", 1), "100000.00", ""), ("501", "", "100000.00"))
     interest = books.post("2025-03-02", (leaf("515", 1), "20000.00", ""), (leaf("102", 1), "", "20000.00"))
     books.close_through(2025, 11)
