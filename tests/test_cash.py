@@ -15,7 +15,7 @@ from coop.services import bank, cashier, distribution, payout, spending, users, 
 from tests.conftest import count
 from tests.realbooks import real_books  # noqa: F401  (fixture)
 from tests.test_year_end import approve_by_assembly
-from tests.test_year_end_real_books import register
+from tests.test_distribution import register_two_households
 
 D = Decimal
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
@@ -246,7 +246,7 @@ def posted_plan(books):
 
     org, acc, leaf = books.org, books.accountant, books.leaf
     users.assign_role(acc, "cashier", org)  # the accountant also keeps the cash here
-    ha, hb = register(books)
+    ha, hb = register_two_households(books)
     books.post("2025-03-01", (leaf("102", 1), "100000.00", ""), ("501", "", "100000.00"))
     books.close_through(2025, 11)
     periods.carry_over(org, 2025, user=acc, today=dt.date(2025, 12, 1))
