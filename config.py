@@ -3,7 +3,7 @@ import datetime as dt
 import os
 from pathlib import Path
 
-from coop.i18n import N_  # marks the menu labels for extraction; base.html translates them
+from coop.core.text import N_  # marks the menu labels for extraction; base.html translates them
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = Path(os.environ.get("COOP_INSTANCE_DIR", BASE_DIR / "instance"))
@@ -34,7 +34,7 @@ class Config:
     #: how many reverse proxies (nginx…) stand in front of the app; their X-Forwarded-For gives the client address
     #: used by the login throttle (0: none — the TCP peer is the client)
     TRUSTED_PROXIES = 0
-    #: login throttling (coop.security, in memory per process): after this many failed logins for one username,
+    #: login throttling (coop.core.security, in memory per process): after this many failed logins for one username,
     #: or from one client address, within the window, each further failure waits LOGIN_BACKOFF_SECONDS, doubling
     #: (30 s, 1 min, 2 min…) up to LOGIN_LOCKOUT_SECONDS. An office shares one address: it gets more tries.
     LOGIN_THROTTLE_ENABLED = True
@@ -47,7 +47,7 @@ class Config:
     #: tells whether an ID number is registered anywhere, so it must not serve as a lookup service
     ROSTER_MAX_ROWS = 3000
     ROSTER_UPLOADS_PER_HOUR = 20
-    #: None: coop.security.DEFAULT_CSP; "" sends no Content-Security-Policy
+    #: None: coop.core.security.DEFAULT_CSP; "" sends no Content-Security-Policy
     CONTENT_SECURITY_POLICY = None
     # flask-smorest: the OpenAPI document is served at /api/v1/openapi.json
     API_TITLE = "coop API"

@@ -2,5 +2,4 @@
 import os
 
 from coop import create_app
-
 app = create_app(os.environ.get("COOP_CONFIG", "config.DevelopmentConfig"))

@@ -64,7 +64,7 @@ def fresh_pg_database(url: str, name: str) -> str:
 def make_app(url: str):
     """An app on `url` with the models' tables created afresh (create_all, as the tests do)."""
     from coop import create_app
-    from coop.extensions import db
+    from coop.core.extensions import db
 
     app = create_app("config.TestingConfig", SQLALCHEMY_DATABASE_URI=url, SERVER_NAME="coop.bench",
                      ATTACHMENT_DIR=tempfile.mkdtemp(prefix="coop-bench-att-"))

@@ -15,7 +15,7 @@ Not a test. For each backend (a temp SQLite file; a throwaway PostgreSQL from te
    and `reports.county_trial_balance` for the county-year, median of --repeat in fresh sessions, against a bare
    `SELECT account_id, sum(debit), sum(credit) … GROUP BY account_id` over the same posted lines (the limit), and
    against `hledger bal` and beancount (`bean-query`, and `beancount.loader.load_file` + a sum per account) on the
-   journals `coop.export` writes for the same data (the peers; their time includes parsing, as they have no
+   journals `coop.documents.export` writes for the same data (the peers; their time includes parsing, as they have no
    database). The reads run on the one-by-one database when it holds every village, else on the bulk one, else on
    the raw one.
 3. HTTP (PostgreSQL only): gunicorn (--workers sync workers, ProductionConfig) on that database, --clients threads
@@ -96,7 +96,7 @@ BARE_COUNTY = ("SELECT l.account_id, sum(l.debit), sum(l.credit) FROM voucher_li
 def read_benchmarks(app, county_id: int, org_id: int, repeat: int) -> dict:
     import sqlalchemy as sa
 
-    from coop.extensions import db
+    from coop.core.extensions import db
     from coop.models import County, Organization
     from coop.services import reports
 
@@ -129,11 +129,11 @@ def read_benchmarks(app, county_id: int, org_id: int, repeat: int) -> dict:
 
 
 def export_journals(app, org_id: int, workdir: Path) -> dict[str, Path]:
-    """The village's and the whole county's year as hledger and beancount journals (coop.export)."""
+    """The village's and the whole county's year as hledger and beancount journals (coop.documents.export)."""
     import sqlalchemy as sa
 
-    from coop import export
-    from coop.extensions import db
+    from coop.documents import export
+    from coop.core.extensions import db
     from coop.models import Organization
 
     paths = {k: workdir / n for k, n in (("village_hledger", "village.journal"), ("village_bean", "village.beancount"),
@@ -367,7 +367,7 @@ def run_backend(backend: str, args, workdir: Path, peers: dict) -> dict:
             res["http"] = http_benchmarks(url, org_id, bean, args, workdir)
         for a, *_ in loaded.values():
             with a.app_context():
-                from coop.extensions import db
+                from coop.core.extensions import db
 
                 db.engine.dispose()
     res["load"] = load()

@@ -48,7 +48,7 @@ def main() -> None:
         backend = "postgresql" if url.startswith("postgresql") else "sqlite"
         print(f"{backend}: {t['villages']} villages, {t['vouchers']} vouchers, {t['lines']} lines loaded in "
               f"{t['wall']:.1f} s")
-        from coop.extensions import db
+        from coop.core.extensions import db
         from coop.models import County
         from coop.services import consolidation
 

@@ -20,7 +20,7 @@ from _common import clock, database, load, make_app
 
 
 def build(villages: int, drafts: int):
-    from coop.extensions import db
+    from coop.core.extensions import db
     from coop.services import disclosure, opening, orgs, users, vouchers
 
     county = orgs.create_county("基准县")
@@ -68,7 +68,7 @@ def main():
     with database(args.db, args.pg) as url:
         app = make_app(url)
         with app.app_context():
-            from coop.extensions import db
+            from coop.core.extensions import db
             from coop.models import Organization, User
             from coop.services import batch, todo
 

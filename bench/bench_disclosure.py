@@ -7,7 +7,7 @@
 Not a test. Through the services (制单 → 审核 → 记账, then 结账 of 2025-01..03), a village-quarter whose vouchers
 carry --lines income/expense lines (5 on 5xx accounts per voucher, the other side on 102), then times:
 disclosure.build_sheet (median of --repeat, fresh session), disclosure.create_sheet (once: it writes), and
-coop.disclosure_pdf.render_sheet_pdf (WeasyPrint; the first render, which loads fonts, and the median of
+coop.documents.disclosure.render_sheet_pdf (WeasyPrint; the first render, which loads fonts, and the median of
 --repeat more). Prints a table and appends a dated section to bench/RESULTS.md.
 """
 from __future__ import annotations
@@ -35,7 +35,7 @@ EXPENSE = [("511", "经营支出"), ("513", "管理费用"), ("514", "公益支�
 
 
 def build_quarter(n_lines: int, rng: random.Random):
-    from coop.extensions import db
+    from coop.core.extensions import db
     from tests.conftest import Books
 
     books = Books()
@@ -71,7 +71,7 @@ def main() -> None:
 
     import json
 
-    from coop.extensions import db
+    from coop.core.extensions import db
     from coop.models import Disclosure, Organization, User
     from coop.services import disclosure
 
@@ -115,7 +115,7 @@ def main() -> None:
         rows.append(("disclosure.create_sheet (+ commit)", f"{len(json.loads(d.data)['rows'])} rows", w1 - w0, c1 - c0,
                      "", load(), "< 1 s (ours)"))
 
-        from coop.disclosure_pdf import render_sheet_pdf
+        from coop.documents.disclosure import render_sheet_pdf
 
         def pdf():
             return render_sheet_pdf(db.session.get(Disclosure, d_id))

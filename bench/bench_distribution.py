@@ -44,7 +44,7 @@ def build_register(org_id: int, user_id: int, n: int, rng: random.Random) -> tup
     """Bulk ORM insert: n households × 3 members, 人口股 1 each, 农龄股 for heads, 20% 集体股. Returns (members, events)."""
     import sqlalchemy as sa
 
-    from coop.extensions import db
+    from coop.core.extensions import db
     from coop.models import Household, Member, ShareAction, ShareEvent
 
     db.session.execute(sa.insert(Household), [{"organization_id": org_id, "number": f"{i + 1:05d}", "active": True}
@@ -94,7 +94,7 @@ def build_register(org_id: int, user_id: int, n: int, rng: random.Random) -> tup
 
 def build_books():
     """The 2025 year of tests/test_distribution.py ×10 through the services, December closed."""
-    from coop.extensions import db
+    from coop.core.extensions import db
     from tests.conftest import Books
 
     books = Books()
@@ -151,7 +151,7 @@ def main() -> None:
     # ---- 2. through the services
     import sqlalchemy as sa
 
-    from coop.extensions import db
+    from coop.core.extensions import db
     from coop.models import DistributionPlan, HouseholdDividend, User
     from coop.services import distribution
 

@@ -17,7 +17,7 @@ import county
 
 
 def _entries(plan):
-    from coop.money import from_fen
+    from coop.core.money import from_fen
 
     return [({"date": p.date, "attachment_count": 1, "lines": [
         {"summary": p.summary, "account_code": c, "debit": from_fen(d), "credit": from_fen(cr), "counterparty": cp}
@@ -25,7 +25,7 @@ def _entries(plan):
 
 
 def _load(url: str, args, way: str) -> tuple[float, float]:
-    from coop.extensions import db
+    from coop.core.extensions import db
     from coop.models import Organization, User
     from coop.services import vouchers
 

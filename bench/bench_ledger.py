@@ -31,7 +31,7 @@ def build_busy_village(target: int):
     import math
 
     from coop import demo
-    from coop.extensions import db
+    from coop.core.extensions import db
     from coop.services import orgs, users
 
     class Busy(demo.VillageBooks):
@@ -100,7 +100,7 @@ def run(url: str, args) -> None:
     import sqlalchemy as sa
 
     from coop import create_app
-    from coop.extensions import db
+    from coop.core.extensions import db
     from coop.models import Organization, Voucher
     from coop.services import reports
 

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
 def build(app):
-    from coop.extensions import db
+    from coop.core.extensions import db
     from coop.models.guards import immutability_ddl
     from coop.services import opening, orgs, users, vouchers
 
@@ -64,7 +64,6 @@ def main() -> None:
     from werkzeug.serving import make_server
 
     from coop import create_app
-
     tmp = tempfile.mkdtemp(prefix="coop-pdfload-")
     os.environ.setdefault("COOP_AUDIT_KEY", "bench:" + os.urandom(32).hex())
     app = create_app("config.TestingConfig", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp}/b.sqlite3",

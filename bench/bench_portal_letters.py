@@ -19,7 +19,7 @@ def main() -> None:
 
     from coop import create_app
     from coop.documents import portal_letters
-    from coop.extensions import db
+    from coop.core.extensions import db
     from coop.services import members, orgs, portal_accounts, users
 
     app = create_app("config.TestingConfig", SQLALCHEMY_DATABASE_URI=temp_sqlite_url(), SERVER_NAME="coop.bench",

@@ -25,7 +25,7 @@ from _common import clock, database, load, make_app, profile_top, report  # noqa
 
 
 def build(n: int):
-    from coop.extensions import db
+    from coop.core.extensions import db
     from coop.services import sanzi
     from tests.conftest import Books
 
@@ -59,7 +59,7 @@ def main():
         app = make_app(url)
         backend = "postgresql" if url.startswith("postgresql") else "sqlite"
         with app.app_context():
-            from coop.extensions import db
+            from coop.core.extensions import db
             from coop.models import Organization, User
             from coop.services import sanzi
 

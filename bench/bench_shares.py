@@ -44,7 +44,7 @@ def id_number(birth: dt.date, seq: int) -> str:
 
 def build_village(n_members: int, rng: random.Random):
     """Households of 2–5 people through the services; returns (org id, plan id, n households)."""
-    from coop.extensions import db
+    from coop.core.extensions import db
     from coop.services import members, shares
     from tests.conftest import Books
 
@@ -90,7 +90,7 @@ def main() -> None:
 
     import sqlalchemy as sa
 
-    from coop.extensions import db
+    from coop.core.extensions import db
     from coop.models import Organization, QuantificationPlan, ShareEvent, User
     from coop.services import shares
 

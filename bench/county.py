@@ -115,7 +115,7 @@ def fresh_schema(url: str):
     from flask_migrate import upgrade
 
     from coop import create_app
-    from coop.extensions import db
+    from coop.core.extensions import db
 
     if url.startswith("postgresql"):
         engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
@@ -135,9 +135,9 @@ def setup_county(n_villages: int) -> tuple[int, list[Village]]:
     """County, townships (10 villages each, one accountant keeping all ten: 村账镇管), villages with their
     charts, locked openings and a reviewer each; a county administrator `bench_admin`."""
     from coop.demo import COMMON_DETAILS
-    from coop.extensions import db
+    from coop.core.extensions import db
     from coop.services import accounts, opening, orgs, users
-    from coop.money import from_fen
+    from coop.core.money import from_fen
 
     county = orgs.create_county("基准县")
     admin = users.create_user("bench_admin", "县管理员", PASSWORD)
@@ -210,9 +210,9 @@ def load_services(villages: list[Village], plans: dict[int, list[Planned]], *, m
     (create_draft, review_voucher, post_voucher), or with `bulk` a village-month at a time through
     vouchers.post_many (what the xlsx import uses). Returns timings: vouchers, seconds for the vouchers (and
     closes), seconds for members."""
-    from coop.extensions import db
+    from coop.core.extensions import db
     from coop.models import Organization, User
-    from coop.money import from_fen
+    from coop.core.money import from_fen
     from coop.services import periods, vouchers
 
     total = sum(len(p) for p in plans.values())
@@ -254,7 +254,7 @@ def build_members(v: Village, n: int, rng: random.Random) -> None:
     """`n` people in households of 2–5, confirmed, a 折股量化 plan (人口股 + 农龄股 + 20% 集体股) and its issue."""
     from bench_shares import GIVEN, SURNAMES
 
-    from coop.extensions import db
+    from coop.core.extensions import db
     from coop.models import Organization, User
     from coop.services import members, shares
 
@@ -316,7 +316,7 @@ def id_number(village: int, birth: dt.date, seq: int) -> str:
 def load_raw(villages: list[Village], plans: dict[int, list[Planned]], *, progress: bool = True) -> dict:
     """The same rows straight into vouchers and voucher_lines: executemany (SQLite) or COPY (PostgreSQL),
     one transaction per village. Voucher ids are assigned here, numbers as the services would give them."""
-    from coop.extensions import db
+    from coop.core.extensions import db
 
     total = sum(len(p) for p in plans.values())
     bar = Progress(total, "raw insert") if progress else None
@@ -386,7 +386,7 @@ def load_raw(villages: list[Village], plans: dict[int, list[Planned]], *, progre
 
 def build(url: str, args, *, raw: bool, villages_n: int | None = None, progress: bool = True, bulk: bool = False):
     """Fresh schema, setup, then the vouchers by the chosen path. Returns (app, county id, villages, timings)."""
-    from coop.extensions import db
+    from coop.core.extensions import db
 
     app = fresh_schema(url)
     n = villages_n or args.villages

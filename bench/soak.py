@@ -79,7 +79,7 @@ def _fixtures(url: str) -> dict:
 
     from coop import create_app
     from coop.demo import VILLAGES
-    from coop.extensions import db
+    from coop.core.extensions import db
     from coop.models import Organization, User
     from coop.services import users
 

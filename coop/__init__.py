@@ -24,9 +24,10 @@ def create_app(config_object: str | object = "config.DevelopmentConfig", **overr
         raise RuntimeError("Set COOP_AUDIT_KEY or COOP_AUDIT_KEY_FILE before running in production (see README)")
     Path(app.instance_path).mkdir(exist_ok=True)
 
-    from . import models  # noqa: F401  (tables and the posted-voucher guard)
-    from .extensions import api, babel, csrf, db, login_manager, migrate
-    from .i18n import init_i18n
+    from coop import models  # noqa: F401  (tables and the posted-voucher guard)
+    from coop.api.envelope import api
+    from coop.core.extensions import babel, csrf, db, login_manager, migrate
+    from coop.core.i18n import init_i18n
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True,
@@ -36,23 +37,23 @@ def create_app(config_object: str | object = "config.DevelopmentConfig", **overr
     init_i18n(app, babel)
     api.init_app(app)
 
-    from .security import init_security
+    from coop.core.security import init_security
 
     init_security(app)
 
-    from .api import IdConverter, register_api
-    from .web import register_web
+    from coop.api import IdConverter, register_api
+    from coop.web import register_web
 
     # every <int:…> in a URL (web and API) is a database id or a year: 1 … 2**31−1, else 404 from routing
     app.url_map.converters["int"] = IdConverter
     register_web(app)
     register_api(app, api)
 
-    from .hardening import init_hardening
+    from coop.web.hardening import init_hardening
 
     init_hardening(app)  # after the API's token check, so a caller without a token gets its 401 first
 
-    from .cli import register_cli
+    from coop.cli import register_cli
 
     register_cli(app)
     _sqlite_pragmas(app, db)

@@ -63,7 +63,7 @@ _super_engines: dict = {}
 def superuser_engine():
     """PostgreSQL: a superuser's engine on the test database (what an intruder with full access has); SQLite: the
     app's engine."""
-    from coop.extensions import db
+    from coop.core.extensions import db
 
     return _super_engines.get(db.engine.dialect.name, db.engine)
 
@@ -71,7 +71,7 @@ def superuser_engine():
 @pytest.fixture(scope="session")
 def _session_apps():
     yield _apps
-    from coop.extensions import db
+    from coop.core.extensions import db
 
     for app in _apps.values():
         with app.app_context():
@@ -85,7 +85,7 @@ def _build_app(url: str):
     """The schema is built by its owner; on PostgreSQL the app connects as coop_app, which may only read and write
     rows (tests/pg.py ROLE_SQL, as the README's deployment)."""
     from coop import create_app
-    from coop.extensions import db
+    from coop.core.extensions import db
     from coop.models.guards import immutability_ddl
 
     tmp = tempfile.mkdtemp(prefix="coop-test-")
@@ -109,7 +109,7 @@ def _build_app(url: str):
 @pytest.fixture
 def app(backend, request, _session_apps):
     """A Flask app on a clean database of the current backend; rows are wiped after each test."""
-    from coop.extensions import db
+    from coop.core.extensions import db
 
     if backend not in _apps:
         if backend == "postgresql":
@@ -234,7 +234,7 @@ class Books:
 @pytest.fixture
 def books(app):
     b = Books()
-    from coop.extensions import db
+    from coop.core.extensions import db
 
     db.session.commit()
     return b
@@ -245,6 +245,6 @@ def D(x) -> Decimal:
 
 
 def count(model) -> int:
-    from coop.extensions import db
+    from coop.core.extensions import db
 
     return db.session.scalar(sa.select(sa.func.count()).select_from(model))

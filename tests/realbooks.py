@@ -61,7 +61,7 @@ def with_sub_accounts(org, user, *, opening: dict[str, str] | None = None) -> No
 @pytest.fixture(params=["2-2-2", "3-3"])
 def real_books(app, request):
     """tests.conftest.Books in a county of the given code scheme, its village with sub-accounts everywhere."""
-    from coop.extensions import db
+    from coop.core.extensions import db
     from tests.conftest import Books
 
     b = Books(code_scheme=request.param)

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from coop import create_app
-from coop.extensions import db
+from coop.core.extensions import db
 from coop.models import Account, OpeningBalance, Organization, Period, Voucher, VoucherLine
 from coop.services import orgs, users
 

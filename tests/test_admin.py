@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import pytest
 
-from coop.extensions import db
+from coop.core.extensions import db
 from coop.models import Organization
 from tests.conftest import count
 
@@ -100,7 +100,7 @@ def test_create_user_with_role(books, client, role, scope_field):
 
 
 def test_collective_codes_starting_with_n2_are_accepted():
-    from coop.errors import ValidationFailed
+    from coop.core.errors import ValidationFailed
     from coop.services.orgs import validate_uscc
 
     # 农村集体经济组织 codes start with N2 (登记管理部门 N, 机构类别 2); the check digit is still verified

@@ -35,7 +35,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from coop.extensions import db
+from coop.core.extensions import db
 from coop.services import disclosure, distribution, joint, loans, opening, orgs, shares, users, vouchers
 
 SPEC = "/api/v1/openapi.json"
@@ -62,8 +62,9 @@ def render_once(monkeypatch):
     (test_reports_render, test_certificates, test_distribution_web, test_disclosure_web); here the API around it
     is the subject: who may ask, the status, the content type."""
     import coop.api.reports as api_reports
-    from coop import disclosure_pdf, distribution_pdf, shares_pdf
-
+    from coop.documents import disclosure as disclosure_pdf
+    from coop.documents import distribution as distribution_pdf
+    from coop.documents import shares as shares_pdf
     def once(module, name, key):
         real, cache = getattr(module, name), {}
 

@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from coop.extensions import db
+from coop.core.extensions import db
 from coop.models import Account, AuditLog, OpeningBalance, Organization, Period, Voucher, VoucherLine
 from coop.services import reports, users
 

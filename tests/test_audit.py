@@ -1,7 +1,7 @@
 """The audit log is hash-chained: edits, deletions and insertions are detected."""
 import sqlalchemy as sa
 
-from coop.extensions import db
+from coop.core.extensions import db
 from coop.models import AuditLog
 from coop.services import audit
 

@@ -13,7 +13,7 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from coop.extensions import db
+from coop.core.extensions import db
 from coop.models import Voucher, VoucherQuestion
 from coop.services import orgs, users
 from tests.test_disclosure_web import as_user, page

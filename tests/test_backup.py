@@ -12,7 +12,7 @@ import tempfile
 import pytest
 import sqlalchemy as sa
 
-from coop.extensions import db
+from coop.core.extensions import db
 from coop.models import Organization
 from coop.services import attachments, disclosure, integrity, reports, shares, users, vouchers
 from tests.test_members_web import _fast_password_hashing  # noqa: F401
@@ -64,7 +64,6 @@ def target(backend, request):
     from flask_migrate import upgrade
 
     from coop import create_app
-
     tmp = tempfile.mkdtemp(prefix="coop-restore-")
     admin = None
     if backend == "sqlite":
@@ -139,7 +138,7 @@ def test_round_trip_gives_identical_books(full_books, app, target, tmp_path):
         att = db.session.scalar(sa.select(Attachment))
         assert attachments.file_path(att).read_bytes() == PDF
         # the guards are back, and new ids do not collide with restored ones
-        from coop.errors import VoucherPosted
+        from coop.core.errors import VoucherPosted
         from coop.models import User, Voucher
 
         posted = db.session.scalar(sa.select(Voucher).where(Voucher.status == "posted"))

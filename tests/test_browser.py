@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from coop.extensions import db
+from coop.core.extensions import db
 from coop.models import Voucher
 
 pytestmark = pytest.mark.browser

@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from coop.extensions import db
+from coop.core.extensions import db
 from coop.services import users
 from tests.test_browser import PHONE, _login, _logout, chromium, live_server, shots  # noqa: F401  (fixtures)
 

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from coop.extensions import db
+from coop.core.extensions import db
 from coop.models import JointProject, Loan, LoanEvent, Organization, ProjectContribution, Voucher
 from tests.test_browser import PHONE, chromium, shots  # noqa: F401  (fixtures)
 

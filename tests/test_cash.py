@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from coop.errors import Forbidden, InvalidState, ValidationFailed
-from coop.extensions import db
+from coop.core.errors import Forbidden, InvalidState, ValidationFailed
+from coop.core.extensions import db
 from coop.ledger import roles as R
 from coop.models.cash import Reconciliation
 from coop.services import bank, cashier, distribution, payout, spending, users, vouchers, warnings

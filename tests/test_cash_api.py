@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 
-from coop.extensions import db
+from coop.core.extensions import db
 from coop.services import bank, users
 from tests.realbooks import real_books  # noqa: F401  (fixture)
 from tests.test_cash import MAPPING, PNG, csv_of

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 from decimal import Decimal
 
-from coop.extensions import db
+from coop.core.extensions import db
 from coop.models.cash import SpendingRequest
 from coop.services import bank, users
 from tests.conftest import count

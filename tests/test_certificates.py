@@ -11,8 +11,8 @@ import tempfile
 import pytest
 import sqlalchemy as sa
 
-from coop import shares_pdf
-from coop.extensions import db
+from coop.documents import shares as shares_pdf
+from coop.core.extensions import db
 from coop.models import ShareCertificate
 from coop.services import shares
 from tests.test_members_web import (_fast_password_hashing, login, member_user, page, people,  # noqa: F401

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from coop.extensions import db
+from coop.core.extensions import db
 from coop.models import AuditLog, Organization, Voucher
 from coop.services import reports
 from coop.services import voucher_import as vi
@@ -104,7 +104,7 @@ def test_export_ledger_year_checked_by_hledger(filled, cli):
     hledger = shutil.which("hledger")
     if hledger is None:
         pytest.skip("hledger not found")
-    from coop.export import code_of
+    from coop.documents.export import code_of
 
     text = cli("export-ledger", "--org", filled.org.id, "--format", "hledger", "--year", "2025").output
     r = subprocess.run([hledger, "-f", "-", "bal", "--flat", "-O", "csv", "-e", "2025-02-01"], input=text,

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from coop.errors import ValidationFailed
-from coop.extensions import db
+from coop.core.errors import ValidationFailed
+from coop.core.extensions import db
 from coop.ledger import codes, roles as R
 from coop.services import accounts, opening, orgs, reports, roles
 from tests.conftest import Books

@@ -10,8 +10,8 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from coop.errors import InvalidState, NotFound, VoucherPosted
-from coop.extensions import db
+from coop.core.errors import InvalidState, NotFound, VoucherPosted
+from coop.core.extensions import db
 from coop.models import Account, Voucher, VoucherLine, VoucherSequence
 from coop.services import users, vouchers
 

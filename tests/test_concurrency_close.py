@@ -8,8 +8,8 @@ import pytest
 import sqlalchemy as sa
 from flask import current_app
 
-from coop.errors import CoopError
-from coop.extensions import db
+from coop.core.errors import CoopError
+from coop.core.extensions import db
 from coop.models import Organization, User, Voucher
 from coop.services import periods, vouchers
 

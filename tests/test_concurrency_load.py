@@ -23,8 +23,8 @@ import pytest
 import sqlalchemy as sa
 from flask import current_app
 
-from coop.errors import CoopError, InvalidState, PeriodClosed
-from coop.extensions import db
+from coop.core.errors import CoopError, InvalidState, PeriodClosed
+from coop.core.extensions import db
 from coop.models import Organization, User, Voucher, VoucherLine
 from coop.services import integrity, periods, reports, users, vouchers
 

@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 from flask import current_app
 
-from coop.extensions import db
+from coop.core.extensions import db
 from coop.models import DividendPayment, DistributionPlan, Member, ShareAction, ShareEvent, Voucher
 from coop.services import distribution, integrity_money, joint, shares, users
 from tests.test_distribution import approve, make_plan, year_2025  # noqa: F401  (fixture)
@@ -166,7 +166,7 @@ def test_a_double_click_on_the_payment_form_creates_one_voucher(posted_plan):
 def test_verify_refuses_negative_holdings_and_overpaid_households(posted_plan, app):
     """What the races above used to leave behind, written past the services: verify names each."""
     from coop.cli import coop_cli
-    from coop.cli_verify import register
+    from coop.cli.verify import register
 
     books, plan_id = posted_plan
     v = distribution.pay_dividends(db.session.get(DistributionPlan, plan_id), household_ids=None,
@@ -203,7 +203,7 @@ def test_verify_refuses_negative_holdings_and_overpaid_households(posted_plan, a
 def run_at_once(app, jobs: list):
     """Each job (a callable) in its own thread, app context and session, released together; each commits. Returns
     "ok" or the refusal's message per job."""
-    from coop.errors import CoopError
+    from coop.core.errors import CoopError
 
     barrier, out = threading.Barrier(len(jobs)), [None] * len(jobs)
     db.session.remove()

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from coop.errors import ValidationFailed
-from coop.extensions import db
+from coop.core.errors import ValidationFailed
+from coop.core.extensions import db
 from coop.models import Voucher
 from coop.services import reports, users, vouchers
 from tests.conftest import count

@@ -17,7 +17,7 @@ from decimal import Decimal
 
 import pytest
 
-from coop.extensions import db
+from coop.core.extensions import db
 
 D = Decimal
 

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from coop.errors import Forbidden, InvalidState, ValidationFailed
-from coop.extensions import db
+from coop.core.errors import Forbidden, InvalidState, ValidationFailed
+from coop.core.extensions import db
 
 D = Decimal
 

@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
-from coop import clock
-from coop.errors import InvalidState, PeriodClosed
-from coop.extensions import db
+from coop.core import clock
+from coop.core.errors import InvalidState, PeriodClosed
+from coop.core.extensions import db
 from coop.models import Attachment, AuditLog, QuestionAttachment, Voucher, VoucherTemplateRun
 from coop.services import attachments, batch, disclosure, orgs, todo, users
 from coop.services import voucher_templates as templates

@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from coop.extensions import db
+from coop.core.extensions import db
 from coop.models import User, Voucher, VoucherTemplate, VoucherTemplateRun
 from coop.services import batch, users
 from coop.services import voucher_templates as templates

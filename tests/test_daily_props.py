@@ -8,7 +8,7 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from coop.extensions import db
+from coop.core.extensions import db
 from coop.models import Voucher
 from coop.services import batch, opening, orgs, users, vouchers
 

@@ -9,7 +9,7 @@ import re
 
 import sqlalchemy as sa
 
-from coop.extensions import db
+from coop.core.extensions import db
 from coop.models import Attachment, Voucher, VoucherQuestion, VoucherTemplate
 from coop.services import disclosure, users
 from tests.test_disclosure_web import as_user, page

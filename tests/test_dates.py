@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import pytest
 
-from coop import clock
-from coop.errors import ValidationFailed
-from coop.extensions import db
+from coop.core import clock
+from coop.core.errors import ValidationFailed
+from coop.core.extensions import db
 from coop.models import LoanEvent, Voucher
 from coop.services import loans, users, vouchers
 from tests.conftest import count

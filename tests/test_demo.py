@@ -11,7 +11,7 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from coop.extensions import db
+from coop.core.extensions import db
 from coop.models import Organization, RoleAssignment, User, Voucher
 from coop.services import periods, reports
 from tests import conftest

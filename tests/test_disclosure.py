@@ -5,8 +5,8 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from coop.errors import Forbidden, InvalidState, ValidationFailed
-from coop.extensions import db
+from coop.core.errors import Forbidden, InvalidState, ValidationFailed
+from coop.core.extensions import db
 from coop.models import Disclosure, Voucher
 from coop.services import disclosure, periods, users, vouchers, warnings
 

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from flask import g
 from flask.testing import FlaskClient
 
-from coop.extensions import db
+from coop.core.extensions import db
 from coop.models import AuditLog, Disclosure
 from coop.services import disclosure, orgs, users
 from tests.test_demo import demo  # noqa: F401  (the demo county, built once for this module)
@@ -184,8 +184,7 @@ def test_quarter_from_draft_to_published_by_three_roles(village, app):
 
 def test_pdf_qr_code_is_the_absolute_verify_url(village, app):
     d = publish_via_web(app, village)
-    from coop import disclosure_pdf
-
+    from coop.documents import disclosure as disclosure_pdf
     with app.test_request_context():
         url_ = disclosure_pdf.verify_url(d)
         html = disclosure_pdf.sheet_html(d)
@@ -207,8 +206,7 @@ def test_preview_before_publication_is_marked_as_draft(village, app):
 
 
 def test_balance_sheet_is_portrait_and_income_expense_landscape(village, app):
-    from coop import disclosure_pdf
-
+    from coop.documents import disclosure as disclosure_pdf
     bs = disclosure.create_sheet(village.org, kind="balance_sheet", start=dt.date(2025, 3, 1),
                                  end=dt.date(2025, 3, 31), user=village.accountant)
     ie = disclosure.create_sheet(village.org, kind="income_expense", start=dt.date(2025, 1, 1),
@@ -361,8 +359,7 @@ def test_index_lists_sheets_due_dates_and_charts(village, app):
 def test_chart_axis_labels_and_gaps():
     from decimal import Decimal as D
 
-    from coop import charts
-
+    from coop.documents import charts
     assert charts.axis([D("12345.67"), D("7416.64")]) == [0, 5000, 10000, 15000]
     assert charts.axis([D("-2400"), D("900")]) == [-3000, -2000, -1000, 0, 1000]
     assert charts.axis([None, D("0")]) == [0, 1]
@@ -479,7 +476,7 @@ def test_api_verify_by_digest_needs_no_token(village, app):
 def test_demo_quarter_published_through_the_web_by_three_roles(demo):
     """青石村, 2026 Q3: 王会计 (kj_wang) generates and publishes, 王德福 (民主理财小组) reviews, 东山镇经管站
     approves. The PDF's totals equal the posted income and expense lines of the quarter, summed here in SQL."""
-    from coop.daxie import amount_in_words
+    from coop.core.numerals import amount_in_words
     from coop.demo import PASSWORD
     from coop.models import Account, Organization, Voucher, VoucherLine
 

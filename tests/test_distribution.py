@@ -4,8 +4,8 @@ from decimal import Decimal
 
 import pytest
 
-from coop.errors import InvalidState, ValidationFailed
-from coop.extensions import db
+from coop.core.errors import InvalidState, ValidationFailed
+from coop.core.extensions import db
 from coop.services import distribution, members, reports, shares, vouchers
 from tests.test_shares import IDS
 
@@ -103,8 +103,7 @@ def test_worked_example_posted_to_the_fen(year_2025):
     assert distribution.figures_of(plan)["closing_undistributed"] == D("7000.00")
     with pytest.raises(InvalidState, match="不能重复记账"):
         distribution.post_plan(plan, date=dt.date(2026, 1, 16), user=books.accountant)
-    from coop import disclosure_pdf
-
+    from coop.documents import disclosure as disclosure_pdf
     assert disclosure_pdf.dividend_per_share(books.org) == [(2025, D("180.00"))]
     assert "每股分红" in disclosure_pdf.dividend_chart(books.org)
 

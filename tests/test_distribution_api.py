@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from coop.extensions import db
+from coop.core.extensions import db
 from coop.models import DistributionPlan
 from coop.services import reports, users, vouchers
 from tests.test_distribution import year_2025  # noqa: F401  (fixture)

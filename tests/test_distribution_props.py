@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from coop import distribution_pdf
-from coop.extensions import db
+from coop.documents import distribution as distribution_pdf
+from coop.core.extensions import db
 from coop.ledger.distribution import Cadre, split_cadre_reward, split_member_pool
 from coop.models import DistributionPlan
 from coop.services import distribution, members, shares

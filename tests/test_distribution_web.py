@@ -13,8 +13,8 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from coop.daxie import amount_in_words
-from coop.extensions import db
+from coop.core.numerals import amount_in_words
+from coop.core.extensions import db
 from coop.models import (
     DistributionApproval,
     DistributionCadre,

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from coop.export import _component, account_names, code_of, to_beancount, to_hledger
-from coop.extensions import db
+from coop.documents.export import _component, account_names, code_of, to_beancount, to_hledger
+from coop.core.extensions import db
 from coop.services import reports, vouchers
 
 CI = os.environ.get("CI") == "true"

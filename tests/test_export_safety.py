@@ -8,8 +8,8 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from coop.export_safety import csv_cell, risky
-from coop.extensions import db
+from coop.core.export_safety import csv_cell, risky
+from coop.core.extensions import db
 from coop.services import accounts, members
 from tests.test_shares import IDS
 
@@ -60,7 +60,7 @@ def test_voucher_export_keeps_summaries_as_text(evil_books):
 
 
 def test_roster_xlsx_keeps_member_names_as_text(books):
-    from coop.shares_pdf import roster_xlsx
+    from coop.documents.shares import roster_xlsx
 
     h = members.create_household(books.org)
     members.add_member(h, name=EVIL_MEMBER, id_number=IDS[0], relation="户主")

@@ -10,7 +10,7 @@ import zipfile
 
 import pytest
 
-from coop.errors import ValidationFailed
+from coop.core.errors import ValidationFailed
 from coop.services import members, voucher_import
 from coop.services.file_limits import MAX_PROBLEMS
 from tests.test_members_web import _fast_password_hashing, login  # noqa: F401

@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from coop.extensions import db
+from coop.core.extensions import db
 from coop.models import ApiToken, Attachment, AuditLog, Household, Member, Voucher
 from coop.services import attachments, users, vouchers
 from tests.conftest import count
@@ -234,8 +234,7 @@ def test_personal_pages_and_json_are_not_stored(client, api, ready):
 
 
 def test_pdf_bound_answers_503_with_retry_after(client, ready, app):
-    from coop import pdf_render
-
+    from coop.documents import pdf as pdf_render
     v = ready.draft("2025-01-10", ("101", "500.00", ""), ("102", "", "500.00"))
     db.session.commit()
     login(client, "kuaiji")
@@ -256,8 +255,7 @@ def test_pdf_bound_answers_503_with_retry_after(client, ready, app):
 
 
 def test_pdf_fetcher_loads_only_data_and_own_static_files(app, tmp_path):
-    from coop import pdf_render
-
+    from coop.documents import pdf as pdf_render
     secret = tmp_path / "secret.png"
     secret.write_bytes(b"\x89PNG")
     with app.app_context():
@@ -274,8 +272,7 @@ def test_pdf_fetcher_loads_only_data_and_own_static_files(app, tmp_path):
 
 def test_same_html_renders_once(app):
     """A report of unchanged books is served from the cache; changed books (different HTML) render anew."""
-    from coop import pdf_render
-
+    from coop.documents import pdf as pdf_render
     pdf_render.cache.clear()
     with app.app_context():
         hits = pdf_render.cache.hits

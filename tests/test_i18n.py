@@ -166,7 +166,8 @@ def test_translated_text_is_not_read_as_markup(client, books):
 def test_constant_labels_are_marked_but_stay_chinese():
     """N_ only marks: the values the API, the database, exports and PDFs carry are the Chinese ones."""
     import config
-    from coop.i18n import N_, translate
+    from coop.core.i18n import translate
+    from coop.core.text import N_
     from coop.ledger.statements import INCOME_LAYOUT
     from coop.models.ledger import STATUS_LABELS
     from coop.models.users import ROLES
@@ -185,7 +186,7 @@ def test_constant_labels_are_marked_but_stay_chinese():
 
 
 def _voucher_and_report_books(books):
-    from coop.extensions import db
+    from coop.core.extensions import db
 
     books.lock_opening({"101": "1000.00", "301": "-1000.00"})
     books.post("2025-01-05", ("101", "200.00", ""), ("501", "", "200.00"), summary="收到承包费")
@@ -235,7 +236,7 @@ def test_report_page_in_english_and_its_pdf_in_chinese(client, books, tmp_path):
 
 
 def test_api_keeps_chinese_labels_for_english_users(client, books):
-    from coop.extensions import db
+    from coop.core.extensions import db
     from coop.services import users
 
     _voucher_and_report_books(books)

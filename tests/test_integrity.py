@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from coop.extensions import db
+from coop.core.extensions import db
 from coop.models import AuditLog, Disclosure, Voucher
 from coop.services import disclosure, integrity, users
 from tests.test_members_web import _fast_password_hashing  # noqa: F401

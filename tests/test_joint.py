@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from coop.errors import InvalidState, PeriodClosed, ValidationFailed
-from coop.extensions import db
+from coop.core.errors import InvalidState, PeriodClosed, ValidationFailed
+from coop.core.extensions import db
 from coop.models import ProjectReturn, Voucher
 from coop.services import joint, opening, orgs, reports
 from tests.conftest import count

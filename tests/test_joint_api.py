@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from coop.extensions import db
+from coop.core.extensions import db
 from coop.services import joint, opening, orgs, users
 from tests.test_joint import project  # noqa: F401  (fixture)
 from tests.test_joint_web import snapshot

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from coop.extensions import db
+from coop.core.extensions import db
 from coop.models import (JointProject, ProjectContribution, ProjectParticipant, ProjectReturn, ProjectReturnLine,
                          Voucher)
 from coop.services import joint, opening, orgs, users

@@ -22,7 +22,7 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from coop.extensions import db
+from coop.core.extensions import db
 from coop.models import Disclosure, VoucherQuestion
 from coop.services import disclosure, members, shares, users
 from tests.test_browser import PHONE, _fits_phone, _logout, chromium, live_server  # noqa: F401  (fixtures)

@@ -18,7 +18,7 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from coop.extensions import db
+from coop.core.extensions import db
 from coop.models import Attachment, Disclosure, Period, Voucher, VoucherQuestion
 from coop.services import disclosure, users
 from tests.test_browser import chromium, live_server  # noqa: F401  (fixtures)

@@ -7,14 +7,14 @@ from decimal import Decimal
 
 import pytest
 
-from coop.daxie import amount_in_words
+from coop.core.numerals import amount_in_words
 from coop.ledger.allocation import allocate
 from coop.ledger.balances import build_trial_balance, is_balanced, trial_balance_totals
 from coop.ledger.closing import year_end_entries
 from coop.ledger.statements import balance_sheet_values, income_values
 from coop.ledger.types import AccountInfo, Line
 from coop.ledger.validate import validate_lines
-from coop.money import AmountError, parse_amount, to_fen
+from coop.core.money import AmountError, parse_amount, to_fen
 
 
 def D(x) -> Decimal:

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from coop.extensions import db
+from coop.core.extensions import db
 from coop.models import SubsidyClaim, Voucher
 from coop.services import loans, orgs, users
 from tests.conftest import count

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from flask import g
 
-from coop.extensions import db
+from coop.core.extensions import db
 from coop.models import Loan, LoanEvent, LprRate, SubsidyClaim, SubsidyPolicy, Voucher
 from coop.services import loans, opening, orgs, users
 from tests.conftest import count

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from coop.extensions import db
+from coop.core.extensions import db
 from coop.models import Member, MembershipEvent, QuantificationPlan, ShareAction, Voucher
 from coop.services import members, shares, users
 from tests.conftest import count

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from stdnum.cn import ric
 from werkzeug.security import generate_password_hash
 
-from coop.extensions import db
+from coop.core.extensions import db
 from coop.models import (Household, Member, MembershipEvent, QuantificationPlan, ShareAction, ShareCertificate,
                          Voucher)
 from coop.services import members, shares, users

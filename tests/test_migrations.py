@@ -25,7 +25,7 @@ def test_upgrade_matches_models_and_downgrade_cleans_up(empty_db_url):
     from flask_migrate import downgrade, upgrade
 
     from coop import create_app
-    from coop.extensions import db
+    from coop.core.extensions import db
 
     app = create_app("config.TestingConfig", SQLALCHEMY_DATABASE_URI=empty_db_url)
     with app.app_context():

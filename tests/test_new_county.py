@@ -19,7 +19,7 @@ from stdnum.cn import ric, uscc as uscc_std
 from flask import g
 from flask.testing import FlaskClient
 
-from coop import clock
+from coop.core import clock
 from tests.test_browser import chromium  # noqa: F401  (fixture)
 
 NEW_PASSWORD = "Xinmima#2026kj"

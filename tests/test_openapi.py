@@ -11,7 +11,7 @@ import pytest
 from marshmallow import fields
 from schemathesis.specs.openapi.definitions import OPENAPI_30
 
-from coop.extensions import db
+from coop.core.extensions import db
 from coop.schemas.common import MONEY_PATTERN, Money
 from coop.services import users
 
@@ -154,7 +154,7 @@ def test_every_kind_of_error_is_one_envelope(app, sqlite_only, client, books, to
     _envelope(r, 409, "invalid_state")
     # VoucherPosted comes from the ORM guard behind the services (defence in depth): make one reach the API
     from coop.api import ledger as api_ledger
-    from coop.errors import VoucherPosted
+    from coop.core.errors import VoucherPosted
 
     def guarded(org, voucher_id):
         raise VoucherPosted("已记账凭证不能修改")

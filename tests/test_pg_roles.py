@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import ProgrammingError
 
-from coop.extensions import db
+from coop.core.extensions import db
 
 
 @pytest.fixture

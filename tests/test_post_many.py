@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from coop.errors import Forbidden, PeriodClosed, ValidationFailed
-from coop.extensions import db
+from coop.core.errors import Forbidden, PeriodClosed, ValidationFailed
+from coop.core.extensions import db
 from coop.models import AuditLog, Voucher
 from coop.services import integrity, reports, vouchers
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from coop.errors import ValidationFailed
-from coop.extensions import db
+from coop.core.errors import ValidationFailed
+from coop.core.extensions import db
 from coop.ledger import roles as R
 from coop.models import AuditLog, PostingRoleMapping
 from coop.services import accounts, roles, users

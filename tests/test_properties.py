@@ -15,10 +15,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from coop.daxie import amount_in_words
+from coop.core.numerals import amount_in_words
 from coop.ledger.allocation import allocate
 from coop.ledger.chart import CHART_2023, REQUIRED_DETAILS
-from coop.money import CENT, MAX_AMOUNT, ZERO
+from coop.core.money import CENT, MAX_AMOUNT, ZERO
 from coop.services import opening, orgs, periods, reports, users, vouchers
 from coop.ledger import codes
 from coop.ledger.chart import COUNTERPARTY_ACCOUNTS

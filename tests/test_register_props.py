@@ -8,8 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from stdnum.cn import ric
 
-from coop.errors import CoopError
-from coop.extensions import db
+from coop.core.errors import CoopError
+from coop.core.extensions import db
 from coop.services import members, opening, orgs, shares, users
 
 TODAY = dt.date(2026, 11, 1)

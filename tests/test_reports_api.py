@@ -13,7 +13,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 @pytest.fixture
 def api(client, village):
-    from coop.extensions import db
+    from coop.core.extensions import db
     from coop.services import users
 
     token = users.issue_api_token(village.accountant, "test")
@@ -124,7 +124,7 @@ def test_voucher_pdf(api, village):
     ("/detail-ledger?year=2025&code=999", "code", "科目编码 999 不存在"),
     ("/detail-ledger?year=2025&code=1x", "code", "科目编码格式不正确"),
     ("/trial-balance?level=9", "level", "科目级次应在1到5之间"),
-    # refused by the request guard (coop.hardening) before the query schema sees it
+    # refused by the request guard (coop.web.hardening) before the query schema sees it
     ("/trial-balance?counterparty=%00", "counterparty", "输入含有不允许的空字符（NUL）"),
 ])
 def test_bad_params(api, query, field, message):
@@ -136,7 +136,7 @@ def test_bad_params(api, query, field, message):
 
 
 def test_auth_and_isolation(api, village, client):
-    from coop.extensions import db
+    from coop.core.extensions import db
     from coop.services import orgs, users
 
     assert api("/trial-balance", token=None).status_code == 401

@@ -13,7 +13,7 @@ import openpyxl
 import pytest
 from werkzeug.security import generate_password_hash
 
-from coop.money import CENT
+from coop.core.money import CENT
 from coop.reports import REPORTS, ReportQuery, builders
 from coop.reports.pdf import render_pdf, render_voucher_pdf
 from coop.reports.xlsx import MONEY_FORMAT, render_xlsx
@@ -46,7 +46,7 @@ def post_with_counterparty(books, date, summary, *lines):
 @pytest.fixture
 def village(books):
     """Opening 101 1,200 + 10201 50,000 = 301 51,200; four vouchers in January and February 2025."""
-    from coop.extensions import db
+    from coop.core.extensions import db
     from coop.services import accounts
 
     accounts.add_detail_account(books.org, "102", "10201", "农业银行")

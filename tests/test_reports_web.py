@@ -23,7 +23,7 @@ def base(books) -> str:
 @pytest.fixture
 def outsider(village):
     """An accountant of a village in another township."""
-    from coop.extensions import db
+    from coop.core.extensions import db
     from coop.services import orgs, users
 
     township = orgs.create_township(village.county, "西镇")

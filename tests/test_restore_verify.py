@@ -9,7 +9,7 @@ import os
 
 import sqlalchemy as sa
 
-from coop.extensions import db
+from coop.core.extensions import db
 from coop.models import Organization, Voucher
 from tests.test_backup import backup, full_books, restore, rewrite, target  # noqa: F401
 from tests.test_members_web import _fast_password_hashing  # noqa: F401

@@ -15,8 +15,8 @@ import pytest
 import sqlalchemy as sa
 from flask import current_app
 
-from coop.errors import CoopError, InvalidState, ValidationFailed
-from coop.extensions import db
+from coop.core.errors import CoopError, InvalidState, ValidationFailed
+from coop.core.extensions import db
 from coop.models import AuditLog, Household, Member, MembershipEvent, Organization, User
 from coop.services import integrity, members, users
 from tests.test_members_web import (IDS, _fast_password_hashing, login, make_id, people,  # noqa: F401

@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from coop.errors import ValidationFailed
-from coop.extensions import db
+from coop.core.errors import ValidationFailed
+from coop.core.extensions import db
 from coop.ledger import assets as calc
 from coop.models import Voucher
 from coop.services import sanzi, vouchers

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from coop.extensions import db
+from coop.core.extensions import db
 from coop.models import Organization
 from coop.services import roles, sanzi
 from tests.test_demo import demo  # noqa: F401  (module fixture: the demo built once)

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from openpyxl import load_workbook
 
-from coop.extensions import db
+from coop.core.extensions import db
 from coop.models import Contract, Parcel, Voucher
 from coop.services import users
 from tests.conftest import count

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from coop import create_app
-from coop import security
-from coop.security import LoginThrottle
+from coop.core import security
+from coop.core.security import LoginThrottle
 
 ROOT = Path(__file__).resolve().parent.parent
 

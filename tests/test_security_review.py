@@ -2,7 +2,7 @@
 the user's own reads as 404, not 403."""
 from __future__ import annotations
 
-from coop.extensions import db
+from coop.core.extensions import db
 from coop.models.assets import Inventory
 from coop.services import bank, orgs, users
 from tests.conftest import count
@@ -113,7 +113,7 @@ def test_result_file_with_a_sequence_int_cannot_read_is_refused_by_row(real_book
 
     import pytest
 
-    from coop.errors import ValidationFailed
+    from coop.core.errors import ValidationFailed
     from coop.services import payout
     from tests.test_cash import people, posted_plan
 

@@ -11,8 +11,8 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import Workbook
 
-from coop.errors import InvalidState, ValidationFailed
-from coop.extensions import db
+from coop.core.errors import InvalidState, ValidationFailed
+from coop.core.extensions import db
 from coop.models import Account, AuditLog, County, Member, OpeningBalance, User
 from coop.services import chart_import, members, portal_accounts, setup
 from tests.test_members_web import IDS, _fast_password_hashing, login, people  # noqa: F401
@@ -173,7 +173,7 @@ def test_pending_members_get_no_account_and_other_roles_may_not_open(people):
     assert pending not in portal_accounts.candidates(org)
     with pytest.raises(ValidationFailed, match="不是本社成员"):
         portal_accounts.open_accounts(org, user=people.books.accountant, member_ids=[pending.id])
-    from coop.errors import Forbidden
+    from coop.core.errors import Forbidden
 
     with pytest.raises(Forbidden):
         portal_accounts.open_accounts(org, user=people.books.reviewer)

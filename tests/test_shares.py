@@ -4,8 +4,8 @@ from decimal import Decimal
 
 import pytest
 
-from coop.errors import InvalidState, ValidationFailed
-from coop.extensions import db
+from coop.core.errors import InvalidState, ValidationFailed
+from coop.core.extensions import db
 from coop.ledger.shares import MemberBasis, PlanRules, labour_years, quantify
 from coop.services import members, shares
 

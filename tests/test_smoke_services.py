@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from coop.errors import Forbidden, InvalidState, PeriodClosed, ValidationFailed
+from coop.core.errors import Forbidden, InvalidState, PeriodClosed, ValidationFailed
 from coop.services import periods, reports, vouchers
 
 

@@ -10,8 +10,8 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from coop.errors import ValidationFailed
-from coop.extensions import db
+from coop.core.errors import ValidationFailed
+from coop.core.extensions import db
 from coop.ledger import roles as R
 from coop.models import LoanEvent, PostingRoleMapping, ProjectContribution, ShareAction, Voucher
 from coop.services import joint, loans, members, orgs, reports, roles, shares, users, vouchers

@@ -9,7 +9,7 @@ import json
 import pytest
 import sqlalchemy as sa
 
-from coop.extensions import db
+from coop.core.extensions import db
 from coop.models import AuditHead, AuditLog, Disclosure, Period, RoleAssignment, Voucher, VoucherLine
 from coop.models.distribution import HouseholdDividend
 from coop.services import audit
@@ -252,8 +252,7 @@ def test_truncated_chain_fails_against_the_recorded_anchor(published, app, tmp_p
 
 
 def test_head_is_printed_on_the_published_sheet(published, app):
-    from coop import disclosure_pdf
-
+    from coop.documents import disclosure as disclosure_pdf
     first, second = published
     with app.test_request_context():
         html = disclosure_pdf.sheet_html(second)

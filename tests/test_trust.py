@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 from flask import g
 
-from coop.extensions import db
+from coop.core.extensions import db
 from coop.models import ApiToken, AuditLog, Member, User
 from coop.services import admin, members, orgs, users
 from tests.test_members_web import IDS
@@ -288,7 +288,7 @@ def test_county_admin_resets_deactivates_and_manages_roles_over_the_api(books, c
 
 
 def test_township_auditor_manages_its_villages_only(books, client):
-    from coop.errors import NotFound, ValidationFailed
+    from coop.core.errors import NotFound, ValidationFailed
 
     other_township = orgs.create_township(books.county, "西镇")
     far = orgs.create_organization(other_township, name="远村", books_start_year=2025)

@@ -8,8 +8,8 @@ import pytest
 import sqlalchemy as sa
 
 from coop.cli import coop_cli
-from coop.cli_verify import register
-from coop.extensions import db
+from coop.cli.verify import register
+from coop.core.extensions import db
 from coop.models import AuditLog, Disclosure
 from coop.services import disclosure, users
 from tests.test_members_web import _fast_password_hashing  # noqa: F401
@@ -20,8 +20,7 @@ Q1 = (dt.date(2025, 1, 1), dt.date(2025, 3, 31))
 @pytest.fixture
 def published(books, app):
     """Q1 2025 (income 12,345.67) published with its PDF, and a correction of it published too."""
-    from coop import disclosure_pdf
-
+    from coop.documents import disclosure as disclosure_pdf
     books.lock_opening({"101": "1000.00", "102": "50000.00", "301": "-51000.00"})
     books.post("2025-01-10", ("102", "12345.67", ""), ("501", "", "12345.67"), summary="收到承包金")
     books.close_through(2025, 3)

@@ -9,8 +9,8 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import Workbook
 
-from coop.errors import InvalidState, ValidationFailed
-from coop.extensions import db
+from coop.core.errors import InvalidState, ValidationFailed
+from coop.core.extensions import db
 from coop.models import AuditLog, Voucher
 from coop.services import accounts, opening, orgs, reports, users, vouchers
 from coop.services import voucher_import as vi

@@ -18,7 +18,7 @@ from flask import g
 from flask.testing import FlaskClient
 
 from coop import create_app
-from coop.extensions import db
+from coop.core.extensions import db
 from coop.services import members, orgs, users
 
 ROLES = ("acct", "other", "rev", "aud", "county", "member", "anon")

@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from coop.extensions import db
+from coop.core.extensions import db
 from coop.models import Attachment, OpeningBalance, Period, Voucher, VoucherLine
 from tests.conftest import count
 

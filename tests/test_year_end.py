@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from coop.errors import InvalidState, ValidationFailed
-from coop.extensions import db
+from coop.core.errors import InvalidState, ValidationFailed
+from coop.core.extensions import db
 from coop.ledger import roles as R
 from coop.models import Voucher
 from coop.services import accounts, distribution, integrity, members, periods, reports, roles, shares, vouchers

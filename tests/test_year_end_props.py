@@ -11,8 +11,8 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from coop.errors import CoopError, ValidationFailed
-from coop.extensions import db
+from coop.core.errors import CoopError, ValidationFailed
+from coop.core.extensions import db
 from coop.ledger.chart import COUNTERPARTY_ACCOUNTS
 from coop.services import distribution, integrity, members, opening, orgs, periods, reports, shares, users, vouchers
 from tests.test_members_web import make_id

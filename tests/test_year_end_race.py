@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 from flask import current_app
 
-from coop.extensions import db
+from coop.core.extensions import db
 from coop.models import DistributionPlan, User, Voucher
 from coop.services import distribution, reports
 from tests.test_concurrency_close import _run, pg_only  # noqa: F401  (fixture)

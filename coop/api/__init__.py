@@ -7,8 +7,8 @@ from flask import Flask, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
-from ..errors import CoopError
-from .envelope import default_message, http_code
+from coop.core.errors import CoopError
+from coop.api.envelope import default_message, http_code
 
 API_PREFIX = "/api/v1"
 
@@ -44,7 +44,7 @@ def _string_keys(errors):
 
 def current_api_user():
     """The user behind the Bearer token; raises a 401 response otherwise."""
-    from ..services.users import user_for_token
+    from coop.services.users import user_for_token
 
     # cached per request, not in `g`: an app context may outlive one request (tests push one around many)
     cached = request.environ.get("coop.api_user")
@@ -82,8 +82,8 @@ def authenticate_api_request():
     organization named in the URL visible to the caller (else 404, whatever the method or body, so nobody learns
     anything about books they are not assigned to); the view's declared permission (else 403).
     The OpenAPI document stays public."""
-    from ..errors import Forbidden
-    from ..services import access
+    from coop.core.errors import Forbidden
+    from coop.services import access
 
     if not is_api_request() or request.endpoint is None or request.endpoint.startswith("api-docs."):
         return
@@ -155,8 +155,8 @@ class IdConverter(IntegerConverter):
 
 
 def register_api(app: Flask, api) -> None:
-    from ..extensions import csrf
-    from . import (admin, assets, cash, county, daily, disclosure, distribution, docs, joint, ledger, loans, members,
+    from coop.core.extensions import csrf
+    from coop.api import (admin, assets, cash, county, daily, disclosure, distribution, docs, joint, ledger, loans, members,
                    orgs, reports, setup)
 
     app.register_blueprint(docs.bp)
@@ -168,7 +168,7 @@ def register_api(app: Flask, api) -> None:
     api.spec.options["security"] = [{"bearer": []}]
 
     # flask-smorest installs a JSON handler for every HTTPException; keep HTML for the web pages.
-    from ..web.errors import render_error_page
+    from coop.web.errors import render_error_page
 
     def _http(exc: HTTPException):
         if is_api_request():
@@ -179,7 +179,7 @@ def register_api(app: Flask, api) -> None:
         return render_error_page(exc.code or 500, own)
 
     def _coop(exc: CoopError):
-        from ..extensions import db
+        from coop.core.extensions import db
 
         db.session.rollback()
         if is_api_request():

@@ -6,14 +6,14 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 from marshmallow import fields
 
-from ..errors import NotFound
-from ..extensions import db
-from ..models import Organization
-from ..schemas.common import StrictSchema
-from ..schemas.orgs import CharterInSchema, OrganizationInSchema, RoleGrantInSchema, UserInSchema
-from ..services import access, admin
-from . import current_api_user
-from .orgs import OrganizationSchema, _dump
+from coop.core.errors import NotFound
+from coop.core.extensions import db
+from coop.models import Organization
+from coop.schemas.common import StrictSchema
+from coop.schemas.orgs import CharterInSchema, OrganizationInSchema, RoleGrantInSchema, UserInSchema
+from coop.services import access, admin
+from coop.api import current_api_user
+from coop.api.orgs import OrganizationSchema, _dump
 
 URL = "/admin"
 blp = Blueprint("api_admin", __name__, description="县级管理 County administration")
@@ -63,7 +63,7 @@ class CodeSchemeSchema(StrictSchema):
 @blp.response(200, CodeSchemeSchema)
 def put_code_scheme(data):
     """The county's 明细科目 code scheme; only before its first organization."""
-    from ..models import County
+    from coop.models import County
 
     user = current_api_user()
     ids = access.administered_counties(user)

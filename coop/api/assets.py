@@ -9,16 +9,16 @@ from __future__ import annotations
 from flask import request
 from flask_smorest import Blueprint
 
-from ..extensions import db
-from ..models import Contract, Organization, Voucher
-from ..schemas.assets import (AccrualInSchema, AgeingRowSchema, AssetInSchema, AssetSchema, ContractInSchema,
+from coop.core.extensions import db
+from coop.models import Contract, Organization, Voucher
+from coop.schemas.assets import (AccrualInSchema, AgeingRowSchema, AssetInSchema, AssetSchema, ContractInSchema,
                               ContractSchema, DemocracyInSchema, DepreciationInSchema, DepreciationRunSchema,
                               DisposalInSchema, ParcelInSchema, ParcelSchema, RentReceiptInSchema, RentReceiptSchema,
                               CardReconciliationSchema, RegisterFileSchema, ImportResultSchema, ResourceSummarySchema,
                               TerminateInSchema, VoucherListSchema, CountInSchema, InventoryItemSchema,
                               InventorySchema, PublishInventoryInSchema, SurplusInSchema)
-from ..services import access, sanzi as service
-from . import current_api_user, requires
+from coop.services import access, sanzi as service
+from coop.api import current_api_user, requires
 
 URL = ""
 blp = Blueprint("api_assets", __name__, description="三资台账 Contracts, assets and resources of the collective")
@@ -175,7 +175,7 @@ def create_asset(data, org_id: int):
     voucher_id = data.pop("voucher_id", None)
     voucher = None
     if voucher_id:
-        from ..services.vouchers import get_voucher
+        from coop.services.vouchers import get_voucher
 
         voucher = get_voucher(org, voucher_id)
     return _done(asset_out(service.register_asset(org, data, user=current_api_user(), voucher=voucher)))

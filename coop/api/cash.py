@@ -14,17 +14,17 @@ import binascii
 
 from flask_smorest import Blueprint
 
-from .. import clock
-from ..errors import ValidationFailed
-from ..extensions import db
-from ..models import Organization
-from ..schemas.cash import (AutoMatchSchema, BankMatchInSchema, CashCountInSchema, CashCountSchema,
+from coop.core import clock
+from coop.core.errors import ValidationFailed
+from coop.core.extensions import db
+from coop.models import Organization
+from coop.schemas.cash import (AutoMatchSchema, BankMatchInSchema, CashCountInSchema, CashCountSchema,
                             CashJournalQuerySchema, CashJournalSchema, PayoutBatchSchema, PayoutInSchema,
                             PayoutResultInSchema, ReconciliationInSchema, BankReconciliationSchema,
                             SpendingDecisionInSchema, SpendingRequestApiInSchema, SpendingRequestSchema,
                             SpendingVoucherInSchema, StatementImportApiInSchema, StatementImportSchema)
-from ..services import access, bank, cashier, payout, spending
-from . import current_api_user, requires
+from coop.services import access, bank, cashier, payout, spending
+from coop.api import current_api_user, requires
 
 URL = ""
 blp = Blueprint("api_cash", __name__, description="报账/出纳 Spending approval, cash and bank journals, reconciliation")

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-from ..ledger import consolidation as core
-from ..ledger.statements import BALANCE_SHEET_LAYOUT, INCOME_LAYOUT
-from ..schemas.county import BandsSchema, ConsolidatedSchema, ScopeQuerySchema, StatementQuerySchema
-from ..services import consolidation
-from . import current_api_user, requires
-from .. import clock
-
+from coop.ledger import consolidation as core
+from coop.ledger.statements import BALANCE_SHEET_LAYOUT, INCOME_LAYOUT
+from coop.schemas.county import BandsSchema, ConsolidatedSchema, ScopeQuerySchema, StatementQuerySchema
+from coop.services import consolidation
+from coop.api import current_api_user, requires
+from coop.core import clock
 URL = ""
 blp = Blueprint("api_county", __name__, description="县级汇总 County view: income bands, consolidated statements")
 
@@ -59,12 +58,12 @@ def consolidated(args, county_id: int):
 
 # ---------------------------------------------------------------- 预决算 and audit cases
 
-from ..errors import NotFound  # noqa: E402
-from ..extensions import db  # noqa: E402
-from ..schemas.county import (AuditCaseInSchema, AuditCaseSchema, BudgetApprovalInSchema, BudgetLinesInSchema,  # noqa: E402
+from coop.core.errors import NotFound  # noqa: E402
+from coop.core.extensions import db  # noqa: E402
+from coop.schemas.county import (AuditCaseInSchema, AuditCaseSchema, BudgetApprovalInSchema, BudgetLinesInSchema,  # noqa: E402
                               BudgetQuerySchema, BudgetSchema, CloseInSchema, FindingInSchema, ItemDoneInSchema,
                               ItemInSchema)
-from ..services import access, audits, budgets  # noqa: E402
+from coop.services import access, audits, budgets  # noqa: E402
 
 
 def _org(org_id: int, permission: str | None = access.READ_LEDGER):

@@ -5,11 +5,11 @@ from flask import url_for
 from flask_smorest import Blueprint
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from ..extensions import db
-from ..i18n import translate
-from ..schemas.common import Integer, StrictSchema
-from ..services import access, batch, todo
-from . import current_api_user, requires
+from coop.core.extensions import db
+from coop.core.i18n import translate
+from coop.schemas.common import Integer, StrictSchema
+from coop.services import access, batch, todo
+from coop.api import current_api_user, requires
 
 URL = ""
 blp = Blueprint("api_daily", __name__, description="日常工作 Daily work: batch review/post, to-do")

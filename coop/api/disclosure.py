@@ -15,15 +15,15 @@ from flask import send_file, url_for
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
-from .. import disclosure_pdf
-from .. import clock
-from ..errors import Forbidden, NotFound
-from ..extensions import db
-from ..models import Disclosure, Organization, User, Voucher, VoucherQuestion
-from ..models.disclosure import SHEET_KINDS, SHEET_STATUSES
-from ..schemas.common import ID_RANGE, Integer, StrictSchema, UtcDateTime
-from ..services import access, disclosure, vouchers, warnings
-from . import current_api_user, requires
+from coop.documents import disclosure as disclosure_pdf
+from coop.core import clock
+from coop.core.errors import Forbidden, NotFound
+from coop.core.extensions import db
+from coop.models import Disclosure, Organization, User, Voucher, VoucherQuestion
+from coop.models.disclosure import SHEET_KINDS, SHEET_STATUSES
+from coop.schemas.common import ID_RANGE, Integer, StrictSchema, UtcDateTime
+from coop.services import access, disclosure, vouchers, warnings
+from coop.api import current_api_user, requires
 
 URL = ""
 blp = Blueprint("api_disclosure", __name__, description="财务公开 Disclosure: sheets, review, publication, "

@@ -16,14 +16,14 @@ from flask import send_file, url_for
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
-from .. import distribution_pdf
-from ..errors import InvalidState, NotFound, ValidationFailed
-from ..extensions import db
-from ..ledger import distribution as core
-from ..models import DistributionPlan, DividendPayment, Organization
-from ..models.distribution import APPROVAL_STEPS
-from ..schemas.common import StrictSchema
-from ..schemas.distribution import (
+from coop.documents import distribution as distribution_pdf
+from coop.core.errors import InvalidState, NotFound, ValidationFailed
+from coop.core.extensions import db
+from coop.ledger import distribution as core
+from coop.models import DistributionPlan, DividendPayment, Organization
+from coop.models.distribution import APPROVAL_STEPS
+from coop.schemas.common import StrictSchema
+from coop.schemas.distribution import (
     DistributionApprovalInSchema,
     DistributionApprovalSchema,
     DistributionApproveInSchema,
@@ -39,9 +39,9 @@ from ..schemas.distribution import (
     DividendStatusSchema,
     Whole,
 )
-from ..services import access, distribution
-from ..idempotency import idempotent_api
-from . import _string_keys, current_api_user, requires
+from coop.services import access, distribution
+from coop.web.idempotency import idempotent_api
+from coop.api import _string_keys, current_api_user, requires
 
 URL = ""
 blp = Blueprint("api_distribution", __name__, description="收益分配 Year-end distribution")
@@ -364,7 +364,7 @@ def year_end(org_id: int, year: int):
 @requires(access.CLOSE)
 def carry_over(org_id: int, year: int):
     """Step (1): post December's 损益结转 as its own vouchers (again after December changed: only the difference)."""
-    from ..services import periods
+    from coop.services import periods
 
     if not 1990 <= year <= 2100:
         raise NotFound("找不到该年度")
@@ -420,7 +420,7 @@ def put_county_policy(data, county_id: int):
 
 
 def _admin_county(county_id: int):
-    from ..models import County
+    from coop.models import County
 
     county = db.session.get(County, county_id)
     if county is None or county_id not in access.administered_counties(current_api_user()):

@@ -5,7 +5,7 @@ Every 4xx/5xx answer under /api/v1 is {"status": 422, "code": "validation_failed
 code (from the CoopError class, or from the HTTP status for errors raised by Flask/werkzeug/webargs), `message` a
 sentence for people, `errors` the messages by field path (left out when there are none).
 
-This module imports nothing from the app (coop.extensions builds its `api` from `CoopApi`).
+This module imports nothing from the app; `api` below is bound to it in `create_app`.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import http
 from flask_smorest import Api
 from marshmallow import Schema, fields
 
-from ..errors import CoopError
+from coop.core.errors import CoopError
 
 #: codes for errors that do not come from a CoopError (routing, webargs, request size, crashes…)
 _HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
@@ -74,3 +74,6 @@ class CoopApi(Api):
     """flask-smorest documents ERROR_SCHEMA as the `default` response of every operation (and as its 422)."""
 
     ERROR_SCHEMA = ErrorSchema
+
+
+api = CoopApi()  # the one flask-smorest Api; documents the error envelope above

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-from ..errors import Forbidden, NotFound, ValidationFailed
-from ..extensions import db
-from ..models import County, JointProject, Organization, ProjectParticipant, ProjectReturnLine
-from ..schemas.joint import (ContributionInSchema, ContributionSchema, ExitInSchema, ParticipantInSchema,
+from coop.core.errors import Forbidden, NotFound, ValidationFailed
+from coop.core.extensions import db
+from coop.models import County, JointProject, Organization, ProjectParticipant, ProjectReturnLine
+from coop.schemas.joint import (ContributionInSchema, ContributionSchema, ExitInSchema, ParticipantInSchema,
                              ParticipantSchema, ProjectDetailSchema, ProjectInSchema, ProjectSchema, ReceiptInSchema,
                              ReconQuerySchema, ReconRowSchema, ReturnInSchema, ReturnPreviewInSchema, ReturnSchema,
                              preview_out, project_out)
-from ..services import access, joint as service
-from ..idempotency import idempotent_api
-from . import current_api_user
+from coop.services import access, joint as service
+from coop.web.idempotency import idempotent_api
+from coop.api import current_api_user
 
 URL = ""
 blp = Blueprint("api_joint", __name__, description="飞地抱团 Cross-village joint investment projects")

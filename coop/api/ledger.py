@@ -5,16 +5,16 @@ from flask import url_for
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
-from ..extensions import db
-from ..schemas.common import StrictSchema
-from ..schemas.ledger import (
+from coop.core.extensions import db
+from coop.schemas.common import StrictSchema
+from coop.schemas.ledger import (
     AccountInSchema, AccountSchema, OpeningInSchema, PeriodCloseInSchema, PeriodReopenInSchema, PostingRoleInSchema,
     PostingRoleSchema, VoucherInSchema, VoucherReverseInSchema, VoucherSchema,
 )
-from ..errors import NotFound
-from ..ledger.roles import ROLE_BY_KEY
-from ..services import access, accounts, opening, periods, roles, vouchers
-from . import current_api_user, requires
+from coop.core.errors import NotFound
+from coop.ledger.roles import ROLE_BY_KEY
+from coop.services import access, accounts, opening, periods, roles, vouchers
+from coop.api import current_api_user, requires
 
 URL = "/orgs/<int:org_id>"
 blp = Blueprint("api_ledger", __name__, description="账务 Ledger: accounts, vouchers, periods")

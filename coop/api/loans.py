@@ -12,18 +12,17 @@ import datetime as dt
 import sqlalchemy as sa
 from flask_smorest import Blueprint
 
-from ..errors import Forbidden, NotFound, ValidationFailed
-from ..extensions import db
-from ..models import County, Loan, Organization, SubsidyClaim, SubsidyPolicy, User
-from ..schemas.loans import (AllocationSchema, ClaimInSchema, ClaimQuerySchema, ClaimSchema, DecisionInSchema,
+from coop.core.errors import Forbidden, NotFound, ValidationFailed
+from coop.core.extensions import db
+from coop.models import County, Loan, Organization, SubsidyClaim, SubsidyPolicy, User
+from coop.schemas.loans import (AllocationSchema, ClaimInSchema, ClaimQuerySchema, ClaimSchema, DecisionInSchema,
                              DisburseInSchema, FundSummarySchema, LoanEventInSchema, LoanEventSchema, LoanInSchema,
                              LoanSchema, LprInSchema, LprSchema, PeriodInSchema, PolicyInSchema, PolicySchema,
                              RefileInSchema, SubsidyCalcSchema)
-from ..services import access, loans as service
-from ..idempotency import idempotent_api
-from . import current_api_user, requires
-from .. import clock
-
+from coop.services import access, loans as service
+from coop.web.idempotency import idempotent_api
+from coop.api import current_api_user, requires
+from coop.core import clock
 URL = ""
 blp = Blueprint("api_loans", __name__, description="贷款贴息 Loans and the county interest subsidy fund")
 

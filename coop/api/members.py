@@ -16,26 +16,25 @@ from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 from marshmallow import Schema, ValidationError, fields
 
-from ..errors import InvalidState, NotFound, ValidationFailed
-from ..extensions import db
-from ..ledger.shares import CLASS_LABELS, CLASS_ORDER
-from ..models import Household, Member, MembershipEvent, QuantificationPlan, ShareAction, ShareCertificate
-from ..models.members import MEMBERSHIP_EVENTS
-from ..schemas.common import StrictSchema
-from ..schemas.members import (
+from coop.core.errors import InvalidState, NotFound, ValidationFailed
+from coop.core.extensions import db
+from coop.ledger.shares import CLASS_LABELS, CLASS_ORDER
+from coop.models import Household, Member, MembershipEvent, QuantificationPlan, ShareAction, ShareCertificate
+from coop.models.members import MEMBERSHIP_EVENTS
+from coop.schemas.common import StrictSchema
+from coop.schemas.members import (
     BuybackInSchema, CertificateSchema, HouseholdDetailSchema, HouseholdInSchema, HouseholdSchema, InheritInSchema,
     MemberDetailSchema, MemberInSchema, MembershipEventInSchema, MembershipEventSchema, MemberSchema, MergeInSchema,
     NomineeInSchema, NomineeReleaseInSchema, PlanInputsInSchema, PlanInSchema, PlanIssueInSchema, PlanPreviewSchema,
     PlanSchema, RegisterQuerySchema, RegisterSchema, ReverseInSchema, RosterCheckSchema, RosterImportedSchema,
     RosterImportInSchema, ShareActionSchema, SplitInSchema, TransferInSchema, split_plan,
 )
-from ..security import roster_gate
-from ..services import access, members, shares
-from .. import shares_pdf
-from ..idempotency import idempotent_api
-from . import current_api_user, requires
-from .. import clock
-
+from coop.core.security import roster_gate
+from coop.services import access, members, shares
+from coop.documents import shares as shares_pdf
+from coop.web.idempotency import idempotent_api
+from coop.api import current_api_user, requires
+from coop.core import clock
 URL = "/orgs/<int:org_id>"
 blp = Blueprint("api_members", __name__, description="成员与股权 Members and shares")
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 from marshmallow import fields
 
-from ..schemas.common import Money, Ratio, StrictSchema
-from ..services import access
-from . import current_api_user
+from coop.schemas.common import Money, Ratio, StrictSchema
+from coop.services import access
+from coop.api import current_api_user
 
 URL = "/orgs"
 blp = Blueprint("api_orgs", __name__, description="组织 Organizations")

@@ -9,16 +9,16 @@ from flask import request, send_file
 from flask_smorest import Blueprint
 from marshmallow import RAISE, fields
 
-from ..ledger.types import Statement
-from ..money import ZERO
-from ..reports import REPORTS, builders, params
-from ..reports.pdf import render_pdf, render_voucher_pdf, voucher_filename
-from ..reports.xlsx import render_xlsx
-from ..schemas.common import Money, StrictSchema
-from ..schemas.ledger import VoucherLineSchema
-from ..services import access, vouchers
-from ..services import reports as data
-from . import current_api_user
+from coop.ledger.types import Statement
+from coop.core.money import ZERO
+from coop.reports import REPORTS, builders, params
+from coop.reports.pdf import render_pdf, render_voucher_pdf, voucher_filename
+from coop.reports.xlsx import render_xlsx
+from coop.schemas.common import Money, StrictSchema
+from coop.schemas.ledger import VoucherLineSchema
+from coop.services import access, vouchers
+from coop.services import reports as data
+from coop.api import current_api_user
 
 URL = "/orgs/<int:org_id>/reports"
 blp = Blueprint("api_reports", __name__, description="报表 Reports: 科目余额表、总账、明细账、凭证序时簿、资产负债表、收益及收益分配表")

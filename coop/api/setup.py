@@ -7,11 +7,11 @@ from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
-from ..extensions import db
-from ..schemas.common import ID_RANGE, Integer, StrictSchema
-from ..schemas.setup import CountySetupInSchema
-from ..services import access, chart_import, portal_accounts, setup
-from . import current_api_user, requires
+from coop.core.extensions import db
+from coop.schemas.common import ID_RANGE, Integer, StrictSchema
+from coop.schemas.setup import CountySetupInSchema
+from coop.services import access, chart_import, portal_accounts, setup
+from coop.api import current_api_user, requires
 
 URL = "/setup"
 blp = Blueprint("api_setup", __name__, description="建账 Set-up and imports")
@@ -77,7 +77,7 @@ class SetupCountyCreatedSchema(StrictSchema):
 def first_run(data):
     """First run: the first county and its first county admin, with the installation's setup token
     (COOP_SETUP_TOKEN) in the body; no Bearer token. 404 once a county exists or when no setup token is set."""
-    from ..web.setup import setup_token
+    from coop.web.setup import setup_token
 
     county, admin, password = setup.first_run(data, configured_token=setup_token())
     db.session.commit()
@@ -115,7 +115,7 @@ def _sheet(files, kind: str, org):
         try:
             mapping = json.loads(request.form["mapping"])
         except ValueError:
-            from ..errors import ValidationFailed
+            from coop.core.errors import ValidationFailed
 
             raise ValidationFailed.field("mapping", "列对应不是有效的 JSON") from None
     return chart_import.sheet_from(files["file"].read(), kind, org, mapping)
@@ -124,7 +124,7 @@ def _sheet(files, kind: str, org):
 def _options() -> tuple[str, bool]:
     system = request.form.get("system", "2023")
     if system not in ("2023", "2004"):
-        from ..errors import ValidationFailed
+        from coop.core.errors import ValidationFailed
 
         raise ValidationFailed.field("system", "会计制度应为 2023 或 2004")
     return system, request.form.get("lock", "true").lower() not in ("0", "false", "no")

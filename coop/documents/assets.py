@@ -6,13 +6,13 @@ import datetime as dt
 
 from flask_babel import gettext
 
-from ..i18n import translate
-from ..models import Organization
-from ..models.assets import (ASSET_CATEGORIES, ASSET_STATUSES, CONTRACT_KINDS, CONTRACT_STATUSES, FREQUENCY_LABELS,
+from coop.core.i18n import translate
+from coop.models import Organization
+from coop.models.assets import (ASSET_CATEGORIES, ASSET_STATUSES, CONTRACT_KINDS, CONTRACT_STATUSES, FREQUENCY_LABELS,
                              INCOME_KINDS, PARCEL_KINDS, PARCEL_STATUSES)
-from ..money import ZERO
-from ..reports.table import Column, ReportTable, Row
-from ..services import sanzi
+from coop.core.money import ZERO
+from coop.reports.table import Column, ReportTable, Row
+from coop.services import sanzi
 
 
 def _sub(org: Organization, on: dt.date) -> list[str]:

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import io
 
-from ..i18n import N_
-from ..models import Organization
-from ..reports.pdf import render_pdf
-from ..reports.table import Column, ReportTable
-from ..reports.xlsx import render_xlsx
-from ..services import bank
-from ..services.accounts import chart
+from coop.core.text import N_
+from coop.models import Organization
+from coop.reports.pdf import render_pdf
+from coop.reports.table import Column, ReportTable
+from coop.reports.xlsx import render_xlsx
+from coop.services import bank
+from coop.services.accounts import chart
 
 
 def reconciliation_table(org: Organization, code: str, year: int, month: int) -> ReportTable:
@@ -66,9 +66,9 @@ def batch_xlsx(rows: list[list]) -> bytes:
 
 def request_table(req, names: dict[int, str]) -> ReportTable:
     """村级财务支出审批单: the request and each step's decision, as it is printed and filed with the voucher."""
-    from ..models.cash import REQUEST_STATUSES, STEPS
-    from ..ledger.roles import ROLE_BY_KEY
-    from ..daxie import amount_in_words
+    from coop.models.cash import REQUEST_STATUSES, STEPS
+    from coop.ledger.roles import ROLE_BY_KEY
+    from coop.core.numerals import amount_in_words
 
     t = ReportTable(N_("村级财务支出审批单"), [Column("item", N_("项目"), width=22), Column("value", N_("内容"), width=60)],
                     subtitle=[f"编号：{req.id}", f"状态：{REQUEST_STATUSES[req.status]}"],

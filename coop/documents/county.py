@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ..i18n import N_
-from ..ledger import consolidation as core
-from ..ledger.statements import BALANCE_SHEET_LAYOUT, INCOME_LAYOUT
-from ..reports.builders import STATEMENT_STYLES
-from ..reports.table import Column, ReportTable
-from ..services.consolidation import BandReport, Consolidation
-from ..services.reports import month_end
-from ..services.returns import AnnualReturn
+from coop.core.text import N_
+from coop.ledger import consolidation as core
+from coop.ledger.statements import BALANCE_SHEET_LAYOUT, INCOME_LAYOUT
+from coop.reports.builders import STATEMENT_STYLES
+from coop.reports.table import Column, ReportTable
+from coop.services.consolidation import BandReport, Consolidation
+from coop.services.reports import month_end
+from coop.services.returns import AnnualReturn
 
 
 def _money(key: str, label: str, width: int = 14) -> Column:

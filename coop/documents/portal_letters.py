@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from flask import render_template, url_for
 
-from .. import clock
-from ..models import Organization
-from ..shares_pdf import _font, html_to_pdf, qr_svg
+from coop.core import clock
+from coop.models import Organization
+from coop.documents.shares import _font, html_to_pdf, qr_svg
 
 
 def login_url() -> str:

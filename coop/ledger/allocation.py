@@ -4,7 +4,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Hashable, Mapping
 
-from ..money import CENT, D
+from coop.core.money import CENT, D
 
 
 def allocate(total: Decimal, weights: Mapping[Hashable, Decimal], *, unit: Decimal = CENT) -> dict:

@@ -7,8 +7,8 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from ..i18n import N_
-from ..money import ZERO
+from coop.core.text import N_
+from coop.core.money import ZERO
 
 CENT = Decimal("0.01")
 

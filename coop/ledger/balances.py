@@ -5,8 +5,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Iterable, Mapping
 
-from ..money import ZERO
-from .codes import DEFAULT, CodeScheme
+from coop.core.money import ZERO
+from coop.ledger.codes import DEFAULT, CodeScheme
 
 
 @dataclass(frozen=True)

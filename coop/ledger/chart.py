@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..i18n import N_
-from . import codes
+from coop.core.text import N_
+from coop.ledger import codes
 
 ASSET, LIABILITY, EQUITY, COST, PNL = "asset", "liability", "equity", "cost", "pnl"
 DEBIT, CREDIT = "debit", "credit"

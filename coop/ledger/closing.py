@@ -13,9 +13,9 @@ import datetime as dt
 from decimal import Decimal
 from typing import Mapping
 
-from ..money import ZERO
-from .chart import CURRENT_YEAR_PROFIT, PNL, chart_account
-from .types import Entry, Line
+from coop.core.money import ZERO
+from coop.ledger.chart import CURRENT_YEAR_PROFIT, PNL, chart_account
+from coop.ledger.types import Entry, Line
 
 PNL_SUMMARY = "结转本年损益"
 PROFIT_SUMMARY = "结转本年收益"

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Iterable, Mapping
 
-from ..i18n import N_
-from ..money import ZERO
-from . import statements
+from coop.core.text import N_
+from coop.core.money import ZERO
+from coop.ledger import statements
 
 
 def sum_values(columns: Iterable[Mapping[str, Decimal]]) -> dict[str, Decimal]:

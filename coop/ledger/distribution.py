@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 from typing import Hashable, Mapping
 
-from ..money import CENT, ZERO, format_plain, quantize_yuan
-from .allocation import allocate
-from .types import LedgerIssue
+from coop.core.money import CENT, ZERO, format_plain, quantize_yuan
+from coop.ledger.allocation import allocate
+from coop.ledger.types import LedgerIssue
 
 
 @dataclass(frozen=True)

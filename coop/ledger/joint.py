@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Hashable, Sequence
 
-from ..money import ZERO, quantize_yuan
-from .allocation import allocate
-from .types import LedgerIssue
+from coop.core.money import ZERO, quantize_yuan
+from coop.ledger.allocation import allocate
+from coop.ledger.types import LedgerIssue
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Hashable, Iterable
-from ..i18n import N_
+from coop.core.text import N_
 
 UNIT = Decimal("0.0001")
 ZERO_UNITS = Decimal("0.0000")

@@ -4,10 +4,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Mapping
 
-from ..i18n import N_
-from ..money import ZERO
-from .balances import rollup
-from .types import Statement, StatementRow
+from coop.core.text import N_
+from coop.core.money import ZERO
+from coop.ledger.balances import rollup
+from coop.ledger.types import Statement, StatementRow
 
 
 def _dr(bal: Mapping[str, Decimal], *codes: str) -> Decimal:

@@ -5,7 +5,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from ..money import ZERO
+from coop.core.money import ZERO
 
 
 @dataclass(frozen=True)

@@ -4,10 +4,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Mapping, Sequence
 
-from ..money import ZERO, format_plain
-from . import codes
-from .chart import COUNTERPARTY_ACCOUNTS
-from .types import AccountInfo, LedgerIssue, Line
+from coop.core.money import ZERO, format_plain
+from coop.ledger import codes
+from coop.ledger.chart import COUNTERPARTY_ACCOUNTS
+from coop.ledger.types import AccountInfo, LedgerIssue, Line
 
 
 def validate_lines(

@@ -1,25 +1,25 @@
 """All models, imported here so Alembic autogenerate sees every table."""
-from .cash import (BankAccount, BankColumnMapping, BankMatch, BankStatement, BankStatementLine, CashCount,
+from coop.models.cash import (BankAccount, BankColumnMapping, BankMatch, BankStatement, BankStatementLine, CashCount,
                    CashierSignature, HouseholdBankAccount, PayoutBatch, PayoutItem, Reconciliation, SpendingApproval,
                    SpendingPolicy, SpendingRequest, SpendingScan)
-from .assets import (Asset, Contract, ContractInstalment, ContractReceipt, DepreciationLine, DepreciationRun,
+from coop.models.assets import (Asset, Contract, ContractInstalment, ContractReceipt, DepreciationLine, DepreciationRun,
                      Inventory, InventoryItem, Parcel)
-from .disclosure import AuditHead, Disclosure, DisclosureComment, VoucherQuestion
-from .daily import QuestionAttachment, VoucherTemplate, VoucherTemplateRun
-from .distribution import (DistributionApproval, DistributionCadre, DistributionPlan, DividendPayment,
+from coop.models.disclosure import AuditHead, Disclosure, DisclosureComment, VoucherQuestion
+from coop.models.daily import QuestionAttachment, VoucherTemplate, VoucherTemplateRun
+from coop.models.distribution import (DistributionApproval, DistributionCadre, DistributionPlan, DividendPayment,
                            HouseholdDividend)
-from .ledger import (Account, Attachment, AuditLog, OpeningBalance, Period, PostingRoleMapping, Voucher, VoucherLine,
+from coop.models.ledger import (Account, Attachment, AuditLog, OpeningBalance, Period, PostingRoleMapping, Voucher, VoucherLine,
                      VoucherSequence)
-from .joint import JointProject, ProjectContribution, ProjectParticipant, ProjectReturn, ProjectReturnLine
-from .loans import Loan, LoanEvent, LprRate, SubsidyClaim, SubsidyPolicy
-from .members import (Household, Member, MembershipEvent, PlanMemberInput, QuantificationPlan, ShareAction,
+from coop.models.joint import JointProject, ProjectContribution, ProjectParticipant, ProjectReturn, ProjectReturnLine
+from coop.models.loans import Loan, LoanEvent, LprRate, SubsidyClaim, SubsidyPolicy
+from coop.models.members import (Household, Member, MembershipEvent, PlanMemberInput, QuantificationPlan, ShareAction,
                       ShareCertificate, ShareEvent)
-from .org import County, Organization, Township
-from .county import (AuditCase, AuditFinding, AuditFindingVoucher, Budget, BudgetLine, CountyTarget,
+from coop.models.org import County, Organization, Township
+from coop.models.county import (AuditCase, AuditFinding, AuditFindingVoucher, Budget, BudgetLine, CountyTarget,
                      RectificationItem)
-from .setup import ImportMapping
-from .users import ApiToken, IdempotencyKey, RoleAssignment, User
-from . import guards  # noqa: F401  (registers the posted-voucher guard)
+from coop.models.setup import ImportMapping
+from coop.models.users import ApiToken, IdempotencyKey, RoleAssignment, User
+from coop.models import guards  # noqa: F401  (registers the posted-voucher guard)
 
 __all__ = [
     "AuditCase", "AuditFinding", "AuditFindingVoucher", "Budget", "BudgetLine", "CountyTarget", "RectificationItem",

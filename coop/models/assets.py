@@ -8,9 +8,9 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from ..i18n import N_
-from .base import Money, Ratio, TimestampMixin, Units
+from coop.core.extensions import db
+from coop.core.text import N_
+from coop.models.base import Money, Ratio, TimestampMixin, Units
 
 CONTRACT_KINDS = {"contracting": N_("发包/承包"), "lease": N_("租赁"), "transfer": N_("出让"), "works": N_("工程"),
                   "sale": N_("购销"), "loan": N_("借款"), "other": N_("其他")}

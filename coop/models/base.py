@@ -7,7 +7,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..money import D, from_fen, to_fen
+from coop.core.money import D, from_fen, to_fen
 
 
 class Money(sa.types.TypeDecorator):

@@ -9,9 +9,9 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from ..i18n import N_
-from .base import Money, TimestampMixin, utcnow
+from coop.core.extensions import db
+from coop.core.text import N_
+from coop.models.base import Money, TimestampMixin, utcnow
 
 #: approval steps in the order they are taken (RULES §15)
 STEPS = {"head": N_("村负责人审批"), "finance_group": N_("民主理财小组审核"),

@@ -7,9 +7,9 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from ..i18n import N_
-from .base import Money, TimestampMixin
+from coop.core.extensions import db
+from coop.core.text import N_
+from coop.models.base import Money, TimestampMixin
 
 #: the 倍增 target is this many times the base year's 经营收益 (seed 001: 三年倍增)
 DEFAULT_DOUBLING_FACTOR = 2

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .base import TimestampMixin
+from coop.core.extensions import db
+from coop.models.base import TimestampMixin
 
 
 class VoucherTemplate(TimestampMixin, db.Model):
@@ -62,8 +62,8 @@ class QuestionAttachment(db.Model):
 def _keep_answer_attachments(session, flush_context, instances) -> None:
     """What was added in answer to a question stays: refused here (a message, not a foreign-key error) even where
     the voucher is still a draft whose own scans may be removed."""
-    from .ledger import Attachment
-    from ..errors import InvalidState
+    from coop.models.ledger import Attachment
+    from coop.core.errors import InvalidState
 
     gone = [obj.id for obj in session.deleted if isinstance(obj, Attachment) and obj.id is not None]
     if gone:

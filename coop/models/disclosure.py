@@ -7,9 +7,9 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from ..i18n import N_
-from .base import TimestampMixin
+from coop.core.extensions import db
+from coop.core.text import N_
+from coop.models.base import TimestampMixin
 
 SHEET_KINDS = {
     "income_expense": N_("收支明细公开表"),

@@ -7,9 +7,9 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from ..i18n import N_
-from .base import Money, Ratio, TimestampMixin, Units
+from coop.core.extensions import db
+from coop.core.text import N_
+from coop.models.base import Money, Ratio, TimestampMixin, Units
 
 APPROVAL_STEPS = {
     # 四议两公开, in order; then 实施结果公开 after posting

@@ -9,9 +9,9 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from ..errors import InvalidState, VoucherPosted
-from .ledger import Voucher, VoucherLine
-from .members import ShareAction, ShareEvent
+from coop.core.errors import InvalidState, VoucherPosted
+from coop.models.ledger import Voucher, VoucherLine
+from coop.models.members import ShareAction, ShareEvent
 
 
 def _was_posted(voucher: Voucher) -> bool:

@@ -7,9 +7,9 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from ..i18n import N_
-from .base import Money, Rate, TimestampMixin
+from coop.core.extensions import db
+from coop.core.text import N_
+from coop.models.base import Money, Rate, TimestampMixin
 
 CONTRIBUTION_KINDS = {"cash": N_("现金"), "land": N_("土地指标（作价）"), "fiscal": N_("财政扶持资金")}
 

@@ -7,9 +7,9 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from ..i18n import N_
-from .base import Money, TimestampMixin, utcnow
+from coop.core.extensions import db
+from coop.core.text import N_
+from coop.models.base import Money, TimestampMixin, utcnow
 
 VOUCHER_STATUSES = ("draft", "reviewed", "posted")
 STATUS_LABELS = {"draft": N_("制单"), "reviewed": N_("已审核"), "posted": N_("已记账")}

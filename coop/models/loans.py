@@ -7,9 +7,9 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from ..i18n import N_
-from .base import Money, Rate, TimestampMixin
+from coop.core.extensions import db
+from coop.core.text import N_
+from coop.models.base import Money, Rate, TimestampMixin
 
 LOAN_EVENTS = {"drawdown": N_("放款"), "repayment": N_("还本"), "interest": N_("付息")}
 CLAIM_STATUSES = {

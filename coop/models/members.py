@@ -10,9 +10,9 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from ..i18n import N_
-from .base import Money, TimestampMixin, Units
+from coop.core.extensions import db
+from coop.core.text import N_
+from coop.models.base import Money, TimestampMixin, Units
 
 MEMBERSHIP_EVENTS = {
     "confirmed": N_("成员大会确认成员身份"),

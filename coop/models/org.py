@@ -6,9 +6,9 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from ..i18n import N_
-from .base import Money, Ratio, TimestampMixin
+from coop.core.extensions import db
+from coop.core.text import N_
+from coop.models.base import Money, Ratio, TimestampMixin
 
 ORG_KINDS = {
     "village_shareholding": N_("股份经济合作社（村级）"),
@@ -89,7 +89,7 @@ class Organization(TimestampMixin, db.Model):
     @property
     def code_scheme(self):
         """The county's account code scheme (coop.ledger.codes.CodeScheme)."""
-        from ..ledger.codes import scheme
+        from coop.ledger.codes import scheme
 
         return scheme(self.county.code_scheme)
 

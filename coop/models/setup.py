@@ -4,8 +4,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
-from .base import TimestampMixin
+from coop.core.extensions import db
+from coop.models.base import TimestampMixin
 
 
 class ImportMapping(TimestampMixin, db.Model):

@@ -7,9 +7,9 @@ import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from ..i18n import N_
-from .base import TimestampMixin
+from coop.core.extensions import db
+from coop.core.text import N_
+from coop.models.base import TimestampMixin
 
 #: role → (scope, label). Scope says which column of RoleAssignment names where the role applies.
 ROLES = {

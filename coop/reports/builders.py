@@ -10,17 +10,17 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Callable
 
-from ..i18n import N_
-from ..ledger import codes
-from ..ledger.types import Statement
-from ..models import Organization
-from ..money import ZERO
-from ..services import accounts
-from ..services import reports as data
-from .params import (
+from coop.core.text import N_
+from coop.ledger import codes
+from coop.ledger.types import Statement
+from coop.models import Organization
+from coop.core.money import ZERO
+from coop.services import accounts
+from coop.services import reports as data
+from coop.reports.params import (
     DetailLedgerArgsSchema, GeneralLedgerArgsSchema, PeriodArgsSchema, ReportQuery, TrialBalanceArgsSchema,
 )
-from .table import Column, ReportTable
+from coop.reports.table import Column, ReportTable
 
 STATEMENT_STYLES = {"item": "normal", "subtotal": "subtotal", "total": "total", "header": "header"}
 

@@ -6,12 +6,12 @@ from dataclasses import dataclass
 
 from marshmallow import EXCLUDE, ValidationError, fields, validate, validates_schema
 
-from ..errors import ValidationFailed
-from ..i18n import N_
-from ..models import Organization
-from ..schemas.common import StrictSchema
-from ..services import accounts, periods
-from ..ledger import codes
+from coop.core.errors import ValidationFailed
+from coop.core.text import N_
+from coop.models import Organization
+from coop.schemas.common import StrictSchema
+from coop.services import accounts, periods
+from coop.ledger import codes
 
 #: API formats; the web pages take html, xlsx or pdf and check `format` themselves
 FORMATS = ("json", "xlsx", "pdf")

@@ -6,12 +6,11 @@ from types import SimpleNamespace
 
 from flask import current_app, render_template
 
-from ..models import Organization, Voucher
-from ..models.ledger import STATUS_LABELS
-from .builders import account_names, full_name
-from .table import ReportTable
-from .. import clock
-
+from coop.models import Organization, Voucher
+from coop.models.ledger import STATUS_LABELS
+from coop.reports.builders import account_names, full_name
+from coop.reports.table import ReportTable
+from coop.core import clock
 #: blank ruled lines a printed voucher has at least, like the paper form
 VOUCHER_MIN_LINES = 5
 
@@ -21,7 +20,7 @@ def _font() -> str:
 
 
 def html_to_pdf(html: str) -> bytes:
-    from ..pdf_render import html_to_pdf as render  # bounded, with the locked-down URL fetcher
+    from coop.documents.pdf import html_to_pdf as render  # bounded, with the locked-down URL fetcher
 
     return render(html)
 
@@ -65,7 +64,7 @@ def voucher_context(org: Organization, v: Voucher) -> dict:
 
 
 def _cashier_name(voucher_id: int) -> str:
-    from ..services.cashier import cashier_name
+    from coop.services.cashier import cashier_name
 
     return cashier_name(voucher_id) if voucher_id else ""
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from ..i18n import format_amount, format_yuan
+from coop.core.i18n import format_amount, format_yuan
 
 ROW_STYLES = ("normal", "subtotal", "total", "header")
 

@@ -9,7 +9,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
-from .table import ReportTable
+from coop.reports.table import ReportTable
 
 MONEY_FORMAT = "#,##0.00"
 THIN = Side(style="thin", color="999999")
@@ -104,7 +104,7 @@ def render_xlsx(t: ReportTable) -> bytes:
     ws.sheet_properties.pageSetUpPr.fitToPage = True
 
     buf = io.BytesIO()
-    from ..export_safety import neutralise_workbook
+    from coop.core.export_safety import neutralise_workbook
 
     neutralise_workbook(wb)  # formula-like text stays text
     wb.save(buf)

@@ -7,10 +7,10 @@ from decimal import Decimal, InvalidOperation
 from flask_smorest.fields import Upload
 from marshmallow import Schema, ValidationError, fields, validate
 
-from ..ledger import assets as calc, codes
-from ..models.assets import (ASSET_CATEGORIES, ASSET_SOURCES, ASSET_STATUSES, ASSET_USES, CONTRACT_KINDS,
+from coop.ledger import assets as calc, codes
+from coop.models.assets import (ASSET_CATEGORIES, ASSET_SOURCES, ASSET_STATUSES, ASSET_USES, CONTRACT_KINDS,
                              CONTRACT_STATUSES, DEMOCRATIC_KINDS, PARCEL_KINDS, PARCEL_STATUSES)
-from .common import ID_RANGE, Integer, Money, Ratio, StrictSchema
+from coop.schemas.common import ID_RANGE, Integer, Money, Ratio, StrictSchema
 
 DATE = {"required": "请填写日期", "invalid": "日期格式应为 YYYY-MM-DD"}
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from ..ledger.roles import EXPENSE_ROLES
-from ..models.cash import STEPS
-from .common import ID_RANGE, Integer, Money, StrictSchema
+from coop.ledger.roles import EXPENSE_ROLES
+from coop.models.cash import STEPS
+from coop.schemas.common import ID_RANGE, Integer, Money, StrictSchema
 
 DATE = {"required": "请填写日期", "invalid": "日期格式应为 YYYY-MM-DD"}
 REQUIRED = {"required": "必填"}

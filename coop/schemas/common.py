@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from ..money import AmountError, parse_amount
+from coop.core.money import AmountError, parse_amount
 
 MONEY_PATTERN = r"^-?\d{1,11}(\.\d{1,2})?$"
 #: a database id in a request body: a positive PostgreSQL INTEGER, like <int:…> in URLs (coop.api.IdConverter).

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from .common import Integer, Money, StrictSchema
+from coop.schemas.common import Integer, Money, StrictSchema
 
 YEAR = validate.Range(min=1990, max=2100, error="年份应在1990到2100之间")
 

@@ -10,9 +10,9 @@ from decimal import Decimal, InvalidOperation
 
 from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
-from ..i18n import N_
-from ..models.distribution import APPROVAL_STEPS
-from .common import Money, StrictSchema, UtcDateTime
+from coop.core.text import N_
+from coop.models.distribution import APPROVAL_STEPS
+from coop.schemas.common import Money, StrictSchema, UtcDateTime
 
 DATE_ERRORS = {"required": "请填写日期", "invalid": "日期格式应为 YYYY-MM-DD"}
 COUNT = dict(load_default=None, allow_none=True,

@@ -8,9 +8,9 @@ from decimal import Decimal
 
 from marshmallow import fields, validate
 
-from ..models.joint import CONTRIBUTION_KINDS
-from .common import ID_RANGE, Integer, Money, Ratio, StrictSchema
-from .loans import Rate, _date, _money_leaf, _text
+from coop.models.joint import CONTRIBUTION_KINDS
+from coop.schemas.common import ID_RANGE, Integer, Money, Ratio, StrictSchema
+from coop.schemas.loans import Rate, _date, _money_leaf, _text
 
 YEAR = dict(required=True, validate=validate.Range(min=2000, max=2100, error="年度应在2000到2100之间"),
             error_messages={"required": "请填写年度", "invalid": "年度应为整数"})
@@ -179,9 +179,9 @@ def project_out(project, *, detail: bool = False) -> dict:
     """The project with each participant's capital in the project; with `detail`, its contributions and returns."""
     import sqlalchemy as sa
 
-    from ..extensions import db
-    from ..models import ProjectReturn
-    from ..services import joint as service
+    from coop.core.extensions import db
+    from coop.models import ProjectReturn
+    from coop.services import joint as service
 
     cs = service.contributions(project)
     capital: dict[int, Decimal] = {}

@@ -5,8 +5,8 @@ from decimal import Decimal
 
 from marshmallow import fields, validate
 
-from .common import Money, StrictSchema
-from ..ledger import codes
+from coop.schemas.common import Money, StrictSchema
+from coop.ledger import codes
 
 WORDS = ("记", "收", "付", "转")
 

@@ -9,9 +9,9 @@ from decimal import Decimal, InvalidOperation
 
 from marshmallow import ValidationError, fields, validate
 
-from ..models.loans import CLAIM_STATUSES, LOAN_EVENTS
-from .common import ID_RANGE, Integer, Money, Ratio, StrictSchema, UtcDateTime
-from ..ledger import codes
+from coop.models.loans import CLAIM_STATUSES, LOAN_EVENTS
+from coop.schemas.common import ID_RANGE, Integer, Money, Ratio, StrictSchema, UtcDateTime
+from coop.ledger import codes
 
 DATE = {"required": "请填写日期", "invalid": "日期格式应为 YYYY-MM-DD"}
 

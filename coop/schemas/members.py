@@ -9,10 +9,10 @@ from decimal import Decimal, InvalidOperation
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from ..ledger.shares import CLASS_LABELS
-from ..models.members import MEMBERSHIP_EVENTS, RELATIONS
-from .common import ID_RANGE, Integer, Money, Ratio, StrictSchema
-from ..ledger import codes
+from coop.ledger.shares import CLASS_LABELS
+from coop.models.members import MEMBERSHIP_EVENTS, RELATIONS
+from coop.schemas.common import ID_RANGE, Integer, Money, Ratio, StrictSchema
+from coop.ledger import codes
 
 DATE_ERRORS = {"required": "请填写日期", "invalid": "日期格式应为 YYYY-MM-DD"}
 REFERENCE = dict(required=True, validate=validate.Length(min=1, max=200, error="依据为1到200个字"),

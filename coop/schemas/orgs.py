@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from ..models.org import ORG_KINDS
-from ..models.users import ROLES
-from .common import ID_RANGE, Integer, Money, Ratio, StrictSchema
+from coop.models.org import ORG_KINDS
+from coop.models.users import ROLES
+from coop.schemas.common import ID_RANGE, Integer, Money, Ratio, StrictSchema
 
 
 class OrganizationInSchema(StrictSchema):

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from ..ledger import codes
-from .common import Integer, Money, Ratio, StrictSchema
+from coop.ledger import codes
+from coop.schemas.common import Integer, Money, Ratio, StrictSchema
 
 
 class CountySetupInSchema(StrictSchema):

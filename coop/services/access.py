@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from ..errors import Forbidden, NotFound
-from ..extensions import db
-from ..models import Organization, Township, User
+from coop.core.errors import Forbidden, NotFound
+from coop.core.extensions import db
+from coop.models import Organization, Township, User
 
 READ_LEDGER = "ledger.read"
 PREPARE = "voucher.prepare"

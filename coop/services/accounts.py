@@ -7,12 +7,12 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from ..errors import ValidationFailed
-from ..extensions import db
-from ..ledger import codes
-from ..ledger.chart import CHART_2023, CURRENT_YEAR_PROFIT, REQUIRED_DETAILS, UNDISTRIBUTED, chart_account
-from ..ledger.types import AccountInfo
-from ..models import Account, OpeningBalance, Organization, VoucherLine
+from coop.core.errors import ValidationFailed
+from coop.core.extensions import db
+from coop.ledger import codes
+from coop.ledger.chart import CHART_2023, CURRENT_YEAR_PROFIT, REQUIRED_DETAILS, UNDISTRIBUTED, chart_account
+from coop.ledger.types import AccountInfo
+from coop.models import Account, OpeningBalance, Organization, VoucherLine
 
 #: accounts the carry-over writes to directly: they must stay leaves (canonical codes, coop.ledger.codes)
 LOCKED_LEAVES = {CURRENT_YEAR_PROFIT, UNDISTRIBUTED}
@@ -164,7 +164,7 @@ def rename_account(org: Organization, code: str, name: str) -> Account:
 
 
 def set_account_active(org: Organization, code: str, active: bool) -> Account:
-    from .reports import leaf_balances  # local: reports imports this module
+    from coop.services.reports import leaf_balances  # local: reports imports this module
 
     acc = get_account(org, code)
     if acc is None:

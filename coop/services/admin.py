@@ -6,11 +6,11 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from ..errors import InvalidState, NotFound, ValidationFailed
-from ..extensions import db
-from ..models import Organization, RoleAssignment, Township, User
-from ..models.users import ROLES
-from . import access, audit, orgs, users
+from coop.core.errors import InvalidState, NotFound, ValidationFailed
+from coop.core.extensions import db
+from coop.models import Organization, RoleAssignment, Township, User
+from coop.models.users import ROLES
+from coop.services import access, audit, orgs, users
 
 
 def _township(admin: User, township_id: int) -> Township:
@@ -46,7 +46,7 @@ def create_user_with_role(admin: User, data: dict) -> User:
         counties = access.administered_counties(admin)
         if not counties:
             raise NotFound("找不到该县")
-        from ..models import County
+        from coop.models import County
 
         scope = db.session.get(County, counties[0])
     elif scope_kind == "township":
@@ -67,7 +67,7 @@ def create_user_with_role(admin: User, data: dict) -> User:
 def set_code_scheme(admin: User, county, key: str):
     """The county's 明细科目 code scheme (coop.ledger.codes: 2-2-2, or a legacy 3-3 …). Set before the county's first
     organization: existing books keep the codes they have."""
-    from ..ledger import codes
+    from coop.ledger import codes
 
     access.require_county_admin(admin, county.id)
     if key not in codes.CHOICES:
@@ -198,7 +198,7 @@ def revoke_tokens(admin: User, target: User) -> int:
 
 
 def _scope_for(admin: User, role: str, *, organization_id=None, township_id=None):
-    from ..models import County
+    from coop.models import County
 
     if role not in ROLES:
         raise ValidationFailed.field("role", "角色不正确")

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from ..errors import InvalidState, ValidationFailed
-from ..extensions import db
-from ..models import Attachment, Organization, QuestionAttachment, User, Voucher, VoucherQuestion
-from . import access
-from .attachments import check_file, store_file
-from .disclosure import answer_question
+from coop.core.errors import InvalidState, ValidationFailed
+from coop.core.extensions import db
+from coop.models import Attachment, Organization, QuestionAttachment, User, Voucher, VoucherQuestion
+from coop.services import access
+from coop.services.attachments import check_file, store_file
+from coop.services.disclosure import answer_question
 
 
 def answer_with_files(q: VoucherQuestion, *, text: str, files: list[tuple[str, str | None, bytes]],

@@ -13,10 +13,10 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask import current_app
 
-from ..errors import InvalidState, NotFound, ValidationFailed
-from ..extensions import db
-from ..models import Attachment, Organization, User, Voucher
-from . import access, audit
+from coop.core.errors import InvalidState, NotFound, ValidationFailed
+from coop.core.extensions import db
+from coop.models import Attachment, Organization, User, Voucher
+from coop.services import access, audit
 
 #: content type → (leading bytes the file must start with, what to call it in messages)
 MAGIC = {

@@ -28,9 +28,9 @@ from flask import current_app, has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from ..extensions import db
-from ..models import AuditHead, AuditLog, RoleAssignment
-from ..models.base import utcnow
+from coop.core.extensions import db
+from coop.models import AuditHead, AuditLog, RoleAssignment
+from coop.models.base import utcnow
 
 GENESIS = "0" * 64
 _PENDING = "coop_audit_pending"

@@ -12,13 +12,12 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from ..errors import Forbidden, InvalidState, NotFound, ValidationFailed, add_error, flatten_errors
-from ..extensions import db
-from ..models import Organization, User, Voucher
-from ..models.county import AUDIT_KINDS, AuditCase, AuditFinding, AuditFindingVoucher, RectificationItem
-from . import access, audit
-from .. import clock
-
+from coop.core.errors import Forbidden, InvalidState, NotFound, ValidationFailed, add_error, flatten_errors
+from coop.core.extensions import db
+from coop.models import Organization, User, Voucher
+from coop.models.county import AUDIT_KINDS, AuditCase, AuditFinding, AuditFindingVoucher, RectificationItem
+from coop.services import access, audit
+from coop.core import clock
 SUPERVISORS = {"township_auditor", "county_admin"}
 
 

@@ -32,8 +32,8 @@ from pathlib import Path, PurePosixPath
 import sqlalchemy as sa
 from flask import current_app
 
-from ..errors import CoopError
-from ..extensions import db
+from coop.core.errors import CoopError
+from coop.core.extensions import db
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -317,7 +317,7 @@ class RestoreRefused(BackupError):
 
 
 def _check_books() -> list[str]:
-    from .integrity import check_books
+    from coop.services.integrity import check_books
 
     return check_books()
 

@@ -14,16 +14,16 @@ from decimal import Decimal, InvalidOperation
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
-from ..errors import InvalidState, NotFound, ValidationFailed
-from ..extensions import db
-from ..ledger import codes, reconcile
-from ..ledger.roles import BANK, ROLE_BY_KEY
-from ..models import Organization, User, Voucher, VoucherLine
-from ..models.cash import (BankAccount, BankColumnMapping, BankMatch, BankStatement, BankStatementLine,
+from coop.core.errors import InvalidState, NotFound, ValidationFailed
+from coop.core.extensions import db
+from coop.ledger import codes, reconcile
+from coop.ledger.roles import BANK, ROLE_BY_KEY
+from coop.models import Organization, User, Voucher, VoucherLine
+from coop.models.cash import (BankAccount, BankColumnMapping, BankMatch, BankStatement, BankStatementLine,
                            Reconciliation)
-from ..money import ZERO, format_plain
-from . import access, audit
-from .accounts import chart
+from coop.core.money import ZERO, format_plain
+from coop.services import access, audit
+from coop.services.accounts import chart
 
 #: the fields a statement column can hold; `amount` (signed) or `money_in` + `money_out`
 FIELDS = ("date", "amount", "money_in", "money_out", "reference", "counterparty", "summary", "balance")
@@ -400,13 +400,13 @@ def has_statement(org: Organization, code: str, year: int, month: int) -> bool:
 
 
 def book_balance_at(org: Organization, code: str, year: int, month: int) -> Decimal:
-    from .cashier import book_balance
+    from coop.services.cashier import book_balance
 
     return book_balance(org, _bank_leaf(org, code), _month_end(year, month))
 
 
 def statement_for(org: Organization, code: str, year: int, month: int) -> reconcile.Statement:
-    from .cashier import book_balance
+    from coop.services.cashier import book_balance
 
     _bank_leaf(org, code)
     end = _month_end(year, month)

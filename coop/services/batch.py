@@ -9,12 +9,12 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-from ..errors import CoopError
-from ..extensions import db
-from ..i18n import N_
-from ..models import Organization, User, Voucher
-from . import access, periods
-from .vouchers import post_voucher, review_voucher
+from coop.core.errors import CoopError
+from coop.core.extensions import db
+from coop.core.text import N_
+from coop.models import Organization, User, Voucher
+from coop.services import access, periods
+from coop.services.vouchers import post_voucher, review_voucher
 
 STEPS = {"review": (access.REVIEW, "draft"), "post": (access.POST, "reviewed")}
 
@@ -115,8 +115,7 @@ class Blocker:
 def close_blockers(org: Organization, year: int, month: int, today=None) -> list[Blocker]:
     """periods.close_preconditions with links: drafts → 成批审核, reviewed → 成批记账, the opening balances, the
     month to close first, the 科目余额表 when it does not balance."""
-    from .. import clock
-
+    from coop.core import clock
     today = today or clock.today()
     out = []
     counts = dict(db.session.execute(

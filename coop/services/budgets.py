@@ -14,14 +14,14 @@ from fractions import Fraction
 
 import sqlalchemy as sa
 
-from ..errors import InvalidState, ValidationFailed, add_error, flatten_errors
-from ..extensions import db
-from ..i18n import N_
-from ..ledger import codes
-from ..models import Account, Organization, User, Voucher, VoucherLine
-from ..models.county import Budget, BudgetLine
-from ..money import ZERO, from_fen
-from . import access, audit
+from coop.core.errors import InvalidState, ValidationFailed, add_error, flatten_errors
+from coop.core.extensions import db
+from coop.core.text import N_
+from coop.ledger import codes
+from coop.models import Account, Organization, User, Voucher, VoucherLine
+from coop.models.county import Budget, BudgetLine
+from coop.core.money import ZERO, from_fen
+from coop.services import access, audit
 
 #: 成员大会: at least two thirds of the members present, more than half of all members in favour (法 art. 27)
 QUORUM = Fraction(2, 3)
@@ -162,7 +162,7 @@ def budget_vs_actual(org: Organization, year: int, until: dt.date | None = None)
 def disclosure_sheet(org: Organization, start: dt.date, end: dt.date) -> dict:
     """财务计划执行公开表 for the disclosure workflow (services.disclosure.BUILDERS): the approved budget of the
     period's year, line by line, with what was actually received or spent in the period and in the year to its end."""
-    from ..daxie import amount_in_words
+    from coop.core.numerals import amount_in_words
 
     budget = get_budget(org, start.year)
     if budget is None or budget.status != "approved":

@@ -8,19 +8,17 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from ..errors import Forbidden, InvalidState, ValidationFailed
-from ..extensions import db
-from ..i18n import N_
-from ..ledger import codes
-from ..ledger.roles import BANK, CASH, ROLE_BY_KEY
-from ..models import Account, Organization, User, Voucher, VoucherLine
-from ..models.cash import CashCount, CashierSignature
-from ..money import ZERO, format_plain
-from . import access, audit, reports
-from .accounts import chart
-from .. import clock
-
-
+from coop.core.errors import Forbidden, InvalidState, ValidationFailed
+from coop.core.extensions import db
+from coop.core.text import N_
+from coop.ledger import codes
+from coop.ledger.roles import BANK, CASH, ROLE_BY_KEY
+from coop.models import Account, Organization, User, Voucher, VoucherLine
+from coop.models.cash import CashCount, CashierSignature
+from coop.core.money import ZERO, format_plain
+from coop.services import access, audit, reports
+from coop.services.accounts import chart
+from coop.core import clock
 def is_money_leaf(code: str) -> bool:
     return any(codes.under(code, ROLE_BY_KEY[k].top) for k in (CASH, BANK))
 
@@ -207,8 +205,8 @@ def _facts(rows: list[str]) -> list[str]:
 
 def _cash_payment_over_limit(org, today, lines):
     """A single cash payment (not a deposit into the bank) above the county's limit."""
-    from .spending import policy_for
-    from .warnings import Warning
+    from coop.services.spending import policy_for
+    from coop.services.warnings import Warning
 
     limit = policy_for(org).cash_payment_limit
     banked = {v.id for v, l, c in lines if not _is_cash(c)}
@@ -223,8 +221,8 @@ def _cash_payment_over_limit(org, today, lines):
 def _sitting_receipts(org, today, lines):
     """坐收坐支: on a day the cash leaf took in money from outside the bank and paid out more than it held at the
     start of the day, to somewhere other than the bank — receipts spent without passing the bank."""
-    from .reports import opening_balances
-    from .warnings import Warning
+    from coop.services.reports import opening_balances
+    from coop.services.warnings import Warning
 
     banked = {v.id for v, l, c in lines if not _is_cash(c)}
     balance = {c: b for c, b in opening_balances(org).items() if _is_cash(c)}
@@ -256,8 +254,8 @@ def _sitting_receipts(org, today, lines):
 def _personal_account(org, today, lines):
     """Collective money in a person's account (农村集体经济组织法 art. 44): any movement on a 102 leaf whose bank
     account is registered as personal."""
-    from ..models.cash import BankAccount
-    from .warnings import Warning
+    from coop.models.cash import BankAccount
+    from coop.services.warnings import Warning
 
     personal = set(db.session.scalars(sa.select(BankAccount.account_code).where(
         BankAccount.organization_id == org.id, BankAccount.personal.is_(True))))
@@ -270,12 +268,12 @@ def _personal_account(org, today, lines):
 
 def _spending_without_request(org, today, lines):
     """A payment booked to an expense above the county's threshold without an approved 报账单 behind it."""
-    from ..errors import CoopError
-    from ..ledger.roles import EXPENSE_ROLES
-    from ..models.cash import SpendingRequest
-    from .roles import resolve
-    from .spending import policy_for
-    from .warnings import Warning
+    from coop.core.errors import CoopError
+    from coop.ledger.roles import EXPENSE_ROLES
+    from coop.models.cash import SpendingRequest
+    from coop.services.roles import resolve
+    from coop.services.spending import policy_for
+    from coop.services.warnings import Warning
 
     limit = policy_for(org).request_required_above
     expense_ids = set()
@@ -291,7 +289,7 @@ def _spending_without_request(org, today, lines):
         SpendingRequest.organization_id == org.id, SpendingRequest.voucher_id.is_not(None))))
     rows = db.session.execute(sa.select(VoucherLine.voucher_id, VoucherLine.debit, VoucherLine.summary).where(
         VoucherLine.voucher_id.in_(set(paying) - requested), VoucherLine.account_id.in_(expense_ids))).all()
-    from .vouchers import generated_by
+    from coop.services.vouchers import generated_by
 
     # a register's own voucher (loan interest, 贴息, distribution…) is approved where the register is
     found = [f"{paying[vid].date} {paying[vid].display_number} {summary} {format_plain(debit)}"
@@ -305,7 +303,7 @@ def _spending_without_request(org, today, lines):
 
 def _cash_count_difference(org, today, lines):
     """The latest count of a cash leaf differs from the book (盘盈/盘亏 not yet explained)."""
-    from .warnings import Warning
+    from coop.services.warnings import Warning
 
     latest: dict[str, CashCount] = {}
     for c in counts(org):  # newest first

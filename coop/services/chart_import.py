@@ -14,16 +14,16 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from ..errors import InvalidState, ValidationFailed
-from ..extensions import db
-from ..ledger import codes
-from ..ledger.chart import CHART_2023, COUNTERPARTY_ACCOUNTS, CREDIT
-from ..money import ZERO, AmountError, format_plain, parse_amount
-from ..models import Organization, User
-from . import access, audit
-from .accounts import _has_activity, account_map, add_detail_account, locked_leaves, scheme_of
-from .file_limits import cap, check_xlsx
-from .imports import already_imported, file_key, lock_for_import
+from coop.core.errors import InvalidState, ValidationFailed
+from coop.core.extensions import db
+from coop.ledger import codes
+from coop.ledger.chart import CHART_2023, COUNTERPARTY_ACCOUNTS, CREDIT
+from coop.core.money import ZERO, AmountError, format_plain, parse_amount
+from coop.models import Organization, User
+from coop.services import access, audit
+from coop.services.accounts import _has_activity, account_map, add_detail_account, locked_leaves, scheme_of
+from coop.services.file_limits import cap, check_xlsx
+from coop.services.imports import already_imported, file_key, lock_for_import
 
 CHART_ACTION = "chart.import"
 OPENING_ACTION = "opening.import"
@@ -224,7 +224,7 @@ def check_opening(org: Organization, sheet: Sheet, *, system: str = "2023", key:
     """Rows → opening balances keyed (leaf code, counterparty). `system="2004"`: the codes are those of the 2004
     system's first-level accounts, mapped by the 对照表 (coop.services.opening.map_2004_balances). With `lock`, a
     file that does not balance is refused, naming the totals and the rows whose balance is on the unusual side."""
-    from .opening import map_2004_balances
+    from coop.services.opening import map_2004_balances
 
     result = Check()
     if key and (msg := already_imported(org, OPENING_ACTION, key)):
@@ -292,7 +292,7 @@ def check_opening(org: Organization, sheet: Sheet, *, system: str = "2023", key:
 def import_opening(org: Organization, sheet: Sheet, *, user: User, key: str, system: str = "2023",
                    lock: bool = True) -> Check:
     """Replace the opening balances with the file's (a clean dry run) and, with `lock`, lock them. Flushes only."""
-    from .opening import lock_opening_balances, set_opening_balances
+    from coop.services.opening import lock_opening_balances, set_opening_balances
 
     access.require(user, access.MANAGE_ACCOUNTS, org)
     lock_for_import(org)
@@ -350,7 +350,7 @@ MAPPABLE = {"chart": ("code", "name"),
 def remembered_mapping(org: Organization, kind: str) -> dict[str, str]:
     import json
 
-    from ..models import ImportMapping
+    from coop.models import ImportMapping
 
     row = db.session.scalar(sa.select(ImportMapping).where(ImportMapping.organization_id == org.id,
                                                            ImportMapping.kind == kind))
@@ -361,7 +361,7 @@ def remember_mapping(org: Organization, kind: str, columns: dict[str, str]) -> N
     """Keep the columns a successful import was read from, for the organization's next file of the kind."""
     import json
 
-    from ..models import ImportMapping
+    from coop.models import ImportMapping
 
     row = db.session.scalar(sa.select(ImportMapping).where(ImportMapping.organization_id == org.id,
                                                            ImportMapping.kind == kind))

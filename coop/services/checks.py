@@ -17,9 +17,9 @@ from typing import Callable
 
 import sqlalchemy as sa
 
-from ..extensions import db
-from ..models import AuditLog, Disclosure, Organization, Period, RoleAssignment, Voucher, VoucherLine
-from ..models.distribution import DistributionPlan, DividendPayment, HouseholdDividend
+from coop.core.extensions import db
+from coop.models import AuditLog, Disclosure, Organization, Period, RoleAssignment, Voucher, VoucherLine
+from coop.models.distribution import DistributionPlan, DividendPayment, HouseholdDividend
 
 
 @dataclass
@@ -211,7 +211,7 @@ def role_grants(ctx: Context) -> list[str]:
         key = (int(e.target) if e.target.isdecimal() else e.target, e.detail.get("role"), e.detail.get("scope"),
                e.detail.get("scope_id"))
         (expected.add if e.action == "role.grant" else expected.discard)(key)
-    from .audit import _scope
+    from coop.services.audit import _scope
 
     actual = {(r.user_id, r.role, *_scope(r)) for r in db.session.execute(sa.select(RoleAssignment.__table__))}
     users = dict(db.session.execute(sa.text("SELECT id, username FROM users")).all())

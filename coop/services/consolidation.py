@@ -12,16 +12,16 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from ..errors import Forbidden, NotFound, ValidationFailed
-from ..extensions import db
-from ..ledger import codes, consolidation as core, roles as R, statements
-from ..ledger.chart import COUNTERPARTY_ACCOUNTS, DISTRIBUTIONS, UNDISTRIBUTED
-from ..models import (Account, County, DistributionPlan, JointProject, OpeningBalance, Organization, Period,
+from coop.core.errors import Forbidden, NotFound, ValidationFailed
+from coop.core.extensions import db
+from coop.ledger import codes, consolidation as core, roles as R, statements
+from coop.ledger.chart import COUNTERPARTY_ACCOUNTS, DISTRIBUTIONS, UNDISTRIBUTED
+from coop.models import (Account, County, DistributionPlan, JointProject, OpeningBalance, Organization, Period,
                       ProjectParticipant, ProjectReturn, ProjectReturnLine, Township, User, Voucher, VoucherLine)
-from ..models.county import DEFAULT_DOUBLING_FACTOR, DEFAULT_DOUBLING_YEARS, CountyTarget
-from ..money import ZERO, from_fen
-from . import access, audit, roles
-from .reports import _canonical, month_end
+from coop.models.county import DEFAULT_DOUBLING_FACTOR, DEFAULT_DOUBLING_YEARS, CountyTarget
+from coop.core.money import ZERO, from_fen
+from coop.services import access, audit, roles
+from coop.services.reports import _canonical, month_end
 
 #: organizations counted as villages in the bands (a 联营公司 or a township organization is not a village)
 VILLAGE_KINDS = ("village_shareholding", "village_economic")

@@ -14,21 +14,21 @@ from typing import Callable
 
 import sqlalchemy as sa
 
-from ..daxie import amount_in_words
-from ..errors import Forbidden, InvalidState, NotFound, ValidationFailed
-from ..extensions import db
-from ..i18n import N_
-from ..models import (Account, Disclosure, DisclosureComment, DistributionPlan, Organization, OpeningBalance,
+from coop.core.numerals import amount_in_words
+from coop.core.errors import Forbidden, InvalidState, NotFound, ValidationFailed
+from coop.core.extensions import db
+from coop.core.text import N_
+from coop.models import (Account, Disclosure, DisclosureComment, DistributionPlan, Organization, OpeningBalance,
                       ProjectReturn, ProjectReturnLine, ProjectParticipant, SubsidyClaim, User, Voucher, VoucherLine,
                       VoucherQuestion)
-from ..models.base import utcnow
-from ..models.disclosure import SHEET_KINDS
-from ..ledger import codes
-from ..ledger.chart import (CAPITAL_SPENDING, CHART_2023, CLAIMS_AND_DEBTS, LOAN_ACCOUNTS, OTHER_LIABILITIES, PNL,
+from coop.models.base import utcnow
+from coop.models.disclosure import SHEET_KINDS
+from coop.ledger import codes
+from coop.ledger.chart import (CAPITAL_SPENDING, CHART_2023, CLAIMS_AND_DEBTS, LOAN_ACCOUNTS, OTHER_LIABILITIES, PNL,
                             PRODUCTION_COST, RESERVE_FUND, SPECIAL_FUNDS, YISHIYIYI, chart_account)
-from ..ledger.roles import ROLE_BY_KEY, SUBSIDY_INCOME
-from ..money import ZERO
-from . import access, audit, budgets, periods, reports
+from coop.ledger.roles import ROLE_BY_KEY, SUBSIDY_INCOME
+from coop.core.money import ZERO
+from coop.services import access, audit, budgets, periods, reports
 
 SIGNATURES = (N_("制表"), N_("会计"), N_("民主理财小组"), N_("村负责人"), N_("审核单位"))
 
@@ -148,7 +148,7 @@ def _debts(org, start, end) -> dict:
 
 def _distribution(org, start, end) -> dict:
     """收益分配 and 分红清册: the plan's figures as posted and frozen (RULES §10), never a re-computation."""
-    from .distribution import figures_of
+    from coop.services.distribution import figures_of
 
     posted = db.session.scalars(sa.select(DistributionPlan).where(
         DistributionPlan.organization_id == org.id, DistributionPlan.status == "posted")
@@ -194,7 +194,7 @@ def _joint(org, start, end) -> dict:
                 ProjectReturn.declared_on <= end))
     rows, total = [], ZERO
     for line, ret in db.session.execute(q):
-        from ..models import JointProject
+        from coop.models import JointProject
 
         project = db.session.get(JointProject, ret.project_id)
         total += line.total
@@ -543,5 +543,5 @@ def close_question(q: VoucherQuestion, *, user: User) -> VoucherQuestion:
 
 
 
-from .sanzi import SHEET_TITLES as _SANZI_TITLES, SHEETS as _SANZI_SHEETS  # noqa: E402  三资 sheets (#21)
+from coop.services.sanzi import SHEET_TITLES as _SANZI_TITLES, SHEETS as _SANZI_SHEETS  # noqa: E402  三资 sheets (#21)
 BUILDERS.update(_SANZI_SHEETS), SHEET_KINDS.update(_SANZI_TITLES)

@@ -8,19 +8,19 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from ..errors import InvalidState, ValidationFailed
-from ..extensions import db
-from ..i18n import N_
-from ..ledger import distribution as core
-from ..ledger.types import Entry, Line
-from ..ledger import roles
-from ..ledger.chart import DISTRIBUTIONS, UNDISTRIBUTED
-from ..money import ZERO, format_plain, from_fen, quantize_yuan
-from ..models import (Account, DistributionApproval, DistributionCadre, DistributionPlan, DividendPayment,
+from coop.core.errors import InvalidState, ValidationFailed
+from coop.core.extensions import db
+from coop.core.text import N_
+from coop.ledger import distribution as core
+from coop.ledger.types import Entry, Line
+from coop.ledger import roles
+from coop.ledger.chart import DISTRIBUTIONS, UNDISTRIBUTED
+from coop.core.money import ZERO, format_plain, from_fen, quantize_yuan
+from coop.models import (Account, DistributionApproval, DistributionCadre, DistributionPlan, DividendPayment,
                       Household, HouseholdDividend, Organization, User, Voucher, VoucherLine)
-from ..models.base import utcnow
-from ..models.distribution import APPROVAL_STEPS, DistributionPolicy
-from . import access, audit, periods, reports, shares
+from coop.models.base import utcnow
+from coop.models.distribution import APPROVAL_STEPS, DistributionPolicy
+from coop.services import access, audit, periods, reports, shares
 
 FOUR_TWO_ORDER = ("party_proposal", "committee", "party_members", "assembly", "resolution_public")
 #: the 村党组织 discusses the plan first on both routes (RULES §7 Approval)
@@ -133,7 +133,7 @@ class Booked:
 
 
 def booked_distributions(org: Organization, year: int, exclude: set | frozenset = frozenset()) -> Booked:
-    from .roles import resolve
+    from coop.services.roles import resolve
 
     since = reports.year_start(org, year)
     other_plans = _plan_vouchers_of_other_years(org, year)
@@ -279,8 +279,8 @@ def checked_preview(plan: DistributionPlan) -> PlanPreview:
 
 def poverty_floors(org: Organization, record_date: dt.date) -> dict[int, Decimal]:
     """扶贫优先股 保底 by household: units × face value × the plan's 保底 rate, to the fen (RULES §7 step 4)."""
-    from ..ledger.shares import POVERTY
-    from ..models import Member, QuantificationPlan
+    from coop.ledger.shares import POVERTY
+    from coop.models import Member, QuantificationPlan
 
     qp = db.session.scalar(sa.select(QuantificationPlan).where(QuantificationPlan.organization_id == org.id,
                                                                QuantificationPlan.status == "issued"))
@@ -475,8 +475,8 @@ def post_plan(plan: DistributionPlan, *, date: dt.date | None = None, user: User
     """Post an approved plan: one 收益分配 voucher by posting roles (Dr 各项分配 details / Cr 公积公益金, 应付工资—干部
     奖励 (and 应交税费 withheld), 应付款—应付收益, the 集体股 line) and the 分红清册. The books are locked first, so
     what is there to distribute cannot change between the check and the voucher."""
-    from .roles import resolve
-    from .vouchers import post_system_entry
+    from coop.services.roles import resolve
+    from coop.services.vouchers import post_system_entry
 
     org = db.session.get(Organization, plan.organization_id)
     access.require(user, access.POST, org)
@@ -538,7 +538,7 @@ def post_plan(plan: DistributionPlan, *, date: dt.date | None = None, user: User
     plan.collective_part = w.collective
     plan.figures = json.dumps(frozen_figures(p, policy), ensure_ascii=False, sort_keys=True)
     db.session.flush()
-    from .checks import dividends_digest
+    from coop.services.checks import dividends_digest
 
     audit.log("distribution.post", user=user, org=org, target=str(plan.id), voucher=voucher.id,
               dividends=dividends_digest(plan.id))
@@ -638,9 +638,9 @@ def pay_dividends(plan: DistributionPlan, *, household_ids: list[int] | None, da
     """Draft one payment voucher (Dr 应付款—应付收益 / Cr the chosen cash or bank leaf) for the unpaid dividends of
     the households. The leaf is remembered on the plan and offered next time. A household held by a 代发 batch in
     flight is not paid here (the bank pays it), except by that batch's own result (`settling`, its id)."""
-    from ..models.cash import PayoutBatch, PayoutItem
-    from .roles import resolve, resolve_money
-    from .vouchers import create_draft
+    from coop.models.cash import PayoutBatch, PayoutItem
+    from coop.services.roles import resolve, resolve_money
+    from coop.services.vouchers import create_draft
 
     org = db.session.get(Organization, plan.organization_id)
     # two payments of one plan at once: the second waits here, then reads what the first paid (below, under the

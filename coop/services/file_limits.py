@@ -12,7 +12,7 @@ import zlib
 
 from flask import current_app, has_app_context
 
-from ..errors import ValidationFailed
+from coop.core.errors import ValidationFailed
 
 #: problems listed at most; the rest is one summary line
 MAX_PROBLEMS = 200

@@ -10,8 +10,8 @@ import hashlib
 
 import sqlalchemy as sa
 
-from ..extensions import db
-from ..models import AuditLog, Organization
+from coop.core.extensions import db
+from coop.models import AuditLog, Organization
 
 
 def file_key(content: bytes) -> str:

@@ -17,8 +17,8 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from ..extensions import db
-from ..models import Account, AuditLog, Organization, Period, Voucher, VoucherLine, VoucherSequence
+from coop.core.extensions import db
+from coop.models import Account, AuditLog, Organization, Period, Voucher, VoucherLine, VoucherSequence
 
 #: audit actions that record a voucher becoming posted, with its lines' digest
 POSTING_ACTIONS = ("voucher.post", "voucher.generate")
@@ -32,7 +32,7 @@ def _digest(rows) -> str:
 
 def digest_of(lines: list[dict]) -> str:
     """`lines_digest` of lines given as column values (seq, account_id, debit, credit, summary, counterparty)."""
-    from ..money import to_fen
+    from coop.core.money import to_fen
 
     return _digest((l["seq"], l["account_id"], to_fen(l["debit"]), to_fen(l["credit"]), l["summary"], l["counterparty"])
                    for l in sorted(lines, key=lambda l: l["seq"]))
@@ -40,7 +40,7 @@ def digest_of(lines: list[dict]) -> str:
 
 def lines_digest(voucher: Voucher) -> str:
     """Digest of a voucher's lines as they are in the session (called when posting; flushed lines)."""
-    from ..money import to_fen
+    from coop.core.money import to_fen
 
     return _digest((l.seq, l.account_id, to_fen(l.debit), to_fen(l.credit), l.summary, l.counterparty)
                    for l in sorted(voucher.lines, key=lambda l: l.seq))
@@ -64,8 +64,8 @@ def _label(org_names: dict, v) -> str:
 
 
 def check_ledger() -> list[str]:
-    from . import reports, shares
-    from ..models import QuantificationPlan
+    from coop.services import reports, shares
+    from coop.models import QuantificationPlan
 
     problems: list[str] = []
     orgs = {o.id: o for o in db.session.scalars(sa.select(Organization).order_by(Organization.id))}
@@ -169,7 +169,7 @@ class OverDistribution:
 
     @property
     def message(self) -> str:
-        from ..money import format_plain
+        from coop.core.money import format_plain
 
         return (f"{self.voucher} 分配后未分配收益为借方 {format_plain(-self.closing)}（{self.year}年分配合计 "
                 f"{format_plain(self.distributed)}，分配超过可分配收益，禁止举债分配）")
@@ -180,9 +180,9 @@ def overdistributed_years(org: Organization) -> list[OverDistribution]:
     (hand-made ones included), what 322 holds — with the year's 321 and 损益 for a distribution made in December,
     when the year's result is what is being distributed. A later loss is not a distribution's fault. Data from
     before this check existed is flagged too."""
-    from ..ledger import codes
-    from ..ledger.chart import CURRENT_YEAR_PROFIT, DISTRIBUTIONS, PNL, chart_account
-    from . import periods, reports
+    from coop.ledger import codes
+    from coop.ledger.chart import CURRENT_YEAR_PROFIT, DISTRIBUTIONS, PNL, chart_account
+    from coop.services import periods, reports
 
     dist_prefix = periods.in_books(org, DISTRIBUTIONS)
     equity = codes.top(DISTRIBUTIONS)  # 收益分配
@@ -212,6 +212,6 @@ def overdistributed_years(org: Organization) -> list[OverDistribution]:
 
 def check_books() -> list[str]:
     """Every problem: the ledger checks, the audit log's hash chain and every published sheet's digests."""
-    from . import audit, checks, disclosure
+    from coop.services import audit, checks, disclosure
 
     return check_ledger() + audit.verify_chain() + disclosure.verify_published() + checks.run_all()

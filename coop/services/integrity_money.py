@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from ..extensions import db
-from ..models import DividendPayment, DistributionPlan, Household, HouseholdDividend, Organization, ShareAction, ShareEvent
+from coop.core.extensions import db
+from coop.models import DividendPayment, DistributionPlan, Household, HouseholdDividend, Organization, ShareAction, ShareEvent
 
 
 def negative_holdings() -> list[str]:

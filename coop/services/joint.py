@@ -11,17 +11,17 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from ..errors import CoopError, Forbidden, InvalidState, NotFound, ValidationFailed, add_error, flatten_errors
-from ..extensions import db
-from ..ledger import joint as core, roles as R
-from ..ledger.allocation import allocate
-from ..ledger.types import Entry, Line
-from ..models import (Account, County, JointProject, Organization, ProjectContribution, ProjectParticipant,
+from coop.core.errors import CoopError, Forbidden, InvalidState, NotFound, ValidationFailed, add_error, flatten_errors
+from coop.core.extensions import db
+from coop.ledger import joint as core, roles as R
+from coop.ledger.allocation import allocate
+from coop.ledger.types import Entry, Line
+from coop.models import (Account, County, JointProject, Organization, ProjectContribution, ProjectParticipant,
                       ProjectReturn, ProjectReturnLine, User, Voucher, VoucherLine)
-from ..models.joint import CONTRIBUTION_KINDS
-from ..money import ZERO, format_plain
-from . import access, audit, periods, roles
-from .vouchers import write_for
+from coop.models.joint import CONTRIBUTION_KINDS
+from coop.core.money import ZERO, format_plain
+from coop.services import access, audit, periods, roles
+from coop.services.vouchers import write_for
 
 
 def _require_admin(user: User, county_id: int) -> None:

@@ -7,16 +7,16 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from ..errors import Forbidden, InvalidState, NotFound, ValidationFailed
-from ..extensions import db
-from ..ledger import codes, roles as R
-from ..ledger.subsidy import SubsidyCalc, allocate_fund, check_fund, compute_subsidy
-from ..money import ZERO, format_plain
-from ..models import (County, Loan, LoanEvent, LprRate, Organization, SubsidyClaim, SubsidyPolicy, Township, User,
+from coop.core.errors import Forbidden, InvalidState, NotFound, ValidationFailed
+from coop.core.extensions import db
+from coop.ledger import codes, roles as R
+from coop.ledger.subsidy import SubsidyCalc, allocate_fund, check_fund, compute_subsidy
+from coop.core.money import ZERO, format_plain
+from coop.models import (County, Loan, LoanEvent, LprRate, Organization, SubsidyClaim, SubsidyPolicy, Township, User,
                       Voucher)
-from ..models.base import utcnow
-from ..ledger.types import Entry, Line
-from . import access, accounts as account_service, audit, roles
+from coop.models.base import utcnow
+from coop.ledger.types import Entry, Line
+from coop.services import access, accounts as account_service, audit, roles
 
 COMMITTED = ("allocated", "disbursed")
 #: loan term → posting role of the loan account
@@ -99,7 +99,7 @@ def outstanding(loan: Loan, on: dt.date | None = None) -> Decimal:
 
 def _loan_voucher(loan: Loan, date: dt.date, summary: str, debit: str, credit: str, amount: Decimal, user: User,
                   attachments: int = 0) -> Voucher:
-    from .vouchers import create_draft
+    from coop.services.vouchers import create_draft
 
     org = db.session.get(Organization, loan.organization_id)
     return create_draft(org, {"date": date, "attachment_count": attachments, "lines": [
@@ -389,7 +389,7 @@ def disburse_claim(claim: SubsidyClaim, *, date: dt.date, user: User, bank_accou
     """拨付: record the payout and write the village's voucher Dr 银行存款 / Cr 补助收入—贴息, prepared in the name of
     the county user who disbursed; it waits for the village's review unless the village lets the county post.
     `bank_account`: the village's leaf the money arrives in (default: the loan's, else the 银行存款 role)."""
-    from .vouchers import write_for
+    from coop.services.vouchers import write_for
 
     org = _claim_org(claim)
     _require_county_admin(user, org.township.county_id)

@@ -6,14 +6,14 @@ from typing import Iterable, Mapping
 
 import sqlalchemy as sa
 
-from ..errors import InvalidState, ValidationFailed
-from ..extensions import db
-from ..ledger import codes
-from ..ledger.chart import CHART_2004, COUNTERPARTY_ACCOUNTS
-from ..money import ZERO, format_plain
-from ..models import OpeningBalance, Organization, User
-from . import access, audit
-from .accounts import account_map
+from coop.core.errors import InvalidState, ValidationFailed
+from coop.core.extensions import db
+from coop.ledger import codes
+from coop.ledger.chart import CHART_2004, COUNTERPARTY_ACCOUNTS
+from coop.core.money import ZERO, format_plain
+from coop.models import OpeningBalance, Organization, User
+from coop.services import access, audit
+from coop.services.accounts import account_map
 
 
 def opening_balances(org: Organization) -> dict[str, Decimal]:

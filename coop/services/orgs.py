@@ -6,11 +6,11 @@ from decimal import Decimal
 import sqlalchemy as sa
 from stdnum.cn import uscc
 
-from ..errors import ValidationFailed
-from ..extensions import db
-from ..models import County, Organization, Township
-from ..models.org import ORG_KINDS
-from .accounts import seed_chart
+from coop.core.errors import ValidationFailed
+from coop.core.extensions import db
+from coop.models import County, Organization, Township
+from coop.models.org import ORG_KINDS
+from coop.services.accounts import seed_chart
 
 
 #: GB 32100-2015: the first two characters (登记管理部门 and 机构类别) may be letters — 农村集体经济组织 codes start
@@ -36,7 +36,7 @@ def validate_uscc(value: str | None) -> str | None:
 
 def create_county(name: str, **defaults) -> County:
     """A county; `code_scheme` ("2-2-2" by default, "3-3" for legacy books) fixes how 明细科目 codes nest."""
-    from ..ledger import codes
+    from coop.ledger import codes
 
     if "code_scheme" in defaults:
         key = defaults["code_scheme"] or codes.DEFAULT_KEY

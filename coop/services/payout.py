@@ -10,15 +10,15 @@ import hashlib
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from ..errors import Forbidden, InvalidState, NotFound, ValidationFailed
-from ..extensions import db
-from ..ledger import codes
-from ..ledger.roles import BANK, ROLE_BY_KEY
-from ..models import DistributionPlan, Household, Member, Organization, User, Voucher
-from ..models.cash import HouseholdBankAccount, PayoutBatch, PayoutItem
-from ..money import ZERO, format_plain
-from . import access, audit, distribution, roles
-from .bank import _amount, read_rows
+from coop.core.errors import Forbidden, InvalidState, NotFound, ValidationFailed
+from coop.core.extensions import db
+from coop.ledger import codes
+from coop.ledger.roles import BANK, ROLE_BY_KEY
+from coop.models import DistributionPlan, Household, Member, Organization, User, Voucher
+from coop.models.cash import HouseholdBankAccount, PayoutBatch, PayoutItem
+from coop.core.money import ZERO, format_plain
+from coop.services import access, audit, distribution, roles
+from coop.services.bank import _amount, read_rows
 
 #: the batch file's columns (the bank's 代发 template); the result file repeats them and adds the last two
 COLUMNS = ("序号", "户号", "户主", "身份证号", "卡号", "金额")

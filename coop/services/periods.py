@@ -5,17 +5,17 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from .. import clock
-from ..errors import Forbidden, InvalidState, PeriodClosed, ValidationFailed
-from ..extensions import db
-from ..i18n import N_
-from ..money import ZERO, format_plain
-from ..ledger import roles
-from ..ledger.chart import CURRENT_YEAR_PROFIT, DISTRIBUTIONS, PNL, chart_account
-from ..ledger.closing import carryover_entries, distributions_entry
-from ..models import Organization, Period, User, Voucher
-from ..models.base import utcnow
-from . import access, audit
+from coop.core import clock
+from coop.core.errors import Forbidden, InvalidState, PeriodClosed, ValidationFailed
+from coop.core.extensions import db
+from coop.core.text import N_
+from coop.core.money import ZERO, format_plain
+from coop.ledger import roles
+from coop.ledger.chart import CURRENT_YEAR_PROFIT, DISTRIBUTIONS, PNL, chart_account
+from coop.ledger.closing import carryover_entries, distributions_entry
+from coop.models import Organization, Period, User, Voucher
+from coop.models.base import utcnow
+from coop.services import access, audit
 
 
 def month_key(year: int, month: int) -> int:
@@ -99,7 +99,7 @@ def _period_row(org: Organization, year: int, month: int) -> Period | None:
 
 def close_preconditions(org: Organization, year: int, month: int, *, today: dt.date | None = None) -> list[str]:
     """Every reason the month cannot be closed now (empty when it can)."""
-    from .reports import trial_balance_is_balanced
+    from coop.services.reports import trial_balance_is_balanced
 
     reasons = []
     today = today or clock.today()
@@ -123,7 +123,7 @@ def close_preconditions(org: Organization, year: int, month: int, *, today: dt.d
     if not trial_balance_is_balanced(org, year, month):
         reasons.append(N_("试算不平衡"))
     if month == 12:
-        from .sanzi import depreciation_preview, depreciation_run
+        from coop.services.sanzi import depreciation_preview, depreciation_run
 
         if depreciation_run(org, year, 12) is None and depreciation_preview(org, year, 12):
             # the December sequence runs depreciation before 损益结转; a close must not skip it (RULES §4, §14)
@@ -139,21 +139,21 @@ CARRYOVER_STATES = {"not_due": N_("未到12月"), "pending": N_("待结转"), "d
 
 def year_end_leaves(org: Organization) -> tuple[str, str]:
     """The leaves the year end posts to: 本年收益 and 未分配收益 (posting roles)."""
-    from .roles import resolve
+    from coop.services.roles import resolve
 
     return resolve(org, roles.CURRENT_YEAR_PROFIT), resolve(org, roles.UNDISTRIBUTED)
 
 
 def in_books(org: Organization, canonical: str) -> str:
     """A chart code (written canonically, 2-2-2) in the organization's code scheme: 32201 → 322001 under 3-3."""
-    from ..ledger import codes
+    from coop.ledger import codes
 
     return codes.CANONICAL.convert(canonical, org.code_scheme)
 
 
 def _left_to_carry(org: Organization, year: int) -> dict:
     """损益 and 本年收益 leaves with a balance on 31 December (what a carry-over would move now)."""
-    from .reports import leaf_balances
+    from coop.services.reports import leaf_balances
 
     return {c: b for c, b in leaf_balances(org, until=dt.date(year, 12, 31)).items()
             if b and (chart_account(c).category == PNL or c.startswith(CURRENT_YEAR_PROFIT))}
@@ -192,15 +192,15 @@ def carry_over(org: Organization, year: int, *, user: User, today: dt.date | Non
     today = today or clock.today()
     if today < dt.date(year, 12, 1):
         raise InvalidState(f"{year}年12月尚未开始，不能结转损益", {"year": [f"{year}年12月尚未开始"]})
-    from .sanzi import depreciate_month  # local: sanzi posts through this module
+    from coop.services.sanzi import depreciate_month  # local: sanzi posts through this module
 
     depreciate_month(org, year, 12, user)  # 三资 (#21): December's depreciation comes before 损益结转 (RULES §14)
     return _post_carryover(org, year, user=user)
 
 
 def _post_carryover(org: Organization, year: int, *, user: User) -> list[Voucher]:
-    from .reports import leaf_balances
-    from .vouchers import post_system_entry
+    from coop.services.reports import leaf_balances
+    from coop.services.vouchers import post_system_entry
 
     profit_leaf, undistributed_leaf = year_end_leaves(org)
     balances = leaf_balances(org, until=dt.date(year, 12, 31))
@@ -228,8 +228,8 @@ def close_period(org: Organization, year: int, month: int, *, user: User, today:
         raise InvalidState("；".join(reasons), {"_schema": reasons})
     generated = []
     if month == 12:
-        from .reports import leaf_balances
-        from .vouchers import post_system_entry
+        from coop.services.reports import leaf_balances
+        from coop.services.vouchers import post_system_entry
 
         generated += _post_carryover(org, year, user=user)
         _, undistributed_leaf = year_end_leaves(org)
@@ -255,7 +255,7 @@ def reopen_period(org: Organization, year: int, month: int, *, user: User, reaso
         raise ValidationFailed.field("reason", "请填写反结账原因")
     if last_closed(org) != (year, month):
         raise InvalidState("只能反结账最近一个已结账的月份")
-    from .disclosure import SHEET_KINDS, published_cover
+    from coop.services.disclosure import SHEET_KINDS, published_cover
 
     cover = published_cover(org, year, month)
     if cover is not None:
@@ -282,8 +282,8 @@ def _check_hand_distribution(org: Organization, voucher: Voucher) -> None:
     """A hand-made voucher debiting 32201 各项分配 must leave 未分配收益 (with December's result, when made in
     December) out of debit. Corrections (red, adjusting), system vouchers (飞地抱团's operator declares returns
     through 322) and imported history are not refused here; `coop verify` flags what went too far."""
-    from ..ledger import codes
-    from .reports import leaf_balances
+    from coop.ledger import codes
+    from coop.services.reports import leaf_balances
 
     prefix = in_books(org, DISTRIBUTIONS)
     amount = sum((l.debit - l.credit for l in voucher.lines if l.account.code.startswith(prefix)), ZERO)

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from ..errors import ValidationFailed
-from ..extensions import db
-from ..models import Household, Member, Organization, User
-from . import access, audit, users
-from .admin import one_time_password
+from coop.core.errors import ValidationFailed
+from coop.core.extensions import db
+from coop.models import Household, Member, Organization, User
+from coop.services import access, audit, users
+from coop.services.admin import one_time_password
 
 #: statuses whose holders may use the portal (a pending person is not yet a member; a former one no longer)
 OPEN_STATUSES = ("member", "benefit")

@@ -12,16 +12,16 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from ..extensions import db
-from ..i18n import N_
-from ..ledger import codes, statements
-from ..ledger.balances import TrialBalanceRow, build_trial_balance, is_balanced, trial_balance_totals
-from ..ledger.codes import CodeScheme
-from ..ledger.chart import COUNTERPARTY_ACCOUNTS, DISTRIBUTIONS, UNDISTRIBUTED
-from ..ledger.types import Statement
-from ..money import ZERO, from_fen
-from ..models import Account, County, OpeningBalance, Organization, Township, Voucher, VoucherLine
-from .opening import opening_balances, opening_lines
+from coop.core.extensions import db
+from coop.core.text import N_
+from coop.ledger import codes, statements
+from coop.ledger.balances import TrialBalanceRow, build_trial_balance, is_balanced, trial_balance_totals
+from coop.ledger.codes import CodeScheme
+from coop.ledger.chart import COUNTERPARTY_ACCOUNTS, DISTRIBUTIONS, UNDISTRIBUTED
+from coop.ledger.types import Statement
+from coop.core.money import ZERO, from_fen
+from coop.models import Account, County, OpeningBalance, Organization, Township, Voucher, VoucherLine
+from coop.services.opening import opening_balances, opening_lines
 
 
 def month_end(year: int, month: int) -> dt.date:
@@ -247,7 +247,7 @@ def _income_values(org: Organization, date_from: dt.date, date_to: dt.date) -> d
 
 def _earlier_plans(org: Organization, date_from: dt.date, date_to: dt.date) -> dict[str, Decimal]:
     """32201 debits, by detail code, of the distribution vouchers in [date_from, date_to] posted for another year."""
-    from ..models import DistributionPlan
+    from coop.models import DistributionPlan
 
     q = (sa.select(Account.code, sa.func.sum(sa.type_coerce(VoucherLine.debit, sa.BigInteger)))
          .join(Voucher, Voucher.id == VoucherLine.voucher_id).join(Account, Account.id == VoucherLine.account_id)

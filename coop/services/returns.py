@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ..i18n import N_
-from ..ledger import consolidation as core
-from ..ledger.statements import BALANCE_SHEET_LAYOUT, INCOME_LAYOUT
-from ..models import Organization
-from . import consolidation
+from coop.core.text import N_
+from coop.ledger import consolidation as core
+from coop.ledger.statements import BALANCE_SHEET_LAYOUT, INCOME_LAYOUT
+from coop.models import Organization
+from coop.services import consolidation
 
 KINDS = {"income": N_("收益分配统计表"), "balance": N_("资产负债统计表")}
 

@@ -6,13 +6,13 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from ..errors import ValidationFailed
-from ..extensions import db
-from ..ledger import codes
-from ..ledger.roles import ROLE_BY_KEY, ROLES, PostingRole
-from ..models import Organization, PostingRoleMapping
-from . import audit
-from .accounts import chart, local_code
+from coop.core.errors import ValidationFailed
+from coop.core.extensions import db
+from coop.ledger import codes
+from coop.ledger.roles import ROLE_BY_KEY, ROLES, PostingRole
+from coop.models import Organization, PostingRoleMapping
+from coop.services import audit
+from coop.services.accounts import chart, local_code
 
 #: where the accountant fixes a mapping (named in every refusal)
 FIX_HINT = "请在「科目 → 科目对照」页面指定末级科目"
@@ -69,7 +69,7 @@ def default_code(org: Organization, r: PostingRole) -> str | None:
 
 def _mappings(org: Organization) -> dict[str, str]:
     """role → account code, as mapped by the organization."""
-    from ..models import Account
+    from coop.models import Account
 
     rows = db.session.execute(
         sa.select(PostingRoleMapping.role, Account.code).join(Account, Account.id == PostingRoleMapping.account_id)
@@ -128,7 +128,7 @@ def problems(org: Organization) -> list[RoleStatus]:
 def set_mapping(org: Organization, key: str, code: str | None, *, user=None) -> RoleStatus:
     """Map role `key` to leaf `code` (under the role's first-level account); empty `code` clears the mapping,
     so the role falls back to its default. Audit-logged."""
-    from ..models import Account
+    from coop.models import Account
 
     r = ROLE_BY_KEY.get(key)
     if r is None:
@@ -165,7 +165,7 @@ def set_mapping(org: Organization, key: str, code: str | None, *, user=None) -> 
 def resolve_money(org: Organization, chosen: str | None = None, *, field: str = "bank_account") -> str:
     """The cash or bank leaf money moves through: the leaf chosen on the form (under 101 or 102), else the 银行存款
     role's account."""
-    from ..ledger.roles import BANK, CASH
+    from coop.ledger.roles import BANK, CASH
 
     chosen = (chosen or "").strip() or None
     key = CASH if chosen and codes.under(chosen, ROLE_BY_KEY[CASH].top) else BANK
@@ -176,7 +176,7 @@ def resolve_money(org: Organization, chosen: str | None = None, *, field: str = 
 
 def money_leaves(org: Organization) -> list[tuple[str, str]]:
     """(code, name) of the active cash and bank leaves, for the forms that ask which one."""
-    from ..ledger.roles import BANK, CASH
+    from coop.ledger.roles import BANK, CASH
 
     tops = (ROLE_BY_KEY[CASH].top, ROLE_BY_KEY[BANK].top)
     return sorted((c, i.name) for c, i in chart(org).infos.items()

@@ -16,20 +16,20 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from .. import clock
-from ..errors import InvalidState, NotFound, ValidationFailed
-from ..extensions import db
-from ..i18n import N_
-from ..ledger import assets as calc, codes, roles as R
-from ..ledger.roles import ROLE_BY_KEY
-from ..ledger.types import Entry, Line
-from ..models import (Asset, Contract, ContractInstalment, ContractReceipt, DepreciationLine, DepreciationRun,
+from coop.core import clock
+from coop.core.errors import InvalidState, NotFound, ValidationFailed
+from coop.core.extensions import db
+from coop.core.text import N_
+from coop.ledger import assets as calc, codes, roles as R
+from coop.ledger.roles import ROLE_BY_KEY
+from coop.ledger.types import Entry, Line
+from coop.models import (Asset, Contract, ContractInstalment, ContractReceipt, DepreciationLine, DepreciationRun,
                       Inventory, InventoryItem, Organization, Parcel, Township, User, Voucher)
-from ..models.assets import (ASSET_CATEGORIES, ASSET_SOURCES, ASSET_STATUSES, ASSET_USES, CONTRACT_KINDS,
+from coop.models.assets import (ASSET_CATEGORIES, ASSET_SOURCES, ASSET_STATUSES, ASSET_USES, CONTRACT_KINDS,
                              DEMOCRATIC_KINDS, DEPRECIABLE, FREQUENCY_LABELS, INCOME_KINDS, PARCEL_KINDS,
                              PARCEL_STATUSES)
-from ..money import ZERO, format_plain
-from . import access, audit, roles
+from coop.core.money import ZERO, format_plain
+from coop.services import access, audit, roles
 
 #: 民法典 art. 705: a lease (租赁) may not exceed 20 years; any contract over 30 years is flagged as over-long
 LEASE_LEGAL_LIMIT_YEARS = 20
@@ -154,7 +154,7 @@ def attach_scan(contract: Contract, filename: str, data: bytes, *, user: User) -
     """The signed contract's scan (PDF/JPG/PNG, checked like voucher attachments), stored by content hash."""
     from flask import current_app
 
-    from .attachments import MAGIC, _kind_of
+    from coop.services.attachments import MAGIC, _kind_of
 
     org = db.session.get(Organization, contract.organization_id)
     access.require(user, access.PREPARE, org)
@@ -236,12 +236,12 @@ def accrue_due(org: Organization, *, on: dt.date | None = None, user: User) -> l
         .order_by(ContractInstalment.due_date, ContractInstalment.id).with_for_update()))
     if not rows:
         return []
-    from .vouchers import write_for
+    from coop.services.vouchers import write_for
 
     receivable = roles.resolve(org, R.RECEIVABLE)
     default_income = None
     entries = []
-    from . import periods
+    from coop.services import periods
 
     # an instalment that fell due in a month already closed (a contract registered late) is accrued on the first
     # day of the first open month; its summary keeps the due date
@@ -275,12 +275,12 @@ def _draft_many(org: Organization, entries: list[Entry], *, user: User) -> list[
     """services.vouchers.write_for for many entries at once (a month's accruals): the same checks (every entry
     against the chart, the date window, open months), drafts in `user`'s name, written with a few statements
     instead of ~8 per voucher. A county or township user falls back to write_for one by one (its own rules)."""
-    from ..ledger.validate import validate_lines
-    from ..models import VoucherLine
-    from ..models.base import utcnow
-    from . import periods
-    from .accounts import account_infos, chart
-    from .vouchers import check_date, write_for
+    from coop.ledger.validate import validate_lines
+    from coop.models import VoucherLine
+    from coop.models.base import utcnow
+    from coop.services import periods
+    from coop.services.accounts import account_infos, chart
+    from coop.services.vouchers import check_date, write_for
 
     if not entries:
         return []
@@ -335,7 +335,7 @@ def record_receipt(contract: Contract, *, date: dt.date, amount: Decimal, user: 
         raise ValidationFailed.field("amount", f"收款 {format_plain(amount)} 超过已挂账未收的 {format_plain(unpaid)}")
     money = roles.resolve_money(org, bank_account, field="bank_account")
     receivable = roles.resolve(org, R.RECEIVABLE)
-    from .vouchers import write_for
+    from coop.services.vouchers import write_for
 
     summary = f"收到 {contract.counterparty} {contract.number} 承包（租赁）费"
     v = write_for(org, Entry(date, summary, (Line(money, amount, ZERO, summary),
@@ -532,7 +532,7 @@ def depreciate_month(org: Organization, year: int, month: int, user: User) -> De
     summary = f"计提{year}年{month}月折旧"
     lines = tuple([Line(c, amt, ZERO, summary) for c, amt in sorted(debit.items())]
                   + [Line(c, ZERO, amt, summary) for c, amt in sorted(credit.items())])
-    from .vouchers import write_for
+    from coop.services.vouchers import write_for
 
     v = write_for(org, Entry(date, summary, lines), user=user)
     run = DepreciationRun(organization_id=org.id, year=year, month=month, total=sum(debit.values(), ZERO),
@@ -583,7 +583,7 @@ def dispose_asset(asset: Asset, *, date: dt.date, proceeds: Decimal = ZERO, user
         lines += [Line(clearing, net, ZERO, summary), Line(roles.resolve(org, R.OTHER_INCOME), ZERO, net, summary)]
     elif net < 0:
         lines += [Line(roles.resolve(org, R.OTHER_EXPENSE), -net, ZERO, summary), Line(clearing, ZERO, -net, summary)]
-    from .vouchers import write_for
+    from coop.services.vouchers import write_for
 
     v = write_for(org, Entry(date, summary, tuple(lines)), user=user)
     asset.disposed_date, asset.disposal_voucher_id, asset.status = date, v.id, "disposed"
@@ -608,7 +608,7 @@ class Reconciliation:
 def reconcile(org: Organization, on: dt.date | None = None) -> list[Reconciliation]:
     """Card values against the 151/152 (and 132/133) balances of posted vouchers: cards count posted depreciation
     runs, and assets whose disposal is posted are out."""
-    from .reports import leaf_balances
+    from coop.services.reports import leaf_balances
 
     on = on or clock.today()
     balances = leaf_balances(org, until=on)
@@ -781,7 +781,7 @@ def post_inventory(inventory: Inventory, *, user: User) -> Voucher | None:
                       Line(pending, ZERO, i.counted_value, summary)]
     v = None
     if lines:
-        from .vouchers import write_for
+        from coop.services.vouchers import write_for
 
         v = write_for(org, Entry(date, f"{inventory.year}年度资产清查盘盈盘亏", tuple(lines)), user=user)
         inventory.voucher_id = v.id
@@ -817,7 +817,7 @@ def warnings(org: Organization, today: dt.date) -> list:
 
 
 def _w(code, level, title, facts):
-    from .warnings import Warning
+    from coop.services.warnings import Warning
 
     return Warning(code, level, title, facts)
 
@@ -908,7 +908,7 @@ def _s(amount: Decimal) -> str:
 
 
 def _sheet_total(label: str, amount: Decimal) -> dict:
-    from ..daxie import amount_in_words
+    from coop.core.numerals import amount_in_words
 
     return {"label": label, "amount": _s(amount), "words": amount_in_words(amount)}
 
@@ -1064,9 +1064,9 @@ def import_register(org: Organization, kind: str, data: bytes, *, user: User, dr
     (its SHA-256 in the audit log)."""
     from marshmallow import ValidationError
 
-    from ..errors import CoopError, flatten_errors
-    from ..schemas.assets import AssetInSchema, ContractInSchema, ParcelInSchema
-    from .imports import already_imported, file_key, lock_for_import
+    from coop.core.errors import CoopError, flatten_errors
+    from coop.schemas.assets import AssetInSchema, ContractInSchema, ParcelInSchema
+    from coop.services.imports import already_imported, file_key, lock_for_import
 
     access.require(user, access.PREPARE, org)
     records = read_register_file(kind, data)

@@ -7,13 +7,13 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from ..errors import ValidationFailed
-from ..extensions import db
-from ..i18n import N_
-from ..ledger import codes
-from ..models import Account, County, Member, Organization, QuantificationPlan, RoleAssignment, Township, User
-from . import access, audit, orgs, periods, roles, users
-from .admin import one_time_password
+from coop.core.errors import ValidationFailed
+from coop.core.extensions import db
+from coop.core.text import N_
+from coop.ledger import codes
+from coop.models import Account, County, Member, Organization, QuantificationPlan, RoleAssignment, Township, User
+from coop.services import access, audit, orgs, periods, roles, users
+from coop.services.admin import one_time_password
 
 #: advisory lock key of the first run (one number, distinct from the books' and the share register's)
 FIRST_RUN_LOCK = 190001
@@ -67,7 +67,7 @@ def first_run(data: dict, *, configured_token: str | None) -> tuple[County, User
     first run is the command line's alone. NotFound when not available, so nothing is learnt."""
     import hmac
 
-    from ..errors import NotFound
+    from coop.core.errors import NotFound
 
     if not configured_token:
         raise NotFound("找不到该页面")
@@ -88,7 +88,7 @@ def first_run(data: dict, *, configured_token: str | None) -> tuple[County, User
 def county_of(admin: User) -> County:
     ids = access.administered_counties(admin)
     if not ids:
-        from ..errors import NotFound
+        from coop.core.errors import NotFound
 
         raise NotFound("找不到该县")
     return db.session.get(County, ids[0])
@@ -128,7 +128,7 @@ def progress(org: Organization) -> list[Step]:
     """The village's 建账进度, in the order the steps are done. Each step says what is still missing and names
     the page (a Flask endpoint taking org_id) where it is done."""
     steps: list[Step] = []
-    from .accounts import REQUIRED_DETAILS, local_code
+    from coop.services.accounts import REQUIRED_DETAILS, local_code
 
     seeded = [local_code(org, c) for c, _name in REQUIRED_DETAILS]  # every organization has these from the start
     details = db.session.scalar(sa.select(sa.func.count()).select_from(Account).where(
@@ -143,7 +143,7 @@ def progress(org: Organization) -> list[Step]:
     if org.opening_locked:
         steps.append(Step("opening", N_("期初余额已锁定"), True, [], "ledger.opening"))
     else:
-        from .opening import opening_difference
+        from coop.services.opening import opening_difference
 
         diff = opening_difference(org)
         steps.append(Step("opening", N_("期初余额已锁定"), False,

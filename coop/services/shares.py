@@ -14,16 +14,15 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from ..errors import InvalidState, NotFound, ValidationFailed
-from ..extensions import db
-from ..ledger.shares import (CLASS_LABELS, COLLECTIVE, MemberBasis, PlanRules, Quantification, quantify)
-from ..models import (Household, Member, Organization, PlanMemberInput, QuantificationPlan, ShareAction,
+from coop.core.errors import InvalidState, NotFound, ValidationFailed
+from coop.core.extensions import db
+from coop.ledger.shares import (CLASS_LABELS, COLLECTIVE, MemberBasis, PlanRules, Quantification, quantify)
+from coop.models import (Household, Member, Organization, PlanMemberInput, QuantificationPlan, ShareAction,
                       ShareCertificate, ShareEvent, User)
-from ..models.base import utcnow
-from . import audit
-from .members import status_on
-from .. import clock
-
+from coop.models.base import utcnow
+from coop.services import audit
+from coop.services.members import status_on
+from coop.core import clock
 ZERO_UNITS = Decimal("0.0000")
 
 
@@ -379,9 +378,9 @@ def buy_back(org: Organization, *, member_id: int, share_class: str, units: Deci
     """有偿退出: the collective buys the units back (≤ the yearly limit of all shares) and a payment voucher is
     drafted (Dr `charge_to`, a leaf under 资本 / Cr `pay_from`, a cash/bank leaf; by default the 资本 and
     银行存款 posting roles) for review and posting."""
-    from ..ledger import roles as R
-    from . import roles
-    from .vouchers import create_draft
+    from coop.ledger import roles as R
+    from coop.services import roles
+    from coop.services.vouchers import create_draft
 
     lock_register(org)
     _check_date(org, date, today)
@@ -423,7 +422,7 @@ def _moved_to(h: Holding, household_id: int) -> list[ShareEvent]:
 def split_household(org: Organization, *, household_id: int, member_ids: list[int], date: dt.date, reference: str,
                     user: User, new_number: str | None = None, today: dt.date | None = None) -> Household:
     """分户: the named members and their units move to a new household; the first named member heads it."""
-    from .members import create_household
+    from coop.services.members import create_household
 
     lock_register(org)
     _check_date(org, date, today)

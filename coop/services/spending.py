@@ -12,16 +12,15 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask import current_app
 
-from ..errors import Forbidden, InvalidState, NotFound, ValidationFailed
-from ..extensions import db
-from ..ledger.roles import EXPENSE_ROLES, ROLE_BY_KEY
-from ..ledger.types import Entry, Line
-from ..models import County, Organization, User, Voucher
-from ..models.cash import STEPS, SpendingApproval, SpendingPolicy, SpendingRequest, SpendingScan
-from ..money import ZERO, format_plain
-from . import access, attachments, audit, roles
-from .. import clock
-
+from coop.core.errors import Forbidden, InvalidState, NotFound, ValidationFailed
+from coop.core.extensions import db
+from coop.ledger.roles import EXPENSE_ROLES, ROLE_BY_KEY
+from coop.ledger.types import Entry, Line
+from coop.models import County, Organization, User, Voucher
+from coop.models.cash import STEPS, SpendingApproval, SpendingPolicy, SpendingRequest, SpendingScan
+from coop.core.money import ZERO, format_plain
+from coop.services import access, attachments, audit, roles
+from coop.core import clock
 #: who takes each step (RULES §12 roles)
 STEP_ROLES = {"head": {"reviewer"}, "finance_group": {"finance_group"}, "meeting": {"reviewer", "accountant"},
               "township": {"township_auditor"}}
@@ -200,7 +199,7 @@ def _status_word(status: str) -> str:
 def to_voucher(req: SpendingRequest, *, user: User, date: dt.date, pay_from: str) -> Voucher:
     """The approved request as a voucher draft: Dr the category's expense role / Cr the chosen cash or bank leaf,
     with the request's scans attached. Once only (the request row is locked)."""
-    from . import vouchers
+    from coop.services import vouchers
 
     org = db.session.get(Organization, req.organization_id)
     access.require(user, access.PREPARE, org)

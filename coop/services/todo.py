@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from .. import clock
-from ..extensions import db
-from ..i18n import N_
-from ..models import (Disclosure, DistributionPlan, Organization, SubsidyClaim, Township, User, Voucher,
+from coop.core import clock
+from coop.core.extensions import db
+from coop.core.text import N_
+from coop.models import (Disclosure, DistributionPlan, Organization, SubsidyClaim, Township, User, Voucher,
                       VoucherQuestion)
-from . import access
+from coop.services import access
 
 #: key → (label, endpoint of the page that acts on it, its query args). Organization pages get org_id.
 KINDS: dict[str, tuple[str, str, dict]] = {

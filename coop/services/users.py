@@ -16,12 +16,12 @@ import sqlalchemy as sa
 from flask import current_app
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..errors import ValidationFailed
-from ..extensions import db
-from ..models import ApiToken, County, Organization, RoleAssignment, Township, User
-from ..models.base import utcnow
-from ..models.users import ROLES
-from . import audit
+from coop.core.errors import ValidationFailed
+from coop.core.extensions import db
+from coop.models import ApiToken, County, Organization, RoleAssignment, Township, User
+from coop.models.base import utcnow
+from coop.models.users import ROLES
+from coop.services import audit
 
 #: the floor for any stored password (seeded demo and test users); people's own passwords pass `password_problem`
 MIN_PASSWORD = 8
@@ -162,7 +162,7 @@ def revoke_role(user: User, ra: RoleAssignment, *, by: User | None = None) -> No
 
 def _log_role(action: str, user: User, ra: RoleAssignment, by: User | None) -> None:
     # `coop verify` replays these events against role_assignments (coop.services.checks)
-    from . import audit
+    from coop.services import audit
 
     kind, scope_id = audit._scope(ra)
     audit.log(action, user=by, target=str(user.id), role=ra.role, scope=kind, scope_id=scope_id)
@@ -174,7 +174,7 @@ def _hash(token: str) -> str:
 
 def issue_api_token(user: User, name: str) -> str:
     """Create a token and return it; only its hash is kept, so it cannot be shown again."""
-    from . import audit
+    from coop.services import audit
 
     raw = "coop_" + secrets.token_urlsafe(32)
     tok = ApiToken(user_id=user.id, name=(name or "API").strip()[:100], token_hash=_hash(raw))
@@ -185,7 +185,7 @@ def issue_api_token(user: User, name: str) -> str:
 
 
 def revoke_api_token(user: User, token_id) -> None:
-    from . import audit
+    from coop.services import audit
 
     try:
         token_id = int(token_id)
@@ -201,7 +201,7 @@ def revoke_api_token(user: User, token_id) -> None:
 
 def record_failed_login(username: str, ip: str | None) -> None:
     """A failed login in the audit log (the caller commits): who was tried, from where — never the password."""
-    from . import audit
+    from coop.services import audit
 
     user = db.session.scalar(sa.select(User).where(User.username == (username or "").strip()[:80]))
     audit.log("login.failed", user=user, target=(username or "").strip()[:100], ip=ip or "")

@@ -20,16 +20,16 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from sqlalchemy.orm import selectinload
 
-from ..errors import InvalidState, ValidationFailed
-from ..extensions import db
-from ..ledger.types import Line
-from ..ledger.validate import validate_lines
-from ..money import ZERO, AmountError, parse_amount
-from ..models import Organization, User, Voucher, VoucherLine
-from . import audit, periods, vouchers
-from .imports import already_imported, file_key, lock_for_import  # noqa: F401  (file_key: callers use it from here)
-from .accounts import account_infos
-from ..ledger import codes
+from coop.core.errors import InvalidState, ValidationFailed
+from coop.core.extensions import db
+from coop.ledger.types import Line
+from coop.ledger.validate import validate_lines
+from coop.core.money import ZERO, AmountError, parse_amount
+from coop.models import Organization, User, Voucher, VoucherLine
+from coop.services import audit, periods, vouchers
+from coop.services.imports import already_imported, file_key, lock_for_import  # noqa: F401  (file_key: callers use it from here)
+from coop.services.accounts import account_infos
+from coop.ledger import codes
 
 HEADERS = ("凭证号", "日期", "摘要", "科目编码", "借方", "贷方", "往来单位")
 REQUIRED = ("凭证号", "日期", "摘要", "科目编码", "借方", "贷方")
@@ -73,7 +73,7 @@ def read_xlsx(source) -> list[dict]:
 
     `source` is a path, bytes or a binary file. Blank rows are skipped. Raises ValidationFailed when a required
     column is missing or the file is not an xlsx workbook."""
-    from .file_limits import check_xlsx
+    from coop.services.file_limits import check_xlsx
 
     if isinstance(source, (str, os.PathLike)):
         with open(source, "rb") as f:
@@ -229,7 +229,7 @@ def check_import(org: Organization, rows: list[dict], key: str | None = None) ->
         problems.insert(0, Problem(0, "文件中没有分录"))
     if key and (msg := _already(org, key)):
         problems.insert(0, Problem(0, msg))
-    from .file_limits import cap
+    from coop.services.file_limits import cap
 
     return cap(problems, lambda n: Problem(0, f"另有 {n} 处问题未列出，请先改正以上问题"))
 
@@ -313,7 +313,7 @@ def export_vouchers_xlsx(org: Organization, year: int) -> bytes:
     for col, width in zip("ABCDEFG", (18, 12, 36, 12, 16, 16, 20)):
         ws.column_dimensions[col].width = width
     buf = io.BytesIO()
-    from ..export_safety import neutralise_workbook
+    from coop.core.export_safety import neutralise_workbook
 
     neutralise_workbook(wb)  # formula-like text stays text
     wb.save(buf)

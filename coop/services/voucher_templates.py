@@ -14,13 +14,13 @@ from functools import lru_cache
 
 import sqlalchemy as sa
 
-from ..errors import NotFound, ValidationFailed
-from ..extensions import db
-from ..models import Organization, User, Voucher, VoucherLine, VoucherTemplate, VoucherTemplateRun
-from ..schemas.ledger import WORDS
-from . import access, audit, periods
-from .accounts import accounts_of
-from .vouchers import create_draft
+from coop.core.errors import NotFound, ValidationFailed
+from coop.core.extensions import db
+from coop.models import Organization, User, Voucher, VoucherLine, VoucherTemplate, VoucherTemplateRun
+from coop.schemas.ledger import WORDS
+from coop.services import access, audit, periods
+from coop.services.accounts import accounts_of
+from coop.services.vouchers import create_draft
 
 
 # ---------------------------------------------------------------- 助记码 and the picker

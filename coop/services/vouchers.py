@@ -11,17 +11,17 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from .. import clock
-from ..i18n import N_
-from ..errors import Forbidden, InvalidState, NotFound, ValidationFailed
-from ..extensions import db
-from ..ledger.types import Entry, Line
-from ..ledger.validate import validate_lines
-from ..money import ZERO, from_fen
-from ..models import Organization, User, Voucher, VoucherLine, VoucherSequence
-from ..models.base import utcnow
-from . import access, audit, integrity, periods
-from .accounts import account_infos, chart
+from coop.core import clock
+from coop.core.text import N_
+from coop.core.errors import Forbidden, InvalidState, NotFound, ValidationFailed
+from coop.core.extensions import db
+from coop.ledger.types import Entry, Line
+from coop.ledger.validate import validate_lines
+from coop.core.money import ZERO, from_fen
+from coop.models import Organization, User, Voucher, VoucherLine, VoucherSequence
+from coop.models.base import utcnow
+from coop.services import access, audit, integrity, periods
+from coop.services.accounts import account_infos, chart
 
 
 def get_voucher(org: Organization, voucher_id: int) -> Voucher:
@@ -189,7 +189,7 @@ def delete_draft(voucher: Voucher, *, user: User) -> None:
     db.session.delete(voucher)
     db.session.flush()
     if stored:  # the files go with the draft, once the deletion is committed (a rollback keeps them)
-        from .attachments import purge_unused
+        from coop.services.attachments import purge_unused
 
         sa.event.listen(db.session(), "after_commit", lambda _s: purge_unused(stored), once=True)
 
@@ -425,7 +425,7 @@ def _filtered(org: Organization, *, year: int | None = None, month: int | None =
     if date_to:
         q = q.where(Voucher.date <= date_to)
     if account_code or text:
-        from ..models import Account
+        from coop.models import Account
 
         sub = sa.select(VoucherLine.voucher_id).join(Account, Account.id == VoucherLine.account_id)
         if account_code:

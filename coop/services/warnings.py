@@ -10,17 +10,16 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from ..extensions import db
-from ..i18n import N_
-from ..ledger.distribution import YearResult
-from ..models import (Attachment, DistributionCadre, DistributionPlan, Organization, RoleAssignment, User, Voucher,
+from coop.core.extensions import db
+from coop.core.text import N_
+from coop.ledger.distribution import YearResult
+from coop.models import (Attachment, DistributionCadre, DistributionPlan, Organization, RoleAssignment, User, Voucher,
                       VoucherLine, Account)
-from ..money import ZERO, format_plain
-from ..ledger import codes, roles as R
-from ..ledger.roles import ROLE_BY_KEY
-from . import reports
-from .. import clock
-
+from coop.core.money import ZERO, format_plain
+from coop.ledger import codes, roles as R
+from coop.ledger.roles import ROLE_BY_KEY
+from coop.services import reports
+from coop.core import clock
 LEVELS = ("green", "yellow", "red")
 
 
@@ -95,7 +94,7 @@ def _old_drafts(org: Organization, today: dt.date) -> Warning | None:
 
 
 def _disclosure_overdue(org: Organization, today: dt.date) -> Warning | None:
-    from .disclosure import due_date, overdue_quarters
+    from coop.services.disclosure import due_date, overdue_quarters
 
     late = overdue_quarters(org, today)
     if not late:
@@ -122,7 +121,7 @@ def _distribution_rules(org: Organization, today: dt.date) -> list[Warning]:
             out.append(Warning("distribution_without_income", "red", N_("无可分配收益仍进行分配"),
                                [N_("%(y)s年度 可分配收益 %(amount)s", y=plan.year, amount=format_plain(year.distributable))]))
     # distributions (hand-made or imported ones too) that left 未分配收益 in debit (RULES §7, 举债分配)
-    from .integrity import overdistributed_years
+    from coop.services.integrity import overdistributed_years
 
     found = overdistributed_years(org)
     if found:
@@ -136,9 +135,9 @@ def warnings_for(org: Organization, today: dt.date | None = None) -> list[Warnin
     found = [w for rule in (_cash_over_limit, _officer_receivables, _no_attachments, _old_drafts, _disclosure_overdue)
              if (w := rule(org, today)) is not None]
     found += _distribution_rules(org, today)
-    from .cashier import cash_warnings  # 报账/出纳 (#22)
+    from coop.services.cashier import cash_warnings  # 报账/出纳 (#22)
     found += cash_warnings(org, today)
-    from .sanzi import warnings as sanzi_warnings  # 三资 rules (#21)
+    from coop.services.sanzi import warnings as sanzi_warnings  # 三资 rules (#21)
     found += sanzi_warnings(org, today)
     return sorted(found, key=lambda w: -LEVELS.index(w.level))
 

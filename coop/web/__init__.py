@@ -5,12 +5,12 @@ from flask import Flask
 
 
 def register_web(app: Flask) -> None:
-    from . import (admin, assets, auditor, auth, cash, county, daily, disclosure, distribution, joint, ledger, loans,
+    from coop.web import (admin, assets, auditor, auth, cash, county, daily, disclosure, distribution, joint, ledger, loans,
                    members, orgs, portal, reports, setup, shares)
-    from .auth import init_login
+    from coop.web.auth import init_login
 
     init_login(app)
-    from ..idempotency import idempotency_field
+    from coop.web.idempotency import idempotency_field
 
     app.jinja_env.globals["idempotency_field"] = idempotency_field  # one-time token of payment-like forms
     for module in (auth, orgs, ledger, reports, admin, members, shares, portal, distribution, disclosure, loans,

@@ -7,13 +7,13 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
-from ..errors import CoopError, flatten_errors
-from ..extensions import db
-from ..models import County, Organization, RoleAssignment, User
-from ..models.org import ORG_KINDS
-from ..models.users import ROLES
-from ..schemas.orgs import CharterInSchema, OrganizationInSchema, RoleGrantInSchema, UserInSchema
-from ..services import access, admin
+from coop.core.errors import CoopError, flatten_errors
+from coop.core.extensions import db
+from coop.models import County, Organization, RoleAssignment, User
+from coop.models.org import ORG_KINDS
+from coop.models.users import ROLES
+from coop.schemas.orgs import CharterInSchema, OrganizationInSchema, RoleGrantInSchema, UserInSchema
+from coop.services import access, admin
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -131,7 +131,7 @@ def _scopes() -> tuple[dict, dict]:
     townships = {r.township_id for r in current_user.roles if r.role == "township_auditor" and r.township_id}
     orgs = {o.id: o.name for o in db.session.scalars(sa.select(Organization).order_by(Organization.name))
             if o.township.county_id in counties or o.township_id in townships}
-    from ..models import Township
+    from coop.models import Township
 
     tships = {t.id: t.name for t in db.session.scalars(sa.select(Township).where(Township.county_id.in_(counties))
                                                         .order_by(Township.name))}

@@ -12,17 +12,17 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import gettext
 from flask_login import current_user, login_required
 
-from .. import clock
-from ..documents import assets as documents
-from ..ledger import assets as calc
-from ..models.assets import (ASSET_CATEGORIES, ASSET_SOURCES, ASSET_STATUSES, ASSET_USES, CONTRACT_KINDS,
+from coop.core import clock
+from coop.documents import assets as documents
+from coop.ledger import assets as calc
+from coop.models.assets import (ASSET_CATEGORIES, ASSET_SOURCES, ASSET_STATUSES, ASSET_USES, CONTRACT_KINDS,
                              CONTRACT_STATUSES, DEMOCRATIC_KINDS, FREQUENCY_LABELS, PARCEL_KINDS, PARCEL_STATUSES)
-from ..reports.xlsx import render_xlsx
-from ..schemas.assets import (AccrualInSchema, AssetInSchema, ContractInSchema, DepreciationInSchema, ParcelInSchema,
+from coop.reports.xlsx import render_xlsx
+from coop.schemas.assets import (AccrualInSchema, AssetInSchema, ContractInSchema, DepreciationInSchema, ParcelInSchema,
                               RentReceiptInSchema)
-from ..services import access, sanzi as service
-from .loans import submit
-from .orgs import load_org
+from coop.services import access, sanzi as service
+from coop.web.loans import submit
+from coop.web.orgs import load_org
 
 bp = Blueprint("assets", __name__)
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -72,7 +72,7 @@ def contract_detail(org_id: int, contract_id: int):
     org = load_org(org_id)
     c = service.get_contract(org, contract_id)
     preview = service.contract_schedule(c) if c.status == "draft" else None
-    from ..api.assets import contract_out
+    from coop.api.assets import contract_out
 
     return render_template("assets/contract.html", **_ctx(org, c=c, shown=contract_out(c, current_user),
                                                           preview=preview, errors={}, form={}))
@@ -95,7 +95,7 @@ def contract_receipt(org_id: int, contract_id: int):
     if r is not None:
         flash(gettext("收款已登记，凭证草稿待审核"), "success")
         return redirect(url_for("assets.contract_detail", org_id=org.id, contract_id=c.id))
-    from ..api.assets import contract_out
+    from coop.api.assets import contract_out
 
     return render_template("assets/contract.html", **_ctx(org, c=c, shown=contract_out(c, current_user),
                                                           preview=None, errors=errors, form=request.form)), status
@@ -136,7 +136,7 @@ def asset_new(org_id: int):
             voucher_id = d.pop("voucher_id", None)
             voucher = None
             if voucher_id:
-                from ..services.vouchers import get_voucher
+                from coop.services.vouchers import get_voucher
 
                 voucher = get_voucher(org, voucher_id)
             return service.register_asset(org, d, user=current_user, voucher=voucher)
@@ -172,7 +172,7 @@ def export(org_id: int, kind: str, fmt: str):
         abort(404)
     t = EXPORTS[kind](org, clock.today())
     if fmt == "pdf":
-        from ..reports.pdf import render_pdf
+        from coop.reports.pdf import render_pdf
 
         t.landscape = True
         return send_file(io.BytesIO(render_pdf(t)), mimetype="application/pdf",
@@ -184,8 +184,8 @@ def export(org_id: int, kind: str, fmt: str):
 @bp.route("/o/<int:org_id>/sanzi/import", methods=["GET", "POST"])
 def import_page(org_id: int):
     """Import contracts, asset cards or parcels from xlsx: 检查 (dry run) first, then 导入."""
-    from ..errors import CoopError, ValidationFailed
-    from ..extensions import db
+    from coop.core.errors import CoopError, ValidationFailed
+    from coop.core.extensions import db
 
     org = load_org(org_id, access.PREPARE)
     errors, status, result = {}, 200, None
@@ -214,10 +214,10 @@ def import_page(org_id: int):
 @bp.route("/o/<int:org_id>/sanzi/inventory/<int:year>", methods=["GET", "POST"])
 def inventory(org_id: int, year: int):
     """年度资产清查: start the list, record each item's count, post 盘盈/盘亏 through 181, publish (≥ 7 days)."""
-    from ..errors import CoopError, NotFound
-    from ..extensions import db
-    from ..models.assets import COUNT_RESULTS
-    from ..money import parse_amount
+    from coop.core.errors import CoopError, NotFound
+    from coop.core.extensions import db
+    from coop.models.assets import COUNT_RESULTS
+    from coop.core.money import parse_amount
 
     org = load_org(org_id)
     errors, status = {}, 200

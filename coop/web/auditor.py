@@ -12,15 +12,14 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext
 from flask_login import current_user, login_required
 
-from ..errors import CoopError, NotFound
-from ..extensions import db
-from ..i18n import N_
-from ..models import Organization, Voucher, VoucherQuestion
-from ..services import access, disclosure, periods, vouchers, warnings
-from . import forms
-from .orgs import load_org
-from .. import clock
-
+from coop.core.errors import CoopError, NotFound
+from coop.core.extensions import db
+from coop.core.text import N_
+from coop.models import Organization, Voucher, VoucherQuestion
+from coop.services import access, disclosure, periods, vouchers, warnings
+from coop.web import forms
+from coop.web.orgs import load_org
+from coop.core import clock
 bp = Blueprint("auditor", __name__)
 
 SUPERVISORS = {"township_auditor", "county_admin"}

@@ -19,13 +19,13 @@ from flask_babel import gettext
 from flask_login import current_user, login_required, login_user, logout_user
 from marshmallow import ValidationError
 
-from .. import security
-from ..errors import CoopError, flatten_errors
-from ..extensions import db, login_manager
-from ..i18n import N_
-from ..models import ApiToken, User
-from ..schemas.orgs import PasswordChangeInSchema
-from ..services import audit, users
+from coop.core import security
+from coop.core.errors import CoopError, flatten_errors
+from coop.core.extensions import db, login_manager
+from coop.core.text import N_
+from coop.models import ApiToken, User
+from coop.schemas.orgs import PasswordChangeInSchema
+from coop.services import audit, users
 
 bp = Blueprint("auth", __name__)
 
@@ -80,7 +80,7 @@ def _safe_next(target: str | None) -> str:
 
 
 def _throttle_keys(username: str) -> list[str]:
-    """Per account and per client address (through the trusted proxies, coop.security.TrustedProxies)."""
+    """Per account and per client address (through the trusted proxies, coop.core.security.TrustedProxies)."""
     return [f"user:{username.strip().lower()}", f"ip:{request.remote_addr or '-'}"]
 
 

@@ -15,20 +15,20 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import gettext
 from flask_login import current_user, login_required
 
-from ..documents import cash as docs
-from ..reports.pdf import render_pdf
-from ..errors import CoopError, ValidationFailed
-from ..extensions import db
-from ..ledger.roles import EXPENSE_ROLES, ROLE_BY_KEY
-from ..models import County, DistributionPlan, Household, Voucher
-from ..models.cash import ITEM_STATUSES, PAYOUT_STATUSES, REQUEST_STATUSES, STEPS, SpendingScan
-from ..schemas.cash import (BankAccountInSchema, CashCountInSchema, SpendingDecisionInSchema, HouseholdAccountInSchema,
+from coop.documents import cash as docs
+from coop.reports.pdf import render_pdf
+from coop.core.errors import CoopError, ValidationFailed
+from coop.core.extensions import db
+from coop.ledger.roles import EXPENSE_ROLES, ROLE_BY_KEY
+from coop.models import County, DistributionPlan, Household, Voucher
+from coop.models.cash import ITEM_STATUSES, PAYOUT_STATUSES, REQUEST_STATUSES, STEPS, SpendingScan
+from coop.schemas.cash import (BankAccountInSchema, CashCountInSchema, SpendingDecisionInSchema, HouseholdAccountInSchema,
                             ManualMatchInSchema, PayoutInSchema, SpendingPolicyInSchema, SpendingRequestInSchema,
                             StatementImportInSchema, SpendingVoucherInSchema)
-from ..services import access, bank, cashier, payout, roles as role_service, spending
-from .. import clock
-from .loans import XLSX_MIME, flat, submit, user_names
-from .orgs import load_org
+from coop.services import access, bank, cashier, payout, roles as role_service, spending
+from coop.core import clock
+from coop.web.loans import XLSX_MIME, flat, submit, user_names
+from coop.web.orgs import load_org
 
 bp = Blueprint("cash", __name__)
 

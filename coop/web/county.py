@@ -15,17 +15,18 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
-from .. import charts, clock
-from ..errors import CoopError, NotFound, ValidationFailed
-from ..extensions import db
-from ..i18n import N_
-from ..ledger import consolidation as core
-from ..models import Organization
-from ..documents import county as docs
-from ..reports.pdf import render_pdf
-from ..reports.xlsx import render_xlsx
-from ..services import access, consolidation, returns
-from . import forms
+from coop.documents import charts
+from coop.core import clock
+from coop.core.errors import CoopError, NotFound, ValidationFailed
+from coop.core.extensions import db
+from coop.core.text import N_
+from coop.ledger import consolidation as core
+from coop.models import Organization
+from coop.documents import county as docs
+from coop.reports.pdf import render_pdf
+from coop.reports.xlsx import render_xlsx
+from coop.services import access, consolidation, returns
+from coop.web import forms
 
 bp = Blueprint("county", __name__)
 
@@ -262,11 +263,11 @@ def annual_returns():
 
 from marshmallow import ValidationError  # noqa: E402
 
-from ..schemas.county import (AuditCaseInSchema, BudgetApprovalInSchema, BudgetLinesInSchema, CloseInSchema,  # noqa: E402
+from coop.schemas.county import (AuditCaseInSchema, BudgetApprovalInSchema, BudgetLinesInSchema, CloseInSchema,  # noqa: E402
                               FindingInSchema, ItemDoneInSchema, ItemInSchema, TargetInSchema)
-from ..services import accounts as accounts_service, audits, budgets  # noqa: E402
-from ..models.county import AUDIT_KINDS, AUDIT_STATUSES, BUDGET_STATUSES  # noqa: E402
-from .orgs import load_org  # noqa: E402
+from coop.services import accounts as accounts_service, audits, budgets  # noqa: E402
+from coop.models.county import AUDIT_KINDS, AUDIT_STATUSES, BUDGET_STATUSES  # noqa: E402
+from coop.web.orgs import load_org  # noqa: E402
 
 MONTHS = [f"{m}" for m in range(1, 13)]
 

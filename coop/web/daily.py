@@ -11,15 +11,15 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy.exc import SQLAlchemyError
 
-from .. import clock
-from ..errors import CoopError, ValidationFailed
-from ..extensions import db
-from ..i18n import N_
-from ..models import Organization, VoucherQuestion
-from ..services import access, answers, batch, disclosure, periods, todo, vouchers
-from ..services import voucher_templates as templates
-from . import forms
-from .orgs import load_org
+from coop.core import clock
+from coop.core.errors import CoopError, ValidationFailed
+from coop.core.extensions import db
+from coop.core.text import N_
+from coop.models import Organization, VoucherQuestion
+from coop.services import access, answers, batch, disclosure, periods, todo, vouchers
+from coop.services import voucher_templates as templates
+from coop.web import forms
+from coop.web.orgs import load_org
 
 bp = Blueprint("daily", __name__)
 
@@ -172,7 +172,7 @@ def _q_step(org: Organization, voucher_id: int, fn, message: str):
         errors = forms.flat_errors(exc.errors)
         flash("；".join(m for ms in errors.values() for m in ms) or exc.message, "error")
         request.environ["coop.question_form"] = request.form  # typed text is kept: shown again below
-        from .ledger import _render_detail
+        from coop.web.ledger import _render_detail
 
         return _render_detail(org, vouchers.get_voucher(org, voucher_id), status=exc.status_code)
     flash(message, "success")
@@ -250,7 +250,7 @@ def template_save(org_id: int):
         errors = forms.flat_errors(exc.errors)
         flash("；".join(m for ms in errors.values() for m in ms) or exc.message, "error")
         request.environ["coop.template_form"] = request.form
-        from .ledger import _render_detail
+        from coop.web.ledger import _render_detail
 
         return _render_detail(org, v, status=exc.status_code)
     flash(gettext("已保存为常用凭证“%(name)s”", name=t.name), "success")
@@ -351,7 +351,7 @@ def working_month(org: Organization) -> tuple[int, int]:
     month."""
     import sqlalchemy as sa
 
-    from ..models import Voucher
+    from coop.models import Voucher
 
     today = clock.today()
     key = Voucher.year * 12 + Voucher.month - 1

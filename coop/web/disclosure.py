@@ -15,16 +15,17 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_babel import gettext
 from flask_login import current_user, login_required
 
-from .. import disclosure_pdf
-from .. import clock
-from ..errors import CoopError, ValidationFailed
-from ..extensions import db
-from ..i18n import N_, translate
-from ..models import Disclosure, Organization, User
-from ..models.disclosure import SHEET_KINDS, SHEET_STATUSES
-from ..services import access, disclosure, periods, reports
-from . import forms
-from .orgs import load_org
+from coop.documents import disclosure as disclosure_pdf
+from coop.core import clock
+from coop.core.errors import CoopError, ValidationFailed
+from coop.core.extensions import db
+from coop.core.i18n import translate
+from coop.core.text import N_
+from coop.models import Disclosure, Organization, User
+from coop.models.disclosure import SHEET_KINDS, SHEET_STATUSES
+from coop.services import access, disclosure, periods, reports
+from coop.web import forms
+from coop.web.orgs import load_org
 
 bp = Blueprint("disclosure", __name__)
 

@@ -20,16 +20,18 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 from marshmallow import Schema, ValidationError
 
-from ..idempotency import idempotent_form
-from .. import clock, distribution_pdf
-from ..errors import CoopError
-from ..extensions import db
-from ..i18n import N_, translate
-from ..ledger import distribution as core
-from ..models import DistributionPlan, DividendPayment, HouseholdDividend, Member, Organization, Voucher
-from ..models.distribution import APPROVAL_STEPS
-from ..money import format_plain, quantize_yuan
-from ..schemas.distribution import (
+from coop.web.idempotency import idempotent_form
+from coop.core import clock
+from coop.documents import distribution as distribution_pdf
+from coop.core.errors import CoopError
+from coop.core.extensions import db
+from coop.core.i18n import translate
+from coop.core.text import N_
+from coop.ledger import distribution as core
+from coop.models import DistributionPlan, DividendPayment, HouseholdDividend, Member, Organization, Voucher
+from coop.models.distribution import APPROVAL_STEPS
+from coop.core.money import format_plain, quantize_yuan
+from coop.schemas.distribution import (
     METHODS,
     DistributionApprovalInSchema,
     DistributionApproveInSchema,
@@ -38,9 +40,9 @@ from ..schemas.distribution import (
     DistributionScenarioInSchema,
     DividendPayInSchema,
 )
-from ..services import access, distribution, periods, shares
-from .members import XLSX_MIME, flat
-from .orgs import load_org
+from coop.services import access, distribution, periods, shares
+from coop.web.members import XLSX_MIME, flat
+from coop.web.orgs import load_org
 
 bp = Blueprint("distribution", __name__)
 PREFIX = "/o/<int:org_id>/distribution"
@@ -554,7 +556,7 @@ def dividends_xlsx(org_id: int, plan_id: int):
 
 def _pay_accounts(org: Organization) -> list[tuple[str, str]]:
     """The cash and bank leaves (posting roles 现金 / 银行存款)."""
-    from ..services import roles
+    from coop.services import roles
 
     return [(code, f"{code} {name}") for code, name in roles.money_leaves(org)]
 

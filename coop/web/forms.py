@@ -15,11 +15,11 @@ from typing import Mapping
 
 from marshmallow import ValidationError, fields
 
-from ..errors import CoopError, flatten_errors
-from ..ledger.types import AccountInfo, Line
-from ..ledger.validate import validate_lines
-from ..money import ZERO, AmountError, parse_amount
-from ..schemas.ledger import VoucherInSchema, VoucherLineInSchema
+from coop.core.errors import CoopError, flatten_errors
+from coop.ledger.types import AccountInfo, Line
+from coop.ledger.validate import validate_lines
+from coop.core.money import ZERO, AmountError, parse_amount
+from coop.schemas.ledger import VoucherInSchema, VoucherLineInSchema
 
 LINE_FIELDS = ("summary", "account_code", "debit", "credit", "counterparty")
 _LINE_KEY = re.compile(r"^lines-(\d+)-([a-z_]+)$")
@@ -240,7 +240,7 @@ def parse_2004_rows(text: str) -> tuple[list[tuple[str, Decimal]], list[dict], d
     rows: list[tuple[str, Decimal]] = []
     shown: list[dict] = []
     errors: dict[str, list[str]] = {}
-    from ..services.file_limits import MAX_PROBLEMS, check_csv
+    from coop.services.file_limits import MAX_PROBLEMS, check_csv
 
     try:
         check_csv(text, field="rows")

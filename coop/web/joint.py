@@ -16,17 +16,16 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
-from ..idempotency import idempotent_form
-from ..errors import CoopError
-from ..extensions import db
-from ..models import County, JointProject, Organization, ProjectReturnLine, Township
-from ..models.joint import CONTRIBUTION_KINDS
-from ..schemas.joint import (ContributionInSchema, ExitInSchema, ParticipantInSchema, ProjectInSchema,
+from coop.web.idempotency import idempotent_form
+from coop.core.errors import CoopError
+from coop.core.extensions import db
+from coop.models import County, JointProject, Organization, ProjectReturnLine, Township
+from coop.models.joint import CONTRIBUTION_KINDS
+from coop.schemas.joint import (ContributionInSchema, ExitInSchema, ParticipantInSchema, ProjectInSchema,
                              ReceiptInSchema, ReturnInSchema, ReturnPreviewInSchema, preview_out, project_out)
-from ..services import access, joint as service, roles as role_service
-from .loans import flat, form_input, keep_fields, submit, vouchers_by_id
-from .. import clock
-
+from coop.services import access, joint as service, roles as role_service
+from coop.web.loans import flat, form_input, keep_fields, submit, vouchers_by_id
+from coop.core import clock
 bp = Blueprint("joint", __name__)
 
 

@@ -11,20 +11,20 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
 
-from ..errors import CoopError, InvalidState, PeriodClosed, ValidationFailed
-from ..extensions import db
-from ..ledger import codes
-from ..ledger.chart import CHART_2004, CATEGORY_LABELS, COUNTERPARTY_ACCOUNTS
-from ..models import Organization, Voucher
-from ..models.ledger import KIND_LABELS, STATUS_LABELS, VOUCHER_STATUSES
-from ..money import ZERO
-from ..schemas.ledger import WORDS
-from ..services import access, accounts as account_service, attachments, opening as opening_service, periods
-from ..services import roles as role_service
-from ..services import vouchers as voucher_service
-from .. import clock
-from . import daily, forms
-from .orgs import load_org
+from coop.core.errors import CoopError, InvalidState, PeriodClosed, ValidationFailed
+from coop.core.extensions import db
+from coop.ledger import codes
+from coop.ledger.chart import CHART_2004, CATEGORY_LABELS, COUNTERPARTY_ACCOUNTS
+from coop.models import Organization, Voucher
+from coop.models.ledger import KIND_LABELS, STATUS_LABELS, VOUCHER_STATUSES
+from coop.core.money import ZERO
+from coop.schemas.ledger import WORDS
+from coop.services import access, accounts as account_service, attachments, opening as opening_service, periods
+from coop.services import roles as role_service
+from coop.services import vouchers as voucher_service
+from coop.core import clock
+from coop.web import daily, forms
+from coop.web.orgs import load_org
 
 bp = Blueprint("ledger", __name__, url_prefix="/o/<int:org_id>")
 

@@ -21,23 +21,23 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 from marshmallow import Schema, ValidationError
 
-from ..idempotency import idempotent_form
-from ..charts import Series, bar_chart
-from ..errors import CoopError, Forbidden, flatten_errors
-from ..extensions import db
-from ..i18n import N_, translate
-from ..models import County, Loan, LprRate, Organization, SubsidyClaim, SubsidyPolicy, Township, User, Voucher
-from ..models.loans import CLAIM_STATUSES, LOAN_EVENTS
-from ..reports.pdf import render_pdf
-from ..reports.table import Column, ReportTable
-from ..reports.xlsx import render_xlsx
-from ..schemas.loans import (DecisionInSchema, DisburseInSchema, LoanEventInSchema, LoanInSchema, LprInSchema,
+from coop.web.idempotency import idempotent_form
+from coop.documents.charts import Series, bar_chart
+from coop.core.errors import CoopError, Forbidden, flatten_errors
+from coop.core.extensions import db
+from coop.core.i18n import translate
+from coop.core.text import N_
+from coop.models import County, Loan, LprRate, Organization, SubsidyClaim, SubsidyPolicy, Township, User, Voucher
+from coop.models.loans import CLAIM_STATUSES, LOAN_EVENTS
+from coop.reports.pdf import render_pdf
+from coop.reports.table import Column, ReportTable
+from coop.reports.xlsx import render_xlsx
+from coop.schemas.loans import (DecisionInSchema, DisburseInSchema, LoanEventInSchema, LoanInSchema, LprInSchema,
                              PeriodInSchema, PolicyInSchema, RefileInSchema)
-from ..ledger import codes, roles as R
-from ..services import access, accounts as account_service, loans as service, roles as role_service
-from .orgs import load_org
-from .. import clock
-
+from coop.ledger import codes, roles as R
+from coop.services import access, accounts as account_service, loans as service, roles as role_service
+from coop.web.orgs import load_org
+from coop.core import clock
 bp = Blueprint("loans", __name__)
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -18,17 +18,17 @@ from flask_login import current_user, login_required
 from marshmallow import Schema, ValidationError
 from sqlalchemy.orm import selectinload
 
-from ..errors import CoopError, flatten_errors
-from ..extensions import db
-from ..i18n import N_
-from ..ledger.shares import CLASS_LABELS, CLASS_ORDER
-from ..models import Household, Member, MembershipEvent, Organization, ShareAction, ShareCertificate, ShareEvent
-from ..models.members import MEMBERSHIP_EVENTS, RELATIONS, SHARE_EVENT_KINDS
-from ..schemas.members import HouseholdInSchema, MemberInSchema, MembershipEventInSchema, RosterImportInSchema
-from ..security import roster_gate
-from ..services import access, members as member_service, shares as share_service
-from ..shares_pdf import group_holdings, roster_xlsx
-from .orgs import load_org
+from coop.core.errors import CoopError, flatten_errors
+from coop.core.extensions import db
+from coop.core.text import N_
+from coop.ledger.shares import CLASS_LABELS, CLASS_ORDER
+from coop.models import Household, Member, MembershipEvent, Organization, ShareAction, ShareCertificate, ShareEvent
+from coop.models.members import MEMBERSHIP_EVENTS, RELATIONS, SHARE_EVENT_KINDS
+from coop.schemas.members import HouseholdInSchema, MemberInSchema, MembershipEventInSchema, RosterImportInSchema
+from coop.core.security import roster_gate
+from coop.services import access, members as member_service, shares as share_service
+from coop.documents.shares import group_holdings, roster_xlsx
+from coop.web.orgs import load_org
 
 bp = Blueprint("members", __name__, url_prefix="/o/<int:org_id>/members")
 

@@ -5,9 +5,9 @@ import sqlalchemy as sa
 from flask import Blueprint, g, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from ..extensions import db
-from ..models import Voucher
-from ..services import access, periods
+from coop.core.extensions import db
+from coop.models import Voucher
+from coop.services import access, periods
 
 bp = Blueprint("orgs", __name__)
 

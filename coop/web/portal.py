@@ -14,13 +14,13 @@ from flask import Blueprint, abort, redirect, render_template, send_file, url_fo
 from flask_babel import gettext
 from flask_login import current_user, login_required
 
-from ..extensions import db
-from ..ledger.shares import CLASS_LABELS, CLASS_ORDER
-from ..models import Household, Member, Organization, ShareCertificate
-from ..services import access, distribution
-from ..charts import COLORS, Series, bar_chart
-from .. import shares_pdf
-from .members import household_view
+from coop.core.extensions import db
+from coop.ledger.shares import CLASS_LABELS, CLASS_ORDER
+from coop.models import Household, Member, Organization, ShareCertificate
+from coop.services import access, distribution
+from coop.documents.charts import COLORS, Series, bar_chart
+from coop.documents import shares as shares_pdf
+from coop.web.members import household_view
 
 bp = Blueprint("portal", __name__)
 

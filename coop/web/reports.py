@@ -13,18 +13,17 @@ from flask import Blueprint, render_template, request, send_file, url_for
 from flask_babel import gettext
 from flask_login import login_required
 
-from ..errors import ValidationFailed
-from ..extensions import db
-from ..models import Voucher, VoucherLine
-from ..reports import REPORTS, params
-from ..reports.pdf import render_pdf, render_voucher_pdf, voucher_filename
-from ..reports.xlsx import render_xlsx
-from ..services import access, accounts, periods, vouchers
-from ..services.opening import opening_lines
-from .daily import drill_links, unclosed_note
-from .orgs import load_org
-from .. import clock
-
+from coop.core.errors import ValidationFailed
+from coop.core.extensions import db
+from coop.models import Voucher, VoucherLine
+from coop.reports import REPORTS, params
+from coop.reports.pdf import render_pdf, render_voucher_pdf, voucher_filename
+from coop.reports.xlsx import render_xlsx
+from coop.services import access, accounts, periods, vouchers
+from coop.services.opening import opening_lines
+from coop.web.daily import drill_links, unclosed_note
+from coop.web.orgs import load_org
+from coop.core import clock
 bp = Blueprint("reports", __name__, url_prefix="/o/<int:org_id>/reports")
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -12,11 +12,11 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext
 from flask_login import current_user, login_required
 
-from ..documents import portal_letters
-from ..errors import CoopError, flatten_errors
-from ..extensions import db
-from ..services import access, chart_import, portal_accounts, setup
-from .orgs import load_org
+from coop.documents import portal_letters
+from coop.core.errors import CoopError, flatten_errors
+from coop.core.extensions import db
+from coop.services import access, chart_import, portal_accounts, setup
+from coop.web.orgs import load_org
 
 bp = Blueprint("setup", __name__)
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -39,8 +39,8 @@ def first_run():
     setup token the installer set (COOP_SETUP_TOKEN); otherwise a 404 and the command line does it."""
     from marshmallow import ValidationError
 
-    from ..models import County
-    from ..schemas.setup import CountySetupInSchema
+    from coop.models import County
+    from coop.schemas.setup import CountySetupInSchema
 
     if not setup_token() or db.session.scalar(sa.select(County.id).limit(1)):
         abort(404)

@@ -18,24 +18,24 @@ from flask_login import current_user, login_required
 from marshmallow import Schema, ValidationError
 from sqlalchemy.orm import selectinload
 
-from ..idempotency import idempotent_form
-from ..errors import CoopError
-from ..extensions import db
-from ..i18n import N_, translate
-from ..ledger.shares import CLASS_LABELS, CLASS_ORDER
-from ..models import Household, Member, Organization, QuantificationPlan, ShareAction, ShareCertificate
-from ..models.members import SHARE_EVENT_KINDS
-from ..schemas.members import (BuybackInSchema, InheritInSchema, MergeInSchema, NomineeInSchema,
+from coop.web.idempotency import idempotent_form
+from coop.core.errors import CoopError
+from coop.core.extensions import db
+from coop.core.i18n import translate
+from coop.core.text import N_
+from coop.ledger.shares import CLASS_LABELS, CLASS_ORDER
+from coop.models import Household, Member, Organization, QuantificationPlan, ShareAction, ShareCertificate
+from coop.models.members import SHARE_EVENT_KINDS
+from coop.schemas.members import (BuybackInSchema, InheritInSchema, MergeInSchema, NomineeInSchema,
                                NomineeReleaseInSchema, PlanInputInSchema, PlanInSchema, ReverseInSchema,
                                SplitInSchema, TransferInSchema, split_plan)
-from ..ledger import codes, roles as R
-from ..services import access, accounts as account_service, roles as role_service, shares as share_service
-from ..services.members import status_on
-from .. import shares_pdf
-from .members import XLSX_MIME, can_manage, flat, submit
-from .orgs import load_org
-from .. import clock
-
+from coop.ledger import codes, roles as R
+from coop.services import access, accounts as account_service, roles as role_service, shares as share_service
+from coop.services.members import status_on
+from coop.documents import shares as shares_pdf
+from coop.web.members import XLSX_MIME, can_manage, flat, submit
+from coop.web.orgs import load_org
+from coop.core import clock
 bp = Blueprint("shares", __name__, url_prefix="/o/<int:org_id>/shares")
 
 

@@ -7,7 +7,6 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
-from .api.envelope import CoopApi
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -27,4 +26,3 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
-api = CoopApi()  # documents the API's error envelope (coop.api.envelope)

@@ -24,8 +24,8 @@ import sqlalchemy as sa
 
 
 def _org(code: str):
-    from .extensions import db
-    from .models import Organization
+    from coop.core.extensions import db
+    from coop.models import Organization
 
     code = (code or "").strip()
     org = None
@@ -44,8 +44,8 @@ def _org(code: str):
 
 
 def _user(username: str | None, option: str):
-    from .extensions import db
-    from .models import User
+    from coop.core.extensions import db
+    from coop.models import User
 
     if not username:
         raise click.ClickException(f"请用 {option} 指定用户")
@@ -75,7 +75,7 @@ def _period(text: str) -> tuple[int, int, int]:
 
 def trial_balance_rows(org, year: int, month_from: int, month_to: int) -> dict:
     """The 科目余额表 as plain data: amounts as strings, balances as (absolute amount, side)."""
-    from .services.reports import trial_balance
+    from coop.services.reports import trial_balance
 
     tb = trial_balance(org, year, month_from, month_to)
     rows = []
@@ -108,8 +108,8 @@ def register(coop_cli) -> None:
     @click.option("--json", "as_json", is_flag=True, help="JSON instead of a table")
     def orgs_cmd(as_json):
         """List organizations: id, USCC, name, kind, township."""
-        from .extensions import db
-        from .models import Organization
+        from coop.core.extensions import db
+        from coop.models import Organization
         from sqlalchemy.orm import selectinload
 
         orgs = list(db.session.scalars(sa.select(Organization).order_by(Organization.id)
@@ -140,7 +140,7 @@ def register(coop_cli) -> None:
         buf = io.StringIO()
         w = csv.DictWriter(buf, fieldnames=TB_COLUMNS, extrasaction="ignore", lineterminator="\n")
         w.writeheader()
-        from .export_safety import csv_dict
+        from coop.core.export_safety import csv_dict
 
         w.writerows(csv_dict(r) for r in data["rows"])  # account names like "=…" stay text
         click.echo(buf.getvalue(), nl=False)
@@ -153,7 +153,7 @@ def register(coop_cli) -> None:
                   help="file to write (default: standard output)")
     def export_ledger_cmd(org_code, year, fmt, output):
         """Posted vouchers and opening balances as a beancount or hledger journal."""
-        from .export import to_beancount, to_hledger
+        from coop.documents.export import to_beancount, to_hledger
 
         org = _org(org_code)
         text = (to_beancount if fmt == "beancount" else to_hledger)(org, year)
@@ -169,7 +169,7 @@ def register(coop_cli) -> None:
     @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), required=True)
     def export_vouchers_cmd(org_code, year, output):
         """Posted vouchers of a year as xlsx in the import template (docs/voucher-import-template.md)."""
-        from .services.voucher_import import export_vouchers_xlsx
+        from coop.services.voucher_import import export_vouchers_xlsx
 
         Path(output).write_bytes(export_vouchers_xlsx(_org(org_code), year))
         click.echo(f"wrote {output}")
@@ -184,9 +184,9 @@ def register(coop_cli) -> None:
     @click.option("--poster", default=None, help="with --post: the poster (记账人); default --user")
     def import_vouchers_cmd(org_code, file, dry_run, username, post, reviewer, poster):
         """Import an xlsx of vouchers (docs/voucher-import-template.md): all of it in one transaction, or nothing."""
-        from .errors import CoopError, flatten_errors
-        from .extensions import db
-        from .services import voucher_import as vi
+        from coop.core.errors import CoopError, flatten_errors
+        from coop.core.extensions import db
+        from coop.services import voucher_import as vi
 
         org = _org(org_code)
         content = Path(file).read_bytes()
@@ -234,9 +234,9 @@ def register(coop_cli) -> None:
     def import_roster_cmd(org_code, file, dry_run, username, confirm_date, evidence):
         """Import a member roster (xlsx or CSV, the layout of the roster export): all of it in one transaction, or
         nothing; the same file a second time is refused."""
-        from .errors import CoopError, flatten_errors
-        from .extensions import db
-        from .services import members
+        from coop.core.errors import CoopError, flatten_errors
+        from coop.core.extensions import db
+        from coop.services import members
 
         org = _org(org_code)
         content = Path(file).read_bytes()

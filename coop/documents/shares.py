@@ -13,13 +13,12 @@ from decimal import Decimal
 import sqlalchemy as sa
 from flask import current_app, render_template, url_for
 
-from .extensions import db
-from .i18n import N_
-from .ledger.shares import CLASS_LABELS, CLASS_ORDER
-from .models import Household, Member, Organization, QuantificationPlan, ShareCertificate
-from .services import shares
-from . import clock
-
+from coop.core.extensions import db
+from coop.core.text import N_
+from coop.ledger.shares import CLASS_LABELS, CLASS_ORDER
+from coop.models import Household, Member, Organization, QuantificationPlan, ShareCertificate
+from coop.services import shares
+from coop.core import clock
 ZERO = Decimal("0.0000")
 UNITS_FORMAT = "#,##0.0000"
 
@@ -132,7 +131,7 @@ def _font() -> str:
 
 
 def html_to_pdf(html: str) -> bytes:
-    from .pdf_render import html_to_pdf as render  # bounded, with the locked-down URL fetcher
+    from coop.documents.pdf import html_to_pdf as render  # bounded, with the locked-down URL fetcher
 
     return render(html)
 
@@ -231,7 +230,7 @@ def register_xlsx(org: Organization, as_of: dt.date) -> bytes:
         ws.column_dimensions[get_column_letter(i)].width = width
     ws.freeze_panes = "A4"
     buf = io.BytesIO()
-    from .export_safety import neutralise_workbook
+    from coop.core.export_safety import neutralise_workbook
 
     neutralise_workbook(wb)  # formula-like text stays text
     wb.save(buf)
@@ -257,7 +256,7 @@ def roster_xlsx(rows: list[list[str]]) -> bytes:
         for cell in row:
             cell.number_format = "@"
     buf = io.BytesIO()
-    from .export_safety import neutralise_workbook
+    from coop.core.export_safety import neutralise_workbook
 
     neutralise_workbook(wb)  # formula-like text stays text
     wb.save(buf)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from .money import quantize_yuan
+from coop.core.money import quantize_yuan
 
 DIGITS = "零壹贰叁肆伍陆柒捌玖"
 SMALL_UNITS = ("", "拾", "佰", "仟")

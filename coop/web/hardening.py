@@ -8,7 +8,7 @@ import unicodedata
 
 from flask import Flask, jsonify, make_response, render_template, request
 
-from .i18n import N_
+from coop.core.text import N_
 
 #: NUL and the other C0/C1 controls except tab, newline and carriage return; lone surrogates; the bidi overrides
 #: and isolates that make text display differently from what it is (Trojan Source)
@@ -85,7 +85,7 @@ def _refuse(status: int, code: str, message: str, errors: dict | None = None, he
             body["errors"] = errors
         resp = jsonify(body)
     else:
-        from .web.errors import TITLES
+        from coop.web.errors import TITLES
 
         resp = make_response(render_template("error.html", status=status, title=TITLES.get(status, N_("出错了")),
                                              message=message))
@@ -137,8 +137,8 @@ def _no_store(response):
 
 
 def init_hardening(app: Flask) -> None:
-    from .pdf_render import PdfBusy
-    from .services.audit import head_line
+    from coop.documents.pdf import PdfBusy
+    from coop.services.audit import head_line
 
     app.jinja_env.globals["audit_head_line"] = head_line
     app.before_request(_check_request)
@@ -150,7 +150,7 @@ def init_hardening(app: Flask) -> None:
     def _conflict(exc):
         # a unique key taken by a concurrent request between our check and our write (two clerks entering the
         # same 身份证 at once): the loser gets 409, nothing written
-        from .extensions import db
+        from coop.core.extensions import db
 
         db.session.rollback()
         text = str(getattr(exc, "orig", exc))
@@ -166,7 +166,7 @@ def init_hardening(app: Flask) -> None:
     def _nul(exc):
         # the last net: PostgreSQL refuses NUL in text (a path segment, a header the guard does not read); say so
         # instead of a 500
-        from .extensions import db
+        from coop.core.extensions import db
 
         db.session.rollback()
         if "nul" not in str(getattr(exc, "orig", exc)).lower() and "0x00" not in str(exc):

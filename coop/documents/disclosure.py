@@ -16,14 +16,14 @@ import sqlalchemy as sa
 from flask import current_app, render_template, url_for
 from markupsafe import Markup
 
-from .charts import COLORS, Series, bar_chart, line_chart
-from .extensions import db
-from .i18n import N_, chinese
-from .ledger.chart import CASH_ACCOUNTS, CHART_2023, PNL, chart_account
-from .models import Account, Disclosure, Organization, RoleAssignment, User, Voucher, VoucherLine
-from .models.disclosure import SHEET_KINDS, SHEET_STATUSES
-from .money import ZERO, from_fen
-from .services import periods, reports
+from coop.documents.charts import COLORS, Series, bar_chart, line_chart
+from coop.core.extensions import db
+from coop.core.text import N_, chinese
+from coop.ledger.chart import CASH_ACCOUNTS, CHART_2023, PNL, chart_account
+from coop.models import Account, Disclosure, Organization, RoleAssignment, User, Voucher, VoucherLine
+from coop.models.disclosure import SHEET_KINDS, SHEET_STATUSES
+from coop.core.money import ZERO, from_fen
+from coop.services import periods, reports
 
 PNL_TOPS = tuple(a.code for a in CHART_2023 if a.category == PNL)
 
@@ -186,8 +186,8 @@ def year_charts(org: Organization, year: int, tr=chinese) -> dict:
 def dividend_per_share(org: Organization) -> list[tuple[int, Decimal]]:
     """(year, 每股分红) of every posted distribution plan: the per-share amount frozen when it posted (older plans:
     the member pool over all shares on the record date); a 补充分配 adds to its year."""
-    from .models import DistributionPlan
-    from .services import distribution, shares
+    from coop.models import DistributionPlan
+    from coop.services import distribution, shares
 
     out: list[tuple[int, Decimal]] = []
     for plan in db.session.scalars(sa.select(DistributionPlan).where(
@@ -293,7 +293,7 @@ def sheet_html(d: Disclosure, *, accountant: User | None = None) -> str:
 
 def render_sheet_pdf(d: Disclosure, *, accountant: User | None = None) -> bytes:
     """The sheet as printed for the notice board. Unpublished sheets print with a 样稿 mark."""
-    from .reports.pdf import html_to_pdf
+    from coop.reports.pdf import html_to_pdf
 
     return html_to_pdf(sheet_html(d, accountant=accountant))
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
-from .ledger import roles as R
-from .services import accounts, reports, roles, sanzi
+from coop.ledger import roles as R
+from coop.services import accounts, reports, roles, sanzi
 
 #: posting roles of the 三资 block in the demo's chart (detail accounts added where the role needs its own leaf)
 EXTRA_DETAILS = (("504", "50402", "资产处置及盘盈"), ("515", "51503", "资产处置及盘亏"))
@@ -31,7 +31,7 @@ def _split(total: Decimal, shares) -> list[Decimal]:
 
 
 def build_sanzi(keepers, today: dt.date | None = None) -> None:
-    from .demo import TODAY
+    from coop.demo import TODAY
 
     today = today or TODAY
     for n, k in enumerate(keepers):

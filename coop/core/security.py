@@ -21,7 +21,7 @@ from collections import deque
 from flask import Flask, current_app
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .errors import CoopError, ValidationFailed
+from coop.core.errors import CoopError, ValidationFailed
 
 #: scripts only from our own origin (no inline scripts or on…= handlers); templates use style="…" attributes, so
 #: styles keep 'unsafe-inline'. Reports embed charts as data: images.

@@ -6,10 +6,9 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.cli import AppGroup
 
-from .errors import CoopError
-from .extensions import db
-from . import clock
-
+from coop.core.errors import CoopError
+from coop.core.extensions import db
+from coop.core import clock
 coop_cli = AppGroup("coop", help="coop administration")
 
 
@@ -20,7 +19,7 @@ def _fail(exc: CoopError):
 
 
 def _flat(errors):
-    from .errors import flatten_errors
+    from coop.core.errors import flatten_errors
 
     return flatten_errors(errors)
 
@@ -37,9 +36,9 @@ def _flat(errors):
 @click.option("--one-time", is_flag=True, help="the password must be changed at first login")
 def create_user_cmd(username, display_name, password, role, org_id, township_id, county_id, one_time):
     """Create a user (the password policy applies) and optionally give them a role."""
-    from .models import County, Organization, Township
-    from .services import audit
-    from .services.users import assign_role, check_password_policy, create_user
+    from coop.models import County, Organization, Township
+    from coop.services import audit
+    from coop.services.users import assign_role, check_password_policy, create_user
 
     try:
         check_password_policy(password, username=username, display_name=display_name or "")
@@ -59,7 +58,7 @@ def create_user_cmd(username, display_name, password, role, org_id, township_id,
 
 
 def _user(username: str):
-    from .models import User
+    from coop.models import User
 
     user = db.session.scalar(sa.select(User).where(User.username == username))
     if user is None:
@@ -76,7 +75,7 @@ def user_cli():
 @click.argument("username")
 def user_reset_cmd(username):
     """Give USERNAME a one-time password (printed once), to be changed at first login."""
-    from .services import admin, audit, users
+    from coop.services import admin, audit, users
 
     user = _user(username)
     password = admin.one_time_password()
@@ -92,7 +91,7 @@ def user_reset_cmd(username):
 @user_cli.command("deactivate")
 @click.argument("username")
 def user_deactivate_cmd(username):
-    from .services import audit, users
+    from coop.services import audit, users
 
     user = _user(username)
     user.active = False
@@ -107,7 +106,7 @@ def user_deactivate_cmd(username):
 @click.argument("username")
 def user_revoke_tokens_cmd(username):
     """Revoke every API token of USERNAME."""
-    from .services import audit, users
+    from coop.services import audit, users
 
     user = _user(username)
     revoked = users.revoke_all_tokens(user)
@@ -119,7 +118,7 @@ def user_revoke_tokens_cmd(username):
 @user_cli.command("reactivate")
 @click.argument("username")
 def user_reactivate_cmd(username):
-    from .services import audit
+    from coop.services import audit
 
     user = _user(username)
     user.active = True
@@ -129,7 +128,7 @@ def user_reactivate_cmd(username):
 
 
 def _scope(org_id, township_id, county_id):
-    from .models import County, Organization, Township
+    from coop.models import County, Organization, Township
 
     scope = (db.session.get(Organization, org_id) if org_id else db.session.get(Township, township_id)
              if township_id else db.session.get(County, county_id) if county_id else None)
@@ -146,7 +145,7 @@ def _scope(org_id, township_id, county_id):
 @click.option("--township", "township_id", type=int, default=None)
 @click.option("--county", "county_id", type=int, default=None)
 def user_grant_cmd(username, role, org_id, township_id, county_id):
-    from .services import audit, users
+    from coop.services import audit, users
 
     user = _user(username)
     try:
@@ -167,7 +166,7 @@ def user_grant_cmd(username, role, org_id, township_id, county_id):
 @click.option("--county", "county_id", type=int, default=None)
 def user_remove_role_cmd(username, role, org_id, township_id, county_id):
     """Take ROLE away from USERNAME (at the named scope); every session of the user ends."""
-    from .services import audit, users
+    from coop.services import audit, users
 
     user = _user(username)
     found = [r for r in user.roles if r.role == role and (org_id is None or r.organization_id == org_id)
@@ -186,7 +185,7 @@ def user_remove_role_cmd(username, role, org_id, township_id, county_id):
 @click.option("--quiet", is_flag=True)
 def demo_cmd(quiet):
     """Build the demo county (idempotent) and print the demo logins."""
-    from .demo import build_demo
+    from coop.demo import build_demo
 
     credentials = build_demo(progress=not quiet)
     db.session.commit()
@@ -199,11 +198,11 @@ def demo_cmd(quiet):
 @coop_cli.command("verify-ledger")
 def verify_ledger_cmd():
     """Re-check every posted voucher of every organization: balanced, leaf accounts, trial balance."""
-    from .ledger.types import Line
-    from .ledger.validate import validate_lines
-    from .models import Organization, Voucher
-    from .services.accounts import account_infos
-    from .services.reports import trial_balance
+    from coop.ledger.types import Line
+    from coop.ledger.validate import validate_lines
+    from coop.models import Organization, Voucher
+    from coop.services.accounts import account_infos
+    from coop.services.reports import trial_balance
 
     problems = 0
     orgs = list(db.session.scalars(sa.select(Organization).order_by(Organization.id)))
@@ -234,8 +233,10 @@ def _this_year() -> int:
 
 
 def register_cli(app: Flask) -> None:
-    from . import cli_backup, cli_interop, cli_setup, cli_verify
-
+    from coop.cli import backup as cli_backup
+    from coop.cli import interop as cli_interop
+    from coop.cli import setup as cli_setup
+    from coop.cli import verify as cli_verify
     for module in (cli_verify, cli_backup, cli_interop, cli_setup):
         module.register(coop_cli)
     app.cli.add_command(coop_cli)

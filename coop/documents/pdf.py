@@ -3,7 +3,7 @@ fetcher that loads nothing from the network or the disk but the app's own static
 
 Rendering is CPU-bound; twenty readers asking at once would otherwise slow every request of the worker (JSON too)
 to seconds. A request waits up to PDF_QUEUE_SECONDS for one of PDF_CONCURRENCY slots, then PdfBusy becomes a 503
-with Retry-After (coop.hardening). The same HTML is rendered once: PDFs are cached by the HTML's digest (up to
+with Retry-After (coop.web.hardening). The same HTML is rendered once: PDFs are cached by the HTML's digest (up to
 PDF_CACHE_BYTES per process), so a report of unchanged books is served again without WeasyPrint.
 """
 from __future__ import annotations

@@ -15,12 +15,12 @@ import sqlalchemy as sa
 from flask import current_app, render_template
 from sqlalchemy.orm import selectinload
 
-from .daxie import amount_in_words
-from . import clock
-from .extensions import db
-from .models import DistributionPlan, Household, HouseholdDividend, Organization
-from .reports.pdf import html_to_pdf
-from .services import distribution, shares
+from coop.core.numerals import amount_in_words
+from coop.core import clock
+from coop.core.extensions import db
+from coop.models import DistributionPlan, Household, HouseholdDividend, Organization
+from coop.reports.pdf import html_to_pdf
+from coop.services import distribution, shares
 
 ZERO = Decimal("0.00")
 UNITS_FORMAT = "#,##0.0000"
@@ -176,7 +176,7 @@ def roll_xlsx(plan: DistributionPlan) -> bytes:
         ws.column_dimensions[get_column_letter(i)].width = width
     ws.freeze_panes = "A4"
     buf = io.BytesIO()
-    from .export_safety import neutralise_workbook
+    from coop.core.export_safety import neutralise_workbook
 
     neutralise_workbook(wb)  # formula-like text stays text
     wb.save(buf)

@@ -29,16 +29,16 @@ def register(coop_cli) -> None:
         chain (coop.services.checks: postings, closed months, published sheets, dividends, role grants)."""
         import json
 
-        from .extensions import db
-        from .models import AuditLog
-        from .services import audit, checks, disclosure, integrity
+        from coop.core.extensions import db
+        from coop.models import AuditLog
+        from coop.services import audit, checks, disclosure, integrity
 
         entries = db.session.scalar(sa.select(sa.func.count()).select_from(AuditLog).where(AuditLog.seq.is_not(None)))
         click.echo(f"审计日志：校验哈希链（{entries} 条）…")
         problems = audit.verify_chain()
         click.echo("账簿：校验凭证平衡、记账后分录未改动、凭证号连续、已结账月份、股权登记合计…")
         problems += integrity.check_ledger()
-        from .services import integrity_money  # no holding below zero, no household paid more than allocated
+        from coop.services import integrity_money  # no holding below zero, no household paid more than allocated
 
         problems += integrity_money.check()
         sheets = list(db.session.scalars(disclosure.published_sheets()))
@@ -81,8 +81,8 @@ def register_audit_key(coop_cli) -> None:
     def rotate_cmd():
         """Append a new key to COOP_AUDIT_KEY_FILE; new entries are signed with it, old ones keep verifying with
         theirs. Keep every old key."""
-        from .extensions import db
-        from .services import audit
+        from coop.core.extensions import db
+        from coop.services import audit
 
         try:
             kid = audit.rotate_key()
@@ -95,8 +95,8 @@ def register_audit_key(coop_cli) -> None:
     @audit_key.command("seal")
     def seal_cmd():
         """Seal pending entries now (after an upgrade: anchors the old plain chain with the first keyed entry)."""
-        from .extensions import db
-        from .services import audit
+        from coop.core.extensions import db
+        from coop.services import audit
 
         with db.engine.begin() as conn:
             n = audit.seal(conn)

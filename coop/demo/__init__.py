@@ -16,10 +16,10 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 import click
 import sqlalchemy as sa
 
-from .extensions import db
-from .models import County, Organization, ProjectReturn, User, Voucher
-from .ledger import roles as R
-from .services import accounts, joint, loans, opening, orgs, periods, reports, roles, users, vouchers
+from coop.core.extensions import db
+from coop.models import County, Organization, ProjectReturn, User, Voucher
+from coop.ledger import roles as R
+from coop.services import accounts, joint, loans, opening, orgs, periods, reports, roles, users, vouchers
 
 COUNTY = "青山县"
 PASSWORD = "demo2026"
@@ -546,7 +546,7 @@ def build_demo(progress: bool = True) -> list[tuple[str, str, str, str]]:
             k.pending_month(*periods.next_month(*LAST_CLOSED))
             if bar is not None:
                 bar.update(1)
-    from .demo_sanzi import build_sanzi; build_sanzi(keepers)  # noqa: E702  三资台账 (#21)
+    from coop.demo.sanzi import build_sanzi; build_sanzi(keepers)  # noqa: E702  三资台账 (#21)
     _showcase(villages["qingshi"], people, keepers[0])
     db.session.flush()
     return credentials()
@@ -627,8 +627,8 @@ def _id_number(seq: int, birth: dt.date, male: bool) -> str:
 def _showcase(org: Organization, people: dict[str, User], keeper: "VillageBooks") -> None:
     """青石村 also gets a roster and an issued share register (the member login sees its own household) and a
     published 财务公开 sheet for 2026 Q2, so every part of the system has something to show."""
-    from . import disclosure_pdf
-    from .services import disclosure
+    from coop.documents import disclosure as disclosure_pdf
+    from coop.services import disclosure
 
     heads = _roster(org, keeper)
     member_user = people["cy_qingshi"]
@@ -648,8 +648,8 @@ def _showcase(org: Organization, people: dict[str, User], keeper: "VillageBooks"
 def _roster(org: Organization, keeper: "VillageBooks") -> list:
     """青石村's roster and issued share register (base date 2024-12-31); made once, when first needed (the 2025
     distribution plan needs the register on its record date), and the household heads returned."""
-    from .models import Household, QuantificationPlan
-    from .services import members, shares
+    from coop.models import Household, QuantificationPlan
+    from coop.services import members, shares
 
     if db.session.scalar(sa.select(QuantificationPlan.id).where(QuantificationPlan.organization_id == org.id,
                                                                QuantificationPlan.status == "issued")):
@@ -693,7 +693,7 @@ def _distribute_by_plan(keeper: "VillageBooks", y: int) -> None:
     caps, discussed by the 党组织, materials and notice ≥ 10 days before the 成员代表大会, approved by the reviewer —
     posts on 31 December from the figures after the carry-over, (3) 结账 follows with the month. January pays the
     households through the 分红清册."""
-    from .services import distribution
+    from coop.services import distribution
 
     org, acc = keeper.org, keeper.accountant
     _roster(org, keeper)
@@ -723,7 +723,7 @@ def _distribute_by_plan(keeper: "VillageBooks", y: int) -> None:
 
 
 def _pay_plan(keeper: "VillageBooks", date: dt.date) -> None:
-    from .services import distribution
+    from coop.services import distribution
 
     plan, keeper.dividend_plan = keeper.dividend_plan, None
     v = distribution.pay_dividends(plan, household_ids=None, date=date, pay_from="10201",

@@ -15,12 +15,12 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from .extensions import db
-from .ledger import codes
-from .ledger.chart import ASSET, COST, EQUITY, LIABILITY, chart_account
-from .ledger.codes import CodeScheme
-from .models import Account, Organization, Voucher, VoucherLine
-from .services.opening import opening_balances
+from coop.core.extensions import db
+from coop.ledger import codes
+from coop.ledger.chart import ASSET, COST, EQUITY, LIABILITY, chart_account
+from coop.ledger.codes import CodeScheme
+from coop.models import Account, Organization, Voucher, VoucherLine
+from coop.services.opening import opening_balances
 
 ROOTS = {ASSET: "Assets", COST: "Assets", LIABILITY: "Liabilities", EQUITY: "Equity"}
 #: hledger account types, so `hledger bs` / `is` sort the roots
@@ -62,7 +62,7 @@ def code_of(journal_account: str, scheme: CodeScheme = codes.DEFAULT) -> str:
 
 
 def _start(org: Organization, year: int | None) -> dt.date:
-    from .services.reports import year_start
+    from coop.services.reports import year_start
 
     return year_start(org, year) if year else dt.date(org.books_start_year, org.books_start_month, 1)
 
@@ -72,7 +72,7 @@ def _transactions(org: Organization, year: int | None = None):
     (of `year` only, with the balances brought forward to its first day as the opening, when given)."""
     start = _start(org, year)
     if year:
-        from .services.reports import balances_before
+        from coop.services.reports import balances_before
 
         ob = balances_before(org, start)
     else:

@@ -18,9 +18,9 @@ import sqlalchemy as sa
 from flask import current_app, make_response, redirect, request
 from markupsafe import Markup
 
-from .errors import InvalidState, ValidationFailed
-from .extensions import db
-from .models import IdempotencyKey
+from coop.core.errors import InvalidState, ValidationFailed
+from coop.core.extensions import db
+from coop.models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
 FORM_FIELD = "idempotency_key"
@@ -113,7 +113,7 @@ def _run(user_id: int, key: str | None, view, args, kwargs):
 
 def idempotent_api(view):
     """For API views: honour the Idempotency-Key header (put it directly under @blp.route)."""
-    from .api import current_api_user
+    from coop.api import current_api_user
 
     @functools.wraps(view)
     def wrapper(*args, **kwargs):

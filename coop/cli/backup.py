@@ -16,7 +16,7 @@ def register(coop_cli) -> None:
                   help="archive to write (default coop-backup-<UTC time>.tar.gz)")
     def backup_cmd(output):
         """Write a consistent archive: every table as JSON, the attachment files, a manifest with checksums."""
-        from .services.backup import create_backup
+        from coop.services.backup import create_backup
 
         output = output or f"coop-backup-{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%SZ}.tar.gz"
         manifest = create_backup(output)
@@ -29,8 +29,8 @@ def register(coop_cli) -> None:
     @click.argument("archive", type=click.Path(exists=True, dir_okay=False))
     def restore_cmd(archive):
         """Restore an archive into an empty database upgraded to the current version, then verify the books."""
-        from .extensions import db
-        from .services.backup import BackupError, RestoreRefused, restore_backup
+        from coop.core.extensions import db
+        from coop.services.backup import BackupError, RestoreRefused, restore_backup
 
         try:
             manifest = restore_backup(archive)

@@ -24,9 +24,9 @@ def _decimal(ctx, param, value):
 def register(coop_cli) -> None:
     if "setup-county" in coop_cli.commands:
         return
-    from .cli import _fail, _user
-    from .errors import CoopError
-    from .extensions import db
+    from coop.cli import _fail, _user
+    from coop.core.errors import CoopError
+    from coop.core.extensions import db
 
     @coop_cli.command("setup-county")
     @click.option("--name", required=True, help="县名")
@@ -41,7 +41,7 @@ def register(coop_cli) -> None:
     def setup_county_cmd(name, code_scheme, admin_username, admin_name, **policy):
         """Create a county (code scheme, policy defaults) and its first county admin; prints the admin's one-time
         password (changed at first login)."""
-        from .services import setup
+        from coop.services import setup
 
         try:
             county, admin, password = setup.setup_county(name, code_scheme=code_scheme, admin_username=admin_username,
@@ -57,7 +57,7 @@ def register(coop_cli) -> None:
     @click.option("--name", required=True, help="乡镇名称")
     def setup_township_cmd(as_user, name):
         """Add a township to the county of the admin --as."""
-        from .services import setup
+        from coop.services import setup
 
         try:
             t = setup.add_township(_user(as_user), name)
@@ -76,8 +76,8 @@ def register(coop_cli) -> None:
     @click.option("--start", required=True, help="first month kept here, YYYY-MM (opening balances as of its 1st)")
     def setup_org_cmd(as_user, township, name, kind, uscc, legal_representative, start):
         """Create an organization with the national chart in a township of the admin's county."""
-        from .models import Township
-        from .services import admin as admin_service, setup
+        from coop.models import Township
+        from coop.services import admin as admin_service, setup
 
         user = _user(as_user)
         try:
@@ -108,9 +108,9 @@ def register(coop_cli) -> None:
         printed only there). The QR code points at COOP_PUBLIC_URL/login."""
         from flask import current_app
 
-        from .documents import portal_letters
-        from .models import Organization
-        from .services import portal_accounts
+        from coop.documents import portal_letters
+        from coop.models import Organization
+        from coop.services import portal_accounts
 
         org = db.session.get(Organization, org_id)
         if org is None:
@@ -130,8 +130,8 @@ def register(coop_cli) -> None:
     @click.option("--org", "org_id", type=int, required=True)
     def setup_progress_cmd(org_id):
         """Print a village's 建账进度."""
-        from .models import Organization
-        from .services import setup
+        from coop.models import Organization
+        from coop.services import setup
 
         org = db.session.get(Organization, org_id)
         if org is None:

@@ -13,7 +13,7 @@ from html import escape
 
 from markupsafe import Markup
 
-from .i18n import N_, chinese
+from coop.core.text import N_, chinese
 
 FONT = "'Noto Sans CJK SC', 'PingFang SC', 'Microsoft YaHei', 'WenQuanYi Zen Hei', sans-serif"
 COLORS = {"income": "#2e7d32", "expense": "#c62828", "net": "#1565c0", "cash": "#8d5b00"}
