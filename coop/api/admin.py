@@ -12,7 +12,7 @@ from coop.models import Organization
 from coop.schemas.common import StrictSchema
 from coop.schemas.orgs import CharterInSchema, OrganizationInSchema, RoleGrantInSchema, UserInSchema
 from coop.services import access, admin
-from coop.api import current_api_user
+from coop.api.common import current_api_user
 from coop.api.orgs import OrganizationSchema, _dump
 
 URL = "/admin"

@@ -18,7 +18,7 @@ from coop.schemas.assets import (AccrualInSchema, AgeingRowSchema, AssetInSchema
                               TerminateInSchema, VoucherListSchema, CountInSchema, InventoryItemSchema,
                               InventorySchema, PublishInventoryInSchema, SurplusInSchema)
 from coop.services import access, sanzi as service
-from coop.api import current_api_user, requires
+from coop.api.common import current_api_user, requires
 
 URL = ""
 blp = Blueprint("api_assets", __name__, description="三资台账 Contracts, assets and resources of the collective")

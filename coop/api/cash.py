@@ -24,7 +24,7 @@ from coop.schemas.cash import (AutoMatchSchema, BankMatchInSchema, CashCountInSc
                             SpendingDecisionInSchema, SpendingRequestApiInSchema, SpendingRequestSchema,
                             SpendingVoucherInSchema, StatementImportApiInSchema, StatementImportSchema)
 from coop.services import access, bank, cashier, payout, spending
-from coop.api import current_api_user, requires
+from coop.api.common import current_api_user, requires
 
 URL = ""
 blp = Blueprint("api_cash", __name__, description="报账/出纳 Spending approval, cash and bank journals, reconciliation")

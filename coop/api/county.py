@@ -9,7 +9,7 @@ from coop.ledger import consolidation as core
 from coop.ledger.statements import BALANCE_SHEET_LAYOUT, INCOME_LAYOUT
 from coop.schemas.county import BandsSchema, ConsolidatedSchema, ScopeQuerySchema, StatementQuerySchema
 from coop.services import consolidation
-from coop.api import current_api_user, requires
+from coop.api.common import current_api_user, requires
 from coop.core import clock
 URL = ""
 blp = Blueprint("api_county", __name__, description="县级汇总 County view: income bands, consolidated statements")

@@ -9,7 +9,7 @@ from coop.core.extensions import db
 from coop.core.i18n import translate
 from coop.schemas.common import Integer, StrictSchema
 from coop.services import access, batch, todo
-from coop.api import current_api_user, requires
+from coop.api.common import current_api_user, requires
 
 URL = ""
 blp = Blueprint("api_daily", __name__, description="日常工作 Daily work: batch review/post, to-do")

@@ -23,7 +23,7 @@ from coop.models import Disclosure, Organization, User, Voucher, VoucherQuestion
 from coop.models.disclosure import SHEET_KINDS, SHEET_STATUSES
 from coop.schemas.common import ID_RANGE, Integer, StrictSchema, UtcDateTime
 from coop.services import access, disclosure, vouchers, warnings
-from coop.api import current_api_user, requires
+from coop.api.common import current_api_user, requires
 
 URL = ""
 blp = Blueprint("api_disclosure", __name__, description="财务公开 Disclosure: sheets, review, publication, "

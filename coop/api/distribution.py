@@ -41,7 +41,7 @@ from coop.schemas.distribution import (
 )
 from coop.services import access, distribution
 from coop.web.idempotency import idempotent_api
-from coop.api import _string_keys, current_api_user, requires
+from coop.api.common import _string_keys, current_api_user, requires
 
 URL = ""
 blp = Blueprint("api_distribution", __name__, description="收益分配 Year-end distribution")

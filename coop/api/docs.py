@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
-from coop.api import API_PREFIX
+from coop.api.common import API_PREFIX
 
 # a plain Flask blueprint: the page is not an API operation, so it stays out of the OpenAPI document
 bp = Blueprint("api_docs_page", __name__)

@@ -14,7 +14,7 @@ from coop.schemas.ledger import (
 from coop.core.errors import NotFound
 from coop.ledger.roles import ROLE_BY_KEY
 from coop.services import access, accounts, opening, periods, roles, vouchers
-from coop.api import current_api_user, requires
+from coop.api.common import current_api_user, requires
 
 URL = "/orgs/<int:org_id>"
 blp = Blueprint("api_ledger", __name__, description="账务 Ledger: accounts, vouchers, periods")

@@ -6,7 +6,7 @@ from marshmallow import fields
 
 from coop.schemas.common import Money, Ratio, StrictSchema
 from coop.services import access
-from coop.api import current_api_user
+from coop.api.common import current_api_user
 
 URL = "/orgs"
 blp = Blueprint("api_orgs", __name__, description="组织 Organizations")

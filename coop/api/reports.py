@@ -18,7 +18,7 @@ from coop.schemas.common import Money, StrictSchema
 from coop.schemas.ledger import VoucherLineSchema
 from coop.services import access, vouchers
 from coop.services import reports as data
-from coop.api import current_api_user
+from coop.api.common import current_api_user
 
 URL = "/orgs/<int:org_id>/reports"
 blp = Blueprint("api_reports", __name__, description="报表 Reports: 科目余额表、总账、明细账、凭证序时簿、资产负债表、收益及收益分配表")

@@ -11,7 +11,7 @@ from coop.core.extensions import db
 from coop.schemas.common import ID_RANGE, Integer, StrictSchema
 from coop.schemas.setup import CountySetupInSchema
 from coop.services import access, chart_import, portal_accounts, setup
-from coop.api import current_api_user, requires
+from coop.api.common import current_api_user, requires
 
 URL = "/setup"
 blp = Blueprint("api_setup", __name__, description="建账 Set-up and imports")

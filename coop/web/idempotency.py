@@ -113,7 +113,7 @@ def _run(user_id: int, key: str | None, view, args, kwargs):
 
 def idempotent_api(view):
     """For API views: honour the Idempotency-Key header (put it directly under @blp.route)."""
-    from coop.api import current_api_user
+    from coop.api.common import current_api_user
 
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
