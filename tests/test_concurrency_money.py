@@ -165,8 +165,6 @@ def test_a_double_click_on_the_payment_form_creates_one_voucher(posted_plan):
 
 def test_verify_refuses_negative_holdings_and_overpaid_households(posted_plan, app):
     """What the races above used to leave behind, written past the services: verify names each."""
-    from coop.cli import coop_cli
-    from coop.cli.verify import register
 
     books, plan_id = posted_plan
     v = distribution.pay_dividends(db.session.get(DistributionPlan, plan_id), household_ids=None,
@@ -194,7 +192,6 @@ def test_verify_refuses_negative_holdings_and_overpaid_households(posted_plan, a
         "东村股份经济合作社 2025年度分红：第 0001 户应分 55440.00 元，已发放 110880.00 元，超额发放",
         "东村股份经济合作社 2025年度分红：第 0002 户应分 34560.00 元，已发放 69120.00 元，超额发放",
     ]
-    register(coop_cli)
     result = app.test_cli_runner().invoke(args=["coop", "verify"])
     assert result.exit_code == 1
     assert "负数持股" in result.output and "超额发放" in result.output

@@ -7,8 +7,6 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from coop.cli import coop_cli
-from coop.cli.verify import register
 from coop.core.extensions import db
 from coop.models import AuditLog, Disclosure
 from coop.services import disclosure, users
@@ -44,7 +42,6 @@ def published(books, app):
 
 
 def verify(app):
-    register(coop_cli)  # until coop/cli.py registers it itself; registering twice is harmless
     return app.test_cli_runner().invoke(args=["coop", "verify"])
 
 

@@ -33,17 +33,6 @@ def _org(org_id: int, permission: str | None = access.READ_LEDGER) -> Organizati
     return access.get_org(current_api_user(), org_id, permission)
 
 
-def contract_out(c: Contract, user) -> dict:
-    """The contract as the API and pages show it: the counterparty's ID number masked unless the user keeps the
-    organization's books (RULES §13)."""
-    org = db.session.get(Organization, c.organization_id)
-    out = {k: getattr(c, k) for k in ContractSchema().fields if k not in ("instalments",)}
-    if c.counterparty_id_no and not access.can(user, access.PREPARE, org):
-        out["counterparty_id_no"] = service.mask_id_no(c.counterparty_id_no)
-    out["instalments"] = c.instalments
-    return out
-
-
 def asset_out(a) -> dict:
     acc = service.accumulated(a)
     return {**{k: getattr(a, k) for k in AssetSchema().fields if k not in ("accumulated", "net_value")},
@@ -65,7 +54,7 @@ def _run_out(run, year: int, month: int) -> dict:
 def list_contracts(org_id: int):
     """合同台账 with each contract's schedule."""
     user = current_api_user()
-    return [contract_out(c, user) for c in service.list_contracts(_org(org_id))]
+    return [service.contract_shown(c, user) for c in service.list_contracts(_org(org_id))]
 
 
 @blp.route("/orgs/<int:org_id>/contracts", methods=["POST"])
@@ -75,13 +64,13 @@ def list_contracts(org_id: int):
 def create_contract(data, org_id: int):
     """Register a contract (draft): 合同编号 unique in the county, the 民主程序 record optional here."""
     user = current_api_user()
-    return _done(contract_out(service.create_contract(_org(org_id, access.PREPARE), data, user=user), user))
+    return _done(service.contract_shown(service.create_contract(_org(org_id, access.PREPARE), data, user=user), user))
 
 
 @blp.route("/orgs/<int:org_id>/contracts/<int:contract_id>")
 @blp.response(200, ContractSchema)
 def get_contract(org_id: int, contract_id: int):
-    return contract_out(service.get_contract(_org(org_id), contract_id), current_api_user())
+    return service.contract_shown(service.get_contract(_org(org_id), contract_id), current_api_user())
 
 
 @blp.route("/orgs/<int:org_id>/contracts/<int:contract_id>/activate", methods=["POST"])
@@ -91,7 +80,7 @@ def activate_contract(org_id: int, contract_id: int):
     """draft → effective: the payment schedule (step-ups, to the fen) is fixed."""
     user = current_api_user()
     c = service.get_contract(_org(org_id, access.PREPARE), contract_id)
-    return _done(contract_out(service.activate_contract(c, user=user), user))
+    return _done(service.contract_shown(service.activate_contract(c, user=user), user))
 
 
 @blp.route("/orgs/<int:org_id>/contracts/<int:contract_id>/terminate", methods=["POST"])
@@ -101,7 +90,7 @@ def activate_contract(org_id: int, contract_id: int):
 def terminate_contract(data, org_id: int, contract_id: int):
     user = current_api_user()
     c = service.get_contract(_org(org_id, access.PREPARE), contract_id)
-    return _done(contract_out(service.terminate_contract(c, on=data["on"], user=user), user))
+    return _done(service.contract_shown(service.terminate_contract(c, on=data["on"], user=user), user))
 
 
 @blp.route("/orgs/<int:org_id>/contracts/<int:contract_id>/democracy", methods=["POST"])
@@ -112,7 +101,7 @@ def record_democracy(data, org_id: int, contract_id: int):
     """民主程序: 成员(代表)大会 or 四议两公开, date, votes, 公示 days."""
     user = current_api_user()
     c = service.get_contract(_org(org_id, access.PREPARE), contract_id)
-    return _done(contract_out(service.record_democracy(
+    return _done(service.contract_shown(service.record_democracy(
         c, kind=data["democratic_kind"], date=data["democratic_date"], votes_for=data["votes_for"],
         votes_total=data["votes_total"], publicity_days=data["publicity_days"], user=user), user))
 
@@ -126,7 +115,7 @@ def attach_scan(files, org_id: int, contract_id: int):
     user = current_api_user()
     c = service.get_contract(_org(org_id, access.PREPARE), contract_id)
     f = files["file"]
-    return _done(contract_out(service.attach_scan(c, f.filename or "", f.read(), user=user), user))
+    return _done(service.contract_shown(service.attach_scan(c, f.filename or "", f.read(), user=user), user))
 
 
 @blp.route("/orgs/<int:org_id>/contracts/<int:contract_id>/receipts", methods=["POST"])

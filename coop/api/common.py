@@ -1,12 +1,16 @@
 """What every API module shares: the caller, permissions, the error body, the id converter."""
 from __future__ import annotations
 
+import functools
+from copy import deepcopy
+
 from flask import current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
 from coop.core.errors import CoopError
 from coop.api.envelope import default_message, http_code
+from coop.web.idempotency import HEADER, HEADER_PARAMETER, run_once
 
 API_PREFIX = "/api/v1"
 
@@ -150,3 +154,18 @@ class IdConverter(IntegerConverter):
 
     def __init__(self, map, fixed_digits=0, min=1, max=2**31 - 1, signed=False):  # noqa: A002 - werkzeug's names
         super().__init__(map, fixed_digits, min, max, signed)
+
+
+def idempotent_api(view):
+    """For API views: honour the Idempotency-Key header (put it directly under @blp.route)."""
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        if request.method != "POST":
+            return view(*args, **kwargs)
+        return run_once(current_api_user().id, request.headers.get(HEADER), view, args, kwargs)
+
+    # document the header on the operation (flask-smorest merges "manual_doc" into it)
+    wrapper._apidoc = deepcopy(getattr(wrapper, "_apidoc", {}))
+    manual = wrapper._apidoc.setdefault("manual_doc", {})
+    manual["parameters"] = list(manual.get("parameters", [])) + [HEADER_PARAMETER]
+    return wrapper

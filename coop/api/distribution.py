@@ -40,8 +40,7 @@ from coop.schemas.distribution import (
     Whole,
 )
 from coop.services import access, distribution
-from coop.web.idempotency import idempotent_api
-from coop.api.common import _string_keys, current_api_user, requires
+from coop.api.common import _string_keys, current_api_user, idempotent_api, requires
 
 URL = ""
 blp = Blueprint("api_distribution", __name__, description="收益分配 Year-end distribution")

@@ -16,8 +16,7 @@ from coop.schemas.joint import (ContributionInSchema, ContributionSchema, ExitIn
                              ReconQuerySchema, ReconRowSchema, ReturnInSchema, ReturnPreviewInSchema, ReturnSchema,
                              preview_out, project_out)
 from coop.services import access, joint as service
-from coop.web.idempotency import idempotent_api
-from coop.api.common import current_api_user
+from coop.api.common import current_api_user, idempotent_api
 
 URL = ""
 blp = Blueprint("api_joint", __name__, description="飞地抱团 Cross-village joint investment projects")

@@ -20,8 +20,7 @@ from coop.schemas.loans import (AllocationSchema, ClaimInSchema, ClaimQuerySchem
                              LoanSchema, LprInSchema, LprSchema, PeriodInSchema, PolicyInSchema, PolicySchema,
                              RefileInSchema, SubsidyCalcSchema)
 from coop.services import access, loans as service
-from coop.web.idempotency import idempotent_api
-from coop.api.common import current_api_user, requires
+from coop.api.common import current_api_user, idempotent_api, requires
 from coop.core import clock
 URL = ""
 blp = Blueprint("api_loans", __name__, description="贷款贴息 Loans and the county interest subsidy fund")

@@ -32,8 +32,7 @@ from coop.schemas.members import (
 from coop.core.security import roster_gate
 from coop.services import access, members, shares
 from coop.documents import shares as shares_pdf
-from coop.web.idempotency import idempotent_api
-from coop.api.common import current_api_user, requires
+from coop.api.common import current_api_user, idempotent_api, requires
 from coop.core import clock
 URL = "/orgs/<int:org_id>"
 blp = Blueprint("api_members", __name__, description="成员与股权 Members and shares")

@@ -77,9 +77,7 @@ class SetupCountyCreatedSchema(StrictSchema):
 def first_run(data):
     """First run: the first county and its first county admin, with the installation's setup token
     (COOP_SETUP_TOKEN) in the body; no Bearer token. 404 once a county exists or when no setup token is set."""
-    from coop.web.setup import setup_token
-
-    county, admin, password = setup.first_run(data, configured_token=setup_token())
+    county, admin, password = setup.first_run(data, configured_token=setup.configured_token())
     db.session.commit()
     return {"county_id": county.id, "name": county.name, "code_scheme": county.code_scheme,
             "admin_username": admin.username, "one_time_password": password}

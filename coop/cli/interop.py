@@ -21,6 +21,7 @@ from pathlib import Path
 
 import click
 import sqlalchemy as sa
+from coop.cli.common import coop_cli
 
 
 def _org(code: str):
@@ -99,178 +100,173 @@ TB_COLUMNS = ("code", "name", "level", "opening_side", "opening", "debit", "cred
               "closing_side", "closing")
 
 
-def register(coop_cli) -> None:
-    """Add this module's commands to the `flask coop` group."""
-    if "orgs" in coop_cli.commands:  # registered once, however often the app is built
+@coop_cli.command("orgs")
+@click.option("--json", "as_json", is_flag=True, help="JSON instead of a table")
+def orgs_cmd(as_json):
+    """List organizations: id, USCC, name, kind, township."""
+    from coop.core.extensions import db
+    from coop.models import Organization
+    from sqlalchemy.orm import selectinload
+
+    orgs = list(db.session.scalars(sa.select(Organization).order_by(Organization.id)
+                                   .options(selectinload(Organization.township))))
+    items = [{"id": o.id, "uscc": o.uscc, "name": o.name, "kind": o.kind, "kind_label": o.kind_label,
+              "township": o.township.name} for o in orgs]
+    if as_json:
+        click.echo(json.dumps(items, ensure_ascii=False, indent=2))
         return
+    for i in items:
+        click.echo("\t".join([str(i["id"]), i["uscc"] or "-", i["name"], i["kind"], i["township"]]))
 
-    @coop_cli.command("orgs")
-    @click.option("--json", "as_json", is_flag=True, help="JSON instead of a table")
-    def orgs_cmd(as_json):
-        """List organizations: id, USCC, name, kind, township."""
-        from coop.core.extensions import db
-        from coop.models import Organization
-        from sqlalchemy.orm import selectinload
+@coop_cli.group("report")
+def report_grp():
+    """Reports for scripts."""
 
-        orgs = list(db.session.scalars(sa.select(Organization).order_by(Organization.id)
-                                       .options(selectinload(Organization.township))))
-        items = [{"id": o.id, "uscc": o.uscc, "name": o.name, "kind": o.kind, "kind_label": o.kind_label,
-                  "township": o.township.name} for o in orgs]
-        if as_json:
-            click.echo(json.dumps(items, ensure_ascii=False, indent=2))
-            return
-        for i in items:
-            click.echo("\t".join([str(i["id"]), i["uscc"] or "-", i["name"], i["kind"], i["township"]]))
+@report_grp.command("trial-balance")
+@click.option("--org", "org_code", required=True, help="id, 统一社会信用代码 or exact name")
+@click.option("--period", required=True, help="YYYY (the year) or YYYY-MM (one month)")
+@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json")
+def trial_balance_cmd(org_code, period, fmt):
+    """科目余额表: code, name, opening, debit, credit, closing, with the balance side (借/贷/平)."""
+    org = _org(org_code)
+    data = trial_balance_rows(org, *_period(period))
+    if fmt == "json":
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=TB_COLUMNS, extrasaction="ignore", lineterminator="\n")
+    w.writeheader()
+    from coop.core.export_safety import csv_dict
 
-    @coop_cli.group("report")
-    def report_grp():
-        """Reports for scripts."""
+    w.writerows(csv_dict(r) for r in data["rows"])  # account names like "=…" stay text
+    click.echo(buf.getvalue(), nl=False)
 
-    @report_grp.command("trial-balance")
-    @click.option("--org", "org_code", required=True, help="id, 统一社会信用代码 or exact name")
-    @click.option("--period", required=True, help="YYYY (the year) or YYYY-MM (one month)")
-    @click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json")
-    def trial_balance_cmd(org_code, period, fmt):
-        """科目余额表: code, name, opening, debit, credit, closing, with the balance side (借/贷/平)."""
-        org = _org(org_code)
-        data = trial_balance_rows(org, *_period(period))
-        if fmt == "json":
-            click.echo(json.dumps(data, ensure_ascii=False, indent=2))
-            return
-        buf = io.StringIO()
-        w = csv.DictWriter(buf, fieldnames=TB_COLUMNS, extrasaction="ignore", lineterminator="\n")
-        w.writeheader()
-        from coop.core.export_safety import csv_dict
+@coop_cli.command("export-ledger")
+@click.option("--org", "org_code", required=True, help="id, 统一社会信用代码 or exact name")
+@click.option("--year", type=int, default=None, help="only this year, opening with the balances brought forward")
+@click.option("--format", "fmt", type=click.Choice(["beancount", "hledger"]), required=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="file to write (default: standard output)")
+def export_ledger_cmd(org_code, year, fmt, output):
+    """Posted vouchers and opening balances as a beancount or hledger journal."""
+    from coop.documents.export import to_beancount, to_hledger
 
-        w.writerows(csv_dict(r) for r in data["rows"])  # account names like "=…" stay text
-        click.echo(buf.getvalue(), nl=False)
+    org = _org(org_code)
+    text = (to_beancount if fmt == "beancount" else to_hledger)(org, year)
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(text, nl=False)
 
-    @coop_cli.command("export-ledger")
-    @click.option("--org", "org_code", required=True, help="id, 统一社会信用代码 or exact name")
-    @click.option("--year", type=int, default=None, help="only this year, opening with the balances brought forward")
-    @click.option("--format", "fmt", type=click.Choice(["beancount", "hledger"]), required=True)
-    @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
-                  help="file to write (default: standard output)")
-    def export_ledger_cmd(org_code, year, fmt, output):
-        """Posted vouchers and opening balances as a beancount or hledger journal."""
-        from coop.documents.export import to_beancount, to_hledger
+@coop_cli.command("export-vouchers")
+@click.option("--org", "org_code", required=True)
+@click.option("--year", type=int, required=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), required=True)
+def export_vouchers_cmd(org_code, year, output):
+    """Posted vouchers of a year as xlsx in the import template (docs/voucher-import-template.md)."""
+    from coop.services.voucher_import import export_vouchers_xlsx
 
-        org = _org(org_code)
-        text = (to_beancount if fmt == "beancount" else to_hledger)(org, year)
-        if output:
-            Path(output).write_text(text, encoding="utf-8")
-            click.echo(f"wrote {output}", err=True)
-        else:
-            click.echo(text, nl=False)
+    Path(output).write_bytes(export_vouchers_xlsx(_org(org_code), year))
+    click.echo(f"wrote {output}")
 
-    @coop_cli.command("export-vouchers")
-    @click.option("--org", "org_code", required=True)
-    @click.option("--year", type=int, required=True)
-    @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), required=True)
-    def export_vouchers_cmd(org_code, year, output):
-        """Posted vouchers of a year as xlsx in the import template (docs/voucher-import-template.md)."""
-        from coop.services.voucher_import import export_vouchers_xlsx
+@coop_cli.command("import-vouchers")
+@click.option("--org", "org_code", required=True)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="only check the file and list every problem; write nothing")
+@click.option("--user", "username", default=None, help="the preparer (制单人), an accountant of the organization")
+@click.option("--post", is_flag=True, help="also review and post every voucher")
+@click.option("--reviewer", default=None, help="with --post: the reviewer (审核人)")
+@click.option("--poster", default=None, help="with --post: the poster (记账人); default --user")
+def import_vouchers_cmd(org_code, file, dry_run, username, post, reviewer, poster):
+    """Import an xlsx of vouchers (docs/voucher-import-template.md): all of it in one transaction, or nothing."""
+    from coop.core.errors import CoopError, flatten_errors
+    from coop.core.extensions import db
+    from coop.services import voucher_import as vi
 
-        Path(output).write_bytes(export_vouchers_xlsx(_org(org_code), year))
-        click.echo(f"wrote {output}")
-
-    @coop_cli.command("import-vouchers")
-    @click.option("--org", "org_code", required=True)
-    @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-    @click.option("--dry-run", is_flag=True, help="only check the file and list every problem; write nothing")
-    @click.option("--user", "username", default=None, help="the preparer (制单人), an accountant of the organization")
-    @click.option("--post", is_flag=True, help="also review and post every voucher")
-    @click.option("--reviewer", default=None, help="with --post: the reviewer (审核人)")
-    @click.option("--poster", default=None, help="with --post: the poster (记账人); default --user")
-    def import_vouchers_cmd(org_code, file, dry_run, username, post, reviewer, poster):
-        """Import an xlsx of vouchers (docs/voucher-import-template.md): all of it in one transaction, or nothing."""
-        from coop.core.errors import CoopError, flatten_errors
-        from coop.core.extensions import db
-        from coop.services import voucher_import as vi
-
-        org = _org(org_code)
-        content = Path(file).read_bytes()
-        key = vi.file_key(content)
-        try:
-            rows = vi.read_xlsx(content)
-        except CoopError as exc:
-            raise click.ClickException(exc.message)
-        n_vouchers, n_lines = vi.summary_of(rows)
-        if dry_run:
-            problems = vi.check_import(org, rows, key=key)
-            db.session.rollback()
-            if problems:
-                click.echo(f"发现 {len(problems)} 处问题（未写入任何数据）：", err=True)
-                for p in problems:
-                    click.echo(f"  {p}" if p.row else f"  {p.message}", err=True)
-                sys.exit(1)
-            click.echo(f"检查通过：{n_vouchers} 张凭证，{n_lines} 行分录，可以导入（未写入任何数据）")
-            return
-        user = _user(username, "--user")
-        rev = _user(reviewer, "--reviewer") if post else None
-        pst = _user(poster or username, "--poster") if post else None
-        click.echo(f"正在导入 {n_vouchers} 张凭证（{n_lines} 行）…")
-        try:
-            created = vi.import_vouchers(org, rows, user, key, post=post, reviewer=rev, poster=pst)
-            db.session.commit()
-        except CoopError as exc:
-            db.session.rollback()
-            click.echo(exc.message, err=True)
-            for path, messages in flatten_errors(exc.errors or {}).items():
-                for m in messages:
-                    click.echo(f"  {m}" if path.startswith("rows") else f"  {path}: {m}", err=True)
-            sys.exit(1)
-        state = "已记账" if post else "未审核草稿"
-        click.echo(f"已导入 {len(created)} 张凭证（{state}），文件 SHA-256 {key}")
-
-    @coop_cli.command("import-roster")
-    @click.option("--org", "org_code", required=True)
-    @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-    @click.option("--dry-run", is_flag=True, help="only check the file and list every problem; write nothing")
-    @click.option("--user", "username", default=None, help="who imports (recorded in the audit log)")
-    @click.option("--confirm-date", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-                  help="also confirm everyone as a member on this date (成员大会)")
-    @click.option("--evidence", default=None, help="with --confirm-date: the 成员大会 resolution")
-    def import_roster_cmd(org_code, file, dry_run, username, confirm_date, evidence):
-        """Import a member roster (xlsx or CSV, the layout of the roster export): all of it in one transaction, or
-        nothing; the same file a second time is refused."""
-        from coop.core.errors import CoopError, flatten_errors
-        from coop.core.extensions import db
-        from coop.services import members
-
-        org = _org(org_code)
-        content = Path(file).read_bytes()
-        key = members.file_key(content)
-        try:
-            records = members.read_roster(content, file)
-        except CoopError as exc:
-            raise click.ClickException(exc.message)
-        check = members.check_roster(org, records, key=key)
+    org = _org(org_code)
+    content = Path(file).read_bytes()
+    key = vi.file_key(content)
+    try:
+        rows = vi.read_xlsx(content)
+    except CoopError as exc:
+        raise click.ClickException(exc.message)
+    n_vouchers, n_lines = vi.summary_of(rows)
+    if dry_run:
+        problems = vi.check_import(org, rows, key=key)
         db.session.rollback()
-        households = len({r.head_id for r in check.rows})
-        if dry_run or not check.ok:
-            if not check.ok:
-                click.echo(f"发现 {len(check.problems)} 处问题（未写入任何数据）：", err=True)
-                for line, msg in check.problems:
-                    click.echo(f"  第 {line} 行：{msg}" if line else f"  {msg}", err=True)
-                sys.exit(1)
-            click.echo(f"检查通过：{households} 户，{len(check.rows)} 人，可以导入（未写入任何数据）")
-            return
-        if confirm_date and not (evidence or "").strip():
-            raise click.ClickException("--confirm-date 须同时用 --evidence 写明成员大会决议编号")
-        user = _user(username, "--user") if username else None
-        click.echo(f"正在导入 {households} 户、{len(check.rows)} 人…")
-        try:
-            created = members.import_roster(org, records, user=user, key=key,
-                                            confirm_date=confirm_date.date() if confirm_date else None,
-                                            evidence=evidence)
-            db.session.commit()
-        except CoopError as exc:
-            db.session.rollback()
-            click.echo(exc.message, err=True)
-            for path, messages in flatten_errors(exc.errors or {}).items():
-                line = path.split(".")[1] if path.startswith("rows.") else None
-                for m in messages:
-                    click.echo(f"  第 {line} 行：{m}" if line else f"  {m}", err=True)
+        if problems:
+            click.echo(f"发现 {len(problems)} 处问题（未写入任何数据）：", err=True)
+            for p in problems:
+                click.echo(f"  {p}" if p.row else f"  {p.message}", err=True)
             sys.exit(1)
-        click.echo(f"已导入 {len(created)} 户、{len(check.rows)} 人，文件 SHA-256 {key}")
+        click.echo(f"检查通过：{n_vouchers} 张凭证，{n_lines} 行分录，可以导入（未写入任何数据）")
+        return
+    user = _user(username, "--user")
+    rev = _user(reviewer, "--reviewer") if post else None
+    pst = _user(poster or username, "--poster") if post else None
+    click.echo(f"正在导入 {n_vouchers} 张凭证（{n_lines} 行）…")
+    try:
+        created = vi.import_vouchers(org, rows, user, key, post=post, reviewer=rev, poster=pst)
+        db.session.commit()
+    except CoopError as exc:
+        db.session.rollback()
+        click.echo(exc.message, err=True)
+        for path, messages in flatten_errors(exc.errors or {}).items():
+            for m in messages:
+                click.echo(f"  {m}" if path.startswith("rows") else f"  {path}: {m}", err=True)
+        sys.exit(1)
+    state = "已记账" if post else "未审核草稿"
+    click.echo(f"已导入 {len(created)} 张凭证（{state}），文件 SHA-256 {key}")
+
+@coop_cli.command("import-roster")
+@click.option("--org", "org_code", required=True)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="only check the file and list every problem; write nothing")
+@click.option("--user", "username", default=None, help="who imports (recorded in the audit log)")
+@click.option("--confirm-date", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="also confirm everyone as a member on this date (成员大会)")
+@click.option("--evidence", default=None, help="with --confirm-date: the 成员大会 resolution")
+def import_roster_cmd(org_code, file, dry_run, username, confirm_date, evidence):
+    """Import a member roster (xlsx or CSV, the layout of the roster export): all of it in one transaction, or
+    nothing; the same file a second time is refused."""
+    from coop.core.errors import CoopError, flatten_errors
+    from coop.core.extensions import db
+    from coop.services import members
+
+    org = _org(org_code)
+    content = Path(file).read_bytes()
+    key = members.file_key(content)
+    try:
+        records = members.read_roster(content, file)
+    except CoopError as exc:
+        raise click.ClickException(exc.message)
+    check = members.check_roster(org, records, key=key)
+    db.session.rollback()
+    households = len({r.head_id for r in check.rows})
+    if dry_run or not check.ok:
+        if not check.ok:
+            click.echo(f"发现 {len(check.problems)} 处问题（未写入任何数据）：", err=True)
+            for line, msg in check.problems:
+                click.echo(f"  第 {line} 行：{msg}" if line else f"  {msg}", err=True)
+            sys.exit(1)
+        click.echo(f"检查通过：{households} 户，{len(check.rows)} 人，可以导入（未写入任何数据）")
+        return
+    if confirm_date and not (evidence or "").strip():
+        raise click.ClickException("--confirm-date 须同时用 --evidence 写明成员大会决议编号")
+    user = _user(username, "--user") if username else None
+    click.echo(f"正在导入 {households} 户、{len(check.rows)} 人…")
+    try:
+        created = members.import_roster(org, records, user=user, key=key,
+                                        confirm_date=confirm_date.date() if confirm_date else None,
+                                        evidence=evidence)
+        db.session.commit()
+    except CoopError as exc:
+        db.session.rollback()
+        click.echo(exc.message, err=True)
+        for path, messages in flatten_errors(exc.errors or {}).items():
+            line = path.split(".")[1] if path.startswith("rows.") else None
+            for m in messages:
+                click.echo(f"  第 {line} 行：{m}" if line else f"  {m}", err=True)
+        sys.exit(1)
+    click.echo(f"已导入 {len(created)} 户、{len(check.rows)} 人，文件 SHA-256 {key}")

@@ -10,94 +10,118 @@ import sys
 
 import click
 import sqlalchemy as sa
+from coop.cli.common import coop_cli, this_year
+from coop.core.extensions import db
 
 
-def register(coop_cli) -> None:
-    register_audit_key(coop_cli)
-    if "verify" in coop_cli.commands:  # registered once, however often the app is built
-        return
+@coop_cli.command("verify")
+@click.option("--anchor", "show_anchor", is_flag=True,
+              help="print the chain's head (seq and MAC) to keep outside the database")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="with --anchor: also write it to this file")
+@click.option("--against-anchor", "against", type=click.Path(exists=True, dir_okay=False),
+              help="a head recorded earlier (--anchor): prove the chain still contains it")
+def verify_cmd(show_anchor, output, against):
+    """Check the books (balanced, unchanged since posting, gapless numbers, closed months, share registers), the
+    audit log's keyed chain, every published 财务公开 sheet (data digest and PDF), and the data against the
+    chain (coop.services.checks: postings, closed months, published sheets, dividends, role grants)."""
+    import json
 
-    @coop_cli.command("verify")
-    @click.option("--anchor", "show_anchor", is_flag=True,
-                  help="print the chain's head (seq and MAC) to keep outside the database")
-    @click.option("-o", "--output", type=click.Path(dir_okay=False), help="with --anchor: also write it to this file")
-    @click.option("--against-anchor", "against", type=click.Path(exists=True, dir_okay=False),
-                  help="a head recorded earlier (--anchor): prove the chain still contains it")
-    def verify_cmd(show_anchor, output, against):
-        """Check the books (balanced, unchanged since posting, gapless numbers, closed months, share registers), the
-        audit log's keyed chain, every published 财务公开 sheet (data digest and PDF), and the data against the
-        chain (coop.services.checks: postings, closed months, published sheets, dividends, role grants)."""
-        import json
+    from coop.core.extensions import db
+    from coop.models import AuditLog
+    from coop.services import audit, checks, disclosure, integrity
 
-        from coop.core.extensions import db
-        from coop.models import AuditLog
-        from coop.services import audit, checks, disclosure, integrity
+    entries = db.session.scalar(sa.select(sa.func.count()).select_from(AuditLog).where(AuditLog.seq.is_not(None)))
+    click.echo(f"审计日志：校验哈希链（{entries} 条）…")
+    problems = audit.verify_chain()
+    click.echo("账簿：校验凭证平衡、记账后分录未改动、凭证号连续、已结账月份、股权登记合计…")
+    problems += integrity.check_ledger()
+    from coop.services import integrity_money  # no holding below zero, no household paid more than allocated
 
-        entries = db.session.scalar(sa.select(sa.func.count()).select_from(AuditLog).where(AuditLog.seq.is_not(None)))
-        click.echo(f"审计日志：校验哈希链（{entries} 条）…")
-        problems = audit.verify_chain()
-        click.echo("账簿：校验凭证平衡、记账后分录未改动、凭证号连续、已结账月份、股权登记合计…")
-        problems += integrity.check_ledger()
-        from coop.services import integrity_money  # no holding below zero, no household paid more than allocated
-
-        problems += integrity_money.check()
-        sheets = list(db.session.scalars(disclosure.published_sheets()))
-        with click.progressbar(sheets, label=f"财务公开表：重算摘要（{len(sheets)} 张）", file=sys.stderr) as bar:
-            for d in bar:
-                problems += disclosure.verify_sheet(d)
-        click.echo("对照审计日志：" + "、".join(label for label, _ in checks.CHECKS) + "…")
-        problems += checks.run_all()
-        if against:
-            try:
-                with open(against, encoding="utf-8") as f:
-                    recorded = json.load(f)
-            except (OSError, ValueError) as exc:
-                raise click.UsageError(f"无法读取链头记录 {against}：{exc}") from None
-            click.echo(f"对照外部记录的链头：第 {recorded.get('seq')} 条…")
-            problems += audit.check_anchor(recorded)
-        if show_anchor:
-            head = audit.anchor()
-            click.echo(head.as_json())
-            if output:
-                with open(output, "w", encoding="utf-8") as f:
-                    f.write(head.as_json() + "\n")
-        if problems:
-            click.echo(f"发现 {len(problems)} 处问题：", err=True)
-            for p in problems:
-                click.echo(f"  ✗ {p}", err=True)
-            raise SystemExit(1)
-        click.echo(f"通过：账簿完整；审计日志 {entries} 条哈希链完整；已公开的财务公开表 {len(sheets)} 张，摘要全部一致。")
-
-
-def register_audit_key(coop_cli) -> None:
-    if "audit-key" in coop_cli.commands:
-        return
-
-    @coop_cli.group("audit-key")
-    def audit_key():
-        """The audit chain's MAC key (kept outside the database; see the README)."""
-
-    @audit_key.command("rotate")
-    def rotate_cmd():
-        """Append a new key to COOP_AUDIT_KEY_FILE; new entries are signed with it, old ones keep verifying with
-        theirs. Keep every old key."""
-        from coop.core.extensions import db
-        from coop.services import audit
-
+    problems += integrity_money.check()
+    sheets = list(db.session.scalars(disclosure.published_sheets()))
+    with click.progressbar(sheets, label=f"财务公开表：重算摘要（{len(sheets)} 张）", file=sys.stderr) as bar:
+        for d in bar:
+            problems += disclosure.verify_sheet(d)
+    click.echo("对照审计日志：" + "、".join(label for label, _ in checks.CHECKS) + "…")
+    problems += checks.run_all()
+    if against:
         try:
-            kid = audit.rotate_key()
-        except audit.AuditKeyMissing as exc:
-            raise click.ClickException(str(exc)) from None
-        audit.log("audit.key_rotate", target=kid)
-        db.session.commit()
-        click.echo(f"新的审计密钥 {kid} 已启用（{audit.key_file()}）；旧密钥请保留，用于校验旧记录。")
+            with open(against, encoding="utf-8") as f:
+                recorded = json.load(f)
+        except (OSError, ValueError) as exc:
+            raise click.UsageError(f"无法读取链头记录 {against}：{exc}") from None
+        click.echo(f"对照外部记录的链头：第 {recorded.get('seq')} 条…")
+        problems += audit.check_anchor(recorded)
+    if show_anchor:
+        head = audit.anchor()
+        click.echo(head.as_json())
+        if output:
+            with open(output, "w", encoding="utf-8") as f:
+                f.write(head.as_json() + "\n")
+    if problems:
+        click.echo(f"发现 {len(problems)} 处问题：", err=True)
+        for p in problems:
+            click.echo(f"  ✗ {p}", err=True)
+        raise SystemExit(1)
+    click.echo(f"通过：账簿完整；审计日志 {entries} 条哈希链完整；已公开的财务公开表 {len(sheets)} 张，摘要全部一致。")
 
-    @audit_key.command("seal")
-    def seal_cmd():
-        """Seal pending entries now (after an upgrade: anchors the old plain chain with the first keyed entry)."""
-        from coop.core.extensions import db
-        from coop.services import audit
 
-        with db.engine.begin() as conn:
-            n = audit.seal(conn)
-        click.echo(f"已签名 {n} 条；链头：{audit.anchor().line()}")
+@coop_cli.group("audit-key")
+def audit_key():
+    """The audit chain's MAC key (kept outside the database; see the README)."""
+
+@audit_key.command("rotate")
+def rotate_cmd():
+    """Append a new key to COOP_AUDIT_KEY_FILE; new entries are signed with it, old ones keep verifying with
+    theirs. Keep every old key."""
+    from coop.core.extensions import db
+    from coop.services import audit
+
+    try:
+        kid = audit.rotate_key()
+    except audit.AuditKeyMissing as exc:
+        raise click.ClickException(str(exc)) from None
+    audit.log("audit.key_rotate", target=kid)
+    db.session.commit()
+    click.echo(f"新的审计密钥 {kid} 已启用（{audit.key_file()}）；旧密钥请保留，用于校验旧记录。")
+
+@audit_key.command("seal")
+def seal_cmd():
+    """Seal pending entries now (after an upgrade: anchors the old plain chain with the first keyed entry)."""
+    from coop.core.extensions import db
+    from coop.services import audit
+
+    with db.engine.begin() as conn:
+        n = audit.seal(conn)
+    click.echo(f"已签名 {n} 条；链头：{audit.anchor().line()}")
+
+
+@coop_cli.command("verify-ledger")
+def verify_ledger_cmd():
+    """Re-check every posted voucher of every organization: balanced, leaf accounts, trial balance."""
+    from coop.ledger.types import Line
+    from coop.ledger.validate import validate_lines
+    from coop.models import Organization, Voucher
+    from coop.services.accounts import account_infos
+    from coop.services.reports import trial_balance
+
+    problems = 0
+    orgs = list(db.session.scalars(sa.select(Organization).order_by(Organization.id)))
+    with click.progressbar(orgs, label="verifying", show_pos=True) as bar:
+        for org in bar:
+            infos = account_infos(org)
+            for v in db.session.scalars(sa.select(Voucher).where(Voucher.organization_id == org.id,
+                                                                 Voucher.status == "posted")):
+                lines = [Line(l.account.code, l.debit, l.credit, l.summary) for l in v.lines]
+                red = v.kind == "red" or any(l.debit < 0 or l.credit < 0 for l in lines)
+                issues = [i for i in validate_lines(lines, infos, red=red) if i.code not in ("not_leaf", "inactive", "counterparty_required")]
+                for issue in issues:
+                    problems += 1
+                    click.echo(f"\n{org.name} {v.date} {v.display_number}: {issue.message}")
+            for year in range(org.books_start_year, this_year() + 1):
+                if not trial_balance(org, year, 1, 12).balanced:
+                    problems += 1
+                    click.echo(f"\n{org.name} {year}: 试算不平衡")
+    if problems:
+        raise click.ClickException(f"{problems} problem(s) found")
+    click.echo("ledger OK")

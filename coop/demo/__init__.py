@@ -20,6 +20,7 @@ from coop.core.extensions import db
 from coop.models import County, Organization, ProjectReturn, User, Voucher
 from coop.ledger import roles as R
 from coop.services import accounts, joint, loans, opening, orgs, periods, reports, roles, users, vouchers
+from coop.demo.sanzi import build_sanzi
 
 COUNTY = "青山县"
 PASSWORD = "demo2026"
@@ -546,7 +547,7 @@ def build_demo(progress: bool = True) -> list[tuple[str, str, str, str]]:
             k.pending_month(*periods.next_month(*LAST_CLOSED))
             if bar is not None:
                 bar.update(1)
-    from coop.demo.sanzi import build_sanzi; build_sanzi(keepers)  # noqa: E702  三资台账 (#21)
+    build_sanzi(keepers, TODAY)  # 三资台账 (#21)
     _showcase(villages["qingshi"], people, keepers[0])
     db.session.flush()
     return credentials()

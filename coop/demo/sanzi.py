@@ -30,10 +30,7 @@ def _split(total: Decimal, shares) -> list[Decimal]:
     return parts + [total - sum(parts, Decimal(0))]
 
 
-def build_sanzi(keepers, today: dt.date | None = None) -> None:
-    from coop.demo import TODAY
-
-    today = today or TODAY
+def build_sanzi(keepers, today: dt.date) -> None:
     for n, k in enumerate(keepers):
         org, user, spec = k.org, k.accountant, k.spec
         chart = accounts.chart(org).infos

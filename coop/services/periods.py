@@ -318,3 +318,16 @@ def retarget_prior_year(org: Organization, corrected: Voucher, data: dict) -> di
                     "summary": summary if summary.endswith(PRIOR_YEAR_NOTE) else summary + PRIOR_YEAR_NOTE}
         lines.append(line)
     return {**data, "lines": lines}
+
+
+def working_month(org: Organization) -> tuple[int, int]:
+    """The month a bare voucher list opens on: the latest month holding a voucher, up to this month in Beijing
+    (the month being worked on: January only while January is that month); with no voucher yet, the first open
+    month."""
+    today = clock.today()
+    key = Voucher.year * 12 + Voucher.month - 1
+    latest = db.session.scalar(sa.select(sa.func.max(key)).where(
+        Voucher.organization_id == org.id, key <= today.year * 12 + today.month - 1))
+    if latest is None:
+        return first_open(org)
+    return latest // 12, latest % 12 + 1

@@ -29,6 +29,7 @@ from coop.models.assets import (ASSET_CATEGORIES, ASSET_SOURCES, ASSET_STATUSES,
                              DEMOCRATIC_KINDS, DEPRECIABLE, FREQUENCY_LABELS, INCOME_KINDS, PARCEL_KINDS,
                              PARCEL_STATUSES)
 from coop.core.money import ZERO, format_plain
+from coop.schemas.assets import AssetInSchema, ContractInSchema, ContractSchema, ParcelInSchema
 from coop.services import access, audit, roles
 
 #: 民法典 art. 705: a lease (租赁) may not exceed 20 years; any contract over 30 years is flagged as over-long
@@ -1065,7 +1066,6 @@ def import_register(org: Organization, kind: str, data: bytes, *, user: User, dr
     from marshmallow import ValidationError
 
     from coop.core.errors import CoopError, flatten_errors
-    from coop.schemas.assets import AssetInSchema, ContractInSchema, ParcelInSchema
     from coop.services.imports import already_imported, file_key, lock_for_import
 
     access.require(user, access.PREPARE, org)
@@ -1110,3 +1110,14 @@ def import_register(org: Organization, kind: str, data: bytes, *, user: User, dr
 def import_template(kind: str) -> list[str]:
     """The header row of an import file."""
     return list(IMPORT_COLUMNS[kind])
+
+
+def contract_shown(c: Contract, user) -> dict:
+    """The contract as the API and pages show it: the counterparty's ID number masked unless the user keeps the
+    organization's books (RULES §13)."""
+    org = db.session.get(Organization, c.organization_id)
+    out = {k: getattr(c, k) for k in ContractSchema().fields if k not in ("instalments",)}
+    if c.counterparty_id_no and not access.can(user, access.PREPARE, org):
+        out["counterparty_id_no"] = mask_id_no(c.counterparty_id_no)
+    out["instalments"] = c.instalments
+    return out

@@ -2,10 +2,12 @@
 and each village's 建账进度 checklist (what is done, what is missing, where to do it)."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 import sqlalchemy as sa
+from flask import current_app
 
 from coop.core.errors import ValidationFailed
 from coop.core.extensions import db
@@ -20,6 +22,11 @@ FIRST_RUN_LOCK = 190001
 
 #: county policy defaults a first run may set (RULES §1); anything not given keeps the model default
 POLICY_FIELDS = ("reserve_rate", "cadre_reward_cap", "cash_limit", "buyback_limit", "disclosure_due_days")
+
+
+def configured_token() -> str | None:
+    """The installation's setup token (COOP_SETUP_TOKEN); without one the first-run page and API do not exist."""
+    return current_app.config.get("SETUP_TOKEN") or os.environ.get("COOP_SETUP_TOKEN") or None
 
 
 def setup_county(name: str, *, code_scheme: str | None = None, admin_username: str, admin_display_name: str = "",

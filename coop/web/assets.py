@@ -72,9 +72,7 @@ def contract_detail(org_id: int, contract_id: int):
     org = load_org(org_id)
     c = service.get_contract(org, contract_id)
     preview = service.contract_schedule(c) if c.status == "draft" else None
-    from coop.api.assets import contract_out
-
-    return render_template("assets/contract.html", **_ctx(org, c=c, shown=contract_out(c, current_user),
+    return render_template("assets/contract.html", **_ctx(org, c=c, shown=service.contract_shown(c, current_user),
                                                           preview=preview, errors={}, form={}))
 
 
@@ -95,9 +93,7 @@ def contract_receipt(org_id: int, contract_id: int):
     if r is not None:
         flash(gettext("收款已登记，凭证草稿待审核"), "success")
         return redirect(url_for("assets.contract_detail", org_id=org.id, contract_id=c.id))
-    from coop.api.assets import contract_out
-
-    return render_template("assets/contract.html", **_ctx(org, c=c, shown=contract_out(c, current_user),
+    return render_template("assets/contract.html", **_ctx(org, c=c, shown=service.contract_shown(c, current_user),
                                                           preview=None, errors=errors, form=request.form)), status
 
 

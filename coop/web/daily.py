@@ -19,6 +19,7 @@ from coop.models import Organization, VoucherQuestion
 from coop.services import access, answers, batch, disclosure, periods, todo, vouchers
 from coop.services import voucher_templates as templates
 from coop.web import forms
+from coop.web.ledger import render_detail
 from coop.web.orgs import load_org
 
 bp = Blueprint("daily", __name__)
@@ -172,9 +173,7 @@ def _q_step(org: Organization, voucher_id: int, fn, message: str):
         errors = forms.flat_errors(exc.errors)
         flash("；".join(m for ms in errors.values() for m in ms) or exc.message, "error")
         request.environ["coop.question_form"] = request.form  # typed text is kept: shown again below
-        from coop.web.ledger import _render_detail
-
-        return _render_detail(org, vouchers.get_voucher(org, voucher_id), status=exc.status_code)
+        return render_detail(org, vouchers.get_voucher(org, voucher_id), status=exc.status_code)
     flash(message, "success")
     return _back(org, voucher_id)
 
@@ -250,9 +249,7 @@ def template_save(org_id: int):
         errors = forms.flat_errors(exc.errors)
         flash("；".join(m for ms in errors.values() for m in ms) or exc.message, "error")
         request.environ["coop.template_form"] = request.form
-        from coop.web.ledger import _render_detail
-
-        return _render_detail(org, v, status=exc.status_code)
+        return render_detail(org, v, status=exc.status_code)
     flash(gettext("已保存为常用凭证“%(name)s”", name=t.name), "success")
     return redirect(url_for("daily.templates_page", org_id=org.id))
 
@@ -289,21 +286,6 @@ def templates_generate(org_id: int):
         return _render_templates(org, errors=forms.flat_errors(exc.errors) or {"month": [exc.message]},
                                  form=request.form, status=exc.status_code)
     return _render_templates(org, form=request.form, made=made, already=already)
-
-
-def template_values(org: Organization, template_id: str, date: dt.date) -> dict | None:
-    """The new-voucher form's values from a template (?template=<id>), or None."""
-    if not template_id.isdecimal():
-        return None
-    if int(template_id) >= 2**31:
-        abort(404)  # like any template that is not there
-    return templates.form_values(templates.get_template(org, int(template_id)), date)
-
-
-def entry_date(org: Organization) -> dt.date:
-    """The date a new voucher form starts with: ?date= (保存并新增 keeps the last voucher's), else today in Beijing."""
-    picked = forms.parse_date(request.args.get("date", ""))
-    return picked or clock.today()
 
 
 # ---------------------------------------------------------------- drill-down on report pages
@@ -343,20 +325,3 @@ def unclosed_note(org: Organization, q) -> str | None:
     if not months:
         return None
     return N_("%(months)s 尚未结账，数字可能还会变动。", months="、".join(f"{y}年{m}月" for y, m in months))
-
-
-def working_month(org: Organization) -> tuple[int, int]:
-    """The month a bare voucher list opens on: the latest month holding a voucher, up to this month in Beijing
-    (the month being worked on: January only while January is that month); with no voucher yet, the first open
-    month."""
-    import sqlalchemy as sa
-
-    from coop.models import Voucher
-
-    today = clock.today()
-    key = Voucher.year * 12 + Voucher.month - 1
-    latest = db.session.scalar(sa.select(sa.func.max(key)).where(
-        Voucher.organization_id == org.id, key <= today.year * 12 + today.month - 1))
-    if latest is None:
-        return periods.first_open(org)
-    return latest // 12, latest % 12 + 1

@@ -96,7 +96,7 @@ def _remember(user_id: int, key: str, resp) -> None:
     db.session.commit()
 
 
-def _run(user_id: int, key: str | None, view, args, kwargs):
+def run_once(user_id: int, key: str | None, view, args, kwargs):
     if key is None:
         return view(*args, **kwargs)
     replay = _claim(user_id, key)
@@ -111,23 +111,6 @@ def _run(user_id: int, key: str | None, view, args, kwargs):
     return resp
 
 
-def idempotent_api(view):
-    """For API views: honour the Idempotency-Key header (put it directly under @blp.route)."""
-    from coop.api.common import current_api_user
-
-    @functools.wraps(view)
-    def wrapper(*args, **kwargs):
-        if request.method != "POST":
-            return view(*args, **kwargs)
-        return _run(current_api_user().id, request.headers.get(HEADER), view, args, kwargs)
-
-    # document the header on the operation (flask-smorest merges "manual_doc" into it)
-    wrapper._apidoc = deepcopy(getattr(wrapper, "_apidoc", {}))
-    manual = wrapper._apidoc.setdefault("manual_doc", {})
-    manual["parameters"] = list(manual.get("parameters", [])) + [HEADER_PARAMETER]
-    return wrapper
-
-
 def idempotent_form(view):
     """For web views whose form carries `idempotency_field()`: a repeat is redirected where the first one went."""
     from flask_login import current_user
@@ -136,6 +119,6 @@ def idempotent_form(view):
     def wrapper(*args, **kwargs):
         if request.method != "POST" or not current_user.is_authenticated:
             return view(*args, **kwargs)
-        return _run(current_user.id, request.form.get(FORM_FIELD) or None, view, args, kwargs)
+        return run_once(current_user.id, request.form.get(FORM_FIELD) or None, view, args, kwargs)
 
     return wrapper

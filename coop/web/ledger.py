@@ -21,9 +21,10 @@ from coop.core.money import ZERO
 from coop.schemas.ledger import WORDS
 from coop.services import access, accounts as account_service, attachments, opening as opening_service, periods
 from coop.services import roles as role_service
+from coop.services import voucher_templates as templates
 from coop.services import vouchers as voucher_service
 from coop.core import clock
-from coop.web import daily, forms
+from coop.web import forms
 from coop.web.orgs import load_org
 
 bp = Blueprint("ledger", __name__, url_prefix="/o/<int:org_id>")
@@ -78,12 +79,12 @@ def vouchers(org_id: int):
     org = load_org(org_id)
     current_year = periods.first_open(org)[0]
     # no year in the URL means the current accounting year; an empty one (全部) means every year; a bare list
-    # opens on the month being worked on (daily.working_month), not on January
+    # opens on the month being worked on (periods.working_month), not on January
     if request.args:
         year = _int_arg("year", 1990, 2100) if "year" in request.args else current_year
         month = _int_arg("month", 1, 12)
     else:
-        year, month = daily.working_month(org)
+        year, month = periods.working_month(org)
     status = request.args.get("status") if request.args.get("status") in VOUCHER_STATUSES else None
     account = (request.args.get("account") or "").strip().split(" ")[0]
     account = account if account.isdecimal() else ""
@@ -156,8 +157,8 @@ def voucher_new(org_id: int):
         if request.form.get("again"):  # the next voucher starts on this one's date
             return redirect(url_for("ledger.voucher_new", org_id=org.id, date=saved.date.isoformat()))
         return redirect(url_for("ledger.voucher_detail", org_id=org.id, voucher_id=saved.id))
-    date = daily.entry_date(org)
-    return _render_form(org, daily.template_values(org, request.args.get("template", ""), date)
+    date = _entry_date(org)
+    return _render_form(org, _template_values(org, request.args.get("template", ""), date)
                         or _blank_values(date), {})
 
 
@@ -235,7 +236,7 @@ def voucher_actions(org: Organization, v: Voucher) -> dict[str, str | None]:
     return out
 
 
-def _render_detail(org: Organization, v: Voucher, *, status: int = 200, error: str | None = None,
+def render_detail(org: Organization, v: Voucher, *, status: int = 200, error: str | None = None,
                    errors: dict | None = None, form: dict | None = None):
     return render_template(
         "ledger/voucher_detail.html", v=v, actions=voucher_actions(org, v), error=error, errors=errors or {},
@@ -247,7 +248,7 @@ def _render_detail(org: Organization, v: Voucher, *, status: int = 200, error: s
 @bp.route("/vouchers/<int:voucher_id>")
 def voucher_detail(org_id: int, voucher_id: int):
     org = load_org(org_id)
-    return _render_detail(org, voucher_service.get_voucher(org, voucher_id))
+    return render_detail(org, voucher_service.get_voucher(org, voucher_id))
 
 
 def _action(org_id: int, voucher_id: int, permission: str, fn, message: str):
@@ -258,7 +259,7 @@ def _action(org_id: int, voucher_id: int, permission: str, fn, message: str):
         db.session.commit()
     except CoopError as exc:
         db.session.rollback()
-        return _render_detail(org, v, status=exc.status_code, error=exc.message)
+        return render_detail(org, v, status=exc.status_code, error=exc.message)
     flash(message, "success")
     return redirect(url_for("ledger.voucher_detail", org_id=org.id, voucher_id=v.id))
 
@@ -291,7 +292,7 @@ def voucher_delete(org_id: int, voucher_id: int):
         db.session.commit()
     except CoopError as exc:
         db.session.rollback()
-        return _render_detail(org, v, status=exc.status_code, error=exc.message)
+        return render_detail(org, v, status=exc.status_code, error=exc.message)
     attachments.purge_unused(stored)  # the scans of a deleted draft go with it
     flash(_("凭证已删除"), "success")
     return redirect(url_for("ledger.vouchers", org_id=org.id))
@@ -310,7 +311,7 @@ def voucher_reverse(org_id: int, voucher_id: int):
     except CoopError as exc:
         db.session.rollback()
         errors = forms.flat_errors(exc.errors)
-        return _render_detail(org, v, status=exc.status_code, error=None if "date" in errors else exc.message,
+        return render_detail(org, v, status=exc.status_code, error=None if "date" in errors else exc.message,
                               errors=errors, form=request.form)
     flash(_("已生成红字冲销凭证，请审核后记账"), "success")
     return redirect(url_for("ledger.voucher_detail", org_id=org.id, voucher_id=red.id))
@@ -332,7 +333,7 @@ def attachment_upload(org_id: int, voucher_id: int):
     except CoopError as exc:
         db.session.rollback()
         errors = forms.flat_errors(exc.errors)
-        return _render_detail(org, v, status=exc.status_code, error=None if "file" in errors else exc.message,
+        return render_detail(org, v, status=exc.status_code, error=None if "file" in errors else exc.message,
                               errors=errors)
     flash(_("附件已上传"), "success")
     return redirect(url_for("ledger.voucher_detail", org_id=org.id, voucher_id=v.id) + "#attachments")
@@ -361,7 +362,7 @@ def attachment_delete(org_id: int, voucher_id: int, attachment_id: int):
         db.session.commit()
     except CoopError as exc:
         db.session.rollback()
-        return _render_detail(org, v, status=exc.status_code, error=exc.message)
+        return render_detail(org, v, status=exc.status_code, error=exc.message)
     flash(_("附件已删除"), "success")
     return redirect(url_for("ledger.voucher_detail", org_id=org.id, voucher_id=v.id) + "#attachments")
 
@@ -676,3 +677,17 @@ def period_reopen(org_id: int):
     flash(_("%(y)s年%(m)s月已反结账，原因已记入日志", y=year, m=month), "success")
     return redirect(url_for("ledger.periods", org_id=org.id))
 
+
+def _template_values(org: Organization, template_id: str, date: dt.date) -> dict | None:
+    """The new-voucher form's values from a template (?template=<id>), or None."""
+    if not template_id.isdecimal():
+        return None
+    if int(template_id) >= 2**31:
+        abort(404)  # like any template that is not there
+    return templates.form_values(templates.get_template(org, int(template_id)), date)
+
+
+def _entry_date(org: Organization) -> dt.date:
+    """The date a new voucher form starts with: ?date= (保存并新增 keeps the last voucher's), else today in Beijing."""
+    picked = forms.parse_date(request.args.get("date", ""))
+    return picked or clock.today()

@@ -5,10 +5,9 @@ from __future__ import annotations
 import base64
 import binascii
 import io
-import os
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required
 
@@ -29,9 +28,6 @@ def _require_login():
         return login_required(lambda: None)()
 
 
-def setup_token() -> str | None:
-    return current_app.config.get("SETUP_TOKEN") or os.environ.get("COOP_SETUP_TOKEN") or None
-
 
 @bp.route("/setup/first-run", methods=["GET", "POST"])
 def first_run():
@@ -42,14 +38,14 @@ def first_run():
     from coop.models import County
     from coop.schemas.setup import CountySetupInSchema
 
-    if not setup_token() or db.session.scalar(sa.select(County.id).limit(1)):
+    if not setup.configured_token() or db.session.scalar(sa.select(County.id).limit(1)):
         abort(404)
     errors: dict = {}
     if request.method == "POST":
         try:
             data = CountySetupInSchema().load({k: v for k, v in request.form.items()
                                                  if k != "csrf_token" and v.strip() != ""})
-            county, admin, password = setup.first_run(data, configured_token=setup_token())
+            county, admin, password = setup.first_run(data, configured_token=setup.configured_token())
             db.session.commit()
         except ValidationError as exc:
             db.session.rollback()
