@@ -6,12 +6,14 @@ from pathlib import Path
 
 from flask import Flask
 
+from coop.web.boundary import CoopFlask
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(config_object: str | object = "config.DevelopmentConfig", **overrides) -> Flask:
     """Build the app: load config, bind extensions, register blueprints and commands. No database work here."""
-    app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "coop" / "static"),
+    app = CoopFlask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "coop" / "static"),
                 instance_path=str(ROOT / "instance"))
     app.config.from_object(config_object)
     app.config.from_prefixed_env("COOP")
