@@ -162,3 +162,18 @@ def test_the_core_is_pure():
             elif name.partition(".")[0] not in stdlib:
                 impure.append(f"{module} → {name}")
     assert not impure, "impure core imports:\n" + "\n".join(sorted(impure))
+
+
+def test_the_architecture_page_shows_these_layers():
+    """docs/architecture.md's layer table names every package of coop/ with the rank enforced above."""
+    import re
+
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    table = {}
+    for rank, cells in re.findall(r"^\| (\d) \| ([^|]+) \|", text, flags=re.M):
+        for path in re.findall(r"`coop/([\w/.]*)`", cells):
+            name = "coop" if path == "__init__.py" else "coop." + path.strip("/").replace("/", ".")
+            table[name] = int(rank)
+    assert table == dict(LAYERS)
+    packages = {"coop." + p.name for p in PACKAGE.iterdir() if (p / "__init__.py").exists()}
+    assert packages <= set(table), f"packages missing from docs/architecture.md: {sorted(packages - set(table))}"
