@@ -104,7 +104,9 @@ def test_worked_example_posted_to_the_fen(year_2025):
     with pytest.raises(InvalidState, match="不能重复记账"):
         distribution.post_plan(plan, date=dt.date(2026, 1, 16), user=books.accountant)
     from coop.documents import disclosure as disclosure_pdf
-    assert disclosure_pdf.dividend_per_share(books.org) == [(2025, D("180.00"))]
+    from coop.services import disclosure
+
+    assert disclosure.dividend_per_share(books.org) == [(2025, D("180.00"))]
     assert "每股分红" in disclosure_pdf.dividend_chart(books.org)
 
 

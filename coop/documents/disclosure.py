@@ -12,20 +12,16 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-import sqlalchemy as sa
 from flask import current_app, render_template, url_for
 from markupsafe import Markup
 
 from coop.documents.charts import COLORS, Series, bar_chart, line_chart
 from coop.core.extensions import db
 from coop.core.text import N_, chinese
-from coop.ledger.chart import CASH_ACCOUNTS, CHART_2023, PNL, chart_account
-from coop.models import Account, Disclosure, Organization, RoleAssignment, User, Voucher, VoucherLine
+from coop.models import Disclosure, Organization, User
 from coop.models.disclosure import SHEET_KINDS, SHEET_STATUSES
-from coop.core.money import ZERO, from_fen
-from coop.services import periods, reports
-
-PNL_TOPS = tuple(a.code for a in CHART_2023 if a.category == PNL)
+from coop.core.money import ZERO
+from coop.services import disclosure as sheets, periods, reports
 
 #: wide sheets print on landscape A4
 LANDSCAPE = ("income_expense", "subsidy")
@@ -92,28 +88,6 @@ def sheet_view(d: Disclosure) -> dict:
     }
 
 
-def signers(d: Disclosure, accountant: User | None = None) -> list[tuple[str, str]]:
-    """(制表, name) … (审核单位, name): whoever did each step, where the system knows it."""
-    org = db.session.get(Organization, d.organization_id)
-
-    def name(user_id):
-        u = db.session.get(User, user_id) if user_id else None
-        return u.display_name if u else ""
-
-    def holders(role):
-        return "、".join(db.session.scalars(sa.select(User.display_name).join(RoleAssignment).where(
-            RoleAssignment.organization_id == org.id, RoleAssignment.role == role).order_by(User.id)))
-
-    auditor = name(d.approved_by_id)
-    return [
-        (N_("制表"), name(d.created_by_id)),
-        (N_("会计"), accountant.display_name if accountant else holders("accountant")),
-        (N_("民主理财小组"), name(d.reviewed_by_id)),
-        (N_("村负责人"), org.legal_representative or holders("reviewer")),
-        (N_("审核单位"), f"{org.township.name}经管站" + (f"（{auditor}）" if auditor else "")),
-    ]
-
-
 # ---------------------------------------------------------------- charts
 
 
@@ -121,47 +95,6 @@ def _months_back(year: int, month: int, n: int) -> list[tuple[int, int]]:
     out = [(year, month)]
     while len(out) < n:
         out.insert(0, periods.prev_month(*out[0]))
-    return out
-
-
-def month_figures(org: Organization, months: list[tuple[int, int]]) -> dict[tuple[int, int], dict]:
-    """(year, month) → income, expense and month-end cash (101 + 102), for closed months only."""
-    closed = periods.closed_months(org)
-    wanted = [ym for ym in months if ym in closed]
-    if not wanted:
-        return {}
-    first = min(wanted)
-    start = dt.date(first[0], first[1], 1)
-    # opening balances plus everything posted before the first month shown
-    cash = sum((v for c, v in reports.leaf_balances(org, until=start - dt.timedelta(days=1)).items()
-                if c.startswith(CASH_ACCOUNTS)), ZERO)
-    q = (sa.select(Voucher.year, Voucher.month, Account.code, Voucher.kind,
-                   sa.func.sum(sa.type_coerce(VoucherLine.debit, sa.BigInteger)),
-                   sa.func.sum(sa.type_coerce(VoucherLine.credit, sa.BigInteger)))
-         .join(Voucher, Voucher.id == VoucherLine.voucher_id).join(Account, Account.id == VoucherLine.account_id)
-         .where(Voucher.organization_id == org.id, Voucher.status == "posted", Voucher.date >= start,
-                Voucher.date <= reports.month_end(*max(wanted)),
-                sa.or_(*[Account.code.startswith(t) for t in PNL_TOPS + CASH_ACCOUNTS]))
-         .group_by(Voucher.year, Voucher.month, Account.code, Voucher.kind))
-    moves: dict[tuple[int, int], dict] = {}
-    for y, m, code, kind, debit, credit in db.session.execute(q):
-        f = moves.setdefault((y, m), {"income": ZERO, "expense": ZERO, "cash": ZERO})
-        debit, credit = from_fen(debit or 0), from_fen(credit or 0)
-        if code.startswith(CASH_ACCOUNTS):
-            f["cash"] += debit - credit
-        elif kind != "carryover":  # year-end closing entries are not income or expense
-            if chart_account(code).income:
-                f["income"] += credit - debit
-            else:
-                f["expense"] += debit - credit
-    out = {}
-    ym = first
-    while ym <= max(wanted):
-        f = moves.get(ym, {"income": ZERO, "expense": ZERO, "cash": ZERO})
-        cash += f["cash"]
-        if ym in closed:
-            out[ym] = {"income": f["income"], "expense": f["expense"], "cash": cash}
-        ym = periods.next_month(*ym)
     return out
 
 
@@ -173,7 +106,7 @@ def year_charts(org: Organization, year: int, tr=chinese) -> dict:
     """Income and expense by month of `year`; the 12-month trend and cash ending at the last closed month.
     `tr` renders the words (the page passes gettext; the PDF keeps the Chinese default)."""
     months = [(year, m) for m in range(1, 13)]
-    fig = month_figures(org, months)
+    fig = sheets.month_figures(org, months)
     by_month = bar_chart(tr(N_("%(y)s年各月收支"), y=year), _month_labels(months, tr), [
         Series(tr(N_("收入")), [fig[ym]["income"] if ym in fig else None for ym in months], COLORS["income"]),
         Series(tr(N_("支出")), [fig[ym]["expense"] if ym in fig else None for ym in months], COLORS["expense"]),
@@ -183,32 +116,8 @@ def year_charts(org: Organization, year: int, tr=chinese) -> dict:
             "per_share": dividend_chart(org, tr)}
 
 
-def dividend_per_share(org: Organization) -> list[tuple[int, Decimal]]:
-    """(year, 每股分红) of every posted distribution plan: the per-share amount frozen when it posted (older plans:
-    the member pool over all shares on the record date); a 补充分配 adds to its year."""
-    from coop.models import DistributionPlan
-    from coop.services import distribution, shares
-
-    out: list[tuple[int, Decimal]] = []
-    for plan in db.session.scalars(sa.select(DistributionPlan).where(
-            DistributionPlan.organization_id == org.id, DistributionPlan.status == "posted",
-            DistributionPlan.member_pool > 0).order_by(DistributionPlan.year, DistributionPlan.id)):
-        frozen = distribution.figures_of(plan).get("per_share") if plan.figures else None
-        if frozen is not None:
-            if out and out[-1][0] == plan.year:
-                out[-1] = (plan.year, out[-1][1] + frozen)
-            else:
-                out.append((plan.year, frozen))
-            continue
-        households, collective = shares.dividend_units(org, plan.record_date)
-        total = sum(households.values(), Decimal(0)) + collective
-        if total:
-            out.append((plan.year, (plan.member_pool / total).quantize(Decimal("0.01"))))
-    return out
-
-
 def dividend_chart(org: Organization, tr=chinese) -> Markup:
-    rows = dividend_per_share(org)
+    rows = sheets.dividend_per_share(org)
     return bar_chart(tr(N_("历年每股分红（元）")), [tr(N_("%(y)s年"), y=y) for y, _ in rows],
                      [Series(tr(N_("每股分红")), [v for _, v in rows], COLORS["income"])],
                      empty=tr(N_("尚无已记账的收益分配")), tr=tr)
@@ -217,7 +126,7 @@ def dividend_chart(org: Organization, tr=chinese) -> Markup:
 def trend_charts(org: Organization, year: int, month: int, tr=chinese) -> dict:
     start = (org.books_start_year, org.books_start_month)
     months = [ym for ym in _months_back(year, month, 12) if ym >= start] or [(year, month)]
-    fig = month_figures(org, months)
+    fig = sheets.month_figures(org, months)
     labels = _month_labels(months, tr)
     span = f"{months[0][0]}.{months[0][1]}—{months[-1][0]}.{months[-1][1]}"
 
@@ -286,7 +195,7 @@ def sheet_html(d: Disclosure, *, accountant: User | None = None) -> str:
     return render_template(
         "print/disclosure.html", doc_title=f"{view['organization']} {view['period']} {view['title']}",
         font=_font(), page_size="A4 landscape" if view["landscape"] else "A4",
-        page_margin="12mm 12mm 16mm 12mm", printed_on=None, v=view, d=d, signers=signers(d, accountant),
+        page_margin="12mm 12mm 16mm 12mm", printed_on=None, v=view, d=d, signers=sheets.signers(d, accountant),
         charts=sheet_charts(d), verify_url=url, qr=qr_svg(url), draft=d.status not in ("published", "superseded"),
     )
 

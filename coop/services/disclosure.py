@@ -20,14 +20,14 @@ from coop.core.extensions import db
 from coop.core.text import N_
 from coop.models import (Account, Disclosure, DisclosureComment, DistributionPlan, Organization, OpeningBalance,
                       ProjectReturn, ProjectReturnLine, ProjectParticipant, SubsidyClaim, User, Voucher, VoucherLine,
-                      VoucherQuestion)
+                      RoleAssignment, VoucherQuestion)
 from coop.models.base import utcnow
 from coop.models.disclosure import SHEET_KINDS
 from coop.ledger import codes
-from coop.ledger.chart import (CAPITAL_SPENDING, CHART_2023, CLAIMS_AND_DEBTS, LOAN_ACCOUNTS, OTHER_LIABILITIES, PNL,
+from coop.ledger.chart import (CAPITAL_SPENDING, CASH_ACCOUNTS, CHART_2023, CLAIMS_AND_DEBTS, LOAN_ACCOUNTS, OTHER_LIABILITIES, PNL,
                             PRODUCTION_COST, RESERVE_FUND, SPECIAL_FUNDS, YISHIYIYI, chart_account)
 from coop.ledger.roles import ROLE_BY_KEY, SUBSIDY_INCOME
-from coop.core.money import ZERO
+from coop.core.money import ZERO, from_fen
 from coop.services import access, audit, budgets, periods, reports
 
 SIGNATURES = (N_("制表"), N_("会计"), N_("民主理财小组"), N_("村负责人"), N_("审核单位"))
@@ -545,3 +545,92 @@ def close_question(q: VoucherQuestion, *, user: User) -> VoucherQuestion:
 
 from coop.services.sanzi import SHEET_TITLES as _SANZI_TITLES, SHEETS as _SANZI_SHEETS  # noqa: E402  三资 sheets (#21)
 BUILDERS.update(_SANZI_SHEETS), SHEET_KINDS.update(_SANZI_TITLES)
+
+
+# ---------------------------------------------------------------- what the printed sheet and its charts show
+
+
+def signers(d: Disclosure, accountant: User | None = None) -> list[tuple[str, str]]:
+    """(制表, name) … (审核单位, name): whoever did each step, where the system knows it."""
+    org = db.session.get(Organization, d.organization_id)
+
+    def name(user_id):
+        u = db.session.get(User, user_id) if user_id else None
+        return u.display_name if u else ""
+
+    def holders(role):
+        return "、".join(db.session.scalars(sa.select(User.display_name).join(RoleAssignment).where(
+            RoleAssignment.organization_id == org.id, RoleAssignment.role == role).order_by(User.id)))
+
+    auditor = name(d.approved_by_id)
+    return [
+        (N_("制表"), name(d.created_by_id)),
+        (N_("会计"), accountant.display_name if accountant else holders("accountant")),
+        (N_("民主理财小组"), name(d.reviewed_by_id)),
+        (N_("村负责人"), org.legal_representative or holders("reviewer")),
+        (N_("审核单位"), f"{org.township.name}经管站" + (f"（{auditor}）" if auditor else "")),
+    ]
+
+
+def month_figures(org: Organization, months: list[tuple[int, int]]) -> dict[tuple[int, int], dict]:
+    """(year, month) → income, expense and month-end cash (101 + 102), for closed months only."""
+    closed = periods.closed_months(org)
+    wanted = [ym for ym in months if ym in closed]
+    if not wanted:
+        return {}
+    first = min(wanted)
+    start = dt.date(first[0], first[1], 1)
+    # opening balances plus everything posted before the first month shown
+    cash = sum((v for c, v in reports.leaf_balances(org, until=start - dt.timedelta(days=1)).items()
+                if c.startswith(CASH_ACCOUNTS)), ZERO)
+    q = (sa.select(Voucher.year, Voucher.month, Account.code, Voucher.kind,
+                   sa.func.sum(sa.type_coerce(VoucherLine.debit, sa.BigInteger)),
+                   sa.func.sum(sa.type_coerce(VoucherLine.credit, sa.BigInteger)))
+         .join(Voucher, Voucher.id == VoucherLine.voucher_id).join(Account, Account.id == VoucherLine.account_id)
+         .where(Voucher.organization_id == org.id, Voucher.status == "posted", Voucher.date >= start,
+                Voucher.date <= reports.month_end(*max(wanted)),
+                sa.or_(*[Account.code.startswith(t) for t in PNL_TOPS + CASH_ACCOUNTS]))
+         .group_by(Voucher.year, Voucher.month, Account.code, Voucher.kind))
+    moves: dict[tuple[int, int], dict] = {}
+    for y, m, code, kind, debit, credit in db.session.execute(q):
+        f = moves.setdefault((y, m), {"income": ZERO, "expense": ZERO, "cash": ZERO})
+        debit, credit = from_fen(debit or 0), from_fen(credit or 0)
+        if code.startswith(CASH_ACCOUNTS):
+            f["cash"] += debit - credit
+        elif kind != "carryover":  # year-end closing entries are not income or expense
+            if chart_account(code).income:
+                f["income"] += credit - debit
+            else:
+                f["expense"] += debit - credit
+    out = {}
+    ym = first
+    while ym <= max(wanted):
+        f = moves.get(ym, {"income": ZERO, "expense": ZERO, "cash": ZERO})
+        cash += f["cash"]
+        if ym in closed:
+            out[ym] = {"income": f["income"], "expense": f["expense"], "cash": cash}
+        ym = periods.next_month(*ym)
+    return out
+
+
+def dividend_per_share(org: Organization) -> list[tuple[int, Decimal]]:
+    """(year, 每股分红) of every posted distribution plan: the per-share amount frozen when it posted (older plans:
+    the member pool over all shares on the record date); a 补充分配 adds to its year."""
+    from coop.services import distribution, shares  # they import this module
+
+    out: list[tuple[int, Decimal]] = []
+    for plan in db.session.scalars(sa.select(DistributionPlan).where(
+            DistributionPlan.organization_id == org.id, DistributionPlan.status == "posted",
+            DistributionPlan.member_pool > 0).order_by(DistributionPlan.year, DistributionPlan.id)):
+        frozen = distribution.figures_of(plan).get("per_share") if plan.figures else None
+        if frozen is not None:
+            if out and out[-1][0] == plan.year:
+                out[-1] = (plan.year, out[-1][1] + frozen)
+            else:
+                out.append((plan.year, frozen))
+            continue
+        households, collective = shares.dividend_units(org, plan.record_date)
+        total = sum(households.values(), Decimal(0)) + collective
+        if total:
+            out.append((plan.year, (plan.member_pool / total).quantize(Decimal("0.01"))))
+    return out

@@ -211,7 +211,7 @@ def _render_sheet(org: Organization, d: Disclosure, *, status: int = 200, error:
         error=error, errors=errors or {}, form=form or {}, today=clock.today().isoformat(),
         charts=disclosure_pdf.sheet_charts(d, tr=gettext, period=period_label(d.period_start, d.period_end)),
         user_name=_user_name, statuses=SHEET_STATUSES,
-        signers=disclosure_pdf.signers(d) if d.status in PUBLIC else None,
+        signers=disclosure.signers(d) if d.status in PUBLIC else None,
     ), status
 
 
@@ -357,7 +357,7 @@ def published_sheet(org_id: int, disclosure_id: int):
     org, d = _published_sheet(org_id, disclosure_id)
     _, newer = _versions(d)
     return render_template("disclosure/published_sheet.html", org=org, d=d, v=disclosure_pdf.sheet_view(d),
-                           newer=newer, signers=disclosure_pdf.signers(d))
+                           newer=newer, signers=disclosure.signers(d))
 
 
 @bp.route("/o/<int:org_id>/disclosure/published/<int:disclosure_id>.pdf")
