@@ -7,18 +7,19 @@ import io
 
 from flask import request, send_file
 from flask_smorest import Blueprint
-from marshmallow import RAISE, fields
+from marshmallow import RAISE
 
-from coop.ledger.types import Statement
+from coop.api.common import current_api_user
 from coop.core.money import ZERO
+from coop.ledger.types import Statement
 from coop.reports import REPORTS, builders, params
 from coop.reports.pdf import render_pdf, render_voucher_pdf, voucher_filename
 from coop.reports.xlsx import render_xlsx
-from coop.schemas.common import Money, StrictSchema
-from coop.schemas.ledger import VoucherLineSchema
-from coop.services import access, vouchers
+from coop.schemas.reports import (DetailLedgerSchema, GeneralLedgerSchema, JournalSchema, StatementSchema,
+                                  TrialBalanceSchema)
+from coop.services import access
 from coop.services import reports as data
-from coop.api.common import current_api_user
+from coop.services import vouchers
 
 URL = "/orgs/<int:org_id>/reports"
 blp = Blueprint("api_reports", __name__, description="报表 Reports: 科目余额表、总账、明细账、凭证序时簿、资产负债表、收益及收益分配表")
@@ -33,103 +34,6 @@ def downloads(view):
     text = "JSON；format=xlsx / pdf（或 Accept 相应类型）时为下载文件"
     view = blp.alt_response(200, schema=BINARY, content_type=XLSX_MIME, description=text, success=True)(view)
     return blp.alt_response(200, schema=BINARY, content_type=PDF_MIME, description=text, success=True)(view)
-
-
-def _signed():
-    return Money(allow_negative=True)
-
-
-class ReportPeriodSchema(StrictSchema):
-    year = fields.Integer()
-    month_from = fields.Integer()
-    month_to = fields.Integer()
-    label = fields.String(metadata={"example": "2025年1-3月"})
-
-
-class TrialBalanceAmountsSchema(StrictSchema):
-    opening_debit = _signed()
-    opening_credit = _signed()
-    debit = _signed()
-    credit = _signed()
-    ytd_debit = _signed()
-    ytd_credit = _signed()
-    closing_debit = _signed()
-    closing_credit = _signed()
-
-
-class TrialBalanceRowSchema(TrialBalanceAmountsSchema):
-    code = fields.String()
-    name = fields.String()
-    level = fields.Integer()
-    is_leaf = fields.Boolean()
-
-
-class TrialBalanceSchema(StrictSchema):
-    period = fields.Nested(ReportPeriodSchema)
-    counterparty = fields.String(allow_none=True)
-    balanced = fields.Boolean(metadata={"description": "期初、本期发生、期末的借贷合计是否相等"})
-    rows = fields.List(fields.Nested(TrialBalanceRowSchema))
-    totals = fields.Nested(TrialBalanceAmountsSchema, metadata={"description": "一级科目合计"})
-
-
-class LedgerRowSchema(StrictSchema):
-    kind = fields.String(metadata={"description": "opening 期初 | line 分录 | month_total 本月合计 | year_total 本年累计"})
-    date = fields.Date(allow_none=True)
-    voucher = fields.String(metadata={"description": "凭证号，如 记-0001"})
-    voucher_id = fields.Integer(allow_none=True)
-    summary = fields.String()
-    debit = _signed()
-    credit = _signed()
-    direction = fields.String(metadata={"description": "余额方向：借 / 贷 / 平"})
-    balance = Money(allow_negative=True, metadata={"description": "余额（带符号，借方为正）"})
-
-
-class LedgerAccountSchema(StrictSchema):
-    code = fields.String()
-    name = fields.String(metadata={"description": "各级科目名称，如 银行存款—农业银行"})
-    rows = fields.List(fields.Nested(LedgerRowSchema))
-
-
-class DetailLedgerSchema(LedgerAccountSchema):
-    period = fields.Nested(ReportPeriodSchema)
-    counterparty = fields.String(allow_none=True)
-
-
-class GeneralLedgerSchema(StrictSchema):
-    period = fields.Nested(ReportPeriodSchema)
-    accounts = fields.List(fields.Nested(LedgerAccountSchema))
-
-
-class JournalVoucherSchema(StrictSchema):
-    id = fields.Integer()
-    date = fields.Date()
-    display_number = fields.String()
-    kind = fields.String()
-    attachment_count = fields.Integer()
-    lines = fields.List(fields.Nested(VoucherLineSchema))
-
-
-class JournalSchema(StrictSchema):
-    period = fields.Nested(ReportPeriodSchema)
-    vouchers = fields.List(fields.Nested(JournalVoucherSchema))
-    total_debit = _signed()
-    total_credit = _signed()
-
-
-class StatementRowSchema(StrictSchema):
-    key = fields.String(metadata={"description": "行的稳定标识，如 total_assets"})
-    label = fields.String()
-    line_no = fields.Integer(allow_none=True, metadata={"description": "行次"})
-    kind = fields.String(metadata={"description": "item | subtotal | total | header"})
-    indent = fields.Integer()
-    values = fields.List(_signed(), metadata={"description": "与 columns 一一对应"})
-
-
-class StatementSchema(StrictSchema):
-    title = fields.String()
-    period = fields.Nested(ReportPeriodSchema)
-    columns = fields.List(fields.String())
-    rows = fields.List(fields.Nested(StatementRowSchema))
 
 
 # ------------------------------------------------------------------ helpers
