@@ -4,44 +4,18 @@ roles of their township; anyone else gets 404 for any user)."""
 from __future__ import annotations
 
 from flask_smorest import Blueprint
-from marshmallow import fields
 
+from coop.api.common import current_api_user
+from coop.api.orgs import OrganizationSchema, _dump
 from coop.core.errors import NotFound
 from coop.core.extensions import db
 from coop.models import Organization
-from coop.schemas.common import StrictSchema
+from coop.schemas.admin import CodeSchemeSchema, UserAccountSchema, UserOutSchema, UserResetSchema
 from coop.schemas.orgs import CharterInSchema, OrganizationInSchema, RoleGrantInSchema, UserInSchema
 from coop.services import access, admin
-from coop.api.common import current_api_user
-from coop.api.orgs import OrganizationSchema, _dump
 
 URL = "/admin"
 blp = Blueprint("api_admin", __name__, description="县级管理 County administration")
-
-
-class UserOutSchema(StrictSchema):
-    id = fields.Integer()
-    username = fields.String()
-    display_name = fields.String()
-
-
-class UserRoleSchema(StrictSchema):
-    id = fields.Integer()
-    role = fields.String()
-    county_id = fields.Integer(allow_none=True)
-    township_id = fields.Integer(allow_none=True)
-    organization_id = fields.Integer(allow_none=True)
-
-
-class UserAccountSchema(UserOutSchema):
-    active = fields.Boolean()
-    must_change_password = fields.Boolean()
-    roles = fields.List(fields.Nested(UserRoleSchema))
-
-
-class UserResetSchema(StrictSchema):
-    user = fields.Nested(UserAccountSchema)
-    one_time_password = fields.String(metadata={"description": "shown this once; must be changed at first login"})
 
 
 @blp.route("/orgs", methods=["POST"])
@@ -52,10 +26,6 @@ def create_org(data):
     org = admin.create_organization(current_api_user(), data)
     db.session.commit()
     return _dump(org)
-
-
-class CodeSchemeSchema(StrictSchema):
-    code_scheme = fields.String(required=True, metadata={"description": "2-2-2 (default) or a legacy 3-3, …"})
 
 
 @blp.route("/code-scheme", methods=["PUT"])

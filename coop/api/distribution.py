@@ -14,42 +14,25 @@ from decimal import Decimal
 import sqlalchemy as sa
 from flask import send_file, url_for
 from flask_smorest import Blueprint
-from marshmallow import fields, validate
 
-from coop.documents import distribution as distribution_pdf
+from coop.api.common import _string_keys, current_api_user, idempotent_api, requires
 from coop.core.errors import InvalidState, NotFound, ValidationFailed
 from coop.core.extensions import db
+from coop.documents import distribution as distribution_pdf
 from coop.ledger import distribution as core
 from coop.models import DistributionPlan, DividendPayment, Organization
 from coop.models.distribution import APPROVAL_STEPS
-from coop.schemas.common import StrictSchema
-from coop.schemas.distribution import (
-    DistributionApprovalInSchema,
-    DistributionApprovalSchema,
-    DistributionApproveInSchema,
-    DistributionPlanSchema,
-    DistributionPlanUpdateInSchema,
-    DistributionPolicyInSchema,
-    DistributionPolicySchema,
-    DistributionPostInSchema,
-    DistributionPreviewSchema,
-    DistributionScenarioInSchema,
-    DividendPayInSchema,
-    DividendPaymentSchema,
-    DividendStatusSchema,
-    Whole,
-)
+from coop.schemas.distribution import (DistributionApprovalInSchema, DistributionApprovalSchema,
+                                       DistributionApproveInSchema, DistributionPlanQuerySchema, DistributionPlanSchema,
+                                       DistributionPlanUpdateInSchema, DistributionPolicyInSchema,
+                                       DistributionPolicySchema, DistributionPostedSchema, DistributionPostInSchema,
+                                       DistributionPreviewSchema, DistributionScenarioInSchema, DividendPayInSchema,
+                                       DividendPaymentSchema, DividendStatusSchema, YearEndStatusSchema)
 from coop.services import access, distribution
-from coop.api.common import _string_keys, current_api_user, idempotent_api, requires
 
 URL = ""
 blp = Blueprint("api_distribution", __name__, description="收益分配 Year-end distribution")
 PLANS = "/orgs/<int:org_id>/distribution-plans"
-
-
-class DistributionPlanQuerySchema(StrictSchema):
-    year = Whole(validate=validate.Range(min=1990, max=2100, error="年度应在1990到2100之间"),
-                 error_messages={"invalid": "年度应为整数"})
 
 
 def _org(org_id: int, permission=access.READ_LEDGER) -> Organization:
@@ -226,12 +209,6 @@ def approve_plan(data, org_id: int, plan_id: int):
     return _plan_out(plan)
 
 
-class DistributionPostedSchema(StrictSchema):
-    plan = fields.Nested(DistributionPlanSchema)
-    voucher_id = fields.Integer()
-    voucher_url = fields.String()
-
-
 @blp.route(f"{PLANS}/<int:plan_id>/post", methods=["POST"])
 @blp.arguments(DistributionPostInSchema)
 @blp.response(200, DistributionPostedSchema)
@@ -308,32 +285,6 @@ def pay(data, org_id: int, plan_id: int):
 
 
 # ---------------------------------------------------------------- the December sequence (RULES §4)
-
-
-class YearEndVoucherSchema(StrictSchema):
-    id = fields.Integer()
-    number = fields.String()
-    date = fields.Date()
-    summary = fields.String()
-
-
-class YearEndPlanSchema(StrictSchema):
-    id = fields.Integer()
-    name = fields.String()
-    status = fields.String()
-    supplementary = fields.Boolean()
-    voucher_id = fields.Integer(allow_none=True)
-
-
-class YearEndStatusSchema(StrictSchema):
-    year = fields.Integer()
-    step = fields.String(metadata={"description": "next step: months | carryover | distribution | close | done"})
-    step_label = fields.String()
-    carryover = fields.String(metadata={"description": "not_due | pending | done | stale | closed"})
-    carryover_vouchers = fields.List(fields.Nested(YearEndVoucherSchema))
-    plans = fields.List(fields.Nested(YearEndPlanSchema))
-    closed = fields.Boolean()
-    posts_in = fields.String(metadata={"description": "december (before 结账) | later (decided after the close)"})
 
 
 def _year_end_out(s: distribution.YearEndStatus) -> dict:

@@ -3,49 +3,19 @@ from __future__ import annotations
 
 from flask import url_for
 from flask_smorest import Blueprint
-from marshmallow import fields, validate
 
-from coop.core.extensions import db
-from coop.schemas.common import StrictSchema
-from coop.schemas.ledger import (
-    AccountInSchema, AccountSchema, OpeningInSchema, PeriodCloseInSchema, PeriodReopenInSchema, PostingRoleInSchema,
-    PostingRoleSchema, VoucherInSchema, VoucherReverseInSchema, VoucherSchema,
-)
-from coop.core.errors import NotFound
-from coop.ledger.roles import ROLE_BY_KEY
-from coop.services import access, accounts, opening, periods, roles, vouchers
 from coop.api.common import current_api_user, requires
+from coop.core.errors import NotFound
+from coop.core.extensions import db
+from coop.ledger.roles import ROLE_BY_KEY
+from coop.schemas.ledger import (AccountInSchema, AccountSchema, GeneratedSchema, OpeningInSchema, PeriodCloseInSchema,
+                                 PeriodReopenInSchema, PeriodSchema, PostingRoleInSchema, PostingRoleSchema,
+                                 VoucherInSchema, VoucherPageSchema, VoucherQuerySchema, VoucherReverseInSchema,
+                                 VoucherSchema)
+from coop.services import access, accounts, opening, periods, roles, vouchers
 
 URL = "/orgs/<int:org_id>"
 blp = Blueprint("api_ledger", __name__, description="账务 Ledger: accounts, vouchers, periods")
-
-
-class VoucherQuerySchema(StrictSchema):
-    # marshmallow 4 ignores a validator's return value: validators must raise, hence validate.Range/OneOf
-    year = fields.Integer(validate=validate.Range(min=1990, max=2100, error="年份应在1990到2100之间"))
-    month = fields.Integer(validate=validate.Range(min=1, max=12, error="月份应在1到12之间"))
-    status = fields.String(validate=validate.OneOf(("draft", "reviewed", "posted"), error="状态应为 draft/reviewed/posted"))
-    account_code = fields.String(validate=validate.Length(max=20))
-    q = fields.String(validate=validate.Length(max=100))
-    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000, error="每页条数应在1到1000之间"))
-    # bounded: SQLite refuses integers beyond 64 bits (OverflowError), PostgreSQL beyond BIGINT
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=2**31 - 1, error="偏移量应在0到2147483647之间"))
-
-
-class VoucherPageSchema(StrictSchema):
-    total = fields.Integer()
-    items = fields.List(fields.Nested(VoucherSchema))
-
-
-class PeriodSchema(StrictSchema):
-    year = fields.Integer()
-    month = fields.Integer()
-    status = fields.String()
-
-
-class GeneratedSchema(StrictSchema):
-    closed = fields.Nested(PeriodSchema)
-    generated_vouchers = fields.List(fields.Nested(VoucherSchema))
 
 
 def _org(org_id: int, permission=access.READ_LEDGER):

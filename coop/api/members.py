@@ -5,7 +5,6 @@ field path and nothing is written (the error handler rolls the session back).
 """
 from __future__ import annotations
 
-import datetime as dt
 import io
 import json
 from decimal import Decimal
@@ -13,27 +12,27 @@ from decimal import Decimal
 import sqlalchemy as sa
 from flask import request, send_file, url_for
 from flask_smorest import Blueprint
-from flask_smorest.fields import Upload
-from marshmallow import Schema, ValidationError, fields
+from marshmallow import ValidationError
 
+from coop.api.common import current_api_user, idempotent_api, requires
+from coop.core import clock
 from coop.core.errors import InvalidState, NotFound, ValidationFailed
 from coop.core.extensions import db
+from coop.core.security import roster_gate
+from coop.documents import shares as shares_pdf
 from coop.ledger.shares import CLASS_LABELS, CLASS_ORDER
 from coop.models import Household, Member, MembershipEvent, QuantificationPlan, ShareAction, ShareCertificate
 from coop.models.members import MEMBERSHIP_EVENTS
-from coop.schemas.common import StrictSchema
-from coop.schemas.members import (
-    BuybackInSchema, CertificateSchema, HouseholdDetailSchema, HouseholdInSchema, HouseholdSchema, InheritInSchema,
-    MemberDetailSchema, MemberInSchema, MembershipEventInSchema, MembershipEventSchema, MemberSchema, MergeInSchema,
-    NomineeInSchema, NomineeReleaseInSchema, PlanInputsInSchema, PlanInSchema, PlanIssueInSchema, PlanPreviewSchema,
-    PlanSchema, RegisterQuerySchema, RegisterSchema, ReverseInSchema, RosterCheckSchema, RosterImportedSchema,
-    RosterImportInSchema, ShareActionSchema, SplitInSchema, TransferInSchema, split_plan,
-)
-from coop.core.security import roster_gate
+from coop.schemas.members import (BuybackInSchema, CertificateSchema, HouseholdDetailSchema, HouseholdInSchema,
+                                  HouseholdQuerySchema, HouseholdSchema, InheritInSchema, IssuedSchema,
+                                  MemberDetailSchema, MemberInSchema, MemberSchema, MembershipEventInSchema,
+                                  MembershipEventSchema, MergeInSchema, NomineeInSchema, NomineeReleaseInSchema,
+                                  PlanInputsInSchema, PlanInSchema, PlanIssueInSchema, PlanPreviewSchema, PlanSchema,
+                                  RegisterQuerySchema, RegisterSchema, ReverseInSchema, RosterCheckSchema,
+                                  RosterFileSchema, RosterImportedSchema, RosterImportInSchema, RosterSchema,
+                                  ShareActionSchema, SplitInSchema, TransferInSchema, split_plan)
 from coop.services import access, members, shares
-from coop.documents import shares as shares_pdf
-from coop.api.common import current_api_user, idempotent_api, requires
-from coop.core import clock
+
 URL = "/orgs/<int:org_id>"
 blp = Blueprint("api_members", __name__, description="成员与股权 Members and shares")
 
@@ -123,10 +122,6 @@ def _done(obj):
 # ---------------------------------------------------------------- households and members
 
 
-class HouseholdQuerySchema(StrictSchema):
-    q = fields.String(load_default="")
-
-
 @blp.route("/households")
 @blp.arguments(HouseholdQuerySchema, location="query")
 @blp.response(200, HouseholdSchema(many=True))
@@ -195,15 +190,6 @@ def add_membership_event(data, org_id: int, member_id: int):
 
 
 # ---------------------------------------------------------------- roster
-
-
-class RosterFileSchema(Schema):
-    file = Upload(required=True, error_messages={"required": "请上传名册文件（xlsx 或 CSV）"})
-
-
-class RosterSchema(StrictSchema):
-    columns = fields.List(fields.String())
-    rows = fields.List(fields.List(fields.String()))
 
 
 def _read(files) -> tuple[list[dict], str]:
@@ -359,11 +345,6 @@ def preview_plan(org_id: int, plan_id: int):
     if plan.status != "draft":
         raise InvalidState("方案已发行，不再重新计算；请查看基准日的股权登记")
     return _preview_out(plan)
-
-
-class IssuedSchema(StrictSchema):
-    plan = fields.Nested(PlanSchema)
-    certificates = fields.List(fields.Nested(CertificateSchema))
 
 
 @blp.route("/plans/<int:plan_id>/issue", methods=["POST"])

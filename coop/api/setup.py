@@ -4,71 +4,16 @@ from __future__ import annotations
 
 from flask import request
 from flask_smorest import Blueprint
-from flask_smorest.fields import Upload
-from marshmallow import Schema, fields, validate
 
-from coop.core.extensions import db
-from coop.schemas.common import ID_RANGE, Integer, StrictSchema
-from coop.schemas.setup import CountySetupInSchema
-from coop.services import access, chart_import, portal_accounts, setup
 from coop.api.common import current_api_user, requires
+from coop.core.extensions import db
+from coop.schemas.setup import (CountySetupInSchema, SetupCheckSchema, SetupCountyCreatedSchema, SetupFileSchema,
+                                SetupOpenedSchema, SetupPortalInSchema, SetupStepSchema, SetupTownshipInSchema,
+                                SetupTownshipSchema)
+from coop.services import access, chart_import, portal_accounts, setup
 
 URL = "/setup"
 blp = Blueprint("api_setup", __name__, description="建账 Set-up and imports")
-
-
-class SetupTownshipInSchema(StrictSchema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=100, error="乡镇名称为1到100个字"),
-                         error_messages={"required": "请填写乡镇名称"})
-
-
-class SetupTownshipSchema(StrictSchema):
-    id = fields.Integer()
-    name = fields.String()
-
-
-class SetupStepSchema(StrictSchema):
-    key = fields.String()
-    label = fields.String()
-    done = fields.Boolean()
-    missing = fields.List(fields.String())
-
-
-class SetupFileSchema(Schema):
-    file = Upload(required=True, error_messages={"required": "请上传 Excel 文件（.xlsx）"})
-
-
-class SetupProblemSchema(StrictSchema):
-    line = fields.Integer()
-    message = fields.String()
-
-
-class SetupCheckSchema(StrictSchema):
-    ok = fields.Boolean()
-    rows = fields.Integer(metadata={"description": "accounts to add, or opening balance lines"})
-    debit_total = fields.String(allow_none=True)
-    credit_total = fields.String(allow_none=True)
-    problems = fields.List(fields.Nested(SetupProblemSchema))
-
-
-class SetupPortalInSchema(StrictSchema):
-    member_ids = fields.List(Integer(validate=ID_RANGE), load_default=None, allow_none=True,
-                             metadata={"description": "omit for every household head without an account"})
-
-
-class SetupOpenedSchema(StrictSchema):
-    member_id = fields.Integer()
-    household_number = fields.String()
-    username = fields.String()
-    one_time_password = fields.String(metadata={"description": "shown this once; changed at first login"})
-
-
-class SetupCountyCreatedSchema(StrictSchema):
-    county_id = fields.Integer()
-    name = fields.String()
-    code_scheme = fields.String()
-    admin_username = fields.String()
-    one_time_password = fields.String(metadata={"description": "shown this once; changed at first login"})
 
 
 @blp.route("/county", methods=["POST"])

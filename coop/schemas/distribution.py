@@ -319,3 +319,40 @@ class DistributionPolicySchema(StrictSchema):
     cadre_tax_rate = Rate()
     materials_days = fields.Integer()
     notice_days = fields.Integer()
+
+
+class DistributionPlanQuerySchema(StrictSchema):
+    year = Whole(validate=validate.Range(min=1990, max=2100, error="年度应在1990到2100之间"),
+                 error_messages={"invalid": "年度应为整数"})
+
+
+class DistributionPostedSchema(StrictSchema):
+    plan = fields.Nested(DistributionPlanSchema)
+    voucher_id = fields.Integer()
+    voucher_url = fields.String()
+
+
+class YearEndVoucherSchema(StrictSchema):
+    id = fields.Integer()
+    number = fields.String()
+    date = fields.Date()
+    summary = fields.String()
+
+
+class YearEndPlanSchema(StrictSchema):
+    id = fields.Integer()
+    name = fields.String()
+    status = fields.String()
+    supplementary = fields.Boolean()
+    voucher_id = fields.Integer(allow_none=True)
+
+
+class YearEndStatusSchema(StrictSchema):
+    year = fields.Integer()
+    step = fields.String(metadata={"description": "next step: months | carryover | distribution | close | done"})
+    step_label = fields.String()
+    carryover = fields.String(metadata={"description": "not_due | pending | done | stale | closed"})
+    carryover_vouchers = fields.List(fields.Nested(YearEndVoucherSchema))
+    plans = fields.List(fields.Nested(YearEndPlanSchema))
+    closed = fields.Boolean()
+    posts_in = fields.String(metadata={"description": "december (before 结账) | later (decided after the close)"})

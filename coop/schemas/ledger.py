@@ -5,8 +5,8 @@ from decimal import Decimal
 
 from marshmallow import fields, validate
 
-from coop.schemas.common import Money, StrictSchema
 from coop.ledger import codes
+from coop.schemas.common import Money, StrictSchema
 
 WORDS = ("记", "收", "付", "转")
 
@@ -123,3 +123,31 @@ class PostingRoleInSchema(StrictSchema):
     account_code = fields.String(required=True, allow_none=True, validate=validate.Length(max=20),
                                  metadata={"description": "a leaf under the role's first-level account; "
                                                           "null or empty clears the mapping (default applies)"})
+
+
+class VoucherQuerySchema(StrictSchema):
+    # marshmallow 4 ignores a validator's return value: validators must raise, hence validate.Range/OneOf
+    year = fields.Integer(validate=validate.Range(min=1990, max=2100, error="年份应在1990到2100之间"))
+    month = fields.Integer(validate=validate.Range(min=1, max=12, error="月份应在1到12之间"))
+    status = fields.String(validate=validate.OneOf(("draft", "reviewed", "posted"), error="状态应为 draft/reviewed/posted"))
+    account_code = fields.String(validate=validate.Length(max=20))
+    q = fields.String(validate=validate.Length(max=100))
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000, error="每页条数应在1到1000之间"))
+    # bounded: SQLite refuses integers beyond 64 bits (OverflowError), PostgreSQL beyond BIGINT
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=2**31 - 1, error="偏移量应在0到2147483647之间"))
+
+
+class VoucherPageSchema(StrictSchema):
+    total = fields.Integer()
+    items = fields.List(fields.Nested(VoucherSchema))
+
+
+class PeriodSchema(StrictSchema):
+    year = fields.Integer()
+    month = fields.Integer()
+    status = fields.String()
+
+
+class GeneratedSchema(StrictSchema):
+    closed = fields.Nested(PeriodSchema)
+    generated_vouchers = fields.List(fields.Nested(VoucherSchema))

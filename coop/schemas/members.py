@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from marshmallow import ValidationError, fields, validate, validates_schema
+from flask_smorest.fields import Upload
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from coop.ledger import codes
 from coop.ledger.shares import CLASS_LABELS
 from coop.models.members import MEMBERSHIP_EVENTS, RELATIONS
 from coop.schemas.common import ID_RANGE, Integer, Money, Ratio, StrictSchema
-from coop.ledger import codes
 
 DATE_ERRORS = {"required": "请填写日期", "invalid": "日期格式应为 YYYY-MM-DD"}
 REFERENCE = dict(required=True, validate=validate.Length(min=1, max=200, error="依据为1到200个字"),
@@ -388,3 +389,21 @@ class RegisterSchema(StrictSchema):
     classes = fields.List(fields.Nested(ClassUnitsSchema))
     households = fields.List(fields.Nested(HouseholdSchema))
     holdings = fields.List(fields.Nested(HoldingSchema))
+
+
+class HouseholdQuerySchema(StrictSchema):
+    q = fields.String(load_default="")
+
+
+class RosterFileSchema(Schema):
+    file = Upload(required=True, error_messages={"required": "请上传名册文件（xlsx 或 CSV）"})
+
+
+class RosterSchema(StrictSchema):
+    columns = fields.List(fields.String())
+    rows = fields.List(fields.List(fields.String()))
+
+
+class IssuedSchema(StrictSchema):
+    plan = fields.Nested(PlanSchema)
+    certificates = fields.List(fields.Nested(CertificateSchema))

@@ -62,3 +62,20 @@ class PasswordChangeInSchema(StrictSchema):
                                  error_messages={"required": "请填写新密码"})
     confirm_password = fields.String(required=True, load_only=True, validate=validate.Length(max=200),
                                      error_messages={"required": "请再输入一次新密码"})
+
+
+class OrganizationSchema(StrictSchema):
+    id = fields.Integer()
+    name = fields.String()
+    kind = fields.String()
+    kind_label = fields.String()
+    cun_she_he_yi = fields.Boolean()
+    uscc = fields.String(allow_none=True)
+    township = fields.String(attribute="township.name")
+    county = fields.String(attribute="township.county.name")
+    books_start_year = fields.Integer()
+    books_start_month = fields.Integer()
+    opening_locked = fields.Boolean()
+    reserve_rate = Ratio(attribute="policy_reserve_rate")
+    cadre_reward_cap = Ratio(attribute="policy_cadre_reward_cap")
+    cash_limit = Money(attribute="policy_cash_limit")
