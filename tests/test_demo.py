@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from coop.core.extensions import db
 from coop.models import Organization, RoleAssignment, User, Voucher
-from coop.services import periods, reports
+from coop.services import closing, periods, reports
 from tests import conftest
 
 pytestmark = pytest.mark.slow
@@ -205,7 +205,7 @@ def test_qingshi_2025_distribution_is_a_posted_plan_paid_through_its_roll(demo):
     assert plan.year == 2025 and plan.status == "posted" and not plan.supplementary
     v = db.session.get(Voucher, plan.voucher_id)
     assert v.date == dt.date(2025, 12, 31) and v.kind == "distribution"
-    assert [c.kind for c in periods.carryover_vouchers(org, 2025)].count("carryover") >= 2
+    assert [c.kind for c in closing.carryover_vouchers(org, 2025)].count("carryover") >= 2
     status = distribution.dividend_status(plan)
     assert status and all(s.unpaid == 0 and s.paid == s.dividend.amount for s in status)
     figures = distribution.figures_of(plan)

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from coop.core.extensions import db
 from coop.models import AuditLog, Disclosure, Voucher
+from coop.ledger.digest import lines_digest
 from coop.services import disclosure, integrity, users
 from tests.test_members_web import _fast_password_hashing  # noqa: F401
 
@@ -71,7 +72,7 @@ def test_posting_records_the_lines_digest(ledger):
     _, vs, _ = ledger
     entry = db.session.scalar(sa.select(AuditLog).where(AuditLog.action == "voucher.post",
                                                         AuditLog.target == str(vs[0].id)))
-    assert integrity.lines_digest(vs[0]) in entry.detail
+    assert lines_digest(vs[0]) in entry.detail
 
 
 def test_edited_voucher_line_is_reported(ledger, app):

@@ -12,7 +12,7 @@ from coop.core.errors import InvalidState, ValidationFailed
 from coop.core.extensions import db
 from coop.ledger import roles as R
 from coop.models import Voucher
-from coop.services import accounts, distribution, integrity, members, periods, reports, roles, shares, vouchers
+from coop.services import accounts, closing, distribution, integrity, members, reports, roles, shares, vouchers
 from tests.test_distribution import register_two_households
 from tests.test_shares import IDS
 
@@ -73,11 +73,11 @@ def test_two_years_hand_booked_then_supplementary_after_close_then_a_december_pl
     p("2025-04-02", ("51501", "20000.00", ""), ("10201", "", "20000.00"))
     wrong = p("2025-06-10", ("51301", "5000.00", ""), ("10201", "", "5000.00"), summary="误记的办公费")
     books.close_through(2025, 11)
-    assert periods.carryover_state(org, 2025) == "pending"
+    assert closing.carryover_state(org, 2025) == "pending"
     with pytest.raises(ValidationFailed, match="尚未结转损益"):
         distribution.year_result(org, 2025)
     # (1) 损益结转 as its own step: 本年收益 195,000 → 32202
-    made = periods.carry_over(org, 2025, user=acc, today=dt.date(2025, 12, 5))
+    made = closing.carry_over(org, 2025, user=acc, today=dt.date(2025, 12, 5))
     assert [v.kind for v in made] == ["carryover", "carryover"] and {v.date for v in made} == {dt.date(2025, 12, 31)}
     assert balance(org, "32202") == D("-245000.00")  # 50,000 + 195,000, credit
     # 2025's distribution booked by hand in December: reserve 60,000 and members 100,000
@@ -85,8 +85,8 @@ def test_two_years_hand_booked_then_supplementary_after_close_then_a_december_pl
              ("21101", "", "100000.00"), summary="2025年度收益分配（手工）")
     # December changes after the carry-over: an expense of 10,000 → the carry-over runs again for the difference
     p("2025-12-28", ("51301", "10000.00", ""), ("10201", "", "10000.00"))
-    assert periods.carryover_state(org, 2025) == "done"
-    assert len(periods.carryover_vouchers(org, 2025)) == 4
+    assert closing.carryover_state(org, 2025) == "done"
+    assert len(closing.carryover_vouchers(org, 2025)) == 4
     assert balance(org, "5") == 0 and balance(org, "321") == 0
     # 2025: 本年收益 185,000; 可分配 = 185,000 + 50,000 − 160,000 booked by hand = 75,000
     y = distribution.year_result(org, 2025)
@@ -150,7 +150,7 @@ def test_two_years_hand_booked_then_supplementary_after_close_then_a_december_pl
     p("2026-04-01", ("10201", "400000.00", ""), ("50101", "", "400000.00"))
     p("2026-05-01", ("51301", "150000.00", ""), ("10201", "", "150000.00"))
     books.close_through(2026, 11)
-    periods.carry_over(org, 2026, user=acc, today=dt.date(2026, 12, 2))
+    closing.carry_over(org, 2026, user=acc, today=dt.date(2026, 12, 2))
     # 2026: 经营收益 = 本年收益 = 400,000 − 150,000 = 250,000 (the correction is not in it)
     # 可分配 = 250,000 + 年初 75,000 + 其他转入 5,000 − 30,000 paid out of 32202 this year = 300,000
     y = distribution.year_result(org, 2026)
@@ -219,8 +219,8 @@ def test_a_plan_never_posts_more_than_is_there_and_refusals_name_the_numbers(two
     books.post("2025-03-01", ("10201", "10000.00", ""), ("50101", "", "10000.00"))
     books.close_through(2025, 11)
     with pytest.raises(InvalidState, match="尚未开始"):
-        periods.carry_over(org, 2025, user=acc, today=dt.date(2025, 11, 30))
-    periods.carry_over(org, 2025, user=acc, today=dt.date(2025, 12, 1))
+        closing.carry_over(org, 2025, user=acc, today=dt.date(2025, 11, 30))
+    closing.carry_over(org, 2025, user=acc, today=dt.date(2025, 12, 1))
     # 可分配 = 10,000 + 50,000 = 60,000; reserve 30% × min(10,000, 60,000) = 3,000 (art. 42: 本年收益)
     plan = distribution.create_plan(org, year=2025, name="一", record_date=dt.date(2025, 12, 31),
                                     member_pool=D("57000.00"), user=acc)
@@ -281,7 +281,7 @@ def test_carry_over_is_refused_out_of_order(two_years):
     books, _ = two_years
     org = books.org
     with pytest.raises(InvalidState, match="请先结账 2025年1月"):
-        periods.carry_over(org, 2025, user=books.accountant, today=FAR)
+        closing.carry_over(org, 2025, user=books.accountant, today=FAR)
     assert distribution.year_end_status(org, 2025).step == "months"
 
 
@@ -351,7 +351,7 @@ def test_the_carry_over_button_and_the_charter_form_on_the_page(two_years, clien
     html = page(client.get(f"{base}/?year=2025"))
     assert "（一）损益结转" in html and "待结转" in html and "结转本年损益</button>" in html
     r = client.post(f"{base}/carry-over?year=2025")
-    assert r.status_code == 302 and periods.carryover_state(org, 2025) == "done"
+    assert r.status_code == 302 and closing.carryover_state(org, 2025) == "done"
     assert "已结转损益：2 张凭证" in page(client.get(r.headers["Location"]))
     # the accountant may not change the 章程 choices; the county admin may
     client.post(f"{base}/policy?year=2025", data={"dividend_mode": "pool"})
