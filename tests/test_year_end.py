@@ -260,6 +260,39 @@ def test_a_plan_never_posts_more_than_is_there_and_refusals_name_the_numbers(two
     assert w.level == "red" and w.facts == [flag.message]
 
 
+def test_cadre_reward_past_the_years_cap_is_a_red_warning(two_years):
+    """三色预警 holds a posted plan's 干部奖励分红 to the cap the distribution checks (RULES §7 step 3): 20% ×
+    当年经营性纯收益 for the whole year, less what else was booked as 干部奖励分红, and never more than is left
+    after 提取公积公益金 — not 20% of the statement's figure alone, as the warning once did."""
+    from coop.services import warnings
+
+    books, _ = two_years
+    org, acc = books.org, books.accountant
+    books.post("2025-03-01", ("10201", "300000.00", ""), ("50101", "", "300000.00"))
+    books.post("2025-03-02", ("51301", "100000.00", ""), ("10201", "", "100000.00"))
+    books.close_through(2025, 11)
+    closing.carry_over(org, 2025, user=acc, today=dt.date(2025, 12, 1))
+    # 经营性纯收益 300,000 − 100,000 = 200,000: cap 20% = 40,000 (after the reserve 30% × 200,000 = 60,000, of
+    # 可分配 200,000 + 年初 50,000 = 250,000, 190,000 is left: the 20% binds)
+    plan = distribution.create_plan(org, year=2025, name="2025年度收益分配方案", record_date=dt.date(2025, 12, 31),
+                                    member_pool=D("0.00"), cadre_reward=D("40000.00"), user=acc,
+                                    cadres=[{"name": "书记", "start": dt.date(2020, 1, 1)}])
+    assert distribution.preview(plan).waterfall.cadre_cap == D("40000.00")
+    approve_by_assembly(plan, books, dt.date(2025, 12, 20), materials=dt.date(2025, 12, 5),
+                        notice=dt.date(2025, 12, 8))
+    distribution.post_plan(plan, user=acc)
+
+    def cadre_warnings():
+        return [w for w in warnings.warnings_for(org, dt.date(2026, 1, 5)) if w.code == "cadre_over_cap"]
+
+    assert cadre_warnings() == []  # 40,000 is the cap itself
+    # 5,000 more 干部奖励分红 booked by hand that December: the year's 40,000 is shared, so the plan's 40,000 now
+    # stands against 40,000 − 5,000 = 35,000 (the statement's 20% × 200,000 would still say 40,000)
+    books.post("2025-12-30", ("3220102", "5000.00", ""), ("21201", "", "5000.00"), summary="补发干部奖励")
+    (w,) = cadre_warnings()
+    assert w.level == "red" and w.facts == ["2025年度 干部奖励 40,000.00，上限 35,000.00"]
+
+
 def test_per_share_to_the_fen_floors_and_pool_option(books):
     from coop.ledger.distribution import split_member_pool, split_per_share
 
