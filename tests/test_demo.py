@@ -198,7 +198,7 @@ def test_qingshi_2025_distribution_is_a_posted_plan_paid_through_its_roll(demo):
     """#15: 青石村's 2025 distribution went through the December sequence as a plan (carry-over, plan posted on
     31 December, 结账) and January paid every household through the 分红清册; nothing more is left for 2025."""
     from coop.models import DistributionPlan
-    from coop.services import distribution, integrity
+    from coop.services import distribution
 
     org = next(o for o in _villages() if o.name.startswith("青石村"))
     (plan,) = db.session.scalars(sa.select(DistributionPlan).where(DistributionPlan.organization_id == org.id))
@@ -213,4 +213,4 @@ def test_qingshi_2025_distribution_is_a_posted_plan_paid_through_its_roll(demo):
     # the money is gone: a second plan for 2025 finds the posted one in the books
     again = distribution.scenario(org, year=2025, record_date=dt.date(2025, 12, 31), member_pool=Decimal("100.00"))
     assert "已有记账的收益分配方案" in {i.path: i.message for i in distribution.preview(again).issues}["supplementary"]
-    assert integrity.overdistributed_years(org) == []
+    assert distribution.overdistributed_years(org) == []

@@ -12,7 +12,7 @@ from coop.core.errors import InvalidState, ValidationFailed
 from coop.core.extensions import db
 from coop.ledger import roles as R
 from coop.models import Voucher
-from coop.services import accounts, closing, distribution, integrity, members, reports, roles, shares, vouchers
+from coop.services import accounts, closing, distribution, members, reports, roles, shares, vouchers
 from tests.test_distribution import register_two_households
 from tests.test_shares import IDS
 
@@ -210,7 +210,7 @@ def test_two_years_hand_booked_then_supplementary_after_close_then_a_december_pl
                                      "closing_undistributed")] == [
         D("250000.00"), D("250000.00"), D("75000.00"), D("-25000.00"), D("300000.00"), D("75000.00"),
         D("40000.00"), D("100000.00"), D("85000.00")]
-    assert integrity.overdistributed_years(org) == []
+    assert distribution.overdistributed_years(org) == []
 
 
 def test_a_plan_never_posts_more_than_is_there_and_refusals_name_the_numbers(two_years):
@@ -251,7 +251,7 @@ def test_a_plan_never_posts_more_than_is_there_and_refusals_name_the_numbers(two
         dict(line, account_code="21102", debit=D(0), credit=D("70000.00"))]}, "normal")],
         preparer=acc, reviewer=books.reviewer, poster=acc)
     books.close_through(2025, 12)
-    (flag,) = integrity.overdistributed_years(org)
+    (flag,) = distribution.overdistributed_years(org)
     assert (flag.year, flag.closing, flag.distributed) == (2025, D("-10000.00"), D("70000.00"))
     assert flag.message.startswith("2025-12-30 记-") and "分配后未分配收益为借方 10,000.00" in flag.message
     from coop.services import warnings

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from coop.core.errors import CoopError, ValidationFailed
 from coop.core.extensions import db
 from coop.ledger.chart import COUNTERPARTY_ACCOUNTS
-from coop.services import closing, distribution, integrity, members, opening, orgs, periods, reports, shares, users, vouchers
+from coop.services import closing, distribution, members, opening, orgs, periods, reports, shares, users, vouchers
 from tests.test_members_web import make_id
 
 D = Decimal
@@ -153,4 +153,4 @@ def test_no_distribution_leaves_undistributed_in_debit(books, opening_undistribu
                         assert s.paid + s.pending <= s.dividend.amount
         close_through(books, org, year, 12)
         db.session.commit()
-    assert integrity.overdistributed_years(org) == []
+    assert distribution.overdistributed_years(org) == []
