@@ -14,7 +14,7 @@ from coop.core.money import ZERO, format_plain
 from coop.models import OpeningBalance, Organization, User
 from coop.services import access, audit
 from coop.services.accounts import account_map
-from coop.services.balances import opening_balances, opening_lines  # noqa: F401  (read here too)
+from coop.services.balances import opening_balances, opening_lines  # noqa: F401  (opening_lines: for callers)
 
 
 def set_opening_balances(org: Organization, balances: Mapping, *, user: User) -> None:
