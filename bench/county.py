@@ -213,7 +213,7 @@ def load_services(villages: list[Village], plans: dict[int, list[Planned]], *, m
     from coop.core.extensions import db
     from coop.models import Organization, User
     from coop.core.money import from_fen
-    from coop.services import periods, vouchers
+    from coop.services import closing, vouchers
 
     total = sum(len(p) for p in plans.values())
     bar = Progress(total, "services, bulk" if bulk else "services") if progress else None
@@ -235,7 +235,7 @@ def load_services(villages: list[Village], plans: dict[int, list[Planned]], *, m
                     vch = vouchers.create_draft(org, data, user=acc)
                     vouchers.review_voucher(vch, user=rev)
                     vouchers.post_voucher(vch, user=acc)
-            periods.close_period(org, YEAR, m, user=acc, today=TODAY)
+            closing.close_period(org, YEAR, m, user=acc, today=TODAY)
             db.session.commit()
             if bar:
                 bar.update(len(by_month.get(m, [])))

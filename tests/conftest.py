@@ -221,14 +221,14 @@ class Books:
         return v
 
     def close_through(self, year: int, month: int):
-        from coop.services import periods
+        from coop.services import closing, periods
 
         generated = []
         while True:
             fy, fm = periods.first_open(self.org)
             if (fy, fm) > (year, month):
                 return generated
-            generated += periods.close_period(self.org, fy, fm, user=self.accountant, today=dt.date(2100, 1, 1))
+            generated += closing.close_period(self.org, fy, fm, user=self.accountant, today=dt.date(2100, 1, 1))
 
 
 @pytest.fixture

@@ -242,14 +242,14 @@ def test_reconciliation_documents(real_books):
 
 def posted_plan(books):
     """The 2025 plan of test_year_end_real_books posted: 40,000.00 to households A (24,640.00) and B (15,360.00)."""
-    from coop.services import periods
+    from coop.services import closing
 
     org, acc, leaf = books.org, books.accountant, books.leaf
     users.assign_role(acc, "cashier", org)  # the accountant also keeps the cash here
     ha, hb = register_two_households(books)
     books.post("2025-03-01", (leaf("102", 1), "100000.00", ""), ("501", "", "100000.00"))
     books.close_through(2025, 11)
-    periods.carry_over(org, 2025, user=acc, today=dt.date(2025, 12, 1))
+    closing.carry_over(org, 2025, user=acc, today=dt.date(2025, 12, 1))
     plan = distribution.create_plan(org, year=2025, name="方案", record_date=dt.date(2025, 12, 31),
                                     member_pool=D("40000.00"), cadre_reward=D("0.00"), cadres=[], user=acc)
     approve_by_assembly(plan, books, dt.date(2025, 12, 26), materials=dt.date(2025, 12, 10),

@@ -11,7 +11,7 @@ from flask import current_app
 from coop.core.errors import CoopError
 from coop.core.extensions import db
 from coop.models import Organization, User, Voucher
-from coop.services import periods, vouchers
+from coop.services import closing, periods, vouchers
 
 
 @pytest.fixture
@@ -64,7 +64,7 @@ def test_close_never_closes_around_a_voucher_being_written(app, books, pg_only, 
     def close_march():
         time.sleep(0.05 * round_)
         org, user = db.session.get(Organization, org_id), db.session.get(User, acc_id)
-        periods.close_period(org, 2025, 3, user=user, today=dt.date(2100, 1, 1))
+        closing.close_period(org, 2025, 3, user=user, today=dt.date(2100, 1, 1))
 
     results = _run(app, {"draft": write_draft, "close": close_march})
     db.session.expire_all()

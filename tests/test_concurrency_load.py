@@ -26,7 +26,7 @@ from flask import current_app
 from coop.core.errors import CoopError, InvalidState, PeriodClosed
 from coop.core.extensions import db
 from coop.models import Organization, User, Voucher, VoucherLine
-from coop.services import integrity, periods, reports, users, vouchers
+from coop.services import closing, integrity, periods, reports, users, vouchers
 
 WORKERS = 8
 PER_WORKER = int(os.environ.get("COOP_LOAD_VOUCHERS") or 60)
@@ -170,7 +170,7 @@ def test_eight_writers_one_month_gapless_and_balanced(app, books, pg_only):
                     time.sleep(0.05)
                 t0 = time.perf_counter()
                 org, user = db.session.get(Organization, org_id), db.session.get(User, closer_id)
-                periods.close_period(org, 2025, 2, user=user, today=dt.date(2100, 1, 1))
+                closing.close_period(org, 2025, 2, user=user, today=dt.date(2100, 1, 1))
                 db.session.commit()
                 close_result.update(ok=True, seconds=time.perf_counter() - t0, at=len(tally.posted))
             except Exception as exc:  # noqa: BLE001
@@ -233,7 +233,7 @@ def test_close_racing_eight_writers_closes_only_what_is_posted(app, books, pg_on
                 for _ in range(200):  # until it closes (clean failures meanwhile)
                     try:
                         org, user = db.session.get(Organization, org_id), db.session.get(User, closer_id)
-                        periods.close_period(org, 2025, 3, user=user, today=dt.date(2100, 1, 1))
+                        closing.close_period(org, 2025, 3, user=user, today=dt.date(2100, 1, 1))
                         db.session.commit()
                         attempts.append("ok")
                         return

@@ -135,14 +135,14 @@ def test_band_edges():
 
 
 def _close_year(books, orgs, year=2025):
-    from coop.services import periods
+    from coop.services import closing, periods
 
     for o in orgs:
         while True:
             fy, fm = periods.first_open(o)
             if (fy, fm) > (year, 12):
                 break
-            periods.close_period(o, fy, fm, user=books.accountant, today=dt.date(2100, 1, 1))
+            closing.close_period(o, fy, fm, user=books.accountant, today=dt.date(2100, 1, 1))
     db.session.commit()
 
 

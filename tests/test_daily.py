@@ -188,9 +188,9 @@ def test_batch_post_then_close_the_month(ready):
     assert batch.close_blockers(ready.org, 2025, 1, today=dt.date(2025, 2, 1)) == []
     assert [b.message for b in batch.close_blockers(ready.org, 2025, 1, today=dt.date(2025, 1, 20))] == [
         "2025年1月尚未结束，不能结账"]
-    from coop.services import periods
+    from coop.services import closing
 
-    periods.close_period(ready.org, 2025, 1, user=ready.accountant, today=dt.date(2025, 2, 1))
+    closing.close_period(ready.org, 2025, 1, user=ready.accountant, today=dt.date(2025, 2, 1))
     db.session.commit()
     # a draft dated in the closed month cannot exist; a selection of posted vouchers is all skipped
     posted = batch.candidates(ready.org, "post", ids=[v.id for v in result.done[:2]])

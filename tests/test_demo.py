@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from coop.core.extensions import db
 from coop.models import Organization, RoleAssignment, User, Voucher
-from coop.services import periods, reports
+from coop.services import closing, periods, reports
 from tests import conftest
 
 pytestmark = pytest.mark.slow
@@ -198,14 +198,14 @@ def test_qingshi_2025_distribution_is_a_posted_plan_paid_through_its_roll(demo):
     """#15: 青石村's 2025 distribution went through the December sequence as a plan (carry-over, plan posted on
     31 December, 结账) and January paid every household through the 分红清册; nothing more is left for 2025."""
     from coop.models import DistributionPlan
-    from coop.services import distribution, integrity
+    from coop.services import distribution
 
     org = next(o for o in _villages() if o.name.startswith("青石村"))
     (plan,) = db.session.scalars(sa.select(DistributionPlan).where(DistributionPlan.organization_id == org.id))
     assert plan.year == 2025 and plan.status == "posted" and not plan.supplementary
     v = db.session.get(Voucher, plan.voucher_id)
     assert v.date == dt.date(2025, 12, 31) and v.kind == "distribution"
-    assert [c.kind for c in periods.carryover_vouchers(org, 2025)].count("carryover") >= 2
+    assert [c.kind for c in closing.carryover_vouchers(org, 2025)].count("carryover") >= 2
     status = distribution.dividend_status(plan)
     assert status and all(s.unpaid == 0 and s.paid == s.dividend.amount for s in status)
     figures = distribution.figures_of(plan)
@@ -213,4 +213,4 @@ def test_qingshi_2025_distribution_is_a_posted_plan_paid_through_its_roll(demo):
     # the money is gone: a second plan for 2025 finds the posted one in the books
     again = distribution.scenario(org, year=2025, record_date=dt.date(2025, 12, 31), member_pool=Decimal("100.00"))
     assert "已有记账的收益分配方案" in {i.path: i.message for i in distribution.preview(again).issues}["supplementary"]
-    assert integrity.overdistributed_years(org) == []
+    assert distribution.overdistributed_years(org) == []

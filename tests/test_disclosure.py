@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from coop.core.errors import Forbidden, InvalidState, ValidationFailed
 from coop.core.extensions import db
 from coop.models import Disclosure, Voucher
-from coop.services import disclosure, periods, users, vouchers, warnings
+from coop.services import closing, disclosure, users, vouchers, warnings
 
 D = Decimal
 Q1 = (dt.date(2025, 1, 1), dt.date(2025, 3, 31))
@@ -79,10 +79,10 @@ def test_one_fen_changed_is_detected_and_reopen_needs_a_correction(quarter):
                        .values(data=d.data.replace("12345.68", "12345.67")))
     db.session.commit()
     with pytest.raises(InvalidState, match="更正版本"):
-        periods.reopen_period(books.org, 2025, 3, user=books.auditor, reason="补记")
+        closing.reopen_period(books.org, 2025, 3, user=books.auditor, reason="补记")
     fix = disclosure.create_sheet(books.org, kind="income_expense", start=Q1[0], end=Q1[1], user=books.accountant,
                                   supersedes=d)
-    periods.reopen_period(books.org, 2025, 3, user=books.auditor, reason="补记一笔收入")
+    closing.reopen_period(books.org, 2025, 3, user=books.auditor, reason="补记一笔收入")
     books.post("2025-03-20", ("102", "100.00", ""), ("504", "", "100.00"), summary="补记其他收入")
     books.close_through(2025, 3)
     disclosure.rebuild_sheet(fix, user=books.accountant)

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from coop.core.extensions import db
 from coop.models import AuditLog, Disclosure, Voucher
+from coop.ledger.digest import lines_digest
 from coop.services import disclosure, integrity, users
 from tests.test_members_web import _fast_password_hashing  # noqa: F401
 
@@ -71,7 +72,7 @@ def test_posting_records_the_lines_digest(ledger):
     _, vs, _ = ledger
     entry = db.session.scalar(sa.select(AuditLog).where(AuditLog.action == "voucher.post",
                                                         AuditLog.target == str(vs[0].id)))
-    assert integrity.lines_digest(vs[0]) in entry.detail
+    assert lines_digest(vs[0]) in entry.detail
 
 
 def test_edited_voucher_line_is_reported(ledger, app):
@@ -144,3 +145,22 @@ def test_voucher_posted_without_audit_entry_is_reported(ledger, app):
     problems = integrity.check_ledger()
     assert problems == [f"{ledger[0].org.name} 2025-01-25 记-0003（凭证 id {vs[2].id}）：已记账，但审计日志中没有它的记账记录"]
 
+
+
+def test_verify_ledger_runs_the_ledger_checks_of_verify(ledger, app):
+    """`verify-ledger` is the ledger part of `verify`: the same checks, the same sentences."""
+    books, vs, _ = ledger
+    r = app.test_cli_runner().invoke(args=["coop", "verify-ledger"])
+    assert r.exit_code == 0, r.output
+    assert r.output.rstrip().endswith("ledger OK")
+    v = vs[2]  # 记-0003 of January: a line's 摘要 wiped in the database — still balanced, but not as posted
+    raw_sql(("UPDATE voucher_lines SET summary = '' WHERE voucher_id = :v AND seq = 1", {"v": v.id}))
+    label = f"{books.org.name} 2025-01-25 记-0003（凭证 id {v.id}）"
+    expected = [f"{label}：分录与记账时不符（记账后被修改）", f"{label}：请填写摘要"]
+    assert integrity.check_ledger() == expected
+    r = app.test_cli_runner().invoke(args=["coop", "verify-ledger"])
+    assert r.exit_code == 1
+    assert all(p in r.output for p in expected) and "2 problem(s) found" in r.output
+    r = verify(app)
+    assert r.exit_code == 1
+    assert all(p in r.stderr for p in expected) and "发现 2 处问题" in r.stderr

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from coop.core.errors import Forbidden, PeriodClosed, ValidationFailed
 from coop.core.extensions import db
 from coop.models import AuditLog, Voucher
+from coop.ledger.digest import lines_digest
 from coop.services import integrity, reports, vouchers
 
 OPENING = {"102": "10000.00", "301": "-10000.00"}
@@ -50,7 +51,7 @@ def test_same_books_numbers_and_digests_as_one_by_one(books):
     posts = dict(db.session.execute(sa.select(AuditLog.target, AuditLog.detail)
                                     .where(AuditLog.action == "voucher.post")).all())
     for v in got:
-        assert integrity.lines_digest(v) in posts[str(v.id)]
+        assert lines_digest(v) in posts[str(v.id)]
     assert integrity.check_books() == []
     # the next voucher through the normal path continues the numbering without a gap
     nxt = books.post("2025-02-20", ("101", "1.00", ""), ("102", "", "1.00"))

@@ -19,7 +19,7 @@ from coop.core.numerals import amount_in_words
 from coop.ledger.allocation import allocate
 from coop.ledger.chart import CHART_2023, REQUIRED_DETAILS
 from coop.core.money import CENT, MAX_AMOUNT, ZERO
-from coop.services import opening, orgs, periods, reports, users, vouchers
+from coop.services import closing, opening, orgs, reports, users, vouchers
 from coop.ledger import codes
 from coop.ledger.chart import COUNTERPARTY_ACCOUNTS
 
@@ -166,7 +166,7 @@ def test_year_end_carry_over_empties_pnl_and_321(books, start, posted):
     for date, lines in posted:
         post(books, org, date, lines)
     before = reports.leaf_balances(org)
-    generated = periods.close_period(org, 2025, 12, user=books.accountant, today=dt.date(2100, 1, 1))
+    generated = closing.close_period(org, 2025, 12, user=books.accountant, today=dt.date(2100, 1, 1))
     after = reports.leaf_balances(org)
 
     assert all(v.kind == "carryover" and v.status == "posted" for v in generated)

@@ -38,8 +38,8 @@ def test_trial_balance_matches_movement_sums_across_years(books):
         tb = reports.trial_balance(books.org, year, mf, mt)
         ys, start, end = dt.date(year, 1, 1), dt.date(year, mf, 1), reports.month_end(year, mt)
         opening = reports.balances_before(books.org, start)
-        period = reports._movements(books.org, date_from=start, date_to=end)
-        ytd = reports._movements(books.org, date_from=ys, date_to=end)
+        period = reports.movements(books.org, date_from=start, date_to=end)
+        ytd = reports.movements(books.org, date_from=ys, date_to=end)
         for r in tb.rows:
             assert r.opening == rollup(opening, r.code), (year, mf, r.code)
             assert (r.debit, r.credit) == (rollup({c: d for c, (d, _) in period.items()}, r.code),

@@ -222,7 +222,7 @@ def test_cards_reconcile_and_a_difference_is_a_red_warning(real_books):
 
 
 def test_december_carry_over_runs_the_depreciation_first(real_books):
-    from coop.services import periods
+    from coop.services import closing
 
     b = real_books
     _buy_asset(b, life=60)
@@ -230,14 +230,14 @@ def test_december_carry_over_runs_the_depreciation_first(real_books):
         _post(b, db.session.get(Voucher, sanzi.depreciate_month(b.org, 2025, m, b.accountant).voucher_id))
     db.session.commit()
     b.close_through(2025, 11)
-    periods.carry_over(b.org, 2025, user=b.accountant, today=dt.date(2025, 12, 31))
+    closing.carry_over(b.org, 2025, user=b.accountant, today=dt.date(2025, 12, 31))
     run = sanzi.depreciation_run(b.org, 2025, 12)
     assert run is not None and run.total == D("158.33")  # 9,500 / 60 = 158.333…
 
 
 def test_december_is_not_closed_without_its_depreciation(real_books):
     """结账 of December straight away (without 损益结转 first) is refused while the month's depreciation is due."""
-    from coop.services import periods
+    from coop.services import closing
 
     b = real_books
     _buy_asset(b, life=60)
@@ -246,9 +246,9 @@ def test_december_is_not_closed_without_its_depreciation(real_books):
     db.session.commit()
     b.close_through(2025, 11)
     reason = "12月固定资产折旧尚未计提（先做损益结转，或在三资台账中计提折旧）"
-    assert reason in periods.close_preconditions(b.org, 2025, 12, today=dt.date(2026, 1, 5))
+    assert reason in closing.close_preconditions(b.org, 2025, 12, today=dt.date(2026, 1, 5))
     _post(b, db.session.get(Voucher, sanzi.depreciate_month(b.org, 2025, 12, b.accountant).voucher_id))
-    assert reason not in periods.close_preconditions(b.org, 2025, 12, today=dt.date(2026, 1, 5))
+    assert reason not in closing.close_preconditions(b.org, 2025, 12, today=dt.date(2026, 1, 5))
 
 
 # ---------------------------------------------------------------- 三色预警: each fires on its case, not its neighbour

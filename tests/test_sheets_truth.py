@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from coop.services import disclosure, distribution, periods, vouchers
+from coop.services import closing, disclosure, distribution, vouchers
 from tests.test_year_end import approve_by_assembly, village
 
 D = Decimal
@@ -78,7 +78,7 @@ def test_yishiyiyi_says_what_the_money_was_spent_on(year):
 def test_distribution_sheet_shows_the_frozen_posted_figures(year):
     books, ha, hb = year
     org, acc = books.org, books.accountant
-    periods.carry_over(org, 2025, user=acc, today=dt.date(2025, 12, 1))
+    closing.carry_over(org, 2025, user=acc, today=dt.date(2025, 12, 1))
     # 本年收益 = 50,000 − 1,000 − 500 = 48,500; 可分配 = 48,500 + 50,000 = 98,500; reserve 30% × 48,500 = 14,550
     plan = distribution.create_plan(org, year=2025, name="2025年度方案", record_date=dt.date(2025, 12, 31),
                                     member_pool=D("50000.00"), user=acc)

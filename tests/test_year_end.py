@@ -12,7 +12,7 @@ from coop.core.errors import InvalidState, ValidationFailed
 from coop.core.extensions import db
 from coop.ledger import roles as R
 from coop.models import Voucher
-from coop.services import accounts, distribution, integrity, members, periods, reports, roles, shares, vouchers
+from coop.services import accounts, closing, distribution, members, reports, roles, shares, vouchers
 from tests.test_distribution import register_two_households
 from tests.test_shares import IDS
 
@@ -73,11 +73,11 @@ def test_two_years_hand_booked_then_supplementary_after_close_then_a_december_pl
     p("2025-04-02", ("51501", "20000.00", ""), ("10201", "", "20000.00"))
     wrong = p("2025-06-10", ("51301", "5000.00", ""), ("10201", "", "5000.00"), summary="误记的办公费")
     books.close_through(2025, 11)
-    assert periods.carryover_state(org, 2025) == "pending"
+    assert closing.carryover_state(org, 2025) == "pending"
     with pytest.raises(ValidationFailed, match="尚未结转损益"):
         distribution.year_result(org, 2025)
     # (1) 损益结转 as its own step: 本年收益 195,000 → 32202
-    made = periods.carry_over(org, 2025, user=acc, today=dt.date(2025, 12, 5))
+    made = closing.carry_over(org, 2025, user=acc, today=dt.date(2025, 12, 5))
     assert [v.kind for v in made] == ["carryover", "carryover"] and {v.date for v in made} == {dt.date(2025, 12, 31)}
     assert balance(org, "32202") == D("-245000.00")  # 50,000 + 195,000, credit
     # 2025's distribution booked by hand in December: reserve 60,000 and members 100,000
@@ -85,8 +85,8 @@ def test_two_years_hand_booked_then_supplementary_after_close_then_a_december_pl
              ("21101", "", "100000.00"), summary="2025年度收益分配（手工）")
     # December changes after the carry-over: an expense of 10,000 → the carry-over runs again for the difference
     p("2025-12-28", ("51301", "10000.00", ""), ("10201", "", "10000.00"))
-    assert periods.carryover_state(org, 2025) == "done"
-    assert len(periods.carryover_vouchers(org, 2025)) == 4
+    assert closing.carryover_state(org, 2025) == "done"
+    assert len(closing.carryover_vouchers(org, 2025)) == 4
     assert balance(org, "5") == 0 and balance(org, "321") == 0
     # 2025: 本年收益 185,000; 可分配 = 185,000 + 50,000 − 160,000 booked by hand = 75,000
     y = distribution.year_result(org, 2025)
@@ -150,7 +150,7 @@ def test_two_years_hand_booked_then_supplementary_after_close_then_a_december_pl
     p("2026-04-01", ("10201", "400000.00", ""), ("50101", "", "400000.00"))
     p("2026-05-01", ("51301", "150000.00", ""), ("10201", "", "150000.00"))
     books.close_through(2026, 11)
-    periods.carry_over(org, 2026, user=acc, today=dt.date(2026, 12, 2))
+    closing.carry_over(org, 2026, user=acc, today=dt.date(2026, 12, 2))
     # 2026: 经营收益 = 本年收益 = 400,000 − 150,000 = 250,000 (the correction is not in it)
     # 可分配 = 250,000 + 年初 75,000 + 其他转入 5,000 − 30,000 paid out of 32202 this year = 300,000
     y = distribution.year_result(org, 2026)
@@ -210,7 +210,7 @@ def test_two_years_hand_booked_then_supplementary_after_close_then_a_december_pl
                                      "closing_undistributed")] == [
         D("250000.00"), D("250000.00"), D("75000.00"), D("-25000.00"), D("300000.00"), D("75000.00"),
         D("40000.00"), D("100000.00"), D("85000.00")]
-    assert integrity.overdistributed_years(org) == []
+    assert distribution.overdistributed_years(org) == []
 
 
 def test_a_plan_never_posts_more_than_is_there_and_refusals_name_the_numbers(two_years):
@@ -219,8 +219,8 @@ def test_a_plan_never_posts_more_than_is_there_and_refusals_name_the_numbers(two
     books.post("2025-03-01", ("10201", "10000.00", ""), ("50101", "", "10000.00"))
     books.close_through(2025, 11)
     with pytest.raises(InvalidState, match="尚未开始"):
-        periods.carry_over(org, 2025, user=acc, today=dt.date(2025, 11, 30))
-    periods.carry_over(org, 2025, user=acc, today=dt.date(2025, 12, 1))
+        closing.carry_over(org, 2025, user=acc, today=dt.date(2025, 11, 30))
+    closing.carry_over(org, 2025, user=acc, today=dt.date(2025, 12, 1))
     # 可分配 = 10,000 + 50,000 = 60,000; reserve 30% × min(10,000, 60,000) = 3,000 (art. 42: 本年收益)
     plan = distribution.create_plan(org, year=2025, name="一", record_date=dt.date(2025, 12, 31),
                                     member_pool=D("57000.00"), user=acc)
@@ -251,13 +251,46 @@ def test_a_plan_never_posts_more_than_is_there_and_refusals_name_the_numbers(two
         dict(line, account_code="21102", debit=D(0), credit=D("70000.00"))]}, "normal")],
         preparer=acc, reviewer=books.reviewer, poster=acc)
     books.close_through(2025, 12)
-    (flag,) = integrity.overdistributed_years(org)
+    (flag,) = distribution.overdistributed_years(org)
     assert (flag.year, flag.closing, flag.distributed) == (2025, D("-10000.00"), D("70000.00"))
     assert flag.message.startswith("2025-12-30 记-") and "分配后未分配收益为借方 10,000.00" in flag.message
     from coop.services import warnings
 
     (w,) = [w for w in warnings.warnings_for(org, dt.date(2026, 1, 5)) if w.code == "distribution_into_debt"]
     assert w.level == "red" and w.facts == [flag.message]
+
+
+def test_cadre_reward_past_the_years_cap_is_a_red_warning(two_years):
+    """三色预警 holds a posted plan's 干部奖励分红 to the cap the distribution checks (RULES §7 step 3): 20% ×
+    当年经营性纯收益 for the whole year, less what else was booked as 干部奖励分红, and never more than is left
+    after 提取公积公益金 — not 20% of the statement's figure alone, as the warning once did."""
+    from coop.services import warnings
+
+    books, _ = two_years
+    org, acc = books.org, books.accountant
+    books.post("2025-03-01", ("10201", "300000.00", ""), ("50101", "", "300000.00"))
+    books.post("2025-03-02", ("51301", "100000.00", ""), ("10201", "", "100000.00"))
+    books.close_through(2025, 11)
+    closing.carry_over(org, 2025, user=acc, today=dt.date(2025, 12, 1))
+    # 经营性纯收益 300,000 − 100,000 = 200,000: cap 20% = 40,000 (after the reserve 30% × 200,000 = 60,000, of
+    # 可分配 200,000 + 年初 50,000 = 250,000, 190,000 is left: the 20% binds)
+    plan = distribution.create_plan(org, year=2025, name="2025年度收益分配方案", record_date=dt.date(2025, 12, 31),
+                                    member_pool=D("0.00"), cadre_reward=D("40000.00"), user=acc,
+                                    cadres=[{"name": "书记", "start": dt.date(2020, 1, 1)}])
+    assert distribution.preview(plan).waterfall.cadre_cap == D("40000.00")
+    approve_by_assembly(plan, books, dt.date(2025, 12, 20), materials=dt.date(2025, 12, 5),
+                        notice=dt.date(2025, 12, 8))
+    distribution.post_plan(plan, user=acc)
+
+    def cadre_warnings():
+        return [w for w in warnings.warnings_for(org, dt.date(2026, 1, 5)) if w.code == "cadre_over_cap"]
+
+    assert cadre_warnings() == []  # 40,000 is the cap itself
+    # 5,000 more 干部奖励分红 booked by hand that December: the year's 40,000 is shared, so the plan's 40,000 now
+    # stands against 40,000 − 5,000 = 35,000 (the statement's 20% × 200,000 would still say 40,000)
+    books.post("2025-12-30", ("3220102", "5000.00", ""), ("21201", "", "5000.00"), summary="补发干部奖励")
+    (w,) = cadre_warnings()
+    assert w.level == "red" and w.facts == ["2025年度 干部奖励 40,000.00，上限 35,000.00"]
 
 
 def test_per_share_to_the_fen_floors_and_pool_option(books):
@@ -281,7 +314,7 @@ def test_carry_over_is_refused_out_of_order(two_years):
     books, _ = two_years
     org = books.org
     with pytest.raises(InvalidState, match="请先结账 2025年1月"):
-        periods.carry_over(org, 2025, user=books.accountant, today=FAR)
+        closing.carry_over(org, 2025, user=books.accountant, today=FAR)
     assert distribution.year_end_status(org, 2025).step == "months"
 
 
@@ -351,7 +384,7 @@ def test_the_carry_over_button_and_the_charter_form_on_the_page(two_years, clien
     html = page(client.get(f"{base}/?year=2025"))
     assert "（一）损益结转" in html and "待结转" in html and "结转本年损益</button>" in html
     r = client.post(f"{base}/carry-over?year=2025")
-    assert r.status_code == 302 and periods.carryover_state(org, 2025) == "done"
+    assert r.status_code == 302 and closing.carryover_state(org, 2025) == "done"
     assert "已结转损益：2 张凭证" in page(client.get(r.headers["Location"]))
     # the accountant may not change the 章程 choices; the county admin may
     client.post(f"{base}/policy?year=2025", data={"dividend_mode": "pool"})

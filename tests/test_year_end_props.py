@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from coop.core.errors import CoopError, ValidationFailed
 from coop.core.extensions import db
 from coop.ledger.chart import COUNTERPARTY_ACCOUNTS
-from coop.services import distribution, integrity, members, opening, orgs, periods, reports, shares, users, vouchers
+from coop.services import closing, distribution, members, opening, orgs, periods, reports, shares, users, vouchers
 from tests.test_members_web import make_id
 
 D = Decimal
@@ -63,7 +63,7 @@ def close_through(books, org, year, month):
         fy, fm = periods.first_open(org)
         if (fy, fm) > (year, month):
             return
-        periods.close_period(org, fy, fm, user=books.accountant, today=FAR)
+        closing.close_period(org, fy, fm, user=books.accountant, today=FAR)
 
 
 def approve(plan, books, meeting):
@@ -105,7 +105,7 @@ def test_no_distribution_leaves_undistributed_in_debit(books, opening_undistribu
         elif y["profit"] < 0:
             post(books, org, dt.date(year, 3, 1), ("513", -y["profit"], ""), ("102", "", -y["profit"]))
         close_through(books, org, year, 11)
-        periods.carry_over(org, year, user=acc, today=FAR)
+        closing.carry_over(org, year, user=acc, today=FAR)
         there = distribution.year_result(org, year).distributable
         if y["hand"] is not None and there > 0:
             amount = (there * y["hand"]).quantize(D("0.01"))
@@ -153,4 +153,4 @@ def test_no_distribution_leaves_undistributed_in_debit(books, opening_undistribu
                         assert s.paid + s.pending <= s.dividend.amount
         close_through(books, org, year, 12)
         db.session.commit()
-    assert integrity.overdistributed_years(org) == []
+    assert distribution.overdistributed_years(org) == []

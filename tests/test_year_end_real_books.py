@@ -5,7 +5,7 @@ import datetime as dt
 from decimal import Decimal
 
 from coop.ledger import codes
-from coop.services import distribution, periods, reports, vouchers
+from coop.services import closing, distribution, reports, vouchers
 from tests.realbooks import real_books  # noqa: F401  (fixture)
 from tests.test_distribution import register_two_households
 from tests.test_year_end import approve_by_assembly
@@ -29,7 +29,7 @@ def test_year_end_posts_to_leaves_in_any_code_scheme(real_books):
     books.post("2025-03-01", (leaf("102", 1), "100000.00", ""), ("501", "", "100000.00"))
     interest = books.post("2025-03-02", (leaf("515", 1), "20000.00", ""), (leaf("102", 1), "", "20000.00"))
     books.close_through(2025, 11)
-    made = periods.carry_over(org, 2025, user=acc, today=dt.date(2025, 12, 1))
+    made = closing.carry_over(org, 2025, user=acc, today=dt.date(2025, 12, 1))
     # 本年收益 80,000 into the 未分配收益 leaf (32202, 322002 under 3-3)
     assert sorted((l.account.code, l.debit, l.credit) for l in made[1].lines) == [
         ("321", D("80000.00"), D("0.00")), (canon(org, "32202"), D("0.00"), D("80000.00"))]

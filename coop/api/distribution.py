@@ -314,12 +314,12 @@ def year_end(org_id: int, year: int):
 @requires(access.CLOSE)
 def carry_over(org_id: int, year: int):
     """Step (1): post December's 损益结转 as its own vouchers (again after December changed: only the difference)."""
-    from coop.services import periods
+    from coop.services import closing
 
     if not 1990 <= year <= 2100:
         raise NotFound("找不到该年度")
     org = _org(org_id, access.CLOSE)
-    periods.carry_over(org, year, user=current_api_user())
+    closing.carry_over(org, year, user=current_api_user())
     db.session.commit()
     return _year_end_out(distribution.year_end_status(org, year))
 

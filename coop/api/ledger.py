@@ -12,7 +12,7 @@ from coop.schemas.ledger import (AccountInSchema, AccountSchema, GeneratedSchema
                                  PeriodReopenInSchema, PeriodSchema, PostingRoleInSchema, PostingRoleSchema,
                                  VoucherInSchema, VoucherPageSchema, VoucherQuerySchema, VoucherReverseInSchema,
                                  VoucherSchema)
-from coop.services import access, accounts, opening, periods, roles, vouchers
+from coop.services import access, accounts, closing, opening, periods, roles, vouchers
 
 URL = "/orgs/<int:org_id>"
 blp = Blueprint("api_ledger", __name__, description="账务 Ledger: accounts, vouchers, periods")
@@ -189,7 +189,7 @@ def list_periods(org_id: int):
 def close_period(data, org_id: int):
     """结账 a month. In December the year-end carry-over vouchers are generated and posted."""
     org = _org(org_id, access.CLOSE)
-    generated = periods.close_period(org, data["year"], data["month"], user=current_api_user())
+    generated = closing.close_period(org, data["year"], data["month"], user=current_api_user())
     db.session.commit()
     return {"closed": {"year": data["year"], "month": data["month"], "status": "closed"},
             "generated_vouchers": generated}
@@ -202,6 +202,6 @@ def close_period(data, org_id: int):
 def reopen_period(data, org_id: int):
     """反结账 the latest closed month (township or county supervisors only), with a reason."""
     org = _org(org_id, access.READ_LEDGER)
-    periods.reopen_period(org, data["year"], data["month"], user=current_api_user(), reason=data["reason"])
+    closing.reopen_period(org, data["year"], data["month"], user=current_api_user(), reason=data["reason"])
     db.session.commit()
     return {"year": data["year"], "month": data["month"], "status": "open"}

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from coop.core.extensions import db
 from coop.models import County, Organization, ProjectReturn, User, Voucher
 from coop.ledger import roles as R
-from coop.services import accounts, joint, loans, opening, orgs, periods, reports, roles, users, vouchers
+from coop.services import accounts, closing, joint, loans, opening, orgs, periods, reports, roles, users, vouchers
 from coop.demo.sanzi import build_sanzi
 
 COUNTY = "青山县"
@@ -493,7 +493,7 @@ class VillageBooks:
         return self.bal.get(LEAF.get(code, code), Decimal(0))
 
     def close(self, y: int, m: int) -> None:
-        periods.close_period(self.org, y, m, user=self.accountant, today=TODAY)
+        closing.close_period(self.org, y, m, user=self.accountant, today=TODAY)
 
     def pending_month(self, y: int, m: int) -> None:
         """The month in progress: a few vouchers posted, some reviewed, the rest still drafts."""
@@ -698,7 +698,7 @@ def _distribute_by_plan(keeper: "VillageBooks", y: int) -> None:
 
     org, acc = keeper.org, keeper.accountant
     _roster(org, keeper)
-    periods.carry_over(org, y, user=acc, today=dt.date(y, 12, 31))
+    closing.carry_over(org, y, user=acc, today=dt.date(y, 12, 31))
     yr = distribution.year_result(org, y)
     if yr.distributable <= 0 or yr.net_profit <= 0:
         return

@@ -110,6 +110,12 @@ def reserve_base(year: YearResult, policy: Policy) -> Decimal:
     return max(ZERO, min(year.net_profit, gross))
 
 
+def cadre_cap_by_rule(year: YearResult, policy: Policy) -> Decimal:
+    """RULES §7 step 3: cap rate (章程, default 20%) × max(0, 当年经营性纯收益), less the 干部奖励分红 already booked
+    for the year (the cap is for the whole year). The waterfall also holds it to what is left after the reserve."""
+    return max(quantize_yuan(policy.cadre_cap_rate * max(year.operating_profit, ZERO)) - year.rewarded, ZERO)
+
+
 def waterfall(year: YearResult, policy: Policy, scenario: Scenario) -> Waterfall:
     issues: list[LedgerIssue] = []
     rate = policy.reserve_rate if scenario.reserve_rate is None else scenario.reserve_rate
@@ -132,7 +138,7 @@ def waterfall(year: YearResult, policy: Policy, scenario: Scenario) -> Waterfall
     after_reserve = distributable - reserve
     cadre_cap = ZERO
     if policy.cun_she_he_yi:
-        by_rule = max(quantize_yuan(policy.cadre_cap_rate * max(year.operating_profit, ZERO)) - year.rewarded, ZERO)
+        by_rule = cadre_cap_by_rule(year, policy)
         cadre_cap = min(by_rule, after_reserve)
         if scenario.cadre_reward > cadre_cap:
             why = (f"{policy.cadre_cap_rate:.0%} × 经营性纯收益 {format_plain(max(year.operating_profit, ZERO))}"

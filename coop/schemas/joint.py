@@ -180,10 +180,12 @@ def project_out(project, *, detail: bool = False) -> dict:
     import sqlalchemy as sa
 
     from coop.core.extensions import db
-    from coop.models import ProjectReturn
-    from coop.services import joint as service
+    from coop.models import ProjectContribution, ProjectParticipant, ProjectReturn
 
-    cs = service.contributions(project)
+    # read here, as the returns below are: a schema sits below the services
+    cs = list(db.session.scalars(
+        sa.select(ProjectContribution).join(ProjectParticipant).where(ProjectParticipant.project_id == project.id)
+        .order_by(ProjectContribution.date, ProjectContribution.id)))
     capital: dict[int, Decimal] = {}
     for c in cs:
         capital[c.participant_id] = capital.get(c.participant_id, Decimal("0.00")) + c.amount

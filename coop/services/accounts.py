@@ -13,6 +13,7 @@ from coop.ledger import codes
 from coop.ledger.chart import CHART_2023, CURRENT_YEAR_PROFIT, REQUIRED_DETAILS, UNDISTRIBUTED, chart_account
 from coop.ledger.types import AccountInfo
 from coop.models import Account, OpeningBalance, Organization, VoucherLine
+from coop.services.balances import leaf_balances
 
 #: accounts the carry-over writes to directly: they must stay leaves (canonical codes, coop.ledger.codes)
 LOCKED_LEAVES = {CURRENT_YEAR_PROFIT, UNDISTRIBUTED}
@@ -164,8 +165,6 @@ def rename_account(org: Organization, code: str, name: str) -> Account:
 
 
 def set_account_active(org: Organization, code: str, active: bool) -> Account:
-    from coop.services.reports import leaf_balances  # local: reports imports this module
-
     acc = get_account(org, code)
     if acc is None:
         raise ValidationFailed.field("code", f"科目 {code} 不存在")

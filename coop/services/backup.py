@@ -34,6 +34,7 @@ from flask import current_app
 
 from coop.core.errors import CoopError
 from coop.core.extensions import db
+from coop.services.integrity import check_books
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -317,8 +318,6 @@ class RestoreRefused(BackupError):
 
 
 def _check_books() -> list[str]:
-    from coop.services.integrity import check_books
-
     return check_books()
 
 

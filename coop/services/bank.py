@@ -24,6 +24,7 @@ from coop.models.cash import (BankAccount, BankColumnMapping, BankMatch, BankSta
 from coop.core.money import ZERO, format_plain
 from coop.services import access, audit
 from coop.services.accounts import chart
+from coop.services.cashier import book_balance
 
 #: the fields a statement column can hold; `amount` (signed) or `money_in` + `money_out`
 FIELDS = ("date", "amount", "money_in", "money_out", "reference", "counterparty", "summary", "balance")
@@ -400,14 +401,10 @@ def has_statement(org: Organization, code: str, year: int, month: int) -> bool:
 
 
 def book_balance_at(org: Organization, code: str, year: int, month: int) -> Decimal:
-    from coop.services.cashier import book_balance
-
     return book_balance(org, _bank_leaf(org, code), _month_end(year, month))
 
 
 def statement_for(org: Organization, code: str, year: int, month: int) -> reconcile.Statement:
-    from coop.services.cashier import book_balance
-
     _bank_leaf(org, code)
     end = _month_end(year, month)
     bank, book = unmatched(org, code, until=end)

@@ -13,7 +13,7 @@ from coop.core.errors import CoopError
 from coop.core.extensions import db
 from coop.core.text import N_
 from coop.models import Organization, User, Voucher
-from coop.services import access, periods
+from coop.services import access, closing, periods
 from coop.services.vouchers import post_voucher, review_voucher
 
 STEPS = {"review": (access.REVIEW, "draft"), "post": (access.POST, "reviewed")}
@@ -113,7 +113,7 @@ class Blocker:
 
 
 def close_blockers(org: Organization, year: int, month: int, today=None) -> list[Blocker]:
-    """periods.close_preconditions with links: drafts → 成批审核, reviewed → 成批记账, the opening balances, the
+    """closing.close_preconditions with links: drafts → 成批审核, reviewed → 成批记账, the opening balances, the
     month to close first, the 科目余额表 when it does not balance."""
     from coop.core import clock
     today = today or clock.today()
@@ -125,9 +125,9 @@ def close_blockers(org: Organization, year: int, month: int, today=None) -> list
     steps = [(step, counts[status], label) for step, status, label in (
         ("review", "draft", N_("%(n)s 张待审核", n=counts.get("draft", 0))),
         ("post", "reviewed", N_("%(n)s 张待记账", n=counts.get("reviewed", 0)))) if counts.get(status)]
-    # the reasons are periods.close_preconditions' own words; the link is chosen by what each one is about (a
+    # the reasons are closing.close_preconditions' own words; the link is chosen by what each one is about (a
     # reason not recognised is still shown, without a link)
-    for reason in periods.close_preconditions(org, year, month, today=today):
+    for reason in closing.close_preconditions(org, year, month, today=today):
         text = getattr(reason, "msgid", str(reason))
         if "期初余额" in text:
             out.append(Blocker(reason, "ledger.opening"))

@@ -16,9 +16,16 @@ from coop.ledger.roles import BANK, CASH, ROLE_BY_KEY
 from coop.models import Account, Organization, User, Voucher, VoucherLine
 from coop.models.cash import CashCount, CashierSignature
 from coop.core.money import ZERO, format_plain
-from coop.services import access, audit, reports
+from coop.services import access, audit, reports, warnings
 from coop.services.accounts import chart
 from coop.core import clock
+from coop.services.spending import policy_for
+from coop.services.warnings import Warning
+from coop.services.balances import opening_balances
+from coop.services.roles import resolve
+from coop.services.vouchers import generated_by
+
+
 def is_money_leaf(code: str) -> bool:
     return any(codes.under(code, ROLE_BY_KEY[k].top) for k in (CASH, BANK))
 
@@ -205,9 +212,6 @@ def _facts(rows: list[str]) -> list[str]:
 
 def _cash_payment_over_limit(org, today, lines):
     """A single cash payment (not a deposit into the bank) above the county's limit."""
-    from coop.services.spending import policy_for
-    from coop.services.warnings import Warning
-
     limit = policy_for(org).cash_payment_limit
     banked = {v.id for v, l, c in lines if not _is_cash(c)}
     found = [f"{v.date} {v.display_number} {l.summary} {format_plain(l.credit)}" for v, l, c in lines
@@ -221,9 +225,6 @@ def _cash_payment_over_limit(org, today, lines):
 def _sitting_receipts(org, today, lines):
     """坐收坐支: on a day the cash leaf took in money from outside the bank and paid out more than it held at the
     start of the day, to somewhere other than the bank — receipts spent without passing the bank."""
-    from coop.services.reports import opening_balances
-    from coop.services.warnings import Warning
-
     banked = {v.id for v, l, c in lines if not _is_cash(c)}
     balance = {c: b for c, b in opening_balances(org).items() if _is_cash(c)}
     days: dict[tuple[str, dt.date], list[Decimal]] = {}
@@ -255,7 +256,6 @@ def _personal_account(org, today, lines):
     """Collective money in a person's account (农村集体经济组织法 art. 44): any movement on a 102 leaf whose bank
     account is registered as personal."""
     from coop.models.cash import BankAccount
-    from coop.services.warnings import Warning
 
     personal = set(db.session.scalars(sa.select(BankAccount.account_code).where(
         BankAccount.organization_id == org.id, BankAccount.personal.is_(True))))
@@ -271,9 +271,6 @@ def _spending_without_request(org, today, lines):
     from coop.core.errors import CoopError
     from coop.ledger.roles import EXPENSE_ROLES
     from coop.models.cash import SpendingRequest
-    from coop.services.roles import resolve
-    from coop.services.spending import policy_for
-    from coop.services.warnings import Warning
 
     limit = policy_for(org).request_required_above
     expense_ids = set()
@@ -289,7 +286,6 @@ def _spending_without_request(org, today, lines):
         SpendingRequest.organization_id == org.id, SpendingRequest.voucher_id.is_not(None))))
     rows = db.session.execute(sa.select(VoucherLine.voucher_id, VoucherLine.debit, VoucherLine.summary).where(
         VoucherLine.voucher_id.in_(set(paying) - requested), VoucherLine.account_id.in_(expense_ids))).all()
-    from coop.services.vouchers import generated_by
 
     # a register's own voucher (loan interest, 贴息, distribution…) is approved where the register is
     found = [f"{paying[vid].date} {paying[vid].display_number} {summary} {format_plain(debit)}"
@@ -303,8 +299,6 @@ def _spending_without_request(org, today, lines):
 
 def _cash_count_difference(org, today, lines):
     """The latest count of a cash leaf differs from the book (盘盈/盘亏 not yet explained)."""
-    from coop.services.warnings import Warning
-
     latest: dict[str, CashCount] = {}
     for c in counts(org):  # newest first
         latest.setdefault(c.account_code, c)
@@ -315,11 +309,12 @@ def _cash_count_difference(org, today, lines):
     return None
 
 
-#: the rules warnings.warnings_for runs for 报账/出纳
+#: the 三色预警 rules of 报账/出纳, run by warnings.warnings_for
 WARNING_RULES = (_cash_payment_over_limit, _sitting_receipts, _personal_account, _spending_without_request,
                  _cash_count_difference)
 
 
+@warnings.rule(70)
 def cash_warnings(org: Organization, today: dt.date) -> list:
     lines = _posted_money_lines(org, today)
     return [w for rule in WARNING_RULES if (w := rule(org, today, lines)) is not None]

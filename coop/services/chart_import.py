@@ -24,6 +24,7 @@ from coop.services import access, audit
 from coop.services.accounts import _has_activity, account_map, add_detail_account, locked_leaves, scheme_of
 from coop.services.file_limits import cap, check_xlsx
 from coop.services.imports import already_imported, file_key, lock_for_import
+from coop.services.opening import lock_opening_balances, map_2004_balances, set_opening_balances
 
 CHART_ACTION = "chart.import"
 OPENING_ACTION = "opening.import"
@@ -224,8 +225,6 @@ def check_opening(org: Organization, sheet: Sheet, *, system: str = "2023", key:
     """Rows → opening balances keyed (leaf code, counterparty). `system="2004"`: the codes are those of the 2004
     system's first-level accounts, mapped by the 对照表 (coop.services.opening.map_2004_balances). With `lock`, a
     file that does not balance is refused, naming the totals and the rows whose balance is on the unusual side."""
-    from coop.services.opening import map_2004_balances
-
     result = Check()
     if key and (msg := already_imported(org, OPENING_ACTION, key)):
         result.problems = [(0, msg)]
@@ -292,8 +291,6 @@ def check_opening(org: Organization, sheet: Sheet, *, system: str = "2023", key:
 def import_opening(org: Organization, sheet: Sheet, *, user: User, key: str, system: str = "2023",
                    lock: bool = True) -> Check:
     """Replace the opening balances with the file's (a clean dry run) and, with `lock`, lock them. Flushes only."""
-    from coop.services.opening import lock_opening_balances, set_opening_balances
-
     access.require(user, access.MANAGE_ACCOUNTS, org)
     lock_for_import(org)
     if msg := already_imported(org, OPENING_ACTION, key):

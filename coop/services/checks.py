@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from coop.core.extensions import db
 from coop.models import AuditLog, Disclosure, Organization, Period, RoleAssignment, Voucher, VoucherLine
 from coop.models.distribution import DistributionPlan, DividendPayment, HouseholdDividend
+from coop.services.audit import _scope
 
 
 @dataclass
@@ -211,7 +212,6 @@ def role_grants(ctx: Context) -> list[str]:
         key = (int(e.target) if e.target.isdecimal() else e.target, e.detail.get("role"), e.detail.get("scope"),
                e.detail.get("scope_id"))
         (expected.add if e.action == "role.grant" else expected.discard)(key)
-    from coop.services.audit import _scope
 
     actual = {(r.user_id, r.role, *_scope(r)) for r in db.session.execute(sa.select(RoleAssignment.__table__))}
     users = dict(db.session.execute(sa.text("SELECT id, username FROM users")).all())

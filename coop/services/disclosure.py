@@ -28,7 +28,9 @@ from coop.ledger.chart import (CAPITAL_SPENDING, CASH_ACCOUNTS, CHART_2023, CLAI
                             PRODUCTION_COST, RESERVE_FUND, SPECIAL_FUNDS, YISHIYIYI, chart_account)
 from coop.ledger.roles import ROLE_BY_KEY, SUBSIDY_INCOME
 from coop.core.money import ZERO, from_fen
-from coop.services import access, audit, budgets, periods, reports
+from coop.services import access, audit, budgets, closing, periods, reports, shares, warnings
+from coop.services.distribution import figures_of
+from coop.services.sanzi import SHEET_TITLES as _SANZI_TITLES, SHEETS as _SANZI_SHEETS
 
 SIGNATURES = (N_("制表"), N_("会计"), N_("民主理财小组"), N_("村负责人"), N_("审核单位"))
 
@@ -148,8 +150,6 @@ def _debts(org, start, end) -> dict:
 
 def _distribution(org, start, end) -> dict:
     """收益分配 and 分红清册: the plan's figures as posted and frozen (RULES §10), never a re-computation."""
-    from coop.services.distribution import figures_of
-
     posted = db.session.scalars(sa.select(DistributionPlan).where(
         DistributionPlan.organization_id == org.id, DistributionPlan.status == "posted")
         .order_by(DistributionPlan.posted_at.desc()))
@@ -404,6 +404,15 @@ def published_cover(org: Organization, year: int, month: int) -> Disclosure | No
         Disclosure.id.not_in(correction)).limit(1))
 
 
+@closing.reopen_blocker
+def _published_month(org: Organization, year: int, month: int) -> str | None:
+    cover = published_cover(org, year, month)
+    if cover is None:
+        return None
+    return (f"{year}年{month}月已包含在已公开的{SHEET_KINDS[cover.kind]}（第{cover.version}版）中，"
+            "请先新建该表的更正版本，再反结账")
+
+
 def rebuild_sheet(d: Disclosure, *, user: User) -> Disclosure:
     """Recompute a draft (e.g. a correction after the books were fixed); reviews start over."""
     org = _org(d)
@@ -499,6 +508,15 @@ def overdue_quarters(org: Organization, today: dt.date) -> list[tuple[int, int]]
     return [(x.year, x.quarter) for x in quarter_schedule(org, today) if x.due < today and x.published_on is None]
 
 
+@warnings.rule(50)
+def _disclosure_overdue(org: Organization, today: dt.date) -> list[warnings.Warning]:
+    late = overdue_quarters(org, today)
+    if not late:
+        return []
+    return [warnings.Warning("disclosure_overdue", "red", N_("财务公开逾期"), [
+        N_("%(y)s年第%(q)s季度收支明细应于 %(due)s 前公开", y=y, q=q, due=due_date(org, y, q)) for y, q in late])]
+
+
 # ---------------------------------------------------------------- questions on vouchers
 
 
@@ -543,8 +561,7 @@ def close_question(q: VoucherQuestion, *, user: User) -> VoucherQuestion:
 
 
 
-from coop.services.sanzi import SHEET_TITLES as _SANZI_TITLES, SHEETS as _SANZI_SHEETS  # noqa: E402  三资 sheets (#21)
-BUILDERS.update(_SANZI_SHEETS), SHEET_KINDS.update(_SANZI_TITLES)
+BUILDERS.update(_SANZI_SHEETS), SHEET_KINDS.update(_SANZI_TITLES)  # 三资 sheets (#21)
 
 
 # ---------------------------------------------------------------- what the printed sheet and its charts show
@@ -616,13 +633,11 @@ def month_figures(org: Organization, months: list[tuple[int, int]]) -> dict[tupl
 def dividend_per_share(org: Organization) -> list[tuple[int, Decimal]]:
     """(year, 每股分红) of every posted distribution plan: the per-share amount frozen when it posted (older plans:
     the member pool over all shares on the record date); a 补充分配 adds to its year."""
-    from coop.services import distribution, shares  # they import this module
-
     out: list[tuple[int, Decimal]] = []
     for plan in db.session.scalars(sa.select(DistributionPlan).where(
             DistributionPlan.organization_id == org.id, DistributionPlan.status == "posted",
             DistributionPlan.member_pool > 0).order_by(DistributionPlan.year, DistributionPlan.id)):
-        frozen = distribution.figures_of(plan).get("per_share") if plan.figures else None
+        frozen = figures_of(plan).get("per_share") if plan.figures else None
         if frozen is not None:
             if out and out[-1][0] == plan.year:
                 out[-1] = (plan.year, out[-1][1] + frozen)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -14,13 +15,17 @@ from coop.core.text import N_
 from coop.ledger import distribution as core
 from coop.ledger.types import Entry, Line
 from coop.ledger import roles
-from coop.ledger.chart import DISTRIBUTIONS, UNDISTRIBUTED
+from coop.ledger import codes
+from coop.ledger.chart import CURRENT_YEAR_PROFIT, DISTRIBUTIONS, PNL, UNDISTRIBUTED, chart_account
 from coop.core.money import ZERO, format_plain, from_fen, quantize_yuan
 from coop.models import (Account, DistributionApproval, DistributionCadre, DistributionPlan, DividendPayment,
                       Household, HouseholdDividend, Organization, User, Voucher, VoucherLine)
 from coop.models.base import utcnow
 from coop.models.distribution import APPROVAL_STEPS, DistributionPolicy
-from coop.services import access, audit, periods, reports, shares
+from coop.services import access, audit, closing, periods, reports, shares, warnings
+from coop.services.roles import resolve, resolve_money
+from coop.services.checks import dividends_digest
+from coop.services.vouchers import create_draft, post_system_entry
 
 FOUR_TWO_ORDER = ("party_proposal", "committee", "party_members", "assembly", "resolution_public")
 #: the 村党组织 discusses the plan first on both routes (RULES §7 Approval)
@@ -133,13 +138,11 @@ class Booked:
 
 
 def booked_distributions(org: Organization, year: int, exclude: set | frozenset = frozenset()) -> Booked:
-    from coop.services.roles import resolve
-
     since = reports.year_start(org, year)
     other_plans = _plan_vouchers_of_other_years(org, year)
     reserve_leaf = resolve(org, roles.DIST_RESERVE)
     b = Booked()
-    for vid, word, number, date, fen in _lines_since(org, since, periods.in_books(org, DISTRIBUTIONS), exclude):
+    for vid, word, number, date, fen in _lines_since(org, since, closing.in_books(org, DISTRIBUTIONS), exclude):
         amount = from_fen(int(fen))
         b.total += amount
         if vid not in other_plans:
@@ -157,7 +160,7 @@ def booked_distributions(org: Organization, year: int, exclude: set | frozenset 
 def year_state(org: Organization, year: int) -> str:
     """december (Dec open, carry-over done: the plan posts in December) | after_close (posts in a later year) |
     carryover_pending | not_due."""
-    state = periods.carryover_state(org, year)
+    state = closing.carryover_state(org, year)
     if state == "closed":
         return "after_close"
     if state in ("done", "stale"):
@@ -176,7 +179,7 @@ def year_result(org: Organization, year: int, exclude: set | frozenset = frozens
         raise ValidationFailed.field("year", f"{year}年12月尚未结转损益：请先完成损益结转，再编制收益分配方案")
     st = reports.income_statement(org, year, 1, 12)
     since = reports.year_start(org, year)
-    undistributed = periods.in_books(org, UNDISTRIBUTED)
+    undistributed = closing.in_books(org, UNDISTRIBUTED)
     opening = -sum((b for c, b in reports.balances_before(org, since).items() if c.startswith(undistributed)), ZERO)
     other_in = -sum((from_fen(int(f)) for *_, f in _lines_since(org, since, undistributed, exclude)), ZERO)
     booked = booked_distributions(org, year, exclude)
@@ -475,12 +478,9 @@ def post_plan(plan: DistributionPlan, *, date: dt.date | None = None, user: User
     """Post an approved plan: one 收益分配 voucher by posting roles (Dr 各项分配 details / Cr 公积公益金, 应付工资—干部
     奖励 (and 应交税费 withheld), 应付款—应付收益, the 集体股 line) and the 分红清册. The books are locked first, so
     what is there to distribute cannot change between the check and the voucher."""
-    from coop.services.roles import resolve
-    from coop.services.vouchers import post_system_entry
-
     org = db.session.get(Organization, plan.organization_id)
     access.require(user, access.POST, org)
-    periods._lock_books(org, exclusive=True)
+    periods.lock_books(org, exclusive=True)
     # a second posting of the same plan waits here, then sees it posted
     db.session.refresh(plan, with_for_update=True)
     if plan.status == "posted":
@@ -492,7 +492,7 @@ def post_plan(plan: DistributionPlan, *, date: dt.date | None = None, user: User
     date = posting_date(org, plan, date)
     periods.ensure_open(org, date)
     if year_state(org, plan.year) == "december":
-        periods.refresh_carryover(org, plan.year, user=user)  # figures after the carry-over
+        closing.refresh_carryover(org, plan.year, user=user)  # figures after the carry-over
     p = preview(plan)
     if not p.ok:
         raise ValidationFailed.from_issues(p.issues)
@@ -538,7 +538,6 @@ def post_plan(plan: DistributionPlan, *, date: dt.date | None = None, user: User
     plan.collective_part = w.collective
     plan.figures = json.dumps(frozen_figures(p, policy), ensure_ascii=False, sort_keys=True)
     db.session.flush()
-    from coop.services.checks import dividends_digest
 
     audit.log("distribution.post", user=user, org=org, target=str(plan.id), voucher=voucher.id,
               dividends=dividends_digest(plan.id))
@@ -639,8 +638,6 @@ def pay_dividends(plan: DistributionPlan, *, household_ids: list[int] | None, da
     the households. The leaf is remembered on the plan and offered next time. A household held by a 代发 batch in
     flight is not paid here (the bank pays it), except by that batch's own result (`settling`, its id)."""
     from coop.models.cash import PayoutBatch, PayoutItem
-    from coop.services.roles import resolve, resolve_money
-    from coop.services.vouchers import create_draft
 
     org = db.session.get(Organization, plan.organization_id)
     # two payments of one plan at once: the second waits here, then reads what the first paid (below, under the
@@ -684,7 +681,7 @@ YEAR_END_STEPS = {"months": N_("结账1–11月"), "carryover": N_("（一）损
 @dataclass
 class YearEndStatus:
     year: int
-    carryover: str  # periods.CARRYOVER_STATES
+    carryover: str  # closing.CARRYOVER_STATES
     carryover_vouchers: list
     plans: list  # (plan, status)
     posted: list  # posted plans of the year
@@ -698,7 +695,7 @@ class YearEndStatus:
 
 
 def year_end_status(org: Organization, year: int) -> YearEndStatus:
-    state = periods.carryover_state(org, year)
+    state = closing.carryover_state(org, year)
     plans = list(db.session.scalars(sa.select(DistributionPlan).where(
         DistributionPlan.organization_id == org.id, DistributionPlan.year == year).order_by(DistributionPlan.id)))
     posted = [p for p in plans if p.status == "posted"]
@@ -713,5 +710,90 @@ def year_end_status(org: Organization, year: int) -> YearEndStatus:
         step = "distribution"
     else:
         step = "close"
-    return YearEndStatus(year, state, periods.carryover_vouchers(org, year), [(p, p.status) for p in plans], posted,
+    return YearEndStatus(year, state, closing.carryover_vouchers(org, year), [(p, p.status) for p in plans], posted,
                          closed, step)
+
+
+# ---------------------------------------------------------------- checked again: 三色预警 and `coop verify`
+
+
+@dataclass
+class OverDistribution:
+    year: int
+    closing: Decimal  # 未分配收益 right after the distribution, credit positive (negative: a debit balance)
+    distributed: Decimal  # distributions (32201) booked in the year
+    voucher: str = ""  # the distribution that went too far
+
+    @property
+    def message(self) -> str:
+        return (f"{self.voucher} 分配后未分配收益为借方 {format_plain(-self.closing)}（{self.year}年分配合计 "
+                f"{format_plain(self.distributed)}，分配超过可分配收益，禁止举债分配）")
+
+
+def overdistributed_years(org: Organization) -> list[OverDistribution]:
+    """Distributions that left 未分配收益 in debit (RULES §7), one per year: after each voucher that debits 32201
+    (hand-made ones included), what 322 holds — with the year's 321 and 损益 for a distribution made in December,
+    when the year's result is what is being distributed. A later loss is not a distribution's fault. Data from
+    before this check existed is flagged too."""
+    dist_prefix = closing.in_books(org, DISTRIBUTIONS)
+    equity = codes.top(DISTRIBUTIONS)  # 收益分配
+    d = sa.type_coerce(VoucherLine.debit, sa.BigInteger)
+    c = sa.type_coerce(VoucherLine.credit, sa.BigInteger)
+    rows = db.session.execute(
+        sa.select(Voucher, sa.func.sum(d - c)).join(VoucherLine, VoucherLine.voucher_id == Voucher.id)
+        .join(Account, Account.id == VoucherLine.account_id)
+        .where(Voucher.organization_id == org.id, Voucher.status == "posted", Voucher.kind != "carryover",
+               Account.code.startswith(dist_prefix))
+        .group_by(Voucher.id).order_by(Voucher.date, Voucher.number)).all()
+    by_year: dict[int, Decimal] = defaultdict(Decimal)
+    worst: dict[int, tuple[Decimal, str]] = {}
+    for v, fen in rows:
+        amount = Decimal(int(fen)) / 100
+        by_year[v.year] += amount
+        if amount <= 0:
+            continue
+        bal = reports.leaf_balances(org, until=v.date)
+        december = v.month == 12
+        left = -sum((b for code, b in bal.items() if code.startswith(equity) or (december and (
+            code.startswith(CURRENT_YEAR_PROFIT) or chart_account(code).category == PNL))), Decimal(0))
+        if left < 0 and (v.year not in worst or left < worst[v.year][0]):
+            worst[v.year] = (left, f"{v.date.isoformat()} {v.display_number}")
+    return [OverDistribution(y, left, by_year[y], label) for y, (left, label) in sorted(worst.items())]
+
+
+def cadre_cap_now(plan: DistributionPlan) -> Decimal | None:
+    """The cadre-reward cap a posted plan is held to by the books as they stand now — the waterfall the plan was
+    checked with when posted (RULES §7 step 3), without the plan's own voucher — or None while the year cannot be
+    worked out (its carry-over not done)."""
+    org = db.session.get(Organization, plan.organization_id)
+    try:
+        year = year_result(org, plan.year, exclude={plan.voucher_id} if plan.voucher_id else set())
+    except ValidationFailed:
+        return None
+    return core.waterfall(year, policy_for(org), scenario_of(plan)).cadre_cap
+
+
+@warnings.rule(60)
+def _distribution_warnings(org: Organization, today: dt.date) -> list[warnings.Warning]:
+    """Posted plans checked again: cadre reward within the cap, no distribution without 可分配收益; and
+    distributions (hand-made or imported ones too) that left 未分配收益 in debit (RULES §7, 举债分配)."""
+    out = []
+    for plan in db.session.scalars(sa.select(DistributionPlan).where(
+            DistributionPlan.organization_id == org.id, DistributionPlan.status == "posted")):
+        cap = cadre_cap_now(plan)
+        if cap is not None and plan.cadre_reward > cap:
+            out.append(warnings.Warning("cadre_over_cap", "red", N_("干部奖励分红超过上限"), [
+                N_("%(y)s年度 干部奖励 %(reward)s，上限 %(cap)s", y=plan.year, reward=format_plain(plan.cadre_reward),
+                   cap=format_plain(cap))]))
+        st = reports.income_statement(org, plan.year, 1, 12)
+        year = core.YearResult(st.value("net_profit"), st.value("opening_undistributed"),
+                               st.value("operating_profit"), st.value("other_in"))
+        if year.distributable <= 0 and (plan.member_pool or plan.cadre_reward):
+            out.append(warnings.Warning("distribution_without_income", "red", N_("无可分配收益仍进行分配"), [
+                N_("%(y)s年度 可分配收益 %(amount)s", y=plan.year, amount=format_plain(year.distributable))]))
+    found = overdistributed_years(org)
+    if found:
+        out.append(warnings.Warning("distribution_into_debt", "red", N_("分配后未分配收益为借方（举债分配）"),
+                                    [o.message for o in found]))
+    return out
+

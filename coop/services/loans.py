@@ -17,6 +17,7 @@ from coop.models import (County, Loan, LoanEvent, LprRate, Organization, Subsidy
 from coop.models.base import utcnow
 from coop.ledger.types import Entry, Line
 from coop.services import access, accounts as account_service, audit, roles
+from coop.services.vouchers import create_draft, write_for
 
 COMMITTED = ("allocated", "disbursed")
 #: loan term → posting role of the loan account
@@ -99,8 +100,6 @@ def outstanding(loan: Loan, on: dt.date | None = None) -> Decimal:
 
 def _loan_voucher(loan: Loan, date: dt.date, summary: str, debit: str, credit: str, amount: Decimal, user: User,
                   attachments: int = 0) -> Voucher:
-    from coop.services.vouchers import create_draft
-
     org = db.session.get(Organization, loan.organization_id)
     return create_draft(org, {"date": date, "attachment_count": attachments, "lines": [
         {"summary": summary, "account_code": debit, "debit": amount, "credit": ZERO, "counterparty": loan.lender},
@@ -389,8 +388,6 @@ def disburse_claim(claim: SubsidyClaim, *, date: dt.date, user: User, bank_accou
     """拨付: record the payout and write the village's voucher Dr 银行存款 / Cr 补助收入—贴息, prepared in the name of
     the county user who disbursed; it waits for the village's review unless the village lets the county post.
     `bank_account`: the village's leaf the money arrives in (default: the loan's, else the 银行存款 role)."""
-    from coop.services.vouchers import write_for
-
     org = _claim_org(claim)
     _require_county_admin(user, org.township.county_id)
     # a second payout of the same claim waits here, then finds it disbursed

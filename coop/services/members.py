@@ -19,6 +19,10 @@ from coop.models.members import MEMBERSHIP_EVENTS, RELATIONS
 from coop.services import audit
 from coop.services.imports import already_imported, file_key, lock_for_import  # noqa: F401  (file_key: for the callers)
 from coop.core import clock
+from coop.services.users import end_sessions, revoke_role
+from coop.services.file_limits import cap, check_csv, check_xlsx
+
+
 LOSS_EVENTS = {k for k in MEMBERSHIP_EVENTS if k.startswith("lost_")}
 #: audit action of a roster import; its target is the file's SHA-256 (coop.services.imports)
 ROSTER_ACTION = "roster.import"
@@ -170,8 +174,6 @@ def record_membership_event(member: Member, kind: str, *, date: dt.date, evidenc
 def _end_portal_access(member: Member, by: User | None) -> None:
     """RULES §13: a member's portal access ends with their membership: the member role on this organization goes
     and every session of the linked account ends (other roles the person holds stay)."""
-    from coop.services.users import end_sessions, revoke_role
-
     account = db.session.get(User, member.user_id)
     gone = [r for r in account.roles if r.role == "member" and r.organization_id == member.organization_id]
     for r in gone:
@@ -207,8 +209,6 @@ class RosterCheck:
 
 def read_roster(data: bytes, filename: str) -> list[dict]:
     """Rows of a roster file (xlsx or CSV in UTF-8/GBK) as dicts keyed by the header names."""
-    from coop.services.file_limits import check_csv, check_xlsx
-
     if filename.lower().endswith(".xlsx"):
         from openpyxl import load_workbook
 
@@ -305,7 +305,6 @@ def check_roster(org: Organization, records: list[dict], key: str | None = None)
         elif numbers.setdefault(n, row.head_id) != row.head_id:
             result.problems.append((row.line, f"户号 {n} 已用于另一户主的户"))
     result.problems.sort()
-    from coop.services.file_limits import cap
 
     result.problems = cap(result.problems, lambda n: (10**9, f"另有 {n} 处问题未列出，请先改正以上问题"))
     return result

@@ -14,23 +14,7 @@ from coop.core.money import ZERO, format_plain
 from coop.models import OpeningBalance, Organization, User
 from coop.services import access, audit
 from coop.services.accounts import account_map
-
-
-def opening_balances(org: Organization) -> dict[str, Decimal]:
-    """Leaf code → signed opening balance (debit positive), counterparties added together."""
-    out: dict[str, Decimal] = {}
-    for code, _cp, amount in opening_lines(org):
-        out[code] = out.get(code, ZERO) + amount
-    return {c: a for c, a in out.items() if a != 0}
-
-
-def opening_lines(org: Organization) -> list[tuple[str, str | None, Decimal]]:
-    """(leaf code, counterparty, signed amount) of every opening balance, by code and counterparty."""
-    rows = db.session.execute(
-        sa.select(OpeningBalance).where(OpeningBalance.organization_id == org.id)
-    ).scalars()
-    return sorted(((ob.account.code, ob.counterparty, ob.amount) for ob in rows if ob.amount != 0),
-                  key=lambda r: (r[0], r[1] or ""))
+from coop.services.balances import opening_balances, opening_lines  # noqa: F401  (opening_lines: for callers)
 
 
 def set_opening_balances(org: Organization, balances: Mapping, *, user: User) -> None:

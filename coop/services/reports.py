@@ -21,53 +21,11 @@ from coop.ledger.chart import COUNTERPARTY_ACCOUNTS, DISTRIBUTIONS, UNDISTRIBUTE
 from coop.ledger.types import Statement
 from coop.core.money import ZERO, from_fen
 from coop.models import Account, County, OpeningBalance, Organization, Township, Voucher, VoucherLine
-from coop.services.opening import opening_balances, opening_lines
+from coop.services.balances import balances_before, leaf_balances, movements, opening_lines, signed_movements
 
 
 def month_end(year: int, month: int) -> dt.date:
     return dt.date(year, month, calendar.monthrange(year, month)[1])
-
-
-def _movements(org: Organization, *, date_from: dt.date | None = None, date_to: dt.date | None = None,
-               exclude_carryover: bool = False, counterparty: str | None = None) -> dict[str, tuple[Decimal, Decimal]]:
-    """Leaf code → (debit total, credit total) of posted lines in [date_from, date_to]."""
-    q = (
-        sa.select(
-            Account.code,
-            sa.func.sum(sa.type_coerce(VoucherLine.debit, sa.BigInteger)),
-            sa.func.sum(sa.type_coerce(VoucherLine.credit, sa.BigInteger)),
-        )
-        .select_from(VoucherLine)
-        .join(Voucher, Voucher.id == VoucherLine.voucher_id)
-        .join(Account, Account.id == VoucherLine.account_id)
-        .where(Voucher.organization_id == org.id, Voucher.status == "posted")
-        .group_by(Account.code)
-    )
-    if date_from:
-        q = q.where(Voucher.date >= date_from)
-    if date_to:
-        q = q.where(Voucher.date <= date_to)
-    if exclude_carryover:
-        q = q.where(Voucher.kind != "carryover")
-    if counterparty:
-        q = q.where(VoucherLine.counterparty == counterparty)
-    return {code: (from_fen(d), from_fen(c)) for code, d, c in db.session.execute(q)}
-
-
-def _signed(mov: dict[str, tuple[Decimal, Decimal]]) -> dict[str, Decimal]:
-    return {c: d - cr for c, (d, cr) in mov.items()}
-
-
-def leaf_balances(org: Organization, until: dt.date | None = None) -> dict[str, Decimal]:
-    """Signed balance of every leaf account at the end of `until` (all posted vouchers if None)."""
-    bal = dict(opening_balances(org))
-    for code, amount in _signed(_movements(org, date_to=until)).items():
-        bal[code] = bal.get(code, ZERO) + amount
-    return {c: v for c, v in bal.items() if v != 0}
-
-
-def balances_before(org: Organization, date: dt.date) -> dict[str, Decimal]:
-    return leaf_balances(org, until=date - dt.timedelta(days=1))
 
 
 def year_start(org: Organization, year: int) -> dt.date:
@@ -232,8 +190,8 @@ def balance_sheet(org: Organization, year: int, month: int) -> Statement:
 
 
 def _income_values(org: Organization, date_from: dt.date, date_to: dt.date) -> dict[str, Decimal]:
-    mov = _canonical(org, _movements(org, date_from=date_from, date_to=date_to, exclude_carryover=True))
-    signed = _signed(mov)
+    mov = _canonical(org, movements(org, date_from=date_from, date_to=date_to, exclude_carryover=True))
+    signed = signed_movements(mov)
     appropriations = {c: d for c, (d, _) in mov.items() if codes.under(c, DISTRIBUTIONS)}
     opening_undistributed = -_canonical(org, balances_before(org, date_from)).get(UNDISTRIBUTED, ZERO)
     other_in = -signed.get(UNDISTRIBUTED, ZERO)
@@ -290,12 +248,12 @@ def detail_ledger(org: Organization, code: str, year: int, month_from: int = 1, 
     start = max(dt.date(year, month_from, 1), ys)
     end = month_end(year, month_to)
     if counterparty:  # its own opening balances and everything booked with it before `start`
-        before = _movements(org, date_to=start - dt.timedelta(days=1), counterparty=counterparty)
+        before = movements(org, date_to=start - dt.timedelta(days=1), counterparty=counterparty)
         opening = (sum((a for c, cp, a in opening_lines(org) if cp == counterparty and c.startswith(code)), ZERO)
                    + sum((d - cr for c, (d, cr) in before.items() if c.startswith(code)), ZERO))
     else:
         opening = sum((v for c, v in balances_before(org, start).items() if c.startswith(code)), ZERO)
-    ytd_before = _movements(org, date_from=ys, date_to=start - dt.timedelta(days=1), counterparty=counterparty)
+    ytd_before = movements(org, date_from=ys, date_to=start - dt.timedelta(days=1), counterparty=counterparty)
     ytd_d = sum((d for c, (d, _) in ytd_before.items() if c.startswith(code)), ZERO)
     ytd_c = sum((cr for c, (_, cr) in ytd_before.items() if c.startswith(code)), ZERO)
     q = (

@@ -30,7 +30,13 @@ from coop.models.assets import (ASSET_CATEGORIES, ASSET_SOURCES, ASSET_STATUSES,
                              PARCEL_STATUSES)
 from coop.core.money import ZERO, format_plain
 from coop.schemas.assets import AssetInSchema, ContractInSchema, ContractSchema, ParcelInSchema
-from coop.services import access, audit, roles
+from coop.services import access, audit, closing, periods, roles
+from coop.services.attachments import _kind_of
+from coop.services.vouchers import check_date, write_for
+from coop.services.accounts import account_infos, chart
+from coop.services.reports import leaf_balances
+from coop.services.warnings import Warning, rule as warning_rule
+from coop.services.imports import already_imported, file_key, lock_for_import
 
 #: 民法典 art. 705: a lease (租赁) may not exceed 20 years; any contract over 30 years is flagged as over-long
 LEASE_LEGAL_LIMIT_YEARS = 20
@@ -155,8 +161,6 @@ def attach_scan(contract: Contract, filename: str, data: bytes, *, user: User) -
     """The signed contract's scan (PDF/JPG/PNG, checked like voucher attachments), stored by content hash."""
     from flask import current_app
 
-    from coop.services.attachments import MAGIC, _kind_of
-
     org = db.session.get(Organization, contract.organization_id)
     access.require(user, access.PREPARE, org)
     if not data:
@@ -237,12 +241,10 @@ def accrue_due(org: Organization, *, on: dt.date | None = None, user: User) -> l
         .order_by(ContractInstalment.due_date, ContractInstalment.id).with_for_update()))
     if not rows:
         return []
-    from coop.services.vouchers import write_for
 
     receivable = roles.resolve(org, R.RECEIVABLE)
     default_income = None
     entries = []
-    from coop.services import periods
 
     # an instalment that fell due in a month already closed (a contract registered late) is accrued on the first
     # day of the first open month; its summary keeps the due date
@@ -279,9 +281,6 @@ def _draft_many(org: Organization, entries: list[Entry], *, user: User) -> list[
     from coop.ledger.validate import validate_lines
     from coop.models import VoucherLine
     from coop.models.base import utcnow
-    from coop.services import periods
-    from coop.services.accounts import account_infos, chart
-    from coop.services.vouchers import check_date, write_for
 
     if not entries:
         return []
@@ -336,7 +335,6 @@ def record_receipt(contract: Contract, *, date: dt.date, amount: Decimal, user: 
         raise ValidationFailed.field("amount", f"收款 {format_plain(amount)} 超过已挂账未收的 {format_plain(unpaid)}")
     money = roles.resolve_money(org, bank_account, field="bank_account")
     receivable = roles.resolve(org, R.RECEIVABLE)
-    from coop.services.vouchers import write_for
 
     summary = f"收到 {contract.counterparty} {contract.number} 承包（租赁）费"
     v = write_for(org, Entry(date, summary, (Line(money, amount, ZERO, summary),
@@ -533,7 +531,6 @@ def depreciate_month(org: Organization, year: int, month: int, user: User) -> De
     summary = f"计提{year}年{month}月折旧"
     lines = tuple([Line(c, amt, ZERO, summary) for c, amt in sorted(debit.items())]
                   + [Line(c, ZERO, amt, summary) for c, amt in sorted(credit.items())])
-    from coop.services.vouchers import write_for
 
     v = write_for(org, Entry(date, summary, lines), user=user)
     run = DepreciationRun(organization_id=org.id, year=year, month=month, total=sum(debit.values(), ZERO),
@@ -542,6 +539,19 @@ def depreciate_month(org: Organization, year: int, month: int, user: User) -> De
     db.session.flush()
     audit.log("asset.depreciate", user=user, org=org, target=f"{year}-{month:02d}", total=format_plain(run.total))
     return run
+
+
+@closing.close_precondition
+def _december_depreciation_pending(org: Organization, year: int, month: int) -> list[str]:
+    """The December sequence runs depreciation before 损益结转; a close must not skip it (RULES §4, §14)."""
+    if month == 12 and depreciation_run(org, year, 12) is None and depreciation_preview(org, year, 12):
+        return [N_("12月固定资产折旧尚未计提（先做损益结转，或在三资台账中计提折旧）")]
+    return []
+
+
+@closing.before_carryover
+def _december_depreciation(org: Organization, year: int, user: User) -> None:
+    depreciate_month(org, year, 12, user)  # December's depreciation comes before 损益结转 (RULES §14)
 
 
 def dispose_asset(asset: Asset, *, date: dt.date, proceeds: Decimal = ZERO, user: User,
@@ -584,7 +594,6 @@ def dispose_asset(asset: Asset, *, date: dt.date, proceeds: Decimal = ZERO, user
         lines += [Line(clearing, net, ZERO, summary), Line(roles.resolve(org, R.OTHER_INCOME), ZERO, net, summary)]
     elif net < 0:
         lines += [Line(roles.resolve(org, R.OTHER_EXPENSE), -net, ZERO, summary), Line(clearing, ZERO, -net, summary)]
-    from coop.services.vouchers import write_for
 
     v = write_for(org, Entry(date, summary, tuple(lines)), user=user)
     asset.disposed_date, asset.disposal_voucher_id, asset.status = date, v.id, "disposed"
@@ -609,8 +618,6 @@ class Reconciliation:
 def reconcile(org: Organization, on: dt.date | None = None) -> list[Reconciliation]:
     """Card values against the 151/152 (and 132/133) balances of posted vouchers: cards count posted depreciation
     runs, and assets whose disposal is posted are out."""
-    from coop.services.reports import leaf_balances
-
     on = on or clock.today()
     balances = leaf_balances(org, until=on)
     done = _depreciated(org, posted_only=True)
@@ -782,8 +789,6 @@ def post_inventory(inventory: Inventory, *, user: User) -> Voucher | None:
                       Line(pending, ZERO, i.counted_value, summary)]
     v = None
     if lines:
-        from coop.services.vouchers import write_for
-
         v = write_for(org, Entry(date, f"{inventory.year}年度资产清查盘盈盘亏", tuple(lines)), user=user)
         inventory.voucher_id = v.id
         for i in inventory.items:
@@ -812,14 +817,13 @@ def publish_inventory(inventory: Inventory, *, publish_from: dt.date, publish_un
 # ================================================================ 三色预警
 
 
+@warning_rule(80)
 def warnings(org: Organization, today: dt.date) -> list:
-    """The 三资 rules of 三色预警 (called by services.warnings.warnings_for)."""
+    """The 三资 rules of 三色预警 (run by services.warnings.warnings_for)."""
     return [w for rule in RULES for w in rule(org, today)]
 
 
 def _w(code, level, title, facts):
-    from coop.services.warnings import Warning
-
     return Warning(code, level, title, facts)
 
 
@@ -1066,7 +1070,6 @@ def import_register(org: Organization, kind: str, data: bytes, *, user: User, dr
     from marshmallow import ValidationError
 
     from coop.core.errors import CoopError, flatten_errors
-    from coop.services.imports import already_imported, file_key, lock_for_import
 
     access.require(user, access.PREPARE, org)
     records = read_register_file(kind, data)

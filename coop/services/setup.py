@@ -16,6 +16,8 @@ from coop.ledger import codes
 from coop.models import Account, County, Member, Organization, QuantificationPlan, RoleAssignment, Township, User
 from coop.services import access, audit, orgs, periods, roles, users
 from coop.services.admin import one_time_password
+from coop.services.accounts import local_code, REQUIRED_DETAILS
+from coop.services.opening import opening_difference
 
 #: advisory lock key of the first run (one number, distinct from the books' and the share register's)
 FIRST_RUN_LOCK = 190001
@@ -135,7 +137,6 @@ def progress(org: Organization) -> list[Step]:
     """The village's 建账进度, in the order the steps are done. Each step says what is still missing and names
     the page (a Flask endpoint taking org_id) where it is done."""
     steps: list[Step] = []
-    from coop.services.accounts import REQUIRED_DETAILS, local_code
 
     seeded = [local_code(org, c) for c, _name in REQUIRED_DETAILS]  # every organization has these from the start
     details = db.session.scalar(sa.select(sa.func.count()).select_from(Account).where(
@@ -150,8 +151,6 @@ def progress(org: Organization) -> list[Step]:
     if org.opening_locked:
         steps.append(Step("opening", N_("期初余额已锁定"), True, [], "ledger.opening"))
     else:
-        from coop.services.opening import opening_difference
-
         diff = opening_difference(org)
         steps.append(Step("opening", N_("期初余额已锁定"), False,
                           ["期初余额尚未锁定" + (f"（借贷相差 {diff}）" if diff else "")], "ledger.opening"))

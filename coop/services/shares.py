@@ -20,9 +20,12 @@ from coop.ledger.shares import (CLASS_LABELS, COLLECTIVE, MemberBasis, PlanRules
 from coop.models import (Household, Member, Organization, PlanMemberInput, QuantificationPlan, ShareAction,
                       ShareCertificate, ShareEvent, User)
 from coop.models.base import utcnow
-from coop.services import audit
-from coop.services.members import status_on
+from coop.services import audit, roles
+from coop.services.members import create_household, status_on
 from coop.core import clock
+from coop.services.vouchers import create_draft
+
+
 ZERO_UNITS = Decimal("0.0000")
 
 
@@ -379,8 +382,6 @@ def buy_back(org: Organization, *, member_id: int, share_class: str, units: Deci
     drafted (Dr `charge_to`, a leaf under 资本 / Cr `pay_from`, a cash/bank leaf; by default the 资本 and
     银行存款 posting roles) for review and posting."""
     from coop.ledger import roles as R
-    from coop.services import roles
-    from coop.services.vouchers import create_draft
 
     lock_register(org)
     _check_date(org, date, today)
@@ -422,8 +423,6 @@ def _moved_to(h: Holding, household_id: int) -> list[ShareEvent]:
 def split_household(org: Organization, *, household_id: int, member_ids: list[int], date: dt.date, reference: str,
                     user: User, new_number: str | None = None, today: dt.date | None = None) -> Household:
     """分户: the named members and their units move to a new household; the first named member heads it."""
-    from coop.services.members import create_household
-
     lock_register(org)
     _check_date(org, date, today)
     old = db.session.get(Household, household_id)

@@ -19,7 +19,7 @@ from coop.ledger.types import Entry, Line
 from coop.models import County, Organization, User, Voucher
 from coop.models.cash import STEPS, SpendingApproval, SpendingPolicy, SpendingRequest, SpendingScan
 from coop.core.money import ZERO, format_plain
-from coop.services import access, attachments, audit, roles
+from coop.services import access, attachments, audit, roles, vouchers
 from coop.core import clock
 #: who takes each step (RULES §12 roles)
 STEP_ROLES = {"head": {"reviewer"}, "finance_group": {"finance_group"}, "meeting": {"reviewer", "accountant"},
@@ -199,8 +199,6 @@ def _status_word(status: str) -> str:
 def to_voucher(req: SpendingRequest, *, user: User, date: dt.date, pay_from: str) -> Voucher:
     """The approved request as a voucher draft: Dr the category's expense role / Cr the chosen cash or bank leaf,
     with the request's scans attached. Once only (the request row is locked)."""
-    from coop.services import vouchers
-
     org = db.session.get(Organization, req.organization_id)
     access.require(user, access.PREPARE, org)
     req = _lock(req)

@@ -162,7 +162,6 @@ def revoke_role(user: User, ra: RoleAssignment, *, by: User | None = None) -> No
 
 def _log_role(action: str, user: User, ra: RoleAssignment, by: User | None) -> None:
     # `coop verify` replays these events against role_assignments (coop.services.checks)
-    from coop.services import audit
 
     kind, scope_id = audit._scope(ra)
     audit.log(action, user=by, target=str(user.id), role=ra.role, scope=kind, scope_id=scope_id)
@@ -174,8 +173,6 @@ def _hash(token: str) -> str:
 
 def issue_api_token(user: User, name: str) -> str:
     """Create a token and return it; only its hash is kept, so it cannot be shown again."""
-    from coop.services import audit
-
     raw = "coop_" + secrets.token_urlsafe(32)
     tok = ApiToken(user_id=user.id, name=(name or "API").strip()[:100], token_hash=_hash(raw))
     db.session.add(tok)
@@ -185,8 +182,6 @@ def issue_api_token(user: User, name: str) -> str:
 
 
 def revoke_api_token(user: User, token_id) -> None:
-    from coop.services import audit
-
     try:
         token_id = int(token_id)
     except (TypeError, ValueError):
@@ -201,8 +196,6 @@ def revoke_api_token(user: User, token_id) -> None:
 
 def record_failed_login(username: str, ip: str | None) -> None:
     """A failed login in the audit log (the caller commits): who was tried, from where — never the password."""
-    from coop.services import audit
-
     user = db.session.scalar(sa.select(User).where(User.username == (username or "").strip()[:80]))
     audit.log("login.failed", user=user, target=(username or "").strip()[:100], ip=ip or "")
 

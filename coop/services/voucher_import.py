@@ -30,6 +30,7 @@ from coop.services import audit, periods, vouchers
 from coop.services.imports import already_imported, file_key, lock_for_import  # noqa: F401  (file_key: callers use it from here)
 from coop.services.accounts import account_infos
 from coop.ledger import codes
+from coop.services.file_limits import cap, check_xlsx
 
 HEADERS = ("凭证号", "日期", "摘要", "科目编码", "借方", "贷方", "往来单位")
 REQUIRED = ("凭证号", "日期", "摘要", "科目编码", "借方", "贷方")
@@ -73,8 +74,6 @@ def read_xlsx(source) -> list[dict]:
 
     `source` is a path, bytes or a binary file. Blank rows are skipped. Raises ValidationFailed when a required
     column is missing or the file is not an xlsx workbook."""
-    from coop.services.file_limits import check_xlsx
-
     if isinstance(source, (str, os.PathLike)):
         with open(source, "rb") as f:
             source = f.read()
@@ -229,7 +228,6 @@ def check_import(org: Organization, rows: list[dict], key: str | None = None) ->
         problems.insert(0, Problem(0, "文件中没有分录"))
     if key and (msg := _already(org, key)):
         problems.insert(0, Problem(0, msg))
-    from coop.services.file_limits import cap
 
     return cap(problems, lambda n: Problem(0, f"另有 {n} 处问题未列出，请先改正以上问题"))
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Callable
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -15,13 +16,28 @@ from coop.core import clock
 from coop.core.text import N_
 from coop.core.errors import Forbidden, InvalidState, NotFound, ValidationFailed
 from coop.core.extensions import db
+from coop.ledger import roles
+from coop.ledger.chart import CURRENT_YEAR_PROFIT, PNL, chart_account
+from coop.ledger.digest import digest_of, lines_digest
 from coop.ledger.types import Entry, Line
 from coop.ledger.validate import validate_lines
 from coop.core.money import ZERO, from_fen
 from coop.models import Organization, User, Voucher, VoucherLine, VoucherSequence
 from coop.models.base import utcnow
-from coop.services import access, audit, integrity, periods
+from coop.services import access, audit, periods
 from coop.services.accounts import account_infos, chart
+from coop.services.attachments import purge_unused
+from coop.services.roles import resolve
+
+#: what follows a voucher posted by hand, contributed by the modules above this one when they are imported
+#: (closing: no 举债分配, and December's carry-over again for the difference); each may refuse the posting
+AfterPosting = Callable[..., object]
+AFTER_POSTING: list[AfterPosting] = []
+
+
+def after_posting(fn: AfterPosting) -> AfterPosting:
+    AFTER_POSTING.append(fn)
+    return fn
 
 
 def get_voucher(org: Organization, voucher_id: int) -> Voucher:
@@ -189,8 +205,6 @@ def delete_draft(voucher: Voucher, *, user: User) -> None:
     db.session.delete(voucher)
     db.session.flush()
     if stored:  # the files go with the draft, once the deletion is committed (a rollback keeps them)
-        from coop.services.attachments import purge_unused
-
         sa.event.listen(db.session(), "after_commit", lambda _s: purge_unused(stored), once=True)
 
 
@@ -260,8 +274,9 @@ def post_voucher(voucher: Voucher, *, user: User) -> Voucher:
         raise ValidationFailed.from_issues(issues)
     voucher.status, voucher.poster_id, voucher.posted_at = "posted", user.id, utcnow()
     db.session.flush()
-    audit.log("voucher.post", user=user, org=org, target=str(voucher.id), lines=integrity.lines_digest(voucher))
-    periods.after_posting(org, voucher, user=user)  # December changed after its carry-over: carry the difference
+    audit.log("voucher.post", user=user, org=org, target=str(voucher.id), lines=lines_digest(voucher))
+    for step in AFTER_POSTING:  # e.g. December changed after its carry-over: carry the difference
+        step(org, voucher, user=user)
     return voucher
 
 
@@ -309,7 +324,7 @@ def post_many(org: Organization, entries: list[tuple[dict, str]], *, preparer: U
     for voucher_id, (data, _) in zip(ids, entries):
         values = _line_values(org, data)
         line_rows += [dict(v, voucher_id=voucher_id) for v in values]
-        digests.append(integrity.digest_of(values))
+        digests.append(digest_of(values))
     db.session.execute(sa.insert(VoucherLine), line_rows)
     for start in range(0, len(ids), 500):
         db.session.execute(
@@ -320,6 +335,27 @@ def post_many(org: Organization, entries: list[tuple[dict, str]], *, preparer: U
     audit.log_many("voucher.post", user=poster, org=org,
                    targets=[(str(i), {"lines": d}) for i, d in zip(ids, digests)])
     return ids
+
+
+PRIOR_YEAR_NOTE = "（以前年度损益调整）"
+
+
+def retarget_prior_year(org: Organization, corrected: Voucher, data: dict) -> dict:
+    """RULES §3: a red reversal or adjusting voucher of a voucher from a closed year sends its 损益 side to 32202
+    未分配收益 (the 2023 chart has no 以前年度损益调整), never to this year's 损益 accounts, so this year's 经营收益
+    (and the cadre-reward cap it drives) is untouched. The income statement shows it as 其他转入/调整."""
+    if not periods.month_closed(org, corrected.year, 12):
+        return data
+    undistributed_leaf = resolve(org, roles.UNDISTRIBUTED)
+    lines = []
+    for line in data["lines"]:
+        code = line["account_code"]
+        if chart_account(code).category == PNL or code.startswith(CURRENT_YEAR_PROFIT):
+            summary = (line.get("summary") or "").strip()
+            line = {**line, "account_code": undistributed_leaf,
+                    "summary": summary if summary.endswith(PRIOR_YEAR_NOTE) else summary + PRIOR_YEAR_NOTE}
+        lines.append(line)
+    return {**data, "lines": lines}
 
 
 def reverse_voucher(voucher: Voucher, *, user: User, date: dt.date) -> Voucher:
@@ -344,7 +380,7 @@ def reverse_voucher(voucher: Voucher, *, user: User, date: dt.date) -> Voucher:
             for l in voucher.lines
         ],
     }
-    data = periods.retarget_prior_year(org, voucher, data)  # a closed year's 损益 side goes to 32202
+    data = retarget_prior_year(org, voucher, data)  # a closed year's 损益 side goes to 32202
     return create_draft(org, data, user=user, kind="red", corrects=voucher)
 
 
@@ -353,7 +389,7 @@ def create_adjustment(voucher: Voucher, data: dict, *, user: User) -> Voucher:
     if voucher.status != "posted":
         raise InvalidState("只能对已记账的凭证做调整")
     org = db.session.get(Organization, voucher.organization_id)
-    data = periods.retarget_prior_year(org, voucher, data)  # a closed year's 损益 side goes to 32202
+    data = retarget_prior_year(org, voucher, data)  # a closed year's 损益 side goes to 32202
     return create_draft(org, data, user=user, kind="adjust", corrects=voucher)
 
 
@@ -379,7 +415,7 @@ def post_system_entry(org: Organization, entry: Entry, *, user: User, kind: str)
     db.session.flush()
     v.status, v.poster_id, v.posted_at = "posted", user.id, now
     db.session.flush()
-    audit.log("voucher.generate", user=user, org=org, target=str(v.id), kind=kind, lines=integrity.lines_digest(v))
+    audit.log("voucher.generate", user=user, org=org, target=str(v.id), kind=kind, lines=lines_digest(v))
     return v
 
 

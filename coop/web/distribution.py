@@ -40,7 +40,7 @@ from coop.schemas.distribution import (
     DistributionScenarioInSchema,
     DividendPayInSchema,
 )
-from coop.services import access, distribution, periods, shares
+from coop.services import access, closing, distribution, periods, shares
 from coop.web.members import XLSX_MIME, flat
 from coop.web.orgs import load_org
 
@@ -296,7 +296,7 @@ def index(org_id: int):
     years = sorted({y for y, m in periods.closed_months(org) if m == 12} | {year, periods.first_open(org)[0]})
     return render_template("distribution/index.html", year=year, years=years, closed=closed, facts=facts,
                            rows=rows, status=status, step_labels=distribution.YEAR_END_STEPS,
-                           carryover_labels=periods.CARRYOVER_STATES, can_close=_can(org, access.CLOSE),
+                           carryover_labels=closing.CARRYOVER_STATES, can_close=_can(org, access.CLOSE),
                            settings=distribution.policy_settings(org), policy_choices=POLICY_CHOICES,
                            can_set_policy=org.township.county_id in access.administered_counties(current_user),
                            **_common(org))
@@ -332,7 +332,7 @@ def carry_over(org_id: int):
     """Step (1) of the year end: December's 损益结转 as vouchers of their own (again after December changed)."""
     org = load_org(org_id, access.CLOSE)
     year = _year_arg(org)
-    made, errors, _ = _run(Schema(), {}, lambda _: periods.carry_over(org, year, user=current_user))
+    made, errors, _ = _run(Schema(), {}, lambda _: closing.carry_over(org, year, user=current_user))
     if errors:
         flash("；".join(m for ms in errors.values() for m in (ms if isinstance(ms, list) else [ms])), "error")
     else:

@@ -19,7 +19,7 @@ from coop.models import Organization, Voucher
 from coop.models.ledger import KIND_LABELS, STATUS_LABELS, VOUCHER_STATUSES
 from coop.core.money import ZERO
 from coop.schemas.ledger import WORDS
-from coop.services import access, accounts as account_service, attachments, opening as opening_service, periods
+from coop.services import access, accounts as account_service, attachments, closing, opening as opening_service, periods
 from coop.services import roles as role_service
 from coop.services import voucher_templates as templates
 from coop.services import vouchers as voucher_service
@@ -628,7 +628,7 @@ def _render_periods(org: Organization, *, errors: dict | None = None, error: str
     closed = sorted(periods.closed_months(org), reverse=True)
     return render_template(
         "ledger/periods.html", closed=closed, next_period=(next_year, next_month),
-        reasons=periods.close_preconditions(org, next_year, next_month), last_closed=periods.last_closed(org),
+        reasons=closing.close_preconditions(org, next_year, next_month), last_closed=periods.last_closed(org),
         errors=errors or {}, error=error, form=form or {}, **_common(org),
     ), status
 
@@ -650,7 +650,7 @@ def period_close(org_id: int):
     org = load_org(org_id, access.CLOSE)
     year, month = _year_month(request.form)
     try:
-        generated = periods.close_period(org, year, month, user=current_user)
+        generated = closing.close_period(org, year, month, user=current_user)
         db.session.commit()
     except CoopError as exc:
         db.session.rollback()
@@ -667,7 +667,7 @@ def period_reopen(org_id: int):
     org = load_org(org_id)
     year, month = _year_month(request.form)
     try:
-        periods.reopen_period(org, year, month, user=current_user, reason=request.form.get("reason", ""))
+        closing.reopen_period(org, year, month, user=current_user, reason=request.form.get("reason", ""))
         db.session.commit()
     except CoopError as exc:
         db.session.rollback()
