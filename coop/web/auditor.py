@@ -12,7 +12,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext
 from flask_login import current_user, login_required
 
-from coop.core.errors import CoopError, NotFound
+from coop.core.errors import NotFound
 from coop.core.extensions import db
 from coop.core.text import N_
 from coop.models import Organization, Voucher, VoucherQuestion
@@ -66,13 +66,6 @@ def desk():
 
 
 # ---------------------------------------------------------------- questions on vouchers
-
-
-def _question(org: Organization, question_id: int) -> VoucherQuestion:
-    q = db.session.get(VoucherQuestion, question_id)
-    if q is None or q.organization_id != org.id:
-        abort(404)
-    return q
 
 
 def _month_arg() -> tuple[int, int] | None:
@@ -147,7 +140,7 @@ def ask():
 @login_required
 def answer(question_id: int):
     org = load_org(access.PREPARE)
-    q = _question(org, question_id)
+    q = disclosure.get_question(org, question_id)
     return _act(org, lambda: disclosure.answer_question(q, text=request.form.get("answer", ""), user=current_user),
                 gettext("答复已提交"))
 
@@ -156,5 +149,5 @@ def answer(question_id: int):
 @login_required
 def close(question_id: int):
     org = load_org()
-    q = _question(org, question_id)
+    q = disclosure.get_question(org, question_id)
     return _act(org, lambda: disclosure.close_question(q, user=current_user), gettext("质询已关闭"))

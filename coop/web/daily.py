@@ -13,9 +13,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from coop.core import clock
 from coop.core.errors import ValidationFailed
-from coop.core.extensions import db
 from coop.core.text import N_
-from coop.models import Organization, VoucherQuestion
+from coop.models import Organization
 from coop.services import access, answers, batch, disclosure, periods, todo, vouchers
 from coop.services import voucher_templates as templates
 from coop.web import forms
@@ -151,13 +150,6 @@ def batch_page():
 # ---------------------------------------------------------------- 质询 on the voucher page
 
 
-def _question(org: Organization, question_id: int) -> VoucherQuestion:
-    q = db.session.get(VoucherQuestion, question_id)
-    if q is None or q.organization_id != org.id:
-        abort(404)
-    return q
-
-
 def _back(org: Organization, voucher_id: int):
     return redirect(url_for("ledger.voucher_detail", voucher_id=voucher_id) + "#questions")
 
@@ -190,7 +182,7 @@ def voucher_ask(voucher_id: int):
 @login_required
 def voucher_answer(question_id: int):
     org = load_org(access.PREPARE)
-    q = _question(org, question_id)
+    q = disclosure.get_question(org, question_id)
     files = [(f.filename, f.mimetype, f.read()) for f in request.files.getlist("files") if f and f.filename]
     return _q_step(org, q.voucher_id, lambda: answers.answer_with_files(
         q, text=request.form.get("answer", ""), files=files, user=current_user), gettext("答复已提交"))
@@ -200,7 +192,7 @@ def voucher_answer(question_id: int):
 @login_required
 def voucher_close_question(question_id: int):
     org = load_org()
-    q = _question(org, question_id)
+    q = disclosure.get_question(org, question_id)
     return _q_step(org, q.voucher_id, lambda: disclosure.close_question(q, user=current_user),
                    gettext("质询已关闭"))
 

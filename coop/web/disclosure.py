@@ -55,13 +55,6 @@ def _labels() -> dict:
     return {"period_label": period_label}
 
 
-def _sheet(org: Organization, disclosure_id: int) -> Disclosure:
-    d = db.session.get(Disclosure, disclosure_id)
-    if d is None or d.organization_id != org.id:
-        abort(404)
-    return d
-
-
 def _reader_org() -> Organization:
     """Published sheets are for everyone assigned to the organization, members included (404 otherwise).
     The organization menu is only set for those who can use it (members cannot read the books)."""
@@ -152,19 +145,19 @@ def create():
     error = None
     status = 422
     if not errors:
-        d, flat, status = done = forms.submit(
-            None, lambda: disclosure.create_sheet(org, kind=kind, start=start, end=end, user=current_user))
+        done = forms.submit(None, lambda: disclosure.create_sheet(org, kind=kind, start=start, end=end,
+                                                                  user=current_user))
         if done.ok:
             flash(gettext("已生成%(kind)s（草稿），请提交民主理财小组审查", kind=translate(SHEET_KINDS[kind])), "success")
-            return redirect(url_for("disclosure.sheet", disclosure_id=d.id))
-        else:
-            # the service names the period by its end; on this form that is the period as a whole
-            for key in ("period_end", "period_start"):
-                if key in flat:
-                    errors.setdefault("period", []).extend(flat.pop(key))
-            errors.update({k: v for k, v in flat.items() if k in ("kind",)})
-            if not errors:
-                error = done.message
+            return redirect(url_for("disclosure.sheet", disclosure_id=done.result.id))
+        status, flat = done.status, done.errors
+        # the service names the period by its end; on this form that is the period as a whole
+        for key in ("period_end", "period_start"):
+            if key in flat:
+                errors.setdefault("period", []).extend(flat.pop(key))
+        errors.update({k: v for k, v in flat.items() if k in ("kind",)})
+        if not errors:
+            error = done.message
     return render_template("disclosure/index.html", errors=errors, form=request.form, error=error,
                            **_index_context(org)), status
 
@@ -221,19 +214,20 @@ def _user_name(user_id: int | None) -> str:
 @login_required
 def sheet(disclosure_id: int):
     org = load_org()
-    return _render_sheet(org, _sheet(org, disclosure_id))
+    return _render_sheet(org, disclosure.get_sheet(org, disclosure_id))
 
 
 def _step(disclosure_id: int, permission: str | None, fn, message: str):
     """Run one workflow step; on refusal show the sheet again with the message beside its field."""
     org = load_org(permission)
-    d = _sheet(org, disclosure_id)
-    result, errors, status = done = forms.submit(None, lambda: fn(org, d))
+    d = disclosure.get_sheet(org, disclosure_id)
+    done = forms.submit(None, lambda: fn(org, d))
     if not done.ok:
-        d = _sheet(org, disclosure_id)
+        d = disclosure.get_sheet(org, disclosure_id)
         known = {"comment", "date", "channel", "row"}
-        return _render_sheet(org, d, status=status, errors=errors, form=request.form,
-                             error=None if set(errors) & known else done.message)
+        return _render_sheet(org, d, status=done.status, errors=done.errors, form=request.form,
+                             error=None if set(done.errors) & known else done.message)
+    result = done.result
     flash(message, "success")
     target = result if isinstance(result, Disclosure) else d
     return redirect(url_for("disclosure.sheet", disclosure_id=target.id))
@@ -320,7 +314,7 @@ def _send_pdf(d: Disclosure):
 def sheet_pdf(disclosure_id: int):
     """The frozen PDF of a published sheet; a 样稿 preview before that."""
     org = load_org()
-    return _send_pdf(_sheet(org, disclosure_id))
+    return _send_pdf(disclosure.get_sheet(org, disclosure_id))
 
 
 # ---------------------------------------------------------------- members: the published sheets
@@ -338,7 +332,7 @@ def published():
 
 def _published_sheet(disclosure_id: int) -> tuple[Organization, Disclosure]:
     org = _reader_org()
-    d = _sheet(org, disclosure_id)
+    d = disclosure.get_sheet(org, disclosure_id)
     if d.status not in PUBLIC:
         abort(404)  # drafts are not there for members
     return org, d

@@ -60,13 +60,6 @@ def _require_login():
 # ---------------------------------------------------------------- helpers
 
 
-def _plan(org: Organization, plan_id: int) -> DistributionPlan:
-    plan = db.session.get(DistributionPlan, plan_id)
-    if plan is None or plan.organization_id != org.id:
-        abort(404)
-    return plan
-
-
 def _can(org: Organization, permission: str) -> bool:
     return access.can(current_user, permission, org)
 
@@ -377,7 +370,7 @@ def new_plan():
 @bp.route(f"{PREFIX}/<int:plan_id>/edit", methods=["GET", "POST"])
 def edit_plan(plan_id: int):
     org = load_org(access.PREPARE)
-    plan = _plan(org, plan_id)
+    plan = distribution.get_plan(org, plan_id)
     if plan.status != "draft":
         flash(gettext("方案已批准或已记账，不能再修改"), "error")
         return redirect(url_for("distribution.plan", plan_id=plan.id))
@@ -390,7 +383,7 @@ def edit_plan(plan_id: int):
 @bp.route(f"{PREFIX}/<int:plan_id>/delete", methods=["POST"])
 def delete_plan(plan_id: int):
     org = load_org(access.PREPARE)
-    plan = _plan(org, plan_id)
+    plan = distribution.get_plan(org, plan_id)
     year = plan.year
     _, errors, status = submit(None, lambda: distribution.delete_plan(plan, user=current_user))
     if errors:
@@ -436,14 +429,14 @@ def _render_plan(org: Organization, plan: DistributionPlan, errors: dict | None 
 @bp.route(f"{PREFIX}/<int:plan_id>")
 def plan(plan_id: int):
     org = load_org()
-    return _render_plan(org, _plan(org, plan_id))
+    return _render_plan(org, distribution.get_plan(org, plan_id))
 
 
 @bp.route(f"{PREFIX}/<int:plan_id>/approve", methods=["POST"])
 def approve(plan_id: int):
     """The reviewer marks the plan approved once its approvals are complete."""
     org = load_org(access.REVIEW)
-    plan = _plan(org, plan_id)
+    plan = distribution.get_plan(org, plan_id)
     _, errors, status = submit(DistributionApproveInSchema(),
                                lambda d: distribution.approve_plan(plan, method=d["approval_method"], user=current_user),
                                _form_fields(("approval_method",)))
@@ -457,7 +450,7 @@ def approve(plan_id: int):
 def post(plan_id: int):
     """The accountant posts the approved plan: one 收益分配 voucher and the 分红清册, dated in an open month."""
     org = load_org(access.POST)
-    plan = _plan(org, plan_id)
+    plan = distribution.get_plan(org, plan_id)
     v, errors, status = submit(DistributionPostInSchema(),
                                lambda d: distribution.post_plan(plan, date=d["date"], user=current_user),
                                _form_fields(("date",)))
@@ -474,7 +467,7 @@ def post(plan_id: int):
 def approvals(plan_id: int):
     """四议两公开 steps (with dates and votes) or the 成员大会 resolution; quorum checked on entry."""
     org = load_org()
-    plan = _plan(org, plan_id)
+    plan = distribution.get_plan(org, plan_id)
     errors, status = {}, 200
     if request.method == "POST":
         access.require(current_user, access.PREPARE, org)
@@ -527,7 +520,7 @@ def compare():
 @bp.route(f"{PREFIX}/<int:plan_id>/dividends.pdf")
 def dividends_pdf(plan_id: int):
     org = load_org()
-    plan = _plan(org, plan_id)
+    plan = distribution.get_plan(org, plan_id)
     return send_file(io.BytesIO(distribution_pdf.roll_pdf(plan)), mimetype="application/pdf",
                      download_name=distribution_pdf.filename(plan, "pdf"))
 
@@ -535,7 +528,7 @@ def dividends_pdf(plan_id: int):
 @bp.route(f"{PREFIX}/<int:plan_id>/dividends.xlsx")
 def dividends_xlsx(plan_id: int):
     org = load_org()
-    plan = _plan(org, plan_id)
+    plan = distribution.get_plan(org, plan_id)
     return send_file(io.BytesIO(distribution_pdf.roll_xlsx(plan)), mimetype=XLSX_MIME, as_attachment=True,
                      download_name=distribution_pdf.filename(plan, "xlsx"))
 
@@ -552,7 +545,7 @@ def _pay_accounts(org: Organization) -> list[tuple[str, str]]:
 def dividends(plan_id: int):
     """Per household: allocated / paid / pending / unpaid; pay the chosen ones from 101 or 102 (a draft voucher)."""
     org = load_org()
-    plan = _plan(org, plan_id)
+    plan = distribution.get_plan(org, plan_id)
     if plan.status != "posted":
         flash(gettext("方案记账后才有分红清册和发放记录"), "error")
         return redirect(url_for("distribution.plan", plan_id=plan.id))

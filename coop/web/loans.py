@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from decimal import Decimal
-from typing import Callable, Mapping
+from typing import Callable
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
@@ -23,7 +23,7 @@ from marshmallow import Schema, ValidationError
 
 from coop.web.idempotency import idempotent_form
 from coop.documents.charts import Series, bar_chart
-from coop.core.errors import CoopError, Forbidden, flatten_errors
+from coop.core.errors import CoopError, Forbidden
 from coop.core.extensions import db
 from coop.core.i18n import translate
 from coop.core.text import N_
@@ -88,13 +88,6 @@ def _ctx(**kw) -> dict:
 # ---------------------------------------------------------------- village: loans
 
 
-def _loan(org: Organization, loan_id: int) -> Loan:
-    loan = db.session.get(Loan, loan_id)
-    if loan is None or loan.organization_id != org.id:
-        abort(404)
-    return loan
-
-
 @bp.route("/o/<int:org_id>/loans/")
 def index():
     """贷款台账 and the organization's 贴息 claims."""
@@ -152,20 +145,20 @@ def _render_loan(org: Organization, loan: Loan, errors: dict | None = None, stat
 @bp.route("/o/<int:org_id>/loans/<int:loan_id>")
 def loan_detail(loan_id: int):
     org = load_org()
-    return _render_loan(org, _loan(org, loan_id))
+    return _render_loan(org, service.get_loan(org, loan_id))
 
 
 @bp.route("/o/<int:org_id>/loans/<int:loan_id>/events", methods=["POST"])
 def event_new(loan_id: int):
     """放款 / 还本 / 付息: the event and its draft voucher, or the form again with the errors."""
     org = load_org(access.PREPARE)
-    loan = _loan(org, loan_id)
+    loan = service.get_loan(org, loan_id)
     event, errors, status = submit(LoanEventInSchema(),
                                    lambda d: service.record_loan_event(loan, user=current_user, **d),
                                    fields={"kind", "date", "amount", "period_start", "period_end", "evidence",
                                            "bank_account", "expense_account", "account_code"})
     if errors:
-        return _render_loan(org, _loan(org, loan_id), errors, status)
+        return _render_loan(org, service.get_loan(org, loan_id), errors, status)
     flash(gettext("已记录%(kind)s %(amount)s 元，凭证草稿已生成，请审核记账", kind=translate(LOAN_EVENTS[event.kind]),
                   amount=f"{event.amount:,.2f}"), "success")
     return redirect(url_for("loans.loan_detail", loan_id=loan.id))
@@ -215,7 +208,7 @@ def _claim_form(org: Organization, loan: Loan, claim: SubsidyClaim | None):
             if not errors:
                 flash(gettext("已申报贴息 %(amount)s 元，等待乡镇审核", amount=f"{filed.claimed:,.2f}"), "success")
                 return redirect(url_for("loans.claim_detail", claim_id=filed.id))
-            loan = _loan(org, loan.id)
+            loan = service.get_loan(org, loan.id)
         elif calc is not None and not form.get("claimed"):
             form["claimed"] = f"{calc.eligible:.2f}"
         errors = keep_fields(errors, CLAIM_FIELDS)
@@ -227,21 +220,14 @@ def _claim_form(org: Organization, loan: Loan, claim: SubsidyClaim | None):
 @bp.route("/o/<int:org_id>/loans/<int:loan_id>/claims/new", methods=["GET", "POST"])
 def claim_new(loan_id: int):
     org = load_org(access.PREPARE)
-    return _claim_form(org, _loan(org, loan_id), None)
-
-
-def _org_claim(org: Organization, claim_id: int) -> SubsidyClaim:
-    claim = db.session.get(SubsidyClaim, claim_id)
-    if claim is None or claim.organization_id != org.id:
-        abort(404)
-    return claim
+    return _claim_form(org, service.get_loan(org, loan_id), None)
 
 
 @bp.route("/o/<int:org_id>/claims/<int:claim_id>/refile", methods=["GET", "POST"])
 def claim_refile(claim_id: int):
     """Correct a rejected claim and file it again."""
     org = load_org(access.PREPARE)
-    claim = _org_claim(org, claim_id)
+    claim = service.get_org_claim(org, claim_id)
     if claim.status != "rejected":
         flash(gettext("只有被退回的申报可以修改后重新申报"), "warning")
         return redirect(url_for("loans.claim_detail", claim_id=claim.id))
@@ -273,7 +259,7 @@ def _render_claim(org: Organization, claim: SubsidyClaim, errors: dict | None = 
 @bp.route("/o/<int:org_id>/claims/<int:claim_id>")
 def claim_detail(claim_id: int):
     org = load_org()
-    return _render_claim(org, _org_claim(org, claim_id))
+    return _render_claim(org, service.get_org_claim(org, claim_id))
 
 
 # ---------------------------------------------------------------- township and county steps on a claim

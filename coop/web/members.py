@@ -9,20 +9,17 @@ import base64
 import binascii
 import io
 from decimal import Decimal
-from typing import Callable, Mapping
-
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required
-from marshmallow import Schema, ValidationError
 from sqlalchemy.orm import selectinload
 
-from coop.core.errors import CoopError, flatten_errors
+from coop.core.errors import CoopError
 from coop.core.extensions import db
 from coop.core.text import N_
 from coop.ledger.shares import CLASS_LABELS, CLASS_ORDER
-from coop.models import Household, Member, MembershipEvent, Organization, ShareAction, ShareCertificate, ShareEvent
+from coop.models import Household, MembershipEvent, Organization, ShareAction, ShareCertificate, ShareEvent
 from coop.models.members import MEMBERSHIP_EVENTS, RELATIONS, SHARE_EVENT_KINDS
 from coop.schemas.members import HouseholdInSchema, MemberInSchema, MembershipEventInSchema, RosterImportInSchema
 from coop.core.security import roster_gate
@@ -64,20 +61,6 @@ def mask_name(name: str | None) -> str:
 
 def can_manage(org: Organization) -> bool:
     return access.can(current_user, access.MANAGE_MEMBERS, org)
-
-
-def get_household(org: Organization, household_id: int) -> Household:
-    h = db.session.get(Household, household_id)
-    if h is None or h.organization_id != org.id:
-        abort(404)
-    return h
-
-
-def get_member(org: Organization, member_id: int) -> Member:
-    m = db.session.get(Member, member_id)
-    if m is None or m.organization_id != org.id:
-        abort(404)
-    return m
 
 
 def household_history(household: Household) -> list[tuple[ShareAction, object]]:
@@ -153,14 +136,14 @@ def household_new():
 @bp.route("/h/<int:household_id>")
 def household(household_id: int):
     org = load_org()
-    h = get_household(org, household_id)
+    h = member_service.get_household(org, household_id)
     return render_template("members/household.html", **(_common(org) | household_view(org, h)))
 
 
 @bp.route("/h/<int:household_id>/members/new", methods=["GET", "POST"])
 def member_new(household_id: int):
     org = load_org(access.MANAGE_MEMBERS)
-    h = get_household(org, household_id)
+    h = member_service.get_household(org, household_id)
     errors = {}
     if request.method == "POST":
         m, errors, _ = submit(MemberInSchema(), lambda data: member_service.add_member(h, **data))
@@ -175,7 +158,7 @@ def member_new(household_id: int):
 def member(member_id: int):
     """A person: identity, membership events, and the form to record the next one."""
     org = load_org(access.MANAGE_MEMBERS if request.method == "POST" else access.READ_LEDGER)
-    m = get_member(org, member_id)
+    m = member_service.get_member(org, member_id)
     errors = {}
     if request.method == "POST":
         _, errors, _ = submit(MembershipEventInSchema(), lambda data: member_service.record_membership_event(

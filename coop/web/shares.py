@@ -23,7 +23,7 @@ from coop.core.extensions import db
 from coop.core.i18n import translate
 from coop.core.text import N_
 from coop.ledger.shares import CLASS_LABELS, CLASS_ORDER
-from coop.models import Household, Member, Organization, QuantificationPlan, ShareAction, ShareCertificate
+from coop.models import Household, Member, Organization, QuantificationPlan, ShareAction
 from coop.models.members import SHARE_EVENT_KINDS
 from coop.schemas.members import (BuybackInSchema, InheritInSchema, MergeInSchema, NomineeInSchema,
                                NomineeReleaseInSchema, PlanInputInSchema, PlanInSchema, ReverseInSchema,
@@ -94,9 +94,7 @@ def register_xlsx():
 @bp.route("/certificates/<int:cert_id>.pdf")
 def certificate_pdf(cert_id: int):
     org = load_org()
-    cert = db.session.get(ShareCertificate, cert_id)
-    if cert is None or cert.organization_id != org.id:
-        abort(404)
+    cert = share_service.get_certificate(org, cert_id)
     return send_file(io.BytesIO(shares_pdf.certificate_pdf(cert)), mimetype="application/pdf",
                      download_name=shares_pdf.certificate_filename(cert))
 
@@ -124,9 +122,7 @@ def actions():
 def reverse(action_id: int):
     """冲正: append the counter-action of a wrong one (the original stays in the register)."""
     org = load_org(access.MANAGE_MEMBERS)
-    action = db.session.get(ShareAction, action_id)
-    if action is None or action.organization_id != org.id:
-        abort(404)
+    action = share_service.get_action(org, action_id)
     errors = {}
     if request.method == "POST":
         _, errors, _ = submit(ReverseInSchema(), lambda data: share_service.reverse_action(
@@ -248,13 +244,6 @@ def _leaves_under(org: Organization, key: str) -> list[tuple[str, str]]:
 # ---------------------------------------------------------------- quantification plans
 
 
-def get_plan(org: Organization, plan_id: int) -> QuantificationPlan:
-    plan = db.session.get(QuantificationPlan, plan_id)
-    if plan is None or plan.organization_id != org.id:
-        abort(404)
-    return plan
-
-
 def _plan_values(plan: QuantificationPlan) -> dict:
     """A saved plan → the form's strings."""
     rules = json.loads(plan.rules or "{}")
@@ -277,7 +266,7 @@ def plans():
 def plan_form(plan_id: int | None):
     """Create or edit a draft 折股量化方案; an issued one is shown read-only."""
     org = load_org(access.MANAGE_MEMBERS if request.method == "POST" else access.READ_LEDGER)
-    plan = get_plan(org, plan_id) if plan_id else None
+    plan = share_service.get_plan(org, plan_id) if plan_id else None
     errors = {}
     if request.method == "POST":
         def save(data):
@@ -309,7 +298,7 @@ def plan_inputs(plan_id: int):
     """Per-person inputs: labour dates (农龄股) and money put into 资金股/资源股/扶贫优先股. All rows are checked
     first; nothing is saved while any row has an error."""
     org = load_org(access.MANAGE_MEMBERS if request.method == "POST" else access.READ_LEDGER)
-    plan = get_plan(org, plan_id)
+    plan = share_service.get_plan(org, plan_id)
     people = list(db.session.scalars(
         sa.select(Member).join(Household, Household.id == Member.household_id)
         .where(Member.organization_id == org.id).order_by(Household.number, Member.id)))
@@ -375,7 +364,7 @@ def plan_preview(plan_id: int):
     """The computed shares per member, household and class, face value and warnings. Nothing is written, so it
     can be recomputed as often as the inputs change."""
     org = load_org()
-    plan = get_plan(org, plan_id)
+    plan = share_service.get_plan(org, plan_id)
     if plan.status != "draft":
         # never recomputed after issue: what was issued is the register on the 基准日
         flash(gettext("方案已发行，不再重新计算；以下为基准日的股权登记"), "info")
@@ -388,7 +377,7 @@ def plan_preview(plan_id: int):
 def plan_issue(plan_id: int):
     """Issue: writes the opening register and numbers the household certificates. Needs the approval reference."""
     org = load_org(access.MANAGE_MEMBERS)
-    plan = get_plan(org, plan_id)
+    plan = share_service.get_plan(org, plan_id)
 
     def issue():
         ref = (request.form.get("approval_ref") or "").strip()
