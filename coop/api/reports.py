@@ -18,7 +18,7 @@ from coop.schemas.common import Money, StrictSchema
 from coop.schemas.ledger import VoucherLineSchema
 from coop.services import access, vouchers
 from coop.services import reports as data
-from coop.api.common import current_api_user
+from coop.api.common import api_org
 
 URL = "/orgs/<int:org_id>/reports"
 blp = Blueprint("api_reports", __name__, description="报表 Reports: 科目余额表、总账、明细账、凭证序时簿、资产负债表、收益及收益分配表")
@@ -137,7 +137,7 @@ class StatementSchema(StrictSchema):
 
 def _prepare(org_id: int, slug: str, args: dict):
     """The organization and resolved query, or the xlsx/PDF download when one is asked for."""
-    org = access.get_org(current_api_user(), org_id, access.READ_LEDGER)
+    org = api_org(org_id, access.READ_LEDGER)
     spec = REPORTS[slug]
     fmt = args.get("format") or _accepted_format()
     q = params.resolve(org, args, needs_code=spec.needs_code)
@@ -276,6 +276,6 @@ def income_statement(args, org_id: int):
 @blp.alt_response(200, schema=BINARY, content_type=PDF_MIME, description="记账凭证 PDF", success=True)
 def voucher_pdf(org_id: int, voucher_id: int):
     """打印记账凭证（PDF）。"""
-    org = access.get_org(current_api_user(), org_id, access.READ_LEDGER)
+    org = api_org(org_id, access.READ_LEDGER)
     v = vouchers.get_voucher(org, voucher_id)
     return send_file(io.BytesIO(render_voucher_pdf(org, v)), mimetype=PDF_MIME, download_name=voucher_filename(v))
