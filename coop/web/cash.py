@@ -25,7 +25,7 @@ from coop.models.cash import ITEM_STATUSES, PAYOUT_STATUSES, REQUEST_STATUSES, S
 from coop.schemas.cash import (BankAccountInSchema, CashCountInSchema, SpendingDecisionInSchema, HouseholdAccountInSchema,
                             ManualMatchInSchema, PayoutInSchema, SpendingPolicyInSchema, SpendingRequestInSchema,
                             StatementImportInSchema, SpendingVoucherInSchema)
-from coop.services import access, bank, cashier, payout, roles as role_service, spending
+from coop.services import access, bank, cashier, payout, roles as role_service, spending, vouchers
 from coop.core import clock
 from coop.web.forms import submit
 from coop.web.loans import XLSX_MIME, user_names
@@ -185,9 +185,7 @@ def cashier_may_sign(org, v) -> bool:
 @bp.route("/o/<int:org_id>/cash/sign/<int:voucher_id>", methods=["POST"])
 def sign(voucher_id: int):
     org = load_org()
-    v = db.session.get(Voucher, voucher_id)
-    if v is None or v.organization_id != org.id:
-        abort(404)
+    v = vouchers.get_voucher(org, voucher_id)
     _, errors, _status = submit(None, lambda: cashier.sign(v, user=current_user))
     for messages in errors.values():
         for msg in messages:
