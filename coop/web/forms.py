@@ -98,8 +98,8 @@ def submit(schema: Schema | None, action: Callable, data: dict | None = None, *,
     Bad input or a refusal comes back as a `Submitted` with errors; whatever the action had written is rolled
     back here at once, so the page shown again reads the books as they were and a redirect after the error (a
     status below 400, which the boundary would commit) carries nothing of it. Forbidden is raised, so it answers
-    the same 403 page as anywhere else. With `fields`, messages about something that is not
-    one of them go on top of the form ("_schema")."""
+    the same 403 page as anywhere else. With `fields`, messages about something that is not one of them go on top
+    of the form ("_schema")."""
     try:
         if schema is None:
             return Submitted(action())
