@@ -184,3 +184,21 @@ def test_throttle_window_and_lockout_expire():
     assert t.locked_until(keys, now=174) == 175
     assert t.locked_until(keys, now=175) is None
     assert t.fail(keys, now=176, **kw) is None  # the failures at 30 … 75 left the window: a fresh count
+
+
+def test_a_refused_login_is_audited_although_the_page_answers_422(client, books):
+    """The request boundary rolls back an answer of 400 or more; the failed login's audit entry is committed on
+    purpose before the 422, so the log keeps every refused attempt (who was tried, from where)."""
+    import sqlalchemy as sa
+
+    from coop.core.extensions import db
+    from coop.models import AuditLog
+
+    before = db.session.scalar(sa.select(sa.func.count()).select_from(AuditLog).where(AuditLog.action == "login.failed"))
+    r = _login(client, "kuaiji", "wrong-password", ip="10.0.0.9")
+    assert r.status_code == 422
+    db.session.expire_all()
+    rows = db.session.scalars(sa.select(AuditLog).where(AuditLog.action == "login.failed")
+                              .order_by(AuditLog.id)).all()
+    assert len(rows) == before + 1
+    assert rows[-1].target == "kuaiji"

@@ -24,7 +24,6 @@ blp = Blueprint("api_admin", __name__, description="县级管理 County administ
 def create_org(data):
     """Create an organization in your county (with the 42-account chart). USCC is checked."""
     org = admin.create_organization(current_api_user(), data)
-    db.session.commit()
     return _dump(org)
 
 
@@ -40,7 +39,6 @@ def put_code_scheme(data):
     if not ids:
         raise NotFound("找不到该县")
     county = admin.set_code_scheme(user, db.session.get(County, ids[0]), data["code_scheme"])
-    db.session.commit()
     return {"code_scheme": county.code_scheme}
 
 
@@ -54,7 +52,6 @@ def put_charter(data, org_id: int):
     if org is None or org.township.county_id not in access.administered_counties(user):
         raise NotFound("找不到该组织")
     admin.update_charter(user, org, data)
-    db.session.commit()
     return _dump(org)
 
 
@@ -64,7 +61,6 @@ def put_charter(data, org_id: int):
 def create_user(data):
     """Create a user with one role in your county."""
     user = admin.create_user_with_role(current_api_user(), data)
-    db.session.commit()
     return user
 
 
@@ -85,7 +81,6 @@ def reset_account(user_id: int):
     """A new one-time password; every session and API token of the user ends."""
     target = _target(user_id)
     password = admin.reset_password(current_api_user(), target)
-    db.session.commit()
     return {"user": target, "one_time_password": password}, 200, {"Cache-Control": "no-store"}
 
 
@@ -94,7 +89,6 @@ def reset_account(user_id: int):
 def deactivate_account(user_id: int):
     """Refuse the user's logins; every session and API token ends."""
     target = admin.set_active(current_api_user(), _target(user_id), False)
-    db.session.commit()
     return target
 
 
@@ -104,7 +98,6 @@ def revoke_account_tokens(user_id: int):
     """Revoke every API token of the user."""
     target = _target(user_id)
     admin.revoke_tokens(current_api_user(), target)
-    db.session.commit()
     return target
 
 
@@ -112,7 +105,6 @@ def revoke_account_tokens(user_id: int):
 @blp.response(200, UserAccountSchema)
 def reactivate_account(user_id: int):
     target = admin.set_active(current_api_user(), _target(user_id), True)
-    db.session.commit()
     return target
 
 
@@ -124,7 +116,6 @@ def grant_role(data, user_id: int):
     target = _target(user_id)
     admin.grant_role(current_api_user(), target, data["role"], organization_id=data["organization_id"],
                      township_id=data["township_id"])
-    db.session.commit()
     return target
 
 
@@ -134,5 +125,4 @@ def remove_role(user_id: int, assignment_id: int):
     """Take a role away (not the last one: deactivate instead); every session of the user ends."""
     target = _target(user_id)
     admin.remove_role(current_api_user(), target, assignment_id)
-    db.session.commit()
     return target

@@ -9,8 +9,7 @@ from __future__ import annotations
 from flask import request
 from flask_smorest import Blueprint
 
-from coop.core.extensions import db
-from coop.models import Contract, Organization, Voucher
+from coop.models import Contract, Voucher
 from coop.schemas.assets import (AccrualInSchema, AgeingRowSchema, AssetInSchema, AssetSchema, ContractInSchema,
                               ContractSchema, DemocracyInSchema, DepreciationInSchema, DepreciationRunSchema,
                               DisposalInSchema, ParcelInSchema, ParcelSchema, RentReceiptInSchema, RentReceiptSchema,
@@ -18,19 +17,10 @@ from coop.schemas.assets import (AccrualInSchema, AgeingRowSchema, AssetInSchema
                               TerminateInSchema, VoucherListSchema, CountInSchema, InventoryItemSchema,
                               InventorySchema, PublishInventoryInSchema, SurplusInSchema)
 from coop.services import access, sanzi as service
-from coop.api.common import current_api_user, requires
+from coop.api.common import api_org, current_api_user, requires
 
 URL = ""
 blp = Blueprint("api_assets", __name__, description="三资台账 Contracts, assets and resources of the collective")
-
-
-def _done(obj):
-    db.session.commit()
-    return obj
-
-
-def _org(org_id: int, permission: str | None = access.READ_LEDGER) -> Organization:
-    return access.get_org(current_api_user(), org_id, permission)
 
 
 def asset_out(a) -> dict:
@@ -54,7 +44,7 @@ def _run_out(run, year: int, month: int) -> dict:
 def list_contracts(org_id: int):
     """合同台账 with each contract's schedule."""
     user = current_api_user()
-    return [service.contract_shown(c, user) for c in service.list_contracts(_org(org_id))]
+    return [service.contract_shown(c, user) for c in service.list_contracts(api_org(org_id))]
 
 
 @blp.route("/orgs/<int:org_id>/contracts", methods=["POST"])
@@ -64,13 +54,13 @@ def list_contracts(org_id: int):
 def create_contract(data, org_id: int):
     """Register a contract (draft): 合同编号 unique in the county, the 民主程序 record optional here."""
     user = current_api_user()
-    return _done(service.contract_shown(service.create_contract(_org(org_id, access.PREPARE), data, user=user), user))
+    return service.contract_shown(service.create_contract(api_org(org_id, access.PREPARE), data, user=user), user)
 
 
 @blp.route("/orgs/<int:org_id>/contracts/<int:contract_id>")
 @blp.response(200, ContractSchema)
 def get_contract(org_id: int, contract_id: int):
-    return service.contract_shown(service.get_contract(_org(org_id), contract_id), current_api_user())
+    return service.contract_shown(service.get_contract(api_org(org_id), contract_id), current_api_user())
 
 
 @blp.route("/orgs/<int:org_id>/contracts/<int:contract_id>/activate", methods=["POST"])
@@ -79,8 +69,8 @@ def get_contract(org_id: int, contract_id: int):
 def activate_contract(org_id: int, contract_id: int):
     """draft → effective: the payment schedule (step-ups, to the fen) is fixed."""
     user = current_api_user()
-    c = service.get_contract(_org(org_id, access.PREPARE), contract_id)
-    return _done(service.contract_shown(service.activate_contract(c, user=user), user))
+    c = service.get_contract(api_org(org_id, access.PREPARE), contract_id)
+    return service.contract_shown(service.activate_contract(c, user=user), user)
 
 
 @blp.route("/orgs/<int:org_id>/contracts/<int:contract_id>/terminate", methods=["POST"])
@@ -89,8 +79,8 @@ def activate_contract(org_id: int, contract_id: int):
 @requires(access.PREPARE)
 def terminate_contract(data, org_id: int, contract_id: int):
     user = current_api_user()
-    c = service.get_contract(_org(org_id, access.PREPARE), contract_id)
-    return _done(service.contract_shown(service.terminate_contract(c, on=data["on"], user=user), user))
+    c = service.get_contract(api_org(org_id, access.PREPARE), contract_id)
+    return service.contract_shown(service.terminate_contract(c, on=data["on"], user=user), user)
 
 
 @blp.route("/orgs/<int:org_id>/contracts/<int:contract_id>/democracy", methods=["POST"])
@@ -100,10 +90,10 @@ def terminate_contract(data, org_id: int, contract_id: int):
 def record_democracy(data, org_id: int, contract_id: int):
     """民主程序: 成员(代表)大会 or 四议两公开, date, votes, 公示 days."""
     user = current_api_user()
-    c = service.get_contract(_org(org_id, access.PREPARE), contract_id)
-    return _done(service.contract_shown(service.record_democracy(
+    c = service.get_contract(api_org(org_id, access.PREPARE), contract_id)
+    return service.contract_shown(service.record_democracy(
         c, kind=data["democratic_kind"], date=data["democratic_date"], votes_for=data["votes_for"],
-        votes_total=data["votes_total"], publicity_days=data["publicity_days"], user=user), user))
+        votes_total=data["votes_total"], publicity_days=data["publicity_days"], user=user), user)
 
 
 @blp.route("/orgs/<int:org_id>/contracts/<int:contract_id>/scan", methods=["POST"])
@@ -113,9 +103,9 @@ def record_democracy(data, org_id: int, contract_id: int):
 def attach_scan(files, org_id: int, contract_id: int):
     """The signed contract's scan (multipart `file`: PDF, JPG or PNG), kept by its SHA-256."""
     user = current_api_user()
-    c = service.get_contract(_org(org_id, access.PREPARE), contract_id)
+    c = service.get_contract(api_org(org_id, access.PREPARE), contract_id)
     f = files["file"]
-    return _done(service.contract_shown(service.attach_scan(c, f.filename or "", f.read(), user=user), user))
+    return service.contract_shown(service.attach_scan(c, f.filename or "", f.read(), user=user), user)
 
 
 @blp.route("/orgs/<int:org_id>/contracts/<int:contract_id>/receipts", methods=["POST"])
@@ -124,8 +114,8 @@ def attach_scan(files, org_id: int, contract_id: int):
 @requires(access.PREPARE)
 def record_receipt(data, org_id: int, contract_id: int):
     """A receipt against the accrued instalments, oldest first, with its draft voucher."""
-    c = service.get_contract(_org(org_id, access.PREPARE), contract_id)
-    return _done(service.record_receipt(c, user=current_api_user(), **data))
+    c = service.get_contract(api_org(org_id, access.PREPARE), contract_id)
+    return service.record_receipt(c, user=current_api_user(), **data)
 
 
 @blp.route("/orgs/<int:org_id>/contracts/accruals", methods=["POST"])
@@ -134,15 +124,15 @@ def record_receipt(data, org_id: int, contract_id: int):
 @requires(access.PREPARE)
 def accrue(data, org_id: int):
     """Accrue every instalment due by `on` (default today, Beijing) that has no accrual yet: one draft voucher each."""
-    vs = service.accrue_due(_org(org_id, access.PREPARE), on=data.get("on"), user=current_api_user())
-    return _done({"voucher_ids": [v.id for v in vs]})
+    vs = service.accrue_due(api_org(org_id, access.PREPARE), on=data.get("on"), user=current_api_user())
+    return {"voucher_ids": [v.id for v in vs]}
 
 
 @blp.route("/orgs/<int:org_id>/contracts/ageing")
 @blp.response(200, AgeingRowSchema(many=True))
 def ageing(org_id: int):
     """应收承包费（租金）账龄 by counterparty, today."""
-    return service.ageing(_org(org_id))
+    return service.ageing(api_org(org_id))
 
 
 # ---------------------------------------------------------------- assets
@@ -151,7 +141,7 @@ def ageing(org_id: int):
 @blp.route("/orgs/<int:org_id>/assets")
 @blp.response(200, AssetSchema(many=True))
 def list_assets(org_id: int):
-    return [asset_out(a) for a in service.list_assets(_org(org_id))]
+    return [asset_out(a) for a in service.list_assets(api_org(org_id))]
 
 
 @blp.route("/orgs/<int:org_id>/assets", methods=["POST"])
@@ -160,20 +150,20 @@ def list_assets(org_id: int):
 @requires(access.PREPARE)
 def create_asset(data, org_id: int):
     """A card: from the voucher that acquired it, or an opening card (cost and opening depreciation)."""
-    org = _org(org_id, access.PREPARE)
+    org = api_org(org_id, access.PREPARE)
     voucher_id = data.pop("voucher_id", None)
     voucher = None
     if voucher_id:
         from coop.services.vouchers import get_voucher
 
         voucher = get_voucher(org, voucher_id)
-    return _done(asset_out(service.register_asset(org, data, user=current_api_user(), voucher=voucher)))
+    return asset_out(service.register_asset(org, data, user=current_api_user(), voucher=voucher))
 
 
 @blp.route("/orgs/<int:org_id>/assets/<int:asset_id>")
 @blp.response(200, AssetSchema)
 def get_asset(org_id: int, asset_id: int):
-    return asset_out(service.get_asset(_org(org_id), asset_id))
+    return asset_out(service.get_asset(api_org(org_id), asset_id))
 
 
 @blp.route("/orgs/<int:org_id>/assets/<int:asset_id>/disposal", methods=["POST"])
@@ -182,9 +172,9 @@ def get_asset(org_id: int, asset_id: int):
 @requires(access.PREPARE)
 def dispose(data, org_id: int, asset_id: int):
     """处置 through 154 固定资产清理: one draft voucher."""
-    org = _org(org_id, access.PREPARE)
+    org = api_org(org_id, access.PREPARE)
     v = service.dispose_asset(service.get_asset(org, asset_id), user=current_api_user(), **data)
-    return _done({"voucher_ids": [v.id]})
+    return {"voucher_ids": [v.id]}
 
 
 @blp.route("/orgs/<int:org_id>/depreciation", methods=["POST"])
@@ -193,15 +183,15 @@ def dispose(data, org_id: int, asset_id: int):
 @requires(access.PREPARE)
 def depreciate(data, org_id: int):
     """The month's depreciation as one draft voucher; a second run for the month returns the first."""
-    run = service.depreciate_month(_org(org_id, access.PREPARE), data["year"], data["month"], current_api_user())
-    return _done(_run_out(run, data["year"], data["month"]))
+    run = service.depreciate_month(api_org(org_id, access.PREPARE), data["year"], data["month"], current_api_user())
+    return _run_out(run, data["year"], data["month"])
 
 
 @blp.route("/orgs/<int:org_id>/assets/reconciliation")
 @blp.response(200, CardReconciliationSchema(many=True))
 def reconciliation(org_id: int):
     """Card values against the 固定资产/累计折旧 (and 生产性生物资产) balances, today."""
-    return service.reconcile(_org(org_id))
+    return service.reconcile(api_org(org_id))
 
 
 # ---------------------------------------------------------------- resources
@@ -211,7 +201,7 @@ def reconciliation(org_id: int):
 @blp.response(200, ParcelSchema(many=True))
 def list_parcels(org_id: int):
     out = []
-    for p in service.list_parcels(_org(org_id)):
+    for p in service.list_parcels(api_org(org_id)):
         c = service.parcel_contract(p)
         out.append({**{k: getattr(p, k) for k in ParcelSchema().fields if k != "contract_id"},
                     "contract_id": c.id if c else None})
@@ -223,8 +213,8 @@ def list_parcels(org_id: int):
 @blp.response(201, ParcelSchema)
 @requires(access.PREPARE)
 def create_parcel(data, org_id: int):
-    p = service.register_parcel(_org(org_id, access.PREPARE), data, user=current_api_user())
-    return _done({**{k: getattr(p, k) for k in ParcelSchema().fields if k != "contract_id"}, "contract_id": None})
+    p = service.register_parcel(api_org(org_id, access.PREPARE), data, user=current_api_user())
+    return {**{k: getattr(p, k) for k in ParcelSchema().fields if k != "contract_id"}, "contract_id": None}
 
 
 @blp.route("/orgs/<int:org_id>/parcels/summary")
@@ -232,7 +222,7 @@ def create_parcel(data, org_id: int):
 def parcel_summary(org_id: int):
     """资源 by kind and status: parcels and 亩."""
     return [{"kind": k, "status": s, "parcels": n, "area": a}
-            for (k, s), (n, a) in sorted(service.resource_summary(_org(org_id)).items())]
+            for (k, s), (n, a) in sorted(service.resource_summary(api_org(org_id)).items())]
 
 
 # ---------------------------------------------------------------- imports
@@ -246,10 +236,9 @@ def import_register(files, org_id: int, kind: str):
     """Import contracts, asset cards or parcels (multipart `file`, xlsx; form field `dry_run`, default true: check
     only). All or nothing; a file with any problem is refused with errors.rows.<line>; a file imported once is
     refused the second time."""
-    org = _org(org_id, access.PREPARE)
+    org = api_org(org_id, access.PREPARE)
     dry_run = (request.form.get("dry_run") or "true").strip().lower() not in ("false", "0", "no")
     result = service.import_register(org, kind, files["file"].read(), user=current_api_user(), dry_run=dry_run)
-    db.session.commit()
     return result
 
 
@@ -259,7 +248,7 @@ def import_register(files, org_id: int, kind: str):
 @blp.route("/orgs/<int:org_id>/inventories/<int:year>")
 @blp.response(200, InventorySchema)
 def get_inventory(org_id: int, year: int):
-    return service.get_inventory(_org(org_id), year)
+    return service.get_inventory(api_org(org_id), year)
 
 
 @blp.route("/orgs/<int:org_id>/inventories/<int:year>", methods=["POST"])
@@ -267,7 +256,7 @@ def get_inventory(org_id: int, year: int):
 @requires(access.PREPARE)
 def start_inventory(org_id: int, year: int):
     """The 清查 list at 31 December: every asset held and every parcel, uncounted."""
-    return _done(service.start_inventory(_org(org_id, access.PREPARE), year, user=current_api_user()))
+    return service.start_inventory(api_org(org_id, access.PREPARE), year, user=current_api_user())
 
 
 @blp.route("/orgs/<int:org_id>/inventories/<int:year>/items/<int:item_id>", methods=["PUT"])
@@ -275,8 +264,8 @@ def start_inventory(org_id: int, year: int):
 @blp.response(200, InventoryItemSchema)
 @requires(access.PREPARE)
 def count_item(data, org_id: int, year: int, item_id: int):
-    inv = service.get_inventory(_org(org_id, access.PREPARE), year)
-    return _done(service.count_item(service.get_inventory_item(inv, item_id), user=current_api_user(), **data))
+    inv = service.get_inventory(api_org(org_id, access.PREPARE), year)
+    return service.count_item(service.get_inventory_item(inv, item_id), user=current_api_user(), **data)
 
 
 @blp.route("/orgs/<int:org_id>/inventories/<int:year>/surplus", methods=["POST"])
@@ -285,8 +274,8 @@ def count_item(data, org_id: int, year: int, item_id: int):
 @requires(access.PREPARE)
 def add_surplus(data, org_id: int, year: int):
     """盘盈: an asset found without a card."""
-    inv = service.get_inventory(_org(org_id, access.PREPARE), year)
-    return _done(service.add_surplus(inv, user=current_api_user(), **data))
+    inv = service.get_inventory(api_org(org_id, access.PREPARE), year)
+    return service.add_surplus(inv, user=current_api_user(), **data)
 
 
 @blp.route("/orgs/<int:org_id>/inventories/<int:year>/post", methods=["POST"])
@@ -294,9 +283,9 @@ def add_surplus(data, org_id: int, year: int):
 @requires(access.PREPARE)
 def post_inventory(org_id: int, year: int):
     """盘盈/盘亏 through 待处理财产损溢 in one draft voucher dated 31 December."""
-    inv = service.get_inventory(_org(org_id, access.PREPARE), year)
+    inv = service.get_inventory(api_org(org_id, access.PREPARE), year)
     service.post_inventory(inv, user=current_api_user())
-    return _done(inv)
+    return inv
 
 
 @blp.route("/orgs/<int:org_id>/inventories/<int:year>/publish", methods=["POST"])
@@ -305,5 +294,5 @@ def post_inventory(org_id: int, year: int):
 @requires(access.PREPARE)
 def publish_inventory(data, org_id: int, year: int):
     """公示 the list (at least 7 days)."""
-    inv = service.get_inventory(_org(org_id, access.PREPARE), year)
-    return _done(service.publish_inventory(inv, user=current_api_user(), **data))
+    inv = service.get_inventory(api_org(org_id, access.PREPARE), year)
+    return service.publish_inventory(inv, user=current_api_user(), **data)

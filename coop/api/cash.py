@@ -16,27 +16,16 @@ from flask_smorest import Blueprint
 
 from coop.core import clock
 from coop.core.errors import ValidationFailed
-from coop.core.extensions import db
-from coop.models import Organization
 from coop.schemas.cash import (AutoMatchSchema, BankMatchInSchema, CashCountInSchema, CashCountSchema,
                             CashJournalQuerySchema, CashJournalSchema, PayoutBatchSchema, PayoutInSchema,
                             PayoutResultInSchema, ReconciliationInSchema, BankReconciliationSchema,
                             SpendingDecisionInSchema, SpendingRequestApiInSchema, SpendingRequestSchema,
                             SpendingVoucherInSchema, StatementImportApiInSchema, StatementImportSchema)
 from coop.services import access, bank, cashier, payout, spending
-from coop.api.common import current_api_user, requires
+from coop.api.common import api_org, current_api_user, requires
 
 URL = ""
 blp = Blueprint("api_cash", __name__, description="报账/出纳 Spending approval, cash and bank journals, reconciliation")
-
-
-def _done(obj):
-    db.session.commit()
-    return obj
-
-
-def _org(org_id: int, permission: str | None = access.READ_LEDGER) -> Organization:
-    return access.get_org(current_api_user(), org_id, permission)
 
 
 def _request_out(r) -> dict:
@@ -56,7 +45,7 @@ def _month(text: str) -> tuple[int, int]:
 @blp.response(200, SpendingRequestSchema(many=True))
 def list_requests(org_id: int):
     """报账单, newest first."""
-    return [_request_out(r) for r in spending.list_requests(_org(org_id))]
+    return [_request_out(r) for r in spending.list_requests(api_org(org_id))]
 
 
 @blp.route("/orgs/<int:org_id>/spending-requests", methods=["POST"])
@@ -65,20 +54,20 @@ def list_requests(org_id: int):
 @requires(access.SPEND_REQUEST)
 def file_request(data, org_id: int):
     """报账 with invoice/receipt scans (PDF, JPG or PNG, base64); the approval chain is fixed by the county's thresholds."""
-    org = _org(org_id, access.SPEND_REQUEST)
+    org = api_org(org_id, access.SPEND_REQUEST)
     scans = []
     for n, s in enumerate(data.pop("scans")):
         try:
             scans.append((s["filename"], s.get("content_type"), base64.b64decode(s["data"], validate=True)))
         except (binascii.Error, ValueError):
             raise ValidationFailed.field(f"scans.{n}.data", "不是有效的 base64 内容") from None
-    return _done(_request_out(spending.file_request(org, user=current_api_user(), scans=scans, **data)))
+    return _request_out(spending.file_request(org, user=current_api_user(), scans=scans, **data))
 
 
 @blp.route("/orgs/<int:org_id>/spending-requests/<int:request_id>")
 @blp.response(200, SpendingRequestSchema)
 def get_request(org_id: int, request_id: int):
-    return _request_out(spending.get_request(_org(org_id), request_id))
+    return _request_out(spending.get_request(api_org(org_id), request_id))
 
 
 @blp.route("/orgs/<int:org_id>/spending-requests/<int:request_id>/decisions", methods=["POST"])
@@ -87,8 +76,8 @@ def get_request(org_id: int, request_id: int):
 def decide(data, org_id: int, request_id: int):
     """One step of the chain, in order: approve, veto (民主理财小组, with a reason) or reject (with a reason).
     Nobody approves their own request."""
-    req = spending.get_request(_org(org_id), request_id)
-    return _done(_request_out(spending.decide(req, user=current_api_user(), **data)))
+    req = spending.get_request(api_org(org_id), request_id)
+    return _request_out(spending.decide(req, user=current_api_user(), **data))
 
 
 @blp.route("/orgs/<int:org_id>/spending-requests/<int:request_id>/voucher", methods=["POST"])
@@ -97,9 +86,9 @@ def decide(data, org_id: int, request_id: int):
 @requires(access.PREPARE)
 def to_voucher(data, org_id: int, request_id: int):
     """The approved request as a voucher draft (the category's expense role / the chosen cash or bank leaf)."""
-    req = spending.get_request(_org(org_id, access.PREPARE), request_id)
+    req = spending.get_request(api_org(org_id, access.PREPARE), request_id)
     spending.to_voucher(req, user=current_api_user(), **data)
-    return _done(_request_out(req))
+    return _request_out(req)
 
 
 @blp.route("/orgs/<int:org_id>/cash-journal")
@@ -108,7 +97,7 @@ def to_voucher(data, org_id: int, request_id: int):
 def journal(args, org_id: int):
     """现金日记账 or 银行日记账 of one leaf and month, with 对方科目, running balance and daily totals."""
     y, m = _month(args["month"])
-    j = cashier.journal(_org(org_id), args["account_code"], y, m)
+    j = cashier.journal(api_org(org_id), args["account_code"], y, m)
     return {"code": j.code, "name": j.name, "year": j.year, "month": j.month, "opening": j.opening,
             "closing": j.closing, "rows": j.rows}
 
@@ -119,7 +108,7 @@ def journal(args, org_id: int):
 @requires(access.CASHIER)
 def count(data, org_id: int):
     """库存现金盘点 against the book balance of the day."""
-    return _done(cashier.record_count(_org(org_id, access.CASHIER), user=current_api_user(), **data))
+    return cashier.record_count(api_org(org_id, access.CASHIER), user=current_api_user(), **data)
 
 
 @blp.route("/orgs/<int:org_id>/bank-reconciliation")
@@ -127,7 +116,7 @@ def count(data, org_id: int):
 @blp.response(200, BankReconciliationSchema)
 def reconciliation(args, org_id: int):
     """银行存款余额调节表 of a bank leaf and month, from the imported statements and what is left unmatched."""
-    org = _org(org_id)
+    org = api_org(org_id)
     y, m = _month(args["month"])
     if not bank.has_statement(org, args["account_code"], y, m):  # nothing to reconcile yet: the book side only
         return {"bank_balance": None, "adjusted_bank": None, "adjusted_book": None, "agrees": False, "final": False,
@@ -145,10 +134,9 @@ def reconciliation(args, org_id: int):
 @requires(access.CASHIER)
 def reconciliation_final(data, org_id: int):
     """Save the month's 调节表 as final: refused unless the two adjusted balances agree to the fen."""
-    org = _org(org_id, access.CASHIER)
+    org = api_org(org_id, access.CASHIER)
     y, m = _month(data["month"])
     bank.save_final(org, data["account_code"], y, m, user=current_api_user())
-    db.session.commit()
     s = bank.statement_for(org, data["account_code"], y, m)
     return {**{k: getattr(s, k) for k in ("bank_balance", "book_balance", "book_in", "book_out", "bank_in", "bank_out",
                                          "adjusted_bank", "adjusted_book", "agrees")}, "final": True}
@@ -161,16 +149,16 @@ def reconciliation_final(data, org_id: int):
 def import_statement(data, org_id: int):
     """Import a bank statement (xlsx or CSV, base64). Column titles given override the layout remembered for the
     bank (an empty one clears it); `dry_run` checks everything and writes nothing; a file is imported once."""
-    org = _org(org_id, access.CASHIER)
+    org = api_org(org_id, access.CASHIER)
     try:
         raw = base64.b64decode(data.pop("data"), validate=True)
     except (binascii.Error, ValueError):
         raise ValidationFailed.field("data", "不是有效的 base64 内容") from None
     mapping = {k: data.pop(k) for k in bank.FIELDS if k in data}
     r = bank.import_statement(org, user=current_api_user(), data=raw, mapping=mapping, **data)
-    return _done({"statement_id": r.statement.id if r.statement else None, "lines": len(r.lines),
+    return {"statement_id": r.statement.id if r.statement else None, "lines": len(r.lines),
                   "date_from": r.date_from, "date_to": r.date_to, "closing_balance": r.closing_balance,
-                  "mapping": r.mapping})
+                  "mapping": r.mapping}
 
 
 @blp.route("/orgs/<int:org_id>/bank-matches", methods=["POST"])
@@ -180,18 +168,18 @@ def import_statement(data, org_id: int):
 def match(data, org_id: int):
     """勾对: {account_code} matches the account's statement lines to book lines by amount, a 3-day window and the
     reference; {statement_line_id, voucher_line_id} matches one pair by hand (same account and amount)."""
-    org, user = _org(org_id, access.CASHIER), current_api_user()
+    org, user = api_org(org_id, access.CASHIER), current_api_user()
     if "account_code" in data:
-        return _done({"matched": bank.auto_match(org, data["account_code"], user=user)})
+        return {"matched": bank.auto_match(org, data["account_code"], user=user)}
     bank.manual_match(org, user=user, **data)
-    return _done({"matched": 1})
+    return {"matched": 1}
 
 
 @blp.route("/orgs/<int:org_id>/payout-batches")
 @blp.response(200, PayoutBatchSchema(many=True))
 def list_batches(org_id: int):
     """分红代发 batches with each household's result."""
-    return payout.batches(_org(org_id))
+    return payout.batches(api_org(org_id))
 
 
 @blp.route("/orgs/<int:org_id>/payout-batches", methods=["POST"])
@@ -200,7 +188,7 @@ def list_batches(org_id: int):
 @requires(access.CASHIER)
 def create_batch(data, org_id: int):
     """A batch of the plan's unpaid households with a card on file; households in a batch in flight are held."""
-    return _done(payout.create_batch(_org(org_id, access.CASHIER), user=current_api_user(), **data))
+    return payout.create_batch(api_org(org_id, access.CASHIER), user=current_api_user(), **data)
 
 
 @blp.route("/orgs/<int:org_id>/payout-batches/<int:batch_id>/result", methods=["POST"])
@@ -210,11 +198,11 @@ def create_batch(data, org_id: int):
 def batch_result(data, org_id: int, batch_id: int):
     """The bank's result (base64): paid rows get one payment voucher (draft, in the caller's name), failed rows
     stay unpaid with the bank's reason. Once per file."""
-    batch = payout.get_batch(_org(org_id, access.CASHIER), batch_id)
+    batch = payout.get_batch(api_org(org_id, access.CASHIER), batch_id)
     try:
         raw = base64.b64decode(data["data"], validate=True)
     except (binascii.Error, ValueError):
         raise ValidationFailed.field("data", "不是有效的 base64 内容") from None
     payout.import_result(batch, user=current_api_user(), filename=data["filename"], data=raw,
                          date=data["date"] or clock.today())
-    return _done(batch)
+    return batch

@@ -9,6 +9,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
 from coop.core.errors import CoopError
+from coop.services import access
 from coop.api.envelope import default_message, http_code
 from coop.web.idempotency import HEADER, HEADER_PARAMETER, run_once
 
@@ -85,7 +86,6 @@ def authenticate_api_request():
     anything about books they are not assigned to); the view's declared permission (else 403).
     The OpenAPI document stays public."""
     from coop.core.errors import Forbidden
-    from coop.services import access
 
     if not is_api_request() or request.endpoint is None or request.endpoint.startswith("api-docs."):
         return
@@ -95,10 +95,23 @@ def authenticate_api_request():
     org_id = (request.view_args or {}).get("org_id")
     if org_id is None:
         return
-    org = access.get_org(user, org_id, permission=None)
+    org = api_org(org_id, None)
     needed = getattr(current_app.view_functions.get(request.endpoint), "coop_permission", None)
     if needed and not access.can(user, needed[0], org):
         raise Forbidden(needed[1] or "您没有执行此操作的权限")
+
+
+def api_org(org_id: int, permission: str | None = access.READ_LEDGER):
+    """The organization named in the URL, resolved once per request (first by `authenticate_api_request`): 404 if
+    it does not exist or the caller is not assigned to it, 403 without `permission`."""
+    # per request, not in `g`: an app context may outlive one request (tests push one around many)
+    org = request.environ.get("coop.api_org")
+    if org is None or org.id != org_id:
+        org = access.get_org(current_api_user(), org_id, permission=None)
+        request.environ["coop.api_org"] = org
+    if permission:
+        access.require(current_api_user(), permission, org)
+    return org
 
 
 def handle_http_exception(exc: HTTPException):

@@ -9,7 +9,7 @@ from coop.ledger import consolidation as core
 from coop.ledger.statements import BALANCE_SHEET_LAYOUT, INCOME_LAYOUT
 from coop.schemas.county import BandsSchema, ConsolidatedSchema, ScopeQuerySchema, StatementQuerySchema
 from coop.services import consolidation
-from coop.api.common import current_api_user, requires
+from coop.api.common import api_org, current_api_user, requires
 from coop.core import clock
 URL = ""
 blp = Blueprint("api_county", __name__, description="县级汇总 County view: income bands, consolidated statements")
@@ -59,15 +59,10 @@ def consolidated(args, county_id: int):
 # ---------------------------------------------------------------- 预决算 and audit cases
 
 from coop.core.errors import NotFound  # noqa: E402
-from coop.core.extensions import db  # noqa: E402
 from coop.schemas.county import (AuditCaseInSchema, AuditCaseSchema, BudgetApprovalInSchema, BudgetLinesInSchema,  # noqa: E402
                               BudgetQuerySchema, BudgetSchema, CloseInSchema, FindingInSchema, ItemDoneInSchema,
                               ItemInSchema)
 from coop.services import access, audits, budgets  # noqa: E402
-
-
-def _org(org_id: int, permission: str | None = access.READ_LEDGER):
-    return access.get_org(current_api_user(), org_id, permission)
 
 
 def _budget_out(org, year: int) -> dict:
@@ -87,7 +82,7 @@ def _budget_out(org, year: int) -> dict:
 @blp.response(200, BudgetSchema)
 def get_budget(args, org_id: int):
     """财务计划: the year's budget, its 成员大会 record and budget against actual by month."""
-    return _budget_out(_org(org_id), args["year"])
+    return _budget_out(api_org(org_id), args["year"])
 
 
 @blp.route("/orgs/<int:org_id>/budgets", methods=["PUT"])
@@ -96,9 +91,8 @@ def get_budget(args, org_id: int):
 @requires(access.PREPARE)
 def put_budget(data, org_id: int):
     """Replace the draft budget's lines (refused once the 成员大会 has approved it)."""
-    org = _org(org_id)
+    org = api_org(org_id)
     budgets.set_lines(org, data["year"], data["lines"], user=current_api_user())
-    db.session.commit()
     return _budget_out(org, data["year"])
 
 
@@ -108,10 +102,9 @@ def put_budget(data, org_id: int):
 @requires(access.PREPARE)
 def approve_budget(data, org_id: int):
     """Record the 成员大会 resolution (quorum two thirds present, more than half of all members in favour)."""
-    org = _org(org_id)
+    org = api_org(org_id)
     year = data.pop("year")
     budgets.approve(org, year, **data, user=current_api_user())
-    db.session.commit()
     return _budget_out(org, year)
 
 
@@ -132,7 +125,7 @@ def _case(case_id: int):
 @blp.route("/orgs/<int:org_id>/audits")
 @blp.response(200, AuditCaseSchema(many=True))
 def list_audits(org_id: int):
-    return [_case_out(c) for c in audits.cases_of(_org(org_id))]
+    return [_case_out(c) for c in audits.cases_of(api_org(org_id))]
 
 
 @blp.route("/orgs/<int:org_id>/audits", methods=["POST"])
@@ -140,8 +133,7 @@ def list_audits(org_id: int):
 @blp.response(201, AuditCaseSchema)
 def open_audit(data, org_id: int):
     """立案: township auditors and county admins."""
-    case = audits.open_case(_org(org_id), **data, user=current_api_user())
-    db.session.commit()
+    case = audits.open_case(api_org(org_id), **data, user=current_api_user())
     return _case_out(case)
 
 
@@ -157,7 +149,6 @@ def get_audit(case_id: int):
 def add_finding(data, case_id: int):
     case = _case(case_id)
     audits.add_finding(case, **data, user=current_api_user())
-    db.session.commit()
     return _case_out(case)
 
 
@@ -170,7 +161,6 @@ def add_item(data, case_id: int, finding_id: int):
     if finding is None:
         raise NotFound("找不到该问题")
     audits.add_item(finding, **data, user=current_api_user())
-    db.session.commit()
     return _case_out(case)
 
 
@@ -183,7 +173,6 @@ def item_done(data, case_id: int, item_id: int):
     if item is None:
         raise NotFound("找不到该整改事项")
     audits.complete_item(item, **data, user=current_api_user())
-    db.session.commit()
     return _case_out(case)
 
 
@@ -193,7 +182,6 @@ def item_done(data, case_id: int, item_id: int):
 def close_audit(data, case_id: int):
     case = _case(case_id)
     audits.close_case(case, **data, user=current_api_user())
-    db.session.commit()
     return _case_out(case)
 
 
@@ -202,5 +190,4 @@ def close_audit(data, case_id: int):
 def publish_audit(case_id: int):
     case = _case(case_id)
     audits.publish(case, user=current_api_user())
-    db.session.commit()
     return _case_out(case)

@@ -4,8 +4,7 @@ from __future__ import annotations
 from flask import url_for
 from flask_smorest import Blueprint
 
-from coop.api.common import current_api_user, requires
-from coop.core.extensions import db
+from coop.api.common import api_org, current_api_user, requires
 from coop.core.i18n import translate
 from coop.schemas.daily import BatchInSchema, BatchOutSchema, TodoItemSchema
 from coop.services import access, batch, todo
@@ -16,10 +15,9 @@ blp = Blueprint("api_daily", __name__, description="日常工作 Daily work: bat
 
 def _batch(step: str, data: dict, org_id: int) -> dict:
     user = current_api_user()
-    org = access.get_org(user, org_id, batch.STEPS[step][0])
+    org = api_org(org_id, batch.STEPS[step][0])
     chosen = batch.candidates(org, step, year=data.get("year"), month=data.get("month"), ids=data.get("ids"))
     result = batch.run(org, step, user, chosen)
-    db.session.commit()
     return {"step": step, "done": [v.id for v in result.done],
             "skipped": [{"id": s.voucher.id, "display_number": s.voucher.display_number, "reason": str(s.reason)}
                         for s in result.skipped]}

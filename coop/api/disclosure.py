@@ -13,12 +13,12 @@ import sqlalchemy as sa
 from flask import send_file, url_for
 from flask_smorest import Blueprint
 
-from coop.api.common import current_api_user, requires
+from coop.api.common import api_org, current_api_user, requires
 from coop.core import clock
 from coop.core.errors import Forbidden, NotFound
 from coop.core.extensions import db
 from coop.documents import disclosure as disclosure_pdf
-from coop.models import Disclosure, Organization, User, Voucher, VoucherQuestion
+from coop.models import Disclosure, User, Voucher, VoucherQuestion
 from coop.models.disclosure import SHEET_KINDS, SHEET_STATUSES
 from coop.schemas.disclosure import (DisclosureDetailSchema, DisclosureInSchema, DisclosureSchema, EarlyWarningsSchema,
                                      SheetApproveInSchema, SheetPublishInSchema, SheetReviewInSchema, SheetVerifySchema,
@@ -40,7 +40,7 @@ def only(*roles: str):
     def decorator(view):
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
-            if not access.roles_on(current_api_user(), _org(kwargs["org_id"])) & set(roles):
+            if not access.roles_on(current_api_user(), api_org(kwargs["org_id"])) & set(roles):
                 raise Forbidden("您没有执行此操作的权限")
             return view(*args, **kwargs)
 
@@ -60,17 +60,6 @@ def public(view):
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def _org(org_id: int, permission=access.READ_LEDGER) -> Organization:
-    return access.get_org(current_api_user(), org_id, permission)
-
-
-def _sheet(org: Organization, disclosure_id: int) -> Disclosure:
-    d = db.session.get(Disclosure, disclosure_id)
-    if d is None or d.organization_id != org.id:
-        raise NotFound("找不到该公开表")
-    return d
 
 
 def _name(user_id: int | None) -> str | None:
@@ -99,8 +88,7 @@ def _out(d: Disclosure, detail: bool = False) -> dict:
     return out
 
 
-def _done(d: Disclosure) -> dict:
-    db.session.commit()
+def _sheet_out(d: Disclosure) -> dict:
     return _out(d, detail=True)
 
 
@@ -111,7 +99,7 @@ def _done(d: Disclosure) -> dict:
 @blp.response(200, DisclosureSchema(many=True))
 def list_sheets(org_id: int):
     """All sheets of the organization, newest period first."""
-    org = _org(org_id)
+    org = api_org(org_id)
     return [_out(d) for d in db.session.scalars(sa.select(Disclosure).where(Disclosure.organization_id == org.id)
                                                 .order_by(Disclosure.period_start.desc(), Disclosure.kind,
                                                           Disclosure.version.desc()))]
@@ -123,22 +111,22 @@ def list_sheets(org_id: int):
 @requires(access.PREPARE)
 def create_sheet(data, org_id: int):
     """Generate a draft sheet from closed months (an open month is refused)."""
-    org = _org(org_id, access.PREPARE)
-    return _done(disclosure.create_sheet(org, kind=data["kind"], start=data["period_start"], end=data["period_end"],
+    org = api_org(org_id, access.PREPARE)
+    return _sheet_out(disclosure.create_sheet(org, kind=data["kind"], start=data["period_start"], end=data["period_end"],
                                          user=current_api_user()))
 
 
 @blp.route(f"{ORG}/disclosures/<int:disclosure_id>")
 @blp.response(200, DisclosureDetailSchema)
 def get_sheet(org_id: int, disclosure_id: int):
-    return _out(_sheet(_org(org_id), disclosure_id), detail=True)
+    return _out(disclosure.get_sheet(api_org(org_id), disclosure_id), detail=True)
 
 
 @blp.route(f"{ORG}/disclosures/<int:disclosure_id>/pdf")
 @blp.alt_response(200, schema={"type": "string", "format": "binary"}, content_type=PDF_MIME, success=True)
 def sheet_pdf(org_id: int, disclosure_id: int):
     """The frozen PDF of a published sheet; before publication a preview marked 样稿."""
-    d = _sheet(_org(org_id), disclosure_id)
+    d = disclosure.get_sheet(api_org(org_id), disclosure_id)
     data = d.pdf if d.pdf is not None else disclosure_pdf.render_sheet_pdf(d)
     return send_file(io.BytesIO(data), mimetype=PDF_MIME, download_name=disclosure_pdf.sheet_filename(d))
 
@@ -149,8 +137,8 @@ def sheet_pdf(org_id: int, disclosure_id: int):
 @blp.response(200, DisclosureDetailSchema)
 def review_sheet(data, org_id: int, disclosure_id: int):
     """民主理财小组: approve, or veto with at least one comment (on the sheet or on rows)."""
-    d = _sheet(_org(org_id), disclosure_id)
-    return _done(disclosure.finance_group_review(
+    d = disclosure.get_sheet(api_org(org_id), disclosure_id)
+    return _sheet_out(disclosure.finance_group_review(
         d, user=current_api_user(), approve=data["approve"], comment=data.get("comment"),
         row_comments={c["row"]: c["text"] for c in data["row_comments"]}))
 
@@ -161,8 +149,8 @@ def review_sheet(data, org_id: int, disclosure_id: int):
 @blp.response(200, DisclosureDetailSchema)
 def approve_sheet(data, org_id: int, disclosure_id: int):
     """乡镇经管站: approve for publication, or send back (approve=false) with a comment."""
-    d = _sheet(_org(org_id), disclosure_id)
-    return _done(disclosure.township_approve(d, user=current_api_user(), approve=data["approve"],
+    d = disclosure.get_sheet(api_org(org_id), disclosure_id)
+    return _sheet_out(disclosure.township_approve(d, user=current_api_user(), approve=data["approve"],
                                              comment=data.get("comment")))
 
 
@@ -172,9 +160,9 @@ def approve_sheet(data, org_id: int, disclosure_id: int):
 @requires(access.PREPARE)
 def publish_sheet(data, org_id: int, disclosure_id: int):
     """公开: freeze the approved sheet with its PDF (QR code and digest)."""
-    d = _sheet(_org(org_id, access.PREPARE), disclosure_id)
+    d = disclosure.get_sheet(api_org(org_id, access.PREPARE), disclosure_id)
     user = current_api_user()
-    return _done(disclosure.publish(d, user=user, date=data["date"], channel=data["channel"],
+    return _sheet_out(disclosure.publish(d, user=user, date=data["date"], channel=data["channel"],
                                     render_pdf=lambda s: disclosure_pdf.render_sheet_pdf(s, accountant=user)))
 
 
@@ -183,8 +171,8 @@ def publish_sheet(data, org_id: int, disclosure_id: int):
 @requires(access.PREPARE)
 def rebuild_sheet(org_id: int, disclosure_id: int):
     """Recompute a draft or vetoed sheet from the books; the review starts over."""
-    d = _sheet(_org(org_id, access.PREPARE), disclosure_id)
-    return _done(disclosure.rebuild_sheet(d, user=current_api_user()))
+    d = disclosure.get_sheet(api_org(org_id, access.PREPARE), disclosure_id)
+    return _sheet_out(disclosure.rebuild_sheet(d, user=current_api_user()))
 
 
 @blp.route(f"{ORG}/disclosures/<int:disclosure_id>/correction", methods=["POST"])
@@ -192,9 +180,9 @@ def rebuild_sheet(org_id: int, disclosure_id: int):
 @requires(access.PREPARE)
 def correct_sheet(org_id: int, disclosure_id: int):
     """更正: a new draft version of a published sheet; once published it supersedes this one."""
-    org = _org(org_id, access.PREPARE)
-    d = _sheet(org, disclosure_id)
-    return _done(disclosure.create_sheet(org, kind=d.kind, start=d.period_start, end=d.period_end,
+    org = api_org(org_id, access.PREPARE)
+    d = disclosure.get_sheet(org, disclosure_id)
+    return _sheet_out(disclosure.create_sheet(org, kind=d.kind, start=d.period_start, end=d.period_end,
                                          user=current_api_user(), supersedes=d))
 
 
@@ -232,18 +220,11 @@ def _question_out(q: VoucherQuestion) -> dict:
             "answered_at": q.answered_at}
 
 
-def _question(org: Organization, question_id: int) -> VoucherQuestion:
-    q = db.session.get(VoucherQuestion, question_id)
-    if q is None or q.organization_id != org.id:
-        raise NotFound("找不到该质询")
-    return q
-
-
 @blp.route(f"{ORG}/questions")
 @blp.arguments(VoucherQuestionQuerySchema, location="query")
 @blp.response(200, VoucherQuestionSchema(many=True))
 def list_questions(args, org_id: int):
-    org = _org(org_id)
+    org = api_org(org_id)
     q = sa.select(VoucherQuestion).where(VoucherQuestion.organization_id == org.id)
     if args.get("status"):
         q = q.where(VoucherQuestion.status == args["status"])
@@ -256,10 +237,9 @@ def list_questions(args, org_id: int):
 @blp.response(201, VoucherQuestionSchema)
 def ask_question(data, org_id: int):
     """质询 on a voucher (township auditor or county admin); the accountant answers."""
-    org = _org(org_id)
+    org = api_org(org_id)
     v = vouchers.get_voucher(org, data["voucher_id"])
     q = disclosure.ask_question(org, v, text=data["question"], user=current_api_user())
-    db.session.commit()
     return _question_out(q)
 
 
@@ -268,9 +248,8 @@ def ask_question(data, org_id: int):
 @blp.response(200, VoucherQuestionSchema)
 @requires(access.PREPARE)
 def answer_question(data, org_id: int, question_id: int):
-    org = _org(org_id, access.PREPARE)
-    q = disclosure.answer_question(_question(org, question_id), text=data["answer"], user=current_api_user())
-    db.session.commit()
+    org = api_org(org_id, access.PREPARE)
+    q = disclosure.answer_question(disclosure.get_question(org, question_id), text=data["answer"], user=current_api_user())
     return _question_out(q)
 
 
@@ -278,9 +257,8 @@ def answer_question(data, org_id: int, question_id: int):
 @only("township_auditor", "county_admin")
 @blp.response(200, VoucherQuestionSchema)
 def close_question(org_id: int, question_id: int):
-    org = _org(org_id)
-    q = disclosure.close_question(_question(org, question_id), user=current_api_user())
-    db.session.commit()
+    org = api_org(org_id)
+    q = disclosure.close_question(disclosure.get_question(org, question_id), user=current_api_user())
     return _question_out(q)
 
 
@@ -288,6 +266,6 @@ def close_question(org_id: int, question_id: int):
 @blp.response(200, EarlyWarningsSchema)
 def org_warnings(org_id: int):
     """三色预警 of the organization today, each warning with the facts that triggered it."""
-    found = warnings.warnings_for(_org(org_id), clock.today())
+    found = warnings.warnings_for(api_org(org_id), clock.today())
     return {"level": warnings.level_of(found),
             "warnings": [{"code": w.code, "level": w.level, "title": w.title, "facts": w.facts} for w in found]}

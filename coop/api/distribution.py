@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from flask import send_file, url_for
 from flask_smorest import Blueprint
 
-from coop.api.common import _string_keys, current_api_user, idempotent_api, requires
+from coop.api.common import _string_keys, api_org, current_api_user, idempotent_api, requires
 from coop.core.errors import InvalidState, NotFound, ValidationFailed
 from coop.core.extensions import db
 from coop.documents import distribution as distribution_pdf
@@ -35,15 +35,6 @@ blp = Blueprint("api_distribution", __name__, description="收益分配 Year-end
 PLANS = "/orgs/<int:org_id>/distribution-plans"
 
 
-def _org(org_id: int, permission=access.READ_LEDGER) -> Organization:
-    return access.get_org(current_api_user(), org_id, permission)
-
-
-def _plan(org: Organization, plan_id: int) -> DistributionPlan:
-    plan = db.session.get(DistributionPlan, plan_id)
-    if plan is None or plan.organization_id != org.id:
-        raise NotFound("找不到该方案")
-    return plan
 
 
 # ---------------------------------------------------------------- output shapes
@@ -111,7 +102,7 @@ def _preview_out(org: Organization, p: distribution.PlanPreview) -> dict:
 @blp.response(200, DistributionPlanSchema(many=True))
 def list_plans(args, org_id: int):
     """The plans (scenarios) of an organization, of one year when `year` is given."""
-    org = _org(org_id)
+    org = api_org(org_id)
     q = sa.select(DistributionPlan).where(DistributionPlan.organization_id == org.id)
     if args.get("year"):
         q = q.where(DistributionPlan.year == args["year"])
@@ -125,18 +116,17 @@ def list_plans(args, org_id: int):
 def create_plan(data, org_id: int):
     """Save a scenario for a year whose December is closed. A scenario that breaks a rule (over the cadre cap,
     more than is left, 可分配收益 ≤ 0, a cadre with too short a tenure) is refused with the rule and the amount."""
-    org = _org(org_id, access.PREPARE)
+    org = api_org(org_id, access.PREPARE)
     year = data.pop("year")
     plan = distribution.create_plan(org, year=year, user=current_api_user(), **data)
     distribution.checked_preview(plan)
-    db.session.commit()
     return _plan_out(plan), 201, {"Location": url_for("api_distribution.get_plan", org_id=org.id, plan_id=plan.id)}
 
 
 @blp.route(f"{PLANS}/<int:plan_id>")
 @blp.response(200, DistributionPlanSchema)
 def get_plan(org_id: int, plan_id: int):
-    return _plan_out(_plan(_org(org_id), plan_id))
+    return _plan_out(distribution.get_plan(api_org(org_id), plan_id))
 
 
 @blp.route(f"{PLANS}/<int:plan_id>", methods=["PUT"])
@@ -145,10 +135,9 @@ def get_plan(org_id: int, plan_id: int):
 @requires(access.PREPARE)
 def update_plan(data, org_id: int, plan_id: int):
     """Change a draft; fields left out keep their value, `cadres` replaces the list. Checked like a new plan."""
-    org = _org(org_id, access.PREPARE)
-    plan = distribution.update_plan(_plan(org, plan_id), user=current_api_user(), **data)
+    org = api_org(org_id, access.PREPARE)
+    plan = distribution.update_plan(distribution.get_plan(org, plan_id), user=current_api_user(), **data)
     distribution.checked_preview(plan)
-    db.session.commit()
     return _plan_out(plan)
 
 
@@ -157,9 +146,8 @@ def update_plan(data, org_id: int, plan_id: int):
 @requires(access.PREPARE)
 def delete_plan(org_id: int, plan_id: int):
     """Delete a draft scenario."""
-    org = _org(org_id, access.PREPARE)
-    distribution.delete_plan(_plan(org, plan_id), user=current_api_user())
-    db.session.commit()
+    org = api_org(org_id, access.PREPARE)
+    distribution.delete_plan(distribution.get_plan(org, plan_id), user=current_api_user())
 
 
 @blp.route(f"{PLANS}/<int:plan_id>/preview")
@@ -167,8 +155,8 @@ def delete_plan(org_id: int, plan_id: int):
 def preview_plan(org_id: int, plan_id: int):
     """The waterfall, cadre amounts and each household's amount; `ok` false with `errors` when a rule is broken.
     Nothing is written."""
-    org = _org(org_id)
-    return _preview_out(org, distribution.preview(_plan(org, plan_id)))
+    org = api_org(org_id)
+    return _preview_out(org, distribution.preview(distribution.get_plan(org, plan_id)))
 
 
 @blp.route(f"{PLANS}/preview", methods=["POST"])
@@ -176,7 +164,7 @@ def preview_plan(org_id: int, plan_id: int):
 @blp.response(200, DistributionPreviewSchema)
 def preview_scenario(data, org_id: int):
     """What-if: preview a scenario given in the body without saving it. Anyone who may read the books may ask."""
-    org = _org(org_id)
+    org = api_org(org_id)
     return _preview_out(org, distribution.preview(distribution.scenario(org, **data)))
 
 
@@ -190,9 +178,8 @@ def preview_scenario(data, org_id: int):
 def record_approval(data, org_id: int, plan_id: int):
     """Record a step of 四议两公开 or the 成员大会 resolution ('assembly'). Quorum and majority are checked: a
     成员大会 needs ≥ 2/3 of all members present and ≥ 2/3 of all members in favour; a 党员大会 a majority."""
-    org = _org(org_id, access.PREPARE)
-    a = distribution.record_approval(_plan(org, plan_id), user=current_api_user(), **data)
-    db.session.commit()
+    org = api_org(org_id, access.PREPARE)
+    a = distribution.record_approval(distribution.get_plan(org, plan_id), user=current_api_user(), **data)
     return {"id": a.id, "step": a.step, "label": APPROVAL_STEPS[a.step], "date": a.date, "reference": a.reference,
             "entitled": a.entitled, "present": a.present, "votes_for": a.votes_for}
 
@@ -203,9 +190,8 @@ def record_approval(data, org_id: int, plan_id: int):
 @requires(access.REVIEW)
 def approve_plan(data, org_id: int, plan_id: int):
     """The reviewer approves once the approvals are complete (four_two: up to 决议公开; or assembly)."""
-    org = _org(org_id, access.REVIEW)
-    plan = distribution.approve_plan(_plan(org, plan_id), method=data["approval_method"], user=current_api_user())
-    db.session.commit()
+    org = api_org(org_id, access.REVIEW)
+    plan = distribution.approve_plan(distribution.get_plan(org, plan_id), method=data["approval_method"], user=current_api_user())
     return _plan_out(plan)
 
 
@@ -215,10 +201,9 @@ def approve_plan(data, org_id: int, plan_id: int):
 @requires(access.POST)
 def post_plan(data, org_id: int, plan_id: int):
     """Post the approved plan on a date in an open month: one 收益分配 voucher and the 分红清册. Once only."""
-    org = _org(org_id, access.POST)
-    plan = _plan(org, plan_id)
+    org = api_org(org_id, access.POST)
+    plan = distribution.get_plan(org, plan_id)
     v = distribution.post_plan(plan, date=data["date"], user=current_api_user())
-    db.session.commit()
     return {"plan": _plan_out(plan), "voucher_id": v.id,
             "voucher_url": url_for("api_ledger.get_voucher", org_id=org.id, voucher_id=v.id, _external=True)}
 
@@ -227,7 +212,7 @@ def post_plan(data, org_id: int, plan_id: int):
 
 
 def _posted(org: Organization, plan_id: int) -> DistributionPlan:
-    plan = _plan(org, plan_id)
+    plan = distribution.get_plan(org, plan_id)
     if plan.status != "posted":
         raise InvalidState("方案尚未记账，没有分红清册")
     return plan
@@ -237,7 +222,7 @@ def _posted(org: Organization, plan_id: int) -> DistributionPlan:
 @blp.response(200, DividendStatusSchema(many=True))
 def list_dividends(org_id: int, plan_id: int):
     """分红清册 with payment status per household: allocated, paid (posted vouchers), pending, unpaid."""
-    plan = _posted(_org(org_id), plan_id)
+    plan = _posted(api_org(org_id), plan_id)
     roll = {r.household_id: r for r in distribution_pdf.build_roll(plan).rows}
     rows = sorted(distribution.dividend_status(plan), key=lambda s: roll[s.dividend.household_id].number)
     return [{"household_id": s.dividend.household_id, "number": roll[s.dividend.household_id].number,
@@ -249,7 +234,7 @@ def list_dividends(org_id: int, plan_id: int):
 @blp.alt_response(200, schema={"type": "string", "format": "binary"}, content_type="application/pdf", success=True)
 def dividends_pdf(org_id: int, plan_id: int):
     """The 分红清册 as PDF (a draft plan's is marked 草案)."""
-    plan = _plan(_org(org_id), plan_id)
+    plan = distribution.get_plan(api_org(org_id), plan_id)
     return send_file(io.BytesIO(distribution_pdf.roll_pdf(plan)), mimetype="application/pdf",
                      download_name=distribution_pdf.filename(plan, "pdf"))
 
@@ -259,7 +244,7 @@ def dividends_pdf(org_id: int, plan_id: int):
                   content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", success=True)
 def dividends_xlsx(org_id: int, plan_id: int):
     """The 分红清册 as xlsx."""
-    plan = _plan(_org(org_id), plan_id)
+    plan = distribution.get_plan(api_org(org_id), plan_id)
     return send_file(io.BytesIO(distribution_pdf.roll_xlsx(plan)), as_attachment=True,
                      mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                      download_name=distribution_pdf.filename(plan, "xlsx"))
@@ -274,10 +259,9 @@ def pay(data, org_id: int, plan_id: int):
     """Draft one payment voucher (Dr 211 / Cr 101 or 102) for the unpaid dividends of the households (all unpaid
     ones when household_ids is left out). They count as paid once the voucher is posted. With an
     `Idempotency-Key` header, a repeat of the request answers the first one's result instead of paying again."""
-    org = _org(org_id, access.PREPARE)
-    plan = _plan(org, plan_id)
+    org = api_org(org_id, access.PREPARE)
+    plan = distribution.get_plan(org, plan_id)
     v = distribution.pay_dividends(plan, user=current_api_user(), **data)
-    db.session.commit()
     households = db.session.scalar(sa.select(sa.func.count()).select_from(DividendPayment)
                                    .where(DividendPayment.voucher_id == v.id))
     return {"voucher_id": v.id, "households": households, "total": v.total_debit,
@@ -306,7 +290,7 @@ def year_end(org_id: int, year: int):
     """Where the organization stands in the year end: (1) 损益结转, (2) 收益分配 posted in December, (3) 结账."""
     if not 1990 <= year <= 2100:
         raise NotFound("找不到该年度")
-    return _year_end_out(distribution.year_end_status(_org(org_id), year))
+    return _year_end_out(distribution.year_end_status(api_org(org_id), year))
 
 
 @blp.route(f"{YEAR_END}/carry-over", methods=["POST"])
@@ -318,9 +302,8 @@ def carry_over(org_id: int, year: int):
 
     if not 1990 <= year <= 2100:
         raise NotFound("找不到该年度")
-    org = _org(org_id, access.CLOSE)
+    org = api_org(org_id, access.CLOSE)
     closing.carry_over(org, year, user=current_api_user())
-    db.session.commit()
     return _year_end_out(distribution.year_end_status(org, year))
 
 
@@ -336,7 +319,7 @@ def _policy_out(org: Organization) -> dict:
 @requires(access.READ_LEDGER)
 def get_policy(org_id: int):
     """The distribution choices in force (the organization's own, else the county's, else the rule's default)."""
-    return _policy_out(_org(org_id))
+    return _policy_out(api_org(org_id))
 
 
 @blp.route("/orgs/<int:org_id>/distribution-policy", methods=["PUT"])
@@ -345,9 +328,8 @@ def get_policy(org_id: int):
 @requires(access.READ_LEDGER)
 def put_policy(data, org_id: int):
     """Set the organization's choices (county admin, like the other 章程 parameters); null clears one."""
-    org = _org(org_id)
+    org = api_org(org_id)
     distribution.set_policy(user=current_api_user(), org=org, **data)
-    db.session.commit()
     return _policy_out(org)
 
 
@@ -365,7 +347,6 @@ def put_county_policy(data, county_id: int):
     """Set the county's defaults (an organization's own choice still wins); null clears one to the rule's default."""
     county = _admin_county(county_id)
     distribution.set_policy(user=current_api_user(), county=county, **data)
-    db.session.commit()
     return distribution.county_policy_settings(county)
 
 

@@ -36,7 +36,6 @@ def _participant(project: JointProject, participant_id: int, field: str | None =
 
 
 def _detail(project: JointProject) -> dict:
-    db.session.commit()
     return project_out(project, detail=True)
 
 

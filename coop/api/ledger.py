@@ -4,9 +4,8 @@ from __future__ import annotations
 from flask import url_for
 from flask_smorest import Blueprint
 
-from coop.api.common import current_api_user, requires
+from coop.api.common import api_org, current_api_user, requires
 from coop.core.errors import NotFound
-from coop.core.extensions import db
 from coop.ledger.roles import ROLE_BY_KEY
 from coop.schemas.ledger import (AccountInSchema, AccountSchema, GeneratedSchema, OpeningInSchema, PeriodCloseInSchema,
                                  PeriodReopenInSchema, PeriodSchema, PostingRoleInSchema, PostingRoleSchema,
@@ -18,20 +17,13 @@ URL = "/orgs/<int:org_id>"
 blp = Blueprint("api_ledger", __name__, description="账务 Ledger: accounts, vouchers, periods")
 
 
-def _org(org_id: int, permission=access.READ_LEDGER):
-    return access.get_org(current_api_user(), org_id, permission)
-
-
-def _done(obj):
-    db.session.commit()
-    return obj
 
 
 @blp.route("/accounts")
 @blp.response(200, AccountSchema(many=True))
 def list_accounts(org_id: int):
     """会计科目: the national chart and this organization's 明细科目."""
-    return accounts.accounts_of(_org(org_id))
+    return accounts.accounts_of(api_org(org_id))
 
 
 @blp.route("/accounts", methods=["POST"])
@@ -40,15 +32,15 @@ def list_accounts(org_id: int):
 @requires(access.MANAGE_ACCOUNTS)
 def add_account(data, org_id: int):
     """Add a 明细科目 under an existing account."""
-    org = _org(org_id, access.MANAGE_ACCOUNTS)
-    return _done(accounts.add_detail_account(org, data["parent_code"], data["code"], data["name"]))
+    org = api_org(org_id, access.MANAGE_ACCOUNTS)
+    return accounts.add_detail_account(org, data["parent_code"], data["code"], data["name"])
 
 
 @blp.route("/posting-roles")
 @blp.response(200, PostingRoleSchema(many=True))
 def list_posting_roles(org_id: int):
     """科目对照: every posting role, the leaf account it resolves to, or its problem (unmapped / not_leaf)."""
-    return roles.statuses(_org(org_id))
+    return roles.statuses(api_org(org_id))
 
 
 @blp.route("/posting-roles/<role>", methods=["PUT"])
@@ -57,16 +49,16 @@ def list_posting_roles(org_id: int):
 @requires(access.MANAGE_ACCOUNTS)
 def put_posting_role(data, org_id: int, role: str):
     """Map a posting role to a leaf account under its first-level account (null clears: the default applies)."""
-    org = _org(org_id, access.MANAGE_ACCOUNTS)
+    org = api_org(org_id, access.MANAGE_ACCOUNTS)
     if role not in ROLE_BY_KEY:
         raise NotFound(f"没有名为 {role} 的记账角色")
-    return _done(roles.set_mapping(org, role, data["account_code"], user=current_api_user()))
+    return roles.set_mapping(org, role, data["account_code"], user=current_api_user())
 
 
 @blp.route("/opening-balances")
 @blp.response(200, OpeningInSchema)
 def get_opening(org_id: int):
-    return _opening_body(_org(org_id))
+    return _opening_body(api_org(org_id))
 
 
 def _opening_body(org):
@@ -79,13 +71,12 @@ def _opening_body(org):
 @requires(access.MANAGE_ACCOUNTS)
 def put_opening(data, org_id: int):
     """Replace the opening balances (signed: debit positive). Refused once locked."""
-    org = _org(org_id, access.MANAGE_ACCOUNTS)
+    org = api_org(org_id, access.MANAGE_ACCOUNTS)
     balances = {}
     for line in data["balances"]:
         key = (line["account_code"], line["counterparty"]) if line.get("counterparty") else line["account_code"]
         balances[key] = balances.get(key, 0) + line["amount"]
     opening.set_opening_balances(org, balances, user=current_api_user())
-    db.session.commit()
     return _opening_body(org)
 
 
@@ -94,15 +85,14 @@ def put_opening(data, org_id: int):
 @requires(access.MANAGE_ACCOUNTS)
 def lock_opening(org_id: int):
     """Lock the opening balances; refused until they balance."""
-    opening.lock_opening_balances(_org(org_id, access.MANAGE_ACCOUNTS), user=current_api_user())
-    db.session.commit()
+    opening.lock_opening_balances(api_org(org_id, access.MANAGE_ACCOUNTS), user=current_api_user())
 
 
 @blp.route("/vouchers")
 @blp.arguments(VoucherQuerySchema, location="query")
 @blp.response(200, VoucherPageSchema)
 def list_vouchers(args, org_id: int):
-    org = _org(org_id)
+    org = api_org(org_id)
     items, total = vouchers.list_vouchers(
         org, year=args.get("year"), month=args.get("month"), status=args.get("status"),
         account_code=args.get("account_code"), text=args.get("q"), limit=args["limit"], offset=args["offset"],
@@ -116,16 +106,15 @@ def list_vouchers(args, org_id: int):
 @requires(access.PREPARE)
 def create_voucher(data, org_id: int):
     """制单: create a draft voucher. Every rule is checked: balance, leaf accounts, open period, amounts."""
-    org = _org(org_id, access.PREPARE)
+    org = api_org(org_id, access.PREPARE)
     v = vouchers.create_draft(org, data, user=current_api_user())
-    db.session.commit()
     return v, 201, {"Location": url_for("api_ledger.get_voucher", org_id=org_id, voucher_id=v.id)}
 
 
 @blp.route("/vouchers/<int:voucher_id>")
 @blp.response(200, VoucherSchema)
 def get_voucher(org_id: int, voucher_id: int):
-    return vouchers.get_voucher(_org(org_id), voucher_id)
+    return vouchers.get_voucher(api_org(org_id), voucher_id)
 
 
 @blp.route("/vouchers/<int:voucher_id>", methods=["PUT"])
@@ -133,17 +122,16 @@ def get_voucher(org_id: int, voucher_id: int):
 @blp.response(200, VoucherSchema)
 @requires(access.PREPARE)
 def update_voucher(data, org_id: int, voucher_id: int):
-    org = _org(org_id, access.PREPARE)
-    return _done(vouchers.update_draft(vouchers.get_voucher(org, voucher_id), data, user=current_api_user()))
+    org = api_org(org_id, access.PREPARE)
+    return vouchers.update_draft(vouchers.get_voucher(org, voucher_id), data, user=current_api_user())
 
 
 @blp.route("/vouchers/<int:voucher_id>", methods=["DELETE"])
 @blp.response(204)
 @requires(access.PREPARE)
 def delete_voucher(org_id: int, voucher_id: int):
-    org = _org(org_id, access.PREPARE)
+    org = api_org(org_id, access.PREPARE)
     vouchers.delete_draft(vouchers.get_voucher(org, voucher_id), user=current_api_user())
-    db.session.commit()
 
 
 def _action(name: str, permission: str, fn):
@@ -151,8 +139,8 @@ def _action(name: str, permission: str, fn):
     @blp.response(200, VoucherSchema)
     @requires(permission)
     def view(org_id: int, voucher_id: int):
-        org = _org(org_id, permission)
-        return _done(fn(vouchers.get_voucher(org, voucher_id), user=current_api_user()))
+        org = api_org(org_id, permission)
+        return fn(vouchers.get_voucher(org, voucher_id), user=current_api_user())
 
     view.__doc__ = {"review": "审核 (not by the preparer; assigns the number)", "unreview": "取消审核",
                     "post": "记账"}[name]
@@ -170,15 +158,15 @@ _action("post", access.POST, vouchers.post_voucher)
 @requires(access.PREPARE)
 def reverse_voucher(data, org_id: int, voucher_id: int):
     """红字冲销: creates a red draft that reverses a posted voucher."""
-    org = _org(org_id, access.PREPARE)
-    return _done(vouchers.reverse_voucher(vouchers.get_voucher(org, voucher_id), user=current_api_user(),
-                                          date=data["date"]))
+    org = api_org(org_id, access.PREPARE)
+    return vouchers.reverse_voucher(vouchers.get_voucher(org, voucher_id), user=current_api_user(),
+                                          date=data["date"])
 
 
 @blp.route("/periods")
 @blp.response(200, PeriodSchema(many=True))
 def list_periods(org_id: int):
-    org = _org(org_id)
+    org = api_org(org_id)
     return [{"year": y, "month": m, "status": "closed"} for y, m in sorted(periods.closed_months(org))]
 
 
@@ -188,9 +176,8 @@ def list_periods(org_id: int):
 @requires(access.CLOSE)
 def close_period(data, org_id: int):
     """结账 a month. In December the year-end carry-over vouchers are generated and posted."""
-    org = _org(org_id, access.CLOSE)
+    org = api_org(org_id, access.CLOSE)
     generated = closing.close_period(org, data["year"], data["month"], user=current_api_user())
-    db.session.commit()
     return {"closed": {"year": data["year"], "month": data["month"], "status": "closed"},
             "generated_vouchers": generated}
 
@@ -201,7 +188,6 @@ def close_period(data, org_id: int):
 @requires(access.REOPEN, "只有乡镇经管站或县级管理员可以反结账")
 def reopen_period(data, org_id: int):
     """反结账 the latest closed month (township or county supervisors only), with a reason."""
-    org = _org(org_id, access.READ_LEDGER)
+    org = api_org(org_id, access.READ_LEDGER)
     closing.reopen_period(org, data["year"], data["month"], user=current_api_user(), reason=data["reason"])
-    db.session.commit()
     return {"year": data["year"], "month": data["month"], "status": "open"}

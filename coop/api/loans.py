@@ -20,26 +20,10 @@ from coop.schemas.loans import (AllocationSchema, ClaimInSchema, ClaimQuerySchem
                              LoanSchema, LprInSchema, LprSchema, PeriodInSchema, PolicyInSchema, PolicySchema,
                              RefileInSchema, SubsidyCalcSchema)
 from coop.services import access, loans as service
-from coop.api.common import current_api_user, idempotent_api, requires
+from coop.api.common import api_org, current_api_user, idempotent_api, requires
 from coop.core import clock
 URL = ""
 blp = Blueprint("api_loans", __name__, description="贷款贴息 Loans and the county interest subsidy fund")
-
-
-def _done(obj):
-    db.session.commit()
-    return obj
-
-
-def _org(org_id: int, permission: str | None = access.READ_LEDGER) -> Organization:
-    return access.get_org(current_api_user(), org_id, permission)
-
-
-def _loan(org: Organization, loan_id: int) -> Loan:
-    loan = db.session.get(Loan, loan_id)
-    if loan is None or loan.organization_id != org.id:
-        raise NotFound("找不到该贷款")
-    return loan
 
 
 def _loan_out(loan: Loan) -> dict:
@@ -76,7 +60,7 @@ def _calc_out(calc, policy) -> dict:
 @blp.response(200, LoanSchema(many=True))
 def list_loans(org_id: int):
     """贷款台账 with today's outstanding principal."""
-    org = _org(org_id)
+    org = api_org(org_id)
     return [_loan_out(l) for l in db.session.scalars(
         sa.select(Loan).where(Loan.organization_id == org.id).order_by(Loan.start_date, Loan.id))]
 
@@ -87,14 +71,14 @@ def list_loans(org_id: int):
 @requires(access.PREPARE)
 def create_loan(data, org_id: int):
     """Register a loan (rate between 0 and 36%; maturity after start)."""
-    org = _org(org_id, access.PREPARE)
-    return _done(_loan_out(service.create_loan(org, user=current_api_user(), **data)))
+    org = api_org(org_id, access.PREPARE)
+    return _loan_out(service.create_loan(org, user=current_api_user(), **data))
 
 
 @blp.route("/orgs/<int:org_id>/loans/<int:loan_id>")
 @blp.response(200, LoanSchema)
 def get_loan(org_id: int, loan_id: int):
-    return _loan_out(_loan(_org(org_id), loan_id))
+    return _loan_out(service.get_loan(api_org(org_id), loan_id))
 
 
 @blp.route("/orgs/<int:org_id>/loans/<int:loan_id>/events", methods=["POST"])
@@ -103,8 +87,8 @@ def get_loan(org_id: int, loan_id: int):
 @requires(access.PREPARE)
 def create_event(data, org_id: int, loan_id: int):
     """放款 / 还本 / 付息 with its draft voucher. 付息 needs the interest period and the 结息单."""
-    loan = _loan(_org(org_id, access.PREPARE), loan_id)
-    return _done(service.record_loan_event(loan, user=current_api_user(), **data))
+    loan = service.get_loan(api_org(org_id, access.PREPARE), loan_id)
+    return service.record_loan_event(loan, user=current_api_user(), **data)
 
 
 @blp.route("/orgs/<int:org_id>/loans/<int:loan_id>/claim-preview", methods=["POST"])
@@ -112,25 +96,18 @@ def create_event(data, org_id: int, loan_id: int):
 @blp.response(200, SubsidyCalcSchema)
 def preview_claim(data, org_id: int, loan_id: int):
     """The eligible subsidy for a period, line by line, after every rule a filing would check. Nothing is written."""
-    org = _org(org_id)
-    calc, policy = service.check_claim(org, _loan(org, loan_id), start=data["period_start"], end=data["period_end"])
+    org = api_org(org_id)
+    calc, policy = service.check_claim(org, service.get_loan(org, loan_id), start=data["period_start"], end=data["period_end"])
     return _calc_out(calc, policy)
 
 
 # ---------------------------------------------------------------- the village's claims
 
 
-def _org_claim(org: Organization, claim_id: int) -> SubsidyClaim:
-    claim = db.session.get(SubsidyClaim, claim_id)
-    if claim is None or claim.organization_id != org.id:
-        raise NotFound("找不到该申报")
-    return claim
-
-
 @blp.route("/orgs/<int:org_id>/claims")
 @blp.response(200, ClaimSchema(many=True))
 def list_org_claims(org_id: int):
-    org = _org(org_id)
+    org = api_org(org_id)
     return [_claim_out(c) for c in db.session.scalars(
         sa.select(SubsidyClaim).where(SubsidyClaim.organization_id == org.id).order_by(SubsidyClaim.id))]
 
@@ -142,19 +119,19 @@ def list_org_claims(org_id: int):
 def file_claim(data, org_id: int):
     """申报: refused unless 村社合一, special loan, inside the loan, no overlap, interest paid with 结息单, and the
     amount not above the eligible subsidy."""
-    org = _org(org_id, access.PREPARE)
+    org = api_org(org_id, access.PREPARE)
     loan = db.session.get(Loan, data["loan_id"])
     if loan is None or loan.organization_id != org.id:
         raise ValidationFailed.field("loan_id", "找不到该贷款")
     claim = service.file_claim(org, loan, start=data["period_start"], end=data["period_end"],
                                claimed=data["claimed"], user=current_api_user())
-    return _done(_claim_out(claim))
+    return _claim_out(claim)
 
 
 @blp.route("/orgs/<int:org_id>/claims/<int:claim_id>")
 @blp.response(200, ClaimSchema)
 def get_org_claim(org_id: int, claim_id: int):
-    return _claim_out(_org_claim(_org(org_id), claim_id))
+    return _claim_out(service.get_org_claim(api_org(org_id), claim_id))
 
 
 @blp.route("/orgs/<int:org_id>/claims/<int:claim_id>", methods=["PUT"])
@@ -163,11 +140,11 @@ def get_org_claim(org_id: int, claim_id: int):
 @requires(access.PREPARE)
 def refile_claim(data, org_id: int, claim_id: int):
     """Correct a rejected claim and file it again."""
-    org = _org(org_id, access.PREPARE)
-    claim = _org_claim(org, claim_id)
+    org = api_org(org_id, access.PREPARE)
+    claim = service.get_org_claim(org, claim_id)
     service.file_claim(org, claim.loan, start=data["period_start"], end=data["period_end"], claimed=data["claimed"],
                        user=current_api_user(), claim=claim)
-    return _done(_claim_out(claim))
+    return _claim_out(claim)
 
 
 # ---------------------------------------------------------------- township and county steps
@@ -186,7 +163,7 @@ def review_claim(data, claim_id: int):
     """乡镇审核 (township auditors): approve passes it to the county; reject needs a reason."""
     claim = service.get_claim(current_api_user(), claim_id)
     service.review_claim(claim, user=current_api_user(), **data)
-    return _done(_claim_out(claim))
+    return _claim_out(claim)
 
 
 @blp.route("/subsidy/claims/<int:claim_id>/approve", methods=["POST"])
@@ -196,7 +173,7 @@ def approve_claim(data, claim_id: int):
     """县级审批 (county admins). First-come commits the fund at once and refuses beyond it."""
     claim = service.get_claim(current_api_user(), claim_id)
     service.approve_claim(claim, user=current_api_user(), **data)
-    return _done(_claim_out(claim))
+    return _claim_out(claim)
 
 
 @blp.route("/subsidy/claims/<int:claim_id>/disburse", methods=["POST"])
@@ -207,7 +184,7 @@ def disburse_claim(data, claim_id: int):
     """拨付 (county admins): drafts the village's voucher Dr 102 / Cr 503 补助收入—贴息."""
     claim = service.get_claim(current_api_user(), claim_id)
     service.disburse_claim(claim, date=data["date"], bank_account=data["bank_account"], user=current_api_user())
-    return _done(_claim_out(claim))
+    return _claim_out(claim)
 
 
 # ---------------------------------------------------------------- county: LPR, policy, fund
@@ -254,7 +231,7 @@ def get_lpr(county_id: int):
 def set_lpr(data, county_id: int):
     """Add the LPR published on a day, or correct it (county admins)."""
     county = _county(county_id, admin=True)
-    return _done(service.set_lpr(county, data["published_on"], data["rate"], user=current_api_user()))
+    return service.set_lpr(county, data["published_on"], data["rate"], user=current_api_user())
 
 
 @blp.route("/counties/<int:county_id>/subsidy/<int:year>/policy")
@@ -269,7 +246,7 @@ def get_policy(county_id: int, year: int):
 def put_policy(data, county_id: int, year: int):
     """The year's fund, LPR multiple cap, share, per-organization cap and allocation rule (until allocated)."""
     county = _county(county_id, admin=True)
-    return _done(service.set_policy(county, _year(year), user=current_api_user(), **data))
+    return service.set_policy(county, _year(year), user=current_api_user(), **data)
 
 
 @blp.route("/counties/<int:county_id>/subsidy/<int:year>/fund")
@@ -287,7 +264,7 @@ def allocate(county_id: int, year: int):
     """Pro-rata allocation over the approved claims (largest remainder to the fen; never above the fund)."""
     policy = _policy(_county(county_id, admin=True), year)
     shares = service.run_allocation(policy, user=current_api_user())
-    return _done([{"claim_id": k, "allocated": v} for k, v in sorted(shares.items())])
+    return [{"claim_id": k, "allocated": v} for k, v in sorted(shares.items())]
 
 
 @blp.route("/counties/<int:county_id>/subsidy/claims")

@@ -14,9 +14,9 @@ from flask import request, send_file, url_for
 from flask_smorest import Blueprint
 from marshmallow import ValidationError
 
-from coop.api.common import current_api_user, idempotent_api, requires
+from coop.api.common import api_org, current_api_user, idempotent_api, requires
 from coop.core import clock
-from coop.core.errors import InvalidState, NotFound, ValidationFailed
+from coop.core.errors import InvalidState, ValidationFailed
 from coop.core.extensions import db
 from coop.core.security import roster_gate
 from coop.documents import shares as shares_pdf
@@ -35,31 +35,6 @@ from coop.services import access, members, shares
 
 URL = "/orgs/<int:org_id>"
 blp = Blueprint("api_members", __name__, description="成员与股权 Members and shares")
-
-
-def _org(org_id: int, permission=access.READ_LEDGER):
-    return access.get_org(current_api_user(), org_id, permission)
-
-
-def _household(org, household_id: int) -> Household:
-    h = db.session.get(Household, household_id)
-    if h is None or h.organization_id != org.id:
-        raise NotFound("找不到该户")
-    return h
-
-
-def _member(org, member_id: int) -> Member:
-    m = db.session.get(Member, member_id)
-    if m is None or m.organization_id != org.id:
-        raise NotFound("找不到该成员")
-    return m
-
-
-def _plan(org, plan_id: int) -> QuantificationPlan:
-    p = db.session.get(QuantificationPlan, plan_id)
-    if p is None or p.organization_id != org.id:
-        raise NotFound("找不到该方案")
-    return p
 
 
 # ---------------------------------------------------------------- output shapes
@@ -114,11 +89,6 @@ def _plan_out(p: QuantificationPlan) -> dict:
             "inputs": sorted(p.inputs, key=lambda i: i.member_id)}
 
 
-def _done(obj):
-    db.session.commit()
-    return obj
-
-
 # ---------------------------------------------------------------- households and members
 
 
@@ -127,7 +97,7 @@ def _done(obj):
 @blp.response(200, HouseholdSchema(many=True))
 def list_households(args, org_id: int):
     """户 list with head, people, units held and the current 股权证 number. `q` matches 户号 or a name."""
-    org = _org(org_id)
+    org = api_org(org_id)
     q = args["q"].strip()
     hs = db.session.scalars(sa.select(Household).where(Household.organization_id == org.id).order_by(Household.number))
     units, certs = shares.household_units(org), _current_certs(org)
@@ -141,19 +111,18 @@ def list_households(args, org_id: int):
 @requires(access.MANAGE_MEMBERS)
 def create_household(data, org_id: int):
     """A new household with its head. The 身份证 is checked (check digit, not on any roster yet)."""
-    org = _org(org_id, access.MANAGE_MEMBERS)
+    org = api_org(org_id, access.MANAGE_MEMBERS)
     h = members.create_household(org, number=data["number"], address=data["address"])
     members.add_member(h, name=data["name"], id_number=data["id_number"], relation="户主", phone=data["phone"],
                        head=True)
-    db.session.commit()
     return _household_detail(org, h)
 
 
 @blp.route("/households/<int:household_id>")
 @blp.response(200, HouseholdDetailSchema)
 def get_household(org_id: int, household_id: int):
-    org = _org(org_id)
-    return _household_detail(org, _household(org, household_id))
+    org = api_org(org_id)
+    return _household_detail(org, members.get_household(org, household_id))
 
 
 @blp.route("/households/<int:household_id>/members", methods=["POST"])
@@ -161,17 +130,16 @@ def get_household(org_id: int, household_id: int):
 @blp.response(201, MemberSchema)
 @requires(access.MANAGE_MEMBERS)
 def add_member(data, org_id: int, household_id: int):
-    org = _org(org_id, access.MANAGE_MEMBERS)
-    m = members.add_member(_household(org, household_id), **data)
-    db.session.commit()
+    org = api_org(org_id, access.MANAGE_MEMBERS)
+    m = members.add_member(members.get_household(org, household_id), **data)
     return _member_out(m, True)
 
 
 @blp.route("/members/<int:member_id>")
 @blp.response(200, MemberDetailSchema)
 def get_member(org_id: int, member_id: int):
-    org = _org(org_id)
-    m = _member(org, member_id)
+    org = api_org(org_id)
+    m = members.get_member(org, member_id)
     out = _member_out(m, access.can(current_api_user(), access.MANAGE_MEMBERS, org))
     out["events"] = [_event_out(e) for e in sorted(m.events, key=lambda e: (e.date, e.id))]
     return out
@@ -184,9 +152,9 @@ def get_member(org_id: int, member_id: int):
 def add_membership_event(data, org_id: int, member_id: int):
     """成员身份变动: confirmed, lost_* (death, other collective, 公务员, nationality, voluntary), benefit_granted
     (needs votes_for ≥ 3/4 of votes_total), restored."""
-    org = _org(org_id, access.MANAGE_MEMBERS)
-    e = members.record_membership_event(_member(org, member_id), data.pop("kind"), user=current_api_user(), **data)
-    return _done(_event_out(e))
+    org = api_org(org_id, access.MANAGE_MEMBERS)
+    e = members.record_membership_event(members.get_member(org, member_id), data.pop("kind"), user=current_api_user(), **data)
+    return _event_out(e)
 
 
 # ---------------------------------------------------------------- roster
@@ -204,7 +172,7 @@ def _read(files) -> tuple[list[dict], str]:
 def get_roster(org_id: int):
     """The roster in the import layout. 身份证号 in full only for those who manage the roster; others see the
     last 4 characters."""
-    org = _org(org_id)
+    org = api_org(org_id)
     rows = members.export_roster(org)
     if not access.can(current_api_user(), access.MANAGE_MEMBERS, org):
         id_columns = [i for i, c in enumerate(rows[0]) if c in ("户主身份证", "身份证")]
@@ -221,7 +189,7 @@ def get_roster(org_id: int):
 @requires(access.MANAGE_MEMBERS)
 def check_roster(files, org_id: int):
     """Dry run (multipart `file`): every problem, row by row. Nothing is written."""
-    org = _org(org_id, access.MANAGE_MEMBERS)
+    org = api_org(org_id, access.MANAGE_MEMBERS)
     records, key = _read(files)
     roster_gate(current_api_user(), len(records))
     check = members.check_roster(org, records, key)
@@ -236,7 +204,7 @@ def check_roster(files, org_id: int):
 def import_roster(files, org_id: int):
     """Import (multipart `file`, with optional form fields `confirm_date` and `evidence` to confirm everyone as a
     member): all or nothing; a file with any problem is refused with errors.rows.<line>."""
-    org = _org(org_id, access.MANAGE_MEMBERS)
+    org = api_org(org_id, access.MANAGE_MEMBERS)
     # read by hand: flask-smorest documents file + form arguments as OpenAPI 2 "formData", invalid in OpenAPI 3
     try:
         options = RosterImportInSchema().load({k: v for k, v in request.form.items() if v.strip()})
@@ -246,7 +214,6 @@ def import_roster(files, org_id: int):
     records, key = _read(files)
     roster_gate(current_api_user(), len(records))
     households = members.import_roster(org, records, user=current_api_user(), key=key, **options)
-    db.session.commit()
     return {"households": len(households), "members": sum(len(h.members) for h in households)}
 
 
@@ -256,7 +223,7 @@ def import_roster(files, org_id: int):
 @blp.route("/plans")
 @blp.response(200, PlanSchema(many=True))
 def list_plans(org_id: int):
-    org = _org(org_id)
+    org = api_org(org_id)
     return [_plan_out(p) for p in db.session.scalars(
         sa.select(QuantificationPlan).where(QuantificationPlan.organization_id == org.id)
         .order_by(QuantificationPlan.id))]
@@ -268,15 +235,15 @@ def list_plans(org_id: int):
 @requires(access.MANAGE_MEMBERS)
 def create_plan(data, org_id: int):
     """折股量化方案 (draft). 集体股 over 30% needs collective_override."""
-    org = _org(org_id, access.MANAGE_MEMBERS)
+    org = api_org(org_id, access.MANAGE_MEMBERS)
     plan_fields, rules = split_plan(data)
-    return _done(_plan_out(shares.create_plan(org, rules=rules, user=current_api_user(), **plan_fields)))
+    return _plan_out(shares.create_plan(org, rules=rules, user=current_api_user(), **plan_fields))
 
 
 @blp.route("/plans/<int:plan_id>")
 @blp.response(200, PlanSchema)
 def get_plan(org_id: int, plan_id: int):
-    return _plan_out(_plan(_org(org_id), plan_id))
+    return _plan_out(shares.get_plan(api_org(org_id), plan_id))
 
 
 @blp.route("/plans/<int:plan_id>", methods=["PUT"])
@@ -285,9 +252,9 @@ def get_plan(org_id: int, plan_id: int):
 @requires(access.MANAGE_MEMBERS)
 def update_plan(data, org_id: int, plan_id: int):
     """Replace a draft plan's fields and rules; refused (409) once issued."""
-    org = _org(org_id, access.MANAGE_MEMBERS)
+    org = api_org(org_id, access.MANAGE_MEMBERS)
     plan_fields, rules = split_plan(data)
-    return _done(_plan_out(shares.update_plan(_plan(org, plan_id), rules=rules, **plan_fields)))
+    return _plan_out(shares.update_plan(shares.get_plan(org, plan_id), rules=rules, **plan_fields))
 
 
 @blp.route("/plans/<int:plan_id>/inputs", methods=["PUT"])
@@ -296,8 +263,8 @@ def update_plan(data, org_id: int, plan_id: int):
 @requires(access.MANAGE_MEMBERS)
 def put_inputs(data, org_id: int, plan_id: int):
     """Per-member inputs (labour dates, 资金/资源/扶贫 amounts). All rows are checked before any is saved."""
-    org = _org(org_id, access.MANAGE_MEMBERS)
-    plan = _plan(org, plan_id)
+    org = api_org(org_id, access.MANAGE_MEMBERS)
+    plan = shares.get_plan(org, plan_id)
     rows = []
     for i, row in enumerate(data["inputs"]):
         m = db.session.get(Member, row["member_id"])
@@ -311,7 +278,7 @@ def put_inputs(data, org_id: int, plan_id: int):
             # the service names the field; the body names the row too
             field = next(iter(exc.errors))
             raise ValidationFailed.field(f"inputs.{i}.{field}", exc.message) from None
-    return _done(_plan_out(plan))
+    return _plan_out(plan)
 
 
 def _preview_out(plan: QuantificationPlan) -> dict:
@@ -341,7 +308,7 @@ def _preview_out(plan: QuantificationPlan) -> dict:
 def preview_plan(org_id: int, plan_id: int):
     """Compute a draft plan: per member, household and class, face value and warnings. Nothing is written.
     An issued plan is not recomputed (409): read the register as of its 基准日 instead."""
-    plan = _plan(_org(org_id), plan_id)
+    plan = shares.get_plan(api_org(org_id), plan_id)
     if plan.status != "draft":
         raise InvalidState("方案已发行，不再重新计算；请查看基准日的股权登记")
     return _preview_out(plan)
@@ -353,12 +320,11 @@ def preview_plan(org_id: int, plan_id: int):
 @requires(access.MANAGE_MEMBERS)
 def issue_plan(data, org_id: int, plan_id: int):
     """Issue: writes the opening register (dated the 基准日) and the household 股权证. Needs approval_ref."""
-    org = _org(org_id, access.MANAGE_MEMBERS)
-    plan = _plan(org, plan_id)
+    org = api_org(org_id, access.MANAGE_MEMBERS)
+    plan = shares.get_plan(org, plan_id)
     if data.get("approval_ref"):
         shares.update_plan(plan, approval_ref=data["approval_ref"].strip())
     certs = shares.issue_plan(plan, user=current_api_user())
-    db.session.commit()
     return {"plan": _plan_out(plan), "certificates": [_cert_out(c) for c in certs]}
 
 
@@ -370,7 +336,7 @@ def issue_plan(data, org_id: int, plan_id: int):
 @blp.response(200, RegisterSchema)
 def get_register(args, org_id: int):
     """The register as of a date (default today): holdings, per-class and per-household totals."""
-    org = _org(org_id)
+    org = api_org(org_id)
     as_of = args["as_of"] or clock.today()
     r = shares_pdf.build_register(org, as_of)
     held = shares.holdings(org, as_of)
@@ -385,7 +351,7 @@ def get_register(args, org_id: int):
 @blp.route("/share-actions")
 @blp.response(200, ShareActionSchema(many=True))
 def list_actions(org_id: int):
-    org = _org(org_id)
+    org = api_org(org_id)
     return list(db.session.scalars(sa.select(ShareAction).where(ShareAction.organization_id == org.id)
                                    .order_by(ShareAction.date, ShareAction.id)))
 
@@ -397,8 +363,8 @@ def _event_endpoint(kind: str, schema, run, doc: str, response=ShareActionSchema
     @blp.response(201, response)
     @requires(access.MANAGE_MEMBERS)
     def view(data, org_id: int):
-        org = _org(org_id, access.MANAGE_MEMBERS)
-        return _done(run(org, data, current_api_user()))
+        org = api_org(org_id, access.MANAGE_MEMBERS)
+        return run(org, data, current_api_user())
 
     view.__doc__ = doc
     return view
@@ -434,30 +400,23 @@ _event_endpoint("nominee_release", NomineeReleaseInSchema, lambda o, d, u: share
 @requires(access.MANAGE_MEMBERS)
 def reverse_action(data, org_id: int, action_id: int):
     """冲正: appends the counter-action; the original stays."""
-    org = _org(org_id, access.MANAGE_MEMBERS)
-    return _done(shares.reverse_action(org, action_id=action_id, user=current_api_user(), **data))
+    org = api_org(org_id, access.MANAGE_MEMBERS)
+    return shares.reverse_action(org, action_id=action_id, user=current_api_user(), **data)
 
 
 # ---------------------------------------------------------------- certificates
 
 
-def _cert(org, cert_id: int) -> ShareCertificate:
-    c = db.session.get(ShareCertificate, cert_id)
-    if c is None or c.organization_id != org.id:
-        raise NotFound("找不到该股权证")
-    return c
-
-
 @blp.route("/certificates/<int:cert_id>")
 @blp.response(200, CertificateSchema)
 def get_certificate(org_id: int, cert_id: int):
-    return _cert_out(_cert(_org(org_id), cert_id))
+    return _cert_out(shares.get_certificate(api_org(org_id), cert_id))
 
 
 @blp.route("/certificates/<int:cert_id>/pdf")
 @blp.alt_response(200, schema={"type": "string", "format": "binary"}, content_type="application/pdf", success=True)
 def certificate_pdf(org_id: int, cert_id: int):
     """The 股权证 as PDF, with the QR code of its public verify page."""
-    cert = _cert(_org(org_id), cert_id)
+    cert = shares.get_certificate(api_org(org_id), cert_id)
     return send_file(io.BytesIO(shares_pdf.certificate_pdf(cert)), mimetype="application/pdf",
                      download_name=shares_pdf.certificate_filename(cert))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-from coop.api.common import current_api_user
+from coop.api.common import api_org, current_api_user
 from coop.schemas.orgs import OrganizationSchema
 from coop.services import access
 
@@ -28,4 +28,4 @@ def list_orgs():
 @blp.route("/<int:org_id>")
 @blp.response(200, OrganizationSchema)
 def get_org(org_id: int):
-    return _dump(access.get_org(current_api_user(), org_id, permission=None))
+    return _dump(api_org(org_id, None))

@@ -9,7 +9,7 @@ from flask import request, send_file
 from flask_smorest import Blueprint
 from marshmallow import RAISE
 
-from coop.api.common import current_api_user
+from coop.api.common import api_org
 from coop.core.money import ZERO
 from coop.ledger.types import Statement
 from coop.reports import REPORTS, builders, params
@@ -41,7 +41,7 @@ def downloads(view):
 
 def _prepare(org_id: int, slug: str, args: dict):
     """The organization and resolved query, or the xlsx/PDF download when one is asked for."""
-    org = access.get_org(current_api_user(), org_id, access.READ_LEDGER)
+    org = api_org(org_id, access.READ_LEDGER)
     spec = REPORTS[slug]
     fmt = args.get("format") or _accepted_format()
     q = params.resolve(org, args, needs_code=spec.needs_code)
@@ -180,6 +180,6 @@ def income_statement(args, org_id: int):
 @blp.alt_response(200, schema=BINARY, content_type=PDF_MIME, description="记账凭证 PDF", success=True)
 def voucher_pdf(org_id: int, voucher_id: int):
     """打印记账凭证（PDF）。"""
-    org = access.get_org(current_api_user(), org_id, access.READ_LEDGER)
+    org = api_org(org_id, access.READ_LEDGER)
     v = vouchers.get_voucher(org, voucher_id)
     return send_file(io.BytesIO(render_voucher_pdf(org, v)), mimetype=PDF_MIME, download_name=voucher_filename(v))

@@ -5,8 +5,7 @@ from __future__ import annotations
 from flask import request
 from flask_smorest import Blueprint
 
-from coop.api.common import current_api_user, requires
-from coop.core.extensions import db
+from coop.api.common import api_org, current_api_user, requires
 from coop.schemas.setup import (CountySetupInSchema, SetupCheckSchema, SetupCountyCreatedSchema, SetupFileSchema,
                                 SetupOpenedSchema, SetupPortalInSchema, SetupStepSchema, SetupTownshipInSchema,
                                 SetupTownshipSchema)
@@ -23,7 +22,6 @@ def first_run(data):
     """First run: the first county and its first county admin, with the installation's setup token
     (COOP_SETUP_TOKEN) in the body; no Bearer token. 404 once a county exists or when no setup token is set."""
     county, admin, password = setup.first_run(data, configured_token=setup.configured_token())
-    db.session.commit()
     return {"county_id": county.id, "name": county.name, "code_scheme": county.code_scheme,
             "admin_username": admin.username, "one_time_password": password}
 
@@ -37,7 +35,6 @@ first_run.coop_public = True  # no Bearer token: read by authenticate_api_reques
 def create_township(data):
     """A township in your county (county admins)."""
     t = setup.add_township(current_api_user(), data["name"])
-    db.session.commit()
     return t
 
 
@@ -46,7 +43,7 @@ def create_township(data):
 @requires(access.READ_LEDGER)
 def progress(org_id: int):
     """建账进度: each step done or what is missing."""
-    return setup.progress(access.get_org(current_api_user(), org_id))
+    return setup.progress(api_org(org_id))
 
 
 def _sheet(files, kind: str, org):
@@ -93,12 +90,11 @@ def import_chart(files, org_id: int):
     problem by row, nothing written (200). Otherwise the accounts are added, parents before children; a file with
     any problem is refused (errors.rows.<line>), and each file goes in once."""
     user = current_api_user()
-    org = access.get_org(user, org_id, access.MANAGE_ACCOUNTS)
+    org = api_org(org_id, access.MANAGE_ACCOUNTS)
     sheet, key = _sheet(files, "chart", org)
     if _dry_run():
         return _check_out(chart_import.check_chart(org, sheet, key)), 200
     added = chart_import.import_chart(org, sheet, user=user, key=key)
-    db.session.commit()
     return {"ok": True, "rows": len(added), "problems": []}
 
 
@@ -112,13 +108,12 @@ def import_opening(files, org_id: int):
     With `dry_run=true`: the check only (200). Otherwise the opening balances are replaced and (lock, the default)
     locked — refused unless the file balances; each file goes in once."""
     user = current_api_user()
-    org = access.get_org(user, org_id, access.MANAGE_ACCOUNTS)
+    org = api_org(org_id, access.MANAGE_ACCOUNTS)
     system, lock = _options()
     sheet, key = _sheet(files, "opening", org)
     if _dry_run():
         return _check_out(chart_import.check_opening(org, sheet, system=system, key=key, lock=lock)), 200
     check = chart_import.import_opening(org, sheet, user=user, key=key, system=system, lock=lock)
-    db.session.commit()
     return _check_out(check)
 
 
@@ -130,8 +125,7 @@ def open_portal_accounts(data, org_id: int):
     """Open member portal accounts (the given members, or every household head without one). The one-time
     passwords are in this answer only; the web page prints them as 开通通知书."""
     user = current_api_user()
-    org = access.get_org(user, org_id, access.MANAGE_MEMBERS)
+    org = api_org(org_id, access.MANAGE_MEMBERS)
     opened = portal_accounts.open_accounts(org, user=user, member_ids=data.get("member_ids"))
-    db.session.commit()
     return [{"member_id": o.member.id, "household_number": o.household.number, "username": o.username,
              "one_time_password": o.password} for o in opened]

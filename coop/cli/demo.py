@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import click
 
-from coop.cli.common import coop_cli
-from coop.core.extensions import db
+from coop.cli.common import coop_cli, transaction
 
 
 @coop_cli.command("demo")
@@ -13,8 +12,8 @@ def demo_cmd(quiet):
     """Build the demo county (idempotent) and print the demo logins."""
     from coop.demo import build_demo
 
-    credentials = build_demo(progress=not quiet)
-    db.session.commit()
+    with transaction():
+        credentials = build_demo(progress=not quiet)
     if credentials:
         click.echo("demo users (password for all: see below)")
         for username, role, where, password in credentials:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import click
 import sqlalchemy as sa
-from coop.cli.common import coop_cli
+from coop.cli.common import coop_cli, transaction
 
 
 def _org(code: str):
@@ -194,7 +194,7 @@ def import_vouchers_cmd(org_code, file, dry_run, username, post, reviewer, poste
     n_vouchers, n_lines = vi.summary_of(rows)
     if dry_run:
         problems = vi.check_import(org, rows, key=key)
-        db.session.rollback()
+        db.session.rollback()  # a dry run: nothing the check touched is kept
         if problems:
             click.echo(f"发现 {len(problems)} 处问题（未写入任何数据）：", err=True)
             for p in problems:
@@ -206,16 +206,15 @@ def import_vouchers_cmd(org_code, file, dry_run, username, post, reviewer, poste
     rev = _user(reviewer, "--reviewer") if post else None
     pst = _user(poster or username, "--poster") if post else None
     click.echo(f"正在导入 {n_vouchers} 张凭证（{n_lines} 行）…")
-    try:
-        created = vi.import_vouchers(org, rows, user, key, post=post, reviewer=rev, poster=pst)
-        db.session.commit()
-    except CoopError as exc:
-        db.session.rollback()
+
+    def report(exc: CoopError) -> None:
         click.echo(exc.message, err=True)
         for path, messages in flatten_errors(exc.errors or {}).items():
             for m in messages:
                 click.echo(f"  {m}" if path.startswith("rows") else f"  {path}: {m}", err=True)
-        sys.exit(1)
+
+    with transaction(report):
+        created = vi.import_vouchers(org, rows, user, key, post=post, reviewer=rev, poster=pst)
     state = "已记账" if post else "未审核草稿"
     click.echo(f"已导入 {len(created)} 张凭证（{state}），文件 SHA-256 {key}")
 
@@ -242,7 +241,7 @@ def import_roster_cmd(org_code, file, dry_run, username, confirm_date, evidence)
     except CoopError as exc:
         raise click.ClickException(exc.message)
     check = members.check_roster(org, records, key=key)
-    db.session.rollback()
+    db.session.rollback()  # the check keeps nothing; the import below is its own transaction
     households = len({r.head_id for r in check.rows})
     if dry_run or not check.ok:
         if not check.ok:
@@ -256,17 +255,16 @@ def import_roster_cmd(org_code, file, dry_run, username, confirm_date, evidence)
         raise click.ClickException("--confirm-date 须同时用 --evidence 写明成员大会决议编号")
     user = _user(username, "--user") if username else None
     click.echo(f"正在导入 {households} 户、{len(check.rows)} 人…")
-    try:
-        created = members.import_roster(org, records, user=user, key=key,
-                                        confirm_date=confirm_date.date() if confirm_date else None,
-                                        evidence=evidence)
-        db.session.commit()
-    except CoopError as exc:
-        db.session.rollback()
+
+    def report(exc: CoopError) -> None:
         click.echo(exc.message, err=True)
         for path, messages in flatten_errors(exc.errors or {}).items():
             line = path.split(".")[1] if path.startswith("rows.") else None
             for m in messages:
                 click.echo(f"  第 {line} 行：{m}" if line else f"  {m}", err=True)
-        sys.exit(1)
+
+    with transaction(report):
+        created = members.import_roster(org, records, user=user, key=key,
+                                        confirm_date=confirm_date.date() if confirm_date else None,
+                                        evidence=evidence)
     click.echo(f"已导入 {len(created)} 户、{len(check.rows)} 人，文件 SHA-256 {key}")

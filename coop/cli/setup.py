@@ -10,8 +10,7 @@ from decimal import Decimal, InvalidOperation
 
 import click
 import sqlalchemy as sa
-from coop.cli.common import coop_cli, fail, user_named
-from coop.core.errors import CoopError
+from coop.cli.common import coop_cli, transaction, user_named
 from coop.core.extensions import db
 
 
@@ -39,12 +38,9 @@ def setup_county_cmd(name, code_scheme, admin_username, admin_name, **policy):
     password (changed at first login)."""
     from coop.services import setup
 
-    try:
+    with transaction():
         county, admin, password = setup.setup_county(name, code_scheme=code_scheme, admin_username=admin_username,
                                                      admin_display_name=admin_name, **policy)
-        db.session.commit()
-    except CoopError as exc:
-        fail(exc)
     click.echo(f"created county {county.name} (id {county.id}, code scheme {county.code_scheme})")
     click.echo(f"one-time password for {admin.username}: {password}")
 
@@ -55,11 +51,8 @@ def setup_township_cmd(as_user, name):
     """Add a township to the county of the admin --as."""
     from coop.services import setup
 
-    try:
+    with transaction():
         t = setup.add_township(user_named(as_user), name)
-        db.session.commit()
-    except CoopError as exc:
-        fail(exc)
     click.echo(f"created township {t.name} (id {t.id})")
 
 @coop_cli.command("setup-org")
@@ -76,7 +69,7 @@ def setup_org_cmd(as_user, township, name, kind, uscc, legal_representative, sta
     from coop.services import admin as admin_service, setup
 
     user = user_named(as_user)
-    try:
+    with transaction():
         county = setup.county_of(user)
         t = db.session.scalar(sa.select(Township).where(Township.county_id == county.id,
                                                         Township.name == township))
@@ -89,9 +82,6 @@ def setup_org_cmd(as_user, township, name, kind, uscc, legal_representative, sta
         org = admin_service.create_organization(user, dict(
             township_id=t.id, name=name, kind=kind, uscc=uscc, legal_representative=legal_representative,
             books_start_year=year, books_start_month=month))
-        db.session.commit()
-    except CoopError as exc:
-        fail(exc)
     click.echo(f"created organization {org.name} (id {org.id})")
 
 @coop_cli.command("portal-accounts")
@@ -111,15 +101,13 @@ def portal_accounts_cmd(as_user, org_id, member_ids, output):
     org = db.session.get(Organization, org_id)
     if org is None:
         raise click.ClickException(f"no organization {org_id}")
-    try:
+    # committed at the end of the block, only once the letters are written: a password nobody holds is no use
+    with transaction():
         opened = portal_accounts.open_accounts(org, user=user_named(as_user), member_ids=list(member_ids) or None)
         with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
             pdf = portal_letters.letters_pdf(org, opened)
         with open(output, "wb") as fh:
             fh.write(pdf)
-        db.session.commit()  # only once the letters are written: a password nobody holds is no use
-    except CoopError as exc:
-        fail(exc)
     click.echo(f"{len(opened)} account(s) opened; letters in {output}")
 
 @coop_cli.command("setup-progress")

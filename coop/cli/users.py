@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import click
 
-from coop.cli.common import coop_cli, fail, user_named
-from coop.core.errors import CoopError
+from coop.cli.common import coop_cli, transaction, user_named
 from coop.core.extensions import db
 
 
@@ -24,7 +23,7 @@ def create_user_cmd(username, display_name, password, role, org_id, township_id,
     from coop.services import audit
     from coop.services.users import assign_role, check_password_policy, create_user
 
-    try:
+    with transaction():
         check_password_policy(password, username=username, display_name=display_name or "")
         user = create_user(username, display_name or username, password, one_time=one_time)
         audit.log("user.create", target=user.username, role=role, via="cli")
@@ -35,9 +34,6 @@ def create_user_cmd(username, display_name, password, role, org_id, township_id,
             if scope is None:
                 raise click.ClickException("--role needs an existing --org, --township or --county")
             assign_role(user, role, scope)
-        db.session.commit()
-    except CoopError as exc:
-        fail(exc)
     click.echo(f"created user {user.username} (id {user.id})")
 
 
@@ -54,12 +50,12 @@ def user_reset_cmd(username):
 
     user = user_named(username)
     password = admin.one_time_password()
-    users.set_password(user, password)
-    user.must_change_password = True
-    users.end_sessions(user)
-    revoked = users.revoke_all_tokens(user)
-    audit.log("user.reset", target=user.username, tokens_revoked=revoked, via="cli")
-    db.session.commit()
+    with transaction():
+        users.set_password(user, password)
+        user.must_change_password = True
+        users.end_sessions(user)
+        revoked = users.revoke_all_tokens(user)
+        audit.log("user.reset", target=user.username, tokens_revoked=revoked, via="cli")
     click.echo(f"one-time password for {user.username}: {password}")
 
 
@@ -69,11 +65,11 @@ def user_deactivate_cmd(username):
     from coop.services import audit, users
 
     user = user_named(username)
-    user.active = False
-    users.end_sessions(user)
-    revoked = users.revoke_all_tokens(user)
-    audit.log("user.deactivate", target=user.username, tokens_revoked=revoked, via="cli")
-    db.session.commit()
+    with transaction():
+        user.active = False
+        users.end_sessions(user)
+        revoked = users.revoke_all_tokens(user)
+        audit.log("user.deactivate", target=user.username, tokens_revoked=revoked, via="cli")
     click.echo(f"{user.username} deactivated ({revoked} API token(s) revoked)")
 
 
@@ -84,9 +80,9 @@ def user_revoke_tokens_cmd(username):
     from coop.services import audit, users
 
     user = user_named(username)
-    revoked = users.revoke_all_tokens(user)
-    audit.log("user.revoke_tokens", target=user.username, tokens_revoked=revoked, via="cli")
-    db.session.commit()
+    with transaction():
+        revoked = users.revoke_all_tokens(user)
+        audit.log("user.revoke_tokens", target=user.username, tokens_revoked=revoked, via="cli")
     click.echo(f"{user.username}: {revoked} API token(s) revoked")
 
 
@@ -96,9 +92,9 @@ def user_reactivate_cmd(username):
     from coop.services import audit
 
     user = user_named(username)
-    user.active = True
-    audit.log("user.reactivate", target=user.username, via="cli")
-    db.session.commit()
+    with transaction():
+        user.active = True
+        audit.log("user.reactivate", target=user.username, via="cli")
     click.echo(f"{user.username} reactivated")
 
 
@@ -123,13 +119,10 @@ def user_grant_cmd(username, role, org_id, township_id, county_id):
     from coop.services import audit, users
 
     user = user_named(username)
-    try:
+    with transaction():
         scope = _scope(org_id, township_id, county_id)
         users.assign_role(user, role, scope)
-    except CoopError as exc:
-        fail(exc)
-    audit.log("user.grant", target=user.username, role=role, scope=scope.name, via="cli")
-    db.session.commit()
+        audit.log("user.grant", target=user.username, role=role, scope=scope.name, via="cli")
     click.echo(f"{user.username}: {role} on {scope.name}")
 
 
@@ -149,8 +142,8 @@ def user_remove_role_cmd(username, role, org_id, township_id, county_id):
              and (county_id is None or r.county_id == county_id)]
     if len(found) != 1:
         raise click.ClickException(f"{user.username} has {len(found)} matching {role} role(s); name the scope")
-    users.revoke_role(user, found[0])
-    users.end_sessions(user)
-    audit.log("user.revoke_role", target=user.username, role=role, via="cli")
-    db.session.commit()
+    with transaction():
+        users.revoke_role(user, found[0])
+        users.end_sessions(user)
+        audit.log("user.revoke_role", target=user.username, role=role, via="cli")
     click.echo(f"{user.username}: {role} removed")

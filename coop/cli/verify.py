@@ -10,7 +10,8 @@ import sys
 
 import click
 import sqlalchemy as sa
-from coop.cli.common import coop_cli
+
+from coop.cli.common import coop_cli, transaction
 
 
 @coop_cli.command("verify")
@@ -73,15 +74,14 @@ def audit_key():
 def rotate_cmd():
     """Append a new key to COOP_AUDIT_KEY_FILE; new entries are signed with it, old ones keep verifying with
     theirs. Keep every old key."""
-    from coop.core.extensions import db
     from coop.services import audit
 
     try:
         kid = audit.rotate_key()
     except audit.AuditKeyMissing as exc:
         raise click.ClickException(str(exc)) from None
-    audit.log("audit.key_rotate", target=kid)
-    db.session.commit()
+    with transaction():
+        audit.log("audit.key_rotate", target=kid)
     click.echo(f"新的审计密钥 {kid} 已启用（{audit.key_file()}）；旧密钥请保留，用于校验旧记录。")
 
 @audit_key.command("seal")

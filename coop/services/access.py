@@ -86,6 +86,16 @@ def get_org(user: User, org_id: int, permission: str | None = READ_LEDGER) -> Or
     return org
 
 
+def of_org(model, org: Organization, row_id: int, message: str):
+    """The `model` row `row_id` if it belongs to `org`, else NotFound(message): a row of another organization is
+    not found either (nothing crosses the organization boundary). Each domain's `get_…(org, id)` is this, and the
+    web pages and the API both use it (a 404 page or the error envelope)."""
+    row = db.session.get(model, row_id)
+    if row is None or row.organization_id != org.id:
+        raise NotFound(message)
+    return row
+
+
 def require(user: User, permission: str, org: Organization) -> None:
     if not can(user, permission, org):
         raise Forbidden("您没有执行此操作的权限")

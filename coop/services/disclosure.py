@@ -35,6 +35,14 @@ from coop.services.sanzi import SHEET_TITLES as _SANZI_TITLES, SHEETS as _SANZI_
 SIGNATURES = (N_("制表"), N_("会计"), N_("民主理财小组"), N_("村负责人"), N_("审核单位"))
 
 
+def get_sheet(org: Organization, disclosure_id: int) -> Disclosure:
+    return access.of_org(Disclosure, org, disclosure_id, "找不到该公开表")
+
+
+def get_question(org: Organization, question_id: int) -> VoucherQuestion:
+    return access.of_org(VoucherQuestion, org, question_id, "找不到该质询")
+
+
 def _s(amount: Decimal) -> str:
     return f"{Decimal(amount):.2f}"
 

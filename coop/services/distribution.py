@@ -36,6 +36,10 @@ POLICY_DEFAULTS = {"reserve_base": "net_profit", "dividend_mode": "per_share", "
                    "cadre_min_days": 183, "cadre_tax_rate": ZERO, "materials_days": 10, "notice_days": 10}
 
 
+def get_plan(org: Organization, plan_id: int) -> DistributionPlan:
+    return access.of_org(DistributionPlan, org, plan_id, "找不到该方案")
+
+
 def _policy_row(**owner) -> DistributionPolicy | None:
     key, value = next(iter(owner.items()))
     return db.session.scalar(sa.select(DistributionPolicy).where(getattr(DistributionPolicy, key) == value))

@@ -27,6 +27,15 @@ LOAN_TERMS = {"short": R.SHORT_LOAN, "long": R.LONG_LOAN}
 # ---------------------------------------------------------------- loans
 
 
+def get_loan(org: Organization, loan_id: int) -> Loan:
+    return access.of_org(Loan, org, loan_id, "找不到该贷款")
+
+
+def get_org_claim(org: Organization, claim_id: int) -> SubsidyClaim:
+    """A claim of the village's own (the township and county steps find theirs with `get_claim`)."""
+    return access.of_org(SubsidyClaim, org, claim_id, "找不到该申报")
+
+
 def create_loan(org: Organization, *, lender: str, contract_no: str, principal: Decimal, annual_rate: Decimal,
                 start_date: dt.date, maturity_date: dt.date, special: bool = False, term: str | None = None,
                 account_code: str | None = None, bank_account: str | None = None, user: User) -> Loan:

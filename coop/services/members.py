@@ -16,7 +16,7 @@ from coop.core.errors import InvalidState, ValidationFailed
 from coop.core.extensions import db
 from coop.models import Household, Member, MembershipEvent, Organization, User
 from coop.models.members import MEMBERSHIP_EVENTS, RELATIONS
-from coop.services import audit
+from coop.services import access, audit
 from coop.services.imports import already_imported, file_key, lock_for_import  # noqa: F401  (file_key: for the callers)
 from coop.core import clock
 from coop.services.users import end_sessions, revoke_role
@@ -29,6 +29,14 @@ ROSTER_ACTION = "roster.import"
 #: when set (milliseconds), `import_roster` pauses after each person: only the crash test sets it
 ROSTER_SLEEP_ENV = "COOP_ROSTER_IMPORT_SLEEP"
 ROSTER_COLUMNS = ("户号", "户主", "户主身份证", "成员", "身份证", "与户主关系", "性别", "出生日期", "联系电话", "成员状态")
+
+
+def get_household(org: Organization, household_id: int) -> Household:
+    return access.of_org(Household, org, household_id, "找不到该户")
+
+
+def get_member(org: Organization, member_id: int) -> Member:
+    return access.of_org(Member, org, member_id, "找不到该成员")
 
 
 def check_id_number(value: str) -> tuple[str, dt.date, str]:

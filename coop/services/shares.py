@@ -22,6 +22,8 @@ from coop.models import (Household, Member, Organization, PlanMemberInput, Quant
 from coop.models.base import utcnow
 from coop.services import audit, roles
 from coop.services.members import create_household, status_on
+from coop.services import access, audit
+from coop.services.members import status_on
 from coop.core import clock
 from coop.services.vouchers import create_draft
 
@@ -30,6 +32,18 @@ ZERO_UNITS = Decimal("0.0000")
 
 
 # ---------------------------------------------------------------- plans
+
+
+def get_plan(org: Organization, plan_id: int) -> QuantificationPlan:
+    return access.of_org(QuantificationPlan, org, plan_id, "找不到该方案")
+
+
+def get_certificate(org: Organization, cert_id: int) -> ShareCertificate:
+    return access.of_org(ShareCertificate, org, cert_id, "找不到该股权证")
+
+
+def get_action(org: Organization, action_id: int) -> ShareAction:
+    return access.of_org(ShareAction, org, action_id, "找不到该股权变动")
 
 
 def _rules_from(data: dict) -> PlanRules:

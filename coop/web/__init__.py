@@ -16,3 +16,4 @@ def register_web(app: Flask) -> None:
     for module in (auth, orgs, ledger, reports, admin, members, shares, portal, distribution, disclosure, loans,
                    joint, auditor, daily, setup, county, cash, assets):
         app.register_blueprint(module.bp)
+        orgs.WEB_BLUEPRINTS.add(module.bp.name)

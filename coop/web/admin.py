@@ -5,15 +5,15 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required
-from marshmallow import ValidationError
 
-from coop.core.errors import CoopError, flatten_errors
 from coop.core.extensions import db
 from coop.models import County, Organization, RoleAssignment, User
 from coop.models.org import ORG_KINDS
 from coop.models.users import ROLES
 from coop.schemas.orgs import CharterInSchema, OrganizationInSchema, RoleGrantInSchema, UserInSchema
 from coop.services import access, admin
+from coop.web.forms import submit
+from coop.web.orgs import url_org_id
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -25,33 +25,13 @@ def _county() -> County:
     return db.session.get(County, ids[0])
 
 
-def _form(schema, form) -> dict:
-    """Form fields → schema input: empty strings become missing, so defaults apply."""
-    raw = {k: v for k, v in form.items() if k != "csrf_token" and v.strip() != ""}
-    return schema.load(raw)
-
-
-def _submit(schema, action):
-    """Load the form with `schema` and run `action(data)`; returns the flattened errors (empty on success)."""
-    try:
-        action(_form(schema, request.form))
-        db.session.commit()
-        return {}
-    except ValidationError as exc:
-        db.session.rollback()
-        return flatten_errors(exc.messages)
-    except CoopError as exc:
-        db.session.rollback()
-        return flatten_errors(exc.errors)
-
-
 @bp.route("/", methods=["GET", "POST"])
 @login_required
 def index():
     county = _county()
     errors = {}
     if request.method == "POST":
-        errors = _submit(OrganizationInSchema(), lambda data: admin.create_organization(current_user, data))
+        _, errors, _ = submit(OrganizationInSchema(), lambda data: admin.create_organization(current_user, data))
         if not errors:
             flash(gettext("组织已创建，已生成 2023 制度 42 个一级科目"), "success")
             return redirect(url_for("admin.index"))
@@ -63,30 +43,28 @@ def index():
 @login_required
 def code_scheme():
     county = _county()
-    try:
-        admin.set_code_scheme(current_user, county, request.form.get("code_scheme", ""))
-        db.session.commit()
-    except CoopError as exc:
-        db.session.rollback()
+    _, errors, status = submit(None, lambda: admin.set_code_scheme(current_user, county,
+                                                                  request.form.get("code_scheme", "")))
+    if errors:
         return render_template("admin/index.html", county=county, kinds=ORG_KINDS, errors={}, form={},
-                               scheme_errors=flatten_errors(exc.errors), scheme_form=request.form), exc.status_code
+                               scheme_errors=errors, scheme_form=request.form), status
     flash(gettext("科目编码方案已设为 %(key)s", key=county.code_scheme), "success")
     return redirect(url_for("admin.index") + "#code-scheme")
 
 
 @bp.route("/orgs/<int:org_id>/charter", methods=["GET", "POST"])
 @login_required
-def charter(org_id: int):
+def charter():
     county = _county()
-    org = db.session.get(Organization, org_id)
+    org = db.session.get(Organization, url_org_id())
     if org is None or org.township.county_id != county.id:
         abort(404)
     errors = {}
     if request.method == "POST":
-        errors = _submit(CharterInSchema(), lambda data: admin.update_charter(current_user, org, data))
+        _, errors, _ = submit(CharterInSchema(), lambda data: admin.update_charter(current_user, org, data))
         if not errors:
             flash(gettext("章程参数已保存"), "success")
-            return redirect(url_for("admin.charter", org_id=org.id))
+            return redirect(url_for("admin.charter"))
     return render_template("admin/charter.html", county=county, org=org, errors=errors, form=request.form), (
         422 if errors else 200)
 
@@ -97,7 +75,9 @@ def users_page():
     county = _county()
     errors = {}
     if request.method == "POST":
-        errors = _submit(UserInSchema(), lambda data: admin.create_user_with_role(current_user, data))
+        # values as typed: the one-time password is not stripped
+        raw = {k: v for k, v in request.form.items() if k != "csrf_token" and v.strip() != ""}
+        _, errors, _ = submit(UserInSchema(), lambda data: admin.create_user_with_role(current_user, data), raw)
         if not errors:
             flash(gettext("用户已创建"), "success")
             return redirect(url_for("admin.users_page"))
@@ -153,18 +133,15 @@ def accounts():
     return _accounts_page()
 
 
-def _account_action(user_id: int, action):
+def _account_action(user_id: int, action, schema=None):
+    """Run `action(user)` (or `action(user, data)` with a form `schema`) on a user the caller manages (else 404)."""
     _account_admin()
-    try:
-        target = admin.get_managed_user(current_user, user_id)
-        result = action(target)
-        db.session.commit()
-        return target, result, {}
-    except CoopError as exc:
-        db.session.rollback()
-        if exc.status_code == 404:
-            abort(404)
-        return None, None, flatten_errors(exc.errors)
+    target = admin.get_managed_user(current_user, user_id)
+    if schema is None:
+        result, errors, _ = submit(None, lambda: action(target))
+    else:
+        result, errors, _ = submit(schema, lambda data: action(target, data))
+    return target, result, errors
 
 
 @bp.route("/accounts/<int:user_id>/reset", methods=["POST"])
@@ -212,16 +189,11 @@ def account_reactivate(user_id: int):
 @bp.route("/accounts/<int:user_id>/roles", methods=["POST"])
 @login_required
 def account_grant(user_id: int):
-    def grant(u):
-        data = _form(RoleGrantInSchema(), request.form)
+    def grant(u, data):
         return admin.grant_role(current_user, u, data["role"], organization_id=data["organization_id"],
                                 township_id=data["township_id"])
 
-    try:
-        _, _, errors = _account_action(user_id, grant)
-    except ValidationError as exc:
-        db.session.rollback()
-        errors = flatten_errors(exc.messages)
+    _, _, errors = _account_action(user_id, grant, RoleGrantInSchema())
     if errors:
         return _accounts_page(errors, status=422)
     flash(gettext("角色已授予"), "success")

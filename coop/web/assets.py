@@ -21,7 +21,7 @@ from coop.reports.xlsx import render_xlsx
 from coop.schemas.assets import (AccrualInSchema, AssetInSchema, ContractInSchema, DepreciationInSchema, ParcelInSchema,
                               RentReceiptInSchema)
 from coop.services import access, sanzi as service
-from coop.web.loans import submit
+from coop.web.forms import submit
 from coop.web.orgs import load_org
 
 bp = Blueprint("assets", __name__)
@@ -43,9 +43,9 @@ def _ctx(org, **kw) -> dict:
 
 
 @bp.route("/o/<int:org_id>/sanzi/")
-def index(org_id: int):
+def index():
     """三资台账: contracts, asset cards, parcels, the ageing, the reconciliation and the 三资 warnings."""
-    org = load_org(org_id)
+    org = load_org()
     today = clock.today()
     return render_template(
         "assets/index.html", **_ctx(org, today=today, contracts=service.list_contracts(org),
@@ -56,20 +56,20 @@ def index(org_id: int):
 
 
 @bp.route("/o/<int:org_id>/sanzi/contracts/new", methods=["GET", "POST"])
-def contract_new(org_id: int):
-    org = load_org(org_id, access.PREPARE)
+def contract_new():
+    org = load_org(access.PREPARE)
     errors, status = {}, 200
     if request.method == "POST":
         c, errors, status = submit(ContractInSchema(), lambda d: service.create_contract(org, d, user=current_user))
         if c is not None:
             flash(gettext("合同已登记（草稿），核对收款计划后生效"), "success")
-            return redirect(url_for("assets.contract_detail", org_id=org.id, contract_id=c.id))
+            return redirect(url_for("assets.contract_detail", contract_id=c.id))
     return render_template("assets/contract_form.html", **_ctx(org, errors=errors, form=request.form)), status
 
 
 @bp.route("/o/<int:org_id>/sanzi/contracts/<int:contract_id>")
-def contract_detail(org_id: int, contract_id: int):
-    org = load_org(org_id)
+def contract_detail(contract_id: int):
+    org = load_org()
     c = service.get_contract(org, contract_id)
     preview = service.contract_schedule(c) if c.status == "draft" else None
     return render_template("assets/contract.html", **_ctx(org, c=c, shown=service.contract_shown(c, current_user),
@@ -77,40 +77,40 @@ def contract_detail(org_id: int, contract_id: int):
 
 
 @bp.route("/o/<int:org_id>/sanzi/contracts/<int:contract_id>/activate", methods=["POST"])
-def contract_activate(org_id: int, contract_id: int):
-    org = load_org(org_id, access.PREPARE)
+def contract_activate(contract_id: int):
+    org = load_org(access.PREPARE)
     c = service.get_contract(org, contract_id)
     _, errors, _ = submit(AccrualInSchema(), lambda d: service.activate_contract(c, user=current_user), data={})
     flash(errors.get("_schema", [gettext("合同已生效，收款计划已确定")])[0], "error" if errors else "success")
-    return redirect(url_for("assets.contract_detail", org_id=org.id, contract_id=c.id))
+    return redirect(url_for("assets.contract_detail", contract_id=c.id))
 
 
 @bp.route("/o/<int:org_id>/sanzi/contracts/<int:contract_id>/receipts", methods=["POST"])
-def contract_receipt(org_id: int, contract_id: int):
-    org = load_org(org_id, access.PREPARE)
+def contract_receipt(contract_id: int):
+    org = load_org(access.PREPARE)
     c = service.get_contract(org, contract_id)
     r, errors, status = submit(RentReceiptInSchema(), lambda d: service.record_receipt(c, user=current_user, **d))
     if r is not None:
         flash(gettext("收款已登记，凭证草稿待审核"), "success")
-        return redirect(url_for("assets.contract_detail", org_id=org.id, contract_id=c.id))
+        return redirect(url_for("assets.contract_detail", contract_id=c.id))
     return render_template("assets/contract.html", **_ctx(org, c=c, shown=service.contract_shown(c, current_user),
                                                           preview=None, errors=errors, form=request.form)), status
 
 
 @bp.route("/o/<int:org_id>/sanzi/accruals", methods=["POST"])
-def accrue(org_id: int):
-    org = load_org(org_id, access.PREPARE)
+def accrue():
+    org = load_org(access.PREPARE)
     vs, errors, _ = submit(AccrualInSchema(), lambda d: service.accrue_due(org, on=d.get("on"), user=current_user))
     if errors:
         flash(next(iter(errors.values()))[0], "error")
     else:
         flash(gettext("已生成 %(n)s 张应收凭证草稿", n=len(vs)), "success")
-    return redirect(url_for("assets.index", org_id=org.id))
+    return redirect(url_for("assets.index"))
 
 
 @bp.route("/o/<int:org_id>/sanzi/depreciation", methods=["POST"])
-def depreciate(org_id: int):
-    org = load_org(org_id, access.PREPARE)
+def depreciate():
+    org = load_org(access.PREPARE)
     run, errors, _ = submit(DepreciationInSchema(),
                             lambda d: service.depreciate_month(org, d["year"], d["month"], current_user))
     if errors:
@@ -120,12 +120,12 @@ def depreciate(org_id: int):
     else:
         flash(gettext("%(y)s年%(m)s月折旧 %(t)s 元，凭证草稿待审核", y=run.year, m=run.month, t=f"{run.total:,.2f}"),
               "success")
-    return redirect(url_for("assets.index", org_id=org.id))
+    return redirect(url_for("assets.index"))
 
 
 @bp.route("/o/<int:org_id>/sanzi/assets/new", methods=["GET", "POST"])
-def asset_new(org_id: int):
-    org = load_org(org_id, access.PREPARE)
+def asset_new():
+    org = load_org(access.PREPARE)
     errors, status = {}, 200
     if request.method == "POST":
         def action(d):
@@ -140,19 +140,19 @@ def asset_new(org_id: int):
         a, errors, status = submit(AssetInSchema(), action)
         if a is not None:
             flash(gettext("资产卡片已登记"), "success")
-            return redirect(url_for("assets.index", org_id=org.id))
+            return redirect(url_for("assets.index"))
     return render_template("assets/asset_form.html", **_ctx(org, errors=errors, form=request.form)), status
 
 
 @bp.route("/o/<int:org_id>/sanzi/parcels/new", methods=["GET", "POST"])
-def parcel_new(org_id: int):
-    org = load_org(org_id, access.PREPARE)
+def parcel_new():
+    org = load_org(access.PREPARE)
     errors, status = {}, 200
     if request.method == "POST":
         p, errors, status = submit(ParcelInSchema(), lambda d: service.register_parcel(org, d, user=current_user))
         if p is not None:
             flash(gettext("地块已登记"), "success")
-            return redirect(url_for("assets.index", org_id=org.id))
+            return redirect(url_for("assets.index"))
     return render_template("assets/parcel_form.html", **_ctx(org, errors=errors, form=request.form)), status
 
 
@@ -161,9 +161,9 @@ EXPORTS = {"contracts": documents.contracts_table, "assets": documents.assets_ta
 
 
 @bp.route("/o/<int:org_id>/sanzi/<kind>.<fmt>")
-def export(org_id: int, kind: str, fmt: str):
+def export(kind: str, fmt: str):
     """合同, 资产 or 资源台账 as xlsx or PDF."""
-    org = load_org(org_id)
+    org = load_org()
     if kind not in EXPORTS or fmt not in ("xlsx", "pdf"):
         abort(404)
     t = EXPORTS[kind](org, clock.today())
@@ -178,28 +178,29 @@ def export(org_id: int, kind: str, fmt: str):
 
 
 @bp.route("/o/<int:org_id>/sanzi/import", methods=["GET", "POST"])
-def import_page(org_id: int):
+def import_page():
     """Import contracts, asset cards or parcels from xlsx: 检查 (dry run) first, then 导入."""
-    from coop.core.errors import CoopError, ValidationFailed
-    from coop.core.extensions import db
+    from coop.core.errors import ValidationFailed
 
-    org = load_org(org_id, access.PREPARE)
+    org = load_org(access.PREPARE)
     errors, status, result = {}, 200, None
     if request.method == "POST":
         kind = request.form.get("kind", "")
         f = request.files.get("file")
-        try:
+
+        def run():
             if f is None or not f.filename:
                 raise ValidationFailed.field("file", gettext("请选择 xlsx 文件"))
-            result = service.import_register(org, kind, f.read(), user=current_user,
-                                             dry_run=request.form.get("action") != "import")
-            db.session.commit()
-            if not result.dry_run:
-                flash(gettext("已导入 %(n)s 行", n=result.rows), "success")
-                return redirect(url_for("assets.index", org_id=org.id))
-        except CoopError as exc:
-            db.session.rollback()
-            errors, status = dict(exc.errors), exc.status_code
+            return service.import_register(org, kind, f.read(), user=current_user,
+                                           dry_run=request.form.get("action") != "import")
+
+        done = submit(None, run)
+        if not done.ok:
+            errors, status = dict(done.error.errors), done.status  # nested: the template lists them row by row
+        elif not done.result.dry_run:
+            flash(gettext("已导入 %(n)s 行", n=done.result.rows), "success")
+            return redirect(url_for("assets.index"))
+        result = done.result
     return render_template("assets/import.html", **_ctx(org, errors=errors, result=result, form=request.form,
                                                         columns=service.IMPORT_COLUMNS)), status
 
@@ -208,22 +209,23 @@ def import_page(org_id: int):
 
 
 @bp.route("/o/<int:org_id>/sanzi/inventory/<int:year>", methods=["GET", "POST"])
-def inventory(org_id: int, year: int):
+def inventory(year: int):
     """年度资产清查: start the list, record each item's count, post 盘盈/盘亏 through 181, publish (≥ 7 days)."""
-    from coop.core.errors import CoopError, NotFound
-    from coop.core.extensions import db
+    from coop.core.errors import NotFound, ValidationFailed
     from coop.models.assets import COUNT_RESULTS
     from coop.core.money import parse_amount
 
-    org = load_org(org_id)
+    org = load_org()
     errors, status = {}, 200
     if request.method == "POST":
-        org = load_org(org_id, access.PREPARE)
+        org = load_org(access.PREPARE)
         action = request.form.get("action", "")
-        try:
-            if action == "start":
-                service.start_inventory(org, year, user=current_user)
-            else:
+
+        def run():
+            try:
+                if action == "start":
+                    service.start_inventory(org, year, user=current_user)
+                    return
                 inv = service.get_inventory(org, year)
                 if action == "count":
                     for item in inv.items:
@@ -242,14 +244,13 @@ def inventory(org_id: int, year: int):
                                               publish_until=dt.date.fromisoformat(request.form["publish_until"]))
                 else:
                     abort(400)
-            db.session.commit()
-            return redirect(url_for("assets.inventory", org_id=org.id, year=year))
-        except (ValueError, KeyError):
-            db.session.rollback()
-            errors, status = {"_schema": [gettext("日期格式应为 YYYY-MM-DD")]}, 422
-        except CoopError as exc:
-            db.session.rollback()
-            errors, status = dict(exc.errors) or {"_schema": [str(exc)]}, exc.status_code
+            except (ValueError, KeyError):
+                raise ValidationFailed(gettext("日期格式应为 YYYY-MM-DD"))
+
+        done = submit(None, run)
+        if done.ok:
+            return redirect(url_for("assets.inventory", year=year))
+        errors, status = dict(done.error.errors), done.status
     try:
         inv = service.get_inventory(org, year)
     except NotFound:

@@ -12,7 +12,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext
 from flask_login import current_user, login_required
 
-from coop.core.errors import CoopError, NotFound
+from coop.core.errors import NotFound
 from coop.core.extensions import db
 from coop.core.text import N_
 from coop.models import Organization, Voucher, VoucherQuestion
@@ -68,13 +68,6 @@ def desk():
 # ---------------------------------------------------------------- questions on vouchers
 
 
-def _question(org: Organization, question_id: int) -> VoucherQuestion:
-    q = db.session.get(VoucherQuestion, question_id)
-    if q is None or q.organization_id != org.id:
-        abort(404)
-    return q
-
-
 def _month_arg() -> tuple[int, int] | None:
     raw = request.args.get("month", "")
     try:
@@ -116,29 +109,25 @@ def _render_questions(org: Organization, *, status: int = 200, error: str | None
 
 @bp.route("/o/<int:org_id>/questions")
 @login_required
-def questions(org_id: int):
-    return _render_questions(load_org(org_id))
+def questions():
+    return _render_questions(load_org())
 
 
 def _act(org: Organization, fn, message: str):
-    try:
-        fn()
-        db.session.commit()
-    except CoopError as exc:
-        db.session.rollback()
-        errors = forms.flat_errors(exc.errors)
+    done = forms.submit(None, fn)
+    if not done.ok:
         known = {"question", "answer"}
-        return _render_questions(org, status=exc.status_code, errors=errors, form=request.form,
-                                 error=None if set(errors) & known else exc.message)
+        return _render_questions(org, status=done.status, errors=done.errors, form=request.form,
+                                 error=None if set(done.errors) & known else done.message)
     flash(message, "success")
-    return redirect(url_for("auditor.questions", org_id=org.id))
+    return redirect(url_for("auditor.questions"))
 
 
 @bp.route("/o/<int:org_id>/questions", methods=["POST"])
 @login_required
-def ask(org_id: int):
+def ask():
     """质询: a township auditor (or county admin) asks about one voucher."""
-    org = load_org(org_id)
+    org = load_org()
     raw = request.form.get("voucher_id", "")
     if not raw.isdecimal():
         abort(404)
@@ -149,16 +138,16 @@ def ask(org_id: int):
 
 @bp.route("/o/<int:org_id>/questions/<int:question_id>/answer", methods=["POST"])
 @login_required
-def answer(org_id: int, question_id: int):
-    org = load_org(org_id, access.PREPARE)
-    q = _question(org, question_id)
+def answer(question_id: int):
+    org = load_org(access.PREPARE)
+    q = disclosure.get_question(org, question_id)
     return _act(org, lambda: disclosure.answer_question(q, text=request.form.get("answer", ""), user=current_user),
                 gettext("答复已提交"))
 
 
 @bp.route("/o/<int:org_id>/questions/<int:question_id>/close", methods=["POST"])
 @login_required
-def close(org_id: int, question_id: int):
-    org = load_org(org_id)
-    q = _question(org, question_id)
+def close(question_id: int):
+    org = load_org()
+    q = disclosure.get_question(org, question_id)
     return _act(org, lambda: disclosure.close_question(q, user=current_user), gettext("质询已关闭"))

@@ -17,15 +17,14 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required, login_user, logout_user
-from marshmallow import ValidationError
 
 from coop.core import security
-from coop.core.errors import CoopError, flatten_errors
 from coop.core.extensions import db, login_manager
 from coop.core.text import N_
 from coop.models import ApiToken, User
 from coop.schemas.orgs import PasswordChangeInSchema
 from coop.services import audit, users
+from coop.web.forms import submit
 
 bp = Blueprint("auth", __name__)
 
@@ -112,6 +111,8 @@ def login():
         user = users.authenticate(username, request.form.get("password", ""))
         if user is None:
             users.record_failed_login(username, request.remote_addr)
+            # kept although the page answers 422 (which the boundary rolls back): the audit log keeps every refused
+            # attempt, and the lock-out below is counted from the same failures
             db.session.commit()
             if throttled:
                 t = security.throttle()
@@ -127,7 +128,6 @@ def login():
                 security.throttle().reset(keys[:1])  # the account's count; the address keeps its own
             start_session(user, remember=bool(request.form.get("remember")))
             audit.log("login", user=user)
-            db.session.commit()
             if user.must_change_password:
                 return redirect(url_for("auth.password"))
             if not request.args.get("next") and {r.role for r in user.roles} == {"member"}:
@@ -143,7 +143,6 @@ def logout():
         user = current_user._get_current_object()
         users.end_sessions(user)
         audit.log("logout", user=user)
-        db.session.commit()
     logout_user()
     return redirect(url_for("auth.login"))
 
@@ -155,22 +154,20 @@ def password():
     errors: dict = {}
     if request.method == "POST":
         user = current_user._get_current_object()
-        try:
-            data = PasswordChangeInSchema().load({k: v for k, v in request.form.items() if k != "csrf_token"})
+
+        def change(data):
             users.change_own_password(user, current=data["current_password"], new=data["new_password"],
                                       confirm=data["confirm_password"])
             start_session(user, remember=False)  # this browser stays signed in, with the new version
-            db.session.commit()
+
+        # passwords as typed (not stripped)
+        _, errors, _ = submit(PasswordChangeInSchema(), change,
+                              {k: v for k, v in request.form.items() if k != "csrf_token"})
+        if not errors:
             flash(gettext("密码已修改，其他设备上的登录已退出"), "success")
             if {r.role for r in user.roles} == {"member"}:
                 return redirect(url_for("portal.me"))  # a member's first login ends on their household
             return redirect(_safe_next(None))
-        except ValidationError as exc:
-            db.session.rollback()
-            errors = flatten_errors(exc.messages)
-        except CoopError as exc:
-            db.session.rollback()
-            errors = flatten_errors(exc.errors)
     return render_template("auth/password.html", errors=errors,
                            forced=current_user.must_change_password), (422 if errors else 200)
 
@@ -192,6 +189,5 @@ def tokens():
             flash(gettext("令牌已吊销"), "success")
         else:
             new_token = users.issue_api_token(current_user, request.form.get("name") or "API")
-        db.session.commit()
     mine = db.session.scalars(db.select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.id))
     return render_template("auth/tokens.html", tokens=list(mine), new_token=new_token)

@@ -17,7 +17,7 @@ from flask_login import current_user, login_required
 
 from coop.documents import cash as docs
 from coop.reports.pdf import render_pdf
-from coop.core.errors import CoopError, ValidationFailed
+from coop.core.errors import ValidationFailed
 from coop.core.extensions import db
 from coop.ledger.roles import EXPENSE_ROLES, ROLE_BY_KEY
 from coop.models import County, DistributionPlan, Household, Voucher
@@ -25,9 +25,10 @@ from coop.models.cash import ITEM_STATUSES, PAYOUT_STATUSES, REQUEST_STATUSES, S
 from coop.schemas.cash import (BankAccountInSchema, CashCountInSchema, SpendingDecisionInSchema, HouseholdAccountInSchema,
                             ManualMatchInSchema, PayoutInSchema, SpendingPolicyInSchema, SpendingRequestInSchema,
                             StatementImportInSchema, SpendingVoucherInSchema)
-from coop.services import access, bank, cashier, payout, roles as role_service, spending
+from coop.services import access, bank, cashier, payout, roles as role_service, spending, vouchers
 from coop.core import clock
-from coop.web.loans import XLSX_MIME, flat, submit, user_names
+from coop.web.forms import submit
+from coop.web.loans import XLSX_MIME, user_names
 from coop.web.orgs import load_org
 
 bp = Blueprint("cash", __name__)
@@ -61,16 +62,16 @@ def _month_arg() -> tuple[int, int]:
 
 
 @bp.route("/o/<int:org_id>/cash/")
-def index(org_id: int):
+def index():
     """报账单 list (with the step each one waits for)."""
-    org = load_org(org_id)
+    org = load_org()
     items = spending.list_requests(org)
     return render_template("cash/index.html", **_ctx(org, items=items, next_step={r.id: spending.next_step(r) for r in items}))
 
 
 @bp.route("/o/<int:org_id>/cash/requests/new", methods=["GET", "POST"])
-def request_new(org_id: int):
-    org = load_org(org_id, access.SPEND_REQUEST)
+def request_new():
+    org = load_org(access.SPEND_REQUEST)
     errors, status = {}, 200
     if request.method == "POST":
         scans = [(f.filename, f.mimetype, f.read()) for f in request.files.getlist("scans") if f and f.filename]
@@ -80,7 +81,7 @@ def request_new(org_id: int):
             org, user=current_user, scans=scans, **d), data)
         if not errors:
             flash(gettext("报账单已提交"), "success")
-            return redirect(url_for("cash.request_detail", org_id=org.id, request_id=req.id))
+            return redirect(url_for("cash.request_detail", request_id=req.id))
     return render_template("cash/request_form.html", **_ctx(org, errors=errors, form=request.form)), status
 
 
@@ -93,45 +94,45 @@ def _render_request(org, req, errors=None, status=200):
 
 
 @bp.route("/o/<int:org_id>/cash/requests/<int:request_id>")
-def request_detail(org_id: int, request_id: int):
-    org = load_org(org_id)
+def request_detail(request_id: int):
+    org = load_org()
     return _render_request(org, spending.get_request(org, request_id))
 
 
 @bp.route("/o/<int:org_id>/cash/requests/<int:request_id>.pdf")
-def request_pdf(org_id: int, request_id: int):
+def request_pdf(request_id: int):
     """村级财务支出审批单 as PDF, to print and file with the voucher."""
-    org = load_org(org_id)
+    org = load_org()
     req = spending.get_request(org, request_id)
     t = docs.request_table(req, user_names(*(a.user_id for a in req.approvals)))
     return send_file(io.BytesIO(render_pdf(t)), mimetype="application/pdf", download_name=f"{t.filename}.pdf")
 
 
 @bp.route("/o/<int:org_id>/cash/requests/<int:request_id>/decide", methods=["POST"])
-def request_decide(org_id: int, request_id: int):
-    org = load_org(org_id)
+def request_decide(request_id: int):
+    org = load_org()
     req = spending.get_request(org, request_id)
     _, errors, status = submit(SpendingDecisionInSchema(), lambda d: spending.decide(req, user=current_user, **d))
     if errors:
         return _render_request(org, spending.get_request(org, request_id), errors, status)
     flash(gettext("已记录审批意见"), "success")
-    return redirect(url_for("cash.request_detail", org_id=org.id, request_id=req.id))
+    return redirect(url_for("cash.request_detail", request_id=req.id))
 
 
 @bp.route("/o/<int:org_id>/cash/requests/<int:request_id>/voucher", methods=["POST"])
-def request_voucher(org_id: int, request_id: int):
-    org = load_org(org_id, access.PREPARE)
+def request_voucher(request_id: int):
+    org = load_org(access.PREPARE)
     req = spending.get_request(org, request_id)
     v, errors, status = submit(SpendingVoucherInSchema(), lambda d: spending.to_voucher(req, user=current_user, **d))
     if errors:
         return _render_request(org, spending.get_request(org, request_id), errors, status)
     flash(gettext("已生成凭证草稿"), "success")
-    return redirect(url_for("ledger.voucher_detail", org_id=org.id, voucher_id=v.id))
+    return redirect(url_for("ledger.voucher_detail", voucher_id=v.id))
 
 
 @bp.route("/o/<int:org_id>/cash/scans/<int:scan_id>")
-def scan_download(org_id: int, scan_id: int):
-    org = load_org(org_id)
+def scan_download(scan_id: int):
+    org = load_org()
     scan = db.session.get(SpendingScan, scan_id)
     if scan is None or scan.request.organization_id != org.id:
         abort(404)
@@ -142,9 +143,9 @@ def scan_download(org_id: int, scan_id: int):
 
 
 @bp.route("/o/<int:org_id>/cash/journal")
-def journal(org_id: int, errors=None, status=200):
+def journal(errors=None, status=200):
     """现金日记账 / 银行日记账 of one leaf and month, and the cash counts."""
-    org = load_org(org_id)
+    org = load_org()
     leaves = role_service.money_leaves(org)
     if not leaves:
         abort(404)
@@ -160,13 +161,13 @@ def journal(org_id: int, errors=None, status=200):
 
 
 @bp.route("/o/<int:org_id>/cash/counts", methods=["POST"])
-def count_new(org_id: int):
-    org = load_org(org_id, access.CASHIER)
+def count_new():
+    org = load_org(access.CASHIER)
     row, errors, status = submit(CashCountInSchema(), lambda d: cashier.record_count(org, user=current_user, **d))
     if errors:
-        return journal(org_id, errors, status)
+        return journal(errors, status)
     flash(gettext("盘点已记录"), "success" if row.difference == 0 else "error")
-    return redirect(url_for("cash.journal", org_id=org.id, code=row.account_code))
+    return redirect(url_for("cash.journal", code=row.account_code))
 
 
 @bp.app_template_global("cashier_signature")
@@ -182,18 +183,16 @@ def cashier_may_sign(org, v) -> bool:
 
 
 @bp.route("/o/<int:org_id>/cash/sign/<int:voucher_id>", methods=["POST"])
-def sign(org_id: int, voucher_id: int):
-    org = load_org(org_id)
-    v = db.session.get(Voucher, voucher_id)
-    if v is None or v.organization_id != org.id:
-        abort(404)
-    _, errors, _status = _run(lambda: cashier.sign(v, user=current_user))
+def sign(voucher_id: int):
+    org = load_org()
+    v = vouchers.get_voucher(org, voucher_id)
+    _, errors, _status = submit(None, lambda: cashier.sign(v, user=current_user))
     for messages in errors.values():
         for msg in messages:
             flash(msg, "error")
     if not errors:
         flash(gettext("出纳已签字"), "success")
-    return redirect(url_for("ledger.voucher_detail", org_id=org.id, voucher_id=v.id))
+    return redirect(url_for("ledger.voucher_detail", voucher_id=v.id))
 
 
 # ---------------------------------------------------------------- the bank
@@ -213,26 +212,26 @@ def _render_bank(org, errors=None, status=200, preview=None):
 
 
 @bp.route("/o/<int:org_id>/cash/bank")
-def bank_page(org_id: int):
-    org = load_org(org_id)
+def bank_page():
+    org = load_org()
     return _render_bank(org)
 
 
 @bp.route("/o/<int:org_id>/cash/bank/accounts", methods=["POST"])
-def bank_account(org_id: int):
-    org = load_org(org_id, access.CASHIER)
+def bank_account():
+    org = load_org(access.CASHIER)
     data = {k: v.strip() for k, v in request.form.items() if k != "csrf_token" and v.strip()}
     data["personal"] = "personal" in request.form
     _, errors, status = submit(BankAccountInSchema(), lambda d: bank.set_account(org, user=current_user, **d), data)
     if errors:
         return _render_bank(org, errors, status)
     flash(gettext("已登记开户银行"), "success")
-    return redirect(url_for("cash.bank_page", org_id=org.id, account_code=data.get("account_code")))
+    return redirect(url_for("cash.bank_page", account_code=data.get("account_code")))
 
 
 @bp.route("/o/<int:org_id>/cash/bank/import", methods=["POST"])
-def statement_import(org_id: int):
-    org = load_org(org_id, access.CASHIER)
+def statement_import():
+    org = load_org(access.CASHIER)
     upload = request.files.get("file")
     data = {k: v.strip() for k, v in request.form.items() if k not in ("csrf_token",)}
     data["dry_run"] = "dry_run" in request.form
@@ -249,49 +248,36 @@ def statement_import(org_id: int):
     if errors:
         return _render_bank(org, errors, status)
     if result.statement is None:
-        db.session.rollback()
+        db.session.rollback()  # a dry run keeps nothing it looked at; the boundary would commit this 200
         return _render_bank(org, preview=result)
     flash(gettext("已导入 %(n)s 笔对账单明细", n=len(result.lines)), "success")
-    return redirect(url_for("cash.bank_page", org_id=org.id, account_code=result.statement.account_code))
+    return redirect(url_for("cash.bank_page", account_code=result.statement.account_code))
 
 
 @bp.route("/o/<int:org_id>/cash/bank/<code>/match", methods=["POST"])
-def match_auto(org_id: int, code: str):
-    org = load_org(org_id, access.CASHIER)
-    n, errors, status = _run(lambda: bank.auto_match(org, code, user=current_user))
+def match_auto(code: str):
+    org = load_org(access.CASHIER)
+    n, errors, status = submit(None, lambda: bank.auto_match(org, code, user=current_user))
     if errors:
         return _render_bank(org, errors, status)
     flash(gettext("自动勾对 %(n)s 笔", n=n), "success")
-    return redirect(url_for("cash.bank_page", org_id=org.id, account_code=code))
-
-
-def _run(action):
-    """Run a service call without a form and commit; (result, errors, status) like loans.submit."""
-    try:
-        result = action()
-        db.session.commit()
-        return result, {}, 200
-    except CoopError as exc:
-        db.session.rollback()
-        if exc.status_code == 403:
-            raise
-        return None, flat(exc.errors), exc.status_code
+    return redirect(url_for("cash.bank_page", account_code=code))
 
 
 @bp.route("/o/<int:org_id>/cash/bank/manual-match", methods=["POST"])
-def match_manual(org_id: int):
-    org = load_org(org_id, access.CASHIER)
+def match_manual():
+    org = load_org(access.CASHIER)
     _, errors, status = submit(ManualMatchInSchema(), lambda d: bank.manual_match(org, user=current_user, **d))
     if errors:
         return _render_bank(org, errors, status)
     flash(gettext("已勾对"), "success")
-    return redirect(url_for("cash.bank_page", org_id=org.id, account_code=request.form.get("account_code")))
+    return redirect(url_for("cash.bank_page", account_code=request.form.get("account_code")))
 
 
 @bp.route("/o/<int:org_id>/cash/bank/<code>/<int:year>/<int:month>")
-def reconciliation(org_id: int, code: str, year: int, month: int):
+def reconciliation(code: str, year: int, month: int):
     """银行存款余额调节表 (page, ?format=pdf or xlsx)."""
-    org = load_org(org_id)
+    org = load_org()
     if not 1 <= month <= 12 or not 1990 <= year <= 2100 or code not in dict(bank.bank_leaves(org)):
         abort(404)  # a year the calendar cannot hold would be a 500 further down
     try:
@@ -311,18 +297,18 @@ def reconciliation(org_id: int, code: str, year: int, month: int):
 
 
 @bp.route("/o/<int:org_id>/cash/bank/<code>/<int:year>/<int:month>/final", methods=["POST"])
-def reconciliation_save(org_id: int, code: str, year: int, month: int):
-    org = load_org(org_id, access.CASHIER)
+def reconciliation_save(code: str, year: int, month: int):
+    org = load_org(access.CASHIER)
     if not 1 <= month <= 12 or not 1990 <= year <= 2100:
         abort(404)
-    _, errors, status = _run(lambda: bank.save_final(org, code, year, month, user=current_user))
+    _, errors, status = submit(None, lambda: bank.save_final(org, code, year, month, user=current_user))
     if errors:
         for messages in errors.values():
             for msg in messages:
                 flash(msg, "error")
     else:
         flash(gettext("余额调节表已定稿"), "success")
-    return redirect(url_for("cash.reconciliation", org_id=org.id, code=code, year=year, month=month))
+    return redirect(url_for("cash.reconciliation", code=code, year=year, month=month))
 
 
 # ---------------------------------------------------------------- 分红代发
@@ -340,45 +326,44 @@ def _render_payouts(org, errors=None, status=200):
 
 
 @bp.route("/o/<int:org_id>/cash/payouts")
-def payouts(org_id: int):
-    org = load_org(org_id)
+def payouts():
+    org = load_org()
     return _render_payouts(org)
 
 
 @bp.route("/o/<int:org_id>/cash/payouts/accounts", methods=["POST"])
-def payout_account(org_id: int):
-    org = load_org(org_id, access.CASHIER)
+def payout_account():
+    org = load_org(access.CASHIER)
     _, errors, status = submit(HouseholdAccountInSchema(), lambda d: payout.set_household_account(
         org, user=current_user, **d))
     if errors:
         return _render_payouts(org, errors, status)
     flash(gettext("已登记银行卡号"), "success")
-    return redirect(url_for("cash.payouts", org_id=org.id))
+    return redirect(url_for("cash.payouts"))
 
 
 @bp.route("/o/<int:org_id>/cash/payouts/new", methods=["POST"])
-def payout_new(org_id: int):
-    org = load_org(org_id, access.CASHIER)
+def payout_new():
+    org = load_org(access.CASHIER)
     batch, errors, status = submit(PayoutInSchema(), lambda d: payout.create_batch(org, user=current_user, **d))
     if errors:
         return _render_payouts(org, errors, status)
     flash(gettext("已生成代发批次，请下载代发文件交银行"), "success")
-    return redirect(url_for("cash.payouts", org_id=org.id))
+    return redirect(url_for("cash.payouts"))
 
 
 @bp.route("/o/<int:org_id>/cash/payouts/<int:batch_id>/file")
-def payout_file(org_id: int, batch_id: int):
-    org = load_org(org_id, access.CASHIER)
+def payout_file(batch_id: int):
+    org = load_org(access.CASHIER)
     batch = payout.get_batch(org, batch_id)
-    rows = payout.batch_rows(batch, user=current_user)
-    db.session.commit()  # the export is audit-logged
+    rows = payout.batch_rows(batch, user=current_user)  # audit-logged, committed with the download
     return send_file(io.BytesIO(docs.batch_xlsx(rows)), mimetype=XLSX_MIME, as_attachment=True,
                      download_name=f"分红代发-{batch.id}.xlsx")
 
 
 @bp.route("/o/<int:org_id>/cash/payouts/<int:batch_id>/result", methods=["POST"])
-def payout_result(org_id: int, batch_id: int):
-    org = load_org(org_id, access.CASHIER)
+def payout_result(batch_id: int):
+    org = load_org(access.CASHIER)
     batch = payout.get_batch(org, batch_id)
     upload = request.files.get("file")
 
@@ -387,12 +372,12 @@ def payout_result(org_id: int, batch_id: int):
             raise ValidationFailed.field("file", "请选择银行回盘文件")
         date = clock.today()
         return payout.import_result(batch, user=current_user, filename=upload.filename, data=upload.read(), date=date)
-    v, errors, status = _run(run)
+    v, errors, status = submit(None, run)
     if errors:
         return _render_payouts(org, {f"result_{batch_id}": sum(errors.values(), [])}, status)
     flash(gettext("已导入回盘文件"), "success")
-    return redirect(url_for("ledger.voucher_detail", org_id=org.id, voucher_id=v.id) if v
-                    else url_for("cash.payouts", org_id=org.id))
+    return redirect(url_for("ledger.voucher_detail", voucher_id=v.id) if v
+                    else url_for("cash.payouts"))
 
 
 @bp.route("/cash/queue")

@@ -162,23 +162,18 @@ def set_target():
     """The county's 倍增 goal (county admins); a bad value is answered beside its field with 422."""
     sc = _scope()
     raw = _form("base_year", "factor", "years")
-    try:
-        consolidation.set_target(sc.county, **_load(TargetInSchema, raw), user=current_user)
-        db.session.commit()
-    except CoopError as exc:
-        db.session.rollback()
-        if exc.status_code == 403:
-            abort(403)
-        return _render_bands(sc, status=exc.status_code, errors=exc.errors, form=raw)
+    done = forms.submit(None, lambda: consolidation.set_target(sc.county, **_load(TargetInSchema, raw), user=current_user))
+    if not done.ok:
+        return _render_bands(sc, status=done.status, errors=done.error.errors, form=raw)
     flash(gettext("倍增目标已保存"), "success")
     return redirect(url_for("county.bands", **_scope_args(sc)))
 
 
 @bp.route("/county/villages/<int:org_id>")
 @login_required
-def village(org_id: int):
+def village():
     """One village's 经营收益 year by year against its target, with links to its own statements."""
-    org = db.session.get(Organization, org_id)
+    org = db.session.get(Organization, url_org_id())
     if org is None or not (access.roles_on(current_user, org) & {"township_auditor", "county_admin"}):
         abort(404)
     sc = consolidation.scope(org.county)
@@ -267,7 +262,7 @@ from coop.schemas.county import (AuditCaseInSchema, BudgetApprovalInSchema, Budg
                               FindingInSchema, ItemDoneInSchema, ItemInSchema, TargetInSchema)
 from coop.services import accounts as accounts_service, audits, budgets  # noqa: E402
 from coop.models.county import AUDIT_KINDS, AUDIT_STATUSES, BUDGET_STATUSES  # noqa: E402
-from coop.web.orgs import load_org  # noqa: E402
+from coop.web.orgs import load_org, url_org_id  # noqa: E402
 
 MONTHS = [f"{m}" for m in range(1, 13)]
 
@@ -316,9 +311,9 @@ def _render_budget(org, year: int, *, status: int = 200, errors: dict | None = N
 
 @bp.route("/o/<int:org_id>/budgets")
 @login_required
-def budget(org_id: int):
+def budget():
     """财务计划: the year's budget per account, its 成员大会 record, and budget against actual by month."""
-    org = load_org(org_id)
+    org = load_org()
     try:
         year = _int_arg("year", 1990, 2100, clock.today().year)
     except ValidationFailed:
@@ -330,37 +325,41 @@ def budget(org_id: int):
 
 @bp.route("/o/<int:org_id>/budgets/lines", methods=["POST"])
 @login_required
-def budget_lines(org_id: int):
-    org = load_org(org_id, access.PREPARE)
+def budget_lines():
+    org = load_org(access.PREPARE)
     raw = _budget_lines_form()
-    try:
+
+    def run():
         data = _load(BudgetLinesInSchema, raw)
         budgets.set_lines(org, data["year"], data["lines"], user=current_user)
-        db.session.commit()
-    except CoopError as exc:
-        db.session.rollback()
-        year = _form_year(raw["year"])
-        return _render_budget(org, year, status=exc.status_code, errors=exc.errors, form=raw, error=exc.message)
+        return data["year"]
+
+    done = forms.submit(None, run)
+    if not done.ok:
+        return _render_budget(org, _form_year(raw["year"]), status=done.status, errors=done.error.errors, form=raw,
+                              error=done.error.message)
     flash(gettext("预算已保存"), "success")
-    return redirect(url_for("county.budget", org_id=org.id, year=data["year"]))
+    return redirect(url_for("county.budget", year=done.result))
 
 
 @bp.route("/o/<int:org_id>/budgets/approve", methods=["POST"])
 @login_required
-def budget_approve(org_id: int):
-    org = load_org(org_id)
+def budget_approve():
+    org = load_org()
     raw = _form("year", "meeting_date", "entitled", "present", "votes_for", "votes_against", "abstained", "reference")
-    try:
+
+    def run():
         data = _load(BudgetApprovalInSchema, raw)
         year = data.pop("year")
         budgets.approve(org, year, **data, user=current_user)
-        db.session.commit()
-    except CoopError as exc:
-        db.session.rollback()
-        year = _form_year(raw.get("year", ""))
-        return _render_budget(org, year, status=exc.status_code, errors=exc.errors, form=raw, error=exc.message)
+        return year
+
+    done = forms.submit(None, run)
+    if not done.ok:
+        return _render_budget(org, _form_year(raw.get("year", "")), status=done.status, errors=done.error.errors,
+                              form=raw, error=done.error.message)
     flash(gettext("成员大会决议已记录，预算生效"), "success")
-    return redirect(url_for("county.budget", org_id=org.id, year=year))
+    return redirect(url_for("county.budget", year=done.result))
 
 
 # ---------------------------------------------------------------- audit cases
@@ -372,9 +371,9 @@ def _is_auditor(org) -> bool:
 
 @bp.route("/o/<int:org_id>/audits")
 @login_required
-def audit_cases(org_id: int, *, status: int = 200, errors=None, form=None, error=None):
+def audit_cases(*, status: int = 200, errors=None, form=None, error=None):
     """The organization's audits; its members see the published results (RULES §16: results published)."""
-    org = load_org(org_id, None)
+    org = load_org(None)
     if not (access.can(current_user, access.READ_LEDGER, org) or access.can(current_user, access.MEMBER_PORTAL, org)):
         abort(403)
     return render_template("county/audits.html", org=org, cases=audits.cases_of(org, current_user), kinds=AUDIT_KINDS,
@@ -384,19 +383,14 @@ def audit_cases(org_id: int, *, status: int = 200, errors=None, form=None, error
 
 @bp.route("/o/<int:org_id>/audits", methods=["POST"])
 @login_required
-def audit_open(org_id: int):
-    org = load_org(org_id)
+def audit_open():
+    org = load_org()
     raw = _form("kind", "title", "scope", "period_from", "period_to", "subject")
-    try:
-        case = audits.open_case(org, **_load(AuditCaseInSchema, raw), user=current_user)
-        db.session.commit()
-    except CoopError as exc:
-        db.session.rollback()
-        if exc.status_code == 403:
-            abort(403)
-        return audit_cases(org.id, status=exc.status_code, errors=exc.errors, form=raw, error=exc.message)
+    done = forms.submit(None, lambda: audits.open_case(org, **_load(AuditCaseInSchema, raw), user=current_user))
+    if not done.ok:
+        return audit_cases(status=done.status, errors=done.error.errors, form=raw, error=done.error.message)
     flash(gettext("审计已立案"), "success")
-    return redirect(url_for("county.audit_case", org_id=org.id, case_id=case.id))
+    return redirect(url_for("county.audit_case", case_id=done.result.id))
 
 
 def _case(org, case_id: int):
@@ -411,8 +405,8 @@ def _case(org, case_id: int):
 
 @bp.route("/o/<int:org_id>/audits/<int:case_id>")
 @login_required
-def audit_case(org_id: int, case_id: int, *, status: int = 200, errors=None, form=None, error=None):
-    org = load_org(org_id, None)
+def audit_case(case_id: int, *, status: int = 200, errors=None, form=None, error=None):
+    org = load_org(None)
     case = _case(org, case_id)
     return render_template("county/audit_case.html", org=org, case=case, kinds=AUDIT_KINDS, statuses=AUDIT_STATUSES,
                            books=access.can(current_user, access.READ_LEDGER, org),
@@ -422,22 +416,17 @@ def audit_case(org_id: int, case_id: int, *, status: int = 200, errors=None, for
 
 
 def _case_act(org, case, fn, message: str, raw: dict):
-    try:
-        fn()
-        db.session.commit()
-    except CoopError as exc:
-        db.session.rollback()
-        if exc.status_code == 403:
-            abort(403)
-        return audit_case(org.id, case.id, status=exc.status_code, errors=exc.errors, form=raw, error=exc.message)
+    done = forms.submit(None, fn)
+    if not done.ok:
+        return audit_case(case.id, status=done.status, errors=done.error.errors, form=raw, error=done.error.message)
     flash(message, "success")
-    return redirect(url_for("county.audit_case", org_id=org.id, case_id=case.id))
+    return redirect(url_for("county.audit_case", case_id=case.id))
 
 
 @bp.route("/o/<int:org_id>/audits/<int:case_id>/findings", methods=["POST"])
 @login_required
-def audit_finding(org_id: int, case_id: int):
-    org = load_org(org_id)
+def audit_finding(case_id: int):
+    org = load_org()
     case = _case(org, case_id)
     raw = _form("text", "amount")
     ids = request.form.get("voucher_ids", "").replace("，", ",")
@@ -451,8 +440,8 @@ def audit_finding(org_id: int, case_id: int):
 
 @bp.route("/o/<int:org_id>/audits/<int:case_id>/findings/<int:finding_id>/items", methods=["POST"])
 @login_required
-def audit_item(org_id: int, case_id: int, finding_id: int):
-    org = load_org(org_id)
+def audit_item(case_id: int, finding_id: int):
+    org = load_org()
     case = _case(org, case_id)
     finding = next((f for f in case.findings if f.id == finding_id), None)
     if finding is None:
@@ -464,8 +453,8 @@ def audit_item(org_id: int, case_id: int, finding_id: int):
 
 @bp.route("/o/<int:org_id>/audits/<int:case_id>/items/<int:item_id>/done", methods=["POST"])
 @login_required
-def audit_item_done(org_id: int, case_id: int, item_id: int):
-    org = load_org(org_id)
+def audit_item_done(case_id: int, item_id: int):
+    org = load_org()
     case = _case(org, case_id)
     item = next((i for f in case.findings for i in f.items if i.id == item_id), None)
     if item is None:
@@ -477,8 +466,8 @@ def audit_item_done(org_id: int, case_id: int, item_id: int):
 
 @bp.route("/o/<int:org_id>/audits/<int:case_id>/close", methods=["POST"])
 @login_required
-def audit_close(org_id: int, case_id: int):
-    org = load_org(org_id)
+def audit_close(case_id: int):
+    org = load_org()
     case = _case(org, case_id)
     raw = _form("conclusion")
     return _case_act(org, case, lambda: audits.close_case(case, **_load(CloseInSchema, raw), user=current_user),
@@ -487,8 +476,8 @@ def audit_close(org_id: int, case_id: int):
 
 @bp.route("/o/<int:org_id>/audits/<int:case_id>/publish", methods=["POST"])
 @login_required
-def audit_publish(org_id: int, case_id: int):
-    org = load_org(org_id)
+def audit_publish(case_id: int):
+    org = load_org()
     case = _case(org, case_id)
     return _case_act(org, case, lambda: audits.publish(case, user=current_user), gettext("审计结果已公布"), {})
 

@@ -12,10 +12,9 @@ from markupsafe import Markup
 from sqlalchemy.exc import SQLAlchemyError
 
 from coop.core import clock
-from coop.core.errors import CoopError, ValidationFailed
-from coop.core.extensions import db
+from coop.core.errors import ValidationFailed
 from coop.core.text import N_
-from coop.models import Organization, VoucherQuestion
+from coop.models import Organization
 from coop.services import access, answers, batch, disclosure, periods, todo, vouchers
 from coop.services import voucher_templates as templates
 from coop.web import forms
@@ -111,10 +110,10 @@ def _ids(values: list[str]) -> list[int] | None:
 
 @bp.route("/o/<int:org_id>/batch", methods=["GET", "POST"])
 @login_required
-def batch_page(org_id: int):
+def batch_page():
     """GET: what a batch step would do for a month (or the chosen vouchers); POST: do it, then the summary."""
     source = request.form if request.method == "POST" else request.args
-    org = load_org(org_id)
+    org = load_org()
     step = source.get("step")
     if step not in batch.STEPS:  # no step named: the one this user takes (reviewers review, accountants post)
         step = "review" if access.can(current_user, access.REVIEW, org) else "post"
@@ -136,14 +135,12 @@ def batch_page(org_id: int):
     if request.method == "GET":
         return render_template("daily/batch.html", result=batch.preview(org, step, current_user, chosen),
                                done=False, **ctx)
-    try:
-        result = batch.run(org, step, current_user, chosen)
-        db.session.commit()
-    except CoopError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for("daily.batch_page", org_id=org.id, step=step,
+    done = forms.submit(None, lambda: batch.run(org, step, current_user, chosen))
+    if not done.ok:
+        flash(done.message, "error")
+        return redirect(url_for("daily.batch_page", step=step,
                                 month=f"{month[0]}-{month[1]:02d}" if month else None))
+    result = done.result
     # the month that can be closed next, offered on the summary (记账 → 结账 without another page)
     y, m = periods.first_open(org)
     return render_template("daily/batch.html", result=result, done=True, next_period=(y, m),
@@ -153,27 +150,16 @@ def batch_page(org_id: int):
 # ---------------------------------------------------------------- 质询 on the voucher page
 
 
-def _question(org: Organization, question_id: int) -> VoucherQuestion:
-    q = db.session.get(VoucherQuestion, question_id)
-    if q is None or q.organization_id != org.id:
-        abort(404)
-    return q
-
-
 def _back(org: Organization, voucher_id: int):
-    return redirect(url_for("ledger.voucher_detail", org_id=org.id, voucher_id=voucher_id) + "#questions")
+    return redirect(url_for("ledger.voucher_detail", voucher_id=voucher_id) + "#questions")
 
 
 def _q_step(org: Organization, voucher_id: int, fn, message: str):
-    try:
-        fn()
-        db.session.commit()
-    except CoopError as exc:
-        db.session.rollback()
-        errors = forms.flat_errors(exc.errors)
-        flash("；".join(m for ms in errors.values() for m in ms) or exc.message, "error")
+    done = forms.submit(None, fn)
+    if not done.ok:
+        flash("；".join(m for ms in done.errors.values() for m in ms) or done.message, "error")
         request.environ["coop.question_form"] = request.form  # typed text is kept: shown again below
-        return render_detail(org, vouchers.get_voucher(org, voucher_id), status=exc.status_code)
+        return render_detail(org, vouchers.get_voucher(org, voucher_id), status=done.status)
     flash(message, "success")
     return _back(org, voucher_id)
 
@@ -185,8 +171,8 @@ def question_form():
 
 @bp.route("/o/<int:org_id>/vouchers/<int:voucher_id>/questions", methods=["POST"])
 @login_required
-def voucher_ask(org_id: int, voucher_id: int):
-    org = load_org(org_id)
+def voucher_ask(voucher_id: int):
+    org = load_org()
     v = vouchers.get_voucher(org, voucher_id)
     return _q_step(org, v.id, lambda: disclosure.ask_question(org, v, text=request.form.get("question", ""),
                                                               user=current_user), gettext("质询已提出，等待会计答复"))
@@ -194,9 +180,9 @@ def voucher_ask(org_id: int, voucher_id: int):
 
 @bp.route("/o/<int:org_id>/questions/<int:question_id>/reply", methods=["POST"])
 @login_required
-def voucher_answer(org_id: int, question_id: int):
-    org = load_org(org_id, access.PREPARE)
-    q = _question(org, question_id)
+def voucher_answer(question_id: int):
+    org = load_org(access.PREPARE)
+    q = disclosure.get_question(org, question_id)
     files = [(f.filename, f.mimetype, f.read()) for f in request.files.getlist("files") if f and f.filename]
     return _q_step(org, q.voucher_id, lambda: answers.answer_with_files(
         q, text=request.form.get("answer", ""), files=files, user=current_user), gettext("答复已提交"))
@@ -204,9 +190,9 @@ def voucher_answer(org_id: int, question_id: int):
 
 @bp.route("/o/<int:org_id>/questions/<int:question_id>/close-on-voucher", methods=["POST"])
 @login_required
-def voucher_close_question(org_id: int, question_id: int):
-    org = load_org(org_id)
-    q = _question(org, question_id)
+def voucher_close_question(question_id: int):
+    org = load_org()
+    q = disclosure.get_question(org, question_id)
     return _q_step(org, q.voucher_id, lambda: disclosure.close_question(q, user=current_user),
                    gettext("质询已关闭"))
 
@@ -223,35 +209,35 @@ def _render_templates(org: Organization, *, errors=None, form=None, status=200, 
 
 @bp.route("/o/<int:org_id>/templates")
 @login_required
-def templates_page(org_id: int):
-    return _render_templates(load_org(org_id))
+def templates_page():
+    return _render_templates(load_org())
 
 
 @bp.route("/o/<int:org_id>/templates", methods=["POST"])
 @login_required
-def template_save(org_id: int):
+def template_save():
     """Save a voucher as 常用凭证 (from the voucher page)."""
-    org = load_org(org_id, access.PREPARE)
+    org = load_org(access.PREPARE)
     raw = request.form.get("voucher_id", "")
     if not raw.isdecimal() or int(raw) >= 2**31:
         abort(404)
     v = vouchers.get_voucher(org, int(raw))
     day = request.form.get("day", "").strip()
-    try:
+
+    def save():
         if day and not day.isdecimal():
             raise ValidationFailed.field("day", gettext("日期应在 1 到 28 之间（不填为月末）"))
-        t = templates.save_template(org, name=request.form.get("name", ""), voucher=v,
-                                    monthly=bool(request.form.get("monthly")), day=int(day) if day else None,
-                                    keep_amounts=request.form.get("amounts", "keep") == "keep", user=current_user)
-        db.session.commit()
-    except CoopError as exc:
-        db.session.rollback()
-        errors = forms.flat_errors(exc.errors)
-        flash("；".join(m for ms in errors.values() for m in ms) or exc.message, "error")
+        return templates.save_template(org, name=request.form.get("name", ""), voucher=v,
+                                       monthly=bool(request.form.get("monthly")), day=int(day) if day else None,
+                                       keep_amounts=request.form.get("amounts", "keep") == "keep", user=current_user)
+
+    t, errors, status = forms.submit(None, save)
+    if errors:
+        flash("；".join(m for ms in errors.values() for m in ms), "error")
         request.environ["coop.template_form"] = request.form
-        return render_detail(org, v, status=exc.status_code)
+        return render_detail(org, v, status=status)
     flash(gettext("已保存为常用凭证“%(name)s”", name=t.name), "success")
-    return redirect(url_for("daily.templates_page", org_id=org.id))
+    return redirect(url_for("daily.templates_page"))
 
 
 @bp.app_template_global()
@@ -261,30 +247,31 @@ def template_form():
 
 @bp.route("/o/<int:org_id>/templates/<int:template_id>/delete", methods=["POST"])
 @login_required
-def template_delete(org_id: int, template_id: int):
-    org = load_org(org_id, access.PREPARE)
+def template_delete(template_id: int):
+    org = load_org(access.PREPARE)
     t = templates.get_template(org, template_id)
     templates.delete_template(t, user=current_user)
-    db.session.commit()
     flash(gettext("常用凭证已删除"), "success")
-    return redirect(url_for("daily.templates_page", org_id=org.id))
+    return redirect(url_for("daily.templates_page"))
 
 
 @bp.route("/o/<int:org_id>/templates/generate", methods=["POST"])
 @login_required
-def templates_generate(org_id: int):
+def templates_generate():
     """Drafts of the monthly templates for a month (again for the same month: nothing new)."""
-    org = load_org(org_id, access.PREPARE)
+    org = load_org(access.PREPARE)
     month = _month_arg(request.form.get("month"))
-    try:
+
+    def generate():
         if month is None:
             raise ValidationFailed.field("month", gettext("请选择月份"))
-        made, already = templates.generate_month(org, *month, user=current_user)
-        db.session.commit()
-    except CoopError as exc:
-        db.session.rollback()
-        return _render_templates(org, errors=forms.flat_errors(exc.errors) or {"month": [exc.message]},
-                                 form=request.form, status=exc.status_code)
+        return templates.generate_month(org, *month, user=current_user)
+
+    done = forms.submit(None, generate)
+    if not done.ok:
+        return _render_templates(org, errors=done.errors or {"month": [done.message]}, form=request.form,
+                                 status=done.status)
+    made, already = done.result
     return _render_templates(org, form=request.form, made=made, already=already)
 
 
@@ -296,10 +283,10 @@ def drill_links(org: Organization, q, slug: str) -> dict:
     account_link = None
     if slug in ("trial-balance", "general-ledger"):
         def account_link(code):
-            return url_for("reports.detail_ledger", org_id=org.id, code=code, year=q.year, period="custom",
+            return url_for("reports.detail_ledger", code=code, year=q.year, period="custom",
                            month_from=q.month_from, month_to=q.month_to)
     return {"account_link": account_link,
-            "voucher_page": lambda vid: url_for("ledger.voucher_detail", org_id=org.id, voucher_id=vid)}
+            "voucher_page": lambda vid: url_for("ledger.voucher_detail", voucher_id=vid)}
 
 
 def open_months(org: Organization, q) -> list[tuple[int, int]]:

@@ -17,7 +17,7 @@ from flask_login import current_user, login_required
 
 from coop.documents import disclosure as disclosure_pdf
 from coop.core import clock
-from coop.core.errors import CoopError, ValidationFailed
+from coop.core.errors import ValidationFailed
 from coop.core.extensions import db
 from coop.core.i18n import translate
 from coop.core.text import N_
@@ -55,17 +55,10 @@ def _labels() -> dict:
     return {"period_label": period_label}
 
 
-def _sheet(org: Organization, disclosure_id: int) -> Disclosure:
-    d = db.session.get(Disclosure, disclosure_id)
-    if d is None or d.organization_id != org.id:
-        abort(404)
-    return d
-
-
-def _reader_org(org_id: int) -> Organization:
+def _reader_org() -> Organization:
     """Published sheets are for everyone assigned to the organization, members included (404 otherwise).
     The organization menu is only set for those who can use it (members cannot read the books)."""
-    org = access.get_org(current_user, org_id, permission=None)
+    org = load_org(None, current=False)
     if access.can(current_user, access.READ_LEDGER, org):
         g.org = org
     return org
@@ -136,38 +129,35 @@ def _index_context(org: Organization) -> dict:
 
 @bp.route("/o/<int:org_id>/disclosure/")
 @login_required
-def index(org_id: int):
-    org = access.get_org(current_user, org_id, permission=None)
+def index():
+    org = load_org(None, current=False)
     if not access.can(current_user, access.READ_LEDGER, org):
-        return redirect(url_for("disclosure.published", org_id=org.id))  # members: the published sheets
-    load_org(org_id)
+        return redirect(url_for("disclosure.published"))  # members: the published sheets
+    load_org()
     return render_template("disclosure/index.html", errors={}, form={}, error=None, **_index_context(org))
 
 
 @bp.route("/o/<int:org_id>/disclosure/new", methods=["POST"])
 @login_required
-def create(org_id: int):
-    org = load_org(org_id, access.PREPARE)
+def create():
+    org = load_org(access.PREPARE)
     kind, start, end, errors = period_from_form(request.form)
     error = None
     status = 422
     if not errors:
-        try:
-            d = disclosure.create_sheet(org, kind=kind, start=start, end=end, user=current_user)
-            db.session.commit()
+        done = forms.submit(None, lambda: disclosure.create_sheet(org, kind=kind, start=start, end=end,
+                                                                  user=current_user))
+        if done.ok:
             flash(gettext("已生成%(kind)s（草稿），请提交民主理财小组审查", kind=translate(SHEET_KINDS[kind])), "success")
-            return redirect(url_for("disclosure.sheet", org_id=org.id, disclosure_id=d.id))
-        except CoopError as exc:
-            db.session.rollback()
-            status = exc.status_code
-            flat = forms.flat_errors(exc.errors)
-            # the service names the period by its end; on this form that is the period as a whole
-            for key in ("period_end", "period_start"):
-                if key in flat:
-                    errors.setdefault("period", []).extend(flat.pop(key))
-            errors.update({k: v for k, v in flat.items() if k in ("kind",)})
-            if not errors:
-                error = exc.message
+            return redirect(url_for("disclosure.sheet", disclosure_id=done.result.id))
+        status, flat = done.status, done.errors
+        # the service names the period by its end; on this form that is the period as a whole
+        for key in ("period_end", "period_start"):
+            if key in flat:
+                errors.setdefault("period", []).extend(flat.pop(key))
+        errors.update({k: v for k, v in flat.items() if k in ("kind",)})
+        if not errors:
+            error = done.message
     return render_template("disclosure/index.html", errors=errors, form=request.form, error=error,
                            **_index_context(org)), status
 
@@ -222,28 +212,25 @@ def _user_name(user_id: int | None) -> str:
 
 @bp.route("/o/<int:org_id>/disclosure/<int:disclosure_id>")
 @login_required
-def sheet(org_id: int, disclosure_id: int):
-    org = load_org(org_id)
-    return _render_sheet(org, _sheet(org, disclosure_id))
+def sheet(disclosure_id: int):
+    org = load_org()
+    return _render_sheet(org, disclosure.get_sheet(org, disclosure_id))
 
 
-def _step(org_id: int, disclosure_id: int, permission: str | None, fn, message: str):
+def _step(disclosure_id: int, permission: str | None, fn, message: str):
     """Run one workflow step; on refusal show the sheet again with the message beside its field."""
-    org = load_org(org_id, permission)
-    d = _sheet(org, disclosure_id)
-    try:
-        result = fn(org, d)
-        db.session.commit()
-    except CoopError as exc:
-        db.session.rollback()
-        d = _sheet(org, disclosure_id)
-        errors = forms.flat_errors(exc.errors)
+    org = load_org(permission)
+    d = disclosure.get_sheet(org, disclosure_id)
+    done = forms.submit(None, lambda: fn(org, d))
+    if not done.ok:
+        d = disclosure.get_sheet(org, disclosure_id)
         known = {"comment", "date", "channel", "row"}
-        return _render_sheet(org, d, status=exc.status_code, errors=errors, form=request.form,
-                             error=None if set(errors) & known else exc.message)
+        return _render_sheet(org, d, status=done.status, errors=done.errors, form=request.form,
+                             error=None if set(done.errors) & known else done.message)
+    result = done.result
     flash(message, "success")
     target = result if isinstance(result, Disclosure) else d
-    return redirect(url_for("disclosure.sheet", org_id=org.id, disclosure_id=target.id))
+    return redirect(url_for("disclosure.sheet", disclosure_id=target.id))
 
 
 def _row_comments(form) -> dict[int, str]:
@@ -256,7 +243,7 @@ def _row_comments(form) -> dict[int, str]:
 
 @bp.route("/o/<int:org_id>/disclosure/<int:disclosure_id>/review", methods=["POST"])
 @login_required
-def review(org_id: int, disclosure_id: int):
+def review(disclosure_id: int):
     """民主理财小组: approve, or veto with comments on rows and/or the whole sheet."""
     approve = request.form.get("decision") == "approve"
 
@@ -267,16 +254,16 @@ def review(org_id: int, disclosure_id: int):
                                                comment=request.form.get("comment"),
                                                row_comments=_row_comments(request.form))
 
-    return _step(org_id, disclosure_id, None, run, gettext("民主理财小组审查通过，已提交乡镇经管站") if approve
+    return _step(disclosure_id, None, run, gettext("民主理财小组审查通过，已提交乡镇经管站") if approve
                  else gettext("已否决，意见已通知会计"))
 
 
 @bp.route("/o/<int:org_id>/disclosure/<int:disclosure_id>/approve", methods=["POST"])
 @login_required
-def approve(org_id: int, disclosure_id: int):
+def approve(disclosure_id: int):
     """乡镇经管站: approve for publication, or send back with a comment."""
     ok = request.form.get("decision") != "return"
-    return _step(org_id, disclosure_id, None,
+    return _step(disclosure_id, None,
                  lambda org, d: disclosure.township_approve(d, user=current_user, approve=ok,
                                                             comment=request.form.get("comment")),
                  gettext("经管站已批准，会计可以公开") if ok else gettext("已退回，意见已通知会计"))
@@ -284,7 +271,7 @@ def approve(org_id: int, disclosure_id: int):
 
 @bp.route("/o/<int:org_id>/disclosure/<int:disclosure_id>/publish", methods=["POST"])
 @login_required
-def publish(org_id: int, disclosure_id: int):
+def publish(disclosure_id: int):
     """公开: freeze the sheet with its PDF (QR code and digest) on the given date and channel."""
 
     def run(org, d):
@@ -294,21 +281,21 @@ def publish(org_id: int, disclosure_id: int):
         return disclosure.publish(d, user=current_user, date=date, channel=request.form.get("channel") or "",
                                   render_pdf=lambda s: disclosure_pdf.render_sheet_pdf(s, accountant=current_user))
 
-    return _step(org_id, disclosure_id, access.PREPARE, run, gettext("已公开：PDF 已生成并封存，可下载张贴"))
+    return _step(disclosure_id, access.PREPARE, run, gettext("已公开：PDF 已生成并封存，可下载张贴"))
 
 
 @bp.route("/o/<int:org_id>/disclosure/<int:disclosure_id>/rebuild", methods=["POST"])
 @login_required
-def rebuild(org_id: int, disclosure_id: int):
-    return _step(org_id, disclosure_id, access.PREPARE,
+def rebuild(disclosure_id: int):
+    return _step(disclosure_id, access.PREPARE,
                  lambda org, d: disclosure.rebuild_sheet(d, user=current_user), gettext("已按账簿重新生成，需重新审查"))
 
 
 @bp.route("/o/<int:org_id>/disclosure/<int:disclosure_id>/correct", methods=["POST"])
 @login_required
-def correct(org_id: int, disclosure_id: int):
+def correct(disclosure_id: int):
     """更正: a new version of a published sheet; the old one stays published until the new one is."""
-    return _step(org_id, disclosure_id, access.PREPARE,
+    return _step(disclosure_id, access.PREPARE,
                  lambda org, d: disclosure.create_sheet(org, kind=d.kind, start=d.period_start, end=d.period_end,
                                                         user=current_user, supersedes=d),
                  gettext("已创建更正版本（草稿），公开后将取代原版本"))
@@ -324,10 +311,10 @@ def _send_pdf(d: Disclosure):
 
 @bp.route("/o/<int:org_id>/disclosure/<int:disclosure_id>.pdf")
 @login_required
-def sheet_pdf(org_id: int, disclosure_id: int):
+def sheet_pdf(disclosure_id: int):
     """The frozen PDF of a published sheet; a 样稿 preview before that."""
-    org = load_org(org_id)
-    return _send_pdf(_sheet(org, disclosure_id))
+    org = load_org()
+    return _send_pdf(disclosure.get_sheet(org, disclosure_id))
 
 
 # ---------------------------------------------------------------- members: the published sheets
@@ -335,17 +322,17 @@ def sheet_pdf(org_id: int, disclosure_id: int):
 
 @bp.route("/o/<int:org_id>/disclosure/published")
 @login_required
-def published(org_id: int):
-    org = _reader_org(org_id)
+def published():
+    org = _reader_org()
     sheets = list(db.session.scalars(sa.select(Disclosure).where(
         Disclosure.organization_id == org.id, Disclosure.status.in_(PUBLIC)).order_by(
         Disclosure.published_on.desc(), Disclosure.id.desc())))
     return render_template("disclosure/published.html", org=org, sheets=sheets, kinds=SHEET_KINDS)
 
 
-def _published_sheet(org_id: int, disclosure_id: int) -> tuple[Organization, Disclosure]:
-    org = _reader_org(org_id)
-    d = _sheet(org, disclosure_id)
+def _published_sheet(disclosure_id: int) -> tuple[Organization, Disclosure]:
+    org = _reader_org()
+    d = disclosure.get_sheet(org, disclosure_id)
     if d.status not in PUBLIC:
         abort(404)  # drafts are not there for members
     return org, d
@@ -353,8 +340,8 @@ def _published_sheet(org_id: int, disclosure_id: int) -> tuple[Organization, Dis
 
 @bp.route("/o/<int:org_id>/disclosure/published/<int:disclosure_id>")
 @login_required
-def published_sheet(org_id: int, disclosure_id: int):
-    org, d = _published_sheet(org_id, disclosure_id)
+def published_sheet(disclosure_id: int):
+    org, d = _published_sheet(disclosure_id)
     _, newer = _versions(d)
     return render_template("disclosure/published_sheet.html", org=org, d=d, v=disclosure_pdf.sheet_view(d),
                            newer=newer, signers=disclosure.signers(d))
@@ -362,8 +349,8 @@ def published_sheet(org_id: int, disclosure_id: int):
 
 @bp.route("/o/<int:org_id>/disclosure/published/<int:disclosure_id>.pdf")
 @login_required
-def published_pdf(org_id: int, disclosure_id: int):
-    _, d = _published_sheet(org_id, disclosure_id)
+def published_pdf(disclosure_id: int):
+    _, d = _published_sheet(disclosure_id)
     return _send_pdf(d)
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -18,7 +17,6 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required
-from marshmallow import Schema, ValidationError
 
 from coop.web.idempotency import idempotent_form
 from coop.core import clock
@@ -41,7 +39,10 @@ from coop.schemas.distribution import (
     DividendPayInSchema,
 )
 from coop.services import access, closing, distribution, periods, shares
-from coop.web.members import XLSX_MIME, flat
+from coop.web.members import XLSX_MIME
+from coop.services import access, distribution, periods, shares
+from coop.web.forms import submit
+from coop.web.members import XLSX_MIME
 from coop.web.orgs import load_org
 
 bp = Blueprint("distribution", __name__)
@@ -61,13 +62,6 @@ def _require_login():
 # ---------------------------------------------------------------- helpers
 
 
-def _plan(org: Organization, plan_id: int) -> DistributionPlan:
-    plan = db.session.get(DistributionPlan, plan_id)
-    if plan is None or plan.organization_id != org.id:
-        abort(404)
-    return plan
-
-
 def _can(org: Organization, permission: str) -> bool:
     return access.can(current_user, permission, org)
 
@@ -76,21 +70,6 @@ def _common(org: Organization) -> dict:
     return {"org": org, "status_labels": STATUS_LABELS, "steps": APPROVAL_STEPS, "methods": METHODS,
             "can_prepare": _can(org, access.PREPARE), "can_review": _can(org, access.REVIEW),
             "can_post": _can(org, access.POST), "today": clock.today()}
-
-
-def _run(schema: Schema, data: dict, action: Callable[[dict], object]):
-    """Load `data` with `schema`, run `action` and commit. Returns (result, errors, status); on any error the
-    session is rolled back, so nothing is written."""
-    try:
-        result = action(schema.load(data))
-        db.session.commit()
-        return result, {}, 200
-    except ValidationError as exc:
-        db.session.rollback()
-        return None, flat(exc.messages), 422
-    except CoopError as exc:
-        db.session.rollback()
-        return None, flat(exc.errors), exc.status_code
 
 
 def _form_fields(names: tuple[str, ...]) -> dict:
@@ -268,8 +247,8 @@ def _preview_context(org: Organization, p: distribution.PlanPreview) -> dict:
 
 
 @bp.route(f"{PREFIX}/")
-def index(org_id: int):
-    org = load_org(org_id)
+def index():
+    org = load_org()
     year = _year_arg(org)
     plans = list(db.session.scalars(sa.select(DistributionPlan).where(
         DistributionPlan.organization_id == org.id, DistributionPlan.year == year).order_by(DistributionPlan.id)))
@@ -312,32 +291,32 @@ POLICY_CHOICES = {
 
 
 @bp.route(f"{PREFIX}/policy", methods=["POST"])
-def policy(org_id: int):
+def policy():
     """The 章程 choices of the distribution (county admin); a blank field falls back to the county default."""
-    org = load_org(org_id)
+    org = load_org()
     data = {k: (request.form.get(k) or "").strip() or None for k in POLICY_FIELDS}
     if data["cadre_tax_rate"] is not None:
         data["cadre_tax_rate"] = _percent_to_ratio(data["cadre_tax_rate"])
-    _, errors, _ = _run(DistributionPolicyInSchema(), data,
-                        lambda d: distribution.set_policy(user=current_user, org=org, **d))
+    _, errors, _ = submit(DistributionPolicyInSchema(),
+                          lambda d: distribution.set_policy(user=current_user, org=org, **d), data)
     if errors:
         flash("；".join(m for ms in errors.values() for m in (ms if isinstance(ms, list) else [ms])), "error")
     else:
         flash(gettext("收益分配章程设置已保存"), "success")
-    return redirect(url_for("distribution.index", org_id=org.id, year=_year_arg(org)))
+    return redirect(url_for("distribution.index", year=_year_arg(org)))
 
 
 @bp.route(f"{PREFIX}/carry-over", methods=["POST"])
-def carry_over(org_id: int):
+def carry_over():
     """Step (1) of the year end: December's 损益结转 as vouchers of their own (again after December changed)."""
-    org = load_org(org_id, access.CLOSE)
+    org = load_org(access.CLOSE)
     year = _year_arg(org)
-    made, errors, _ = _run(Schema(), {}, lambda _: closing.carry_over(org, year, user=current_user))
+    made, errors, _ = submit(None, lambda: closing.carry_over(org, year, user=current_user))
     if errors:
         flash("；".join(m for ms in errors.values() for m in (ms if isinstance(ms, list) else [ms])), "error")
     else:
         flash(gettext("已结转损益：%(n)s 张凭证", n=len(made)) if made else gettext("没有需要结转的损益"), "success")
-    return redirect(url_for("distribution.index", org_id=org.id, year=year))
+    return redirect(url_for("distribution.index", year=year))
 
 
 def _render_form(org, year, plan, values, rows, errors, preview=None, status=200):
@@ -359,8 +338,8 @@ def _save_or_preview(org: Organization, year: int, plan: DistributionPlan | None
     data, rows = _plan_input(year)
     values = {k: request.form.get(k, "") for k in PLAN_FIELDS}
     if request.form.get("action") == "preview":
-        p, errors, status = _run(DistributionScenarioInSchema(), data,
-                                 lambda d: distribution.preview(distribution.scenario(org, **d)))
+        p, errors, status = submit(DistributionScenarioInSchema(),
+                                   lambda d: distribution.preview(distribution.scenario(org, **d)), data)
         return _render_form(org, year, plan, values, rows, errors, p, status if errors else 200)
 
     def save(d):
@@ -373,16 +352,16 @@ def _save_or_preview(org: Organization, year: int, plan: DistributionPlan | None
         distribution.checked_preview(saved)  # a scenario that breaks a rule is not saved
         return saved
 
-    saved, errors, status = _run(DistributionScenarioInSchema(), data, save)
+    saved, errors, status = submit(DistributionScenarioInSchema(), save, data)
     if errors:
         return _render_form(org, year, plan, values, rows, errors, status=422 if status == 200 else status)
     flash(gettext("方案已保存"), "success")
-    return redirect(url_for("distribution.plan", org_id=org.id, plan_id=saved.id))
+    return redirect(url_for("distribution.plan", plan_id=saved.id))
 
 
 @bp.route(f"{PREFIX}/new", methods=["GET", "POST"])
-def new_plan(org_id: int):
-    org = load_org(org_id, access.PREPARE)
+def new_plan():
+    org = load_org(access.PREPARE)
     year = _year_arg(org)
     if request.method == "POST":
         return _save_or_preview(org, year, None)
@@ -391,12 +370,12 @@ def new_plan(org_id: int):
 
 
 @bp.route(f"{PREFIX}/<int:plan_id>/edit", methods=["GET", "POST"])
-def edit_plan(org_id: int, plan_id: int):
-    org = load_org(org_id, access.PREPARE)
-    plan = _plan(org, plan_id)
+def edit_plan(plan_id: int):
+    org = load_org(access.PREPARE)
+    plan = distribution.get_plan(org, plan_id)
     if plan.status != "draft":
         flash(gettext("方案已批准或已记账，不能再修改"), "error")
-        return redirect(url_for("distribution.plan", org_id=org.id, plan_id=plan.id))
+        return redirect(url_for("distribution.plan", plan_id=plan.id))
     if request.method == "POST":
         return _save_or_preview(org, plan.year, plan)
     values, rows = _plan_values(plan)
@@ -404,15 +383,15 @@ def edit_plan(org_id: int, plan_id: int):
 
 
 @bp.route(f"{PREFIX}/<int:plan_id>/delete", methods=["POST"])
-def delete_plan(org_id: int, plan_id: int):
-    org = load_org(org_id, access.PREPARE)
-    plan = _plan(org, plan_id)
+def delete_plan(plan_id: int):
+    org = load_org(access.PREPARE)
+    plan = distribution.get_plan(org, plan_id)
     year = plan.year
-    _, errors, status = _run(Schema(), {}, lambda _: distribution.delete_plan(plan, user=current_user))
+    _, errors, status = submit(None, lambda: distribution.delete_plan(plan, user=current_user))
     if errors:
         return _render_plan(org, plan, errors, status)
     flash(gettext("方案已删除"), "success")
-    return redirect(url_for("distribution.index", org_id=org.id, year=year))
+    return redirect(url_for("distribution.index", year=year))
 
 
 # ---------------------------------------------------------------- one plan
@@ -450,54 +429,56 @@ def _render_plan(org: Organization, plan: DistributionPlan, errors: dict | None 
 
 
 @bp.route(f"{PREFIX}/<int:plan_id>")
-def plan(org_id: int, plan_id: int):
-    org = load_org(org_id)
-    return _render_plan(org, _plan(org, plan_id))
+def plan(plan_id: int):
+    org = load_org()
+    return _render_plan(org, distribution.get_plan(org, plan_id))
 
 
 @bp.route(f"{PREFIX}/<int:plan_id>/approve", methods=["POST"])
-def approve(org_id: int, plan_id: int):
+def approve(plan_id: int):
     """The reviewer marks the plan approved once its approvals are complete."""
-    org = load_org(org_id, access.REVIEW)
-    plan = _plan(org, plan_id)
-    _, errors, status = _run(DistributionApproveInSchema(), _form_fields(("approval_method",)),
-                             lambda d: distribution.approve_plan(plan, method=d["approval_method"], user=current_user))
+    org = load_org(access.REVIEW)
+    plan = distribution.get_plan(org, plan_id)
+    _, errors, status = submit(DistributionApproveInSchema(),
+                               lambda d: distribution.approve_plan(plan, method=d["approval_method"], user=current_user),
+                               _form_fields(("approval_method",)))
     if errors:
         return _render_plan(org, plan, errors, status)
     flash(gettext("方案已批准，可以记账"), "success")
-    return redirect(url_for("distribution.plan", org_id=org.id, plan_id=plan.id))
+    return redirect(url_for("distribution.plan", plan_id=plan.id))
 
 
 @bp.route(f"{PREFIX}/<int:plan_id>/post", methods=["POST"])
-def post(org_id: int, plan_id: int):
+def post(plan_id: int):
     """The accountant posts the approved plan: one 收益分配 voucher and the 分红清册, dated in an open month."""
-    org = load_org(org_id, access.POST)
-    plan = _plan(org, plan_id)
-    v, errors, status = _run(DistributionPostInSchema(), _form_fields(("date",)),
-                             lambda d: distribution.post_plan(plan, date=d["date"], user=current_user))
+    org = load_org(access.POST)
+    plan = distribution.get_plan(org, plan_id)
+    v, errors, status = submit(DistributionPostInSchema(),
+                               lambda d: distribution.post_plan(plan, date=d["date"], user=current_user),
+                               _form_fields(("date",)))
     if errors:
         return _render_plan(org, plan, errors, status)
     flash(gettext("已记账：收益分配凭证 %(no)s，分红清册已生成", no=v.display_number), "success")
-    return redirect(url_for("distribution.plan", org_id=org.id, plan_id=plan.id))
+    return redirect(url_for("distribution.plan", plan_id=plan.id))
 
 
 # ---------------------------------------------------------------- approvals
 
 
 @bp.route(f"{PREFIX}/<int:plan_id>/approvals", methods=["GET", "POST"])
-def approvals(org_id: int, plan_id: int):
+def approvals(plan_id: int):
     """四议两公开 steps (with dates and votes) or the 成员大会 resolution; quorum checked on entry."""
-    org = load_org(org_id)
-    plan = _plan(org, plan_id)
+    org = load_org()
+    plan = distribution.get_plan(org, plan_id)
     errors, status = {}, 200
     if request.method == "POST":
         access.require(current_user, access.PREPARE, org)
-        _, errors, status = _run(DistributionApprovalInSchema(), _form_fields(
-            ("step", "date", "reference", "entitled", "present", "votes_for", "materials_date", "notice_date")),
-            lambda d: distribution.record_approval(plan, user=current_user, **d))
+        _, errors, status = submit(DistributionApprovalInSchema(),
+                                   lambda d: distribution.record_approval(plan, user=current_user, **d), _form_fields(
+            ("step", "date", "reference", "entitled", "present", "votes_for", "materials_date", "notice_date")))
         if not errors:
             flash(gettext("已登记：%(step)s", step=translate(APPROVAL_STEPS[request.form['step']])), "success")
-            return redirect(url_for("distribution.approvals", org_id=org.id, plan_id=plan.id))
+            return redirect(url_for("distribution.approvals", plan_id=plan.id))
         status = 422 if status == 200 else status
     done = {a.step for a in plan.approvals}
     meeting = next((a.date for a in plan.approvals if a.step == "assembly"), None)
@@ -510,9 +491,9 @@ def approvals(org_id: int, plan_id: int):
 
 
 @bp.route(f"{PREFIX}/compare")
-def compare(org_id: int):
+def compare():
     """Draft plans of one year side by side: the waterfall and each household's amount under each plan."""
-    org = load_org(org_id)
+    org = load_org()
     year = _year_arg(org)
     chosen = {int(x) for x in request.args.getlist("plan") if x.isdecimal()}
     q = sa.select(DistributionPlan).where(DistributionPlan.organization_id == org.id, DistributionPlan.year == year)
@@ -522,7 +503,7 @@ def compare(org_id: int):
         previews = [distribution.preview(p) for p in plans]
     except CoopError as exc:
         flash(exc.message, "error")
-        return redirect(url_for("distribution.index", org_id=org.id, year=year))
+        return redirect(url_for("distribution.index", year=year))
     columns = [_preview_context(org, p) for p in previews]
     # household → {plan index: RollRow}
     table: dict[int, dict] = {}
@@ -539,17 +520,17 @@ def compare(org_id: int):
 
 
 @bp.route(f"{PREFIX}/<int:plan_id>/dividends.pdf")
-def dividends_pdf(org_id: int, plan_id: int):
-    org = load_org(org_id)
-    plan = _plan(org, plan_id)
+def dividends_pdf(plan_id: int):
+    org = load_org()
+    plan = distribution.get_plan(org, plan_id)
     return send_file(io.BytesIO(distribution_pdf.roll_pdf(plan)), mimetype="application/pdf",
                      download_name=distribution_pdf.filename(plan, "pdf"))
 
 
 @bp.route(f"{PREFIX}/<int:plan_id>/dividends.xlsx")
-def dividends_xlsx(org_id: int, plan_id: int):
-    org = load_org(org_id)
-    plan = _plan(org, plan_id)
+def dividends_xlsx(plan_id: int):
+    org = load_org()
+    plan = distribution.get_plan(org, plan_id)
     return send_file(io.BytesIO(distribution_pdf.roll_xlsx(plan)), mimetype=XLSX_MIME, as_attachment=True,
                      download_name=distribution_pdf.filename(plan, "xlsx"))
 
@@ -563,24 +544,24 @@ def _pay_accounts(org: Organization) -> list[tuple[str, str]]:
 
 @bp.route(f"{PREFIX}/<int:plan_id>/dividends", methods=["GET", "POST"])
 @idempotent_form
-def dividends(org_id: int, plan_id: int):
+def dividends(plan_id: int):
     """Per household: allocated / paid / pending / unpaid; pay the chosen ones from 101 or 102 (a draft voucher)."""
-    org = load_org(org_id)
-    plan = _plan(org, plan_id)
+    org = load_org()
+    plan = distribution.get_plan(org, plan_id)
     if plan.status != "posted":
         flash(gettext("方案记账后才有分红清册和发放记录"), "error")
-        return redirect(url_for("distribution.plan", org_id=org.id, plan_id=plan.id))
+        return redirect(url_for("distribution.plan", plan_id=plan.id))
     errors, status = {}, 200
     if request.method == "POST":
         access.require(current_user, access.PREPARE, org)
         data = _form_fields(("date", "pay_from"))
         data["household_ids"] = [x for x in request.form.getlist("household_ids") if x.strip()]
-        v, errors, status = _run(DividendPayInSchema(), data,
-                                 lambda d: distribution.pay_dividends(plan, user=current_user, **d))
+        v, errors, status = submit(DividendPayInSchema(),
+                                   lambda d: distribution.pay_dividends(plan, user=current_user, **d), data)
         if not errors:
             flash(gettext("已生成付款凭证草稿，金额 %(amount)s 元；审核记账后计为已发放", amount=format_plain(v.total_debit)),
                   "success")
-            return redirect(url_for("distribution.dividends", org_id=org.id, plan_id=plan.id, voucher=v.id))
+            return redirect(url_for("distribution.dividends", plan_id=plan.id, voucher=v.id))
         # a voucher rule (e.g. a closed month) names voucher fields: show it on top
         errors = {k if k in ("date", "pay_from", "household_ids") else "_schema": m for k, m in errors.items()}
         status = 422 if status == 200 else status
@@ -602,10 +583,10 @@ def dividends(org_id: int, plan_id: int):
 
 
 @bp.route(f"{PREFIX}/mine")
-def mine(org_id: int):
+def mine():
     """A member's household dividend history (year, units, amount, paid or not). Only their own household: any
     other user, or a member of another organization, gets 404."""
-    org = access.get_org(current_user, org_id, permission=None)  # not load_org: no ledger menu for a member
+    org = load_org(None, current=False)  # no ledger menu for a member
     me = db.session.scalar(sa.select(Member).where(Member.user_id == current_user.id,
                                                    Member.organization_id == org.id))
     if me is None or "member" not in access.roles_on(current_user, org):

@@ -11,11 +11,13 @@ import io
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Mapping
+from typing import Callable, Mapping
 
-from marshmallow import ValidationError, fields
+from flask import request
+from marshmallow import Schema, ValidationError, fields
 
-from coop.core.errors import CoopError, flatten_errors
+from coop.core.errors import CoopError, Forbidden, ValidationFailed, flatten_errors
+from coop.core.extensions import db
 from coop.ledger.types import AccountInfo, Line
 from coop.ledger.validate import validate_lines
 from coop.core.money import ZERO, AmountError, parse_amount
@@ -36,6 +38,84 @@ def flat_errors(errors: dict) -> dict[str, list[str]]:
             if m not in out.setdefault(path, []):
                 out[path].append(m)
     return out
+
+
+def keep_fields(errors: dict[str, list[str]], fields: set[str]) -> dict[str, list[str]]:
+    """Messages about something that is not a field of the form go on top of it ("_schema")."""
+    out: dict[str, list[str]] = {}
+    for key, messages in errors.items():
+        out.setdefault(key if key in fields else "_schema", []).extend(messages)
+    return out
+
+
+def form_input(form: Mapping, lists: tuple[str, ...] = (), skip: tuple[str, ...] = ("csrf_token", "action")) -> dict:
+    """Form fields → schema input: empty strings become missing (so 'required' and defaults apply); `lists` are
+    multi-valued fields (checkboxes), kept as lists of their non-empty values."""
+    data = {}
+    for key in form:
+        if key in skip or key in lists:
+            continue
+        value = (form.get(key) or "").strip()
+        if value:
+            data[key] = value
+    for key in lists:
+        values = [v for v in form.getlist(key) if v.strip()]
+        if values:
+            data[key] = values
+    return data
+
+
+@dataclass
+class Submitted:
+    """What a form's write came to: the action's result, or the errors beside their fields and the status to
+    answer with (422 bad input, 409 a state that does not allow it…). Unpacks as (result, errors, status)."""
+
+    result: object = None
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    status: int = 200
+    #: the refusal itself (its message for a banner, its nested errors for a page that lists them by row)
+    error: CoopError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status < 400
+
+    @property
+    def message(self) -> str:
+        if self.error is not None and self.error.message:
+            return self.error.message
+        return next((m for ms in self.errors.values() for m in ms), "")
+
+    def __iter__(self):
+        return iter((self.result, self.errors, self.status))
+
+
+def submit(schema: Schema | None, action: Callable, data: dict | None = None, *, lists: tuple[str, ...] = (),
+           fields: set[str] | None = None) -> Submitted:
+    """The one way a page writes: load `data` (default: the posted form) with `schema` and run `action(loaded)`
+    (`action()` when there is no schema: a button, not a form). The request boundary commits the success.
+
+    Bad input or a refusal comes back as a `Submitted` with errors; whatever the action had written is rolled
+    back here at once, so the page shown again reads the books as they were and a redirect after the error (a
+    status below 400, which the boundary would commit) carries nothing of it. Forbidden is raised, so it answers
+    the same 403 page as anywhere else. With `fields`, messages about something that is not one of them go on top
+    of the form ("_schema")."""
+    try:
+        if schema is None:
+            return Submitted(action())
+        loaded = schema.load(form_input(request.form, lists) if data is None else data)
+        return Submitted(action(loaded))
+    except ValidationError as exc:
+        db.session.rollback()
+        error = ValidationFailed("", exc.messages)
+    except Forbidden:
+        db.session.rollback()
+        raise
+    except CoopError as exc:
+        db.session.rollback()
+        error = exc
+    errors = flat_errors(error.errors)
+    return Submitted(None, keep_fields(errors, fields) if fields is not None else errors, error.status_code, error)
 
 
 def merge_errors(into: dict[str, list[str]], errors: dict) -> None:

@@ -80,20 +80,18 @@ def _claim(user_id: int, key: str):
 
 
 def _remember(user_id: int, key: str, resp) -> None:
-    """Store the answer of a request that did its work (committed), so repeats get it too."""
+    """Store the answer of a request that did its work, so repeats get it too. The request boundary commits it
+    with the work; an error answer is rolled back there with its claim, so the key may try again."""
     if not 200 <= resp.status_code < 400:
-        db.session.rollback()
         return
     row = _find(user_id, key)
-    if row is None:  # the view rolled back (nothing done): nothing to remember
-        db.session.rollback()
+    if row is None:  # the view rolled its work back (a refused form redirected): nothing to remember
         return
     row.status = resp.status_code
     if resp.status_code >= 300:
         row.location = resp.headers.get("Location", "")[:500]
     else:
         row.body = resp.get_data(as_text=True)
-    db.session.commit()
 
 
 def run_once(user_id: int, key: str | None, view, args, kwargs):
@@ -102,11 +100,8 @@ def run_once(user_id: int, key: str | None, view, args, kwargs):
     replay = _claim(user_id, key)
     if replay is not None:
         return replay
-    try:
-        resp = current_app.make_response(view(*args, **kwargs))
-    except BaseException:
-        db.session.rollback()  # the claim goes with the failed work, so the same key may try again
-        raise
+    # an exception leaves the claim uncommitted with the failed work (the boundary rolls both back): try again
+    resp = current_app.make_response(view(*args, **kwargs))
     _remember(user_id, key, resp)
     return resp
 

@@ -24,7 +24,8 @@ from coop.models.joint import CONTRIBUTION_KINDS
 from coop.schemas.joint import (ContributionInSchema, ExitInSchema, ParticipantInSchema, ProjectInSchema,
                              ReceiptInSchema, ReturnInSchema, ReturnPreviewInSchema, preview_out, project_out)
 from coop.services import access, joint as service, roles as role_service
-from coop.web.loans import flat, form_input, keep_fields, submit, vouchers_by_id
+from coop.web.forms import flat_errors, form_input, keep_fields, submit
+from coop.web.loans import vouchers_by_id
 from coop.core import clock
 bp = Blueprint("joint", __name__)
 
@@ -179,10 +180,9 @@ def return_new(project_id: int):
             result, guaranteed = service.preview_return(p, year=loaded["year"], profit=loaded["profit"])
             preview = preview_out(p, loaded["year"], loaded["profit"], result, guaranteed)
         except ValidationError as exc:
-            errors = flat(exc.messages)
+            errors = flat_errors(exc.messages)
         except CoopError as exc:
-            errors, status = flat(exc.errors), exc.status_code
-        db.session.rollback()
+            errors, status = flat_errors(exc.errors), exc.status_code
         # declare only the figures the user has seen: changed year or profit → preview again
         seen = preview is not None and request.form.get("previewed") == f"{preview['year']}|{preview['profit']}"
         if seen and request.form.get("action") == "declare":

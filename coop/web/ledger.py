@@ -75,8 +75,8 @@ def _int_arg(name: str, lo: int, hi: int) -> int | None:
 
 
 @bp.route("/vouchers")
-def vouchers(org_id: int):
-    org = load_org(org_id)
+def vouchers():
+    org = load_org()
     current_year = periods.first_open(org)[0]
     # no year in the URL means the current accounting year; an empty one (全部) means every year; a bare list
     # opens on the month being worked on (periods.working_month), not on January
@@ -125,13 +125,12 @@ def _submit_voucher(org: Organization, save, *, kind: str, voucher=None, correct
     """Validate the posted form and call `save(data)`; on any error show the form again with every message."""
     vf = forms.load_voucher_form(request.form, account_service.account_infos(org), kind=kind)
     if vf.ok:
-        try:
-            saved = save(vf.data)
-            db.session.commit()
-            return saved, None
-        except (ValidationFailed, PeriodClosed) as exc:
-            db.session.rollback()
-            vf.add_errors(exc.errors)
+        done = forms.submit(None, lambda: save(vf.data))
+        if done.ok:
+            return done.result, None
+        if not isinstance(done.error, (ValidationFailed, PeriodClosed)):
+            raise done.error  # not about what was typed (a voucher no longer a draft): the error page
+        vf.add_errors(done.error.errors)
     # the service stops at the first failing group of rules: also report a closed or too early month
     if vf.date is not None and "date" not in vf.errors:
         try:
@@ -146,8 +145,8 @@ def _blank_values(date: dt.date | None = None) -> dict:
 
 
 @bp.route("/vouchers/new", methods=["GET", "POST"])
-def voucher_new(org_id: int):
-    org = load_org(org_id, access.PREPARE)
+def voucher_new():
+    org = load_org(access.PREPARE)
     if request.method == "POST":
         saved, page = _submit_voucher(
             org, lambda data: voucher_service.create_draft(org, data, user=current_user), kind="normal")
@@ -155,16 +154,16 @@ def voucher_new(org_id: int):
             return page
         flash(_("凭证已保存（制单），等待审核"), "success")
         if request.form.get("again"):  # the next voucher starts on this one's date
-            return redirect(url_for("ledger.voucher_new", org_id=org.id, date=saved.date.isoformat()))
-        return redirect(url_for("ledger.voucher_detail", org_id=org.id, voucher_id=saved.id))
+            return redirect(url_for("ledger.voucher_new", date=saved.date.isoformat()))
+        return redirect(url_for("ledger.voucher_detail", voucher_id=saved.id))
     date = _entry_date(org)
     return _render_form(org, _template_values(org, request.args.get("template", ""), date)
                         or _blank_values(date), {})
 
 
 @bp.route("/vouchers/<int:voucher_id>/edit", methods=["GET", "POST"])
-def voucher_edit(org_id: int, voucher_id: int):
-    org = load_org(org_id, access.PREPARE)
+def voucher_edit(voucher_id: int):
+    org = load_org(access.PREPARE)
     v = voucher_service.get_voucher(org, voucher_id)
     if v.status != "draft":
         raise InvalidState(_("只有未审核的凭证可以修改；已审核的请先取消审核，已记账的请用红字冲销或调整凭证更正"))
@@ -177,14 +176,14 @@ def voucher_edit(org_id: int, voucher_id: int):
         if saved is None:
             return page
         flash(_("凭证已修改"), "success")
-        return redirect(url_for("ledger.voucher_detail", org_id=org.id, voucher_id=v.id))
+        return redirect(url_for("ledger.voucher_detail", voucher_id=v.id))
     return _render_form(org, forms.voucher_values(v), {}, voucher=v, kind=v.kind)
 
 
 @bp.route("/vouchers/<int:voucher_id>/adjust", methods=["GET", "POST"])
-def voucher_adjust(org_id: int, voucher_id: int):
+def voucher_adjust(voucher_id: int):
     """调整凭证 for an amount-only error: the original's accounts prefilled; amounts are the difference."""
-    org = load_org(org_id, access.PREPARE)
+    org = load_org(access.PREPARE)
     original = voucher_service.get_voucher(org, voucher_id)
     if request.method == "POST":
         saved, page = _submit_voucher(
@@ -193,7 +192,7 @@ def voucher_adjust(org_id: int, voucher_id: int):
         if saved is None:
             return page
         flash(_("调整凭证已保存（制单），等待审核"), "success")
-        return redirect(url_for("ledger.voucher_detail", org_id=org.id, voucher_id=saved.id))
+        return redirect(url_for("ledger.voucher_detail", voucher_id=saved.id))
     if original.status != "posted":
         raise InvalidState(_("只能对已记账的凭证做调整"))
     summary = _("调整 %(m)s月%(d)s日 %(no)s 号凭证", m=original.month, d=original.date.day, no=original.display_number)
@@ -246,102 +245,99 @@ def render_detail(org: Organization, v: Voucher, *, status: int = 200, error: st
 
 
 @bp.route("/vouchers/<int:voucher_id>")
-def voucher_detail(org_id: int, voucher_id: int):
-    org = load_org(org_id)
+def voucher_detail(voucher_id: int):
+    org = load_org()
     return render_detail(org, voucher_service.get_voucher(org, voucher_id))
 
 
-def _action(org_id: int, voucher_id: int, permission: str, fn, message: str):
-    org = load_org(org_id, permission)
+def _action(voucher_id: int, permission: str, fn, message: str):
+    org = load_org(permission)
     v = voucher_service.get_voucher(org, voucher_id)
-    try:
-        fn(v)
-        db.session.commit()
-    except CoopError as exc:
-        db.session.rollback()
-        return render_detail(org, v, status=exc.status_code, error=exc.message)
+    done = forms.submit(None, lambda: fn(v))
+    if not done.ok:
+        return render_detail(org, v, status=done.status, error=done.message)
     flash(message, "success")
-    return redirect(url_for("ledger.voucher_detail", org_id=org.id, voucher_id=v.id))
+    return redirect(url_for("ledger.voucher_detail", voucher_id=v.id))
 
 
 @bp.route("/vouchers/<int:voucher_id>/review", methods=["POST"])
-def voucher_review(org_id: int, voucher_id: int):
-    return _action(org_id, voucher_id, access.REVIEW,
+def voucher_review(voucher_id: int):
+    return _action(voucher_id, access.REVIEW,
                    lambda v: voucher_service.review_voucher(v, user=current_user), _("凭证已审核"))
 
 
 @bp.route("/vouchers/<int:voucher_id>/unreview", methods=["POST"])
-def voucher_unreview(org_id: int, voucher_id: int):
-    return _action(org_id, voucher_id, access.REVIEW,
+def voucher_unreview(voucher_id: int):
+    return _action(voucher_id, access.REVIEW,
                    lambda v: voucher_service.unreview_voucher(v, user=current_user), _("已取消审核，凭证退回制单状态"))
 
 
 @bp.route("/vouchers/<int:voucher_id>/post", methods=["POST"])
-def voucher_post(org_id: int, voucher_id: int):
-    return _action(org_id, voucher_id, access.POST,
+def voucher_post(voucher_id: int):
+    return _action(voucher_id, access.POST,
                    lambda v: voucher_service.post_voucher(v, user=current_user), _("凭证已记账"))
 
 
 @bp.route("/vouchers/<int:voucher_id>/delete", methods=["POST"])
-def voucher_delete(org_id: int, voucher_id: int):
-    org = load_org(org_id, access.PREPARE)
+def voucher_delete(voucher_id: int):
+    org = load_org(access.PREPARE)
     v = voucher_service.get_voucher(org, voucher_id)
     stored = [a.stored_name for a in v.attachments]
-    try:
-        voucher_service.delete_draft(v, user=current_user)
-        db.session.commit()
-    except CoopError as exc:
-        db.session.rollback()
-        return render_detail(org, v, status=exc.status_code, error=exc.message)
-    attachments.purge_unused(stored)  # the scans of a deleted draft go with it
+    done = forms.submit(None, lambda: voucher_service.delete_draft(v, user=current_user))
+    if not done.ok:
+        return render_detail(org, v, status=done.status, error=done.message)
+    # committed here, not at the boundary: the scans of the deleted draft go with it, and only once it is gone
+    db.session.commit()
+    attachments.purge_unused(stored)
     flash(_("凭证已删除"), "success")
-    return redirect(url_for("ledger.vouchers", org_id=org.id))
+    return redirect(url_for("ledger.vouchers"))
 
 
 @bp.route("/vouchers/<int:voucher_id>/reverse", methods=["POST"])
-def voucher_reverse(org_id: int, voucher_id: int):
-    org = load_org(org_id, access.PREPARE)
+def voucher_reverse(voucher_id: int):
+    org = load_org(access.PREPARE)
     v = voucher_service.get_voucher(org, voucher_id)
     date = forms.parse_date((request.form.get("date") or "").strip())
-    try:
+
+    def reverse():
         if date is None:
             raise ValidationFailed.field("date", _("请填写冲销日期（YYYY-MM-DD）"))
-        red = voucher_service.reverse_voucher(v, user=current_user, date=date)
-        db.session.commit()
-    except CoopError as exc:
-        db.session.rollback()
-        errors = forms.flat_errors(exc.errors)
-        return render_detail(org, v, status=exc.status_code, error=None if "date" in errors else exc.message,
-                              errors=errors, form=request.form)
+        return voucher_service.reverse_voucher(v, user=current_user, date=date)
+
+    done = forms.submit(None, reverse)
+    if not done.ok:
+        return render_detail(org, v, status=done.status, error=None if "date" in done.errors else done.message,
+                             errors=done.errors, form=request.form)
+    red = done.result
     flash(_("已生成红字冲销凭证，请审核后记账"), "success")
-    return redirect(url_for("ledger.voucher_detail", org_id=org.id, voucher_id=red.id))
+    return redirect(url_for("ledger.voucher_detail", voucher_id=red.id))
 
 
 # ---------------------------------------------------------------- attachments
 
 
 @bp.route("/vouchers/<int:voucher_id>/attachments", methods=["POST"])
-def attachment_upload(org_id: int, voucher_id: int):
-    org = load_org(org_id, access.PREPARE)
+def attachment_upload(voucher_id: int):
+    org = load_org(access.PREPARE)
     v = voucher_service.get_voucher(org, voucher_id)
     upload = request.files.get("file")
-    try:
+
+    def upload_file():
         if upload is None or not upload.filename:
             raise ValidationFailed.field("file", _("请选择要上传的文件"))
         attachments.add_attachment(v, upload.filename, upload.mimetype, upload.read(), user=current_user)
-        db.session.commit()
-    except CoopError as exc:
-        db.session.rollback()
-        errors = forms.flat_errors(exc.errors)
-        return render_detail(org, v, status=exc.status_code, error=None if "file" in errors else exc.message,
-                              errors=errors)
+
+    done = forms.submit(None, upload_file)
+    if not done.ok:
+        return render_detail(org, v, status=done.status, error=None if "file" in done.errors else done.message,
+                             errors=done.errors)
     flash(_("附件已上传"), "success")
-    return redirect(url_for("ledger.voucher_detail", org_id=org.id, voucher_id=v.id) + "#attachments")
+    return redirect(url_for("ledger.voucher_detail", voucher_id=v.id) + "#attachments")
 
 
 @bp.route("/vouchers/<int:voucher_id>/attachments/<int:attachment_id>")
-def attachment_download(org_id: int, voucher_id: int, attachment_id: int):
-    org = load_org(org_id)
+def attachment_download(voucher_id: int, attachment_id: int):
+    org = load_org()
     att = attachments.get_attachment(voucher_service.get_voucher(org, voucher_id), attachment_id)
     path = attachments.file_path(att)
     if not path.is_file():
@@ -353,18 +349,15 @@ def attachment_download(org_id: int, voucher_id: int, attachment_id: int):
 
 
 @bp.route("/vouchers/<int:voucher_id>/attachments/<int:attachment_id>/delete", methods=["POST"])
-def attachment_delete(org_id: int, voucher_id: int, attachment_id: int):
-    org = load_org(org_id, access.PREPARE)
+def attachment_delete(voucher_id: int, attachment_id: int):
+    org = load_org(access.PREPARE)
     v = voucher_service.get_voucher(org, voucher_id)
     att = attachments.get_attachment(v, attachment_id)
-    try:
-        attachments.remove_attachment(att, user=current_user)
-        db.session.commit()
-    except CoopError as exc:
-        db.session.rollback()
-        return render_detail(org, v, status=exc.status_code, error=exc.message)
+    done = forms.submit(None, lambda: attachments.remove_attachment(att, user=current_user))
+    if not done.ok:
+        return render_detail(org, v, status=done.status, error=done.message)
     flash(_("附件已删除"), "success")
-    return redirect(url_for("ledger.voucher_detail", org_id=org.id, voucher_id=v.id) + "#attachments")
+    return redirect(url_for("ledger.voucher_detail", voucher_id=v.id) + "#attachments")
 
 
 # ---------------------------------------------------------------- chart of accounts
@@ -383,51 +376,46 @@ def _render_accounts(org: Organization, *, errors: dict | None = None, form: dic
 
 
 @bp.route("/accounts")
-def accounts(org_id: int):
-    return _render_accounts(load_org(org_id))
+def accounts():
+    return _render_accounts(load_org())
 
 
 @bp.route("/accounts", methods=["POST"])
-def account_add(org_id: int):
-    org = load_org(org_id, access.MANAGE_ACCOUNTS)
+def account_add():
+    org = load_org(access.MANAGE_ACCOUNTS)
     f = request.form
-    try:
-        acc = account_service.add_detail_account(org, f.get("parent_code", ""), f.get("code", ""), f.get("name", ""))
-        db.session.commit()
-    except CoopError as exc:
-        db.session.rollback()
-        return _render_accounts(org, errors=forms.flat_errors(exc.errors), form=f, status=exc.status_code)
+    done = forms.submit(None, lambda: account_service.add_detail_account(
+        org, f.get("parent_code", ""), f.get("code", ""), f.get("name", "")))
+    if not done.ok:
+        return _render_accounts(org, errors=done.errors, form=f, status=done.status)
+    acc = done.result
     flash(_("已增设明细科目 %(label)s", label=acc.label), "success")
-    return redirect(url_for("ledger.accounts", org_id=org.id) + f"#acc-{acc.code}")
+    return redirect(url_for("ledger.accounts") + f"#acc-{acc.code}")
 
 
 @bp.route("/accounts/<code>/rename", methods=["POST"])
-def account_rename(org_id: int, code: str):
-    org = load_org(org_id, access.MANAGE_ACCOUNTS)
-    try:
-        acc = account_service.rename_account(org, code, request.form.get("name", ""))
-        db.session.commit()
-    except CoopError as exc:
-        db.session.rollback()
-        msgs = [m for ms in forms.flat_errors(exc.errors).values() for m in ms]
-        return _render_accounts(org, row_errors={code: msgs}, status=exc.status_code)
+def account_rename(code: str):
+    org = load_org(access.MANAGE_ACCOUNTS)
+    done = forms.submit(None, lambda: account_service.rename_account(org, code, request.form.get("name", "")))
+    if not done.ok:
+        msgs = [m for ms in done.errors.values() for m in ms]
+        return _render_accounts(org, row_errors={code: msgs}, status=done.status)
+    acc = done.result
     flash(_("科目已改名为 %(label)s", label=acc.label), "success")
-    return redirect(url_for("ledger.accounts", org_id=org.id) + f"#acc-{acc.code}")
+    return redirect(url_for("ledger.accounts") + f"#acc-{acc.code}")
 
 
 @bp.route("/accounts/<code>/active", methods=["POST"])
-def account_active(org_id: int, code: str):
-    org = load_org(org_id, access.MANAGE_ACCOUNTS)
+def account_active(code: str):
+    org = load_org(access.MANAGE_ACCOUNTS)
     active = request.form.get("active") == "1"
-    try:
-        acc = account_service.set_account_active(org, code, active)
-        db.session.commit()
-    except CoopError as exc:
-        db.session.rollback()
-        msgs = [m for ms in forms.flat_errors(exc.errors).values() for m in ms]
-        return _render_accounts(org, row_errors={code: msgs}, status=exc.status_code)
+    done = forms.submit(None, lambda: account_service.set_account_active(org, code, active))
+    if not done.ok:
+        msgs = [m for ms in done.errors.values() for m in ms]
+        return _render_accounts(org, row_errors={code: msgs}, status=done.status)
+    acc = done.result
     flash(_("已启用 %(label)s", label=acc.label) if active else _("已停用 %(label)s", label=acc.label), "success")
-    return redirect(url_for("ledger.accounts", org_id=org.id) + f"#acc-{acc.code}")
+    return redirect(url_for("ledger.accounts") + f"#acc-{acc.code}")
 
 
 # ---------------------------------------------------------------- posting roles (科目对照)
@@ -440,22 +428,21 @@ def _render_roles(org: Organization, *, errors: dict | None = None, status: int 
 
 
 @bp.route("/accounts/roles")
-def posting_roles(org_id: int):
-    return _render_roles(load_org(org_id))
+def posting_roles():
+    return _render_roles(load_org())
 
 
 @bp.route("/accounts/roles/<role>", methods=["POST"])
-def posting_role_set(org_id: int, role: str):
-    org = load_org(org_id, access.MANAGE_ACCOUNTS)
-    try:
-        st = role_service.set_mapping(org, role, request.form.get("account_code", ""), user=current_user)
-        db.session.commit()
-    except CoopError as exc:
-        db.session.rollback()
-        msgs = [m for ms in forms.flat_errors(exc.errors).values() for m in ms]
-        return _render_roles(org, errors={role: msgs}, status=exc.status_code)
+def posting_role_set(role: str):
+    org = load_org(access.MANAGE_ACCOUNTS)
+    done = forms.submit(None, lambda: role_service.set_mapping(org, role, request.form.get("account_code", ""),
+                                                                user=current_user))
+    if not done.ok:
+        msgs = [m for ms in done.errors.values() for m in ms]
+        return _render_roles(org, errors={role: msgs}, status=done.status)
+    st = done.result
     flash(_("科目对照「%(label)s」已设为 %(code)s", label=_(st.role.label), code=st.code or "—"), "success")
-    return redirect(url_for("ledger.posting_roles", org_id=org.id) + f"#role-{role}")
+    return redirect(url_for("ledger.posting_roles") + f"#role-{role}")
 
 
 # ---------------------------------------------------------------- opening balances
@@ -507,13 +494,13 @@ def _render_opening(org: Organization, *, values: dict | None = None, errors: di
 
 
 @bp.route("/opening")
-def opening(org_id: int):
-    return _render_opening(load_org(org_id))
+def opening():
+    return _render_opening(load_org())
 
 
 @bp.route("/opening", methods=["POST"])
-def opening_save(org_id: int):
-    org = load_org(org_id, access.MANAGE_ACCOUNTS)
+def opening_save():
+    org = load_org(access.MANAGE_ACCOUNTS)
     rows, _stored = _opening_rows(org)
     # a leaf kept with several counterparties (API, import) is shown read-only and kept as it is
     several = {c: lines for c, lines in _opening_counterparties(org).items() if len(lines) > 1}
@@ -523,25 +510,22 @@ def opening_save(org_id: int):
             balances[(code, cp)] = amount
     if errors:
         return _render_opening(org, values=values, errors=errors, status=422)
-    try:
-        opening_service.set_opening_balances(org, balances, user=current_user)
-        db.session.commit()
-    except CoopError as exc:
-        db.session.rollback()
-        return _render_opening(org, values=values, errors=forms.flat_errors(exc.errors), status=exc.status_code)
+    done = forms.submit(None, lambda: opening_service.set_opening_balances(org, balances, user=current_user))
+    if not done.ok:
+        return _render_opening(org, values=values, errors=done.errors, status=done.status)
     diff = _sides({str(k): v for k, v in balances.items()})["diff"]
     if diff:
         more = _("借方比贷方多") if diff > 0 else _("贷方比借方多")
         flash(_("期初余额已保存，但尚不平衡：%(more)s %(d)s", more=more, d=f"{abs(diff):,.2f}"), "warning")
     else:
         flash(_("期初余额已保存，试算平衡，可以锁定"), "success")
-    return redirect(url_for("ledger.opening", org_id=org.id))
+    return redirect(url_for("ledger.opening"))
 
 
 @bp.route("/opening/counterparties", methods=["POST"])
-def opening_counterparties(org_id: int):
+def opening_counterparties():
     """往来 balances typed by counterparty: the leaves named replace their balances, the others stay."""
-    org = load_org(org_id, access.MANAGE_ACCOUNTS)
+    org = load_org(access.MANAGE_ACCOUNTS)
     details, errors = forms.parse_counterparty_rows(request.form.get("details", ""))
     if errors:
         return _render_opening(org, errors=errors, status=422, details_form=request.form.get("details", ""))
@@ -549,28 +533,22 @@ def opening_counterparties(org_id: int):
     balances: dict = {(code, cp) if cp else code: amount
                       for code, cp, amount in opening_service.opening_lines(org) if code not in named}
     balances.update(details)
-    try:
-        opening_service.set_opening_balances(org, balances, user=current_user)
-        db.session.commit()
-    except CoopError as exc:
-        db.session.rollback()
-        errs = {"details": [m for ms in forms.flat_errors(exc.errors).values() for m in ms]}
-        return _render_opening(org, errors=errs, status=exc.status_code, details_form=request.form.get("details", ""))
+    done = forms.submit(None, lambda: opening_service.set_opening_balances(org, balances, user=current_user))
+    if not done.ok:
+        errs = {"details": [m for ms in done.errors.values() for m in ms]}
+        return _render_opening(org, errors=errs, status=done.status, details_form=request.form.get("details", ""))
     flash(_("已按往来单位保存 %(n)s 笔期初余额", n=len(details)), "success")
-    return redirect(url_for("ledger.opening", org_id=org.id) + "#by-counterparty")
+    return redirect(url_for("ledger.opening") + "#by-counterparty")
 
 
 @bp.route("/opening/lock", methods=["POST"])
-def opening_lock(org_id: int):
-    org = load_org(org_id, access.MANAGE_ACCOUNTS)
-    try:
-        opening_service.lock_opening_balances(org, user=current_user)
-        db.session.commit()
-    except CoopError as exc:
-        db.session.rollback()
-        return _render_opening(org, errors=forms.flat_errors(exc.errors), status=exc.status_code)
+def opening_lock():
+    org = load_org(access.MANAGE_ACCOUNTS)
+    done = forms.submit(None, lambda: opening_service.lock_opening_balances(org, user=current_user))
+    if not done.ok:
+        return _render_opening(org, errors=done.errors, status=done.status)
     flash(_("期初余额已锁定，可以开始记账"), "success")
-    return redirect(url_for("ledger.opening", org_id=org.id))
+    return redirect(url_for("ledger.opening"))
 
 
 #: old accounts whose balance may go to more than one new account: the user picks
@@ -578,9 +556,9 @@ SPLIT_2004 = [code for code, (_name, targets) in CHART_2004.items() if len(targe
 
 
 @bp.route("/opening/import", methods=["POST"])
-def opening_import(org_id: int):
+def opening_import():
     """2004-system import: first a preview of the mapping, then (action=import) the import itself."""
-    org = load_org(org_id, access.MANAGE_ACCOUNTS)
+    org = load_org(access.MANAGE_ACCOUNTS)
     if org.opening_locked:
         raise InvalidState(_("期初余额已锁定，不能再导入"))
     text = request.form.get("csv", "")
@@ -608,15 +586,13 @@ def opening_import(org_id: int):
     if errors or request.form.get("action") != "import":
         return _render_opening(org, errors=errors, status=422 if errors else 200, preview=preview,
                                import_form=import_form)
-    try:
-        opening_service.import_2004_opening(org, rows, user=current_user, choices=choices, lock=import_form["lock"])
-        db.session.commit()
-    except CoopError as exc:
-        db.session.rollback()
-        errors = {"rows": [m for ms in forms.flat_errors(exc.errors).values() for m in ms]}
-        return _render_opening(org, errors=errors, status=exc.status_code, preview=preview, import_form=import_form)
+    done = forms.submit(None, lambda: opening_service.import_2004_opening(org, rows, user=current_user, choices=choices,
+                                                                          lock=import_form["lock"]))
+    if not done.ok:
+        errors = {"rows": [m for ms in done.errors.values() for m in ms]}
+        return _render_opening(org, errors=errors, status=done.status, preview=preview, import_form=import_form)
     flash(_("已从 2004 年制度科目余额导入期初余额") + ("，" + _("并已锁定") if import_form["lock"] else ""), "success")
-    return redirect(url_for("ledger.opening", org_id=org.id))
+    return redirect(url_for("ledger.opening"))
 
 
 # ---------------------------------------------------------------- periods
@@ -634,8 +610,8 @@ def _render_periods(org: Organization, *, errors: dict | None = None, error: str
 
 
 @bp.route("/periods", endpoint="periods")
-def periods_page(org_id: int):
-    return _render_periods(load_org(org_id))
+def periods_page():
+    return _render_periods(load_org())
 
 
 def _year_month(form) -> tuple[int, int]:
@@ -646,36 +622,32 @@ def _year_month(form) -> tuple[int, int]:
 
 
 @bp.route("/periods/close", methods=["POST"])
-def period_close(org_id: int):
-    org = load_org(org_id, access.CLOSE)
+def period_close():
+    org = load_org(access.CLOSE)
     year, month = _year_month(request.form)
-    try:
-        generated = closing.close_period(org, year, month, user=current_user)
-        db.session.commit()
-    except CoopError as exc:
-        db.session.rollback()
-        return _render_periods(org, error=exc.message, status=exc.status_code)
+    done = forms.submit(None, lambda: closing.close_period(org, year, month, user=current_user))
+    if not done.ok:
+        return _render_periods(org, error=done.message, status=done.status)
+    generated = done.result
     msg = _("%(y)s年%(m)s月已结账", y=year, m=month)
     if generated:
         msg += _("，已生成并记账 %(n)s 张年末结转凭证", n=len(generated))
     flash(msg, "success")
-    return redirect(url_for("ledger.periods", org_id=org.id))
+    return redirect(url_for("ledger.periods"))
 
 
 @bp.route("/periods/reopen", methods=["POST"])
-def period_reopen(org_id: int):
-    org = load_org(org_id)
+def period_reopen():
+    org = load_org()
     year, month = _year_month(request.form)
-    try:
-        closing.reopen_period(org, year, month, user=current_user, reason=request.form.get("reason", ""))
-        db.session.commit()
-    except CoopError as exc:
-        db.session.rollback()
-        errors = forms.flat_errors(exc.errors)
-        return _render_periods(org, errors=errors, error=None if "reason" in errors else exc.message,
-                               form=request.form, status=exc.status_code)
+    done = forms.submit(None, lambda: closing.reopen_period(org, year, month, user=current_user,
+                                                             reason=request.form.get("reason", "")))
+    if not done.ok:
+        errors = done.errors
+        return _render_periods(org, errors=errors, error=None if "reason" in errors else done.message,
+                               form=request.form, status=done.status)
     flash(_("%(y)s年%(m)s月已反结账，原因已记入日志", y=year, m=month), "success")
-    return redirect(url_for("ledger.periods", org_id=org.id))
+    return redirect(url_for("ledger.periods"))
 
 
 def _template_values(org: Organization, template_id: str, date: dt.date) -> dict | None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from decimal import Decimal
-from typing import Callable, Mapping
+from typing import Callable
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
@@ -23,7 +23,7 @@ from marshmallow import Schema, ValidationError
 
 from coop.web.idempotency import idempotent_form
 from coop.documents.charts import Series, bar_chart
-from coop.core.errors import CoopError, Forbidden, flatten_errors
+from coop.core.errors import CoopError, Forbidden
 from coop.core.extensions import db
 from coop.core.i18n import translate
 from coop.core.text import N_
@@ -36,6 +36,7 @@ from coop.schemas.loans import (DecisionInSchema, DisburseInSchema, LoanEventInS
                              PeriodInSchema, PolicyInSchema, RefileInSchema)
 from coop.ledger import codes, roles as R
 from coop.services import access, accounts as account_service, loans as service, roles as role_service
+from coop.web.forms import flat_errors, form_input, keep_fields, submit
 from coop.web.orgs import load_org
 from coop.core import clock
 bp = Blueprint("loans", __name__)
@@ -56,52 +57,6 @@ def _require_login():
 
 
 # ---------------------------------------------------------------- form helpers (also used by the joint pages)
-
-
-def form_input(form: Mapping, skip: tuple[str, ...] = ("csrf_token", "action")) -> dict:
-    """Form fields → schema input: empty strings become missing, so 'required' messages and defaults apply."""
-    return {k: v.strip() for k, v in form.items() if k not in skip and v.strip()}
-
-
-def flat(errors: dict) -> dict[str, list[str]]:
-    """Nested errors → {"field": [...]}; "x._schema" (a message about x as a whole) becomes "x"."""
-    out: dict[str, list[str]] = {}
-    for path, messages in flatten_errors(errors).items():
-        path = path[: -len("._schema")] if path.endswith("._schema") else path
-        for m in messages:
-            if m not in out.setdefault(path, []):
-                out[path].append(m)
-    return out
-
-
-def keep_fields(errors: dict[str, list[str]], fields: set[str]) -> dict[str, list[str]]:
-    """Messages about something that is not a field of the form go on top of it ("_schema")."""
-    out: dict[str, list[str]] = {}
-    for key, messages in errors.items():
-        out.setdefault(key if key in fields else "_schema", []).extend(messages)
-    return out
-
-
-def submit(schema: Schema, action: Callable[[dict], object], data: dict | None = None, *,
-           fields: set[str] | None = None):
-    """Load the form with `schema`, run `action(data)` and commit. Returns (result, errors, status); on any error
-    the session is rolled back, so nothing is written. Messages about something that is not one of `fields`
-    go on top of the form ("_schema")."""
-    status = 422
-    try:
-        result = action(schema.load(form_input(request.form) if data is None else data))
-        db.session.commit()
-        return result, {}, 200
-    except ValidationError as exc:
-        db.session.rollback()
-        errors = flat(exc.messages)
-    except Forbidden:
-        db.session.rollback()
-        raise
-    except CoopError as exc:
-        db.session.rollback()
-        errors, status = flat(exc.errors), exc.status_code
-    return None, keep_fields(errors, fields) if fields is not None else errors, status
 
 
 def user_names(*ids) -> dict[int, str]:
@@ -133,17 +88,10 @@ def _ctx(**kw) -> dict:
 # ---------------------------------------------------------------- village: loans
 
 
-def _loan(org: Organization, loan_id: int) -> Loan:
-    loan = db.session.get(Loan, loan_id)
-    if loan is None or loan.organization_id != org.id:
-        abort(404)
-    return loan
-
-
 @bp.route("/o/<int:org_id>/loans/")
-def index(org_id: int):
+def index():
     """贷款台账 and the organization's 贴息 claims."""
-    org = load_org(org_id)
+    org = load_org()
     items = list(db.session.scalars(sa.select(Loan).where(Loan.organization_id == org.id)
                                     .order_by(Loan.start_date, Loan.id)))
     today = clock.today()
@@ -156,14 +104,14 @@ def index(org_id: int):
 
 
 @bp.route("/o/<int:org_id>/loans/new", methods=["GET", "POST"])
-def loan_new(org_id: int):
-    org = load_org(org_id, access.PREPARE)
+def loan_new():
+    org = load_org(access.PREPARE)
     errors, status = {}, 200
     if request.method == "POST":
         loan, errors, status = submit(LoanInSchema(), lambda d: service.create_loan(org, user=current_user, **d))
         if not errors:
             flash(gettext("已登记贷款 %(no)s", no=loan.contract_no), "success")
-            return redirect(url_for("loans.loan_detail", org_id=org.id, loan_id=loan.id))
+            return redirect(url_for("loans.loan_detail", loan_id=loan.id))
     return render_template("loans/loan_form.html", **_ctx(
         org=org, errors=errors, form=request.form, money_leaves=role_service.money_leaves(org),
         money_default=_bank_default(org), loan_leaves=_loan_leaves(org))), status
@@ -195,25 +143,25 @@ def _render_loan(org: Organization, loan: Loan, errors: dict | None = None, stat
 
 
 @bp.route("/o/<int:org_id>/loans/<int:loan_id>")
-def loan_detail(org_id: int, loan_id: int):
-    org = load_org(org_id)
-    return _render_loan(org, _loan(org, loan_id))
+def loan_detail(loan_id: int):
+    org = load_org()
+    return _render_loan(org, service.get_loan(org, loan_id))
 
 
 @bp.route("/o/<int:org_id>/loans/<int:loan_id>/events", methods=["POST"])
-def event_new(org_id: int, loan_id: int):
+def event_new(loan_id: int):
     """放款 / 还本 / 付息: the event and its draft voucher, or the form again with the errors."""
-    org = load_org(org_id, access.PREPARE)
-    loan = _loan(org, loan_id)
+    org = load_org(access.PREPARE)
+    loan = service.get_loan(org, loan_id)
     event, errors, status = submit(LoanEventInSchema(),
                                    lambda d: service.record_loan_event(loan, user=current_user, **d),
                                    fields={"kind", "date", "amount", "period_start", "period_end", "evidence",
                                            "bank_account", "expense_account", "account_code"})
     if errors:
-        return _render_loan(org, _loan(org, loan_id), errors, status)
+        return _render_loan(org, service.get_loan(org, loan_id), errors, status)
     flash(gettext("已记录%(kind)s %(amount)s 元，凭证草稿已生成，请审核记账", kind=translate(LOAN_EVENTS[event.kind]),
                   amount=f"{event.amount:,.2f}"), "success")
-    return redirect(url_for("loans.loan_detail", org_id=org.id, loan_id=loan.id))
+    return redirect(url_for("loans.loan_detail", loan_id=loan.id))
 
 
 # ---------------------------------------------------------------- village: claims
@@ -250,18 +198,17 @@ def _claim_form(org: Organization, loan: Loan, claim: SubsidyClaim | None):
             calc, policy = service.check_claim(org, loan, start=period["period_start"], end=period["period_end"],
                                                claim=claim)
         except ValidationError as exc:
-            errors = flat(exc.messages)
+            errors = flat_errors(exc.messages)
         except CoopError as exc:
-            errors, status = flat(exc.errors), exc.status_code
-        db.session.rollback()
+            errors, status = flat_errors(exc.errors), exc.status_code
         if calc is not None and request.form.get("action") == "file":
             filed, errors, status = submit(RefileInSchema(), lambda d: service.file_claim(
                 org, loan, start=d["period_start"], end=d["period_end"], claimed=d["claimed"], user=current_user,
                 claim=claim), data, fields=CLAIM_FIELDS)
             if not errors:
                 flash(gettext("已申报贴息 %(amount)s 元，等待乡镇审核", amount=f"{filed.claimed:,.2f}"), "success")
-                return redirect(url_for("loans.claim_detail", org_id=org.id, claim_id=filed.id))
-            loan = _loan(org, loan.id)
+                return redirect(url_for("loans.claim_detail", claim_id=filed.id))
+            loan = service.get_loan(org, loan.id)
         elif calc is not None and not form.get("claimed"):
             form["claimed"] = f"{calc.eligible:.2f}"
         errors = keep_fields(errors, CLAIM_FIELDS)
@@ -271,26 +218,19 @@ def _claim_form(org: Organization, loan: Loan, claim: SubsidyClaim | None):
 
 
 @bp.route("/o/<int:org_id>/loans/<int:loan_id>/claims/new", methods=["GET", "POST"])
-def claim_new(org_id: int, loan_id: int):
-    org = load_org(org_id, access.PREPARE)
-    return _claim_form(org, _loan(org, loan_id), None)
-
-
-def _org_claim(org: Organization, claim_id: int) -> SubsidyClaim:
-    claim = db.session.get(SubsidyClaim, claim_id)
-    if claim is None or claim.organization_id != org.id:
-        abort(404)
-    return claim
+def claim_new(loan_id: int):
+    org = load_org(access.PREPARE)
+    return _claim_form(org, service.get_loan(org, loan_id), None)
 
 
 @bp.route("/o/<int:org_id>/claims/<int:claim_id>/refile", methods=["GET", "POST"])
-def claim_refile(org_id: int, claim_id: int):
+def claim_refile(claim_id: int):
     """Correct a rejected claim and file it again."""
-    org = load_org(org_id, access.PREPARE)
-    claim = _org_claim(org, claim_id)
+    org = load_org(access.PREPARE)
+    claim = service.get_org_claim(org, claim_id)
     if claim.status != "rejected":
         flash(gettext("只有被退回的申报可以修改后重新申报"), "warning")
-        return redirect(url_for("loans.claim_detail", org_id=org.id, claim_id=claim.id))
+        return redirect(url_for("loans.claim_detail", claim_id=claim.id))
     return _claim_form(org, claim.loan, claim)
 
 
@@ -317,9 +257,9 @@ def _render_claim(org: Organization, claim: SubsidyClaim, errors: dict | None = 
 
 
 @bp.route("/o/<int:org_id>/claims/<int:claim_id>")
-def claim_detail(org_id: int, claim_id: int):
-    org = load_org(org_id)
-    return _render_claim(org, _org_claim(org, claim_id))
+def claim_detail(claim_id: int):
+    org = load_org()
+    return _render_claim(org, service.get_org_claim(org, claim_id))
 
 
 # ---------------------------------------------------------------- township and county steps on a claim
@@ -329,7 +269,7 @@ def _claim_step(claim_id: int, name: str, allowed: Callable[[Organization], bool
                 action: Callable[[SubsidyClaim, dict], object], done: str):
     """Load the claim (404 if not visible), check the role (403), run the step; errors beside the fields."""
     claim = service.get_claim(current_user, claim_id)
-    org = load_org(claim.organization_id, permission=None)
+    org = load_org(None, org_id=claim.organization_id)
     if not allowed(org):
         raise Forbidden(message)
     data = form_input(request.form, skip=("csrf_token", "decision", "next"))
@@ -344,7 +284,7 @@ def _claim_step(claim_id: int, name: str, allowed: Callable[[Organization], bool
     target = request.form.get("next") or ""
     if target.startswith("/") and not target.startswith("//"):
         return redirect(target)
-    return redirect(url_for("loans.claim_detail", org_id=org.id, claim_id=claim_id))
+    return redirect(url_for("loans.claim_detail", claim_id=claim_id))
 
 
 @bp.route("/county/subsidy/claims/<int:claim_id>/review", methods=["POST"])
@@ -524,14 +464,10 @@ def allocate(year: int):
     policy = _policy(county, year)
     if policy is None:
         return _dashboard(county, year, error=gettext("县里尚未设置 %(y)s 年度贴息政策", y=year), status=409)
-    try:
-        shares = service.run_allocation(policy, user=current_user)
-        db.session.commit()
-    except Forbidden:
-        raise
-    except CoopError as exc:
-        db.session.rollback()
-        return _dashboard(county, year, error=exc.message, status=exc.status_code)
+    done = submit(None, lambda: service.run_allocation(policy, user=current_user))
+    if not done.ok:
+        return _dashboard(county, year, error=done.message, status=done.status)
+    shares = done.result
     flash(gettext("已分配 %(n)s 笔申报，共 %(amount)s 元", n=len(shares), amount=f"{sum(shares.values(), Decimal(0)):,.2f}"),
           "success")
     return redirect(url_for("loans.county", year=year))

@@ -9,25 +9,23 @@ import base64
 import binascii
 import io
 from decimal import Decimal
-from typing import Callable, Mapping
-
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required
-from marshmallow import Schema, ValidationError
 from sqlalchemy.orm import selectinload
 
-from coop.core.errors import CoopError, flatten_errors
+from coop.core.errors import CoopError
 from coop.core.extensions import db
 from coop.core.text import N_
 from coop.ledger.shares import CLASS_LABELS, CLASS_ORDER
-from coop.models import Household, Member, MembershipEvent, Organization, ShareAction, ShareCertificate, ShareEvent
+from coop.models import Household, MembershipEvent, Organization, ShareAction, ShareCertificate, ShareEvent
 from coop.models.members import MEMBERSHIP_EVENTS, RELATIONS, SHARE_EVENT_KINDS
 from coop.schemas.members import HouseholdInSchema, MemberInSchema, MembershipEventInSchema, RosterImportInSchema
 from coop.core.security import roster_gate
 from coop.services import access, members as member_service, shares as share_service
 from coop.documents.shares import group_holdings, roster_xlsx
+from coop.web.forms import flat_errors, submit
 from coop.web.orgs import load_org
 
 bp = Blueprint("members", __name__, url_prefix="/o/<int:org_id>/members")
@@ -61,64 +59,8 @@ def mask_name(name: str | None) -> str:
     return name[0] + "*" * (len(name) - 2) + name[-1]
 
 
-def form_input(form: Mapping, lists: tuple[str, ...] = ()) -> dict:
-    """Form fields → schema input: empty strings become missing (so defaults and 'required' apply)."""
-    data = {}
-    for key in form:
-        if key == "csrf_token" or key in lists:
-            continue
-        value = (form.get(key) or "").strip()
-        if value:
-            data[key] = value
-    for key in lists:
-        values = [v for v in form.getlist(key) if v.strip()]
-        if values:
-            data[key] = values
-    return data
-
-
-def flat(errors: dict) -> dict[str, list[str]]:
-    """Nested service/schema errors → {"field": [...]} for the templates; "x._schema" becomes "x"."""
-    out: dict[str, list[str]] = {}
-    for path, messages in flatten_errors(errors).items():
-        path = path[: -len("._schema")] if path.endswith("._schema") else path
-        for m in messages:
-            if m not in out.setdefault(path, []):
-                out[path].append(m)
-    return out
-
-
-def submit(schema: Schema, action: Callable[[dict], object], *, lists: tuple[str, ...] = (), data: dict | None = None):
-    """Load the posted form with `schema`, run `action(data)` and commit. Returns (result, errors); on any error
-    the session is rolled back, so nothing is written."""
-    try:
-        result = action(schema.load(form_input(request.form, lists) if data is None else data))
-        db.session.commit()
-        return result, {}
-    except ValidationError as exc:
-        db.session.rollback()
-        return None, flat(exc.messages)
-    except CoopError as exc:
-        db.session.rollback()
-        return None, flat(exc.errors)
-
-
 def can_manage(org: Organization) -> bool:
     return access.can(current_user, access.MANAGE_MEMBERS, org)
-
-
-def get_household(org: Organization, household_id: int) -> Household:
-    h = db.session.get(Household, household_id)
-    if h is None or h.organization_id != org.id:
-        abort(404)
-    return h
-
-
-def get_member(org: Organization, member_id: int) -> Member:
-    m = db.session.get(Member, member_id)
-    if m is None or m.organization_id != org.id:
-        abort(404)
-    return m
 
 
 def household_history(household: Household) -> list[tuple[ShareAction, object]]:
@@ -151,8 +93,8 @@ def _common(org: Organization) -> dict:
 
 
 @bp.route("/")
-def index(org_id: int):
-    org = load_org(org_id)
+def index():
+    org = load_org()
     q = (request.args.get("q") or "").strip()
     households = list(db.session.scalars(
         sa.select(Household).where(Household.organization_id == org.id)
@@ -172,8 +114,8 @@ def index(org_id: int):
 
 
 @bp.route("/new", methods=["GET", "POST"])
-def household_new(org_id: int):
-    org = load_org(org_id, access.MANAGE_MEMBERS)
+def household_new():
+    org = load_org(access.MANAGE_MEMBERS)
     errors = {}
     if request.method == "POST":
         def create(data):
@@ -182,49 +124,49 @@ def household_new(org_id: int):
                                       phone=data["phone"], head=True)
             return h
 
-        h, errors = submit(HouseholdInSchema(), create)
+        h, errors, _ = submit(HouseholdInSchema(), create)
         if not errors:
             flash(gettext("已新建第 %(n)s 户", n=h.number), "success")
-            return redirect(url_for("members.household", org_id=org.id, household_id=h.id))
+            return redirect(url_for("members.household", household_id=h.id))
     return render_template("members/household_form.html", errors=errors, form=request.form,
                            next_number=member_service.next_household_number(org), **_common(org)), (
         422 if errors else 200)
 
 
 @bp.route("/h/<int:household_id>")
-def household(org_id: int, household_id: int):
-    org = load_org(org_id)
-    h = get_household(org, household_id)
+def household(household_id: int):
+    org = load_org()
+    h = member_service.get_household(org, household_id)
     return render_template("members/household.html", **(_common(org) | household_view(org, h)))
 
 
 @bp.route("/h/<int:household_id>/members/new", methods=["GET", "POST"])
-def member_new(org_id: int, household_id: int):
-    org = load_org(org_id, access.MANAGE_MEMBERS)
-    h = get_household(org, household_id)
+def member_new(household_id: int):
+    org = load_org(access.MANAGE_MEMBERS)
+    h = member_service.get_household(org, household_id)
     errors = {}
     if request.method == "POST":
-        m, errors = submit(MemberInSchema(), lambda data: member_service.add_member(h, **data))
+        m, errors, _ = submit(MemberInSchema(), lambda data: member_service.add_member(h, **data))
         if not errors:
             flash(gettext("已添加成员 %(name)s", name=m.name), "success")
-            return redirect(url_for("members.household", org_id=org.id, household_id=h.id))
+            return redirect(url_for("members.household", household_id=h.id))
     return render_template("members/member_form.html", household=h, relations=RELATIONS, errors=errors,
                            form=request.form, **_common(org)), (422 if errors else 200)
 
 
 @bp.route("/m/<int:member_id>", methods=["GET", "POST"])
-def member(org_id: int, member_id: int):
+def member(member_id: int):
     """A person: identity, membership events, and the form to record the next one."""
-    org = load_org(org_id, access.MANAGE_MEMBERS if request.method == "POST" else access.READ_LEDGER)
-    m = get_member(org, member_id)
+    org = load_org(access.MANAGE_MEMBERS if request.method == "POST" else access.READ_LEDGER)
+    m = member_service.get_member(org, member_id)
     errors = {}
     if request.method == "POST":
-        _, errors = submit(MembershipEventInSchema(), lambda data: member_service.record_membership_event(
+        _, errors, _ = submit(MembershipEventInSchema(), lambda data: member_service.record_membership_event(
             m, data["kind"], date=data["date"], evidence=data["evidence"], votes_for=data["votes_for"],
             votes_total=data["votes_total"], user=current_user))
         if not errors:
             flash(gettext("成员身份变动已登记"), "success")
-            return redirect(url_for("members.member", org_id=org.id, member_id=m.id))
+            return redirect(url_for("members.member", member_id=m.id))
     events = list(db.session.scalars(sa.select(MembershipEvent).where(MembershipEvent.member_id == m.id)
                                      .order_by(MembershipEvent.date, MembershipEvent.id)))
     return render_template("members/member.html", m=m, events=events, event_kinds=MEMBERSHIP_EVENTS,
@@ -246,9 +188,9 @@ def _decode_upload() -> tuple[bytes, str]:
 
 
 @bp.route("/import", methods=["GET", "POST"])
-def roster_import(org_id: int):
+def roster_import():
     """Upload → dry run listing every problem row by row; only a clean file can then be imported."""
-    org = load_org(org_id, access.MANAGE_MEMBERS)
+    org = load_org(access.MANAGE_MEMBERS)
     errors: dict = {}
     check, limited = None, False
     content, filename = b"", ""
@@ -263,17 +205,17 @@ def roster_import(org_id: int):
                 key = member_service.file_key(content)
                 check = member_service.check_roster(org, records, key=key)
             except CoopError as exc:
-                errors, limited = flat(exc.errors), exc.status_code == 429
+                errors, limited = flat_errors(exc.errors), exc.status_code == 429
         if check is not None and check.ok and request.form.get("step") == "import":
             options = {k: request.form[k].strip() for k in ("confirm_date", "evidence")
                        if request.form.get(k, "").strip()}
-            households, errors = submit(RosterImportInSchema(), lambda data: member_service.import_roster(
+            households, errors, _ = submit(RosterImportInSchema(), lambda data: member_service.import_roster(
                 org, records, user=current_user, key=key, confirm_date=data["confirm_date"],
                 evidence=data["evidence"]),
                 data=options)
             if not errors:
                 flash(gettext("已导入 %(h)s 户、%(n)s 人", h=len(households), n=len(check.rows)), "success")
-                return redirect(url_for("members.index", org_id=org.id))
+                return redirect(url_for("members.index"))
     status = 429 if limited else 422 if errors or (check is not None and not check.ok) else 200
     return render_template(
         "members/import.html", check=check, errors=errors, form=request.form, filename=filename,
@@ -282,8 +224,8 @@ def roster_import(org_id: int):
 
 
 @bp.route("/export.xlsx")
-def roster_export(org_id: int):
+def roster_export():
     """The roster in the import layout, with full 身份证号 (hence only for those who manage it)."""
-    org = load_org(org_id, access.MANAGE_MEMBERS)
+    org = load_org(access.MANAGE_MEMBERS)
     return send_file(io.BytesIO(roster_xlsx(member_service.export_roster(org))), mimetype=XLSX_MIME,
                      as_attachment=True, download_name=f"成员名册-{org.name}.xlsx")

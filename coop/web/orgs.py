@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, g, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from coop.core.extensions import db
@@ -24,10 +24,47 @@ def inject_orgs():
     return {"my_orgs": [], "current_org": None, "org_can": org_can}
 
 
-def load_org(org_id: int, permission: str | None = access.READ_LEDGER):
-    """The organization for a page; 404 if not assigned to the user. Also sets it as the current one."""
-    org = access.get_org(current_user, org_id, permission)
-    g.org = org
+#: the blueprints of coop.web (filled by register_web): only their URLs give up `org_id` to `g`, not the API's
+WEB_BLUEPRINTS: set[str] = set()
+
+
+@bp.app_url_value_preprocessor
+def _org_from_url(endpoint: str | None, values: dict | None) -> None:
+    """A page under /o/<org_id>/ names its organization once (Fava's way with its ledger): the id leaves the view's
+    arguments for `g`, `load_org` resolves it, and `url_for` puts it back into every link of the same organization.
+    Reset on every request: tests keep one app context (and so one `g`) around many requests."""
+    g.org, g.org_id, g.url_org = None, None, None
+    if values and "org_id" in values and endpoint and endpoint.partition(".")[0] in WEB_BLUEPRINTS:
+        g.org_id = values.pop("org_id")
+
+
+@bp.app_url_defaults
+def _org_into_url(endpoint: str, values: dict) -> None:
+    org_id = g.get("org_id")
+    if org_id is not None and "org_id" not in values and current_app.url_map.is_endpoint_expecting(endpoint, "org_id"):
+        values["org_id"] = org_id
+
+
+def url_org_id() -> int:
+    """The organization id of this page's URL (404 on a page that has none)."""
+    if g.get("org_id") is None:
+        abort(404)
+    return g.org_id
+
+
+def load_org(permission: str | None = access.READ_LEDGER, *, org_id: int | None = None, current: bool = True):
+    """The organization of the page, resolved once per request: 404 if it does not exist or the user is not
+    assigned to it, 403 without `permission`. `current` makes it the one the menus show (not on a member's own
+    pages). `org_id` names it on a page whose URL names something else of it (a claim)."""
+    if org_id is not None and org_id != g.get("org_id"):
+        g.org_id, g.url_org = org_id, None
+    org = g.get("url_org")
+    if org is None:
+        org = g.url_org = access.get_org(current_user, url_org_id(), permission=None)
+    if permission:
+        access.require(current_user, permission, org)
+    if current:
+        g.org = org
     return org
 
 
@@ -40,8 +77,8 @@ def index():
 
 @bp.route("/o/<int:org_id>/")
 @login_required
-def overview(org_id: int):
-    org = load_org(org_id, permission=None)
+def overview():
+    org = load_org(None)
     if not access.can(current_user, access.READ_LEDGER, org) and access.can(current_user, access.MEMBER_PORTAL, org):
         return redirect(url_for("portal.me"))
     access.require(current_user, access.READ_LEDGER, org)

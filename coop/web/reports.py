@@ -49,15 +49,15 @@ def _picker_context(org) -> dict:
 
 @bp.route("/")
 @login_required
-def index(org_id: int):
-    org = load_org(org_id)
+def index():
+    org = load_org()
     q = params.resolve(org, {})
     return render_template("reports/index.html", org=org, reports=list(REPORTS.values()), q=q,
                            **_picker_context(org))
 
 
-def _show(org_id: int, slug: str):
-    org = load_org(org_id)
+def _show(slug: str):
+    org = load_org()
     spec = REPORTS[slug]
     ctx = dict(org=org, spec=spec, t=None, error=None, q=None, **_picker_context(org))
     fmt = request.args.get("format") or "html"
@@ -84,60 +84,60 @@ def _show(org_id: int, slug: str):
     if fmt == "pdf":
         return send_file(io.BytesIO(render_pdf(t)), mimetype="application/pdf",
                          download_name=f"{t.filename or t.title}.pdf")
-    downloads = {f: url_for(request.endpoint, org_id=org.id, **q.url_args(), format=f) for f in ("xlsx", "pdf")}
+    downloads = {f: url_for(request.endpoint, **q.url_args(), format=f) for f in ("xlsx", "pdf")}
     ctx.update(t=t, q=q, downloads=downloads,
-               voucher_link=lambda vid: url_for("reports.voucher_pdf", org_id=org.id, voucher_id=vid),
+               voucher_link=lambda vid: url_for("reports.voucher_pdf", voucher_id=vid),
                **drill_links(org, q, slug))
     return render_template("reports/report.html", **ctx)
 
 
 @bp.route("/trial-balance")
 @login_required
-def trial_balance(org_id: int):
+def trial_balance():
     """科目余额表."""
-    return _show(org_id, "trial-balance")
+    return _show("trial-balance")
 
 
 @bp.route("/general-ledger")
 @login_required
-def general_ledger(org_id: int):
+def general_ledger():
     """总账."""
-    return _show(org_id, "general-ledger")
+    return _show("general-ledger")
 
 
 @bp.route("/detail-ledger")
 @login_required
-def detail_ledger(org_id: int):
+def detail_ledger():
     """明细账."""
-    return _show(org_id, "detail-ledger")
+    return _show("detail-ledger")
 
 
 @bp.route("/journal")
 @login_required
-def journal(org_id: int):
+def journal():
     """凭证序时簿."""
-    return _show(org_id, "journal")
+    return _show("journal")
 
 
 @bp.route("/balance-sheet")
 @login_required
-def balance_sheet(org_id: int):
+def balance_sheet():
     """资产负债表."""
-    return _show(org_id, "balance-sheet")
+    return _show("balance-sheet")
 
 
 @bp.route("/income-statement")
 @login_required
-def income_statement(org_id: int):
+def income_statement():
     """收益及收益分配表."""
-    return _show(org_id, "income-statement")
+    return _show("income-statement")
 
 
 @bp.route("/vouchers/<int:voucher_id>.pdf")
 @login_required
-def voucher_pdf(org_id: int, voucher_id: int):
+def voucher_pdf(voucher_id: int):
     """The 记账凭证 as printed on paper."""
-    org = load_org(org_id, access.READ_LEDGER)
+    org = load_org(access.READ_LEDGER)
     v = vouchers.get_voucher(org, voucher_id)
     return send_file(io.BytesIO(render_voucher_pdf(org, v)), mimetype="application/pdf",
                      download_name=voucher_filename(v))

@@ -19,12 +19,11 @@ from marshmallow import Schema, ValidationError
 from sqlalchemy.orm import selectinload
 
 from coop.web.idempotency import idempotent_form
-from coop.core.errors import CoopError
 from coop.core.extensions import db
 from coop.core.i18n import translate
 from coop.core.text import N_
 from coop.ledger.shares import CLASS_LABELS, CLASS_ORDER
-from coop.models import Household, Member, Organization, QuantificationPlan, ShareAction, ShareCertificate
+from coop.models import Household, Member, Organization, QuantificationPlan, ShareAction
 from coop.models.members import SHARE_EVENT_KINDS
 from coop.schemas.members import (BuybackInSchema, InheritInSchema, MergeInSchema, NomineeInSchema,
                                NomineeReleaseInSchema, PlanInputInSchema, PlanInSchema, ReverseInSchema,
@@ -33,7 +32,8 @@ from coop.ledger import codes, roles as R
 from coop.services import access, accounts as account_service, roles as role_service, shares as share_service
 from coop.services.members import status_on
 from coop.documents import shares as shares_pdf
-from coop.web.members import XLSX_MIME, can_manage, flat, submit
+from coop.web.forms import flat_errors, submit
+from coop.web.members import XLSX_MIME, can_manage
 from coop.web.orgs import load_org
 from coop.core import clock
 bp = Blueprint("shares", __name__, url_prefix="/o/<int:org_id>/shares")
@@ -68,35 +68,33 @@ def _to_schema(errors: dict, fields: set[str]) -> dict:
 
 
 @bp.route("/")
-def register(org_id: int):
-    org = load_org(org_id)
+def register():
+    org = load_org()
     as_of = _as_of()
     return render_template("shares/register.html", r=shares_pdf.build_register(org, as_of), as_of=as_of,
                            **_common(org))
 
 
 @bp.route("/register.pdf")
-def register_pdf(org_id: int):
-    org = load_org(org_id)
+def register_pdf():
+    org = load_org()
     as_of = _as_of()
     return send_file(io.BytesIO(shares_pdf.register_pdf(org, as_of)), mimetype="application/pdf",
                      download_name=shares_pdf.register_filename(org, as_of, "pdf"))
 
 
 @bp.route("/register.xlsx")
-def register_xlsx(org_id: int):
-    org = load_org(org_id)
+def register_xlsx():
+    org = load_org()
     as_of = _as_of()
     return send_file(io.BytesIO(shares_pdf.register_xlsx(org, as_of)), mimetype=XLSX_MIME, as_attachment=True,
                      download_name=shares_pdf.register_filename(org, as_of, "xlsx"))
 
 
 @bp.route("/certificates/<int:cert_id>.pdf")
-def certificate_pdf(org_id: int, cert_id: int):
-    org = load_org(org_id)
-    cert = db.session.get(ShareCertificate, cert_id)
-    if cert is None or cert.organization_id != org.id:
-        abort(404)
+def certificate_pdf(cert_id: int):
+    org = load_org()
+    cert = share_service.get_certificate(org, cert_id)
     return send_file(io.BytesIO(shares_pdf.certificate_pdf(cert)), mimetype="application/pdf",
                      download_name=shares_pdf.certificate_filename(cert))
 
@@ -107,9 +105,9 @@ def _names(org: Organization) -> dict[int, str]:
 
 
 @bp.route("/actions")
-def actions(org_id: int):
+def actions():
     """Every register action, newest first, with its rows; reversed ones are marked."""
-    org = load_org(org_id)
+    org = load_org()
     items = list(db.session.scalars(sa.select(ShareAction).where(ShareAction.organization_id == org.id)
                                     .options(selectinload(ShareAction.events))
                                     .order_by(ShareAction.date.desc(), ShareAction.id.desc())))
@@ -121,19 +119,17 @@ def actions(org_id: int):
 
 
 @bp.route("/actions/<int:action_id>/reverse", methods=["GET", "POST"])
-def reverse(org_id: int, action_id: int):
+def reverse(action_id: int):
     """冲正: append the counter-action of a wrong one (the original stays in the register)."""
-    org = load_org(org_id, access.MANAGE_MEMBERS)
-    action = db.session.get(ShareAction, action_id)
-    if action is None or action.organization_id != org.id:
-        abort(404)
+    org = load_org(access.MANAGE_MEMBERS)
+    action = share_service.get_action(org, action_id)
     errors = {}
     if request.method == "POST":
-        _, errors = submit(ReverseInSchema(), lambda data: share_service.reverse_action(
+        _, errors, _ = submit(ReverseInSchema(), lambda data: share_service.reverse_action(
             org, action_id=action.id, date=data["date"], reason=data["reason"], user=current_user))
         if not errors:
             flash(gettext("已冲正"), "success")
-            return redirect(url_for("shares.actions", org_id=org.id))
+            return redirect(url_for("shares.actions"))
         errors = _to_schema(errors, {"date", "reason"})
     return render_template("shares/reverse.html", action=action, names=_names(org), errors=errors,
                            form=request.form, today=clock.today(), **_common(org)), (422 if errors else 200)
@@ -209,21 +205,21 @@ def _household_options(org: Organization) -> list[tuple[int, str]]:
 
 @bp.route("/events/<kind>", methods=["GET", "POST"])
 @idempotent_form
-def event(org_id: int, kind: str):
+def event(kind: str):
     """One form per register event kind: transfer, inherit, buyback, split, merge, nominee, nominee_release."""
-    org = load_org(org_id, access.MANAGE_MEMBERS)
+    org = load_org(access.MANAGE_MEMBERS)
     spec = EVENTS.get(kind) or abort(404)
     errors = {}
     if request.method == "POST":
-        result, errors = submit(spec.schema(), lambda data: spec.run(org, data, current_user), lists=("member_ids",))
+        result, errors, _ = submit(spec.schema(), lambda data: spec.run(org, data, current_user), lists=("member_ids",))
         if not errors:
             if kind == "buyback":
                 flash(gettext("已登记回购，并生成付款凭证草稿（见变动记录中的凭证链接），请审核记账"), "success")
             else:
                 flash(gettext("已登记%(what)s", what=translate(spec.title)), "success")
             if kind == "split":
-                return redirect(url_for("members.household", org_id=org.id, household_id=result.id))
-            return redirect(url_for("shares.actions", org_id=org.id))
+                return redirect(url_for("members.household", household_id=result.id))
+            return redirect(url_for("shares.actions"))
         errors = _to_schema(errors, {name for name, _, _ in spec.fields})
     form = request.form if request.method == "POST" else request.args
     split_members = []
@@ -248,13 +244,6 @@ def _leaves_under(org: Organization, key: str) -> list[tuple[str, str]]:
 # ---------------------------------------------------------------- quantification plans
 
 
-def get_plan(org: Organization, plan_id: int) -> QuantificationPlan:
-    plan = db.session.get(QuantificationPlan, plan_id)
-    if plan is None or plan.organization_id != org.id:
-        abort(404)
-    return plan
-
-
 def _plan_values(plan: QuantificationPlan) -> dict:
     """A saved plan → the form's strings."""
     rules = json.loads(plan.rules or "{}")
@@ -265,8 +254,8 @@ def _plan_values(plan: QuantificationPlan) -> dict:
 
 
 @bp.route("/plans")
-def plans(org_id: int):
-    org = load_org(org_id)
+def plans():
+    org = load_org()
     items = list(db.session.scalars(sa.select(QuantificationPlan).where(QuantificationPlan.organization_id == org.id)
                                     .order_by(QuantificationPlan.id.desc())))
     return render_template("shares/plans.html", plans=items, **_common(org))
@@ -274,10 +263,10 @@ def plans(org_id: int):
 
 @bp.route("/plans/new", methods=["GET", "POST"], defaults={"plan_id": None})
 @bp.route("/plans/<int:plan_id>", methods=["GET", "POST"])
-def plan_form(org_id: int, plan_id: int | None):
+def plan_form(plan_id: int | None):
     """Create or edit a draft 折股量化方案; an issued one is shown read-only."""
-    org = load_org(org_id, access.MANAGE_MEMBERS if request.method == "POST" else access.READ_LEDGER)
-    plan = get_plan(org, plan_id) if plan_id else None
+    org = load_org(access.MANAGE_MEMBERS if request.method == "POST" else access.READ_LEDGER)
+    plan = share_service.get_plan(org, plan_id) if plan_id else None
     errors = {}
     if request.method == "POST":
         def save(data):
@@ -286,10 +275,10 @@ def plan_form(org_id: int, plan_id: int | None):
                 return share_service.create_plan(org, rules=rules, user=current_user, **fields)
             return share_service.update_plan(plan, rules=rules, **fields)
 
-        saved, errors = submit(PlanInSchema(), save)
+        saved, errors, _ = submit(PlanInSchema(), save)
         if not errors:
             flash(gettext("方案已保存。填写成员数据后可预览折股结果"), "success")
-            return redirect(url_for("shares.plan_form", org_id=org.id, plan_id=saved.id))
+            return redirect(url_for("shares.plan_form", plan_id=saved.id))
         errors = _to_schema(errors, set(PlanInSchema().fields))
     if request.method == "POST":
         form = request.form
@@ -305,11 +294,11 @@ INPUT_FIELDS = ("labour_start", "labour_end", "cash", "resource", "poverty")
 
 
 @bp.route("/plans/<int:plan_id>/inputs", methods=["GET", "POST"])
-def plan_inputs(org_id: int, plan_id: int):
+def plan_inputs(plan_id: int):
     """Per-person inputs: labour dates (农龄股) and money put into 资金股/资源股/扶贫优先股. All rows are checked
     first; nothing is saved while any row has an error."""
-    org = load_org(org_id, access.MANAGE_MEMBERS if request.method == "POST" else access.READ_LEDGER)
-    plan = get_plan(org, plan_id)
+    org = load_org(access.MANAGE_MEMBERS if request.method == "POST" else access.READ_LEDGER)
+    plan = share_service.get_plan(org, plan_id)
     people = list(db.session.scalars(
         sa.select(Member).join(Household, Household.id == Member.household_id)
         .where(Member.organization_id == org.id).order_by(Household.number, Member.id)))
@@ -326,22 +315,25 @@ def plan_inputs(org_id: int, plan_id: int):
             try:
                 data = PlanInputInSchema().load({"member_id": m.id, **{k: v for k, v in raw.items() if v}})
             except ValidationError as exc:
-                for f, messages in flat(exc.messages).items():
+                for f, messages in flat_errors(exc.messages).items():
                     errors[f"m-{m.id}-{f}"] = messages
                 continue
             rows.append((m, data))
         if not errors:
-            try:
+            def save_all():
                 for m, data in rows:
                     data.pop("member_id")
                     share_service.set_member_input(plan, m, **data)
-                db.session.commit()
+                    saved_upto.append(m)
+
+            saved_upto: list = []
+            _, refused, _ = submit(None, save_all)
+            if not refused:
                 flash(gettext("成员数据已保存"), "success")
-                return redirect(url_for("shares.plan_preview", org_id=org.id, plan_id=plan.id))
-            except CoopError as exc:
-                db.session.rollback()
-                for f, messages in flat(exc.errors).items():
-                    errors[f"m-{m.id}-{f}" if f in INPUT_FIELDS else "_schema"] = messages
+                return redirect(url_for("shares.plan_preview", plan_id=plan.id))
+            m = rows[len(saved_upto)][0]  # the member whose figures were refused
+            for f, messages in refused.items():
+                errors[f"m-{m.id}-{f}" if f in INPUT_FIELDS else "_schema"] = messages
     values = {}
     for m in people:
         i = saved.get(m.id)
@@ -368,35 +360,35 @@ def _preview(plan: QuantificationPlan) -> dict:
 
 
 @bp.route("/plans/<int:plan_id>/preview")
-def plan_preview(org_id: int, plan_id: int):
+def plan_preview(plan_id: int):
     """The computed shares per member, household and class, face value and warnings. Nothing is written, so it
     can be recomputed as often as the inputs change."""
-    org = load_org(org_id)
-    plan = get_plan(org, plan_id)
+    org = load_org()
+    plan = share_service.get_plan(org, plan_id)
     if plan.status != "draft":
         # never recomputed after issue: what was issued is the register on the 基准日
         flash(gettext("方案已发行，不再重新计算；以下为基准日的股权登记"), "info")
-        return redirect(url_for("shares.register", org_id=org.id, as_of=plan.base_date.isoformat()))
+        return redirect(url_for("shares.register", as_of=plan.base_date.isoformat()))
     return render_template("shares/plan_preview.html", plan=plan, errors={}, form={}, **_preview(plan),
                            **_common(org))
 
 
 @bp.route("/plans/<int:plan_id>/issue", methods=["POST"])
-def plan_issue(org_id: int, plan_id: int):
+def plan_issue(plan_id: int):
     """Issue: writes the opening register and numbers the household certificates. Needs the approval reference."""
-    org = load_org(org_id, access.MANAGE_MEMBERS)
-    plan = get_plan(org, plan_id)
+    org = load_org(access.MANAGE_MEMBERS)
+    plan = share_service.get_plan(org, plan_id)
 
-    def issue(data):
+    def issue():
         ref = (request.form.get("approval_ref") or "").strip()
         if ref and ref != plan.approval_ref and plan.status == "draft":
             share_service.update_plan(plan, approval_ref=ref)
         return share_service.issue_plan(plan, user=current_user)
 
-    certs, errors = submit(Schema(), issue, data={})
+    certs, errors, _ = submit(None, issue)
     if not errors:
         flash(gettext("方案已发行，共发放 %(n)s 本股权证", n=len(certs)), "success")
-        return redirect(url_for("shares.register", org_id=org.id, as_of=plan.base_date.isoformat()))
+        return redirect(url_for("shares.register", as_of=plan.base_date.isoformat()))
     db.session.refresh(plan)
     return render_template("shares/plan_preview.html", plan=plan, errors=_to_schema(errors, {"approval_ref"}),
                            form=request.form, **_preview(plan), **_common(org)), 422
