@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import sqlalchemy as sa
-from flask import current_app, render_template, url_for
+from flask import render_template, url_for
 from markupsafe import Markup
 
 from coop.documents.charts import COLORS, Series, bar_chart, line_chart
+from coop.documents.pdf import html_to_pdf
+from coop.documents.printing import font_family, qr_svg
 from coop.core.extensions import db
 from coop.core.text import N_, chinese
 from coop.ledger.chart import CASH_ACCOUNTS, CHART_2023, PNL, chart_account
@@ -270,14 +272,6 @@ def verify_url(d: Disclosure) -> str:
     return url_for("disclosure.verify_digest", digest=d.digest, _external=True)
 
 
-def qr_svg(data: str) -> str:
-    import segno
-
-    return segno.make(data, error="m").svg_inline(border=2, omitsize=True, dark="#000")
-
-
-def _font() -> str:
-    return current_app.config.get("PDF_FONT_FAMILY") or '"Noto Sans CJK SC", sans-serif'
 
 
 def sheet_html(d: Disclosure, *, accountant: User | None = None) -> str:
@@ -285,7 +279,7 @@ def sheet_html(d: Disclosure, *, accountant: User | None = None) -> str:
     url = verify_url(d)
     return render_template(
         "print/disclosure.html", doc_title=f"{view['organization']} {view['period']} {view['title']}",
-        font=_font(), page_size="A4 landscape" if view["landscape"] else "A4",
+        font=font_family(), page_size="A4 landscape" if view["landscape"] else "A4",
         page_margin="12mm 12mm 16mm 12mm", printed_on=None, v=view, d=d, signers=signers(d, accountant),
         charts=sheet_charts(d), verify_url=url, qr=qr_svg(url), draft=d.status not in ("published", "superseded"),
     )
@@ -293,8 +287,6 @@ def sheet_html(d: Disclosure, *, accountant: User | None = None) -> str:
 
 def render_sheet_pdf(d: Disclosure, *, accountant: User | None = None) -> bytes:
     """The sheet as printed for the notice board. Unpublished sheets print with a 样稿 mark."""
-    from coop.reports.pdf import html_to_pdf
-
     return html_to_pdf(sheet_html(d, accountant=accountant))
 
 

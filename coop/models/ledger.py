@@ -108,6 +108,12 @@ class VoucherSequence(db.Model):
     last_number: Mapped[int] = mapped_column(nullable=False, default=0)
 
 
+def voucher_number(word: str, number: int | None, unnumbered: str = "（未编号）") -> str:
+    """A voucher's number as the books write it, 记-0001 (its word, then its place in the month to four digits);
+    `unnumbered` for a draft, which has no number yet."""
+    return f"{word}-{number:04d}" if number else unnumbered
+
+
 class Voucher(TimestampMixin, db.Model):
     """记账凭证. Life: draft (制单) → reviewed (审核) → posted (记账). Posted vouchers never change."""
 
@@ -160,7 +166,7 @@ class Voucher(TimestampMixin, db.Model):
 
     @property
     def display_number(self) -> str:
-        return f"{self.word}-{self.number:04d}" if self.number else "（未编号）"
+        return voucher_number(self.word, self.number)
 
     @property
     def total_debit(self) -> Decimal:

@@ -277,7 +277,7 @@ def _book_query(org: Organization, code: str):
 
 def _book_item(line: VoucherLine, v: Voucher) -> reconcile.Item:
     return reconcile.Item(line.id, v.date, line.debit - line.credit, None,
-                          f"{v.word}-{v.number:04d} {line.summary}" if v.number else line.summary)
+                          f"{v.display_number} {line.summary}" if v.number else line.summary)
 
 
 def _bank_item(l: BankStatementLine) -> reconcile.Item:

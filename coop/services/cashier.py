@@ -15,6 +15,7 @@ from coop.ledger import codes
 from coop.ledger.roles import BANK, CASH, ROLE_BY_KEY
 from coop.models import Account, Organization, User, Voucher, VoucherLine
 from coop.models.cash import CashCount, CashierSignature
+from coop.models.ledger import voucher_number
 from coop.core.money import ZERO, format_plain
 from coop.services import access, audit, reports
 from coop.services.accounts import chart
@@ -79,7 +80,7 @@ def journal(org: Organization, code: str, year: int, month: int) -> Journal:
         bal += line.debit - line.credit
         day_d += line.debit
         day_c += line.credit
-        j.rows.append(JournalRow(v.date, v.id, f"{v.word}-{v.number:04d}" if v.number else "", line.summary,
+        j.rows.append(JournalRow(v.date, v.id, voucher_number(v.word, v.number, ""), line.summary,
                                  others.get(v.id, ""), line.debit, line.credit, bal))
         if i + 1 == len(lines) or lines[i + 1][1].date != v.date:
             j.rows.append(JournalRow(v.date, None, "", "本日合计", "", day_d, day_c, bal, "day"))

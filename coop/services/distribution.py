@@ -20,6 +20,7 @@ from coop.models import (Account, DistributionApproval, DistributionCadre, Distr
                       Household, HouseholdDividend, Organization, User, Voucher, VoucherLine)
 from coop.models.base import utcnow
 from coop.models.distribution import APPROVAL_STEPS, DistributionPolicy
+from coop.models.ledger import voucher_number
 from coop.services import access, audit, periods, reports, shares
 
 FOUR_TWO_ORDER = ("party_proposal", "committee", "party_members", "assembly", "resolution_public")
@@ -144,7 +145,7 @@ def booked_distributions(org: Organization, year: int, exclude: set | frozenset 
         b.total += amount
         if vid not in other_plans:
             b.against_year += amount
-            b.vouchers.append(f"{date.month}月 {word}-{number:04d}" if number else str(vid))
+            b.vouchers.append(f"{date.month}月 {voucher_number(word, number)}" if number else str(vid))
     for vid, _, _, _, fen in _lines_since(org, since, reserve_leaf, exclude):
         if vid not in other_plans:
             b.reserved += from_fen(int(fen))

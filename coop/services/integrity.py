@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from coop.core.extensions import db
 from coop.models import Account, AuditLog, Organization, Period, Voucher, VoucherLine, VoucherSequence
+from coop.models.ledger import voucher_number
 
 #: audit actions that record a voucher becoming posted, with its lines' digest
 POSTING_ACTIONS = ("voucher.post", "voucher.generate")
@@ -59,7 +60,7 @@ def _raw_lines() -> dict[int, list[tuple]]:
 
 
 def _label(org_names: dict, v) -> str:
-    number = f"{v.word}-{v.number:04d}" if v.number else "（未编号）"
+    number = voucher_number(v.word, v.number)
     return f"{org_names.get(v.organization_id, v.organization_id)} {v.date} {number}（凭证 id {v.id}）"
 
 

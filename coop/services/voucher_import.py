@@ -21,6 +21,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from sqlalchemy.orm import selectinload
 
 from coop.core.errors import InvalidState, ValidationFailed
+from coop.core.export_safety import workbook_bytes
 from coop.core.extensions import db
 from coop.ledger.types import Line
 from coop.ledger.validate import validate_lines
@@ -312,9 +313,4 @@ def export_vouchers_xlsx(org: Organization, year: int) -> bytes:
                 ws.cell(r, c).number_format = "#,##0.00"
     for col, width in zip("ABCDEFG", (18, 12, 36, 12, 16, 16, 20)):
         ws.column_dimensions[col].width = width
-    buf = io.BytesIO()
-    from coop.core.export_safety import neutralise_workbook
-
-    neutralise_workbook(wb)  # formula-like text stays text
-    wb.save(buf)
-    return buf.getvalue()
+    return workbook_bytes(wb)
