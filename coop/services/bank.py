@@ -24,6 +24,7 @@ from coop.models.cash import (BankAccount, BankColumnMapping, BankMatch, BankSta
 from coop.core.money import ZERO, format_plain
 from coop.services import access, audit
 from coop.services.accounts import chart
+from coop.services.file_limits import decode_csv
 
 #: the fields a statement column can hold; `amount` (signed) or `money_in` + `money_out`
 FIELDS = ("date", "amount", "money_in", "money_out", "reference", "counterparty", "summary", "balance")
@@ -88,14 +89,7 @@ def read_rows(filename: str, data: bytes) -> list[list[str]]:
         except Exception:
             raise ValidationFailed.field("file", "无法读取该 xlsx 文件") from None
         return [[_cell(c) for c in row] for row in ws.iter_rows(values_only=True)]
-    for enc in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(enc)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise ValidationFailed.field("file", "无法识别文件编码，请另存为 UTF-8 CSV 或 xlsx")
+    text = decode_csv(data, "无法识别文件编码，请另存为 UTF-8 CSV 或 xlsx")
     return [[c.strip() for c in row] for row in csv.reader(io.StringIO(text))]
 
 

@@ -516,13 +516,19 @@ def ask_question(org: Organization, voucher: Voucher, *, text: str, user: User) 
     return q
 
 
-def answer_question(q: VoucherQuestion, *, text: str, user: User) -> VoucherQuestion:
+def check_answer(q: VoucherQuestion, *, text: str, user: User) -> Organization:
+    """Refuses an answer `user` may not give, to a closed question, or an empty one; the question's organization."""
     org = db.session.get(Organization, q.organization_id)
     access.require(user, access.PREPARE, org)
     if q.status == "closed":
         raise InvalidState("该质询已关闭")
     if not (text or "").strip():
         raise ValidationFailed.field("answer", "请填写答复")
+    return org
+
+
+def answer_question(q: VoucherQuestion, *, text: str, user: User) -> VoucherQuestion:
+    org = check_answer(q, text=text, user=user)
     q.answer, q.answered_by_id, q.answered_at, q.status = text.strip(), user.id, utcnow(), "answered"
     db.session.flush()
     audit.log("question.answer", user=user, org=org, target=str(q.id))

@@ -207,7 +207,7 @@ class RosterCheck:
 
 def read_roster(data: bytes, filename: str) -> list[dict]:
     """Rows of a roster file (xlsx or CSV in UTF-8/GBK) as dicts keyed by the header names."""
-    from coop.services.file_limits import check_csv, check_xlsx
+    from coop.services.file_limits import check_csv, check_xlsx, decode_csv
 
     if filename.lower().endswith(".xlsx"):
         from openpyxl import load_workbook
@@ -220,14 +220,7 @@ def read_roster(data: bytes, filename: str) -> list[dict]:
         except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException…: not a 500
             raise ValidationFailed.field("file", f"无法读取 Excel 文件（应为 .xlsx）：{exc}") from None
     else:
-        for enc in ("utf-8-sig", "gb18030"):
-            try:
-                text = data.decode(enc)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            raise ValidationFailed.field("file", "无法识别文件编码，请保存为 UTF-8 或 GBK 的 CSV，或 xlsx")
+        text = decode_csv(data, "无法识别文件编码，请保存为 UTF-8 或 GBK 的 CSV，或 xlsx")
         check_csv(text)
         try:
             rows = [[c.strip() for c in r] for r in csv.reader(io.StringIO(text))]
