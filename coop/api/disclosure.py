@@ -20,7 +20,7 @@ from coop.core import clock
 from coop.core.errors import Forbidden, NotFound
 from coop.core.extensions import db
 from coop.models import Disclosure, Organization, User, Voucher, VoucherQuestion
-from coop.models.disclosure import SHEET_KINDS, SHEET_STATUSES
+from coop.models.disclosure import SHEET_KINDS, SHEET_STATUSES, QuestionStatus, SheetStatus
 from coop.schemas.common import ID_RANGE, Integer, StrictSchema, UtcDateTime
 from coop.services import access, disclosure, vouchers, warnings
 from coop.api.common import current_api_user, requires
@@ -163,7 +163,7 @@ class VoucherQuestionSchema(StrictSchema):
 
 
 class VoucherQuestionQuerySchema(StrictSchema):
-    status = fields.String(validate=validate.OneOf(("open", "answered", "closed"), error="状态应为 open/answered/closed"))
+    status = fields.String(validate=validate.OneOf(tuple(QuestionStatus), error="状态应为 open/answered/closed"))
 
 
 class VoucherQuestionInSchema(StrictSchema):
@@ -207,7 +207,7 @@ def _name(user_id: int | None) -> str | None:
 
 
 def _out(d: Disclosure, detail: bool = False) -> dict:
-    published = d.status in ("published", "superseded")
+    published = d.status in (SheetStatus.PUBLISHED, SheetStatus.SUPERSEDED)
     out = {
         "id": d.id, "kind": d.kind, "kind_label": SHEET_KINDS.get(d.kind, d.kind), "period_start": d.period_start,
         "period_end": d.period_end, "period_label": disclosure_pdf.period_label(d.period_start, d.period_end),
@@ -338,7 +338,7 @@ def verify_sheet(digest: str):
     data = json.loads(d.data)
     newest = d
     while (nxt := db.session.scalar(sa.select(Disclosure).where(
-            Disclosure.supersedes_id == newest.id, Disclosure.status.in_(("published", "superseded"))))) is not None:
+            Disclosure.supersedes_id == newest.id, Disclosure.status.in_((SheetStatus.PUBLISHED, SheetStatus.SUPERSEDED))))) is not None:
         newest = nxt
     problems = disclosure.verify_sheet(d)
     return {"digest": d.digest, "intact": not problems, "problems": problems,

@@ -21,7 +21,7 @@ from coop.core.errors import InvalidState, NotFound, ValidationFailed
 from coop.core.extensions import db
 from coop.ledger import distribution as core
 from coop.models import DistributionPlan, DividendPayment, Organization
-from coop.models.distribution import APPROVAL_STEPS
+from coop.models.distribution import APPROVAL_STEPS, PlanStatus
 from coop.schemas.common import StrictSchema
 from coop.schemas.distribution import (
     DistributionApprovalInSchema,
@@ -96,7 +96,7 @@ def _preview_out(org: Organization, p: distribution.PlanPreview) -> dict:
     policy = distribution.policy_for(org)
     total_units = sum(p.units.values(), Decimal(0)) + p.collective_units
     per_share = p.member_split.per_share if p.member_split else None
-    roll = distribution_pdf.build_roll(plan, p) if (p.member_split or plan.status == "posted") else None
+    roll = distribution_pdf.build_roll(plan, p) if (p.member_split or plan.status == PlanStatus.POSTED) else None
     return {
         "ok": p.ok, "errors": _string_keys(ValidationFailed.from_issues(p.issues).errors) if p.issues else {},
         "year": plan.year, "record_date": plan.record_date,
@@ -251,7 +251,7 @@ def post_plan(data, org_id: int, plan_id: int):
 
 def _posted(org: Organization, plan_id: int) -> DistributionPlan:
     plan = _plan(org, plan_id)
-    if plan.status != "posted":
+    if plan.status != PlanStatus.POSTED:
         raise InvalidState("方案尚未记账，没有分红清册")
     return plan
 

@@ -12,6 +12,7 @@ from coop.schemas.ledger import (
     PostingRoleSchema, VoucherInSchema, VoucherReverseInSchema, VoucherSchema,
 )
 from coop.core.errors import NotFound
+from coop.models.ledger import VOUCHER_STATUSES
 from coop.ledger.roles import ROLE_BY_KEY
 from coop.services import access, accounts, opening, periods, roles, vouchers
 from coop.api.common import current_api_user, requires
@@ -24,7 +25,7 @@ class VoucherQuerySchema(StrictSchema):
     # marshmallow 4 ignores a validator's return value: validators must raise, hence validate.Range/OneOf
     year = fields.Integer(validate=validate.Range(min=1990, max=2100, error="年份应在1990到2100之间"))
     month = fields.Integer(validate=validate.Range(min=1, max=12, error="月份应在1到12之间"))
-    status = fields.String(validate=validate.OneOf(("draft", "reviewed", "posted"), error="状态应为 draft/reviewed/posted"))
+    status = fields.String(validate=validate.OneOf(VOUCHER_STATUSES, error="状态应为 draft/reviewed/posted"))
     account_code = fields.String(validate=validate.Length(max=20))
     q = fields.String(validate=validate.Length(max=100))
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000, error="每页条数应在1到1000之间"))

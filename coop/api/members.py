@@ -20,7 +20,7 @@ from coop.core.errors import InvalidState, NotFound, ValidationFailed
 from coop.core.extensions import db
 from coop.ledger.shares import CLASS_LABELS, CLASS_ORDER
 from coop.models import Household, Member, MembershipEvent, QuantificationPlan, ShareAction, ShareCertificate
-from coop.models.members import MEMBERSHIP_EVENTS
+from coop.models.members import MEMBERSHIP_EVENTS, QuantificationStatus
 from coop.schemas.common import StrictSchema
 from coop.schemas.members import (
     BuybackInSchema, CertificateSchema, HouseholdDetailSchema, HouseholdInSchema, HouseholdSchema, InheritInSchema,
@@ -356,7 +356,7 @@ def preview_plan(org_id: int, plan_id: int):
     """Compute a draft plan: per member, household and class, face value and warnings. Nothing is written.
     An issued plan is not recomputed (409): read the register as of its 基准日 instead."""
     plan = _plan(_org(org_id), plan_id)
-    if plan.status != "draft":
+    if plan.status != QuantificationStatus.DRAFT:
         raise InvalidState("方案已发行，不再重新计算；请查看基准日的股权登记")
     return _preview_out(plan)
 

@@ -12,6 +12,7 @@ import click
 import sqlalchemy as sa
 from coop.cli.common import coop_cli, this_year
 from coop.core.extensions import db
+from coop.models.ledger import VoucherStatus
 
 
 @coop_cli.command("verify")
@@ -111,7 +112,7 @@ def verify_ledger_cmd():
         for org in bar:
             infos = account_infos(org)
             for v in db.session.scalars(sa.select(Voucher).where(Voucher.organization_id == org.id,
-                                                                 Voucher.status == "posted")):
+                                                                 Voucher.status == VoucherStatus.POSTED)):
                 lines = [Line(l.account.code, l.debit, l.credit, l.summary) for l in v.lines]
                 red = v.kind == "red" or any(l.debit < 0 or l.credit < 0 for l in lines)
                 issues = [i for i in validate_lines(lines, infos, red=red) if i.code not in ("not_leaf", "inactive", "counterparty_required")]

@@ -23,7 +23,9 @@ from coop.core.extensions import db
 from coop.core.text import N_, chinese
 from coop.ledger.chart import CASH_ACCOUNTS, CHART_2023, PNL, chart_account
 from coop.models import Account, Disclosure, Organization, RoleAssignment, User, Voucher, VoucherLine
-from coop.models.disclosure import SHEET_KINDS, SHEET_STATUSES
+from coop.models.disclosure import SHEET_KINDS, SHEET_STATUSES, SheetStatus
+from coop.models.distribution import PlanStatus
+from coop.models.ledger import VoucherStatus
 from coop.core.money import ZERO, from_fen
 from coop.services import periods, reports
 
@@ -141,7 +143,7 @@ def month_figures(org: Organization, months: list[tuple[int, int]]) -> dict[tupl
                    sa.func.sum(sa.type_coerce(VoucherLine.debit, sa.BigInteger)),
                    sa.func.sum(sa.type_coerce(VoucherLine.credit, sa.BigInteger)))
          .join(Voucher, Voucher.id == VoucherLine.voucher_id).join(Account, Account.id == VoucherLine.account_id)
-         .where(Voucher.organization_id == org.id, Voucher.status == "posted", Voucher.date >= start,
+         .where(Voucher.organization_id == org.id, Voucher.status == VoucherStatus.POSTED, Voucher.date >= start,
                 Voucher.date <= reports.month_end(*max(wanted)),
                 sa.or_(*[Account.code.startswith(t) for t in PNL_TOPS + CASH_ACCOUNTS]))
          .group_by(Voucher.year, Voucher.month, Account.code, Voucher.kind))
@@ -193,7 +195,7 @@ def dividend_per_share(org: Organization) -> list[tuple[int, Decimal]]:
 
     out: list[tuple[int, Decimal]] = []
     for plan in db.session.scalars(sa.select(DistributionPlan).where(
-            DistributionPlan.organization_id == org.id, DistributionPlan.status == "posted",
+            DistributionPlan.organization_id == org.id, DistributionPlan.status == PlanStatus.POSTED,
             DistributionPlan.member_pool > 0).order_by(DistributionPlan.year, DistributionPlan.id)):
         frozen = distribution.figures_of(plan).get("per_share") if plan.figures else None
         if frozen is not None:
@@ -281,7 +283,7 @@ def sheet_html(d: Disclosure, *, accountant: User | None = None) -> str:
         "print/disclosure.html", doc_title=f"{view['organization']} {view['period']} {view['title']}",
         font=font_family(), page_size="A4 landscape" if view["landscape"] else "A4",
         page_margin="12mm 12mm 16mm 12mm", printed_on=None, v=view, d=d, signers=signers(d, accountant),
-        charts=sheet_charts(d), verify_url=url, qr=qr_svg(url), draft=d.status not in ("published", "superseded"),
+        charts=sheet_charts(d), verify_url=url, qr=qr_svg(url), draft=d.status not in (SheetStatus.PUBLISHED, SheetStatus.SUPERSEDED),
     )
 
 

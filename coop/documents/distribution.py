@@ -19,6 +19,7 @@ from coop.core import clock
 from coop.core.export_safety import workbook_bytes
 from coop.core.extensions import db
 from coop.models import DistributionPlan, Household, HouseholdDividend, Organization
+from coop.models.distribution import PlanStatus
 from coop.documents.pdf import html_to_pdf
 from coop.documents.printing import font_family
 from coop.reports.xlsx import BORDER, MONEY_FORMAT, UNITS_FORMAT, new_sheet, set_widths, style_head
@@ -95,7 +96,7 @@ def _households(ids) -> dict[int, Household]:
 
 def build_roll(plan: DistributionPlan, preview: distribution.PlanPreview | None = None) -> Roll:
     org = db.session.get(Organization, plan.organization_id)
-    if plan.status == "posted":
+    if plan.status == PlanStatus.POSTED:
         dividends = list(db.session.scalars(sa.select(HouseholdDividend).where(HouseholdDividend.plan_id == plan.id)))
         lines = [(d.household_id, d.units, d.amount) for d in dividends]
         collective_amount = plan.collective_part or ZERO
@@ -117,12 +118,12 @@ def build_roll(plan: DistributionPlan, preview: distribution.PlanPreview | None 
     total_units = sum((r.units for r in rows), Decimal(0)) + collective_units
     # the per-share amount as decided (to the fen by default); older posted plans: the pool over the shares
     per_share = frozen if frozen is not None else (plan.member_pool / total_units if rows and total_units else None)
-    return Roll(org, plan, plan.status != "posted", per_share, rows, collective_units, collective_amount)
+    return Roll(org, plan, plan.status != PlanStatus.POSTED, per_share, rows, collective_units, collective_amount)
 
 
 def filename(plan: DistributionPlan, ext: str) -> str:
     org = db.session.get(Organization, plan.organization_id)
-    draft = "" if plan.status == "posted" else "-草案"
+    draft = "" if plan.status == PlanStatus.POSTED else "-草案"
     return f"分红清册-{org.name}-{plan.year}年度-{plan.name}{draft}.{ext}"
 
 

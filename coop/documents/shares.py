@@ -18,6 +18,7 @@ from coop.documents.printing import font_family, qr_svg
 from coop.core.text import N_
 from coop.ledger.shares import CLASS_LABELS, CLASS_ORDER
 from coop.models import Household, Member, Organization, QuantificationPlan, ShareCertificate
+from coop.models.members import QuantificationStatus
 from coop.services import shares
 from coop.core import clock
 from coop.core.export_safety import workbook_bytes
@@ -87,7 +88,7 @@ class Register:
 
 def issued_plan(org: Organization) -> QuantificationPlan | None:
     return db.session.scalar(sa.select(QuantificationPlan).where(
-        QuantificationPlan.organization_id == org.id, QuantificationPlan.status == "issued"))
+        QuantificationPlan.organization_id == org.id, QuantificationPlan.status == QuantificationStatus.ISSUED))
 
 
 def group_holdings(holdings: list) -> list[RegisterHousehold]:

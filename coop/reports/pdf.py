@@ -7,7 +7,7 @@ from types import SimpleNamespace
 from flask import render_template
 
 from coop.models import Organization, Voucher
-from coop.models.ledger import STATUS_LABELS, voucher_number
+from coop.models.ledger import STATUS_LABELS, VoucherStatus, voucher_number
 from coop.documents.pdf import html_to_pdf
 from coop.documents.printing import font_family
 from coop.reports.builders import account_names, full_name
@@ -50,7 +50,7 @@ def voucher_context(org: Organization, v: Voucher) -> dict:
     red = v.kind == "red" or total_debit < 0
     return dict(
         org=org, v=v, lines=lines, total=total_debit, total_debit=total_debit, total_credit=total_credit,
-        red=red, posted=v.status == "posted", status_label=STATUS_LABELS.get(v.status, v.status),
+        red=red, posted=v.status == VoucherStatus.POSTED, status_label=STATUS_LABELS.get(v.status, v.status),
         signers=signers,
     )
 

@@ -9,7 +9,8 @@ from marshmallow import Schema, fields, validate
 
 from coop.ledger import assets as calc, codes
 from coop.models.assets import (ASSET_CATEGORIES, ASSET_SOURCES, ASSET_STATUSES, ASSET_USES, CONTRACT_KINDS,
-                             CONTRACT_STATUSES, DEMOCRATIC_KINDS, PARCEL_KINDS, PARCEL_STATUSES)
+                             CONTRACT_STATUSES, DEMOCRATIC_KINDS, PARCEL_KINDS, PARCEL_STATUSES, AssetStatus,
+                             ParcelStatus)
 from coop.schemas.common import ID_RANGE, DecimalString, Integer, Money, Ratio, StrictSchema, finer
 
 DATE = {"required": "请填写日期", "invalid": "日期格式应为 YYYY-MM-DD"}
@@ -180,7 +181,7 @@ class AssetInSchema(StrictSchema):
     opening_depreciation = Money(load_default=Decimal(0), allow_zero=True)
     location = _text("存放地点", 200, required=False)
     custodian = _text("保管人", 60, required=False)
-    status = _choice(ASSET_STATUSES, "状态", default="in_use")
+    status = _choice(ASSET_STATUSES, "状态", default=AssetStatus.IN_USE)
     voucher_id = Integer(load_default=None, allow_none=True, validate=ID_RANGE,
                          metadata={"description": "the voucher that acquired it; none: an opening card"})
 
@@ -248,7 +249,7 @@ class ParcelInSchema(StrictSchema):
     south = _text("南至", 100, required=False)
     west = _text("西至", 100, required=False)
     north = _text("北至", 100, required=False)
-    status = _choice(PARCEL_STATUSES, "经营状态", default="collective")
+    status = _choice(PARCEL_STATUSES, "经营状态", default=ParcelStatus.COLLECTIVE)
     value = Money(load_default=None, allow_none=True, allow_zero=True)
 
 

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from coop.core.extensions import db
 from coop.models import Attachment, QuestionAttachment, User, Voucher, VoucherQuestion
+from coop.models.ledger import VoucherStatus
 from coop.services.attachments import check_file, store_file
 from coop.services.disclosure import answer_question, check_answer
 
@@ -24,7 +25,7 @@ def answer_with_files(q: VoucherQuestion, *, text: str, files: list[tuple[str, s
         pending += len(d)
     answer_question(q, text=text, user=user)
     for (name, ctype), data in checked:
-        att = store_file(voucher, org, name, ctype, data, user=user, question=q.id, posted=voucher.status == "posted")
+        att = store_file(voucher, org, name, ctype, data, user=user, question=q.id, posted=voucher.status == VoucherStatus.POSTED)
         db.session.add(QuestionAttachment(question_id=q.id, attachment_id=att.id))
         db.session.flush()
     return q

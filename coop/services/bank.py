@@ -21,6 +21,7 @@ from coop.ledger.roles import BANK, ROLE_BY_KEY
 from coop.models import Organization, User, Voucher, VoucherLine
 from coop.models.cash import (BankAccount, BankColumnMapping, BankMatch, BankStatement, BankStatementLine,
                            Reconciliation)
+from coop.models.ledger import VoucherStatus
 from coop.core.money import ZERO, format_plain
 from coop.services import access, audit
 from coop.services.accounts import chart
@@ -266,7 +267,7 @@ def import_statement(org: Organization, *, user: User, account_code: str, filena
 def _book_query(org: Organization, code: str):
     acc_id = chart(org).ids[code]
     return (sa.select(VoucherLine, Voucher).join(Voucher, Voucher.id == VoucherLine.voucher_id)
-            .where(Voucher.organization_id == org.id, Voucher.status == "posted", VoucherLine.account_id == acc_id))
+            .where(Voucher.organization_id == org.id, Voucher.status == VoucherStatus.POSTED, VoucherLine.account_id == acc_id))
 
 
 def _book_item(line: VoucherLine, v: Voucher) -> reconcile.Item:

@@ -19,7 +19,8 @@ import sqlalchemy as sa
 
 from coop.core.extensions import db
 from coop.models import Account, AuditLog, Organization, Period, Voucher, VoucherLine, VoucherSequence
-from coop.models.ledger import voucher_number
+from coop.models.ledger import PeriodStatus, VoucherStatus, voucher_number
+from coop.models.members import QuantificationStatus
 
 #: audit actions that record a voucher becoming posted, with its lines' digest
 POSTING_ACTIONS = ("voucher.post", "voucher.generate")
@@ -91,7 +92,7 @@ def check_ledger() -> list[str]:
 
     # 1. posted vouchers: balanced, lines as they were when posted
     for v in vouchers:
-        if v.status != "posted":
+        if v.status != VoucherStatus.POSTED:
             continue
         rows = lines.get(v.id, [])
         debit, credit = sum(r[2] for r in rows), sum(r[3] for r in rows)
@@ -131,7 +132,7 @@ def check_ledger() -> list[str]:
             problems.append(f"{where}：凭证号断号 {', '.join(map(str, missing))}（凭证被删除）")
 
     # 4. closed months: balanced trial balance, nothing posted after the close
-    for p in db.session.scalars(sa.select(Period).where(Period.status == "closed")
+    for p in db.session.scalars(sa.select(Period).where(Period.status == PeriodStatus.CLOSED)
                                 .order_by(Period.organization_id, Period.year, Period.month)):
         org = orgs.get(p.organization_id)
         if org is None:
@@ -141,11 +142,11 @@ def check_ledger() -> list[str]:
         if p.closed_at is not None:
             for v in vouchers:
                 if (v.organization_id, v.year, v.month) == (p.organization_id, p.year, p.month) \
-                        and v.status == "posted" and v.posted_at is not None and v.posted_at > p.closed_at:
+                        and v.status == VoucherStatus.POSTED and v.posted_at is not None and v.posted_at > p.closed_at:
                     problems.append(f"{_label(names, v)}：记账时间晚于该月结账时间（已结账月份被改动）")
 
     # 5. share registers: the register holds exactly the units the issued plan created
-    for plan in db.session.scalars(sa.select(QuantificationPlan).where(QuantificationPlan.status == "issued")
+    for plan in db.session.scalars(sa.select(QuantificationPlan).where(QuantificationPlan.status == QuantificationStatus.ISSUED)
                                    .order_by(QuantificationPlan.id)):
         org = orgs.get(plan.organization_id)
         if org is None or plan.total_units is None:
@@ -192,7 +193,7 @@ def overdistributed_years(org: Organization) -> list[OverDistribution]:
     rows = db.session.execute(
         sa.select(Voucher, sa.func.sum(d - c)).join(VoucherLine, VoucherLine.voucher_id == Voucher.id)
         .join(Account, Account.id == VoucherLine.account_id)
-        .where(Voucher.organization_id == org.id, Voucher.status == "posted", Voucher.kind != "carryover",
+        .where(Voucher.organization_id == org.id, Voucher.status == VoucherStatus.POSTED, Voucher.kind != "carryover",
                Account.code.startswith(dist_prefix))
         .group_by(Voucher.id).order_by(Voucher.date, Voucher.number)).all()
     by_year: dict[int, Decimal] = defaultdict(Decimal)

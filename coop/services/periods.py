@@ -15,6 +15,7 @@ from coop.ledger.chart import CURRENT_YEAR_PROFIT, DISTRIBUTIONS, PNL, chart_acc
 from coop.ledger.closing import carryover_entries, distributions_entry
 from coop.models import Organization, Period, User, Voucher
 from coop.models.base import utcnow
+from coop.models.ledger import PeriodStatus, VoucherStatus
 from coop.services import access, audit
 
 
@@ -32,7 +33,7 @@ def next_month(year: int, month: int) -> tuple[int, int]:
 
 def closed_months(org: Organization) -> set[tuple[int, int]]:
     rows = db.session.execute(
-        sa.select(Period.year, Period.month).where(Period.organization_id == org.id, Period.status == "closed")
+        sa.select(Period.year, Period.month).where(Period.organization_id == org.id, Period.status == PeriodStatus.CLOSED)
     )
     return {(y, m) for y, m in rows}
 
@@ -40,7 +41,7 @@ def closed_months(org: Organization) -> set[tuple[int, int]]:
 def _is_closed(org: Organization, year: int, month: int) -> bool:
     """One month's state: the hot path of every voucher write, so not the whole list of closed months."""
     return db.session.scalar(sa.select(Period.id).where(
-        Period.organization_id == org.id, Period.year == year, Period.month == month, Period.status == "closed")
+        Period.organization_id == org.id, Period.year == year, Period.month == month, Period.status == PeriodStatus.CLOSED)
     ) is not None
 
 
@@ -115,7 +116,7 @@ def close_preconditions(org: Organization, year: int, month: int, *, today: dt.d
         reasons.append(N_("%(y)s年%(m)s月尚未结束，不能结账", y=year, m=month))
     pending = db.session.scalar(
         sa.select(sa.func.count()).select_from(Voucher).where(
-            Voucher.organization_id == org.id, Voucher.year == year, Voucher.month == month, Voucher.status != "posted"
+            Voucher.organization_id == org.id, Voucher.year == year, Voucher.month == month, Voucher.status != VoucherStatus.POSTED
         )
     )
     if pending:
@@ -162,7 +163,7 @@ def _left_to_carry(org: Organization, year: int) -> dict:
 def carryover_vouchers(org: Organization, year: int) -> list[Voucher]:
     return list(db.session.scalars(sa.select(Voucher).where(
         Voucher.organization_id == org.id, Voucher.kind == "carryover", Voucher.date == dt.date(year, 12, 31),
-        Voucher.status == "posted").order_by(Voucher.number)))
+        Voucher.status == VoucherStatus.POSTED).order_by(Voucher.number)))
 
 
 def carryover_state(org: Organization, year: int) -> str:
@@ -241,7 +242,7 @@ def close_period(org: Organization, year: int, month: int, *, user: User, today:
     if row is None:
         row = Period(organization_id=org.id, year=year, month=month)
         db.session.add(row)
-    row.status, row.closed_at, row.closed_by_id = "closed", utcnow(), user.id
+    row.status, row.closed_at, row.closed_by_id = PeriodStatus.CLOSED, utcnow(), user.id
     db.session.flush()
     audit.log("period.close", user=user, org=org, target=f"{year}-{month:02d}")
     return generated
@@ -262,7 +263,7 @@ def reopen_period(org: Organization, year: int, month: int, *, user: User, reaso
         raise InvalidState(f"{year}年{month}月已包含在已公开的{SHEET_KINDS[cover.kind]}（第{cover.version}版）中，"
                            "请先新建该表的更正版本，再反结账")
     row = _period_row(org, year, month)
-    row.status, row.closed_at, row.closed_by_id = "open", None, None
+    row.status, row.closed_at, row.closed_by_id = PeriodStatus.OPEN, None, None
     db.session.flush()
     audit.log("period.reopen", user=user, org=org, target=f"{year}-{month:02d}", reason=reason.strip())
 

@@ -27,6 +27,7 @@ from coop.ledger.types import Line
 from coop.ledger.validate import validate_lines
 from coop.core.money import ZERO, AmountError, parse_amount
 from coop.models import Organization, User, Voucher, VoucherLine
+from coop.models.ledger import VoucherStatus
 from coop.services import audit, periods, vouchers
 from coop.services.imports import already_imported, file_key, lock_for_import  # noqa: F401  (file_key: callers use it from here)
 from coop.services.accounts import account_infos
@@ -297,7 +298,7 @@ def export_vouchers_xlsx(org: Organization, year: int) -> bytes:
     ws.append(list(HEADERS))
     q = (
         sa.select(Voucher)
-        .where(Voucher.organization_id == org.id, Voucher.status == "posted", Voucher.year == year)
+        .where(Voucher.organization_id == org.id, Voucher.status == VoucherStatus.POSTED, Voucher.year == year)
         .order_by(Voucher.date, Voucher.month, Voucher.word, Voucher.number)
         .options(selectinload(Voucher.lines).selectinload(VoucherLine.account))
     )

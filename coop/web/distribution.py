@@ -29,7 +29,7 @@ from coop.core.i18n import translate
 from coop.core.text import N_
 from coop.ledger import distribution as core
 from coop.models import DistributionPlan, DividendPayment, HouseholdDividend, Member, Organization, Voucher
-from coop.models.distribution import APPROVAL_STEPS
+from coop.models.distribution import APPROVAL_STEPS, PlanStatus
 from coop.core.money import format_plain, quantize_yuan
 from coop.schemas.distribution import (
     METHODS,
@@ -253,7 +253,7 @@ def cadre_rows(p: distribution.PlanPreview) -> list[dict]:
 
 def household_rows(p: distribution.PlanPreview) -> list[distribution_pdf.RollRow]:
     """The effect on each household, in 户号 order: as booked once posted, else as previewed."""
-    if p.member_split is None and p.plan.status != "posted":
+    if p.member_split is None and p.plan.status != PlanStatus.POSTED:
         return []
     return distribution_pdf.build_roll(p.plan, p).rows
 
@@ -394,7 +394,7 @@ def new_plan(org_id: int):
 def edit_plan(org_id: int, plan_id: int):
     org = load_org(org_id, access.PREPARE)
     plan = _plan(org, plan_id)
-    if plan.status != "draft":
+    if plan.status != PlanStatus.DRAFT:
         flash(gettext("方案已批准或已记账，不能再修改"), "error")
         return redirect(url_for("distribution.plan", org_id=org.id, plan_id=plan.id))
     if request.method == "POST":
@@ -516,7 +516,7 @@ def compare(org_id: int):
     year = _year_arg(org)
     chosen = {int(x) for x in request.args.getlist("plan") if x.isdecimal()}
     q = sa.select(DistributionPlan).where(DistributionPlan.organization_id == org.id, DistributionPlan.year == year)
-    q = q.where(DistributionPlan.id.in_(chosen)) if chosen else q.where(DistributionPlan.status == "draft")
+    q = q.where(DistributionPlan.id.in_(chosen)) if chosen else q.where(DistributionPlan.status == PlanStatus.DRAFT)
     plans = list(db.session.scalars(q.order_by(DistributionPlan.id)))
     try:
         previews = [distribution.preview(p) for p in plans]
@@ -567,7 +567,7 @@ def dividends(org_id: int, plan_id: int):
     """Per household: allocated / paid / pending / unpaid; pay the chosen ones from 101 or 102 (a draft voucher)."""
     org = load_org(org_id)
     plan = _plan(org, plan_id)
-    if plan.status != "posted":
+    if plan.status != PlanStatus.POSTED:
         flash(gettext("方案记账后才有分红清册和发放记录"), "error")
         return redirect(url_for("distribution.plan", org_id=org.id, plan_id=plan.id))
     errors, status = {}, 200
