@@ -338,7 +338,8 @@ def verify_sheet(digest: str):
     data = json.loads(d.data)
     newest = d
     while (nxt := db.session.scalar(sa.select(Disclosure).where(
-            Disclosure.supersedes_id == newest.id, Disclosure.status.in_((SheetStatus.PUBLISHED, SheetStatus.SUPERSEDED))))) is not None:
+            Disclosure.supersedes_id == newest.id,
+            Disclosure.status.in_((SheetStatus.PUBLISHED, SheetStatus.SUPERSEDED))))) is not None:
         newest = nxt
     problems = disclosure.verify_sheet(d)
     return {"digest": d.digest, "intact": not problems, "problems": problems,

@@ -580,7 +580,8 @@ class CountyDesk:
         """Hand the drafts the county just wrote into a village's books to its keeper."""
         k = self.keepers[key]
         drafts = [v] if v is not None else list(db.session.scalars(sa.select(Voucher).where(
-            Voucher.organization_id == k.org.id, Voucher.status == VoucherStatus.DRAFT, Voucher.preparer_id == self.admin.id)))
+            Voucher.organization_id == k.org.id, Voucher.status == VoucherStatus.DRAFT,
+            Voucher.preparer_id == self.admin.id)))
         k.inbox += [d for d in drafts if d not in k.inbox]
 
     def month(self, y: int, m: int) -> None:

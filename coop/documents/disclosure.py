@@ -283,7 +283,8 @@ def sheet_html(d: Disclosure, *, accountant: User | None = None) -> str:
         "print/disclosure.html", doc_title=f"{view['organization']} {view['period']} {view['title']}",
         font=font_family(), page_size="A4 landscape" if view["landscape"] else "A4",
         page_margin="12mm 12mm 16mm 12mm", printed_on=None, v=view, d=d, signers=signers(d, accountant),
-        charts=sheet_charts(d), verify_url=url, qr=qr_svg(url), draft=d.status not in (SheetStatus.PUBLISHED, SheetStatus.SUPERSEDED),
+        charts=sheet_charts(d), verify_url=url, qr=qr_svg(url),
+        draft=d.status not in (SheetStatus.PUBLISHED, SheetStatus.SUPERSEDED),
     )
 
 

@@ -30,9 +30,9 @@ from coop.models.loans import ClaimStatus
 from coop.models.members import MemberStatus, QuantificationStatus
 
 #: every status column's values, one StrEnum per column (the values are what the database and the JSON hold)
-STATUS_ENUMS = (VoucherStatus, PeriodStatus, MemberStatus, QuantificationStatus, PlanStatus, SheetStatus, QuestionStatus,
-                RequestStatus, PayoutStatus, PayoutItemStatus, ClaimStatus, ContractStatus, AssetStatus, ParcelStatus,
-                InventoryStatus, BudgetStatus, AuditStatus)
+STATUS_ENUMS = (VoucherStatus, PeriodStatus, MemberStatus, QuantificationStatus, PlanStatus, SheetStatus,
+                QuestionStatus, RequestStatus, PayoutStatus, PayoutItemStatus, ClaimStatus, ContractStatus, AssetStatus,
+                ParcelStatus, InventoryStatus, BudgetStatus, AuditStatus)
 
 __all__ = [
     "AuditCase", "AuditFinding", "AuditFindingVoucher", "Budget", "BudgetLine", "CountyTarget", "RectificationItem",

@@ -25,7 +25,8 @@ def answer_with_files(q: VoucherQuestion, *, text: str, files: list[tuple[str, s
         pending += len(d)
     answer_question(q, text=text, user=user)
     for (name, ctype), data in checked:
-        att = store_file(voucher, org, name, ctype, data, user=user, question=q.id, posted=voucher.status == VoucherStatus.POSTED)
+        att = store_file(voucher, org, name, ctype, data, user=user, question=q.id,
+                         posted=voucher.status == VoucherStatus.POSTED)
         db.session.add(QuestionAttachment(question_id=q.id, attachment_id=att.id))
         db.session.flush()
     return q

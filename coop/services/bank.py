@@ -267,7 +267,8 @@ def import_statement(org: Organization, *, user: User, account_code: str, filena
 def _book_query(org: Organization, code: str):
     acc_id = chart(org).ids[code]
     return (sa.select(VoucherLine, Voucher).join(Voucher, Voucher.id == VoucherLine.voucher_id)
-            .where(Voucher.organization_id == org.id, Voucher.status == VoucherStatus.POSTED, VoucherLine.account_id == acc_id))
+            .where(Voucher.organization_id == org.id, Voucher.status == VoucherStatus.POSTED,
+                   VoucherLine.account_id == acc_id))
 
 
 def _book_item(line: VoucherLine, v: Voucher) -> reconcile.Item:

@@ -69,7 +69,8 @@ def journal(org: Organization, code: str, year: int, month: int) -> Journal:
     acc_id = chart(org).ids[code]
     lines = list(db.session.execute(
         sa.select(VoucherLine, Voucher).join(Voucher, Voucher.id == VoucherLine.voucher_id)
-        .where(Voucher.organization_id == org.id, Voucher.status == VoucherStatus.POSTED, VoucherLine.account_id == acc_id,
+        .where(Voucher.organization_id == org.id, Voucher.status == VoucherStatus.POSTED,
+               VoucherLine.account_id == acc_id,
                Voucher.date >= first, Voucher.date <= last)
         .order_by(Voucher.date, Voucher.number, Voucher.id, VoucherLine.seq)).all())
     others = _other_accounts(org, {v.id for _, v in lines}, acc_id)
@@ -169,7 +170,8 @@ def awaiting_signature(org: Organization, limit: int = 50) -> list[Voucher]:
         return []
     money = sa.select(VoucherLine.voucher_id).where(VoucherLine.account_id.in_(leaves))
     return list(db.session.scalars(sa.select(Voucher).where(
-        Voucher.organization_id == org.id, Voucher.status.in_((VoucherStatus.REVIEWED, VoucherStatus.POSTED)), Voucher.id.in_(money),
+        Voucher.organization_id == org.id, Voucher.status.in_((VoucherStatus.REVIEWED, VoucherStatus.POSTED)),
+        Voucher.id.in_(money),
         ~Voucher.id.in_(sa.select(CashierSignature.voucher_id))).order_by(Voucher.date, Voucher.number).limit(limit)))
 
 

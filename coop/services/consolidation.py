@@ -338,7 +338,8 @@ def _closed_through(ids: list[int], year: int, month: int) -> set[int]:
     if not ids:
         return set()
     return set(db.session.scalars(sa.select(Period.organization_id).where(
-        Period.organization_id.in_(ids), Period.year == year, Period.month == month, Period.status == PeriodStatus.CLOSED)))
+        Period.organization_id.in_(ids), Period.year == year, Period.month == month,
+        Period.status == PeriodStatus.CLOSED)))
 
 
 # ---------------------------------------------------------------- 经营收益 bands and the doubling

@@ -252,7 +252,8 @@ def _spent_on(org, v: Voucher, use: VoucherLine) -> str:
         if codes.top(code) == RESERVE_FUND:
             q = (sa.select(Voucher, VoucherLine).join(VoucherLine, VoucherLine.voucher_id == Voucher.id)
                  .join(Account, Account.id == VoucherLine.account_id)
-                 .where(Voucher.organization_id == org.id, Voucher.status == VoucherStatus.POSTED, Voucher.date <= v.date,
+                 .where(Voucher.organization_id == org.id, Voucher.status == VoucherStatus.POSTED,
+                        Voucher.date <= v.date,
                         Voucher.id != v.id, VoucherLine.debit == l.credit,
                         sa.or_(*[Account.code.startswith(t) for t in CAPITAL_SPENDING]))
                  .order_by(Voucher.date.desc(), Voucher.number.desc()).limit(1))
@@ -428,7 +429,8 @@ def verify_digest(digest: str) -> Disclosure | None:
     if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
         raise ValidationFailed.field("digest", "摘要应为64位十六进制字符")
     return db.session.scalar(sa.select(Disclosure).where(Disclosure.digest == digest,
-                                                         Disclosure.status.in_((SheetStatus.PUBLISHED, SheetStatus.SUPERSEDED))))
+                                                         Disclosure.status.in_((SheetStatus.PUBLISHED,
+                                                                                SheetStatus.SUPERSEDED))))
 
 
 def verify_pdf(data: bytes) -> Disclosure | None:
@@ -440,7 +442,8 @@ def verify_pdf(data: bytes) -> Disclosure | None:
 
 def published_sheets():
     """SELECT of every sheet that was ever published (still current or superseded)."""
-    return sa.select(Disclosure).where(Disclosure.status.in_((SheetStatus.PUBLISHED, SheetStatus.SUPERSEDED))).order_by(Disclosure.id)
+    return sa.select(Disclosure).where(Disclosure.status.in_((SheetStatus.PUBLISHED,
+                                                              SheetStatus.SUPERSEDED))).order_by(Disclosure.id)
 
 
 def verify_sheet(d: Disclosure) -> list[str]:

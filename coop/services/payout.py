@@ -92,7 +92,8 @@ def create_batch(org: Organization, *, user: User, plan_id: int, pay_from: str,
     chosen = [s for s in chosen if s.dividend.household_id in cards]
     if not chosen:
         raise ValidationFailed.field("plan_id", "未发放分红的户都没有登记银行卡号")
-    batch = PayoutBatch(organization_id=org.id, plan_id=plan.id, pay_from=leaf, status=PayoutStatus.EXPORTED, created_by_id=user.id)
+    batch = PayoutBatch(organization_id=org.id, plan_id=plan.id, pay_from=leaf, status=PayoutStatus.EXPORTED,
+                        created_by_id=user.id)
     db.session.add(batch)
     db.session.flush()
     chosen.sort(key=lambda s: s.dividend.household.number)

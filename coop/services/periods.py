@@ -33,7 +33,8 @@ def next_month(year: int, month: int) -> tuple[int, int]:
 
 def closed_months(org: Organization) -> set[tuple[int, int]]:
     rows = db.session.execute(
-        sa.select(Period.year, Period.month).where(Period.organization_id == org.id, Period.status == PeriodStatus.CLOSED)
+        sa.select(Period.year, Period.month).where(Period.organization_id == org.id,
+                                                   Period.status == PeriodStatus.CLOSED)
     )
     return {(y, m) for y, m in rows}
 
@@ -41,7 +42,8 @@ def closed_months(org: Organization) -> set[tuple[int, int]]:
 def _is_closed(org: Organization, year: int, month: int) -> bool:
     """One month's state: the hot path of every voucher write, so not the whole list of closed months."""
     return db.session.scalar(sa.select(Period.id).where(
-        Period.organization_id == org.id, Period.year == year, Period.month == month, Period.status == PeriodStatus.CLOSED)
+        Period.organization_id == org.id, Period.year == year, Period.month == month,
+        Period.status == PeriodStatus.CLOSED)
     ) is not None
 
 
@@ -116,7 +118,8 @@ def close_preconditions(org: Organization, year: int, month: int, *, today: dt.d
         reasons.append(N_("%(y)s年%(m)s月尚未结束，不能结账", y=year, m=month))
     pending = db.session.scalar(
         sa.select(sa.func.count()).select_from(Voucher).where(
-            Voucher.organization_id == org.id, Voucher.year == year, Voucher.month == month, Voucher.status != VoucherStatus.POSTED
+            Voucher.organization_id == org.id, Voucher.year == year, Voucher.month == month,
+            Voucher.status != VoucherStatus.POSTED
         )
     )
     if pending:

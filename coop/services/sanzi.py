@@ -222,7 +222,8 @@ def accrue_due(org: Organization, *, on: dt.date | None = None, user: User) -> l
     expire_contracts(org, on)  # the month-end job also moves contracts past their term to 到期
     rows = list(db.session.scalars(
         sa.select(ContractInstalment).join(Contract)
-        .where(Contract.organization_id == org.id, Contract.status.in_((ContractStatus.EFFECTIVE, ContractStatus.EXPIRED, ContractStatus.TERMINATED)),
+        .where(Contract.organization_id == org.id,
+               Contract.status.in_((ContractStatus.EFFECTIVE, ContractStatus.EXPIRED, ContractStatus.TERMINATED)),
                Contract.kind.in_(INCOME_KINDS), ContractInstalment.due_date <= on,
                ContractInstalment.accrual_voucher_id.is_(None), ContractInstalment.amount > 0)
         .order_by(ContractInstalment.due_date, ContractInstalment.id).with_for_update()))
@@ -368,7 +369,8 @@ def ageing(org: Organization, on: dt.date | None = None) -> list[AgeingRow]:
 def expire_contracts(org: Organization, on: dt.date | None = None) -> int:
     """effective → expired once the term has passed."""
     on = on or clock.today()
-    n = db.session.execute(sa.update(Contract).where(Contract.organization_id == org.id, Contract.status == ContractStatus.EFFECTIVE,
+    n = db.session.execute(sa.update(Contract).where(Contract.organization_id == org.id,
+                                                     Contract.status == ContractStatus.EFFECTIVE,
                                                      Contract.end_date < on).values(status=ContractStatus.EXPIRED)).rowcount
     return n
 

@@ -108,7 +108,8 @@ def plan_members(plan: QuantificationPlan) -> list[Member]:
                                 .options(selectinload(Member.events))  # status_on reads them for everyone
                                 .order_by(Member.household_id, Member.id))
     with_inputs = {i.member_id for i in plan.inputs}
-    return [m for m in people if m.id in with_inputs or status_on(m, plan.base_date) in (MemberStatus.MEMBER, MemberStatus.BENEFIT)]
+    return [m for m in people if m.id in with_inputs or status_on(m, plan.base_date) in (MemberStatus.MEMBER,
+                                                                                         MemberStatus.BENEFIT)]
 
 
 def preview_plan(plan: QuantificationPlan) -> tuple[Quantification, list[Member]]:

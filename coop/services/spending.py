@@ -126,7 +126,8 @@ def file_request(org: Organization, *, user: User, handler: str, purpose: str, p
     checked = [(_check_scan(f, c, d), d) for f, c, d in scans]
     req = SpendingRequest(organization_id=org.id, requester_id=user.id, handler=handler.strip(), purpose=purpose.strip(),
                           payee=payee.strip(), payee_personal=payee_personal, amount=amount, category=category,
-                          spent_on=spent_on, chain=",".join(chain_for(policy_for(org), amount)), status=RequestStatus.PENDING)
+                          spent_on=spent_on, chain=",".join(chain_for(policy_for(org), amount)),
+                          status=RequestStatus.PENDING)
     db.session.add(req)
     db.session.flush()
     for (name, ctype), data in checked:

@@ -124,7 +124,8 @@ def _quarters_due(orgs: list[Organization], today: dt.date) -> dict[int, int]:
     for org_id, start, end in db.session.execute(
             sa.select(Disclosure.organization_id, Disclosure.period_start, Disclosure.period_end).where(
                 Disclosure.organization_id.in_([o.id for o in orgs]), Disclosure.kind == "income_expense",
-                Disclosure.status.in_((SheetStatus.PUBLISHED, SheetStatus.SUPERSEDED)), Disclosure.published_on.is_not(None))):
+                Disclosure.status.in_((SheetStatus.PUBLISHED, SheetStatus.SUPERSEDED)),
+                Disclosure.published_on.is_not(None))):
         sheets[org_id].append((start, end))
     out = {}
     for org in orgs:
@@ -163,7 +164,8 @@ def todo_for(user: User, today: dt.date | None = None) -> Todo:
     if reviewer | accountant:
         rows = _grouped(
             sa.select(Voucher.organization_id, Voucher.status, Voucher.preparer_id, sa.func.count())
-            .where(Voucher.organization_id.in_(reviewer | accountant), Voucher.status.in_((VoucherStatus.DRAFT, VoucherStatus.REVIEWED)))
+            .where(Voucher.organization_id.in_(reviewer | accountant),
+                   Voucher.status.in_((VoucherStatus.DRAFT, VoucherStatus.REVIEWED)))
             .group_by(Voucher.organization_id, Voucher.status, Voucher.preparer_id))
         review, post = defaultdict(int), defaultdict(int)
         for (org_id, status, preparer_id), n in rows.items():
@@ -200,7 +202,8 @@ def todo_for(user: User, today: dt.date | None = None) -> Todo:
         rows = _grouped(
             sa.select(Disclosure.organization_id, Disclosure.status, sa.func.count())
             .where(Disclosure.organization_id.in_(accountant | group | township),
-                   Disclosure.status.in_((SheetStatus.DRAFT, SheetStatus.VETOED, SheetStatus.REVIEWED, SheetStatus.APPROVED)))
+                   Disclosure.status.in_((SheetStatus.DRAFT, SheetStatus.VETOED, SheetStatus.REVIEWED,
+                                          SheetStatus.APPROVED)))
             .group_by(Disclosure.organization_id, Disclosure.status))
         wanted = {"sheet_group": (SheetStatus.DRAFT, group), "sheet_township": (SheetStatus.REVIEWED, township),
                   "sheet_publish": (SheetStatus.APPROVED, accountant), "sheet_vetoed": (SheetStatus.VETOED, accountant)}
@@ -210,7 +213,8 @@ def todo_for(user: User, today: dt.date | None = None) -> Todo:
         add("disclosure_due", _quarters_due([orgs[i] for i in sorted(accountant)], today))
         rows = _grouped(
             sa.select(DistributionPlan.organization_id, sa.func.count())
-            .where(DistributionPlan.organization_id.in_(accountant), DistributionPlan.status.in_((PlanStatus.DRAFT, PlanStatus.APPROVED)))
+            .where(DistributionPlan.organization_id.in_(accountant),
+                   DistributionPlan.status.in_((PlanStatus.DRAFT, PlanStatus.APPROVED)))
             .group_by(DistributionPlan.organization_id))
         add("plan_step", {org_id: n for (org_id,), n in rows.items()})
 

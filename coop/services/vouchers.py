@@ -302,7 +302,8 @@ def post_many(org: Organization, entries: list[tuple[dict, str]], *, preparer: U
         key = (date.year, date.month, word)
         number, next_free[key] = next_free[key], next_free[key] + 1
         rows.append(dict(organization_id=org.id, date=date, year=date.year, month=date.month, word=word,
-                         number=number, status=VoucherStatus.DRAFT, kind=kind, attachment_count=data.get("attachment_count") or 0,
+                         number=number, status=VoucherStatus.DRAFT, kind=kind,
+                         attachment_count=data.get("attachment_count") or 0,
                          preparer_id=preparer.id, created_at=now, updated_at=now))
     # drafts first: the database refuses lines of a voucher that is already posted
     ids = list(db.session.scalars(sa.insert(Voucher).returning(Voucher.id, sort_by_parameter_order=True), rows))
@@ -315,7 +316,8 @@ def post_many(org: Organization, entries: list[tuple[dict, str]], *, preparer: U
     for start in range(0, len(ids), 500):
         db.session.execute(
             sa.update(Voucher).where(Voucher.id.in_(ids[start:start + 500]))
-            .values(status=VoucherStatus.POSTED, reviewer_id=reviewer.id, reviewed_at=now, poster_id=poster.id, posted_at=now,
+            .values(status=VoucherStatus.POSTED, reviewer_id=reviewer.id, reviewed_at=now, poster_id=poster.id,
+                    posted_at=now,
                     updated_at=now).execution_options(synchronize_session=False))
     audit.log_many("voucher.review", user=reviewer, org=org, targets=[(str(i), {}) for i in ids])
     audit.log_many("voucher.post", user=poster, org=org,

@@ -25,7 +25,8 @@ from coop.core import clock
 bp = Blueprint("auditor", __name__)
 
 SUPERVISORS = {"township_auditor", "county_admin"}
-QUESTION_STATUSES = {QuestionStatus.OPEN: N_("待答复"), QuestionStatus.ANSWERED: N_("已答复"), QuestionStatus.CLOSED: N_("已关闭")}
+QUESTION_STATUSES = {QuestionStatus.OPEN: N_("待答复"), QuestionStatus.ANSWERED: N_("已答复"),
+                     QuestionStatus.CLOSED: N_("已关闭")}
 LEVEL_LABELS = {"green": N_("绿"), "yellow": N_("黄"), "red": N_("红")}
 
 
@@ -56,7 +57,8 @@ def desk():
             "org": org, "last_closed": periods.last_closed(org), "first_open": periods.first_open(org),
             "overdue": [q for q in schedule if q.published_on is None and q.due < today], "upcoming": upcoming,
             "level": warnings.level_of(found), "warnings": found,
-            "open": counts.get((org.id, QuestionStatus.OPEN), 0), "answered": counts.get((org.id, QuestionStatus.ANSWERED), 0),
+            "open": counts.get((org.id, QuestionStatus.OPEN), 0),
+            "answered": counts.get((org.id, QuestionStatus.ANSWERED), 0),
         })
     order = {"red": 0, "yellow": 1, "green": 2}
     level = request.args.get("level")

@@ -179,8 +179,8 @@ def cashier_signature(voucher_id: int) -> str:
 
 @bp.app_template_global("cashier_may_sign")
 def cashier_may_sign(org, v) -> bool:
-    return (v.status in (VoucherStatus.REVIEWED, VoucherStatus.POSTED) and "cashier" in access.roles_on(current_user, org)
-            and cashier.moves_money(org, v))
+    return (v.status in (VoucherStatus.REVIEWED, VoucherStatus.POSTED)
+            and "cashier" in access.roles_on(current_user, org) and cashier.moves_money(org, v))
 
 
 @bp.route("/o/<int:org_id>/cash/sign/<int:voucher_id>", methods=["POST"])
@@ -332,7 +332,8 @@ def reconciliation_save(org_id: int, code: str, year: int, month: int):
 
 def _render_payouts(org, errors=None, status=200):
     plans = list(db.session.scalars(sa.select(DistributionPlan).where(
-        DistributionPlan.organization_id == org.id, DistributionPlan.status == PlanStatus.POSTED).order_by(DistributionPlan.year)))
+        DistributionPlan.organization_id == org.id,
+        DistributionPlan.status == PlanStatus.POSTED).order_by(DistributionPlan.year)))
     households = list(db.session.scalars(sa.select(Household).where(Household.organization_id == org.id,
                                                                     Household.active.is_(True)).order_by(Household.number)))
     return render_template("cash/payouts.html", **_ctx(

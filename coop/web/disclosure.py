@@ -384,7 +384,8 @@ def _newest(d: Disclosure) -> Disclosure | None:
 def _result(d: Disclosure, *, via_pdf: bool = False) -> dict:
     problems = disclosure.verify_sheet(d)
     return {"d": d, "org": db.session.get(Organization, d.organization_id), "v": disclosure_pdf.sheet_view(d),
-            "intact": not problems, "problems": problems, "newest": _newest(d) if d.status == SheetStatus.SUPERSEDED else None,
+            "intact": not problems, "problems": problems,
+            "newest": _newest(d) if d.status == SheetStatus.SUPERSEDED else None,
             "via_pdf": via_pdf}
 
 
