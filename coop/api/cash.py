@@ -16,6 +16,7 @@ from flask_smorest import Blueprint
 
 from coop.core import clock
 from coop.core.errors import ValidationFailed
+from coop.models.cash import RequestStatus
 from coop.schemas.cash import (AutoMatchSchema, BankMatchInSchema, CashCountInSchema, CashCountSchema,
                             CashJournalQuerySchema, CashJournalSchema, PayoutBatchSchema, PayoutInSchema,
                             PayoutResultInSchema, ReconciliationInSchema, BankReconciliationSchema,
@@ -32,7 +33,8 @@ def _request_out(r) -> dict:
     out = {k: getattr(r, k) for k in ("id", "organization_id", "requester_id", "handler", "purpose", "payee",
                                       "payee_personal", "amount", "category", "spent_on", "status", "voucher_id",
                                       "steps", "approvals")}
-    out.update(next_step=spending.next_step(r) if r.status == "pending" else None, scans=[s.filename for s in r.scans])
+    out.update(next_step=spending.next_step(r) if r.status == RequestStatus.PENDING else None,
+               scans=[s.filename for s in r.scans])
     return out
 
 

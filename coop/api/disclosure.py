@@ -24,6 +24,7 @@ from coop.schemas.disclosure import (DisclosureDetailSchema, DisclosureInSchema,
                                      SheetApproveInSchema, SheetPublishInSchema, SheetReviewInSchema, SheetVerifySchema,
                                      VoucherAnswerInSchema, VoucherQuestionInSchema, VoucherQuestionQuerySchema,
                                      VoucherQuestionSchema)
+from coop.models.disclosure import SHEET_KINDS, SHEET_STATUSES, SheetStatus
 from coop.services import access, disclosure, vouchers, warnings
 
 URL = ""
@@ -68,7 +69,7 @@ def _name(user_id: int | None) -> str | None:
 
 
 def _out(d: Disclosure, detail: bool = False) -> dict:
-    published = d.status in ("published", "superseded")
+    published = d.status in (SheetStatus.PUBLISHED, SheetStatus.SUPERSEDED)
     out = {
         "id": d.id, "kind": d.kind, "kind_label": SHEET_KINDS.get(d.kind, d.kind), "period_start": d.period_start,
         "period_end": d.period_end, "period_label": disclosure_pdf.period_label(d.period_start, d.period_end),
@@ -198,7 +199,8 @@ def verify_sheet(digest: str):
     data = json.loads(d.data)
     newest = d
     while (nxt := db.session.scalar(sa.select(Disclosure).where(
-            Disclosure.supersedes_id == newest.id, Disclosure.status.in_(("published", "superseded"))))) is not None:
+            Disclosure.supersedes_id == newest.id,
+            Disclosure.status.in_((SheetStatus.PUBLISHED, SheetStatus.SUPERSEDED))))) is not None:
         newest = nxt
     problems = disclosure.verify_sheet(d)
     return {"digest": d.digest, "intact": not problems, "problems": problems,

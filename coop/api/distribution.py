@@ -28,6 +28,22 @@ from coop.schemas.distribution import (DistributionApprovalInSchema, Distributio
                                        DistributionPolicySchema, DistributionPostedSchema, DistributionPostInSchema,
                                        DistributionPreviewSchema, DistributionScenarioInSchema, DividendPayInSchema,
                                        DividendPaymentSchema, DividendStatusSchema, YearEndStatusSchema)
+from coop.models.distribution import APPROVAL_STEPS, PlanStatus
+from coop.schemas.distribution import (
+    DistributionApprovalInSchema,
+    DistributionApprovalSchema,
+    DistributionApproveInSchema,
+    DistributionPlanSchema,
+    DistributionPlanUpdateInSchema,
+    DistributionPolicyInSchema,
+    DistributionPolicySchema,
+    DistributionPostInSchema,
+    DistributionPreviewSchema,
+    DistributionScenarioInSchema,
+    DividendPayInSchema,
+    DividendPaymentSchema,
+    DividendStatusSchema,
+)
 from coop.services import access, distribution
 
 URL = ""
@@ -70,7 +86,7 @@ def _preview_out(org: Organization, p: distribution.PlanPreview) -> dict:
     policy = distribution.policy_for(org)
     total_units = sum(p.units.values(), Decimal(0)) + p.collective_units
     per_share = p.member_split.per_share if p.member_split else None
-    roll = distribution_pdf.build_roll(plan, p) if (p.member_split or plan.status == "posted") else None
+    roll = distribution_pdf.build_roll(plan, p) if (p.member_split or plan.status == PlanStatus.POSTED) else None
     return {
         "ok": p.ok, "errors": _string_keys(ValidationFailed.from_issues(p.issues).errors) if p.issues else {},
         "year": plan.year, "record_date": plan.record_date,

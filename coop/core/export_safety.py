@@ -7,6 +7,7 @@ text gets a leading apostrophe, as spreadsheets expect. Numbers, and amounts wri
 alone."""
 from __future__ import annotations
 
+import io
 import re
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -39,3 +40,11 @@ def neutralise_workbook(wb) -> None:
                 # which spreadsheets never evaluate
                 if cell.data_type == "f" and isinstance(cell.value, str):
                     cell.data_type = "s"
+
+
+def workbook_bytes(wb) -> bytes:
+    """The workbook saved as xlsx bytes, neutralised first: how every xlsx writer ends."""
+    neutralise_workbook(wb)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

@@ -18,6 +18,8 @@ import sqlalchemy as sa
 
 from coop.core.extensions import db
 from coop.models import County, Organization, ProjectReturn, User, Voucher
+from coop.models.ledger import VoucherStatus
+from coop.models.members import QuantificationStatus
 from coop.ledger import roles as R
 from coop.services import accounts, closing, joint, loans, opening, orgs, periods, reports, roles, users, vouchers
 from coop.demo.sanzi import build_sanzi
@@ -295,12 +297,12 @@ class VillageBooks:
 
     def _advance(self, v: Voucher) -> Voucher:
         if self.stages is None:
-            stage = "posted"
+            stage = VoucherStatus.POSTED
         else:
-            stage = self.stages.pop(0) if self.stages else "draft"
-        if stage in ("reviewed", "posted"):
+            stage = self.stages.pop(0) if self.stages else VoucherStatus.DRAFT
+        if stage in (VoucherStatus.REVIEWED, VoucherStatus.POSTED):
             vouchers.review_voucher(v, user=self.reviewer)
-        if stage == "posted":
+        if stage == VoucherStatus.POSTED:
             vouchers.post_voucher(v, user=self.accountant)
             for line in v.lines:
                 code = line.account.code
@@ -497,7 +499,7 @@ class VillageBooks:
 
     def pending_month(self, y: int, m: int) -> None:
         """The month in progress: a few vouchers posted, some reviewed, the rest still drafts."""
-        self.stages = ["posted"] * 2 + ["reviewed"] * 2
+        self.stages = [VoucherStatus.POSTED] * 2 + [VoucherStatus.REVIEWED] * 2
         self.month(y, m)
         self.stages = None
 
@@ -578,7 +580,8 @@ class CountyDesk:
         """Hand the drafts the county just wrote into a village's books to its keeper."""
         k = self.keepers[key]
         drafts = [v] if v is not None else list(db.session.scalars(sa.select(Voucher).where(
-            Voucher.organization_id == k.org.id, Voucher.status == "draft", Voucher.preparer_id == self.admin.id)))
+            Voucher.organization_id == k.org.id, Voucher.status == VoucherStatus.DRAFT,
+            Voucher.preparer_id == self.admin.id)))
         k.inbox += [d for d in drafts if d not in k.inbox]
 
     def month(self, y: int, m: int) -> None:
@@ -653,7 +656,7 @@ def _roster(org: Organization, keeper: "VillageBooks") -> list:
     from coop.services import members, shares
 
     if db.session.scalar(sa.select(QuantificationPlan.id).where(QuantificationPlan.organization_id == org.id,
-                                                               QuantificationPlan.status == "issued")):
+                                                               QuantificationPlan.status == QuantificationStatus.ISSUED)):
         return [h.head for h in db.session.scalars(sa.select(Household).where(Household.organization_id == org.id)
                                                    .order_by(Household.id))]
     rng = random.Random(99)

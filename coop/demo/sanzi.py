@@ -12,6 +12,7 @@ import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
 from coop.ledger import roles as R
+from coop.models.assets import ParcelStatus
 from coop.services import accounts, reports, roles, sanzi
 
 #: posting roles of the 三资 block in the demo's chart (detail accounts added where the role needs its own leaf)
@@ -58,14 +59,17 @@ def build_sanzi(keepers, today: dt.date) -> None:
 
         # parcels and contracts
         contracted = sanzi.register_parcel(org, dict(
-            code=f"TD-{n + 1:02d}-001", name="村东连片耕地", kind="arable", area=Decimal("86.4500"), status="contracted",
+            code=f"TD-{n + 1:02d}-001", name="村东连片耕地", kind="arable", area=Decimal("86.4500"),
+            status=ParcelStatus.CONTRACTED,
             location="村东", east="东干渠", south="县道", west="村民小组耕地", north="林地"), user=user)
         sanzi.register_parcel(org, dict(code=f"TD-{n + 1:02d}-002", name="承包地", kind="arable",
-                                        area=Decimal("412.3800"), status="household", location="全村"), user=user)
+                                        area=Decimal("412.3800"), status=ParcelStatus.HOUSEHOLD, location="全村"),
+                                        user=user)
         pond = sanzi.register_parcel(org, dict(code=f"TD-{n + 1:02d}-003", name="村南鱼塘", kind="water",
-                                               area=Decimal("12.6000"), status="leased", location="村南"), user=user)
+                                               area=Decimal("12.6000"), status=ParcelStatus.LEASED, location="村南"),
+                                               user=user)
         sanzi.register_parcel(org, dict(code=f"TD-{n + 1:02d}-004", name="后山荒坡", kind="wasteland",
-                                        area=Decimal("35.0000"), status="idle", location="后山"), user=user)
+                                        area=Decimal("35.0000"), status=ParcelStatus.IDLE, location="后山"), user=user)
         democracy = dict(democratic_kind="assembly", democratic_date=dt.date(2026, 10, 15), votes_for=38,
                          votes_total=42, publicity_days=7)
         contracts = [sanzi.create_contract(org, dict(

@@ -9,7 +9,7 @@ from flask_babel import gettext
 from coop.core.i18n import translate
 from coop.models import Organization
 from coop.models.assets import (ASSET_CATEGORIES, ASSET_STATUSES, CONTRACT_KINDS, CONTRACT_STATUSES, FREQUENCY_LABELS,
-                             INCOME_KINDS, PARCEL_KINDS, PARCEL_STATUSES)
+                             INCOME_KINDS, PARCEL_KINDS, PARCEL_STATUSES, ContractStatus)
 from coop.core.money import ZERO
 from coop.reports.table import Column, ReportTable, Row
 from coop.services import sanzi
@@ -30,7 +30,7 @@ def contracts_table(org: Organization, on: dt.date, *, income_only: bool = False
     t = ReportTable(gettext("发包租赁合同公开表") if income_only else gettext("合同台账"), cols, subtitle=_sub(org, on))
     totals = [ZERO, ZERO, ZERO]
     for c in sanzi.list_contracts(org):
-        if income_only and (c.kind not in INCOME_KINDS or c.status == "draft"):
+        if income_only and (c.kind not in INCOME_KINDS or c.status == ContractStatus.DRAFT):
             continue
         due = sum((i.amount for i in c.instalments if i.due_date <= on), ZERO)
         received = sum((i.received for i in c.instalments), ZERO)

@@ -1,13 +1,12 @@
 """Documents of 出纳 and the bank (RULES §15): the monthly 银行存款余额调节表 (PDF/xlsx) and the 分红代发 batch file."""
 from __future__ import annotations
 
-import io
-
+from coop.core.export_safety import workbook_bytes
 from coop.core.text import N_
 from coop.models import Organization
 from coop.reports.pdf import render_pdf
 from coop.reports.table import Column, ReportTable
-from coop.reports.xlsx import render_xlsx
+from coop.reports.xlsx import new_sheet, render_xlsx, set_widths
 from coop.services import bank
 from coop.services.accounts import chart
 
@@ -50,18 +49,11 @@ def reconciliation_xlsx(org: Organization, code: str, year: int, month: int) -> 
 
 def batch_xlsx(rows: list[list]) -> bytes:
     """The 代发 file as the bank takes it: every cell text, so 身份证号 and 卡号 keep their digits."""
-    from openpyxl import Workbook
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "代发"
+    wb, ws = new_sheet("代发")
     for row in rows:
         ws.append([str(c) for c in row])
-    for col, width in zip("ABCDEF", (6, 8, 10, 22, 24, 14)):
-        ws.column_dimensions[col].width = width
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    set_widths(ws, (6, 8, 10, 22, 24, 14))
+    return workbook_bytes(wb)
 
 
 def request_table(req, names: dict[int, str]) -> ReportTable:

@@ -12,14 +12,16 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from flask import current_app, render_template, url_for
+from flask import render_template, url_for
 from markupsafe import Markup
 
 from coop.documents.charts import COLORS, Series, bar_chart, line_chart
+from coop.documents.pdf import html_to_pdf
+from coop.documents.printing import font_family, qr_svg
 from coop.core.extensions import db
 from coop.core.text import N_, chinese
 from coop.models import Disclosure, Organization, User
-from coop.models.disclosure import SHEET_KINDS, SHEET_STATUSES
+from coop.models.disclosure import SHEET_KINDS, SHEET_STATUSES, SheetStatus
 from coop.core.money import ZERO
 from coop.services import disclosure as sheets, periods, reports
 
@@ -179,31 +181,19 @@ def verify_url(d: Disclosure) -> str:
     return url_for("disclosure.verify_digest", digest=d.digest, _external=True)
 
 
-def qr_svg(data: str) -> str:
-    import segno
-
-    return segno.make(data, error="m").svg_inline(border=2, omitsize=True, dark="#000")
-
-
-def _font() -> str:
-    return current_app.config.get("PDF_FONT_FAMILY") or '"Noto Sans CJK SC", sans-serif'
-
-
 def sheet_html(d: Disclosure, *, accountant: User | None = None) -> str:
     view = sheet_view(d)
     url = verify_url(d)
     return render_template(
         "print/disclosure.html", doc_title=f"{view['organization']} {view['period']} {view['title']}",
-        font=_font(), page_size="A4 landscape" if view["landscape"] else "A4",
+        font=font_family(), page_size="A4 landscape" if view["landscape"] else "A4",
         page_margin="12mm 12mm 16mm 12mm", printed_on=None, v=view, d=d, signers=sheets.signers(d, accountant),
-        charts=sheet_charts(d), verify_url=url, qr=qr_svg(url), draft=d.status not in ("published", "superseded"),
+        charts=sheet_charts(d), verify_url=url, qr=qr_svg(url), draft=d.status not in (SheetStatus.PUBLISHED, SheetStatus.SUPERSEDED),
     )
 
 
 def render_sheet_pdf(d: Disclosure, *, accountant: User | None = None) -> bytes:
     """The sheet as printed for the notice board. Unpublished sheets print with a 样稿 mark."""
-    from coop.reports.pdf import html_to_pdf
-
     return html_to_pdf(sheet_html(d, accountant=accountant))
 
 

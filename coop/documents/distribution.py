@@ -7,24 +7,25 @@ pool exactly.
 from __future__ import annotations
 
 import datetime as dt
-import io
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
-from flask import current_app, render_template
+from flask import render_template
 from sqlalchemy.orm import selectinload
 
 from coop.core.numerals import amount_in_words
 from coop.core import clock
+from coop.core.export_safety import workbook_bytes
 from coop.core.extensions import db
 from coop.models import DistributionPlan, Household, HouseholdDividend, Organization
-from coop.reports.pdf import html_to_pdf
+from coop.models.distribution import PlanStatus
+from coop.documents.pdf import html_to_pdf
+from coop.documents.printing import font_family
+from coop.reports.xlsx import BORDER, MONEY_FORMAT, UNITS_FORMAT, new_sheet, set_widths, style_head
 from coop.services import distribution, shares
 
 ZERO = Decimal("0.00")
-UNITS_FORMAT = "#,##0.0000"
-MONEY_FORMAT = "#,##0.00"
 
 
 def per_share_text(value: Decimal | None) -> str:
@@ -95,7 +96,7 @@ def _households(ids) -> dict[int, Household]:
 
 def build_roll(plan: DistributionPlan, preview: distribution.PlanPreview | None = None) -> Roll:
     org = db.session.get(Organization, plan.organization_id)
-    if plan.status == "posted":
+    if plan.status == PlanStatus.POSTED:
         dividends = list(db.session.scalars(sa.select(HouseholdDividend).where(HouseholdDividend.plan_id == plan.id)))
         lines = [(d.household_id, d.units, d.amount) for d in dividends]
         collective_amount = plan.collective_part or ZERO
@@ -117,33 +118,29 @@ def build_roll(plan: DistributionPlan, preview: distribution.PlanPreview | None 
     total_units = sum((r.units for r in rows), Decimal(0)) + collective_units
     # the per-share amount as decided (to the fen by default); older posted plans: the pool over the shares
     per_share = frozen if frozen is not None else (plan.member_pool / total_units if rows and total_units else None)
-    return Roll(org, plan, plan.status != "posted", per_share, rows, collective_units, collective_amount)
+    return Roll(org, plan, plan.status != PlanStatus.POSTED, per_share, rows, collective_units, collective_amount)
 
 
 def filename(plan: DistributionPlan, ext: str) -> str:
     org = db.session.get(Organization, plan.organization_id)
-    draft = "" if plan.status == "posted" else "-草案"
+    draft = "" if plan.status == PlanStatus.POSTED else "-草案"
     return f"分红清册-{org.name}-{plan.year}年度-{plan.name}{draft}.{ext}"
 
 
 def roll_pdf(plan: DistributionPlan, today: dt.date | None = None) -> bytes:
     r = build_roll(plan)
     html = render_template("print/dividends.html", r=r, doc_title=f"{r.org.name}{r.title}", page_size="A4",
-                           font=current_app.config.get("PDF_FONT_FAMILY") or '"Noto Sans CJK SC", sans-serif',
+                           font=font_family(),
                            printed_on=(today or clock.today()).isoformat())
     return html_to_pdf(html)
 
 
 def roll_xlsx(plan: DistributionPlan) -> bytes:
     """The roll as a workbook: units and amounts are numbers (Decimal, never float); 签领 left blank."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-    from openpyxl.utils import get_column_letter
+    from openpyxl.styles import Alignment, Font
 
     r = build_roll(plan)
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "分红清册"
+    wb, ws = new_sheet("分红清册")
     header = ["序号", "户号", "户主", "股数", "每股金额（元）", "金额（元）", "大写金额", "签领"]
     ws.append([f"{r.org.name} {r.title}" + ("（草案）" if r.draft else "")])
     ws.append([f"方案：{plan.name}　股权登记日：{plan.record_date.isoformat()}　每股金额：{r.per_share_text} 元"])
@@ -158,26 +155,16 @@ def roll_xlsx(plan: DistributionPlan) -> bytes:
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(header))
     ws.cell(1, 1).font = Font(size=14, bold=True)
     ws.cell(1, 1).alignment = Alignment(horizontal="center")
-    thin = Side(style="thin", color="999999")
     for row in ws.iter_rows(min_row=3, max_row=last, max_col=len(header)):
         for cell in row:
-            cell.border = Border(left=thin, right=thin, top=thin, bottom=thin)
-    for cell in ws[3]:
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="EEEEEE")
-        cell.alignment = Alignment(horizontal="center")
+            cell.border = BORDER
+    style_head(ws[3])
     for cell in ws[last]:
         cell.font = Font(bold=True)
     for i in range(4, last + 1):
         ws.cell(i, 4).number_format = UNITS_FORMAT
         ws.cell(i, 6).number_format = MONEY_FORMAT
         ws.cell(i, 5).alignment = Alignment(horizontal="right")
-    for i, width in enumerate((6, 8, 12, 12, 14, 14, 30, 16), start=1):
-        ws.column_dimensions[get_column_letter(i)].width = width
+    set_widths(ws, (6, 8, 12, 12, 14, 14, 30, 16))
     ws.freeze_panes = "A4"
-    buf = io.BytesIO()
-    from coop.core.export_safety import neutralise_workbook
-
-    neutralise_workbook(wb)  # formula-like text stays text
-    wb.save(buf)
-    return buf.getvalue()
+    return workbook_bytes(wb)

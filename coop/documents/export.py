@@ -20,6 +20,7 @@ from coop.ledger import codes
 from coop.ledger.chart import ASSET, COST, EQUITY, LIABILITY, chart_account
 from coop.ledger.codes import CodeScheme
 from coop.models import Account, Organization, Voucher, VoucherLine
+from coop.models.ledger import VoucherStatus
 from coop.services.opening import opening_balances
 
 ROOTS = {ASSET: "Assets", COST: "Assets", LIABILITY: "Liabilities", EQUITY: "Equity"}
@@ -81,7 +82,7 @@ def _transactions(org: Organization, year: int | None = None):
         yield start, "", "期初余额", [(c, a, "") for c, a in sorted(ob.items())]
     q = (
         sa.select(Voucher)
-        .where(Voucher.organization_id == org.id, Voucher.status == "posted",
+        .where(Voucher.organization_id == org.id, Voucher.status == VoucherStatus.POSTED,
                *((Voucher.year == year,) if year else ()))
         .order_by(Voucher.date, Voucher.year, Voucher.month, Voucher.word, Voucher.number)
         .options(selectinload(Voucher.lines).selectinload(VoucherLine.account))

@@ -7,7 +7,8 @@ from flask import render_template, url_for
 
 from coop.core import clock
 from coop.models import Organization
-from coop.documents.shares import _font, html_to_pdf, qr_svg
+from coop.documents.pdf import html_to_pdf
+from coop.documents.printing import font_family, qr_svg
 
 
 def login_url() -> str:
@@ -16,7 +17,7 @@ def login_url() -> str:
 
 def letters_html(org: Organization, opened: list) -> str:
     url = login_url()
-    return render_template("setup/letters.html", font=_font(), org=org, letters=opened, login_url=url,
+    return render_template("setup/letters.html", font=font_family(), org=org, letters=opened, login_url=url,
                            qr=qr_svg(url), doc_title=f"{org.name}成员账户开通通知书",
                            printed_on=clock.today().isoformat())
 

@@ -5,22 +5,25 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 import sqlalchemy as sa
-from flask import current_app, render_template, url_for
+from flask import render_template, url_for
 
 from coop.core.extensions import db
+from coop.documents.pdf import html_to_pdf
+from coop.documents.printing import font_family, qr_svg
 from coop.core.text import N_
 from coop.ledger.shares import CLASS_LABELS, CLASS_ORDER
 from coop.models import Household, Member, Organization, QuantificationPlan, ShareCertificate
+from coop.models.members import QuantificationStatus
 from coop.services import shares
 from coop.core import clock
+from coop.core.export_safety import workbook_bytes
+from coop.reports.xlsx import UNITS_FORMAT, new_sheet, set_widths, style_head
 ZERO = Decimal("0.0000")
-UNITS_FORMAT = "#,##0.0000"
 
 
 @dataclass
@@ -85,7 +88,7 @@ class Register:
 
 def issued_plan(org: Organization) -> QuantificationPlan | None:
     return db.session.scalar(sa.select(QuantificationPlan).where(
-        QuantificationPlan.organization_id == org.id, QuantificationPlan.status == "issued"))
+        QuantificationPlan.organization_id == org.id, QuantificationPlan.status == QuantificationStatus.ISSUED))
 
 
 def group_holdings(holdings: list) -> list[RegisterHousehold]:
@@ -126,26 +129,9 @@ def build_register(org: Organization, as_of: dt.date) -> Register:
 # ---------------------------------------------------------------- PDFs
 
 
-def _font() -> str:
-    return current_app.config.get("PDF_FONT_FAMILY") or '"Noto Sans CJK SC", sans-serif'
-
-
-def html_to_pdf(html: str) -> bytes:
-    from coop.documents.pdf import html_to_pdf as render  # bounded, with the locked-down URL fetcher
-
-    return render(html)
-
-
 def verify_url(cert: ShareCertificate) -> str:
     """The absolute address printed as the QR code (needs a request or SERVER_NAME)."""
     return url_for("portal.verify", token=cert.verify_token, _external=True)
-
-
-def qr_svg(data: str) -> str:
-    import segno
-
-    # inline SVG: WeasyPrint draws it as vectors, so the code stays sharp at any print resolution
-    return segno.make(data, error="m").svg_inline(border=2, omitsize=True, dark="#000")
 
 
 def certificate_context(cert: ShareCertificate) -> dict:
@@ -169,7 +155,7 @@ def certificate_context(cert: ShareCertificate) -> dict:
 
 
 def certificate_html(cert: ShareCertificate) -> str:
-    return render_template("print/certificate.html", font=_font(), doc_title=f"股权证 {cert.number}",
+    return render_template("print/certificate.html", font=font_family(), doc_title=f"股权证 {cert.number}",
                            **certificate_context(cert))
 
 
@@ -182,7 +168,7 @@ def certificate_filename(cert: ShareCertificate) -> str:
 
 
 def register_pdf(org: Organization, as_of: dt.date, today: dt.date | None = None) -> bytes:
-    html = render_template("print/register.html", font=_font(), r=build_register(org, as_of),
+    html = render_template("print/register.html", font=font_family(), r=build_register(org, as_of),
                            doc_title=f"{org.name}股东名册", printed_on=(today or clock.today()).isoformat())
     return html_to_pdf(html)
 
@@ -196,24 +182,16 @@ def register_filename(org: Organization, as_of: dt.date, ext: str) -> str:
 
 def register_xlsx(org: Organization, as_of: dt.date) -> bytes:
     """The register as a workbook: one row per holder, units as numbers (Decimal, never float)."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
+    from openpyxl.styles import Font
 
     r = build_register(org, as_of)
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "股东名册"
+    wb, ws = new_sheet("股东名册")
     header = ["户号", "户主", "股东姓名", "与户主关系", "备注"] + [label for _, label in r.class_labels] + ["合计"]
     ws.append([f"{org.name} 股东名册"])
     ws.append([f"截至 {as_of.isoformat()}" + (f"　每股面值 {r.plan.face_value} 元" if r.plan else "")])
     ws.append(header)
     ws.cell(1, 1).font = Font(size=14, bold=True)
-    for c in range(1, len(header) + 1):
-        cell = ws.cell(3, c)
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="EEEEEE")
-        cell.alignment = Alignment(horizontal="center")
+    style_head(ws[3][:len(header)])
     for g in r.groups:
         head = g.household.head if g.household else None
         for row in g.rows:
@@ -226,38 +204,23 @@ def register_xlsx(org: Organization, as_of: dt.date) -> bytes:
     for row in ws.iter_rows(min_row=4, min_col=6, max_col=len(header)):
         for cell in row:
             cell.number_format = UNITS_FORMAT
-    for i, width in enumerate([8, 10, 10, 10, 18] + [12] * (len(r.classes) + 1), start=1):
-        ws.column_dimensions[get_column_letter(i)].width = width
+    set_widths(ws, [8, 10, 10, 10, 18] + [12] * (len(r.classes) + 1))
     ws.freeze_panes = "A4"
-    buf = io.BytesIO()
-    from coop.core.export_safety import neutralise_workbook
-
-    neutralise_workbook(wb)  # formula-like text stays text
-    wb.save(buf)
-    return buf.getvalue()
+    return workbook_bytes(wb)
 
 
 def roster_xlsx(rows: list[list[str]]) -> bytes:
     """The roster export (members.export_roster rows) as a workbook in the import layout."""
-    from openpyxl import Workbook
     from openpyxl.styles import Font
 
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "成员名册"
+    wb, ws = new_sheet("成员名册")
     for row in rows:
         ws.append(row)
     for cell in ws[1]:
         cell.font = Font(bold=True)
-    for col, width in zip("ABCDEFGHIJ", (8, 10, 22, 10, 22, 10, 6, 12, 14, 16)):
-        ws.column_dimensions[col].width = width
+    set_widths(ws, (8, 10, 22, 10, 22, 10, 6, 12, 14, 16))
     # 身份证号 as text, or Excel turns 18 digits into 1.10105E+17
     for row in ws.iter_rows(min_row=2):
         for cell in row:
             cell.number_format = "@"
-    buf = io.BytesIO()
-    from coop.core.export_safety import neutralise_workbook
-
-    neutralise_workbook(wb)  # formula-like text stays text
-    wb.save(buf)
-    return buf.getvalue()
+    return workbook_bytes(wb)

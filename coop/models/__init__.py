@@ -20,6 +20,19 @@ from coop.models.county import (AuditCase, AuditFinding, AuditFindingVoucher, Bu
 from coop.models.setup import ImportMapping
 from coop.models.users import ApiToken, IdempotencyKey, RoleAssignment, User
 from coop.models import guards  # noqa: F401  (registers the posted-voucher guard)
+from coop.models.assets import AssetStatus, ContractStatus, InventoryStatus, ParcelStatus
+from coop.models.cash import PayoutItemStatus, PayoutStatus, RequestStatus
+from coop.models.county import AuditStatus, BudgetStatus
+from coop.models.disclosure import QuestionStatus, SheetStatus
+from coop.models.distribution import PlanStatus
+from coop.models.ledger import PeriodStatus, VoucherStatus
+from coop.models.loans import ClaimStatus
+from coop.models.members import MemberStatus, QuantificationStatus
+
+#: every status column's values, one StrEnum per column (the values are what the database and the JSON hold)
+STATUS_ENUMS = (VoucherStatus, PeriodStatus, MemberStatus, QuantificationStatus, PlanStatus, SheetStatus,
+                QuestionStatus, RequestStatus, PayoutStatus, PayoutItemStatus, ClaimStatus, ContractStatus, AssetStatus,
+                ParcelStatus, InventoryStatus, BudgetStatus, AuditStatus)
 
 __all__ = [
     "AuditCase", "AuditFinding", "AuditFindingVoucher", "Budget", "BudgetLine", "CountyTarget", "RectificationItem",
@@ -39,3 +52,4 @@ __all__ = [
     "Household", "Member", "MembershipEvent", "PlanMemberInput", "QuantificationPlan", "ShareAction", "ShareCertificate", "ShareEvent",
 ]
 __all__ += ["ImportMapping"]
+__all__ += ["STATUS_ENUMS"] + [e.__name__ for e in STATUS_ENUMS]

@@ -4,19 +4,58 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coop.core.extensions import db
 from coop.core.text import N_
-from coop.models.base import Money, Ratio, TimestampMixin, Units
+from coop.models.base import Money, Ratio, TimestampMixin, Units, status_check
+
+
+class ContractStatus(StrEnum):
+    DRAFT = "draft"
+    EFFECTIVE = "effective"
+    EXPIRED = "expired"
+    TERMINATED = "terminated"
+
+
+class AssetStatus(StrEnum):
+    IN_USE = "in_use"
+    IDLE = "idle"
+    LEASED = "leased"
+    LENT = "lent"
+    SCRAPPED = "scrapped"
+    DISPOSED = "disposed"
+
+
+class ParcelStatus(StrEnum):
+    HOUSEHOLD = "household"
+    COLLECTIVE = "collective"
+    CONTRACTED = "contracted"
+    LEASED = "leased"
+    SHARES = "shares"
+    IDLE = "idle"
+
+
+class InventoryStatus(StrEnum):
+    """年度资产清查: counted, its 181 voucher posted, then published."""
+    COUNTING = "counting"
+    POSTED = "posted"
+    PUBLISHED = "published"
+
 
 CONTRACT_KINDS = {"contracting": N_("发包/承包"), "lease": N_("租赁"), "transfer": N_("出让"), "works": N_("工程"),
                   "sale": N_("购销"), "loan": N_("借款"), "other": N_("其他")}
 #: kinds whose schedule is income to the collective (the 发包租赁 sheet; accruals Cr 经营收入—发包及租赁)
 INCOME_KINDS = ("contracting", "lease", "transfer")
-CONTRACT_STATUSES = {"draft": N_("草稿"), "effective": N_("生效"), "expired": N_("到期"), "terminated": N_("终止")}
+CONTRACT_STATUSES = {
+    ContractStatus.DRAFT: N_("草稿"),
+    ContractStatus.EFFECTIVE: N_("生效"),
+    ContractStatus.EXPIRED: N_("到期"),
+    ContractStatus.TERMINATED: N_("终止"),
+}
 FREQUENCY_LABELS = {"annual": N_("按年"), "half_yearly": N_("按半年"), "quarterly": N_("按季"), "one_off": N_("一次性")}
 DEMOCRATIC_KINDS = {"assembly": N_("成员（代表）大会"), "four_two": N_("四议两公开")}
 
@@ -26,14 +65,26 @@ ASSET_CATEGORIES = {"fixed": N_("固定资产"), "productive_bio": N_("生产性
 DEPRECIABLE = ("fixed", "productive_bio")
 ASSET_USES = {"production": N_("生产用（生产成本）"), "operating": N_("经营用（经营支出）"), "admin": N_("管理用（管理费用）")}
 ASSET_SOURCES = {"built": N_("购建"), "donated": N_("捐赠"), "fiscal": N_("财政补助形成"), "poverty": N_("扶贫/衔接资金形成")}
-ASSET_STATUSES = {"in_use": N_("在用"), "idle": N_("闲置"), "leased": N_("出租"), "lent": N_("出借"),
-                  "scrapped": N_("报废"), "disposed": N_("已处置")}
+ASSET_STATUSES = {
+    AssetStatus.IN_USE: N_("在用"),
+    AssetStatus.IDLE: N_("闲置"),
+    AssetStatus.LEASED: N_("出租"),
+    AssetStatus.LENT: N_("出借"),
+    AssetStatus.SCRAPPED: N_("报废"),
+    AssetStatus.DISPOSED: N_("已处置"),
+}
 
 PARCEL_KINDS = {"arable": N_("耕地"), "forest": N_("林地"), "grass": N_("草地"), "wasteland": N_("四荒地"),
                 "water": N_("水面"), "construction": N_("集体经营性建设用地"), "homestead": N_("宅基地"),
                 "other": N_("其他")}
-PARCEL_STATUSES = {"household": N_("家庭承包"), "collective": N_("集体统一经营"), "contracted": N_("发包"),
-                   "leased": N_("出租"), "shares": N_("入股"), "idle": N_("闲置")}
+PARCEL_STATUSES = {
+    ParcelStatus.HOUSEHOLD: N_("家庭承包"),
+    ParcelStatus.COLLECTIVE: N_("集体统一经营"),
+    ParcelStatus.CONTRACTED: N_("发包"),
+    ParcelStatus.LEASED: N_("出租"),
+    ParcelStatus.SHARES: N_("入股"),
+    ParcelStatus.IDLE: N_("闲置"),
+}
 
 COUNT_RESULTS = {"present": N_("账实相符"), "missing": N_("盘亏"), "surplus": N_("盘盈")}
 
@@ -48,7 +99,7 @@ class Contract(TimestampMixin, db.Model):
         sa.UniqueConstraint("county_id", "number"),
         sa.CheckConstraint("end_date >= start_date", name="term"),
         sa.CheckConstraint("annual_amount >= 0", name="amount"),
-        sa.CheckConstraint("status IN ('draft','effective','expired','terminated')", name="status"),
+        status_check(ContractStatus),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = _org_fk()
@@ -87,7 +138,7 @@ class Contract(TimestampMixin, db.Model):
     scan_sha256: Mapped[str | None] = mapped_column(sa.String(64))
     #: the income leaf the accruals credit (None: the 经营收入—发包及租赁 role)
     income_account: Mapped[str | None] = mapped_column(sa.String(20))
-    status: Mapped[str] = mapped_column(sa.String(12), nullable=False, default="draft")
+    status: Mapped[str] = mapped_column(sa.String(12), nullable=False, default=ContractStatus.DRAFT)
     terminated_on: Mapped[dt.date | None] = mapped_column(sa.Date)
     instalments: Mapped[list["ContractInstalment"]] = relationship(
         back_populates="contract", order_by="ContractInstalment.seq", cascade="all, delete-orphan")
@@ -150,7 +201,7 @@ class Asset(TimestampMixin, db.Model):
     opening_depreciation: Mapped[Decimal] = mapped_column(Money, nullable=False, default=Decimal(0))
     location: Mapped[str | None] = mapped_column(sa.String(200))
     custodian: Mapped[str | None] = mapped_column(sa.String(60))
-    status: Mapped[str] = mapped_column(sa.String(12), nullable=False, default="in_use")
+    status: Mapped[str] = mapped_column(sa.String(12), nullable=False, default=AssetStatus.IN_USE)
     # the linked lease contract is the contract whose object is this asset (contracts.asset_id)
     acquisition_voucher_id: Mapped[int | None] = mapped_column(sa.ForeignKey("vouchers.id", ondelete="RESTRICT"))
     disposed_date: Mapped[dt.date | None] = mapped_column(sa.Date)
@@ -198,7 +249,7 @@ class Parcel(TimestampMixin, db.Model):
     south: Mapped[str | None] = mapped_column(sa.String(100))
     west: Mapped[str | None] = mapped_column(sa.String(100))
     north: Mapped[str | None] = mapped_column(sa.String(100))
-    status: Mapped[str] = mapped_column(sa.String(12), nullable=False, default="collective")
+    status: Mapped[str] = mapped_column(sa.String(12), nullable=False, default=ParcelStatus.COLLECTIVE)
     # the linked contract is the contract whose object is this parcel (contracts.parcel_id)
     value: Mapped[Decimal | None] = mapped_column(Money)
 
@@ -211,7 +262,7 @@ class Inventory(TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = _org_fk()
     year: Mapped[int] = mapped_column(nullable=False)
-    status: Mapped[str] = mapped_column(sa.String(12), nullable=False, default="counting")
+    status: Mapped[str] = mapped_column(sa.String(12), nullable=False, default=InventoryStatus.COUNTING)
     voucher_id: Mapped[int | None] = mapped_column(sa.ForeignKey("vouchers.id", ondelete="RESTRICT"))
     publish_from: Mapped[dt.date | None] = mapped_column(sa.Date)
     publish_until: Mapped[dt.date | None] = mapped_column(sa.Date)

@@ -3,11 +3,17 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from coop.core.money import D, from_fen, to_fen
+
+
+def status_check(statuses: type[StrEnum]) -> sa.CheckConstraint:
+    """The CHECK that keeps a status column to its enum's values ("status IN ('draft','posted')")."""
+    return sa.CheckConstraint(f"status IN ({','.join(repr(str(s)) for s in statuses)})", name="status")
 
 
 class Money(sa.types.TypeDecorator):

@@ -5,21 +5,56 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coop.core.extensions import db
 from coop.core.text import N_
-from coop.models.base import Money, TimestampMixin, utcnow
+from coop.models.base import Money, TimestampMixin, status_check, utcnow
+
+
+class RequestStatus(StrEnum):
+    """A 支出审批单 (RULES §15)."""
+    PENDING = "pending"
+    APPROVED = "approved"
+    VETOED = "vetoed"
+    REJECTED = "rejected"
+    VOUCHERED = "vouchered"
+
+
+class PayoutStatus(StrEnum):
+    """A 代发 batch: exported to the bank, then settled from its return file."""
+    EXPORTED = "exported"
+    SETTLED = "settled"
+
+
+class PayoutItemStatus(StrEnum):
+    PENDING = "pending"
+    PAID = "paid"
+    FAILED = "failed"
+
 
 #: approval steps in the order they are taken (RULES §15)
 STEPS = {"head": N_("村负责人审批"), "finance_group": N_("民主理财小组审核"),
          "meeting": N_("成员（代表）大会/四议两公开"), "township": N_("乡镇代理中心审核")}
-REQUEST_STATUSES = {"pending": N_("审批中"), "approved": N_("已批准"), "vetoed": N_("民主理财小组否决"),
-                    "rejected": N_("已退回"), "vouchered": N_("已生成凭证")}
-PAYOUT_STATUSES = {"exported": N_("已导出，待银行回盘"), "settled": N_("已回盘")}
-ITEM_STATUSES = {"pending": N_("待回盘"), "paid": N_("成功"), "failed": N_("失败")}
+REQUEST_STATUSES = {
+    RequestStatus.PENDING: N_("审批中"),
+    RequestStatus.APPROVED: N_("已批准"),
+    RequestStatus.VETOED: N_("民主理财小组否决"),
+    RequestStatus.REJECTED: N_("已退回"),
+    RequestStatus.VOUCHERED: N_("已生成凭证"),
+}
+PAYOUT_STATUSES = {
+    PayoutStatus.EXPORTED: N_("已导出，待银行回盘"),
+    PayoutStatus.SETTLED: N_("已回盘"),
+}
+ITEM_STATUSES = {
+    PayoutItemStatus.PENDING: N_("待回盘"),
+    PayoutItemStatus.PAID: N_("成功"),
+    PayoutItemStatus.FAILED: N_("失败"),
+}
 
 
 class SpendingPolicy(TimestampMixin, db.Model):
@@ -46,7 +81,7 @@ class SpendingRequest(TimestampMixin, db.Model):
     __tablename__ = "spending_requests"
     __table_args__ = (
         sa.CheckConstraint("amount > 0", name="amount"),
-        sa.CheckConstraint("status IN ('pending','approved','vetoed','rejected','vouchered')", name="status"),
+        status_check(RequestStatus),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id", ondelete="RESTRICT"), nullable=False, index=True)
@@ -63,7 +98,7 @@ class SpendingRequest(TimestampMixin, db.Model):
     spent_on: Mapped[dt.date] = mapped_column(sa.Date, nullable=False)
     #: comma-separated STEPS keys this request needs, fixed at filing by the county's thresholds
     chain: Mapped[str] = mapped_column(sa.String(100), nullable=False)
-    status: Mapped[str] = mapped_column(sa.String(12), nullable=False, default="pending")
+    status: Mapped[str] = mapped_column(sa.String(12), nullable=False, default=RequestStatus.PENDING)
     voucher_id: Mapped[int | None] = mapped_column(sa.ForeignKey("vouchers.id", ondelete="RESTRICT"), unique=True)
     updated_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow, onupdate=utcnow, nullable=False)
     scans: Mapped[list["SpendingScan"]] = relationship(back_populates="request", order_by="SpendingScan.id")
@@ -248,12 +283,12 @@ class PayoutBatch(TimestampMixin, db.Model):
     """分红代发: one bank batch file for a plan's unpaid households, then the bank's result."""
 
     __tablename__ = "payout_batches"
-    __table_args__ = (sa.CheckConstraint("status IN ('exported','settled')", name="status"),)
+    __table_args__ = (status_check(PayoutStatus),)
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id", ondelete="RESTRICT"), nullable=False, index=True)
     plan_id: Mapped[int] = mapped_column(sa.ForeignKey("distribution_plans.id", ondelete="RESTRICT"), nullable=False, index=True)
     pay_from: Mapped[str] = mapped_column(sa.String(20), nullable=False)
-    status: Mapped[str] = mapped_column(sa.String(10), nullable=False, default="exported")
+    status: Mapped[str] = mapped_column(sa.String(10), nullable=False, default=PayoutStatus.EXPORTED)
     created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"), nullable=False)
     #: SHA-256 of the imported result file (once per file)
     result_sha256: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
@@ -268,7 +303,7 @@ class PayoutItem(db.Model):
     __tablename__ = "payout_items"
     __table_args__ = (
         sa.UniqueConstraint("batch_id", "seq"),
-        sa.CheckConstraint("status IN ('pending','paid','failed')", name="status"),
+        status_check(PayoutItemStatus),
         sa.CheckConstraint("amount > 0", name="amount"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -279,6 +314,6 @@ class PayoutItem(db.Model):
     in_flight: Mapped[int | None] = mapped_column(unique=True)
     amount: Mapped[Decimal] = mapped_column(Money, nullable=False)
     account_no: Mapped[str] = mapped_column(sa.String(40), nullable=False)
-    status: Mapped[str] = mapped_column(sa.String(8), nullable=False, default="pending")
+    status: Mapped[str] = mapped_column(sa.String(8), nullable=False, default=PayoutItemStatus.PENDING)
     reason: Mapped[str | None] = mapped_column(sa.String(200))
     batch: Mapped[PayoutBatch] = relationship(back_populates="items")

@@ -3,13 +3,26 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coop.core.extensions import db
 from coop.core.text import N_
-from coop.models.base import Money, TimestampMixin
+from coop.models.base import Money, TimestampMixin, status_check
+
+
+class BudgetStatus(StrEnum):
+    DRAFT = "draft"
+    APPROVED = "approved"
+
+
+class AuditStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+    PUBLISHED = "published"
+
 
 #: the 倍增 target is this many times the base year's 经营收益 (seed 001: 三年倍增)
 DEFAULT_DOUBLING_FACTOR = 2
@@ -32,7 +45,10 @@ class CountyTarget(TimestampMixin, db.Model):
 
 # ---------------------------------------------------------------- 预决算 (RULES §16; 农村集体经济组织法 art. 26)
 
-BUDGET_STATUSES = {"draft": N_("草拟"), "approved": N_("成员大会已通过")}
+BUDGET_STATUSES = {
+    BudgetStatus.DRAFT: N_("草拟"),
+    BudgetStatus.APPROVED: N_("成员大会已通过"),
+}
 
 
 class Budget(TimestampMixin, db.Model):
@@ -40,12 +56,12 @@ class Budget(TimestampMixin, db.Model):
 
     __tablename__ = "budgets"
     __table_args__ = (sa.UniqueConstraint("organization_id", "year"),
-                      sa.CheckConstraint("status IN ('draft','approved')", name="status"))
+                      status_check(BudgetStatus))
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id", ondelete="RESTRICT"),
                                                  nullable=False)
     year: Mapped[int] = mapped_column(nullable=False)
-    status: Mapped[str] = mapped_column(sa.String(10), nullable=False, default="draft")
+    status: Mapped[str] = mapped_column(sa.String(10), nullable=False, default=BudgetStatus.DRAFT)
     #: the 成员大会 (or 成员代表大会) resolution: date, entitled, present, in favour, against, abstaining, minutes
     meeting_date: Mapped[dt.date | None] = mapped_column(sa.Date)
     entitled: Mapped[int | None] = mapped_column()
@@ -74,13 +90,17 @@ class BudgetLine(db.Model):
 # ---------------------------------------------------------------- audit cases (法 art. 47; 村委会组织法 art. 35)
 
 AUDIT_KINDS = {"regular": N_("定期审计"), "special": N_("专项审计"), "departure": N_("离任审计")}
-AUDIT_STATUSES = {"open": N_("审计中"), "closed": N_("已结案"), "published": N_("已公布")}
+AUDIT_STATUSES = {
+    AuditStatus.OPEN: N_("审计中"),
+    AuditStatus.CLOSED: N_("已结案"),
+    AuditStatus.PUBLISHED: N_("已公布"),
+}
 
 
 class AuditCase(TimestampMixin, db.Model):
     __tablename__ = "audit_cases"
     __table_args__ = (sa.CheckConstraint("kind IN ('regular','special','departure')", name="kind"),
-                      sa.CheckConstraint("status IN ('open','closed','published')", name="status"),
+                      status_check(AuditStatus),
                       sa.CheckConstraint("period_from <= period_to", name="period"))
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id", ondelete="RESTRICT"),
@@ -93,7 +113,7 @@ class AuditCase(TimestampMixin, db.Model):
     period_to: Mapped[dt.date] = mapped_column(sa.Date, nullable=False)
     #: 离任审计: the cadre leaving office (a name and post, not a member record: nothing about a person is linked)
     subject: Mapped[str | None] = mapped_column(sa.String(100))
-    status: Mapped[str] = mapped_column(sa.String(10), nullable=False, default="open")
+    status: Mapped[str] = mapped_column(sa.String(10), nullable=False, default=AuditStatus.OPEN)
     opened_on: Mapped[dt.date] = mapped_column(sa.Date, nullable=False)
     opened_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"), nullable=False)
     conclusion: Mapped[str | None] = mapped_column(sa.Text)

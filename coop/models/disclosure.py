@@ -3,13 +3,32 @@ that township auditors ask on vouchers; the hash chain of the audit log."""
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coop.core.extensions import db
 from coop.core.text import N_
-from coop.models.base import TimestampMixin
+from coop.models.base import TimestampMixin, status_check
+
+
+class SheetStatus(StrEnum):
+    """A 公开表 through review and approval to the notice board; a correction supersedes it."""
+    DRAFT = "draft"
+    VETOED = "vetoed"
+    REVIEWED = "reviewed"
+    APPROVED = "approved"
+    PUBLISHED = "published"
+    SUPERSEDED = "superseded"
+
+
+class QuestionStatus(StrEnum):
+    """A 质询 on a voucher."""
+    OPEN = "open"
+    ANSWERED = "answered"
+    CLOSED = "closed"
+
 
 SHEET_KINDS = {
     "income_expense": N_("收支明细公开表"),
@@ -22,20 +41,19 @@ SHEET_KINDS = {
     "financial_plan": N_("财务计划执行公开表"),
 }
 SHEET_STATUSES = {
-    "draft": N_("草稿"),
-    "vetoed": N_("民主理财小组否决"),
-    "reviewed": N_("民主理财小组已审"),
-    "approved": N_("经管站已批准"),
-    "published": N_("已公开"),
-    "superseded": N_("已被更正版本取代"),
+    SheetStatus.DRAFT: N_("草稿"),
+    SheetStatus.VETOED: N_("民主理财小组否决"),
+    SheetStatus.REVIEWED: N_("民主理财小组已审"),
+    SheetStatus.APPROVED: N_("经管站已批准"),
+    SheetStatus.PUBLISHED: N_("已公开"),
+    SheetStatus.SUPERSEDED: N_("已被更正版本取代"),
 }
 
 
 class Disclosure(TimestampMixin, db.Model):
     __tablename__ = "disclosures"
     __table_args__ = (
-        sa.CheckConstraint("status IN ('draft','vetoed','reviewed','approved','published','superseded')",
-                           name="status"),
+        status_check(SheetStatus),
         sa.UniqueConstraint("organization_id", "kind", "period_start", "period_end", "version"),
         sa.CheckConstraint("period_end >= period_start", name="period"),
     )
@@ -46,7 +64,7 @@ class Disclosure(TimestampMixin, db.Model):
     period_end: Mapped[dt.date] = mapped_column(sa.Date, nullable=False)
     version: Mapped[int] = mapped_column(nullable=False, default=1)
     supersedes_id: Mapped[int | None] = mapped_column(sa.ForeignKey("disclosures.id", ondelete="RESTRICT"))
-    status: Mapped[str] = mapped_column(sa.String(12), nullable=False, default="draft")
+    status: Mapped[str] = mapped_column(sa.String(12), nullable=False, default=SheetStatus.DRAFT)
     #: canonical JSON of the sheet; its SHA-256 is the digest printed on the sheet
     data: Mapped[str] = mapped_column(sa.Text, nullable=False)
     digest: Mapped[str] = mapped_column(sa.String(64), nullable=False, index=True)
@@ -83,7 +101,7 @@ class VoucherQuestion(TimestampMixin, db.Model):
     """A township auditor's question on a voucher, answered by the accountant: open → answered → closed."""
 
     __tablename__ = "voucher_questions"
-    __table_args__ = (sa.CheckConstraint("status IN ('open','answered','closed')", name="status"),)
+    __table_args__ = (status_check(QuestionStatus),)
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id", ondelete="RESTRICT"), nullable=False, index=True)
     voucher_id: Mapped[int] = mapped_column(sa.ForeignKey("vouchers.id", ondelete="RESTRICT"), nullable=False, index=True)
@@ -92,7 +110,7 @@ class VoucherQuestion(TimestampMixin, db.Model):
     answer: Mapped[str | None] = mapped_column(sa.Text)
     answered_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
     answered_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime)
-    status: Mapped[str] = mapped_column(sa.String(10), nullable=False, default="open")
+    status: Mapped[str] = mapped_column(sa.String(10), nullable=False, default=QuestionStatus.OPEN)
     asked_by = relationship("User", foreign_keys=[asked_by_id])
     answered_by = relationship("User", foreign_keys=[answered_by_id])
 

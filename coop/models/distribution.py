@@ -3,13 +3,22 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coop.core.extensions import db
 from coop.core.text import N_
-from coop.models.base import Money, Ratio, TimestampMixin, Units
+from coop.models.base import Money, Ratio, TimestampMixin, Units, status_check
+
+
+class PlanStatus(StrEnum):
+    """A distribution plan: drafts are compared, one is approved, then posted."""
+    DRAFT = "draft"
+    APPROVED = "approved"
+    POSTED = "posted"
+
 
 APPROVAL_STEPS = {
     # 四议两公开, in order; then 实施结果公开 after posting
@@ -27,7 +36,7 @@ class DistributionPlan(TimestampMixin, db.Model):
 
     __tablename__ = "distribution_plans"
     __table_args__ = (
-        sa.CheckConstraint("status IN ('draft','approved','posted')", name="status"),
+        status_check(PlanStatus),
         sa.CheckConstraint("approval_method IS NULL OR approval_method IN ('four_two','assembly')", name="method"),
         # at most one posted plan per organization and year; a 补充分配 is a plan of its own that says so
         sa.Index("uq_distribution_plans_posted", "organization_id", "year", unique=True,
@@ -52,7 +61,7 @@ class DistributionPlan(TimestampMixin, db.Model):
     notice_date: Mapped[dt.date | None] = mapped_column(sa.Date)
     #: the cash or bank leaf dividends were last paid from (offered first next time)
     pay_from: Mapped[str | None] = mapped_column(sa.String(20))
-    status: Mapped[str] = mapped_column(sa.String(10), nullable=False, default="draft")
+    status: Mapped[str] = mapped_column(sa.String(10), nullable=False, default=PlanStatus.DRAFT)
     approval_method: Mapped[str | None] = mapped_column(sa.String(10))
     # figures fixed when posted
     distributable: Mapped[Decimal | None] = mapped_column(Money)

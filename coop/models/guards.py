@@ -10,15 +10,15 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from coop.core.errors import InvalidState, VoucherPosted
-from coop.models.ledger import Voucher, VoucherLine
+from coop.models.ledger import Voucher, VoucherLine, VoucherStatus
 from coop.models.members import ShareAction, ShareEvent
 
 
 def _was_posted(voucher: Voucher) -> bool:
     hist = sa.inspect(voucher).attrs.status.history
     if hist.deleted:
-        return hist.deleted[0] == "posted"
-    return voucher.status == "posted" and sa.inspect(voucher).persistent
+        return hist.deleted[0] == VoucherStatus.POSTED
+    return voucher.status == VoucherStatus.POSTED and sa.inspect(voucher).persistent
 
 
 @event.listens_for(Session, "before_flush")
@@ -27,7 +27,7 @@ def _guard_posted(session: Session, flush_context, instances) -> None:
         if isinstance(obj, (ShareAction, ShareEvent)) and (obj in session.deleted or session.is_modified(obj)):
             raise InvalidState("股权登记只能追加，不能修改或删除；错误的变动请冲正")
         if isinstance(obj, Voucher):
-            if obj in session.deleted and obj.status == "posted":
+            if obj in session.deleted and obj.status == VoucherStatus.POSTED:
                 raise VoucherPosted("已记账凭证不能删除")
             if session.is_modified(obj, include_collections=False) and _was_posted(obj):
                 raise VoucherPosted("已记账凭证不能修改")

@@ -3,22 +3,34 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coop.core.extensions import db
 from coop.core.text import N_
-from coop.models.base import Money, Rate, TimestampMixin
+from coop.models.base import Money, Rate, TimestampMixin, status_check
+
+
+class ClaimStatus(StrEnum):
+    """A 贴息 claim: filed by the village, reviewed by the township, approved by the county, then funded."""
+    FILED = "filed"
+    REVIEWED = "reviewed"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    ALLOCATED = "allocated"
+    DISBURSED = "disbursed"
+
 
 LOAN_EVENTS = {"drawdown": N_("放款"), "repayment": N_("还本"), "interest": N_("付息")}
 CLAIM_STATUSES = {
-    "filed": N_("村级已申报"),
-    "reviewed": N_("乡镇已审核"),
-    "approved": N_("县级已批准"),
-    "rejected": N_("已退回"),
-    "allocated": N_("已分配资金"),
-    "disbursed": N_("已拨付"),
+    ClaimStatus.FILED: N_("村级已申报"),
+    ClaimStatus.REVIEWED: N_("乡镇已审核"),
+    ClaimStatus.APPROVED: N_("县级已批准"),
+    ClaimStatus.REJECTED: N_("已退回"),
+    ClaimStatus.ALLOCATED: N_("已分配资金"),
+    ClaimStatus.DISBURSED: N_("已拨付"),
 }
 
 
@@ -104,7 +116,7 @@ class SubsidyClaim(TimestampMixin, db.Model):
 
     __tablename__ = "subsidy_claims"
     __table_args__ = (
-        sa.CheckConstraint("status IN ('filed','reviewed','approved','rejected','allocated','disbursed')", name="status"),
+        status_check(ClaimStatus),
         sa.CheckConstraint("period_end > period_start", name="period"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -118,7 +130,7 @@ class SubsidyClaim(TimestampMixin, db.Model):
     eligible: Mapped[Decimal] = mapped_column(Money, nullable=False)
     claimed: Mapped[Decimal] = mapped_column(Money, nullable=False)
     allocated: Mapped[Decimal | None] = mapped_column(Money)
-    status: Mapped[str] = mapped_column(sa.String(10), nullable=False, default="filed")
+    status: Mapped[str] = mapped_column(sa.String(10), nullable=False, default=ClaimStatus.FILED)
     reject_reason: Mapped[str | None] = mapped_column(sa.String(500))
     filed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
     reviewed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))

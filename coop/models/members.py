@@ -6,13 +6,29 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coop.core.extensions import db
 from coop.core.text import N_
-from coop.models.base import Money, TimestampMixin, Units
+from coop.models.base import Money, TimestampMixin, Units, status_check
+
+
+class MemberStatus(StrEnum):
+    """Kept by the membership services from the events: pending until confirmed."""
+    PENDING = "pending"
+    MEMBER = "member"
+    BENEFIT = "benefit"
+    FORMER = "former"
+
+
+class QuantificationStatus(StrEnum):
+    """A 折股量化方案 is recomputed freely while a draft; issuing writes the register."""
+    DRAFT = "draft"
+    ISSUED = "issued"
+
 
 MEMBERSHIP_EVENTS = {
     "confirmed": N_("成员大会确认成员身份"),
@@ -66,7 +82,7 @@ class Member(TimestampMixin, db.Model):
 
     __tablename__ = "members"
     __table_args__ = (
-        sa.CheckConstraint("status IN ('pending','member','benefit','former')", name="status"),
+        status_check(MemberStatus),
         sa.CheckConstraint("sex IN ('M','F')", name="sex"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -80,7 +96,7 @@ class Member(TimestampMixin, db.Model):
     relation: Mapped[str] = mapped_column(sa.String(10), nullable=False, default="其他")
     phone: Mapped[str | None] = mapped_column(sa.String(20))
     #: current status, kept by the membership services from the events (pending until confirmed)
-    status: Mapped[str] = mapped_column(sa.String(10), nullable=False, default="pending")
+    status: Mapped[str] = mapped_column(sa.String(10), nullable=False, default=MemberStatus.PENDING)
     #: the user account of a member who logs in to the member portal
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), unique=True)
 
@@ -108,7 +124,7 @@ class QuantificationPlan(TimestampMixin, db.Model):
     """折股量化方案: recomputed freely while a draft; issuing writes the opening register events."""
 
     __tablename__ = "quantification_plans"
-    __table_args__ = (sa.CheckConstraint("status IN ('draft','issued')", name="status"),)
+    __table_args__ = (status_check(QuantificationStatus),)
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id", ondelete="RESTRICT"), nullable=False, index=True)
     name: Mapped[str] = mapped_column(sa.String(100), nullable=False)
@@ -118,7 +134,7 @@ class QuantificationPlan(TimestampMixin, db.Model):
     #: class rules as JSON (see coop.ledger.shares.PlanRules)
     rules: Mapped[str] = mapped_column(sa.Text, nullable=False, default="{}")
     approval_ref: Mapped[str | None] = mapped_column(sa.String(200))
-    status: Mapped[str] = mapped_column(sa.String(10), nullable=False, default="draft")
+    status: Mapped[str] = mapped_column(sa.String(10), nullable=False, default=QuantificationStatus.DRAFT)
     face_value: Mapped[Decimal | None] = mapped_column(Units)
     total_units: Mapped[Decimal | None] = mapped_column(Units)
     issued_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime)

@@ -4,10 +4,12 @@ from __future__ import annotations
 import datetime as dt
 from types import SimpleNamespace
 
-from flask import current_app, render_template
+from flask import render_template
 
 from coop.models import Organization, Voucher
-from coop.models.ledger import STATUS_LABELS
+from coop.models.ledger import STATUS_LABELS, VoucherStatus, voucher_number
+from coop.documents.pdf import html_to_pdf
+from coop.documents.printing import font_family
 from coop.reports.builders import account_names, full_name
 from coop.reports.table import ReportTable
 from coop.core import clock
@@ -15,19 +17,9 @@ from coop.core import clock
 VOUCHER_MIN_LINES = 5
 
 
-def _font() -> str:
-    return current_app.config.get("PDF_FONT_FAMILY") or '"Noto Sans CJK SC", sans-serif'
-
-
-def html_to_pdf(html: str) -> bytes:
-    from coop.documents.pdf import html_to_pdf as render  # bounded, with the locked-down URL fetcher
-
-    return render(html)
-
-
 def render_pdf(t: ReportTable, today: dt.date | None = None) -> bytes:
     html = render_template(
-        "print/report.html", t=t, doc_title=t.title, font=_font(),
+        "print/report.html", t=t, doc_title=t.title, font=font_family(),
         page_size="A4 landscape" if t.landscape else "A4",
         printed_on=(today or clock.today()).isoformat(),
     )
@@ -58,7 +50,7 @@ def voucher_context(org: Organization, v: Voucher) -> dict:
     red = v.kind == "red" or total_debit < 0
     return dict(
         org=org, v=v, lines=lines, total=total_debit, total_debit=total_debit, total_credit=total_credit,
-        red=red, posted=v.status == "posted", status_label=STATUS_LABELS.get(v.status, v.status),
+        red=red, posted=v.status == VoucherStatus.POSTED, status_label=STATUS_LABELS.get(v.status, v.status),
         signers=signers,
     )
 
@@ -71,7 +63,7 @@ def _cashier_name(voucher_id: int) -> str:
 
 def render_voucher_pdf(org: Organization, v: Voucher) -> bytes:
     html = render_template(
-        "print/voucher.html", doc_title=f"记账凭证 {v.display_number}", font=_font(),
+        "print/voucher.html", doc_title=f"记账凭证 {v.display_number}", font=font_family(),
         page_size="A5 landscape", page_margin="10mm 12mm 12mm 12mm", printed_on=None,
         **voucher_context(org, v),
     )
@@ -79,6 +71,5 @@ def render_voucher_pdf(org: Organization, v: Voucher) -> bytes:
 
 
 def voucher_filename(v: Voucher) -> str:
-    number = f"{v.word}-{v.number:04d}" if v.number else f"草稿{v.id}"
-    return f"记账凭证-{v.year}年{v.month}月-{number}.pdf"
+    return f"记账凭证-{v.year}年{v.month}月-{voucher_number(v.word, v.number, f'草稿{v.id}')}.pdf"
 

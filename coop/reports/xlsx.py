@@ -1,7 +1,8 @@
-"""ReportTable → xlsx. Amounts are numeric cells (Decimal written as is, never float) formatted '#,##0.00'."""
+"""The xlsx writer: a ReportTable → xlsx (render_xlsx), and the few pieces the row-by-row workbooks (register,
+roll, roster, bank file) share. Amounts are numeric cells (Decimal written as is, never float) formatted
+'#,##0.00'; every workbook is saved through coop.core.export_safety.workbook_bytes (formula-like text stays text)."""
 from __future__ import annotations
 
-import io
 from decimal import Decimal
 
 from openpyxl import Workbook
@@ -9,12 +10,36 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
+from coop.core.export_safety import workbook_bytes
 from coop.reports.table import ReportTable
 
 MONEY_FORMAT = "#,##0.00"
+UNITS_FORMAT = "#,##0.0000"
 THIN = Side(style="thin", color="999999")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 HEAD_FILL = PatternFill("solid", fgColor="EEEEEE")
+
+
+def new_sheet(title: str):
+    """A workbook and its one sheet, named `title`."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = title
+    return wb, ws
+
+
+def style_head(cells) -> None:
+    """A header row as on the printed forms: bold, grey, centred."""
+    for cell in cells:
+        cell.font = Font(bold=True)
+        cell.fill = HEAD_FILL
+        cell.alignment = Alignment(horizontal="center")
+
+
+def set_widths(ws, widths) -> None:
+    """Column widths from column A on."""
+    for i, width in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = width
 
 
 def _text(value):
@@ -23,9 +48,7 @@ def _text(value):
 
 
 def render_xlsx(t: ReportTable) -> bytes:
-    wb = Workbook()
-    ws = wb.active
-    ws.title = _text(t.title)[:31]
+    wb, ws = new_sheet(_text(t.title)[:31])
     ncols = len(t.columns)
 
     # header block: title, then the subtitle spread left / centre / right as on the printed form
@@ -93,8 +116,7 @@ def render_xlsx(t: ReportTable) -> bytes:
     if t.signatures:
         ws.cell(row, 1, _text("        ".join(t.signatures)))
 
-    for i, col in enumerate(t.columns, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = col.width
+    set_widths(ws, [col.width for col in t.columns])
     ws.freeze_panes = ws.cell(first_data, 1)
     ws.print_title_rows = f"{3}:{first_data - 1}"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
@@ -102,13 +124,7 @@ def render_xlsx(t: ReportTable) -> bytes:
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
-
-    buf = io.BytesIO()
-    from coop.core.export_safety import neutralise_workbook
-
-    neutralise_workbook(wb)  # formula-like text stays text
-    wb.save(buf)
-    return buf.getvalue()
+    return workbook_bytes(wb)
 
 
 def _is_merged_below(ws, row: int, col: int) -> bool:

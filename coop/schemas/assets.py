@@ -2,15 +2,16 @@
 forms load the same schemas as the API. Formats only; the rules (term, uniqueness, 民主程序) are the service's."""
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask_smorest.fields import Upload
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, fields, validate
 
 from coop.ledger import assets as calc, codes
 from coop.models.assets import (ASSET_CATEGORIES, ASSET_SOURCES, ASSET_STATUSES, ASSET_USES, CONTRACT_KINDS,
-                             CONTRACT_STATUSES, DEMOCRATIC_KINDS, PARCEL_KINDS, PARCEL_STATUSES)
-from coop.schemas.common import ID_RANGE, Integer, Money, Ratio, StrictSchema
+                             CONTRACT_STATUSES, DEMOCRATIC_KINDS, PARCEL_KINDS, PARCEL_STATUSES, AssetStatus,
+                             ParcelStatus)
+from coop.schemas.common import ID_RANGE, DecimalString, Integer, Money, Ratio, StrictSchema, finer
 
 DATE = {"required": "请填写日期", "invalid": "日期格式应为 YYYY-MM-DD"}
 
@@ -38,28 +39,11 @@ def _count(required: bool = False):
     return Integer(load_default=None, allow_none=True, validate=validate.Range(min=0, max=1_000_000, error="应为非负整数"))
 
 
-class Area(fields.Field):
+def Area(**kw) -> DecimalString:
     """亩 as a decimal string, up to 4 places."""
-
-    def __init__(self, **kw):
-        kw.setdefault("metadata", {}).update({"type": "string", "format": "decimal", "example": "12.3456"})
-        super().__init__(**kw)
-
-    def _deserialize(self, value, attr, data, **kwargs) -> Decimal:
-        if not isinstance(value, str):
-            raise ValidationError("面积必须是文本，例如 \"12.3456\"")
-        try:
-            d = Decimal(value.strip())
-        except InvalidOperation:
-            raise ValidationError("面积格式不正确") from None
-        if not d.is_finite() or d <= 0 or d >= 10**9:
-            raise ValidationError("面积必须大于零")
-        if d != d.quantize(Decimal("0.0001")):
-            raise ValidationError("面积最多保留4位小数（亩）")
-        return d.quantize(Decimal("0.0001"))
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        return None if value is None else f"{Decimal(value):.4f}"
+    return DecimalString(places=4, example="12.3456", not_text="面积必须是文本，例如 \"12.3456\"", invalid="面积格式不正确",
+                         checks=[(lambda d: d <= 0 or d >= 10**9, "面积必须大于零"),
+                                 (lambda d: finer(d, 4), "面积最多保留4位小数（亩）")], **kw)
 
 
 def _leaf(description: str):
@@ -197,7 +181,7 @@ class AssetInSchema(StrictSchema):
     opening_depreciation = Money(load_default=Decimal(0), allow_zero=True)
     location = _text("存放地点", 200, required=False)
     custodian = _text("保管人", 60, required=False)
-    status = _choice(ASSET_STATUSES, "状态", default="in_use")
+    status = _choice(ASSET_STATUSES, "状态", default=AssetStatus.IN_USE)
     voucher_id = Integer(load_default=None, allow_none=True, validate=ID_RANGE,
                          metadata={"description": "the voucher that acquired it; none: an opening card"})
 
@@ -265,7 +249,7 @@ class ParcelInSchema(StrictSchema):
     south = _text("南至", 100, required=False)
     west = _text("西至", 100, required=False)
     north = _text("北至", 100, required=False)
-    status = _choice(PARCEL_STATUSES, "经营状态", default="collective")
+    status = _choice(PARCEL_STATUSES, "经营状态", default=ParcelStatus.COLLECTIVE)
     value = Money(load_default=None, allow_none=True, allow_zero=True)
 
 

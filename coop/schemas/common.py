@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from marshmallow import Schema, ValidationError, fields, validate
 
@@ -38,26 +38,53 @@ class Money(fields.Field):
         return None if value is None else f"{Decimal(value):.2f}"
 
 
-class Ratio(fields.Field):
-    """A rate such as 30% given as a decimal string "0.30" (up to 4 places)."""
+def finer(d: Decimal, places: int) -> bool:
+    """More decimals than `places` (the check every decimal field makes)."""
+    return d != d.quantize(Decimal(1).scaleb(-places))
 
-    def __init__(self, **kw):
-        kw.setdefault("metadata", {}).update({"type": "string", "format": "decimal", "pattern": r"^\d(\.\d{1,4})?$"})
+
+class DecimalString(fields.Field):
+    """A decimal quantity (share units, a rate, an area, a score) sent and returned as a string with `places`
+    decimals; JSON numbers are refused like money. `checks` are (is_wrong, message) pairs tried in order on the
+    parsed value (the first also refuses NaN and infinity, so later ones may compare); a message may be a
+    function of the value. `percent` also takes "3.45%" as 0.0345. Unless `exact`, the value comes back
+    quantized to `places`."""
+
+    def __init__(self, *, places: int, not_text: str, invalid: str, checks=(), percent: bool = False,
+                 example: str | None = None, pattern: str | None = None, exact: bool = False, **kw):
+        meta = {"type": "string", "format": "decimal"}
+        meta.update({k: v for k, v in (("pattern", pattern), ("example", example)) if v is not None})
+        kw.setdefault("metadata", {}).update(meta)
         super().__init__(**kw)
+        self.places, self.quantum = places, Decimal(1).scaleb(-places)
+        self.not_text, self.invalid, self.checks = not_text, invalid, tuple(checks)
+        self.percent, self.exact = percent, exact
 
     def _deserialize(self, value, attr, data, **kwargs) -> Decimal:
         if not isinstance(value, str):
-            raise ValidationError("比例必须是文本，例如 \"0.30\"")
+            raise ValidationError(self.not_text)
+        text = value.strip()
         try:
-            d = Decimal(value.strip())
-        except Exception:
-            raise ValidationError("比例格式不正确") from None
-        if not d.is_finite() or d < 0 or d > 1 or d != d.quantize(Decimal("0.0001")):
-            raise ValidationError("比例应在0到1之间，最多4位小数")
-        return d
+            if self.percent and text.endswith("%"):
+                d = Decimal(text.rstrip("%")) / 100
+            else:
+                d = Decimal(text)
+        except InvalidOperation:
+            raise ValidationError(self.invalid) from None
+        for i, (is_wrong, message) in enumerate(self.checks):
+            if (i == 0 and not d.is_finite()) or is_wrong(d):
+                raise ValidationError(message(d) if callable(message) else message)
+        return d if self.exact else d.quantize(self.quantum)
 
     def _serialize(self, value, attr, obj, **kwargs):
-        return None if value is None else f"{Decimal(value):.4f}"
+        return None if value is None else f"{Decimal(value):.{self.places}f}"
+
+
+def Ratio(**kw) -> DecimalString:
+    """A rate such as 30% given as a decimal string "0.30" (up to 4 places)."""
+    return DecimalString(places=4, pattern=r"^\d(\.\d{1,4})?$", exact=True, not_text="比例必须是文本，例如 \"0.30\"",
+                         invalid="比例格式不正确",
+                         checks=[(lambda d: d < 0 or d > 1 or finer(d, 4), "比例应在0到1之间，最多4位小数")], **kw)
 
 
 class Integer(fields.Integer):

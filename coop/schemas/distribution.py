@@ -6,13 +6,13 @@ message beside the field as in the API's error body. Money and ratios are string
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
 from coop.core.text import N_
 from coop.models.distribution import APPROVAL_STEPS
-from coop.schemas.common import Money, StrictSchema, UtcDateTime
+from coop.schemas.common import DecimalString, Money, StrictSchema, UtcDateTime, finer
 
 DATE_ERRORS = {"required": "请填写日期", "invalid": "日期格式应为 YYYY-MM-DD"}
 COUNT = dict(load_default=None, allow_none=True,
@@ -32,54 +32,20 @@ class Whole(fields.Integer):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
-class Rate(fields.Field):
+def Rate(**kw) -> DecimalString:
     """公积公益金提取比例 as a decimal string ("0.30" = 30%), 0 … 1, at most 4 places."""
-
-    def __init__(self, **kw):
-        kw.setdefault("metadata", {}).update({"type": "string", "format": "decimal", "example": "0.30"})
-        super().__init__(**kw)
-
-    def _deserialize(self, value, attr, data, **kwargs) -> Decimal:
-        if not isinstance(value, str):
-            raise ValidationError("比例必须是文本，例如 \"0.30\"")
-        try:
-            d = Decimal(value.strip())
-        except InvalidOperation:
-            raise ValidationError("比例格式不正确，例如 \"0.30\" 表示30%") from None
-        if not d.is_finite() or abs(d) > 1000:
-            raise ValidationError("比例格式不正确，例如 \"0.30\" 表示30%")
-        if not 0 <= d <= 1:
-            raise ValidationError(f"公积公益金提取比例 {d:.2%} 超出0到100%的范围")
-        if d != d.quantize(Decimal("0.0001")):
-            raise ValidationError("比例最多4位小数（0.01%）")
-        return d.quantize(Decimal("0.0001"))
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        return None if value is None else f"{Decimal(value):.4f}"
+    return DecimalString(places=4, example="0.30", not_text="比例必须是文本，例如 \"0.30\"",
+                         invalid="比例格式不正确，例如 \"0.30\" 表示30%",
+                         checks=[(lambda d: abs(d) > 1000, "比例格式不正确，例如 \"0.30\" 表示30%"),
+                                 (lambda d: not 0 <= d <= 1, lambda d: f"公积公益金提取比例 {d:.2%} 超出0到100%的范围"),
+                                 (lambda d: finer(d, 4), "比例最多4位小数（0.01%）")], **kw)
 
 
-class Weight(fields.Field):
+def Weight(**kw) -> DecimalString:
     """A cadre's 考核 score: a positive decimal string ("95.5"), at most 4 places."""
-
-    def __init__(self, **kw):
-        kw.setdefault("metadata", {}).update({"type": "string", "format": "decimal", "example": "95"})
-        super().__init__(**kw)
-
-    def _deserialize(self, value, attr, data, **kwargs) -> Decimal:
-        if not isinstance(value, str):
-            raise ValidationError("考核分必须是文本，例如 \"95\"")
-        try:
-            d = Decimal(value.strip())
-        except InvalidOperation:
-            raise ValidationError("考核分格式不正确") from None
-        if not d.is_finite() or abs(d) >= 10 ** 8 or d != d.quantize(Decimal("0.0001")):
-            raise ValidationError("考核分最多4位小数")
-        if d <= 0:
-            raise ValidationError("考核分必须大于零")
-        return d.quantize(Decimal("0.0001"))
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        return None if value is None else f"{Decimal(value):.4f}"
+    return DecimalString(places=4, example="95", not_text="考核分必须是文本，例如 \"95\"", invalid="考核分格式不正确",
+                         checks=[(lambda d: abs(d) >= 10 ** 8 or finer(d, 4), "考核分最多4位小数"),
+                                 (lambda d: d <= 0, "考核分必须大于零")], **kw)
 
 
 class DistributionCadreInSchema(StrictSchema):

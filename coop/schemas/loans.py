@@ -5,12 +5,12 @@ the fund is for the service, which names the rule it applies.
 """
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
-from marshmallow import ValidationError, fields, validate
+from marshmallow import fields, validate
 
 from coop.models.loans import CLAIM_STATUSES, LOAN_EVENTS
-from coop.schemas.common import ID_RANGE, Integer, Money, Ratio, StrictSchema, UtcDateTime
+from coop.schemas.common import ID_RANGE, DecimalString, Integer, Money, Ratio, StrictSchema, UtcDateTime, finer
 from coop.ledger import codes
 
 DATE = {"required": "请填写日期", "invalid": "日期格式应为 YYYY-MM-DD"}
@@ -22,28 +22,12 @@ def _date(required: bool = True, **kw):
     return fields.Date(load_default=None, allow_none=True, error_messages=DATE, **kw)
 
 
-class Rate(fields.Field):
+def Rate(**kw) -> DecimalString:
     """An annual rate as a decimal string: "0.042" is 4.2%, up to 6 decimal places."""
-
-    def __init__(self, **kw):
-        kw.setdefault("metadata", {}).update({"type": "string", "format": "decimal", "example": "0.0345"})
-        super().__init__(**kw)
-
-    def _deserialize(self, value, attr, data, **kwargs) -> Decimal:
-        if not isinstance(value, str):
-            raise ValidationError("利率必须是文本，例如 \"0.0345\" 表示 3.45%")
-        try:
-            d = Decimal(value.strip().rstrip("%")) / (100 if value.strip().endswith("%") else 1)
-        except InvalidOperation:
-            raise ValidationError("利率格式不正确，例如 0.0345 或 3.45%") from None
-        if not d.is_finite() or abs(d) >= 10:
-            raise ValidationError("利率格式不正确，例如 0.0345 或 3.45%")
-        if d != d.quantize(Decimal("0.000001")):
-            raise ValidationError("利率最多6位小数")
-        return d.quantize(Decimal("0.000001"))
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        return None if value is None else f"{Decimal(value):.6f}"
+    return DecimalString(places=6, percent=True, example="0.0345", not_text="利率必须是文本，例如 \"0.0345\" 表示 3.45%",
+                         invalid="利率格式不正确，例如 0.0345 或 3.45%",
+                         checks=[(lambda d: abs(d) >= 10, "利率格式不正确，例如 0.0345 或 3.45%"),
+                                 (lambda d: finer(d, 6), "利率最多6位小数")], **kw)
 
 
 def _text(label: str, max_len: int, required: bool = True):

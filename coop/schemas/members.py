@@ -5,7 +5,7 @@ same message beside the field as in the API's error body.
 """
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask_smorest.fields import Upload
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
@@ -14,6 +14,7 @@ from coop.ledger import codes
 from coop.ledger.shares import CLASS_LABELS
 from coop.models.members import MEMBERSHIP_EVENTS, RELATIONS
 from coop.schemas.common import ID_RANGE, Integer, Money, Ratio, StrictSchema
+from coop.schemas.common import ID_RANGE, DecimalString, Integer, Money, Ratio, StrictSchema, finer
 
 DATE_ERRORS = {"required": "请填写日期", "invalid": "日期格式应为 YYYY-MM-DD"}
 REFERENCE = dict(required=True, validate=validate.Length(min=1, max=200, error="依据为1到200个字"),
@@ -28,30 +29,14 @@ def _id(required_message: str, **kw):
                    error_messages={"required": required_message, "invalid": "编号应为整数"}, **kw)
 
 
-class Units(fields.Field):
+def Units(*, allow_zero: bool = False, **kw) -> DecimalString:
     """Share units as a decimal string ("1.5000"), at most 4 places; JSON numbers are refused like money."""
-
-    def __init__(self, *, allow_zero: bool = False, **kw):
-        kw.setdefault("metadata", {}).update({"type": "string", "format": "decimal", "example": "1.5000"})
-        super().__init__(**kw)
-        self.allow_zero = allow_zero
-
-    def _deserialize(self, value, attr, data, **kwargs) -> Decimal:
-        if not isinstance(value, str):
-            raise ValidationError("股数必须是文本，例如 \"1.5\"")
-        try:
-            d = Decimal(value.strip())
-        except InvalidOperation:
-            raise ValidationError("股数格式不正确") from None
+    return DecimalString(
+        places=4, example="1.5000", not_text="股数必须是文本，例如 \"1.5\"", invalid="股数格式不正确",
         # the size first: quantizing "1e100" to 4 places raises InvalidOperation (a 500)
-        if not d.is_finite() or abs(d) >= 10 ** 10 or d != d.quantize(Decimal("0.0001")):
-            raise ValidationError("股数最多4位小数")
-        if d < 0 or (d == 0 and not self.allow_zero):
-            raise ValidationError("股数必须大于零" if not self.allow_zero else "不能为负数")
-        return d.quantize(Decimal("0.0001"))
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        return None if value is None else f"{Decimal(value):.4f}"
+        checks=[(lambda d: abs(d) >= 10 ** 10 or finer(d, 4), "股数最多4位小数"),
+                (lambda d: d < 0 or (d == 0 and not allow_zero), "股数必须大于零" if not allow_zero else "不能为负数")],
+        **kw)
 
 
 # ---------------------------------------------------------------- members and households

@@ -6,24 +6,18 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from coop.core.errors import InvalidState, ValidationFailed
 from coop.core.extensions import db
-from coop.models import Attachment, Organization, QuestionAttachment, User, Voucher, VoucherQuestion
-from coop.services import access
+from coop.models import Attachment, QuestionAttachment, User, Voucher, VoucherQuestion
+from coop.models.ledger import VoucherStatus
 from coop.services.attachments import check_file, store_file
-from coop.services.disclosure import answer_question
+from coop.services.disclosure import answer_question, check_answer
 
 
 def answer_with_files(q: VoucherQuestion, *, text: str, files: list[tuple[str, str | None, bytes]],
                       user: User) -> VoucherQuestion:
     """Answer a question, adding each (filename, content type, bytes) to its voucher. Every check (the answer's
     and every file's) runs before anything is written."""
-    org = db.session.get(Organization, q.organization_id)
-    access.require(user, access.PREPARE, org)
-    if q.status == "closed":
-        raise InvalidState("该质询已关闭")
-    if not (text or "").strip():
-        raise ValidationFailed.field("answer", "请填写答复")
+    org = check_answer(q, text=text, user=user)
     voucher = db.session.get(Voucher, q.voucher_id)
     checked, pending = [], 0
     for f, c, d in files:
@@ -31,7 +25,8 @@ def answer_with_files(q: VoucherQuestion, *, text: str, files: list[tuple[str, s
         pending += len(d)
     answer_question(q, text=text, user=user)
     for (name, ctype), data in checked:
-        att = store_file(voucher, org, name, ctype, data, user=user, question=q.id, posted=voucher.status == "posted")
+        att = store_file(voucher, org, name, ctype, data, user=user, question=q.id,
+                         posted=voucher.status == VoucherStatus.POSTED)
         db.session.add(QuestionAttachment(question_id=q.id, attachment_id=att.id))
         db.session.flush()
     return q

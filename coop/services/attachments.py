@@ -16,6 +16,7 @@ from flask import current_app
 from coop.core.errors import InvalidState, NotFound, ValidationFailed
 from coop.core.extensions import db
 from coop.models import Attachment, Organization, User, Voucher
+from coop.models.ledger import VoucherStatus
 from coop.services import access, audit
 
 #: content type → (leading bytes the file must start with, what to call it in messages)
@@ -89,7 +90,7 @@ def add_attachment(voucher: Voucher, filename: str, content_type: str | None, da
     """Attach a scan or PDF while the voucher is not posted. Every check runs before anything is written."""
     org = _org(voucher)
     access.require(user, access.PREPARE, org)
-    if voucher.status == "posted":
+    if voucher.status == VoucherStatus.POSTED:
         raise InvalidState("已记账的凭证不能再增加附件")
     name, ctype = check_file(voucher, filename, content_type, data)
     return store_file(voucher, org, name, ctype, data, user=user)
@@ -125,10 +126,9 @@ def check_file(voucher: Voucher, filename: str, content_type: str | None, data: 
     return name, ctype
 
 
-def store_file(voucher: Voucher, org: Organization, name: str, ctype: str, data: bytes, *, user: User,
-               **detail) -> Attachment:
-    """Store a checked file (check_file) content-addressed — the same scan once per organization — and its row;
-    audit-logged with its hash and `detail`."""
+def store_blob(org: Organization, data: bytes) -> tuple[str, str]:
+    """Keep `data` under the attachment directory by its SHA-256 (once per organization, however often it is
+    sent); written to a temporary name and renamed, so a reader never sees half a file. Its stored name and hash."""
     sha = hashlib.sha256(data).hexdigest()
     stored = f"{org.id}/{sha}"
     path = Path(current_app.config["ATTACHMENT_DIR"]) / stored
@@ -137,6 +137,14 @@ def store_file(voucher: Voucher, org: Organization, name: str, ctype: str, data:
         tmp = path.with_name(f".{sha}.{os.getpid()}.tmp")
         tmp.write_bytes(data)
         os.replace(tmp, path)
+    return stored, sha
+
+
+def store_file(voucher: Voucher, org: Organization, name: str, ctype: str, data: bytes, *, user: User,
+               **detail) -> Attachment:
+    """Store a checked file (check_file) content-addressed — the same scan once per organization — and its row;
+    audit-logged with its hash and `detail`."""
+    stored, sha = store_blob(org, data)
     att = Attachment(voucher_id=voucher.id, filename=name, content_type=ctype, size=len(data), sha256=sha,
                      stored_name=stored, uploaded_by_id=user.id)
     db.session.add(att)
@@ -150,7 +158,7 @@ def remove_attachment(attachment: Attachment, *, user: User) -> None:
     voucher = attachment.voucher
     org = _org(voucher)
     access.require(user, access.PREPARE, org)
-    if voucher.status == "posted":
+    if voucher.status == VoucherStatus.POSTED:
         raise InvalidState("已记账凭证的附件不能删除")
     stored = attachment.stored_name
     db.session.delete(attachment)

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from coop.core.errors import Forbidden, InvalidState, NotFound, ValidationFailed, add_error, flatten_errors
 from coop.core.extensions import db
 from coop.models import Organization, User, Voucher
-from coop.models.county import AUDIT_KINDS, AuditCase, AuditFinding, AuditFindingVoucher, RectificationItem
+from coop.models.county import AUDIT_KINDS, AuditCase, AuditFinding, AuditFindingVoucher, AuditStatus, RectificationItem
 from coop.services import access, audit
 from coop.core import clock
 SUPERVISORS = {"township_auditor", "county_admin"}
@@ -48,7 +48,7 @@ def open_case(org: Organization, *, kind: str, title: str, scope: str, period_fr
         raise ValidationFailed(next(iter(flatten_errors(errors).values()))[0], errors)
     case = AuditCase(organization_id=org.id, kind=kind, title=title.strip(), scope=scope.strip(),
                      period_from=period_from, period_to=period_to, subject=(subject or "").strip() or None,
-                     status="open", opened_on=today or clock.today(), opened_by_id=user.id)
+                     status=AuditStatus.OPEN, opened_on=today or clock.today(), opened_by_id=user.id)
     db.session.add(case)
     db.session.flush()
     audit.log("audit_case.open", user=user, org=org, target=str(case.id))
@@ -67,7 +67,7 @@ def can_read(user: User, case: AuditCase) -> bool:
     org = case.organization
     if access.roles_on(user, org) & SUPERVISORS or access.can(user, access.READ_LEDGER, org):
         return True
-    return case.status == "published" and access.can(user, access.MEMBER_PORTAL, org)
+    return case.status == AuditStatus.PUBLISHED and access.can(user, access.MEMBER_PORTAL, org)
 
 
 def add_finding(case: AuditCase, *, text: str, voucher_ids: list[int] = (), amount: Decimal | None = None,
@@ -75,7 +75,7 @@ def add_finding(case: AuditCase, *, text: str, voucher_ids: list[int] = (), amou
     org = case.organization
     _require_auditor(user, org)
     case = _locked(case)
-    if case.status != "open":
+    if case.status != AuditStatus.OPEN:
         raise InvalidState("审计已结案，不能再添加问题")
     errors: dict = {}
     if not (text or "").strip():
@@ -105,7 +105,7 @@ def add_item(finding: AuditFinding, *, action: str, owner: str, deadline: dt.dat
     case = finding.case
     _require_auditor(user, case.organization)
     case = _locked(case)
-    if case.status != "open":
+    if case.status != AuditStatus.OPEN:
         raise InvalidState("审计已结案，不能再添加整改事项")
     errors: dict = {}
     if not (action or "").strip():
@@ -144,7 +144,7 @@ def close_case(case: AuditCase, *, conclusion: str, user: User, today: dt.date |
     """结案: with a conclusion, once every finding's 整改 items are done (a finding without items needs none)."""
     _require_auditor(user, case.organization)
     case = _locked(case)
-    if case.status != "open":
+    if case.status != AuditStatus.OPEN:
         raise InvalidState("审计已结案")
     if not (conclusion or "").strip():
         raise ValidationFailed.field("conclusion", "请填写审计结论")
@@ -152,7 +152,7 @@ def close_case(case: AuditCase, *, conclusion: str, user: User, today: dt.date |
     if pending:
         raise InvalidState(f"还有 {len(pending)} 项整改未完成，不能结案："
                            + "；".join(f"{i.action}（{i.owner}，期限 {i.deadline.isoformat()}）" for i in pending))
-    case.conclusion, case.status, case.closed_on = conclusion.strip(), "closed", today or clock.today()
+    case.conclusion, case.status, case.closed_on = conclusion.strip(), AuditStatus.CLOSED, today or clock.today()
     db.session.flush()
     audit.log("audit_case.close", user=user, org=case.organization, target=str(case.id))
     return case
@@ -161,9 +161,9 @@ def close_case(case: AuditCase, *, conclusion: str, user: User, today: dt.date |
 def publish(case: AuditCase, *, user: User, today: dt.date | None = None) -> AuditCase:
     _require_auditor(user, case.organization)
     case = _locked(case)
-    if case.status != "closed":
+    if case.status != AuditStatus.CLOSED:
         raise InvalidState("审计结案后才能公布结果")
-    case.status, case.published_on = "published", today or clock.today()
+    case.status, case.published_on = AuditStatus.PUBLISHED, today or clock.today()
     db.session.flush()
     audit.log("audit_case.publish", user=user, org=case.organization, target=str(case.id))
     return case
@@ -181,7 +181,7 @@ def open_findings(org_ids: list[int]) -> list[tuple[AuditCase, AuditFinding, lis
     if not org_ids:
         return []
     q = (sa.select(AuditFinding).join(AuditCase, AuditCase.id == AuditFinding.case_id)
-         .where(AuditCase.organization_id.in_(org_ids), AuditCase.status == "open")
+         .where(AuditCase.organization_id.in_(org_ids), AuditCase.status == AuditStatus.OPEN)
          .order_by(AuditCase.organization_id, AuditFinding.id))
     out = []
     for f in db.session.scalars(q):

@@ -21,10 +21,12 @@ from coop.ledger.roles import BANK, ROLE_BY_KEY
 from coop.models import Organization, User, Voucher, VoucherLine
 from coop.models.cash import (BankAccount, BankColumnMapping, BankMatch, BankStatement, BankStatementLine,
                            Reconciliation)
+from coop.models.ledger import VoucherStatus
 from coop.core.money import ZERO, format_plain
 from coop.services import access, audit
 from coop.services.accounts import chart
 from coop.services.cashier import book_balance
+from coop.services.file_limits import decode_csv
 
 #: the fields a statement column can hold; `amount` (signed) or `money_in` + `money_out`
 FIELDS = ("date", "amount", "money_in", "money_out", "reference", "counterparty", "summary", "balance")
@@ -89,14 +91,7 @@ def read_rows(filename: str, data: bytes) -> list[list[str]]:
         except Exception:
             raise ValidationFailed.field("file", "无法读取该 xlsx 文件") from None
         return [[_cell(c) for c in row] for row in ws.iter_rows(values_only=True)]
-    for enc in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(enc)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise ValidationFailed.field("file", "无法识别文件编码，请另存为 UTF-8 CSV 或 xlsx")
+    text = decode_csv(data, "无法识别文件编码，请另存为 UTF-8 CSV 或 xlsx")
     return [[c.strip() for c in row] for row in csv.reader(io.StringIO(text))]
 
 
@@ -273,12 +268,13 @@ def import_statement(org: Organization, *, user: User, account_code: str, filena
 def _book_query(org: Organization, code: str):
     acc_id = chart(org).ids[code]
     return (sa.select(VoucherLine, Voucher).join(Voucher, Voucher.id == VoucherLine.voucher_id)
-            .where(Voucher.organization_id == org.id, Voucher.status == "posted", VoucherLine.account_id == acc_id))
+            .where(Voucher.organization_id == org.id, Voucher.status == VoucherStatus.POSTED,
+                   VoucherLine.account_id == acc_id))
 
 
 def _book_item(line: VoucherLine, v: Voucher) -> reconcile.Item:
     return reconcile.Item(line.id, v.date, line.debit - line.credit, None,
-                          f"{v.word}-{v.number:04d} {line.summary}" if v.number else line.summary)
+                          f"{v.display_number} {line.summary}" if v.number else line.summary)
 
 
 def _bank_item(l: BankStatementLine) -> reconcile.Item:

@@ -14,9 +14,11 @@ from coop.core.extensions import db
 from coop.core.text import N_
 from coop.models import Organization, User, Voucher
 from coop.services import access, closing, periods
+from coop.models.ledger import VoucherStatus
+from coop.services import access, periods
 from coop.services.vouchers import post_voucher, review_voucher
 
-STEPS = {"review": (access.REVIEW, "draft"), "post": (access.POST, "reviewed")}
+STEPS = {"review": (access.REVIEW, VoucherStatus.DRAFT), "post": (access.POST, VoucherStatus.REVIEWED)}
 
 
 @dataclass
@@ -52,13 +54,13 @@ def candidates(org: Organization, step: str, *, year: int | None = None, month: 
 def _reason(org: Organization, v: Voucher, step: str, user: User, closed: set[tuple[int, int]]) -> str | None:
     """Why `user` cannot take `step` on `v` now (the checks of the one-by-one functions, said in advance)."""
     if step == "review":
-        if v.status != "draft":
+        if v.status != VoucherStatus.DRAFT:
             return N_("不是待审核的凭证")
         if v.preparer_id == user.id:
             return N_("制单人不能审核自己编制的凭证")
     else:
-        if v.status != "reviewed":
-            return N_("尚未审核") if v.status == "draft" else N_("已经记账")
+        if v.status != VoucherStatus.REVIEWED:
+            return N_("尚未审核") if v.status == VoucherStatus.DRAFT else N_("已经记账")
         if not org.opening_locked:
             return N_("期初余额尚未确认，不能记账")
     if (v.year, v.month) in closed:
@@ -121,7 +123,7 @@ def close_blockers(org: Organization, year: int, month: int, today=None) -> list
     counts = dict(db.session.execute(
         sa.select(Voucher.status, sa.func.count()).where(
             Voucher.organization_id == org.id, Voucher.year == year, Voucher.month == month,
-            Voucher.status != "posted").group_by(Voucher.status)).all())
+            Voucher.status != VoucherStatus.POSTED).group_by(Voucher.status)).all())
     steps = [(step, counts[status], label) for step, status, label in (
         ("review", "draft", N_("%(n)s 张待审核", n=counts.get("draft", 0))),
         ("post", "reviewed", N_("%(n)s 张待记账", n=counts.get("reviewed", 0)))) if counts.get(status)]

@@ -19,7 +19,8 @@ from coop.core.extensions import db
 from coop.core.text import N_
 from coop.ledger import codes
 from coop.models import Account, Organization, User, Voucher, VoucherLine
-from coop.models.county import Budget, BudgetLine
+from coop.models.county import Budget, BudgetLine, BudgetStatus
+from coop.models.ledger import VoucherStatus
 from coop.core.money import ZERO, from_fen
 from coop.services import access, audit
 
@@ -44,7 +45,7 @@ def set_lines(org: Organization, year: int, lines: list[dict], *, user: User) ->
     """Replace the draft's lines: [{account_code, amount}], each account of the chart once, amount ≥ 0."""
     access.require(user, access.PREPARE, org)
     budget = _locked_budget(org, year)
-    if budget is not None and budget.status != "draft":
+    if budget is not None and budget.status != BudgetStatus.DRAFT:
         raise InvalidState("预算已经成员大会通过，不能修改")
     known = {a.code: a for a in db.session.scalars(sa.select(Account).where(Account.organization_id == org.id))}
     errors: dict = {}
@@ -63,7 +64,7 @@ def set_lines(org: Organization, year: int, lines: list[dict], *, user: User) ->
     if errors:
         raise ValidationFailed("预算有误，请检查标出的行", errors)
     if budget is None:
-        budget = Budget(organization_id=org.id, year=year, status="draft")
+        budget = Budget(organization_id=org.id, year=year, status=BudgetStatus.DRAFT)
         db.session.add(budget)
     # old lines go first: the unit of work would insert the new ones before deleting, against the unique key
     budget.lines.clear()
@@ -82,7 +83,7 @@ def approve(org: Organization, year: int, *, meeting_date: dt.date, entitled: in
     budget = _locked_budget(org, year)
     if budget is None or not budget.lines:
         raise InvalidState("请先编制预算")
-    if budget.status != "draft":
+    if budget.status != BudgetStatus.DRAFT:
         raise InvalidState("预算已经成员大会通过")
     errors: dict = {}
     if entitled <= 0:
@@ -103,7 +104,7 @@ def approve(org: Organization, year: int, *, meeting_date: dt.date, entitled: in
         raise ValidationFailed(next(iter(flatten_errors(errors).values()))[0], errors)
     budget.meeting_date, budget.entitled, budget.present = meeting_date, entitled, present
     budget.votes_for, budget.votes_against, budget.abstained = votes_for, votes_against, abstained
-    budget.reference, budget.status, budget.approved_by_id = reference.strip(), "approved", user.id
+    budget.reference, budget.status, budget.approved_by_id = reference.strip(), BudgetStatus.APPROVED, user.id
     db.session.flush()
     audit.log("budget.approve", user=user, org=org, target=str(year))
     return budget
@@ -143,7 +144,7 @@ def budget_vs_actual(org: Organization, year: int, until: dt.date | None = None)
     q = (sa.select(Account.code, Voucher.month, sa.func.sum(d - c))
          .select_from(VoucherLine).join(Voucher, Voucher.id == VoucherLine.voucher_id)
          .join(Account, Account.id == VoucherLine.account_id)
-         .where(Voucher.organization_id == org.id, Voucher.status == "posted", Voucher.year == year,
+         .where(Voucher.organization_id == org.id, Voucher.status == VoucherStatus.POSTED, Voucher.year == year,
                 Voucher.kind != "carryover", Voucher.date <= (until or dt.date(year, 12, 31)))
          .group_by(Account.code, Voucher.month))
     moved = [(code, month, from_fen(fen)) for code, month, fen in db.session.execute(q)]
@@ -165,7 +166,7 @@ def disclosure_sheet(org: Organization, start: dt.date, end: dt.date) -> dict:
     from coop.core.numerals import amount_in_words
 
     budget = get_budget(org, start.year)
-    if budget is None or budget.status != "approved":
+    if budget is None or budget.status != BudgetStatus.APPROVED:
         raise ValidationFailed.field("kind", f"{start.year} 年的财务计划尚未经成员大会通过，不能公开")
     rows, total_budget = [], ZERO
     for r in budget_vs_actual(org, start.year, until=end):

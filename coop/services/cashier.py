@@ -15,6 +15,7 @@ from coop.ledger import codes
 from coop.ledger.roles import BANK, CASH, ROLE_BY_KEY
 from coop.models import Account, Organization, User, Voucher, VoucherLine
 from coop.models.cash import CashCount, CashierSignature
+from coop.models.ledger import VoucherStatus, voucher_number
 from coop.core.money import ZERO, format_plain
 from coop.services import access, audit, reports, warnings
 from coop.services.accounts import chart
@@ -75,7 +76,8 @@ def journal(org: Organization, code: str, year: int, month: int) -> Journal:
     acc_id = chart(org).ids[code]
     lines = list(db.session.execute(
         sa.select(VoucherLine, Voucher).join(Voucher, Voucher.id == VoucherLine.voucher_id)
-        .where(Voucher.organization_id == org.id, Voucher.status == "posted", VoucherLine.account_id == acc_id,
+        .where(Voucher.organization_id == org.id, Voucher.status == VoucherStatus.POSTED,
+               VoucherLine.account_id == acc_id,
                Voucher.date >= first, Voucher.date <= last)
         .order_by(Voucher.date, Voucher.number, Voucher.id, VoucherLine.seq)).all())
     others = _other_accounts(org, {v.id for _, v in lines}, acc_id)
@@ -86,7 +88,7 @@ def journal(org: Organization, code: str, year: int, month: int) -> Journal:
         bal += line.debit - line.credit
         day_d += line.debit
         day_c += line.credit
-        j.rows.append(JournalRow(v.date, v.id, f"{v.word}-{v.number:04d}" if v.number else "", line.summary,
+        j.rows.append(JournalRow(v.date, v.id, voucher_number(v.word, v.number, ""), line.summary,
                                  others.get(v.id, ""), line.debit, line.credit, bal))
         if i + 1 == len(lines) or lines[i + 1][1].date != v.date:
             j.rows.append(JournalRow(v.date, None, "", "本日合计", "", day_d, day_c, bal, "day"))
@@ -154,7 +156,7 @@ def sign(voucher: Voucher, *, user: User) -> CashierSignature:
         raise Forbidden("只有出纳可以签字")
     if user.id in (voucher.preparer_id, voucher.reviewer_id, voucher.poster_id):
         raise Forbidden("钱账分管：制单、审核或记账的人不能再以出纳签字")
-    if voucher.status not in ("reviewed", "posted"):
+    if voucher.status not in (VoucherStatus.REVIEWED, VoucherStatus.POSTED):
         raise InvalidState("凭证审核后出纳才能签字")
     if not moves_money(org, voucher):
         raise InvalidState("该凭证不涉及现金或银行存款，无需出纳签字")
@@ -175,7 +177,8 @@ def awaiting_signature(org: Organization, limit: int = 50) -> list[Voucher]:
         return []
     money = sa.select(VoucherLine.voucher_id).where(VoucherLine.account_id.in_(leaves))
     return list(db.session.scalars(sa.select(Voucher).where(
-        Voucher.organization_id == org.id, Voucher.status.in_(("reviewed", "posted")), Voucher.id.in_(money),
+        Voucher.organization_id == org.id, Voucher.status.in_((VoucherStatus.REVIEWED, VoucherStatus.POSTED)),
+        Voucher.id.in_(money),
         ~Voucher.id.in_(sa.select(CashierSignature.voucher_id))).order_by(Voucher.date, Voucher.number).limit(limit)))
 
 
@@ -196,7 +199,7 @@ def _posted_money_lines(org: Organization, today: dt.date):
         return []
     rows = db.session.execute(
         sa.select(Voucher, VoucherLine).join(VoucherLine, VoucherLine.voucher_id == Voucher.id)
-        .where(Voucher.organization_id == org.id, Voucher.status == "posted", Voucher.date <= today,
+        .where(Voucher.organization_id == org.id, Voucher.status == VoucherStatus.POSTED, Voucher.date <= today,
                VoucherLine.account_id.in_(leaves))
         .order_by(Voucher.date, Voucher.number, Voucher.id, VoucherLine.seq)).all()
     return [(v, l, leaves[l.account_id]) for v, l in rows]

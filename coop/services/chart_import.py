@@ -15,6 +15,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from coop.core.errors import InvalidState, ValidationFailed
+from coop.core.export_safety import workbook_bytes
 from coop.core.extensions import db
 from coop.ledger import codes
 from coop.ledger.chart import CHART_2023, COUNTERPARTY_ACCOUNTS, CREDIT
@@ -333,9 +334,7 @@ def template_xlsx(kind: str, org: Organization) -> bytes:
         ws.append([code["资本"], "资本", "", "", "2000.00"])
     for col in "ABCDE":
         ws.column_dimensions[col].width = 16
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return workbook_bytes(wb)
 
 
 REQUIRED = {"chart": ("code", "name"), "opening": ("code", "debit", "credit")}

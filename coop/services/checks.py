@@ -21,6 +21,9 @@ from coop.core.extensions import db
 from coop.models import AuditLog, Disclosure, Organization, Period, RoleAssignment, Voucher, VoucherLine
 from coop.models.distribution import DistributionPlan, DividendPayment, HouseholdDividend
 from coop.services.audit import _scope
+from coop.models.distribution import DistributionPlan, DividendPayment, HouseholdDividend, PlanStatus
+from coop.models.disclosure import SheetStatus
+from coop.models.ledger import PeriodStatus, VoucherStatus
 
 
 @dataclass
@@ -93,7 +96,7 @@ def postings_still_posted(ctx: Context) -> list[str]:
     problems = []
     status = dict(db.session.execute(sa.select(Voucher.id, Voucher.status)).all())
     for e in ctx.events("voucher.post", "voucher.generate"):
-        if e.target.isdecimal() and int(e.target) in status and status[int(e.target)] != "posted":
+        if e.target.isdecimal() and int(e.target) in status and status[int(e.target)] != VoucherStatus.POSTED:
             problems.append(f"凭证 id {e.target} 已记账（审计日志第 {e.seq} 条），现在的状态却是 "
                             f"{status[int(e.target)]}（记账被撤销）")
     return problems
@@ -115,11 +118,11 @@ def period_states(ctx: Context) -> list[str]:
                for p in db.session.scalars(sa.select(Period))}
     for key in sorted(set(periods) | set(trail), key=lambda k: (k[0], k[1])):
         events = trail.get(key, [])
-        expected = "closed" if events and events[-1].action == "period.close" else "open"
-        actual = periods.get(key, "open")
+        expected = PeriodStatus.CLOSED if events and events[-1].action == "period.close" else PeriodStatus.OPEN
+        actual = periods.get(key, PeriodStatus.OPEN)
         if actual != expected:
             org, month = ctx.org_names.get(key[0], key[0]), key[1]
-            if expected == "closed":
+            if expected == PeriodStatus.CLOSED:
                 problems.append(f"{org} {month}：已结账（审计日志第 {events[-1].seq} 条），现在却是未结账（被改回）")
             else:
                 problems.append(f"{org} {month}：现在是已结账，审计日志中没有相应的结账记录")
@@ -146,9 +149,9 @@ def published_sheets(ctx: Context) -> list[str]:
                                                                    Disclosure.pdf_sha256))}
     for sid, d in sheets.items():
         e = recorded.get(sid)
-        if d.status in ("published", "superseded") and e is None:
+        if d.status in (SheetStatus.PUBLISHED, SheetStatus.SUPERSEDED) and e is None:
             problems.append(f"公开表 {sid}：状态为已公开，审计日志中没有它的公开记录")
-        elif e is not None and d.status not in ("published", "superseded"):
+        elif e is not None and d.status not in (SheetStatus.PUBLISHED, SheetStatus.SUPERSEDED):
             problems.append(f"公开表 {sid}：已公开（审计日志第 {e.seq} 条），现在的状态却是 {d.status}")
         elif e is not None:
             if e.detail.get("digest") and e.detail["digest"] != d.digest:
@@ -177,7 +180,7 @@ def dividends(ctx: Context) -> list[str]:
     for plan in db.session.execute(sa.select(DistributionPlan.id, DistributionPlan.status,
                                              DistributionPlan.voucher_id, DistributionPlan.year)):
         e = recorded.get(str(plan.id))
-        if plan.status != "posted":
+        if plan.status != PlanStatus.POSTED:
             if e is not None:
                 problems.append(f"收益分配方案 {plan.id}：已记账（审计日志第 {e.seq} 条），现在的状态却是 {plan.status}")
             continue
@@ -186,7 +189,7 @@ def dividends(ctx: Context) -> list[str]:
             continue
         if e.detail.get("voucher") is not None and e.detail["voucher"] != plan.voucher_id:
             problems.append(f"收益分配方案 {plan.id}：记账凭证与记账时记录的不符")
-        if vouchers.get(plan.voucher_id, ("", 0))[0] != "posted":
+        if vouchers.get(plan.voucher_id, ("", 0))[0] != VoucherStatus.POSTED:
             problems.append(f"收益分配方案 {plan.id}：记账凭证 id {plan.voucher_id} 不是已记账状态")
         if e.detail.get("dividends") and e.detail["dividends"] != dividends_digest(plan.id):
             problems.append(f"收益分配方案 {plan.id}（{plan.year}年度）：分红清册与记账时不符（某户分红被改动）")
@@ -197,7 +200,7 @@ def dividends(ctx: Context) -> list[str]:
         paid[vid] += int(amount)
     for vid, amount in sorted(paid.items()):
         status, total = vouchers.get(vid, ("", 0))
-        if status == "posted" and total != amount:
+        if status == VoucherStatus.POSTED and total != amount:
             problems.append(f"分红发放凭证 id {vid}：发放记录合计 {amount / 100:.2f}，凭证金额 {total / 100:.2f}，不符")
     return problems
 

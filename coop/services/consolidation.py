@@ -19,6 +19,7 @@ from coop.ledger.chart import COUNTERPARTY_ACCOUNTS, DISTRIBUTIONS, UNDISTRIBUTE
 from coop.models import (Account, County, DistributionPlan, JointProject, OpeningBalance, Organization, Period,
                       ProjectParticipant, ProjectReturn, ProjectReturnLine, Township, User, Voucher, VoucherLine)
 from coop.models.county import DEFAULT_DOUBLING_FACTOR, DEFAULT_DOUBLING_YEARS, CountyTarget
+from coop.models.ledger import PeriodStatus, VoucherStatus
 from coop.core.money import ZERO, from_fen
 from coop.services import access, audit, roles
 from coop.services.reports import _canonical, month_end
@@ -151,7 +152,7 @@ def consolidate(sc: Scope, year: int, month: int = 12) -> Consolidation:
                    sa.func.sum(sa.case((in_year_nc, d), else_=0)),
                    sa.func.sum(sa.case((in_year_nc, c), else_=0)))
          .join(Voucher, Voucher.id == VoucherLine.voucher_id)
-         .where(Voucher.organization_id.in_(ids), Voucher.status == "posted", Voucher.date <= end)
+         .where(Voucher.organization_id.in_(ids), Voucher.status == VoucherStatus.POSTED, Voucher.date <= end)
          .group_by(VoucherLine.account_id, VoucherLine.counterparty))
     if ids and db.session.get_bind().dialect.name == "postgresql":
         # the (account, counterparty) groups are few (~30 an organization) but the planner expects many and sorts
@@ -236,7 +237,7 @@ def _earlier_plans(ids: list[int], ys: dt.date, end: dt.date, accounts: dict) ->
     q = (sa.select(VoucherLine.account_id, sa.func.sum(sa.type_coerce(VoucherLine.debit, sa.BigInteger)))
          .join(Voucher, Voucher.id == VoucherLine.voucher_id)
          .join(DistributionPlan, DistributionPlan.voucher_id == Voucher.id)
-         .where(Voucher.organization_id.in_(ids), Voucher.status == "posted", Voucher.date >= ys,
+         .where(Voucher.organization_id.in_(ids), Voucher.status == VoucherStatus.POSTED, Voucher.date >= ys,
                 Voucher.date <= end, DistributionPlan.year != ys.year)
          .group_by(VoucherLine.account_id))
     out: dict[int, dict[str, Decimal]] = {}
@@ -316,7 +317,7 @@ def _joint_income(sc: Scope, ys: dt.date, end: dt.date) -> tuple[Decimal, Decima
              .join(Voucher, Voucher.id == voucher_col)
              .join(VoucherLine, VoucherLine.voucher_id == Voucher.id)
              .join(Account, Account.id == VoucherLine.account_id)
-             .where(inside, Voucher.status == "posted", Voucher.date >= ys, Voucher.date <= end,
+             .where(inside, Voucher.status == VoucherStatus.POSTED, Voucher.date >= ys, Voucher.date <= end,
                     Account.code.startswith(top)))
         return from_fen(db.session.scalar(q))
 
@@ -327,7 +328,7 @@ def _joint_income(sc: Scope, ys: dt.date, end: dt.date) -> tuple[Decimal, Decima
         .join(ProjectParticipant, ProjectParticipant.id == ProjectReturnLine.participant_id)
         .join(JointProject, JointProject.id == ProjectParticipant.project_id)
         .join(Voucher, Voucher.id == ProjectReturnLine.village_voucher_id)
-        .where(inside, Voucher.status == "posted", Voucher.date >= ys, Voucher.date <= end)))
+        .where(inside, Voucher.status == VoucherStatus.POSTED, Voucher.date >= ys, Voucher.date <= end)))
     dist = total(ProjectReturnLine.operator_voucher_id,
                  codes.CANONICAL.convert(DISTRIBUTIONS, codes.scheme(sc.county.code_scheme)), d - c)
     return income, dist
@@ -337,7 +338,8 @@ def _closed_through(ids: list[int], year: int, month: int) -> set[int]:
     if not ids:
         return set()
     return set(db.session.scalars(sa.select(Period.organization_id).where(
-        Period.organization_id.in_(ids), Period.year == year, Period.month == month, Period.status == "closed")))
+        Period.organization_id.in_(ids), Period.year == year, Period.month == month,
+        Period.status == PeriodStatus.CLOSED)))
 
 
 # ---------------------------------------------------------------- 经营收益 bands and the doubling
@@ -440,7 +442,7 @@ def operating_profits(orgs: list[Organization], years: list[int]) -> dict[int, d
     q = (sa.select(Voucher.organization_id, Voucher.year, Account.code, sa.func.sum(d - c))
          .select_from(VoucherLine).join(Voucher, Voucher.id == VoucherLine.voucher_id)
          .join(Account, Account.id == VoucherLine.account_id)
-         .where(Voucher.organization_id.in_(ids), Voucher.status == "posted", Voucher.kind != "carryover",
+         .where(Voucher.organization_id.in_(ids), Voucher.status == VoucherStatus.POSTED, Voucher.kind != "carryover",
                 Voucher.year >= min(years), Voucher.year <= max(years),
                 sa.or_(*(Account.code.startswith(t) for t in core.OPERATING_ACCOUNTS)))
          .group_by(Voucher.organization_id, Voucher.year, Account.code))
@@ -461,7 +463,7 @@ def closed_years(ids: list[int], years: list[int]) -> set[tuple[int, int]]:
         return set()
     return set(tuple(r) for r in db.session.execute(sa.select(Period.organization_id, Period.year).where(
         Period.organization_id.in_(ids), Period.year.in_(years), Period.month == 12,
-        Period.status == "closed")).all())
+        Period.status == PeriodStatus.CLOSED)).all())
 
 
 def bands(sc: Scope, target: Target, upto: int | None = None) -> BandReport:

@@ -22,7 +22,10 @@ from coop.models import (Account, Disclosure, DisclosureComment, DistributionPla
                       ProjectReturn, ProjectReturnLine, ProjectParticipant, SubsidyClaim, User, Voucher, VoucherLine,
                       RoleAssignment, VoucherQuestion)
 from coop.models.base import utcnow
-from coop.models.disclosure import SHEET_KINDS
+from coop.models.disclosure import SHEET_KINDS, QuestionStatus, SheetStatus
+from coop.models.distribution import PlanStatus
+from coop.models.ledger import VoucherStatus
+from coop.models.loans import ClaimStatus
 from coop.ledger import codes
 from coop.ledger.chart import (CAPITAL_SPENDING, CASH_ACCOUNTS, CHART_2023, CLAIMS_AND_DEBTS, LOAN_ACCOUNTS, OTHER_LIABILITIES, PNL,
                             PRODUCTION_COST, RESERVE_FUND, SPECIAL_FUNDS, YISHIYIYI, chart_account)
@@ -65,7 +68,7 @@ def digest_of(text: str) -> str:
 def _posted_lines(org, start, end, code_prefixes: tuple[str, ...]):
     q = (sa.select(VoucherLine, Voucher, Account)
          .join(Voucher, Voucher.id == VoucherLine.voucher_id).join(Account, Account.id == VoucherLine.account_id)
-         .where(Voucher.organization_id == org.id, Voucher.status == "posted", Voucher.kind != "carryover",
+         .where(Voucher.organization_id == org.id, Voucher.status == VoucherStatus.POSTED, Voucher.kind != "carryover",
                 Voucher.date >= start, Voucher.date <= end,
                 sa.or_(*[Account.code.startswith(p) for p in code_prefixes]))
          .order_by(Voucher.date, Voucher.number, VoucherLine.seq))
@@ -135,7 +138,7 @@ def _debts(org, start, end) -> dict:
     q = (sa.select(Account.code, VoucherLine.counterparty,
                    sa.func.sum(sa.type_coerce(VoucherLine.debit, sa.BigInteger) - sa.type_coerce(VoucherLine.credit, sa.BigInteger)))
          .join(Voucher, Voucher.id == VoucherLine.voucher_id).join(Account, Account.id == VoucherLine.account_id)
-         .where(Voucher.organization_id == org.id, Voucher.status == "posted", Voucher.date <= end,
+         .where(Voucher.organization_id == org.id, Voucher.status == VoucherStatus.POSTED, Voucher.date <= end,
                 sa.or_(*[Account.code.startswith(t) for t in tops]))
          .group_by(Account.code, VoucherLine.counterparty))
     for code, cp, fen in db.session.execute(q):
@@ -159,7 +162,7 @@ def _debts(org, start, end) -> dict:
 def _distribution(org, start, end) -> dict:
     """收益分配 and 分红清册: the plan's figures as posted and frozen (RULES §10), never a re-computation."""
     posted = db.session.scalars(sa.select(DistributionPlan).where(
-        DistributionPlan.organization_id == org.id, DistributionPlan.status == "posted")
+        DistributionPlan.organization_id == org.id, DistributionPlan.status == PlanStatus.POSTED)
         .order_by(DistributionPlan.posted_at.desc()))
     plan = next((p for p in posted if start <= _posted_on(p) <= end), None)
     if plan is None:
@@ -216,7 +219,7 @@ def _joint(org, start, end) -> dict:
 def _subsidy(org, start, end) -> dict:
     rows, total = [], ZERO
     for c in db.session.scalars(sa.select(SubsidyClaim).where(
-            SubsidyClaim.organization_id == org.id, SubsidyClaim.status == "disbursed",
+            SubsidyClaim.organization_id == org.id, SubsidyClaim.status == ClaimStatus.DISBURSED,
             SubsidyClaim.disbursed_on >= start, SubsidyClaim.disbursed_on <= end).order_by(SubsidyClaim.disbursed_on)):
         total += c.allocated
         rows.append([c.loan.lender, c.loan.contract_no, f"{c.period_start}至{c.period_end - dt.timedelta(days=1)}",
@@ -257,7 +260,8 @@ def _spent_on(org, v: Voucher, use: VoucherLine) -> str:
         if codes.top(code) == RESERVE_FUND:
             q = (sa.select(Voucher, VoucherLine).join(VoucherLine, VoucherLine.voucher_id == Voucher.id)
                  .join(Account, Account.id == VoucherLine.account_id)
-                 .where(Voucher.organization_id == org.id, Voucher.status == "posted", Voucher.date <= v.date,
+                 .where(Voucher.organization_id == org.id, Voucher.status == VoucherStatus.POSTED,
+                        Voucher.date <= v.date,
                         Voucher.id != v.id, VoucherLine.debit == l.credit,
                         sa.or_(*[Account.code.startswith(t) for t in CAPITAL_SPENDING]))
                  .order_by(Voucher.date.desc(), Voucher.number.desc()).limit(1))
@@ -306,7 +310,7 @@ def create_sheet(org: Organization, *, kind: str, start: dt.date, end: dt.date, 
     data = build_sheet(org, kind, start, end)
     version = 1
     if supersedes is not None:
-        if supersedes.status != "published":
+        if supersedes.status != SheetStatus.PUBLISHED:
             raise InvalidState("只能更正已公开的表")
         pending = db.session.scalar(sa.select(Disclosure).where(Disclosure.supersedes_id == supersedes.id))
         if pending is not None:
@@ -339,7 +343,7 @@ def finance_group_review(d: Disclosure, *, user: User, approve: bool, comment: s
     org = _org(d)
     if "finance_group" not in access.roles_on(user, org):
         raise Forbidden("只有民主理财小组成员可以审查公开表")
-    if d.status not in ("draft", "vetoed"):
+    if d.status not in (SheetStatus.DRAFT, SheetStatus.VETOED):
         raise InvalidState("只有草稿或被否决的公开表可以审查")
     notes = [(r, (t or "").strip()) for r, t in [(row, comment), *(row_comments or {}).items()]]
     notes = [(r, t) for r, t in notes if t]
@@ -351,7 +355,7 @@ def finance_group_review(d: Disclosure, *, user: User, approve: bool, comment: s
         raise ValidationFailed.field("comment", "否决时必须填写意见")
     for r, t in notes:
         d.comments.append(DisclosureComment(user_id=user.id, row=r, text=t, veto=not approve))
-    d.status = "reviewed" if approve else "vetoed"
+    d.status = SheetStatus.REVIEWED if approve else SheetStatus.VETOED
     d.reviewed_by_id, d.reviewed_at = user.id, utcnow()
     db.session.flush()
     audit.log("disclosure.review", user=user, org=org, target=str(d.id), approve=approve)
@@ -362,15 +366,15 @@ def township_approve(d: Disclosure, *, user: User, approve: bool = True, comment
     org = _org(d)
     if "township_auditor" not in access.roles_on(user, org):
         raise Forbidden("只有乡镇经管站可以批准公开")
-    if d.status != "reviewed":
+    if d.status != SheetStatus.REVIEWED:
         raise InvalidState("公开表须先经民主理财小组审查通过")
     if not approve:
         if not (comment or "").strip():
             raise ValidationFailed.field("comment", "退回时必须填写意见")
         d.comments.append(DisclosureComment(user_id=user.id, text=comment.strip(), veto=True))
-        d.status = "vetoed"
+        d.status = SheetStatus.VETOED
     else:
-        d.status, d.approved_by_id, d.approved_at = "approved", user.id, utcnow()
+        d.status, d.approved_by_id, d.approved_at = SheetStatus.APPROVED, user.id, utcnow()
     db.session.flush()
     audit.log("disclosure.approve", user=user, org=org, target=str(d.id), approve=approve)
     return d
@@ -381,7 +385,7 @@ def publish(d: Disclosure, *, user: User, date: dt.date, channel: str,
     """公开: freeze the sheet with its PDF; a correction supersedes the version it corrects."""
     org = _org(d)
     access.require(user, access.PREPARE, org)
-    if d.status != "approved":
+    if d.status != SheetStatus.APPROVED:
         raise InvalidState("公开前须经民主理财小组审查和乡镇经管站批准")
     if not (channel or "").strip():
         raise ValidationFailed.field("channel", "请填写公开方式（如 村务公开栏、微信群）")
@@ -391,12 +395,12 @@ def publish(d: Disclosure, *, user: User, date: dt.date, channel: str,
         raise ValidationFailed.field("date", f"公开日期不能早于公开期间的结束日期 {d.period_end}")
     if digest_of(d.data) != d.digest:
         raise InvalidState("公开表数据与摘要不符，拒绝公开")
-    d.status, d.published_on, d.channel = "published", date, channel.strip()
+    d.status, d.published_on, d.channel = SheetStatus.PUBLISHED, date, channel.strip()
     if render_pdf is not None:
         d.pdf = render_pdf(d)
         d.pdf_sha256 = hashlib.sha256(d.pdf).hexdigest()
     if d.supersedes is not None:
-        d.supersedes.status = "superseded"
+        d.supersedes.status = SheetStatus.SUPERSEDED
     db.session.flush()
     audit.log("disclosure.publish", user=user, org=org, target=str(d.id), digest=d.digest, pdf=d.pdf_sha256)
     return d
@@ -407,7 +411,7 @@ def published_cover(org: Organization, year: int, month: int) -> Disclosure | No
     first = dt.date(year, month, 1)
     correction = sa.select(Disclosure.supersedes_id).where(Disclosure.supersedes_id.is_not(None))
     return db.session.scalar(sa.select(Disclosure).where(
-        Disclosure.organization_id == org.id, Disclosure.status == "published",
+        Disclosure.organization_id == org.id, Disclosure.status == SheetStatus.PUBLISHED,
         Disclosure.period_start <= reports.month_end(year, month), Disclosure.period_end >= first,
         Disclosure.id.not_in(correction)).limit(1))
 
@@ -425,13 +429,13 @@ def rebuild_sheet(d: Disclosure, *, user: User) -> Disclosure:
     """Recompute a draft (e.g. a correction after the books were fixed); reviews start over."""
     org = _org(d)
     access.require(user, access.PREPARE, org)
-    if d.status not in ("draft", "vetoed"):
+    if d.status not in (SheetStatus.DRAFT, SheetStatus.VETOED):
         raise InvalidState("只有草稿或被否决的公开表可以重新生成")
     data = build_sheet(org, d.kind, d.period_start, d.period_end)
     data["version"] = d.version
     d.data = canonical(data)
     d.digest = digest_of(d.data)
-    d.status = "draft"
+    d.status = SheetStatus.DRAFT
     db.session.flush()
     audit.log("disclosure.rebuild", user=user, org=org, target=str(d.id))
     return d
@@ -442,7 +446,8 @@ def verify_digest(digest: str) -> Disclosure | None:
     if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
         raise ValidationFailed.field("digest", "摘要应为64位十六进制字符")
     return db.session.scalar(sa.select(Disclosure).where(Disclosure.digest == digest,
-                                                         Disclosure.status.in_(("published", "superseded"))))
+                                                         Disclosure.status.in_((SheetStatus.PUBLISHED,
+                                                                                SheetStatus.SUPERSEDED))))
 
 
 def verify_pdf(data: bytes) -> Disclosure | None:
@@ -454,7 +459,8 @@ def verify_pdf(data: bytes) -> Disclosure | None:
 
 def published_sheets():
     """SELECT of every sheet that was ever published (still current or superseded)."""
-    return sa.select(Disclosure).where(Disclosure.status.in_(("published", "superseded"))).order_by(Disclosure.id)
+    return sa.select(Disclosure).where(Disclosure.status.in_((SheetStatus.PUBLISHED,
+                                                              SheetStatus.SUPERSEDED))).order_by(Disclosure.id)
 
 
 def verify_sheet(d: Disclosure) -> list[str]:
@@ -495,7 +501,7 @@ def quarter_schedule(org: Organization, today: dt.date) -> list[QuarterDue]:
     """Every quarter from the start of the books up to today's, with its due date and publication."""
     sheets = db.session.execute(sa.select(Disclosure.period_start, Disclosure.period_end, Disclosure.published_on)
                                 .where(Disclosure.organization_id == org.id, Disclosure.kind == "income_expense",
-                                       Disclosure.status.in_(("published", "superseded")))).all()
+                                       Disclosure.status.in_((SheetStatus.PUBLISHED, SheetStatus.SUPERSEDED)))).all()
     out = []
     y, q = org.books_start_year, (org.books_start_month - 1) // 3 + 1
     while dt.date(y, q * 3 - 2, 1) <= today:
@@ -542,14 +548,20 @@ def ask_question(org: Organization, voucher: Voucher, *, text: str, user: User) 
     return q
 
 
-def answer_question(q: VoucherQuestion, *, text: str, user: User) -> VoucherQuestion:
+def check_answer(q: VoucherQuestion, *, text: str, user: User) -> Organization:
+    """Refuses an answer `user` may not give, to a closed question, or an empty one; the question's organization."""
     org = db.session.get(Organization, q.organization_id)
     access.require(user, access.PREPARE, org)
-    if q.status == "closed":
+    if q.status == QuestionStatus.CLOSED:
         raise InvalidState("该质询已关闭")
     if not (text or "").strip():
         raise ValidationFailed.field("answer", "请填写答复")
-    q.answer, q.answered_by_id, q.answered_at, q.status = text.strip(), user.id, utcnow(), "answered"
+    return org
+
+
+def answer_question(q: VoucherQuestion, *, text: str, user: User) -> VoucherQuestion:
+    org = check_answer(q, text=text, user=user)
+    q.answer, q.answered_by_id, q.answered_at, q.status = text.strip(), user.id, utcnow(), QuestionStatus.ANSWERED
     db.session.flush()
     audit.log("question.answer", user=user, org=org, target=str(q.id))
     return q
@@ -559,9 +571,9 @@ def close_question(q: VoucherQuestion, *, user: User) -> VoucherQuestion:
     org = db.session.get(Organization, q.organization_id)
     if q.asked_by_id != user.id and "township_auditor" not in access.roles_on(user, org):
         raise Forbidden("只有提问的经管站可以关闭质询")
-    if q.status != "answered":
+    if q.status != QuestionStatus.ANSWERED:
         raise InvalidState("只有已答复的质询可以关闭")
-    q.status = "closed"
+    q.status = QuestionStatus.CLOSED
     db.session.flush()
     audit.log("question.close", user=user, org=org, target=str(q.id))
     return q

@@ -26,6 +26,10 @@ from coop.services import access, audit, closing, periods, reports, shares, warn
 from coop.services.roles import resolve, resolve_money
 from coop.services.checks import dividends_digest
 from coop.services.vouchers import create_draft, post_system_entry
+from coop.models.distribution import APPROVAL_STEPS, DistributionPolicy, PlanStatus
+from coop.models.ledger import VoucherStatus, voucher_number
+from coop.models.members import QuantificationStatus
+from coop.services import access, audit, periods, reports, shares
 
 FOUR_TWO_ORDER = ("party_proposal", "committee", "party_members", "assembly", "resolution_public")
 #: the 村党组织 discusses the plan first on both routes (RULES §7 Approval)
@@ -125,7 +129,7 @@ def _lines_since(org: Organization, since: dt.date, prefix: str, exclude: set | 
     return db.session.execute(
         sa.select(Voucher.id, Voucher.word, Voucher.number, Voucher.date, sa.func.sum(d - c))
         .join(VoucherLine, VoucherLine.voucher_id == Voucher.id).join(Account, Account.id == VoucherLine.account_id)
-        .where(Voucher.organization_id == org.id, Voucher.status == "posted", Voucher.kind != "carryover",
+        .where(Voucher.organization_id == org.id, Voucher.status == VoucherStatus.POSTED, Voucher.kind != "carryover",
                Voucher.date >= since, Account.code.startswith(prefix), Voucher.id.not_in(exclude or [0]))
         .group_by(Voucher.id, Voucher.word, Voucher.number, Voucher.date).order_by(Voucher.date, Voucher.number)).all()
 
@@ -151,7 +155,7 @@ def booked_distributions(org: Organization, year: int, exclude: set | frozenset 
         b.total += amount
         if vid not in other_plans:
             b.against_year += amount
-            b.vouchers.append(f"{date.month}月 {word}-{number:04d}" if number else str(vid))
+            b.vouchers.append(f"{date.month}月 {voucher_number(word, number)}" if number else str(vid))
     for vid, _, _, _, fen in _lines_since(org, since, reserve_leaf, exclude):
         if vid not in other_plans:
             b.reserved += from_fen(int(fen))
@@ -243,14 +247,14 @@ def scenario(org: Organization, *, year: int, record_date: dt.date, member_pool:
     """An unsaved plan, for a what-if preview: never added to the session, so nothing is written."""
     plan = DistributionPlan(organization_id=org.id, year=year, name=name or "试算", record_date=record_date,
                             member_pool=member_pool, cadre_reward=cadre_reward, other=other, reserve_rate=reserve_rate,
-                            status="draft", supplementary=bool(supplementary))
+                            status=PlanStatus.DRAFT, supplementary=bool(supplementary))
     plan.cadres = [DistributionCadre(**c) for c in cadres or []]
     return plan
 
 
 def update_plan(plan: DistributionPlan, *, user: User, cadres: list[dict] | None = None, **changes) -> DistributionPlan:
     access.require(user, access.PREPARE, db.session.get(Organization, plan.organization_id))
-    if plan.status != "draft":
+    if plan.status != PlanStatus.DRAFT:
         raise InvalidState("方案已批准或已记账，不能再修改")
     if changes.get("record_date"):
         _check_record_date(plan.year, changes["record_date"])
@@ -269,7 +273,7 @@ def delete_plan(plan: DistributionPlan, *, user: User) -> None:
     """Drop a draft scenario; an approved or posted plan stays."""
     org = db.session.get(Organization, plan.organization_id)
     access.require(user, access.PREPARE, org)
-    if plan.status != "draft":
+    if plan.status != PlanStatus.DRAFT:
         raise InvalidState("方案已批准或已记账，不能删除")
     db.session.delete(plan)
     db.session.flush()
@@ -290,7 +294,7 @@ def poverty_floors(org: Organization, record_date: dt.date) -> dict[int, Decimal
     from coop.models import Member, QuantificationPlan
 
     qp = db.session.scalar(sa.select(QuantificationPlan).where(QuantificationPlan.organization_id == org.id,
-                                                               QuantificationPlan.status == "issued"))
+                                                               QuantificationPlan.status == QuantificationStatus.ISSUED))
     if qp is None or not qp.face_value:
         return {}
     rate = shares.plan_rules(qp).poverty_floor_rate
@@ -308,7 +312,7 @@ def poverty_floors(org: Organization, record_date: dt.date) -> dict[int, Decimal
 
 def _posted_plans(org: Organization, year: int, exclude: int | None = None) -> list[DistributionPlan]:
     q = sa.select(DistributionPlan).where(DistributionPlan.organization_id == org.id, DistributionPlan.year == year,
-                                          DistributionPlan.status == "posted")
+                                          DistributionPlan.status == PlanStatus.POSTED)
     if exclude is not None:
         q = q.where(DistributionPlan.id != exclude)
     return list(db.session.scalars(q.order_by(DistributionPlan.id)))
@@ -364,7 +368,7 @@ def record_approval(plan: DistributionPlan, *, step: str, date: dt.date, referen
     access.require(user, access.PREPARE, org)
     if step not in APPROVAL_STEPS:
         raise ValidationFailed.field("step", "审批步骤不正确")
-    if plan.status == "posted" and step != "result_public":
+    if plan.status == PlanStatus.POSTED and step != "result_public":
         raise InvalidState("方案已记账")
     if not (reference or "").strip():
         raise ValidationFailed.field("reference", "请填写会议记录或公告编号")
@@ -439,7 +443,7 @@ def approve_plan(plan: DistributionPlan, *, method: str, user: User) -> Distribu
     or the 党组织 step and the 成员大会 resolution."""
     org = db.session.get(Organization, plan.organization_id)
     access.require(user, access.REVIEW, org)
-    if plan.status != "draft":
+    if plan.status != PlanStatus.DRAFT:
         raise InvalidState("方案不是草稿状态")
     steps = {a.step for a in plan.approvals}
     need = ROUTES.get(method)
@@ -453,7 +457,7 @@ def approve_plan(plan: DistributionPlan, *, method: str, user: User) -> Distribu
     p = preview(plan)
     if not p.ok:
         raise ValidationFailed.from_issues(p.issues)
-    plan.status, plan.approval_method = "approved", method
+    plan.status, plan.approval_method = PlanStatus.APPROVED, method
     db.session.flush()
     audit.log("distribution.approve", user=user, org=org, target=str(plan.id), method=method)
     return plan
@@ -487,9 +491,9 @@ def post_plan(plan: DistributionPlan, *, date: dt.date | None = None, user: User
     periods.lock_books(org, exclusive=True)
     # a second posting of the same plan waits here, then sees it posted
     db.session.refresh(plan, with_for_update=True)
-    if plan.status == "posted":
+    if plan.status == PlanStatus.POSTED:
         raise InvalidState("该方案已经记账，不能重复记账")
-    if plan.status != "approved":
+    if plan.status != PlanStatus.APPROVED:
         raise InvalidState("方案尚未批准，不能记账")
     if not plan.supplementary and _posted_plans(org, plan.year, exclude=plan.id):
         raise InvalidState(f"{plan.year}年度已有记账的收益分配方案；再次分配须作为补充分配，单独审批")
@@ -537,7 +541,7 @@ def post_plan(plan: DistributionPlan, *, date: dt.date | None = None, user: User
         for hid, amount in sorted(p.member_split.households.items()):
             db.session.add(HouseholdDividend(plan_id=plan.id, household_id=hid, units=p.units.get(hid, Decimal(0)),
                                              amount=amount))
-    plan.status, plan.voucher_id, plan.posted_at, plan.posted_by_id = "posted", voucher.id, utcnow(), user.id
+    plan.status, plan.voucher_id, plan.posted_at, plan.posted_by_id = PlanStatus.POSTED, voucher.id, utcnow(), user.id
     plan.distributable, plan.reserve = w.distributable, w.reserve
     plan.collective_part = w.collective
     plan.figures = json.dumps(frozen_figures(p, policy), ensure_ascii=False, sort_keys=True)
@@ -605,7 +609,7 @@ def household_dividends(household_id: int) -> list[HouseholdYear]:
     portal home."""
     rows = db.session.execute(
         sa.select(HouseholdDividend, DistributionPlan).join(DistributionPlan)
-        .where(HouseholdDividend.household_id == household_id, DistributionPlan.status == "posted")
+        .where(HouseholdDividend.household_id == household_id, DistributionPlan.status == PlanStatus.POSTED)
         .order_by(DistributionPlan.year.desc(), DistributionPlan.id.desc())).all()
     paid: dict[int, Decimal] = {}
     pending: dict[int, Decimal] = {}
@@ -615,7 +619,7 @@ def household_dividends(household_id: int) -> list[HouseholdYear]:
             .join(Voucher, Voucher.id == DividendPayment.voucher_id)
             .where(DividendPayment.dividend_id.in_([d.id for d, _ in rows])))
         for did, amount, vstatus in payments:
-            target = paid if vstatus == "posted" else pending
+            target = paid if vstatus == VoucherStatus.POSTED else pending
             target[did] = target.get(did, ZERO) + amount
     return [HouseholdYear(p.year, p, d.units, d.amount, paid.get(d.id, ZERO), pending.get(d.id, ZERO))
             for d, p in rows]
@@ -631,7 +635,7 @@ def dividend_status(plan: DistributionPlan) -> list[DividendStatus]:
     paid: dict = {}
     pending: dict = {}
     for did, status, fen in rows:
-        target = paid if status == "posted" else pending
+        target = paid if status == VoucherStatus.POSTED else pending
         target[did] = target.get(did, ZERO) + Decimal(fen) / 100
     return [DividendStatus(d, paid.get(d.id, ZERO), pending.get(d.id, ZERO)) for d in plan.dividends]
 
@@ -647,7 +651,7 @@ def pay_dividends(plan: DistributionPlan, *, household_ids: list[int] | None, da
     # two payments of one plan at once: the second waits here, then reads what the first paid (below, under the
     # lock) and finds nothing left to pay
     db.session.refresh(plan, with_for_update=True)
-    if plan.status != "posted":
+    if plan.status != PlanStatus.POSTED:
         raise InvalidState("方案尚未记账，不能发放")
     credit_leaf = resolve_money(org, pay_from or plan.pay_from, field="pay_from")
     held = {hid: number for hid, number in db.session.execute(
@@ -702,7 +706,7 @@ def year_end_status(org: Organization, year: int) -> YearEndStatus:
     state = closing.carryover_state(org, year)
     plans = list(db.session.scalars(sa.select(DistributionPlan).where(
         DistributionPlan.organization_id == org.id, DistributionPlan.year == year).order_by(DistributionPlan.id)))
-    posted = [p for p in plans if p.status == "posted"]
+    posted = [p for p in plans if p.status == PlanStatus.POSTED]
     closed = state == "closed"
     if closed:
         step = "done"

@@ -75,6 +75,17 @@ def check_csv(data: bytes | str, *, field: str = "file") -> None:
         raise ValidationFailed.field(field, f"文件超过 {max_rows} 行，请分成几个文件导入")
 
 
+def decode_csv(data: bytes, message: str, *, field: str = "file") -> str:
+    """A CSV file's text: UTF-8 (with or without BOM) or GBK, as Excel in China saves it; else `message` beside
+    `field`."""
+    for enc in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+    raise ValidationFailed.field(field, message)
+
+
 def cap(problems: list, make_more) -> list:
     """At most MAX_PROBLEMS problems, then `make_more(n)` standing for the n left out."""
     if len(problems) <= MAX_PROBLEMS:

@@ -32,6 +32,8 @@ from coop.models import AuditLog, Organization, Period, QuantificationPlan, Vouc
 from coop.services import audit, checks, disclosure, reports, shares
 from coop.services.accounts import chart
 from coop.services.distribution import overdistributed_years
+from coop.models import AuditLog, Organization, Period, Voucher, VoucherLine, VoucherSequence
+from coop.models.ledger import voucher_number
 
 #: audit actions that record a voucher becoming posted, with its lines' digest
 POSTING_ACTIONS = ("voucher.post", "voucher.generate")
@@ -109,7 +111,7 @@ def check_ledger() -> list[str]:
 
 
 def _label(org_names: dict, v) -> str:
-    number = f"{v.word}-{v.number:04d}" if v.number else "（未编号）"
+    number = voucher_number(v.word, v.number)
     return f"{org_names.get(v.organization_id, v.organization_id)} {v.date} {number}（凭证 id {v.id}）"
 
 

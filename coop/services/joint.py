@@ -19,6 +19,7 @@ from coop.ledger.types import Entry, Line
 from coop.models import (Account, County, JointProject, Organization, ProjectContribution, ProjectParticipant,
                       ProjectReturn, ProjectReturnLine, User, Voucher, VoucherLine)
 from coop.models.joint import CONTRIBUTION_KINDS
+from coop.models.ledger import VoucherStatus
 from coop.core.money import ZERO, format_plain
 from coop.services import access, audit, periods, roles
 from coop.services.vouchers import write_for
@@ -335,7 +336,8 @@ def _balance(org: Organization, code: str, counterparty: str, until: dt.date | N
     q = (sa.select(sa.func.coalesce(sa.func.sum(sa.type_coerce(VoucherLine.debit, sa.BigInteger)
                                                 - sa.type_coerce(VoucherLine.credit, sa.BigInteger)), 0))
          .join(Voucher, Voucher.id == VoucherLine.voucher_id).join(Account, Account.id == VoucherLine.account_id)
-         .where(Voucher.organization_id == org.id, Voucher.status == "posted", Account.code.startswith(code),
+         .where(Voucher.organization_id == org.id, Voucher.status == VoucherStatus.POSTED,
+                Account.code.startswith(code),
                 VoucherLine.counterparty == counterparty))
     if until:
         q = q.where(Voucher.date <= until)

@@ -15,11 +15,12 @@ from coop.core.money import ZERO, format_plain
 from coop.models import (County, Loan, LoanEvent, LprRate, Organization, SubsidyClaim, SubsidyPolicy, Township, User,
                       Voucher)
 from coop.models.base import utcnow
+from coop.models.loans import ClaimStatus
 from coop.ledger.types import Entry, Line
 from coop.services import access, accounts as account_service, audit, roles
 from coop.services.vouchers import create_draft, write_for
 
-COMMITTED = ("allocated", "disbursed")
+COMMITTED = (ClaimStatus.ALLOCATED, ClaimStatus.DISBURSED)
 #: loan term → posting role of the loan account
 LOAN_TERMS = {"short": R.SHORT_LOAN, "long": R.LONG_LOAN}
 
@@ -249,7 +250,7 @@ def compute_claim(loan: Loan, start: dt.date, end: dt.date,
         used = db.session.scalar(
             sa.select(sa.func.coalesce(sa.func.sum(sa.type_coerce(SubsidyClaim.claimed, sa.BigInteger)), 0))
             .where(SubsidyClaim.organization_id == org.id, SubsidyClaim.policy_id == policy.id,
-                   SubsidyClaim.status != "rejected", SubsidyClaim.id != (claim.id if claim else 0))) or 0
+                   SubsidyClaim.status != ClaimStatus.REJECTED, SubsidyClaim.id != (claim.id if claim else 0))) or 0
         room = max(policy.org_cap - Decimal(used) / 100, ZERO)
         calc.eligible = min(calc.eligible, room)
     return calc, policy
@@ -270,7 +271,7 @@ def check_claim(org: Organization, loan: Loan, *, start: dt.date, end: dt.date,
     if start.year != (end - dt.timedelta(days=1)).year:
         raise ValidationFailed.field("period_end", "一次申报不能跨年度")
     overlap = db.session.scalar(sa.select(SubsidyClaim.id).where(
-        SubsidyClaim.loan_id == loan.id, SubsidyClaim.status != "rejected",
+        SubsidyClaim.loan_id == loan.id, SubsidyClaim.status != ClaimStatus.REJECTED,
         SubsidyClaim.id != (claim.id if claim else 0),
         SubsidyClaim.period_start < end, SubsidyClaim.period_end > start))
     if overlap:
@@ -291,7 +292,7 @@ def file_claim(org: Organization, loan: Loan, *, start: dt.date, end: dt.date, c
                claim: SubsidyClaim | None = None) -> SubsidyClaim:
     """申报 (or, with `claim`, correct and refile a rejected claim)."""
     access.require(user, access.PREPARE, org)
-    if claim is not None and claim.status != "rejected":
+    if claim is not None and claim.status != ClaimStatus.REJECTED:
         raise InvalidState("只有被退回的申报可以修改后重新申报")
     calc, policy = check_claim(org, loan, start=start, end=end, claim=claim)
     if claimed <= 0:
@@ -305,7 +306,7 @@ def file_claim(org: Organization, loan: Loan, *, start: dt.date, end: dt.date, c
         db.session.add(claim)
     claim.policy_id = policy.id
     claim.period_start, claim.period_end, claim.interest_paid = start, end, calc.interest_paid
-    claim.eligible, claim.claimed, claim.status, claim.reject_reason = calc.eligible, claimed, "filed", None
+    claim.eligible, claim.claimed, claim.status, claim.reject_reason = calc.eligible, claimed, ClaimStatus.FILED, None
     claim.filed_by_id = user.id
     db.session.flush()
     audit.log("subsidy.file", user=user, org=org, target=str(claim.id), claimed=format_plain(claimed))
@@ -321,10 +322,10 @@ def review_claim(claim: SubsidyClaim, *, user: User, approve: bool, reason: str 
     org = _claim_org(claim)
     if "township_auditor" not in access.roles_on(user, org):
         raise Forbidden("只有乡镇经管站可以审核贴息申报")
-    if claim.status != "filed":
+    if claim.status != ClaimStatus.FILED:
         raise InvalidState("只有已申报的贴息可以审核")
     if approve:
-        claim.status, claim.reviewed_by_id, claim.reviewed_at = "reviewed", user.id, utcnow()
+        claim.status, claim.reviewed_by_id, claim.reviewed_at = ClaimStatus.REVIEWED, user.id, utcnow()
     else:
         _reject(claim, reason)
     db.session.flush()
@@ -335,7 +336,7 @@ def review_claim(claim: SubsidyClaim, *, user: User, approve: bool, reason: str 
 def _reject(claim: SubsidyClaim, reason: str | None) -> None:
     if not (reason or "").strip():
         raise ValidationFailed.field("reason", "退回时请填写原因")
-    claim.status, claim.reject_reason = "rejected", reason.strip()
+    claim.status, claim.reject_reason = ClaimStatus.REJECTED, reason.strip()
 
 
 def committed_amount(policy: SubsidyPolicy) -> Decimal:
@@ -351,7 +352,7 @@ def approve_claim(claim: SubsidyClaim, *, user: User, approve: bool = True, reas
     _require_county_admin(user, org.township.county_id)
     policy = policy_for_year(org.township.county_id, claim.period_start.year, lock=True)
     db.session.refresh(claim)
-    if claim.status != "reviewed":
+    if claim.status != ClaimStatus.REVIEWED:
         raise InvalidState("只有乡镇审核通过的申报可以批准")
     if not approve:
         _reject(claim, reason)
@@ -359,11 +360,11 @@ def approve_claim(claim: SubsidyClaim, *, user: User, approve: bool = True, reas
         issues = check_fund(policy.fund, committed_amount(policy), claim.claimed)
         if issues:
             raise ValidationFailed.from_issues(issues)
-        claim.status, claim.allocated = "allocated", claim.claimed
+        claim.status, claim.allocated = ClaimStatus.ALLOCATED, claim.claimed
     else:
         if policy.allocated_at:
             raise InvalidState(f"{policy.year}年度已按比例分配完毕，不能再批准新的申报")
-        claim.status = "approved"
+        claim.status = ClaimStatus.APPROVED
     claim.approved_by_id, claim.approved_at = user.id, utcnow()
     db.session.flush()
     audit.log("subsidy.approve", user=user, org=org, target=str(claim.id), approve=approve)
@@ -379,13 +380,13 @@ def run_allocation(policy: SubsidyPolicy, *, user: User) -> dict[int, Decimal]:
     if policy.allocated_at:
         raise InvalidState(f"{policy.year}年度已分配")
     claims = list(db.session.scalars(sa.select(SubsidyClaim).where(SubsidyClaim.policy_id == policy.id,
-                                                                   SubsidyClaim.status == "approved")
+                                                                   SubsidyClaim.status == ClaimStatus.APPROVED)
                                      .order_by(SubsidyClaim.id)))
     if not claims:
         raise InvalidState("没有已批准待分配的申报")
     shares = allocate_fund(policy.fund, {c.id: c.claimed for c in claims})
     for c in claims:
-        c.allocated, c.status = shares[c.id], "allocated"
+        c.allocated, c.status = shares[c.id], ClaimStatus.ALLOCATED
     policy.allocated_at = utcnow()
     db.session.flush()
     audit.log("subsidy.allocate", user=user, target=f"{policy.county_id}/{policy.year}",
@@ -401,7 +402,7 @@ def disburse_claim(claim: SubsidyClaim, *, date: dt.date, user: User, bank_accou
     _require_county_admin(user, org.township.county_id)
     # a second payout of the same claim waits here, then finds it disbursed
     db.session.refresh(claim, with_for_update=True)
-    if claim.status != "allocated":
+    if claim.status != ClaimStatus.ALLOCATED:
         raise InvalidState("只有已分配资金的申报可以拨付")
     if not claim.allocated:
         raise InvalidState("分配金额为零，无需拨付")
@@ -412,7 +413,7 @@ def disburse_claim(claim: SubsidyClaim, *, date: dt.date, user: User, bank_accou
         Line(money, debit=claim.allocated, summary=summary),
         Line(income, credit=claim.allocated, summary=summary, counterparty="贴息"),
     )), user=user, kind="normal", attachments=1)
-    claim.status, claim.disbursed_on, claim.voucher_id = "disbursed", date, v.id
+    claim.status, claim.disbursed_on, claim.voucher_id = ClaimStatus.DISBURSED, date, v.id
     db.session.flush()
     audit.log("subsidy.disburse", user=user, org=org, target=str(claim.id), amount=format_plain(claim.allocated))
     return v
@@ -425,11 +426,11 @@ def fund_summary(policy: SubsidyPolicy) -> dict[str, Decimal]:
                   sa.func.sum(sa.type_coerce(SubsidyClaim.claimed, sa.BigInteger)))
         .where(SubsidyClaim.policy_id == policy.id).group_by(SubsidyClaim.status))
     by = {s: (Decimal(a or 0) / 100, Decimal(c or 0) / 100) for s, a, c in rows}
-    used = by.get("disbursed", (ZERO, ZERO))[0]
-    committed = used + by.get("allocated", (ZERO, ZERO))[0]
+    used = by.get(ClaimStatus.DISBURSED, (ZERO, ZERO))[0]
+    committed = used + by.get(ClaimStatus.ALLOCATED, (ZERO, ZERO))[0]
     return {"fund": policy.fund, "used": used, "committed": committed, "left": policy.fund - committed,
-            "awaiting": by.get("approved", (ZERO, ZERO))[1] + by.get("reviewed", (ZERO, ZERO))[1]
-            + by.get("filed", (ZERO, ZERO))[1]}
+            "awaiting": by.get(ClaimStatus.APPROVED, (ZERO, ZERO))[1] + by.get(ClaimStatus.REVIEWED, (ZERO, ZERO))[1]
+            + by.get(ClaimStatus.FILED, (ZERO, ZERO))[1]}
 
 
 # ---------------------------------------------------------------- reading (pages and API)

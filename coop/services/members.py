@@ -17,10 +17,12 @@ from coop.core.extensions import db
 from coop.models import Household, Member, MembershipEvent, Organization, User
 from coop.models.members import MEMBERSHIP_EVENTS, RELATIONS
 from coop.services import access, audit
+from coop.models.members import MEMBERSHIP_EVENTS, RELATIONS, MemberStatus
+from coop.services import audit
 from coop.services.imports import already_imported, file_key, lock_for_import  # noqa: F401  (file_key: for the callers)
 from coop.core import clock
 from coop.services.users import end_sessions, revoke_role
-from coop.services.file_limits import cap, check_csv, check_xlsx
+from coop.services.file_limits import cap
 
 
 LOSS_EVENTS = {k for k in MEMBERSHIP_EVENTS if k.startswith("lost_")}
@@ -130,16 +132,16 @@ def add_member(household: Household, *, name: str, id_number: str, relation: str
 
 def status_on(member: Member, date: dt.date) -> str:
     """Membership status as of a date, derived from the events."""
-    status = "pending"
+    status = MemberStatus.PENDING
     for e in sorted(member.events, key=lambda e: (e.date, e.id)):
         if e.date > date:
             break
         if e.kind == "confirmed" or e.kind == "restored":
-            status = "member"
+            status = MemberStatus.MEMBER
         elif e.kind == "benefit_granted":
-            status = "benefit"
+            status = MemberStatus.BENEFIT
         elif e.kind in LOSS_EVENTS:
-            status = "former"
+            status = MemberStatus.FORMER
     return status
 
 
@@ -153,9 +155,9 @@ def record_membership_event(member: Member, kind: str, *, date: dt.date, evidenc
     if date > (today or clock.today()):
         raise ValidationFailed.field("date", "日期不能晚于今天")
     current = status_on(member, date)
-    if kind == "confirmed" and current == "member":
+    if kind == "confirmed" and current == MemberStatus.MEMBER:
         raise InvalidState(f"{member.name} 已是成员")
-    if kind in LOSS_EVENTS and current not in ("member", "benefit"):
+    if kind in LOSS_EVENTS and current not in (MemberStatus.MEMBER, MemberStatus.BENEFIT):
         raise InvalidState(f"{member.name} 当前不是成员，不能登记丧失成员身份")
     if kind == "benefit_granted":
         if current == "member":
@@ -174,7 +176,7 @@ def record_membership_event(member: Member, kind: str, *, date: dt.date, evidenc
     member.status = status_on(member, dt.date.max)
     db.session.flush()
     audit.log("member.event", user=user, target=str(member.id), kind=kind, date=str(date))
-    if member.status == "former" and member.user_id:
+    if member.status == MemberStatus.FORMER and member.user_id:
         _end_portal_access(member, user)
     return e
 
@@ -217,6 +219,8 @@ class RosterCheck:
 
 def read_roster(data: bytes, filename: str) -> list[dict]:
     """Rows of a roster file (xlsx or CSV in UTF-8/GBK) as dicts keyed by the header names."""
+    from coop.services.file_limits import check_csv, check_xlsx, decode_csv
+
     if filename.lower().endswith(".xlsx"):
         from openpyxl import load_workbook
 
@@ -228,14 +232,7 @@ def read_roster(data: bytes, filename: str) -> list[dict]:
         except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException…: not a 500
             raise ValidationFailed.field("file", f"无法读取 Excel 文件（应为 .xlsx）：{exc}") from None
     else:
-        for enc in ("utf-8-sig", "gb18030"):
-            try:
-                text = data.decode(enc)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            raise ValidationFailed.field("file", "无法识别文件编码，请保存为 UTF-8 或 GBK 的 CSV，或 xlsx")
+        text = decode_csv(data, "无法识别文件编码，请保存为 UTF-8 或 GBK 的 CSV，或 xlsx")
         check_csv(text)
         try:
             rows = [[c.strip() for c in r] for r in csv.reader(io.StringIO(text))]
@@ -366,5 +363,6 @@ def export_roster(org: Organization) -> list[list[str]]:
         head = m.household.head
         out.append([m.household.number, head.name if head else "", head.id_number if head else "", m.name,
                     m.id_number, m.relation, "男" if m.sex == "M" else "女", m.birth_date.isoformat(), m.phone or "",
-                    {"member": "成员", "benefit": "非成员（享有权益）", "former": "已丧失", "pending": "待确认"}[m.status]])
+                    {MemberStatus.MEMBER: "成员", MemberStatus.BENEFIT: "非成员（享有权益）", MemberStatus.FORMER: "已丧失",
+                     MemberStatus.PENDING: "待确认"}[m.status]])
     return out

@@ -15,7 +15,8 @@ from coop.core.extensions import db
 from coop.ledger import codes
 from coop.ledger.roles import BANK, ROLE_BY_KEY
 from coop.models import DistributionPlan, Household, Member, Organization, User, Voucher
-from coop.models.cash import HouseholdBankAccount, PayoutBatch, PayoutItem
+from coop.models.cash import HouseholdBankAccount, PayoutBatch, PayoutItem, PayoutItemStatus, PayoutStatus
+from coop.models.distribution import PlanStatus
 from coop.core.money import ZERO, format_plain
 from coop.services import access, audit, distribution, roles
 from coop.services.bank import _amount, read_rows
@@ -66,7 +67,7 @@ def create_batch(org: Organization, *, user: User, plan_id: int, pay_from: str,
     household already in a batch in flight is refused, naming it."""
     access.require(user, access.CASHIER, org)
     plan = _plan(org, plan_id, lock=True)  # two batches at once: the second waits, then sees the first's households
-    if plan.status != "posted":
+    if plan.status != PlanStatus.POSTED:
         raise InvalidState("方案尚未记账，不能代发")
     leaf = roles.resolve_money(org, pay_from, field="pay_from")
     if not codes.under(leaf, ROLE_BY_KEY[BANK].top):  # 代发 pays from a bank account
@@ -91,14 +92,15 @@ def create_batch(org: Organization, *, user: User, plan_id: int, pay_from: str,
     chosen = [s for s in chosen if s.dividend.household_id in cards]
     if not chosen:
         raise ValidationFailed.field("plan_id", "未发放分红的户都没有登记银行卡号")
-    batch = PayoutBatch(organization_id=org.id, plan_id=plan.id, pay_from=leaf, status="exported", created_by_id=user.id)
+    batch = PayoutBatch(organization_id=org.id, plan_id=plan.id, pay_from=leaf, status=PayoutStatus.EXPORTED,
+                        created_by_id=user.id)
     db.session.add(batch)
     db.session.flush()
     chosen.sort(key=lambda s: s.dividend.household.number)
     for seq, s in enumerate(chosen, start=1):
         db.session.add(PayoutItem(batch_id=batch.id, seq=seq, dividend_id=s.dividend.id,
                                   household_id=s.dividend.household_id, in_flight=s.dividend.id, amount=s.unpaid,
-                                  account_no=cards[s.dividend.household_id], status="pending"))
+                                  account_no=cards[s.dividend.household_id], status=PayoutItemStatus.PENDING))
     try:
         db.session.flush()
     except IntegrityError:  # in_flight is unique: the backstop behind the plan lock (the caller rolls back)
@@ -134,7 +136,7 @@ def import_result(batch: PayoutBatch, *, user: User, filename: str, data: bytes,
     access.require(user, access.PREPARE, org)  # the payment voucher is drafted in the importer's name
     batch = db.session.execute(sa.select(PayoutBatch).where(PayoutBatch.id == batch.id).with_for_update()
                                .execution_options(populate_existing=True)).scalar_one()
-    if batch.status != "exported":
+    if batch.status != PayoutStatus.EXPORTED:
         raise InvalidState("该批次已回盘")
     sha = hashlib.sha256(data).hexdigest()
     if db.session.scalar(sa.select(PayoutBatch.id).where(PayoutBatch.result_sha256 == sha)) is not None:
@@ -164,9 +166,9 @@ def import_result(batch: PayoutBatch, *, user: User, filename: str, data: bytes,
         result = cell("处理结果").lower()
         reason = (row[reason_col].strip() if reason_col is not None and reason_col < len(row) else "") or None
         if any(w in result for w in FAILED_WORDS):
-            seen[item.seq] = ("failed", reason or "银行未说明原因")
+            seen[item.seq] = (PayoutItemStatus.FAILED, reason or "银行未说明原因")
         elif any(w in result for w in PAID_WORDS):
-            seen[item.seq] = ("paid", None)
+            seen[item.seq] = (PayoutItemStatus.PAID, None)
         else:
             errors.append(f"第{n}行：处理结果「{cell('处理结果')}」无法识别（应为成功或失败）")
     missing = sorted(set(items) - set(seen))
@@ -175,7 +177,7 @@ def import_result(batch: PayoutBatch, *, user: User, filename: str, data: bytes,
     if errors:
         raise ValidationFailed.field("file", "；".join(errors[:10]))
     plan = _plan(org, batch.plan_id, lock=True)  # what is unpaid is read under the plan's lock (pay_dividends')
-    paid = [items[s] for s, (st, _) in sorted(seen.items()) if st == "paid"]
+    paid = [items[s] for s, (st, _) in sorted(seen.items()) if st == PayoutItemStatus.PAID]
     unpaid_now = {s.dividend.id: s.unpaid for s in distribution.dividend_status(plan)}
     changed = [i for i in paid if unpaid_now.get(i.dividend_id) != i.amount]
     if changed:
@@ -186,7 +188,7 @@ def import_result(batch: PayoutBatch, *, user: User, filename: str, data: bytes,
                                              pay_from=batch.pay_from, user=user, settling=batch.id)
     for seq, (status, reason) in seen.items():
         items[seq].status, items[seq].reason, items[seq].in_flight = status, reason, None
-    batch.status, batch.result_sha256, batch.voucher_id = "settled", sha, voucher.id if voucher else None
+    batch.status, batch.result_sha256, batch.voucher_id = PayoutStatus.SETTLED, sha, voucher.id if voucher else None
     db.session.flush()
     audit.log("payout.result", user=user, org=org, target=str(batch.id), paid=len(paid),
               failed=len(seen) - len(paid), voucher=voucher.id if voucher else None)

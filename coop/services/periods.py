@@ -10,6 +10,7 @@ from coop.core import clock
 from coop.core.errors import PeriodClosed, ValidationFailed
 from coop.core.extensions import db
 from coop.models import Organization, Period, Voucher
+from coop.models.ledger import PeriodStatus
 
 
 def month_key(year: int, month: int) -> int:
@@ -26,7 +27,8 @@ def next_month(year: int, month: int) -> tuple[int, int]:
 
 def closed_months(org: Organization) -> set[tuple[int, int]]:
     rows = db.session.execute(
-        sa.select(Period.year, Period.month).where(Period.organization_id == org.id, Period.status == "closed")
+        sa.select(Period.year, Period.month).where(Period.organization_id == org.id,
+                                                   Period.status == PeriodStatus.CLOSED)
     )
     return {(y, m) for y, m in rows}
 
@@ -34,7 +36,8 @@ def closed_months(org: Organization) -> set[tuple[int, int]]:
 def month_closed(org: Organization, year: int, month: int) -> bool:
     """One month's state: the hot path of every voucher write, so not the whole list of closed months."""
     return db.session.scalar(sa.select(Period.id).where(
-        Period.organization_id == org.id, Period.year == year, Period.month == month, Period.status == "closed")
+        Period.organization_id == org.id, Period.year == year, Period.month == month,
+        Period.status == PeriodStatus.CLOSED)
     ) is not None
 
 

@@ -16,11 +16,12 @@ import sqlalchemy as sa
 from coop.core.errors import ValidationFailed
 from coop.core.extensions import db
 from coop.models import Household, Member, Organization, User
+from coop.models.members import MemberStatus
 from coop.services import access, audit, users
 from coop.services.admin import one_time_password
 
 #: statuses whose holders may use the portal (a pending person is not yet a member; a former one no longer)
-OPEN_STATUSES = ("member", "benefit")
+OPEN_STATUSES = (MemberStatus.MEMBER, MemberStatus.BENEFIT)
 
 
 @dataclass

@@ -22,6 +22,8 @@ from coop.ledger.types import Statement
 from coop.core.money import ZERO, from_fen
 from coop.models import Account, County, OpeningBalance, Organization, Township, Voucher, VoucherLine
 from coop.services.balances import balances_before, leaf_balances, movements, opening_lines, signed_movements
+from coop.models.ledger import VoucherStatus
+from coop.services.opening import opening_lines
 
 
 def month_end(year: int, month: int) -> dt.date:
@@ -60,7 +62,7 @@ def _balance_sums(orgs: int | list[int], ys: dt.date, start: dt.date, end: dt.da
 
     def lines(*cols):
         q = (sa.select(VoucherLine.account_id, *cols).join(Voucher, Voucher.id == VoucherLine.voucher_id)
-             .where(Voucher.status == "posted",
+             .where(Voucher.status == VoucherStatus.POSTED,
                     Voucher.organization_id == orgs if isinstance(orgs, int) else Voucher.organization_id.in_(orgs))
              .group_by(VoucherLine.account_id))
         return q.where(VoucherLine.counterparty == counterparty) if counterparty else q
@@ -173,7 +175,7 @@ def gross_balances(org: Organization, until: dt.date) -> dict[str, Decimal]:
                                - sa.type_coerce(VoucherLine.credit, sa.BigInteger)))
          .select_from(VoucherLine).join(Voucher, Voucher.id == VoucherLine.voucher_id)
          .join(Account, Account.id == VoucherLine.account_id)
-         .where(Voucher.organization_id == org.id, Voucher.status == "posted", Voucher.date <= until, aux)
+         .where(Voucher.organization_id == org.id, Voucher.status == VoucherStatus.POSTED, Voucher.date <= until, aux)
          .group_by(Account.code, VoucherLine.counterparty))
     for code, cp, fen in db.session.execute(q):
         if cp and fen:  # what has no counterparty (older books) stays on the leaf itself
@@ -210,7 +212,7 @@ def _earlier_plans(org: Organization, date_from: dt.date, date_to: dt.date) -> d
     q = (sa.select(Account.code, sa.func.sum(sa.type_coerce(VoucherLine.debit, sa.BigInteger)))
          .join(Voucher, Voucher.id == VoucherLine.voucher_id).join(Account, Account.id == VoucherLine.account_id)
          .join(DistributionPlan, DistributionPlan.voucher_id == Voucher.id)
-         .where(Voucher.organization_id == org.id, Voucher.status == "posted", Voucher.date >= date_from,
+         .where(Voucher.organization_id == org.id, Voucher.status == VoucherStatus.POSTED, Voucher.date >= date_from,
                 Voucher.date <= date_to, DistributionPlan.year != date_from.year)
          .group_by(Account.code))
     moved = _canonical(org, {code: (from_fen(d), ZERO) for code, d in db.session.execute(q)})
@@ -260,7 +262,7 @@ def detail_ledger(org: Organization, code: str, year: int, month_from: int = 1, 
         sa.select(VoucherLine, Voucher)
         .join(Voucher, Voucher.id == VoucherLine.voucher_id)
         .join(Account, Account.id == VoucherLine.account_id)
-        .where(Voucher.organization_id == org.id, Voucher.status == "posted", Account.code.startswith(code),
+        .where(Voucher.organization_id == org.id, Voucher.status == VoucherStatus.POSTED, Account.code.startswith(code),
                Voucher.date >= start, Voucher.date <= end)
         .order_by(Voucher.date, Voucher.number, VoucherLine.seq)
     )
@@ -295,7 +297,7 @@ def journal(org: Organization, date_from: dt.date, date_to: dt.date) -> list[Vou
     """凭证序时簿: posted vouchers in date and number order, with their lines."""
     q = (
         sa.select(Voucher)
-        .where(Voucher.organization_id == org.id, Voucher.status == "posted",
+        .where(Voucher.organization_id == org.id, Voucher.status == VoucherStatus.POSTED,
                Voucher.date >= date_from, Voucher.date <= date_to)
         .order_by(Voucher.date, Voucher.number)
         .options(selectinload(Voucher.lines).selectinload(VoucherLine.account))

@@ -7,12 +7,9 @@ services.vouchers.write_for: a draft in the acting user's name that the village'
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import os
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -27,11 +24,11 @@ from coop.models import (Asset, Contract, ContractInstalment, ContractReceipt, D
                       Inventory, InventoryItem, Organization, Parcel, Township, User, Voucher)
 from coop.models.assets import (ASSET_CATEGORIES, ASSET_SOURCES, ASSET_STATUSES, ASSET_USES, CONTRACT_KINDS,
                              DEMOCRATIC_KINDS, DEPRECIABLE, FREQUENCY_LABELS, INCOME_KINDS, PARCEL_KINDS,
-                             PARCEL_STATUSES)
+                             PARCEL_STATUSES, AssetStatus, ContractStatus, InventoryStatus, ParcelStatus)
+from coop.models.ledger import VoucherStatus
 from coop.core.money import ZERO, format_plain
 from coop.schemas.assets import AssetInSchema, ContractInSchema, ContractSchema, ParcelInSchema
 from coop.services import access, audit, closing, periods, roles
-from coop.services.attachments import _kind_of
 from coop.services.vouchers import check_date, write_for
 from coop.services.accounts import account_infos, chart
 from coop.services.reports import leaf_balances
@@ -113,7 +110,7 @@ def create_contract(org: Organization, data: dict, *, user: User) -> Contract:
                  step_rate=step_rate, step_years=step_years, in_advance=data.get("in_advance", True),
                  deposit=data.get("deposit") or ZERO, appraisal=data.get("appraisal"),
                  low_price_reason=(data.get("low_price_reason") or "").strip() or None,
-                 income_account=income_account, status="draft")
+                 income_account=income_account, status=ContractStatus.DRAFT)
     db.session.add(c)
     db.session.flush()
     if data.get("democratic_date"):
@@ -161,6 +158,8 @@ def attach_scan(contract: Contract, filename: str, data: bytes, *, user: User) -
     """The signed contract's scan (PDF/JPG/PNG, checked like voucher attachments), stored by content hash."""
     from flask import current_app
 
+    from coop.services.attachments import _kind_of, store_blob
+
     org = db.session.get(Organization, contract.organization_id)
     access.require(user, access.PREPARE, org)
     if not data:
@@ -169,14 +168,7 @@ def attach_scan(contract: Contract, filename: str, data: bytes, *, user: User) -
         raise ValidationFailed.field("file", "文件太大")
     if _kind_of(data) is None:
         raise ValidationFailed.field("file", "只能上传 PDF、JPG 或 PNG 文件")
-    sha = hashlib.sha256(data).hexdigest()
-    stored = f"{org.id}/{sha}"
-    path = Path(current_app.config["ATTACHMENT_DIR"]) / stored
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{sha}.{os.getpid()}.tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
+    stored, sha = store_blob(org, data)
     contract.scan_path, contract.scan_sha256 = stored, sha
     db.session.flush()
     audit.log("contract.scan", user=user, org=org, target=str(contract.id), sha256=sha, filename=filename)
@@ -194,12 +186,12 @@ def activate_contract(contract: Contract, *, user: User) -> Contract:
     org = db.session.get(Organization, contract.organization_id)
     access.require(user, access.PREPARE, org)
     _lock_contract(contract)
-    if contract.status != "draft":
+    if contract.status != ContractStatus.DRAFT:
         raise InvalidState("只有草稿合同可以生效")
     for i in contract_schedule(contract):
         contract.instalments.append(ContractInstalment(seq=i.seq, due_date=i.due_date, period_start=i.period_start,
                                                        period_end=i.period_end, amount=i.amount))
-    contract.status = "effective"
+    contract.status = ContractStatus.EFFECTIVE
     db.session.flush()
     audit.log("contract.activate", user=user, org=org, target=str(contract.id))
     return contract
@@ -210,12 +202,12 @@ def terminate_contract(contract: Contract, *, on: dt.date, user: User) -> Contra
     org = db.session.get(Organization, contract.organization_id)
     access.require(user, access.PREPARE, org)
     _lock_contract(contract)
-    if contract.status != "effective":
+    if contract.status != ContractStatus.EFFECTIVE:
         raise InvalidState("只有生效的合同可以终止")
     for i in list(contract.instalments):
         if i.due_date > on and i.accrual_voucher_id is None:
             contract.instalments.remove(i)
-    contract.status, contract.terminated_on = "terminated", on
+    contract.status, contract.terminated_on = ContractStatus.TERMINATED, on
     db.session.flush()
     audit.log("contract.terminate", user=user, org=org, target=str(contract.id), on=str(on))
     return contract
@@ -235,7 +227,8 @@ def accrue_due(org: Organization, *, on: dt.date | None = None, user: User) -> l
     expire_contracts(org, on)  # the month-end job also moves contracts past their term to 到期
     rows = list(db.session.scalars(
         sa.select(ContractInstalment).join(Contract)
-        .where(Contract.organization_id == org.id, Contract.status.in_(("effective", "expired", "terminated")),
+        .where(Contract.organization_id == org.id,
+               Contract.status.in_((ContractStatus.EFFECTIVE, ContractStatus.EXPIRED, ContractStatus.TERMINATED)),
                Contract.kind.in_(INCOME_KINDS), ContractInstalment.due_date <= on,
                ContractInstalment.accrual_voucher_id.is_(None), ContractInstalment.amount > 0)
         .order_by(ContractInstalment.due_date, ContractInstalment.id).with_for_update()))
@@ -297,7 +290,7 @@ def _draft_many(org: Organization, entries: list[Entry], *, user: User) -> list[
         periods.ensure_open(org, first)
     now = utcnow()
     rows = [dict(organization_id=org.id, date=e.date, year=e.date.year, month=e.date.month, word="记",
-                 status="draft", kind="normal", attachment_count=0, preparer_id=user.id, created_at=now,
+                 status=VoucherStatus.DRAFT, kind="normal", attachment_count=0, preparer_id=user.id, created_at=now,
                  updated_at=now) for e in entries]
     if db.session.get_bind().dialect.name == "postgresql":
         # ids taken from the sequence first: an INSERT … RETURNING in parameter order goes row by row there
@@ -375,8 +368,9 @@ def ageing(org: Organization, on: dt.date | None = None) -> list[AgeingRow]:
 def expire_contracts(org: Organization, on: dt.date | None = None) -> int:
     """effective → expired once the term has passed."""
     on = on or clock.today()
-    n = db.session.execute(sa.update(Contract).where(Contract.organization_id == org.id, Contract.status == "effective",
-                                                     Contract.end_date < on).values(status="expired")).rowcount
+    n = db.session.execute(sa.update(Contract).where(Contract.organization_id == org.id,
+                                                     Contract.status == ContractStatus.EFFECTIVE,
+                                                     Contract.end_date < on).values(status=ContractStatus.EXPIRED)).rowcount
     return n
 
 
@@ -442,7 +436,7 @@ def register_asset(org: Organization, data: dict, *, user: User, voucher: Vouche
               cost=data["cost"], life_months=data.get("life_months") or 0,
               residual_rate=data.get("residual_rate", Decimal("0.05")),
               opening_depreciation=data.get("opening_depreciation") or ZERO, location=data.get("location"),
-              custodian=data.get("custodian"), status=data.get("status", "in_use"),
+              custodian=data.get("custodian"), status=data.get("status", AssetStatus.IN_USE),
               acquisition_voucher_id=voucher.id if voucher else None)
     db.session.add(a)
     db.session.flush()
@@ -466,7 +460,7 @@ def _depreciated(org: Organization, *, posted_only: bool = False) -> dict[int, D
     q = (sa.select(DepreciationLine.asset_id, sa.func.sum(sa.type_coerce(DepreciationLine.amount, sa.BigInteger)))
          .join(DepreciationRun).where(DepreciationRun.organization_id == org.id).group_by(DepreciationLine.asset_id))
     if posted_only:
-        q = q.join(Voucher, Voucher.id == DepreciationRun.voucher_id).where(Voucher.status == "posted")
+        q = q.join(Voucher, Voucher.id == DepreciationRun.voucher_id).where(Voucher.status == VoucherStatus.POSTED)
     return {aid: Decimal(fen) / 100 for aid, fen in db.session.execute(q)}
 
 
@@ -596,7 +590,7 @@ def dispose_asset(asset: Asset, *, date: dt.date, proceeds: Decimal = ZERO, user
         lines += [Line(roles.resolve(org, R.OTHER_EXPENSE), -net, ZERO, summary), Line(clearing, ZERO, -net, summary)]
 
     v = write_for(org, Entry(date, summary, tuple(lines)), user=user)
-    asset.disposed_date, asset.disposal_voucher_id, asset.status = date, v.id, "disposed"
+    asset.disposed_date, asset.disposal_voucher_id, asset.status = date, v.id, AssetStatus.DISPOSED
     db.session.flush()
     audit.log("asset.dispose", user=user, org=org, target=str(asset.id), proceeds=format_plain(proceeds))
     return v
@@ -622,7 +616,7 @@ def reconcile(org: Organization, on: dt.date | None = None) -> list[Reconciliati
     balances = leaf_balances(org, until=on)
     done = _depreciated(org, posted_only=True)
     posted = set(db.session.scalars(sa.select(Voucher.id).where(Voucher.organization_id == org.id,
-                                                                Voucher.status == "posted")))
+                                                                Voucher.status == VoucherStatus.POSTED)))
     out = []
     for cat in ("fixed", "productive_bio"):
         cost_top, dep_top = ROLE_BY_KEY[_COST_ROLES[cat]].top, ROLE_BY_KEY[_CONTRA_ROLES[cat]].top
@@ -664,7 +658,7 @@ def register_parcel(org: Organization, data: dict, *, user: User) -> Parcel:
         _fail(errors)
     p = Parcel(organization_id=org.id, code=code, name=data.get("name"), kind=data["kind"], area=area,
                location=data.get("location"), east=data.get("east"), south=data.get("south"), west=data.get("west"),
-               north=data.get("north"), status=data.get("status", "collective"), value=data.get("value"))
+               north=data.get("north"), status=data.get("status", ParcelStatus.COLLECTIVE), value=data.get("value"))
     db.session.add(p)
     db.session.flush()
     audit.log("parcel.register", user=user, org=org, target=str(p.id))
@@ -701,7 +695,7 @@ def start_inventory(org: Organization, year: int, *, user: User) -> Inventory:
     if db.session.scalar(sa.select(Inventory.id).where(Inventory.organization_id == org.id, Inventory.year == year)):
         raise InvalidState(f"{year}年度资产清查已开始")
     end = dt.date(year, 12, 31)
-    inv = Inventory(organization_id=org.id, year=year, status="counting")
+    inv = Inventory(organization_id=org.id, year=year, status=InventoryStatus.COUNTING)
     for a in db.session.scalars(sa.select(Asset).where(
             Asset.organization_id == org.id, Asset.acquired_date <= end,
             sa.or_(Asset.disposed_date.is_(None), Asset.disposed_date > end)).order_by(Asset.number)):
@@ -733,7 +727,7 @@ def count_item(item: InventoryItem, *, result: str, counted_value: Decimal | Non
                user: User) -> InventoryItem:
     org = db.session.get(Organization, item.inventory.organization_id)
     access.require(user, access.PREPARE, org)
-    if item.inventory.status != "counting":
+    if item.inventory.status != InventoryStatus.COUNTING:
         raise InvalidState("清查已过账，不能再修改")
     if result not in ("present", "missing", "surplus"):
         raise ValidationFailed.field("result", "清查结果应为账实相符、盘亏或盘盈")
@@ -760,7 +754,7 @@ def post_inventory(inventory: Inventory, *, user: User) -> Voucher | None:
     # a second posting at once waits here, then sees it posted (one 盘盈/盘亏 voucher)
     inventory = db.session.execute(sa.select(Inventory).where(Inventory.id == inventory.id).with_for_update()
                                    .execution_options(populate_existing=True)).scalar_one()
-    if inventory.status != "counting":
+    if inventory.status != InventoryStatus.COUNTING:
         raise InvalidState("清查已过账")
     uncounted = [i.description for i in inventory.items if i.result is None]
     if uncounted:
@@ -782,7 +776,7 @@ def post_inventory(inventory: Inventory, *, user: User) -> Voucher | None:
             if acc:
                 lines.append(Line(roles.resolve(org, _CONTRA_ROLES[a.category]), acc, ZERO, summary))
             lines.append(Line(roles.resolve(org, _COST_ROLES[a.category]), ZERO, a.cost, summary))
-            a.status, a.disposed_date = "disposed", date
+            a.status, a.disposed_date = AssetStatus.DISPOSED, date
         elif i.result == "surplus" and i.counted_value:
             summary = f"盘盈 {i.description}"
             lines += [Line(roles.resolve(org, R.FIXED_ASSETS), i.counted_value, ZERO, summary),
@@ -794,7 +788,7 @@ def post_inventory(inventory: Inventory, *, user: User) -> Voucher | None:
         for i in inventory.items:
             if i.result == "missing" and i.asset_id:
                 db.session.get(Asset, i.asset_id).disposal_voucher_id = v.id
-    inventory.status = "posted"
+    inventory.status = InventoryStatus.POSTED
     db.session.flush()
     audit.log("inventory.post", user=user, org=org, target=str(inventory.year))
     return v
@@ -804,11 +798,11 @@ def publish_inventory(inventory: Inventory, *, publish_from: dt.date, publish_un
     """公示 the list for at least 7 days."""
     org = db.session.get(Organization, inventory.organization_id)
     access.require(user, access.PREPARE, org)
-    if inventory.status not in ("posted", "published"):
+    if inventory.status not in (InventoryStatus.POSTED, InventoryStatus.PUBLISHED):
         raise InvalidState("清查过账后才能公示")
     if (publish_until - publish_from).days + 1 < PUBLICITY_MIN_DAYS:
         raise ValidationFailed.field("publish_until", f"公示期不少于 {PUBLICITY_MIN_DAYS} 天")
-    inventory.publish_from, inventory.publish_until, inventory.status = publish_from, publish_until, "published"
+    inventory.publish_from, inventory.publish_until, inventory.status = publish_from, publish_until, InventoryStatus.PUBLISHED
     db.session.flush()
     audit.log("inventory.publish", user=user, org=org, target=str(inventory.year))
     return inventory
@@ -850,7 +844,7 @@ def _overdue(org: Organization, today: dt.date) -> list:
 
 def _effective(org: Organization):
     return db.session.scalars(sa.select(Contract).where(Contract.organization_id == org.id,
-                                                        Contract.status == "effective").order_by(Contract.number))
+                                                        Contract.status == ContractStatus.EFFECTIVE).order_by(Contract.number))
 
 
 def _expiring(org: Organization, today: dt.date) -> list:
@@ -924,7 +918,7 @@ def _assets_sheet(org: Organization, start: dt.date, end: dt.date) -> dict:
     done: dict[int, Decimal] = defaultdict(lambda: ZERO)
     q = (sa.select(DepreciationLine.asset_id, DepreciationLine.amount).join(DepreciationRun)
          .join(Voucher, Voucher.id == DepreciationRun.voucher_id)
-         .where(DepreciationRun.organization_id == org.id, Voucher.status == "posted", Voucher.date <= end))
+         .where(DepreciationRun.organization_id == org.id, Voucher.status == VoucherStatus.POSTED, Voucher.date <= end))
     for aid, amount in db.session.execute(q):
         done[aid] += amount
     rows, cost_total, net_total = [], ZERO, ZERO
@@ -959,7 +953,7 @@ def _contracts_sheet(org: Organization, start: dt.date, end: dt.date) -> dict:
     what fell due by the period's end and what is unpaid (农经发〔2011〕13号: 逐项公开)."""
     rows, due_total, unpaid_total = [], ZERO, ZERO
     for c in list_contracts(org):
-        if c.kind not in INCOME_KINDS or c.status == "draft" or c.start_date > end or c.end_date < start:
+        if c.kind not in INCOME_KINDS or c.status == ContractStatus.DRAFT or c.start_date > end or c.end_date < start:
             continue
         due = sum((i.amount for i in c.instalments if i.due_date <= end), ZERO)
         received = sum((r.amount for r in db.session.scalars(sa.select(ContractReceipt).where(

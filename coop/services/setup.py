@@ -14,6 +14,7 @@ from coop.core.extensions import db
 from coop.core.text import N_
 from coop.ledger import codes
 from coop.models import Account, County, Member, Organization, QuantificationPlan, RoleAssignment, Township, User
+from coop.models.members import QuantificationStatus
 from coop.services import access, audit, orgs, periods, roles, users
 from coop.services.admin import one_time_password
 from coop.services.accounts import local_code, REQUIRED_DETAILS
@@ -158,7 +159,8 @@ def progress(org: Organization) -> list[Step]:
     steps.append(Step("roster", N_("成员名册已导入"), bool(members), [] if members else ["尚无成员"],
                       "members.roster_import"))
     issued = db.session.scalar(sa.select(QuantificationPlan.id).where(
-        QuantificationPlan.organization_id == org.id, QuantificationPlan.status == "issued").limit(1))
+        QuantificationPlan.organization_id == org.id,
+        QuantificationPlan.status == QuantificationStatus.ISSUED).limit(1))
     steps.append(Step("shares", N_("股权量化方案已发布"), bool(issued), [] if issued else ["股权量化方案尚未发布"],
                       "shares.plans"))
     have = set(db.session.scalars(sa.select(RoleAssignment.role).where(RoleAssignment.organization_id == org.id)))

@@ -23,6 +23,8 @@ from coop.models.base import utcnow
 from coop.services import audit, roles
 from coop.services.members import create_household, status_on
 from coop.services import access, audit
+from coop.models.members import MemberStatus, QuantificationStatus
+from coop.services import audit
 from coop.services.members import status_on
 from coop.core import clock
 from coop.services.vouchers import create_draft
@@ -88,7 +90,7 @@ def create_plan(org: Organization, *, name: str, base_date: dt.date, net_assets:
 
 
 def update_plan(plan: QuantificationPlan, **changes) -> QuantificationPlan:
-    if plan.status != "draft":
+    if plan.status != QuantificationStatus.DRAFT:
         raise InvalidState("方案已发行，不能再修改或重新计算")
     _check_rules(changes.get("rules", json.loads(plan.rules or "{}")), changes.get("net_assets", plan.net_assets),
                  changes.get("base_date", plan.base_date))
@@ -102,7 +104,7 @@ def update_plan(plan: QuantificationPlan, **changes) -> QuantificationPlan:
 
 def set_member_input(plan: QuantificationPlan, member: Member, *, labour_start=None, labour_end=None,
                      cash=Decimal(0), resource=Decimal(0), poverty=Decimal(0)) -> PlanMemberInput:
-    if plan.status != "draft":
+    if plan.status != QuantificationStatus.DRAFT:
         raise InvalidState("方案已发行，不能再修改")
     if member.organization_id != plan.organization_id:
         raise NotFound("找不到该成员")
@@ -124,7 +126,8 @@ def plan_members(plan: QuantificationPlan) -> list[Member]:
                                 .options(selectinload(Member.events))  # status_on reads them for everyone
                                 .order_by(Member.household_id, Member.id))
     with_inputs = {i.member_id for i in plan.inputs}
-    return [m for m in people if m.id in with_inputs or status_on(m, plan.base_date) in ("member", "benefit")]
+    return [m for m in people if m.id in with_inputs or status_on(m, plan.base_date) in (MemberStatus.MEMBER,
+                                                                                         MemberStatus.BENEFIT)]
 
 
 def preview_plan(plan: QuantificationPlan) -> tuple[Quantification, list[Member]]:
@@ -144,14 +147,14 @@ def preview_plan(plan: QuantificationPlan) -> tuple[Quantification, list[Member]
 
 def issue_plan(plan: QuantificationPlan, *, user: User, today: dt.date | None = None) -> list[ShareCertificate]:
     """Issue: write the opening register events (dated the 基准日) and number the household certificates."""
-    if plan.status != "draft":
+    if plan.status != QuantificationStatus.DRAFT:
         raise InvalidState("该方案已经发行")
     if not (plan.approval_ref or "").strip():
         raise ValidationFailed.field("approval_ref", "发行前请填写批准文号（成员大会决议）")
     org = db.session.get(Organization, plan.organization_id)
     lock_register(org)
     db.session.refresh(plan)  # a second issue of the plan waited on the lock: it sees the first one's status
-    if plan.status != "draft":
+    if plan.status != QuantificationStatus.DRAFT:
         raise InvalidState("该方案已经发行")
     if db.session.scalar(sa.select(sa.func.count()).select_from(ShareAction).where(ShareAction.organization_id == org.id)):
         raise InvalidState("本组织已有股权登记，不能再次发行折股量化方案")
@@ -168,7 +171,7 @@ def issue_plan(plan: QuantificationPlan, *, user: User, today: dt.date | None = 
     if result.collective_units:
         rows.append(ShareEvent(share_class=COLLECTIVE, units=result.collective_units))
     _record(org, "issue", plan.base_date, rows, user=user, reference=plan.approval_ref, plan_id=plan.id)
-    plan.status, plan.issued_at, plan.issued_by_id = "issued", utcnow(), user.id
+    plan.status, plan.issued_at, plan.issued_by_id = QuantificationStatus.ISSUED, utcnow(), user.id
     plan.face_value, plan.total_units = result.face_value, result.total_units
     db.session.flush()
     now = _snapshots(org)
@@ -256,7 +259,7 @@ def _households_with_holdings(org: Organization, as_of: dt.date) -> list[Househo
 
 def _issued_plan(org: Organization) -> QuantificationPlan:
     plan = db.session.scalar(sa.select(QuantificationPlan).where(QuantificationPlan.organization_id == org.id,
-                                                                 QuantificationPlan.status == "issued"))
+                                                                 QuantificationPlan.status == QuantificationStatus.ISSUED))
     if plan is None:
         raise InvalidState("尚未发行折股量化方案，股权登记为空")
     return plan

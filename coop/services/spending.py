@@ -17,7 +17,7 @@ from coop.core.extensions import db
 from coop.ledger.roles import EXPENSE_ROLES, ROLE_BY_KEY
 from coop.ledger.types import Entry, Line
 from coop.models import County, Organization, User, Voucher
-from coop.models.cash import STEPS, SpendingApproval, SpendingPolicy, SpendingRequest, SpendingScan
+from coop.models.cash import STEPS, RequestStatus, SpendingApproval, SpendingPolicy, SpendingRequest, SpendingScan
 from coop.core.money import ZERO, format_plain
 from coop.services import access, attachments, audit, roles, vouchers
 from coop.core import clock
@@ -126,7 +126,8 @@ def file_request(org: Organization, *, user: User, handler: str, purpose: str, p
     checked = [(_check_scan(f, c, d), d) for f, c, d in scans]
     req = SpendingRequest(organization_id=org.id, requester_id=user.id, handler=handler.strip(), purpose=purpose.strip(),
                           payee=payee.strip(), payee_personal=payee_personal, amount=amount, category=category,
-                          spent_on=spent_on, chain=",".join(chain_for(policy_for(org), amount)), status="pending")
+                          spent_on=spent_on, chain=",".join(chain_for(policy_for(org), amount)),
+                          status=RequestStatus.PENDING)
     db.session.add(req)
     db.session.flush()
     for (name, ctype), data in checked:
@@ -157,7 +158,7 @@ def decide(req: SpendingRequest, *, user: User, step: str, decision: str, reason
     reason); a rejection sends it back (with a reason); the meeting step needs its date and record."""
     org = db.session.get(Organization, req.organization_id)
     req = _lock(req)
-    if req.status != "pending":
+    if req.status != RequestStatus.PENDING:
         raise InvalidState(f"报账单已{_status_word(req.status)}，不能再审批")
     expected = next_step(req)
     if step != expected:
@@ -181,11 +182,11 @@ def decide(req: SpendingRequest, *, user: User, step: str, decision: str, reason
     db.session.add(SpendingApproval(request_id=req.id, step=step, decision=decision, user_id=user.id, reason=reason,
                                     meeting_date=meeting_date, record=(record or "").strip() or None))
     if decision == "veto":
-        req.status = "vetoed"
+        req.status = RequestStatus.VETOED
     elif decision == "reject":
-        req.status = "rejected"
+        req.status = RequestStatus.REJECTED
     elif step == req.steps[-1]:
-        req.status = "approved"
+        req.status = RequestStatus.APPROVED
     db.session.flush()
     db.session.expire(req, ["approvals"])
     audit.log("spending.decide", user=user, org=org, target=str(req.id), step=step, decision=decision, reason=reason)
@@ -193,7 +194,8 @@ def decide(req: SpendingRequest, *, user: User, step: str, decision: str, reason
 
 
 def _status_word(status: str) -> str:
-    return {"approved": "批准", "vetoed": "被否决", "rejected": "退回", "vouchered": "生成凭证"}.get(status, status)
+    return {RequestStatus.APPROVED: "批准", RequestStatus.VETOED: "被否决", RequestStatus.REJECTED: "退回",
+            RequestStatus.VOUCHERED: "生成凭证"}.get(status, status)
 
 
 def to_voucher(req: SpendingRequest, *, user: User, date: dt.date, pay_from: str) -> Voucher:
@@ -202,8 +204,8 @@ def to_voucher(req: SpendingRequest, *, user: User, date: dt.date, pay_from: str
     org = db.session.get(Organization, req.organization_id)
     access.require(user, access.PREPARE, org)
     req = _lock(req)
-    if req.status != "approved":
-        raise InvalidState("只有已批准的报账单可以生成凭证" if req.status != "vouchered" else "该报账单已生成凭证")
+    if req.status != RequestStatus.APPROVED:
+        raise InvalidState("只有已批准的报账单可以生成凭证" if req.status != RequestStatus.VOUCHERED else "该报账单已生成凭证")
     expense = roles.resolve(org, req.category, field="category")
     money = roles.resolve_money(org, pay_from, field="pay_from")
     summary = f"报账：{req.purpose}（{req.payee}）"[:200]
@@ -211,7 +213,7 @@ def to_voucher(req: SpendingRequest, *, user: User, date: dt.date, pay_from: str
     v = vouchers.write_for(org, entry, user=user, attachments=len(req.scans))
     for scan in req.scans:
         attachments.add_attachment(v, scan.filename, scan.content_type, scan_bytes(scan), user=user)
-    req.status, req.voucher_id = "vouchered", v.id
+    req.status, req.voucher_id = RequestStatus.VOUCHERED, v.id
     db.session.flush()
     audit.log("spending.voucher", user=user, org=org, target=str(req.id), voucher=v.id)
     return v
@@ -235,6 +237,6 @@ def township_queue(user: User) -> list[tuple[Organization, SpendingRequest]]:
     if not orgs:
         return []
     pending = db.session.scalars(sa.select(SpendingRequest).where(
-        SpendingRequest.organization_id.in_(orgs), SpendingRequest.status == "pending")
+        SpendingRequest.organization_id.in_(orgs), SpendingRequest.status == RequestStatus.PENDING)
         .order_by(SpendingRequest.created_at, SpendingRequest.id))
     return [(orgs[r.organization_id], r) for r in pending if next_step(r) == "township"]

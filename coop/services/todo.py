@@ -23,6 +23,10 @@ from coop.core.extensions import db
 from coop.core.text import N_
 from coop.models import (Disclosure, DistributionPlan, Organization, SubsidyClaim, Township, User, Voucher,
                       VoucherQuestion)
+from coop.models.disclosure import QuestionStatus, SheetStatus
+from coop.models.distribution import PlanStatus
+from coop.models.ledger import VoucherStatus
+from coop.models.loans import ClaimStatus
 from coop.services import access
 
 #: key → (label, endpoint of the page that acts on it, its query args). Organization pages get org_id.
@@ -120,7 +124,8 @@ def _quarters_due(orgs: list[Organization], today: dt.date) -> dict[int, int]:
     for org_id, start, end in db.session.execute(
             sa.select(Disclosure.organization_id, Disclosure.period_start, Disclosure.period_end).where(
                 Disclosure.organization_id.in_([o.id for o in orgs]), Disclosure.kind == "income_expense",
-                Disclosure.status.in_(("published", "superseded")), Disclosure.published_on.is_not(None))):
+                Disclosure.status.in_((SheetStatus.PUBLISHED, SheetStatus.SUPERSEDED)),
+                Disclosure.published_on.is_not(None))):
         sheets[org_id].append((start, end))
     out = {}
     for org in orgs:
@@ -159,14 +164,15 @@ def todo_for(user: User, today: dt.date | None = None) -> Todo:
     if reviewer | accountant:
         rows = _grouped(
             sa.select(Voucher.organization_id, Voucher.status, Voucher.preparer_id, sa.func.count())
-            .where(Voucher.organization_id.in_(reviewer | accountant), Voucher.status.in_(("draft", "reviewed")))
+            .where(Voucher.organization_id.in_(reviewer | accountant),
+                   Voucher.status.in_((VoucherStatus.DRAFT, VoucherStatus.REVIEWED)))
             .group_by(Voucher.organization_id, Voucher.status, Voucher.preparer_id))
         review, post = defaultdict(int), defaultdict(int)
         for (org_id, status, preparer_id), n in rows.items():
             mine = preparer_id == user.id
-            if status == "draft" and org_id in reviewer and not mine:
+            if status == VoucherStatus.DRAFT and org_id in reviewer and not mine:
                 review[org_id] += n
-            if status == "reviewed" and org_id in accountant:
+            if status == VoucherStatus.REVIEWED and org_id in accountant:
                 post[org_id] += n
         add("review", review)
         add("post", post)
@@ -177,16 +183,16 @@ def todo_for(user: User, today: dt.date | None = None) -> Todo:
             sa.select(VoucherQuestion.organization_id, VoucherQuestion.status, VoucherQuestion.asked_by_id,
                       sa.func.count())
             .where(VoucherQuestion.organization_id.in_(accountant | supervisors),
-                   VoucherQuestion.status.in_(("open", "answered")))
+                   VoucherQuestion.status.in_((QuestionStatus.OPEN, QuestionStatus.ANSWERED)))
             .group_by(VoucherQuestion.organization_id, VoucherQuestion.status, VoucherQuestion.asked_by_id))
         answer, close = defaultdict(int), defaultdict(int)
         auditor = by_role.get("township_auditor", set())
         for (org_id, status, asked_by_id), n in rows.items():
             mine = asked_by_id == user.id
-            if status == "open" and org_id in accountant:
+            if status == QuestionStatus.OPEN and org_id in accountant:
                 answer[org_id] += n
             # as disclosure.close_question allows: the township auditor, or whoever asked
-            if status == "answered" and (org_id in auditor or (mine and org_id in supervisors)):
+            if status == QuestionStatus.ANSWERED and (org_id in auditor or (mine and org_id in supervisors)):
                 close[org_id] += n
         add("answer", answer)
         add("close_question", close)
@@ -196,23 +202,25 @@ def todo_for(user: User, today: dt.date | None = None) -> Todo:
         rows = _grouped(
             sa.select(Disclosure.organization_id, Disclosure.status, sa.func.count())
             .where(Disclosure.organization_id.in_(accountant | group | township),
-                   Disclosure.status.in_(("draft", "vetoed", "reviewed", "approved")))
+                   Disclosure.status.in_((SheetStatus.DRAFT, SheetStatus.VETOED, SheetStatus.REVIEWED,
+                                          SheetStatus.APPROVED)))
             .group_by(Disclosure.organization_id, Disclosure.status))
-        wanted = {"sheet_group": ("draft", group), "sheet_township": ("reviewed", township),
-                  "sheet_publish": ("approved", accountant), "sheet_vetoed": ("vetoed", accountant)}
+        wanted = {"sheet_group": (SheetStatus.DRAFT, group), "sheet_township": (SheetStatus.REVIEWED, township),
+                  "sheet_publish": (SheetStatus.APPROVED, accountant), "sheet_vetoed": (SheetStatus.VETOED, accountant)}
         for key, (status, where) in wanted.items():
             add(key, {org_id: n for (org_id, s), n in rows.items() if s == status and org_id in where})
     if accountant:
         add("disclosure_due", _quarters_due([orgs[i] for i in sorted(accountant)], today))
         rows = _grouped(
             sa.select(DistributionPlan.organization_id, sa.func.count())
-            .where(DistributionPlan.organization_id.in_(accountant), DistributionPlan.status.in_(("draft", "approved")))
+            .where(DistributionPlan.organization_id.in_(accountant),
+                   DistributionPlan.status.in_((PlanStatus.DRAFT, PlanStatus.APPROVED)))
             .group_by(DistributionPlan.organization_id))
         add("plan_step", {org_id: n for (org_id,), n in rows.items()})
 
     if township:
         n = db.session.scalar(sa.select(sa.func.count()).select_from(SubsidyClaim).where(
-            SubsidyClaim.organization_id.in_(township), SubsidyClaim.status == "filed"))
+            SubsidyClaim.organization_id.in_(township), SubsidyClaim.status == ClaimStatus.FILED))
         if n:
             items.append(TodoItem("claims_review", n))
     counties = access.administered_counties(user)
@@ -221,7 +229,7 @@ def todo_for(user: User, today: dt.date | None = None) -> Todo:
             sa.select(sa.func.count()).select_from(SubsidyClaim)
             .join(Organization, Organization.id == SubsidyClaim.organization_id)
             .join(Township, Township.id == Organization.township_id)
-            .where(Township.county_id.in_(counties), SubsidyClaim.status == "reviewed"))
+            .where(Township.county_id.in_(counties), SubsidyClaim.status == ClaimStatus.REVIEWED))
         if n:
             items.append(TodoItem("claims_approve", n))
     order = list(KINDS)
@@ -235,10 +243,10 @@ def sheets_waiting(user: User) -> list[tuple[Disclosure, str]]:
     group, township = by_role.get("finance_group", set()), by_role.get("township_auditor", set())
     conds = []
     if group:
-        conds.append(sa.and_(Disclosure.organization_id.in_(group), Disclosure.status == "draft"))
+        conds.append(sa.and_(Disclosure.organization_id.in_(group), Disclosure.status == SheetStatus.DRAFT))
     if township:
-        conds.append(sa.and_(Disclosure.organization_id.in_(township), Disclosure.status == "reviewed"))
+        conds.append(sa.and_(Disclosure.organization_id.in_(township), Disclosure.status == SheetStatus.REVIEWED))
     if not conds:
         return []
     sheets = db.session.scalars(sa.select(Disclosure).where(sa.or_(*conds)).order_by(Disclosure.id))
-    return [(d, "group" if d.status == "draft" else "township") for d in sheets]
+    return [(d, "group" if d.status == SheetStatus.DRAFT else "township") for d in sheets]

@@ -21,11 +21,13 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from sqlalchemy.orm import selectinload
 
 from coop.core.errors import InvalidState, ValidationFailed
+from coop.core.export_safety import workbook_bytes
 from coop.core.extensions import db
 from coop.ledger.types import Line
 from coop.ledger.validate import validate_lines
 from coop.core.money import ZERO, AmountError, parse_amount
 from coop.models import Organization, User, Voucher, VoucherLine
+from coop.models.ledger import VoucherStatus
 from coop.services import audit, periods, vouchers
 from coop.services.imports import already_imported, file_key, lock_for_import  # noqa: F401  (file_key: callers use it from here)
 from coop.services.accounts import account_infos
@@ -294,7 +296,7 @@ def export_vouchers_xlsx(org: Organization, year: int) -> bytes:
     ws.append(list(HEADERS))
     q = (
         sa.select(Voucher)
-        .where(Voucher.organization_id == org.id, Voucher.status == "posted", Voucher.year == year)
+        .where(Voucher.organization_id == org.id, Voucher.status == VoucherStatus.POSTED, Voucher.year == year)
         .order_by(Voucher.date, Voucher.month, Voucher.word, Voucher.number)
         .options(selectinload(Voucher.lines).selectinload(VoucherLine.account))
     )
@@ -310,9 +312,4 @@ def export_vouchers_xlsx(org: Organization, year: int) -> bytes:
                 ws.cell(r, c).number_format = "#,##0.00"
     for col, width in zip("ABCDEFG", (18, 12, 36, 12, 16, 16, 20)):
         ws.column_dimensions[col].width = width
-    buf = io.BytesIO()
-    from coop.core.export_safety import neutralise_workbook
-
-    neutralise_workbook(wb)  # formula-like text stays text
-    wb.save(buf)
-    return buf.getvalue()
+    return workbook_bytes(wb)

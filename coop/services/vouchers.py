@@ -25,6 +25,7 @@ from coop.core.money import ZERO, from_fen
 from coop.models import Organization, User, Voucher, VoucherLine, VoucherSequence
 from coop.models.base import utcnow
 from coop.services import access, audit, periods
+from coop.models.ledger import VoucherStatus
 from coop.services.accounts import account_infos, chart
 from coop.services.attachments import purge_unused
 from coop.services.roles import resolve
@@ -169,7 +170,7 @@ def update_draft(voucher: Voucher, data: dict, *, user: User) -> Voucher:
     org = db.session.get(Organization, voucher.organization_id)
     access.require(user, access.PREPARE, org)
     _lock(voucher)
-    if voucher.status != "draft":
+    if voucher.status != VoucherStatus.DRAFT:
         raise InvalidState("只有未审核的凭证可以修改", {"_schema": ["只有未审核的凭证可以修改；已审核的请先取消审核"]})
     _refuse_if_generated(voucher, "在这里修改")
     periods.ensure_open(org, voucher.date)
@@ -192,7 +193,7 @@ def delete_draft(voucher: Voucher, *, user: User) -> None:
     org = db.session.get(Organization, voucher.organization_id)
     access.require(user, access.PREPARE, org)
     _lock(voucher)
-    if voucher.status != "draft":
+    if voucher.status != VoucherStatus.DRAFT:
         raise InvalidState("只有未审核的凭证可以删除")
     if voucher.number is not None:
         raise InvalidState("已编号的凭证不能删除（凭证号不能出现断号），请修改后重新审核")
@@ -227,14 +228,14 @@ def review_voucher(voucher: Voucher, *, user: User) -> Voucher:
     org = db.session.get(Organization, voucher.organization_id)
     access.require(user, access.REVIEW, org)
     _lock(voucher)
-    if voucher.status != "draft":
+    if voucher.status != VoucherStatus.DRAFT:
         raise InvalidState("只有未审核的凭证可以审核")
     if voucher.preparer_id == user.id:
         raise Forbidden("制单人不能审核自己编制的凭证")
     periods.ensure_open(org, voucher.date)
     if voucher.number is None:
         voucher.number = _next_number(org, voucher.year, voucher.month, voucher.word)
-    voucher.status, voucher.reviewer_id, voucher.reviewed_at = "reviewed", user.id, utcnow()
+    voucher.status, voucher.reviewer_id, voucher.reviewed_at = VoucherStatus.REVIEWED, user.id, utcnow()
     db.session.flush()
     audit.log("voucher.review", user=user, org=org, target=str(voucher.id))
     return voucher
@@ -245,9 +246,9 @@ def unreview_voucher(voucher: Voucher, *, user: User) -> Voucher:
     org = db.session.get(Organization, voucher.organization_id)
     access.require(user, access.REVIEW, org)
     _lock(voucher)
-    if voucher.status != "reviewed":
+    if voucher.status != VoucherStatus.REVIEWED:
         raise InvalidState("只有已审核、未记账的凭证可以取消审核")
-    voucher.status, voucher.reviewer_id, voucher.reviewed_at = "draft", None, None
+    voucher.status, voucher.reviewer_id, voucher.reviewed_at = VoucherStatus.DRAFT, None, None
     db.session.flush()
     audit.log("voucher.unreview", user=user, org=org, target=str(voucher.id))
     return voucher
@@ -258,7 +259,7 @@ def post_voucher(voucher: Voucher, *, user: User) -> Voucher:
     org = db.session.get(Organization, voucher.organization_id)
     access.require(user, access.POST, org)
     _lock(voucher)
-    if voucher.status != "reviewed":
+    if voucher.status != VoucherStatus.REVIEWED:
         raise InvalidState("只有已审核的凭证可以记账")
     if not org.opening_locked:
         raise InvalidState("期初余额尚未确认，不能记账")
@@ -272,7 +273,7 @@ def post_voucher(voucher: Voucher, *, user: User) -> Voucher:
     )
     if issues:
         raise ValidationFailed.from_issues(issues)
-    voucher.status, voucher.poster_id, voucher.posted_at = "posted", user.id, utcnow()
+    voucher.status, voucher.poster_id, voucher.posted_at = VoucherStatus.POSTED, user.id, utcnow()
     db.session.flush()
     audit.log("voucher.post", user=user, org=org, target=str(voucher.id), lines=lines_digest(voucher))
     for step in AFTER_POSTING:  # e.g. December changed after its carry-over: carry the difference
@@ -316,7 +317,8 @@ def post_many(org: Organization, entries: list[tuple[dict, str]], *, preparer: U
         key = (date.year, date.month, word)
         number, next_free[key] = next_free[key], next_free[key] + 1
         rows.append(dict(organization_id=org.id, date=date, year=date.year, month=date.month, word=word,
-                         number=number, status="draft", kind=kind, attachment_count=data.get("attachment_count") or 0,
+                         number=number, status=VoucherStatus.DRAFT, kind=kind,
+                         attachment_count=data.get("attachment_count") or 0,
                          preparer_id=preparer.id, created_at=now, updated_at=now))
     # drafts first: the database refuses lines of a voucher that is already posted
     ids = list(db.session.scalars(sa.insert(Voucher).returning(Voucher.id, sort_by_parameter_order=True), rows))
@@ -329,7 +331,8 @@ def post_many(org: Organization, entries: list[tuple[dict, str]], *, preparer: U
     for start in range(0, len(ids), 500):
         db.session.execute(
             sa.update(Voucher).where(Voucher.id.in_(ids[start:start + 500]))
-            .values(status="posted", reviewer_id=reviewer.id, reviewed_at=now, poster_id=poster.id, posted_at=now,
+            .values(status=VoucherStatus.POSTED, reviewer_id=reviewer.id, reviewed_at=now, poster_id=poster.id,
+                    posted_at=now,
                     updated_at=now).execution_options(synchronize_session=False))
     audit.log_many("voucher.review", user=reviewer, org=org, targets=[(str(i), {}) for i in ids])
     audit.log_many("voucher.post", user=poster, org=org,
@@ -362,7 +365,7 @@ def reverse_voucher(voucher: Voucher, *, user: User, date: dt.date) -> Voucher:
     """红字冲销: a red draft repeating the original lines with negative amounts, linked to it."""
     org = db.session.get(Organization, voucher.organization_id)
     _lock(voucher)  # two reversals of one voucher: the second waits, then finds the first
-    if voucher.status != "posted":
+    if voucher.status != VoucherStatus.POSTED:
         raise InvalidState("只有已记账的凭证可以红字冲销")
     if voucher.kind in ("red", "carryover"):
         raise InvalidState("红字凭证和年末结转凭证不能再冲销")
@@ -386,7 +389,7 @@ def reverse_voucher(voucher: Voucher, *, user: User, date: dt.date) -> Voucher:
 
 def create_adjustment(voucher: Voucher, data: dict, *, user: User) -> Voucher:
     """调整凭证 for an amount-only error: one voucher for the difference (red decreases, blue increases)."""
-    if voucher.status != "posted":
+    if voucher.status != VoucherStatus.POSTED:
         raise InvalidState("只能对已记账的凭证做调整")
     org = db.session.get(Organization, voucher.organization_id)
     data = retarget_prior_year(org, voucher, data)  # a closed year's 损益 side goes to 32202
@@ -402,7 +405,7 @@ def post_system_entry(org: Organization, entry: Entry, *, user: User, kind: str)
     ids = chart(org).ids
     v = Voucher(
         organization_id=org.id, date=entry.date, year=entry.date.year, month=entry.date.month, word="记",
-        kind=kind, status="draft", preparer_id=None,
+        kind=kind, status=VoucherStatus.DRAFT, preparer_id=None,
     )
     for seq, l in enumerate(lines, start=1):
         v.lines.append(VoucherLine(seq=seq, summary=l.summary, account_id=ids[l.account_code],
@@ -411,9 +414,9 @@ def post_system_entry(org: Organization, entry: Entry, *, user: User, kind: str)
     db.session.flush()
     v.number = _next_number(org, v.year, v.month, v.word)
     now = utcnow()
-    v.status, v.reviewer_id, v.reviewed_at = "reviewed", user.id, now
+    v.status, v.reviewer_id, v.reviewed_at = VoucherStatus.REVIEWED, user.id, now
     db.session.flush()
-    v.status, v.poster_id, v.posted_at = "posted", user.id, now
+    v.status, v.poster_id, v.posted_at = VoucherStatus.POSTED, user.id, now
     db.session.flush()
     audit.log("voucher.generate", user=user, org=org, target=str(v.id), kind=kind, lines=lines_digest(v))
     return v
@@ -436,7 +439,7 @@ def write_for(org: Organization, entry: Entry, *, user: User, kind: str = "norma
         return post_system_entry(org, entry, user=user, kind=kind)
     ids = chart(org).ids
     v = Voucher(organization_id=org.id, date=entry.date, year=entry.date.year, month=entry.date.month, word="记",
-                kind=kind, status="draft", preparer_id=user.id, attachment_count=attachments)
+                kind=kind, status=VoucherStatus.DRAFT, preparer_id=user.id, attachment_count=attachments)
     for seq, l in enumerate(lines, start=1):
         v.lines.append(VoucherLine(seq=seq, summary=l.summary, account_id=ids[l.account_code],
                                    debit=l.debit, credit=l.credit, counterparty=l.counterparty))

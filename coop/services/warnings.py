@@ -16,8 +16,11 @@ import sqlalchemy as sa
 
 from coop.core import clock
 from coop.core.extensions import db
-from coop.core.money import ZERO, format_plain
 from coop.core.text import N_
+from coop.models import (Attachment, DistributionCadre, DistributionPlan, Organization, RoleAssignment, User, Voucher,
+                      VoucherLine, Account)
+from coop.models.ledger import VoucherStatus
+from coop.core.money import ZERO, format_plain
 from coop.ledger import codes, roles as R
 from coop.ledger.roles import ROLE_BY_KEY
 from coop.models import (Account, Attachment, DistributionCadre, DistributionPlan, Organization, RoleAssignment, User,
@@ -91,7 +94,7 @@ def _officer_receivables(org: Organization, today: dt.date) -> list[Warning]:
     q = (sa.select(VoucherLine.counterparty, sa.func.sum(sa.type_coerce(VoucherLine.debit, sa.BigInteger)
                                                          - sa.type_coerce(VoucherLine.credit, sa.BigInteger)))
          .join(Voucher, Voucher.id == VoucherLine.voucher_id).join(Account, Account.id == VoucherLine.account_id)
-         .where(Voucher.organization_id == org.id, Voucher.status == "posted", Voucher.date <= today,
+         .where(Voucher.organization_id == org.id, Voucher.status == VoucherStatus.POSTED, Voucher.date <= today,
                 sa.or_(*(Account.code.startswith(ROLE_BY_KEY[k].top) for k in (R.RECEIVABLE, R.INTERNAL))),
                 VoucherLine.counterparty.in_(names))
          .group_by(VoucherLine.counterparty))
@@ -103,7 +106,7 @@ def _officer_receivables(org: Organization, today: dt.date) -> list[Warning]:
 @rule(30)
 def _no_attachments(org: Organization, today: dt.date) -> list[Warning]:
     has_file = sa.select(Attachment.voucher_id)
-    q = (sa.select(Voucher).where(Voucher.organization_id == org.id, Voucher.status == "posted",
+    q = (sa.select(Voucher).where(Voucher.organization_id == org.id, Voucher.status == VoucherStatus.POSTED,
                                   Voucher.kind.in_(("normal", "adjust")), Voucher.attachment_count == 0,
                                   Voucher.id.not_in(has_file), Voucher.date <= today)
          .order_by(Voucher.date, Voucher.number))
@@ -118,7 +121,7 @@ def _no_attachments(org: Organization, today: dt.date) -> list[Warning]:
 def _old_drafts(org: Organization, today: dt.date) -> list[Warning]:
     cutoff = dt.datetime.combine(today - dt.timedelta(days=30), dt.time())
     rows = list(db.session.scalars(sa.select(Voucher).where(
-        Voucher.organization_id == org.id, Voucher.status != "posted", Voucher.created_at < cutoff)
+        Voucher.organization_id == org.id, Voucher.status != VoucherStatus.POSTED, Voucher.created_at < cutoff)
         .order_by(Voucher.created_at).limit(21)))
     if not rows:
         return []

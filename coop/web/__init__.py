@@ -13,6 +13,9 @@ def register_web(app: Flask) -> None:
     from coop.web.idempotency import idempotency_field
 
     app.jinja_env.globals["idempotency_field"] = idempotency_field  # one-time token of payment-like forms
+    from coop.models import STATUS_ENUMS
+
+    app.jinja_env.globals.update({e.__name__: e for e in STATUS_ENUMS})  # templates compare v.status == VoucherStatus.POSTED
     for module in (auth, orgs, ledger, reports, admin, members, shares, portal, distribution, disclosure, loans,
                    joint, auditor, daily, setup, county, cash, assets):
         app.register_blueprint(module.bp)

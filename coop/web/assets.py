@@ -16,7 +16,8 @@ from coop.core import clock
 from coop.documents import assets as documents
 from coop.ledger import assets as calc
 from coop.models.assets import (ASSET_CATEGORIES, ASSET_SOURCES, ASSET_STATUSES, ASSET_USES, CONTRACT_KINDS,
-                             CONTRACT_STATUSES, DEMOCRATIC_KINDS, FREQUENCY_LABELS, PARCEL_KINDS, PARCEL_STATUSES)
+                             CONTRACT_STATUSES, DEMOCRATIC_KINDS, FREQUENCY_LABELS, PARCEL_KINDS, PARCEL_STATUSES,
+                             ContractStatus)
 from coop.reports.xlsx import render_xlsx
 from coop.schemas.assets import (AccrualInSchema, AssetInSchema, ContractInSchema, DepreciationInSchema, ParcelInSchema,
                               RentReceiptInSchema)
@@ -71,7 +72,7 @@ def contract_new():
 def contract_detail(contract_id: int):
     org = load_org()
     c = service.get_contract(org, contract_id)
-    preview = service.contract_schedule(c) if c.status == "draft" else None
+    preview = service.contract_schedule(c) if c.status == ContractStatus.DRAFT else None
     return render_template("assets/contract.html", **_ctx(org, c=c, shown=service.contract_shown(c, current_user),
                                                           preview=preview, errors={}, form={}))
 

@@ -16,6 +16,8 @@ from coop.core.errors import NotFound
 from coop.core.extensions import db
 from coop.core.text import N_
 from coop.models import Organization, Voucher, VoucherQuestion
+from coop.models.disclosure import QuestionStatus
+from coop.models.ledger import VoucherStatus
 from coop.services import access, disclosure, periods, vouchers, warnings
 from coop.web import forms
 from coop.web.orgs import load_org
@@ -23,7 +25,8 @@ from coop.core import clock
 bp = Blueprint("auditor", __name__)
 
 SUPERVISORS = {"township_auditor", "county_admin"}
-QUESTION_STATUSES = {"open": N_("待答复"), "answered": N_("已答复"), "closed": N_("已关闭")}
+QUESTION_STATUSES = {QuestionStatus.OPEN: N_("待答复"), QuestionStatus.ANSWERED: N_("已答复"),
+                     QuestionStatus.CLOSED: N_("已关闭")}
 LEVEL_LABELS = {"green": N_("绿"), "yellow": N_("黄"), "red": N_("红")}
 
 
@@ -54,7 +57,8 @@ def desk():
             "org": org, "last_closed": periods.last_closed(org), "first_open": periods.first_open(org),
             "overdue": [q for q in schedule if q.published_on is None and q.due < today], "upcoming": upcoming,
             "level": warnings.level_of(found), "warnings": found,
-            "open": counts.get((org.id, "open"), 0), "answered": counts.get((org.id, "answered"), 0),
+            "open": counts.get((org.id, QuestionStatus.OPEN), 0),
+            "answered": counts.get((org.id, QuestionStatus.ANSWERED), 0),
         })
     order = {"red": 0, "yellow": 1, "green": 2}
     level = request.args.get("level")
@@ -95,7 +99,7 @@ def _render_questions(org: Organization, *, status: int = 200, error: str | None
         except NotFound:
             voucher = None
     if can_ask and voucher is None:
-        picked, _ = vouchers.list_vouchers(org, year=month[0], month=month[1], status="posted", limit=200)
+        picked, _ = vouchers.list_vouchers(org, year=month[0], month=month[1], status=VoucherStatus.POSTED, limit=200)
     return render_template(
         "auditor/questions.html", org=org, questions=questions, statuses=QUESTION_STATUSES, wanted=wanted,
         can_ask=can_ask, can_answer=access.can(current_user, access.PREPARE, org),

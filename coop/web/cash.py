@@ -22,6 +22,8 @@ from coop.core.extensions import db
 from coop.ledger.roles import EXPENSE_ROLES, ROLE_BY_KEY
 from coop.models import County, DistributionPlan, Household, Voucher
 from coop.models.cash import ITEM_STATUSES, PAYOUT_STATUSES, REQUEST_STATUSES, STEPS, SpendingScan
+from coop.models.distribution import PlanStatus
+from coop.models.ledger import VoucherStatus
 from coop.schemas.cash import (BankAccountInSchema, CashCountInSchema, SpendingDecisionInSchema, HouseholdAccountInSchema,
                             ManualMatchInSchema, PayoutInSchema, SpendingPolicyInSchema, SpendingRequestInSchema,
                             StatementImportInSchema, SpendingVoucherInSchema)
@@ -178,8 +180,8 @@ def cashier_signature(voucher_id: int) -> str:
 
 @bp.app_template_global("cashier_may_sign")
 def cashier_may_sign(org, v) -> bool:
-    return (v.status in ("reviewed", "posted") and "cashier" in access.roles_on(current_user, org)
-            and cashier.moves_money(org, v))
+    return (v.status in (VoucherStatus.REVIEWED, VoucherStatus.POSTED)
+            and "cashier" in access.roles_on(current_user, org) and cashier.moves_money(org, v))
 
 
 @bp.route("/o/<int:org_id>/cash/sign/<int:voucher_id>", methods=["POST"])
@@ -316,7 +318,8 @@ def reconciliation_save(code: str, year: int, month: int):
 
 def _render_payouts(org, errors=None, status=200):
     plans = list(db.session.scalars(sa.select(DistributionPlan).where(
-        DistributionPlan.organization_id == org.id, DistributionPlan.status == "posted").order_by(DistributionPlan.year)))
+        DistributionPlan.organization_id == org.id,
+        DistributionPlan.status == PlanStatus.POSTED).order_by(DistributionPlan.year)))
     households = list(db.session.scalars(sa.select(Household).where(Household.organization_id == org.id,
                                                                     Household.active.is_(True)).order_by(Household.number)))
     return render_template("cash/payouts.html", **_ctx(

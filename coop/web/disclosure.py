@@ -22,7 +22,7 @@ from coop.core.extensions import db
 from coop.core.i18n import translate
 from coop.core.text import N_
 from coop.models import Disclosure, Organization, User
-from coop.models.disclosure import SHEET_KINDS, SHEET_STATUSES
+from coop.models.disclosure import SHEET_KINDS, SHEET_STATUSES, SheetStatus
 from coop.services import access, disclosure, periods, reports
 from coop.web import forms
 from coop.web.orgs import load_org
@@ -31,7 +31,7 @@ bp = Blueprint("disclosure", __name__)
 
 PERIOD_TYPES = {"quarter": N_("季度"), "month": N_("月度"), "year": N_("年度"), "custom": N_("自定义期间")}
 CHANNELS = (N_("村务公开栏"), N_("村民微信群"), N_("村民代表会议"), N_("农村集体“三资”监管平台"))
-PUBLIC = ("published", "superseded")
+PUBLIC = (SheetStatus.PUBLISHED, SheetStatus.SUPERSEDED)
 QUARTER_NAMES = (N_("第一季度"), N_("第二季度"), N_("第三季度"), N_("第四季度"))
 
 
@@ -169,11 +169,11 @@ def _actions(org: Organization, d: Disclosure, correction: Disclosure | None) ->
     roles = access.roles_on(current_user, org)
     prepare = access.can(current_user, access.PREPARE, org)
     return {
-        "review": "finance_group" in roles and d.status in ("draft", "vetoed"),
-        "approve": "township_auditor" in roles and d.status == "reviewed",
-        "publish": prepare and d.status == "approved",
-        "rebuild": prepare and d.status in ("draft", "vetoed"),
-        "correct": prepare and d.status == "published" and correction is None,
+        "review": "finance_group" in roles and d.status in (SheetStatus.DRAFT, SheetStatus.VETOED),
+        "approve": "township_auditor" in roles and d.status == SheetStatus.REVIEWED,
+        "publish": prepare and d.status == SheetStatus.APPROVED,
+        "rebuild": prepare and d.status in (SheetStatus.DRAFT, SheetStatus.VETOED),
+        "correct": prepare and d.status == SheetStatus.PUBLISHED and correction is None,
     }
 
 
@@ -371,7 +371,8 @@ def _newest(d: Disclosure) -> Disclosure | None:
 def _result(d: Disclosure, *, via_pdf: bool = False) -> dict:
     problems = disclosure.verify_sheet(d)
     return {"d": d, "org": db.session.get(Organization, d.organization_id), "v": disclosure_pdf.sheet_view(d),
-            "intact": not problems, "problems": problems, "newest": _newest(d) if d.status == "superseded" else None,
+            "intact": not problems, "problems": problems,
+            "newest": _newest(d) if d.status == SheetStatus.SUPERSEDED else None,
             "via_pdf": via_pdf}
 
 

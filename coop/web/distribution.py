@@ -27,7 +27,7 @@ from coop.core.i18n import translate
 from coop.core.text import N_
 from coop.ledger import distribution as core
 from coop.models import DistributionPlan, DividendPayment, HouseholdDividend, Member, Organization, Voucher
-from coop.models.distribution import APPROVAL_STEPS
+from coop.models.distribution import APPROVAL_STEPS, PlanStatus
 from coop.core.money import format_plain, quantize_yuan
 from coop.schemas.distribution import (
     METHODS,
@@ -42,7 +42,6 @@ from coop.services import access, closing, distribution, periods, shares
 from coop.web.members import XLSX_MIME
 from coop.services import access, distribution, periods, shares
 from coop.web.forms import submit
-from coop.web.members import XLSX_MIME
 from coop.web.orgs import load_org
 
 bp = Blueprint("distribution", __name__)
@@ -232,7 +231,7 @@ def cadre_rows(p: distribution.PlanPreview) -> list[dict]:
 
 def household_rows(p: distribution.PlanPreview) -> list[distribution_pdf.RollRow]:
     """The effect on each household, in 户号 order: as booked once posted, else as previewed."""
-    if p.member_split is None and p.plan.status != "posted":
+    if p.member_split is None and p.plan.status != PlanStatus.POSTED:
         return []
     return distribution_pdf.build_roll(p.plan, p).rows
 
@@ -497,7 +496,7 @@ def compare():
     year = _year_arg(org)
     chosen = {int(x) for x in request.args.getlist("plan") if x.isdecimal()}
     q = sa.select(DistributionPlan).where(DistributionPlan.organization_id == org.id, DistributionPlan.year == year)
-    q = q.where(DistributionPlan.id.in_(chosen)) if chosen else q.where(DistributionPlan.status == "draft")
+    q = q.where(DistributionPlan.id.in_(chosen)) if chosen else q.where(DistributionPlan.status == PlanStatus.DRAFT)
     plans = list(db.session.scalars(q.order_by(DistributionPlan.id)))
     try:
         previews = [distribution.preview(p) for p in plans]

@@ -16,7 +16,7 @@ from coop.core.extensions import db
 from coop.ledger import codes
 from coop.ledger.chart import CHART_2004, CATEGORY_LABELS, COUNTERPARTY_ACCOUNTS
 from coop.models import Organization, Voucher
-from coop.models.ledger import KIND_LABELS, STATUS_LABELS, VOUCHER_STATUSES
+from coop.models.ledger import KIND_LABELS, STATUS_LABELS, VOUCHER_STATUSES, VoucherStatus
 from coop.core.money import ZERO
 from coop.schemas.ledger import WORDS
 from coop.services import access, accounts as account_service, attachments, closing, opening as opening_service, periods
@@ -165,7 +165,7 @@ def voucher_new():
 def voucher_edit(voucher_id: int):
     org = load_org(access.PREPARE)
     v = voucher_service.get_voucher(org, voucher_id)
-    if v.status != "draft":
+    if v.status != VoucherStatus.DRAFT:
         raise InvalidState(_("只有未审核的凭证可以修改；已审核的请先取消审核，已记账的请用红字冲销或调整凭证更正"))
     source = voucher_service.generated_by(v)
     if source:
@@ -213,24 +213,24 @@ def voucher_actions(org: Organization, v: Voucher) -> dict[str, str | None]:
     """Action → None when the user may do it now, or the reason it is refused. Absent: not for this user."""
     can = _can(org)
     out: dict[str, str | None] = {}
-    if v.status == "draft" and can(access.PREPARE):
+    if v.status == VoucherStatus.DRAFT and can(access.PREPARE):
         source = voucher_service.generated_by(v)
         if source:  # its register points at it: corrected there, not here
             out["edit"] = out["delete"] = _("由%(source)s生成，请在原业务中更正", source=_(source))
         else:
             out["edit"] = None
             out["delete"] = _("已编号的凭证不能删除（凭证号不能断号），请修改后重新审核") if v.number else None
-    if v.status == "draft" and can(access.REVIEW):
+    if v.status == VoucherStatus.DRAFT and can(access.REVIEW):
         out["review"] = _("制单人不能审核自己编制的凭证") if v.preparer_id == current_user.id else None
-    if v.status == "reviewed" and can(access.REVIEW):
+    if v.status == VoucherStatus.REVIEWED and can(access.REVIEW):
         out["unreview"] = None
-    if v.status == "reviewed" and can(access.POST):
+    if v.status == VoucherStatus.REVIEWED and can(access.POST):
         out["post"] = None if org.opening_locked else _("期初余额尚未确认，不能记账")
-    if v.status == "posted" and can(access.PREPARE) and v.kind in ("normal", "adjust"):
+    if v.status == VoucherStatus.POSTED and can(access.PREPARE) and v.kind in ("normal", "adjust"):
         # 红字冲销 and 调整 both correct a posted voucher; once reversed there is nothing left to correct
         reversal = v.reversal
         out["reverse"] = _("该凭证已被 %(no)s 冲销", no=reversal.display_number) if reversal else None
-    if v.status != "posted" and can(access.PREPARE):
+    if v.status != VoucherStatus.POSTED and can(access.PREPARE):
         out["attach"] = None
     return out
 

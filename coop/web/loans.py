@@ -28,7 +28,7 @@ from coop.core.extensions import db
 from coop.core.i18n import translate
 from coop.core.text import N_
 from coop.models import County, Loan, LprRate, Organization, SubsidyClaim, SubsidyPolicy, Township, User, Voucher
-from coop.models.loans import CLAIM_STATUSES, LOAN_EVENTS
+from coop.models.loans import CLAIM_STATUSES, LOAN_EVENTS, ClaimStatus
 from coop.reports.pdf import render_pdf
 from coop.reports.table import Column, ReportTable
 from coop.reports.xlsx import render_xlsx
@@ -43,10 +43,10 @@ bp = Blueprint("loans", __name__)
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #: chart colours and short legend names by claim status, in the order of the flow
-STATUS_COLOURS = {"filed": "#9aa5b1", "reviewed": "#6aa6e8", "approved": "#0b6bcb", "allocated": "#e0a100",
-                  "disbursed": "#1a7f37", "rejected": "#c62828"}
-STATUS_SHORT = {"filed": N_("已申报"), "reviewed": N_("已审核"), "approved": N_("已批准"), "allocated": N_("已分配"),
-                "disbursed": N_("已拨付"), "rejected": N_("已退回")}
+STATUS_COLOURS = {ClaimStatus.FILED: "#9aa5b1", ClaimStatus.REVIEWED: "#6aa6e8", ClaimStatus.APPROVED: "#0b6bcb",
+                  ClaimStatus.ALLOCATED: "#e0a100", ClaimStatus.DISBURSED: "#1a7f37", ClaimStatus.REJECTED: "#c62828"}
+STATUS_SHORT = {ClaimStatus.FILED: N_("已申报"), ClaimStatus.REVIEWED: N_("已审核"), ClaimStatus.APPROVED: N_("已批准"),
+                ClaimStatus.ALLOCATED: N_("已分配"), ClaimStatus.DISBURSED: N_("已拨付"), ClaimStatus.REJECTED: N_("已退回")}
 RULE_LABELS = {"pro_rata": N_("按比例分配"), "first_come": N_("先到先得（按批准时间）")}
 
 
@@ -174,7 +174,7 @@ def _default_period(loan: Loan) -> tuple[dt.date, dt.date]:
     """From the end of the loan's last claim (or its start) to the end of the last interest period paid within
     that year."""
     last = db.session.scalar(sa.select(sa.func.max(SubsidyClaim.period_end)).where(
-        SubsidyClaim.loan_id == loan.id, SubsidyClaim.status != "rejected"))
+        SubsidyClaim.loan_id == loan.id, SubsidyClaim.status != ClaimStatus.REJECTED))
     start = last or loan.start_date
     year_end = min(dt.date(start.year + 1, 1, 1), loan.maturity_date + dt.timedelta(days=1))
     ends = [e.period_end for e in loan.events if e.kind == "interest" and e.period_end
@@ -247,10 +247,10 @@ def _render_claim(org: Organization, claim: SubsidyClaim, errors: dict | None = 
         org=org, claim=claim, calc=calc, policy=claim.policy, names=user_names(
             claim.filed_by_id, claim.reviewed_by_id, claim.approved_by_id),
         voucher=vouchers_by_id([claim.voucher_id]).get(claim.voucher_id),
-        can_review="township_auditor" in roles and claim.status == "filed",
-        can_approve=county_admin and claim.status == "reviewed",
-        can_disburse=county_admin and claim.status == "allocated",
-        can_refile=access.can(current_user, access.PREPARE, org) and claim.status == "rejected",
+        can_review="township_auditor" in roles and claim.status == ClaimStatus.FILED,
+        can_approve=county_admin and claim.status == ClaimStatus.REVIEWED,
+        can_disburse=county_admin and claim.status == ClaimStatus.ALLOCATED,
+        can_refile=access.can(current_user, access.PREPARE, org) and claim.status == ClaimStatus.REJECTED,
         money_leaves=role_service.money_leaves(org), money_default=claim.loan.bank_account or _bank_default(org),
         errors=errors or {}, form_name=form_name, form=request.form if errors else {},
         today=clock.today())), status
@@ -449,11 +449,11 @@ def review_queue():
     ids = [r.township_id for r in current_user.roles if r.role == "township_auditor" and r.township_id]
     if not ids:
         if access.administered_counties(current_user):
-            return redirect(url_for("loans.claims", status="filed"))
+            return redirect(url_for("loans.claims", status=ClaimStatus.FILED))
         abort(404)
     county = db.session.get(Township, ids[0]).county
     return _queue(county, service.township_scope(current_user, county.id), title=N_("贴息申报审核"),
-                  default_status="filed")
+                  default_status=ClaimStatus.FILED)
 
 
 @bp.route("/county/subsidy/<int:year>/allocate", methods=["POST"])
@@ -491,7 +491,7 @@ def fund_report(county: County, policy: SubsidyPolicy) -> ReportTable:
                "period": f"{c.period_start} 至 {c.period_end - dt.timedelta(days=1)}", "paid": c.interest_paid,
                "eligible": c.eligible, "claimed": c.claimed, "allocated": c.allocated,
                "status": CLAIM_STATUSES[c.status], "disbursed": c.disbursed_on.isoformat() if c.disbursed_on else ""})
-        if c.status != "rejected":
+        if c.status != ClaimStatus.REJECTED:
             for key, value in (("paid", c.interest_paid), ("eligible", c.eligible), ("claimed", c.claimed),
                                ("allocated", c.allocated)):
                 totals[key] += value or 0

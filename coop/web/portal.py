@@ -17,6 +17,7 @@ from flask_login import current_user, login_required
 from coop.core.extensions import db
 from coop.ledger.shares import CLASS_LABELS, CLASS_ORDER
 from coop.models import Household, Member, Organization, ShareCertificate
+from coop.models.members import MemberStatus
 from coop.services import access, distribution
 from coop.documents.charts import COLORS, Series, bar_chart
 from coop.documents import shares as shares_pdf
@@ -30,7 +31,7 @@ def _own_member() -> Member:
     if m is None:
         abort(404, "本账户尚未关联到成员，请联系村会计开通")
     org = db.session.get(Organization, m.organization_id)
-    if "member" not in access.roles_on(current_user, org) or m.status == "former":
+    if "member" not in access.roles_on(current_user, org) or m.status == MemberStatus.FORMER:
         abort(404)  # portal access ends with membership (RULES §13)
     return m
 

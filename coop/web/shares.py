@@ -25,6 +25,7 @@ from coop.core.text import N_
 from coop.ledger.shares import CLASS_LABELS, CLASS_ORDER
 from coop.models import Household, Member, Organization, QuantificationPlan, ShareAction
 from coop.models.members import SHARE_EVENT_KINDS
+from coop.models.members import SHARE_EVENT_KINDS, MemberStatus, QuantificationStatus
 from coop.schemas.members import (BuybackInSchema, InheritInSchema, MergeInSchema, NomineeInSchema,
                                NomineeReleaseInSchema, PlanInputInSchema, PlanInSchema, ReverseInSchema,
                                SplitInSchema, TransferInSchema, split_plan)
@@ -192,8 +193,8 @@ def _member_options(org: Organization) -> list[tuple[int, str]]:
     q = (sa.select(Member).join(Household, Household.id == Member.household_id)
          .where(Member.organization_id == org.id).order_by(Household.number, Member.id)
          .options(selectinload(Member.household)))
-    labels = {"member": "", "benefit": gettext("（非成员）"), "former": gettext("（已丧失）"),
-              "pending": gettext("（待确认）")}
+    labels = {MemberStatus.MEMBER: "", MemberStatus.BENEFIT: gettext("（非成员）"), MemberStatus.FORMER: gettext("（已丧失）"),
+              MemberStatus.PENDING: gettext("（待确认）")}
     return [(m.id, f"{m.household.number} {m.name}{labels[m.status]}") for m in db.session.scalars(q)]
 
 
@@ -305,7 +306,7 @@ def plan_inputs(plan_id: int):
     saved = {i.member_id: i for i in plan.inputs}
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
-        if plan.status != "draft":
+        if plan.status != QuantificationStatus.DRAFT:
             abort(409)
         rows = []
         for m in people:
@@ -381,7 +382,7 @@ def plan_issue(plan_id: int):
 
     def issue():
         ref = (request.form.get("approval_ref") or "").strip()
-        if ref and ref != plan.approval_ref and plan.status == "draft":
+        if ref and ref != plan.approval_ref and plan.status == QuantificationStatus.DRAFT:
             share_service.update_plan(plan, approval_ref=ref)
         return share_service.issue_plan(plan, user=current_user)
 
