@@ -10,18 +10,14 @@ from tests.realbooks import real_books  # noqa: F401  (fixture)
 from tests.test_cash import MAPPING, PNG, csv_of
 
 
-def token(user):
-    return {"Authorization": f"Bearer {users.issue_api_token(user, 'test')}"}
-
-
-def test_request_chain_and_reconciliation_over_the_api(app, real_books):
+def test_request_chain_and_reconciliation_over_the_api(app, real_books, auth):
     books = real_books
     org = books.org
     fg = users.create_user("licai", "民主理财组长", "password1")
     users.assign_role(fg, "finance_group", org)
     cash = users.create_user("chuna", "出纳员", "password1")
     users.assign_role(cash, "cashier", org)
-    acc, head, group, town, teller = (token(u) for u in (books.accountant, books.reviewer, fg, books.auditor, cash))
+    acc, head, group, town, teller = (auth.headers(u) for u in (books.accountant, books.reviewer, fg, books.auditor, cash))
     db.session.commit()
     c = app.test_client()
     base = f"/api/v1/orgs/{org.id}"
@@ -71,7 +67,7 @@ def test_request_chain_and_reconciliation_over_the_api(app, real_books):
     assert r.status_code == 200 and r.json["closing"] == "5000100.00" and r.json["rows"][-1]["kind"] == "month"
 
 
-def test_payout_file_and_result_over_the_api(app, real_books):
+def test_payout_file_and_result_over_the_api(app, real_books, auth):
     from tests.test_cash import posted_plan
     from coop.services import payout
 
@@ -82,7 +78,7 @@ def test_payout_file_and_result_over_the_api(app, real_books):
         payout.set_household_account(org, user=books.accountant, household_id=hh.id, bank_name="农商银行",
                                      account_no=card)
     db.session.commit()
-    acc, town = token(books.accountant), token(books.auditor)
+    acc, town = auth.headers(books.accountant), auth.headers(books.auditor)
     c = app.test_client()
     base = f"/api/v1/orgs/{org.id}/payout-batches"
     r = c.post(base, json={"plan_id": plan.id, "pay_from": books.leaf("102", 2)}, headers=acc)

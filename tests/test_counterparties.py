@@ -35,7 +35,7 @@ def test_lines_on_counterparty_accounts_need_one(books, code):
     assert v.lines[0].counterparty == "青山农资站"
 
 
-def test_api_and_web_name_the_line_field(books, client):
+def test_api_and_web_name_the_line_field(books, client, auth):
     books.lock_opening({"102": "1000.00", "301": "-1000.00"})
     token = users.issue_api_token(books.accountant, "t")
     db.session.commit()
@@ -43,7 +43,7 @@ def test_api_and_web_name_the_line_field(books, client):
         "date": "2025-03-01", "lines": [{"summary": "借支", "account_code": "112", "debit": "5.00"},
                                         {"summary": "借支", "account_code": "102", "credit": "5.00"}]})
     assert r.status_code == 422 and "counterparty" in r.get_json()["errors"]["lines"]["0"]
-    client.post("/login", data={"username": "kuaiji", "password": "password1"})
+    auth.login("kuaiji")
     r = client.post(f"/o/{books.org.id}/vouchers/new", data={
         "date": "2025-03-01", "word": "记", "attachment_count": "0",
         "lines-0-summary": "借支", "lines-0-account_code": "112", "lines-0-debit": "5", "lines-0-credit": "",
@@ -101,8 +101,8 @@ def test_opening_balances_by_counterparty_typed_api_and_gross(books, client):
     assert reports.trial_balance(books.org, 2025, 1).balanced
 
 
-def test_opening_grid_asks_the_counterparty(books, client):
-    client.post("/login", data={"username": "kuaiji", "password": "password1"})
+def test_opening_grid_asks_the_counterparty(books, client, auth):
+    auth.login("kuaiji")
     url = f"/o/{books.org.id}/opening"
     assert 'name="cp-112"' in client.get(url).get_data(as_text=True)
     r = client.post(url, data={"amt-112": "500", "dir-112": "借", "amt-301": "500", "dir-301": "贷"})
@@ -131,10 +131,10 @@ def test_reports_for_one_counterparty_start_from_its_own_balance(books):
     assert row.opening == D("-300.00")
 
 
-def test_opening_typed_by_counterparty_on_the_page(books, client):
+def test_opening_typed_by_counterparty_on_the_page(books, client, auth):
     from coop.services import opening
 
-    client.post("/login", data={"username": "kuaiji", "password": "password1"})
+    auth.login("kuaiji")
     url = f"/o/{books.org.id}/opening"
     client.post(url, data={"amt-301": "500", "dir-301": "贷"})
     r = client.post(url + "/counterparties", data={"details": "112,张三,abc\n"})

@@ -66,13 +66,13 @@ def test_voucher_before_the_books_start_is_refused(books):
     assert "date" in e.value.errors
 
 
-def test_voucher_page_shows_beijing_times(books, client):
+def test_voucher_page_shows_beijing_times(books, client, auth):
     books.lock_opening({"101": "1000.00", "301": "-1000.00"})
     v = books.draft("2025-01-15", ("101", "1.00", ""), ("301", "", "1.00"))
     v.created_at = dt.datetime(2026, 12, 6, 16, 30)
     vouchers.review_voucher(v, user=books.reviewer)
     v.reviewed_at = dt.datetime(2026, 12, 6, 15, 59)
     db.session.commit()
-    client.post("/login", data={"username": "kuaiji", "password": "password1"})
+    auth.login("kuaiji")
     page = client.get(f"/o/{books.org.id}/vouchers/{v.id}").get_data(as_text=True)
     assert "2026-12-07 00:30" in page and "2026-12-06 23:59" in page

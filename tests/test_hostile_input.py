@@ -19,7 +19,7 @@ from coop.services import attachments, users, vouchers
 from tests.conftest import count
 from tests.test_members_api import Api
 from tests.test_members_web import IDS, _fast_password_hashing  # noqa: F401
-from tests.test_web_ledger import PDF, _files, form, login, ready, url  # noqa: F401
+from tests.test_web_ledger import PDF, _files, form, ready, url  # noqa: F401
 
 HOSTILE = ["\x00", "\ud800", "\u202e", "\u2066", "\x1b", "\x7f"]
 
@@ -54,8 +54,8 @@ def test_deeply_nested_json_is_400(api):
 
 
 @pytest.mark.parametrize("bad", ["\x00", "\u202e"], ids=["nul", "rlo"])
-def test_web_form_with_control_characters_is_422(client, ready, bad):
-    login(client, "kuaiji")
+def test_web_form_with_control_characters_is_422(client, ready, bad, auth):
+    auth.login("kuaiji")
     r = client.post(url(ready, "/vouchers/new"), data=form(("收款" + bad, "101", "100.00", ""),
                                                            ("收款", "102", "", "100.00")))
     assert r.status_code == 422 and "不允许" in r.text
@@ -65,7 +65,7 @@ def test_web_form_with_control_characters_is_422(client, ready, bad):
 @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
 @given(text=st.text(alphabet=st.sampled_from(["a", "张", "\x00", "\ud800", "\u202e", "\u200b", "\x1f", "\t", "\r",
                                                "=", "\u2067"]), min_size=1, max_size=12))
-def test_fuzzed_text_fields_get_only_4xx_or_success(app, ready, text):
+def test_fuzzed_text_fields_get_only_4xx_or_success(app, ready, text, auth):
     """Any mix of controls, bidi and zero-width characters in the API's and the web form's text fields: 2xx/3xx
     when the text is harmless, 4xx otherwise — never a 500, and nothing hostile stored."""
     client = app.test_client()
@@ -74,7 +74,7 @@ def test_fuzzed_text_fields_get_only_4xx_or_success(app, ready, text):
     r = client.post(f"/api/v1/orgs/{ready.org.id}/households", headers={"Authorization": f"Bearer {tok}"},
                     data=json.dumps({"name": text, "id_number": IDS[7]}), content_type="application/json")
     assert r.status_code < 500, r.text
-    login(client, "kuaiji")
+    auth.login("kuaiji")
     # a browser sends UTF-8: a lone surrogate arrives as the bytes ED A0 80, which are not valid UTF-8
     fields = form((text, "101", "1.00", ""), ("x", "102", "", "1.00"))
     body = "&".join(f"{k}={quote(v.encode('utf-8', 'surrogatepass'))}" for k, v in fields.items())
@@ -91,8 +91,8 @@ def test_fuzzed_text_fields_get_only_4xx_or_success(app, ready, text):
     db.session.commit()
 
 
-def test_token_revoke_with_a_bad_id_is_4xx_and_tokens_are_audited(client, ready):
-    login(client, "kuaiji")
+def test_token_revoke_with_a_bad_id_is_4xx_and_tokens_are_audited(client, ready, auth):
+    auth.login("kuaiji")
     r = client.post("/account/tokens", data={"name": "脚本"})
     assert r.status_code == 200
     tok = db.session.scalar(sa.select(ApiToken))
@@ -164,10 +164,10 @@ def test_concurrent_duplicate_id_number_is_409(app, ready):
 # ---------------------------------------------------------------- attachments
 
 
-def test_attachment_name_with_nul_is_422(client, ready, app):
+def test_attachment_name_with_nul_is_422(client, ready, app, auth):
     v = ready.draft("2025-01-10", ("101", "500.00", ""), ("102", "", "500.00"))
     db.session.commit()
-    login(client, "kuaiji")
+    auth.login("kuaiji")
     r = client.post(url(ready, f"/vouchers/{v.id}/attachments"),
                     data={"file": (io.BytesIO(PDF), "发票\x00.pdf", "application/pdf")},
                     content_type="multipart/form-data")
@@ -200,9 +200,9 @@ def test_attachment_quota_per_voucher(ready, app):
         app.config["ATTACHMENT_VOUCHER_QUOTA"] = quota
 
 
-def test_files_go_with_the_deleted_draft_and_drafts_are_audited(client, ready, app):
+def test_files_go_with_the_deleted_draft_and_drafts_are_audited(client, ready, app, auth):
     before = set(_files(app))
-    login(client, "kuaiji")
+    auth.login("kuaiji")
     r = client.post(url(ready, "/vouchers/new"), data=form(("收款", "101", "100.00", ""), ("收款", "102", "", "100.00")))
     assert r.status_code == 302
     v = db.session.scalar(sa.select(Voucher))
@@ -223,21 +223,21 @@ def test_files_go_with_the_deleted_draft_and_drafts_are_audited(client, ready, a
 # ---------------------------------------------------------------- responses
 
 
-def test_personal_pages_and_json_are_not_stored(client, api, ready):
+def test_personal_pages_and_json_are_not_stored(client, api, ready, auth):
     r = api.get("/households")
     assert r.status_code == 200 and r.headers["Cache-Control"] == "no-store"
-    login(client, "kuaiji")
+    auth.login("kuaiji")
     r = client.get(url(ready, "/members/"))
     assert r.headers["Cache-Control"] == "no-store"
     r = client.get("/api/v1/openapi.json")
     assert r.headers.get("Cache-Control") != "no-store"
 
 
-def test_pdf_bound_answers_503_with_retry_after(client, ready, app):
+def test_pdf_bound_answers_503_with_retry_after(client, ready, app, auth):
     from coop.documents import pdf as pdf_render
     v = ready.draft("2025-01-10", ("101", "500.00", ""), ("102", "", "500.00"))
     db.session.commit()
-    login(client, "kuaiji")
+    auth.login("kuaiji")
     pdf_render.cache.clear()  # not served from an earlier test's rendering
     old = app.config["PDF_CONCURRENCY"], app.config["PDF_QUEUE_SECONDS"]
     app.config.update(PDF_CONCURRENCY=1, PDF_QUEUE_SECONDS=0.2)
@@ -283,9 +283,9 @@ def test_same_html_renders_once(app):
     assert other is not first and other.startswith(b"%PDF")
 
 
-def test_control_characters_in_a_path_segment_are_4xx(client, ready):
+def test_control_characters_in_a_path_segment_are_4xx(client, ready, auth):
     """SQLite finds nothing (404); PostgreSQL refuses NUL in the lookup, which is a 422 instead of a 500."""
-    login(client, "kuaiji")
+    auth.login("kuaiji")
     for path in (url(ready, "/accounts/%00/rename"), "/verify/%00abc", url(ready, "/accounts/%E2%80%AE101/rename")):
         r = client.post(path, data={"name": "x"}) if "rename" in path else client.get(path)
         assert r.status_code in (404, 422), (path, r.status_code)

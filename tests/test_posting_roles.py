@@ -92,14 +92,10 @@ def test_api_lists_and_puts(client, books):
     assert client.put(url + "/interest_expense", json={"account_code": None}, headers=ha).status_code == 403
 
 
-def login(client, username):
-    client.post("/login", data={"username": username, "password": "password1"})
-
-
-def test_page_shows_problems_and_saves(client, books):
+def test_page_shows_problems_and_saves(client, books, auth):
     accounts.add_detail_account(books.org, "102", "10201", "农商银行")
     db.session.commit()
-    login(client, "kuaiji")
+    auth.login("kuaiji")
     page = client.get(f"/o/{books.org.id}/accounts/roles").get_data(as_text=True)
     assert 'data-role="bank"' in page and "非末级，请指定" in page
     r = client.post(f"/o/{books.org.id}/accounts/roles/bank", data={"account_code": "101"})

@@ -312,12 +312,12 @@ def test_a_generated_draft_is_neither_edited_nor_deleted_by_hand(real_books, cli
     assert client.delete(f"/api/v1/orgs/{b.org.id}/vouchers/{mine.id}", headers=h).status_code == 204
 
 
-def test_the_voucher_page_says_where_a_generated_draft_is_corrected(real_books, client):
+def test_the_voucher_page_says_where_a_generated_draft_is_corrected(real_books, client, auth):
     b = real_books
     loan, _ = _loan(b)
     e = loans.record_loan_event(loan, kind="drawdown", date=dt.date(2025, 1, 2), amount=D("100.00"), user=b.accountant)
     db.session.commit()
-    client.post("/login", data={"username": "kuaiji", "password": "password1"})
+    auth.login("kuaiji")
     page = client.get(f"/o/{b.org.id}/vouchers/{e.voucher_id}").get_data(as_text=True)
     assert "由贷款台账生成，请在原业务中更正" in page
     assert client.get(f"/o/{b.org.id}/vouchers/{e.voucher_id}/edit").status_code == 409
