@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from coop.core.errors import ValidationFailed
 from coop.core.extensions import db
 from coop.models import ApiToken, Attachment, AuditLog, Household, Member, Voucher
 from coop.services import attachments, users, vouchers
@@ -194,7 +195,7 @@ def test_attachment_quota_per_voucher(ready, app):
     try:
         attachments.add_attachment(v, "一.pdf", "application/pdf", PDF, user=ready.accountant)
         attachments.add_attachment(v, "二.pdf", "application/pdf", PDF + b" ", user=ready.accountant)
-        with pytest.raises(Exception, match="附件合计不能超过"):
+        with pytest.raises(ValidationFailed, match="这张凭证的附件合计不能超过"):
             attachments.add_attachment(v, "三.pdf", "application/pdf", PDF + b"  ", user=ready.accountant)
     finally:
         app.config["ATTACHMENT_VOUCHER_QUOTA"] = quota
@@ -261,7 +262,7 @@ def test_pdf_fetcher_loads_only_data_and_own_static_files(app, tmp_path):
     with app.app_context():
         fetch = pdf_render.make_url_fetcher(pdf_render.static_root())
         for bad in (secret.as_uri(), "http://127.0.0.1:9/x.png", "file:///etc/passwd", "ftp://example.com/a"):
-            with pytest.raises(Exception):
+            with pytest.raises(pdf_render.FetchRefused, match="PDF 不加载外部资源"):
                 fetch.fetch(bad)
         css = next(pdf_render.static_root().rglob("*.css"))
         assert fetch.fetch(css.as_uri()).read()

@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 from flask import g
 
+from coop.core.errors import ValidationFailed
 from coop.core.extensions import db
 from coop.models import ApiToken, AuditLog, Member, User
 from coop.services import admin, members, orgs, users
@@ -86,7 +87,7 @@ def test_adding_a_household_with_a_number_of_another_county_names_nobody(two_cou
     assert r.json["errors"]["id_number"] == [f"身份证号 {IDS[0]} 已在其他集体经济组织登记，请联系乡镇经管站"]
     assert "张三" not in r.get_data(as_text=True) and "东村" not in r.get_data(as_text=True)
     # within the village the accountant is told who it is
-    with pytest.raises(Exception, match="已登记在本村（张三）"):
+    with pytest.raises(ValidationFailed, match="已登记在本村（张三）"):
         members.add_member(members.create_household(books.org), name="重复", id_number=IDS[0])
 
 
