@@ -284,9 +284,16 @@ def test_same_html_renders_once(app):
     assert other is not first and other.startswith(b"%PDF")
 
 
-def test_control_characters_in_a_path_segment_are_4xx(client, ready, auth):
-    """SQLite finds nothing (404); PostgreSQL refuses NUL in the lookup, which is a 422 instead of a 500."""
+def test_control_characters_in_a_path_segment_are_4xx(client, ready, auth, backend):
+    """A NUL in a path is refused on PostgreSQL (422 instead of a 500 from the lookup); otherwise an account code with
+    a control character is no account (422 on the accounts page) and SQLite finds no sheet (404)."""
     auth.login("kuaiji")
     for path in (url(ready, "/accounts/%00/rename"), "/verify/%00abc", url(ready, "/accounts/%E2%80%AE101/rename")):
         r = client.post(path, data={"name": "x"}) if "rename" in path else client.get(path)
-        assert r.status_code in (404, 422), (path, r.status_code)
+        body = r.get_data(as_text=True)
+        if backend == "postgresql" and "%00" in path:
+            assert r.status_code == 422 and "输入含有不允许的空字符（NUL）" in body, (path, r.status_code)
+        elif "rename" in path:
+            assert r.status_code == 422, (path, r.status_code)  # the accounts page: no such account
+        else:
+            assert r.status_code == 404 and "页面不存在" in body, (path, r.status_code)

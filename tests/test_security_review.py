@@ -75,10 +75,10 @@ def test_web_ids_and_years_that_int_cannot_hold_are_4xx(app, real_books, auth):
     org = real_books.org
     acc, head = auth.browser("kuaiji"), auth.browser("shenhe")
     for bad in ("²", str(2**40)):
-        assert head.get(f"/o/{org.id}/batch?ids={bad}").status_code < 500
-        assert head.get(f"/o/{org.id}/batch?year={bad}").status_code < 500
+        assert head.get(f"/o/{org.id}/batch?ids={bad}").status_code == 200, bad
+        assert head.get(f"/o/{org.id}/batch?year={bad}").status_code == 200, bad
         assert acc.post(f"/o/{org.id}/templates", data={"voucher_id": bad}).status_code == 404
-        assert acc.get(f"/o/{org.id}/vouchers/new?template={bad}").status_code in (200, 404)
+        assert acc.get(f"/o/{org.id}/vouchers/new?template={bad}").status_code == 404, bad
         assert acc.get(f"/o/{org.id}/budgets?year={bad}").status_code == 200
         assert acc.post(f"/o/{org.id}/budgets/approve", data={"year": bad}).status_code == 422
         assert acc.post(f"/o/{org.id}/budgets/lines", data={"year": bad}).status_code == 422
