@@ -3,8 +3,10 @@ envelope naming the field, the journal and the 调节表 as JSON with money as s
 from __future__ import annotations
 
 import base64
+from decimal import Decimal as D
 
 from coop.core.extensions import db
+from coop.models import Voucher
 from coop.services import bank, users
 from tests.realbooks import real_books  # noqa: F401  (fixture)
 from tests.test_cash import MAPPING, PNG, csv_of
@@ -89,4 +91,6 @@ def test_payout_file_and_result_over_the_api(app, real_books, auth):
                                              "data": base64.b64encode(result.encode()).decode()}, headers=acc)
     assert r.status_code == 201, r.json
     assert [(i["status"], i["reason"]) for i in r.json["items"]] == [("paid", None), ("failed", "户名不符")]
-    assert r.json["voucher_id"]
+    # the voucher pays the one that succeeded: Dr 应付收益 24,640.00 / Cr the bank leaf
+    v = db.session.get(Voucher, r.json["voucher_id"])
+    assert sorted((l.debit, l.credit) for l in v.lines) == [(D("0.00"), D("24640.00")), (D("24640.00"), D("0.00"))]

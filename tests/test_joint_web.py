@@ -67,6 +67,7 @@ def test_returns_receipts_and_exit_keep_every_side_agreeing(site):
     assert snapshot() == before
 
     r1 = db.session.query(ProjectReturn).filter_by(year=2025).one()
+    assert len(r1.lines) == 4  # one line per participating village
     for line in r1.lines:
         r = admin.post(f"{url}/return-lines/{line.id}/receive", data={"date": "2026-01-10"})
         assert r.status_code == 302

@@ -8,7 +8,7 @@ from decimal import Decimal
 import openpyxl
 import pytest
 
-from tests.test_reports_render import _fast_password_hashing, money, village  # noqa: F401  (fixtures)
+from tests.test_reports_render import _fast_password_hashing, money, pdf_text, squeeze, village  # noqa: F401
 
 
 def base(books) -> str:
@@ -101,16 +101,21 @@ def test_xlsx_download(client, village, auth):
     assert money(ws.cell(row, 4).value) == Decimal("63245.67")
 
 
-def test_pdf_download(client, village, auth):
+def test_pdf_download(client, village, auth, tmp_path):
     auth.login("kuaiji")
     r = client.get(base(village) + "/general-ledger?year=2025&format=pdf")
     assert r.status_code == 200 and r.mimetype == "application/pdf" and r.data.startswith(b"%PDF")
+    text = squeeze(pdf_text(r.data, tmp_path))
+    # 102 closes at 50,000.00 − 500.00 + 12,345.67 − 2,000.00 = 59,845.67; 101 at 1,200 + 500 − 300 − 800 = 600.00
+    assert "总账" in text and "59,845.67" in text and "600.00" in text
 
 
-def test_voucher_pdf(client, village, auth):
+def test_voucher_pdf(client, village, auth, tmp_path):
     auth.login("kuaiji")
     r = client.get(f"{base(village)}/vouchers/{village.v2.id}.pdf")
     assert r.status_code == 200 and r.mimetype == "application/pdf" and r.data.startswith(b"%PDF")
+    text = squeeze(pdf_text(r.data, tmp_path))
+    assert "收到承包费" in text and "12,345.67" in text and "壹万贰仟叁佰肆拾伍元陆角柒分" in text
     r = client.get(f"{base(village)}/vouchers/999999.pdf")
     assert r.status_code == 404
 
@@ -154,7 +159,9 @@ def test_other_village_gets_404(client, village, outsider, auth):
 
 def test_township_auditor_can_read(client, village, auth):
     auth.login("jingguan")
-    assert client.get(base(village) + "/trial-balance?year=2025").status_code == 200
+    r = client.get(base(village) + "/trial-balance?year=2025")
+    # the accountant's figures: 15,945.67 moved in the year; debit balances 600.00 + 59,845.67 + 2,800.00 + 300.00
+    assert r.status_code == 200 and "15,945.67" in r.get_data(as_text=True) and "63,545.67" in r.get_data(as_text=True)
 
 
 def test_login_required(client, village):
