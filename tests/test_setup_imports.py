@@ -309,7 +309,9 @@ def test_cli_opens_accounts_and_writes_the_letters(people, app, tmp_path):
     assert r.exit_code == 0, r.output
     assert "1 account(s) opened" in r.output and out.read_bytes().startswith(b"%PDF")
     db.session.expire_all()
-    assert db.session.get(Member, people.p[1].id).user_id is not None
+    account = db.session.get(User, db.session.get(Member, people.p[1].id).user_id)
+    assert account.display_name == "王秀英" and account.must_change_password
+    assert [(ra.role, ra.organization_id) for ra in account.roles] == [("member", people.org.id)]
     r = app.test_cli_runner().invoke(args=["coop", "portal-accounts", "--as", "kuaiji", "--org", str(people.org.id),
                                            "--member", str(people.p[1].id), "-o", str(out)])
     assert r.exit_code != 0 and "王秀英 已开通账户" in r.output
