@@ -19,11 +19,12 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from coop.core.errors import InvalidState
 from coop.core.extensions import db
+from coop.ledger import roles as R
 from coop.models import Account, Voucher, VoucherLine
 from coop.services import audit
 from tests.auth import sign_in
-from coop.ledger import roles as R
 from tests.realbooks import real_books  # noqa: F401  (fixture)
 from tests.test_cash import MAPPING, SCAN, csv_of
 from tests.test_cash import people as cash_people
@@ -109,29 +110,38 @@ class Caller:
         return r.status_code == 302 if self.via == "web" else r.status_code in (200, 201)
 
 
+class Spy:
+    """How often the patched function was called, and how often it failed."""
+
+    def __init__(self):
+        self.calls = self.raised = 0
+
+
 @pytest.fixture
 def faulty(app, monkeypatch):
-    """Faults become a 500 answer (not an exception in the test), as in production."""
+    """faulty(module, name, when=…) makes module.name raise when `when(*args)` holds (default: always). Faults
+    become a 500 answer (not an exception in the test), as in production."""
     monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
 
-    def fail(target, name, *, when=lambda *a, **kw: True):
-        real, calls = getattr(target, name), []
+    def fail(target, name, *, when=lambda *a, **kw: True, error=None):
+        real, spy = getattr(target, name), Spy()
 
         def failing(*a, **kw):
-            calls.append(1)
+            spy.calls += 1
             if when(*a, **kw):
-                raise Fault("模拟故障：磁盘已满")
+                spy.raised += 1
+                raise error or Fault("模拟故障：磁盘已满")
             return real(*a, **kw)
 
         monkeypatch.setattr(target, name, failing)
-        return calls
+        return spy
 
     return fail
 
 
-def fail_on_audit(faulty, action: str):
+def fail_on_audit(faulty, action: str, error=None):
     """The audit append of `action` fails: everything the service wrote before it is in the session."""
-    return faulty(audit, "log", when=lambda act, **kw: act == action)
+    return faulty(audit, "log", when=lambda act, **kw: act == action, error=error)
 
 
 def assert_failed(r, via: str):
@@ -151,7 +161,10 @@ VIA = pytest.mark.parametrize("via", ["web", "api"])
 
 
 @VIA
-def test_posting_a_voucher_is_one_transaction(app, books, auth, faulty, monkeypatch, via):
+@pytest.mark.parametrize("fault", ["crash", "refusal"])
+def test_posting_a_voucher_is_one_transaction(app, books, auth, faulty, monkeypatch, via, fault):
+    """The voucher is marked posted, then its audit entry fails: by a crash (500) or by a refusal the views
+    expect (a CoopError: 409 with its message, on the voucher page or in the envelope)."""
     books.lock_opening({"101": "1000.00", "301": "-1000.00"})
     books.post("2025-03-01", ("101", "500.00", ""), ("501", "", "500.00"), summary="经营收入")
     v = books.draft("2025-03-10", ("513", "120.00", ""), ("101", "", "120.00"), summary="办公用品")
@@ -161,18 +174,27 @@ def test_posting_a_voucher_is_one_transaction(app, books, auth, faulty, monkeypa
     db.session.commit()
     org_id, vid = books.org.id, v.id
     caller = Caller(app, auth, books.accountant, via)
-    calls = fail_on_audit(faulty, "voucher.post")
+    refusal = InvalidState("模拟：审计日志拒绝写入")
+    spy = fail_on_audit(faulty, "voucher.post", error=refusal if fault == "refusal" else None)
     before = snapshot()
-    r = caller.send((f"/o/{org_id}/vouchers/{vid}/post", {}), (f"/api/v1/orgs/{org_id}/vouchers/{vid}/post", {}))
-    assert_failed(r, via)
-    assert calls, "the fault was not reached"
+    web, api = (f"/o/{org_id}/vouchers/{vid}/post", {}), (f"/api/v1/orgs/{org_id}/vouchers/{vid}/post", {})
+    r = caller.send(web, api)
+    if fault == "crash":
+        assert_failed(r, via)
+    elif via == "api":
+        assert r.status_code == 409 and r.get_json() == {
+            "status": 409, "code": "invalid_state", "message": "模拟：审计日志拒绝写入",
+            "errors": {"_schema": ["模拟：审计日志拒绝写入"]}}
+    else:
+        assert r.status_code == 409 and "模拟：审计日志拒绝写入" in r.get_data(as_text=True)
+    assert spy.raised == 1
     assert snapshot() == before
     assert balances(org_id) == {"101": D("500.00"), "501": D("-500.00")}
     with Session(db.engine) as s:
         assert s.get(Voucher, vid).status == "reviewed"
     # without the fault the same request posts: 101 500.00 − 120.00 = 380.00
     monkeypatch.undo()
-    r = caller.send((f"/o/{org_id}/vouchers/{vid}/post", {}), (f"/api/v1/orgs/{org_id}/vouchers/{vid}/post", {}))
+    r = caller.send(web, api)
     assert caller.succeeded(r), r.get_data(as_text=True)[:300]
     assert balances(org_id) == {"101": D("380.00"), "501": D("-500.00"), "513": D("120.00")}
 
@@ -190,13 +212,13 @@ def test_closing_december_with_its_carry_over_is_one_transaction(app, books, aut
     db.session.commit()
     org_id = books.org.id
     caller = Caller(app, auth, books.accountant, via)
-    calls = fail_on_audit(faulty, "period.close")
+    spy = fail_on_audit(faulty, "period.close")
     before = snapshot()
     web = (f"/o/{org_id}/periods/close", {"year": "2025", "month": "12"})
     api = (f"/api/v1/orgs/{org_id}/periods/close", {"year": 2025, "month": 12})
     r = caller.send(web, api)
     assert_failed(r, via)
-    assert calls
+    assert spy.raised == 1
     assert snapshot() == before
     assert balances(org_id) == {"101": D("500.00"), "501": D("-800.00"), "511": D("300.00")}
     monkeypatch.undo()
@@ -222,13 +244,13 @@ def test_posting_a_distribution_plan_with_its_household_rows_is_one_transaction(
     db.session.commit()
     org_id, pid, ha_id, hb_id = books.org.id, plan.id, ha.id, hb.id
     caller = Caller(app, auth, books.accountant, via)
-    calls = faulty(checks, "dividends_digest")  # called once the voucher and the rows are written
+    spy = faulty(checks, "dividends_digest")  # called once the voucher and the rows are written
     before, books_before = snapshot(), balances(org_id)
     web = (f"/o/{org_id}/distribution/{pid}/post", {"date": "2026-01-15"})
     api = (f"/api/v1/orgs/{org_id}/distribution-plans/{pid}/post", {"date": "2026-01-15"})
     r = caller.send(web, api)
     assert_failed(r, via)
-    assert calls
+    assert spy.raised == 1
     assert snapshot() == before and balances(org_id) == books_before
     monkeypatch.undo()
     r = caller.send(web, api)
@@ -257,7 +279,7 @@ def test_paying_dividends_is_one_transaction(app, year_2025, auth, faulty, monke
     db.session.commit()
     org_id, pid, households = books.org.id, plan.id, [str(ha.id), str(hb.id)]
     caller = Caller(app, auth, books.accountant, via)
-    calls = fail_on_audit(faulty, "distribution.pay")
+    spy = fail_on_audit(faulty, "distribution.pay")
     before = snapshot()
     web = (f"/o/{org_id}/distribution/{pid}/dividends",
            {"date": "2026-01-20", "pay_from": "102", "household_ids": households, "idempotency_key": "pay-2025-1"})
@@ -265,7 +287,7 @@ def test_paying_dividends_is_one_transaction(app, year_2025, auth, faulty, monke
     key = {"Idempotency-Key": "pay-2025-1"}
     r = caller.send(web, api, key)
     assert_failed(r, via)
-    assert calls
+    assert spy.raised == 1
     assert snapshot() == before
     monkeypatch.undo()
     r = caller.send(web, api, key)
@@ -289,7 +311,7 @@ def test_a_share_transfer_is_one_transaction(app, year_2025, auth, faulty, monke
     taker = db.session.scalar(sa.select(Member).where(Member.name == "李一"))  # 96 population units
     org_id, giver_id, taker_id = books.org.id, giver.id, taker.id
     caller = Caller(app, auth, books.accountant, via)
-    calls = faulty(shares, "_reissue")
+    spy = faulty(shares, "_reissue")
     before = snapshot()
     fields = {"from_member_id": giver_id, "to_member_id": taker_id, "share_class": "population", "units": "40",
               "date": "2025-06-01", "reference": "转让协议1号"}
@@ -297,7 +319,7 @@ def test_a_share_transfer_is_one_transaction(app, year_2025, auth, faulty, monke
     api = (f"/api/v1/orgs/{org_id}/share-actions/transfer", fields)
     r = caller.send(web, api)
     assert_failed(r, via)
-    assert calls
+    assert spy.raised == 1
     assert snapshot() == before
     monkeypatch.undo()
     r = caller.send(web, api)
@@ -328,7 +350,7 @@ def test_a_roster_import_is_one_transaction(app, people, auth, faulty, monkeypat
 
     org_id = people.org.id
     caller = Caller(app, auth, people.books.accountant, via)
-    calls = faulty(members, "add_member", when=lambda *a, **kw: len(calls) == 2)
+    spy = faulty(members, "add_member", when=lambda *a, **kw: spy.calls == 2)
     before = snapshot()
     content = roster_csv([("0101", "钱七", IDS[5], "钱七", IDS[5], "户主", "13800000000"),
                           ("0101", "钱七", IDS[5], "钱小七", IDS[6], "子", ""),
@@ -336,7 +358,7 @@ def test_a_roster_import_is_one_transaction(app, people, auth, faulty, monkeypat
     web, api = f"/o/{org_id}/members/import", f"/api/v1/orgs/{org_id}/roster/import"
     r = _upload(caller, web, api, content, "名册.csv")
     assert_failed(r, via)
-    assert len(calls) == 2
+    assert (spy.calls, spy.raised) == (2, 1)
     assert snapshot() == before
     monkeypatch.undo()
     r = _upload(caller, web, api, content, "名册.csv")
@@ -354,13 +376,13 @@ def test_a_chart_import_is_one_transaction(app, books, auth, faulty, monkeypatch
 
     org_id = books.org.id
     caller = Caller(app, auth, books.accountant, via)
-    calls = faulty(chart_import, "add_detail_account", when=lambda *a, **kw: len(calls) == 2)
+    spy = faulty(chart_import, "add_detail_account", when=lambda *a, **kw: spy.calls == 2)
     before = snapshot()
     content = xlsx([("科目编码", "科目名称"), ("1020101", "活期"), ("10201", "农业银行")])
     web, api = f"/o/{org_id}/import/chart", f"/api/v1/setup/orgs/{org_id}/chart/import"
     r = _upload(caller, web, api, content, "科目.xlsx")
     assert_failed(r, via)
-    assert len(calls) == 2
+    assert (spy.calls, spy.raised) == (2, 1)
     assert snapshot() == before
     monkeypatch.undo()
     r = _upload(caller, web, api, content, "科目.xlsx")
@@ -379,14 +401,14 @@ def test_an_opening_balance_import_is_one_transaction(app, books, auth, faulty, 
 
     org_id = books.org.id
     caller = Caller(app, auth, books.accountant, via)
-    calls = faulty(opening, "lock_opening_balances")
+    spy = faulty(opening, "lock_opening_balances")
     before = snapshot()
     content = xlsx([("科目编码", "科目名称", "往来单位", "借方余额", "贷方余额"), ("101", "库存现金", "", "1000.00", ""),
                     ("112", "应收款", "张三", "300.00", ""), ("301", "资本", "", "", "1300.00")])
     web, api = f"/o/{org_id}/import/opening", f"/api/v1/setup/orgs/{org_id}/opening/import"
     r = _upload(caller, web, api, content, "期初.xlsx", system="2023", lock="1")
     assert_failed(r, via)
-    assert calls
+    assert spy.raised == 1
     assert snapshot() == before
     monkeypatch.undo()
     r = _upload(caller, web, api, content, "期初.xlsx", system="2023", lock="1")
@@ -415,7 +437,7 @@ def test_a_bank_statement_import_is_one_transaction(app, real_books, auth, fault
     db.session.commit()
     org_id = books.org.id
     caller = Caller(app, auth, cash, via)
-    calls = fail_on_audit(faulty, "bank.import")
+    spy = fail_on_audit(faulty, "bank.import")
     before = snapshot()
     content = csv_of([("2025-03-03", "收租", "100.00", "", "A1"), ("2025-03-20", "结息", "1.23", "", "B")],
                      "5000000.00")
@@ -428,7 +450,7 @@ def test_a_bank_statement_import_is_one_transaction(app, real_books, auth, fault
             "account_code": b1, "filename": "3月.csv", "data": base64.b64encode(content).decode(), **MAPPING})
 
     assert_failed(send(), via)
-    assert calls
+    assert spy.raised == 1
     assert snapshot() == before
     monkeypatch.undo()
     r = send()
@@ -459,13 +481,13 @@ def test_a_spending_request_becoming_a_draft_is_one_transaction(app, real_books,
     assert req.status == "approved"
     org_id, rid, b1 = books.org.id, req.id, books.leaf("102", 1)
     caller = Caller(app, auth, books.accountant, via)
-    calls = faulty(attachments, "add_attachment")
+    spy = faulty(attachments, "add_attachment")
     before, books_before = snapshot(), balances(org_id)
     body = {"date": "2025-03-06", "pay_from": b1}
     r = caller.send((f"/o/{org_id}/cash/requests/{rid}/voucher", body),
                     (f"/api/v1/orgs/{org_id}/spending-requests/{rid}/voucher", body))
     assert_failed(r, via)
-    assert calls
+    assert spy.raised == 1
     assert snapshot() == before and balances(org_id) == books_before
     monkeypatch.undo()
     r = caller.send((f"/o/{org_id}/cash/requests/{rid}/voucher", body),
