@@ -74,7 +74,11 @@ def test_cash_within_limit_is_not_a_warning(books, app, auth):
     books.lock_opening({"101": "5000.00", "301": "-5000.00"})
     db.session.commit()
     row = desk_row(page(auth.browser("jingguan").get("/auditor/")), books.org)
-    assert "库存现金超过限额" not in row
+    assert "库存现金超过限额" not in row  # 5,000.00 is the county's limit itself
+    books.post("2025-01-05", ("101", "0.01", ""), ("501", "", "0.01"), summary="利息")
+    db.session.commit()
+    row = desk_row(page(auth.browser("jingguan").get("/auditor/")), books.org)
+    assert "库存现金超过限额" in row and "库存现金余额 5,000.01，限额 5,000.00，超出 0.01" in row
 
 
 def test_desk_is_for_supervisors_only(county, app, auth):

@@ -57,7 +57,7 @@ def test_reviewer_cannot_review_own(books):
 def test_unbalanced(books):
     with pytest.raises(ValidationFailed) as e:
         books.draft("2025-01-10", ("101", "1.00", ""), ("102", "", "2.00"))
-    assert "借贷不平衡" in e.value.errors["lines"][0]
+    assert e.value.errors == {"lines": ["借贷不平衡：借方合计 1.00，贷方合计 2.00，相差 -1.00"]}
 
 
 def test_red_reversal_restores(books):
