@@ -97,7 +97,8 @@ def test_returns_receipts_and_exit_keep_every_side_agreeing(site):
     r = admin.get(url)
     page = text(r)
     assert "各方一致" in page and "-500,000.00" in page and "2026-12-31 已退出" in page
-    assert all(row.difference == 0 for row in joint.reconciliation(p))
+    rows = joint.reconciliation(p)
+    assert rows and all(row.difference == 0 for row in rows)
 
 
 def test_refusals_beside_fields_and_no_book_changes(site, app):
