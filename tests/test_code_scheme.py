@@ -68,9 +68,7 @@ def test_county_admin_sets_the_scheme_before_the_first_organization(app, client,
     county = orgs.create_county("新县")
     boss = users.create_user("xin_admin", "新县管理员", "password1")
     users.assign_role(boss, "county_admin", county)
-    token = users.issue_api_token(boss, "t")
-    db.session.commit()
-    h = {"Authorization": f"Bearer {token}"}
+    h = auth.headers(boss)
     r = client.put("/api/v1/admin/code-scheme", json={"code_scheme": "4-4"}, headers=h)
     assert r.status_code == 422 and "code_scheme" in r.get_json()["errors"]
     r = client.put("/api/v1/admin/code-scheme", json={"code_scheme": "3-3"}, headers=h)

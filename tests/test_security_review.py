@@ -9,10 +9,6 @@ from tests.conftest import count
 from tests.realbooks import real_books  # noqa: F401  (fixture)
 
 
-def _token(user) -> dict:
-    return {"Authorization": f"Bearer {users.issue_api_token(user, 'review')}"}
-
-
 def _cashier(books):
     cash = users.create_user("chuna", "出纳员", "password1")
     users.assign_role(cash, "cashier", books.org)
@@ -32,25 +28,25 @@ def test_reconciliation_page_of_a_year_out_of_range_is_404(app, real_books, auth
         assert c.post(f"{base}/{year}/12/final").status_code == 404
 
 
-def test_api_months_out_of_the_calendar_are_422(app, real_books):
+def test_api_months_out_of_the_calendar_are_422(app, real_books, auth):
     cash, code = _cashier(real_books)
     c, org = app.test_client(), real_books.org
     for month in ("0000-01", "9999-12"):
-        r = c.get(f"/api/v1/orgs/{org.id}/cash-journal?account_code={code}&month={month}", headers=_token(cash))
+        r = c.get(f"/api/v1/orgs/{org.id}/cash-journal?account_code={code}&month={month}", headers=auth.headers(cash))
         assert r.status_code == 422 and "month" in r.get_json()["errors"]
-        r = c.get(f"/api/v1/orgs/{org.id}/bank-reconciliation?account_code={code}&month={month}", headers=_token(cash))
+        r = c.get(f"/api/v1/orgs/{org.id}/bank-reconciliation?account_code={code}&month={month}", headers=auth.headers(cash))
         assert r.status_code == 422 and "month" in r.get_json()["errors"]
         r = c.post(f"/api/v1/orgs/{org.id}/bank-reconciliation/final", json={"account_code": code, "month": month},
-                   headers=_token(cash))
+                   headers=auth.headers(cash))
         assert r.status_code == 422 and "month" in r.get_json()["errors"]
-    r = c.get(f"/api/v1/orgs/{org.id}/cash-journal?account_code={code}&month=2025-03", headers=_token(cash))
+    r = c.get(f"/api/v1/orgs/{org.id}/cash-journal?account_code={code}&month=2025-03", headers=auth.headers(cash))
     assert r.status_code == 200
 
 
 def test_inventory_of_a_year_out_of_range_is_refused(app, real_books, auth):
     c, org = app.test_client(), real_books.org
     for year in (99999, 1):
-        r = c.post(f"/api/v1/orgs/{org.id}/inventories/{year}", json={}, headers=_token(real_books.accountant))
+        r = c.post(f"/api/v1/orgs/{org.id}/inventories/{year}", json={}, headers=auth.headers(real_books.accountant))
         assert r.status_code == 422 and "year" in r.get_json()["errors"]
     r = auth.browser("kuaiji").post(f"/o/{org.id}/sanzi/inventory/99999", data={"action": "start"})
     assert r.status_code == 422 and "年份应在1990到2100之间" in r.get_data(as_text=True)
@@ -63,9 +59,9 @@ def test_another_township_of_the_county_is_404_for_a_township_auditor(app, real_
     orgs.create_organization(west, name="西村股份经济合作社", books_start_year=2025)
     db.session.commit()
     c = app.test_client()
-    r = c.get(f"/api/v1/counties/{books.county.id}/bands?township_id={west.id}", headers=_token(books.auditor))
+    r = c.get(f"/api/v1/counties/{books.county.id}/bands?township_id={west.id}", headers=auth.headers(books.auditor))
     assert r.status_code == 404
-    r = c.get(f"/api/v1/counties/{books.county.id}/bands?township_id={books.township.id}", headers=_token(books.auditor))
+    r = c.get(f"/api/v1/counties/{books.county.id}/bands?township_id={books.township.id}", headers=auth.headers(books.auditor))
     assert r.status_code == 200
     assert auth.browser("jingguan").get(f"/county/?county={books.county.id}&township={west.id}").status_code == 404
 
