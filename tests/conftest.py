@@ -158,6 +158,14 @@ def client(app):
     return app.test_client()
 
 
+@pytest.fixture
+def auth(app, client):
+    """Signing in: `auth.login(user)` (the `client`), `auth.browser(user)`, `auth.headers(user)` (tests/auth.py)."""
+    from tests.auth import Auth
+
+    return Auth(app, client)
+
+
 # ---------------------------------------------------------------- domain fixtures
 
 

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from coop.core.extensions import db
 from coop.models import Voucher, VoucherQuestion
 from coop.services import orgs, users
-from tests.test_disclosure_web import as_user, page
+from tests.test_disclosure_web import page
 from tests.test_members_web import _fast_password_hashing  # noqa: F401
 
 
@@ -44,8 +44,8 @@ def desk_row(html: str, org) -> str:
     return html[start:html.index("</tr>", start)]
 
 
-def test_desk_shows_red_for_cash_over_limit_and_green_for_a_clean_village(county, app):
-    html = page(as_user(app, "jingguan").get("/auditor/"))
+def test_desk_shows_red_for_cash_over_limit_and_green_for_a_clean_village(county, app, auth):
+    html = page(auth.browser("jingguan").get("/auditor/"))
     red = desk_row(html, county.org)
     assert 'data-level="red"' in red
     assert "库存现金超过限额" in red and "库存现金余额 19,700.00，限额 5,000.00，超出 14,700.00" in red
@@ -60,32 +60,36 @@ def test_desk_shows_red_for_cash_over_limit_and_green_for_a_clean_village(county
     assert f'data-org="{county.far.id}"' not in html
     # links into the books, read-only pages that auditors may open
     assert f"/o/{county.org.id}/vouchers" in red and f"/o/{county.org.id}/reports/" in red
-    assert as_user(app, "jingguan").get(f"/o/{county.org.id}/vouchers").status_code == 200
+    assert auth.browser("jingguan").get(f"/o/{county.org.id}/vouchers").status_code == 200
 
 
-def test_desk_filters_by_level_and_county_admin_sees_the_county(county, app):
-    html = page(as_user(app, "jingguan").get("/auditor/?level=green"))
+def test_desk_filters_by_level_and_county_admin_sees_the_county(county, app, auth):
+    html = page(auth.browser("jingguan").get("/auditor/?level=green"))
     assert f'data-org="{county.clean.id}"' in html and f'data-org="{county.org.id}"' not in html
-    html = page(as_user(app, "xian").get("/auditor/"))
+    html = page(auth.browser("xian").get("/auditor/"))
     assert all(f'data-org="{o.id}"' in html for o in (county.org, county.clean, county.far))
 
 
-def test_cash_within_limit_is_not_a_warning(books, app):
+def test_cash_within_limit_is_not_a_warning(books, app, auth):
     books.lock_opening({"101": "5000.00", "301": "-5000.00"})
     db.session.commit()
-    row = desk_row(page(as_user(app, "jingguan").get("/auditor/")), books.org)
-    assert "库存现金超过限额" not in row
+    row = desk_row(page(auth.browser("jingguan").get("/auditor/")), books.org)
+    assert "库存现金超过限额" not in row  # 5,000.00 is the county's limit itself
+    books.post("2025-01-05", ("101", "0.01", ""), ("501", "", "0.01"), summary="利息")
+    db.session.commit()
+    row = desk_row(page(auth.browser("jingguan").get("/auditor/")), books.org)
+    assert "库存现金超过限额" in row and "库存现金余额 5,000.01，限额 5,000.00，超出 0.01" in row
 
 
-def test_desk_is_for_supervisors_only(county, app):
+def test_desk_is_for_supervisors_only(county, app, auth):
     for who in ("kuaiji", "shenhe", "chengyuan"):
-        assert as_user(app, who).get("/auditor/").status_code == 404, who
+        assert auth.browser(who).get("/auditor/").status_code == 404, who
 
 
-def test_questions_asked_answered_and_closed_through_the_pages(county, app):
+def test_questions_asked_answered_and_closed_through_the_pages(county, app, auth):
     org = county.org
     v = db.session.scalar(sa.select(Voucher))
-    auditor, acc = as_user(app, "jingguan"), as_user(app, "kuaiji")
+    auditor, acc = auth.browser("jingguan"), auth.browser("kuaiji")
     base = f"/o/{org.id}/questions"
 
     # the auditor picks a month's vouchers, then one voucher
@@ -119,13 +123,13 @@ def test_questions_asked_answered_and_closed_through_the_pages(county, app):
     assert r.status_code == 409 and "已关闭" in page(r)
 
 
-def test_questions_of_another_village_are_404(county, app):
+def test_questions_of_another_village_are_404(county, app, auth):
     v = db.session.scalar(sa.select(Voucher))
-    stranger = as_user(app, "kuaiji2")  # 南村's accountant
+    stranger = auth.browser("kuaiji2")  # 南村's accountant
     assert stranger.get(f"/o/{county.org.id}/questions").status_code == 404
     assert stranger.post(f"/o/{county.org.id}/questions/1/answer", data={"answer": "x"}).status_code == 404
     # a voucher of 东村 asked about under 南村
-    r = as_user(app, "jingguan").post(f"/o/{county.clean.id}/questions", data={"voucher_id": v.id, "question": "?"})
+    r = auth.browser("jingguan").post(f"/o/{county.clean.id}/questions", data={"voucher_id": v.id, "question": "?"})
     assert r.status_code == 404
     # members do not read the books
-    assert as_user(app, "chengyuan").get(f"/o/{county.org.id}/questions").status_code == 403
+    assert auth.browser("chengyuan").get(f"/o/{county.org.id}/questions").status_code == 403

@@ -142,7 +142,7 @@ def test_round_trip_gives_identical_books(full_books, app, target, tmp_path):
         from coop.models import User, Voucher
 
         posted = db.session.scalar(sa.select(Voucher).where(Voucher.status == "posted"))
-        with pytest.raises(Exception):
+        with pytest.raises(sa.exc.DatabaseError, match="posted voucher is immutable"):
             with db.engine.begin() as conn:
                 conn.execute(sa.text("UPDATE voucher_lines SET summary = 'x' WHERE voucher_id = :v"), {"v": posted.id})
         org = db.session.get(Organization, full_books.org.id)

@@ -16,6 +16,7 @@ from playwright.sync_api import expect
 
 from coop.core.extensions import db
 from coop.models import Voucher
+from tests.auth import browser_login, browser_logout
 
 pytestmark = pytest.mark.browser
 # auto-waiting expect() with room for a loaded 2-core machine
@@ -68,19 +69,6 @@ def shots(tmp_path) -> Path:
     return folder
 
 
-def _login(page, base: str, username: str):
-    page.goto(f"{base}/login")
-    page.fill("#username", username)
-    page.fill("#password", "password1")
-    page.click("button[type=submit].primary")
-    page.wait_for_url(re.compile(r".*/$"))
-
-
-def _logout(page):
-    page.click(".topbar form[action$='/logout'] button")
-    page.wait_for_url(re.compile(r".*/login.*"))
-
-
 def _fits_phone(page) -> bool:
     """Nothing makes the page itself scroll sideways (wide tables scroll inside their wrapper)."""
     return page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
@@ -90,7 +78,7 @@ def test_enter_review_post_on_a_phone(chromium, live_server, books, shots):
     base, org = live_server, books.org.id
     page = chromium.new_page(viewport=PHONE, device_scale_factor=1, locale="zh-CN")
     page.set_default_timeout(15000)
-    _login(page, base, "kuaiji")
+    browser_login(page, base, "kuaiji")
 
     page.goto(f"{base}/o/{org}/vouchers/new")
     assert _fits_phone(page)
@@ -131,16 +119,16 @@ def test_enter_review_post_on_a_phone(chromium, live_server, books, shots):
     page.wait_for_url(re.compile(r".*/vouchers/\d+$"))
     expect(page.locator(".flash.success")).to_contain_text("凭证已保存")
     voucher_url = page.url
-    _logout(page)
+    browser_logout(page)
 
-    _login(page, base, "shenhe")
+    browser_login(page, base, "shenhe")
     page.goto(voucher_url)
     page.click("#btn-review")
     expect(page.locator(".flash.success")).to_have_text("凭证已审核")  # auto-waits for the page after the POST
     expect(page.locator("h1")).to_contain_text("记-0001")
-    _logout(page)
+    browser_logout(page)
 
-    _login(page, base, "kuaiji")
+    browser_login(page, base, "kuaiji")
     page.goto(voucher_url)
     page.click("#btn-post")
     expect(page.locator(".flash.success")).to_have_text("凭证已记账")
@@ -163,7 +151,7 @@ def test_other_pages_fit_a_phone(chromium, live_server, books, shots):
     base, org = live_server, books.org.id
     page = chromium.new_page(viewport=PHONE, device_scale_factor=1, locale="zh-CN")
     page.set_default_timeout(15000)
-    _login(page, base, "kuaiji")
+    browser_login(page, base, "kuaiji")
     for name, path in [("accounts", "/accounts"), ("opening", "/opening"), ("periods", "/periods"),
                        ("overview", "/")]:
         page.goto(f"{base}/o/{org}{path}")

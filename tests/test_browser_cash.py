@@ -10,7 +10,8 @@ from playwright.sync_api import expect
 
 from coop.core.extensions import db
 from coop.services import users
-from tests.test_browser import PHONE, _login, _logout, chromium, live_server, shots  # noqa: F401  (fixtures)
+from tests.auth import browser_login, browser_logout
+from tests.test_browser import PHONE, chromium, live_server, shots  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -25,7 +26,7 @@ def test_request_to_paid(chromium, live_server, books, shots, tmp_path):  # noqa
     base, org = live_server, books.org.id
     page = chromium.new_page(viewport=PHONE)
 
-    _login(page, base, "kuaiji")
+    browser_login(page, base, "kuaiji")
     page.goto(f"{base}/o/{org}/cash/")
     page.click("text=提交报账")
     page.fill("[name=purpose]", "购买办公用品")
@@ -38,16 +39,16 @@ def test_request_to_paid(chromium, live_server, books, shots, tmp_path):  # noqa
     expect(page.locator("h1")).to_contain_text("报账单")
     request_url = page.url
     expect(page.locator("text=村负责人审批").first).to_be_visible()
-    _logout(page)
+    browser_logout(page)
 
     for who in ("shenhe", "jingguan"):  # 村负责人, then the township's 代理中心
-        _login(page, base, who)
+        browser_login(page, base, who)
         page.goto(request_url)
         page.click("text=提交审批意见")
         expect(page.locator(".flash.success")).to_contain_text("已记录审批意见")
-        _logout(page)
+        browser_logout(page)
 
-    _login(page, base, "kuaiji")
+    browser_login(page, base, "kuaiji")
     page.goto(request_url)
     page.fill("[name=date]", "2025-03-06")
     page.select_option("[name=pay_from]", "101")
@@ -55,19 +56,19 @@ def test_request_to_paid(chromium, live_server, books, shots, tmp_path):  # noqa
     page.wait_for_url(re.compile(r".*/vouchers/\d+$"))
     voucher_url = page.url
     expect(page.locator("body")).to_contain_text("收据.png")
-    _logout(page)
+    browser_logout(page)
 
-    _login(page, base, "shenhe")
+    browser_login(page, base, "shenhe")
     page.goto(voucher_url)
     page.click("#btn-review")
-    _logout(page)
-    _login(page, base, "kuaiji")
+    browser_logout(page)
+    browser_login(page, base, "kuaiji")
     page.goto(voucher_url)
     page.click("#btn-post")
     expect(page.locator("body")).to_contain_text("记-0001")
-    _logout(page)
+    browser_logout(page)
 
-    _login(page, base, "chuna")
+    browser_login(page, base, "chuna")
     page.goto(voucher_url)
     page.click("#btn-cashier-sign")
     expect(page.locator(".flash.success")).to_contain_text("出纳已签字")

@@ -12,6 +12,8 @@ from playwright.sync_api import expect
 
 from coop.core.extensions import db
 from coop.models import JointProject, Loan, LoanEvent, Organization, ProjectContribution, Voucher
+from coop.demo import PASSWORD
+from tests.auth import browser_login, browser_logout
 from tests.test_browser import PHONE, chromium, shots  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -37,31 +39,18 @@ def demo_server(app):
         server.server_close()
 
 
-def _login(page, base, username):
-    page.goto(f"{base}/login")
-    page.fill("#username", username)
-    page.fill("#password", "demo2026")
-    page.click("button[type=submit].primary")
-    page.wait_for_url(re.compile(r".*/$"))
-
-
-def _logout(page):
-    page.click(".topbar form[action$='/logout'] button")
-    page.wait_for_url(re.compile(r".*/login.*"))
-
-
 def _review_and_post(page, base, org_id, voucher_id, reviewer, poster):
     url = f"{base}/o/{org_id}/vouchers/{voucher_id}"
-    _login(page, base, reviewer)
+    browser_login(page, base, reviewer, PASSWORD)
     page.goto(url)
     page.click("#btn-review")
     expect(page.locator(".flash.success")).to_have_text("凭证已审核")
-    _logout(page)
-    _login(page, base, poster)
+    browser_logout(page)
+    browser_login(page, base, poster, PASSWORD)
     page.goto(url)
     page.click("#btn-post")
     expect(page.locator(".flash.success")).to_have_text("凭证已记账")
-    _logout(page)
+    browser_logout(page)
 
 
 def _org(name_start):
@@ -74,7 +63,7 @@ def test_loan_and_joint_pages_post_through_the_ui_in_a_demo_village(chromium, de
     page = chromium.new_page(viewport=PHONE)
 
     # the accountant registers a loan: term and bank account chosen on the form
-    _login(page, base, "kj_wang")
+    browser_login(page, base, "kj_wang", PASSWORD)
     page.goto(f"{base}/o/{qingshi.id}/loans/new")
     page.fill("[name=lender]", "青山农商银行")
     page.fill("[name=contract_no]", "QSNS-2026-1105")
@@ -95,7 +84,7 @@ def test_loan_and_joint_pages_post_through_the_ui_in_a_demo_village(chromium, de
     page.click("form[action$='/events#event'] button.primary")
     expect(page.locator(".flash.success")).to_contain_text("凭证草稿已生成")
     page.screenshot(path=str(shots / "demo-loan-375.png"), full_page=True)
-    _logout(page)
+    browser_logout(page)
     loan = db.session.scalar(sa.select(Loan).where(Loan.contract_no == "QSNS-2026-1105"))
     event = db.session.scalar(sa.select(LoanEvent).where(LoanEvent.loan_id == loan.id))
     _review_and_post(page, base, qingshi.id, event.voucher_id, "sh_qingshi", "kj_wang")
@@ -108,7 +97,7 @@ def test_loan_and_joint_pages_post_through_the_ui_in_a_demo_village(chromium, de
     # the county records a further contribution of 柳溪村 to the 飞地抱团 project: a draft in the village's books
     project = db.session.scalar(sa.select(JointProject))
     part = next(p for p in project.participants if p.organization_id == liuxi.id)
-    _login(page, base, "qs_admin")
+    browser_login(page, base, "qs_admin", PASSWORD)
     page.goto(f"{base}/joint/{project.id}/contributions/new")
     page.select_option("[name=participant_id]", str(part.id))
     page.select_option("[name=kind]", "cash")
@@ -117,7 +106,7 @@ def test_loan_and_joint_pages_post_through_the_ui_in_a_demo_village(chromium, de
     page.click("form button.primary")
     page.wait_for_url(re.compile(rf".*/joint/{project.id}$"))
     expect(page.locator(".flash.success")).to_contain_text("20,000.00")
-    _logout(page)
+    browser_logout(page)
     c = db.session.scalar(sa.select(ProjectContribution).order_by(ProjectContribution.id.desc()))
     drafted = db.session.get(Voucher, c.village_voucher_id)
     assert drafted.status == "draft" and drafted.preparer.username == "qs_admin"

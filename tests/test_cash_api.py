@@ -3,25 +3,23 @@ envelope naming the field, the journal and the 调节表 as JSON with money as s
 from __future__ import annotations
 
 import base64
+from decimal import Decimal as D
 
 from coop.core.extensions import db
+from coop.models import Voucher
 from coop.services import bank, users
 from tests.realbooks import real_books  # noqa: F401  (fixture)
 from tests.test_cash import MAPPING, PNG, csv_of
 
 
-def token(user):
-    return {"Authorization": f"Bearer {users.issue_api_token(user, 'test')}"}
-
-
-def test_request_chain_and_reconciliation_over_the_api(app, real_books):
+def test_request_chain_and_reconciliation_over_the_api(app, real_books, auth):
     books = real_books
     org = books.org
     fg = users.create_user("licai", "民主理财组长", "password1")
     users.assign_role(fg, "finance_group", org)
     cash = users.create_user("chuna", "出纳员", "password1")
     users.assign_role(cash, "cashier", org)
-    acc, head, group, town, teller = (token(u) for u in (books.accountant, books.reviewer, fg, books.auditor, cash))
+    acc, head, group, town, teller = (auth.headers(u) for u in (books.accountant, books.reviewer, fg, books.auditor, cash))
     db.session.commit()
     c = app.test_client()
     base = f"/api/v1/orgs/{org.id}"
@@ -71,7 +69,7 @@ def test_request_chain_and_reconciliation_over_the_api(app, real_books):
     assert r.status_code == 200 and r.json["closing"] == "5000100.00" and r.json["rows"][-1]["kind"] == "month"
 
 
-def test_payout_file_and_result_over_the_api(app, real_books):
+def test_payout_file_and_result_over_the_api(app, real_books, auth):
     from tests.test_cash import posted_plan
     from coop.services import payout
 
@@ -82,7 +80,7 @@ def test_payout_file_and_result_over_the_api(app, real_books):
         payout.set_household_account(org, user=books.accountant, household_id=hh.id, bank_name="农商银行",
                                      account_no=card)
     db.session.commit()
-    acc, town = token(books.accountant), token(books.auditor)
+    acc, town = auth.headers(books.accountant), auth.headers(books.auditor)
     c = app.test_client()
     base = f"/api/v1/orgs/{org.id}/payout-batches"
     r = c.post(base, json={"plan_id": plan.id, "pay_from": books.leaf("102", 2)}, headers=acc)
@@ -93,4 +91,6 @@ def test_payout_file_and_result_over_the_api(app, real_books):
                                              "data": base64.b64encode(result.encode()).decode()}, headers=acc)
     assert r.status_code == 201, r.json
     assert [(i["status"], i["reason"]) for i in r.json["items"]] == [("paid", None), ("failed", "户名不符")]
-    assert r.json["voucher_id"]
+    # the voucher pays the one that succeeded: Dr 应付收益 24,640.00 / Cr the bank leaf
+    v = db.session.get(Voucher, r.json["voucher_id"])
+    assert sorted((l.debit, l.credit) for l in v.lines) == [(D("0.00"), D("24640.00")), (D("24640.00"), D("0.00"))]

@@ -12,12 +12,11 @@ from coop.services import bank, users
 from tests.conftest import count
 from tests.realbooks import real_books  # noqa: F401  (fixture)
 from tests.test_cash import MAPPING, PNG, csv_of
-from tests.test_loans_web import Browser
 
 D = Decimal
 
 
-def test_request_to_voucher_through_the_pages(app, real_books):
+def test_request_to_voucher_through_the_pages(app, real_books, auth):
     books = real_books
     org = books.org
     fg = users.create_user("licai", "民主理财组长", "password1")
@@ -25,7 +24,7 @@ def test_request_to_voucher_through_the_pages(app, real_books):
     cash = users.create_user("chuna", "出纳员", "password1")
     users.assign_role(cash, "cashier", org)
     db.session.commit()
-    acc, head, group, town = (Browser(app, u) for u in ("kuaiji", "shenhe", "licai", "jingguan"))
+    acc, head, group, town = (auth.browser(u) for u in ("kuaiji", "shenhe", "licai", "jingguan"))
     base = f"/o/{org.id}/cash"
     assert "报账审批" in acc.get(f"{base}/").get_data(as_text=True)
     form = {"handler": "王会计", "purpose": "修水渠", "payee": "县水利站", "amount": "3,000.00",
@@ -65,7 +64,7 @@ def test_request_to_voucher_through_the_pages(app, real_books):
     assert acc.get(f"{base}/scans/{scan.id}").data == PNG
 
 
-def test_cashier_pages_render(app, real_books):
+def test_cashier_pages_render(app, real_books, auth):
     books = real_books
     org = books.org
     cash = users.create_user("chuna", "出纳员", "password1")
@@ -74,7 +73,7 @@ def test_cashier_pages_render(app, real_books):
     books.post("2025-03-02", (b1, "100.00", ""), ("501", "", "100.00"), summary="收租")
     bank.set_account(org, user=cash, account_code=b1, bank_name="农商银行")
     db.session.commit()
-    c = Browser(app, "chuna")
+    c = auth.browser("chuna")
     base = f"/o/{org.id}/cash"
     r = c.get(f"{base}/journal?code={b1}&month=2025-03")
     assert r.status_code == 200 and "本日合计" in r.get_data(as_text=True) and "501 经营收入" in r.get_data(as_text=True)
@@ -95,22 +94,22 @@ def test_cashier_pages_render(app, real_books):
     assert c.post(f"{base}/bank/{b1}/2025/3/final").status_code == 302
     assert "已定稿" in c.get(f"{base}/bank/{b1}/2025/3").get_data(as_text=True)
     assert c.get(f"{base}/payouts").status_code == 200
-    county = Browser(app, "xian")
+    county = auth.browser("xian")
     assert "报账审批设置" in county.get("/county/spending-policy").get_data(as_text=True)
     r = county.post("/county/spending-policy", data={"finance_group_above": "5000.00", "meeting_above": "1000.00",
                                                      "cash_payment_limit": "1000.00", "request_required_above": "0"})
     assert r.status_code == 422 and "不能低于" in r.get_data(as_text=True)
 
 
-def test_the_cashier_signs_from_the_voucher_page(app, real_books):
+def test_the_cashier_signs_from_the_voucher_page(app, real_books, auth):
     books = real_books
     cash = users.create_user("chuna", "出纳员", "password1")
     users.assign_role(cash, "cashier", books.org)
     v = books.post("2025-03-02", ("513", "50.00", ""), (books.leaf("101", 1), "", "50.00"), summary="邮费")
     db.session.commit()
     url = f"/o/{books.org.id}/vouchers/{v.id}"
-    assert "btn-cashier-sign" not in Browser(app, "kuaiji").get(url).get_data(as_text=True)
-    c = Browser(app, "chuna")
+    assert "btn-cashier-sign" not in auth.browser("kuaiji").get(url).get_data(as_text=True)
+    c = auth.browser("chuna")
     assert "btn-cashier-sign" in c.get(url).get_data(as_text=True)
     assert c.post(f"/o/{books.org.id}/cash/sign/{v.id}").status_code == 302
     page = c.get(url).get_data(as_text=True)

@@ -15,7 +15,7 @@ from coop.documents import shares as shares_pdf
 from coop.core.extensions import db
 from coop.models import ShareCertificate
 from coop.services import shares
-from tests.test_members_web import (_fast_password_hashing, login, member_user, page, people,  # noqa: F401
+from tests.test_members_web import (_fast_password_hashing, member_user, page, people,  # noqa: F401
                                     village)
 
 needs_pdftotext = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
@@ -35,8 +35,8 @@ def cert_of(household) -> ShareCertificate:
 
 
 @needs_pdftotext
-def test_certificate_pdf_has_chinese_text_number_and_holders(village, client):
-    login(client, "kuaiji")
+def test_certificate_pdf_has_chinese_text_number_and_holders(village, client, auth):
+    auth.login("kuaiji")
     org, cert = village.org, cert_of(village.h1)
     r = client.get(f"/o/{org.id}/shares/certificates/{cert.id}.pdf")
     assert r.status_code == 200 and r.mimetype == "application/pdf"
@@ -85,20 +85,20 @@ def test_verify_page_public_then_revoked_after_split(village, client):
 
 
 @needs_pdftotext
-def test_revoked_certificate_pdf_is_marked_void(village, client):
+def test_revoked_certificate_pdf_is_marked_void(village, client, auth):
     cert = cert_of(village.h1)
     shares.split_household(village.org, household_id=village.h1.id, member_ids=[village.p[2].id],
                            date=dt.date(2025, 2, 1), reference="分户申请", user=village.books.accountant)
     db.session.commit()
-    login(client, "kuaiji")
+    auth.login("kuaiji")
     text = pdf_text(client.get(f"/o/{village.org.id}/shares/certificates/{cert.id}.pdf").data)
     # as issued: all three holders, and stamped void
     assert "已于2025-02-01作废" in text and "张小明" in text and cert.number in text
 
 
 @needs_pdftotext
-def test_register_pdf_text(village, client):
-    login(client, "shenhe")
+def test_register_pdf_text(village, client, auth):
+    auth.login("shenhe")
     text = pdf_text(client.get(f"/o/{village.org.id}/shares/register.pdf?as_of=2025-01-01").data)
     assert "股东名册" in text and "东村股份经济合作社" in text and "截至2025年1月1日" in text
     assert "10.5000" in text and "集体股" in text and "李小红" in text
@@ -107,8 +107,8 @@ def test_register_pdf_text(village, client):
 # ---------------------------------------------------------------- member portal
 
 
-def test_portal_shows_only_own_household(village, member_user, client):
-    login(client, "zhangds")
+def test_portal_shows_only_own_household(village, member_user, client, auth):
+    auth.login("zhangds")
     r = client.get("/me")
     assert r.status_code == 302 and r.headers["Location"].endswith(f"/me/households/{village.h1.id}")
     html = page(client.get(f"/me/households/{village.h1.id}"))
@@ -132,26 +132,26 @@ def IDS_NOT_SHOWN(html: str) -> bool:
     return not re.search(r"\d{17}[\dX]", html)
 
 
-def test_portal_follows_the_member_after_a_split(village, member_user, client):
+def test_portal_follows_the_member_after_a_split(village, member_user, client, auth):
     """张大山 leaves with his son: the portal shows the new household and no longer the old one."""
     new = shares.split_household(village.org, household_id=village.h1.id, member_ids=[village.p[0].id],
                                  date=dt.date(2025, 2, 1), reference="分户申请", user=village.books.accountant)
     db.session.commit()
-    login(client, "zhangds")
+    auth.login("zhangds")
     assert client.get("/me").headers["Location"].endswith(f"/me/households/{new.id}")
     assert client.get(f"/me/households/{village.h1.id}").status_code == 404
     assert "3.0000" in page(client.get(f"/me/households/{new.id}"))
 
 
-def test_portal_needs_a_linked_member_and_the_member_role(village, member_user, client):
-    login(client, "kuaiji")
+def test_portal_needs_a_linked_member_and_the_member_role(village, member_user, client, auth):
+    auth.login("kuaiji")
     assert client.get("/me").status_code == 404  # an accountant has no household
     client.post("/logout")
     from coop.models import RoleAssignment
 
     db.session.execute(sa.delete(RoleAssignment).where(RoleAssignment.user_id == member_user.id))
     db.session.commit()
-    login(client, "zhangds")
+    auth.login("zhangds")
     assert client.get("/me").status_code == 404
     assert client.get(f"/me/households/{village.h1.id}").status_code == 404
 

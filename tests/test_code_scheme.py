@@ -61,16 +61,14 @@ def test_a_3_3_county_keeps_its_codes_everywhere(legacy):
     assert bal["322002"] == D("-100.00") and "513" not in bal
 
 
-def test_county_admin_sets_the_scheme_before_the_first_organization(app, client):
+def test_county_admin_sets_the_scheme_before_the_first_organization(app, client, auth):
     from coop.models import County
     from coop.services import admin, users
 
     county = orgs.create_county("新县")
     boss = users.create_user("xin_admin", "新县管理员", "password1")
     users.assign_role(boss, "county_admin", county)
-    token = users.issue_api_token(boss, "t")
-    db.session.commit()
-    h = {"Authorization": f"Bearer {token}"}
+    h = auth.headers(boss)
     r = client.put("/api/v1/admin/code-scheme", json={"code_scheme": "4-4"}, headers=h)
     assert r.status_code == 422 and "code_scheme" in r.get_json()["errors"]
     r = client.put("/api/v1/admin/code-scheme", json={"code_scheme": "3-3"}, headers=h)
@@ -78,7 +76,7 @@ def test_county_admin_sets_the_scheme_before_the_first_organization(app, client)
     org = orgs.create_organization(orgs.create_township(county, "新镇"), name="新村", books_start_year=2025)
     db.session.commit()
     assert "322001001" in accounts.chart(org).infos
-    client.post("/login", data={"username": "xin_admin", "password": "password1"})
+    auth.login("xin_admin")
     r = client.post("/admin/code-scheme", data={"code_scheme": "2-2-2"})
     assert r.status_code == 422 and "不能再改" in r.get_data(as_text=True)
     assert db.session.get(County, county.id).code_scheme == "3-3"
@@ -86,8 +84,8 @@ def test_county_admin_sets_the_scheme_before_the_first_organization(app, client)
         admin.set_code_scheme(boss, county, "2-2-2")
 
 
-def test_pages_of_a_3_3_county(legacy, client):
-    client.post("/login", data={"username": "kuaiji", "password": "password1"})
+def test_pages_of_a_3_3_county(legacy, client, auth):
+    auth.login("kuaiji")
     base = f"/o/{legacy.org.id}"
     page = client.get(base + "/accounts").get_data(as_text=True)
     assert "本县编码方案 3-3" in page and 'maxlength="9"' in page and "322001001" in page

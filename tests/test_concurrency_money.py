@@ -15,7 +15,7 @@ from flask import current_app
 
 from coop.core.extensions import db
 from coop.models import DividendPayment, DistributionPlan, Member, ShareAction, ShareEvent, Voucher
-from coop.services import distribution, integrity_money, joint, shares, users
+from coop.services import distribution, integrity_money, joint, shares
 from tests.test_distribution import approve, make_plan, year_2025  # noqa: F401  (fixture)
 from tests.test_joint import project  # noqa: F401  (fixture)
 
@@ -45,12 +45,6 @@ def race(app, requests: list):
     return out
 
 
-def bearer(user) -> dict:
-    token = users.issue_api_token(user, "race")
-    db.session.commit()
-    return {"Authorization": f"Bearer {token}"}
-
-
 @pytest.fixture
 def posted_plan(year_2025):
     """The worked example posted: household 0001 gets 55,440.00 and 0002 34,560.00 (90,000.00 in all)."""
@@ -72,12 +66,12 @@ def paid_total(plan_id) -> Decimal:
     return sum((s.paid + s.pending for s in distribution.dividend_status(plan)), D("0.00"))
 
 
-def test_dividends_are_paid_once_by_eight_requests_at_once(posted_plan):
+def test_dividends_are_paid_once_by_eight_requests_at_once(posted_plan, auth):
     books, plan_id = posted_plan
-    auth, app = bearer(books.accountant), current_app._get_current_object()
+    headers, app = auth.headers(books.accountant), current_app._get_current_object()
     url = f"/api/v1/orgs/{books.org.id}/distribution-plans/{plan_id}/payments"
     body = {"date": "2026-01-20", "pay_from": "102"}
-    out = race(app, [lambda c: c.post(url, json=body, headers=auth)] * N)
+    out = race(app, [lambda c: c.post(url, json=body, headers=headers)] * N)
     codes = sorted(r.status_code for r in out)
     assert codes == [201] + [422] * (N - 1), [(r.status_code, r.get_json()) for r in out]
     [ok] = [r for r in out if r.status_code == 201]
@@ -88,16 +82,16 @@ def test_dividends_are_paid_once_by_eight_requests_at_once(posted_plan):
     assert integrity_money.overpaid_households() == []
 
 
-def test_the_same_units_are_transferred_once_by_eight_requests_at_once(year_2025):
+def test_the_same_units_are_transferred_once_by_eight_requests_at_once(year_2025, auth):
     books, (ha, hb) = year_2025
     giver = db.session.scalar(sa.select(Member).where(Member.name == "张二"))  # 96 population units
     taker = db.session.scalar(sa.select(Member).where(Member.name == "李一"))
-    auth, app = bearer(books.accountant), current_app._get_current_object()
+    headers, app = auth.headers(books.accountant), current_app._get_current_object()
     url = f"/api/v1/orgs/{books.org.id}/share-actions/transfer"
     body = {"from_member_id": giver.id, "to_member_id": taker.id, "share_class": "population", "units": "96",
             "date": "2025-06-01", "reference": "转让协议1号"}
     giver_id, org = giver.id, books.org
-    out = race(app, [lambda c: c.post(url, json=body, headers=auth)] * N)
+    out = race(app, [lambda c: c.post(url, json=body, headers=headers)] * N)
     codes = sorted(r.status_code for r in out)
     assert codes == [201] + [422] * (N - 1), [(r.status_code, r.get_json()) for r in out]
     assert all("不足 96" in r.get_json()["message"] for r in out if r.status_code == 422)
@@ -109,16 +103,16 @@ def test_the_same_units_are_transferred_once_by_eight_requests_at_once(year_2025
     assert integrity_money.negative_holdings() == []
 
 
-def test_a_return_is_received_once_by_eight_requests_at_once(project):
+def test_a_return_is_received_once_by_eight_requests_at_once(project, auth):
     books, p, parts, villages, operator = project
     ret = joint.declare_return(p, year=2025, profit=D("400000.00"), date=dt.date(2025, 12, 31),
                                user=books.county_admin)
     db.session.commit()
     line = next(l for l in ret.lines if l.participant_id == parts[0].id)  # 209,917.81 from the operator
     before = db.session.scalar(sa.select(sa.func.count()).select_from(Voucher))
-    auth, app = bearer(books.county_admin), current_app._get_current_object()
+    headers, app = auth.headers(books.county_admin), current_app._get_current_object()
     url = f"/api/v1/joint/projects/{p.id}/return-lines/{line.id}/receipts"
-    out = race(app, [lambda c: c.post(url, json={"date": "2026-01-10"}, headers=auth)] * N)
+    out = race(app, [lambda c: c.post(url, json={"date": "2026-01-10"}, headers=headers)] * N)
     codes = sorted(r.status_code for r in out)
     assert codes == [200] + [409] * (N - 1), [(r.status_code, r.get_json()) for r in out]
     assert all("已经收到" in r.get_json()["message"] for r in out if r.status_code == 409)
@@ -128,13 +122,13 @@ def test_a_return_is_received_once_by_eight_requests_at_once(project):
     assert db.session.get(type(line), line.id).operator_paid_on == dt.date(2026, 1, 10)
 
 
-def test_a_repeated_idempotency_key_answers_the_first_payment(posted_plan):
+def test_a_repeated_idempotency_key_answers_the_first_payment(posted_plan, auth):
     """A client retry or a double click with the same key: one voucher, the same answer every time."""
     books, plan_id = posted_plan
-    auth, app = bearer(books.accountant), current_app._get_current_object()
+    headers, app = auth.headers(books.accountant), current_app._get_current_object()
     url = f"/api/v1/orgs/{books.org.id}/distribution-plans/{plan_id}/payments"
     body = {"date": "2026-01-20", "pay_from": "102"}
-    keyed = auth | {"Idempotency-Key": "pay-2025-dividends-1"}
+    keyed = headers | {"Idempotency-Key": "pay-2025-dividends-1"}
     out = race(app, [lambda c: c.post(url, json=body, headers=keyed)] * 4)
     assert [r.status_code for r in out] == [201] * 4, [r.get_json() for r in out]
     assert len({r.get_json()["voucher_id"] for r in out}) == 1
@@ -143,16 +137,16 @@ def test_a_repeated_idempotency_key_answers_the_first_payment(posted_plan):
     assert again.status_code == 201 and again.get_json() == out[0].get_json()
     assert payment_vouchers(books.org.id) == 1 and paid_total(plan_id) == D("90000.00")
     # another key is another request: nothing is left to pay
-    r = app.test_client().post(url, json=body, headers=auth | {"Idempotency-Key": "pay-2025-dividends-2"})
+    r = app.test_client().post(url, json=body, headers=headers | {"Idempotency-Key": "pay-2025-dividends-2"})
     assert r.status_code == 422 and "没有未发放的分红" in r.get_json()["message"]
 
 
-def test_a_double_click_on_the_payment_form_creates_one_voucher(posted_plan):
+def test_a_double_click_on_the_payment_form_creates_one_voucher(posted_plan, auth):
     books, plan_id = posted_plan
     app = current_app._get_current_object()
     page = f"/o/{books.org.id}/distribution/{plan_id}/dividends"
     client = app.test_client()
-    assert client.post("/login", data={"username": "kuaiji", "password": "password1"}).status_code == 302
+    auth.login("kuaiji")
     form = client.get(page).get_data(as_text=True)
     token = re.search(r'name="idempotency_key" value="([^"]+)"', form).group(1)
     households = [str(d.household_id) for d in db.session.get(DistributionPlan, plan_id).dividends]
@@ -226,33 +220,33 @@ def run_at_once(app, jobs: list):
     return out
 
 
-def test_an_inheritance_is_recorded_once_by_eight_requests_at_once(year_2025):
+def test_an_inheritance_is_recorded_once_by_eight_requests_at_once(year_2025, auth):
     """8 × 继承 of 张三's units by 张二: the first moves them; the others find nothing left to inherit."""
     books, _ = year_2025
     dead = db.session.scalar(sa.select(Member).where(Member.name == "张三"))
     heir = db.session.scalar(sa.select(Member).where(Member.name == "张二"))
-    auth, app = bearer(books.accountant), current_app._get_current_object()
+    headers, app = auth.headers(books.accountant), current_app._get_current_object()
     url = f"/api/v1/orgs/{books.org.id}/share-actions/inherit"
     body = {"deceased_id": dead.id, "heir_id": heir.id, "date": "2025-06-01", "reference": "继承公证书1号"}
     dead_id, heir_id, org = dead.id, heir.id, books.org
-    out = race(app, [lambda c: c.post(url, json=body, headers=auth)] * N)
+    out = race(app, [lambda c: c.post(url, json=body, headers=headers)] * N)
     assert sorted(r.status_code for r in out) == [201] + [422] * (N - 1), [r.get_json() for r in out]
     held = {(h.member_id, h.share_class): h.units for h in shares.holdings(org)}
     assert held.get((dead_id, "population"), D(0)) == 0 and held[(heir_id, "population")] == D("192.0000")
     assert integrity_money.negative_holdings() == []
 
 
-def test_a_buy_back_is_made_once_by_eight_requests_at_once(year_2025):
+def test_a_buy_back_is_made_once_by_eight_requests_at_once(year_2025, auth):
     """8 × 有偿退出 of 20 of 张二's 96 units (the yearly limit is 5% of 500 = 25): one buy-back, one voucher."""
     books, _ = year_2025
     m = db.session.scalar(sa.select(Member).where(Member.name == "张二"))
-    auth, app = bearer(books.accountant), current_app._get_current_object()
+    headers, app = auth.headers(books.accountant), current_app._get_current_object()
     url = f"/api/v1/orgs/{books.org.id}/share-actions/buyback"
     body = {"member_id": m.id, "share_class": "population", "units": "20", "price": "2000.00", "date": "2026-02-01",
             "reference": "退出申请1号"}
     m_id, org = m.id, books.org
     vouchers_before = db.session.scalar(sa.select(sa.func.count()).select_from(Voucher))
-    out = race(app, [lambda c: c.post(url, json=body, headers=auth)] * N)
+    out = race(app, [lambda c: c.post(url, json=body, headers=headers)] * N)
     assert sorted(r.status_code for r in out) == [201] + [422] * (N - 1), [r.get_json() for r in out]
     assert all("回购上限" in r.get_json()["message"] for r in out if r.status_code == 422)
     held = {(h.member_id, h.share_class): h.units for h in shares.holdings(org)}
@@ -308,13 +302,13 @@ def test_a_participant_exits_once_and_a_subsidy_is_disbursed_once(project):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Voucher)) == before + 1
 
 
-def test_a_malformed_idempotency_key_is_refused_and_documented(posted_plan):
+def test_a_malformed_idempotency_key_is_refused_and_documented(posted_plan, auth):
     books, plan_id = posted_plan
-    auth, app = bearer(books.accountant), current_app._get_current_object()
+    headers, app = auth.headers(books.accountant), current_app._get_current_object()
     url = f"/api/v1/orgs/{books.org.id}/distribution-plans/{plan_id}/payments"
     for bad in ("", "has space", "x" * 101):
         r = app.test_client().post(url, json={"date": "2026-01-20", "pay_from": "102"},
-                                   headers=auth | {"Idempotency-Key": bad})
+                                   headers=headers | {"Idempotency-Key": bad})
         assert r.status_code == 422 and r.get_json()["errors"] == {
             "Idempotency-Key": ["幂等键应为1到100个可见ASCII字符（不含空格）"]}, bad
     assert payment_vouchers(books.org.id) == 0

@@ -9,7 +9,7 @@ import pytest
 from coop.core.errors import ValidationFailed
 from coop.core.extensions import db
 from coop.models import Voucher
-from coop.services import reports, users, vouchers
+from coop.services import reports, vouchers
 from tests.conftest import count
 
 D = Decimal
@@ -35,15 +35,13 @@ def test_lines_on_counterparty_accounts_need_one(books, code):
     assert v.lines[0].counterparty == "青山农资站"
 
 
-def test_api_and_web_name_the_line_field(books, client):
+def test_api_and_web_name_the_line_field(books, client, auth):
     books.lock_opening({"102": "1000.00", "301": "-1000.00"})
-    token = users.issue_api_token(books.accountant, "t")
-    db.session.commit()
-    r = client.post(f"/api/v1/orgs/{books.org.id}/vouchers", headers={"Authorization": f"Bearer {token}"}, json={
+    r = client.post(f"/api/v1/orgs/{books.org.id}/vouchers", headers=auth.headers(books.accountant), json={
         "date": "2025-03-01", "lines": [{"summary": "借支", "account_code": "112", "debit": "5.00"},
                                         {"summary": "借支", "account_code": "102", "credit": "5.00"}]})
     assert r.status_code == 422 and "counterparty" in r.get_json()["errors"]["lines"]["0"]
-    client.post("/login", data={"username": "kuaiji", "password": "password1"})
+    auth.login("kuaiji")
     r = client.post(f"/o/{books.org.id}/vouchers/new", data={
         "date": "2025-03-01", "word": "记", "attachment_count": "0",
         "lines-0-summary": "借支", "lines-0-account_code": "112", "lines-0-debit": "5", "lines-0-credit": "",
@@ -71,7 +69,7 @@ def test_balance_sheet_shows_receivables_and_payables_gross_by_counterparty(book
     assert reports.balance_sheet(books.org, 2025, 3).value("receivables", 1) == D("200.00")
 
 
-def test_opening_balances_by_counterparty_typed_api_and_gross(books, client):
+def test_opening_balances_by_counterparty_typed_api_and_gross(books, client, auth):
     from coop.models import OpeningBalance
     from coop.services import opening
 
@@ -80,9 +78,7 @@ def test_opening_balances_by_counterparty_typed_api_and_gross(books, client):
     assert "往来单位" in e.value.errors["balances"]["112"][0]
     db.session.rollback()
     assert count(OpeningBalance) == 0
-    token = users.issue_api_token(books.accountant, "t")
-    db.session.commit()
-    h = {"Authorization": f"Bearer {token}"}
+    h = auth.headers(books.accountant)
     url = f"/api/v1/orgs/{books.org.id}/opening-balances"
     body = {"balances": [{"account_code": "112", "amount": "800.00", "counterparty": "张三"},
                          {"account_code": "112", "amount": "-300.00", "counterparty": "李四"},
@@ -101,8 +97,8 @@ def test_opening_balances_by_counterparty_typed_api_and_gross(books, client):
     assert reports.trial_balance(books.org, 2025, 1).balanced
 
 
-def test_opening_grid_asks_the_counterparty(books, client):
-    client.post("/login", data={"username": "kuaiji", "password": "password1"})
+def test_opening_grid_asks_the_counterparty(books, client, auth):
+    auth.login("kuaiji")
     url = f"/o/{books.org.id}/opening"
     assert 'name="cp-112"' in client.get(url).get_data(as_text=True)
     r = client.post(url, data={"amt-112": "500", "dir-112": "借", "amt-301": "500", "dir-301": "贷"})
@@ -131,10 +127,10 @@ def test_reports_for_one_counterparty_start_from_its_own_balance(books):
     assert row.opening == D("-300.00")
 
 
-def test_opening_typed_by_counterparty_on_the_page(books, client):
+def test_opening_typed_by_counterparty_on_the_page(books, client, auth):
     from coop.services import opening
 
-    client.post("/login", data={"username": "kuaiji", "password": "password1"})
+    auth.login("kuaiji")
     url = f"/o/{books.org.id}/opening"
     client.post(url, data={"amt-301": "500", "dir-301": "贷"})
     r = client.post(url + "/counterparties", data={"details": "112,张三,abc\n"})

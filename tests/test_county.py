@@ -146,7 +146,7 @@ def _close_year(books, orgs, year=2025):
     db.session.commit()
 
 
-def test_the_returns_xlsx_ties_cell_by_cell_to_each_village(county, client):
+def test_the_returns_xlsx_ties_cell_by_cell_to_each_village(county, client, auth):
     """农经统计年报 from closed books: rows = statement lines, a column per closed organization + 合计; every cell is
     the organization's own statement figure (blank = 0), the total their sum."""
     from openpyxl import load_workbook
@@ -157,7 +157,7 @@ def test_the_returns_xlsx_ties_cell_by_cell_to_each_village(county, client):
     books, orgs = county
     east, south, west, op = orgs
     _close_year(books, [east, south, west])  # the operator is not closed: left out and named
-    client.post("/login", data={"username": "xian", "password": "password1"})
+    auth.login("xian")
     for kind, layout in (("income", INCOME_LAYOUT), ("balance", BALANCE_SHEET_LAYOUT)):
         r = client.get(f"/county/returns?county={books.county.id}&year=2025&kind={kind}&format=xlsx")
         assert r.status_code == 200, r.data[:300]
@@ -187,9 +187,9 @@ def test_the_returns_xlsx_ties_cell_by_cell_to_each_village(county, client):
     assert D(str(ws.cell(total_assets, 6).value)) == D("1027654.83")  # 东村 367,654.33 + 200,000 + 20,000; 南村 225,000.50 + 100,000 + 10,000; 西村 105,000
 
 
-def test_county_pages_answer_and_download(county, client):
+def test_county_pages_answer_and_download(county, client, auth):
     books, orgs = county
-    client.post("/login", data={"username": "xian", "password": "password1"})
+    auth.login("xian")
     r = client.get(f"/county/?county={books.county.id}")
     assert r.status_code == 200
     page = r.get_data(as_text=True)
@@ -226,7 +226,7 @@ def test_county_pages_answer_and_download(county, client):
     assert consolidation.target_of(books.county, dt.date(2026, 1, 1)).base_year == 2025
     # a township auditor sees the township, not another county
     client.post("/logout")
-    client.post("/login", data={"username": "jingguan", "password": "password1"})
+    auth.login("jingguan")
     assert client.get(f"/county/?county={books.county.id}&township={books.township.id}").status_code == 200
     assert client.get(f"/county/?county={books.county.id}").status_code == 403
     assert client.post(f"/county/target?county={books.county.id}&township={books.township.id}",

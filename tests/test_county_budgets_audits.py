@@ -82,7 +82,7 @@ def test_audit_case_from_opening_to_publication(books):
     assert [fv.voucher_id for fv in f.vouchers] == [v.id]
 
 
-def test_budget_and_audit_pages(books, client):
+def test_budget_and_audit_pages(books, client, auth):
     """The accountant drafts the budget on the page and records the resolution; a bad vote count is answered
     beside the field with 422 and nothing saved; the auditor opens a case and its open finding shows on the desk."""
     from coop.services import budgets
@@ -91,7 +91,7 @@ def test_budget_and_audit_pages(books, client):
     v = books.post("2025-03-10", ("513", "8800.00", ""), ("102", "", "8800.00"), summary="招待费")
     db.session.commit()
     o = books.org.id
-    client.post("/login", data={"username": "kuaiji", "password": "password1"})
+    auth.login("kuaiji")
     r = client.post(f"/o/{o}/budgets/lines", data={"year": "2025", "lines-0-account_code": "513",
                                                     "lines-0-amount": "20000", "lines-1-account_code": "",
                                                     "lines-1-amount": ""})
@@ -112,7 +112,7 @@ def test_budget_and_audit_pages(books, client):
     assert client.post(f"/o/{o}/audits", data={"kind": "regular", "title": "x", "scope": "x",
                                                "period_from": "2025-01-01", "period_to": "2025-12-31"}).status_code == 403
     client.post("/logout")
-    client.post("/login", data={"username": "jingguan", "password": "password1"})
+    auth.login("jingguan")
     r = client.post(f"/o/{o}/audits", data={"kind": "special", "title": "招待费专项审计", "scope": "2025年招待费",
                                             "period_from": "2025-01-01", "period_to": "2025-12-31"})
     assert r.status_code == 302
@@ -227,7 +227,7 @@ def test_the_financial_plan_goes_through_the_disclosure_workflow(books):
     assert sheet.kind == "financial_plan"
 
 
-def test_members_read_published_audit_results_only(books, client):
+def test_members_read_published_audit_results_only(books, client, auth):
     from coop.services import audits, users
 
     books.lock_opening({"102": "100000.00", "301": "-100000.00"})
@@ -240,7 +240,7 @@ def test_members_read_published_audit_results_only(books, client):
     audits.publish(done, user=books.auditor)
     pending = audits.open_case(books.org, kind="special", title="工程款专项审计", **kw)
     db.session.commit()
-    client.post("/login", data={"username": "chengyuan", "password": "password1"})
+    auth.login("chengyuan")
     page = client.get(f"/o/{books.org.id}/audits").get_data(as_text=True)
     assert "2025年定期审计" in page and "工程款专项审计" not in page
     r = client.get(f"/o/{books.org.id}/audits/{done.id}")

@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from coop.core import clock
-from coop.core.errors import InvalidState, PeriodClosed
+from coop.core.errors import Forbidden, InvalidState, PeriodClosed, ValidationFailed
 from coop.core.extensions import db
 from coop.models import Attachment, AuditLog, QuestionAttachment, Voucher, VoucherTemplateRun
 from coop.services import attachments, batch, disclosure, orgs, todo, users
@@ -175,7 +175,7 @@ def test_batch_post_then_close_the_month(ready):
     blockers = batch.close_blockers(ready.org, 2025, 1, today=dt.date(2025, 2, 1))
     assert [b.steps for b in blockers] == [[("post", 10, "10 张待记账")]]
     # the reviewer may not post: refused before anything changes
-    with pytest.raises(Exception) as exc:
+    with pytest.raises(Forbidden) as exc:
         batch.run(ready.org, "post", ready.reviewer, batch.candidates(ready.org, "post", year=2025, month=1))
     assert exc.value.status_code == 403
     db.session.rollback()
@@ -232,7 +232,7 @@ def test_monthly_template_generates_once_per_month(ready):
     assert again == [] and done == ["门面房租金"]
     assert db.session.scalar(sa.select(sa.func.count()).select_from(VoucherTemplateRun)) == 1
     # a template with amounts left to type cannot be monthly; names are unique per organization
-    with pytest.raises(Exception) as exc:
+    with pytest.raises(ValidationFailed) as exc:
         templates.save_template(ready.org, name="门面房租金", voucher=rent, monthly=True, keep_amounts=False,
                                 user=ready.accountant)
     assert set(exc.value.errors) == {"name", "monthly"}
@@ -264,7 +264,7 @@ def test_answer_with_an_attachment_on_a_posted_voucher(ready, app):
         attachments.add_attachment(v, "发票.pdf", "application/pdf", PDF, user=ready.accountant)
     db.session.rollback()
     # a bad file refuses the whole answer: nothing written
-    with pytest.raises(Exception) as exc:
+    with pytest.raises(ValidationFailed) as exc:
         answer_with_files(q, text="已附", files=[("发票.pdf", "application/pdf", b"not a pdf")], user=ready.accountant)
     assert "file" in exc.value.errors
     db.session.rollback()

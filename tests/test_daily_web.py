@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from coop.core.extensions import db
 from coop.models import Attachment, Voucher, VoucherQuestion, VoucherTemplate
 from coop.services import disclosure, users
-from tests.test_disclosure_web import as_user, page
+from tests.test_disclosure_web import page
 from tests.test_distribution_web import text
 from tests.test_members_web import _fast_password_hashing  # noqa: F401
 
@@ -27,27 +27,27 @@ def _ready(books):
     return books
 
 
-def test_home_shows_todo_with_links_and_menu_badges(books, app):
+def test_home_shows_todo_with_links_and_menu_badges(books, app, auth):
     _ready(books)
-    html = page(as_user(app, "shenhe").get("/"))
+    html = page(auth.browser("shenhe").get("/"))
     assert "待办" in html and 'data-todo="review"' in html
     link = re.search(r'href="([^"]+)" data-todo="review"', html).group(1)
     assert link == f"/o/{books.org.id}/vouchers?status=draft&amp;year="
     assert '<span class="count-badge" id="todo-total">3</span>' in html
-    html = page(as_user(app, "shenhe").get(f"/o/{books.org.id}/vouchers"))
+    html = page(auth.browser("shenhe").get(f"/o/{books.org.id}/vouchers"))
     assert re.search(r'>凭证 <span class="count-badge">3</span>', html)
     assert "成批审核" in html and "成批记账" not in html  # the reviewer reviews, does not post
 
 
-def test_batch_review_then_post_and_close_from_the_summary_in_three_pages(books, app):
+def test_batch_review_then_post_and_close_from_the_summary_in_three_pages(books, app, auth):
     _ready(books)
-    rev = as_user(app, "shenhe")
+    rev = auth.browser("shenhe")
     # the list, ticking nothing: every draft of the month shown (January: the month holding the vouchers)
     html = page(rev.get(f"/o/{books.org.id}/vouchers"))
     assert 'name="month" value="2025-01"' in html
     r = rev.post(f"/o/{books.org.id}/batch", data={"step": "review", "month": "2025-01"})
     assert r.status_code == 200 and "已审核 3 张" in text(page(r))
-    acc = as_user(app, "kuaiji")
+    acc = auth.browser("kuaiji")
     loads = 0
     r = acc.get(f"/o/{books.org.id}/periods")  # 1: the 结账 page shows the blocker with its one-click step
     loads += 1
@@ -64,25 +64,25 @@ def test_batch_review_then_post_and_close_from_the_summary_in_three_pages(books,
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Voucher).where(Voucher.status == "posted")) == 3
 
 
-def test_selected_vouchers_only(books, app):
+def test_selected_vouchers_only(books, app, auth):
     _ready(books)
     ids = list(db.session.scalars(sa.select(Voucher.id).order_by(Voucher.date)))
-    r = as_user(app, "shenhe").post(f"/o/{books.org.id}/batch", data={"step": "review", "ids": [str(ids[2])]})
+    r = auth.browser("shenhe").post(f"/o/{books.org.id}/batch", data={"step": "review", "ids": [str(ids[2])]})
     assert "已审核 1 张" in text(page(r))
     db.session.expire_all()
     assert [db.session.get(Voucher, i).status for i in ids] == ["draft", "draft", "reviewed"]
     # the preview (GET) changes nothing and lists what would be done
-    html = page(as_user(app, "shenhe").get(f"/o/{books.org.id}/batch?step=review&month=2025-01"))
+    html = page(auth.browser("shenhe").get(f"/o/{books.org.id}/batch?step=review&month=2025-01"))
     assert "将审核以下 2 张凭证。" in html
     db.session.expire_all()
     assert db.session.get(Voucher, ids[0]).status == "draft"
 
 
-def test_question_asked_answered_with_a_scan_and_closed_on_the_voucher_page(books, app):
+def test_question_asked_answered_with_a_scan_and_closed_on_the_voucher_page(books, app, auth):
     books.lock_opening({"101": "5000.00", "301": "-5000.00"})
     v = books.post("2025-01-08", ("513", "80.00", ""), ("101", "", "80.00"), summary="买办公用品")
     db.session.commit()
-    aud = as_user(app, "jingguan")
+    aud = auth.browser("jingguan")
     vurl = f"/o/{books.org.id}/vouchers/{v.id}"
     assert 'id="ask-form"' in page(aud.get(vurl))
     # an empty question keeps the page and says why
@@ -91,7 +91,7 @@ def test_question_asked_answered_with_a_scan_and_closed_on_the_voucher_page(book
     r = aud.post(f"{vurl}/questions", data={"question": "请附发票"}, follow_redirects=True)
     assert "请附发票" in page(r)
     q = db.session.scalar(sa.select(VoucherQuestion))
-    acc = as_user(app, "kuaiji")
+    acc = auth.browser("kuaiji")
     assert 'data-todo="answer"' in page(acc.get("/"))
     import io
 
@@ -107,11 +107,11 @@ def test_question_asked_answered_with_a_scan_and_closed_on_the_voucher_page(book
     assert db.session.get(VoucherQuestion, q.id).status == "closed"
 
 
-def test_templates_and_keyboard_entry_details(books, app):
+def test_templates_and_keyboard_entry_details(books, app, auth):
     books.lock_opening({"101": "5000.00", "102": "20000.00", "301": "-25000.00"})
     v = books.post("2025-01-31", ("102", "1500.00", ""), ("501", "", "1500.00"), summary="收到门面房租金")
     db.session.commit()
-    acc = as_user(app, "kuaiji")
+    acc = auth.browser("kuaiji")
     r = acc.post(f"/o/{books.org.id}/templates", data={"voucher_id": v.id, "name": "门面房租金", "monthly": "1",
                                                       "day": "25"}, follow_redirects=True)
     assert "已保存为常用凭证“门面房租金”" in page(r)
@@ -140,11 +140,11 @@ def test_templates_and_keyboard_entry_details(books, app):
     assert 'value="文具店"' in html  # a line with only its 往来单位 typed is kept and asked for its account
 
 
-def test_trial_balance_drills_down_and_marks_open_months(books, app):
+def test_trial_balance_drills_down_and_marks_open_months(books, app, auth):
     books.lock_opening({"101": "5000.00", "102": "20000.00", "301": "-25000.00"})
     v = books.post("2025-01-08", ("513", "80.00", ""), ("101", "", "80.00"), summary="买办公用品")
     db.session.commit()
-    acc = as_user(app, "kuaiji")
+    acc = auth.browser("kuaiji")
     html = page(acc.get(f"/o/{books.org.id}/reports/trial-balance?year=2025&period=1"))
     link = re.search(r'<a href="([^"]+)" data-drill="account">513</a>', html).group(1).replace("&amp;", "&")
     assert "未结账" in html and "2025年1月 尚未结账" in html
@@ -165,7 +165,7 @@ def test_trial_balance_drills_down_and_marks_open_months(books, app):
     assert "尚未结账" not in html
 
 
-def test_sheet_queues_of_the_finance_group_and_the_township(books, app):
+def test_sheet_queues_of_the_finance_group_and_the_township(books, app, auth):
     books.lock_opening({"101": "5000.00", "301": "-5000.00"})
     books.post("2025-01-10", ("102", "100.00", ""), ("501", "", "100.00"))
     books.close_through(2025, 3)
@@ -174,20 +174,20 @@ def test_sheet_queues_of_the_finance_group_and_the_township(books, app):
     d = disclosure.create_sheet(books.org, kind="income_expense", start=dt.date(2025, 1, 1),
                                 end=dt.date(2025, 3, 31), user=books.accountant)
     db.session.commit()
-    html = page(as_user(app, "licai").get("/todo/sheets"))
+    html = page(auth.browser("licai").get("/todo/sheets"))
     assert f'data-sheet="{d.id}"' in html and "待民主理财小组审查" in html
-    assert "待经管站批准" not in page(as_user(app, "jingguan").get("/todo/sheets"))
-    assert as_user(app, "kuaiji").get("/todo/sheets").status_code == 404
+    assert "待经管站批准" not in page(auth.browser("jingguan").get("/todo/sheets"))
+    assert auth.browser("kuaiji").get("/todo/sheets").status_code == 404
 
 
-def test_batch_from_the_list_covers_what_the_list_shows(books, app):
+def test_batch_from_the_list_covers_what_the_list_shows(books, app, auth):
     """From 待办 the list shows every year's drafts: 成批审核 there takes all of them, January's and February's;
     a list of one month takes that month only."""
     _ready(books)
     books.draft("2025-02-03", ("101", "9.00", ""), ("102", "", "9.00"), summary="二月")
     books.draft("2025-03-03", ("101", "8.00", ""), ("102", "", "8.00"), summary="三月")
     db.session.commit()
-    rev = as_user(app, "shenhe")
+    rev = auth.browser("shenhe")
     html = page(rev.get(f"/o/{books.org.id}/vouchers?year=2025&month=2"))
     assert 'name="month" value="2025-02"' in html
     r = rev.post(f"/o/{books.org.id}/batch", data={"step": "review", "month": "2025-02"})

@@ -14,14 +14,13 @@ import tempfile
 
 import pytest
 import sqlalchemy as sa
-from flask import g
-from flask.testing import FlaskClient
 
 from coop.core.extensions import db
 from coop.models import AuditLog, Disclosure
 from coop.services import disclosure, orgs, users
 from tests.test_demo import demo  # noqa: F401  (the demo county, built once for this module)
-from tests.test_members_web import _fast_password_hashing, login  # noqa: F401
+from tests.auth import browser, signed_in
+from tests.test_members_web import _fast_password_hashing  # noqa: F401
 
 needs_pdftotext = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
 
@@ -65,32 +64,13 @@ def village(books):
     return books
 
 
-class Browser(FlaskClient):
-    """One person's browser. The test's app context is shared by every request, and flask-login caches the
-    current user in it (g._login_user): drop that before each request so each browser is its own user."""
-
-    def open(self, *args, **kwargs):
-        g.pop("_login_user", None)
-        return super().open(*args, **kwargs)
-
-
-def browser(app) -> Browser:
-    return Browser(app, app.response_class, use_cookies=True)
-
-
-def as_user(app, username) -> Browser:
-    c = browser(app)
-    login(c, username)
-    return c
-
-
 def url(books, path=""):
     return f"/o/{books.org.id}/disclosure/{path}"
 
 
 def publish_via_web(app, books) -> Disclosure:
     """The three roles, each in their own browser session."""
-    acc, group, auditor = as_user(app, "kuaiji"), as_user(app, "licai"), as_user(app, "jingguan")
+    acc, group, auditor = signed_in(app, "kuaiji"), signed_in(app, "licai"), signed_in(app, "jingguan")
     r = acc.post(url(books, "new"), data=Q1)
     assert r.status_code == 302, page(r)
     d = db.session.scalar(sa.select(Disclosure))
@@ -107,9 +87,9 @@ def publish_via_web(app, books) -> Disclosure:
 
 
 @needs_pdftotext
-def test_quarter_from_draft_to_published_by_three_roles(village, app):
+def test_quarter_from_draft_to_published_by_three_roles(village, app, auth):
     books = village
-    acc, group, auditor = as_user(app, "kuaiji"), as_user(app, "licai"), as_user(app, "jingguan")
+    acc, group, auditor = auth.browser("kuaiji"), auth.browser("licai"), auth.browser("jingguan")
 
     # an open period is refused with the message, nothing written
     r = acc.post(url(books, "new"), data={**Q1, "quarter": "2"})
@@ -196,8 +176,8 @@ def test_pdf_qr_code_is_the_absolute_verify_url(village, app):
 
 
 @needs_pdftotext
-def test_preview_before_publication_is_marked_as_draft(village, app):
-    acc = as_user(app, "kuaiji")
+def test_preview_before_publication_is_marked_as_draft(village, app, auth):
+    acc = auth.browser("kuaiji")
     acc.post(url(village, "new"), data=Q1)
     d = db.session.scalar(sa.select(Disclosure))
     r = acc.get(url(village, f"{d.id}.pdf"))
@@ -219,10 +199,10 @@ def test_balance_sheet_is_portrait_and_income_expense_landscape(village, app):
 # ---------------------------------------------------------------- corrections
 
 
-def test_correction_supersedes_and_both_stay_verifiable(village, app):
+def test_correction_supersedes_and_both_stay_verifiable(village, app, auth):
     books = village
     old = publish_via_web(app, books)
-    acc, group, auditor = as_user(app, "kuaiji"), as_user(app, "licai"), as_user(app, "jingguan")
+    acc, group, auditor = auth.browser("kuaiji"), auth.browser("licai"), auth.browser("jingguan")
     r = acc.post(url(books, f"{old.id}/correct"))
     assert r.status_code == 302
     new = db.session.scalar(sa.select(Disclosure).where(Disclosure.supersedes_id == old.id))
@@ -268,7 +248,7 @@ def test_verify_page_by_qr_link_digest_and_pdf_upload(village, app):
     assert r.status_code == 200 and "一致" in page(r) and "完全相同" in page(r)
 
 
-def test_verify_page_answers_garbage_clearly(village, app):
+def test_verify_page_answers_garbage_clearly(village, app, auth):
     import io
 
     d = publish_via_web(app, village)
@@ -290,7 +270,7 @@ def test_verify_page_answers_garbage_clearly(village, app):
                     content_type="multipart/form-data")
     assert r.status_code == 404 and "不是本系统公开" in page(r)
     # drafts are not "published": their digest is unknown to the public
-    acc = as_user(app, "kuaiji")
+    acc = auth.browser("kuaiji")
     acc.post(url(village, "new"), data={**Q1, "kind": "debts"})
     draft = db.session.scalar(sa.select(Disclosure).where(Disclosure.kind == "debts"))
     assert public.get(f"/verify/sheet/{draft.digest}").status_code == 404
@@ -308,9 +288,9 @@ def test_one_fen_changed_in_stored_data_shows_as_mismatch(village, app):
 # ---------------------------------------------------------------- who sees what
 
 
-def test_accountant_of_another_village_gets_404(village, app):
+def test_accountant_of_another_village_gets_404(village, app, auth):
     d = publish_via_web(app, village)
-    c = as_user(app, "kuaiji2")
+    c = auth.browser("kuaiji2")
     for path in (url(village), url(village, str(d.id)), url(village, f"{d.id}.pdf"), url(village, "published"),
                  url(village, f"published/{d.id}"), f"/o/{village.org.id}/questions"):
         assert c.get(path).status_code == 404, path
@@ -320,14 +300,14 @@ def test_accountant_of_another_village_gets_404(village, app):
     assert c.get(f"/o/{village.other.id}/disclosure/{d.id}").status_code == 404
 
 
-def test_members_see_published_sheets_but_not_drafts(village, app):
+def test_members_see_published_sheets_but_not_drafts(village, app, auth):
     books = village
     d = publish_via_web(app, books)
-    acc = as_user(app, "kuaiji")
+    acc = auth.browser("kuaiji")
     acc.post(url(books, "new"), data={**Q1, "kind": "debts"})
     draft = db.session.scalar(sa.select(Disclosure).where(Disclosure.kind == "debts"))
 
-    m = as_user(app, "chengyuan")
+    m = auth.browser("chengyuan")
     r = m.get(url(books))
     assert r.status_code == 302 and r.headers["Location"].endswith(url(books, "published"))
     html = page(m.get(url(books, "published")))
@@ -343,9 +323,9 @@ def test_members_see_published_sheets_but_not_drafts(village, app):
     assert m.post(url(books, "new"), data=Q1).status_code == 403
 
 
-def test_index_lists_sheets_due_dates_and_charts(village, app):
+def test_index_lists_sheets_due_dates_and_charts(village, app, auth):
     publish_via_web(app, village)
-    html = page(as_user(app, "kuaiji").get(url(village) + "?year=2025"))
+    html = page(auth.browser("kuaiji").get(url(village) + "?year=2025"))
     assert "收支明细公开表" in html and "已公开 2025-04-10" in html
     assert "2025-04-15" in html  # Q1 due date (15 days after the quarter)
     assert "逾期未公开" in html  # Q2 2025 onwards: today is long after
@@ -473,7 +453,7 @@ def test_api_verify_by_digest_needs_no_token(village, app):
 
 @pytest.mark.slow
 @needs_pdftotext
-def test_demo_quarter_published_through_the_web_by_three_roles(demo):
+def test_demo_quarter_published_through_the_web_by_three_roles(demo, auth):
     """青石村, 2026 Q3: 王会计 (kj_wang) generates and publishes, 王德福 (民主理财小组) reviews, 东山镇经管站
     approves. The PDF's totals equal the posted income and expense lines of the quarter, summed here in SQL."""
     from coop.core.numerals import amount_in_words
@@ -483,13 +463,7 @@ def test_demo_quarter_published_through_the_web_by_three_roles(demo):
     app, _ = demo
     org = db.session.scalar(sa.select(Organization).where(Organization.name == "青石村股份经济合作社"))
 
-    def login_as(username):
-        c = browser(app)
-        r = c.post("/login", data={"username": username, "password": PASSWORD})
-        assert r.status_code == 302
-        return c
-
-    acc, group, auditor = login_as("kj_wang"), login_as("lc_qingshi"), login_as("jg_dongshan")
+    acc, group, auditor = auth.browser("kj_wang", PASSWORD), auth.browser("lc_qingshi", PASSWORD), auth.browser("jg_dongshan", PASSWORD)
     base = f"/o/{org.id}/disclosure/"
     r = acc.post(base + "new", data={**Q1, "year": "2026", "quarter": "3"})
     assert r.status_code == 302, page(r)

@@ -13,7 +13,7 @@ import pytest
 from coop.core.errors import ValidationFailed
 from coop.services import members, voucher_import
 from coop.services.file_limits import MAX_PROBLEMS
-from tests.test_members_web import _fast_password_hashing, login  # noqa: F401
+from tests.test_members_web import _fast_password_hashing  # noqa: F401
 
 CONTENT_TYPES = (b'<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
                  b'content-types"><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.'
@@ -80,8 +80,8 @@ def test_csv_with_too_many_rows_refused(app):
     assert "超过 20000 行" in refused_fast(lambda d: members.read_roster(d, "名册.csv"), data)
 
 
-def test_web_upload_of_a_bomb_is_422(books, client, rows_bomb):
-    login(client, "kuaiji")
+def test_web_upload_of_a_bomb_is_422(books, client, rows_bomb, auth):
+    auth.login("kuaiji")
     t0 = time.perf_counter()
     r = client.post(f"/o/{books.org.id}/members/import", data={"file": (io.BytesIO(rows_bomb), "名册.xlsx")},
                     content_type="multipart/form-data")

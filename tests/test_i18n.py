@@ -95,11 +95,6 @@ def test_catalog_covers_every_extractable_string():
 # ---------------------------------------------------------------- pages
 
 
-def _login(client):
-    r = client.post("/login", data={"username": "kuaiji", "password": "password1"})
-    assert r.status_code == 302, r.text
-
-
 def _switch(client, code: str):
     r = client.post(f"/locale/{code}", data={"next": "/login"})
     assert r.status_code == 302
@@ -130,8 +125,8 @@ def test_login_page_in_english(client):
         assert word not in page
 
 
-def test_organization_overview_in_english(client, books):
-    _login(client)
+def test_organization_overview_in_english(client, books, auth):
+    auth.login("kuaiji")
     _english(client)
     page = client.get(f"/o/{books.org.id}/").text
     for word in ("Vouchers", "Opening balances", "Overview", "Reports",
@@ -141,8 +136,8 @@ def test_organization_overview_in_english(client, books):
         assert word not in page
 
 
-def test_switching_back_to_chinese(client, books):
-    _login(client)
+def test_switching_back_to_chinese(client, books, auth):
+    auth.login("kuaiji")
     _english(client)
     assert "Vouchers" in client.get(f"/o/{books.org.id}/").text
     _switch(client, "zh_CN")
@@ -151,9 +146,9 @@ def test_switching_back_to_chinese(client, books):
     assert "Vouchers" not in page
 
 
-def test_translated_text_is_not_read_as_markup(client, books):
+def test_translated_text_is_not_read_as_markup(client, books, auth):
     """Jinja marks translated strings safe, so a literal <token> must be written as an entity in the catalog."""
-    _login(client)
+    auth.login("kuaiji")
     _english(client)
     page = client.get("/account/tokens").text
     assert "Bearer &lt;token&gt;" in page
@@ -194,9 +189,9 @@ def _voucher_and_report_books(books):
     db.session.commit()
 
 
-def test_voucher_list_statuses_in_english(client, books):
+def test_voucher_list_statuses_in_english(client, books, auth):
     _voucher_and_report_books(books)
-    _login(client)
+    auth.login("kuaiji")
     _english(client)
     page = client.get(f"/o/{books.org.id}/vouchers").text
     assert "Posted" in page and "Prepared" in page
@@ -215,11 +210,11 @@ def test_role_names_on_the_users_page_in_english(client, books):
         assert chinese not in page
 
 
-def test_report_page_in_english_and_its_pdf_in_chinese(client, books, tmp_path):
+def test_report_page_in_english_and_its_pdf_in_chinese(client, books, tmp_path, auth):
     from tests.test_reports_render import pdf_text, squeeze
 
     _voucher_and_report_books(books)
-    _login(client)
+    auth.login("kuaiji")
     _english(client)
     base = f"/o/{books.org.id}/reports"
     page = client.get(base + "/trial-balance?year=2025&month=1").text

@@ -63,6 +63,7 @@ def test_two_years_receipts_and_exit(api):
     r = a.post(f"{base}/returns", {"year": 2025, "profit": "400000.00", "date": "2025-12-31"})
     assert r.status_code == 201 and [l["total"] for l in r.json["lines"]] == [l["total"] for l in w["lines"]]
     assert all(l["village_voucher_id"] and l["operator_voucher_id"] for l in r.json["lines"])
+    assert len(r.json["lines"]) == 4  # one line per participating village
     for line in r.json["lines"]:
         rr = a.post(f"{base}/return-lines/{line['id']}/receipts", {"date": "2026-01-10"})
         assert rr.status_code == 200

@@ -14,7 +14,7 @@ from coop.models import (JointProject, ProjectContribution, ProjectParticipant, 
 from coop.services import joint, opening, orgs, users
 from tests.conftest import count
 from tests.test_joint import project  # noqa: F401  (fixture)
-from tests.test_loans_web import as_user, text
+from tests.test_loans_web import text
 
 D = Decimal
 MODELS = (JointProject, ProjectParticipant, ProjectContribution, ProjectReturn, ProjectReturnLine, Voucher)
@@ -25,9 +25,9 @@ def snapshot() -> tuple:
 
 
 @pytest.fixture
-def site(app, project):
+def site(app, project, auth):
     books, p, parts, villages, operator = project
-    return books, p, parts, villages, operator, {who: as_user(app, getattr(books, who).username)
+    return books, p, parts, villages, operator, {who: auth.browser(getattr(books, who).username)
                                                   for who in ("county_admin", "auditor")}
 
 
@@ -67,6 +67,7 @@ def test_returns_receipts_and_exit_keep_every_side_agreeing(site):
     assert snapshot() == before
 
     r1 = db.session.query(ProjectReturn).filter_by(year=2025).one()
+    assert len(r1.lines) == 4  # one line per participating village
     for line in r1.lines:
         r = admin.post(f"{url}/return-lines/{line.id}/receive", data={"date": "2026-01-10"})
         assert r.status_code == 302
@@ -96,7 +97,8 @@ def test_returns_receipts_and_exit_keep_every_side_agreeing(site):
     r = admin.get(url)
     page = text(r)
     assert "各方一致" in page and "-500,000.00" in page and "2026-12-31 已退出" in page
-    assert all(row.difference == 0 for row in joint.reconciliation(p))
+    rows = joint.reconciliation(p)
+    assert rows and all(row.difference == 0 for row in rows)
 
 
 def test_refusals_beside_fields_and_no_book_changes(site, app):
@@ -167,7 +169,7 @@ def test_refusals_beside_fields_and_no_book_changes(site, app):
     assert r.status_code == 422 and "请填写项目名称" in page and "请填写日期" in page
 
 
-def test_who_sees_and_manages(site, app):
+def test_who_sees_and_manages(site, app, auth):
     books, p, parts, villages, operator, c = site
     url = f"/joint/{p.id}"
     auditor = c["auditor"]
@@ -187,7 +189,7 @@ def test_who_sees_and_manages(site, app):
     users.assign_role(someone, "accountant", outsider)
     opening.lock_opening_balances(outsider, user=someone)
     db.session.commit()
-    s = as_user(app, "dongshan")
+    s = auth.browser("dongshan")
     assert s.get(url).status_code == 404
     assert "城东标准厂房" not in text(s.get("/joint/"))
     assert s.post(f"{url}/participants/{parts[0].id}/exit", data={"date": "2025-12-31"}).status_code == 404

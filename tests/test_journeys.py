@@ -25,7 +25,8 @@ from playwright.sync_api import expect
 from coop.core.extensions import db
 from coop.models import Disclosure, VoucherQuestion
 from coop.services import disclosure, members, shares, users
-from tests.test_browser import PHONE, _fits_phone, _logout, chromium, live_server  # noqa: F401  (fixtures)
+from tests.auth import browser_login, browser_logout
+from tests.test_browser import PHONE, _fits_phone, chromium, live_server  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
 # auto-waiting expect() with room for a loaded 2-core machine (weasyprint PDFs, two test backends)
@@ -39,14 +40,6 @@ def artifacts(tmp_path) -> Path:
     folder = Path(os.environ.get("COOP_ARTIFACTS") or tmp_path)
     folder.mkdir(parents=True, exist_ok=True)
     return folder
-
-
-def _login(page, base: str, username: str):
-    page.goto(f"{base}/login")
-    page.fill("#username", username)
-    page.fill("#password", "password1")
-    page.click("button[type=submit].primary")
-    page.wait_for_url(lambda url: "/login" not in url)
 
 
 def _reviewed_sheet(books) -> Disclosure:
@@ -69,7 +62,7 @@ def test_township_auditor_asks_and_approves(chromium, live_server, books, artifa
     page.set_default_timeout(15000)
     blocked = []  # anything the Content-Security-Policy refused (an inline script or handler)
     page.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
-    _login(page, base, "jingguan")
+    browser_login(page, base, "jingguan", landing=lambda url: "/login" not in url)
 
     # the organization switcher (app.js, no inline handler) opens the chosen village
     page.select_option("#org-switch", value=f"/o/{org}/")
@@ -136,7 +129,7 @@ def test_member_on_a_phone_finds_shares_and_published_sheets(chromium, live_serv
     base, org = live_server, books.org.id
     page = chromium.new_page(viewport=PHONE, device_scale_factor=1, locale="zh-CN")
     page.set_default_timeout(15000)
-    _login(page, base, "chengyuan")
+    browser_login(page, base, "chengyuan", landing=lambda url: "/login" not in url)
     page.wait_for_url(re.compile(rf".*/me/households/{h.id}$"))  # /me sends them to their household
     main = page.text_content("main")
     assert "我的股权" in page.text_content("h1")
@@ -263,7 +256,7 @@ def test_accountant_month_enter_review_post_close_print(chromium, live_server, b
     page.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
 
     # the accountant types the vouchers in
-    _login(page, base, "kuaiji")
+    browser_login(page, base, "kuaiji", landing=lambda url: "/login" not in url)
     page.goto(f"{base}/o/{org}/")
     page.click(".orgnav a:text-is('凭证')")
     page.wait_for_url(re.compile(r".*/vouchers$"))
@@ -278,16 +271,16 @@ def test_accountant_month_enter_review_post_close_print(chromium, live_server, b
     page.wait_for_url(re.compile(r".*/vouchers$"))
     expect(page.locator(".summary-line")).to_contain_text("共 3 张凭证")
     expect(page.locator(".summary-line")).to_contain_text("9,534.56")
-    _logout(page)
+    browser_logout(page)
 
     # the reviewer reviews them; numbers are given in date order
-    _login(page, base, "shenhe")
+    browser_login(page, base, "shenhe", landing=lambda url: "/login" not in url)
     reviewed = _act_on_each(page, base, org, "draft", "#btn-review", "凭证已审核")
     assert [re.search(r"记-\d{4}", h).group() for h in reviewed] == ["记-0001", "记-0002", "记-0003"]
-    _logout(page)
+    browser_logout(page)
 
     # the accountant posts them and closes January
-    _login(page, base, "kuaiji")
+    browser_login(page, base, "kuaiji", landing=lambda url: "/login" not in url)
     _act_on_each(page, base, org, "reviewed", "#btn-post", "凭证已记账")
     page.click(".orgnav a:text-is('结账')")
     page.wait_for_url(re.compile(r".*/periods$"))

@@ -21,6 +21,7 @@ from playwright.sync_api import expect
 from coop.core.extensions import db
 from coop.models import Attachment, Disclosure, Period, Voucher, VoucherQuestion
 from coop.services import disclosure, users
+from tests.auth import browser_login, browser_logout
 from tests.test_browser import chromium, live_server  # noqa: F401  (fixtures)
 from tests.test_journeys import _member_household, _reviewed_sheet, artifacts  # noqa: F401
 
@@ -39,22 +40,6 @@ def _page(chromium, viewport=None):  # noqa: F811
     return page
 
 
-def _login(page, base: str, username: str):
-    page.goto(f"{base}/login")
-    page.fill("#username", username)
-    page.fill("#password", "password1")
-    page.keyboard.press("Enter")
-    page.wait_for_url(lambda url: "/login" not in url)
-
-
-def _logout(page):
-    toggle = page.locator(".topbar .menu-toggle")
-    if toggle.is_visible() and toggle.get_attribute("aria-expanded") == "false":
-        toggle.click()  # on a phone the menu is folded
-    page.click(".topbar form[action$='/logout'] button")
-    page.wait_for_url(re.compile(r".*/login.*"))
-
-
 def _type(page, text: str):
     page.keyboard.type(text)
 
@@ -68,7 +53,7 @@ def _enter(page, expect_field: str | None = None):
 def test_keyboard_entry_batch_review_batch_post_and_close(chromium, live_server, books, artifacts):  # noqa: F811
     base, org = live_server, books.org.id
     page = _page(chromium)
-    _login(page, base, "kuaiji")
+    browser_login(page, base, "kuaiji", keyboard=True, landing=lambda url: "/login" not in url)
     page.goto(f"{base}/o/{org}/vouchers/new")
     # the first voucher starts in the date; the date typed once sticks through 保存并新增
     assert page.evaluate("document.activeElement.id") == "f-date"
@@ -108,10 +93,10 @@ def test_keyboard_entry_batch_review_batch_post_and_close(chromium, live_server,
     assert [(v.date.isoformat(), v.status, str(v.total_debit), len(v.lines)) for v in vs] == [
         ("2025-01-05", "draft", f"{n}00.50", 2) for n in range(1, 11)]
     assert page.blocked == []
-    _logout(page)
+    browser_logout(page)
 
     # the reviewer: 待办 on the home page → the drafts → 成批审核 (every draft of the month)
-    _login(page, base, "shenhe")
+    browser_login(page, base, "shenhe", keyboard=True, landing=lambda url: "/login" not in url)
     page.click("a[data-todo=review]")
     page.wait_for_url(re.compile(r".*/vouchers\?status=draft.*"))
     page.click("#batch-review")
@@ -119,12 +104,12 @@ def test_keyboard_entry_batch_review_batch_post_and_close(chromium, live_server,
     db.session.expire_all()
     assert sorted(v.number for v in db.session.scalars(sa.select(Voucher))) == list(range(1, 11))
     page.screenshot(path=str(artifacts / "journey-batch-reviewed.png"), full_page=True)
-    _logout(page)
+    browser_logout(page)
 
     # the accountant posts and closes: every document the browser loads from here is counted
     loads = []
     page.on("framenavigated", lambda f: loads.append(f.url) if f == page.main_frame else None)
-    _login(page, base, "kuaiji")  # 1 login page, 2 home
+    browser_login(page, base, "kuaiji", keyboard=True, landing=lambda url: "/login" not in url)  # 1 login page, 2 home
     page.click("a[data-todo=post]")  # 3 the reviewed vouchers
     page.click("#batch-post")  # 4 the summary, with 结账 offered
     expect(page.locator("#batch-summary")).to_contain_text("已记账 10 张")
@@ -144,14 +129,14 @@ def test_auditor_asks_on_the_voucher_and_the_accountant_answers_with_a_scan(chro
     db.session.commit()
     base, org = live_server, books.org.id
     page = _page(chromium)
-    _login(page, base, "jingguan")
+    browser_login(page, base, "jingguan", keyboard=True, landing=lambda url: "/login" not in url)
     page.goto(f"{base}/o/{org}/vouchers/{v.id}")
     page.fill("#f-question", "承包金是否已全额到账？请附银行回单。")
     page.click("#ask-form button[type=submit]")
     expect(page.locator("#questions article")).to_contain_text("承包金是否已全额到账")
-    _logout(page)
+    browser_logout(page)
 
-    _login(page, base, "kuaiji")
+    browser_login(page, base, "kuaiji", keyboard=True, landing=lambda url: "/login" not in url)
     expect(page.locator("#todo-total")).to_be_visible()  # the badge in the menu (the quarters due count too)
     expect(page.locator("a[data-todo=answer] .count-badge")).to_have_text("1")
     page.click("a[data-todo=answer]")
@@ -182,13 +167,13 @@ def test_finance_group_and_township_approve_from_their_queues(chromium, live_ser
     db.session.commit()
     base = live_server
     page = _page(chromium)
-    _login(page, base, "licai")
+    browser_login(page, base, "licai", keyboard=True, landing=lambda url: "/login" not in url)
     page.click("a[data-todo=sheet_group]")
     page.click(f"a[data-sheet='{d.id}']")
     page.click("#review-form button[value=approve]")
     expect(page.locator(".flash.success")).to_contain_text("民主理财小组审查通过")
-    _logout(page)
-    _login(page, base, "jingguan")
+    browser_logout(page)
+    browser_login(page, base, "jingguan", keyboard=True, landing=lambda url: "/login" not in url)
     page.click("a[data-todo=sheet_township]")
     page.click(f"a[data-sheet='{d.id}']")
     page.click("form[action$='/approve'] button[value=approve]")
@@ -212,7 +197,7 @@ def test_member_portal_and_voucher_on_a_390px_phone(chromium, live_server, books
     db.session.commit()
     base, org = live_server, books.org.id
     page = _page(chromium, PHONE)
-    _login(page, base, "chengyuan")
+    browser_login(page, base, "chengyuan", keyboard=True, landing=lambda url: "/login" not in url)
     page.wait_for_url(re.compile(rf".*/me/households/{h.id}$"))
     assert _fits(page)
     # the top menu is folded behind its button; 待办 stays in sight
@@ -233,11 +218,11 @@ def test_member_portal_and_voucher_on_a_390px_phone(chromium, live_server, books
     assert _fits(page)
     page.screenshot(path=str(artifacts / "journey-member-phone-390.png"), full_page=True)
     assert page.blocked == []
-    _logout(page)
+    browser_logout(page)
 
     # the accountant's voucher on the same phone: the 大写 total on one line, not a character a line
     v = db.session.scalar(sa.select(Voucher))
-    _login(page, base, "kuaiji")
+    browser_login(page, base, "kuaiji", keyboard=True, landing=lambda url: "/login" not in url)
     page.goto(f"{base}/o/{org}/vouchers/{v.id}")
     box = page.locator(".daxie").bounding_box()
     line = page.evaluate("parseFloat(getComputedStyle(document.querySelector('.daxie')).lineHeight) || 24")
@@ -251,7 +236,7 @@ def test_auditor_desk_is_cards_on_a_phone(chromium, live_server, books, artifact
     books.post("2025-01-10", ("102", "300.00", ""), ("101", "", "300.00"))
     db.session.commit()
     page = _page(chromium, PHONE)
-    _login(page, live_server, "jingguan")
+    browser_login(page, live_server, "jingguan", keyboard=True, landing=lambda url: "/login" not in url)
     page.goto(f"{live_server}/auditor/")
     assert _fits(page)
     assert page.evaluate("getComputedStyle(document.querySelector('.grid.desk tr[data-org]')).display") == "block"

@@ -7,7 +7,6 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from flask import g
 
 from coop.core.extensions import db
 from coop.models import Loan, LoanEvent, LprRate, SubsidyClaim, SubsidyPolicy, Voucher
@@ -19,36 +18,14 @@ D = Decimal
 PERIOD = {"period_start": "2025-01-01", "period_end": "2025-07-01"}
 
 
-class Browser:
-    """A signed-in test client. The tests keep one app context around many requests, so Flask-Login's cached
-    user in `g` is dropped before each request: every client is then who its session cookie says."""
-
-    def __init__(self, app, username: str):
-        self.client = app.test_client()
-        r = self.post("/login", data={"username": username, "password": "password1"})
-        assert r.status_code == 302, r.get_data(as_text=True)
-
-    def get(self, *a, **kw):
-        g.pop("_login_user", None)
-        return self.client.get(*a, **kw)
-
-    def post(self, *a, **kw):
-        g.pop("_login_user", None)
-        return self.client.post(*a, **kw)
-
-
-def as_user(app, username: str) -> Browser:
-    return Browser(app, username)
-
-
 def text(r) -> str:
     return r.get_data(as_text=True)
 
 
 @pytest.fixture
-def web(app, loan_books):
+def web(app, loan_books, auth):
     books, loan, policy = loan_books
-    return books, loan, policy, {who: as_user(app, getattr(books, who).username)
+    return books, loan, policy, {who: auth.browser(getattr(books, who).username)
                                  for who in ("accountant", "auditor", "county_admin")}
 
 
@@ -298,7 +275,7 @@ def test_policy_and_lpr_pages(web):
     assert c["auditor"].get("/county/subsidy/").headers["Location"].endswith("/county/subsidy/review")
 
 
-def test_who_sees_what(web, app):
+def test_who_sees_what(web, app, auth):
     books, loan, policy, c = web
     claim = loans.file_claim(books.org, loan, start=dt.date(2025, 1, 1), end=dt.date(2025, 7, 1),
                              claimed=D("9000.00"), user=books.accountant)
@@ -307,7 +284,7 @@ def test_who_sees_what(web, app):
     users.assign_role(stranger, "accountant", other)
     opening.lock_opening_balances(other, user=stranger)
     db.session.commit()
-    s = as_user(app, "xicun")
+    s = auth.browser("xicun")
     base = f"/o/{books.org.id}"
     for path in (f"{base}/loans/", f"{base}/loans/{loan.id}", f"{base}/claims/{claim.id}",
                  f"{base}/loans/{loan.id}/claims/new", "/county/subsidy/", "/county/subsidy/claims",

@@ -49,11 +49,6 @@ def _fast_password_hashing(monkeypatch):
     monkeypatch.setattr(users, "generate_password_hash", partial(generate_password_hash, method="pbkdf2:sha256:1"))
 
 
-def login(client, username, password="password1"):
-    r = client.post("/login", data={"username": username, "password": password})
-    assert r.status_code == 302, r.get_data(as_text=True)
-
-
 @pytest.fixture
 def people(books):
     """Two households of confirmed members: 张 (3 people) and 李 (2 people)."""
@@ -114,8 +109,8 @@ def snapshot_counts():
 # ---------------------------------------------------------------- households and members
 
 
-def test_household_list_and_search(village, client):
-    login(client, "kuaiji")
+def test_household_list_and_search(village, client, auth):
+    auth.login("kuaiji")
     org = village.org
     html = page(client.get(f"/o/{org.id}/members/"))
     assert "共 2 户，5 人" in html
@@ -130,29 +125,29 @@ def test_household_list_and_search(village, client):
         assert "张大山" not in page(client.get(f"/o/{org.id}/members/?q={part}"))
 
 
-def test_household_detail_masks_ids_for_non_accountants(village, client):
+def test_household_detail_masks_ids_for_non_accountants(village, client, auth):
     org, h1 = village.org, village.h1
-    login(client, "kuaiji")
+    auth.login("kuaiji")
     html = page(client.get(f"/o/{org.id}/members/h/{h1.id}"))
     assert IDS[0] in html
     # holdings by class: 张大山 1 population + 2.0 labour, the others 1 each
     assert "人口股" in html and "农龄股" in html and "2.0000" in html and "5.0000" in html
     assert f"{org.id:04d}-0001-01" in html and "折股量化发行" in html
     client.post("/logout")
-    login(client, "shenhe")
+    auth.login("shenhe")
     html = page(client.get(f"/o/{org.id}/members/h/{h1.id}"))
     assert IDS[0] not in html and IDS[0][:6] + "*" * 8 + IDS[0][-4:] in html
     # a reviewer reads but does not write
     assert client.post(f"/o/{org.id}/members/h/{h1.id}/members/new", data={"name": "X"}).status_code == 403
 
 
-def test_add_household_errors_beside_fields_and_nothing_written(people, client, books):
+def test_add_household_errors_beside_fields_and_nothing_written(people, client, books, auth):
     from coop.services import orgs
 
     other = orgs.create_organization(books.township, name="西村股份经济合作社", books_start_year=2025)
     stranger = members.add_member(members.create_household(other), name="外村人", id_number=IDS[8], relation="户主")
     db.session.commit()
-    login(client, "kuaiji")
+    auth.login("kuaiji")
     url = f"/o/{people.org.id}/members/new"
     before = snapshot_counts()
     r = client.post(url, data={"name": "赵六", "id_number": bad_check_digit(IDS[5])})
@@ -174,8 +169,8 @@ def test_add_household_errors_beside_fields_and_nothing_written(people, client, 
     assert h.head.birth_date == dt.date(1960, 2, 2) and h.head.sex == "M"
 
 
-def test_add_member_duplicate_in_village(people, client):
-    login(client, "kuaiji")
+def test_add_member_duplicate_in_village(people, client, auth):
+    auth.login("kuaiji")
     url = f"/o/{people.org.id}/members/h/{people.h2.id}/members/new"
     before = snapshot_counts()
     r = client.post(url, data={"name": "重复", "id_number": IDS[0], "relation": "子"})
@@ -186,8 +181,8 @@ def test_add_member_duplicate_in_village(people, client):
     assert [m.name for m in people.h2.members] == ["李四", "李小红", "李小强"]
 
 
-def test_membership_events_form(people, client):
-    login(client, "kuaiji")
+def test_membership_events_form(people, client, auth):
+    auth.login("kuaiji")
     newcomer = members.add_member(people.h2, name="新女婿", id_number=IDS[6], relation="女婿")
     db.session.commit()
     url = f"/o/{people.org.id}/members/m/{newcomer.id}"
@@ -222,8 +217,8 @@ def roster_csv(rows) -> bytes:
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-def test_roster_dry_run_lists_every_problem_and_imports_nothing(people, client):
-    login(client, "kuaiji")
+def test_roster_dry_run_lists_every_problem_and_imports_nothing(people, client, auth):
+    auth.login("kuaiji")
     data = roster_csv([
         ("0101", "钱七", IDS[5], "钱七", IDS[5], "户主", ""),
         ("0101", "钱七", IDS[5], "钱小七", bad_check_digit(IDS[6]), "子", ""),  # line 3: check digit
@@ -247,8 +242,8 @@ def test_roster_dry_run_lists_every_problem_and_imports_nothing(people, client):
     assert snapshot_counts() == before
 
 
-def test_roster_clean_file_imports_with_confirmation(people, client):
-    login(client, "kuaiji")
+def test_roster_clean_file_imports_with_confirmation(people, client, auth):
+    auth.login("kuaiji")
     data = roster_csv([
         ("0101", "钱七", IDS[5], "钱七", IDS[5], "户主", "13800000000"),
         ("0101", "钱七", IDS[5], "钱小七", IDS[6], "子", ""),
@@ -277,10 +272,10 @@ def test_roster_clean_file_imports_with_confirmation(people, client):
     assert sun.household.number == "0102"  # numbered after the highest 户号
 
 
-def test_roster_export_xlsx_in_import_layout(people, client):
+def test_roster_export_xlsx_in_import_layout(people, client, auth):
     from openpyxl import load_workbook
 
-    login(client, "kuaiji")
+    auth.login("kuaiji")
     r = client.get(f"/o/{people.org.id}/members/export.xlsx")
     assert r.status_code == 200
     ws = load_workbook(io.BytesIO(r.data)).active
@@ -293,7 +288,7 @@ def test_roster_export_xlsx_in_import_layout(people, client):
     assert [(x["成员"], x["身份证"], x["与户主关系"]) for x in records] == [
         (m.name, m.id_number, m.relation) for m in people.p]
     client.post("/logout")
-    login(client, "shenhe")
+    auth.login("shenhe")
     assert client.get(f"/o/{people.org.id}/members/export.xlsx").status_code == 403
 
 
@@ -305,8 +300,8 @@ PLAN_FORM = {"name": "2024年折股量化", "base_date": "2024-12-31", "net_asse
              "collective_ratio": "0.2"}
 
 
-def test_plan_collective_over_30_percent_needs_override(people, client):
-    login(client, "kuaiji")
+def test_plan_collective_over_30_percent_needs_override(people, client, auth):
+    auth.login("kuaiji")
     url = f"/o/{people.org.id}/shares/plans/new"
     r = client.post(url, data=PLAN_FORM | {"collective_ratio": "0.35"})
     assert r.status_code == 422
@@ -323,8 +318,8 @@ def test_plan_collective_over_30_percent_needs_override(people, client):
     assert "7.6923" in html and "2.6923" in html
 
 
-def test_plan_inputs_preview_and_issue(people, client):
-    login(client, "kuaiji")
+def test_plan_inputs_preview_and_issue(people, client, auth):
+    auth.login("kuaiji")
     org = people.org
     r = client.post(f"/o/{org.id}/shares/plans/new", data=PLAN_FORM)
     plan = db.session.scalars(sa.select(QuantificationPlan)).one()
@@ -366,10 +361,10 @@ def test_plan_inputs_preview_and_issue(people, client):
 # ---------------------------------------------------------------- the register and its events
 
 
-def test_register_page_as_of_and_downloads(village, client):
+def test_register_page_as_of_and_downloads(village, client, auth):
     from openpyxl import load_workbook
 
-    login(client, "shenhe")
+    auth.login("shenhe")
     org = village.org
     html = page(client.get(f"/o/{org.id}/shares/?as_of=2025-01-01"))
     assert "10.5000" in html and "47,619.0476" in html and "2.1000" in html
@@ -389,8 +384,8 @@ def post_event(client, org, kind, data):
     return client.post(f"/o/{org.id}/shares/events/{kind}", data=data)
 
 
-def test_transfer_form_errors_then_success_and_reverse(village, client):
-    login(client, "kuaiji")
+def test_transfer_form_errors_then_success_and_reverse(village, client, auth):
+    auth.login("kuaiji")
     org, p = village.org, village.p
     outsider = members.add_member(village.h2, name="外嫁女", id_number=IDS[5], relation="其他")
     db.session.commit()
@@ -431,10 +426,10 @@ def test_transfer_form_errors_then_success_and_reverse(village, client):
     assert shares.register_total(org) == D("10.5000")
 
 
-def test_buyback_form_limit_and_voucher_link(village, client):
+def test_buyback_form_limit_and_voucher_link(village, client, auth):
     village.books.lock_opening({"102": "100000.00", "301": "-100000.00"})
     db.session.commit()
-    login(client, "kuaiji")
+    auth.login("kuaiji")
     org, p = village.org, village.p
     data = {"member_id": str(p[1].id), "share_class": "population", "units": "1", "price": "40000",
             "date": "2025-06-01", "reference": "退出申请"}
@@ -451,8 +446,8 @@ def test_buyback_form_limit_and_voucher_link(village, client):
     assert shares.register_total(org) == D("10.5000")
 
 
-def test_inherit_split_merge_nominee_forms(village, client):
-    login(client, "kuaiji")
+def test_inherit_split_merge_nominee_forms(village, client, auth):
+    auth.login("kuaiji")
     org, p, h1, h2 = village.org, village.p, village.h1, village.h2
     members.record_membership_event(p[0], "lost_death", date=dt.date(2025, 4, 1), evidence="死亡证明",
                                     user=village.books.accountant)
@@ -495,14 +490,14 @@ def test_inherit_split_merge_nominee_forms(village, client):
     assert shares.register_total(org) == D("10.5000")
 
 
-def test_pages_of_another_village_are_404(village, client, books):
+def test_pages_of_another_village_are_404(village, client, books, auth):
     from coop.services import orgs
 
     other = orgs.create_organization(books.township, name="西村股份经济合作社", books_start_year=2025)
     stranger = users.create_user("xicun", "西村会计", "password1")
     users.assign_role(stranger, "accountant", other)
     db.session.commit()
-    login(client, "xicun")
+    auth.login("xicun")
     org = village.org
     for url in (f"/o/{org.id}/members/", f"/o/{org.id}/members/h/{village.h1.id}", f"/o/{org.id}/shares/",
                 f"/o/{org.id}/shares/plans/{village.plan.id}/preview"):
@@ -511,8 +506,8 @@ def test_pages_of_another_village_are_404(village, client, books):
     assert client.get(f"/o/{other.id}/members/h/{village.h1.id}").status_code == 404
 
 
-def test_every_page_renders(village, client):
-    login(client, "kuaiji")
+def test_every_page_renders(village, client, auth):
+    auth.login("kuaiji")
     org, h1, plan = village.org, village.h1, village.plan
     action = db.session.scalars(sa.select(ShareAction)).first()
     urls = [f"/o/{org.id}/members/", f"/o/{org.id}/members/new", f"/o/{org.id}/members/h/{h1.id}",

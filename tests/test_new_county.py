@@ -16,26 +16,11 @@ import pytest
 from openpyxl import Workbook
 from stdnum.cn import ric, uscc as uscc_std
 
-from flask import g
-from flask.testing import FlaskClient
-
 from coop.core import clock
+from tests.auth import browser
 from tests.test_browser import chromium  # noqa: F401  (fixture)
 
 NEW_PASSWORD = "Xinmima#2026kj"
-
-
-class Browser(FlaskClient):
-    """One person's browser (or API client). The test's app context is shared by every request and flask-login
-    caches the current user in it (g._login_user): dropped before each request."""
-
-    def open(self, *args, **kwargs):
-        g.pop("_login_user", None)
-        return super().open(*args, **kwargs)
-
-
-def browser(app) -> Browser:
-    return Browser(app, app.response_class, use_cookies=True)
 
 
 def xlsx(rows) -> bytes:

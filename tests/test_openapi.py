@@ -119,10 +119,8 @@ def _envelope(r, status, code):
 
 
 @pytest.fixture
-def token(books):
-    t = users.issue_api_token(books.accountant, "t")
-    db.session.commit()
-    return {"Authorization": f"Bearer {t}"}
+def token(books, auth):
+    return auth.headers(books.accountant)
 
 
 def test_every_kind_of_error_is_one_envelope(app, sqlite_only, client, books, token, monkeypatch):

@@ -8,7 +8,7 @@ from coop.core.errors import ValidationFailed
 from coop.core.extensions import db
 from coop.ledger import roles as R
 from coop.models import AuditLog, PostingRoleMapping
-from coop.services import accounts, roles, users
+from coop.services import accounts, roles
 from tests.conftest import count
 
 
@@ -60,17 +60,11 @@ def test_set_mapping_refuses_what_is_not_a_leaf_under_the_top(books, code, messa
     assert count(PostingRoleMapping) == 0
 
 
-def _api(client, books, who="accountant"):
-    token = users.issue_api_token(getattr(books, who), "t")
-    db.session.commit()
-    return {"Authorization": f"Bearer {token}"}
-
-
-def test_api_lists_and_puts(client, books):
+def test_api_lists_and_puts(client, books, auth):
     accounts.add_detail_account(books.org, "515", "51501", "利息支出")
     accounts.add_detail_account(books.org, "515", "51502", "其他")
     db.session.commit()
-    h = _api(client, books)
+    h = auth.headers(books.accountant)
     url = f"/api/v1/orgs/{books.org.id}/posting-roles"
     body = {r["role"]: r for r in client.get(url, headers=h).get_json()}
     assert body["interest_expense"]["problem"] == "not_leaf"
@@ -87,19 +81,15 @@ def test_api_lists_and_puts(client, books):
     assert r.get_json()["problem"] is None and r.get_json()["mapped"] is True
     assert client.put(url + "/nope", json={"account_code": "51501"}, headers=h).status_code == 404
     # the township auditor reads but may not change the mapping
-    ha = _api(client, books, "auditor")
+    ha = auth.headers(books.auditor)
     assert client.get(url, headers=ha).status_code == 200
     assert client.put(url + "/interest_expense", json={"account_code": None}, headers=ha).status_code == 403
 
 
-def login(client, username):
-    client.post("/login", data={"username": username, "password": "password1"})
-
-
-def test_page_shows_problems_and_saves(client, books):
+def test_page_shows_problems_and_saves(client, books, auth):
     accounts.add_detail_account(books.org, "102", "10201", "农商银行")
     db.session.commit()
-    login(client, "kuaiji")
+    auth.login("kuaiji")
     page = client.get(f"/o/{books.org.id}/accounts/roles").get_data(as_text=True)
     assert 'data-role="bank"' in page and "非末级，请指定" in page
     r = client.post(f"/o/{books.org.id}/accounts/roles/bank", data={"account_code": "101"})

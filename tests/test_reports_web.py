@@ -8,12 +8,7 @@ from decimal import Decimal
 import openpyxl
 import pytest
 
-from tests.test_reports_render import _fast_password_hashing, money, village  # noqa: F401  (fixtures)
-
-
-def login(client, username="kuaiji", password="password1"):
-    r = client.post("/login", data={"username": username, "password": password})
-    assert r.status_code == 302, r.data[:500]
+from tests.test_reports_render import _fast_password_hashing, money, pdf_text, squeeze, village  # noqa: F401
 
 
 def base(books) -> str:
@@ -39,8 +34,8 @@ def alert(html: str) -> str:
     return m.group(1) if m else ""
 
 
-def test_index_lists_reports_with_period_picker(client, village):
-    login(client)
+def test_index_lists_reports_with_period_picker(client, village, auth):
+    auth.login("kuaiji")
     r = client.get(base(village) + "/")
     html = r.get_data(as_text=True)
     assert r.status_code == 200
@@ -51,8 +46,8 @@ def test_index_lists_reports_with_period_picker(client, village):
     assert "reports.css" in html
 
 
-def test_trial_balance_page(client, village):
-    login(client)
+def test_trial_balance_page(client, village, auth):
+    auth.login("kuaiji")
     r = client.get(base(village) + "/trial-balance?year=2025&period=custom&month_from=1&month_to=2")
     html = r.get_data(as_text=True)
     assert r.status_code == 200
@@ -64,8 +59,8 @@ def test_trial_balance_page(client, village):
     assert "format=xlsx" in html and "month_from=1" in html and "month_to=2" in html
 
 
-def test_period_shortcuts(client, village):
-    login(client)
+def test_period_shortcuts(client, village, auth):
+    auth.login("kuaiji")
     html = client.get(base(village) + "/journal?year=2025&period=q1").get_data(as_text=True)
     assert "2025年1-3月" in html and "记-0002" in html
     html = client.get(base(village) + "/journal?year=2025&month=2").get_data(as_text=True)
@@ -74,8 +69,8 @@ def test_period_shortcuts(client, village):
     assert "2025年度" in html and "¥12,345.67" in html
 
 
-def test_detail_ledger_page(client, village):
-    login(client)
+def test_detail_ledger_page(client, village, auth):
+    auth.login("kuaiji")
     r = client.get(base(village) + "/detail-ledger?year=2025&period=custom&month_from=1&month_to=2&code=102")
     html = r.get_data(as_text=True)
     assert r.status_code == 200
@@ -87,14 +82,14 @@ def test_detail_ledger_page(client, village):
     assert r.status_code == 200 and alert(r.get_data(as_text=True)) == "请选择科目后查询"
 
 
-def test_counterparty_filter(client, village):
-    login(client)
+def test_counterparty_filter(client, village, auth):
+    auth.login("kuaiji")
     html = client.get(base(village) + "/detail-ledger?year=2025&code=112&counterparty=李四").get_data(as_text=True)
     assert "借给李四" in html and "借给张三" not in html and "往来单位：李四" in html
 
 
-def test_xlsx_download(client, village):
-    login(client)
+def test_xlsx_download(client, village, auth):
+    auth.login("kuaiji")
     r = client.get(base(village) + "/balance-sheet?year=2025&month=2&format=xlsx")
     assert r.status_code == 200
     assert r.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -106,16 +101,21 @@ def test_xlsx_download(client, village):
     assert money(ws.cell(row, 4).value) == Decimal("63245.67")
 
 
-def test_pdf_download(client, village):
-    login(client)
+def test_pdf_download(client, village, auth, tmp_path):
+    auth.login("kuaiji")
     r = client.get(base(village) + "/general-ledger?year=2025&format=pdf")
     assert r.status_code == 200 and r.mimetype == "application/pdf" and r.data.startswith(b"%PDF")
+    text = squeeze(pdf_text(r.data, tmp_path))
+    # 102 closes at 50,000.00 − 500.00 + 12,345.67 − 2,000.00 = 59,845.67; 101 at 1,200 + 500 − 300 − 800 = 600.00
+    assert "总账" in text and "59,845.67" in text and "600.00" in text
 
 
-def test_voucher_pdf(client, village):
-    login(client)
+def test_voucher_pdf(client, village, auth, tmp_path):
+    auth.login("kuaiji")
     r = client.get(f"{base(village)}/vouchers/{village.v2.id}.pdf")
     assert r.status_code == 200 and r.mimetype == "application/pdf" and r.data.startswith(b"%PDF")
+    text = squeeze(pdf_text(r.data, tmp_path))
+    assert "收到承包费" in text and "12,345.67" in text and "壹万贰仟叁佰肆拾伍元陆角柒分" in text
     r = client.get(f"{base(village)}/vouchers/999999.pdf")
     assert r.status_code == 404
 
@@ -130,15 +130,15 @@ def test_voucher_pdf(client, village):
     ("year=2025&format=doc", "格式应为 html、xlsx 或 pdf"),
     ("year=2025&format=json", "格式应为 html、xlsx 或 pdf"),
 ])
-def test_bad_params_give_422_with_chinese_message(client, village, query, message):
-    login(client)
+def test_bad_params_give_422_with_chinese_message(client, village, query, message, auth):
+    auth.login("kuaiji")
     r = client.get(base(village) + "/journal?" + query)
     assert r.status_code == 422
     assert alert(r.get_data(as_text=True)) == message
 
 
-def test_bad_account_code(client, village):
-    login(client)
+def test_bad_account_code(client, village, auth):
+    auth.login("kuaiji")
     for path in ("/detail-ledger?code=999", "/general-ledger?code=999", "/detail-ledger?code=abc&format=pdf"):
         r = client.get(base(village) + path)
         assert r.status_code == 422
@@ -147,8 +147,8 @@ def test_bad_account_code(client, village):
     assert r.status_code == 422 and alert(r.get_data(as_text=True)) == "请选择科目"
 
 
-def test_other_village_gets_404(client, village, outsider):
-    login(client, "xicun")
+def test_other_village_gets_404(client, village, outsider, auth):
+    auth.login("xicun")
     assert client.get(f"/o/{outsider.id}/reports/").status_code == 200
     for path in ("/", "/trial-balance", "/detail-ledger?code=102", "/balance-sheet?format=pdf",
                  f"/vouchers/{village.v1.id}.pdf"):
@@ -157,9 +157,11 @@ def test_other_village_gets_404(client, village, outsider):
     assert client.get(f"/o/{outsider.id}/reports/vouchers/{village.v1.id}.pdf").status_code == 404
 
 
-def test_township_auditor_can_read(client, village):
-    login(client, "jingguan")
-    assert client.get(base(village) + "/trial-balance?year=2025").status_code == 200
+def test_township_auditor_can_read(client, village, auth):
+    auth.login("jingguan")
+    r = client.get(base(village) + "/trial-balance?year=2025")
+    # the accountant's figures: 15,945.67 moved in the year; debit balances 600.00 + 59,845.67 + 2,800.00 + 300.00
+    assert r.status_code == 200 and "15,945.67" in r.get_data(as_text=True) and "63,545.67" in r.get_data(as_text=True)
 
 
 def test_login_required(client, village):

@@ -19,7 +19,7 @@ from coop.core.errors import CoopError, InvalidState, ValidationFailed
 from coop.core.extensions import db
 from coop.models import AuditLog, Household, Member, MembershipEvent, Organization, User
 from coop.services import integrity, members, users
-from tests.test_members_web import (IDS, _fast_password_hashing, login, make_id, people,  # noqa: F401
+from tests.test_members_web import (IDS, _fast_password_hashing, make_id, people,  # noqa: F401
                                     roster_csv, snapshot_counts)
 from tests.sigkill import kill_mid_run
 
@@ -115,8 +115,8 @@ def test_a_failure_halfway_leaves_nothing(people, monkeypatch):
     assert snapshot_counts()["Member"] == before["Member"] + 18
 
 
-def test_unreadable_files_are_a_4xx_not_a_500(people, client):
-    login(client, "kuaiji")
+def test_unreadable_files_are_a_4xx_not_a_500(people, client, auth):
+    auth.login("kuaiji")
     url = f"/o/{people.org.id}/members/import"
     for data, name, says in ((b"PK\x03\x04 not really a zip", "名册.xlsx", "无法读取 Excel 文件"),
                              (b"\x00\x01\x02garbage\x00", "名册.csv", "缺少列")):
@@ -128,10 +128,10 @@ def test_unreadable_files_are_a_4xx_not_a_500(people, client):
 # ---------------------------------------------------------------- web and API
 
 
-def test_web_second_upload_of_the_same_file_says_so(people, client):
+def test_web_second_upload_of_the_same_file_says_so(people, client, auth):
     import re
 
-    login(client, "kuaiji")
+    auth.login("kuaiji")
     url, content = f"/o/{people.org.id}/members/import", _good()
     r = client.post(url, data={"file": (io.BytesIO(content), "名册.csv")}, content_type="multipart/form-data")
     carried = re.search(r'name="data" value="([^"]+)"', r.get_data(as_text=True)).group(1)

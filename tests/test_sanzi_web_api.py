@@ -13,7 +13,7 @@ from coop.models import Contract, Parcel, Voucher
 from coop.services import users
 from tests.conftest import count
 from tests.realbooks import real_books  # noqa: F401
-from tests.test_loans_web import as_user, text
+from tests.test_loans_web import text
 
 D = Decimal
 LEASE = {"number": "ZL-2025-009", "kind": "lease", "counterparty": "绿源农业公司", "counterparty_id_no":
@@ -87,9 +87,9 @@ def test_api_assets_depreciation_parcels(app, real_books):
         {"kind": "arable", "status": "collective", "parcels": 1, "area": "3.1234"}]
 
 
-def test_pages_register_show_and_export(app, real_books):
+def test_pages_register_show_and_export(app, real_books, auth):
     b = real_books
-    web = as_user(app, "kuaiji")
+    web = auth.browser("kuaiji")
     o = b.org.id
     r = web.post(f"/o/{o}/sanzi/contracts/new", data={**{k: str(v) for k, v in LEASE.items()}, "area": ""} |
                  {"annual_amount": "-1"})
@@ -112,11 +112,11 @@ def test_pages_register_show_and_export(app, real_books):
     ws = load_workbook(io.BytesIO(r.data)).active
     assert ws.cell(1, 1).value == "合同台账"
     assert any(row[0] == "ZL-2025-009" for row in ws.iter_rows(values_only=True))
-    aud = as_user(app, "jingguan")
+    aud = auth.browser("jingguan")
     assert "520203********0033" in text(aud.get(f"/o/{o}/sanzi/contracts/{c.id}"))
 
 
-def test_disclosure_sheets_through_the_workflow_and_the_member_portal(app, real_books):
+def test_disclosure_sheets_through_the_workflow_and_the_member_portal(app, real_books, auth):
     """资产, 资源 and 合同 sheets: built from closed months, reviewed, approved, published, seen by a member."""
     from coop.services import disclosure, members, sanzi
 
@@ -166,7 +166,7 @@ def test_disclosure_sheets_through_the_workflow_and_the_member_portal(app, real_
     users.assign_role(mu, "member", b.org)
     m.user_id = mu.id
     db.session.commit()
-    web = as_user(app, "chengyuan")
+    web = auth.browser("chengyuan")
     listing = text(web.get(f"/o/{b.org.id}/disclosure/published"))
     assert "发包租赁合同公开表" in listing and "资产公开表" in listing and "资源公开表" in listing
     page = text(web.get(f"/o/{b.org.id}/disclosure/published/{sheets['sanzi_contracts'].id}"))
@@ -180,7 +180,7 @@ def vouchers_post(b, v):
     vouchers.post_voucher(v, user=b.accountant)
 
 
-def test_import_over_the_api_and_the_page(app, real_books):
+def test_import_over_the_api_and_the_page(app, real_books, auth):
     from tests.test_sanzi import _xlsx
 
     b = real_books
@@ -199,7 +199,7 @@ def test_import_over_the_api_and_the_page(app, real_books):
     assert post(good, "true").get_json() == {"kind": "parcels", "rows": 1, "dry_run": True} and count(Parcel) == 0
     assert post(good, "false").status_code == 200 and count(Parcel) == 1
     assert post(good, "false").status_code == 409
-    web = as_user(app, "kuaiji")
+    web = auth.browser("kuaiji")
     r = web.post(f"/o/{b.org.id}/sanzi/import", data={"kind": "parcels", "action": "check",
                                                        "file": (io.BytesIO(data), "p.xlsx")},
                  content_type="multipart/form-data")
@@ -250,7 +250,7 @@ def test_signed_scan_is_checked_and_kept_by_its_digest(app, real_books):
     assert r.status_code == 200 and r.get_json()["scan_sha256"] == hashlib.sha256(pdf).hexdigest()
 
 
-def test_inventory_page(app, real_books):
+def test_inventory_page(app, real_books, auth):
     from coop.models import Inventory
 
     b = real_books
@@ -258,7 +258,7 @@ def test_inventory_page(app, real_books):
 
     p = sanzi.register_parcel(b.org, dict(code="DK-1", kind="arable", area=D("2.0")), user=b.accountant)
     db.session.commit()
-    web = as_user(app, "kuaiji")
+    web = auth.browser("kuaiji")
     url = f"/o/{b.org.id}/sanzi/inventory/2025"
     assert "清查尚未开始" in text(web.get(url))
     assert web.post(url, data={"action": "start"}).status_code == 302

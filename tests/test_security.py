@@ -83,38 +83,33 @@ def throttled(app):
     app.extensions["coop_login_throttle"].clear()
 
 
-def _login(client, username, password, ip="10.0.0.1"):
-    return client.post("/login", data={"username": username, "password": password},
-                       environ_base={"REMOTE_ADDR": ip})
-
-
-def test_five_failures_back_the_username_off_with_a_clear_message(throttled, client, books):
+def test_five_failures_back_the_username_off_with_a_clear_message(throttled, client, books, auth):
     for _ in range(4):
-        r = _login(client, "kuaiji", "wrong-password")
+        r = auth.login("kuaiji", "wrong-password", ip="10.0.0.1", expect=None)
         assert r.status_code == 422 and "用户名或密码不正确" in r.get_data(as_text=True)
-    r = _login(client, "kuaiji", "wrong-password")
+    r = auth.login("kuaiji", "wrong-password", ip="10.0.0.1", expect=None)
     assert r.status_code == 429
     text = r.get_data(as_text=True)
     # the first back-off is 30 s (LOGIN_BACKOFF_SECONDS), not a 15-minute lock-out
     assert "登录失败次数过多" in text and re.search(r"请在 \d\d:\d\d（约 1 分钟后）再试", text)
     assert 25 <= int(r.headers["Retry-After"]) <= 30
     # the right password does not get through while backed off, from another address either
-    r = _login(client, "kuaiji", "password1", ip="10.0.0.2")
+    r = auth.login("kuaiji", "password1", ip="10.0.0.2", expect=None)
     assert r.status_code == 429 and "登录失败次数过多" in r.get_data(as_text=True)
     # another user from another address is not affected
-    r = _login(client, "shenhe", "password1", ip="10.0.0.3")
+    r = auth.login("shenhe", "password1", ip="10.0.0.3", expect=None)
     assert r.status_code == 302
 
 
-def test_an_address_gets_twenty_tries_before_backing_off(throttled, client, books):
+def test_an_address_gets_twenty_tries_before_backing_off(throttled, client, books, auth):
     """An office shares one address: a few colleagues' typos must not lock everyone out."""
     for i in range(19):
-        assert _login(client, f"a{i}", "wrong-password", ip="10.9.9.9").status_code == 422
-    assert _login(client, "shenhe", "password1", ip="10.9.9.9").status_code == 302
+        auth.login(f"a{i}", "wrong-password", ip="10.9.9.9", expect=422)
+    auth.login("shenhe", "password1", ip="10.9.9.9")
     client.post("/logout")
-    assert _login(client, "a19", "wrong-password", ip="10.9.9.9").status_code == 429
-    assert _login(client, "shenhe", "password1", ip="10.9.9.9").status_code == 429
-    assert _login(client, "shenhe", "password1", ip="10.9.9.8").status_code == 302
+    auth.login("a19", "wrong-password", ip="10.9.9.9", expect=429)
+    auth.login("shenhe", "password1", ip="10.9.9.9", expect=429)
+    auth.login("shenhe", "password1", ip="10.9.9.8")
 
 
 def test_one_typo_behind_the_proxy_does_not_lock_the_office_out(throttled, client, books):
@@ -157,20 +152,20 @@ def test_back_off_doubles_up_to_the_cap():
     assert t.locked_until(keys, now=255) == 256 and t.locked_until(keys, now=256) is None
 
 
-def test_a_successful_login_resets_the_counter(throttled, client, books):
+def test_a_successful_login_resets_the_counter(throttled, client, books, auth):
     for _ in range(4):
-        assert _login(client, "kuaiji", "wrong-password").status_code == 422
-    assert _login(client, "kuaiji", "password1").status_code == 302
+        auth.login("kuaiji", "wrong-password", ip="10.0.0.1", expect=422)
+    auth.login("kuaiji", "password1", ip="10.0.0.1")
     client.post("/logout")
     for _ in range(4):
-        assert _login(client, "kuaiji", "wrong-password").status_code == 422
-    assert _login(client, "kuaiji", "password1").status_code == 302
+        auth.login("kuaiji", "wrong-password", ip="10.0.0.1", expect=422)
+    auth.login("kuaiji", "password1", ip="10.0.0.1")
 
 
-def test_throttle_is_off_in_testing_by_default(client, books):
+def test_throttle_is_off_in_testing_by_default(client, books, auth):
     for _ in range(8):
-        assert _login(client, "kuaiji", "wrong-password").status_code == 422
-    assert _login(client, "kuaiji", "password1").status_code == 302
+        auth.login("kuaiji", "wrong-password", ip="10.0.0.1", expect=422)
+    auth.login("kuaiji", "password1", ip="10.0.0.1")
 
 
 def test_throttle_window_and_lockout_expire():

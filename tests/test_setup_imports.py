@@ -15,8 +15,8 @@ from coop.core.errors import InvalidState, ValidationFailed
 from coop.core.extensions import db
 from coop.models import Account, AuditLog, County, Member, OpeningBalance, User
 from coop.services import chart_import, members, portal_accounts, setup
-from tests.test_members_web import IDS, _fast_password_hashing, login, people  # noqa: F401
-from tests.test_new_county import Browser
+from tests.test_members_web import IDS, _fast_password_hashing, people  # noqa: F401
+from tests.auth import browser
 
 
 def xlsx(rows) -> bytes:
@@ -85,14 +85,14 @@ def test_3_3_county_takes_3_3_codes_only(app):
     assert check.problems == [(2, "科目编码 10201 不符合本县的编码方案 3-3（一级科目3位，下级依次为 3、3 位）")]
 
 
-def test_not_an_xlsx_and_a_missing_header_are_refused_at_the_file(books, client):
+def test_not_an_xlsx_and_a_missing_header_are_refused_at_the_file(books, client, auth):
     with pytest.raises(ValidationFailed, match="无法读取 Excel 文件"):
         chart_import.sheet_from(b"not a zip", "chart", books.org)
     with pytest.raises(ValidationFailed, match="找不到表头"):
         chart_import.sheet_from(xlsx([("a", "b"), ("1", "2")]), "chart", books.org)
     with pytest.raises(ValidationFailed, match="缺少列：科目名称"):
         chart_import.sheet_from(xlsx([("科目编码", "x"), ("10201", "2")]), "chart", books.org)
-    login(client, "kuaiji")
+    auth.login("kuaiji")
     r = client.post(f"/o/{books.org.id}/import/chart", data={"file": (io.BytesIO(b"PK junk"), "a.xlsx")},
                     content_type="multipart/form-data")
     assert r.status_code == 422 and "无法读取 Excel 文件" in r.get_data(as_text=True)
@@ -237,11 +237,11 @@ def test_checklist_of_a_new_village(books):
     assert steps["month"].missing == ["2025年1月尚未结账"]
 
 
-def test_error_pages_are_chinese(books, client):
+def test_error_pages_are_chinese(books, client, auth):
     r = client.get("/no-such-page")
     assert r.status_code == 404 and "页面不存在" in r.get_data(as_text=True)
     assert "The requested URL" not in r.get_data(as_text=True)
-    login(client, "kuaiji")
+    auth.login("kuaiji")
     r = client.get("/me")  # an accountant with no household: said in Chinese
     assert r.status_code == 404 and "本账户尚未关联到成员" in r.get_data(as_text=True)
     r = client.post("/o/1/setup")
@@ -249,13 +249,13 @@ def test_error_pages_are_chinese(books, client):
     assert "method is not allowed" not in r.get_data(as_text=True)
 
 
-def test_column_mapping_is_asked_for_then_remembered(books, client):
+def test_column_mapping_is_asked_for_then_remembered(books, client, auth):
     """A package's export with its own column names: the page offers the file's header to map; the mapping of a
     successful import is remembered, so the organization's next file of that layout needs none."""
     org = books.org
     layout = ("账户号", "账户名", "对方单位", "借方金额", "贷方金额")
     first = xlsx([layout, ("101", "现金", "", "100", ""), ("301", "资本", "", "", "100")])
-    login(client, "kuaiji")
+    auth.login("kuaiji")
     r = client.post(f"/o/{org.id}/import/opening", data={"file": (io.BytesIO(first), "导出.xlsx"), "step": "check"},
                     content_type="multipart/form-data")
     page = r.get_data(as_text=True)
@@ -274,13 +274,13 @@ def test_column_mapping_is_asked_for_then_remembered(books, client):
     assert s.rows[0]["counterparty"] == "李四" and s.columns["debit"] == "借方金额"
 
 
-def test_letters_one_a4_page_per_account_with_username_password_and_cjk_font(people, client, tmp_path):
+def test_letters_one_a4_page_per_account_with_username_password_and_cjk_font(people, client, tmp_path, auth):
     """The web page opens the accounts and answers the 开通通知书 at once: one A4 page each, the username and the
     one-time password in the text (and that password signs in), the CJK font embedded."""
     import re
     import subprocess
 
-    login(client, "kuaiji")
+    auth.login("kuaiji")
     r = client.post(f"/o/{people.org.id}/portal-accounts", data={})
     assert r.status_code == 200 and r.mimetype == "application/pdf"
     pdf = tmp_path / "letters.pdf"
@@ -297,7 +297,7 @@ def test_letters_one_a4_page_per_account_with_username_password_and_cjk_font(peo
     password = re.search(r"初始密码\s+(\S+)", pages[1]).group(1)
     fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
     assert "CJK" in fonts
-    member = Browser(client.application, client.application.response_class, use_cookies=True)
+    member = browser(client.application)
     r = member.post("/login", data={"username": f"v{org}-{people.h2.number}", "password": password})
     assert r.status_code == 302 and r.headers["Location"].endswith("/account/password")
 
@@ -309,7 +309,9 @@ def test_cli_opens_accounts_and_writes_the_letters(people, app, tmp_path):
     assert r.exit_code == 0, r.output
     assert "1 account(s) opened" in r.output and out.read_bytes().startswith(b"%PDF")
     db.session.expire_all()
-    assert db.session.get(Member, people.p[1].id).user_id is not None
+    account = db.session.get(User, db.session.get(Member, people.p[1].id).user_id)
+    assert account.display_name == "王秀英" and account.must_change_password
+    assert [(ra.role, ra.organization_id) for ra in account.roles] == [("member", people.org.id)]
     r = app.test_cli_runner().invoke(args=["coop", "portal-accounts", "--as", "kuaiji", "--org", str(people.org.id),
                                            "--member", str(people.p[1].id), "-o", str(out)])
     assert r.exit_code != 0 and "王秀英 已开通账户" in r.output
@@ -336,7 +338,7 @@ def test_first_run_on_the_web_and_the_api_needs_an_empty_database_and_the_setup_
     r = client.post("/login", data={"username": "xin", "password": body["one_time_password"]})
     assert r.headers["Location"].endswith("/account/password")
     # once a county exists the first run is gone, on both
-    assert Browser(app, app.response_class).get("/setup/first-run").status_code == 404
+    assert browser(app).get("/setup/first-run").status_code == 404
     r = client.post("/api/v1/setup/county", json={"setup_token": "anzhuang-kouling-2026", "name": "二县",
                                                   "admin_username": "er"})
     assert r.status_code == 404

@@ -4,6 +4,8 @@ from decimal import Decimal
 
 import pytest
 
+import sqlalchemy as sa
+
 from coop.core.errors import InvalidState, ValidationFailed
 from coop.core.extensions import db
 from coop.ledger.shares import MemberBasis, PlanRules, labour_years, quantify
@@ -202,7 +204,7 @@ def test_register_is_append_only(village):
     with pytest.raises(InvalidState):
         db.session.flush()
     db.session.rollback()
-    with pytest.raises(Exception, match="append-only"):
+    with pytest.raises(sa.exc.DatabaseError, match="share_events is append-only"):
         db.session.execute(db.text("UPDATE share_events SET units = 1"))
     db.session.rollback()
 

@@ -28,6 +28,9 @@ def test_carryover_zeroes_pnl(books):
     assert [v.lines[0].summary for v in generated] == ["结转本年损益", "结转本年收益", "结转各项分配"]
     bal = reports.leaf_balances(books.org)
     assert all(not c.startswith("5") for c in bal)
+    # 102: 10,000.00 + 3,000.00 − 1,000.00; the year's 2,000.00, less the 600.00 distributed, stays undistributed
+    assert bal["102"] == Decimal("12000.00") and bal["311"] == Decimal("-600.00")
+    assert bal["32202"] == Decimal("-1400.00")
     assert "321" not in bal and "3220101" not in bal
     assert bal["32202"] == Decimal("-1400.00")
     inc = reports.income_statement(books.org, 2025, 1, 12)
@@ -57,7 +60,7 @@ def test_reviewer_cannot_review_own(books):
 def test_unbalanced(books):
     with pytest.raises(ValidationFailed) as e:
         books.draft("2025-01-10", ("101", "1.00", ""), ("102", "", "2.00"))
-    assert "借贷不平衡" in e.value.errors["lines"][0]
+    assert e.value.errors == {"lines": ["借贷不平衡：借方合计 1.00，贷方合计 2.00，相差 -1.00"]}
 
 
 def test_red_reversal_restores(books):

@@ -255,9 +255,12 @@ def test_truncated_chain_fails_against_the_recorded_anchor(published, app, tmp_p
 def test_head_is_printed_on_the_published_sheet(published, app):
     from coop.documents import disclosure as disclosure_pdf
     first, second = published
+    from coop.services import audit
+
     with app.test_request_context():
         html = disclosure_pdf.sheet_html(second)
-    assert "审计链 第" in html
+    head = audit.anchor()
+    assert head.seq > 0 and f"审计链 第{head.seq}条 {head.mac[:16]}" in html  # the head as it stands, to the entry
 
 
 # ---------------------------------------------------------------- keys

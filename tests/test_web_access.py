@@ -14,12 +14,11 @@ import datetime as dt
 import re
 
 import pytest
-from flask import g
-from flask.testing import FlaskClient
 
 from coop import create_app
 from coop.core.extensions import db
 from coop.services import members, orgs, users
+from tests.auth import Browser, browser, sign_in
 
 ROLES = ("acct", "other", "rev", "aud", "county", "member", "anon")
 #: routes anyone may call: the login itself, logout, language choice, and the public verification pages
@@ -168,14 +167,6 @@ def test_every_web_route_has_an_expectation():
 # ---------------------------------------------------------------- data
 
 
-class Browser(FlaskClient):
-    """flask-login caches the current user in the shared app context: drop it before each request."""
-
-    def open(self, *args, **kwargs):
-        g.pop("_login_user", None)
-        return super().open(*args, **kwargs)
-
-
 class World:
     """东村 (A, with a draft voucher and one household whose 户主 is the member user) and 西村 (B) in 东镇."""
 
@@ -196,10 +187,9 @@ class World:
                        "member": "chengyuan"}
 
     def client(self, role: str) -> Browser:
-        c = Browser(self.app, self.app.response_class, use_cookies=True)
+        c = browser(self.app)
         if role != "anon":
-            r = c.post("/login", data={"username": self.logins[role], "password": "password1"})
-            assert r.status_code == 302, role
+            sign_in(c, self.logins[role])
         return c
 
     def url(self, rule: str) -> str:

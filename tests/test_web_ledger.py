@@ -20,11 +20,6 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 
 
-def login(client, username: str):
-    r = client.post("/login", data={"username": username, "password": "password1"})
-    assert r.status_code == 302, r.text
-
-
 def form(*lines, date="2025-01-15", word="记", attachment_count="0", **extra) -> dict:
     """lines: (summary, account, debit, credit) or with a fifth item, the counterparty."""
     data = {"date": date, "word": word, "attachment_count": attachment_count, **extra}
@@ -64,8 +59,8 @@ def url(books, path: str = "") -> str:
 # ---------------------------------------------------------------- entry
 
 
-def test_new_voucher_form_renders_with_leaf_accounts(client, ready):
-    login(client, "kuaiji")
+def test_new_voucher_form_renders_with_leaf_accounts(client, ready, auth):
+    auth.login("kuaiji")
     r = client.get(url(ready, "/vouchers/new"))
     assert r.status_code == 200
     page = r.text
@@ -76,8 +71,8 @@ def test_new_voucher_form_renders_with_leaf_accounts(client, ready):
     assert 'inputmode="decimal"' in page
 
 
-def test_create_voucher_through_form(client, ready, app):
-    login(client, "kuaiji")
+def test_create_voucher_through_form(client, ready, app, auth):
+    auth.login("kuaiji")
     data = form(
         ("收到东湖承包费", "102 银行存款", "12,345.67", ""),
         ("收到东湖承包费", "501", "", "10000"),
@@ -122,8 +117,8 @@ GOOD_CREDIT = ("提现", "102", "", "500.00")
     (("提现", "科目", "500.00", ""), GOOD_CREDIT, "lines.0.account_code", "科目编码格式不正确"),
 ], ids=["unbalanced", "non-leaf", "unknown", "zero", "negative", "three-decimals", "abc", "both-sides",
         "neither-side", "no-summary", "bad-code"])
-def test_bad_input_shows_message_beside_field(client, ready, line0, credit_line, path, message):
-    login(client, "kuaiji")
+def test_bad_input_shows_message_beside_field(client, ready, line0, credit_line, path, message, auth):
+    auth.login("kuaiji")
     before = snapshot()
     r = client.post(url(ready, "/vouchers/new"), data=form(line0, credit_line))
     assert r.status_code == 422
@@ -134,11 +129,11 @@ def test_bad_input_shows_message_beside_field(client, ready, line0, credit_line,
     assert snapshot() == before
 
 
-def test_all_errors_at_once(client, ready):
+def test_all_errors_at_once(client, ready, auth):
     """A closed month, a bad amount, an unknown account, a non-leaf account and the balance, in one answer."""
     ready.close_through(2025, 1)
     db.session.commit()
-    login(client, "kuaiji")
+    auth.login("kuaiji")
     before = snapshot()
     data = form(("提现", "101", "abc", ""), ("提现", "199", "300.00", ""), ("提现", "322", "", "100.00"),
                 ("", "102", "", "100.00"), date="2025-01-20")
@@ -155,10 +150,10 @@ def test_all_errors_at_once(client, ready):
     assert snapshot() == before
 
 
-def test_closed_month_date_is_refused(client, ready):
+def test_closed_month_date_is_refused(client, ready, auth):
     ready.close_through(2025, 1)
     db.session.commit()
-    login(client, "kuaiji")
+    auth.login("kuaiji")
     before = snapshot()
     r = client.post(url(ready, "/vouchers/new"),
                     data=form(("提现", "101", "500", ""), GOOD_CREDIT, date="2025-01-31"))
@@ -167,8 +162,8 @@ def test_closed_month_date_is_refused(client, ready):
     assert snapshot() == before
 
 
-def test_header_errors(client, ready):
-    login(client, "kuaiji")
+def test_header_errors(client, ready, auth):
+    auth.login("kuaiji")
     r = client.post(url(ready, "/vouchers/new"),
                     data=form(("提现", "101", "500", ""), GOOD_CREDIT, date="", attachment_count="两张"))
     assert r.status_code == 422
@@ -185,10 +180,10 @@ def test_header_errors(client, ready):
     assert count(Voucher) == 0
 
 
-def test_edit_draft(client, ready):
+def test_edit_draft(client, ready, auth):
     v = ready.draft("2025-01-10", ("101", "500.00", ""), ("102", "", "500.00"), summary="提现")
     db.session.commit()
-    login(client, "kuaiji")
+    auth.login("kuaiji")
     page = client.get(url(ready, f"/vouchers/{v.id}/edit")).text
     assert 'value="500.00"' in page and 'value="101 库存现金"' in page
     bad = client.post(url(ready, f"/vouchers/{v.id}/edit"), data=form(("提现", "101", "600", ""), GOOD_CREDIT))
@@ -201,10 +196,10 @@ def test_edit_draft(client, ready):
     assert v.date == dt.date(2025, 1, 11) and v.total_debit == Decimal("600.00")
 
 
-def test_posted_voucher_cannot_be_edited_or_deleted(client, ready):
+def test_posted_voucher_cannot_be_edited_or_deleted(client, ready, auth):
     v = ready.post("2025-01-10", ("101", "500.00", ""), ("102", "", "500.00"), summary="提现")
     db.session.commit()
-    login(client, "kuaiji")
+    auth.login("kuaiji")
     before = snapshot()
     assert client.get(url(ready, f"/vouchers/{v.id}/edit")).status_code == 409
     r = client.post(url(ready, f"/vouchers/{v.id}/edit"), data=form(("提现", "101", "9", ""), ("提现", "102", "", "9")))
@@ -216,13 +211,13 @@ def test_posted_voucher_cannot_be_edited_or_deleted(client, ready):
     assert "编辑" not in page and "红字冲销" in page
 
 
-def test_reviewer_cannot_review_own_voucher(client, ready):
+def test_reviewer_cannot_review_own_voucher(client, ready, auth):
     from coop.services import users
 
     users.assign_role(ready.accountant, "reviewer", ready.org)
     v = ready.draft("2025-01-10", ("101", "500.00", ""), ("102", "", "500.00"))
     db.session.commit()
-    login(client, "kuaiji")
+    auth.login("kuaiji")
     page = client.get(url(ready, f"/vouchers/{v.id}")).text
     assert "制单人不能审核自己编制的凭证" in page and 'id="btn-review"' not in page
     r = client.post(url(ready, f"/vouchers/{v.id}/review"))
@@ -232,8 +227,8 @@ def test_reviewer_cannot_review_own_voucher(client, ready):
     assert (v.status, v.number, v.reviewer_id) == ("draft", None, None)
 
 
-def test_review_post_reverse_flow(client, ready):
-    login(client, "kuaiji")
+def test_review_post_reverse_flow(client, ready, auth):
+    auth.login("kuaiji")
     r = client.post(url(ready, "/vouchers/new"), data=form(("提现", "101", "500", ""), GOOD_CREDIT))
     vid = int(r.headers["Location"].rsplit("/", 1)[1])
     # the accountant has no reviewer role: no review button, and the action is refused
@@ -241,7 +236,7 @@ def test_review_post_reverse_flow(client, ready):
     assert client.post(url(ready, f"/vouchers/{vid}/review")).status_code == 403
 
     client.post("/logout")
-    login(client, "shenhe")
+    auth.login("shenhe")
     page = client.get(url(ready, f"/vouchers/{vid}")).text
     assert 'id="btn-review"' in page and "编辑" not in page
     r = client.post(url(ready, f"/vouchers/{vid}/review"), follow_redirects=True)
@@ -251,7 +246,7 @@ def test_review_post_reverse_flow(client, ready):
     client.post(url(ready, f"/vouchers/{vid}/review"))
 
     client.post("/logout")
-    login(client, "kuaiji")
+    auth.login("kuaiji")
     r = client.post(url(ready, f"/vouchers/{vid}/post"), follow_redirects=True)
     assert "凭证已记账" in r.text and "李主任" in r.text
     listing = client.get(url(ready, "/vouchers")).text
@@ -271,10 +266,10 @@ def test_review_post_reverse_flow(client, ready):
     assert client.post(url(ready, f"/vouchers/{vid}/reverse"), data={"date": "2025-02-03"}).status_code == 409
 
 
-def test_adjusting_voucher_prefilled(client, ready):
+def test_adjusting_voucher_prefilled(client, ready, auth):
     v = ready.post("2025-01-10", ("101", "500.00", ""), ("102", "", "500.00"), summary="提现")
     db.session.commit()
-    login(client, "kuaiji")
+    auth.login("kuaiji")
     page = client.get(url(ready, f"/vouchers/{v.id}/adjust")).text
     assert "调整 1月10日 记-0001 号凭证" in page and 'value="101 库存现金"' in page and "原 500.00" in page
     assert 'inputmode="text"' in page  # negative amounts need a minus key on a phone
@@ -290,12 +285,12 @@ def test_adjusting_voucher_prefilled(client, ready):
     assert r.status_code == 422
 
 
-def test_delete_draft_and_list_filters(client, ready):
+def test_delete_draft_and_list_filters(client, ready, auth):
     ready.draft("2025-01-10", ("101", "500.00", ""), ("102", "", "500.00"), summary="提现")
     keep = ready.post("2025-02-10", ("513", "80.00", ""), ("101", "", "80.00"), summary="买办公用品")
     gone = ready.draft("2025-02-11", ("513", "20.00", ""), ("101", "", "20.00"), summary="打印纸")
     db.session.commit()
-    login(client, "kuaiji")
+    auth.login("kuaiji")
     r = client.post(url(ready, f"/vouchers/{gone.id}/delete"), follow_redirects=True)
     assert "凭证已删除" in r.text and db.session.get(Voucher, gone.id) is None
     page = client.get(url(ready, "/vouchers?year=2025&month=2")).text
@@ -309,11 +304,11 @@ def test_delete_draft_and_list_filters(client, ready):
     assert keep.display_number in client.get(url(ready, "/vouchers")).text
 
 
-def test_list_pagination(client, ready, app):
+def test_list_pagination(client, ready, app, auth):
     for day in range(1, 6):
         ready.draft(f"2025-01-{day:02d}", ("101", "1.00", ""), ("102", "", "1.00"), summary=f"第{day}笔")
     db.session.commit()
-    login(client, "kuaiji")
+    auth.login("kuaiji")
     app.config["PAGE_SIZE"] = 2
     try:
         page = client.get(url(ready, "/vouchers")).text
@@ -344,13 +339,13 @@ def other_village(ready):
     return b, v
 
 
-def test_other_village_is_404_everywhere(client, other_village, ready):
+def test_other_village_is_404_everywhere(client, other_village, ready, auth):
     b, v = other_village
     from coop.services import attachments
 
     att = attachments.add_attachment(v, "x.pdf", "application/pdf", PDF, user=db.session.merge(v.preparer))
     db.session.commit()
-    login(client, "kuaiji")
+    auth.login("kuaiji")
     base = f"/o/{b.id}"
     gets = ["/vouchers", "/vouchers/new", f"/vouchers/{v.id}", f"/vouchers/{v.id}/edit", f"/vouchers/{v.id}/adjust",
             f"/vouchers/{v.id}/attachments/{att.id}", "/accounts", "/opening", "/periods", "/"]
@@ -389,10 +384,10 @@ def _files(app) -> list[str]:
     return sorted(os.path.relpath(os.path.join(d, f), root) for d, _, fs in os.walk(root) for f in fs)
 
 
-def test_attachment_upload_download_remove(client, ready, app):
+def test_attachment_upload_download_remove(client, ready, app, auth):
     v = ready.draft("2025-01-10", ("101", "500.00", ""), ("102", "", "500.00"))
     db.session.commit()
-    login(client, "kuaiji")
+    auth.login("kuaiji")
     r = _upload(client, ready, v, PDF, name="发票.pdf")
     assert r.status_code == 302, r.text
     att = db.session.scalar(sa.select(Attachment))
@@ -415,10 +410,10 @@ def test_attachment_upload_download_remove(client, ready, app):
     (b"", "scan.pdf", "application/pdf", "文件是空的，请重新选择"),
     (b"MZ\x90\x00", "scan.exe", "application/x-msdownload", "不支持的文件类型（application/x-msdownload），只能上传 PDF、JPG 或 PNG"),
 ], ids=["wrong-magic", "not-an-image", "empty", "exe"])
-def test_attachment_refused(client, ready, app, data, name, ctype, message):
+def test_attachment_refused(client, ready, app, data, name, ctype, message, auth):
     v = ready.draft("2025-01-10", ("101", "500.00", ""), ("102", "", "500.00"))
     db.session.commit()
-    login(client, "kuaiji")
+    auth.login("kuaiji")
     files = _files(app)
     r = _upload(client, ready, v, data, name=name, ctype=ctype)
     assert r.status_code == 422
@@ -426,10 +421,10 @@ def test_attachment_refused(client, ready, app, data, name, ctype, message):
     assert count(Attachment) == 0 and _files(app) == files
 
 
-def test_attachment_too_large(client, ready, app):
+def test_attachment_too_large(client, ready, app, auth):
     v = ready.draft("2025-01-10", ("101", "500.00", ""), ("102", "", "500.00"))
     db.session.commit()
-    login(client, "kuaiji")
+    auth.login("kuaiji")
     # a small limit keeps the upload in memory (a large test upload leaves werkzeug's temp file open)
     app.config["ATTACHMENT_MAX_BYTES"] = 10 * 1024
     files = _files(app)
@@ -442,10 +437,10 @@ def test_attachment_too_large(client, ready, app):
     assert count(Attachment) == 0 and _files(app) == files
 
 
-def test_attachment_not_on_posted_voucher(client, ready, app):
+def test_attachment_not_on_posted_voucher(client, ready, app, auth):
     v = ready.draft("2025-01-10", ("101", "500.00", ""), ("102", "", "500.00"))
     db.session.commit()
-    login(client, "kuaiji")
+    auth.login("kuaiji")
     assert _upload(client, ready, v, PDF).status_code == 302
     files = _files(app)
     att_id = db.session.scalar(sa.select(Attachment.id))
@@ -467,8 +462,8 @@ def test_attachment_not_on_posted_voucher(client, ready, app):
 # ---------------------------------------------------------------- chart of accounts
 
 
-def test_accounts_page(client, ready):
-    login(client, "kuaiji")
+def test_accounts_page(client, ready, auth):
+    auth.login("kuaiji")
     page = client.get(url(ready, "/accounts")).text
     assert "库存现金" in page and "32202" in page and "增设明细科目" in page
     r = client.post(url(ready, "/accounts"), data={"parent_code": "102", "code": "10301", "name": ""})
@@ -493,8 +488,8 @@ def test_accounts_page(client, ready):
     assert 'value="11201 ' not in client.get(url(ready, "/vouchers/new")).text
 
 
-def test_accounts_read_only_for_reviewer(client, ready):
-    login(client, "shenhe")
+def test_accounts_read_only_for_reviewer(client, ready, auth):
+    auth.login("shenhe")
     page = client.get(url(ready, "/accounts")).text
     assert 'name="parent_code"' not in page and "改名" not in page
     assert client.post(url(ready, "/accounts"), data={"parent_code": "112", "code": "11201", "name": "x"}).status_code == 403
@@ -503,9 +498,9 @@ def test_accounts_read_only_for_reviewer(client, ready):
 # ---------------------------------------------------------------- opening balances
 
 
-def test_opening_grid_save_and_lock(client, books):
+def test_opening_grid_save_and_lock(client, books, auth):
     db.session.commit()
-    login(client, "kuaiji")
+    auth.login("kuaiji")
     page = client.get(url(books, "/opening")).text
     assert 'name="amt-101"' in page and 'name="amt-322"' not in page and 'name="amt-32202"' in page
     r = client.post(url(books, "/opening"), data={"amt-101": "1,000.00", "dir-101": "借", "amt-301": "abc",
@@ -528,9 +523,9 @@ def test_opening_grid_save_and_lock(client, books):
     assert client.post(url(books, "/opening"), data={"amt-101": "1"}).status_code == 409
 
 
-def test_opening_import_2004(client, books):
+def test_opening_import_2004(client, books, auth):
     db.session.commit()
-    login(client, "kuaiji")
+    auth.login("kuaiji")
     # 应付款 names its counterparty (4th column, RULES §2 辅助核算)
     csv_text = "科目编码,金额,方向,往来单位\n101,1200.00,借\n132,300.00,借\n202,500.00,贷,农资站\n301,1000.00,贷\n"
     r = client.post(url(books, "/opening/import"), data={"csv": csv_text, "choice-132": "134", "action": "preview"})
@@ -550,9 +545,9 @@ def test_opening_import_2004(client, books):
     assert books.org.opening_locked
 
 
-def test_opening_import_unbalanced_refuses_lock(client, books):
+def test_opening_import_unbalanced_refuses_lock(client, books, auth):
     db.session.commit()
-    login(client, "kuaiji")
+    auth.login("kuaiji")
     r = client.post(url(books, "/opening/import"), data={"csv": "101,100\n301,-90", "action": "import", "lock": "1"})
     assert r.status_code == 422 and "不能锁定" in r.text
     assert count(OpeningBalance) == 0
@@ -561,8 +556,8 @@ def test_opening_import_unbalanced_refuses_lock(client, books):
 # ---------------------------------------------------------------- periods
 
 
-def test_periods_close_and_reopen(client, ready):
-    login(client, "kuaiji")
+def test_periods_close_and_reopen(client, ready, auth):
+    auth.login("kuaiji")
     page = client.get(url(ready, "/periods")).text
     assert "下一个结账月份：2025年1月" in page and "结账 2025年1月" in page
     d = ready.draft("2025-01-10", ("101", "1.00", ""), ("102", "", "1.00"))
@@ -578,7 +573,7 @@ def test_periods_close_and_reopen(client, ready):
     assert client.post(url(ready, "/periods/reopen"), data={"year": "2025", "month": "1", "reason": "x"}).status_code == 403
 
     client.post("/logout")
-    login(client, "jingguan")
+    auth.login("jingguan")
     page = client.get(url(ready, "/periods")).text
     assert "反结账原因" in page and "结账 2025年2月" not in page  # the auditor cannot close
     r = client.post(url(ready, "/periods/reopen"), data={"year": "2025", "month": "1", "reason": " "})
@@ -589,8 +584,8 @@ def test_periods_close_and_reopen(client, ready):
     assert ready.org.id and db.session.scalar(sa.select(Period.status)) == "open"
 
 
-def test_overview_and_nav(client, ready):
-    login(client, "kuaiji")
+def test_overview_and_nav(client, ready, auth):
+    auth.login("kuaiji")
     page = client.get(f"/o/{ready.org.id}/").text
     for href in ("/vouchers", "/accounts", "/opening", "/periods"):
         assert f'href="/o/{ready.org.id}{href}"' in page
@@ -616,10 +611,10 @@ def test_read_voucher_values_skips_empty_rows_and_orders_by_index():
     assert [(l["summary"], l["account_code"]) for l in values["lines"]] == [("a", "101"), ("b", "102")]
 
 
-def test_deleting_a_draft_removes_its_scans(client, ready, app):
+def test_deleting_a_draft_removes_its_scans(client, ready, app, auth):
     v = ready.draft("2025-01-10", ("101", "500.00", ""), ("102", "", "500.00"))
     db.session.commit()
-    login(client, "kuaiji")
+    auth.login("kuaiji")
     _upload(client, ready, v, PNG, name="收据.png", ctype="image/png")
     stored = f"{ready.org.id}/{hashlib.sha256(PNG).hexdigest()}"
     assert stored in _files(app)
@@ -627,9 +622,9 @@ def test_deleting_a_draft_removes_its_scans(client, ready, app):
     assert count(Attachment) == 0 and stored not in _files(app)
 
 
-def test_forms_carry_a_working_csrf_token(client, ready, app):
+def test_forms_carry_a_working_csrf_token(client, ready, app, auth):
     """With CSRF protection on (as in production), the form's token is accepted and a missing one refused."""
-    login(client, "kuaiji")
+    auth.login("kuaiji")
     app.config["WTF_CSRF_ENABLED"] = True
     try:
         page = client.get(url(ready, "/vouchers/new")).text
