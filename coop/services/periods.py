@@ -4,6 +4,8 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from coop.core import clock
 from coop.core.errors import Forbidden, InvalidState, PeriodClosed, ValidationFailed
@@ -69,26 +71,55 @@ def _lock_books(org: Organization, *, exclusive: bool) -> None:
     way and then sees them, and a posting waiting behind a close then sees the month closed. On PostgreSQL it is
     an advisory lock, whose queue lets no new writer jump ahead of a waiting close (shared row locks would, and
     a steady stream of postings starved the close). SQLite has one writer at a time: the FOR UPDATE makes the
-    engine hook take its write lock (see coop/__init__.py)."""
+    engine hook take its write lock (see coop/__init__.py). Both last until the transaction ends, so a transaction
+    takes the lock once (the next voucher of a batch, the 审核 and 记账 of a voucher just written)."""
+    held = db.session.info.setdefault(_HELD, {})
+    if org.id in held and held[org.id] >= exclusive:
+        return
     if db.session.get_bind().dialect.name == "postgresql":
         fn = sa.func.pg_advisory_xact_lock if exclusive else sa.func.pg_advisory_xact_lock_shared
         db.session.execute(sa.select(fn(BOOKS_LOCK, org.id)))
     else:
         db.session.execute(sa.select(Organization.id).where(Organization.id == org.id).with_for_update())
+    held[org.id] = exclusive
+
+
+#: session.info keys, valid until the transaction (or a savepoint) ends: the organizations whose books lock this
+#: transaction holds (True: exclusively), and the months it found open while holding it
+_HELD, _OPEN = "coop_books_held", "coop_open_months"
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_at_transaction_end(session: Session, transaction) -> None:
+    if transaction.parent is None or transaction.nested:  # not the ORM's internal flush transactions
+        session.info.pop(_HELD, None)
+        session.info.pop(_OPEN, None)
+
+
+@event.listens_for(Session, "before_flush")
+def _forget_open_months(session: Session, _context, _instances) -> None:
+    """A close or reopen in this transaction (any Period written) makes the months read again."""
+    if _OPEN in session.info and any(isinstance(o, Period) for o in (*session.new, *session.dirty, *session.deleted)):
+        session.info.pop(_OPEN)
 
 
 def ensure_open(org: Organization, date: dt.date, path: str = "date") -> None:
     """Raise if `date` falls in a closed month or before the books start. The month's state is read in a
-    statement after the lock is held, so under READ COMMITTED it sees a close that committed while we waited."""
+    statement after the lock is held, so under READ COMMITTED it sees a close that committed while we waited;
+    while the lock is held no one else can close it, so an open month is read once a transaction."""
     _lock_books(org, exclusive=False)
     if month_key(date.year, date.month) < month_key(org.books_start_year, org.books_start_month):
         raise ValidationFailed.field(
             path, f"日期早于建账月份 {org.books_start_year}年{org.books_start_month}月"
         )
+    seen = db.session.info.setdefault(_OPEN, set())
+    if (org.id, date.year, date.month) in seen:
+        return
     if _is_closed(org, date.year, date.month):
         raise PeriodClosed(
             f"{date.year}年{date.month}月已结账，不能记账", {path: [f"{date.year}年{date.month}月已结账，不能在该期间记账"]}
         )
+    seen.add((org.id, date.year, date.month))
 
 
 def _period_row(org: Organization, year: int, month: int) -> Period | None:
@@ -268,28 +299,35 @@ def reopen_period(org: Organization, year: int, month: int, *, user: User, reaso
 
 
 
-def after_posting(org: Organization, voucher: Voucher, *, user: User) -> list[Voucher]:
+def after_posting(org: Organization, voucher: Voucher, *, user: User,
+                  codes: dict[int, str] | None = None) -> list[Voucher]:
     """After a voucher is posted by hand: a distribution through 32201 may not take more than is there (RULES §7,
     no 举债分配 — refused with the numbers); and in a December whose carry-over already ran, the carry-over runs
-    again for the difference, so the year-end figures stay after it (RULES §4 step 1)."""
-    _check_hand_distribution(org, voucher)
+    again for the difference, so the year-end figures stay after it (RULES §4 step 1). `codes`: account code by
+    id (the chart the caller holds), else each line's account is read."""
+    _check_hand_distribution(org, voucher, codes)
     if voucher.month != 12 or voucher.kind == "carryover" or not carryover_vouchers(org, voucher.year):
         return []
     return refresh_carryover(org, voucher.year, user=user)
 
 
-def _check_hand_distribution(org: Organization, voucher: Voucher) -> None:
+def _check_hand_distribution(org: Organization, voucher: Voucher, account_codes: dict[int, str] | None) -> None:
     """A hand-made voucher debiting 32201 各项分配 must leave 未分配收益 (with December's result, when made in
     December) out of debit. Corrections (red, adjusting), system vouchers (飞地抱团's operator declares returns
     through 322) and imported history are not refused here; `coop verify` flags what went too far."""
     from coop.ledger import codes
     from coop.services.reports import leaf_balances
 
-    prefix = in_books(org, DISTRIBUTIONS)
-    amount = sum((l.debit - l.credit for l in voucher.lines if l.account.code.startswith(prefix)), ZERO)
-    if amount <= 0 or voucher.kind != "normal":
+    if voucher.kind != "normal":
         return
+    line_codes = [(account_codes[l.account_id] if account_codes else l.account.code, l) for l in voucher.lines]
     equity = codes.top(DISTRIBUTIONS)
+    if not any(c.startswith(equity) for c, _ in line_codes):  # the usual voucher: no need for the code scheme
+        return
+    prefix = in_books(org, DISTRIBUTIONS)
+    amount = sum((l.debit - l.credit for c, l in line_codes if c.startswith(prefix)), ZERO)
+    if amount <= 0:
+        return
     december = voucher.month == 12
     left = -sum((b for c, b in leaf_balances(org).items() if c.startswith(equity) or (december and (
         c.startswith(CURRENT_YEAR_PROFIT) or chart_account(c).category == PNL))), ZERO)

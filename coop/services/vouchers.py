@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 
 from coop.core import clock
 from coop.core.text import N_
@@ -31,11 +32,28 @@ def get_voucher(org: Organization, voucher_id: int) -> Voucher:
     return v
 
 
+#: session.info key: ids of the vouchers this transaction inserted (until it, or a savepoint, ends)
+_WRITTEN = "coop_vouchers_written"
+
+
+@sa.event.listens_for(Session, "after_transaction_end")
+def _forget_written(session: Session, transaction) -> None:
+    if transaction.parent is None or transaction.nested:  # not the ORM's internal flush transactions
+        session.info.pop(_WRITTEN, None)
+
+
+def _written_here(voucher: Voucher) -> None:
+    db.session.info.setdefault(_WRITTEN, set()).add(voucher.id)
+
+
 def _lock(voucher: Voucher) -> None:
     """Re-read the voucher under a row lock before changing its state. A concurrent review, post, edit or delete
     of the same voucher waits here and then sees the new state; without it a second reviewer would overwrite
     记-0001 with 记-0002, or a delete would remove a voucher that had just taken a number (a gap).
-    Only the version columns are read; the object is reloaded when they show someone else changed it."""
+    Only the version columns are read; the object is reloaded when they show someone else changed it.
+    A voucher this transaction inserted is seen by no one else until it commits: nothing to lock or re-read."""
+    if voucher.id in db.session.info.get(_WRITTEN, ()):
+        return
     by_id = Voucher.id == voucher.id
     if sa.inspect(voucher).expired_attributes & {"status", "number", "updated_at"}:
         row = db.session.execute(sa.select(Voucher).where(by_id).with_for_update()
@@ -110,6 +128,7 @@ def create_draft(org: Organization, data: dict, *, user: User, kind: str = "norm
     )
     db.session.add(v)
     db.session.flush()
+    _written_here(v)
     audit.log("voucher.draft", user=user, org=org, target=str(v.id), kind=kind)
     return v
 
@@ -200,12 +219,13 @@ def _next_number(org: Organization, year: int, month: int, word: str, count: int
     dialect = db.session.get_bind().dialect.name
     ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(VoucherSequence)
     t = VoucherSequence.__table__
-    return db.session.execute(
-        ins.values(organization_id=org.id, year=year, month=month, word=word, last_number=count)
-        .on_conflict_do_update(index_elements=[t.c.organization_id, t.c.year, t.c.month, t.c.word],
-                               set_={"last_number": t.c.last_number + count})
-        .returning(t.c.last_number)
-    ).scalar_one()
+    with db.session.no_autoflush:  # the pending audit entries go with the next flush, in one INSERT
+        return db.session.execute(
+            ins.values(organization_id=org.id, year=year, month=month, word=word, last_number=count)
+            .on_conflict_do_update(index_elements=[t.c.organization_id, t.c.year, t.c.month, t.c.word],
+                                   set_={"last_number": t.c.last_number + count})
+            .returning(t.c.last_number)
+        ).scalar_one()
 
 
 def review_voucher(voucher: Voucher, *, user: User) -> Voucher:
@@ -220,8 +240,8 @@ def review_voucher(voucher: Voucher, *, user: User) -> Voucher:
     periods.ensure_open(org, voucher.date)
     if voucher.number is None:
         voucher.number = _next_number(org, voucher.year, voucher.month, voucher.word)
+    # written with the next statement (or the commit): 审核 and 记账 in one transaction make one UPDATE
     voucher.status, voucher.reviewer_id, voucher.reviewed_at = "reviewed", user.id, utcnow()
-    db.session.flush()
     audit.log("voucher.review", user=user, org=org, target=str(voucher.id))
     return voucher
 
@@ -259,9 +279,9 @@ def post_voucher(voucher: Voucher, *, user: User) -> Voucher:
     if issues:
         raise ValidationFailed.from_issues(issues)
     voucher.status, voucher.poster_id, voucher.posted_at = "posted", user.id, utcnow()
-    db.session.flush()
     audit.log("voucher.post", user=user, org=org, target=str(voucher.id), lines=integrity.lines_digest(voucher))
-    periods.after_posting(org, voucher, user=user)  # December changed after its carry-over: carry the difference
+    # December changed after its carry-over: carry the difference
+    periods.after_posting(org, voucher, user=user, codes=codes)
     return voucher
 
 
