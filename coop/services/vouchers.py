@@ -213,19 +213,27 @@ def delete_draft(voucher: Voucher, *, user: User) -> None:
         sa.event.listen(db.session(), "after_commit", lambda _s: purge_unused(stored), once=True)
 
 
+def _number_upsert(dialect: str):
+    t = VoucherSequence.__table__
+    ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(t)
+    return (ins.values(organization_id=sa.bindparam("org"), year=sa.bindparam("year"), month=sa.bindparam("month"),
+                       word=sa.bindparam("word"), last_number=sa.bindparam("count"))
+            .on_conflict_do_update(index_elements=[t.c.organization_id, t.c.year, t.c.month, t.c.word],
+                                   set_={"last_number": t.c.last_number + sa.bindparam("count")})
+            .returning(t.c.last_number))
+
+
+#: the numbering upsert of each dialect, built once (the Core table, not the ORM's bulk path: it runs per voucher)
+_NUMBER_UPSERT = {d: _number_upsert(d) for d in ("postgresql", "sqlite")}
+
+
 def _next_number(org: Organization, year: int, month: int, word: str, count: int = 1) -> int:
     """Take the next number (or the next `count`, returning the last) in one upsert: the row it updates stays
     locked until commit, so concurrent reviewers queue there and never share a number."""
-    dialect = db.session.get_bind().dialect.name
-    ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(VoucherSequence)
-    t = VoucherSequence.__table__
+    upsert = _NUMBER_UPSERT[db.session.get_bind().dialect.name]
     with db.session.no_autoflush:  # the pending audit entries go with the next flush, in one INSERT
-        return db.session.execute(
-            ins.values(organization_id=org.id, year=year, month=month, word=word, last_number=count)
-            .on_conflict_do_update(index_elements=[t.c.organization_id, t.c.year, t.c.month, t.c.word],
-                                   set_={"last_number": t.c.last_number + count})
-            .returning(t.c.last_number)
-        ).scalar_one()
+        return db.session.execute(upsert, dict(org=org.id, year=year, month=month, word=word, count=count)
+                                  ).scalar_one()
 
 
 def review_voucher(voucher: Voucher, *, user: User) -> Voucher:
