@@ -11,11 +11,13 @@ import contextlib
 import datetime as dt
 from decimal import Decimal
 
+import pytest
 import sqlalchemy as sa
 
+from coop.core.errors import PeriodClosed
 from coop.core.extensions import db
 from coop.models import AuditLog, Organization, User, Voucher
-from coop.services import access, integrity, vouchers
+from coop.services import access, integrity, periods, vouchers
 
 OPENING = {"101": "500.00", "102": "10000.00", "301": "-10500.00"}
 THREE = (("101", "100.00", ""), ("102", "", "60.00"), ("501", "", "40.00"))
@@ -116,3 +118,17 @@ def test_entry_review_and_posting_in_one_transaction(books, backend):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditLog).where(
         AuditLog.target == str(vid), AuditLog.action.startswith("voucher."), AuditLog.seq.is_not(None))) == 3
     assert integrity.check_books() == []
+
+
+def test_a_close_in_the_same_transaction_is_seen(books):
+    """The open month is read once a transaction, but a close made in that transaction is read again: the next
+    voucher of the month is refused, and nothing of the refused voucher is written."""
+    books.lock_opening(OPENING)
+    db.session.commit()
+    books.post("2025-01-03", *THREE)  # January seen open (and the books lock held) in this transaction
+    periods.close_period(books.org, 2025, 1, user=books.accountant, today=dt.date(2025, 2, 1))
+    with pytest.raises(PeriodClosed):
+        books.draft("2025-01-20", *THREE)
+    db.session.commit()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Voucher)) == 1
+    assert periods.closed_months(books.org) == {(2025, 1)}
