@@ -66,24 +66,6 @@ def is_open(org: Organization, date: dt.date) -> bool:
 BOOKS_LOCK = 0x636F6F70
 
 
-def _lock_books(org: Organization, *, exclusive: bool) -> None:
-    """Writers of vouchers hold the books lock shared, 结账 holds it exclusively: a close waits for postings under
-    way and then sees them, and a posting waiting behind a close then sees the month closed. On PostgreSQL it is
-    an advisory lock, whose queue lets no new writer jump ahead of a waiting close (shared row locks would, and
-    a steady stream of postings starved the close). SQLite has one writer at a time: the FOR UPDATE makes the
-    engine hook take its write lock (see coop/__init__.py). Both last until the transaction ends, so a transaction
-    takes the lock once (the next voucher of a batch, the 审核 and 记账 of a voucher just written)."""
-    held = db.session.info.setdefault(_HELD, {})
-    if org.id in held and held[org.id] >= exclusive:
-        return
-    if db.session.get_bind().dialect.name == "postgresql":
-        fn = sa.func.pg_advisory_xact_lock if exclusive else sa.func.pg_advisory_xact_lock_shared
-        db.session.execute(sa.select(fn(BOOKS_LOCK, org.id)))
-    else:
-        db.session.execute(sa.select(Organization.id).where(Organization.id == org.id).with_for_update())
-    held[org.id] = exclusive
-
-
 #: session.info keys, valid until the transaction (or a savepoint) ends: the organizations whose books lock this
 #: transaction holds (True: exclusively), and the months it found open while holding it
 _HELD, _OPEN = "coop_books_held", "coop_open_months"
@@ -101,6 +83,24 @@ def _forget_open_months(session: Session, _context, _instances) -> None:
     """A close or reopen in this transaction (any Period written) makes the months read again."""
     if _OPEN in session.info and any(isinstance(o, Period) for o in (*session.new, *session.dirty, *session.deleted)):
         session.info.pop(_OPEN)
+
+
+def _lock_books(org: Organization, *, exclusive: bool) -> None:
+    """Writers of vouchers hold the books lock shared, 结账 holds it exclusively: a close waits for postings under
+    way and then sees them, and a posting waiting behind a close then sees the month closed. On PostgreSQL it is
+    an advisory lock, whose queue lets no new writer jump ahead of a waiting close (shared row locks would, and
+    a steady stream of postings starved the close). SQLite has one writer at a time: the FOR UPDATE makes the
+    engine hook take its write lock (see coop/__init__.py). Both last until the transaction ends, so a transaction
+    takes the lock once (the next voucher of a batch, the 审核 and 记账 of a voucher just written)."""
+    held = db.session.info.setdefault(_HELD, {})
+    if org.id in held and held[org.id] >= exclusive:
+        return
+    if db.session.get_bind().dialect.name == "postgresql":
+        fn = sa.func.pg_advisory_xact_lock if exclusive else sa.func.pg_advisory_xact_lock_shared
+        db.session.execute(sa.select(fn(BOOKS_LOCK, org.id)))
+    else:
+        db.session.execute(sa.select(Organization.id).where(Organization.id == org.id).with_for_update())
+    held[org.id] = exclusive
 
 
 def ensure_open(org: Organization, date: dt.date, path: str = "date") -> None:
