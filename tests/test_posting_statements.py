@@ -14,7 +14,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from coop.core.errors import PeriodClosed
+from coop.core.errors import PeriodClosed, VoucherPosted
 from coop.core.extensions import db
 from coop.models import AuditLog, Organization, User, Voucher
 from coop.services import access, integrity, periods, vouchers
@@ -132,3 +132,36 @@ def test_a_close_in_the_same_transaction_is_seen(books):
     db.session.commit()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Voucher)) == 1
     assert periods.closed_months(books.org) == {(2025, 1)}
+
+
+@pytest.mark.parametrize("change", ["line", "voucher"])
+def test_posted_in_this_transaction_is_immutable(books, change):
+    """The guard holds for a voucher written, reviewed and posted in the transaction that changes it next."""
+    books.lock_opening(OPENING)
+    db.session.commit()
+    v = books.post("2025-01-03", *THREE)
+    if change == "line":
+        v.lines[0].summary = "改过的摘要"
+    else:
+        v.date = dt.date(2025, 1, 4)
+    with pytest.raises(VoucherPosted):
+        db.session.flush()
+    db.session.rollback()
+
+
+def test_a_line_edited_before_posting_is_written_before_it(books):
+    """A draft's line changed in the session and posted in the same transaction: the change is written while the
+    voucher is a draft, and the posting's digest is of the lines as written."""
+    books.lock_opening(OPENING)
+    db.session.commit()
+    v = books.draft("2025-01-03", *THREE)
+    v.lines[2].summary = "承包费"
+    vouchers.review_voucher(v, user=books.reviewer)
+    vouchers.post_voucher(v, user=books.accountant)
+    vid = v.id
+    db.session.commit()
+    db.session.remove()
+    v = db.session.get(Voucher, vid)
+    assert [l.summary for l in v.lines] == ["测试", "测试", "承包费"]
+    assert integrity.lines_digest(v) in _sealed_posting(vid).detail
+    assert integrity.check_books() == []

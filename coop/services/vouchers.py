@@ -286,11 +286,21 @@ def post_voucher(voucher: Voucher, *, user: User) -> Voucher:
     )
     if issues:
         raise ValidationFailed.from_issues(issues)
+    if _lines_changed(voucher):  # written while the voucher is not posted yet (the database refuses them after)
+        db.session.flush()
     voucher.status, voucher.poster_id, voucher.posted_at = "posted", user.id, utcnow()
     audit.log("voucher.post", user=user, org=org, target=str(voucher.id), lines=integrity.lines_digest(voucher))
+    # posted from here on, so the ORM guard refuses any later change; the entries pending go in the same flush
+    db.session.flush()
     # December changed after its carry-over: carry the difference
     periods.after_posting(org, voucher, user=user, codes=codes)
     return voucher
+
+
+def _lines_changed(voucher: Voucher) -> bool:
+    """Lines of this voucher added, removed or edited in the session and not written yet."""
+    return sa.inspect(voucher).attrs.lines.history.has_changes() or any(
+        sa.inspect(l).pending or sa.inspect(l).modified for l in voucher.lines)
 
 
 def post_many(org: Organization, entries: list[tuple[dict, str]], *, preparer: User, reviewer: User,
