@@ -2,10 +2,11 @@
 
     .venv/bin/python bench/run_all.py                                   # 10 villages × 2,000 vouchers
     .venv/bin/python bench/run_all.py --villages 100 --services-villages 2 --peer-repeat 1
-    .venv/bin/python bench/run_all.py --only county                     # or: shares,distribution,disclosure
+    .venv/bin/python bench/run_all.py --only county                     # or: posting,shares,distribution,disclosure
 
 Runs, one after another (the machine has 2 cores: nothing in parallel):
   bench_county.py        import throughput, 科目余额表 vs bare GROUP BY / hledger / beancount, HTTP vs Fava
+  bench_posting.py       posting one by one and post_many, statements a voucher, against the code before #24
   bench_distribution.py  收益分配 for 10,000 households        bench_shares.py  折股量化 for 1,000 members
   bench_disclosure.py    收支明细 PDF of a village-quarter with 500 lines
 the last three on a temp SQLite file and on a throwaway PostgreSQL (tests/pg.py) started here.
@@ -36,7 +37,7 @@ def run(cmd: list[str]) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--only", default="county," + ",".join(SCRIPTS))
+    ap.add_argument("--only", default="county,posting," + ",".join(SCRIPTS))
     ap.add_argument("--villages", type=int, default=10)
     ap.add_argument("--vouchers", type=int, default=2000)
     ap.add_argument("--services-villages", type=int)
@@ -51,6 +52,8 @@ def main() -> None:
         if args.services_villages:
             cmd += ["--services-villages", str(args.services_villages)]
         took["county"] = run(cmd)
+    if "posting" in only:
+        took["posting"] = run([PY, "bench/bench_posting.py", "--backends", args.backends])
     todo = [s for s in SCRIPTS if s in only]
     for backend in args.backends.split(",") if todo else ():
         # a database of its own for each script: their drop_all trips over the previous one's tables

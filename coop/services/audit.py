@@ -203,15 +203,41 @@ def seal(connection) -> int:
     if head.key_id is None:
         # the first keyed seal: an anchor entry continues the plain chain and records the role grants so far
         rows.insert(0, _anchor_row(connection, kid, material, seq, prev))
+    sealed = []
     for row in rows:
         seq += 1
         rkid = row.key_id
         digest = entry_mac(keys()[rkid], rkid, prev, _Row(row, seq))
-        connection.execute(t.update().where(t.c.id == row.id).values(seq=seq, prev_hash=prev, hash=digest))
+        sealed.append({"b_id": row.id, "b_seq": seq, "b_prev": prev, "b_hash": digest})
         prev = digest
     if rows:
-        connection.execute(h.update().where(h.c.id == 1).values(last_seq=seq, last_hash=prev, key_id=kid))
+        _write_seals(connection, sealed, dict(last_seq=seq, last_hash=prev, key_id=kid))
     return len(rows)
+
+
+#: PostgreSQL: the entries' seals as arrays, and the head, in one statement of fixed text (cached, one round trip)
+_SEAL_PG = sa.text("""
+    WITH entries AS (
+        UPDATE audit_log SET seq = s.seq, prev_hash = s.prev, hash = s.hash
+        FROM unnest(CAST(:ids AS bigint[]), CAST(:seqs AS bigint[]), CAST(:prevs AS text[]), CAST(:hashes AS text[]))
+             AS s(id, seq, prev, hash)
+        WHERE audit_log.id = s.id)
+    UPDATE audit_head SET last_seq = :last_seq, last_hash = :last_hash, key_id = :key_id WHERE id = 1""")
+
+
+def _write_seals(connection, sealed: list[dict], head: dict) -> None:
+    """The entries' seq and MACs and the new head: one statement on PostgreSQL, an executemany and an UPDATE on
+    SQLite."""
+    t, h = AuditLog.__table__, AuditHead.__table__
+    if connection.dialect.name == "postgresql":
+        connection.execute(_SEAL_PG, dict(ids=[s["b_id"] for s in sealed], seqs=[s["b_seq"] for s in sealed],
+                                          prevs=[s["b_prev"] for s in sealed], hashes=[s["b_hash"] for s in sealed],
+                                          **head))
+        return
+    connection.execute(t.update().where(t.c.id == sa.bindparam("b_id"))
+                       .values(seq=sa.bindparam("b_seq"), prev_hash=sa.bindparam("b_prev"), hash=sa.bindparam("b_hash")),
+                       sealed)
+    connection.execute(h.update().where(h.c.id == 1).values(**head))
 
 
 def _pending_ok(row) -> bool:

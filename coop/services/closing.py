@@ -209,25 +209,32 @@ def reopen_period(org: Organization, year: int, month: int, *, user: User, reaso
 
 
 @vouchers.after_posting
-def after_hand_posting(org: Organization, voucher: Voucher, *, user: User) -> list[Voucher]:
+def after_hand_posting(org: Organization, voucher: Voucher, *, user: User,
+                       codes: dict[int, str] | None = None) -> list[Voucher]:
     """After a voucher is posted by hand: a distribution through 32201 may not take more than is there (RULES §7,
     no 举债分配 — refused with the numbers); and in a December whose carry-over already ran, the carry-over runs
-    again for the difference, so the year-end figures stay after it (RULES §4 step 1)."""
-    _check_hand_distribution(org, voucher)
+    again for the difference, so the year-end figures stay after it (RULES §4 step 1). `codes`: account code by
+    id (the chart the caller holds), else each line's account is read."""
+    _check_hand_distribution(org, voucher, codes)
     if voucher.month != 12 or voucher.kind == "carryover" or not carryover_vouchers(org, voucher.year):
         return []
     return refresh_carryover(org, voucher.year, user=user)
 
 
-def _check_hand_distribution(org: Organization, voucher: Voucher) -> None:
+def _check_hand_distribution(org: Organization, voucher: Voucher, account_codes: dict[int, str] | None) -> None:
     """A hand-made voucher debiting 32201 各项分配 must leave 未分配收益 (with December's result, when made in
     December) out of debit. Corrections (red, adjusting), system vouchers (飞地抱团's operator declares returns
     through 322) and imported history are not refused here; `coop verify` flags what went too far."""
-    prefix = in_books(org, DISTRIBUTIONS)
-    amount = sum((l.debit - l.credit for l in voucher.lines if l.account.code.startswith(prefix)), ZERO)
-    if amount <= 0 or voucher.kind != "normal":
+    if voucher.kind != "normal":
         return
+    line_codes = [(account_codes[l.account_id] if account_codes else l.account.code, l) for l in voucher.lines]
     equity = codes.top(DISTRIBUTIONS)
+    if not any(c.startswith(equity) for c, _ in line_codes):  # the usual voucher: no need for the code scheme
+        return
+    prefix = in_books(org, DISTRIBUTIONS)
+    amount = sum((l.debit - l.credit for c, l in line_codes if c.startswith(prefix)), ZERO)
+    if amount <= 0:
+        return
     december = voucher.month == 12
     left = -sum((b for c, b in leaf_balances(org).items() if c.startswith(equity) or (december and (
         c.startswith(CURRENT_YEAR_PROFIT) or chart_account(c).category == PNL))), ZERO)

@@ -11,6 +11,7 @@ from typing import Callable
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 
 from coop.core import clock
 from coop.core.text import N_
@@ -48,11 +49,28 @@ def get_voucher(org: Organization, voucher_id: int) -> Voucher:
     return v
 
 
+#: session.info key: ids of the vouchers this transaction inserted (until it, or a savepoint, ends)
+_WRITTEN = "coop_vouchers_written"
+
+
+@sa.event.listens_for(Session, "after_transaction_end")
+def _forget_written(session: Session, transaction) -> None:
+    if transaction.parent is None or transaction.nested:  # not the ORM's internal flush transactions
+        session.info.pop(_WRITTEN, None)
+
+
+def _written_here(voucher: Voucher) -> None:
+    db.session.info.setdefault(_WRITTEN, set()).add(voucher.id)
+
+
 def _lock(voucher: Voucher) -> None:
     """Re-read the voucher under a row lock before changing its state. A concurrent review, post, edit or delete
     of the same voucher waits here and then sees the new state; without it a second reviewer would overwrite
     记-0001 with 记-0002, or a delete would remove a voucher that had just taken a number (a gap).
-    Only the version columns are read; the object is reloaded when they show someone else changed it."""
+    Only the version columns are read; the object is reloaded when they show someone else changed it.
+    A voucher this transaction inserted is seen by no one else until it commits: nothing to lock or re-read."""
+    if voucher.id in db.session.info.get(_WRITTEN, ()):
+        return
     by_id = Voucher.id == voucher.id
     if sa.inspect(voucher).expired_attributes & {"status", "number", "updated_at"}:
         row = db.session.execute(sa.select(Voucher).where(by_id).with_for_update()
@@ -127,6 +145,7 @@ def create_draft(org: Organization, data: dict, *, user: User, kind: str = "norm
     )
     db.session.add(v)
     db.session.flush()
+    _written_here(v)
     audit.log("voucher.draft", user=user, org=org, target=str(v.id), kind=kind)
     return v
 
@@ -209,18 +228,27 @@ def delete_draft(voucher: Voucher, *, user: User) -> None:
         sa.event.listen(db.session(), "after_commit", lambda _s: purge_unused(stored), once=True)
 
 
+def _number_upsert(dialect: str):
+    t = VoucherSequence.__table__
+    ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(t)
+    return (ins.values(organization_id=sa.bindparam("org"), year=sa.bindparam("year"), month=sa.bindparam("month"),
+                       word=sa.bindparam("word"), last_number=sa.bindparam("count"))
+            .on_conflict_do_update(index_elements=[t.c.organization_id, t.c.year, t.c.month, t.c.word],
+                                   set_={"last_number": t.c.last_number + sa.bindparam("count")})
+            .returning(t.c.last_number))
+
+
+#: the numbering upsert of each dialect, built once (the Core table, not the ORM's bulk path: it runs per voucher)
+_NUMBER_UPSERT = {d: _number_upsert(d) for d in ("postgresql", "sqlite")}
+
+
 def _next_number(org: Organization, year: int, month: int, word: str, count: int = 1) -> int:
     """Take the next number (or the next `count`, returning the last) in one upsert: the row it updates stays
     locked until commit, so concurrent reviewers queue there and never share a number."""
-    dialect = db.session.get_bind().dialect.name
-    ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(VoucherSequence)
-    t = VoucherSequence.__table__
-    return db.session.execute(
-        ins.values(organization_id=org.id, year=year, month=month, word=word, last_number=count)
-        .on_conflict_do_update(index_elements=[t.c.organization_id, t.c.year, t.c.month, t.c.word],
-                               set_={"last_number": t.c.last_number + count})
-        .returning(t.c.last_number)
-    ).scalar_one()
+    upsert = _NUMBER_UPSERT[db.session.get_bind().dialect.name]
+    with db.session.no_autoflush:  # the pending audit entries go with the next flush, in one INSERT
+        return db.session.execute(upsert, dict(org=org.id, year=year, month=month, word=word, count=count)
+                                  ).scalar_one()
 
 
 def review_voucher(voucher: Voucher, *, user: User) -> Voucher:
@@ -235,8 +263,8 @@ def review_voucher(voucher: Voucher, *, user: User) -> Voucher:
     periods.ensure_open(org, voucher.date)
     if voucher.number is None:
         voucher.number = _next_number(org, voucher.year, voucher.month, voucher.word)
+    # written with the next statement (or the commit): 审核 and 记账 in one transaction make one UPDATE
     voucher.status, voucher.reviewer_id, voucher.reviewed_at = VoucherStatus.REVIEWED, user.id, utcnow()
-    db.session.flush()
     audit.log("voucher.review", user=user, org=org, target=str(voucher.id))
     return voucher
 
@@ -273,12 +301,21 @@ def post_voucher(voucher: Voucher, *, user: User) -> Voucher:
     )
     if issues:
         raise ValidationFailed.from_issues(issues)
+    if _lines_changed(voucher):  # written while the voucher is not posted yet (the database refuses them after)
+        db.session.flush()
     voucher.status, voucher.poster_id, voucher.posted_at = VoucherStatus.POSTED, user.id, utcnow()
-    db.session.flush()
     audit.log("voucher.post", user=user, org=org, target=str(voucher.id), lines=lines_digest(voucher))
+    # posted from here on, so the ORM guard refuses any later change; the entries pending go in the same flush
+    db.session.flush()
     for step in AFTER_POSTING:  # e.g. December changed after its carry-over: carry the difference
-        step(org, voucher, user=user)
+        step(org, voucher, user=user, codes=codes)
     return voucher
+
+
+def _lines_changed(voucher: Voucher) -> bool:
+    """Lines of this voucher added, removed or edited in the session and not written yet."""
+    return sa.inspect(voucher).attrs.lines.history.has_changes() or any(
+        sa.inspect(l).pending or sa.inspect(l).modified for l in voucher.lines)
 
 
 def post_many(org: Organization, entries: list[tuple[dict, str]], *, preparer: User, reviewer: User,
