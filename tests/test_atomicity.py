@@ -236,7 +236,7 @@ def test_posting_a_distribution_plan_with_its_household_rows_is_one_transaction(
                                                                                  monkeypatch, via):
     """The 收益分配 voucher is posted and the per-household rows written, then a later step fails."""
     from coop.models import DistributionPlan, HouseholdDividend
-    from coop.services import checks
+    from coop.services import distribution
 
     books, (ha, hb) = year_2025
     plan = make_plan(books)
@@ -244,7 +244,7 @@ def test_posting_a_distribution_plan_with_its_household_rows_is_one_transaction(
     db.session.commit()
     org_id, pid, ha_id, hb_id = books.org.id, plan.id, ha.id, hb.id
     caller = Caller(app, auth, books.accountant, via)
-    spy = faulty(checks, "dividends_digest")  # called once the voucher and the rows are written
+    spy = faulty(distribution, "dividends_digest")  # called once the voucher and the rows are written
     before, books_before = snapshot(), balances(org_id)
     web = (f"/o/{org_id}/distribution/{pid}/post", {"date": "2026-01-15"})
     api = (f"/api/v1/orgs/{org_id}/distribution-plans/{pid}/post", {"date": "2026-01-15"})
@@ -397,11 +397,11 @@ def test_a_chart_import_is_one_transaction(app, books, auth, faulty, monkeypatch
 def test_an_opening_balance_import_is_one_transaction(app, books, auth, faulty, monkeypatch, via):
     """The balances are replaced, then locking them fails."""
     from coop.models import Organization
-    from coop.services import opening
+    from coop.services import chart_import
 
     org_id = books.org.id
     caller = Caller(app, auth, books.accountant, via)
-    spy = faulty(opening, "lock_opening_balances")
+    spy = faulty(chart_import, "lock_opening_balances")  # as the import looks it up
     before = snapshot()
     content = xlsx([("科目编码", "科目名称", "往来单位", "借方余额", "贷方余额"), ("101", "库存现金", "", "1000.00", ""),
                     ("112", "应收款", "张三", "300.00", ""), ("301", "资本", "", "", "1300.00")])
@@ -416,7 +416,9 @@ def test_an_opening_balance_import_is_one_transaction(app, books, auth, faulty, 
     with Session(db.engine) as s:
         assert s.get(Organization, org_id).opening_locked
     with app.app_context():
-        got = opening.opening_balances(db.session.get(Organization, org_id))
+        from coop.services.balances import opening_balances
+
+        got = opening_balances(db.session.get(Organization, org_id))
     assert {k: v for k, v in got.items() if v} == {"101": D("1000.00"), "112": D("300.00"), "301": D("-1300.00")}
 
 

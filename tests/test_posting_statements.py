@@ -18,7 +18,7 @@ from coop.core.errors import PeriodClosed, VoucherPosted
 from coop.core.extensions import db
 from coop.models import AuditLog, Organization, User, Voucher
 from coop.ledger.digest import lines_digest
-from coop.services import access, integrity, periods, vouchers
+from coop.services import access, closing, integrity, periods, vouchers
 
 OPENING = {"101": "500.00", "102": "10000.00", "301": "-10500.00"}
 THREE = (("101", "100.00", ""), ("102", "", "60.00"), ("501", "", "40.00"))
@@ -127,7 +127,7 @@ def test_a_close_in_the_same_transaction_is_seen(books):
     books.lock_opening(OPENING)
     db.session.commit()
     books.post("2025-01-03", *THREE)  # January seen open (and the books lock held) in this transaction
-    periods.close_period(books.org, 2025, 1, user=books.accountant, today=dt.date(2025, 2, 1))
+    closing.close_period(books.org, 2025, 1, user=books.accountant, today=dt.date(2025, 2, 1))
     with pytest.raises(PeriodClosed):
         books.draft("2025-01-20", *THREE)
     db.session.commit()

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.auth import sign_in
+
 from coop import create_app
 from coop.core import security
 from coop.core.security import LoginThrottle
@@ -190,7 +192,7 @@ def test_a_refused_login_is_audited_although_the_page_answers_422(client, books)
     from coop.models import AuditLog
 
     before = db.session.scalar(sa.select(sa.func.count()).select_from(AuditLog).where(AuditLog.action == "login.failed"))
-    r = _login(client, "kuaiji", "wrong-password", ip="10.0.0.9")
+    r = sign_in(client, "kuaiji", "wrong-password", ip="10.0.0.9", expect=None)
     assert r.status_code == 422
     db.session.expire_all()
     rows = db.session.scalars(sa.select(AuditLog).where(AuditLog.action == "login.failed")
