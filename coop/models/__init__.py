@@ -39,3 +39,4 @@ __all__ = [
     "Household", "Member", "MembershipEvent", "PlanMemberInput", "QuantificationPlan", "ShareAction", "ShareCertificate", "ShareEvent",
 ]
 __all__ += ["ImportMapping"]
+from coop.models import books  # noqa: F401  (registers the books-version events)

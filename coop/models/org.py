@@ -79,6 +79,10 @@ class Organization(TimestampMixin, db.Model):
     #: vouchers the county or township writes into these books (飞地抱团, 贴息) post at once instead of waiting
     #: as drafts for the village's reviewer (RULES §3 four eyes; off by default)
     county_may_post: Mapped[bool] = mapped_column(nullable=False, default=False, server_default=sa.false())
+    #: the books version: a number that changes in the same transaction as anything the ledger pages and report
+    #: PDFs show (vouchers and their lines, accounts, opening balances, periods, this row); bumped by
+    #: coop.models.books, read by coop.services.books.version; the page and PDF caches are keyed by it
+    books_version: Mapped[int] = mapped_column(nullable=False, default=0, server_default="0")
 
     township: Mapped[Township] = relationship(back_populates="organizations")
 

@@ -17,8 +17,10 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    # existing books start at version 0: no cache holds anything of them yet
+    op.add_column("organizations", sa.Column("books_version", sa.Integer(), nullable=False, server_default="0"))
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table("organizations") as batch:
+        batch.drop_column("books_version")

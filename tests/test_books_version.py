@@ -1,0 +1,114 @@
+"""The books version (#24): every write that changes what the ledger pages and report PDFs show bumps
+`organizations.books_version` in its own transaction; a rolled-back write does not; other books keep theirs."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+
+from tests.test_reports_render import _fast_password_hashing, village  # noqa: F401  (fixtures)
+
+
+def version(org) -> int:
+    from coop.services import books
+
+    return books.version(org.id)
+
+
+@pytest.fixture
+def other(village):
+    from coop.core.extensions import db
+    from coop.services import orgs
+
+    o = orgs.create_organization(village.township, name="西村经济合作社", books_start_year=2025)
+    db.session.commit()
+    return o
+
+
+def committed(fn):
+    """Run `fn` and commit; the version after."""
+    from coop.core.extensions import db
+
+    out = fn()
+    db.session.commit()
+    return out
+
+
+def test_each_kind_of_change_bumps_once_per_transaction(village, other):
+    from coop.core.extensions import db
+    from coop.models import Voucher
+    from coop.services import accounts, periods, vouchers
+
+    org = village.org
+    seen = [version(org)]
+    theirs = version(other)
+
+    def step(fn):
+        committed(fn)
+        now = version(org)
+        assert now == seen[-1] + 1, fn  # one transaction, one bump, however many rows it wrote
+        seen.append(now)
+
+    step(lambda: village.draft("2025-03-02", ("101", "10.00", ""), ("501", "", "10.00")))  # a draft saved
+    v = db.session.scalars(sa.select(Voucher).where(Voucher.status == "draft")).one()
+    step(lambda: vouchers.update_draft(v, {"date": dt.date(2025, 3, 3), "lines": [
+        {"summary": "改", "account_code": "101", "debit": Decimal("11.00"), "credit": Decimal(0)},
+        {"summary": "改", "account_code": "501", "debit": Decimal(0), "credit": Decimal("11.00")}]},
+        user=village.accountant))  # edited
+    step(lambda: vouchers.review_voucher(v, user=village.reviewer))  # reviewed
+    step(lambda: vouchers.post_voucher(v, user=village.accountant))  # posted
+    step(lambda: vouchers.reverse_voucher(v, user=village.accountant, date=dt.date(2025, 3, 9)))  # reversed
+    d = village.draft("2025-03-04", ("101", "1.00", ""), ("501", "", "1.00"))
+    db.session.commit()
+    seen.append(version(org))
+    step(lambda: vouchers.delete_draft(d, user=village.accountant))  # a draft deleted
+    step(lambda: accounts.add_detail_account(org, "102", "10202", "信用社"))  # accounts
+    step(lambda: accounts.rename_account(org, "10202", "农村信用社"))
+    step(lambda: village.close_through(2025, 1))  # a close (损益结转 and the period row)
+    step(lambda: periods.reopen_period(org, 2025, 1, user=village.auditor, reason="补记漏账"))  # a reopen
+    step(lambda: vouchers.post_many(org, [({"date": dt.date(2025, 3, 5), "lines": [
+        {"summary": "批量", "account_code": "101", "debit": Decimal("5.00"), "credit": Decimal(0)},
+        {"summary": "批量", "account_code": "501", "debit": Decimal(0), "credit": Decimal("5.00")}]}, "normal")],
+        preparer=village.accountant, reviewer=village.reviewer, poster=village.accountant))  # bulk posting
+    assert version(other) == theirs  # another organization's books did not change
+
+
+def test_rolled_back_write_does_not_bump(village):
+    from coop.core.extensions import db
+
+    before = version(village.org)
+    village.draft("2025-03-02", ("101", "10.00", ""), ("501", "", "10.00"))
+    db.session.flush()
+    db.session.rollback()
+    assert version(village.org) == before
+    committed(lambda: None)  # nothing pending survives the rollback
+    assert version(village.org) == before
+
+
+def test_the_bump_is_in_the_writers_transaction(village, app):
+    """Another connection sees neither the new voucher nor the new version until the commit, then both."""
+    from coop.core.extensions import db
+
+    before = version(village.org)
+    village.draft("2025-03-02", ("101", "10.00", ""), ("501", "", "10.00"))
+    db.session.flush()
+    with db.engine.connect() as other:
+        read = sa.text("SELECT books_version FROM organizations WHERE id = :o")
+        assert other.scalar(read, {"o": village.org.id}) == before
+        other.rollback()
+        db.session.commit()
+        assert other.scalar(read, {"o": village.org.id}) == before + 1
+
+
+def test_bulk_statements_bump(village):
+    """Writes through session.execute (no ORM unit of work) are seen too: an opening-balance delete by WHERE."""
+    from coop.core.extensions import db
+    from coop.models import OpeningBalance
+
+    before = version(village.org)
+    db.session.execute(sa.update(OpeningBalance).where(OpeningBalance.organization_id == village.org.id)
+                       .values(counterparty=None).execution_options(synchronize_session=False))
+    db.session.commit()
+    assert version(village.org) == before + 1
