@@ -25,8 +25,10 @@ from coop.services import access, accounts, periods, vouchers
 from coop.services.opening import opening_lines
 from coop.web.daily import drill_links, unclosed_note
 from coop.web.orgs import load_org
+from coop.web.report_html import table_html
 from coop.core import clock
 bp = Blueprint("reports", __name__, url_prefix="/o/<int:org_id>/reports")
+bp.add_app_template_global(table_html, "report_table_html")
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 WEB_FORMATS = ("html", "xlsx", "pdf")
