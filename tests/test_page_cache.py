@@ -174,3 +174,24 @@ def test_revalidating_browsers_only_where_configured(client, app, village, cache
         assert other.headers["Cache-Control"] == "no-store" and "ETag" not in other.headers
     finally:
         app.config["PAGE_BROWSER_REVALIDATE"] = False
+
+
+def test_api_report_304_until_a_posting(client, village, cached):
+    from coop.core.extensions import db
+    from coop.services import users
+
+    token = users.issue_api_token(village.accountant, "t")
+    db.session.commit()
+    auth = {"Authorization": f"Bearer {token}"}
+    url = f"/api/v1/orgs/{village.org.id}/reports/trial-balance?year=2025&month=1"
+    r = client.get(url, headers=auth)
+    assert r.status_code == 200 and r.headers["Cache-Control"] == "no-store"
+    cash = next(x for x in r.json["rows"] if x["code"] == "101")
+    assert cash["closing_debit"] == "1400.00"
+    r2 = client.get(url, headers={**auth, "If-None-Match": r.headers["ETag"]})
+    assert r2.status_code == 304 and r2.data == b""
+    village.post("2025-01-25", ("101", "99.00", ""), ("501", "", "99.00"), summary="收到租金")
+    db.session.commit()
+    r3 = client.get(url, headers={**auth, "If-None-Match": r.headers["ETag"]})
+    assert r3.status_code == 200 and next(x for x in r3.json["rows"] if x["code"] == "101")["closing_debit"] == "1499.00"
+    assert client.get(url, headers={"If-None-Match": r.headers["ETag"]}).status_code == 401  # no token, no answer

@@ -25,7 +25,7 @@ from coop.services import access, accounts, periods, vouchers
 from coop.services.opening import opening_lines
 from coop.web.daily import drill_links, unclosed_note
 from coop.web.orgs import load_org
-from coop.web.report_html import table_html
+from coop.web.report_html import stamped, table_html
 from coop.core import clock
 bp = Blueprint("reports", __name__, url_prefix="/o/<int:org_id>/reports")
 bp.add_app_template_global(table_html, "report_table_html")
@@ -108,9 +108,10 @@ def _show(org_id: int, slug: str):
 
     def html_context():
         downloads = {f: url_for(request.endpoint, org_id=org.id, **q.url_args(), format=f) for f in ("xlsx", "pdf")}
+        links = {k: stamped(f) for k, f in drill_links(org, q, slug).items()}
         return dict(t=built(), q=q, downloads=downloads,
-                    voucher_link=lambda vid: url_for("reports.voucher_pdf", org_id=org.id, voucher_id=vid),
-                    **drill_links(org, q, slug))
+                    voucher_link=stamped(lambda vid: url_for("reports.voucher_pdf", org_id=org.id, voucher_id=vid)),
+                    **links)
     return page(build=html_context)
 
 
