@@ -31,7 +31,7 @@ def get(client, url, **headers):
 @pytest.fixture
 def cached(app):
     app.config["PAGE_CACHE_ENTRIES"] = 256
-    app.config["PDF_CACHE_ENTRIES"] = 64
+    app.config["REPORT_PDF_CACHE_ENTRIES"] = 64
     return app
 
 

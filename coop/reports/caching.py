@@ -1,4 +1,5 @@
-"""Repeat views of unchanged books (#24), for the web pages and the API: ETag/304 and bounded in-process caches keyed by the books version.
+"""Repeat views of unchanged books (#24), for the web pages and the API: ETag/304 and bounded in-process caches
+keyed by the books version.
 
 Every key holds the organization's books version (coop.services.books.version, read before the data it keys),
 the locale, the Beijing day (the period picker's years and the PDFs' 打印日期 depend on it), the code's build
@@ -12,8 +13,9 @@ machines, `PAGE_BROWSER_REVALIDATE = True` lets the ledger pages answer `private
 keeps a private copy and asks every time, and unchanged books answer 304. Shared caches never store them.
 
 The server-side caches are per process (a gunicorn worker each), least recently used first out, bounded by entries
-and bytes: PAGE_CACHE_ENTRIES / PAGE_CACHE_BYTES for page bodies, PDF_CACHE_ENTRIES / PDF_CACHE_BYTES for report
-PDFs. 0 entries turns a cache off (the bench measures the uncached page that way).
+and bytes: PAGE_CACHE_ENTRIES / PAGE_CACHE_BYTES for page bodies, REPORT_PDF_CACHE_ENTRIES / _BYTES for report
+PDFs (beside coop.documents.pdf's cache by the HTML's digest, this one skips building the table and its HTML).
+0 entries turns a cache off (the bench measures the uncached page that way).
 """
 from __future__ import annotations
 
@@ -33,8 +35,8 @@ from markupsafe import Markup
 from coop.core import clock
 from coop.services import books
 
-DEFAULTS = {"PAGE_CACHE_ENTRIES": 256, "PAGE_CACHE_BYTES": 32 << 20, "PDF_CACHE_ENTRIES": 64,
-            "PDF_CACHE_BYTES": 64 << 20, "PAGE_BROWSER_REVALIDATE": False}
+DEFAULTS = {"PAGE_CACHE_ENTRIES": 256, "PAGE_CACHE_BYTES": 32 << 20, "REPORT_PDF_CACHE_ENTRIES": 64,
+            "REPORT_PDF_CACHE_BYTES": 32 << 20, "PAGE_BROWSER_REVALIDATE": False}
 #: a cached body holds this where the per-request CSRF token goes (a token rendered once would expire in it)
 CSRF_SLOT = "\x1bcsrf-slot\x1b"
 
@@ -102,7 +104,7 @@ class LRU:
 
 
 pages = LRU("PAGE_CACHE_ENTRIES", "PAGE_CACHE_BYTES")
-pdfs = LRU("PDF_CACHE_ENTRIES", "PDF_CACHE_BYTES")
+pdfs = LRU("REPORT_PDF_CACHE_ENTRIES", "REPORT_PDF_CACHE_BYTES")
 
 
 def clear_all() -> None:
