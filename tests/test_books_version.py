@@ -1,5 +1,5 @@
 """The books version (#24): every write that changes what the ledger pages and report PDFs show bumps
-`organizations.books_version` in its own transaction; a rolled-back write does not; other books keep theirs."""
+the organization's books version (books_versions) in its own transaction; a rolled-back write does not; other books keep theirs."""
 from __future__ import annotations
 
 import datetime as dt
@@ -95,7 +95,7 @@ def test_the_bump_is_in_the_writers_transaction(village, app):
     village.draft("2025-03-02", ("101", "10.00", ""), ("501", "", "10.00"))
     db.session.flush()
     with db.engine.connect() as other:
-        read = sa.text("SELECT books_version FROM organizations WHERE id = :o")
+        read = sa.text("SELECT coalesce(max(version), 0) FROM books_versions WHERE organization_id = :o")
         assert other.scalar(read, {"o": village.org.id}) == before
         other.rollback()
         db.session.commit()
@@ -112,3 +112,97 @@ def test_bulk_statements_bump(village):
                        .values(counterparty=None).execution_options(synchronize_session=False))
     db.session.commit()
     assert version(village.org) == before + 1
+
+
+@pytest.fixture
+def pg_only(backend):
+    if backend != "postgresql":
+        pytest.skip("SQLite serializes writers: there is no concurrent commit to race")
+
+
+def test_bump_does_not_wait_for_a_lock_on_the_organization_row(app, village, pg_only):
+    """Services lock the organizations row FOR UPDATE early (shares, sanzi, imports); a draft saved meanwhile
+    commits at once, bump included, instead of queueing behind that lock (which could close a deadlock cycle)."""
+    import threading
+
+    from coop.core.extensions import db
+    from coop.models import Organization, User
+
+    org_id, user_id = village.org.id, village.accountant.id
+    before = version(village.org)
+    locked, saved = threading.Event(), threading.Event()
+    errors = []
+
+    def holder():
+        with app.app_context():
+            try:
+                db.session.execute(sa.select(Organization.id).where(Organization.id == org_id).with_for_update())
+                locked.set()
+                saved.wait(timeout=10)  # hold the row lock until the writer is through (or gives up)
+                db.session.commit()
+            finally:
+                db.session.remove()
+
+    def writer():
+        from coop.services import vouchers
+
+        with app.app_context():
+            try:
+                locked.wait(timeout=10)
+                vouchers.create_draft(db.session.get(Organization, org_id), {"date": dt.date(2025, 3, 2), "lines": [
+                    {"summary": "并发", "account_code": "101", "debit": Decimal("3.00"), "credit": Decimal(0)},
+                    {"summary": "并发", "account_code": "501", "debit": Decimal(0), "credit": Decimal("3.00")}]},
+                    user=db.session.get(User, user_id))
+                db.session.commit()
+                saved.set()
+            except Exception as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=holder), threading.Thread(target=writer)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert not errors and saved.is_set()  # committed while the row lock was still held
+    db.session.rollback()
+    assert version(village.org) == before + 1
+
+
+def test_concurrent_writers_each_bump(app, village, pg_only):
+    """Six drafts saved at the same moment in six transactions: six bumps, none lost."""
+    import threading
+
+    from coop.core.extensions import db
+    from coop.models import Organization, User
+    from coop.services import vouchers
+
+    org_id, user_id = village.org.id, village.accountant.id
+    before = version(village.org)
+    barrier = threading.Barrier(6)
+    errors = []
+
+    def writer(i):
+        with app.app_context():
+            try:
+                org, user = db.session.get(Organization, org_id), db.session.get(User, user_id)
+                barrier.wait(timeout=10)
+                vouchers.create_draft(org, {"date": dt.date(2025, 3, 2), "lines": [
+                    {"summary": f"并发{i}", "account_code": "101", "debit": Decimal("1.00"), "credit": Decimal(0)},
+                    {"summary": f"并发{i}", "account_code": "501", "debit": Decimal(0), "credit": Decimal("1.00")}]},
+                    user=user)
+                db.session.commit()
+            except Exception as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=writer, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors
+    db.session.rollback()
+    assert version(village.org) == before + 6

@@ -1,4 +1,4 @@
-"""The books version (`organizations.books_version`): bumped in the same transaction as any write that changes
+"""The books version (`books_versions`, read as `Organization.books_version`): bumped in the same transaction as any write that changes
 what the ledger pages and report PDFs show, so a cache keyed by it can never serve books that changed.
 
 Nothing in the services calls this: session events watch the tables, so a new service cannot forget it.
@@ -7,19 +7,21 @@ Nothing in the services calls this: session events watch the tables, so a new se
 - Bulk statements through the session (do_orm_execute: `sa.insert(VoucherLine)`, `sa.update(Voucher).where(…)`,
   `sa.delete(OpeningBalance)…`): the organizations are read from the rows' organization_id / voucher_id or, for
   UPDATE and DELETE, selected with the statement's own WHERE before it runs.
-- The bump itself is one UPDATE just before COMMIT (before_commit), once per organization and transaction: the
-  organization row is locked only for the commit, after every other lock the transaction takes, so it adds no
-  lock-order deadlock; a rollback never bumps (the pending set is dropped with the transaction).
+- The bump itself is one upsert just before COMMIT (before_commit), once per organization and transaction: its
+  row is locked only for the commit, after every other lock the transaction takes, so it adds no lock-order
+  deadlock; a rollback never bumps (the pending set is dropped with the transaction).
 Writes that bypass the session (a raw connection, a restore) must bump themselves (`bump_now`).
 """
 from __future__ import annotations
 
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from coop.models.ledger import Account, OpeningBalance, Period, Voucher, VoucherLine
-from coop.models.org import Organization
+from coop.models.org import BooksVersion, Organization
 
 #: the tables whose rows the pages show, and how a row names its organization
 _BY_ORG = {Voucher.__table__.name, Account.__table__.name, OpeningBalance.__table__.name, Period.__table__.name}
@@ -112,13 +114,14 @@ def _bump(session: Session) -> None:
 
 def bump_now(session: Session, org_ids) -> None:
     """Bump the books version of `org_ids` in the session's transaction (for writes that bypass the session)."""
-    o = Organization.__table__
-    session.connection().execute(sa.update(o).where(o.c.id.in_(sorted(org_ids)))
-                                 .values(books_version=o.c.books_version + 1))
+    conn = session.connection()
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    t = BooksVersion.__table__
+    stmt = insert(t).values([{"organization_id": i, "version": 1} for i in sorted(org_ids)])
+    conn.execute(stmt.on_conflict_do_update(index_elements=[t.c.organization_id], set_={"version": t.c.version + 1}))
     for org_id in org_ids:  # an Organization already loaded must not keep the old number
         obj = session.identity_map.get(sa.inspect(Organization).identity_key_from_primary_key((org_id,)))
-        if obj is not None and "books_version" in sa.inspect(obj).dict:
-            sa.orm.attributes.set_committed_value(obj, "books_version", None)
+        if obj is not None:
             session.expire(obj, ["books_version"])
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from coop.core.extensions import db
-from coop.models import Organization
+from coop.models import BooksVersion
 
 
 def version(org_id: int) -> int:
     """The current books version of organization `org_id` (read it before the data it keys: a change committed
     in between then only makes the cached data newer than its key, never older)."""
-    return db.session.scalar(sa.select(Organization.books_version).where(Organization.id == org_id))
+    return db.session.scalar(sa.select(BooksVersion.version).where(BooksVersion.organization_id == org_id)) or 0

@@ -17,10 +17,15 @@ depends_on = None
 
 
 def upgrade():
-    # existing books start at version 0: no cache holds anything of them yet
-    op.add_column("organizations", sa.Column("books_version", sa.Integer(), nullable=False, server_default="0"))
+    # no row is version 0: existing books need none until their first change
+    op.create_table(
+        "books_versions",
+        sa.Column("organization_id", sa.Integer(), nullable=False),
+        sa.Column("version", sa.Integer(), server_default="0", nullable=False),
+        sa.ForeignKeyConstraint(["organization_id"], ["organizations.id"], ondelete="RESTRICT"),
+        sa.PrimaryKeyConstraint("organization_id"),
+    )
 
 
 def downgrade():
-    with op.batch_alter_table("organizations") as batch:
-        batch.drop_column("books_version")
+    op.drop_table("books_versions")
