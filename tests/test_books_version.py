@@ -206,3 +206,20 @@ def test_concurrent_writers_each_bump(app, village, pg_only):
     assert not errors
     db.session.rollback()
     assert version(village.org) == before + 6
+
+
+def test_bulk_line_insert_bumps_the_vouchers_organization_only(village, other):
+    """Lines inserted by a bulk statement name only their voucher: the voucher's organization is bumped."""
+    from coop.core.extensions import db
+    from coop.models import Account, VoucherLine
+
+    d = village.draft("2025-03-02", ("101", "10.00", ""), ("501", "", "10.00"))
+    db.session.commit()
+    mine, theirs = version(village.org), version(other)
+    cash = db.session.scalars(sa.select(Account.id).where(Account.organization_id == village.org.id,
+                                                          Account.code == "101")).one()
+    db.session.execute(sa.insert(VoucherLine), [
+        {"voucher_id": d.id, "seq": 9, "summary": "补", "account_id": cash, "debit": Decimal("1.00"),
+         "credit": Decimal(0)}])
+    db.session.commit()
+    assert (version(village.org), version(other)) == (mine + 1, theirs)

@@ -86,7 +86,12 @@ def _collect_bulk(state) -> None:
     v = Voucher.__table__
     if state.is_insert:
         key = "organization_id" if name in _BY_ORG else "voucher_id"
-        ids = {r.get(key) for r in (rows or [stmt.compile().params])} - {None}
+        if not rows:
+            try:  # values given in the statement itself
+                rows = [dict(stmt.compile().params)]
+            except Exception:  # noqa: BLE001 — then the WHERE path below, which bumps every organization it finds
+                rows = []
+        ids = {r.get(key) for r in rows} - {None}
         if key == "voucher_id" and ids:
             ids = set(conn.scalars(sa.select(v.c.organization_id).distinct().where(v.c.id.in_(ids))))
         if ids:
@@ -98,7 +103,8 @@ def _collect_bulk(state) -> None:
     if where is not None:
         q = q.where(where if name in _BY_ORG else
                     v.c.id.in_(sa.select(VoucherLine.__table__.c.voucher_id).where(where)))
-    for params in rows or [{}]:  # an executemany UPDATE binds its WHERE row by row
+    # an executemany UPDATE binds its WHERE row by row; an INSERT that did not say reaches every organization
+    for params in (rows or [{}]) if where is not None else [{}]:
         found.update(conn.scalars(q, params))
 
 
