@@ -9,7 +9,8 @@ Runs, one after another (the machine has 2 cores: nothing in parallel):
   bench_posting.py       posting one by one and post_many, statements a voucher, against the code before #24
   bench_distribution.py  收益分配 for 10,000 households        bench_shares.py  折股量化 for 1,000 members
   bench_disclosure.py    收支明细 PDF of a village-quarter with 500 lines
-the last three on a temp SQLite file and on a throwaway PostgreSQL (tests/pg.py) started here.
+  bench_pages.py         科目余额表 / 明细账 / voucher list pages and the JSON API vs Fava (bench/requirements.txt)
+the last four on a temp SQLite file and on a throwaway PostgreSQL (tests/pg.py) started here.
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ sys.path.insert(0, str(HERE))
 from _common import ROOT, database, fresh_pg_database, temp_sqlite_url  # noqa: E402
 
 PY = str(ROOT / ".venv" / "bin" / "python")
-SCRIPTS = ("distribution", "shares", "disclosure")
+SCRIPTS = ("distribution", "shares", "disclosure", "pages")
 
 
 def run(cmd: list[str]) -> float:

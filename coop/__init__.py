@@ -51,8 +51,10 @@ def create_app(config_object: str | object = "config.DevelopmentConfig", **overr
     register_web(app)
     register_api(app, api)
 
+    from coop.reports.caching import init_caching
     from coop.web.hardening import init_hardening
 
+    init_caching(app)  # before hardening: its after-request function then runs after hardening's no-store
     init_hardening(app)  # after the API's token check, so a caller without a token gets its 401 first
 
     from coop.cli import register_cli

@@ -126,6 +126,9 @@ def app(backend, request, _session_apps):
         db.session.rollback()
         db.session.remove()
         _wipe(db)
+        from coop.reports import caching
+
+        caching.clear_all()  # the next test's books start again at id 1, version 0
         ctx.pop()
 
 

@@ -13,6 +13,7 @@ from coop.api.common import api_org
 from coop.core.money import ZERO
 from coop.ledger.types import Statement
 from coop.reports import REPORTS, builders, params
+from coop.reports import REPORTS, builders, caching, params
 from coop.reports.pdf import render_pdf, render_voucher_pdf, voucher_filename
 from coop.reports.xlsx import render_xlsx
 from coop.schemas.reports import (DetailLedgerSchema, GeneralLedgerSchema, JournalSchema, StatementSchema,
@@ -45,15 +46,18 @@ def _prepare(org_id: int, slug: str, args: dict):
     spec = REPORTS[slug]
     fmt = args.get("format") or _accepted_format()
     q = params.resolve(org, args, needs_code=spec.needs_code)
-    if fmt in ("xlsx", "pdf"):
+    if fmt == "xlsx":
         t = spec.build(org, q)
-        name = t.filename or t.title
-        if fmt == "xlsx":
-            return org, q, send_file(io.BytesIO(render_xlsx(t)), mimetype=XLSX_MIME, as_attachment=True,
-                                     download_name=f"{name}.xlsx")
-        return org, q, send_file(io.BytesIO(render_pdf(t)), mimetype=PDF_MIME, as_attachment=True,
-                                 download_name=f"{name}.pdf")
-    return org, q, None
+        return org, q, send_file(io.BytesIO(render_xlsx(t)), mimetype=XLSX_MIME, as_attachment=True,
+                                 download_name=f"{t.filename or t.title}.xlsx")
+    if fmt == "pdf":
+        def render():
+            t = spec.build(org, q)
+            return render_pdf(t), f"{t.filename or t.title}.pdf"
+        data, name = caching.pdf(org, ("api", slug, q), render)  # per books version
+        return org, q, send_file(io.BytesIO(data), mimetype=PDF_MIME, as_attachment=True, download_name=name)
+    # JSON: a client holding this very answer (If-None-Match) gets a 304
+    return org, q, caching.not_modified(org)
 
 
 def _accepted_format() -> str:

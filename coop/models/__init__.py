@@ -14,7 +14,7 @@ from coop.models.joint import JointProject, ProjectContribution, ProjectParticip
 from coop.models.loans import Loan, LoanEvent, LprRate, SubsidyClaim, SubsidyPolicy
 from coop.models.members import (Household, Member, MembershipEvent, PlanMemberInput, QuantificationPlan, ShareAction,
                       ShareCertificate, ShareEvent)
-from coop.models.org import County, Organization, Township
+from coop.models.org import BooksVersion, County, Organization, Township
 from coop.models.county import (AuditCase, AuditFinding, AuditFindingVoucher, Budget, BudgetLine, CountyTarget,
                      RectificationItem)
 from coop.models.setup import ImportMapping
@@ -36,7 +36,7 @@ STATUS_ENUMS = (VoucherStatus, PeriodStatus, MemberStatus, QuantificationStatus,
 
 __all__ = [
     "AuditCase", "AuditFinding", "AuditFindingVoucher", "Budget", "BudgetLine", "CountyTarget", "RectificationItem",
-    "Account", "ApiToken", "IdempotencyKey", "Attachment", "AuditLog", "County", "OpeningBalance", "Organization", "Period",
+    "Account", "ApiToken", "IdempotencyKey", "Attachment", "AuditLog", "BooksVersion", "County", "OpeningBalance", "Organization", "Period",
     "PostingRoleMapping",
     "RoleAssignment", "Township", "User", "Voucher", "VoucherLine", "VoucherSequence",
     "Asset", "Contract", "ContractInstalment", "ContractReceipt", "DepreciationLine", "DepreciationRun", "Inventory",
@@ -53,3 +53,4 @@ __all__ = [
 ]
 __all__ += ["ImportMapping"]
 __all__ += ["STATUS_ENUMS"] + [e.__name__ for e in STATUS_ENUMS]
+from coop.models import books  # noqa: F401  (registers the books-version events)

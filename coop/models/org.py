@@ -4,7 +4,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from coop.core.extensions import db
 from coop.core.text import N_
@@ -108,3 +108,23 @@ class Organization(TimestampMixin, db.Model):
             "has_collective_share": self.has_collective_share,
             "collective_share_ratio": self.collective_share_ratio,
         }
+
+
+class BooksVersion(db.Model):
+    """The books version of an organization: a number that changes in the same transaction as anything the ledger
+    pages and report PDFs show (vouchers and their lines, accounts, opening balances, periods, the organization
+    row); bumped by coop.models.books at commit, read as `Organization.books_version`; the page and PDF caches are
+    keyed by it. A row of its own, not a column of organizations: services lock the organization row FOR UPDATE
+    early in their transactions, and a bump waiting for that lock at commit could close a deadlock cycle; this
+    row is only ever locked by the last statement before a COMMIT. No row yet means version 0."""
+
+    __tablename__ = "books_versions"
+    organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id", ondelete="RESTRICT"),
+                                                 primary_key=True)
+    version: Mapped[int] = mapped_column(nullable=False, default=0, server_default="0")
+
+
+#: loaded with the organization (one SELECT), so a page's access check already knows the version
+Organization.books_version = column_property(
+    sa.func.coalesce(sa.select(BooksVersion.version).where(BooksVersion.organization_id == Organization.id)
+                     .correlate_except(BooksVersion).scalar_subquery(), 0))

@@ -13,6 +13,7 @@ from werkzeug.routing import BuildError
 
 from coop.core.errors import CoopError, InvalidState, PeriodClosed, ValidationFailed
 from coop.core.extensions import db
+from coop.reports import caching
 from coop.ledger import codes
 from coop.ledger.chart import CHART_2004, CATEGORY_LABELS, COUNTERPARTY_ACCOUNTS
 from coop.models import Organization, Voucher
@@ -77,6 +78,13 @@ def _int_arg(name: str, lo: int, hi: int) -> int | None:
 @bp.route("/vouchers")
 def vouchers():
     org = load_org()
+    if (unchanged := caching.not_modified(org)) is not None:
+        return unchanged  # the client's copy is of these very books
+    body = caching.page_body(org, lambda: _voucher_list_body(org), per_user=True)
+    return render_template("ledger/voucher_list.html", body=body, **_common(org))
+
+
+def _voucher_list_body(org: Organization) -> str:
     current_year = periods.first_open(org)[0]
     # no year in the URL means the current accounting year; an empty one (全部) means every year; a bare list
     # opens on the month being worked on (periods.working_month), not on January
@@ -101,8 +109,8 @@ def vouchers():
                "account": account, "q": text}
     years = range(current_year, org.books_start_year - 1, -1)
     return render_template(
-        "ledger/voucher_list.html", vouchers=items, total=total, totals=totals,
-        page=page, pages=pages, filters=filters, years=years, **_common(org),
+        "ledger/_voucher_list_body.html", vouchers=items, total=total, totals=totals,
+        page=page, pages=pages, filters=filters, years=years, csrf_token=caching.csrf_slot, **_common(org),
     )
 
 

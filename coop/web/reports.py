@@ -5,16 +5,17 @@ same macro, the xlsx from the same rows.
 """
 from __future__ import annotations
 
-import datetime as dt
 import io
 
 import sqlalchemy as sa
 from flask import Blueprint, render_template, request, send_file, url_for
 from flask_babel import gettext
 from flask_login import login_required
+from markupsafe import Markup
 
 from coop.core.errors import ValidationFailed
 from coop.core.extensions import db
+from coop.reports import caching
 from coop.models import Voucher, VoucherLine
 from coop.reports import REPORTS, params
 from coop.reports.pdf import render_pdf, render_voucher_pdf, voucher_filename
@@ -23,8 +24,10 @@ from coop.services import access, accounts, periods, vouchers
 from coop.services.opening import opening_lines
 from coop.web.daily import drill_links, unclosed_note
 from coop.web.orgs import load_org
+from coop.web.report_html import stamped, table_html
 from coop.core import clock
 bp = Blueprint("reports", __name__, url_prefix="/o/<int:org_id>/reports")
+bp.add_app_template_global(table_html, "report_table_html")
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 WEB_FORMATS = ("html", "xlsx", "pdf")
@@ -59,36 +62,56 @@ def index():
 def _show(slug: str):
     org = load_org()
     spec = REPORTS[slug]
-    ctx = dict(org=org, spec=spec, t=None, error=None, q=None, **_picker_context(org))
     fmt = request.args.get("format") or "html"
+    if fmt == "html" and (unchanged := caching.not_modified(org)) is not None:
+        return unchanged  # the client's copy is of these very books
+
+    def page(status: int = 200, **ctx):
+        """The layout around the report's body; a 200 body comes from the books-version cache."""
+        def body():
+            values = dict(org=org, spec=spec, t=None, error=None, q=None, **_picker_context(org))
+            values.update(ctx)
+            values.update(values.pop("build", dict)())
+            return render_template("reports/_report_body.html", **values)
+        shown = caching.page_body(org, body) if status == 200 else Markup(body())
+        return render_template("reports/report.html", org=org, spec=spec, body=shown), status
+
     try:
         if fmt not in WEB_FORMATS:
             raise ValidationFailed.field("format", gettext("格式应为 html、xlsx 或 pdf"))
         args = params.load_args(spec.args, request.args)
         if spec.needs_code and not args.get("code") and fmt == "html":
             # 明细账 opened without an account: show the picker, not an error
-            ctx["q"] = params.resolve(org, args)
-            ctx["error"] = gettext("请选择科目后查询")
-            return render_template("reports/report.html", **ctx)
+            return page(q=params.resolve(org, args), error=gettext("请选择科目后查询"))
         q = params.resolve(org, args, needs_code=spec.needs_code)
     except ValidationFailed as exc:
         # the same page with the message; the picker falls back to the current open month
-        ctx.update(error=exc.message, q=params.resolve(org, {}))
-        return render_template("reports/report.html", **ctx), 422
-    t = spec.build(org, q)
-    if fmt != "html" and (note := unclosed_note(org, q)):  # the page says it beside the title
-        t.notes.append(note)
+        return page(422, error=exc.message, q=params.resolve(org, {}))
+
+    def built():
+        t = spec.build(org, q)
+        if fmt != "html" and (note := unclosed_note(org, q)):  # the page says it beside the title
+            t.notes.append(note)
+        return t
+
     if fmt == "xlsx":
+        t = built()
         return send_file(io.BytesIO(render_xlsx(t)), mimetype=XLSX_MIME, as_attachment=True,
                          download_name=f"{t.filename or t.title}.xlsx")
     if fmt == "pdf":
-        return send_file(io.BytesIO(render_pdf(t)), mimetype="application/pdf",
-                         download_name=f"{t.filename or t.title}.pdf")
-    downloads = {f: url_for(request.endpoint, **q.url_args(), format=f) for f in ("xlsx", "pdf")}
-    ctx.update(t=t, q=q, downloads=downloads,
-               voucher_link=lambda vid: url_for("reports.voucher_pdf", voucher_id=vid),
-               **drill_links(org, q, slug))
-    return render_template("reports/report.html", **ctx)
+        def render():
+            t = built()
+            return render_pdf(t), f"{t.filename or t.title}.pdf"
+        data, name = caching.pdf(org, (slug, q), render)
+        return send_file(io.BytesIO(data), mimetype="application/pdf", download_name=name)
+
+    def html_context():
+        downloads = {f: url_for(request.endpoint, **q.url_args(), format=f) for f in ("xlsx", "pdf")}
+        links = {k: stamped(f) for k, f in drill_links(org, q, slug).items()}
+        return dict(t=built(), q=q, downloads=downloads,
+                    voucher_link=stamped(lambda vid: url_for("reports.voucher_pdf", voucher_id=vid)),
+                    **links)
+    return page(build=html_context)
 
 
 @bp.route("/trial-balance")

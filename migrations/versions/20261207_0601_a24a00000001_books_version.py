@@ -17,8 +17,15 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    # no row is version 0: existing books need none until their first change
+    op.create_table(
+        "books_versions",
+        sa.Column("organization_id", sa.Integer(), nullable=False),
+        sa.Column("version", sa.Integer(), server_default="0", nullable=False),
+        sa.ForeignKeyConstraint(["organization_id"], ["organizations.id"], ondelete="RESTRICT"),
+        sa.PrimaryKeyConstraint("organization_id"),
+    )
 
 
 def downgrade():
-    pass
+    op.drop_table("books_versions")

@@ -1,0 +1,197 @@
+"""The cached report pages, voucher list and report PDFs (#24) answer from the cache only while the books are
+unchanged: after a posting, a close, a reopen or a saved draft the next request shows the new figures; an
+unchanged repeat with the ETag is a 304 with no body; the cache never crosses users or organizations."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.test_reports_render import _fast_password_hashing, village  # noqa: F401  (fixtures)
+from tests.test_reports_web import outsider  # noqa: F401  (fixtures)
+
+
+def tb_url(books, **q) -> str:
+    args = "&".join(f"{k}={v}" for k, v in {"year": 2025, "month": 1, **q}.items())
+    return f"/o/{books.org.id}/reports/trial-balance?{args}"
+
+
+def row(html: str, code: str) -> list[str]:
+    """The cells of the 科目余额表 row of `code`, as text."""
+    m = re.search(r'<tr class="row-[a-z]+">\s*<td[^>]*>(?:<a[^>]*>)?' + code + r'(?:</a>)?</td>(.*?)</tr>', html, re.S)
+    assert m, f"no row {code}"
+    return [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", m.group(1), re.S)]
+
+
+def get(client, url, **headers):
+    r = client.get(url, headers=headers)
+    return r, r.get_data(as_text=True)
+
+
+@pytest.fixture
+def cached(app):
+    app.config["PAGE_CACHE_ENTRIES"] = 256
+    app.config["REPORT_PDF_CACHE_ENTRIES"] = 64
+    return app
+
+
+def test_trial_balance_304_then_new_figures_after_posting(auth, client, village, cached):
+    from coop.core.extensions import db
+
+    auth.login("kuaiji")
+    r, html = get(client, tb_url(village))
+    assert r.status_code == 200 and r.headers["Cache-Control"] == "no-store"  # the security design's default
+    tag = r.headers["ETag"]
+    # 101 库存现金 in January: opening 1,200; 本期 debit 500 (提取现金), credit 300 (办公用品); closing 1,400
+    assert row(html, "101")[:8] == ["库存现金", "1,200.00", "", "500.00", "300.00", "500.00", "300.00", "1,400.00"]
+    r2, body = get(client, tb_url(village), **{"If-None-Match": tag})
+    assert r2.status_code == 304 and body == "" and r2.headers["ETag"] == tag
+    r3, again = get(client, tb_url(village))
+    assert again == html  # the cached body, the same page
+
+    village.post("2025-01-25", ("101", "99.00", ""), ("501", "", "99.00"), summary="收到租金")
+    db.session.commit()
+    r4, body = get(client, tb_url(village), **{"If-None-Match": tag})
+    assert r4.status_code == 200 and r4.headers["ETag"] != tag
+    assert row(body, "101")[:8] == ["库存现金", "1,200.00", "", "599.00", "300.00", "599.00", "300.00", "1,499.00"]
+
+
+def test_close_and_reopen_change_the_cached_page(auth, client, village, cached):
+    from coop.core.extensions import db
+    from coop.services import closing, periods
+
+    auth.login("kuaiji")
+    _, html = get(client, tb_url(village))
+    assert "尚未结账" in html
+    village.close_through(2025, 1)
+    db.session.commit()
+    _, closed = get(client, tb_url(village))
+    assert "尚未结账" not in closed  # the close shows, not the cached unclosed page
+    assert [ln for ln in closed.splitlines() if "report-unclosed" in ln] == []
+    assert row(closed, "101")[7] == "1,400.00"
+    closing.reopen_period(village.org, 2025, 1, user=village.auditor, reason="补记漏账")
+    db.session.commit()
+    _, reopened = get(client, tb_url(village))
+    assert "2025年1月 尚未结账" in reopened  # the reopen shows, not the cached closed page
+    village.post("2025-01-31", ("101", "1.00", ""), ("501", "", "1.00"), summary="补记")  # the reopened month
+    db.session.commit()
+    _, posted = get(client, tb_url(village))
+    assert row(posted, "101")[7] == "1,401.00"
+
+
+def test_voucher_list_shows_a_draft_saved_after_it_was_cached(auth, client, village, cached):
+    from coop.core.extensions import db
+
+    auth.login("kuaiji")
+    url = f"/o/{village.org.id}/vouchers?year=2025&month=3"
+    r, html = get(client, url)
+    assert "共 0 张凭证" in html
+    tag = r.headers["ETag"]
+    assert get(client, url, **{"If-None-Match": tag})[0].status_code == 304
+    r = client.post(f"/o/{village.org.id}/vouchers/new", data={
+        "date": "2025-03-02", "word": "记", "attachment_count": "1",
+        "lines-0-summary": "购买灯泡", "lines-0-account_code": "513", "lines-0-debit": "42.50", "lines-0-credit": "",
+        "lines-1-summary": "购买灯泡", "lines-1-account_code": "101", "lines-1-debit": "", "lines-1-credit": "42.50"})
+    assert r.status_code == 302, r.get_data(as_text=True)[:2000]
+    r, html = get(client, url, **{"If-None-Match": tag})
+    assert r.status_code == 200 and "共 1 张凭证" in html and "购买灯泡" in html and "42.50" in html
+    db.session.rollback()
+
+
+def test_cached_voucher_list_gets_a_fresh_csrf_token_per_session(auth, client, app, village, cached):
+    """The body is cached with a slot for the token: each session's page carries its own valid token."""
+    auth.login("kuaiji")
+    url = f"/o/{village.org.id}/vouchers?year=2025&month=1"
+    _, html = get(client, url)
+    assert "\x1b" not in html
+    tokens = re.findall(r'name="csrf_token" value="([^"]+)"', html)
+    assert tokens and all(tokens)
+
+
+def test_cache_is_per_user_and_organization(auth, client, app, village, outsider, cached):
+    auth.login("kuaiji")
+    url = f"/o/{village.org.id}/vouchers?year=2025&month=1"
+    r, html = get(client, url)
+    tag = r.headers["ETag"]
+    client.post("/logout")
+    auth.login("xicun")  # another village's accountant: the cache does not let them in
+    r, _ = get(client, url, **{"If-None-Match": tag})
+    assert r.status_code == 404
+    auth.login("shenhe")  # the reviewer of the same books: their own page (their tick boxes), not a 304
+    r, mine = get(client, url, **{"If-None-Match": tag})
+    assert r.status_code == 200 and r.headers["ETag"] != tag
+
+
+def test_report_pdf_is_cached_until_the_books_change(auth, client, village, cached, monkeypatch):
+    from coop.core.extensions import db
+    from coop.web import reports as web_reports
+
+    rendered = []
+    real = web_reports.render_pdf
+
+    def counting(t, *a, **kw):
+        rendered.append(t.title)
+        return real(t, *a, **kw)
+
+    monkeypatch.setattr(web_reports, "render_pdf", counting)
+    auth.login("kuaiji")
+    url = tb_url(village, format="pdf")
+    first = client.get(url)
+    again = client.get(url)
+    assert first.status_code == again.status_code == 200 and again.data == first.data and len(rendered) == 1
+    village.post("2025-01-25", ("101", "99.00", ""), ("501", "", "99.00"), summary="收到租金")
+    db.session.commit()
+    after = client.get(url)
+    assert after.status_code == 200 and len(rendered) == 2
+
+
+def test_rolled_back_request_leaves_the_cache_valid(auth, client, village, cached):
+    """A refused posting (closed month) writes nothing and bumps nothing: the repeat is still a 304."""
+    from coop.core.extensions import db
+
+    village.close_through(2025, 1)
+    db.session.commit()
+    auth.login("kuaiji")
+    r, _ = get(client, tb_url(village))
+    tag = r.headers["ETag"]
+    r = client.post(f"/o/{village.org.id}/vouchers/new", data={
+        "date": "2025-01-30", "word": "记", "attachment_count": "0",
+        "lines-0-summary": "补记", "lines-0-account_code": "513", "lines-0-debit": "1.00", "lines-0-credit": "",
+        "lines-1-summary": "补记", "lines-1-account_code": "101", "lines-1-debit": "", "lines-1-credit": "1.00"})
+    assert r.status_code == 422
+    assert get(client, tb_url(village), **{"If-None-Match": tag})[0].status_code == 304
+
+
+def test_revalidating_browsers_only_where_configured(auth, client, app, village, cached):
+    """Default no-store (shared office computers); PAGE_BROWSER_REVALIDATE: private, no-cache, never public."""
+    auth.login("kuaiji")
+    app.config["PAGE_BROWSER_REVALIDATE"] = True
+    try:
+        r, _ = get(client, tb_url(village))
+        assert r.headers["Cache-Control"] == "private, no-cache" and r.headers["ETag"]
+        assert get(client, tb_url(village), **{"If-None-Match": r.headers["ETag"]})[0].status_code == 304
+        other = client.get(f"/o/{village.org.id}/accounts")  # a page without a books-version ETag
+        assert other.headers["Cache-Control"] == "no-store" and "ETag" not in other.headers
+    finally:
+        app.config["PAGE_BROWSER_REVALIDATE"] = False
+
+
+def test_api_report_304_until_a_posting(client, village, cached):
+    from coop.core.extensions import db
+    from coop.services import users
+
+    token = users.issue_api_token(village.accountant, "t")
+    db.session.commit()
+    auth = {"Authorization": f"Bearer {token}"}
+    url = f"/api/v1/orgs/{village.org.id}/reports/trial-balance?year=2025&month=1"
+    r = client.get(url, headers=auth)
+    assert r.status_code == 200 and r.headers["Cache-Control"] == "no-store"
+    cash = next(x for x in r.json["rows"] if x["code"] == "101")
+    assert cash["closing_debit"] == "1400.00"
+    r2 = client.get(url, headers={**auth, "If-None-Match": r.headers["ETag"]})
+    assert r2.status_code == 304 and r2.data == b""
+    village.post("2025-01-25", ("101", "99.00", ""), ("501", "", "99.00"), summary="收到租金")
+    db.session.commit()
+    r3 = client.get(url, headers={**auth, "If-None-Match": r.headers["ETag"]})
+    assert r3.status_code == 200 and next(x for x in r3.json["rows"] if x["code"] == "101")["closing_debit"] == "1499.00"
+    assert client.get(url, headers={"If-None-Match": r.headers["ETag"]}).status_code == 401  # no token, no answer
