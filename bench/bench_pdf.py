@@ -131,6 +131,24 @@ def pages(pdf: bytes) -> int:
     return int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
 
 
+def _renderers() -> list[int]:
+    """Pids of the PDF rendering processes (#24) of this process; none before #24."""
+    import coop.documents.pdf as pdf_module
+
+    pool = getattr(pdf_module, "pool", None)
+    return [r.proc.pid for r in pool.idle] if pool is not None else []
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and of its rendering processes with their finished children (the forked
+    renderings): /proc/<pid>/stat utime, stime, cutime, cstime."""
+    total = time.process_time()
+    for pid in _renderers():
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 def do_time(url: str, ids: dict, repeat: int) -> dict:
     from coop.core.extensions import db
 
@@ -144,10 +162,10 @@ def do_time(url: str, ids: dict, repeat: int) -> dict:
         for name, fn in docs:
             walls, cpus = [], []
             for _ in range(repeat):
-                w0, c0 = time.perf_counter(), time.process_time()
+                w0, c0 = time.perf_counter(), _cpu()
                 pdf = fn()
                 walls.append(time.perf_counter() - w0)
-                cpus.append(time.process_time() - c0)
+                cpus.append(_cpu() - c0)
                 db.session.remove()
             out[name] = {"pages": pages(pdf), "kb": len(pdf) // 1024, "wall": statistics.median(walls),
                          "cpu": statistics.median(cpus)}
@@ -186,7 +204,14 @@ def do_rss(url: str, ids: dict, n: int, n_pdf: int) -> dict:
         r = client.get(url_)
         assert r.status_code == 200, (url_, r.status_code)
     end = _rss()
-    return {"start": start["rss"], "end": end["rss"], "peak": end["hwm"], "pdfs": done_pdf, "requests": n}
+    helpers = [_rss_of(pid) for pid in _renderers()]
+    return {"start": start["rss"], "end": end["rss"], "peak": end["hwm"], "pdfs": done_pdf, "requests": n,
+            "renderers": helpers}
+
+
+def _rss_of(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(r"^VmRSS:\s+(\d+) kB", status, re.M).group(1)) / 1024
 
 
 def worker(args) -> None:
@@ -294,6 +319,9 @@ def table(results: dict, args, loads: list[str]) -> str:
     out.append(f"| *worker RSS MB: start → after {args.requests} requests incl. {args.pdfs} PDFs (peak)* | | "
                + " | ".join(f"{results[lb]['rss']['start']:.0f} → {results[lb]['rss']['end']:.0f} "
                             f"({results[lb]['rss']['peak']:.0f})" for lb in labels) + " |")
+    out.append("| *RSS MB of the worker's rendering processes (outside the worker)* | | "
+               + " | ".join(" + ".join(f"{x:.0f}" for x in results[lb]["rss"].get("renderers", [])) or "—"
+                            for lb in labels) + " |")
     out.append("")
     return "\n".join(out) + "\n"
 

@@ -1,7 +1,9 @@
-"""PDFs keep their look with the subset document font (#24): representative documents — a report, a 财务公开 sheet
-with people's names, a 记账凭证 and a 股权证 — rendered with the subset font (coop.documents.fonts, the full
-font behind it) and with the full system font alone, rasterised with pdftoppm and compared page by page; rare
-characters of names (㛃 U+36C3, 䶮 U+4DAE, 𠮷 U+20BB7), which the subset lacks, still print through the fallback."""
+"""PDFs keep their look after #24: representative documents — a report, a 财务公开 sheet with people's names, a
+记账凭证 and a 股权证 — rendered the way they are now (rendering process, subset font from coop.documents.fonts with
+the full font behind it, lean user-agent sheets, table whitespace dropped) and the way they were before (WeasyPrint
+called on the same template output with its own sheets and the full system font alone), rasterised with pdftoppm
+and compared page by page; rare characters of names (㛃 U+36C3, 䶮 U+4DAE, 𠮷 U+20BB7), which the subset lacks,
+still print through the fallback."""
 from __future__ import annotations
 
 import datetime as dt
@@ -59,15 +61,23 @@ def embedded_fonts(pdf: bytes) -> str:
         return subprocess.run(["pdffonts", f.name], capture_output=True, text=True, check=True).stdout
 
 
-def both(app, render) -> tuple[bytes, bytes]:
-    """(subset font, full font) renderings of the same document."""
-    old = app.config["PDF_FONT_FAMILY"]
+def both(app, render, monkeypatch) -> tuple[bytes, bytes]:
+    """(now, before #24) renderings of the same document."""
+    from weasyprint import HTML
+
+    from coop.documents import pdf as pdf_module
+
+    old = app.config["PDF_FONT_FAMILY"], app.config["PDF_CACHE_BYTES"]
+    app.config["PDF_CACHE_BYTES"] = 0
     try:
         new = render()
         app.config["PDF_FONT_FAMILY"] = FULL
-        full = render()
+        with monkeypatch.context() as m:  # the renderer before #24, as it was
+            m.setattr(pdf_module, "_render", lambda html, root, use_process: HTML(
+                string=html, url_fetcher=pdf_module.make_url_fetcher(root)).write_pdf())
+            full = render()
     finally:
-        app.config["PDF_FONT_FAMILY"] = old
+        app.config["PDF_FONT_FAMILY"], app.config["PDF_CACHE_BYTES"] = old
     return new, full
 
 
@@ -89,7 +99,7 @@ def test_the_subset_holds_gb2312_and_daxie_but_not_rare_name_characters(subset_f
     assert subset_fonts["regular"].stat().st_size < 6 * 2**20
 
 
-def test_report_and_voucher_look_the_same_and_rare_characters_print(app, books, subset_fonts):
+def test_report_and_voucher_look_the_same_and_rare_characters_print(app, books, subset_fonts, monkeypatch):
     from coop.models import Organization
     from coop.reports import builders
     from coop.reports.params import ReportQuery
@@ -101,16 +111,16 @@ def test_report_and_voucher_look_the_same_and_rare_characters_print(app, books, 
     db.session.commit()
     org = db.session.get(Organization, books.org.id)
     with app.test_request_context():
-        new, full = both(app, lambda: render_voucher_pdf(org, v))
+        new, full = both(app, lambda: render_voucher_pdf(org, v), monkeypatch)
         assert_same_look(new, full)
         # the rare characters came from the full font: embedded beside the subset, drawn like the full rendering
         assert "+Noto-Sans-CJK-SC " in embedded_fonts(new)
         new, full = both(app, lambda: render_pdf(builders.trial_balance(org, ReportQuery(2025, 1, 1)),
-                                                 today=dt.date(2025, 2, 1)))
+                                                 today=dt.date(2025, 2, 1)), monkeypatch)
         assert_same_look(new, full)
 
 
-def test_disclosure_sheet_with_names_looks_the_same(app, books, subset_fonts):
+def test_disclosure_sheet_with_names_looks_the_same(app, books, subset_fonts, monkeypatch):
     from coop.documents.disclosure import render_sheet_pdf
     from coop.services import disclosure
 
@@ -123,15 +133,15 @@ def test_disclosure_sheet_with_names_looks_the_same(app, books, subset_fonts):
                                 end=dt.date(2025, 1, 31), user=books.accountant)
     db.session.commit()
     with app.test_request_context():
-        new, full = both(app, lambda: render_sheet_pdf(d))
+        new, full = both(app, lambda: render_sheet_pdf(d), monkeypatch)
     assert_same_look(new, full)
 
 
-def test_share_certificate_looks_the_same(app, village, subset_fonts):
+def test_share_certificate_looks_the_same(app, village, subset_fonts, monkeypatch):
     from coop.documents import shares as shares_pdf
     from coop.services import shares
 
     cert = shares.current_certificate(village.h1)
     with app.test_request_context():
-        new, full = both(app, lambda: shares_pdf.certificate_pdf(cert))
+        new, full = both(app, lambda: shares_pdf.certificate_pdf(cert), monkeypatch)
     assert_same_look(new, full)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import gc
 import json
 import os
+import re
 import struct
 import sys
 from pathlib import Path
@@ -57,8 +58,67 @@ def font_files(css: str) -> tuple[Path, ...]:
     return tuple(out)
 
 
-def render(html: str, root: Path | None, css: str = "", font_config=None) -> bytes:
+#: user-agent rules our documents can never match (no dir= or hidden attributes, no links, lists in lists, forms'
+#: presentational attributes or footnotes in them); each would be tried on every element of a long table
+_NEVER = re.compile(r"\[dir|\[hidden\]|:link|:visited|::footnote|::note|^:is\([^)]*\)\s*(:is|\[|ul)|"
+                    r"^:is\([^)]*\)\[")
+
+
+def _lean(css_text: str) -> str:
+    out = []
+    for line in css_text.splitlines():
+        head = line.split("{", 1)[0]
+        if "{" in line and not line.lstrip().startswith("@") and _NEVER.search(head):
+            if "(" in head:
+                continue  # the whole rule (a selector list inside :is() is not split here)
+            selectors = [x for x in head.split(",") if not _NEVER.search(x.strip())]
+            if not selectors:
+                continue
+            line = ", ".join(x.strip() for x in selectors) + " {" + line.split("{", 1)[1]
+        out.append(line)
+    return "\n".join(out)
+
+
+_lean_sheets: dict[str, list] = {}
+
+
+def _document_class():
+    """WeasyPrint's HTML with user-agent and presentational-hint sheets lean of the rules above (the look stays:
+    tests/test_pdf_look.py compares against WeasyPrint's own sheets); plain HTML if WeasyPrint changed inside."""
     from weasyprint import CSS, HTML
+
+    if not (hasattr(HTML, "_ua_stylesheets") and hasattr(HTML, "_ph_stylesheets")):
+        return HTML
+    if not _lean_sheets:
+        import weasyprint
+
+        folder = Path(weasyprint.__file__).parent / "css"
+        try:
+            for name in ("html5_ua.css", "html5_ph.css"):
+                _lean_sheets[name] = [CSS(string=_lean((folder / name).read_text(encoding="utf-8")))]
+        except OSError:
+            return HTML
+
+    class LeanHTML(HTML):
+        def _ua_stylesheets(self, forms=False):
+            return _lean_sheets["html5_ua.css"] + (super()._ua_stylesheets(True)[1:] if forms else [])
+
+        def _ph_stylesheets(self):
+            return _lean_sheets["html5_ph.css"]
+
+    return LeanHTML
+
+
+#: whitespace beside table-structure tags: CSS drops it (between cells) or collapses it (a cell's edges), but the
+#: parser and box builder would still carry a text node for each
+_TABLE_SPACE = re.compile(r">\s+(?=</?(?:td|th|tr|thead|tbody|tfoot|colgroup|col|table)\b)")
+
+
+def render(html: str, root: Path | None, css: str = "", font_config=None) -> bytes:
+    from weasyprint import CSS
+
+    HTML = _document_class()
+    html = _TABLE_SPACE.sub(">", html)
 
     fonts = font_files(css)
     fetcher = make_url_fetcher(root, fonts)
