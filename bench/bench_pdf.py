@@ -98,8 +98,11 @@ def do_build(url: str, n_lines: int) -> dict:
         db.session.commit()
         d = disclosure.create_sheet(books.org, kind="income_expense", start=dt.date(2025, 1, 1),
                                     end=dt.date(2025, 3, 31), user=db.session.get(User, books.accountant.id))
+        from coop.services import users
+
+        token = users.issue_api_token(books.accountant, "bench")
         db.session.commit()
-        return {"org": books.org.id, "voucher": first.id, "sheet": d.id}
+        return {"org": books.org.id, "voucher": first.id, "sheet": d.id, "token": token}
 
 
 def _documents(ids: dict):
@@ -201,7 +204,8 @@ def do_rss(url: str, ids: dict, n: int, n_pdf: int) -> dict:
             done_pdf += 1
         else:
             url_ = pages_[i % len(pages_)]
-        r = client.get(url_)
+        api = url_.startswith("/api/")
+        r = client.get(url_, headers={"Authorization": f"Bearer {ids['token']}"} if api else {})
         assert r.status_code == 200, (url_, r.status_code)
     end = _rss()
     helpers = [_rss_of(pid) for pid in _renderers()]
@@ -236,7 +240,9 @@ def run_tree(tree: Path, args) -> dict:
     def call(*extra) -> dict:
         cmd = [py, str(HERE), "--url", url, "--lines", str(args.lines), "--repeat", str(args.repeat),
                "--requests", str(args.requests), "--pdfs", str(args.pdfs), *extra]
-        out = subprocess.run(cmd, cwd=tree, check=True, capture_output=True, text=True)
+        out = subprocess.run(cmd, cwd=tree, capture_output=True, text=True)
+        if out.returncode:
+            sys.exit(f"{' '.join(extra[:2])} in {tree} failed:\n{out.stderr[-3000:]}")
         line = [x for x in out.stdout.splitlines() if x.startswith("RESULT ")][-1]
         return json.loads(line[7:])
 

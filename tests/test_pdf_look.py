@@ -145,3 +145,47 @@ def test_share_certificate_looks_the_same(app, village, subset_fonts, monkeypatc
     with app.test_request_context():
         new, full = both(app, lambda: shares_pdf.certificate_pdf(cert), monkeypatch)
     assert_same_look(new, full)
+
+
+def test_in_worker_rendering_looks_the_same_and_leaves_the_collector_on(app, books, subset_fonts):
+    """PDF_RENDER_PROCESS off (or the rendering process unable to start): the worker renders itself, the same."""
+    import gc
+
+    from coop.reports.pdf import render_voucher_pdf
+
+    books.lock_opening({"101": "1000.00", "301": "-1000.00"})
+    v = books.post("2025-01-05", ("101", "500.00", ""), ("501", "", "500.00"), summary="收到承包金")
+    db.session.commit()
+    old = app.config["PDF_RENDER_PROCESS"], app.config["PDF_CACHE_BYTES"]
+    app.config["PDF_CACHE_BYTES"] = 0
+    try:
+        with app.test_request_context():
+            via_process = render_voucher_pdf(books.org, v)
+            app.config["PDF_RENDER_PROCESS"] = False
+            here = render_voucher_pdf(books.org, v)
+    finally:
+        app.config["PDF_RENDER_PROCESS"], app.config["PDF_CACHE_BYTES"] = old
+    assert gc.isenabled()
+    assert "Coop-Noto-Sans-CJK" in embedded_fonts(here)
+    (a,), (b,) = pages(via_process), pages(here)
+    assert differing(a, b) == 0
+
+
+def test_without_the_subset_documents_use_the_full_font(app, books, tmp_path, monkeypatch):
+    """No subset built yet (and a build already under way elsewhere): the full system font prints the PDF."""
+    from coop.reports.pdf import render_voucher_pdf
+
+    monkeypatch.setenv("COOP_FONT_CACHE", str(tmp_path))
+    (tmp_path / ".building").write_text("")  # fresh: no second build starts from this test
+    assert fonts.font_face_css() == "" and not fonts.build_in_background()
+    books.lock_opening({"101": "1000.00", "301": "-1000.00"})
+    v = books.post("2025-01-05", ("101", "500.00", ""), ("501", "", "500.00"), summary="收到承包金")
+    db.session.commit()
+    old = app.config["PDF_CACHE_BYTES"]
+    app.config["PDF_CACHE_BYTES"] = 0
+    try:
+        with app.test_request_context():
+            used = embedded_fonts(render_voucher_pdf(books.org, v))
+    finally:
+        app.config["PDF_CACHE_BYTES"] = old
+    assert "Coop-Noto-Sans-CJK" not in used and "+Noto-Sans-CJK-SC " in used

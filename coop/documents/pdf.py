@@ -135,11 +135,12 @@ class _Pool:
         self.lock = threading.Lock()
         self.pid = os.getpid()
         self.broken = False
+        self.failures = 0
 
     def take(self) -> _Renderer:
         with self.lock:
             if self.pid != os.getpid():  # inherited across a fork: those pipes belong to the parent
-                self.idle, self.pid, self.broken = [], os.getpid(), False
+                self.idle, self.pid, self.broken, self.failures = [], os.getpid(), False, 0
             if self.idle:
                 return self.idle.pop()
         return _Renderer()
@@ -199,7 +200,10 @@ def _render(html: str, root: Path | None, use_process: bool) -> bytes:
             except (OSError, EOFError, ValueError) as exc:  # the process died: a new one next time
                 log.warning("PDF rendering process failed (%s): rendering in the worker", exc)
                 r.close()
+                pool.failures += 1
+                pool.broken = pool.failures >= 3  # it cannot run here: stop paying for its start
             else:
+                pool.failures = 0
                 pool.give(r)
                 return pdf
     return _render_here(html, root, css)
