@@ -15,6 +15,7 @@ import hashlib
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 #: the family documents name first (PDF_FONT_FAMILY); the subset's own name, so it never stands in for the full font
@@ -137,13 +138,14 @@ def build_in_background() -> bool:
     """Start building the subsets in a process of its own (once per cache folder at a time); False if it cannot."""
     if available() or subset_path("regular") is None:
         return False
+    failed = cache_dir() / ".failed"
+    if failed.exists() and time.time() - failed.stat().st_mtime < 86400:
+        return False  # it failed lately: not again on every PDF
     lock = cache_dir() / ".building"
     try:
         cache_dir().mkdir(parents=True, exist_ok=True)
-        fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
     except FileExistsError:
-        import time
-
         if time.time() - lock.stat().st_mtime < 600:
             return False  # another process is building it
         lock.unlink(missing_ok=True)
@@ -167,6 +169,11 @@ def main(argv: list[str]) -> int:
         return 0
     except Exception as exc:  # the full font serves; say why
         print(f"document font subset not built: {exc}", file=sys.stderr)
+        if "--unlock" in argv:  # a background build: remember, so PDFs do not start another each time
+            try:
+                (cache_dir() / ".failed").write_text(str(exc))
+            except OSError:
+                pass
         return 1
     finally:
         if "--unlock" in argv:
