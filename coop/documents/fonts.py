@@ -105,6 +105,7 @@ def build(weight: str) -> Path:
     subsetter.populate(unicodes=[ord(c) for c in charset()])
     subsetter.subset(font)
     _rename(font, weight)
+    font.recalcTimestamp = False  # the source's dates: the same system font gives the same bytes
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=dest.parent, suffix=".tmp")
     os.close(fd)

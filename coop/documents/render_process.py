@@ -58,8 +58,8 @@ def font_files(css: str) -> tuple[Path, ...]:
     return tuple(out)
 
 
-#: user-agent rules our documents can never match (no dir= or hidden attributes, no links, lists in lists, forms'
-#: presentational attributes or footnotes in them); each would be tried on every element of a long table
+#: user-agent rules our documents can never match (they have no dir= or hidden attributes, links, nested lists,
+#: presentational attributes or footnotes); each would be tried on every element of a long table
 _NEVER = re.compile(r"\[dir|\[hidden\]|:link|:visited|::footnote|::note|^:is\([^)]*\)\s*(:is|\[|ul)|"
                     r"^:is\([^)]*\)\[")
 
@@ -94,10 +94,11 @@ def _document_class():
 
         folder = Path(weasyprint.__file__).parent / "css"
         try:
-            for name in ("html5_ua.css", "html5_ph.css"):
-                _lean_sheets[name] = [CSS(string=_lean((folder / name).read_text(encoding="utf-8")))]
+            sheets = {name: [CSS(string=_lean((folder / name).read_text(encoding="utf-8")))]
+                      for name in ("html5_ua.css", "html5_ph.css")}
         except OSError:
             return HTML
+        _lean_sheets.update(sheets)
 
     class LeanHTML(HTML):
         def _ua_stylesheets(self, forms=False):
