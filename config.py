@@ -23,7 +23,8 @@ class Config:
     ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
     ATTACHMENT_TYPES = ("application/pdf", "image/jpeg", "image/png")
     MAX_CONTENT_LENGTH = 12 * 1024 * 1024
-    PDF_FONT_FAMILY = '"Noto Sans CJK SC", "WenQuanYi Zen Hei", sans-serif'
+    #: the first family is the subset of Noto Sans CJK SC built by coop.documents.fonts (absent: the next serves)
+    PDF_FONT_FAMILY = '"Coop Noto Sans CJK SC", "Noto Sans CJK SC", "WenQuanYi Zen Hei", sans-serif'
     WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -70,6 +71,8 @@ class Config:
     PDF_QUEUE_SECONDS = 10
     #: rendered PDFs kept per process, by the digest of their HTML (0 turns the cache off)
     PDF_CACHE_BYTES = 64 * 1024 * 1024
+    #: render PDFs in a process of the worker's own (coop.documents.render_process); off: in the worker itself
+    PDF_RENDER_PROCESS = True
     #: hostile files: imports refuse a workbook whose unpacked size or row count exceeds these before parsing
     IMPORT_MAX_UNPACKED_BYTES = 50 * 1024 * 1024
     IMPORT_MAX_ROWS = 20000

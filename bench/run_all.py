@@ -10,7 +10,9 @@ Runs, one after another (the machine has 2 cores: nothing in parallel):
   bench_distribution.py  收益分配 for 10,000 households        bench_shares.py  折股量化 for 1,000 members
   bench_disclosure.py    收支明细 PDF of a village-quarter with 500 lines
   bench_pages.py         科目余额表 / 明细账 / voucher list pages and the JSON API vs Fava (bench/requirements.txt)
-the last four on a temp SQLite file and on a throwaway PostgreSQL (tests/pg.py) started here.
+the last four on a temp SQLite file and on a throwaway PostgreSQL (tests/pg.py) started here; then
+  bench_pdf.py           PDFs (ms a page, fixed ms a PDF) and a worker's RSS, this checkout beside the commit
+                         before #24 (SQLite; PDFs do not depend on the database)
 """
 from __future__ import annotations
 
@@ -38,7 +40,7 @@ def run(cmd: list[str]) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--only", default="county,posting," + ",".join(SCRIPTS))
+    ap.add_argument("--only", default="county,posting," + ",".join(SCRIPTS) + ",pdf")
     ap.add_argument("--villages", type=int, default=10)
     ap.add_argument("--vouchers", type=int, default=2000)
     ap.add_argument("--services-villages", type=int)
@@ -62,6 +64,8 @@ def main() -> None:
             for s in todo:
                 db_url = temp_sqlite_url() if backend == "sqlite" else fresh_pg_database(url, f"bench_{s}")
                 took[f"{s} ({backend})"] = run([PY, f"bench/bench_{s}.py", "--db", db_url])
+    if "pdf" in only:
+        took["pdf"] = run([PY, "bench/bench_pdf.py"])
     print("\n".join(f"{k}: {v:.0f} s" for k, v in took.items()))
 
 

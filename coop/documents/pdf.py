@@ -5,16 +5,34 @@ Rendering is CPU-bound; twenty readers asking at once would otherwise slow every
 to seconds. A request waits up to PDF_QUEUE_SECONDS for one of PDF_CONCURRENCY slots, then PdfBusy becomes a 503
 with Retry-After (coop.web.hardening). The same HTML is rendered once: PDFs are cached by the HTML's digest (up to
 PDF_CACHE_BYTES per process), so a report of unchanged books is served again without WeasyPrint.
+
+Where it renders (#24): by default in a rendering process of the worker's own (coop.documents.render_process,
+PDF_RENDER_PROCESS), one per slot, started on the first PDF; each PDF there is a forked child that exits when done,
+so the worker keeps neither WeasyPrint's memory nor its garbage, and its other threads keep serving. If that
+process cannot run, the PDF renders here as before, with the cyclic collector paused for the rendering. The
+documents' CJK font is the subset of coop.documents.fonts when it has been built (the full font otherwise).
 """
 from __future__ import annotations
 
+import atexit
+import gc
 import hashlib
+import json
+import logging
+import os
+import struct
+import subprocess
+import sys
 import threading
 from collections import OrderedDict
 from pathlib import Path
-from urllib.parse import unquote, urlparse
 
 from flask import current_app, has_app_context
+
+from coop.documents import fonts
+from coop.documents.render_process import FetchRefused, make_url_fetcher  # noqa: F401 (FetchRefused: re-exported)
+
+log = logging.getLogger(__name__)
 
 _slots: dict[int, threading.BoundedSemaphore] = {}
 _slots_lock = threading.Lock()
@@ -68,10 +86,6 @@ class PdfBusy(Exception):
         self.retry_after = retry_after
 
 
-class FetchRefused(ValueError):
-    pass
-
-
 def _semaphore(n: int) -> threading.BoundedSemaphore:
     with _slots_lock:
         if n not in _slots:
@@ -83,34 +97,127 @@ def static_root() -> Path:
     return Path(current_app.static_folder).resolve()
 
 
-def make_url_fetcher(root: Path | None):
-    """data: URIs, and files under the app's static folder; anything else (http, other files) is refused."""
-    from weasyprint.urls import URLFetcher
+class _Renderer:
+    """One rendering process (render_process.py) and the pipe to it; used by one request at a time."""
 
-    class LockedFetcher(URLFetcher):
-        def fetch(self, url, headers=None):
-            parsed = urlparse(url)
-            if parsed.scheme == "data":
-                return super().fetch(url, headers)
-            if parsed.scheme == "file" and root is not None:
-                path = Path(unquote(parsed.path)).resolve()
-                if path.is_file() and path.is_relative_to(root):
-                    return super().fetch(path.as_uri(), headers)
-            raise FetchRefused(f"PDF 不加载外部资源：{url[:100]}")
+    def __init__(self):
+        script = Path(__file__).resolve().with_name("render_process.py")
+        self.proc = subprocess.Popen([sys.executable, str(script)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     close_fds=True)
 
-    return LockedFetcher(allowed_protocols=("data", "file"), allow_redirects=False)
+    def render(self, html: str, root: Path | None, css: str) -> bytes:
+        body = html.encode("utf-8", "surrogatepass")
+        head = json.dumps({"n": len(body), "root": str(root) if root else None, "css": css}).encode()
+        self.proc.stdin.write(struct.pack(">I", len(head)) + head + body)
+        self.proc.stdin.flush()
+        status = self.proc.stdout.read(1)
+        size = self.proc.stdout.read(8)
+        if len(status) != 1 or len(size) != 8:
+            raise EOFError("rendering process gone")
+        payload = self.proc.stdout.read(struct.unpack(">Q", size)[0])
+        if status != b"P":
+            raise RuntimeError("PDF rendering failed: " + payload.decode("utf-8", "replace"))
+        return payload
+
+    def close(self) -> None:
+        try:
+            self.proc.stdin.close()
+            self.proc.wait(timeout=2)
+        except Exception:  # noqa: BLE001 — gone already, or stuck: make sure it ends
+            self.proc.kill()
+
+
+class _Pool:
+    """Idle rendering processes of this worker process (a forked worker starts its own)."""
+
+    def __init__(self):
+        self.idle: list[_Renderer] = []
+        self.lock = threading.Lock()
+        self.pid = os.getpid()
+        self.broken = False
+        self.failures = 0
+
+    def take(self) -> _Renderer:
+        with self.lock:
+            if self.pid != os.getpid():  # inherited across a fork: those pipes belong to the parent
+                self.idle, self.pid, self.broken, self.failures = [], os.getpid(), False, 0
+            if self.idle:
+                return self.idle.pop()
+        return _Renderer()
+
+    def give(self, r: _Renderer) -> None:
+        with self.lock:
+            self.idle.append(r)
+
+    def close(self) -> None:
+        with self.lock:
+            idle, self.idle = self.idle, []
+        for r in idle:
+            r.close()
+
+
+pool = _Pool()
+atexit.register(pool.close)
+
+_gc_lock = threading.Lock()
+_gc_paused = 0
+
+
+def _render_here(html: str, root: Path | None, css: str) -> bytes:
+    """In this process: the cyclic collector re-scans WeasyPrint's growing box tree over and over (~40% of a long
+    report's CPU), so it is paused while any rendering runs (renders overlap: counted) and runs once afterwards."""
+    from coop.documents.render_process import render
+
+    global _gc_paused
+    with _gc_lock:
+        _gc_paused += 1
+        gc.disable()
+    try:
+        return render(html, root, css)
+    finally:
+        with _gc_lock:
+            _gc_paused -= 1
+            if _gc_paused == 0:
+                gc.enable()
+
+
+def _render(html: str, root: Path | None, use_process: bool) -> bytes:
+    css = fonts.font_face_css()
+    if not css:
+        fonts.build_in_background()
+    if use_process and not pool.broken:
+        try:
+            r = pool.take()
+        except OSError as exc:
+            log.warning("PDF rendering process not started (%s): rendering in the worker", exc)
+            pool.broken = True
+        else:
+            try:
+                pdf = r.render(html, root, css)
+            except RuntimeError:  # WeasyPrint failed on this HTML; the process is fine
+                pool.give(r)
+                raise
+            except (OSError, EOFError, ValueError) as exc:  # the process died: a new one next time
+                log.warning("PDF rendering process failed (%s): rendering in the worker", exc)
+                r.close()
+                pool.failures += 1
+                pool.broken = pool.failures >= 3  # it cannot run here: stop paying for its start
+            else:
+                pool.failures = 0
+                pool.give(r)
+                return pdf
+    return _render_here(html, root, css)
 
 
 def html_to_pdf(html: str) -> bytes:
-    from weasyprint import HTML  # imported late: it loads Pango and fonts, which plain page views never need
-
     if has_app_context():
         n = int(current_app.config.get("PDF_CONCURRENCY") or 2)
         wait = float(current_app.config.get("PDF_QUEUE_SECONDS", 10))
         budget = int(current_app.config.get("PDF_CACHE_BYTES") or 0)
         root = static_root()
+        use_process = bool(current_app.config.get("PDF_RENDER_PROCESS", True))
     else:
-        n, wait, budget, root = 2, 10.0, 0, None
+        n, wait, budget, root, use_process = 2, 10.0, 0, None, True
     key = hashlib.sha256(html.encode("utf-8", "surrogatepass")).hexdigest()
     if budget and (pdf := cache.get(key)) is not None:
         return pdf
@@ -118,7 +225,7 @@ def html_to_pdf(html: str) -> bytes:
     if not slot.acquire(timeout=wait):
         raise PdfBusy(retry_after=max(1, int(wait)))
     try:
-        pdf = HTML(string=html, url_fetcher=make_url_fetcher(root)).write_pdf()
+        pdf = _render(html, root, use_process)
     finally:
         slot.release()
     cache.put(key, pdf, budget)

@@ -1,0 +1,191 @@
+"""A process of its own that turns HTML into PDFs for a web worker (#24), and the URL fetcher every rendering uses.
+
+Run as a script by coop.documents.pdf (`python render_process.py`): it imports only the standard library and
+WeasyPrint, loads fonts once (fontconfig, Pango, the document font's @font-face), then for each job forks a child
+that renders with the cyclic garbage collector off and exits. So:
+- the web worker's memory never holds WeasyPrint's trees or font copies (they die with the child);
+- no collector passes over the growing box tree (~40% of a long report's CPU in the worker) and none afterwards;
+- the worker's threads keep answering pages while a PDF renders (the request thread waits on a pipe, not the GIL).
+
+Protocol on stdin/stdout: a request is a 4-byte big-endian header length, a JSON header {"n": bytes of HTML,
+"root": static folder or null, "css": extra stylesheet} and the HTML in UTF-8; the answer is one status byte
+(P: a PDF follows, E: an error message follows), an 8-byte length and the payload.
+"""
+from __future__ import annotations
+
+import gc
+import json
+import os
+import re
+import struct
+import sys
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+
+class FetchRefused(ValueError):
+    pass
+
+
+def make_url_fetcher(root: Path | None, fonts: tuple[Path, ...] = ()):
+    """data: URIs, files under the app's static folder and the document font files; anything else (http, other
+    files) is refused."""
+    from weasyprint.urls import URLFetcher
+
+    allowed = {p.resolve() for p in fonts}
+
+    class LockedFetcher(URLFetcher):
+        def fetch(self, url, headers=None):
+            parsed = urlparse(url)
+            if parsed.scheme == "data":
+                return super().fetch(url, headers)
+            if parsed.scheme == "file":
+                path = Path(unquote(parsed.path)).resolve()
+                if path.is_file() and (path in allowed or root is not None and path.is_relative_to(root)):
+                    return super().fetch(path.as_uri(), headers)
+            raise FetchRefused(f"PDF 不加载外部资源：{url[:100]}")
+
+    return LockedFetcher(allowed_protocols=("data", "file"), allow_redirects=False)
+
+
+def font_files(css: str) -> tuple[Path, ...]:
+    """The file: URLs an @font-face stylesheet names (ours only: built by coop.documents.fonts)."""
+    out = []
+    for part in css.split('url("')[1:]:
+        url = part.split('"', 1)[0]
+        if url.startswith("file:"):
+            out.append(Path(unquote(urlparse(url).path)))
+    return tuple(out)
+
+
+#: user-agent rules our documents can never match (they have no dir= or hidden attributes, links, nested lists,
+#: presentational attributes or footnotes); each would be tried on every element of a long table
+_NEVER = re.compile(r"\[dir|\[hidden\]|:link|:visited|::footnote|::note|^:is\([^)]*\)\s*(:is|\[|ul)|"
+                    r"^:is\([^)]*\)\[")
+
+
+def _lean(css_text: str) -> str:
+    out = []
+    for line in css_text.splitlines():
+        head = line.split("{", 1)[0]
+        if "{" in line and not line.lstrip().startswith("@") and _NEVER.search(head):
+            if "(" in head:
+                continue  # the whole rule (a selector list inside :is() is not split here)
+            selectors = [x for x in head.split(",") if not _NEVER.search(x.strip())]
+            if not selectors:
+                continue
+            line = ", ".join(x.strip() for x in selectors) + " {" + line.split("{", 1)[1]
+        out.append(line)
+    return "\n".join(out)
+
+
+_lean_sheets: dict[str, list] = {}
+
+
+def _document_class():
+    """WeasyPrint's HTML with user-agent and presentational-hint sheets lean of the rules above (the look stays:
+    tests/test_pdf_look.py compares against WeasyPrint's own sheets); plain HTML if WeasyPrint changed inside."""
+    from weasyprint import CSS, HTML
+
+    if not (hasattr(HTML, "_ua_stylesheets") and hasattr(HTML, "_ph_stylesheets")):
+        return HTML
+    if not _lean_sheets:
+        import weasyprint
+
+        folder = Path(weasyprint.__file__).parent / "css"
+        try:
+            sheets = {name: [CSS(string=_lean((folder / name).read_text(encoding="utf-8")))]
+                      for name in ("html5_ua.css", "html5_ph.css")}
+        except OSError:
+            return HTML
+        _lean_sheets.update(sheets)
+
+    class LeanHTML(HTML):
+        def _ua_stylesheets(self, forms=False):
+            return _lean_sheets["html5_ua.css"] + (super()._ua_stylesheets(True)[1:] if forms else [])
+
+        def _ph_stylesheets(self):
+            return _lean_sheets["html5_ph.css"]
+
+    return LeanHTML
+
+
+#: whitespace beside table-structure tags: CSS drops it (between cells) or collapses it (a cell's edges), but the
+#: parser and box builder would still carry a text node for each
+_TABLE_SPACE = re.compile(r">\s+(?=</?(?:td|th|tr|thead|tbody|tfoot|colgroup|col|table)\b)")
+
+
+def render(html: str, root: Path | None, css: str = "", font_config=None) -> bytes:
+    from weasyprint import CSS
+
+    HTML = _document_class()
+    html = _TABLE_SPACE.sub(">", html)
+
+    fonts = font_files(css)
+    fetcher = make_url_fetcher(root, fonts)
+    if font_config is None:
+        from weasyprint.text.fonts import FontConfiguration
+
+        font_config = FontConfiguration()
+    sheets = [CSS(string=css, url_fetcher=fetcher, font_config=font_config)] if css else []
+    return HTML(string=html, url_fetcher=fetcher).write_pdf(stylesheets=sheets, font_config=font_config)
+
+
+# ---------------------------------------------------------------- the process
+
+
+def _read(f, n: int) -> bytes:
+    buf = bytearray()
+    while len(buf) < n:
+        chunk = f.read(n - len(buf))
+        if not chunk:
+            raise EOFError
+        buf += chunk
+    return bytes(buf)
+
+
+def _answer(status: bytes, payload: bytes) -> bytes:
+    return status + struct.pack(">Q", len(payload)) + payload
+
+
+def serve(inp, out) -> None:
+    from weasyprint.text.fonts import FontConfiguration
+
+    # one font configuration for every child: fontconfig, Pango's font map and the @font-face files load once here
+    configs: dict[str, FontConfiguration] = {}
+    while True:
+        try:
+            head = json.loads(_read(inp, struct.unpack(">I", _read(inp, 4))[0]))
+            html = _read(inp, head["n"]).decode("utf-8", "surrogatepass")
+        except EOFError:
+            return
+        css = head.get("css") or ""
+        root = Path(head["root"]) if head.get("root") else None
+        if css not in configs:
+            configs[css] = FontConfiguration()
+            render('<p style="font-weight: bold">汉字 0</p>汉字 0', root, css, configs[css])  # warm
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: render, answer, exit without tidying up (the OS frees it all at once)
+            os.close(r)
+            gc.disable()
+            try:
+                data = _answer(b"P", render(html, root, css, configs[css]))
+            except BaseException as exc:  # noqa: BLE001 — reported to the worker, which raises it
+                data = _answer(b"E", f"{type(exc).__name__}: {exc}".encode())
+            with os.fdopen(w, "wb") as f:
+                f.write(data)
+            os._exit(0)
+        os.close(w)
+        with os.fdopen(r, "rb") as f:
+            data = f.read()
+        _, status = os.waitpid(pid, 0)
+        if len(data) < 9 or len(data) != 9 + struct.unpack(">Q", data[1:9])[0]:
+            data = _answer(b"E", f"rendering process ended abnormally (status {status})".encode())
+        out.write(data)
+        out.flush()
+
+
+if __name__ == "__main__":
+    sys.path.pop(0)  # this folder: its modules (pdf, fonts…) must not shadow what WeasyPrint imports
+    serve(sys.stdin.buffer, sys.stdout.buffer)
