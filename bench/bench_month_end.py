@@ -42,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import county  # noqa: E402
 from _common import ROOT, append_results, command_line  # noqa: E402
-from bench_county import free_port, login, server  # noqa: E402
+from bench_county import free_port, server  # noqa: E402
 
 MONTH = 12
 TAG = "MONTHEND"  # in every summary the clients write
@@ -106,6 +106,19 @@ def fixtures(url: str, villages: list, clients: int) -> dict:
 # ------------------------------------------------------------------ clients
 
 
+def login(base: str, username: str, password: str):
+    import requests
+
+    s = requests.Session()
+    page = s.get(f"{base}/login", timeout=60).text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    r = s.post(f"{base}/login", data={"csrf_token": token, "username": username, "password": password},
+               allow_redirects=False, timeout=60)
+    if r.status_code != 302:
+        raise RuntimeError(f"login of {username} failed: {r.status_code}")
+    return s
+
+
 class Client(threading.Thread):
     """One person at month end in one village: logged in on the web as the accountant and as the village's member,
     and holding the accountant's and the reviewer's API tokens. Records (kind, what, ms, ok)."""
@@ -122,6 +135,7 @@ class Client(threading.Thread):
         self.problems: list[str] = []
         self.posted: list[str] = []
         self.requests_done = 0
+        self.run = secrets.token_hex(3)  # summaries stay unique across the servers of one run
         self.web = login(base, fx["accountant"], county.PASSWORD)
         self.member = login(base, fx["member"], county.PASSWORD)
         self.api = requests.Session()
@@ -207,7 +221,7 @@ class Client(threading.Thread):
 
     def posting(self):
         amount = f"{self.rng.randint(100, 500_000) / 100:.2f}"
-        summary = f"{TAG} 支付保洁费 {self.i}-{self.requests_done}"
+        summary = f"{TAG} 支付保洁费 {self.run}-{self.i}-{self.requests_done}"
         body = {"date": f"{county.YEAR}-{MONTH:02d}-{self.rng.randint(1, 31):02d}", "attachment_count": 1, "lines": [
             {"summary": summary, "account_code": "51402", "debit": amount, "credit": "0"},
             {"summary": summary, "account_code": "10201", "debit": "0", "credit": amount}]}
@@ -299,7 +313,7 @@ def run_server(spec: str, url: str, fx: dict, args, workdir: Path) -> dict:
            "COOP_INSTANCE_DIR": str(workdir / "instance"), "COOP_ATTACHMENT_DIR": str(workdir / "att"),
            "COOP_SQLALCHEMY_ENGINE_OPTIONS": json.dumps(pool)}
     cmd = [str(Path(sys.executable).parent / "gunicorn"), "-k", kind, "-w", str(workers), "-b", f"127.0.0.1:{port}",
-           "--backlog", "512", "--timeout", "120", "--access-logfile", "/dev/null", "wsgi:app"]
+           "--backlog", "512", "--timeout", "120", "--no-control-socket", "--access-logfile", "/dev/null", "wsgi:app"]
     if kind == "gthread":
         cmd += ["--threads", str(threads)]
     log = workdir / f"gunicorn-{spec.replace(':', '-')}.log"
@@ -388,7 +402,13 @@ def check_posted(url: str, results: list[dict]) -> tuple[int, int]:
         rows = c.execute(sa.text("SELECT l.summary, count(*) FROM voucher_lines l JOIN vouchers v ON v.id = l.voucher_id "
                                  "WHERE l.summary LIKE :tag AND v.status = 'posted' AND l.seq = 1 GROUP BY l.summary"),
                          {"tag": TAG + "%"}).all()
+        sizes = {t: c.execute(sa.text(f"SELECT pg_total_relation_size('{t}'), pg_relation_size('{t}'), "
+                                      f"(SELECT count(*) FROM {t})")).one()
+                 for t in ("vouchers", "voucher_lines", "audit_log")}
     e.dispose()
+    print("table sizes (total with indexes, heap, rows): " + "; ".join(
+        f"{t} {tot / 2**20:.0f} MB / {heap / 2**20:.0f} MB / {n} rows = {tot / max(n, 1):.0f} B a row"
+        for t, (tot, heap, n) in sizes.items()), file=sys.stderr)
     found = dict(rows)
     return len(seen), sum(1 for s in seen if found.get(s) == 1)
 
@@ -424,6 +444,70 @@ def write(results: list[dict], args, build: dict, check: tuple[int, int], note: 
                    ["server", "kind", "requests", "p50 ms", "p95 ms", "p99 ms", f"p95 ≤ {TARGET_MS} ms?"], rows)
 
 
+def existing_county(url: str) -> tuple[list, dict] | None:
+    """The villages of a county an earlier run built in `url` (--reuse), or None."""
+    import sqlalchemy as sa
+
+    e = sa.create_engine(url)
+    with e.connect() as c:
+        if not c.execute(sa.text("SELECT to_regclass('organizations')")).scalar():
+            return None
+        orgs = c.execute(sa.text("SELECT o.id FROM organizations o ORDER BY o.id")).scalars().all()
+        users = dict(c.execute(sa.text("SELECT username, id FROM users WHERE username LIKE 'bench_%'")).all())
+        n_v = c.execute(sa.text("SELECT count(*) FROM vouchers")).scalar()
+    e.dispose()
+    if not orgs or "bench_admin" not in users:
+        return None
+    villages = [county.Village(i, org, users[f"bench_kj{i // county.VILLAGES_PER_TOWNSHIP + 1}"],
+                               users[f"bench_sh{i + 1}"]) for i, org in enumerate(orgs)]
+    return villages, {"villages": len(villages), "wall": 0.0, "setup_wall": 0.0, "reused": n_v}
+
+
+def costs(url: str, fx: dict, repeat: int, profile: str | None) -> dict[str, tuple[float, float]]:
+    """In this process, through the Flask test client on the same database: median wall and CPU ms of each page
+    and API read (no network, no contention between requests), and a cProfile of `profile` (a `what` name)."""
+    import statistics
+
+    from coop import create_app
+    from _common import profile_top
+
+    app = create_app("config.TestingConfig", SQLALCHEMY_DATABASE_URI=url)
+    c0 = fx["clients"][0]
+    o, a = f"/o/{c0['org']}", f"/api/v1/orgs/{c0['org']}"
+    y, m = county.YEAR, MONTH
+    urls = {"科目余额表": (False, f"{o}/reports/trial-balance?year={y}&month_from={m}&month_to={m}"),
+            "明细账": (False, f"{o}/reports/detail-ledger?year={y}&month_from={m}&month_to={m}&code=10201"),
+            "凭证列表": (False, f"{o}/vouchers?year={y}&month={m}"),
+            "待办": (False, "/todo"),
+            "成员门户": ("member", f"/me/households/{c0['household']}"),
+            "API 科目余额表": (True, f"{a}/reports/trial-balance?year={y}&month_from={m}&month_to={m}"),
+            "API 凭证列表": (True, f"{a}/vouchers?year={y}&month={m}"),
+            "API 凭证": (True, f"{a}/vouchers/{c0['vouchers'][0]}"),
+            "凭证 PDF": (False, f"{o}/reports/vouchers/{c0['vouchers'][0]}.pdf")}
+    out = {}
+    web, member = app.test_client(), app.test_client()
+    if True:
+        for client, user in ((web, c0["accountant"]), (member, c0["member"])):
+            r = client.post("/login", data={"username": user, "password": county.PASSWORD})
+            assert r.status_code == 302, r.status_code
+        for what, (kind, path) in urls.items():
+            client = member if kind == "member" else web
+            headers = {"Authorization": f"Bearer {c0['token']}"} if kind is True else {}
+            walls, cpus = [], []
+            for k in range(repeat + 1):
+                w, c = time.perf_counter(), time.process_time()
+                r = client.get(path, headers=headers)
+                assert r.status_code == 200, (what, r.status_code)
+                if k:
+                    walls.append(time.perf_counter() - w)
+                    cpus.append(time.process_time() - c)
+            out[what] = (1000 * statistics.median(walls), 1000 * statistics.median(cpus))
+            print(f"  cost {what:<14} wall {out[what][0]:7.1f} ms  cpu {out[what][1]:7.1f} ms", file=sys.stderr)
+            if profile == what:
+                print(profile_top(lambda: client.get(path, headers=headers), 25), file=sys.stderr)
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     county.add_arguments(ap)
@@ -433,6 +517,9 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=120)
     ap.add_argument("--warmup", type=float, default=10)
     ap.add_argument("--db", help="a PostgreSQL URL (EMPTIED first); default a throwaway cluster")
+    ap.add_argument("--reuse", action="store_true", help="with --db: use the county an earlier run built there")
+    ap.add_argument("--cost", type=int, default=5, help="in-process cost of each kind: median of N (0: skip)")
+    ap.add_argument("--profile", help="cProfile one kind in process (its name, e.g. 凭证列表)")
     ap.add_argument("--note", default="")
     ap.add_argument("--no-results", action="store_true")
     args = ap.parse_args()
@@ -440,15 +527,21 @@ def main() -> None:
 
     workdir = Path(tempfile.mkdtemp(prefix="coop-monthend-"))
     with database(args.db, pg=not args.db) as url:
-        print(f"building {args.villages} villages (raw) …", file=sys.stderr)
-        _, _, villages, build = county.build(url, args, raw=True, progress=sys.stderr.isatty())
+        found = existing_county(url) if args.reuse else None
+        if found:
+            villages, build = found
+            print(f"reusing the county in {url}: {len(villages)} villages", file=sys.stderr)
+        else:
+            print(f"building {args.villages} villages (raw) …", file=sys.stderr)
+            _, _, villages, build = county.build(url, args, raw=True, progress=sys.stderr.isatty())
         fx = fixtures(url, villages, args.clients)
+        cost = costs(url, fx, args.cost, args.profile) if args.cost else {}
         results = []
-        for spec in args.servers.split(","):
+        for spec in [s for s in args.servers.split(",") if s not in ("", "none")]:
             results.append(run_server(spec, url, fx, args, workdir))
         check = check_posted(url, results)
     print(f"posted by clients and found once: {check[1]}/{check[0]}", file=sys.stderr)
-    if not args.no_results:
+    if not args.no_results and results:
         write(results, args, build, check, args.note)
     bad = sum(r["errors"] + r["tracebacks"] for r in results) + (check[0] - check[1])
     sys.exit(1 if bad else 0)

@@ -1,9 +1,11 @@
 """Accounts, opening balances, vouchers and periods of one organization."""
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import url_for
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
+from sqlalchemy.orm.attributes import set_committed_value
 
 from coop.core.extensions import db
 from coop.schemas.common import StrictSchema
@@ -12,6 +14,7 @@ from coop.schemas.ledger import (
     PostingRoleSchema, VoucherInSchema, VoucherReverseInSchema, VoucherSchema,
 )
 from coop.core.errors import NotFound
+from coop.models import Voucher
 from coop.ledger.roles import ROLE_BY_KEY
 from coop.services import access, accounts, opening, periods, roles, vouchers
 from coop.api.common import current_api_user, requires
@@ -137,7 +140,19 @@ def list_vouchers(args, org_id: int):
         org, year=args.get("year"), month=args.get("month"), status=args.get("status"),
         account_code=args.get("account_code"), text=args.get("q"), limit=args["limit"], offset=args["offset"],
     )
+    _load_reversals(items)
     return {"total": total, "items": items}
+
+
+def _load_reversals(items: list[Voucher]) -> None:
+    """Each listed voucher's `reversed_by_id` reads `Voucher.corrections`: load them for the whole page in one
+    query, not one lazy load per voucher (100 statements for a page of 100: half the page's time)."""
+    found: dict[int, list[Voucher]] = {v.id: [] for v in items}
+    if found:
+        for red in db.session.scalars(sa.select(Voucher).where(Voucher.corrects_id.in_(found)).order_by(Voucher.id)):
+            found[red.corrects_id].append(red)
+    for v in items:
+        set_committed_value(v, "corrections", found[v.id])
 
 
 @blp.route("/vouchers", methods=["POST"])
