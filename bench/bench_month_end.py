@@ -313,7 +313,9 @@ def run_server(spec: str, url: str, fx: dict, args, workdir: Path) -> dict:
            "COOP_INSTANCE_DIR": str(workdir / "instance"), "COOP_ATTACHMENT_DIR": str(workdir / "att"),
            "COOP_SQLALCHEMY_ENGINE_OPTIONS": json.dumps(pool)}
     cmd = [str(Path(sys.executable).parent / "gunicorn"), "-k", kind, "-w", str(workers), "-b", f"127.0.0.1:{port}",
-           "--backlog", "512", "--timeout", "120", "--no-control-socket", "--access-logfile", "/dev/null", "wsgi:app"]
+           "--backlog", "512", "--timeout", "120", "--keep-alive", "75",
+           # the control socket's default path is one per user: several gunicorns on a shared machine fight over it
+           "--no-control-socket", "--access-logfile", "/dev/null", "wsgi:app"]
     if kind == "gthread":
         cmd += ["--threads", str(threads)]
     log = workdir / f"gunicorn-{spec.replace(':', '-')}.log"
