@@ -25,6 +25,7 @@ checks that every voucher the clients posted is in the books once. Appends a sec
 from __future__ import annotations
 
 import argparse
+import signal
 import datetime as dt
 import json
 import os
@@ -135,7 +136,7 @@ class Client(threading.Thread):
         self.problems: list[str] = []
         self.posted: list[str] = []
         self.requests_done = 0
-        self.run = secrets.token_hex(3)  # summaries stay unique across the servers of one run
+        self.tag = secrets.token_hex(3)  # summaries stay unique across the servers of one run
         self.web = login(base, fx["accountant"], county.PASSWORD)
         self.member = login(base, fx["member"], county.PASSWORD)
         self.api = requests.Session()
@@ -171,7 +172,7 @@ class Client(threading.Thread):
         pdfs = 0
         try:
             while time.perf_counter() < self.stop_at:
-                if self.requests_done // 20 > pdfs:
+                if (self.requests_done + 1) // 20 > pdfs:  # the 20th, 40th… request
                     pdfs += 1
                     self.pdf()
                 else:
@@ -221,7 +222,7 @@ class Client(threading.Thread):
 
     def posting(self):
         amount = f"{self.rng.randint(100, 500_000) / 100:.2f}"
-        summary = f"{TAG} 支付保洁费 {self.run}-{self.i}-{self.requests_done}"
+        summary = f"{TAG} 支付保洁费 {self.tag}-{self.i}-{self.requests_done}"
         body = {"date": f"{county.YEAR}-{MONTH:02d}-{self.rng.randint(1, 31):02d}", "attachment_count": 1, "lines": [
             {"summary": summary, "account_code": "51402", "debit": amount, "credit": "0"},
             {"summary": summary, "account_code": "10201", "debit": "0", "credit": amount}]}
@@ -422,8 +423,9 @@ def f(x: float) -> str:
     return "—" if x != x else f"{x:.0f}"
 
 
-def write(results: list[dict], args, build: dict, check: tuple[int, int], note: str) -> None:
-    rows = []
+def write(results: list[dict], args, build: dict, check: tuple[int, int], note: str, cost: dict) -> None:
+    rows = [["in process", f"· {what}", f"median of {args.cost}", f"wall {w:.1f}", f"cpu {c:.1f}", "", ""]
+            for what, (w, c) in cost.items()]
     for r in results:
         for kind in KINDS + ("page+api",):
             s = r["by_kind"][kind]
@@ -525,6 +527,8 @@ def main() -> None:
     ap.add_argument("--note", default="")
     ap.add_argument("--no-results", action="store_true")
     args = ap.parse_args()
+    # a SIGTERM unwinds like Ctrl-C: the server and the throwaway cluster are stopped, not orphaned
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     from _common import database
 
     workdir = Path(tempfile.mkdtemp(prefix="coop-monthend-"))
@@ -544,7 +548,7 @@ def main() -> None:
         check = check_posted(url, results)
     print(f"posted by clients and found once: {check[1]}/{check[0]}", file=sys.stderr)
     if not args.no_results and results:
-        write(results, args, build, check, args.note)
+        write(results, args, build, check, args.note, cost)
     bad = sum(r["errors"] + r["tracebacks"] for r in results) + (check[0] - check[1])
     sys.exit(1 if bad else 0)
 

@@ -36,6 +36,7 @@ workers only add noise, and a server with many users gives each query one core.
 from __future__ import annotations
 
 import argparse
+import signal
 import os
 import sys
 import time
@@ -225,6 +226,8 @@ def main() -> None:
     ap.add_argument("--keep", action="store_true", help="with --db: keep the tables")
     ap.add_argument("--no-results", action="store_true")
     args = ap.parse_args()
+    # a SIGTERM unwinds like Ctrl-C: the server and the throwaway cluster are stopped, not orphaned
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     import psycopg
 
     load0 = " ".join(Path("/proc/loadavg").read_text().split()[:3])
