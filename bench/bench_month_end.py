@@ -42,7 +42,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import county  # noqa: E402
-from _common import ROOT, append_results, command_line  # noqa: E402
+from _common import append_results, command_line  # noqa: E402
 from bench_county import free_port, server  # noqa: E402
 
 MONTH = 12
