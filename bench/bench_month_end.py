@@ -32,6 +32,7 @@ import os
 import random
 import re
 import secrets
+import shutil
 import sys
 import tempfile
 import threading
@@ -552,6 +553,10 @@ def main() -> None:
     if not args.no_results and results:
         write(results, args, build, check, args.note, cost)
     bad = sum(r["errors"] + r["tracebacks"] for r in results) + (check[0] - check[1])
+    if bad:
+        print(f"gunicorn logs kept in {workdir}", file=sys.stderr)
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
     sys.exit(1 if bad else 0)
 
 
