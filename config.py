@@ -15,6 +15,11 @@ class Config:
         "COOP_DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'coop.sqlite3'}"
     )
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    #: PostgreSQL settings for the app's own connections (libpq `options`; "" for none). A request runs small
+    #: queries: the planner splits a village-year's sums over a parallel worker whose start-up (~12 ms) costs more
+    #: than the serial query (~3 ms, bench_month_end.py), and under load those workers take the cores other
+    #: requests need. Behind pgbouncer (which refuses `options`), set it on the role instead (README).
+    POSTGRES_OPTIONS = "-c max_parallel_workers_per_gather=0"
     BABEL_DEFAULT_LOCALE = "zh_CN"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     LANGUAGES = ("zh_CN", "en")

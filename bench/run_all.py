@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/run_all.py                                   # 10 villages × 2,000 vouchers
     .venv/bin/python bench/run_all.py --villages 100 --services-villages 2 --peer-repeat 1
-    .venv/bin/python bench/run_all.py --only county                     # or: posting,shares,distribution,disclosure
+    .venv/bin/python bench/run_all.py --only county                     # or: posting,shares,distribution,disclosure,pages,pdf
+    .venv/bin/python bench/run_all.py --only month_end,partition        # issue #24: a county at month end, 10 M lines
 
 Runs, one after another (the machine has 2 cores: nothing in parallel):
   bench_county.py        import throughput, 科目余额表 vs bare GROUP BY / hledger / beancount, HTTP vs Fava
@@ -13,6 +14,10 @@ Runs, one after another (the machine has 2 cores: nothing in parallel):
 the last four on a temp SQLite file and on a throwaway PostgreSQL (tests/pg.py) started here; then
   bench_pdf.py           PDFs (ms a page, fixed ms a PDF) and a worker's RSS, this checkout beside the commit
                          before #24 (SQLite; PDFs do not depend on the database)
+and
+  bench_partition.py     the county-year 科目余额表 on 10 M lines partitioned by year vs the bare GROUP BY (#24)
+  bench_month_end.py     100 villages on PostgreSQL, gunicorn sync ×5 and gthread 2×8, 50 HTTP clients (#24)
+each in its own throwaway PostgreSQL.
 """
 from __future__ import annotations
 
@@ -27,8 +32,10 @@ sys.path.insert(0, str(HERE))
 
 from _common import ROOT, database, fresh_pg_database, temp_sqlite_url  # noqa: E402
 
-PY = str(ROOT / ".venv" / "bin" / "python")
+PY = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv").exists() else sys.executable  # a worktree has none
 SCRIPTS = ("distribution", "shares", "disclosure", "pages")
+#: issue #24's benches, each with its own throwaway PostgreSQL: name → arguments
+PG_BENCHES = {"partition": [], "month_end": ["--servers", "sync:5,gthread:2x8"]}  # month_end exits 1 on errors
 
 
 def run(cmd: list[str]) -> float:
@@ -40,7 +47,7 @@ def run(cmd: list[str]) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--only", default="county,posting," + ",".join(SCRIPTS) + ",pdf")
+    ap.add_argument("--only", default=",".join(("county", "posting", *SCRIPTS, "pdf", *PG_BENCHES)))
     ap.add_argument("--villages", type=int, default=10)
     ap.add_argument("--vouchers", type=int, default=2000)
     ap.add_argument("--services-villages", type=int)
@@ -66,6 +73,9 @@ def main() -> None:
                 took[f"{s} ({backend})"] = run([PY, f"bench/bench_{s}.py", "--db", db_url])
     if "pdf" in only:
         took["pdf"] = run([PY, "bench/bench_pdf.py"])
+    for name, extra in PG_BENCHES.items():
+        if name in only:
+            took[name] = run([PY, f"bench/bench_{name}.py", *extra])
     print("\n".join(f"{k}: {v:.0f} s" for k, v in took.items()))
 
 

@@ -25,6 +25,7 @@ def create_app(config_object: str | object = "config.DevelopmentConfig", **overr
     if app.config.get("ENV_NAME") == "production" and not (app.config.get("AUDIT_KEY") or app.config.get("AUDIT_KEY_FILE")):
         raise RuntimeError("Set COOP_AUDIT_KEY or COOP_AUDIT_KEY_FILE before running in production (see README)")
     Path(app.instance_path).mkdir(exist_ok=True)
+    _postgres_options(app)
 
     from coop import models  # noqa: F401  (tables and the posted-voucher guard)
     from coop.api.envelope import api
@@ -62,6 +63,17 @@ def create_app(config_object: str | object = "config.DevelopmentConfig", **overr
     register_cli(app)
     _sqlite_pragmas(app, db)
     return app
+
+
+def _postgres_options(app: Flask) -> None:
+    """POSTGRES_OPTIONS (config.py) on every connection of the app's engine, when the database is PostgreSQL."""
+    options = app.config.get("POSTGRES_OPTIONS")
+    if not options or not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        return
+    engine = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    connect = dict(engine.get("connect_args") or {})
+    connect["options"] = " ".join(filter(None, (connect.get("options"), options)))
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**engine, "connect_args": connect}
 
 
 def _sqlite_pragmas(app: Flask, db) -> None:

@@ -392,6 +392,10 @@ def test_voucher_life_from_draft_to_year_end(api, books):
     assert api.review(red["id"])["display_number"] == "记-0003"
     api.post_voucher(red["id"])
     assert api.get(f"/vouchers/{v1['id']}").json["reversed_by_id"] == red["id"]
+    # the list loads the page's reversals in one query: the same links, either way round
+    listed = {v["id"]: (v["reversed_by_id"], v["corrects_id"]) for v in api.get("/vouchers?year=2025").json["items"]}
+    assert listed == {v1["id"]: (red["id"], None), v2["id"]: (None, None), v3["id"]: (None, None),
+                      red["id"]: (None, v1["id"])}
     assert_refused(api.post(f"/vouchers/{v1['id']}/reverse", {"date": "2025-01-26"}), 409, "_schema")
 
     # 102: 10,000.00 − 500.00 − 120.50 + 500.00 (red) + 3,000.00 = 12,879.50; 101 back to zero

@@ -43,3 +43,16 @@ def test_app_role_reads_and_writes_rows(pg_app, books):
     books.post("2025-01-05", ("101", "500.00", ""), ("102", "", "500.00"))
     db.session.commit()
     assert db.session.scalar(sa.text("SELECT count(*) FROM vouchers WHERE status = 'posted'")) == 1
+
+
+def test_the_app_plans_without_parallel_workers(pg_app, pg_url):
+    """config.POSTGRES_OPTIONS reaches every connection of the app (a village's sums cost 3× the CPU in a parallel
+    plan, bench/RESULTS.md); set to "" it is left to the server, and SQLite ignores it."""
+    from coop import create_app
+
+    assert db.session.scalar(sa.text("SHOW max_parallel_workers_per_gather")) == "0"
+    plain = create_app("config.TestingConfig", SQLALCHEMY_DATABASE_URI=pg_url, POSTGRES_OPTIONS="")
+    with plain.app_context():
+        assert db.session.scalar(sa.text("SHOW max_parallel_workers_per_gather")) == "2"  # the server's default
+        db.session.remove()
+        db.engine.dispose()

@@ -521,7 +521,8 @@ def list_vouchers(org: Organization, *, limit: int | None = None, offset: int = 
         q = q.limit(limit)
     from sqlalchemy.orm import selectinload
 
-    q = q.options(selectinload(Voucher.lines).selectinload(VoucherLine.account))
+    # the lines, and the red reversals behind `reversed_by_id`, each in one query for the page (not one a voucher)
+    q = q.options(selectinload(Voucher.lines).selectinload(VoucherLine.account), selectinload(Voucher.corrections))
     return list(db.session.scalars(q)), total
 
 
