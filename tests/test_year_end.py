@@ -285,9 +285,9 @@ def test_carry_over_is_refused_out_of_order(two_years):
     assert distribution.year_end_status(org, 2025).step == "months"
 
 
-def test_where_a_village_stands_in_the_year_end_over_the_api_and_the_page(two_years, client):
+def test_where_a_village_stands_in_the_year_end_over_the_api_and_the_page(two_years, client, auth):
     from coop.services import users
-    from tests.test_distribution_web import login, page
+    from tests.test_distribution_web import page
 
     books, _ = two_years
     org = books.org
@@ -309,7 +309,7 @@ def test_where_a_village_stands_in_the_year_end_over_the_api_and_the_page(two_ye
     assert [v["summary"] for v in r.json["carryover_vouchers"]] == ["结转本年损益", "结转本年收益"]
     r = client.post(f"/api/v1/orgs/{org.id}/year-end/2026/carry-over", headers=h)
     assert r.status_code == 409 and "请先结账 2025年12月" in r.json["message"]
-    login(client, "kuaiji")
+    auth.login("kuaiji")
     html = page(client.get(f"/o/{org.id}/distribution/?year=2025"))
     assert "年终进度" in html and "下一步：（二）收益分配" in html and "结转本年损益" not in html.split("下一步")[1]
 
@@ -338,15 +338,15 @@ def test_distribution_choices_over_the_api_county_admin_only(books, client):
     assert call("PUT", "county_admin", {"dividend_mode": None}).json["dividend_mode"] == "per_share"
 
 
-def test_the_carry_over_button_and_the_charter_form_on_the_page(two_years, client):
-    from tests.test_distribution_web import login, page
+def test_the_carry_over_button_and_the_charter_form_on_the_page(two_years, client, auth):
+    from tests.test_distribution_web import page
 
     books, _ = two_years
     org = books.org
     books.post("2025-03-01", ("10201", "1000.00", ""), ("50101", "", "1000.00"))
     books.close_through(2025, 11)
     db.session.commit()
-    login(client, "kuaiji")
+    auth.login("kuaiji")
     base = f"/o/{org.id}/distribution"
     html = page(client.get(f"{base}/?year=2025"))
     assert "（一）损益结转" in html and "待结转" in html and "结转本年损益</button>" in html
@@ -357,7 +357,7 @@ def test_the_carry_over_button_and_the_charter_form_on_the_page(two_years, clien
     client.post(f"{base}/policy?year=2025", data={"dividend_mode": "pool"})
     assert distribution.policy_settings(org)["dividend_mode"] == "per_share"
     client.post("/logout")
-    login(client, "xian")
+    auth.login("xian")
     r = client.post(f"{base}/policy?year=2025", data={"dividend_mode": "pool", "cadre_tax_rate": "20",
                                                       "materials_days": "15"})
     assert r.status_code == 302
