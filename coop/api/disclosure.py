@@ -19,12 +19,11 @@ from coop.core.errors import Forbidden, NotFound
 from coop.core.extensions import db
 from coop.documents import disclosure as disclosure_pdf
 from coop.models import Disclosure, User, Voucher, VoucherQuestion
-from coop.models.disclosure import SHEET_KINDS, SHEET_STATUSES
+from coop.models.disclosure import SHEET_KINDS, SHEET_STATUSES, SheetStatus
 from coop.schemas.disclosure import (DisclosureDetailSchema, DisclosureInSchema, DisclosureSchema, EarlyWarningsSchema,
                                      SheetApproveInSchema, SheetPublishInSchema, SheetReviewInSchema, SheetVerifySchema,
                                      VoucherAnswerInSchema, VoucherQuestionInSchema, VoucherQuestionQuerySchema,
                                      VoucherQuestionSchema)
-from coop.models.disclosure import SHEET_KINDS, SHEET_STATUSES, SheetStatus
 from coop.services import access, disclosure, vouchers, warnings
 
 URL = ""

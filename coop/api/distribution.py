@@ -21,29 +21,13 @@ from coop.core.extensions import db
 from coop.documents import distribution as distribution_pdf
 from coop.ledger import distribution as core
 from coop.models import DistributionPlan, DividendPayment, Organization
-from coop.models.distribution import APPROVAL_STEPS
+from coop.models.distribution import APPROVAL_STEPS, PlanStatus
 from coop.schemas.distribution import (DistributionApprovalInSchema, DistributionApprovalSchema,
                                        DistributionApproveInSchema, DistributionPlanQuerySchema, DistributionPlanSchema,
                                        DistributionPlanUpdateInSchema, DistributionPolicyInSchema,
                                        DistributionPolicySchema, DistributionPostedSchema, DistributionPostInSchema,
                                        DistributionPreviewSchema, DistributionScenarioInSchema, DividendPayInSchema,
                                        DividendPaymentSchema, DividendStatusSchema, YearEndStatusSchema)
-from coop.models.distribution import APPROVAL_STEPS, PlanStatus
-from coop.schemas.distribution import (
-    DistributionApprovalInSchema,
-    DistributionApprovalSchema,
-    DistributionApproveInSchema,
-    DistributionPlanSchema,
-    DistributionPlanUpdateInSchema,
-    DistributionPolicyInSchema,
-    DistributionPolicySchema,
-    DistributionPostInSchema,
-    DistributionPreviewSchema,
-    DistributionScenarioInSchema,
-    DividendPayInSchema,
-    DividendPaymentSchema,
-    DividendStatusSchema,
-)
 from coop.services import access, distribution
 
 URL = ""

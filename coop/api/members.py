@@ -31,13 +31,6 @@ from coop.schemas.members import (BuybackInSchema, CertificateSchema, HouseholdD
                                   RegisterQuerySchema, RegisterSchema, ReverseInSchema, RosterCheckSchema,
                                   RosterFileSchema, RosterImportedSchema, RosterImportInSchema, RosterSchema,
                                   ShareActionSchema, SplitInSchema, TransferInSchema, split_plan)
-from coop.schemas.members import (
-    BuybackInSchema, CertificateSchema, HouseholdDetailSchema, HouseholdInSchema, HouseholdSchema, InheritInSchema,
-    MemberDetailSchema, MemberInSchema, MembershipEventInSchema, MembershipEventSchema, MemberSchema, MergeInSchema,
-    NomineeInSchema, NomineeReleaseInSchema, PlanInputsInSchema, PlanInSchema, PlanIssueInSchema, PlanPreviewSchema,
-    PlanSchema, RegisterQuerySchema, RegisterSchema, ReverseInSchema, RosterCheckSchema, RosterImportedSchema,
-    RosterImportInSchema, ShareActionSchema, SplitInSchema, TransferInSchema, split_plan,
-)
 from coop.services import access, members, shares
 
 URL = "/orgs/<int:org_id>"

@@ -12,7 +12,6 @@ from marshmallow import RAISE
 from coop.api.common import api_org
 from coop.core.money import ZERO
 from coop.ledger.types import Statement
-from coop.reports import REPORTS, builders, params
 from coop.reports import REPORTS, builders, caching, params
 from coop.reports.pdf import render_pdf, render_voucher_pdf, voucher_filename
 from coop.reports.xlsx import render_xlsx

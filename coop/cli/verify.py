@@ -12,7 +12,6 @@ import click
 import sqlalchemy as sa
 
 from coop.cli.common import coop_cli, transaction
-from coop.cli.common import coop_cli
 
 
 @coop_cli.command("verify")

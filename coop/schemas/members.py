@@ -13,7 +13,6 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from coop.ledger import codes
 from coop.ledger.shares import CLASS_LABELS
 from coop.models.members import MEMBERSHIP_EVENTS, RELATIONS
-from coop.schemas.common import ID_RANGE, Integer, Money, Ratio, StrictSchema
 from coop.schemas.common import ID_RANGE, DecimalString, Integer, Money, Ratio, StrictSchema, finer
 
 DATE_ERRORS = {"required": "请填写日期", "invalid": "日期格式应为 YYYY-MM-DD"}

@@ -13,9 +13,8 @@ from coop.core.errors import CoopError
 from coop.core.extensions import db
 from coop.core.text import N_
 from coop.models import Organization, User, Voucher
-from coop.services import access, closing, periods
 from coop.models.ledger import VoucherStatus
-from coop.services import access, periods
+from coop.services import access, closing, periods
 from coop.services.vouchers import post_voucher, review_voucher
 
 STEPS = {"review": (access.REVIEW, VoucherStatus.DRAFT), "post": (access.POST, VoucherStatus.REVIEWED)}

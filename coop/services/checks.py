@@ -19,11 +19,10 @@ import sqlalchemy as sa
 
 from coop.core.extensions import db
 from coop.models import AuditLog, Disclosure, Organization, Period, RoleAssignment, Voucher, VoucherLine
-from coop.models.distribution import DistributionPlan, DividendPayment, HouseholdDividend
-from coop.services.audit import _scope
-from coop.models.distribution import DistributionPlan, DividendPayment, HouseholdDividend, PlanStatus
 from coop.models.disclosure import SheetStatus
+from coop.models.distribution import DistributionPlan, DividendPayment, HouseholdDividend, PlanStatus
 from coop.models.ledger import PeriodStatus, VoucherStatus
+from coop.services.audit import _scope
 
 
 @dataclass

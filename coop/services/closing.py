@@ -24,6 +24,7 @@ from coop.ledger.closing import carryover_entries, distributions_entry
 from coop.models import Organization, Period, User, Voucher
 from coop.models.base import utcnow
 from coop.services import access, audit, vouchers
+from coop.services.accounts import local_code
 from coop.services.periods import closed_months, first_open, last_closed, lock_books, month_closed, next_month, \
     period_row
 from coop.services.reports import leaf_balances, trial_balance_is_balanced
@@ -97,11 +98,6 @@ CARRYOVER_STATES = {"not_due": N_("未到12月"), "pending": N_("待结转"), "d
 def year_end_leaves(org: Organization) -> tuple[str, str]:
     """The leaves the year end posts to: 本年收益 and 未分配收益 (posting roles)."""
     return resolve(org, roles.CURRENT_YEAR_PROFIT), resolve(org, roles.UNDISTRIBUTED)
-
-
-def in_books(org: Organization, canonical: str) -> str:
-    """A chart code (written canonically, 2-2-2) in the organization's code scheme: 32201 → 322001 under 3-3."""
-    return codes.CANONICAL.convert(canonical, org.code_scheme)
 
 
 def _left_to_carry(org: Organization, year: int) -> dict:
@@ -178,7 +174,7 @@ def close_period(org: Organization, year: int, month: int, *, user: User, today:
         generated += _post_carryover(org, year, user=user)
         _, undistributed_leaf = year_end_leaves(org)
         entry = distributions_entry(year, leaf_balances(org, until=dt.date(year, 12, 31)),
-                                    distributions=in_books(org, DISTRIBUTIONS), undistributed_leaf=undistributed_leaf)
+                                    distributions=local_code(org, DISTRIBUTIONS), undistributed_leaf=undistributed_leaf)
         if entry is not None:
             generated.append(vouchers.post_system_entry(org, entry, user=user, kind="carryover"))
     row = period_row(org, year, month)
@@ -231,7 +227,7 @@ def _check_hand_distribution(org: Organization, voucher: Voucher, account_codes:
     equity = codes.top(DISTRIBUTIONS)
     if not any(c.startswith(equity) for c, _ in line_codes):  # the usual voucher: no need for the code scheme
         return
-    prefix = in_books(org, DISTRIBUTIONS)
+    prefix = local_code(org, DISTRIBUTIONS)
     amount = sum((l.debit - l.credit for c, l in line_codes if c.startswith(prefix)), ZERO)
     if amount <= 0:
         return

@@ -21,15 +21,14 @@ from coop.core.money import ZERO, format_plain, from_fen, quantize_yuan
 from coop.models import (Account, DistributionApproval, DistributionCadre, DistributionPlan, DividendPayment,
                       Household, HouseholdDividend, Organization, User, Voucher, VoucherLine)
 from coop.models.base import utcnow
-from coop.models.distribution import APPROVAL_STEPS, DistributionPolicy
 from coop.services import access, audit, closing, periods, reports, shares, warnings
+from coop.services.accounts import local_code
 from coop.services.roles import resolve, resolve_money
 from coop.services.checks import dividends_digest
 from coop.services.vouchers import create_draft, post_system_entry
 from coop.models.distribution import APPROVAL_STEPS, DistributionPolicy, PlanStatus
 from coop.models.ledger import VoucherStatus, voucher_number
 from coop.models.members import QuantificationStatus
-from coop.services import access, audit, periods, reports, shares
 
 FOUR_TWO_ORDER = ("party_proposal", "committee", "party_members", "assembly", "resolution_public")
 #: the 村党组织 discusses the plan first on both routes (RULES §7 Approval)
@@ -150,7 +149,7 @@ def booked_distributions(org: Organization, year: int, exclude: set | frozenset 
     other_plans = _plan_vouchers_of_other_years(org, year)
     reserve_leaf = resolve(org, roles.DIST_RESERVE)
     b = Booked()
-    for vid, word, number, date, fen in _lines_since(org, since, closing.in_books(org, DISTRIBUTIONS), exclude):
+    for vid, word, number, date, fen in _lines_since(org, since, local_code(org, DISTRIBUTIONS), exclude):
         amount = from_fen(int(fen))
         b.total += amount
         if vid not in other_plans:
@@ -187,7 +186,7 @@ def year_result(org: Organization, year: int, exclude: set | frozenset = frozens
         raise ValidationFailed.field("year", f"{year}年12月尚未结转损益：请先完成损益结转，再编制收益分配方案")
     st = reports.income_statement(org, year, 1, 12)
     since = reports.year_start(org, year)
-    undistributed = closing.in_books(org, UNDISTRIBUTED)
+    undistributed = local_code(org, UNDISTRIBUTED)
     opening = -sum((b for c, b in reports.balances_before(org, since).items() if c.startswith(undistributed)), ZERO)
     other_in = -sum((from_fen(int(f)) for *_, f in _lines_since(org, since, undistributed, exclude)), ZERO)
     booked = booked_distributions(org, year, exclude)
@@ -743,7 +742,7 @@ def overdistributed_years(org: Organization) -> list[OverDistribution]:
     (hand-made ones included), what 322 holds — with the year's 321 and 损益 for a distribution made in December,
     when the year's result is what is being distributed. A later loss is not a distribution's fault. Data from
     before this check existed is flagged too."""
-    dist_prefix = closing.in_books(org, DISTRIBUTIONS)
+    dist_prefix = local_code(org, DISTRIBUTIONS)
     equity = codes.top(DISTRIBUTIONS)  # 收益分配
     d = sa.type_coerce(VoucherLine.debit, sa.BigInteger)
     c = sa.type_coerce(VoucherLine.credit, sa.BigInteger)

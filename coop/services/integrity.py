@@ -29,11 +29,10 @@ from coop.ledger.digest import rows_digest
 from coop.ledger.types import Line
 from coop.ledger.validate import validate_lines
 from coop.models import AuditLog, Organization, Period, QuantificationPlan, Voucher, VoucherLine, VoucherSequence
+from coop.models.ledger import voucher_number
 from coop.services import audit, checks, disclosure, reports, shares
 from coop.services.accounts import chart
 from coop.services.distribution import overdistributed_years
-from coop.models import AuditLog, Organization, Period, Voucher, VoucherLine, VoucherSequence
-from coop.models.ledger import voucher_number
 
 #: audit actions that record a voucher becoming posted, with its lines' digest
 POSTING_ACTIONS = ("voucher.post", "voucher.generate")

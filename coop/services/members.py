@@ -12,18 +12,15 @@ import sqlalchemy as sa
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError as StdnumError
 
+from coop.core import clock
 from coop.core.errors import InvalidState, ValidationFailed
 from coop.core.extensions import db
 from coop.models import Household, Member, MembershipEvent, Organization, User
-from coop.models.members import MEMBERSHIP_EVENTS, RELATIONS
-from coop.services import access, audit
 from coop.models.members import MEMBERSHIP_EVENTS, RELATIONS, MemberStatus
-from coop.services import audit
-from coop.services.imports import already_imported, file_key, lock_for_import  # noqa: F401  (file_key: for the callers)
-from coop.core import clock
-from coop.services.users import end_sessions, revoke_role
+from coop.services import access, audit
 from coop.services.file_limits import cap
-
+from coop.services.imports import already_imported, file_key, lock_for_import  # noqa: F401  (file_key: for the callers)
+from coop.services.users import end_sessions, revoke_role
 
 LOSS_EVENTS = {k for k in MEMBERSHIP_EVENTS if k.startswith("lost_")}
 #: audit action of a roster import; its target is the file's SHA-256 (coop.services.imports)

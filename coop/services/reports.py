@@ -13,17 +13,16 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from coop.core.extensions import db
+from coop.core.money import ZERO, from_fen
 from coop.core.text import N_
 from coop.ledger import codes, statements
 from coop.ledger.balances import TrialBalanceRow, build_trial_balance, is_balanced, trial_balance_totals
-from coop.ledger.codes import CodeScheme
 from coop.ledger.chart import COUNTERPARTY_ACCOUNTS, DISTRIBUTIONS, UNDISTRIBUTED
+from coop.ledger.codes import CodeScheme
 from coop.ledger.types import Statement
-from coop.core.money import ZERO, from_fen
 from coop.models import Account, County, OpeningBalance, Organization, Township, Voucher, VoucherLine
-from coop.services.balances import balances_before, leaf_balances, movements, opening_lines, signed_movements
 from coop.models.ledger import VoucherStatus
-from coop.services.opening import opening_lines
+from coop.services.balances import balances_before, leaf_balances, movements, opening_lines, signed_movements
 
 
 def month_end(year: int, month: int) -> dt.date:

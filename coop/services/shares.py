@@ -14,21 +14,17 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from coop.core import clock
 from coop.core.errors import InvalidState, NotFound, ValidationFailed
 from coop.core.extensions import db
-from coop.ledger.shares import (CLASS_LABELS, COLLECTIVE, MemberBasis, PlanRules, Quantification, quantify)
+from coop.ledger.shares import CLASS_LABELS, COLLECTIVE, MemberBasis, PlanRules, Quantification, quantify
 from coop.models import (Household, Member, Organization, PlanMemberInput, QuantificationPlan, ShareAction,
-                      ShareCertificate, ShareEvent, User)
+                         ShareCertificate, ShareEvent, User)
 from coop.models.base import utcnow
-from coop.services import audit, roles
-from coop.services.members import create_household, status_on
-from coop.services import access, audit
 from coop.models.members import MemberStatus, QuantificationStatus
-from coop.services import audit
-from coop.services.members import status_on
-from coop.core import clock
+from coop.services import access, audit, roles
+from coop.services.members import create_household, status_on
 from coop.services.vouchers import create_draft
-
 
 ZERO_UNITS = Decimal("0.0000")
 

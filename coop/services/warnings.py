@@ -16,15 +16,14 @@ import sqlalchemy as sa
 
 from coop.core import clock
 from coop.core.extensions import db
-from coop.core.text import N_
-from coop.models import (Attachment, DistributionCadre, DistributionPlan, Organization, RoleAssignment, User, Voucher,
-                      VoucherLine, Account)
-from coop.models.ledger import VoucherStatus
 from coop.core.money import ZERO, format_plain
-from coop.ledger import codes, roles as R
+from coop.core.text import N_
+from coop.ledger import codes
+from coop.ledger import roles as R
 from coop.ledger.roles import ROLE_BY_KEY
 from coop.models import (Account, Attachment, DistributionCadre, DistributionPlan, Organization, RoleAssignment, User,
                          Voucher, VoucherLine)
+from coop.models.ledger import VoucherStatus
 from coop.services import reports
 
 LEVELS = ("green", "yellow", "red")

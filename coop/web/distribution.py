@@ -18,30 +18,23 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import gettext
 from flask_login import current_user, login_required
 
-from coop.web.idempotency import idempotent_form
 from coop.core import clock
-from coop.documents import distribution as distribution_pdf
 from coop.core.errors import CoopError
 from coop.core.extensions import db
 from coop.core.i18n import translate
+from coop.core.money import format_plain, quantize_yuan
 from coop.core.text import N_
+from coop.documents import distribution as distribution_pdf
 from coop.ledger import distribution as core
 from coop.models import DistributionPlan, DividendPayment, HouseholdDividend, Member, Organization, Voucher
 from coop.models.distribution import APPROVAL_STEPS, PlanStatus
-from coop.core.money import format_plain, quantize_yuan
-from coop.schemas.distribution import (
-    METHODS,
-    DistributionApprovalInSchema,
-    DistributionApproveInSchema,
-    DistributionPolicyInSchema,
-    DistributionPostInSchema,
-    DistributionScenarioInSchema,
-    DividendPayInSchema,
-)
+from coop.schemas.distribution import (METHODS, DistributionApprovalInSchema, DistributionApproveInSchema,
+                                       DistributionPolicyInSchema, DistributionPostInSchema,
+                                       DistributionScenarioInSchema, DividendPayInSchema)
 from coop.services import access, closing, distribution, periods, shares
-from coop.web.members import XLSX_MIME
-from coop.services import access, distribution, periods, shares
 from coop.web.forms import submit
+from coop.web.idempotency import idempotent_form
+from coop.web.members import XLSX_MIME
 from coop.web.orgs import load_org
 
 bp = Blueprint("distribution", __name__)

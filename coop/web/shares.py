@@ -18,25 +18,29 @@ from flask_login import current_user, login_required
 from marshmallow import Schema, ValidationError
 from sqlalchemy.orm import selectinload
 
-from coop.web.idempotency import idempotent_form
+from coop.core import clock
 from coop.core.extensions import db
 from coop.core.i18n import translate
 from coop.core.text import N_
+from coop.documents import shares as shares_pdf
+from coop.ledger import codes
+from coop.ledger import roles as R
 from coop.ledger.shares import CLASS_LABELS, CLASS_ORDER
 from coop.models import Household, Member, Organization, QuantificationPlan, ShareAction
-from coop.models.members import SHARE_EVENT_KINDS
 from coop.models.members import SHARE_EVENT_KINDS, MemberStatus, QuantificationStatus
 from coop.schemas.members import (BuybackInSchema, InheritInSchema, MergeInSchema, NomineeInSchema,
-                               NomineeReleaseInSchema, PlanInputInSchema, PlanInSchema, ReverseInSchema,
-                               SplitInSchema, TransferInSchema, split_plan)
-from coop.ledger import codes, roles as R
-from coop.services import access, accounts as account_service, roles as role_service, shares as share_service
+                                  NomineeReleaseInSchema, PlanInputInSchema, PlanInSchema, ReverseInSchema,
+                                  SplitInSchema, TransferInSchema, split_plan)
+from coop.services import access
+from coop.services import accounts as account_service
+from coop.services import roles as role_service
+from coop.services import shares as share_service
 from coop.services.members import status_on
-from coop.documents import shares as shares_pdf
 from coop.web.forms import flat_errors, submit
+from coop.web.idempotency import idempotent_form
 from coop.web.members import XLSX_MIME, can_manage
 from coop.web.orgs import load_org
-from coop.core import clock
+
 bp = Blueprint("shares", __name__, url_prefix="/o/<int:org_id>/shares")
 
 
