@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from coop.core.extensions import db
 from coop.models import County, Organization, ProjectReturn, User, Voucher
 from coop.models.ledger import VoucherStatus
-from coop.models.members import QuantificationStatus
+from coop.models.shares import QuantificationStatus
 from coop.ledger import roles as R
 from coop.services import accounts, closing, joint, loans, opening, orgs, periods, reports, roles, users, vouchers
 from coop.demo.sanzi import build_sanzi

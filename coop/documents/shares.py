@@ -18,7 +18,7 @@ from coop.documents.printing import font_family, qr_svg
 from coop.core.text import N_
 from coop.ledger.shares import CLASS_LABELS, CLASS_ORDER
 from coop.models import Household, Member, Organization, QuantificationPlan, ShareCertificate
-from coop.models.members import QuantificationStatus
+from coop.models.shares import QuantificationStatus
 from coop.services import shares
 from coop.core import clock
 from coop.core.export_safety import workbook_bytes

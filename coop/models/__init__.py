@@ -1,33 +1,29 @@
 """All models, imported here so Alembic autogenerate sees every table."""
-from coop.models.cash import (BankAccount, BankColumnMapping, BankMatch, BankStatement, BankStatementLine, CashCount,
-                   CashierSignature, HouseholdBankAccount, PayoutBatch, PayoutItem, Reconciliation, SpendingApproval,
-                   SpendingPolicy, SpendingRequest, SpendingScan)
-from coop.models.assets import (Asset, Contract, ContractInstalment, ContractReceipt, DepreciationLine, DepreciationRun,
-                     Inventory, InventoryItem, Parcel)
-from coop.models.disclosure import AuditHead, Disclosure, DisclosureComment, VoucherQuestion
-from coop.models.daily import QuestionAttachment, VoucherTemplate, VoucherTemplateRun
-from coop.models.distribution import (DistributionApproval, DistributionCadre, DistributionPlan, DividendPayment,
-                           HouseholdDividend)
-from coop.models.ledger import (Account, Attachment, AuditLog, OpeningBalance, Period, PostingRoleMapping, Voucher, VoucherLine,
-                     VoucherSequence)
-from coop.models.joint import JointProject, ProjectContribution, ProjectParticipant, ProjectReturn, ProjectReturnLine
-from coop.models.loans import Loan, LoanEvent, LprRate, SubsidyClaim, SubsidyPolicy
-from coop.models.members import (Household, Member, MembershipEvent, PlanMemberInput, QuantificationPlan, ShareAction,
-                      ShareCertificate, ShareEvent)
-from coop.models.org import BooksVersion, County, Organization, Township
-from coop.models.county import (AuditCase, AuditFinding, AuditFindingVoucher, Budget, BudgetLine, CountyTarget,
-                     RectificationItem)
-from coop.models.setup import ImportMapping
-from coop.models.users import ApiToken, IdempotencyKey, RoleAssignment, User
 from coop.models import guards  # noqa: F401  (registers the posted-voucher guard)
-from coop.models.assets import AssetStatus, ContractStatus, InventoryStatus, ParcelStatus
-from coop.models.cash import PayoutItemStatus, PayoutStatus, RequestStatus
-from coop.models.county import AuditStatus, BudgetStatus
-from coop.models.disclosure import QuestionStatus, SheetStatus
-from coop.models.distribution import PlanStatus
-from coop.models.ledger import PeriodStatus, VoucherStatus
-from coop.models.loans import ClaimStatus
-from coop.models.members import MemberStatus, QuantificationStatus
+from coop.models.assets import (Asset, AssetStatus, Contract, ContractInstalment, ContractReceipt, ContractStatus,
+                                DepreciationLine, DepreciationRun, Inventory, InventoryItem, InventoryStatus, Parcel,
+                                ParcelStatus)
+from coop.models.audit import AuditHead, AuditLog
+from coop.models.cash import (BankAccount, BankColumnMapping, BankMatch, BankStatement, BankStatementLine, CashCount,
+                              CashierSignature, HouseholdBankAccount, PayoutBatch, PayoutItem, PayoutItemStatus,
+                              PayoutStatus, Reconciliation, RequestStatus, SpendingApproval, SpendingPolicy,
+                              SpendingRequest, SpendingScan)
+from coop.models.county import (AuditCase, AuditFinding, AuditFindingVoucher, AuditStatus, Budget, BudgetLine,
+                                BudgetStatus, CountyTarget, RectificationItem)
+from coop.models.daily import QuestionAttachment, VoucherTemplate, VoucherTemplateRun
+from coop.models.disclosure import Disclosure, DisclosureComment, QuestionStatus, SheetStatus, VoucherQuestion
+from coop.models.distribution import (DistributionApproval, DistributionCadre, DistributionPlan, DividendPayment,
+                                      HouseholdDividend, PlanStatus)
+from coop.models.joint import JointProject, ProjectContribution, ProjectParticipant, ProjectReturn, ProjectReturnLine
+from coop.models.ledger import (Account, Attachment, OpeningBalance, Period, PeriodStatus, PostingRoleMapping, Voucher,
+                                VoucherLine, VoucherSequence, VoucherStatus)
+from coop.models.loans import ClaimStatus, Loan, LoanEvent, LprRate, SubsidyClaim, SubsidyPolicy
+from coop.models.members import Household, Member, MembershipEvent, MemberStatus
+from coop.models.org import BooksVersion, County, Organization, Township
+from coop.models.setup import ImportMapping
+from coop.models.shares import (PlanMemberInput, QuantificationPlan, QuantificationStatus, ShareAction,
+                                ShareCertificate, ShareEvent)
+from coop.models.users import ApiToken, IdempotencyKey, RoleAssignment, User
 
 #: every status column's values, one StrEnum per column (the values are what the database and the JSON hold)
 STATUS_ENUMS = (VoucherStatus, PeriodStatus, MemberStatus, QuantificationStatus, PlanStatus, SheetStatus,

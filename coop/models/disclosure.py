@@ -113,14 +113,3 @@ class VoucherQuestion(TimestampMixin, db.Model):
     status: Mapped[str] = mapped_column(sa.String(10), nullable=False, default=QuestionStatus.OPEN)
     asked_by = relationship("User", foreign_keys=[asked_by_id])
     answered_by = relationship("User", foreign_keys=[answered_by_id])
-
-
-class AuditHead(db.Model):
-    """The single row that holds the end of the audit chain; locked while new entries are sealed."""
-
-    __tablename__ = "audit_head"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    last_seq: Mapped[int] = mapped_column(nullable=False, default=0)
-    last_hash: Mapped[str] = mapped_column(sa.String(64), nullable=False)
-    #: the key of the last seal; NULL while the chain is still the plain one (anchored by the next seal)
-    key_id: Mapped[str | None] = mapped_column(sa.String(16))

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from coop.core.errors import InvalidState, VoucherPosted
 from coop.models.ledger import Voucher, VoucherLine, VoucherStatus
-from coop.models.members import ShareAction, ShareEvent
+from coop.models.shares import ShareAction, ShareEvent
 
 
 def _was_posted(voucher: Voucher) -> bool:

@@ -28,7 +28,7 @@ from coop.services.checks import dividends_digest
 from coop.services.vouchers import create_draft, post_system_entry
 from coop.models.distribution import APPROVAL_STEPS, DistributionPolicy, PlanStatus
 from coop.models.ledger import VoucherStatus, voucher_number
-from coop.models.members import QuantificationStatus
+from coop.models.shares import QuantificationStatus
 
 FOUR_TWO_ORDER = ("party_proposal", "committee", "party_members", "assembly", "resolution_public")
 #: the 村党组织 discusses the plan first on both routes (RULES §7 Approval)

@@ -14,7 +14,7 @@ from coop.core.extensions import db
 from coop.core.text import N_
 from coop.ledger import codes
 from coop.models import Account, County, Member, Organization, QuantificationPlan, RoleAssignment, Township, User
-from coop.models.members import QuantificationStatus
+from coop.models.shares import QuantificationStatus
 from coop.services import access, audit, orgs, periods, roles, users
 from coop.services.admin import one_time_password
 from coop.services.accounts import local_code, REQUIRED_DETAILS

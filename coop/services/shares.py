@@ -21,7 +21,8 @@ from coop.ledger.shares import CLASS_LABELS, COLLECTIVE, MemberBasis, PlanRules,
 from coop.models import (Household, Member, Organization, PlanMemberInput, QuantificationPlan, ShareAction,
                          ShareCertificate, ShareEvent, User)
 from coop.models.base import utcnow
-from coop.models.members import MemberStatus, QuantificationStatus
+from coop.models.members import MemberStatus
+from coop.models.shares import QuantificationStatus
 from coop.services import access, audit, roles
 from coop.services.members import create_household, status_on
 from coop.services.vouchers import create_draft

@@ -20,7 +20,8 @@ from coop.core.extensions import db
 from coop.core.text import N_
 from coop.ledger.shares import CLASS_LABELS, CLASS_ORDER
 from coop.models import Household, MembershipEvent, Organization, ShareAction, ShareCertificate, ShareEvent
-from coop.models.members import MEMBERSHIP_EVENTS, RELATIONS, SHARE_EVENT_KINDS
+from coop.models.members import MEMBERSHIP_EVENTS, RELATIONS
+from coop.models.shares import SHARE_EVENT_KINDS
 from coop.schemas.members import HouseholdInSchema, MemberInSchema, MembershipEventInSchema, RosterImportInSchema
 from coop.core.security import roster_gate
 from coop.services import access, members as member_service, shares as share_service

@@ -27,7 +27,8 @@ from coop.ledger import codes
 from coop.ledger import roles as R
 from coop.ledger.shares import CLASS_LABELS, CLASS_ORDER
 from coop.models import Household, Member, Organization, QuantificationPlan, ShareAction
-from coop.models.members import SHARE_EVENT_KINDS, MemberStatus, QuantificationStatus
+from coop.models.members import MemberStatus
+from coop.models.shares import SHARE_EVENT_KINDS, QuantificationStatus
 from coop.schemas.members import (BuybackInSchema, InheritInSchema, MergeInSchema, NomineeInSchema,
                                   NomineeReleaseInSchema, PlanInputInSchema, PlanInSchema, ReverseInSchema,
                                   SplitInSchema, TransferInSchema, split_plan)
