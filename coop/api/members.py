@@ -23,14 +23,14 @@ from coop.documents import shares as shares_pdf
 from coop.ledger.shares import CLASS_LABELS, CLASS_ORDER
 from coop.models import Household, Member, MembershipEvent, QuantificationPlan, ShareAction, ShareCertificate
 from coop.models.members import MEMBERSHIP_EVENTS
-from coop.schemas.members import (BuybackInSchema, CertificateSchema, HouseholdDetailSchema, HouseholdInSchema,
-                                  HouseholdQuerySchema, HouseholdSchema, InheritInSchema, IssuedSchema,
-                                  MemberDetailSchema, MemberInSchema, MemberSchema, MembershipEventInSchema,
-                                  MembershipEventSchema, MergeInSchema, NomineeInSchema, NomineeReleaseInSchema,
-                                  PlanInputsInSchema, PlanInSchema, PlanIssueInSchema, PlanPreviewSchema, PlanSchema,
-                                  RegisterQuerySchema, RegisterSchema, ReverseInSchema, RosterCheckSchema,
-                                  RosterFileSchema, RosterImportedSchema, RosterImportInSchema, RosterSchema,
-                                  ShareActionSchema, SplitInSchema, TransferInSchema, split_plan)
+from coop.schemas.members import (CertificateSchema, HouseholdDetailSchema, HouseholdInSchema, HouseholdQuerySchema,
+                                  HouseholdSchema, MemberDetailSchema, MemberInSchema, MemberSchema,
+                                  MembershipEventInSchema, MembershipEventSchema, RosterCheckSchema, RosterFileSchema,
+                                  RosterImportedSchema, RosterImportInSchema, RosterSchema)
+from coop.schemas.shares import (BuybackInSchema, InheritInSchema, IssuedSchema, MergeInSchema, NomineeInSchema,
+                                 NomineeReleaseInSchema, PlanInputsInSchema, PlanInSchema, PlanIssueInSchema,
+                                 PlanPreviewSchema, PlanSchema, RegisterQuerySchema, RegisterSchema, ReverseInSchema,
+                                 ShareActionSchema, SplitInSchema, TransferInSchema, split_plan)
 from coop.services import access, members, shares
 
 URL = "/orgs/<int:org_id>"

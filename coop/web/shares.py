@@ -29,9 +29,9 @@ from coop.ledger.shares import CLASS_LABELS, CLASS_ORDER
 from coop.models import Household, Member, Organization, QuantificationPlan, ShareAction
 from coop.models.members import MemberStatus
 from coop.models.shares import SHARE_EVENT_KINDS, QuantificationStatus
-from coop.schemas.members import (BuybackInSchema, InheritInSchema, MergeInSchema, NomineeInSchema,
-                                  NomineeReleaseInSchema, PlanInputInSchema, PlanInSchema, ReverseInSchema,
-                                  SplitInSchema, TransferInSchema, split_plan)
+from coop.schemas.shares import (BuybackInSchema, InheritInSchema, MergeInSchema, NomineeInSchema,
+                                 NomineeReleaseInSchema, PlanInputInSchema, PlanInSchema, ReverseInSchema,
+                                 SplitInSchema, TransferInSchema, split_plan)
 from coop.services import access
 from coop.services import accounts as account_service
 from coop.services import roles as role_service
