@@ -635,3 +635,13 @@ def test_forms_carry_a_working_csrf_token(client, ready, app, auth):
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
     assert count(Voucher) == 1
+
+
+def test_renaming_an_account_that_is_not_there_says_so(client, books, auth):
+    """A rename of a code the organization does not have: the accounts page again (422) with the refusal above
+    the table, since there is no row to put it beside; nothing renamed."""
+    auth.login("kuaiji")
+    r = client.post(f"/o/{books.org.id}/accounts/99999/rename", data={"name": "不存在的科目"})
+    assert r.status_code == 422
+    assert "科目 99999 不存在" in r.get_data(as_text=True)
+    assert "不存在的科目" not in r.get_data(as_text=True)

@@ -383,6 +383,16 @@ def _render_accounts(org: Organization, *, errors: dict | None = None, form: dic
     ), status
 
 
+def _account_refused(org: Organization, code: str, done):
+    """The accounts page with the refusal beside the account's row; above the table when there is no such row."""
+    msgs = [m for ms in done.errors.values() for m in ms] or [done.message]
+    if not any(a.code == code for a in account_service.accounts_of(org)):
+        for m in msgs:
+            flash(m, "error")
+        return _render_accounts(org, status=done.status)
+    return _render_accounts(org, row_errors={code: msgs}, status=done.status)
+
+
 @bp.route("/accounts")
 def accounts():
     return _render_accounts(load_org())
@@ -406,8 +416,7 @@ def account_rename(code: str):
     org = load_org(access.MANAGE_ACCOUNTS)
     done = forms.submit(None, lambda: account_service.rename_account(org, code, request.form.get("name", "")))
     if not done.ok:
-        msgs = [m for ms in done.errors.values() for m in ms]
-        return _render_accounts(org, row_errors={code: msgs}, status=done.status)
+        return _account_refused(org, code, done)
     acc = done.result
     flash(_("科目已改名为 %(label)s", label=acc.label), "success")
     return redirect(url_for("ledger.accounts") + f"#acc-{acc.code}")
@@ -419,8 +428,7 @@ def account_active(code: str):
     active = request.form.get("active") == "1"
     done = forms.submit(None, lambda: account_service.set_account_active(org, code, active))
     if not done.ok:
-        msgs = [m for ms in done.errors.values() for m in ms]
-        return _render_accounts(org, row_errors={code: msgs}, status=done.status)
+        return _account_refused(org, code, done)
     acc = done.result
     flash(_("已启用 %(label)s", label=acc.label) if active else _("已停用 %(label)s", label=acc.label), "success")
     return redirect(url_for("ledger.accounts") + f"#acc-{acc.code}")
