@@ -9,7 +9,6 @@ from __future__ import annotations
 from flask import request
 from flask_smorest import Blueprint
 
-from coop.models import Contract, Voucher
 from coop.schemas.assets import (AccrualInSchema, AgeingRowSchema, AssetInSchema, AssetSchema, ContractInSchema,
                               ContractSchema, DemocracyInSchema, DepreciationInSchema, DepreciationRunSchema,
                               DisposalInSchema, ParcelInSchema, ParcelSchema, RentReceiptInSchema, RentReceiptSchema,

@@ -7,7 +7,6 @@ Money is a string; every refusal is a 4xx naming the field, with nothing written
 """
 from __future__ import annotations
 
-import datetime as dt
 
 import sqlalchemy as sa
 from flask_smorest import Blueprint

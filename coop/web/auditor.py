@@ -5,7 +5,6 @@ auditors may read; this page links to them.
 """
 from __future__ import annotations
 
-import datetime as dt
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for

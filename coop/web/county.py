@@ -7,7 +7,6 @@ their township); without it, the first scope the user supervises.
 from __future__ import annotations
 
 import io
-from decimal import Decimal
 from html import escape
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
@@ -19,7 +18,6 @@ from coop.documents import charts
 from coop.core import clock
 from coop.core.errors import CoopError, NotFound, ValidationFailed
 from coop.core.extensions import db
-from coop.core.text import N_
 from coop.ledger import consolidation as core
 from coop.models import Organization
 from coop.documents import county as docs

@@ -2,7 +2,6 @@
 成批记账 with their summary, 质询 on the voucher page, 常用凭证 and monthly vouchers. Services do the work."""
 from __future__ import annotations
 
-import datetime as dt
 import json
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for

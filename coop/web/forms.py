@@ -5,6 +5,8 @@ messages about the entry as a whole (unbalanced, too few lines).
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import csv
 import datetime as dt
 import io
@@ -356,3 +358,14 @@ def parse_2004_rows(text: str) -> tuple[list[tuple[str, Decimal]], list[dict], d
     if not rows and not errors:
         errors["rows"] = ["请粘贴或上传科目余额：每行 旧科目编码,金额[,借/贷]"]
     return rows, shown, errors
+
+
+def carried_upload() -> tuple[bytes, str]:
+    """An import's file: a fresh upload, or the checked file carried over (base64) from the dry-run page."""
+    upload = request.files.get("file")
+    if upload and upload.filename:
+        return upload.read(), upload.filename
+    try:
+        return base64.b64decode(request.form.get("data", ""), validate=True), request.form.get("filename", "")
+    except (binascii.Error, ValueError):
+        return b"", ""

@@ -12,7 +12,6 @@ import functools
 import re
 import secrets
 import time
-from copy import deepcopy
 
 import sqlalchemy as sa
 from flask import current_app, make_response, redirect, request

@@ -6,7 +6,6 @@ Every change goes through coop.services.members, as in the API.
 from __future__ import annotations
 
 import base64
-import binascii
 import io
 from decimal import Decimal
 import sqlalchemy as sa
@@ -26,7 +25,7 @@ from coop.schemas.members import HouseholdInSchema, MemberInSchema, MembershipEv
 from coop.core.security import roster_gate
 from coop.services import access, members as member_service, shares as share_service
 from coop.documents.shares import group_holdings, roster_xlsx
-from coop.web.forms import flat_errors, submit
+from coop.web.forms import carried_upload, flat_errors, submit
 from coop.web.orgs import load_org
 
 bp = Blueprint("members", __name__, url_prefix="/o/<int:org_id>/members")
@@ -177,17 +176,6 @@ def member(member_id: int):
 # ---------------------------------------------------------------- roster import / export
 
 
-def _decode_upload() -> tuple[bytes, str]:
-    """The roster bytes: a fresh upload, or the checked file carried over (base64) from the dry-run page."""
-    upload = request.files.get("file")
-    if upload and upload.filename:
-        return upload.read(), upload.filename
-    try:
-        return base64.b64decode(request.form.get("data", ""), validate=True), request.form.get("filename", "")
-    except (binascii.Error, ValueError):
-        return b"", ""
-
-
 @bp.route("/import", methods=["GET", "POST"])
 def roster_import():
     """Upload → dry run listing every problem row by row; only a clean file can then be imported."""
@@ -196,7 +184,7 @@ def roster_import():
     check, limited = None, False
     content, filename = b"", ""
     if request.method == "POST":
-        content, filename = _decode_upload()
+        content, filename = carried_upload()
         if not content:
             errors["file"] = [gettext("请选择名册文件（xlsx 或 CSV）")]
         else:

@@ -3,7 +3,6 @@ member portal accounts with their 开通通知书. Thin: every write is a servic
 from __future__ import annotations
 
 import base64
-import binascii
 import io
 
 import sqlalchemy as sa
@@ -14,7 +13,7 @@ from flask_login import current_user, login_required
 from coop.documents import portal_letters
 from coop.core.extensions import db
 from coop.services import access, chart_import, portal_accounts, setup
-from coop.web.forms import submit
+from coop.web.forms import carried_upload, submit
 from coop.web.orgs import load_org
 
 bp = Blueprint("setup", __name__)
@@ -80,17 +79,6 @@ def progress():
     return render_template("setup/progress.html", org=org, steps=setup.progress(org), manage_users=manage_users)
 
 
-def _upload() -> tuple[bytes, str]:
-    """A fresh upload, or the checked file carried over (base64) from the dry-run page."""
-    upload = request.files.get("file")
-    if upload and upload.filename:
-        return upload.read(), upload.filename
-    try:
-        return base64.b64decode(request.form.get("data", ""), validate=True), request.form.get("filename", "")
-    except (binascii.Error, ValueError):
-        return b"", ""
-
-
 def _import_page(org, kind: str):
     """Upload → dry run with every problem by row; a clean file is then imported (step=import), whole, once."""
     system = request.form.get("system", "2023") if kind == "opening" else None
@@ -99,7 +87,7 @@ def _import_page(org, kind: str):
     check, content, filename, header = None, b"", "", None
     mapping = {f: request.form[f"map_{f}"] for f in chart_import.MAPPABLE[kind] if request.form.get(f"map_{f}")}
     if request.method == "POST":
-        content, filename = _upload()
+        content, filename = carried_upload()
 
         def check_and_import():
             sheet, key = chart_import.sheet_from(content, kind, org, mapping or None)
