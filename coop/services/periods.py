@@ -11,20 +11,9 @@ from sqlalchemy.orm import Session
 from coop.core import clock
 from coop.core.errors import PeriodClosed, ValidationFailed
 from coop.core.extensions import db
+from coop.ledger.months import month_key, next_month, prev_month  # noqa: F401  (periods.next_month … for callers)
 from coop.models import Organization, Period, Voucher
 from coop.models.ledger import PeriodStatus
-
-
-def month_key(year: int, month: int) -> int:
-    return year * 12 + (month - 1)
-
-
-def prev_month(year: int, month: int) -> tuple[int, int]:
-    return (year - 1, 12) if month == 1 else (year, month - 1)
-
-
-def next_month(year: int, month: int) -> tuple[int, int]:
-    return (year + 1, 1) if month == 12 else (year, month + 1)
 
 
 def closed_months(org: Organization) -> set[tuple[int, int]]:

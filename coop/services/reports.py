@@ -4,7 +4,6 @@ Sums run in SQL over integer fen; the pure core (`coop.ledger`) turns them into 
 """
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
@@ -19,14 +18,11 @@ from coop.ledger import codes, statements
 from coop.ledger.balances import TrialBalanceRow, build_trial_balance, is_balanced, trial_balance_totals
 from coop.ledger.chart import COUNTERPARTY_ACCOUNTS, DISTRIBUTIONS, UNDISTRIBUTED
 from coop.ledger.codes import CodeScheme
+from coop.ledger.months import month_end  # noqa: F401  (reports.month_end for callers)
 from coop.ledger.types import Statement
 from coop.models import Account, County, OpeningBalance, Organization, Township, Voucher, VoucherLine
 from coop.models.ledger import VoucherStatus
 from coop.services.balances import balances_before, leaf_balances, movements, opening_lines, signed_movements
-
-
-def month_end(year: int, month: int) -> dt.date:
-    return dt.date(year, month, calendar.monthrange(year, month)[1])
 
 
 def year_start(org: Organization, year: int) -> dt.date:
