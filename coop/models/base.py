@@ -6,7 +6,8 @@ from decimal import Decimal
 from enum import StrEnum
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import event
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from coop.core.money import D, from_fen, to_fen
 
@@ -98,3 +99,22 @@ def render_migration_type(type_, obj, autogen_context):
     if type_ == "type" and isinstance(obj, Ratio):
         return "sa.Integer()"
     return False
+
+
+#: the session.info keys that live as long as the transaction (or savepoint) that set them, no longer
+_TRANSACTION_MEMOS: set[str] = set()
+
+
+def transaction_memo(session: Session, key: str, factory):
+    """What this transaction has learnt under `key` (made by `factory` the first time): a lock it holds, a month it
+    found open, a row it inserted. Forgotten when the transaction or a savepoint ends, since it then stops being
+    true."""
+    _TRANSACTION_MEMOS.add(key)
+    return session.info.setdefault(key, factory())
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_transaction_memos(session: Session, transaction) -> None:
+    if transaction.parent is None or transaction.nested:  # not the ORM's internal flush transactions
+        for key in _TRANSACTION_MEMOS:
+            session.info.pop(key, None)

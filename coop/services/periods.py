@@ -13,6 +13,7 @@ from coop.core.errors import PeriodClosed, ValidationFailed
 from coop.core.extensions import db
 from coop.ledger.months import month_key, next_month, prev_month  # noqa: F401  (periods.next_month … for callers)
 from coop.models import Organization, Period, Voucher
+from coop.models.base import transaction_memo
 from coop.models.ledger import PeriodStatus
 
 
@@ -52,16 +53,9 @@ def is_open(org: Organization, date: dt.date) -> bool:
 BOOKS_LOCK = 0x636F6F70
 
 
-#: session.info keys, valid until the transaction (or a savepoint) ends: the organizations whose books lock this
-#: transaction holds (True: exclusively), and the months it found open while holding it
+#: transaction memos: the organizations whose books lock this transaction holds (True: exclusively), and the
+#: months it found open while holding it
 _HELD, _OPEN = "coop_books_held", "coop_open_months"
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _forget_at_transaction_end(session: Session, transaction) -> None:
-    if transaction.parent is None or transaction.nested:  # not the ORM's internal flush transactions
-        session.info.pop(_HELD, None)
-        session.info.pop(_OPEN, None)
 
 
 @event.listens_for(Session, "before_flush")
@@ -78,7 +72,7 @@ def lock_books(org: Organization, *, exclusive: bool) -> None:
     a steady stream of postings starved the close). SQLite has one writer at a time: the FOR UPDATE makes the
     engine hook take its write lock (see coop/__init__.py). Both last until the transaction ends, so a transaction
     takes the lock once (the next voucher of a batch, the 审核 and 记账 of a voucher just written)."""
-    held = db.session.info.setdefault(_HELD, {})
+    held = transaction_memo(db.session, _HELD, dict)
     if org.id in held and held[org.id] >= exclusive:
         return
     if db.session.get_bind().dialect.name == "postgresql":
@@ -98,7 +92,7 @@ def ensure_open(org: Organization, date: dt.date, path: str = "date") -> None:
         raise ValidationFailed.field(
             path, f"日期早于建账月份 {org.books_start_year}年{org.books_start_month}月"
         )
-    seen = db.session.info.setdefault(_OPEN, set())
+    seen = transaction_memo(db.session, _OPEN, set)
     if (org.id, date.year, date.month) in seen:
         return
     if month_closed(org, date.year, date.month):

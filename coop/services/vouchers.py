@@ -11,7 +11,6 @@ from typing import Callable
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
 
 from coop.core import clock
 from coop.core.text import N_
@@ -24,7 +23,7 @@ from coop.ledger.types import Entry, Line
 from coop.ledger.validate import validate_lines
 from coop.core.money import ZERO, from_fen
 from coop.models import Organization, User, Voucher, VoucherLine, VoucherSequence
-from coop.models.base import utcnow
+from coop.models.base import transaction_memo, utcnow
 from coop.services import access, audit, periods
 from coop.models.ledger import VoucherStatus
 from coop.services.accounts import account_infos, chart
@@ -49,18 +48,12 @@ def get_voucher(org: Organization, voucher_id: int) -> Voucher:
     return v
 
 
-#: session.info key: ids of the vouchers this transaction inserted (until it, or a savepoint, ends)
+#: transaction memo: ids of the vouchers this transaction inserted
 _WRITTEN = "coop_vouchers_written"
 
 
-@sa.event.listens_for(Session, "after_transaction_end")
-def _forget_written(session: Session, transaction) -> None:
-    if transaction.parent is None or transaction.nested:  # not the ORM's internal flush transactions
-        session.info.pop(_WRITTEN, None)
-
-
 def _written_here(voucher: Voucher) -> None:
-    db.session.info.setdefault(_WRITTEN, set()).add(voucher.id)
+    transaction_memo(db.session, _WRITTEN, set).add(voucher.id)
 
 
 def _lock(voucher: Voucher) -> None:
