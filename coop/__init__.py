@@ -56,6 +56,9 @@ def create_app(config_object: str | object = "config.DevelopmentConfig", **overr
     from coop.web.hardening import init_hardening
 
     init_caching(app)  # before hardening: its after-request function then runs after hardening's no-store
+    from coop.web.page_cache import init_page_cache
+
+    init_page_cache(app)
     init_hardening(app)  # after the API's token check, so a caller without a token gets its 401 first
 
     from coop.cli import register_cli

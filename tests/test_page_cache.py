@@ -195,3 +195,125 @@ def test_api_report_304_until_a_posting(client, village, cached):
     r3 = client.get(url, headers={**auth, "If-None-Match": r.headers["ETag"]})
     assert r3.status_code == 200 and next(x for x in r3.json["rows"] if x["code"] == "101")["closing_debit"] == "1499.00"
     assert client.get(url, headers={"If-None-Match": r.headers["ETag"]}).status_code == 401  # no token, no answer
+
+
+# ---------------------------------------------------------------- whole pages (coop.web.page_cache)
+
+
+class Statements:
+    """The SQL statements the app sends while the block runs."""
+
+    def __init__(self, app):
+        from coop.core.extensions import db
+
+        with app.app_context():
+            self.engine = db.engine
+        self.sql: list[str] = []
+
+    def _seen(self, conn, cursor, statement, *args):
+        self.sql.append(statement)
+
+    def __enter__(self):
+        from sqlalchemy import event
+
+        event.listen(self.engine, "before_cursor_execute", self._seen)
+        return self.sql
+
+    def __exit__(self, *exc):
+        from sqlalchemy import event
+
+        event.remove(self.engine, "before_cursor_execute", self._seen)
+
+
+def without_tokens(html: str) -> str:
+    return re.sub(r'name="csrf_token" value="[^"]+"', "", html)
+
+
+def todo_total(html: str) -> int:
+    m = re.search(r'id="todo-total">(\d+)<', html)
+    return int(m.group(1)) if m else 0
+
+
+def menu_badge(html: str, label: str) -> int:
+    m = re.search(label + r' <span class="count-badge">(\d+)</span>', html)
+    return int(m.group(1)) if m else 0
+
+
+def test_repeat_view_is_the_stored_page_in_one_statement(auth, client, app, village, cached):
+    auth.login("kuaiji")
+    for url in (tb_url(village), f"/o/{village.org.id}/vouchers?year=2025&month=1"):
+        r, first = get(client, url)
+        with Statements(app) as sql:
+            r2, again = get(client, url)
+        assert r2.status_code == 200 and len(sql) == 1  # the login's state and the versions, nothing else
+        assert without_tokens(again) == without_tokens(first) and "\x1b" not in again
+        tokens = re.findall(r'name="csrf_token" value="([^"]+)"', again)
+        assert tokens and len(set(tokens)) == 1  # this request's own token in every form
+        with Statements(app) as sql:
+            r3, body = get(client, url, **{"If-None-Match": r2.headers["ETag"]})
+        assert r3.status_code == 304 and body == "" and len(sql) == 1
+        assert r3.headers["ETag"] == r2.headers["ETag"] == r.headers["ETag"]
+        assert r3.headers["Cache-Control"] == "no-store" and "Content-Security-Policy" in r3.headers
+
+
+def test_stored_page_shows_a_new_question_in_its_todo_badges(auth, client, village, cached):
+    """The layout's 待办 counts come from other tables than the books: a question asked since is on the page."""
+    from coop.core.extensions import db
+    from coop.services import disclosure
+
+    auth.login("kuaiji")
+    _, before = get(client, tb_url(village))
+    assert menu_badge(before, "质询") == 0
+    get(client, tb_url(village))  # the stored page
+    disclosure.ask_question(village.org, village.v1, text="这笔现金用途？", user=village.auditor)
+    db.session.commit()
+    _, after = get(client, tb_url(village))
+    assert menu_badge(after, "质询") == 1  # 待答复质询: one open question for the accountant
+    assert todo_total(after) == todo_total(before) + 1
+    assert row(after, "101") == row(before, "101")  # the books themselves did not change
+
+
+def test_stored_page_follows_the_directory(auth, client, village, cached):
+    """A new village in the auditor's township and a role granted since both show in the switcher."""
+    from coop.core.extensions import db
+    from coop.services import orgs, users
+
+    auth.login("jingguan")
+    _, before = get(client, tb_url(village))
+    assert "西村股份经济合作社" not in before
+    west = orgs.create_organization(village.township, name="西村股份经济合作社", books_start_year=2025)
+    db.session.commit()
+    _, after = get(client, tb_url(village))
+    assert "东镇 · 西村股份经济合作社" in after  # the township auditor sees every village of the township
+
+    auth.login("kuaiji")
+    _, mine = get(client, tb_url(village))
+    assert "西村股份经济合作社" not in mine
+    users.assign_role(village.accountant, "accountant", west)
+    db.session.commit()
+    _, granted = get(client, tb_url(village))
+    assert "东镇 · 西村股份经济合作社" in granted
+
+
+def test_stored_page_is_not_served_after_the_sessions_end(auth, client, app, village, cached):
+    """A logout elsewhere ends this session too (RULES §13): its stored page is not shown to its old cookie."""
+    auth.login("kuaiji")
+    r, _ = get(client, tb_url(village))
+    assert get(client, tb_url(village))[0].status_code == 200  # stored
+    other = app.test_client()
+    assert other.post("/login", data={"username": "kuaiji", "password": "password1"}).status_code == 302
+    assert other.post("/logout").status_code == 302  # ends every session of the user
+    r2 = client.get(tb_url(village), headers={"If-None-Match": r.headers["ETag"]})
+    assert r2.status_code == 302 and "/login" in r2.headers["Location"]
+
+
+def test_a_flash_is_shown_once_and_never_stored(auth, client, village, cached):
+    auth.login("kuaiji")
+    get(client, tb_url(village))
+    with client.session_transaction() as s:
+        s["_flashes"] = [("success", "凭证已保存")]
+    _, shown = get(client, tb_url(village))
+    assert "凭证已保存" in shown
+    _, again = get(client, tb_url(village))
+    _, stored = get(client, tb_url(village))
+    assert "凭证已保存" not in again and "凭证已保存" not in stored

@@ -127,12 +127,15 @@ def init_security(app: Flask) -> None:
     csp = app.config.get("CONTENT_SECURITY_POLICY")
     csp = DEFAULT_CSP if csp is None else csp
 
+    wanted = ({"Content-Security-Policy": csp} if csp else {}) | HEADERS
+
     @app.after_request
     def _security_headers(response):
-        if csp:
-            response.headers.setdefault("Content-Security-Policy", csp)
-        for name, value in HEADERS.items():
-            response.headers.setdefault(name, value)
+        # a view may have set its own; one pass over the few headers there are (setdefault raises inside per miss)
+        present = {k.lower() for k in response.headers.keys()}
+        for name, value in wanted.items():
+            if name.lower() not in present:
+                response.headers[name] = value
         return response
 
 

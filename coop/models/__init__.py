@@ -19,7 +19,7 @@ from coop.models.ledger import (Account, Attachment, OpeningBalance, Period, Per
                                 VoucherLine, VoucherSequence, VoucherStatus)
 from coop.models.loans import ClaimStatus, Loan, LoanEvent, LprRate, SubsidyClaim, SubsidyPolicy
 from coop.models.members import Household, Member, MembershipEvent, MemberStatus
-from coop.models.org import BooksVersion, County, Organization, Township
+from coop.models.org import BooksVersion, County, DirectoryVersion, Organization, Township
 from coop.models.setup import ImportMapping
 from coop.models.shares import (PlanMemberInput, QuantificationPlan, QuantificationStatus, ShareAction,
                                 ShareCertificate, ShareEvent)
@@ -32,7 +32,7 @@ STATUS_ENUMS = (VoucherStatus, PeriodStatus, MemberStatus, QuantificationStatus,
 
 __all__ = [
     "AuditCase", "AuditFinding", "AuditFindingVoucher", "Budget", "BudgetLine", "CountyTarget", "RectificationItem",
-    "Account", "ApiToken", "IdempotencyKey", "Attachment", "AuditLog", "BooksVersion", "County", "OpeningBalance", "Organization", "Period",
+    "Account", "ApiToken", "IdempotencyKey", "Attachment", "AuditLog", "BooksVersion", "County", "DirectoryVersion", "OpeningBalance", "Organization", "Period",
     "PostingRoleMapping",
     "RoleAssignment", "Township", "User", "Voucher", "VoucherLine", "VoucherSequence",
     "Asset", "Contract", "ContractInstalment", "ContractReceipt", "DepreciationLine", "DepreciationRun", "Inventory",

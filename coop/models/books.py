@@ -1,9 +1,12 @@
 """The books version (`books_versions`, read as `Organization.books_version`): bumped in the same transaction as any write that changes
-what the ledger pages and report PDFs show, so a cache keyed by it can never serve books that changed.
+what the ledger pages and report PDFs show, or the 待办 counts in every page's layout, so a cache keyed by it can never
+serve books that changed. Beside it, the directory version (`directory_versions`): bumped by any change to accounts,
+role assignments, townships, counties, or which organizations exist where — what the menus and the switcher show.
 
 Nothing in the services calls this: session events watch the tables, so a new service cannot forget it.
 - ORM units of work (before_flush): new, changed or deleted vouchers, voucher lines, accounts, opening balances,
-  periods, and the organization row itself (its name heads every page).
+  periods, questions, disclosure sheets, distribution plans, subsidy claims, and the organization row itself (its
+  name heads every page); users, role assignments, townships and counties for the directory.
 - Bulk statements through the session (do_orm_execute: `sa.insert(VoucherLine)`, `sa.update(Voucher).where(…)`,
   `sa.delete(OpeningBalance)…`): the organizations are read from the rows' organization_id / voucher_id or, for
   UPDATE and DELETE, selected with the statement's own WHERE before it runs.
@@ -20,13 +23,22 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from coop.models.disclosure import Disclosure, VoucherQuestion
+from coop.models.distribution import DistributionPlan
 from coop.models.ledger import Account, OpeningBalance, Period, Voucher, VoucherLine
-from coop.models.org import BooksVersion, Organization
+from coop.models.loans import SubsidyClaim
+from coop.models.org import BooksVersion, County, DirectoryVersion, Organization, Township
+from coop.models.users import RoleAssignment, User
 
-#: the tables whose rows the pages show, and how a row names its organization
-_BY_ORG = {Voucher.__table__.name, Account.__table__.name, OpeningBalance.__table__.name, Period.__table__.name}
+#: the models whose rows the pages or the layout's 待办 show, by their organization_id
+_ORG_MODELS = (Voucher, Account, OpeningBalance, Period, VoucherQuestion, Disclosure, DistributionPlan, SubsidyClaim)
+_BY_ORG = {m.__table__.name for m in _ORG_MODELS}
 _BY_VOUCHER = {VoucherLine.__table__.name}
+#: the directory: any change bumps the one directory version (organizations: see _collect)
+_DIRECTORY_MODELS = (User, RoleAssignment, Township, County)
+_DIRECTORY = {m.__table__.name for m in _DIRECTORY_MODELS} | {Organization.__table__.name}
 _PENDING = "coop.books_pending"  # session.info: organization ids to bump at commit
+_DIRECTORY_PENDING = "coop.directory_pending"  # session.info: True when the directory changed
 
 
 def _pending(session: Session) -> set:
@@ -53,12 +65,17 @@ def _collect(session: Session, flush_context, instances) -> None:
     found = _pending(session)
     for obj in (*session.new, *session.dirty, *session.deleted):
         if isinstance(obj, Organization):
-            # its own bump is not a change; a new organization has no cached page yet
+            # its own bump is not a change; a new organization has no cached page yet, but is news to the switcher
             changed = {a.key for a in sa.inspect(obj).attrs if a.history.has_changes()} - {"books_version",
                                                                                            "updated_at"}
             if obj in session.dirty and changed:
                 found.add(obj.id)
-        elif isinstance(obj, (Voucher, VoucherLine, Account, OpeningBalance, Period)):
+            if obj not in session.dirty or "township_id" in changed:
+                session.info[_DIRECTORY_PENDING] = True
+        elif isinstance(obj, _DIRECTORY_MODELS):
+            if obj not in session.dirty or session.is_modified(obj):
+                session.info[_DIRECTORY_PENDING] = True
+        elif isinstance(obj, (VoucherLine, *_ORG_MODELS)):
             if obj in session.dirty and not session.is_modified(obj):
                 continue
             org_id = _org_of(session, obj)
@@ -79,6 +96,8 @@ def _collect_bulk(state) -> None:
     stmt = state.statement
     table = getattr(stmt, "table", None)
     name = getattr(table, "name", None)
+    if name in _DIRECTORY:
+        state.session.info[_DIRECTORY_PENDING] = True
     if name not in _BY_ORG and name not in _BY_VOUCHER:
         return
     conn, found = state.session.connection(), _pending(state.session)
@@ -110,12 +129,15 @@ def _collect_bulk(state) -> None:
 
 @event.listens_for(Session, "before_commit")
 def _bump(session: Session) -> None:
-    if session.info.get(_PENDING) is None and not (session.new or session.dirty or session.deleted):
+    if (session.info.get(_PENDING) is None and _DIRECTORY_PENDING not in session.info
+            and not (session.new or session.dirty or session.deleted)):
         return
     session.flush()  # the last flush of the commit, so its changes are collected too
     ids = session.info.pop(_PENDING, None)
     if ids:
         bump_now(session, ids)
+    if session.info.pop(_DIRECTORY_PENDING, None):
+        bump_directory_now(session)
 
 
 def bump_now(session: Session, org_ids) -> None:
@@ -131,6 +153,16 @@ def bump_now(session: Session, org_ids) -> None:
             session.expire(obj, ["books_version"])
 
 
+def bump_directory_now(session: Session) -> None:
+    """Bump the directory version in the session's transaction (for writes that bypass the session)."""
+    conn = session.connection()
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    t = DirectoryVersion.__table__
+    conn.execute(insert(t).values(id=1, version=1).on_conflict_do_update(index_elements=[t.c.id],
+                                                                        set_={"version": t.c.version + 1}))
+
+
 @event.listens_for(Session, "after_rollback")
 def _drop(session: Session) -> None:
     session.info.pop(_PENDING, None)
+    session.info.pop(_DIRECTORY_PENDING, None)

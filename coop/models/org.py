@@ -113,7 +113,8 @@ class Organization(TimestampMixin, db.Model):
 class BooksVersion(db.Model):
     """The books version of an organization: a number that changes in the same transaction as anything the ledger
     pages and report PDFs show (vouchers and their lines, accounts, opening balances, periods, the organization
-    row); bumped by coop.models.books at commit, read as `Organization.books_version`; the page and PDF caches are
+    row) or the 待办 counts of every page's layout (questions, disclosure sheets, distribution plans, subsidy
+    claims); bumped by coop.models.books at commit, read as `Organization.books_version`; the page and PDF caches are
     keyed by it. A row of its own, not a column of organizations: services lock the organization row FOR UPDATE
     early in their transactions, and a bump waiting for that lock at commit could close a deadlock cycle; this
     row is only ever locked by the last statement before a COMMIT. No row yet means version 0."""
@@ -121,6 +122,17 @@ class BooksVersion(db.Model):
     __tablename__ = "books_versions"
     organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id", ondelete="RESTRICT"),
                                                  primary_key=True)
+    version: Mapped[int] = mapped_column(nullable=False, default=0, server_default="0")
+
+
+class DirectoryVersion(db.Model):
+    """One number for the directory every page's layout shows: accounts, role assignments, which organizations
+    exist and in which township, townships and counties (names, menus, the organization switcher). Bumped by
+    coop.models.books at commit like a books version; the whole-page cache (coop.web.page_cache) checks it. One
+    row (id 1); no row yet means version 0."""
+
+    __tablename__ = "directory_versions"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     version: Mapped[int] = mapped_column(nullable=False, default=0, server_default="0")
 
 

@@ -53,7 +53,10 @@ def _build_stamp() -> str:
     return f"{latest:.0f}"
 
 
-_BUILD = _build_stamp()
+BUILD = _build_stamp()
+
+
+_every: list[LRU] = []  # every cache of the process, for clear_all
 
 
 class LRU:
@@ -64,6 +67,7 @@ class LRU:
         self._data: OrderedDict = OrderedDict()
         self._size = 0
         self._lock = threading.Lock()
+        _every.append(self)
 
     def _limits(self) -> tuple[int, int]:
         cfg = current_app.config
@@ -109,8 +113,8 @@ pdfs = LRU("REPORT_PDF_CACHE_ENTRIES", "REPORT_PDF_CACHE_BYTES")
 
 def clear_all() -> None:
     """Forget every cached page and PDF (a database emptied and refilled under a running process: tests)."""
-    pages.clear()
-    pdfs.clear()
+    for cache in _every:
+        cache.clear()
 
 
 def books_version(org) -> int:
@@ -131,7 +135,7 @@ def _user_id():
 
 
 def etag(org) -> str:
-    raw = "\x1f".join(map(str, (getattr(org, "id", org), books_version(org), _user_id(), get_locale(), clock.today(), _BUILD,
+    raw = "\x1f".join(map(str, (getattr(org, "id", org), books_version(org), _user_id(), get_locale(), clock.today(), BUILD,
                                 request.full_path)))
     return hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()
 
@@ -167,7 +171,7 @@ def page_body(org, render: Callable[[], str], *, per_user: bool = False) -> Mark
     if not pages.enabled():
         body = str(render())
         return Markup(body.replace(CSRF_SLOT, generate_csrf()) if CSRF_SLOT in body else body)
-    key = ("page", getattr(org, "id", org), books_version(org), str(get_locale()), clock.today(), _BUILD, request.full_path,
+    key = ("page", getattr(org, "id", org), books_version(org), str(get_locale()), clock.today(), BUILD, request.full_path,
            _user_id() if per_user else None)
     body = pages.get(key)
     if body is None:
@@ -187,7 +191,7 @@ def pdf(org, what: tuple, render: Callable[[], tuple[bytes, str]]) -> tuple[byte
     and its parameters (hashable)."""
     if not pdfs.enabled():
         return render()
-    key = ("pdf", getattr(org, "id", org), books_version(org), str(get_locale()), clock.today(), _BUILD, what)
+    key = ("pdf", getattr(org, "id", org), books_version(org), str(get_locale()), clock.today(), BUILD, what)
     data = pdfs.get(key)
     if data is None:
         data = render()

@@ -11,6 +11,7 @@ import datetime as dt
 import math
 import secrets
 import time
+from typing import NamedTuple
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
 
@@ -36,17 +37,13 @@ def init_login(app) -> None:
 
     @login_manager.user_loader
     def load_user(identity: str):
-        try:
-            user_id, version, issued, nonce = identity.split(".")
-            user_id, version, issued = int(user_id), int(version), int(issued)
-        except ValueError:
-            return None  # a cookie from before session versions, or forged
-        user = db.session.get(User, user_id)
-        if user is None or user.session_version != version:
+        login = parse_identity(identity)
+        if login is None:
             return None
-        if time.time() - issued > _max_age(app):
+        user = db.session.get(User, login.user_id)
+        if user is None or user.session_version != login.version:
             return None
-        user.login_stamp = f"{issued}.{nonce}"
+        user.login_stamp = login.stamp
         return user
 
     @app.before_request
@@ -59,6 +56,25 @@ def init_login(app) -> None:
 
 
 _OPEN_WHILE_CHANGING = {"auth.password", "auth.logout", "auth.login", "auth.set_locale", "static"}
+
+
+class Login(NamedTuple):
+    user_id: int
+    version: int  # the user's session version when they signed in
+    stamp: str  # "<issued at>.<nonce>"
+
+
+def parse_identity(identity: str) -> Login | None:
+    """The login a session's identity names, or None if it is malformed, forged-looking or older than
+    REMEMBER_COOKIE_DURATION. Whether its session version is still the user's is the caller's to check."""
+    try:
+        user_id, version, issued, nonce = identity.split(".")
+        user_id, version, issued = int(user_id), int(version), int(issued)
+    except ValueError:
+        return None  # a cookie from before session versions, or forged
+    if time.time() - issued > _max_age(current_app):
+        return None
+    return Login(user_id, version, f"{issued}.{nonce}")
 
 
 def _max_age(app) -> float:

@@ -27,6 +27,7 @@ from coop.services import vouchers as voucher_service
 from coop.core import clock
 from coop.web import forms
 from coop.web.orgs import load_org
+from coop.web.page_cache import unchanged, whole_page
 
 bp = Blueprint("ledger", __name__, url_prefix="/o/<int:org_id>")
 
@@ -76,10 +77,11 @@ def _int_arg(name: str, lo: int, hi: int) -> int | None:
 
 
 @bp.route("/vouchers")
+@whole_page
 def vouchers():
     org = load_org()
-    if (unchanged := caching.not_modified(org)) is not None:
-        return unchanged  # the client's copy is of these very books
+    if (copy_is_current := unchanged(org)) is not None:
+        return copy_is_current  # the client's copy is of these very books
     body = caching.page_body(org, lambda: _voucher_list_body(org), per_user=True)
     return render_template("ledger/voucher_list.html", body=body, **_common(org))
 

@@ -24,6 +24,7 @@ from coop.services import access, accounts, periods, vouchers
 from coop.services.opening import opening_lines
 from coop.web.daily import drill_links, unclosed_note
 from coop.web.orgs import load_org
+from coop.web.page_cache import unchanged, whole_page
 from coop.web.report_html import stamped, table_html
 from coop.core import clock
 bp = Blueprint("reports", __name__, url_prefix="/o/<int:org_id>/reports")
@@ -63,8 +64,8 @@ def _show(slug: str):
     org = load_org()
     spec = REPORTS[slug]
     fmt = request.args.get("format") or "html"
-    if fmt == "html" and (unchanged := caching.not_modified(org)) is not None:
-        return unchanged  # the client's copy is of these very books
+    if fmt == "html" and (copy_is_current := unchanged(org)) is not None:
+        return copy_is_current  # the client's copy is of these very books
 
     def page(status: int = 200, **ctx):
         """The layout around the report's body; a 200 body comes from the books-version cache."""
@@ -116,6 +117,7 @@ def _show(slug: str):
 
 @bp.route("/trial-balance")
 @login_required
+@whole_page
 def trial_balance():
     """科目余额表."""
     return _show("trial-balance")
@@ -123,6 +125,7 @@ def trial_balance():
 
 @bp.route("/general-ledger")
 @login_required
+@whole_page
 def general_ledger():
     """总账."""
     return _show("general-ledger")
@@ -130,6 +133,7 @@ def general_ledger():
 
 @bp.route("/detail-ledger")
 @login_required
+@whole_page
 def detail_ledger():
     """明细账."""
     return _show("detail-ledger")
@@ -137,6 +141,7 @@ def detail_ledger():
 
 @bp.route("/journal")
 @login_required
+@whole_page
 def journal():
     """凭证序时簿."""
     return _show("journal")
@@ -144,6 +149,7 @@ def journal():
 
 @bp.route("/balance-sheet")
 @login_required
+@whole_page
 def balance_sheet():
     """资产负债表."""
     return _show("balance-sheet")
@@ -151,6 +157,7 @@ def balance_sheet():
 
 @bp.route("/income-statement")
 @login_required
+@whole_page
 def income_statement():
     """收益及收益分配表."""
     return _show("income-statement")

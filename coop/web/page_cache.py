@@ -1,0 +1,146 @@
+"""Whole pages for a repeat view (#24): a page this login has already been shown, of books and a layout unchanged
+since, is answered before any view runs — a 304 when the client has it, else the stored page with this request's
+CSRF token. The report pages and the voucher list opt in (`@whole_page`).
+
+A stored page is kept per login (Flask-Login's identity in the session: user, session version, login stamp — never
+another user's or another login's page), URL with its query, and the session's choice of language, and is shown
+again only while all of these are as they were:
+- the Beijing day and the build (coop.reports.caching);
+- the user's session version, active flag, and no one-time password to replace;
+- the books versions of every organization the user can see: the page's own books, and the layout's 待办 badges
+  and organization switcher (coop.models.books bumps them for vouchers, questions, sheets, plans and claims);
+- the directory version: accounts, roles, organizations, townships and counties (names, menus, switcher).
+One SQL statement reads them all. Versions are read before the data they cover (the directory before the user is
+loaded, the books before the page's body and layout), so a change during a render leaves the stored page already
+out of date, never wrong. A page with a flash message to show or leave for the next page is never stored or served.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import sqlalchemy as sa
+from flask import Flask, current_app, make_response, request, session
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+
+from coop.core import clock
+from coop.core.extensions import db, login_manager
+from coop.models import BooksVersion, Organization
+from coop.reports import caching
+from coop.services import access
+from coop.web.auth import parse_identity
+
+stored = caching.LRU("PAGE_CACHE_ENTRIES", "PAGE_CACHE_BYTES")  # the same limits as the page bodies; 0 = off
+
+_FILL = "coop.page_fill"  # environ: what a page being rendered may be stored under, read before its data
+
+
+class _Page(NamedTuple):
+    html: str  # first: caching.LRU counts its length
+    etag: str
+    day: object
+    build: str
+    directory: int
+    org_ids: tuple[int, ...]
+    books: int  # the sum of the books versions of org_ids (each only ever grows)
+
+
+def whole_page(view):
+    """Mark a page view whose whole answer may be stored for its login (it must call `unchanged` first)."""
+    view.whole_page = True
+    return view
+
+
+#: the login's state and the versions, as the driver's SQL (a repeat view costs little more than this statement:
+#: built once per dialect and number of organizations, not compiled per request)
+_STATE_SQL = (
+    "SELECT u.session_version, u.active, u.must_change_password,"
+    " COALESCE((SELECT d.version FROM directory_versions d WHERE d.id = 1), 0),"
+    " COALESCE((SELECT SUM(b.version) FROM books_versions b WHERE b.organization_id IN ({ids})), 0)"
+    " FROM users u WHERE u.id = {mark}")
+_state_sql: dict[tuple[str, int], str] = {}
+
+
+def _state(user_id: int, org_ids: tuple[int, ...]):
+    """(session version, active, must change password, directory version, sum of the books versions of org_ids)
+    of the user, in one statement; None if there is no such user."""
+    # its own connection, not the session's: a stored page then needs no ORM session at all
+    with db.engine.connect() as conn:
+        key = (conn.dialect.paramstyle, len(org_ids))
+        sql = _state_sql.get(key)
+        if sql is None:
+            mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+            sql = _state_sql[key] = _STATE_SQL.format(ids=", ".join([mark] * len(org_ids)) or "NULL", mark=mark)
+        return conn.exec_driver_sql(sql, (*org_ids, user_id)).first()
+
+
+def serve_stored():
+    """before_request, first of all: the stored page of this login and URL when nothing it shows has changed;
+    otherwise note what the view's page may be stored under (the directory version, read before the user is)."""
+    if request.method != "GET" or not stored.enabled():
+        return None
+    view = current_app.view_functions.get(request.endpoint)
+    if not getattr(view, "whole_page", False):
+        return None
+    identity = session.get("_user_id")
+    # a flash to show; a session Flask-Login's session protection would look at again (another address/browser)
+    if not identity or "_flashes" in session or (
+            session.get("_id") != login_manager._session_identifier_generator()):
+        return None
+    login = parse_identity(identity)
+    if login is None:
+        return None
+    key = (identity, request.full_path, session.get("locale"))
+    page = stored.get(key)
+    state = _state(login.user_id, page.org_ids if page else ())
+    if state is None:
+        return None
+    version, active, must_change, directory, books = state
+    if version != login.version or not active or must_change:
+        return None  # the view's usual way: signed out, or sent to choose a password
+    if page is not None and (page.directory, page.books, page.day, page.build) == (
+            directory, books, clock.today(), caching.BUILD):
+        request.environ["coop.etag"] = page.etag  # caching.tag_response sends it
+        if request.if_none_match.contains(page.etag):
+            return make_response("", 304)
+        return current_app.response_class(page.html.replace(caching.CSRF_SLOT, generate_csrf()),
+                                          mimetype="text/html")
+    request.environ[_FILL] = {"key": key, "directory": directory, "day": clock.today()}
+    return None
+
+
+def unchanged(org: Organization):
+    """A page view's first step after its access check: a 304 for the client's copy of these books
+    (caching.not_modified), else None — and, for a page that may be stored, the books versions of every
+    organization its layout shows, read now, before the page reads anything they cover."""
+    answer = caching.not_modified(org)
+    fill = request.environ.get(_FILL)
+    if answer is None and fill is not None:
+        o, bv = Organization.__table__, BooksVersion.__table__
+        visible = access.visible_orgs_query(current_user).with_only_columns(o.c.id).order_by(None)
+        rows = db.session.connection().execute(
+            sa.select(o.c.id, sa.func.coalesce(bv.c.version, 0))
+            .select_from(o.outerjoin(bv, bv.c.organization_id == o.c.id))
+            .where(o.c.id.in_(visible.scalar_subquery()) | (o.c.id == org.id))).all()
+        fill["org_ids"] = tuple(sorted(i for i, _v in rows))
+        fill["books"] = sum(v for _i, v in rows)
+    return answer
+
+
+def store(response):
+    """after_request: keep the page a `whole_page` view rendered, its CSRF tokens replaced by the slot."""
+    fill = request.environ.get(_FILL)
+    if (fill is None or "books" not in fill or response.status_code != 200 or response.mimetype != "text/html"
+            or response.direct_passthrough or "_flashes" in session or "coop.etag" not in request.environ):
+        return response
+    html = response.get_data(as_text=True).replace(generate_csrf(), caching.CSRF_SLOT)
+    stored.put(fill["key"], _Page(html, request.environ["coop.etag"], fill["day"], caching.BUILD,
+                                  fill["directory"], fill["org_ids"], fill["books"]))
+    return response
+
+
+def init_page_cache(app: Flask) -> None:
+    # before every other before-request function (Flask-Login's user, the first-login check): a stored page
+    # needs none of them
+    app.before_request_funcs.setdefault(None, []).insert(0, serve_stored)
+    app.after_request(store)
