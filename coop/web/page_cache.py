@@ -124,7 +124,8 @@ def unchanged(org: Organization):
             .select_from(o.outerjoin(bv, bv.c.organization_id == o.c.id))
             .where(o.c.id.in_(visible.scalar_subquery()) | (o.c.id == org.id))).all()
         fill["org_ids"] = tuple(sorted(i for i, _v in rows))
-        fill["books"] = sum(v for _i, v in rows)
+        # the page's own organization: the version read with its row (its name is on the page), not a newer one
+        fill["books"] = sum(v for i, v in rows if i != org.id) + caching.books_version(org)
     return answer
 
 
