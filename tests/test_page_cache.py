@@ -317,3 +317,35 @@ def test_a_flash_is_shown_once_and_never_stored(auth, client, village, cached):
     _, again = get(client, tb_url(village))
     _, stored = get(client, tb_url(village))
     assert "凭证已保存" not in again and "凭证已保存" not in stored
+
+
+def test_a_change_committed_during_the_render_is_not_hidden_by_the_stored_page(auth, client, app, village, cached,
+                                                                                monkeypatch):
+    """Versions are read before the data they cover: books that change while a page renders (here: between its
+    body and its layout's 待办) leave the stored page already out of date, so the next view renders again."""
+    from sqlalchemy.orm import Session
+
+    from coop.core.extensions import db
+    from coop.models.books import bump_now
+    from coop.services import todo
+
+    real, calls = todo.todo_for, []
+
+    def meanwhile(user, *a, **kw):
+        if not calls:  # another request's commit lands in the middle of this render
+            with Session(db.engine) as other:
+                bump_now(other, [village.org.id])
+                other.commit()
+        calls.append(user)
+        return real(user, *a, **kw)
+
+    monkeypatch.setattr(todo, "todo_for", meanwhile)
+    auth.login("kuaiji")
+    url = tb_url(village)
+    get(client, url)
+    with Statements(app) as sql:
+        r, _ = get(client, url)
+    assert r.status_code == 200 and len(sql) > 1 and len(calls) == 2  # rendered again, not the stored page
+    with Statements(app) as sql:
+        get(client, url)
+    assert len(sql) == 1 and len(calls) == 2  # now stored, at the newer version
