@@ -304,6 +304,35 @@ def test_delete_draft_and_list_filters(client, ready, auth):
     assert keep.display_number in client.get(url(ready, "/vouchers")).text
 
 
+def test_list_rows_show_number_summary_badges_and_amount(client, ready, auth):
+    """Each row: the number linking to the voucher, its date, the first line's summary with 等 n 行 past two
+    lines, the status and kind badges, the 借方 total (red when negative), the preparer, the attachments."""
+    import re
+
+    v = ready.post("2025-03-10", ("101", "500.00", ""), ("102", "", "300.00"), ("501", "", "200.00"), summary="收款")
+    db.session.commit()
+    auth.login("kuaiji")
+    r = client.post(url(ready, f"/vouchers/{v.id}/reverse"), data={"date": "2025-03-12"})
+    assert r.status_code == 302
+    rows = re.findall(r'<tr class="clickable">(.*?)</tr>', client.get(url(ready, "/vouchers?year=2025&month=3")).text,
+                      re.S)
+
+    def text(row):
+        return " ".join(re.sub(r"<[^>]+>", " ", row).split())
+
+    assert len(rows) == 2
+    assert f'href="/o/{ready.org.id}/vouchers/{v.id}"' in rows[0]
+    assert text(rows[0]) == "记-0001 2025-03-10 收款 等 3 行 已记账 500.00 王会计 0"
+    assert text(rows[1]).startswith("未编号 2025-03-12 冲销 3月10日 记-0001 号凭证 等 3 行 制单 红字 -500.00 王会计 0")
+    assert '<span class="neg">-500.00</span>' in rows[1] and '<span class="badge red">' in rows[1]
+    from tests.test_i18n import _english
+
+    _english(client)
+    rows = re.findall(r'<tr class="clickable">(.*?)</tr>', client.get(url(ready, "/vouchers?year=2025&month=3")).text,
+                      re.S)
+    assert "3 lines" in text(rows[0]) and "Posted" in text(rows[0]) and "Red" in text(rows[1])
+
+
 def test_list_pagination(client, ready, app, auth):
     for day in range(1, 6):
         ready.draft(f"2025-01-{day:02d}", ("101", "1.00", ""), ("102", "", "1.00"), summary=f"第{day}笔")

@@ -505,8 +505,10 @@ def _filtered(org: Organization, *, year: int | None = None, month: int | None =
     return q
 
 
-def list_vouchers(org: Organization, *, limit: int | None = None, offset: int = 0, **filters):
-    """One page of the vouchers matching `filters` (with their lines and accounts), and how many match."""
+def list_vouchers(org: Organization, *, limit: int | None = None, offset: int = 0, lines_only: bool = False,
+                  **filters):
+    """One page of the vouchers matching `filters` (with their lines and accounts, and their red reversals), and
+    how many match. `lines_only`: the lines without accounts or reversals (a list showing summaries and totals)."""
     q = _filtered(org, **filters)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(q.subquery()))
     q = q.order_by(Voucher.date, Voucher.number.is_(None), Voucher.number, Voucher.id).offset(offset)
@@ -515,7 +517,10 @@ def list_vouchers(org: Organization, *, limit: int | None = None, offset: int = 
     from sqlalchemy.orm import selectinload
 
     # the lines, and the red reversals behind `reversed_by_id`, each in one query for the page (not one a voucher)
-    q = q.options(selectinload(Voucher.lines).selectinload(VoucherLine.account), selectinload(Voucher.corrections))
+    if lines_only:
+        q = q.options(selectinload(Voucher.lines))
+    else:
+        q = q.options(selectinload(Voucher.lines).selectinload(VoucherLine.account), selectinload(Voucher.corrections))
     return list(db.session.scalars(q)), total
 
 

@@ -28,6 +28,7 @@ from coop.core import clock
 from coop.web import forms
 from coop.web.orgs import load_org
 from coop.web.page_cache import unchanged, whole_page
+from coop.web.report_html import stamped
 
 bp = Blueprint("ledger", __name__, url_prefix="/o/<int:org_id>")
 
@@ -105,14 +106,19 @@ def _voucher_list_body(org: Organization) -> str:
     total, debit, credit = voucher_service.voucher_summary(org, **wanted)
     pages = max(1, -(-total // size))
     page = min(page, pages)
-    items, _ = voucher_service.list_vouchers(org, limit=size, offset=(page - 1) * size, **wanted)
+    items, _matching = voucher_service.list_vouchers(org, limit=size, offset=(page - 1) * size, lines_only=True,
+                                                     **wanted)
     totals = {"debit": debit, "credit": credit}
     filters = {"year": "" if year is None else year, "month": month or "", "status": status or "",
                "account": account, "q": text}
     years = range(current_year, org.books_start_year - 1, -1)
+    # per row: the link built once (stamped), the badges' words translated once
     return render_template(
         "ledger/_voucher_list_body.html", vouchers=items, total=total, totals=totals,
         page=page, pages=pages, filters=filters, years=years, csrf_token=caching.csrf_slot, **_common(org),
+        detail_url=stamped(lambda vid: url_for("ledger.voucher_detail", voucher_id=vid)),
+        status_words={k: _(v) for k, v in STATUS_LABELS.items()}, kind_words={k: _(v) for k, v in KIND_LABELS.items()},
+        more_lines=_("等 %(n)s 行"),
     )
 
 
