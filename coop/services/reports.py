@@ -21,7 +21,7 @@ from coop.ledger.codes import CodeScheme
 from coop.ledger.months import month_end  # noqa: F401  (reports.month_end for callers)
 from coop.ledger.types import Statement
 from coop.models import Account, County, OpeningBalance, Organization, Township, Voucher, VoucherLine
-from coop.models.ledger import VoucherStatus
+from coop.models.ledger import VoucherStatus, voucher_number
 from coop.services.balances import balances_before, leaf_balances, movements, opening_lines, signed_movements
 
 
@@ -253,8 +253,10 @@ def detail_ledger(org: Organization, code: str, year: int, month_from: int = 1, 
     ytd_before = movements(org, date_from=ys, date_to=start - dt.timedelta(days=1), counterparty=counterparty)
     ytd_d = sum((d for c, (d, _) in ytd_before.items() if c.startswith(code)), ZERO)
     ytd_c = sum((cr for c, (_, cr) in ytd_before.items() if c.startswith(code)), ZERO)
-    q = (
-        sa.select(VoucherLine, Voucher)
+    q = (  # columns, not entities: a month of lines needs no ORM objects
+        sa.select(Voucher.date, Voucher.month, Voucher.word, Voucher.number, Voucher.id, VoucherLine.summary,
+                  VoucherLine.debit, VoucherLine.credit)
+        .select_from(VoucherLine)
         .join(Voucher, Voucher.id == VoucherLine.voucher_id)
         .join(Account, Account.id == VoucherLine.account_id)
         .where(Voucher.organization_id == org.id, Voucher.status == VoucherStatus.POSTED, Account.code.startswith(code),
@@ -267,15 +269,16 @@ def detail_ledger(org: Organization, code: str, year: int, month_from: int = 1, 
     rows = [LedgerEntryRow(start, "", None, first, ZERO, ZERO, opening, "opening")]
     balance = opening
     by_month: dict[int, list] = {}
-    for line, v in db.session.execute(q):
-        by_month.setdefault(v.month, []).append((line, v))
+    for line in db.session.execute(q):
+        by_month.setdefault(line.month, []).append(line)
     for m in range(start.month, month_to + 1):
         md = mc = ZERO
-        for line, v in by_month.get(m, []):
+        for line in by_month.get(m, []):
             balance += line.debit - line.credit
             md += line.debit
             mc += line.credit
-            rows.append(LedgerEntryRow(v.date, v.display_number, v.id, line.summary, line.debit, line.credit, balance))
+            rows.append(LedgerEntryRow(line.date, voucher_number(line.word, line.number), line.id, line.summary,
+                                       line.debit, line.credit, balance))
         ytd_d += md
         ytd_c += mc
         rows.append(LedgerEntryRow(month_end(year, m), "", None, N_("本月合计"), md, mc, balance, "month_total"))
