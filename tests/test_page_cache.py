@@ -201,13 +201,13 @@ def test_api_report_304_until_a_posting(client, village, cached):
 
 
 class Statements:
-    """The SQL statements the app sends while the block runs."""
+    """The SQL statements the app sends while the block runs, on any engine (the page cache reads with its own
+    on PostgreSQL)."""
 
     def __init__(self, app):
-        from coop.core.extensions import db
+        from sqlalchemy.engine import Engine
 
-        with app.app_context():
-            self.engine = db.engine
+        self.engine = Engine
         self.sql: list[str] = []
 
     def _seen(self, conn, cursor, statement, *args):
@@ -349,3 +349,28 @@ def test_a_change_committed_during_the_render_is_not_hidden_by_the_stored_page(a
     with Statements(app) as sql:
         get(client, url)
     assert len(sql) == 1 and len(calls) == 2  # now stored, at the newer version
+
+
+def test_a_lost_connection_of_the_state_read_only_costs_the_shortcut(auth, client, app, village, cached, backend):
+    """PostgreSQL: the page cache reads the state with a small engine of its own (no pre-ping). A connection of
+    it killed by the server (a restart) sends that one request the usual way — never an error page."""
+    if backend != "postgresql":
+        pytest.skip("SQLite reads the state with the app's engine, in process")
+    import sqlalchemy as sa
+
+    from coop.core.extensions import db
+
+    auth.login("kuaiji")
+    url = tb_url(village)
+    _, first = get(client, url)
+    get(client, url)  # stored, read through the state engine
+    own = app.extensions["coop_page_state_engine"]
+    with own.connect() as conn:
+        pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    db.session.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    db.session.commit()
+    r, again = get(client, url)
+    assert r.status_code == 200 and without_tokens(again) == without_tokens(first)
+    with Statements(app) as sql:
+        r, _ = get(client, url)
+    assert r.status_code == 200 and len(sql) == 1  # a fresh connection, the shortcut again
