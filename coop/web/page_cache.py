@@ -96,18 +96,23 @@ def _state_engine() -> sa.Engine:
 def _state(user_id: int, org_ids: tuple[int, ...]):
     """(session version, active, must change password, directory version, sum of the books versions of org_ids)
     of the user, in one statement; None if there is no such user, or the read failed (the view then runs).
-    Its own connection, not the session's: a stored page then needs no ORM session at all."""
+    A pooled driver connection of its own, not the session's: a stored page needs no ORM session at all."""
     engine = _state_engine()
+    raw = engine.raw_connection()
     try:
-        conn = engine.connect()
-        if engine is db.engine:  # the state engine is in autocommit already
-            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-        with conn:
-            return conn.exec_driver_sql(_sql(conn.dialect.paramstyle, len(org_ids)), (*org_ids, user_id)).first()
-    except sa.exc.DBAPIError:
+        cursor = raw.cursor()
+        try:
+            cursor.execute(_sql(engine.dialect.paramstyle, len(org_ids)), (*org_ids, user_id))
+            return cursor.fetchone()
+        finally:
+            cursor.close()
+    except engine.dialect.loaded_dbapi.Error:
         if engine is db.engine:
             raise
-        return None  # a connection of the state engine lost (a server restart): no shortcut this time
+        raw.invalidate()  # a connection lost (a server restart): dropped, and no shortcut this time
+        return None
+    finally:
+        raw.close()  # back to its pool
 
 
 def serve_stored():
