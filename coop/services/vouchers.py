@@ -517,8 +517,8 @@ def list_vouchers(org: Organization, *, limit: int | None = None, offset: int = 
     from sqlalchemy.orm import selectinload
 
     # the lines, and the red reversals behind `reversed_by_id`, each in one query for the page (not one a voucher)
-    if lines_only:
-        q = q.options(selectinload(Voucher.lines))
+    if lines_only:  # and who prepared each: set with the page, not looked up voucher by voucher
+        q = q.options(selectinload(Voucher.lines), selectinload(Voucher.preparer))
     else:
         q = q.options(selectinload(Voucher.lines).selectinload(VoucherLine.account), selectinload(Voucher.corrections))
     return list(db.session.scalars(q)), total
