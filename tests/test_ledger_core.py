@@ -6,6 +6,8 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from coop.core.numerals import amount_in_words
 from coop.ledger.allocation import allocate
@@ -237,6 +239,23 @@ def test_trial_balance_rolls_up_and_balances():
     assert is_balanced(totals)
     rows = build_trial_balance(accounts, {"10201": D("1.00")}, {}, {}, {}, {})
     assert not is_balanced(trial_balance_totals(rows))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.sampled_from(["101", "102", "10201", "10202", "1020101", "112", "11201", "301", "501"]),
+                       st.decimals(min_value=-10**8, max_value=10**8, places=2, allow_nan=False, allow_infinity=False),
+                       min_size=0, max_size=9))
+def test_trial_balance_rows_are_the_rollup_of_their_leaves(leaves):
+    """Every row, at any level, holds the sum of the leaf values under its code (what `rollup` says)."""
+    from coop.ledger.balances import rollup
+
+    codes = ["101", "102", "10201", "10202", "1020101", "112", "11201", "301", "501", "999"]
+    accounts = [(c, c, not any(o != c and o.startswith(c) for o in codes)) for c in codes]
+    rows = build_trial_balance(accounts, leaves, leaves, {}, leaves, {})
+    assert [r.code for r in rows] == sorted(codes)
+    for r in rows:
+        assert r.opening == r.debit == r.ytd_debit == rollup(leaves, r.code)
+        assert r.credit == r.ytd_credit == D("0")
 
 
 # ---------------------------------------------------------------- year-end carry-over (RULES §4)

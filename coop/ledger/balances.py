@@ -41,22 +41,26 @@ def build_trial_balance(
     scheme: CodeScheme = DEFAULT,
 ) -> list[TrialBalanceRow]:
     """`accounts` is (code, name, is_leaf) for every account, any level; the maps hold leaf values."""
-    rows = []
-    for code, name, is_leaf in sorted(accounts):
-        rows.append(
-            TrialBalanceRow(
-                code=code,
-                name=name,
-                level=scheme.level(code),
-                is_leaf=is_leaf,
-                opening=rollup(opening, code),
-                debit=rollup(debit, code),
-                credit=rollup(credit, code),
-                ytd_debit=rollup(ytd_debit, code),
-                ytd_credit=rollup(ytd_credit, code),
-            )
-        )
-    return rows
+    accounts = sorted(accounts)
+    wanted = {code for code, _name, _leaf in accounts}
+    # each leaf value added to every account code it starts with: one pass over the leaves (what `rollup` gives
+    # for each account, without scanning every leaf for every account)
+    sums = [_prefix_sums(m, wanted) for m in (opening, debit, credit, ytd_debit, ytd_credit)]
+    return [TrialBalanceRow(code=code, name=name, level=scheme.level(code), is_leaf=is_leaf,
+                            opening=sums[0].get(code, ZERO), debit=sums[1].get(code, ZERO),
+                            credit=sums[2].get(code, ZERO), ytd_debit=sums[3].get(code, ZERO),
+                            ytd_credit=sums[4].get(code, ZERO))
+            for code, name, is_leaf in accounts]
+
+
+def _prefix_sums(leaf_values: Mapping[str, Decimal], codes: set[str]) -> dict[str, Decimal]:
+    out: dict[str, Decimal] = {}
+    for leaf, value in leaf_values.items():
+        for end in range(1, len(leaf) + 1):
+            code = leaf[:end]
+            if code in codes:
+                out[code] = out.get(code, ZERO) + value
+    return out
 
 
 def trial_balance_totals(rows: Iterable[TrialBalanceRow]) -> dict[str, Decimal]:
