@@ -190,10 +190,14 @@ def test_api_report_304_until_a_posting(client, village, cached):
     assert cash["closing_debit"] == "1400.00"
     r2 = client.get(url, headers={**auth, "If-None-Match": r.headers["ETag"]})
     assert r2.status_code == 304 and r2.data == b""
+    kept = client.get(url, headers=auth)  # the answer kept for these books, the same bytes
+    assert kept.status_code == 200 and kept.data == r.data and kept.headers["ETag"] == r.headers["ETag"]
     village.post("2025-01-25", ("101", "99.00", ""), ("501", "", "99.00"), summary="收到租金")
     db.session.commit()
     r3 = client.get(url, headers={**auth, "If-None-Match": r.headers["ETag"]})
     assert r3.status_code == 200 and next(x for x in r3.json["rows"] if x["code"] == "101")["closing_debit"] == "1499.00"
+    again = client.get(url, headers=auth)
+    assert again.data == r3.data and again.data != r.data
     assert client.get(url, headers={"If-None-Match": r.headers["ETag"]}).status_code == 401  # no token, no answer
 
 

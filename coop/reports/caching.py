@@ -183,6 +183,25 @@ def page_body(org, render: Callable[[], str], *, per_user: bool = False) -> Mark
     return Markup(body)
 
 
+def _json_key(org) -> tuple:
+    return ("json", getattr(org, "id", org), books_version(org), str(get_locale()), clock.today(), BUILD,
+            request.full_path)
+
+
+def stored_json(org):
+    """The report JSON of these very books kept by `keep_json` (for the same query and language), as a
+    response; None when there is none. Call after the access check."""
+    if not pages.enabled():
+        return None
+    body = pages.get(_json_key(org))
+    return None if body is None else current_app.response_class(body, mimetype="application/json")
+
+
+def keep_json(org, response) -> None:
+    if response.status_code == 200 and pages.enabled():
+        pages.put(_json_key(org), response.get_data())
+
+
 def csrf_slot() -> str:
     return CSRF_SLOT
 
