@@ -13,7 +13,7 @@ machines, `PAGE_BROWSER_REVALIDATE = True` lets the ledger pages answer `private
 keeps a private copy and asks every time, and unchanged books answer 304. Shared caches never store them.
 
 The server-side caches are per process (a gunicorn worker each), least recently used first out, bounded by entries
-and bytes: PAGE_CACHE_ENTRIES / PAGE_CACHE_BYTES for page bodies, REPORT_PDF_CACHE_ENTRIES / _BYTES for report
+and bytes: PAGE_CACHE_ENTRIES / PAGE_CACHE_BYTES for page bodies and the API's report JSON, REPORT_PDF_CACHE_ENTRIES / _BYTES for report
 PDFs (beside coop.documents.pdf's cache by the HTML's digest, this one skips building the table and its HTML).
 0 entries turns a cache off (the bench measures the uncached page that way). Whole pages, layout included, are
 kept per login by coop.web.page_cache, which answers a repeat view before any view runs.
