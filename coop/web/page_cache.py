@@ -180,6 +180,11 @@ def unchanged(org: Organization):
     return answer
 
 
+def keep_out() -> None:
+    """This request's page is not the whole truth (a part of its layout failed): answer it, never keep it."""
+    request.environ.pop(_FILL, None)
+
+
 def store(response):
     """after_request: keep the page a `whole_page` view rendered, its CSRF tokens replaced by the slot."""
     fill = request.environ.get(_FILL)
