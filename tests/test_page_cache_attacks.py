@@ -73,3 +73,30 @@ def test_a_page_whose_todo_failed_is_not_kept(auth, client, village, cached, mon
     monkeypatch.setattr(todo, "todo_for", real)
     _, again = get(client, url)
     assert todo_total(again) == waiting
+
+
+
+def test_a_login_restored_from_its_remember_cookie_gets_stored_pages(auth, app, village, cached, monkeypatch):
+    """The browser was closed (no session cookie), the remember cookie signs the user in again: from then on the
+    session is that login's like any other, and a repeat view is the stored page."""
+    from flask import g
+
+    from coop.services import todo
+    from tests.test_trust import cookies, with_cookies
+
+    first = app.test_client()
+    auth.login("kuaiji", remember=True, client=first)
+    browser = with_cookies(app, {"remember_token": cookies(first)["remember_token"]})  # reopened: no session
+    real, renders = todo.todo_for, []
+
+    def counted(user, *a, **kw):
+        renders.append(user.id)
+        return real(user, *a, **kw)
+
+    monkeypatch.setattr(todo, "todo_for", counted)
+    for _ in range(4):
+        g.pop("_login_user", None)  # the test's app context outlives requests: each loads its own user
+        r, _html = get(browser, tb_url(village))
+        assert r.status_code == 200
+    # signed in by the cookie (rendered), rendered once more to be kept, then the stored page twice
+    assert len(renders) == 2
