@@ -158,9 +158,10 @@ def serve_stored():
 
 
 def unchanged(org: Organization):
-    """A page view's first step after its access check: a 304 for the client's copy of these books
-    (caching.not_modified), else None — and, for a page that may be stored, the books versions of every
-    organization its layout shows, read now, before the page reads anything they cover."""
+    """A page view's first step after its access check: a 304 for the client's copy of this page — these books,
+    and the directory and books versions of every organization its layout shows (caching.not_modified) — else
+    None; those versions are read now, before the page reads anything they cover, and a page that may be stored
+    is stored under them."""
     o, bv = Organization.__table__, BooksVersion.__table__
     visible = access.visible_orgs_query(current_user).with_only_columns(o.c.id).order_by(None)
     rows = db.session.connection().execute(
