@@ -34,7 +34,7 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from coop.core import clock
-from coop.services import books
+from coop.services import access, books
 
 DEFAULTS = {"PAGE_CACHE_ENTRIES": 256, "PAGE_CACHE_BYTES": 32 << 20, "REPORT_PDF_CACHE_ENTRIES": 64,
             "REPORT_PDF_CACHE_BYTES": 32 << 20, "PAGE_BROWSER_REVALIDATE": False}
@@ -135,16 +135,17 @@ def _user_id():
     return current_user.get_id() if current_user and current_user.is_authenticated else None
 
 
-def etag(org) -> str:
+def etag(org, layout: tuple = ()) -> str:
+    """`layout`: the versions of what the page shows around these books (coop.web.page_cache), if any."""
     raw = "\x1f".join(map(str, (getattr(org, "id", org), books_version(org), _user_id(), get_locale(), clock.today(), BUILD,
-                                request.full_path)))
+                                request.full_path, *layout)))
     return hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()
 
 
-def not_modified(org):
-    """A 304 when the client's copy is of the same books, user, locale and query; else None (and the response
-    gets the ETag). Call after the access check."""
-    tag = etag(org)
+def not_modified(org, layout: tuple = ()):
+    """A 304 when the client's copy is of the same books, user, locale and query (and `layout`); else None (and
+    the response gets the ETag). Call after the access check."""
+    tag = etag(org, layout)
     request.environ["coop.etag"] = tag
     if request.if_none_match.contains(tag):
         return make_response("", 304)  # tag_response adds the ETag and Cache-Control
@@ -172,8 +173,10 @@ def page_body(org, render: Callable[[], str], *, per_user: bool = False) -> Mark
     if not pages.enabled():
         body = str(render())
         return Markup(body.replace(CSRF_SLOT, generate_csrf()) if CSRF_SLOT in body else body)
+    # per user: the login and its roles here now (a role granted does not end the login, and the body's buttons
+    # and tick boxes follow the roles; the books version does not move with them)
     key = ("page", getattr(org, "id", org), books_version(org), str(get_locale()), clock.today(), BUILD, request.full_path,
-           _user_id() if per_user else None)
+           (_user_id(), tuple(sorted(access.roles_on(current_user, org)))) if per_user else None)
     body = pages.get(key)
     if body is None:
         body = str(render())

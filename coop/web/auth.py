@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user, user_loaded_from_cookie
 
 from coop.core import security
 from coop.core.extensions import db, login_manager
@@ -45,6 +45,13 @@ def init_login(app) -> None:
             return None
         user.login_stamp = login.stamp
         return user
+
+    @user_loaded_from_cookie.connect_via(app)
+    def _bind_restored_session(_app, user):
+        """A session restored from the remember cookie is bound to this client as a login's is (Flask-Login sets
+        `_id` only in login_user): session protection then judges it the same way, and the page cache, which
+        serves only a session bound to the asking client, serves it too."""
+        session["_id"] = login_manager._session_identifier_generator()
 
     @app.before_request
     def _first_login_password():

@@ -16,7 +16,7 @@ from coop.core.text import N_
 from coop.models import Organization
 from coop.services import access, answers, batch, disclosure, periods, todo, vouchers
 from coop.services import voucher_templates as templates
-from coop.web import forms
+from coop.web import forms, page_cache
 from coop.web.ledger import render_detail
 from coop.web.orgs import load_org
 
@@ -37,6 +37,7 @@ def my_todo() -> todo.Todo | None:
             cached = todo.todo_for(current_user)
         except SQLAlchemyError:  # an error page after a failed statement: the page matters more than the badges
             cached = todo.Todo([])
+            page_cache.keep_out()  # but a page without them is not kept to be shown again
         request.environ["coop.todo"] = cached
     return cached
 

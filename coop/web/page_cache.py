@@ -26,7 +26,7 @@ from flask_wtf.csrf import generate_csrf
 
 from coop.core import clock
 from coop.core.extensions import db, login_manager
-from coop.models import BooksVersion, Organization
+from coop.models import BooksVersion, DirectoryVersion, Organization
 from coop.reports import caching
 from coop.services import access
 from coop.web.auth import parse_identity
@@ -34,6 +34,7 @@ from coop.web.auth import parse_identity
 stored = caching.LRU("PAGE_CACHE_ENTRIES", "PAGE_CACHE_BYTES")  # the same limits as the page bodies; 0 = off
 
 _FILL = "coop.page_fill"  # environ: what a page being rendered may be stored under, read before its data
+_DIRECTORY = "coop.directory_version"  # environ: the directory version, read before the user is (the ETag's)
 
 
 class _Page(NamedTuple):
@@ -115,28 +116,34 @@ def _state(user_id: int, org_ids: tuple[int, ...]):
         raw.close()  # back to its pool
 
 
+def _directory_first() -> None:
+    """The directory version for the page's ETag, read before the user is (a page not served or stored here)."""
+    request.environ[_DIRECTORY] = db.session.scalar(
+        sa.select(DirectoryVersion.__table__.c.version).where(DirectoryVersion.__table__.c.id == 1)) or 0
+
+
 def serve_stored():
     """before_request, first of all: the stored page of this login and URL when nothing it shows has changed;
     otherwise note what the view's page may be stored under (the directory version, read before the user is)."""
-    if request.method != "GET" or not stored.enabled():
+    if request.method not in ("GET", "HEAD"):
         return None
     view = current_app.view_functions.get(request.endpoint)
     if not getattr(view, "whole_page", False):
         return None
     identity = session.get("_user_id")
-    # a flash to show; a session Flask-Login's session protection would look at again (another address/browser)
-    if not identity or "_flashes" in session or (
-            session.get("_id") != login_manager._session_identifier_generator()):
-        return None
-    login = parse_identity(identity)
-    if login is None:
-        return None
+    # HEAD, no cache; a flash to show; a session Flask-Login's session protection would look at again (another
+    # address/browser): the view's way, with the directory version its ETag needs
+    login = parse_identity(identity) if identity else None
+    if (request.method != "GET" or not stored.enabled() or login is None or "_flashes" in session
+            or session.get("_id") != login_manager._session_identifier_generator()):
+        return _directory_first()
     key = (identity, request.full_path, session.get("locale"))
     page = stored.get(key)
     state = _state(login.user_id, page.org_ids if page else ())
     if state is None:
-        return None
+        return _directory_first()
     version, active, must_change, directory, books = state
+    request.environ[_DIRECTORY] = directory
     if version != login.version or not active or must_change:
         return None  # the view's usual way: signed out, or sent to choose a password
     if page is not None and (page.directory, page.books, page.day, page.build) == (
@@ -151,22 +158,32 @@ def serve_stored():
 
 
 def unchanged(org: Organization):
-    """A page view's first step after its access check: a 304 for the client's copy of these books
-    (caching.not_modified), else None — and, for a page that may be stored, the books versions of every
-    organization its layout shows, read now, before the page reads anything they cover."""
-    answer = caching.not_modified(org)
+    """A page view's first step after its access check: a 304 for the client's copy of this page — these books,
+    and the directory and books versions of every organization its layout shows (caching.not_modified) — else
+    None; those versions are read now, before the page reads anything they cover, and a page that may be stored
+    is stored under them."""
+    o, bv = Organization.__table__, BooksVersion.__table__
+    visible = access.visible_orgs_query(current_user).with_only_columns(o.c.id).order_by(None)
+    rows = db.session.connection().execute(
+        sa.select(o.c.id, sa.func.coalesce(bv.c.version, 0))
+        .select_from(o.outerjoin(bv, bv.c.organization_id == o.c.id))
+        .where(o.c.id.in_(visible.scalar_subquery()) | (o.c.id == org.id))).all()
+    # the page's own organization: the version read with its row (its name is on the page), not a newer one
+    books = sum(v for i, v in rows if i != org.id) + caching.books_version(org)
+    if _DIRECTORY not in request.environ:  # a view not reached through serve_stored (a test's own request)
+        _directory_first()
+    # the ETag covers the layout too: a client's copy with another 待办 count or switcher is not "not modified"
+    answer = caching.not_modified(org, layout=(request.environ[_DIRECTORY], books))
     fill = request.environ.get(_FILL)
     if answer is None and fill is not None:
-        o, bv = Organization.__table__, BooksVersion.__table__
-        visible = access.visible_orgs_query(current_user).with_only_columns(o.c.id).order_by(None)
-        rows = db.session.connection().execute(
-            sa.select(o.c.id, sa.func.coalesce(bv.c.version, 0))
-            .select_from(o.outerjoin(bv, bv.c.organization_id == o.c.id))
-            .where(o.c.id.in_(visible.scalar_subquery()) | (o.c.id == org.id))).all()
         fill["org_ids"] = tuple(sorted(i for i, _v in rows))
-        # the page's own organization: the version read with its row (its name is on the page), not a newer one
-        fill["books"] = sum(v for i, v in rows if i != org.id) + caching.books_version(org)
+        fill["books"] = books
     return answer
+
+
+def keep_out() -> None:
+    """This request's page is not the whole truth (a part of its layout failed): answer it, never keep it."""
+    request.environ.pop(_FILL, None)
 
 
 def store(response):
