@@ -89,7 +89,7 @@ def _state_engine() -> sa.Engine:
                 options = current_app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {}
                 own = current_app.extensions["coop_page_state_engine"] = sa.create_engine(
                     main.url, connect_args=options.get("connect_args", {}), isolation_level="AUTOCOMMIT",
-                    pool_reset_on_return=None,
+                    pool_reset_on_return=None, pool_timeout=0.05,
                     pool_size=current_app.config.get("PAGE_STATE_POOL_SIZE", 8), max_overflow=8)
     return own
 
@@ -99,7 +99,10 @@ def _state(user_id: int, org_ids: tuple[int, ...]):
     of the user, in one statement; None if there is no such user, or the read failed (the view then runs).
     A pooled driver connection of its own, not the session's: a stored page needs no ORM session at all."""
     engine = _state_engine()
-    raw = engine.raw_connection()
+    try:
+        raw = engine.raw_connection()
+    except sa.exc.TimeoutError:  # more threads than the state pool holds: this request goes the usual way
+        return None
     try:
         cursor = raw.cursor()
         try:
