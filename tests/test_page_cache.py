@@ -394,3 +394,51 @@ def test_a_lost_connection_of_the_state_read_only_costs_the_shortcut(auth, clien
     assert len(layouts) == rendered + 1  # the usual way
     r, _ = get(client, url)
     assert r.status_code == 200 and len(layouts) == rendered + 1  # a fresh connection, the shortcut again
+
+
+def test_readers_on_threads_never_go_back_and_end_on_the_last_posting(app, village, cached):
+    """Real threads: four logins read the 科目余额表 over and over while vouchers are posted one by one. Each
+    reader sees 101's closing balance only grow (a stored or cached page never brings back older books), and
+    once the postings are committed every reader's next view shows the last one."""
+    import threading
+    import time
+
+    from coop.core.extensions import db
+
+    url = tb_url(village)
+    done, failures = threading.Event(), []
+    seen: dict[int, list[str]] = {}
+
+    def reader(n: int, username: str):
+        client = app.test_client()
+        assert client.post("/login", data={"username": username, "password": "password1"}).status_code == 302
+        mine = seen.setdefault(n, [])
+        try:
+            while True:
+                finished = done.is_set()
+                r = client.get(url)
+                if r.status_code != 200:
+                    failures.append((n, r.status_code))
+                    return
+                mine.append(row(r.get_data(as_text=True), "101")[7])
+                if finished:
+                    return
+        except Exception as exc:  # noqa: BLE001 — reported by the assertion below
+            failures.append((n, repr(exc)))
+
+    threads = [threading.Thread(target=reader, args=(n, name))
+               for n, name in enumerate(("kuaiji", "shenhe", "jingguan", "kuaiji"))]
+    for t in threads:
+        t.start()
+    for _ in range(5):
+        time.sleep(0.05)  # readers meanwhile: stored pages of these books, many times
+        village.post("2025-01-25", ("101", "1.00", ""), ("501", "", "1.00"), summary="收到零星收入")
+        db.session.commit()
+    done.set()
+    for t in threads:
+        t.join(timeout=60)
+    assert failures == [] and not any(t.is_alive() for t in threads)
+    amounts = {n: [int(float(x.replace(",", "")) * 100) for x in values] for n, values in seen.items()}
+    for values in amounts.values():
+        assert values == sorted(values)  # never back to older books
+        assert values[-1] == 140500  # 1,400.00 + five postings of 1.00, after the last commit
