@@ -13,12 +13,14 @@ Protocol on stdin/stdout: a request is a 4-byte big-endian header length, a JSON
 """
 from __future__ import annotations
 
+import contextvars
 import gc
 import json
 import os
 import re
 import struct
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -110,6 +112,143 @@ def _document_class():
     return LeanHTML
 
 
+# ---------------------------------------------------------------- library caches that miss
+
+
+class _UntilRegexes(dict):
+    """tinyhtml5 (2.1) keeps the regex of each chars_until() call in a dict, but stores it under the regex instead
+    of the characters (`characters = cache[(characters, opposite)] = regex` rebinds `characters` first), so every
+    call misses and builds it again (~45 % of parsing a long report). Filled here under the key it looks up."""
+
+    def __missing__(self, key):
+        characters, opposite = key
+        regex = "".join([f"\\x{ord(c):02x}" for c in characters])
+        self[key] = compiled = re.compile(f"[{regex if opposite else '^' + regex}]+")
+        return compiled
+
+
+class _ParsedTypes(dict):
+    """WeasyPrint subsets each font face with `ffi.new(f"hb_codepoint_t[{n}]", values)`: a C type for every
+    length n, which cffi parses with pycparser (~2 ms; twice a face and PDF). cffi looks each type string up in its
+    dict of parsed types first; an array of n code points is made here from the parsed element type instead."""
+
+    def __init__(self, ffi, parsed: dict):
+        super().__init__(parsed)
+        self.ffi = ffi
+
+    def __missing__(self, cdecl):
+        if type(cdecl) is str and cdecl.startswith("hb_codepoint_t[") and cdecl[15:-1].isdigit() \
+                and cdecl.endswith("]"):
+            item = self.ffi.typeof("hb_codepoint_t")
+            self[cdecl] = parsed = (self.ffi._backend.new_array_type(self.ffi._backend.new_pointer_type(item),
+                                                                     int(cdecl[15:-1])), False)
+            return parsed
+        raise KeyError(cdecl)
+
+
+def _install_caches() -> None:
+    try:
+        from tinyhtml5 import inputstream
+    except ImportError:
+        inputstream = None
+    if inputstream is not None and type(getattr(inputstream, "characters_until_regex", None)) is dict:
+        inputstream.characters_until_regex = _UntilRegexes()
+    from weasyprint.text.ffi import ffi
+
+    if type(getattr(ffi, "_parsed_types", None)) is dict and hasattr(ffi, "_backend"):
+        probe = "hb_codepoint_t[%d]" % (len(ffi._parsed_types) + 12345)
+        made = _ParsedTypes(ffi, {})[probe][0]
+        if ffi.typeof(probe) is made:  # the very type cffi's own parser gives: safe to stand in for it
+            ffi._parsed_types = _ParsedTypes(ffi, ffi._parsed_types)
+
+
+# ---------------------------------------------------------------- collapsed borders, merged
+
+#: WeasyPrint versions whose draw_collapsed_borders is known to draw only through stream.artifact(),
+#: stream.stacked() and weasyprint.draw.draw_line (checked by tests/test_pdf_look.py); other versions draw as is
+MERGE_BORDERS_VERSIONS = ("70.0",)
+_merging = contextvars.ContextVar("coop_merge_borders", default=False)
+
+
+class _Borders:
+    """Stands in for the PDF stream while WeasyPrint lists a table's collapsed border segments."""
+
+    def __init__(self):
+        self.segments: list[tuple] = []
+
+    @contextmanager
+    def artifact(self):
+        yield
+
+    stacked = artifact
+
+
+def _merged(segments: list[tuple]) -> list[tuple]:
+    """The segments with each run of same-looking (solid or double, opaque) segments joined where they touch on one
+    line: a collapsed grid draws one segment per cell side (~700 a page); a column rule or a row rule is one line.
+    Runs keep their order (a heavier border still paints over a lighter one); within a run the ink is the same."""
+    out: list[tuple] = []
+    run: dict[tuple, list[list[float]]] = {}
+    run_key = None
+
+    def flush():
+        for (vertical, at), spans in run.items():
+            spans.sort()
+            joined = [spans[0]]
+            for a, b in spans[1:]:
+                if a <= joined[-1][1]:
+                    joined[-1][1] = max(joined[-1][1], b)
+                else:
+                    joined.append([a, b])
+            width, style, color = run_key
+            for a, b in joined:
+                out.append((at, a, at, b, width, style, color) if vertical else (a, at, b, at, width, style, color))
+        run.clear()
+
+    for seg in segments:
+        x1, y1, x2, y2, width, style, color = seg
+        mergeable = style in ("solid", "double") and getattr(color, "alpha", 0) == 1
+        key = (width, style, color) if mergeable else None
+        if key != run_key or key is None:
+            flush()
+            run_key = key
+        if key is None:
+            out.append(seg)
+            continue
+        vertical = x1 == x2
+        at, a, b = (x1, min(y1, y2), max(y1, y2)) if vertical else (y1, min(x1, x2), max(x1, x2))
+        run.setdefault((vertical, at), []).append([a, b])
+    flush()
+    return out
+
+
+def _install_border_merging() -> None:
+    import weasyprint
+    from weasyprint import draw
+
+    if weasyprint.__version__ not in MERGE_BORDERS_VERSIONS or getattr(draw, "_coop_merges_borders", False):
+        return
+    draw_borders, draw_line = draw.draw_collapsed_borders, draw.draw_line
+
+    def line(stream, *args, **kwargs):  # draw.draw_line serves only draw_collapsed_borders in these versions
+        if isinstance(stream, _Borders) and not kwargs and len(args) == 7:
+            stream.segments.append(args)
+        else:
+            draw_line(stream, *args, **kwargs)
+
+    def collapsed_borders(stream, table):
+        if not _merging.get():
+            return draw_borders(stream, table)
+        borders = _Borders()
+        draw_borders(borders, table)
+        for segment in _merged(borders.segments):
+            with stream.artifact(), stream.stacked():
+                draw_line(stream, *segment)
+
+    draw.draw_line, draw.draw_collapsed_borders = line, collapsed_borders
+    draw._coop_merges_borders = True
+
+
 #: whitespace beside table-structure tags: CSS drops it (between cells) or collapses it (a cell's edges), but the
 #: parser and box builder would still carry a text node for each
 _TABLE_SPACE = re.compile(r">\s+(?=</?(?:td|th|tr|thead|tbody|tfoot|colgroup|col|table)\b)")
@@ -128,7 +267,13 @@ def render(html: str, root: Path | None, css: str = "", font_config=None) -> byt
 
         font_config = FontConfiguration()
     sheets = [CSS(string=css, url_fetcher=fetcher, font_config=font_config)] if css else []
-    return HTML(string=html, url_fetcher=fetcher).write_pdf(stylesheets=sheets, font_config=font_config)
+    _install_caches()
+    _install_border_merging()
+    token = _merging.set(True)
+    try:
+        return HTML(string=html, url_fetcher=fetcher).write_pdf(stylesheets=sheets, font_config=font_config)
+    finally:
+        _merging.reset(token)
 
 
 # ---------------------------------------------------------------- the process
