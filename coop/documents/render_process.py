@@ -279,6 +279,45 @@ def render(html: str, root: Path | None, css: str = "", font_config=None) -> byt
 # ---------------------------------------------------------------- the process
 
 
+#: a page like ours (the family, sizes and weights, a ruled table, a chart, the page footer): rendered once here
+#: before any child, so what WeasyPrint, Pango and cffi set up on first use — fonts at each size, fontsets, C types,
+#: code paths — is inherited by every child instead of being set up again in each
+_WARM_UP = """<!doctype html><html lang="zh-CN"><head><style>
+@page {{ size: A4; margin: 10mm; font-family: {family};
+  @bottom-center {{ content: "第 " counter(page) " 页 / 共 " counter(pages) " 页"; font-size: 8pt; color: #333; }}
+  @bottom-right {{ content: "打印日期：2025-01-01"; font-size: 7pt; color: #666; }} }}
+html {{ font-size: 9pt; }} body {{ font-family: {family}; margin: 0; }}
+h1 {{ font-size: 17pt; font-weight: bold; letter-spacing: 0.3em; text-decoration: underline double; }}
+.f {{ display: flex; justify-content: space-between; }}
+table {{ width: 100%; border-collapse: collapse; table-layout: fixed; }}
+th, td {{ border: 0.6pt solid #000; padding: 1.2pt 3pt; line-height: 1.3; overflow-wrap: anywhere; }}
+th {{ font-weight: bold; background: #f2f2f2; }} tr {{ break-inside: avoid; }}
+td.n {{ text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }} .neg {{ color: #c00000; }}
+tr.t td {{ font-weight: bold; border-top: 1.6pt double #000; }}
+.m {{ font-family: "DejaVu Sans Mono", monospace; font-size: 6pt; }}
+</style></head><body><h1>总账凭证</h1><div class="f"><span>编制单位：村股份经济合作社</span><span>单位：元</span></div>
+<table><colgroup><col style="width: 10%"><col style="width: 60%"><col style="width: 30%"></colgroup>
+<thead><tr><th colspan="2">2025年</th><th rowspan="2">余额</th></tr><tr><th>月</th><th>摘要</th></tr></thead>
+<tbody><tr><td>1</td><td>上年结转（第1笔）记-0001</td><td class="n">1,234,567.89</td></tr>
+<tr class="t"><td></td><td>本年累计</td><td class="n neg">-0.01</td></tr></tbody></table>
+{sizes}<div class="m">SHA-256 摘要：0123456789abcdef</div>
+<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 440 260" width="440" height="260" font-family="{first}">
+<text x="10" y="18" font-size="15" font-weight="bold">各月收支</text><text x="10" y="40" font-size="12">1月 0.5万元</text>
+<rect x="50" y="50" width="10" height="100" fill="#2e7d32"/><line x1="50" y1="200" x2="400" y2="200" stroke="#555"/>
+</svg></body></html>"""
+_SIZES = ("6pt", "6.5pt", "7pt", "7.5pt", "8pt", "8.5pt", "9pt", "9.5pt", "10pt", "10.5pt", "11pt", "12pt", "13pt",
+          "14pt", "17pt", "19pt", "20pt")
+
+
+def warm_up_html(first_job: str) -> str:
+    """The warm-up page in the family the first document names (Pango keeps fonts by the whole family list)."""
+    found = re.search(r"font-family:\s*([^;{}<]+);", first_job)
+    family = found.group(1).strip() if found else "sans-serif"
+    sizes = "".join(f'<p style="font-size: {s}">汉字 0,.-（）：<b>汉字 0</b></p>' for s in _SIZES)
+    first = family.split(",")[0].strip().strip("'\"")
+    return _WARM_UP.format(family=family, first=first, sizes=sizes)
+
+
 def _read(f, n: int) -> bytes:
     buf = bytearray()
     while len(buf) < n:
@@ -308,7 +347,7 @@ def serve(inp, out) -> None:
         root = Path(head["root"]) if head.get("root") else None
         if css not in configs:
             configs[css] = FontConfiguration()
-            render('<p style="font-weight: bold">汉字 0</p>汉字 0', root, css, configs[css])  # warm
+            render(warm_up_html(html), root, css, configs[css])
         r, w = os.pipe()
         pid = os.fork()
         if pid == 0:  # the child: render, answer, exit without tidying up (the OS frees it all at once)
