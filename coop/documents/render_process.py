@@ -162,12 +162,13 @@ def _install_caches() -> None:
             ffi._parsed_types = _ParsedTypes(ffi, ffi._parsed_types)
 
 
-# ---------------------------------------------------------------- collapsed borders, merged
+# ---------------------------------------------------------------- two WeasyPrint hot spots, for the version read
 
-#: WeasyPrint versions whose draw_collapsed_borders is known to draw only through stream.artifact(),
-#: stream.stacked() and weasyprint.draw.draw_line (checked by tests/test_pdf_look.py); other versions draw as is
-MERGE_BORDERS_VERSIONS = ("70.0",)
-_merging = contextvars.ContextVar("coop_merge_borders", default=False)
+#: the WeasyPrint versions whose code the two patches below were written against and checked with (byte-identical
+#: PDFs of our documents, tests/test_pdf_look.py against plain WeasyPrint); any other version renders unpatched
+PATCHED_VERSIONS = ("70.0",)
+#: set while render() runs: the patches act only then, so plain WeasyPrint calls in the same process are untouched
+_ours = contextvars.ContextVar("coop_render", default=False)
 
 
 class _Borders:
@@ -223,10 +224,11 @@ def _merged(segments: list[tuple]) -> list[tuple]:
 
 
 def _install_border_merging() -> None:
-    import weasyprint
+    """draw_collapsed_borders of these versions draws only through stream.artifact(), stream.stacked() and
+    weasyprint.draw.draw_line, which serves nothing else in weasyprint.draw."""
     from weasyprint import draw
 
-    if weasyprint.__version__ not in MERGE_BORDERS_VERSIONS or getattr(draw, "_coop_merges_borders", False):
+    if getattr(draw, "_coop_merges_borders", False):
         return
     draw_borders, draw_line = draw.draw_collapsed_borders, draw.draw_line
 
@@ -237,7 +239,7 @@ def _install_border_merging() -> None:
             draw_line(stream, *args, **kwargs)
 
     def collapsed_borders(stream, table):
-        if not _merging.get():
+        if not _ours.get():
             return draw_borders(stream, table)
         borders = _Borders()
         draw_borders(borders, table)
@@ -247,6 +249,44 @@ def _install_border_merging() -> None:
 
     draw.draw_line, draw.draw_collapsed_borders = line, collapsed_borders
     draw._coop_merges_borders = True
+
+
+def _install_layout_keeping() -> None:
+    """WeasyPrint shapes every piece of text twice: a Pango layout measures it, is dropped (deactivate, to bound
+    memory on huge documents), and is built again from the same style and text to draw it (reactivate: a new Pango
+    context, font description, attributes and shaping; ~5 % of a long report). Inside our render() the measured
+    layout is kept until its one drawing (our children live for one PDF); a layout with justification spacing, a
+    different style at drawing time or a second drawing takes WeasyPrint's own path."""
+    from weasyprint.text.line_break import Layout
+
+    if getattr(Layout, "_coop_keeps", False):
+        return
+    deactivate, reactivate = Layout.deactivate, Layout.reactivate
+
+    def keep(self):
+        if getattr(self, "_coop_kept", None) is None and not self.justification_spacing and _ours.get():
+            self._coop_kept = True  # measured: kept for the drawing
+        else:
+            deactivate(self)
+
+    def reuse(self, style):
+        if getattr(self, "_coop_kept", None):
+            self._coop_kept = False  # drawn once: WeasyPrint's own path from now on
+            if style is self.style:
+                return
+            deactivate(self)
+        reactivate(self, style)
+
+    Layout.deactivate, Layout.reactivate = keep, reuse
+    Layout._coop_keeps = True
+
+
+def _install_patches() -> None:
+    import weasyprint
+
+    if weasyprint.__version__ in PATCHED_VERSIONS:
+        _install_border_merging()
+        _install_layout_keeping()
 
 
 #: whitespace beside table-structure tags: CSS drops it (between cells) or collapses it (a cell's edges), but the
@@ -268,12 +308,12 @@ def render(html: str, root: Path | None, css: str = "", font_config=None) -> byt
         font_config = FontConfiguration()
     sheets = [CSS(string=css, url_fetcher=fetcher, font_config=font_config)] if css else []
     _install_caches()
-    _install_border_merging()
-    token = _merging.set(True)
+    _install_patches()
+    token = _ours.set(True)
     try:
         return HTML(string=html, url_fetcher=fetcher).write_pdf(stylesheets=sheets, font_config=font_config)
     finally:
-        _merging.reset(token)
+        _ours.reset(token)
 
 
 # ---------------------------------------------------------------- the process
