@@ -93,10 +93,12 @@ def assert_same_look(new: bytes, full: bytes) -> None:
 def test_the_subset_holds_gb2312_and_daxie_but_not_rare_name_characters(subset_fonts):
     from fontTools.ttLib import TTFont
 
-    cmap = TTFont(subset_fonts["regular"])["cmap"].getBestCmap()
-    assert all(ord(c) in cmap for c in "零壹贰叁肆伍陆柒捌玖拾佰仟万亿元角分整记账凭证（）：，0123456789,.")
-    assert not any(ord(c) in cmap for c in RARE)  # so the tests below go through the fallback
-    assert subset_fonts["regular"].stat().st_size < 6 * 2**20
+    for face in ("regular", "bold", "mono"):
+        cmap = TTFont(subset_fonts[face])["cmap"].getBestCmap()
+        assert all(ord(c) in cmap for c in "零壹贰叁肆伍陆柒捌玖拾佰仟万亿元角分整记账凭证（）：，0123456789,.")
+        assert not any(ord(c) in cmap for c in RARE)  # so the tests below go through the fallback
+        assert subset_fonts[face].stat().st_size < 6 * 2**20
+    assert TTFont(subset_fonts["mono"])["name"].getDebugName(1) == fonts.MONO_FAMILY
 
 
 def test_report_and_voucher_look_the_same_and_rare_characters_print(app, books, subset_fonts, monkeypatch):
@@ -135,6 +137,9 @@ def test_disclosure_sheet_with_names_looks_the_same(app, books, subset_fonts, mo
     with app.test_request_context():
         new, full = both(app, lambda: render_sheet_pdf(d), monkeypatch)
     assert_same_look(new, full)
+    # the digest lines' CJK words (SHA-256 摘要：, 审计链 第n条) in the monospaced subset, not the 20 MB system face
+    assert "Coop-Noto-Sans-Mono-CJK-SC" in embedded_fonts(new)
+    assert "+Noto-Sans-Mono-CJK-SC " in embedded_fonts(full) and "+Noto-Sans-Mono-CJK-SC " not in embedded_fonts(new)
 
 
 def test_share_certificate_looks_the_same(app, village, subset_fonts, monkeypatch):

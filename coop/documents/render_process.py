@@ -334,7 +334,7 @@ th, td {{ border: 0.6pt solid #000; padding: 1.2pt 3pt; line-height: 1.3; overfl
 th {{ font-weight: bold; background: #f2f2f2; }} tr {{ break-inside: avoid; }}
 td.n {{ text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }} .neg {{ color: #c00000; }}
 tr.t td {{ font-weight: bold; border-top: 1.6pt double #000; }}
-.m {{ font-family: "DejaVu Sans Mono", monospace; font-size: 6pt; }}
+.m {{ font-family: "DejaVu Sans Mono", {mono}monospace; font-size: 6pt; }}
 </style></head><body><h1>总账凭证</h1><div class="f"><span>编制单位：村股份经济合作社</span><span>单位：元</span></div>
 <table><colgroup><col style="width: 10%"><col style="width: 60%"><col style="width: 30%"></colgroup>
 <thead><tr><th colspan="2">2025年</th><th rowspan="2">余额</th></tr><tr><th>月</th><th>摘要</th></tr></thead>
@@ -349,13 +349,15 @@ _SIZES = ("6pt", "6.5pt", "7pt", "7.5pt", "8pt", "8.5pt", "9pt", "9.5pt", "10pt"
           "14pt", "17pt", "19pt", "20pt")
 
 
-def warm_up_html(first_job: str) -> str:
-    """The warm-up page in the family the first document names (Pango keeps fonts by the whole family list)."""
+def warm_up_html(first_job: str, css: str = "") -> str:
+    """The warm-up page in the family the first document names (Pango keeps fonts by the whole family list) and
+    the monospaced document face of `css` (coop.documents.fonts) after DejaVu Sans Mono, like a sheet's digests."""
     found = re.search(r"font-family:\s*([^;{}<]+);", first_job)
     family = found.group(1).strip() if found else "sans-serif"
+    mono = "".join(f'"{f}", ' for f in dict.fromkeys(re.findall(r'font-family: "([^"]*Mono[^"]*)"', css)))
     sizes = "".join(f'<p style="font-size: {s}">汉字 0,.-（）：<b>汉字 0</b></p>' for s in _SIZES)
     first = family.split(",")[0].strip().strip("'\"")
-    return _WARM_UP.format(family=family, first=first, sizes=sizes)
+    return _WARM_UP.format(family=family, first=first, sizes=sizes, mono=mono)
 
 
 def _read(f, n: int) -> bytes:
@@ -387,7 +389,7 @@ def serve(inp, out) -> None:
         root = Path(head["root"]) if head.get("root") else None
         if css not in configs:
             configs[css] = FontConfiguration()
-            render(warm_up_html(html), root, css, configs[css])
+            render(warm_up_html(html, css), root, css, configs[css])
         r, w = os.pipe()
         pid = os.fork()
         if pid == 0:  # the child: render, answer, exit without tidying up (the OS frees it all at once)
