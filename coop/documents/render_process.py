@@ -20,6 +20,7 @@ import os
 import re
 import struct
 import sys
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -281,12 +282,17 @@ def _install_layout_keeping() -> None:
     Layout._coop_keeps = True
 
 
+_install_lock = threading.Lock()  # a worker rendering itself may start two renderings at once
+
+
 def _install_patches() -> None:
     import weasyprint
 
-    if weasyprint.__version__ in PATCHED_VERSIONS:
-        _install_border_merging()
-        _install_layout_keeping()
+    with _install_lock:
+        _install_caches()
+        if weasyprint.__version__ in PATCHED_VERSIONS:
+            _install_border_merging()
+            _install_layout_keeping()
 
 
 #: whitespace beside table-structure tags: CSS drops it (between cells) or collapses it (a cell's edges), but the
@@ -307,7 +313,6 @@ def render(html: str, root: Path | None, css: str = "", font_config=None) -> byt
 
         font_config = FontConfiguration()
     sheets = [CSS(string=css, url_fetcher=fetcher, font_config=font_config)] if css else []
-    _install_caches()
     _install_patches()
     token = _ours.set(True)
     try:
