@@ -394,7 +394,10 @@ def serve(inp, out) -> None:
         root = Path(head["root"]) if head.get("root") else None
         if css not in configs:
             configs[css] = FontConfiguration()
-            render(warm_up_html(html, css), root, css, configs[css])
+            try:
+                render(warm_up_html(html, css), root, css, configs[css])
+            except Exception:  # noqa: BLE001 — only a head start: the documents render (and report) all the same
+                pass
         r, w = os.pipe()
         pid = os.fork()
         if pid == 0:  # the child: render, answer, exit without tidying up (the OS frees it all at once)
