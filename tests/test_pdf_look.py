@@ -93,10 +93,12 @@ def assert_same_look(new: bytes, full: bytes) -> None:
 def test_the_subset_holds_gb2312_and_daxie_but_not_rare_name_characters(subset_fonts):
     from fontTools.ttLib import TTFont
 
-    cmap = TTFont(subset_fonts["regular"])["cmap"].getBestCmap()
-    assert all(ord(c) in cmap for c in "零壹贰叁肆伍陆柒捌玖拾佰仟万亿元角分整记账凭证（）：，0123456789,.")
-    assert not any(ord(c) in cmap for c in RARE)  # so the tests below go through the fallback
-    assert subset_fonts["regular"].stat().st_size < 6 * 2**20
+    for face in ("regular", "bold", "mono"):
+        cmap = TTFont(subset_fonts[face])["cmap"].getBestCmap()
+        assert all(ord(c) in cmap for c in "零壹贰叁肆伍陆柒捌玖拾佰仟万亿元角分整记账凭证（）：，0123456789,.")
+        assert not any(ord(c) in cmap for c in RARE)  # so the tests below go through the fallback
+        assert subset_fonts[face].stat().st_size < 6 * 2**20
+    assert TTFont(subset_fonts["mono"])["name"].getDebugName(1) == fonts.MONO_FAMILY
 
 
 def test_report_and_voucher_look_the_same_and_rare_characters_print(app, books, subset_fonts, monkeypatch):
@@ -135,6 +137,9 @@ def test_disclosure_sheet_with_names_looks_the_same(app, books, subset_fonts, mo
     with app.test_request_context():
         new, full = both(app, lambda: render_sheet_pdf(d), monkeypatch)
     assert_same_look(new, full)
+    # the digest lines' CJK words (SHA-256 摘要：, 审计链 第n条) in the monospaced subset, not the 20 MB system face
+    assert "Coop-Noto-Sans-Mono-CJK-SC" in embedded_fonts(new)
+    assert "+Noto-Sans-Mono-CJK-SC " in embedded_fonts(full) and "+Noto-Sans-Mono-CJK-SC " not in embedded_fonts(new)
 
 
 def test_share_certificate_looks_the_same(app, village, subset_fonts, monkeypatch):
@@ -189,3 +194,54 @@ def test_without_the_subset_documents_use_the_full_font(app, books, tmp_path, mo
     finally:
         app.config["PDF_CACHE_BYTES"] = old
     assert "Coop-Noto-Sans-CJK" not in used and "+Noto-Sans-CJK-SC " in used
+
+
+def test_collapsed_border_segments_join_only_where_they_touch_and_look_the_same():
+    """The rendering process draws a collapsed table grid one rule a line (render_process._merged): segments of
+    one run (same width, style and colour, solid or double, opaque) join where they touch or overlap on one line;
+    a gap, another line, a dashed or translucent segment or a run of another look stays apart, in order."""
+    from tinycss2.color3 import parse_color
+
+    from coop.documents.render_process import _merged
+
+    black, red = parse_color("#000"), parse_color("#c00000")
+    grey = parse_color("rgba(0, 0, 0, 0.5)")
+    segments = [
+        (10, 0, 10, 5.3, 0.6, "solid", black),  # a column rule, cell by cell: overlapping by a row rule's width
+        (10, 5, 10, 10.3, 0.6, "solid", black),
+        (10, 12, 10, 15, 0.6, "solid", black),  # after a gap: apart
+        (0, 5, 10, 5, 0.6, "solid", black),  # a row rule, two cells touching end to end
+        (10, 5, 20, 5, 0.6, "solid", black),
+        (0, 5, 5, 5, 0.6, "dashed", black),  # dashes would restart: never joined
+        (0, 8, 5, 8, 0.6, "solid", grey),  # translucent: a join would lighten the overlap
+        (5, 8, 9, 8, 0.6, "solid", grey),
+        (0, 9, 5, 9, 1.6, "double", black),  # heavier, painted later: its own run, after the others
+        (5, 9, 9, 9, 1.6, "double", black),
+        (0, 12, 5, 12, 0.6, "solid", red),
+    ]
+    assert _merged(segments) == [
+        (10, 0, 10, 10.3, 0.6, "solid", black),
+        (10, 12, 10, 15, 0.6, "solid", black),
+        (0, 5, 20, 5, 0.6, "solid", black),
+        (0, 5, 5, 5, 0.6, "dashed", black),
+        (0, 8, 5, 8, 0.6, "solid", grey),
+        (5, 8, 9, 8, 0.6, "solid", grey),
+        (0, 9, 9, 9, 1.6, "double", black),
+        (0, 12, 5, 12, 0.6, "solid", red),
+    ]
+
+
+def test_html_parsing_finds_its_regexes_again():
+    """tinyhtml5 2.1 files each chars_until() regex under the regex itself, so it never finds one and builds it on
+    every call; the rendering process makes the cache answer under the key it is asked for."""
+    from tinyhtml5 import inputstream
+
+    from coop.documents.render_process import render
+
+    pdf = render('<table><tr><td class="num">1,234.56</td><td>收到 "承包金" &amp; 利息</td></tr></table>', None)
+    assert pdf.startswith(b"%PDF")
+    keys = list(inputstream.characters_until_regex)
+    assert keys and all(isinstance(characters, (str, tuple, frozenset)) for characters, _ in keys)
+    size = len(keys)
+    render('<p class="x">再一次 "again" &amp; again</p>', None)
+    assert len(inputstream.characters_until_regex) == size  # the same few, found again

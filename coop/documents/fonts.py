@@ -1,6 +1,7 @@
 """The CJK font of the PDFs: a subset of the system's Noto Sans CJK SC (regular and bold) holding GB2312, ASCII,
 CJK and full-width punctuation and the 大写 numerals, built from the system font with fontTools and kept in a
 cache folder; the full system font stays behind it in font-family for rare characters (names such as 㛃, 䶮, 𠮷).
+The same subset of Noto Sans Mono CJK SC serves the CJK words of monospaced lines (a 财务公开 sheet's digests).
 
 Why: for every PDF WeasyPrint copies each face it uses whole into memory to subset it — the two Noto Sans CJK
 collections are ~40 MB — so a worker's memory swung by hundreds of MB and every PDF paid the copy. A 3.5 MB face
@@ -20,11 +21,16 @@ from pathlib import Path
 
 #: the family documents name first (PDF_FONT_FAMILY); the subset's own name, so it never stands in for the full font
 FAMILY = "Coop Noto Sans CJK SC"
+#: the monospaced one, named after "DejaVu Sans Mono" where a template wants monospace (fontconfig's CJK monospace
+#: is Noto Sans Mono CJK SC: the same glyphs, but a 20 MB face loaded and subset for a line of each sheet)
+MONO_FAMILY = "Coop Noto Sans Mono CJK SC"
 #: bump when the character set or the subsetting options change: the cache key includes it
 VERSION = "1"
+#: subset → (system file, CSS weight, face in the file, our family)
 SOURCES = {
-    "regular": ("NotoSansCJK-Regular.ttc", 400),
-    "bold": ("NotoSansCJK-Bold.ttc", 700),
+    "regular": ("NotoSansCJK-Regular.ttc", 400, "Noto Sans CJK SC", FAMILY),
+    "bold": ("NotoSansCJK-Bold.ttc", 700, "Noto Sans CJK SC", FAMILY),
+    "mono": ("NotoSansCJK-Regular.ttc", 400, "Noto Sans Mono CJK SC", MONO_FAMILY),
 }
 FONT_DIRS = ("/usr/share/fonts/opentype/noto", "/usr/share/fonts/noto-cjk", "/usr/share/fonts/google-noto-cjk",
              "/usr/share/fonts/truetype/noto")
@@ -71,8 +77,8 @@ def subset_path(weight: str) -> Path | None:
 
 
 def available() -> dict[str, Path]:
-    """The subsets that exist now, by weight (both or none: a regular face beside a synthetic bold would change
-    the look)."""
+    """The subsets that exist now, by name (all or none: a regular face beside a synthetic bold would change the
+    look)."""
     paths = {w: subset_path(w) for w in SOURCES}
     if all(p is not None and p.is_file() for p in paths.values()):
         return paths  # type: ignore[return-value]
@@ -82,12 +88,12 @@ def available() -> dict[str, Path]:
 def font_face_css() -> str:
     """@font-face rules for the subset, or '' while it does not exist (the full font then serves)."""
     return "".join(
-        f'@font-face {{ font-family: "{FAMILY}"; font-weight: {SOURCES[w][1]}; src: url("{p.as_uri()}"); }}\n'
+        f'@font-face {{ font-family: "{SOURCES[w][3]}"; font-weight: {SOURCES[w][1]}; src: url("{p.as_uri()}"); }}\n'
         for w, p in available().items())
 
 
 def build(weight: str) -> Path:
-    """Subset one weight of Noto Sans CJK SC into the cache (atomically: a reader never sees half a file)."""
+    """Subset one face of Noto Sans CJK into the cache (atomically: a reader never sees half a file)."""
     from fontTools import subset
     from fontTools.ttLib import TTCollection
 
@@ -98,7 +104,7 @@ def build(weight: str) -> Path:
         return dest
     source = find_source(SOURCES[weight][0])
     collection = TTCollection(str(source), lazy=True)
-    font = next(f for f in collection.fonts if f["name"].getDebugName(1) == "Noto Sans CJK SC")
+    font = next(f for f in collection.fonts if f["name"].getDebugName(1) == SOURCES[weight][2])
     options = subset.Options(layout_features=["*"], name_IDs=["*"], name_languages=["*"], notdef_outline=True,
                              hinting=True, glyph_names=False, desubroutinize=False)
     subsetter = subset.Subsetter(options)
@@ -122,7 +128,9 @@ def build(weight: str) -> Path:
 def _rename(font, weight: str) -> None:
     """Family and PostScript names of our own, so fontconfig never takes the subset for the full font."""
     style = "Bold" if weight == "bold" else "Regular"
-    names = {1: FAMILY, 4: f"{FAMILY} {style}", 6: f"CoopNotoSansCJKsc-{style}", 16: FAMILY}
+    family = SOURCES[weight][3]
+    postscript = "CoopNotoSansMonoCJKsc" if weight == "mono" else "CoopNotoSansCJKsc"
+    names = {1: family, 4: f"{family} {style}", 6: f"{postscript}-{style}", 16: family}
     for rec in font["name"].names:
         if rec.nameID in names:
             rec.string = names[rec.nameID]

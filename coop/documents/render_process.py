@@ -13,12 +13,15 @@ Protocol on stdin/stdout: a request is a 4-byte big-endian header length, a JSON
 """
 from __future__ import annotations
 
+import contextvars
 import gc
 import json
 import os
 import re
 import struct
 import sys
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -110,6 +113,188 @@ def _document_class():
     return LeanHTML
 
 
+# ---------------------------------------------------------------- library caches that miss
+
+
+class _UntilRegexes(dict):
+    """tinyhtml5 (2.1) keeps the regex of each chars_until() call in a dict, but stores it under the regex instead
+    of the characters (`characters = cache[(characters, opposite)] = regex` rebinds `characters` first), so every
+    call misses and builds it again (~45 % of parsing a long report). Filled here under the key it looks up."""
+
+    def __missing__(self, key):
+        characters, opposite = key
+        regex = "".join([f"\\x{ord(c):02x}" for c in characters])
+        self[key] = compiled = re.compile(f"[{regex if opposite else '^' + regex}]+")
+        return compiled
+
+
+class _ParsedTypes(dict):
+    """WeasyPrint subsets each font face with `ffi.new(f"hb_codepoint_t[{n}]", values)`: a C type for every
+    length n, which cffi parses with pycparser (~2 ms; twice a face and PDF). cffi looks each type string up in its
+    dict of parsed types first; an array of n code points is made here from the parsed element type instead."""
+
+    def __init__(self, ffi, parsed: dict):
+        super().__init__(parsed)
+        self.ffi = ffi
+
+    def __missing__(self, cdecl):
+        if type(cdecl) is str and cdecl.startswith("hb_codepoint_t[") and cdecl[15:-1].isdigit() \
+                and cdecl.endswith("]"):
+            item = self.ffi.typeof("hb_codepoint_t")
+            self[cdecl] = parsed = (self.ffi._backend.new_array_type(self.ffi._backend.new_pointer_type(item),
+                                                                     int(cdecl[15:-1])), False)
+            return parsed
+        raise KeyError(cdecl)
+
+
+def _install_caches() -> None:
+    try:
+        from tinyhtml5 import inputstream
+    except ImportError:
+        inputstream = None
+    if inputstream is not None and type(getattr(inputstream, "characters_until_regex", None)) is dict:
+        inputstream.characters_until_regex = _UntilRegexes()
+    from weasyprint.text.ffi import ffi
+
+    if type(getattr(ffi, "_parsed_types", None)) is dict and hasattr(ffi, "_backend"):
+        probe = "hb_codepoint_t[%d]" % (len(ffi._parsed_types) + 12345)
+        made = _ParsedTypes(ffi, {})[probe][0]
+        if ffi.typeof(probe) is made:  # the very type cffi's own parser gives: safe to stand in for it
+            ffi._parsed_types = _ParsedTypes(ffi, ffi._parsed_types)
+
+
+# ---------------------------------------------------------------- two WeasyPrint hot spots, for the version read
+
+#: the WeasyPrint versions whose code the two patches below were written against and checked with (byte-identical
+#: PDFs of our documents, tests/test_pdf_look.py against plain WeasyPrint); any other version renders unpatched
+PATCHED_VERSIONS = ("70.0",)
+#: set while render() runs: the patches act only then, so plain WeasyPrint calls in the same process are untouched
+_ours = contextvars.ContextVar("coop_render", default=False)
+
+
+class _Borders:
+    """Stands in for the PDF stream while WeasyPrint lists a table's collapsed border segments."""
+
+    def __init__(self):
+        self.segments: list[tuple] = []
+
+    @contextmanager
+    def artifact(self):
+        yield
+
+    stacked = artifact
+
+
+def _merged(segments: list[tuple]) -> list[tuple]:
+    """The segments with each run of same-looking (solid or double, opaque) segments joined where they touch on one
+    line: a collapsed grid draws one segment per cell side (~700 a page); a column rule or a row rule is one line.
+    Runs keep their order (a heavier border still paints over a lighter one); within a run the ink is the same."""
+    out: list[tuple] = []
+    run: dict[tuple, list[list[float]]] = {}
+    run_key = None
+
+    def flush():
+        for (vertical, at), spans in run.items():
+            spans.sort()
+            joined = [spans[0]]
+            for a, b in spans[1:]:
+                if a <= joined[-1][1]:
+                    joined[-1][1] = max(joined[-1][1], b)
+                else:
+                    joined.append([a, b])
+            width, style, color = run_key
+            for a, b in joined:
+                out.append((at, a, at, b, width, style, color) if vertical else (a, at, b, at, width, style, color))
+        run.clear()
+
+    for seg in segments:
+        x1, y1, x2, y2, width, style, color = seg
+        mergeable = style in ("solid", "double") and getattr(color, "alpha", 0) == 1
+        key = (width, style, color) if mergeable else None
+        if key != run_key or key is None:
+            flush()
+            run_key = key
+        if key is None:
+            out.append(seg)
+            continue
+        vertical = x1 == x2
+        at, a, b = (x1, min(y1, y2), max(y1, y2)) if vertical else (y1, min(x1, x2), max(x1, x2))
+        run.setdefault((vertical, at), []).append([a, b])
+    flush()
+    return out
+
+
+def _install_border_merging() -> None:
+    """draw_collapsed_borders of these versions draws only through stream.artifact(), stream.stacked() and
+    weasyprint.draw.draw_line, which serves nothing else in weasyprint.draw."""
+    from weasyprint import draw
+
+    if getattr(draw, "_coop_merges_borders", False):
+        return
+    draw_borders, draw_line = draw.draw_collapsed_borders, draw.draw_line
+
+    def line(stream, *args, **kwargs):  # draw.draw_line serves only draw_collapsed_borders in these versions
+        if isinstance(stream, _Borders) and not kwargs and len(args) == 7:
+            stream.segments.append(args)
+        else:
+            draw_line(stream, *args, **kwargs)
+
+    def collapsed_borders(stream, table):
+        if not _ours.get():
+            return draw_borders(stream, table)
+        borders = _Borders()
+        draw_borders(borders, table)
+        for segment in _merged(borders.segments):
+            with stream.artifact(), stream.stacked():
+                draw_line(stream, *segment)
+
+    draw.draw_line, draw.draw_collapsed_borders = line, collapsed_borders
+    draw._coop_merges_borders = True
+
+
+def _install_layout_keeping() -> None:
+    """WeasyPrint shapes every piece of text twice: a Pango layout measures it, is dropped (deactivate, to bound
+    memory on huge documents), and is built again from the same style and text to draw it (reactivate: a new Pango
+    context, font description, attributes and shaping; ~5 % of a long report). Inside our render() the measured
+    layout is kept until its one drawing (our children live for one PDF); a layout with justification spacing, a
+    different style at drawing time or a second drawing takes WeasyPrint's own path."""
+    from weasyprint.text.line_break import Layout
+
+    if getattr(Layout, "_coop_keeps", False):
+        return
+    deactivate, reactivate = Layout.deactivate, Layout.reactivate
+
+    def keep(self):
+        if getattr(self, "_coop_kept", None) is None and not self.justification_spacing and _ours.get():
+            self._coop_kept = True  # measured: kept for the drawing
+        else:
+            deactivate(self)
+
+    def reuse(self, style):
+        if getattr(self, "_coop_kept", None):
+            self._coop_kept = False  # drawn once: WeasyPrint's own path from now on
+            if style is self.style:
+                return
+            deactivate(self)
+        reactivate(self, style)
+
+    Layout.deactivate, Layout.reactivate = keep, reuse
+    Layout._coop_keeps = True
+
+
+_install_lock = threading.Lock()  # a worker rendering itself may start two renderings at once
+
+
+def _install_patches() -> None:
+    import weasyprint
+
+    with _install_lock:
+        _install_caches()
+        if weasyprint.__version__ in PATCHED_VERSIONS:
+            _install_border_merging()
+            _install_layout_keeping()
+
+
 #: whitespace beside table-structure tags: CSS drops it (between cells) or collapses it (a cell's edges), but the
 #: parser and box builder would still carry a text node for each
 _TABLE_SPACE = re.compile(r">\s+(?=</?(?:td|th|tr|thead|tbody|tfoot|colgroup|col|table)\b)")
@@ -128,10 +313,56 @@ def render(html: str, root: Path | None, css: str = "", font_config=None) -> byt
 
         font_config = FontConfiguration()
     sheets = [CSS(string=css, url_fetcher=fetcher, font_config=font_config)] if css else []
-    return HTML(string=html, url_fetcher=fetcher).write_pdf(stylesheets=sheets, font_config=font_config)
+    _install_patches()
+    token = _ours.set(True)
+    try:
+        return HTML(string=html, url_fetcher=fetcher).write_pdf(stylesheets=sheets, font_config=font_config)
+    finally:
+        _ours.reset(token)
 
 
 # ---------------------------------------------------------------- the process
+
+
+#: a page like ours (the family, sizes and weights, a ruled table, a chart, the page footer): rendered once here
+#: before any child, so what WeasyPrint, Pango and cffi set up on first use — fonts at each size, fontsets, C types,
+#: code paths — is inherited by every child instead of being set up again in each
+_WARM_UP = """<!doctype html><html lang="zh-CN"><head><style>
+@page {{ size: A4; margin: 10mm; font-family: {family};
+  @bottom-center {{ content: "第 " counter(page) " 页 / 共 " counter(pages) " 页"; font-size: 8pt; color: #333; }}
+  @bottom-right {{ content: "打印日期：2025-01-01"; font-size: 7pt; color: #666; }} }}
+html {{ font-size: 9pt; }} body {{ font-family: {family}; margin: 0; }}
+h1 {{ font-size: 17pt; font-weight: bold; letter-spacing: 0.3em; text-decoration: underline double; }}
+.f {{ display: flex; justify-content: space-between; }}
+table {{ width: 100%; border-collapse: collapse; table-layout: fixed; }}
+th, td {{ border: 0.6pt solid #000; padding: 1.2pt 3pt; line-height: 1.3; overflow-wrap: anywhere; }}
+th {{ font-weight: bold; background: #f2f2f2; }} tr {{ break-inside: avoid; }}
+td.n {{ text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }} .neg {{ color: #c00000; }}
+tr.t td {{ font-weight: bold; border-top: 1.6pt double #000; }}
+.m {{ font-family: "DejaVu Sans Mono", {mono}monospace; font-size: 6pt; }}
+</style></head><body><h1>总账凭证</h1><div class="f"><span>编制单位：村股份经济合作社</span><span>单位：元</span></div>
+<table><colgroup><col style="width: 10%"><col style="width: 60%"><col style="width: 30%"></colgroup>
+<thead><tr><th colspan="2">2025年</th><th rowspan="2">余额</th></tr><tr><th>月</th><th>摘要</th></tr></thead>
+<tbody><tr><td>1</td><td>上年结转（第1笔）记-0001</td><td class="n">1,234,567.89</td></tr>
+<tr class="t"><td></td><td>本年累计</td><td class="n neg">-0.01</td></tr></tbody></table>
+{sizes}<div class="m">SHA-256 摘要：0123456789abcdef</div>
+<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 440 260" width="440" height="260" font-family="{first}">
+<text x="10" y="18" font-size="15" font-weight="bold">各月收支</text><text x="10" y="40" font-size="12">1月 0.5万元</text>
+<rect x="50" y="50" width="10" height="100" fill="#2e7d32"/><line x1="50" y1="200" x2="400" y2="200" stroke="#555"/>
+</svg></body></html>"""
+_SIZES = ("6pt", "6.5pt", "7pt", "7.5pt", "8pt", "8.5pt", "9pt", "9.5pt", "10pt", "10.5pt", "11pt", "12pt", "13pt",
+          "14pt", "17pt", "19pt", "20pt")
+
+
+def warm_up_html(first_job: str, css: str = "") -> str:
+    """The warm-up page in the family the first document names (Pango keeps fonts by the whole family list) and
+    the monospaced document face of `css` (coop.documents.fonts) after DejaVu Sans Mono, like a sheet's digests."""
+    found = re.search(r"font-family:\s*([^;{}<]+);", first_job)
+    family = found.group(1).strip() if found else "sans-serif"
+    mono = "".join(f'"{f}", ' for f in dict.fromkeys(re.findall(r'font-family: "([^"]*Mono[^"]*)"', css)))
+    sizes = "".join(f'<p style="font-size: {s}">汉字 0,.-（）：<b>汉字 0</b></p>' for s in _SIZES)
+    first = family.split(",")[0].strip().strip("'\"")
+    return _WARM_UP.format(family=family, first=first, sizes=sizes, mono=mono)
 
 
 def _read(f, n: int) -> bytes:
@@ -163,7 +394,10 @@ def serve(inp, out) -> None:
         root = Path(head["root"]) if head.get("root") else None
         if css not in configs:
             configs[css] = FontConfiguration()
-            render('<p style="font-weight: bold">汉字 0</p>汉字 0', root, css, configs[css])  # warm
+            try:
+                render(warm_up_html(html, css), root, css, configs[css])
+            except Exception:  # noqa: BLE001 — only a head start: the documents render (and report) all the same
+                pass
         r, w = os.pipe()
         pid = os.fork()
         if pid == 0:  # the child: render, answer, exit without tidying up (the OS frees it all at once)
