@@ -360,3 +360,23 @@ def test_xlsx_drops_control_characters():
     t.add(["收到\x07承包费"])
     ws = openpyxl.load_workbook(io.BytesIO(render_xlsx(t))).active
     assert (ws["A2"].value, ws["A4"].value) == ("编制单位：东村", "收到承包费")
+
+
+@pytest.mark.parametrize("months", [(1, 12), (1, 1), (2, 2), (2, 12), (3, 5)])
+def test_general_ledgers_are_the_detail_ledgers_without_their_lines(village, months):
+    """The 总账 of every account, read once for them all, is each account's 明细账 without the line rows."""
+    from coop.services import accounts
+    from coop.services import reports as data
+
+    codes = [a.code for a in accounts.accounts_of(village.org)]
+    got = data.general_ledgers(village.org, codes, 2025, *months)
+    assert set(got) == set(codes)
+    for code in codes:
+        expected = [r for r in data.detail_ledger(village.org, code, 2025, *months) if r.kind != "line"]
+        assert got[code] == expected, code
+    # worked: 102 银行存款 in January — opening 50,000; debit 12,345.67 (承包费), credit 500 (提取现金)
+    if months == (1, 1):
+        opening, month, year = got["102"]
+        assert (opening.balance, month.debit, month.credit, month.balance) == (
+            D("50000.00"), D("12345.67"), D("500.00"), D("61845.67"))
+        assert (year.debit, year.credit) == (D("12345.67"), D("500.00"))

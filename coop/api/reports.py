@@ -141,11 +141,10 @@ def general_ledger(args, org_id: int):
     if download:
         return download
     names = builders.account_names(org)
-    accounts = []
-    for code in builders.general_ledger_codes(org, q):
-        rows = data.detail_ledger(org, code, q.year, q.month_from, q.month_to)
-        accounts.append({"code": code, "name": builders.full_name(code, names),
-                         "rows": _ledger_rows([r for r in rows if r.kind != "line"])})
+    codes = builders.general_ledger_codes(org, q)
+    ledgers = data.general_ledgers(org, codes, q.year, q.month_from, q.month_to)
+    accounts = [{"code": code, "name": builders.full_name(code, names), "rows": _ledger_rows(ledgers[code])}
+                for code in codes]
     return {"period": _period(q), "accounts": accounts}
 
 

@@ -163,11 +163,11 @@ def general_ledger(org: Organization, q: ReportQuery) -> ReportTable:
     middle = [N_("科目：%(account)s", account=f"{q.code} {full_name(q.code, names)}")] if q.code else []
     t = ReportTable(N_("总账"), _ledger_columns(q.year, False), subtitle=_header(org, *middle, q.label),
                     filename=f"总账-{q.code + '-' if q.code else ''}{q.label}")
+    ledgers = data.general_ledgers(org, codes, q.year, q.month_from, q.month_to)
     for code in codes:
         if not q.code:
             t.add({"summary": f"{code} {names.get(code, '')}"}, style="header")
-        rows = data.detail_ledger(org, code, q.year, q.month_from, q.month_to)
-        _ledger_rows(t, [r for r in rows if r.kind != "line"], False)
+        _ledger_rows(t, ledgers[code], False)
     if not codes:
         t.notes.append(N_("本年没有余额或发生额。"))
     return t

@@ -288,7 +288,46 @@ def detail_ledger(org: Organization, code: str, year: int, month_from: int = 1, 
 
 def general_ledger(org: Organization, code: str, year: int, month_to: int = 12) -> list[LedgerEntryRow]:
     """总账 of a first-level account: 期初 and, per month, 本月合计 and 本年累计 only."""
-    return [r for r in detail_ledger(org, code, year, 1, month_to) if r.kind != "line"]
+    return general_ledgers(org, [code], year, 1, month_to)[code]
+
+
+def general_ledgers(org: Organization, codes: list[str], year: int, month_from: int = 1,
+                    month_to: int = 12) -> dict[str, list[LedgerEntryRow]]:
+    """总账 of each of `codes` (any level): the rows of `detail_ledger` without its lines — 期初, then each month's
+    本月合计 and 本年累计 — for every code from the same three readings of the books (balances before the period,
+    this year's movements before it, and the period's movements by account and month), not three a code."""
+    ys = year_start(org, year)
+    start = max(dt.date(year, month_from, 1), ys)
+    end = month_end(year, month_to)
+    before = balances_before(org, start)
+    ytd_before = movements(org, date_from=ys, date_to=start - dt.timedelta(days=1))
+    by_month: dict[int, dict[str, tuple[Decimal, Decimal]]] = {}
+    for leaf, month, d, c in db.session.execute(
+            sa.select(Account.code, Voucher.month, sa.func.sum(sa.type_coerce(VoucherLine.debit, sa.BigInteger)),
+                      sa.func.sum(sa.type_coerce(VoucherLine.credit, sa.BigInteger)))
+            .select_from(VoucherLine).join(Voucher, Voucher.id == VoucherLine.voucher_id)
+            .join(Account, Account.id == VoucherLine.account_id)
+            .where(Voucher.organization_id == org.id, Voucher.status == VoucherStatus.POSTED,
+                   Voucher.date >= start, Voucher.date <= end)
+            .group_by(Account.code, Voucher.month)):
+        by_month.setdefault(month, {})[leaf] = (from_fen(d), from_fen(c))
+    first = N_("期初余额") if start.month != 1 else N_("上年结转")
+    out = {}
+    for code in codes:
+        balance = sum((v for c, v in before.items() if c.startswith(code)), ZERO)
+        ytd_d = sum((d for c, (d, _) in ytd_before.items() if c.startswith(code)), ZERO)
+        ytd_c = sum((cr for c, (_, cr) in ytd_before.items() if c.startswith(code)), ZERO)
+        rows = [LedgerEntryRow(start, "", None, first, ZERO, ZERO, balance, "opening")]
+        for m in range(start.month, month_to + 1):
+            month = [dc for c, dc in by_month.get(m, {}).items() if c.startswith(code)]
+            md, mc = sum((d for d, _ in month), ZERO), sum((c for _, c in month), ZERO)
+            balance += md - mc
+            ytd_d += md
+            ytd_c += mc
+            rows.append(LedgerEntryRow(month_end(year, m), "", None, N_("本月合计"), md, mc, balance, "month_total"))
+            rows.append(LedgerEntryRow(month_end(year, m), "", None, N_("本年累计"), ytd_d, ytd_c, balance, "year_total"))
+        out[code] = rows
+    return out
 
 
 def journal(org: Organization, date_from: dt.date, date_to: dt.date) -> list[Voucher]:
