@@ -6,6 +6,7 @@ debit, credit, counterparty}] with Decimal amounts (0 for an empty side).
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Callable
 
@@ -25,7 +26,7 @@ from coop.core.money import ZERO, from_fen
 from coop.models import Organization, User, Voucher, VoucherLine, VoucherSequence
 from coop.models.base import transaction_memo, utcnow
 from coop.services import access, audit, periods
-from coop.models.ledger import VoucherStatus
+from coop.models.ledger import VoucherStatus, voucher_number
 from coop.services.accounts import account_infos, chart
 from coop.services.attachments import purge_unused
 from coop.services.roles import resolve
@@ -505,10 +506,9 @@ def _filtered(org: Organization, *, year: int | None = None, month: int | None =
     return q
 
 
-def list_vouchers(org: Organization, *, limit: int | None = None, offset: int = 0, lines_only: bool = False,
-                  **filters):
+def list_vouchers(org: Organization, *, limit: int | None = None, offset: int = 0, **filters):
     """One page of the vouchers matching `filters` (with their lines and accounts, and their red reversals), and
-    how many match. `lines_only`: the lines without accounts or reversals (a list showing summaries and totals)."""
+    how many match."""
     q = _filtered(org, **filters)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(q.subquery()))
     q = q.order_by(Voucher.date, Voucher.number.is_(None), Voucher.number, Voucher.id).offset(offset)
@@ -517,11 +517,52 @@ def list_vouchers(org: Organization, *, limit: int | None = None, offset: int = 
     from sqlalchemy.orm import selectinload
 
     # the lines, and the red reversals behind `reversed_by_id`, each in one query for the page (not one a voucher)
-    if lines_only:  # and who prepared each: set with the page, not looked up voucher by voucher
-        q = q.options(selectinload(Voucher.lines), selectinload(Voucher.preparer))
-    else:
-        q = q.options(selectinload(Voucher.lines).selectinload(VoucherLine.account), selectinload(Voucher.corrections))
+    q = q.options(selectinload(Voucher.lines).selectinload(VoucherLine.account), selectinload(Voucher.corrections))
     return list(db.session.scalars(q)), total
+
+
+@dataclass(frozen=True)
+class VoucherRow:
+    """A voucher as a list shows it: its own columns, who prepared it, its first line's summary, how many lines
+    it has and its 借方 total."""
+
+    id: int
+    date: dt.date
+    word: str
+    number: int | None
+    status: str
+    kind: str
+    attachment_count: int
+    preparer_name: str | None
+    summary: str
+    line_count: int
+    total_debit: Decimal
+
+    @property
+    def display_number(self) -> str:
+        return voucher_number(self.word, self.number)
+
+
+def voucher_rows(org: Organization, *, limit: int, offset: int = 0, **filters) -> list[VoucherRow]:
+    """One page of the vouchers matching `filters` as a list shows them, in two statements (the vouchers with
+    who prepared them, then their lines' summaries and amounts), not an object a voucher and a line."""
+    v = Voucher.__table__
+    page = db.session.execute(
+        _filtered(org, **filters)
+        .with_only_columns(v.c.id, v.c.date, v.c.word, v.c.number, v.c.status, v.c.kind, v.c.attachment_count,
+                           User.display_name)
+        .outerjoin(User, User.id == v.c.preparer_id)
+        .order_by(v.c.date, v.c.number.is_(None), v.c.number, v.c.id).offset(offset).limit(limit)).all()
+    lines: dict[int, list] = {row.id: [] for row in page}
+    if lines:
+        for voucher_id, _seq, summary, debit in db.session.execute(
+                sa.select(VoucherLine.voucher_id, VoucherLine.seq, VoucherLine.summary, VoucherLine.debit)
+                .where(VoucherLine.voucher_id.in_(list(lines))).order_by(VoucherLine.voucher_id, VoucherLine.seq)):
+            lines[voucher_id].append((summary, debit))
+    return [VoucherRow(r.id, r.date, r.word, r.number, r.status, r.kind, r.attachment_count, r.display_name,
+                       lines[r.id][0][0] if lines[r.id] else "", len(lines[r.id]),
+                       sum((d for _s, d in lines[r.id]), Decimal("0.00")))
+            for r in page]
 
 
 def voucher_summary(org: Organization, **filters) -> tuple[int, Decimal, Decimal]:

@@ -106,8 +106,7 @@ def _voucher_list_body(org: Organization) -> str:
     total, debit, credit = voucher_service.voucher_summary(org, **wanted)
     pages = max(1, -(-total // size))
     page = min(page, pages)
-    items, _matching = voucher_service.list_vouchers(org, limit=size, offset=(page - 1) * size, lines_only=True,
-                                                     **wanted)
+    items = voucher_service.voucher_rows(org, limit=size, offset=(page - 1) * size, **wanted)
     totals = {"debit": debit, "credit": credit}
     filters = {"year": "" if year is None else year, "month": month or "", "status": status or "",
                "account": account, "q": text}
