@@ -17,8 +17,18 @@ _FIXED_KEYS = ("label", "direction")
 
 def table_html(t: ReportTable, voucher_link=None, translate: bool = False, account_link=None,
                voucher_page=None) -> Markup:
+    translated: dict = {}  # a table repeats few words (借/贷/平, 本月合计…): each translated once
+
     def tr(text, on) -> str:
-        return escape(_t(text) if on else text)
+        if not on:
+            return escape(text)
+        try:
+            return translated[text]
+        except KeyError:
+            translated[text] = done = escape(_t(text))
+            return done
+        except TypeError:  # not hashable: translate as it is
+            return escape(_t(text))
 
     columns = t.columns
     total_width = sum(c.width for c in columns)
