@@ -396,6 +396,34 @@ def test_a_lost_connection_of_the_state_read_only_costs_the_shortcut(auth, clien
     assert r.status_code == 200 and len(layouts) == rendered + 1  # a fresh connection, the shortcut again
 
 
+def test_a_state_connection_that_cannot_be_opened_only_costs_the_shortcut(auth, client, app, village, cached,
+                                                                        backend, layouts):
+    """PostgreSQL: when the state pool cannot open a connection (the server refuses it: max_connections reached,
+    a restart under way) the page is answered the usual way on the app's own connection, not a 500."""
+    if backend != "postgresql":
+        pytest.skip("SQLite reads the state with the app's engine, in process")
+    import sqlalchemy as sa
+
+    auth.login("kuaiji")
+    url = tb_url(village)
+    _, first = get(client, url)
+    get(client, url)  # stored, read through the state engine
+    own = app.extensions["coop_page_state_engine"]
+    # the same server refusing every new connection of the state pool (a database that is not there)
+    app.extensions["coop_page_state_engine"] = refusing = sa.create_engine(
+        own.url.set(database="coop_no_such_database"), isolation_level="AUTOCOMMIT", pool_timeout=0.05)
+    try:
+        rendered = len(layouts)
+        r, again = get(client, url)
+        assert r.status_code == 200 and without_tokens(again) == without_tokens(first)
+        assert len(layouts) == rendered + 1  # the usual way
+    finally:
+        refusing.dispose()
+        app.extensions["coop_page_state_engine"] = own
+    r, _ = get(client, url)
+    assert r.status_code == 200 and len(layouts) == rendered + 1  # connections again, the shortcut again
+
+
 def test_readers_on_threads_never_go_back_and_end_on_the_last_posting(app, village, cached):
     """Real threads: four logins read the 科目余额表 over and over while vouchers are posted one by one. Each
     reader sees 101's closing balance only grow (a stored or cached page never brings back older books), and

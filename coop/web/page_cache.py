@@ -103,6 +103,10 @@ def _state(user_id: int, org_ids: tuple[int, ...]):
         raw = engine.raw_connection()
     except sa.exc.TimeoutError:  # more threads than the state pool holds: this request goes the usual way
         return None
+    except engine.dialect.loaded_dbapi.Error:  # the pool passes the driver's own error on
+        if engine is db.engine:
+            raise
+        return None  # the server refuses a new connection (max_connections, a restart): the usual way too
     try:
         cursor = raw.cursor()
         try:
