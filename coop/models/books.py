@@ -1,6 +1,6 @@
 """The books version (`books_versions`, read as `Organization.books_version`): bumped in the same transaction as any write that changes
 what the ledger pages and report PDFs show, or the 待办 counts in every page's layout, so a cache keyed by it can never
-serve books that changed. Beside it, the directory version (`directory_versions`): bumped by any change to accounts,
+serve books that changed. Beside it, the directory version (`directory_versions`): bumped by any change to users,
 role assignments, townships, counties, or which organizations exist where — what the menus and the switcher show.
 
 Nothing in the services calls this: session events watch the tables, so a new service cannot forget it.

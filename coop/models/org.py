@@ -126,7 +126,7 @@ class BooksVersion(db.Model):
 
 
 class DirectoryVersion(db.Model):
-    """One number for the directory every page's layout shows: accounts, role assignments, which organizations
+    """One number for the directory every page's layout shows: users, role assignments, which organizations
     exist and in which township, townships and counties (names, menus, the organization switcher). Bumped by
     coop.models.books at commit like a books version; the whole-page cache (coop.web.page_cache) checks it. One
     row (id 1); no row yet means version 0."""

@@ -9,7 +9,7 @@ again only while all of these are as they were:
 - the user's session version, active flag, and no one-time password to replace;
 - the books versions of every organization the user can see: the page's own books, and the layout's 待办 badges
   and organization switcher (coop.models.books bumps them for vouchers, questions, sheets, plans and claims);
-- the directory version: accounts, roles, organizations, townships and counties (names, menus, switcher).
+- the directory version: users, role assignments, organizations, townships and counties (names, menus, switcher).
 One SQL statement reads them all. Versions are read before the data they cover (the directory before the user is
 loaded, the books before the page's body and layout), so a change during a render leaves the stored page already
 out of date, never wrong. A page with a flash message to show or leave for the next page is never stored or served.
