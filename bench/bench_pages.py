@@ -22,9 +22,9 @@ Each coop figure is measured three ways: "uncached" with the page caches off (PA
 load builds and renders the whole page — what the first view after a change of the books costs), "repeat view"
 (the same login again on unchanged books: coop/web/page_cache.py answers before any view runs, with one SQL
 statement checking the login and the books and directory versions, then the stored page with a fresh CSRF
-token; the API's JSON has no such cache and is built again), and "304" (the same with If-None-Match: no body;
-browsers send it only where PAGE_BROWSER_REVALIDATE is on, see coop/reports/caching.py). Targets: CPU per load ≤ 1.0× Fava's for a page load,
-≥ 5× Fava's loads/s for a repeat view. Last, like for like, "first view after a change": coop with its books
+token; the API's JSON is the report JSON kept per books version, sent after the token and access checks), and
+"304" (the same with If-None-Match: no body; browsers send it only where PAGE_BROWSER_REVALIDATE is on, see
+coop/reports/caching.py). Targets: CPU per load ≤ 1.0× Fava's for a page load, ≥ 5× Fava's loads/s for a repeat view. Last, like for like, "first view after a change": coop with its books
 version moved on (every cache misses) against Fava re-reading its file and then serving the page (what its watcher
 has it do when the file changes; Fava's cheap page is an answer from the ledger it holds in memory).
 Rounds alternate coop and Fava so a change of load hits both;
