@@ -470,3 +470,23 @@ def test_readers_on_threads_never_go_back_and_end_on_the_last_posting(app, villa
     for values in amounts.values():
         assert values == sorted(values)  # never back to older books
         assert values[-1] == 140500  # 1,400.00 + five postings of 1.00, after the last commit
+
+
+def test_a_logout_elsewhere_keeps_other_peoples_pages_but_a_new_name_shows(auth, app, village, cached, layouts):
+    """What a page shows of a user is their name and language: a logout (a new session version) of somebody
+    else leaves this login's kept page kept; a change of this user's own name is on the next view."""
+    from coop.core.extensions import db
+
+    me, other = auth.browser("kuaiji"), auth.browser("shenhe")  # two people, two browsers
+    url = tb_url(village)
+    get(me, url)
+    get(me, url)
+    rendered = len(layouts)
+    assert other.post("/logout").status_code == 302  # 李主任's sessions end: their session version moves on
+    r, page = get(me, url)
+    assert r.status_code == 200 and len(layouts) == rendered and "王会计" in page  # still the kept page
+
+    village.accountant.display_name = "王会计（代）"  # no service renames people yet: the row itself
+    db.session.commit()
+    r, page = get(me, url)
+    assert r.status_code == 200 and len(layouts) == rendered + 1 and "王会计（代）" in page

@@ -37,6 +37,9 @@ _BY_VOUCHER = {VoucherLine.__table__.name}
 #: the directory: any change bumps the one directory version (organizations: see _collect)
 _DIRECTORY_MODELS = (User, RoleAssignment, Township, County)
 _DIRECTORY = {m.__table__.name for m in _DIRECTORY_MODELS} | {Organization.__table__.name}
+#: what a page shows of a user (their name, their language). Not the session version, password or active flag: the
+#: page cache checks those per login, and a logout anywhere must not throw away every kept page of everyone
+_USER_SHOWN = {"username", "display_name", "locale"}
 _PENDING = "coop.books_pending"  # session.info: organization ids to bump at commit
 _DIRECTORY_PENDING = "coop.directory_pending"  # session.info: True when the directory changed
 
@@ -71,6 +74,11 @@ def _collect(session: Session, flush_context, instances) -> None:
             if obj in session.dirty and changed:
                 found.add(obj.id)
             if obj not in session.dirty or "township_id" in changed:
+                session.info[_DIRECTORY_PENDING] = True
+        elif isinstance(obj, User):
+            # a new user is on nobody's page until a role is granted (which bumps); a deleted one takes roles along
+            if obj in session.deleted or (obj in session.dirty and any(
+                    sa.inspect(obj).attrs[k].history.has_changes() for k in _USER_SHOWN)):
                 session.info[_DIRECTORY_PENDING] = True
         elif isinstance(obj, _DIRECTORY_MODELS):
             if obj not in session.dirty or session.is_modified(obj):
