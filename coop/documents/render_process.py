@@ -170,6 +170,9 @@ def _install_caches() -> None:
 PATCHED_VERSIONS = ("70.0",)
 #: set while render() runs: the patches act only then, so plain WeasyPrint calls in the same process are untouched
 _ours = contextvars.ContextVar("coop_render", default=False)
+#: set only in a forked child, which lives for one PDF: a worker rendering itself must not hold every layout of a
+#: long report until it is drawn (the memory WeasyPrint drops them to bound)
+_keeping = contextvars.ContextVar("coop_keep_layouts", default=False)
 
 
 class _Borders:
@@ -255,9 +258,9 @@ def _install_border_merging() -> None:
 def _install_layout_keeping() -> None:
     """WeasyPrint shapes every piece of text twice: a Pango layout measures it, is dropped (deactivate, to bound
     memory on huge documents), and is built again from the same style and text to draw it (reactivate: a new Pango
-    context, font description, attributes and shaping; ~5 % of a long report). Inside our render() the measured
-    layout is kept until its one drawing (our children live for one PDF); a layout with justification spacing, a
-    different style at drawing time or a second drawing takes WeasyPrint's own path."""
+    context, font description, attributes and shaping; ~5 % of a long report). In a forked child's render()
+    (keep_layouts: it lives for one PDF) the measured layout is kept until its one drawing; a layout with
+    justification spacing, a different style at drawing time or a second drawing takes WeasyPrint's own path."""
     from weasyprint.text.line_break import Layout
 
     if getattr(Layout, "_coop_keeps", False):
@@ -265,7 +268,7 @@ def _install_layout_keeping() -> None:
     deactivate, reactivate = Layout.deactivate, Layout.reactivate
 
     def keep(self):
-        if getattr(self, "_coop_kept", None) is None and not self.justification_spacing and _ours.get():
+        if getattr(self, "_coop_kept", None) is None and not self.justification_spacing and _keeping.get():
             self._coop_kept = True  # measured: kept for the drawing
         else:
             deactivate(self)
@@ -300,7 +303,9 @@ def _install_patches() -> None:
 _TABLE_SPACE = re.compile(r">\s+(?=</?(?:td|th|tr|thead|tbody|tfoot|colgroup|col|table)\b)")
 
 
-def render(html: str, root: Path | None, css: str = "", font_config=None) -> bytes:
+def render(html: str, root: Path | None, css: str = "", font_config=None, *, keep_layouts: bool = False) -> bytes:
+    """The PDF of `html`. `keep_layouts`: in a process that ends with this PDF (a forked child), keep each
+    measured text layout for its drawing instead of shaping it again."""
     from weasyprint import CSS
 
     HTML = _document_class()
@@ -314,10 +319,11 @@ def render(html: str, root: Path | None, css: str = "", font_config=None) -> byt
         font_config = FontConfiguration()
     sheets = [CSS(string=css, url_fetcher=fetcher, font_config=font_config)] if css else []
     _install_patches()
-    token = _ours.set(True)
+    token, keeping = _ours.set(True), _keeping.set(keep_layouts)
     try:
         return HTML(string=html, url_fetcher=fetcher).write_pdf(stylesheets=sheets, font_config=font_config)
     finally:
+        _keeping.reset(keeping)
         _ours.reset(token)
 
 
@@ -404,7 +410,7 @@ def serve(inp, out) -> None:
             os.close(r)
             gc.disable()
             try:
-                data = _answer(b"P", render(html, root, css, configs[css]))
+                data = _answer(b"P", render(html, root, css, configs[css], keep_layouts=True))
             except BaseException as exc:  # noqa: BLE001 — reported to the worker, which raises it
                 data = _answer(b"E", f"{type(exc).__name__}: {exc}".encode())
             with os.fdopen(w, "wb") as f:
