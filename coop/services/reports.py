@@ -238,6 +238,17 @@ class LedgerEntryRow:
     kind: str = "line"  # opening | line | month_total | year_total
 
 
+def _balance_under(code: str, balances: dict[str, Decimal]) -> Decimal:
+    """The balance of `code` and every account under it, from leaf balances."""
+    return sum((v for c, v in balances.items() if c.startswith(code)), ZERO)
+
+
+def _under(code: str, moved: dict[str, tuple[Decimal, Decimal]]) -> tuple[Decimal, Decimal]:
+    """(debit, credit) of `code` and every account under it, from leaf (debit, credit) sums."""
+    mine = [dc for c, dc in moved.items() if c.startswith(code)]
+    return sum((d for d, _ in mine), ZERO), sum((cr for _, cr in mine), ZERO)
+
+
 def detail_ledger(org: Organization, code: str, year: int, month_from: int = 1, month_to: int = 12,
                   counterparty: str | None = None) -> list[LedgerEntryRow]:
     """明细账 of an account (any level): 期初, each posted line with running balance, 本月合计 and 本年累计."""
@@ -249,10 +260,9 @@ def detail_ledger(org: Organization, code: str, year: int, month_from: int = 1, 
         opening = (sum((a for c, cp, a in opening_lines(org) if cp == counterparty and c.startswith(code)), ZERO)
                    + sum((d - cr for c, (d, cr) in before.items() if c.startswith(code)), ZERO))
     else:
-        opening = sum((v for c, v in balances_before(org, start).items() if c.startswith(code)), ZERO)
-    ytd_before = movements(org, date_from=ys, date_to=start - dt.timedelta(days=1), counterparty=counterparty)
-    ytd_d = sum((d for c, (d, _) in ytd_before.items() if c.startswith(code)), ZERO)
-    ytd_c = sum((cr for c, (_, cr) in ytd_before.items() if c.startswith(code)), ZERO)
+        opening = _balance_under(code, balances_before(org, start))
+    ytd_d, ytd_c = _under(code, movements(org, date_from=ys, date_to=start - dt.timedelta(days=1),
+                                          counterparty=counterparty))
     q = (  # columns, not entities: a month of lines needs no ORM objects
         sa.select(Voucher.date, Voucher.month, Voucher.word, Voucher.number, Voucher.id, VoucherLine.summary,
                   VoucherLine.debit, VoucherLine.credit)
@@ -314,13 +324,11 @@ def general_ledgers(org: Organization, codes: list[str], year: int, month_from: 
     first = N_("期初余额") if start.month != 1 else N_("上年结转")
     out = {}
     for code in codes:
-        balance = sum((v for c, v in before.items() if c.startswith(code)), ZERO)
-        ytd_d = sum((d for c, (d, _) in ytd_before.items() if c.startswith(code)), ZERO)
-        ytd_c = sum((cr for c, (_, cr) in ytd_before.items() if c.startswith(code)), ZERO)
+        balance = _balance_under(code, before)
+        ytd_d, ytd_c = _under(code, ytd_before)
         rows = [LedgerEntryRow(start, "", None, first, ZERO, ZERO, balance, "opening")]
         for m in range(start.month, month_to + 1):
-            month = [dc for c, dc in by_month.get(m, {}).items() if c.startswith(code)]
-            md, mc = sum((d for d, _ in month), ZERO), sum((c for _, c in month), ZERO)
+            md, mc = _under(code, by_month.get(m, {}))
             balance += md - mc
             ytd_d += md
             ytd_c += mc

@@ -51,7 +51,7 @@ def init_login(app) -> None:
         """A session restored from the remember cookie is bound to this client as a login's is (Flask-Login sets
         `_id` only in login_user): session protection then judges it the same way, and the page cache, which
         serves only a session bound to the asking client, serves it too."""
-        session["_id"] = login_manager._session_identifier_generator()
+        session["_id"] = client_identifier()
 
     @app.before_request
     def _first_login_password():
@@ -63,6 +63,12 @@ def init_login(app) -> None:
 
 
 _OPEN_WHILE_CHANGING = {"auth.password", "auth.logout", "auth.login", "auth.set_locale", "static"}
+
+
+def client_identifier() -> str:
+    """What Flask-Login's session protection binds a session to (this client's address and browser): one place
+    for its private generator."""
+    return login_manager._session_identifier_generator()
 
 
 class Login(NamedTuple):

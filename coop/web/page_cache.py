@@ -25,11 +25,11 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from coop.core import clock
-from coop.core.extensions import db, login_manager
+from coop.core.extensions import db
 from coop.models import BooksVersion, DirectoryVersion, Organization
 from coop.reports import caching
 from coop.services import access
-from coop.web.auth import parse_identity
+from coop.web.auth import client_identifier, parse_identity
 
 stored = caching.LRU("PAGE_CACHE_ENTRIES", "PAGE_CACHE_BYTES")  # the same limits as the page bodies; 0 = off
 
@@ -142,7 +142,7 @@ def serve_stored():
     # address/browser): the view's way, with the directory version its ETag needs
     login = parse_identity(identity) if identity else None
     if (request.method != "GET" or not stored.enabled() or login is None or "_flashes" in session
-            or session.get("_id") != login_manager._session_identifier_generator()):
+            or session.get("_id") != client_identifier()):
         return _directory_first()
     key = (identity, request.full_path, session.get("locale"))
     page = stored.get(key)
