@@ -41,7 +41,9 @@ def create_app(config_object: str | object = "config.DevelopmentConfig", **overr
     api.init_app(app)
 
     from coop.core.security import init_security
+    from coop.web.page_cache import init_page_door
 
+    init_page_door(app)  # before init_security: inside the trusted-proxy fix
     init_security(app)
 
     from coop.api import IdConverter, register_api

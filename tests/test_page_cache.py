@@ -490,3 +490,143 @@ def test_a_logout_elsewhere_keeps_other_peoples_pages_but_a_new_name_shows(auth,
     db.session.commit()
     r, page = get(me, url)
     assert r.status_code == 200 and len(layouts) == rendered + 1 and "王会计（代）" in page
+
+
+# ---------------------------------------------------------------- the door (coop.web.page_cache.PageDoor)
+
+
+@pytest.fixture
+def flask_requests(app):
+    """The requests that reached Flask's own before-request functions (the door answers without them)."""
+    seen = []
+
+    def counted():
+        seen.append(1)
+
+    app.before_request_funcs.setdefault(None, []).insert(0, counted)
+    yield seen
+    app.before_request_funcs[None].remove(counted)
+
+
+def test_the_door_answers_a_repeat_view_as_flask_did(auth, client, app, village, cached, flask_requests, layouts):
+    """A repeat view from the same session is answered in front of Flask: the bytes and headers Flask answered
+    (its security headers, no-store, the ETag, Vary), and a 304 for the copy the client holds."""
+    auth.login("kuaiji")
+    url = tb_url(village)
+    first, page = get(client, url)
+    assert first.status_code == 200
+    reached, rendered = len(flask_requests), len(layouts)
+    again, same = get(client, url)
+    assert len(flask_requests) == reached and len(layouts) == rendered  # Flask never saw it
+    assert again.status_code == 200 and same == page  # the same bytes, its CSRF token too
+    assert "Set-Cookie" not in again.headers
+    for name in ("Content-Type", "ETag", "Cache-Control", "Content-Security-Policy", "X-Frame-Options", "Vary"):
+        assert again.headers.get(name) == first.headers.get(name), name
+    assert int(again.headers["Content-Length"]) == len(again.data)
+    r304 = client.get(url, headers={"If-None-Match": first.headers["ETag"]})
+    assert r304.status_code == 304 and r304.data == b"" and len(flask_requests) == reached
+    assert r304.headers["ETag"] == first.headers["ETag"] and r304.headers["Cache-Control"] == "no-store"
+    # the books change: Flask's again, with the new figures
+    village.post("2025-01-25", ("101", "99.00", ""), ("501", "", "99.00"), summary="收到租金")
+    from coop.core.extensions import db
+
+    db.session.commit()
+    r, after = get(client, url, **{"If-None-Match": first.headers["ETag"]})
+    assert r.status_code == 200 and len(flask_requests) == reached + 1 and row(after, "101") != row(page, "101")
+
+
+def test_the_door_knows_the_client_as_flask_login_does(app):
+    """The door's client identifier is Flask-Login's (address through X-Forwarded-For as Flask-Login reads it,
+    browser), for plain and non-ASCII user agents; a different client is a different identifier."""
+    from coop.web.auth import client_identifier, client_identifier_of
+
+    cases = [{}, {"User-Agent": "Mozilla/5.0 (X11) 微信"}, {"X-Forwarded-For": "10.1.2.3, 172.16.0.1"},
+             {"X-Forwarded-For": "10.1.2.3", "User-Agent": "curl/8"}]
+    seen = set()
+    for headers in cases:
+        with app.test_request_context("/", headers=headers, environ_base={"REMOTE_ADDR": "192.0.2.7"}) as ctx:
+            assert client_identifier_of(ctx.request.environ) == client_identifier()
+            seen.add(client_identifier())
+    assert len(seen) == len(cases)
+
+
+def test_the_door_never_answers_another_client_or_a_forged_cookie(auth, client, app, village, cached,
+                                                                  flask_requests, layouts):
+    """The session cookie copied into another browser, or altered, is not answered by the door: Flask's session
+    protection and signature check have their usual say."""
+    from flask import g
+
+    from tests.test_trust import cookies, with_cookies
+
+    auth.login("kuaiji")
+    url = tb_url(village)
+    get(client, url)
+    get(client, url)  # kept and answered by the door
+    reached = len(flask_requests)
+    jar = cookies(client)
+    thief = with_cookies(app, jar)
+    thief.environ_base["HTTP_USER_AGENT"] = "another browser"
+    thief.get(url)
+    assert len(flask_requests) == reached + 1  # Flask's way, never the kept page by the door
+    forged = with_cookies(app, {**jar, "session": jar["session"][:-2] + ("AA" if not jar["session"].endswith("AA")
+                                                                        else "BB")})
+    g.pop("_login_user", None)  # the test's app context outlives requests: this one loads its own user
+    r = forged.get(url)
+    assert r.status_code == 302 and "/login" in r.headers["Location"] and len(flask_requests) == reached + 2
+
+
+def test_a_token_signed_long_ago_is_signed_anew(auth, client, app, village, cached, flask_requests, layouts):
+    """Where CSRF tokens expire (WTF_CSRF_TIME_LIMIT), the door passes a page whose token is older than a tenth of
+    that to Flask, which answers the kept page with a token signed now and keeps it so."""
+    import time
+
+    from flask import g
+
+    from coop.web import page_cache
+
+    auth.login("kuaiji")
+    url = f"/o/{village.org.id}/vouchers?year=2025&month=1"
+    _, first = get(client, url)
+    old = re.findall(r'name="csrf_token" value="([^"]+)"', first)[0]
+    key = next(k for k in page_cache.stored._data if k[1].endswith("/vouchers"))
+    page = page_cache.stored._data[key]
+    page_cache.stored._data[key] = page._replace(csrf_at=time.time() - 400)  # signed 400 s ago
+    app.config["WTF_CSRF_TIME_LIMIT"] = 3600
+    try:
+        reached, rendered = len(flask_requests), len(layouts)
+        time.sleep(1.1)  # a signature a second later differs
+        g.pop("csrf_token", None)  # the test's app context outlives requests: Flask-WTF's per-request token
+        r, again = get(client, url)
+        assert r.status_code == 200 and len(flask_requests) == reached + 1 and len(layouts) == rendered
+        new = re.findall(r'name="csrf_token" value="([^"]+)"', again)
+        assert new and set(new) != {old} and len(set(new)) == 1
+        r, third = get(client, url)
+        assert third == again and len(flask_requests) == reached + 1  # the door, with the token signed anew
+    finally:
+        app.config["WTF_CSRF_TIME_LIMIT"] = None
+
+
+def test_a_session_restored_for_the_same_login_gets_tokens_of_its_own(auth, app, village, cached):
+    """A login's remember cookie opens a new session (the browser was closed) with the same identity, so the same
+    kept page — but a CSRF token signs one session's secret: every page this session is shown carries tokens
+    its own forms will be accepted with."""
+    from flask import g
+    from itsdangerous import URLSafeTimedSerializer
+
+    from tests.test_trust import cookies, with_cookies
+
+    first = app.test_client()
+    auth.login("kuaiji", remember=True, client=first)
+    url = f"/o/{village.org.id}/vouchers?year=2025&month=1"
+    get(first, url)
+    get(first, url)  # kept with the first session's token
+    reopened = with_cookies(app, {"remember_token": cookies(first)["remember_token"]})
+    signer = URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token")
+    for _ in range(3):
+        for name in ("_login_user", "csrf_token"):  # the test's app context outlives requests
+            g.pop(name, None)
+        r, html = get(reopened, url)
+        tokens = re.findall(r'name="csrf_token" value="([^"]+)"', html)
+        with reopened.session_transaction() as s:
+            own = s["csrf_token"]
+        assert r.status_code == 200 and tokens and {signer.loads(t) for t in tokens} == {own}

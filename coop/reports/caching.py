@@ -70,13 +70,14 @@ class LRU:
         self._lock = threading.Lock()
         _every.append(self)
 
-    def _limits(self) -> tuple[int, int]:
-        cfg = current_app.config
+    def _limits(self, config=None) -> tuple[int, int]:
+        cfg = current_app.config if config is None else config
         return (cfg.get(self.entries_key, DEFAULTS[self.entries_key]),
                 cfg.get(self.bytes_key, DEFAULTS[self.bytes_key]))
 
-    def enabled(self) -> bool:
-        return self._limits()[0] > 0
+    def enabled(self, config=None) -> bool:
+        """`config`: the app's, where there is no app context (coop.web.page_cache's WSGI door)."""
+        return self._limits(config)[0] > 0
 
     def get(self, key):
         with self._lock:
@@ -89,8 +90,8 @@ class LRU:
     def _len(value) -> int:
         return len(value[0]) if isinstance(value, tuple) else len(value)
 
-    def put(self, key, value) -> None:
-        entries, max_bytes = self._limits()
+    def put(self, key, value, config=None) -> None:
+        entries, max_bytes = self._limits(config)
         if entries <= 0 or self._len(value) > max_bytes:
             return
         with self._lock:
