@@ -10,8 +10,7 @@ import pytest
 from tests.auth import sign_in
 
 from coop import create_app
-from coop.core import security
-from coop.core.security import LoginThrottle
+from coop.services import throttle
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -79,10 +78,8 @@ def test_session_cookie_flags_in_production():
 @pytest.fixture
 def throttled(app):
     app.config.update(LOGIN_THROTTLE_ENABLED=True)
-    app.extensions["coop_login_throttle"].clear()
-    yield app
+    yield app  # the failures are rows: wiped with the test's database
     app.config.update(LOGIN_THROTTLE_ENABLED=False)
-    app.extensions["coop_login_throttle"].clear()
 
 
 def test_five_failures_back_the_username_off_with_a_clear_message(throttled, client, books, auth):
@@ -128,20 +125,20 @@ def test_one_typo_behind_the_proxy_does_not_lock_the_office_out(throttled, clien
             via_proxy("kuaiji", "wrong-password", "192.168.1.10")
         assert via_proxy("kuaiji", "wrong-password", "192.168.1.10").status_code == 429
         assert via_proxy("shenhe", "password1", "192.168.1.11").status_code == 302
-        counted = set(security.throttle()._failures)
+        counted = throttle.counted_keys()
         assert counted == {"user:kuaiji", "ip:192.168.1.10"}, counted
         # a client cannot pick its address when no proxy is trusted: the header is ignored
         throttled.config.update(TRUSTED_PROXIES=0)
         client.post("/logout")
         assert via_proxy("nobody", "wrong-password", "192.168.1.12").status_code == 422
-        assert "ip:127.0.0.1" in security.throttle()._failures
-        assert "ip:192.168.1.12" not in security.throttle()._failures
+        assert "ip:127.0.0.1" in throttle.counted_keys()
+        assert "ip:192.168.1.12" not in throttle.counted_keys()
     finally:
         throttled.config.update(TRUSTED_PROXIES=0)
 
 
-def test_back_off_doubles_up_to_the_cap():
-    t = LoginThrottle()
+def test_back_off_doubles_up_to_the_cap(app):
+    t = throttle
     keys = ["user:x"]
     kw = dict(limit=3, window=3600, lockout=100, backoff=10)
     assert t.fail(keys, now=0, **kw) is None
@@ -170,8 +167,8 @@ def test_throttle_is_off_in_testing_by_default(client, books, auth):
     auth.login("kuaiji", "password1", ip="10.0.0.1")
 
 
-def test_throttle_window_and_lockout_expire():
-    t = LoginThrottle()
+def test_throttle_window_and_lockout_expire(app):
+    t = throttle
     keys = ["user:x"]
     kw = dict(limit=3, window=60, lockout=100)
     assert t.fail(keys, now=0, **kw) is None
@@ -199,3 +196,28 @@ def test_a_refused_login_is_audited_although_the_page_answers_422(client, books)
                               .order_by(AuditLog.id)).all()
     assert len(rows) == before + 1
     assert rows[-1].target == "kuaiji"
+
+
+def _another_worker(url: str, attempts: int) -> list[int]:
+    """A worker process of its own (its own app, memory and connections) trying wrong passwords for kuaiji."""
+    import tempfile
+
+    app = create_app("config.TestingConfig", SQLALCHEMY_DATABASE_URI=url, SERVER_NAME="coop.test",
+                     LOGIN_THROTTLE_ENABLED=True, ATTACHMENT_DIR=tempfile.mkdtemp(prefix="coop-worker-"))
+    client = app.test_client()
+    return [client.post("/login", data={"username": "kuaiji", "password": "wrong-password"},
+                        environ_base={"REMOTE_ADDR": "10.0.0.1"}).status_code for _ in range(attempts)]
+
+
+def test_every_worker_counts_the_same_failures(throttled, client, books, auth):
+    """gunicorn runs several worker processes: three failures here and two in another process are five for the
+    account, so the fifth backs it off — there, and here for the right password too."""
+    import multiprocessing
+
+    for _ in range(3):
+        auth.login("kuaiji", "wrong-password", ip="10.0.0.1", expect=422)
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        assert pool.apply(_another_worker, (throttled.config["SQLALCHEMY_DATABASE_URI"], 2)) == [422, 429]
+    r = auth.login("kuaiji", "password1", ip="10.0.0.2", expect=None)
+    assert r.status_code == 429 and "登录失败次数过多" in r.get_data(as_text=True)
+    assert throttle.counted_keys() == {"user:kuaiji", "ip:10.0.0.1"}

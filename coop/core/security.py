@@ -1,15 +1,8 @@
-"""Security headers on every response, the trusted reverse proxies, and login throttling.
+"""Security headers on every response, the trusted reverse proxies, and the roster checks' rate limit.
 
-Throttling counts failed logins per account and per client address, and answers with a back-off that doubles with
-each further failure (30 s, 1 min, 2 min … capped) instead of one long lock-out: one typo costs nothing, a mistyping
-colleague behind the same office address costs the others nothing, a guesser gets slower and slower. The client
-address is the proxy's X-Forwarded-For once `TRUSTED_PROXIES` (COOP_TRUSTED_PROXIES) says how many proxies stand in
-front of the app; without it every client behind nginx would be 127.0.0.1.
-
-Throttling state lives IN MEMORY, per process: a dict of failure timestamps per key, guarded by a lock. It is lost on
-restart and not shared between worker processes (each worker counts on its own, so with N workers an attacker gets
-at most N × the allowance). That is deliberate: good enough to stop password guessing against one account; put a
-shared store behind `LoginThrottle` if that ever matters.
+The client address is the proxy's X-Forwarded-For once `TRUSTED_PROXIES` (COOP_TRUSTED_PROXIES) says how many
+proxies stand in front of the app; without it every client behind nginx would be 127.0.0.1. Login throttling counts
+failures by that address and by account, in the database for every worker (coop.services.throttle).
 """
 from __future__ import annotations
 
@@ -35,72 +28,6 @@ HEADERS = {
 }
 
 
-class LoginThrottle:
-    """Failed logins per key ("user:<name>", "ip:<addr>") within a sliding window; past the free allowance each
-    failure locks the key for twice as long as the one before. Thread-safe, in memory."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._failures: dict[str, deque[float]] = {}
-        self._locked_until: dict[str, float] = {}
-
-    def _prune(self, key: str, now: float, window: float) -> deque[float]:
-        q = self._failures.get(key)
-        if q is None:
-            return deque()
-        while q and q[0] <= now - window:
-            q.popleft()
-        if not q:
-            self._failures.pop(key, None)
-        return q
-
-    def locked_until(self, keys: list[str], now: float | None = None) -> float | None:
-        """The latest time until which any of `keys` is locked out, or None when all may try."""
-        now = time.time() if now is None else now
-        with self._lock:
-            until = None
-            for key in keys:
-                t = self._locked_until.get(key)
-                if t is not None and t <= now:
-                    self._locked_until.pop(key, None)
-                elif t is not None:
-                    until = max(until or t, t)
-            return until
-
-    def fail(self, keys: list[str], *, limit: int, window: float, lockout: float, backoff: float | None = None,
-             now: float | None = None) -> float | None:
-        """Count one failure for each key; from the `limit`-th failure within `window` on, lock the key for
-        `backoff` × 2^(failures − limit) seconds, at most `lockout` (without `backoff`: `lockout` at once).
-        Returns the lock-out end if this failure set one."""
-        now = time.time() if now is None else now
-        with self._lock:
-            until = None
-            for key in keys:
-                q = self._prune(key, now, window)
-                q.append(now)
-                self._failures[key] = q
-                if len(q) >= limit:
-                    wait = lockout if backoff is None else min(lockout, backoff * 2 ** (len(q) - limit))
-                    self._locked_until[key] = now + wait
-                    until = max(until or 0, now + wait)
-            return until
-
-    def reset(self, keys: list[str]) -> None:
-        with self._lock:
-            for key in keys:
-                self._failures.pop(key, None)
-                self._locked_until.pop(key, None)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._failures.clear()
-            self._locked_until.clear()
-
-
-def throttle() -> LoginThrottle:
-    return current_app.extensions["coop_login_throttle"]
-
-
 class TrustedProxies:
     """werkzeug's ProxyFix for as many proxies as `TRUSTED_PROXIES` says (read per request, 0 = none): the client
     address and scheme come from X-Forwarded-For / X-Forwarded-Proto set by those proxies. Never more than there
@@ -120,8 +47,7 @@ class TrustedProxies:
 
 
 def init_security(app: Flask) -> None:
-    """Security headers on every response, trusted proxies, and the login throttle (used by auth.login)."""
-    app.extensions["coop_login_throttle"] = LoginThrottle()
+    """Security headers on every response, trusted proxies, and the roster checks' rate limit."""
     app.extensions["coop_rate_limit"] = RateLimit()
     app.wsgi_app = TrustedProxies(app)
     csp = app.config.get("CONTENT_SECURITY_POLICY")
@@ -145,8 +71,8 @@ class TooManyRequests(CoopError):
 
 
 class RateLimit:
-    """At most `limit` events per key within `window` seconds (sliding). Thread-safe, in memory per process, like
-    the login throttle."""
+    """At most `limit` events per key within `window` seconds (sliding). Thread-safe, in memory per process (a
+    signed-in user's roster checks: a worker each at most multiplies a generous allowance)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()

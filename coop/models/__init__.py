@@ -23,7 +23,7 @@ from coop.models.org import BooksVersion, County, DirectoryVersion, Organization
 from coop.models.setup import ImportMapping
 from coop.models.shares import (PlanMemberInput, QuantificationPlan, QuantificationStatus, ShareAction,
                                 ShareCertificate, ShareEvent)
-from coop.models.users import ApiToken, IdempotencyKey, RoleAssignment, User
+from coop.models.users import ApiToken, IdempotencyKey, LoginFailure, RoleAssignment, User
 
 #: every status column's values, one StrEnum per column (the values are what the database and the JSON hold)
 STATUS_ENUMS = (VoucherStatus, PeriodStatus, MemberStatus, QuantificationStatus, PlanStatus, SheetStatus,
@@ -47,6 +47,6 @@ __all__ = [
     "SpendingRequest", "SpendingScan",
     "Household", "Member", "MembershipEvent", "PlanMemberInput", "QuantificationPlan", "ShareAction", "ShareCertificate", "ShareEvent",
 ]
-__all__ += ["ImportMapping"]
+__all__ += ["ImportMapping", "LoginFailure"]
 __all__ += ["STATUS_ENUMS"] + [e.__name__ for e in STATUS_ENUMS]
 from coop.models import books  # noqa: F401  (registers the books-version events)

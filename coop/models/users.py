@@ -97,3 +97,14 @@ class IdempotencyKey(TimestampMixin, db.Model):
     status: Mapped[int | None] = mapped_column()
     location: Mapped[str | None] = mapped_column(sa.String(500))
     body: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class LoginFailure(db.Model):
+    """A failed login counted against one throttle key ("user:<name>" or "ip:<address>"), shared by every worker
+    process (coop.services.throttle). `locked_until` is set on the failure that backed the key off."""
+
+    __tablename__ = "login_failures"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(120), nullable=False, index=True)
+    at: Mapped[dt.datetime] = mapped_column(sa.DateTime, nullable=False)  # naive UTC
+    locked_until: Mapped[dt.datetime | None] = mapped_column(sa.DateTime)

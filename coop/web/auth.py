@@ -20,12 +20,11 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext
 from flask_login import current_user, login_required, login_user, logout_user, user_loaded_from_cookie
 
-from coop.core import security
 from coop.core.extensions import db, login_manager
 from coop.core.text import N_
 from coop.models import ApiToken, User
 from coop.schemas.orgs import PasswordChangeInSchema
-from coop.services import audit, users
+from coop.services import audit, throttle, users
 from coop.web.forms import submit
 
 bp = Blueprint("auth", __name__)
@@ -149,27 +148,27 @@ def login():
         throttled = cfg.get("LOGIN_THROTTLE_ENABLED", True)
         keys = _throttle_keys(username)
         if throttled:
-            until = security.throttle().locked_until(keys)
+            until = throttle.locked_until(keys)
             if until:
                 return _locked_out(until)  # not even checked: a right password does not get through either
         user = users.authenticate(username, request.form.get("password", ""))
         if user is None:
             users.record_failed_login(username, request.remote_addr)
-            # kept although the page answers 422 (which the boundary rolls back): the audit log keeps every refused
-            # attempt, and the lock-out below is counted from the same failures
-            db.session.commit()
+            until = None
             if throttled:
-                t = security.throttle()
                 kw = dict(window=cfg["LOGIN_WINDOW_SECONDS"], lockout=cfg["LOGIN_LOCKOUT_SECONDS"],
                           backoff=cfg.get("LOGIN_BACKOFF_SECONDS", 30))
-                until = max(t.fail(keys[:1], limit=cfg["LOGIN_MAX_FAILURES"], **kw) or 0,
-                            t.fail(keys[1:], limit=cfg["LOGIN_MAX_FAILURES_PER_IP"], **kw) or 0)
-                if until:
-                    return _locked_out(until)
+                until = max(throttle.fail(keys[:1], limit=cfg["LOGIN_MAX_FAILURES"], **kw) or 0,
+                            throttle.fail(keys[1:], limit=cfg["LOGIN_MAX_FAILURES_PER_IP"], **kw) or 0)
+            # kept although the page answers 422 or 429 (which the boundary rolls back): the audit log keeps every
+            # refused attempt, and the throttle counts it for every worker
+            db.session.commit()
+            if until:
+                return _locked_out(until)
             errors["password"] = [gettext("用户名或密码不正确")]
         else:
             if throttled:
-                security.throttle().reset(keys[:1])  # the account's count; the address keeps its own
+                throttle.reset(keys[:1])  # the account's count; the address keeps its own
             start_session(user, remember=bool(request.form.get("remember")))
             audit.log("login", user=user)
             if user.must_change_password:

@@ -1,0 +1,70 @@
+"""Login throttling (RULES §13), shared by every worker process: failures per account and per client address in
+the `login_failures` table, so N gunicorn workers do not give a guesser N times the allowance, and a back-off
+holds whichever worker the next attempt lands on.
+
+Past the free allowance (`limit` failures within `window` seconds) each failure backs the key off for `backoff` ×
+2^(failures − limit) seconds, at most `lockout` (without `backoff`: `lockout` at once): one typo costs nothing, a
+mistyping colleague behind the same office address costs the others nothing, a guesser gets slower and slower.
+Two failures of one key at the same instant each count (each is its own row); at worst both wait the same step.
+Times are epoch seconds (`now` for tests); the table holds naive UTC. The caller commits.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import sqlalchemy as sa
+
+from coop.core.extensions import db
+from coop.models import LoginFailure
+
+
+def _utc(epoch: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(epoch, dt.timezone.utc).replace(tzinfo=None)
+
+
+def _epoch(at: dt.datetime) -> float:
+    return at.replace(tzinfo=dt.timezone.utc).timestamp()
+
+
+def locked_until(keys: list[str], now: float | None = None) -> float | None:
+    """The latest time until which any of `keys` is backed off, or None when all may try."""
+    now = time.time() if now is None else now
+    until = db.session.scalar(sa.select(sa.func.max(LoginFailure.locked_until))
+                              .where(LoginFailure.key.in_(keys), LoginFailure.locked_until > _utc(now)))
+    return _epoch(until) if until is not None else None
+
+
+def fail(keys: list[str], *, limit: int, window: float, lockout: float, backoff: float | None = None,
+         now: float | None = None) -> float | None:
+    """Count one failure for each key; from the `limit`-th failure within `window` on, back the key off.
+    Returns the end of the back-off this failure set, if it set one."""
+    now = time.time() if now is None else now
+    at, since = _utc(now), _utc(now - window)
+    until = None
+    for key in keys:
+        # what has left the window and holds no back-off any more
+        db.session.execute(sa.delete(LoginFailure).where(
+            LoginFailure.key == key, LoginFailure.at <= since,
+            sa.or_(LoginFailure.locked_until.is_(None), LoginFailure.locked_until <= at)))
+        failure = LoginFailure(key=key, at=at)
+        db.session.add(failure)
+        db.session.flush()
+        count = db.session.scalar(sa.select(sa.func.count()).select_from(LoginFailure)
+                                  .where(LoginFailure.key == key, LoginFailure.at > since))
+        if count >= limit:
+            wait = lockout if backoff is None else min(lockout, backoff * 2 ** (count - limit))
+            failure.locked_until = _utc(now + wait)
+            until = max(until or 0, now + wait)
+    db.session.flush()
+    return until
+
+
+def reset(keys: list[str]) -> None:
+    """Forget the failures of `keys` (the account's, after its right password)."""
+    db.session.execute(sa.delete(LoginFailure).where(LoginFailure.key.in_(keys)))
+
+
+def counted_keys() -> set[str]:
+    """The keys with failures on record (for the people who look into a lock-out, and tests)."""
+    return set(db.session.scalars(sa.select(LoginFailure.key).distinct()))
