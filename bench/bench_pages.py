@@ -20,9 +20,9 @@ per load (the test clients' own share is small and the same on both sides). The 
 
 Each coop figure is measured three ways: "uncached" with the page caches off (PAGE_CACHE_ENTRIES = 0: every
 load builds and renders the whole page — what the first view after a change of the books costs), "repeat view"
-(the same login again on unchanged books: coop/web/page_cache.py answers before any view runs, with one SQL
-statement checking the login and the books and directory versions, then the stored page with a fresh CSRF
-token; the API's JSON is the report JSON kept per books version, sent after the token and access checks), and
+(the same session again on unchanged books: coop/web/page_cache.py's WSGI door answers in front of Flask, with
+the session cookie verified and one SQL statement checking the login and the books and directory versions, then
+the stored page as it was answered; the API's JSON is the report JSON kept per books version, sent after the token and access checks), and
 "304" (the same with If-None-Match: no body; browsers send it only where PAGE_BROWSER_REVALIDATE is on, see
 coop/reports/caching.py). Targets: CPU per load ≤ 1.0× Fava's for a page load, ≥ 5× Fava's loads/s for a repeat view. Last, like for like, "first view after a change": coop with its books
 version moved on (every cache misses) against Fava re-reading its file and then serving the page (what its watcher
