@@ -30,6 +30,7 @@ from typing import NamedTuple
 
 import sqlalchemy as sa
 from flask import Flask, current_app, make_response, request, session
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from itsdangerous import BadSignature
@@ -288,6 +289,8 @@ class PageDoor:
     def _session(self, environ) -> dict | None:
         """The session cookie's contents, verified as Flask's session interface verifies them."""
         app = self.app
+        if not isinstance(app.session_interface, SecureCookieSessionInterface):
+            return None  # sessions kept elsewhere: Flask's to open
         value = parse_cookie(environ).get(app.config["SESSION_COOKIE_NAME"])
         if not value:
             return None
@@ -306,8 +309,8 @@ class PageDoor:
             return None  # no page kept yet in this process
         data = self._session(environ)
         identity = data.get("_user_id") if data else None
-        # a flash to show, a remember cookie to set: Flask's to do
-        if not identity or "_flashes" in data or "_remember" in data:
+        # a flash to show, a remember cookie to set, a permanent session's cookie to refresh: Flask's to do
+        if not identity or "_flashes" in data or "_remember" in data or data.get("_permanent"):
             return None
         page = stored.get(_key(environ, identity, data.get("locale")))
         if page is None or not page.headers or data.get(_csrf_field(config)) != page.csrf_raw:
