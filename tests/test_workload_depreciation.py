@@ -270,3 +270,106 @@ def test_a_record_and_a_run_at_once_never_interleave(app, real_books):
         user=db.session.get(User, user_id))) == []
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AssetWorkload).where(
         AssetWorkload.month == 8)) == 1
+
+
+# ---------------------------------------------------------------- the API and the pages
+
+
+def test_api_card_workloads_preview_and_run(app, real_books):
+    from tests.test_sanzi_web_api import _api
+
+    b = real_books
+    api = _api(app, b.accountant)
+    o = b.org.id
+    card = {"number": "GD-TLJ", "name": "拖拉机", "acquired_date": "2025-06-15", "cost": "60000.00",
+            "residual_rate": "0.05", "use": "production", "method": "workload"}
+    r = api("POST", f"/orgs/{o}/assets", card)
+    assert r.status_code == 422 and set(r.get_json()["errors"]) == {"total_workload", "workload_unit"}
+    r = api("POST", f"/orgs/{o}/assets", {**card, "total_workload": "10000.12345", "workload_unit": "小时"})
+    assert r.status_code == 422 and r.get_json()["errors"] == {"total_workload": ["预计总工作量最多保留4位小数"]}
+    r = api("POST", f"/orgs/{o}/assets", {**card, "total_workload": 10000, "workload_unit": "小时"})
+    assert r.status_code == 422 and "total_workload" in r.get_json()["errors"]  # a JSON number is refused
+    r = api("POST", f"/orgs/{o}/assets", {**card, "total_workload": "0", "workload_unit": "小时"})
+    assert r.get_json()["errors"] == {"total_workload": ["预计总工作量必须大于零"]}
+    r = api("POST", f"/orgs/{o}/assets", {**card, "method": "sum_of_years", "total_workload": "1", "workload_unit": "h"})
+    assert r.get_json()["errors"] == {"method": ["折旧方法无效"]}
+    r = api("POST", f"/orgs/{o}/assets", {**card, "total_workload": "10000", "workload_unit": "小时" * 6})
+    assert "workload_unit" in r.get_json()["errors"] and count(sanzi.Asset) == 0
+    r = api("POST", f"/orgs/{o}/assets", {**card, "total_workload": "10000", "workload_unit": "小时"})
+    assert r.status_code == 201, r.get_json()
+    got = r.get_json()
+    assert (got["method"], got["total_workload"], got["workload_unit"], got["used_workload"]) == (
+        "workload", "10000.0000", "小时", "0.0000")
+    aid = got["id"]
+    # the preview names the asset without a workload
+    p = api("GET", f"/orgs/{o}/depreciation?year=2025&month=7").get_json()
+    assert p["missing_workload"] == [aid] and p["total"] == "0.00" and p["run"] is False
+    assert p["lines"] == [{"asset_id": aid, "number": "GD-TLJ", "name": "拖拉机", "method": "workload",
+                           "workload": None, "workload_unit": "小时", "charge": "0.00"}]
+    assert api("GET", f"/orgs/{o}/depreciation?year=2025&month=13").status_code == 422
+    # refusals with field paths, nothing written
+    r = api("POST", f"/orgs/{o}/depreciation/workloads",
+            {"year": 2025, "month": 7, "workloads": [{"asset_id": aid, "quantity": "-1"}]})
+    assert r.status_code == 422 and r.get_json()["errors"] == {
+        "workloads": {"0": {"quantity": ["实际工作量应为 0 到 9,999,999,999"]}}}
+    r = api("POST", f"/orgs/{o}/depreciation/workloads",
+            {"year": 2025, "month": 6, "workloads": [{"asset_id": aid, "quantity": "5"}]})
+    assert r.status_code == 422 and "asset_id" in r.get_json()["errors"]["workloads"]["0"]
+    assert api("POST", f"/orgs/{o}/depreciation/workloads", {"year": 2025, "month": 7, "workloads": []}
+               ).get_json()["errors"] == {"workloads": ["请填写至少一项工作量"]}
+    assert count(AssetWorkload) == 0
+    aud = _api(app, b.auditor)
+    assert aud("POST", f"/orgs/{o}/depreciation/workloads",
+               {"year": 2025, "month": 7, "workloads": [{"asset_id": aid, "quantity": "570"}]}).status_code == 403
+    r = api("POST", f"/orgs/{o}/depreciation/workloads",
+            {"year": 2025, "month": 7, "workloads": [{"asset_id": aid, "quantity": "570"}]})
+    assert r.status_code == 200 and r.get_json()["total"] == "3249.00" and r.get_json()["missing_workload"] == []
+    r = api("POST", f"/orgs/{o}/depreciation", {"year": 2025, "month": 7})
+    assert r.get_json()["total"] == "3249.00" and r.get_json()["assets"] == 1
+    assert api("GET", f"/orgs/{o}/depreciation?year=2025&month=7").get_json()["run"] is True
+    r = api("POST", f"/orgs/{o}/depreciation/workloads",
+            {"year": 2025, "month": 7, "workloads": [{"asset_id": aid, "quantity": "600"}]})
+    assert r.status_code == 409
+    got = api("GET", f"/orgs/{o}/assets/{aid}").get_json()
+    assert (got["used_workload"], got["accumulated"], got["net_value"]) == ("570.0000", "3249.00", "56751.00")
+
+
+def test_pages_form_workloads_and_run(app, real_books, auth):
+    from tests.test_loans_web import text
+
+    b = real_books
+    web = auth.browser("kuaiji")
+    o = b.org.id
+    form = {"number": "GD-TLJ", "name": "拖拉机", "acquired_date": "2025-06-15", "cost": "60000.00",
+            "residual_rate": "0.05", "use": "production", "method": "workload", "total_workload": "",
+            "workload_unit": "", "life_months": ""}
+    r = web.post(f"/o/{o}/sanzi/assets/new", data=form)
+    page = text(r)
+    assert r.status_code == 422 and count(sanzi.Asset) == 0
+    assert "工作量法须填写预计总工作量（大于零）" in page and "工作量法须填写工作量单位，如小时、公里、台班" in page
+    assert web.post(f"/o/{o}/sanzi/assets/new", data={**form, "total_workload": "10000",
+                                                       "workload_unit": "小时"}).status_code == 302
+    assert web.post(f"/o/{o}/sanzi/assets/new", data={"number": "GD-LK", "name": "冷库设备", "acquired_date": "2025-06-15",
+                                                       "cost": "12000.00", "life_months": "60"}).status_code == 302
+    tractor = db.session.scalar(sa.select(sanzi.Asset).where(sanzi.Asset.number == "GD-TLJ"))
+    page = text(web.get(f"/o/{o}/sanzi/"))
+    assert "工作量法" in page and "0 / 10,000 小时" in page
+    url = f"/o/{o}/sanzi/depreciation/2025/7"
+    page = text(web.get(url))
+    assert "以下工作量法资产本月尚未登记实际工作量" in page and "190.00" in page  # the cold store: 11,400 / 60
+    r = web.post(url, data={f"workload-{tractor.id}": "57.12345"})
+    assert r.status_code == 422 and "实际工作量最多保留4位小数" in text(r) and count(AssetWorkload) == 0
+    r = web.post(url, data={f"workload-{tractor.id}": "570"})
+    assert r.status_code == 302
+    page = text(web.get(url))
+    assert "以下工作量法资产本月尚未登记实际工作量" not in page and "3,249.00" in page and "3,439.00" in page
+    assert web.post(f"/o/{o}/sanzi/depreciation", data={"year": "2025", "month": "7", "back": "month"}
+                    ).headers["Location"].endswith(url)
+    page = text(web.get(url))
+    assert "本月折旧已计提：3,439.00 元。" in page and f'name="workload-{tractor.id}"' not in page
+    r = web.post(url, data={f"workload-{tractor.id}": "600"})
+    assert r.status_code == 409 and "2025年7月折旧已计提，不能再修改该月工作量" in text(r)
+    assert "570 / 10,000 小时" in text(web.get(f"/o/{o}/sanzi/"))
+    assert web.get(f"/o/{o}/sanzi/depreciation/2025/13").status_code == 404
+    aud = auth.browser("jingguan")
+    assert aud.post(url, data={f"workload-{tractor.id}": "1"}).status_code == 403
