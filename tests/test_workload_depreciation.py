@@ -272,6 +272,23 @@ def test_a_record_and_a_run_at_once_never_interleave(app, real_books):
         AssetWorkload.month == 8)) == 1
 
 
+def test_import_workload_cards_from_xlsx(real_books):
+    from tests.test_sanzi import _xlsx
+
+    b = real_books
+    head = ["资产编号", "名称", "类别", "取得日期", "原值", "残值率", "折旧方法", "预计总工作量", "工作量单位"]
+    with pytest.raises(ValidationFailed) as exc:
+        sanzi.import_register(b.org, "assets", _xlsx([head, ["GD-1", "收割机", "固定资产", "2025-03-31", "80000.00",
+                                                             "0.05", "工作量法", "", "小时"]]),
+                              user=b.accountant, dry_run=False)
+    assert exc.value.errors["rows"] == {"2": ["total_workload: 工作量法须填写预计总工作量（大于零）"]}
+    sanzi.import_register(b.org, "assets", _xlsx([head, ["GD-1", "收割机", "固定资产", "2025-03-31", "80000.00", "0.05",
+                                                         "工作量法", "2400.5", "台班"]]), user=b.accountant,
+                          dry_run=False)
+    [a] = sanzi.list_assets(b.org)
+    assert (a.method, a.total_workload, a.workload_unit, a.life_months) == ("workload", D("2400.5000"), "台班", 0)
+
+
 # ---------------------------------------------------------------- the API and the pages
 
 
@@ -370,6 +387,13 @@ def test_pages_form_workloads_and_run(app, real_books, auth):
     r = web.post(url, data={f"workload-{tractor.id}": "600"})
     assert r.status_code == 409 and "2025年7月折旧已计提，不能再修改该月工作量" in text(r)
     assert "570 / 10,000 小时" in text(web.get(f"/o/{o}/sanzi/"))
+    import io
+
+    from openpyxl import load_workbook
+
+    ws = load_workbook(io.BytesIO(web.get(f"/o/{o}/sanzi/assets.xlsx").data)).active
+    rows = {r[0]: r for r in ws.iter_rows(values_only=True)}
+    assert rows["GD-TLJ"][4] == "工作量法 570/10,000 小时" and rows["GD-LK"][4] == "年限平均法"
     assert web.get(f"/o/{o}/sanzi/depreciation/2025/13").status_code == 404
     aud = auth.browser("jingguan")
     assert aud.post(url, data={f"workload-{tractor.id}": "1"}).status_code == 403

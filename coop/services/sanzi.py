@@ -1134,7 +1134,8 @@ IMPORT_COLUMNS: dict[str, dict[str, str]] = {
     "assets": {"资产编号": "number", "名称": "name", "类别": "category", "用途": "use", "来源": "source",
                "资金文号": "source_ref", "取得日期": "acquired_date", "原值": "cost", "使用月数": "life_months",
                "残值率": "residual_rate", "期初累计折旧": "opening_depreciation", "存放地点": "location",
-               "保管人": "custodian", "状态": "status", "经营性": "operating"},
+               "保管人": "custodian", "状态": "status", "经营性": "operating", "折旧方法": "method",
+               "预计总工作量": "total_workload", "工作量单位": "workload_unit"},
     "parcels": {"地块编码": "code", "名称": "name", "类型": "kind", "面积": "area", "坐落": "location",
                 "东至": "east", "南至": "south", "西至": "west", "北至": "north", "经营状态": "status",
                 "量化价值": "value"},
@@ -1143,7 +1144,7 @@ _REQUIRED_COLUMNS = {"contracts": ("合同编号", "合同类型", "对方", "�
                      "assets": ("资产编号", "名称", "取得日期", "原值"), "parcels": ("地块编码", "类型", "面积")}
 _CHOICES = {"kind": {**CONTRACT_KINDS, **PARCEL_KINDS}, "frequency": FREQUENCY_LABELS,
             "democratic_kind": DEMOCRATIC_KINDS, "category": ASSET_CATEGORIES, "use": ASSET_USES,
-            "source": ASSET_SOURCES, "status": {**ASSET_STATUSES, **PARCEL_STATUSES}}
+            "source": ASSET_SOURCES, "status": {**ASSET_STATUSES, **PARCEL_STATUSES}, "method": DEPRECIATION_METHODS}
 _YES = ("是", "1", "true", "yes", "y", "生效")
 
 
