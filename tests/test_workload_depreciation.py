@@ -397,3 +397,61 @@ def test_pages_form_workloads_and_run(app, real_books, auth):
     assert web.get(f"/o/{o}/sanzi/depreciation/2025/13").status_code == 404
     aud = auth.browser("jingguan")
     assert aud.post(url, data={f"workload-{tractor.id}": "1"}).status_code == 403
+
+
+def test_a_disposal_and_a_month_s_workload_and_run_at_once_agree(app, real_books):
+    """The tractor has no July workload yet, so a disposal on 20 July is allowed. At once: one thread records 570
+    hours and runs July, another disposes of the tractor. Under the run's lock either the run comes first (3,249.00
+    charged, and the disposal takes that 累计折旧 out with the card) or the disposal does (nothing accumulated, and
+    the record is refused for a disposed card) — never a run charging a card the disposal already cleared."""
+    import threading
+
+    from coop.models import Asset, DepreciationRun, Organization, User
+
+    from coop.ledger import roles as R
+    from coop.services import roles
+
+    b = real_books
+    roles.set_mapping(b.org, R.OTHER_EXPENSE, b.leaf("515", 2), user=b.accountant)  # the loss; 515 has 明细 here
+    tractor = _buy(b)
+    db.session.commit()
+    org_id, user_id, asset_id = b.org.id, b.accountant.id, tractor.id
+
+    def record_and_run():
+        org, user = db.session.get(Organization, org_id), db.session.get(User, user_id)
+        sanzi.record_workloads(org, 2025, 7, [{"asset_id": asset_id, "quantity": D(570)}], user=user)
+        sanzi.depreciate_month(org, 2025, 7, user)
+
+    def dispose():
+        sanzi.dispose_asset(db.session.get(Asset, asset_id), date=dt.date(2025, 7, 20), proceeds=D("50000.00"),
+                            user=db.session.get(User, user_id), bank_account=b.leaf("102", 1))
+
+    errors, barrier = [], threading.Barrier(2)
+
+    def go(work):
+        with app.app_context():
+            try:
+                barrier.wait(timeout=30)
+                work()
+                db.session.commit()
+            except Exception as exc:  # noqa: BLE001 - reported to the test
+                db.session.rollback()
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=go, args=(w,)) for w in (record_and_run, dispose)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=90)
+    db.session.expire_all()
+    a = db.session.get(Asset, asset_id)
+    assert a.disposed_date == dt.date(2025, 7, 20), errors
+    runs = db.session.scalars(sa.select(DepreciationRun)).all()
+    disposal = db.session.get(Voucher, a.disposal_voucher_id)
+    cleared = sum((l.debit for l in disposal.lines if l.account.code[:3] == "152"), D(0))
+    if runs:  # the run first: the disposal clears exactly what it charged
+        assert errors == [] and [r.total for r in runs] == [D("3249.00")] and cleared == D("3249.00")
+    else:  # the disposal first: the record is refused, nothing charged
+        assert cleared == 0 and [type(e) for e in errors] == [ValidationFailed] and count(AssetWorkload) == 0

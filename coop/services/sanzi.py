@@ -702,6 +702,8 @@ def dispose_asset(asset: Asset, *, date: dt.date, proceeds: Decimal = ZERO, user
     The card's depreciation for the disposal month must be run first (当月减少当月照提)."""
     org = db.session.get(Organization, asset.organization_id)
     access.require(user, access.PREPARE, org)
+    # the depreciation run's lock first: what is depreciated so far (and the month's workload) cannot change under us
+    db.session.execute(sa.select(Organization.id).where(Organization.id == org.id).with_for_update())
     db.session.execute(sa.select(Asset.id).where(Asset.id == asset.id).with_for_update())
     db.session.refresh(asset)
     if asset.disposed_date is not None:
