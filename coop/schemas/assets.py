@@ -50,7 +50,9 @@ def Workload(label: str, *, positive: bool, **kw) -> DecimalString:
     """A workload (工作量法: hours, kilometres, 台班…) as a decimal string, up to 4 places like the other quantities."""
     return DecimalString(places=4, example="570.5", not_text=f"{label}必须是文本，例如 \"570.5\"",
                          invalid=f"{label}格式不正确",
-                         checks=[(lambda d: d < 0 or d >= 10**10, f"{label}应为 0 到 9,999,999,999"),
+                         checks=[(lambda d: False, f"{label}格式不正确"),  # the first check refuses NaN, ∞
+                                 (lambda d: d < 0, f"{label}不能为负数"),
+                                 (lambda d: d >= 10**10, f"{label}不能超过 9,999,999,999"),
                                  (lambda d: positive and d == 0, f"{label}必须大于零"),
                                  (lambda d: finer(d, 4), f"{label}最多保留4位小数")], **kw)
 
@@ -190,7 +192,8 @@ class AssetInSchema(StrictSchema):
     method = _choice(DEPRECIATION_METHODS, "折旧方法", default="straight")
     total_workload = Workload("预计总工作量", positive=True, load_default=None, allow_none=True,
                               metadata={"description": "工作量法: the estimated total workload, in workload_unit"})
-    workload_unit = _text("工作量单位", 10, required=False)
+    workload_unit = fields.String(load_default=None, allow_none=True,
+                                  validate=validate.Length(max=10, error="工作量单位最多10个字，如小时、公里、台班"))
     opening_depreciation = Money(load_default=Decimal(0), allow_zero=True)
     location = _text("存放地点", 200, required=False)
     custodian = _text("保管人", 60, required=False)
