@@ -326,6 +326,10 @@ def test_api_card_workloads_preview_and_run(app, real_books):
     assert p["lines"] == [{"asset_id": aid, "number": "GD-TLJ", "name": "拖拉机", "method": "workload",
                            "workload": None, "workload_unit": "小时", "charge": "0.00"}]
     assert api("GET", f"/orgs/{o}/depreciation?year=2025&month=13").status_code == 422
+    from coop.core import clock
+
+    now = api("GET", f"/orgs/{o}/depreciation").get_json()  # no month given: this month, Beijing time
+    assert (now["year"], now["month"], now["missing_workload"]) == (clock.today().year, clock.today().month, [aid])
     # refusals with field paths, nothing written
     r = api("POST", f"/orgs/{o}/depreciation/workloads",
             {"year": 2025, "month": 7, "workloads": [{"asset_id": aid, "quantity": "-1"}]})

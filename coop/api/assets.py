@@ -9,13 +9,14 @@ from __future__ import annotations
 from flask import request
 from flask_smorest import Blueprint
 
+from coop.core import clock
 from coop.schemas.assets import (AccrualInSchema, AgeingRowSchema, AssetInSchema, AssetSchema, ContractInSchema,
                               ContractSchema, DemocracyInSchema, DepreciationInSchema, DepreciationRunSchema,
                               DisposalInSchema, ParcelInSchema, ParcelSchema, RentReceiptInSchema, RentReceiptSchema,
                               CardReconciliationSchema, RegisterFileSchema, ImportResultSchema, ResourceSummarySchema,
                               TerminateInSchema, VoucherListSchema, CountInSchema, InventoryItemSchema,
                               InventorySchema, PublishInventoryInSchema, SurplusInSchema, DepreciationPreviewSchema,
-                              WorkloadsInSchema)
+                              DepreciationQuerySchema, WorkloadsInSchema)
 from coop.services import access, sanzi as service
 from coop.api.common import api_org, current_api_user, requires
 
@@ -196,12 +197,14 @@ def depreciate(data, org_id: int):
 
 
 @blp.route("/orgs/<int:org_id>/depreciation")
-@blp.arguments(DepreciationInSchema, location="query")
+@blp.arguments(DepreciationQuerySchema, location="query")
 @blp.response(200, DepreciationPreviewSchema)
 def depreciation_preview(args, org_id: int):
-    """The month's depreciation: before its run, what it would charge and which 工作量法 assets have no workload
-    recorded (they charge nothing); after, the run's lines."""
-    return sheet_out(service.depreciation_sheet(api_org(org_id), args["year"], args["month"]))
+    """The month's depreciation (default: the current month, Beijing time): before its run, what it would charge
+    and which 工作量法 assets have no workload recorded (they charge nothing); after, the run's lines."""
+    today = clock.today()
+    return sheet_out(service.depreciation_sheet(api_org(org_id), args["year"] or today.year,
+                                                args["month"] or today.month))
 
 
 @blp.route("/orgs/<int:org_id>/depreciation/workloads", methods=["POST"])

@@ -229,8 +229,16 @@ class AssetSchema(StrictSchema):
 
 
 class DepreciationInSchema(StrictSchema):
-    year = Integer(required=True, validate=validate.Range(min=2000, max=2100, error="年份不正确"))
-    month = Integer(required=True, validate=validate.Range(min=1, max=12, error="月份应为 1 到 12"))
+    year = Integer(required=True, validate=validate.Range(min=2000, max=2100, error="年份不正确"),
+                   error_messages={"required": "请填写年份"})
+    month = Integer(required=True, validate=validate.Range(min=1, max=12, error="月份应为 1 到 12"),
+                    error_messages={"required": "请填写月份"})
+
+
+class DepreciationQuerySchema(StrictSchema):
+    """A month to look at; without one, the current month (Beijing time)."""
+    year = Integer(load_default=None, validate=validate.Range(min=2000, max=2100, error="年份不正确"))
+    month = Integer(load_default=None, validate=validate.Range(min=1, max=12, error="月份应为 1 到 12"))
 
 
 class WorkloadInSchema(StrictSchema):
