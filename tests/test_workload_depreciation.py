@@ -140,6 +140,10 @@ def test_a_month_with_both_methods_is_one_voucher_by_use(real_books):
     with pytest.raises(InvalidState, match="2025年7月折旧已计提，不能再修改该月工作量"):
         _record(b, tractor, 7, "600")
     assert db.session.scalar(sa.select(AssetWorkload.quantity)) == D("570.0000")
+    # nor a month before a run: September run (the cold store), August can no longer change what it counted
+    sanzi.depreciate_month(b.org, 2025, 9, b.accountant)
+    with pytest.raises(InvalidState, match="2025年9月折旧已计提，不能再登记此前月份的工作量"):
+        _record(b, tractor, 8, "10")
 
 
 def test_the_tractor_is_fully_depreciated_when_the_hours_reach_the_total(real_books):

@@ -590,6 +590,12 @@ def record_workloads(org: Organization, year: int, month: int, workloads: list[d
     db.session.execute(sa.select(Organization.id).where(Organization.id == org.id).with_for_update())
     if depreciation_run(org, year, month) is not None:
         raise InvalidState(f"{year}年{month}月折旧已计提，不能再修改该月工作量")
+    later = db.session.execute(sa.select(DepreciationRun.year, DepreciationRun.month).where(
+        DepreciationRun.organization_id == org.id,
+        DepreciationRun.year * 12 + DepreciationRun.month > year * 12 + month)
+        .order_by(DepreciationRun.year, DepreciationRun.month).limit(1)).first()
+    if later is not None:  # a later run counted the workload used before it; it must not change behind it
+        raise InvalidState(f"{later.year}年{later.month}月折旧已计提，不能再登记此前月份的工作量")
     last_day = calc.add_months(dt.date(year, month, 1), 1) - dt.timedelta(days=1)
     today = clock.today()
     if calc.month_index(year, month) > calc.month_index(today.year, today.month):
