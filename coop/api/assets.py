@@ -26,8 +26,8 @@ blp = Blueprint("api_assets", __name__, description="三资台账 Contracts, ass
 
 def asset_out(a) -> dict:
     acc = service.accumulated(a)
-    return {**{k: getattr(a, k) for k in AssetSchema().fields if k not in ("accumulated", "net_value", "used_workload")},
-            "accumulated": acc, "net_value": a.cost - acc, "used_workload": service.used_workload(a)}
+    computed = ("accumulated", "net_value", "used_workload")
+    return {**{k: getattr(a, k) for k in AssetSchema().fields if k not in computed}, "accumulated": acc, "net_value": a.cost - acc, "used_workload": service.used_workload(a)}
 
 
 def sheet_out(sheet) -> dict:

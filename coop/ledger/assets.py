@@ -152,7 +152,9 @@ def workload_depreciation_for_month(cost: Decimal, residual_rate: Decimal, total
     before; once used + this month's workload reaches the total, the month takes all that is left, so the charges
     sum exactly to the depreciable amount. Zero before the month after acquisition or once fully depreciated.
     `accumulated` includes opening (imported) depreciation."""
-    if total_workload <= 0 or workload <= 0 or month_index(year, month) < month_index(*first_depreciation_month(acquired)):
+    if total_workload <= 0 or workload <= 0:
+        return ZERO
+    if month_index(year, month) < month_index(*first_depreciation_month(acquired)):
         return ZERO
     base = depreciable(cost, residual_rate)
     left = base - accumulated

@@ -9,8 +9,8 @@ from marshmallow import Schema, fields, validate
 
 from coop.ledger import assets as calc, codes
 from coop.models.assets import (ASSET_CATEGORIES, ASSET_SOURCES, ASSET_STATUSES, ASSET_USES, CONTRACT_KINDS,
-                             CONTRACT_STATUSES, DEMOCRATIC_KINDS, DEPRECIATION_METHODS, PARCEL_KINDS, PARCEL_STATUSES, AssetStatus,
-                             ParcelStatus)
+                             CONTRACT_STATUSES, DEMOCRATIC_KINDS, DEPRECIATION_METHODS, PARCEL_KINDS, PARCEL_STATUSES,
+                             AssetStatus, ParcelStatus)
 from coop.schemas.common import ID_RANGE, DecimalString, Integer, Money, Ratio, StrictSchema, finer
 
 DATE = {"required": "请填写日期", "invalid": "日期格式应为 YYYY-MM-DD"}

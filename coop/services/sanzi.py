@@ -20,11 +20,11 @@ from coop.core.text import N_
 from coop.ledger import assets as calc, codes, roles as R
 from coop.ledger.roles import ROLE_BY_KEY
 from coop.ledger.types import Entry, Line
-from coop.models import (Asset, AssetWorkload, Contract, ContractInstalment, ContractReceipt, DepreciationLine, DepreciationRun,
-                      Inventory, InventoryItem, Organization, Parcel, Township, User, Voucher)
+from coop.models import (Asset, AssetWorkload, Contract, ContractInstalment, ContractReceipt, DepreciationLine,
+                      DepreciationRun, Inventory, InventoryItem, Organization, Parcel, Township, User, Voucher)
 from coop.models.assets import (ASSET_CATEGORIES, ASSET_SOURCES, ASSET_STATUSES, ASSET_USES, CONTRACT_KINDS,
-                             DEMOCRATIC_KINDS, DEPRECIABLE, DEPRECIATION_METHODS, FREQUENCY_LABELS, INCOME_KINDS, PARCEL_KINDS,
-                             PARCEL_STATUSES, AssetStatus, ContractStatus, InventoryStatus, ParcelStatus)
+                             DEMOCRATIC_KINDS, DEPRECIABLE, DEPRECIATION_METHODS, FREQUENCY_LABELS, INCOME_KINDS,
+                             PARCEL_KINDS, PARCEL_STATUSES, AssetStatus, ContractStatus, InventoryStatus, ParcelStatus)
 from coop.models.ledger import VoucherStatus
 from coop.core.money import ZERO, format_plain
 from coop.schemas.assets import AssetInSchema, ContractInSchema, ContractSchema, ParcelInSchema
@@ -495,7 +495,7 @@ def _workload_sums(org: Organization, *, before: tuple[int, int] | None = None) 
     q = (sa.select(AssetWorkload.asset_id, sa.func.sum(sa.type_coerce(AssetWorkload.quantity, sa.BigInteger)))
          .where(AssetWorkload.organization_id == org.id).group_by(AssetWorkload.asset_id))
     if before is not None:
-        q = q.where(AssetWorkload.year * 12 + AssetWorkload.month < calc.month_index(*before) + 1)
+        q = q.where(AssetWorkload.year * 12 + AssetWorkload.month < before[0] * 12 + before[1])
     return {aid: (Decimal(n) / 10000).quantize(Decimal("0.0001")) for aid, n in db.session.execute(q)}
 
 
@@ -549,8 +549,9 @@ def _month_lines(org: Organization, year: int, month: int) -> list[PreviewLine]:
             Asset.disposed_date.is_(None)).order_by(Asset.number)):  # disposal takes the card out
         acc = a.opening_depreciation + done.get(a.id, ZERO)
         if a.method == "workload":
+            first = calc.first_depreciation_month(a.acquired_date)
             if (not a.total_workload or acc >= calc.depreciable(a.cost, a.residual_rate)
-                    or calc.month_index(year, month) < calc.month_index(*calc.first_depreciation_month(a.acquired_date))):
+                    or calc.month_index(year, month) < calc.month_index(*first)):
                 continue  # not due this month: before its first month, or fully depreciated
             w = this.get(a.id)
             charge = calc.workload_depreciation_for_month(a.cost, a.residual_rate, a.total_workload, a.acquired_date,
@@ -607,7 +608,7 @@ def record_workloads(org: Organization, year: int, month: int, workloads: list[d
     rows: list[tuple[Asset, Decimal]] = []
     for i, item in enumerate(workloads):
         a = db.session.get(Asset, item["asset_id"])
-        problem = None
+        key, problem = "asset_id", None
         if a is None or a.organization_id != org.id:
             problem = "找不到该资产"
         elif a.id in seen:
@@ -619,9 +620,9 @@ def record_workloads(org: Organization, year: int, month: int, workloads: list[d
         elif calc.month_index(year, month) < calc.month_index(*calc.first_depreciation_month(a.acquired_date)):
             problem = f"资产 {a.number} 于 {a.acquired_date} 取得，当月不提折旧，从次月起登记工作量"
         elif item["quantity"] < 0:
-            problem = "实际工作量不能为负数"
+            key, problem = "quantity", "实际工作量不能为负数"
         if problem:
-            errors.setdefault("workloads", {})[i] = {"asset_id" if item["quantity"] >= 0 else "quantity": [problem]}
+            errors.setdefault("workloads", {})[i] = {key: [problem]}
             first = first or problem
             continue
         seen.add(a.id)

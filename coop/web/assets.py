@@ -16,8 +16,8 @@ from coop.core import clock
 from coop.documents import assets as documents
 from coop.ledger import assets as calc
 from coop.models.assets import (ASSET_CATEGORIES, ASSET_SOURCES, ASSET_STATUSES, ASSET_USES, CONTRACT_KINDS,
-                             CONTRACT_STATUSES, DEMOCRATIC_KINDS, DEPRECIATION_METHODS, FREQUENCY_LABELS, PARCEL_KINDS, PARCEL_STATUSES,
-                             ContractStatus)
+                             CONTRACT_STATUSES, DEMOCRATIC_KINDS, DEPRECIATION_METHODS, FREQUENCY_LABELS, PARCEL_KINDS,
+                             PARCEL_STATUSES, ContractStatus)
 from coop.reports.xlsx import render_xlsx
 from coop.schemas.assets import (AccrualInSchema, AssetInSchema, ContractInSchema, DepreciationInSchema, ParcelInSchema,
                               RentReceiptInSchema, WorkloadsInSchema)
