@@ -64,7 +64,7 @@ EXPECT: dict[str, tuple[str, ...] | str] = {
     "assets.index": BOOKS_READ, "assets.contract_new": BOOKS_WRITE, "assets.asset_new": BOOKS_WRITE,
     "assets.parcel_new": BOOKS_WRITE, "assets.contract_detail": MISSING, "assets.export": MISSING,
     "assets.contract_activate": "post", "assets.contract_receipt": "post", "assets.accrue": "post",
-    "assets.depreciate": "post", "assets.import_page": BOOKS_WRITE, "assets.inventory": BOOKS_READ,
+    "assets.depreciate": "post", "assets.depreciation_month": BOOKS_READ, "assets.import_page": BOOKS_WRITE, "assets.inventory": BOOKS_READ,
     "joint.index": EVERYONE,  # lists only the projects of the user's villages
     "joint.project_new": ("403", "403", "403", "403", "ok", "403"),
     "joint.project": MISSING_ANY, "joint.contribution_new": MISSING_ANY, "joint.exit_participant": MISSING_ANY,
@@ -194,7 +194,7 @@ class World:
 
     def url(self, rule: str) -> str:
         values = {"org_id": self.a.id, "voucher_id": self.voucher.id, "household_id": self.household.id,
-                  "member_id": self.member.id, "year": 2025, "code": "101", "kind": "transfer", "fmt": "xlsx"}
+                  "member_id": self.member.id, "year": 2025, "month": 7, "code": "101", "kind": "transfer", "fmt": "xlsx"}
 
         def fill(m):
             converter, name = m.group(1) or "string", m.group(2)

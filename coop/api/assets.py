@@ -9,12 +9,14 @@ from __future__ import annotations
 from flask import request
 from flask_smorest import Blueprint
 
+from coop.core import clock
 from coop.schemas.assets import (AccrualInSchema, AgeingRowSchema, AssetInSchema, AssetSchema, ContractInSchema,
                               ContractSchema, DemocracyInSchema, DepreciationInSchema, DepreciationRunSchema,
                               DisposalInSchema, ParcelInSchema, ParcelSchema, RentReceiptInSchema, RentReceiptSchema,
                               CardReconciliationSchema, RegisterFileSchema, ImportResultSchema, ResourceSummarySchema,
                               TerminateInSchema, VoucherListSchema, CountInSchema, InventoryItemSchema,
-                              InventorySchema, PublishInventoryInSchema, SurplusInSchema)
+                              InventorySchema, PublishInventoryInSchema, SurplusInSchema, DepreciationPreviewSchema,
+                              DepreciationQuerySchema, WorkloadsInSchema)
 from coop.services import access, sanzi as service
 from coop.api.common import api_org, current_api_user, requires
 
@@ -24,8 +26,16 @@ blp = Blueprint("api_assets", __name__, description="三资台账 Contracts, ass
 
 def asset_out(a) -> dict:
     acc = service.accumulated(a)
-    return {**{k: getattr(a, k) for k in AssetSchema().fields if k not in ("accumulated", "net_value")},
-            "accumulated": acc, "net_value": a.cost - acc}
+    computed = ("accumulated", "net_value", "used_workload")
+    return {**{k: getattr(a, k) for k in AssetSchema().fields if k not in computed}, "accumulated": acc, "net_value": a.cost - acc, "used_workload": service.used_workload(a)}
+
+
+def sheet_out(sheet) -> dict:
+    return {"year": sheet.year, "month": sheet.month, "run": sheet.run is not None, "total": sheet.total,
+            "lines": [{"asset_id": l.asset.id, "number": l.asset.number, "name": l.asset.name, "method": l.asset.method,
+                       "workload": l.workload, "workload_unit": l.asset.workload_unit, "charge": l.charge}
+                      for l in sheet.lines],
+            "missing_workload": [a.id for a in sheet.missing]}
 
 
 def _run_out(run, year: int, month: int) -> dict:
@@ -184,6 +194,29 @@ def depreciate(data, org_id: int):
     """The month's depreciation as one draft voucher; a second run for the month returns the first."""
     run = service.depreciate_month(api_org(org_id, access.PREPARE), data["year"], data["month"], current_api_user())
     return _run_out(run, data["year"], data["month"])
+
+
+@blp.route("/orgs/<int:org_id>/depreciation")
+@blp.arguments(DepreciationQuerySchema, location="query")
+@blp.response(200, DepreciationPreviewSchema)
+def depreciation_preview(args, org_id: int):
+    """The month's depreciation (default: the current month, Beijing time): before its run, what it would charge
+    and which 工作量法 assets have no workload recorded (they charge nothing); after, the run's lines."""
+    today = clock.today()
+    return sheet_out(service.depreciation_sheet(api_org(org_id), args["year"] or today.year,
+                                                args["month"] or today.month))
+
+
+@blp.route("/orgs/<int:org_id>/depreciation/workloads", methods=["POST"])
+@blp.arguments(WorkloadsInSchema)
+@blp.response(200, DepreciationPreviewSchema)
+@requires(access.PREPARE)
+def record_workloads(data, org_id: int):
+    """实际工作量 of 工作量法 assets for the month (zero allowed; a second record replaces the first), while the
+    month is open and its depreciation not run; answers the month's preview."""
+    org = api_org(org_id, access.PREPARE)
+    service.record_workloads(org, data["year"], data["month"], data["workloads"], user=current_api_user())
+    return sheet_out(service.depreciation_sheet(org, data["year"], data["month"]))
 
 
 @blp.route("/orgs/<int:org_id>/assets/reconciliation")

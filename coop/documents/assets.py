@@ -8,8 +8,9 @@ from flask_babel import gettext
 
 from coop.core.i18n import translate
 from coop.models import Organization
-from coop.models.assets import (ASSET_CATEGORIES, ASSET_STATUSES, CONTRACT_KINDS, CONTRACT_STATUSES, FREQUENCY_LABELS,
-                             INCOME_KINDS, PARCEL_KINDS, PARCEL_STATUSES, ContractStatus)
+from coop.models.assets import (ASSET_CATEGORIES, ASSET_STATUSES, CONTRACT_KINDS, CONTRACT_STATUSES,
+                             DEPRECIATION_METHODS, FREQUENCY_LABELS, INCOME_KINDS, PARCEL_KINDS, PARCEL_STATUSES,
+                             ContractStatus)
 from coop.core.money import ZERO
 from coop.reports.table import Column, ReportTable, Row
 from coop.services import sanzi
@@ -48,6 +49,7 @@ def contracts_table(org: Organization, on: dt.date, *, income_only: bool = False
 def assets_table(org: Organization, on: dt.date) -> ReportTable:
     cols = [Column("number", gettext("资产编号"), width=14), Column("name", gettext("名称"), width=20),
             Column("category", gettext("类别"), width=14), Column("acquired", gettext("取得日期"), width=12),
+            Column("method", gettext("折旧方法"), width=22),
             Column("cost", gettext("原值"), "money", width=14), Column("dep", gettext("累计折旧"), "money", width=14),
             Column("net", gettext("净值"), "money", width=14), Column("location", gettext("存放地点"), width=16),
             Column("status", gettext("状态"), width=8)]
@@ -59,9 +61,13 @@ def assets_table(org: Organization, on: dt.date) -> ReportTable:
         acc = sanzi.accumulated(a)
         for k, v in enumerate((a.cost, acc, a.cost - acc)):
             totals[k] += v
+        method = translate(DEPRECIATION_METHODS[a.method])
+        if a.method == "workload":  # 工作量法: used / estimated total, in its unit
+            used = sanzi.used_workload(a)
+            method += f" {used.normalize():,f}/{a.total_workload.normalize():,f} {a.workload_unit or ''}".rstrip()
         t.rows.append(Row([a.number, a.name, translate(ASSET_CATEGORIES[a.category]), a.acquired_date.isoformat(),
-                           a.cost, acc, a.cost - acc, a.location or "", translate(ASSET_STATUSES[a.status])]))
-    t.rows.append(Row([gettext("合计"), "", "", "", *totals, "", ""], style="total"))
+                           method, a.cost, acc, a.cost - acc, a.location or "", translate(ASSET_STATUSES[a.status])]))
+    t.rows.append(Row([gettext("合计"), "", "", "", "", *totals, "", ""], style="total"))
     return t
 
 

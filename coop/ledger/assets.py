@@ -1,5 +1,5 @@
-"""三资 arithmetic (RULES §14), pure: payment schedules with step-ups, straight-line monthly depreciation to the fen,
-receivable ageing buckets. No Flask, no database; amounts are Decimal yuan."""
+"""三资 arithmetic (RULES §14), pure: payment schedules with step-ups, monthly depreciation to the fen (年限平均法
+and 工作量法), receivable ageing buckets. No Flask, no database; amounts are Decimal yuan."""
 from __future__ import annotations
 
 import calendar
@@ -139,6 +139,31 @@ def depreciation_for_month(cost: Decimal, residual_rate: Decimal, life_months: i
     if months_used >= life_months - 1:  # the last month of the life (or later, catching up): all that is left
         return left
     return min(monthly_depreciation(cost, residual_rate, life_months), left)
+
+
+# ---------------------------------------------------------------- depreciation (工作量法)
+
+
+def workload_depreciation_for_month(cost: Decimal, residual_rate: Decimal, total_workload: Decimal,
+                                    acquired: dt.date, used: Decimal, workload: Decimal, accumulated: Decimal,
+                                    year: int, month: int) -> Decimal:
+    """This month's 工作量法 charge: (cost × (1 − residual rate)) ÷ total workload × the month's workload, to the fen
+    (ROUND_HALF_UP), never more than what is left (depreciable − accumulated). `used` is the workload of the months
+    before; once used + this month's workload reaches the total, the month takes all that is left, so the charges
+    sum exactly to the depreciable amount. Zero before the month after acquisition or once fully depreciated.
+    `accumulated` includes opening (imported) depreciation."""
+    if total_workload <= 0 or workload <= 0:
+        return ZERO
+    if month_index(year, month) < month_index(*first_depreciation_month(acquired)):
+        return ZERO
+    base = depreciable(cost, residual_rate)
+    left = base - accumulated
+    if left <= 0:
+        return ZERO
+    if used + workload >= total_workload:
+        return left
+    # multiply before dividing: 57,000 × 570 / 10,000 is exact where 57,000 / 3 × … would not be
+    return min(fen(base * workload / total_workload), left)
 
 
 # ---------------------------------------------------------------- ageing

@@ -1,8 +1,8 @@
 """All models, imported here so Alembic autogenerate sees every table."""
 from coop.models import guards  # noqa: F401  (registers the posted-voucher guard)
-from coop.models.assets import (Asset, AssetStatus, Contract, ContractInstalment, ContractReceipt, ContractStatus,
-                                DepreciationLine, DepreciationRun, Inventory, InventoryItem, InventoryStatus, Parcel,
-                                ParcelStatus)
+from coop.models.assets import (Asset, AssetStatus, AssetWorkload, Contract, ContractInstalment, ContractReceipt,
+                                ContractStatus, DepreciationLine, DepreciationRun, Inventory, InventoryItem,
+                                InventoryStatus, Parcel, ParcelStatus)
 from coop.models.audit import AuditHead, AuditLog
 from coop.models.cash import (BankAccount, BankColumnMapping, BankMatch, BankStatement, BankStatementLine, CashCount,
                               CashierSignature, HouseholdBankAccount, PayoutBatch, PayoutItem, PayoutItemStatus,
@@ -35,8 +35,8 @@ __all__ = [
     "Account", "ApiToken", "IdempotencyKey", "Attachment", "AuditLog", "BooksVersion", "County", "DirectoryVersion", "OpeningBalance", "Organization", "Period",
     "PostingRoleMapping",
     "RoleAssignment", "Township", "User", "Voucher", "VoucherLine", "VoucherSequence",
-    "Asset", "Contract", "ContractInstalment", "ContractReceipt", "DepreciationLine", "DepreciationRun", "Inventory",
-    "InventoryItem", "Parcel",
+    "Asset", "AssetWorkload", "Contract", "ContractInstalment", "ContractReceipt", "DepreciationLine", "DepreciationRun",
+    "Inventory", "InventoryItem", "Parcel",
     "AuditHead", "Disclosure", "DisclosureComment", "VoucherQuestion",
     "DistributionApproval", "DistributionCadre", "DistributionPlan", "DividendPayment", "HouseholdDividend",
     "JointProject", "ProjectContribution", "ProjectParticipant", "ProjectReturn", "ProjectReturnLine",

@@ -64,6 +64,8 @@ ASSET_CATEGORIES = {"fixed": N_("固定资产"), "productive_bio": N_("生产性
 #: categories with monthly depreciation (land and the 131/134 registers have none)
 DEPRECIABLE = ("fixed", "productive_bio")
 ASSET_USES = {"production": N_("生产用（生产成本）"), "operating": N_("经营用（经营支出）"), "admin": N_("管理用（管理费用）")}
+#: depreciation methods (RULES §14): 年限平均法 by default, or 工作量法 (units of production)
+DEPRECIATION_METHODS = {"straight": N_("年限平均法"), "workload": N_("工作量法")}
 ASSET_SOURCES = {"built": N_("购建"), "donated": N_("捐赠"), "fiscal": N_("财政补助形成"), "poverty": N_("扶贫/衔接资金形成")}
 ASSET_STATUSES = {
     AssetStatus.IN_USE: N_("在用"),
@@ -197,6 +199,9 @@ class Asset(TimestampMixin, db.Model):
     life_months: Mapped[int] = mapped_column(nullable=False, default=0)
     residual_rate: Mapped[Decimal] = mapped_column(Ratio, nullable=False, default=Decimal("0.05"))
     method: Mapped[str] = mapped_column(sa.String(12), nullable=False, default="straight")
+    #: 工作量法: 预计总工作量 (4 decimals) and its unit (小时, 公里, 台班…); None for 年限平均法
+    total_workload: Mapped[Decimal | None] = mapped_column(Units)
+    workload_unit: Mapped[str | None] = mapped_column(sa.String(10))
     #: depreciation before the books took the card over (opening import)
     opening_depreciation: Mapped[Decimal] = mapped_column(Money, nullable=False, default=Decimal(0))
     location: Mapped[str | None] = mapped_column(sa.String(200))
@@ -206,6 +211,21 @@ class Asset(TimestampMixin, db.Model):
     acquisition_voucher_id: Mapped[int | None] = mapped_column(sa.ForeignKey("vouchers.id", ondelete="RESTRICT"))
     disposed_date: Mapped[dt.date | None] = mapped_column(sa.Date)
     disposal_voucher_id: Mapped[int | None] = mapped_column(sa.ForeignKey("vouchers.id", ondelete="RESTRICT"))
+
+
+class AssetWorkload(TimestampMixin, db.Model):
+    """实际工作量: a 工作量法 asset's workload in one month, recorded before that month's depreciation run."""
+
+    __tablename__ = "asset_workloads"
+    __table_args__ = (sa.UniqueConstraint("asset_id", "year", "month"),
+                      sa.CheckConstraint("quantity >= 0", name="quantity"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = _org_fk()
+    asset_id: Mapped[int] = mapped_column(sa.ForeignKey("assets.id", ondelete="RESTRICT"), nullable=False, index=True)
+    year: Mapped[int] = mapped_column(nullable=False)
+    month: Mapped[int] = mapped_column(nullable=False)
+    #: 4 decimal places, in the asset's workload unit
+    quantity: Mapped[Decimal] = mapped_column(Units, nullable=False)
 
 
 class DepreciationRun(TimestampMixin, db.Model):

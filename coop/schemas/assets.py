@@ -9,8 +9,8 @@ from marshmallow import Schema, fields, validate
 
 from coop.ledger import assets as calc, codes
 from coop.models.assets import (ASSET_CATEGORIES, ASSET_SOURCES, ASSET_STATUSES, ASSET_USES, CONTRACT_KINDS,
-                             CONTRACT_STATUSES, DEMOCRATIC_KINDS, PARCEL_KINDS, PARCEL_STATUSES, AssetStatus,
-                             ParcelStatus)
+                             CONTRACT_STATUSES, DEMOCRATIC_KINDS, DEPRECIATION_METHODS, PARCEL_KINDS, PARCEL_STATUSES,
+                             AssetStatus, ParcelStatus)
 from coop.schemas.common import ID_RANGE, DecimalString, Integer, Money, Ratio, StrictSchema, finer
 
 DATE = {"required": "请填写日期", "invalid": "日期格式应为 YYYY-MM-DD"}
@@ -44,6 +44,17 @@ def Area(**kw) -> DecimalString:
     return DecimalString(places=4, example="12.3456", not_text="面积必须是文本，例如 \"12.3456\"", invalid="面积格式不正确",
                          checks=[(lambda d: d <= 0 or d >= 10**9, "面积必须大于零"),
                                  (lambda d: finer(d, 4), "面积最多保留4位小数（亩）")], **kw)
+
+
+def Workload(label: str, *, positive: bool, **kw) -> DecimalString:
+    """A workload (工作量法: hours, kilometres, 台班…) as a decimal string, up to 4 places like the other quantities."""
+    return DecimalString(places=4, example="570.5", not_text=f"{label}必须是文本，例如 \"570.5\"",
+                         invalid=f"{label}格式不正确",
+                         checks=[(lambda d: False, f"{label}格式不正确"),  # the first check refuses NaN, ∞
+                                 (lambda d: d < 0, f"{label}不能为负数"),
+                                 (lambda d: d >= 10**10, f"{label}不能超过 9,999,999,999"),
+                                 (lambda d: positive and d == 0, f"{label}必须大于零"),
+                                 (lambda d: finer(d, 4), f"{label}最多保留4位小数")], **kw)
 
 
 def _leaf(description: str):
@@ -178,6 +189,11 @@ class AssetInSchema(StrictSchema):
     cost = Money(required=True, allow_zero=True, error_messages={"required": "请填写原值"})
     life_months = Integer(load_default=0, validate=validate.Range(min=0, max=1200, error="使用年限应为 0 到 1200 个月"))
     residual_rate = Ratio(load_default=Decimal("0.05"))
+    method = _choice(DEPRECIATION_METHODS, "折旧方法", default="straight")
+    total_workload = Workload("预计总工作量", positive=True, load_default=None, allow_none=True,
+                              metadata={"description": "工作量法: the estimated total workload, in workload_unit"})
+    workload_unit = fields.String(load_default=None, allow_none=True,
+                                  validate=validate.Length(max=10, error="工作量单位最多10个字，如小时、公里、台班"))
     opening_depreciation = Money(load_default=Decimal(0), allow_zero=True)
     location = _text("存放地点", 200, required=False)
     custodian = _text("保管人", 60, required=False)
@@ -199,6 +215,11 @@ class AssetSchema(StrictSchema):
     cost = Money()
     life_months = fields.Integer()
     residual_rate = Ratio()
+    method = fields.String(metadata={"enum": list(DEPRECIATION_METHODS)})
+    total_workload = Workload("预计总工作量", positive=True, allow_none=True)
+    workload_unit = fields.String(allow_none=True)
+    used_workload = Workload("已用工作量", positive=False, allow_none=True,
+                             metadata={"description": "工作量法: the workloads recorded so far"})
     accumulated = Money()
     net_value = Money()
     location = fields.String(allow_none=True)
@@ -208,8 +229,50 @@ class AssetSchema(StrictSchema):
 
 
 class DepreciationInSchema(StrictSchema):
-    year = Integer(required=True, validate=validate.Range(min=2000, max=2100, error="年份不正确"))
-    month = Integer(required=True, validate=validate.Range(min=1, max=12, error="月份应为 1 到 12"))
+    year = Integer(required=True, validate=validate.Range(min=2000, max=2100, error="年份不正确"),
+                   error_messages={"required": "请填写年份"})
+    month = Integer(required=True, validate=validate.Range(min=1, max=12, error="月份应为 1 到 12"),
+                    error_messages={"required": "请填写月份"})
+
+
+class DepreciationQuerySchema(StrictSchema):
+    """A month to look at; without one, the current month (Beijing time)."""
+    year = Integer(load_default=None, validate=validate.Range(min=2000, max=2100, error="年份不正确"))
+    month = Integer(load_default=None, validate=validate.Range(min=1, max=12, error="月份应为 1 到 12"))
+
+
+class WorkloadInSchema(StrictSchema):
+    asset_id = Integer(required=True, validate=ID_RANGE, error_messages={"required": "请选择资产"})
+    quantity = Workload("实际工作量", positive=False, required=True, error_messages={"required": "请填写实际工作量"})
+
+
+class WorkloadsInSchema(DepreciationInSchema):
+    """The month's actual workloads of 工作量法 assets, recorded before its depreciation run (zero allowed)."""
+    workloads = fields.List(fields.Nested(WorkloadInSchema), required=True,
+                            validate=validate.Length(min=1, max=1000, error="请填写至少一项工作量"),
+                            error_messages={"required": "请填写至少一项工作量"})
+
+
+class DepreciationPreviewLineSchema(StrictSchema):
+    asset_id = fields.Integer()
+    number = fields.String()
+    name = fields.String()
+    method = fields.String()
+    workload = Workload("实际工作量", positive=False, allow_none=True,
+                        metadata={"description": "工作量法: the month's workload (null: none recorded)"})
+    workload_unit = fields.String(allow_none=True)
+    charge = Money()
+
+
+class DepreciationPreviewSchema(StrictSchema):
+    year = fields.Integer()
+    month = fields.Integer()
+    run = fields.Boolean(metadata={"description": "the month's depreciation is already run"})
+    total = Money()
+    lines = fields.List(fields.Nested(DepreciationPreviewLineSchema),
+                        metadata={"description": "every asset depreciating that month, and every 工作量法 asset "
+                                                 "that could"})
+    missing_workload = fields.List(fields.Integer(), metadata={"description": "工作量法 assets without a workload"})
 
 
 class DepreciationRunSchema(StrictSchema):

@@ -20,11 +20,11 @@ from coop.core.text import N_
 from coop.ledger import assets as calc, codes, roles as R
 from coop.ledger.roles import ROLE_BY_KEY
 from coop.ledger.types import Entry, Line
-from coop.models import (Asset, Contract, ContractInstalment, ContractReceipt, DepreciationLine, DepreciationRun,
-                      Inventory, InventoryItem, Organization, Parcel, Township, User, Voucher)
+from coop.models import (Asset, AssetWorkload, Contract, ContractInstalment, ContractReceipt, DepreciationLine,
+                      DepreciationRun, Inventory, InventoryItem, Organization, Parcel, Township, User, Voucher)
 from coop.models.assets import (ASSET_CATEGORIES, ASSET_SOURCES, ASSET_STATUSES, ASSET_USES, CONTRACT_KINDS,
-                             DEMOCRATIC_KINDS, DEPRECIABLE, FREQUENCY_LABELS, INCOME_KINDS, PARCEL_KINDS,
-                             PARCEL_STATUSES, AssetStatus, ContractStatus, InventoryStatus, ParcelStatus)
+                             DEMOCRATIC_KINDS, DEPRECIABLE, DEPRECIATION_METHODS, FREQUENCY_LABELS, INCOME_KINDS,
+                             PARCEL_KINDS, PARCEL_STATUSES, AssetStatus, ContractStatus, InventoryStatus, ParcelStatus)
 from coop.models.ledger import VoucherStatus
 from coop.core.money import ZERO, format_plain
 from coop.schemas.assets import AssetInSchema, ContractInSchema, ContractSchema, ParcelInSchema
@@ -400,6 +400,18 @@ def _check_asset(org: Organization, data: dict) -> dict:
     life = data.get("life_months") or 0
     if cat in DEPRECIABLE and life <= 0:
         errors["life_months"] = ["请填写使用年限（月）"]
+    method = data.get("method") or "straight"
+    if method not in DEPRECIATION_METHODS:
+        errors["method"] = ["折旧方法应为年限平均法或工作量法"]
+    elif method == "workload" and cat in DEPRECIABLE:
+        # 工作量法 needs the total and its unit instead of a life in months
+        errors.pop("life_months", None)
+        if not data.get("total_workload") or data["total_workload"] <= 0:
+            errors["total_workload"] = ["工作量法须填写预计总工作量（大于零）"]
+        if not (data.get("workload_unit") or "").strip():
+            errors["workload_unit"] = ["工作量法须填写工作量单位，如小时、公里、台班"]
+    elif method == "workload":
+        errors["method"] = ["只有固定资产和生产性生物资产计提折旧，不能选工作量法"]
     rate = data.get("residual_rate", Decimal("0.05"))
     if rate is None or not (0 <= rate < 1):
         errors["residual_rate"] = ["残值率应在 0 与 100% 之间"]
@@ -417,6 +429,7 @@ def register_asset(org: Organization, data: dict, *, user: User, voucher: Vouche
     or, without a voucher, an opening card (its cost and opening depreciation are already in the opening balances)."""
     access.require(user, access.PREPARE, org)
     _check_asset(org, data)
+    method = data.get("method") or "straight"
     if voucher is not None:
         if voucher.organization_id != org.id:
             raise NotFound("找不到该凭证")
@@ -434,7 +447,9 @@ def register_asset(org: Organization, data: dict, *, user: User, voucher: Vouche
               category=data.get("category", "fixed"), operating=data.get("operating", True), use=data.get("use", "admin"),
               source=data.get("source", "built"), source_ref=data.get("source_ref"), acquired_date=data["acquired_date"],
               cost=data["cost"], life_months=data.get("life_months") or 0,
-              residual_rate=data.get("residual_rate", Decimal("0.05")),
+              residual_rate=data.get("residual_rate", Decimal("0.05")), method=method,
+              total_workload=data.get("total_workload") if method == "workload" else None,
+              workload_unit=(data.get("workload_unit") or "").strip() or None if method == "workload" else None,
               opening_depreciation=data.get("opening_depreciation") or ZERO, location=data.get("location"),
               custodian=data.get("custodian"), status=data.get("status", AssetStatus.IN_USE),
               acquisition_voucher_id=voucher.id if voucher else None)
@@ -475,18 +490,157 @@ _CONTRA_ROLES = {"fixed": R.ACCUMULATED_DEPRECIATION, "productive_bio": R.BIO_DE
 _COST_ROLES = {"fixed": R.FIXED_ASSETS, "productive_bio": R.BIO_ASSETS}
 
 
-def depreciation_preview(org: Organization, year: int, month: int) -> list[tuple[Asset, Decimal]]:
-    """(asset, charge) of every asset depreciating in the month (年限平均法), before any run is written."""
+def _workload_sums(org: Organization, *, before: tuple[int, int] | None = None) -> dict[int, Decimal]:
+    """asset id → workload recorded (all months, or only the months before (year, month))."""
+    q = (sa.select(AssetWorkload.asset_id, sa.func.sum(sa.type_coerce(AssetWorkload.quantity, sa.BigInteger)))
+         .where(AssetWorkload.organization_id == org.id).group_by(AssetWorkload.asset_id))
+    if before is not None:
+        q = q.where(AssetWorkload.year * 12 + AssetWorkload.month < before[0] * 12 + before[1])
+    return {aid: (Decimal(n) / 10000).quantize(Decimal("0.0001")) for aid, n in db.session.execute(q)}
+
+
+def used_workload(asset: Asset) -> Decimal | None:
+    """工作量法: the workload recorded so far (None for 年限平均法)."""
+    if asset.method != "workload":
+        return None
+    org = db.session.get(Organization, asset.organization_id)
+    return _workload_sums(org).get(asset.id, Decimal("0.0000"))
+
+
+def month_workloads(org: Organization, year: int, month: int) -> dict[int, Decimal]:
+    """asset id → the month's recorded 实际工作量."""
+    return dict(db.session.execute(sa.select(AssetWorkload.asset_id, AssetWorkload.quantity).where(
+        AssetWorkload.organization_id == org.id, AssetWorkload.year == year, AssetWorkload.month == month)).all())
+
+
+@dataclass
+class PreviewLine:
+    asset: Asset
+    charge: Decimal
+    #: 工作量法: the month's workload, None when none is recorded
+    workload: Decimal | None = None
+
+
+@dataclass
+class DepreciationSheet:
+    """A month's depreciation before (or after) its run: every asset it charges, and every 工作量法 asset that is
+    due in the month, charged or not; `missing` are those without a workload (they charge nothing)."""
+    year: int
+    month: int
+    lines: list[PreviewLine]
+    run: DepreciationRun | None = None
+
+    @property
+    def missing(self) -> list[Asset]:
+        return [l.asset for l in self.lines if l.asset.method == "workload" and l.workload is None]
+
+    @property
+    def total(self) -> Decimal:
+        return sum((l.charge for l in self.lines), ZERO)
+
+
+def _month_lines(org: Organization, year: int, month: int) -> list[PreviewLine]:
     done = _depreciated(org)
+    used = _workload_sums(org, before=(year, month))
+    this = month_workloads(org, year, month)
     out = []
     for a in db.session.scalars(sa.select(Asset).where(
-            Asset.organization_id == org.id, Asset.category.in_(DEPRECIABLE), Asset.method == "straight",
+            Asset.organization_id == org.id, Asset.category.in_(DEPRECIABLE),
             Asset.disposed_date.is_(None)).order_by(Asset.number)):  # disposal takes the card out
-        charge = calc.depreciation_for_month(a.cost, a.residual_rate, a.life_months, a.acquired_date,
-                                             a.opening_depreciation + done.get(a.id, ZERO), year, month)
+        acc = a.opening_depreciation + done.get(a.id, ZERO)
+        if a.method == "workload":
+            first = calc.first_depreciation_month(a.acquired_date)
+            if (not a.total_workload or acc >= calc.depreciable(a.cost, a.residual_rate)
+                    or calc.month_index(year, month) < calc.month_index(*first)):
+                continue  # not due this month: before its first month, or fully depreciated
+            w = this.get(a.id)
+            charge = calc.workload_depreciation_for_month(a.cost, a.residual_rate, a.total_workload, a.acquired_date,
+                                                          used.get(a.id, ZERO), w or ZERO, acc, year, month)
+            out.append(PreviewLine(a, charge, w))
+            continue
+        charge = calc.depreciation_for_month(a.cost, a.residual_rate, a.life_months, a.acquired_date, acc, year,
+                                             month)
         if charge > 0:
-            out.append((a, charge))
+            out.append(PreviewLine(a, charge))
     return out
+
+
+def depreciation_preview(org: Organization, year: int, month: int) -> list[tuple[Asset, Decimal]]:
+    """(asset, charge) of every asset depreciating in the month (年限平均法, and 工作量法 by the month's recorded
+    workload), before any run is written."""
+    return [(l.asset, l.charge) for l in _month_lines(org, year, month) if l.charge > 0]
+
+
+def depreciation_sheet(org: Organization, year: int, month: int) -> DepreciationSheet:
+    """The month as the depreciation page shows it: once run, the run's own lines (with the workloads recorded);
+    before, the preview, with the 工作量法 assets still missing their workload."""
+    run = depreciation_run(org, year, month)
+    if run is None:
+        return DepreciationSheet(year, month, _month_lines(org, year, month))
+    this = month_workloads(org, year, month)
+    lines = sorted((PreviewLine(db.session.get(Asset, l.asset_id), l.amount, this.get(l.asset_id)) for l in run.lines),
+                   key=lambda l: l.asset.number)
+    return DepreciationSheet(year, month, lines, run)
+
+
+def record_workloads(org: Organization, year: int, month: int, workloads: list[dict], *, user: User) -> int:
+    """实际工作量 of 工作量法 assets for the month ({asset_id, quantity}; zero allowed; a second record of an asset
+    replaces the first). Only while the month's depreciation is not run and the month is open. Under the lock the
+    depreciation run takes, so a run never reads half of a month's records. Returns how many were recorded."""
+    access.require(user, access.PREPARE, org)
+    db.session.execute(sa.select(Organization.id).where(Organization.id == org.id).with_for_update())
+    if depreciation_run(org, year, month) is not None:
+        raise InvalidState(f"{year}年{month}月折旧已计提，不能再修改该月工作量")
+    later = db.session.execute(sa.select(DepreciationRun.year, DepreciationRun.month).where(
+        DepreciationRun.organization_id == org.id,
+        DepreciationRun.year * 12 + DepreciationRun.month > year * 12 + month)
+        .order_by(DepreciationRun.year, DepreciationRun.month).limit(1)).first()
+    if later is not None:  # a later run counted the workload used before it; it must not change behind it
+        raise InvalidState(f"{later.year}年{later.month}月折旧已计提，不能再登记此前月份的工作量")
+    last_day = calc.add_months(dt.date(year, month, 1), 1) - dt.timedelta(days=1)
+    today = clock.today()
+    if calc.month_index(year, month) > calc.month_index(today.year, today.month):
+        raise ValidationFailed.field("month", f"{year}年{month}月尚未到来，不能登记工作量")
+    periods.ensure_open(org, last_day, path="month")
+    errors: dict = {}
+    first = ""
+    seen: set[int] = set()
+    rows: list[tuple[Asset, Decimal]] = []
+    for i, item in enumerate(workloads):
+        a = db.session.get(Asset, item["asset_id"])
+        key, problem = "asset_id", None
+        if a is None or a.organization_id != org.id:
+            problem = "找不到该资产"
+        elif a.id in seen:
+            problem = f"资产 {a.number} 重复填写"
+        elif a.method != "workload":
+            problem = f"资产 {a.number} 按年限平均法折旧，不登记工作量"
+        elif a.disposed_date is not None:
+            problem = f"资产 {a.number} 已于 {a.disposed_date} 处置"
+        elif calc.month_index(year, month) < calc.month_index(*calc.first_depreciation_month(a.acquired_date)):
+            problem = f"资产 {a.number} 于 {a.acquired_date} 取得，当月不提折旧，从次月起登记工作量"
+        elif item["quantity"] < 0:
+            key, problem = "quantity", "实际工作量不能为负数"
+        if problem:
+            errors.setdefault("workloads", {})[i] = {key: [problem]}
+            first = first or problem
+            continue
+        seen.add(a.id)
+        rows.append((a, item["quantity"]))
+    if errors:
+        raise ValidationFailed(first, errors)
+    existing = {w.asset_id: w for w in db.session.scalars(sa.select(AssetWorkload).where(
+        AssetWorkload.organization_id == org.id, AssetWorkload.year == year, AssetWorkload.month == month,
+        AssetWorkload.asset_id.in_([a.id for a, _ in rows])))}
+    for a, q in rows:
+        if a.id in existing:
+            existing[a.id].quantity = q
+        else:
+            db.session.add(AssetWorkload(organization_id=org.id, asset_id=a.id, year=year, month=month, quantity=q))
+    db.session.flush()
+    audit.log("asset.workload", user=user, org=org, target=f"{year}-{month:02d}",
+              workloads={a.number: str(q) for a, q in rows})
+    return len(rows)
 
 
 def depreciation_run(org: Organization, year: int, month: int) -> DepreciationRun | None:
@@ -555,6 +709,8 @@ def dispose_asset(asset: Asset, *, date: dt.date, proceeds: Decimal = ZERO, user
     The card's depreciation for the disposal month must be run first (当月减少当月照提)."""
     org = db.session.get(Organization, asset.organization_id)
     access.require(user, access.PREPARE, org)
+    # the depreciation run's lock first: what is depreciated so far (and the month's workload) cannot change under us
+    db.session.execute(sa.select(Organization.id).where(Organization.id == org.id).with_for_update())
     db.session.execute(sa.select(Asset.id).where(Asset.id == asset.id).with_for_update())
     db.session.refresh(asset)
     if asset.disposed_date is not None:
@@ -566,9 +722,8 @@ def dispose_asset(asset: Asset, *, date: dt.date, proceeds: Decimal = ZERO, user
     if date < asset.acquired_date:
         raise ValidationFailed.field("date", "处置日期早于取得日期")
     acc = accumulated(asset)
-    if (asset.category in DEPRECIABLE and asset.method == "straight" and depreciation_run(org, date.year, date.month)
-            is None and calc.depreciation_for_month(asset.cost, asset.residual_rate, asset.life_months,
-                                                    asset.acquired_date, acc, date.year, date.month) > 0):
+    if (asset.category in DEPRECIABLE and depreciation_run(org, date.year, date.month) is None
+            and any(l.asset.id == asset.id and l.charge > 0 for l in _month_lines(org, date.year, date.month))):
         # 当月减少当月照提: disposed first, the card would leave the month's run and its charge land in 其他支出
         raise ValidationFailed.field("date", f"请先计提{date.year}年{date.month}月折旧（当月减少的资产当月照提），再处置")
     nbv = asset.cost - acc
@@ -988,7 +1143,8 @@ IMPORT_COLUMNS: dict[str, dict[str, str]] = {
     "assets": {"资产编号": "number", "名称": "name", "类别": "category", "用途": "use", "来源": "source",
                "资金文号": "source_ref", "取得日期": "acquired_date", "原值": "cost", "使用月数": "life_months",
                "残值率": "residual_rate", "期初累计折旧": "opening_depreciation", "存放地点": "location",
-               "保管人": "custodian", "状态": "status", "经营性": "operating"},
+               "保管人": "custodian", "状态": "status", "经营性": "operating", "折旧方法": "method",
+               "预计总工作量": "total_workload", "工作量单位": "workload_unit"},
     "parcels": {"地块编码": "code", "名称": "name", "类型": "kind", "面积": "area", "坐落": "location",
                 "东至": "east", "南至": "south", "西至": "west", "北至": "north", "经营状态": "status",
                 "量化价值": "value"},
@@ -997,7 +1153,7 @@ _REQUIRED_COLUMNS = {"contracts": ("合同编号", "合同类型", "对方", "�
                      "assets": ("资产编号", "名称", "取得日期", "原值"), "parcels": ("地块编码", "类型", "面积")}
 _CHOICES = {"kind": {**CONTRACT_KINDS, **PARCEL_KINDS}, "frequency": FREQUENCY_LABELS,
             "democratic_kind": DEMOCRATIC_KINDS, "category": ASSET_CATEGORIES, "use": ASSET_USES,
-            "source": ASSET_SOURCES, "status": {**ASSET_STATUSES, **PARCEL_STATUSES}}
+            "source": ASSET_SOURCES, "status": {**ASSET_STATUSES, **PARCEL_STATUSES}, "method": DEPRECIATION_METHODS}
 _YES = ("是", "1", "true", "yes", "y", "生效")
 
 

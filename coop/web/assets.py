@@ -16,13 +16,13 @@ from coop.core import clock
 from coop.documents import assets as documents
 from coop.ledger import assets as calc
 from coop.models.assets import (ASSET_CATEGORIES, ASSET_SOURCES, ASSET_STATUSES, ASSET_USES, CONTRACT_KINDS,
-                             CONTRACT_STATUSES, DEMOCRATIC_KINDS, FREQUENCY_LABELS, PARCEL_KINDS, PARCEL_STATUSES,
-                             ContractStatus)
+                             CONTRACT_STATUSES, DEMOCRATIC_KINDS, DEPRECIATION_METHODS, FREQUENCY_LABELS, PARCEL_KINDS,
+                             PARCEL_STATUSES, ContractStatus)
 from coop.reports.xlsx import render_xlsx
 from coop.schemas.assets import (AccrualInSchema, AssetInSchema, ContractInSchema, DepreciationInSchema, ParcelInSchema,
-                              RentReceiptInSchema)
+                              RentReceiptInSchema, WorkloadsInSchema)
 from coop.services import access, sanzi as service
-from coop.web.forms import submit
+from coop.web.forms import form_input, submit
 from coop.web.orgs import load_org
 
 bp = Blueprint("assets", __name__)
@@ -40,7 +40,16 @@ def _ctx(org, **kw) -> dict:
                 contract_statuses=CONTRACT_STATUSES, frequencies=FREQUENCY_LABELS, categories=ASSET_CATEGORIES,
                 asset_statuses=ASSET_STATUSES, asset_uses=ASSET_USES, asset_sources=ASSET_SOURCES,
                 parcel_kinds=PARCEL_KINDS, parcel_statuses=PARCEL_STATUSES, democratic_kinds=DEMOCRATIC_KINDS,
+                methods=DEPRECIATION_METHODS, qty=_qty,
                 buckets=[b[0] for b in calc.AGEING_BUCKETS], **kw)
+
+
+def _qty(d, grouped: bool = False) -> str:
+    """A workload without trailing zeros (570, 120.5), grouped for reading (10,000) or plain for an input."""
+    if d is None:
+        return ""
+    d = d.normalize()
+    return f"{d:,f}" if grouped else f"{d:f}"
 
 
 @bp.route("/o/<int:org_id>/sanzi/")
@@ -50,7 +59,8 @@ def index():
     today = clock.today()
     return render_template(
         "assets/index.html", **_ctx(org, today=today, contracts=service.list_contracts(org),
-                                    assets=[(a, service.accumulated(a)) for a in service.list_assets(org)],
+                                    assets=[(a, service.accumulated(a), service.used_workload(a))
+                                            for a in service.list_assets(org)],
                                     parcels=service.list_parcels(org), summary=service.resource_summary(org),
                                     ageing=service.ageing(org, today), reconciliation=service.reconcile(org, today),
                                     warnings=service.warnings(org, today)))
@@ -113,7 +123,8 @@ def accrue():
 def depreciate():
     org = load_org(access.PREPARE)
     run, errors, _ = submit(DepreciationInSchema(),
-                            lambda d: service.depreciate_month(org, d["year"], d["month"], current_user))
+                            lambda d: service.depreciate_month(org, d["year"], d["month"], current_user),
+                            data=form_input(request.form, skip=("csrf_token", "action", "back")))
     if errors:
         flash(next(iter(errors.values()))[0], "error")
     elif run is None:
@@ -121,7 +132,45 @@ def depreciate():
     else:
         flash(gettext("%(y)s年%(m)s月折旧 %(t)s 元，凭证草稿待审核", y=run.year, m=run.month, t=f"{run.total:,.2f}"),
               "success")
+    if request.form.get("back") == "month" and not errors:  # run from the month's page: back to it
+        return redirect(url_for("assets.depreciation_month", year=run.year if run else int(request.form["year"]),
+                                month=run.month if run else int(request.form["month"])))
     return redirect(url_for("assets.index"))
+
+
+@bp.route("/o/<int:org_id>/sanzi/depreciation/<int:year>/<int:month>", methods=["GET", "POST"])
+def depreciation_month(year: int, month: int):
+    """A month's depreciation: the 工作量法 assets' actual workloads entered all at once, what the run would charge
+    (or, once run, what it charged), the assets still without a workload, and the run itself."""
+    org = load_org()
+    if not (2000 <= year <= 2100 and 1 <= month <= 12):
+        abort(404)
+    errors, status = {}, 200
+    if request.method == "POST":
+        org = load_org(access.PREPARE)
+        ids = [int(k.split("-", 1)[1]) for k in request.form if k.startswith("workload-") and k[9:].isdigit()]
+        ids = [i for i in ids if request.form[f"workload-{i}"].strip()]
+        data = {"year": year, "month": month,
+                "workloads": [{"asset_id": i, "quantity": request.form[f"workload-{i}"].strip()} for i in ids]}
+        done = submit(WorkloadsInSchema(), lambda d: service.record_workloads(org, year, month, d["workloads"],
+                                                                              user=current_user), data=data)
+        if done.ok:
+            flash(gettext("已登记 %(n)s 项工作量", n=done.result), "success")
+            return redirect(url_for("assets.depreciation_month", year=year, month=month))
+        status = done.status
+        for key, messages in done.errors.items():  # "workloads.2.quantity" → beside the input of that asset
+            parts = key.split(".")
+            if len(parts) >= 2 and parts[0] == "workloads" and parts[1].isdigit() and int(parts[1]) < len(ids):
+                key = f"workload-{ids[int(parts[1])]}"
+            elif key in ("year", "month", "workloads"):
+                key = "_schema"
+            errors.setdefault(key, []).extend(messages)
+    sheet = service.depreciation_sheet(org, year, month)
+    prev_y, prev_m = (year - 1, 12) if month == 1 else (year, month - 1)
+    next_y, next_m = (year + 1, 1) if month == 12 else (year, month + 1)
+    return render_template("assets/depreciation.html", **_ctx(
+        org, year=year, month=month, sheet=sheet, errors=errors, form=request.form if errors else {},
+        prev=(prev_y, prev_m), next=(next_y, next_m))), status
 
 
 @bp.route("/o/<int:org_id>/sanzi/assets/new", methods=["GET", "POST"])
