@@ -1,7 +1,7 @@
 """login throttle shared by every worker: the failures in a table
 
 Revision ID: a26b00000001
-Revises: a25a00000001
+Revises: a26a00000001
 Create Date: 2026-12-07 11:00:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'a26b00000001'
-down_revision = 'a25a00000001'
+down_revision = 'a26a00000001'
 branch_labels = None
 depends_on = None
 
