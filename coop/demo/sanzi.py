@@ -50,10 +50,13 @@ def build_sanzi(keepers, today: dt.date) -> None:
         dep = -sum((v for c, v in bal.items() if c.startswith("152")), Decimal(0))
         for i, ((name, _, years, use, source), c, d) in enumerate(zip(
                 CARDS, _split(cost, [s for _, s, *_ in CARDS]), _split(dep, [s for _, s, *_ in CARDS])), start=1):
+            # the pump station is depreciated by its running hours (工作量法), the buildings by the years
+            by_hours = dict(method="workload", total_workload=Decimal("60000"), workload_unit="小时",
+                            life_months=None) if use == "production" else dict(life_months=years * 12)
             sanzi.register_asset(org, dict(
                 number=f"GD-{i:03d}", name=name, category="fixed", use=use, source=source,
                 source_ref={"fiscal": "青财农〔2019〕21号", "poverty": "衔接资金项目 QS-2021-07"}.get(source),
-                acquired_date=dt.date(2018, 6, 30), cost=c, life_months=years * 12, residual_rate=Decimal("0.05"),
+                acquired_date=dt.date(2018, 6, 30), cost=c, **by_hours, residual_rate=Decimal("0.05"),
                 opening_depreciation=min(d, sanzi.calc.depreciable(c, Decimal("0.05"))), location=spec.name[:2] + "村部",
                 custodian=spec.legal_representative), user=user)
 
