@@ -96,13 +96,14 @@ def _plan_out(p: QuantificationPlan) -> dict:
 @blp.arguments(HouseholdQuerySchema, location="query")
 @blp.response(200, HouseholdSchema(many=True))
 def list_households(args, org_id: int):
-    """户 list with head, people, units held and the current 股权证 number. `q` matches 户号 or a name."""
+    """户 list with head, people, units held and the current 股权证 number. `q` matches 户号, a name, or a 身份证号
+    in full (RULES §13: never a part of one, which would let a reader recover a masked number digit by digit)."""
     org = api_org(org_id)
     q = args["q"].strip()
     hs = db.session.scalars(sa.select(Household).where(Household.organization_id == org.id).order_by(Household.number))
     units, certs = shares.household_units(org), _current_certs(org)
     return [_household_out(h, units, certs) for h in hs
-            if not q or q in h.number or any(q in m.name for m in h.members)]
+            if not q or q in h.number or any(q in m.name or q.upper() == m.id_number for m in h.members)]
 
 
 @blp.route("/households", methods=["POST"])

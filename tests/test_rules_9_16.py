@@ -1,0 +1,47 @@
+"""Acceptance checks of RULES §9–§16 that the audit found unproven or broken, each driven as a user would."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from tests.realbooks import real_books  # noqa: F401  (fixture)
+from tests.test_members_api import Api
+from tests.test_members_web import IDS, _fast_password_hashing, people  # noqa: F401  (fixtures)
+
+D = Decimal
+
+
+def test_api_household_search_by_the_full_id_number_only(people, client, books):
+    """§13: search by ID works on the full, exact number (the web list does; the API must too), never on a part."""
+    api = Api(client, books)
+    assert [h["number"] for h in api.get(f"/households?q={IDS[3]}", who="reviewer").json] == ["0002"]
+    assert [h["number"] for h in api.get(f"/households?q={IDS[3].lower()}").json] == ["0002"]
+    assert api.get(f"/households?q={IDS[3][:-1]}").json == []
+    assert api.get(f"/households?q={IDS[3][-4:]}").json == []
+
+
+def test_a_bank_result_of_bu_cheng_gong_leaves_the_household_unpaid(real_books):
+    """§15 分红代发: failed rows stay unpaid with the bank's reason — a result written 不成功 / 未成功 is a failure,
+    not a payment because it contains 成功."""
+    import datetime as dt
+
+    from coop.core.extensions import db
+    from coop.services import distribution, payout
+    from tests.test_cash import people as cash_people, posted_plan
+
+    books = real_books
+    _, cash, _ = cash_people(books)
+    org, acc = books.org, books.accountant
+    plan, ha, hb = posted_plan(books)
+    payout.set_household_account(org, user=cash, household_id=ha.id, bank_name="农商银行", account_no="6228001111")
+    payout.set_household_account(org, user=cash, household_id=hb.id, bank_name="农商银行", account_no="6228002222")
+    batch = payout.create_batch(org, user=cash, plan_id=plan.id, pay_from=books.leaf("102", 2))
+    db.session.commit()
+    rows = payout.batch_rows(batch, user=cash)
+    result = ("序号,户号,户主,身份证号,卡号,金额,处理结果,失败原因\n"
+              f"1,{rows[1][1]},张一,{rows[1][3]},6228001111,24640.00,交易不成功,户名不符\n"
+              f"2,{rows[2][1]},李一,{rows[2][3]},6228002222,15360.00,未成功,\n").encode("utf-8")
+    assert payout.import_result(batch, user=acc, filename="回盘.csv", data=result, date=dt.date(2026, 1, 5)) is None
+    db.session.commit()
+    assert [(i.status, i.reason) for i in batch.items] == [("failed", "户名不符"), ("failed", "银行未说明原因")]
+    status = {s.dividend.household_id: s.unpaid for s in distribution.dividend_status(plan)}
+    assert status == {ha.id: D("24640.00"), hb.id: D("15360.00")}
