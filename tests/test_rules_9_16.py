@@ -45,3 +45,24 @@ def test_a_bank_result_of_bu_cheng_gong_leaves_the_household_unpaid(real_books):
     assert [(i.status, i.reason) for i in batch.items] == [("failed", "户名不符"), ("failed", "银行未说明原因")]
     status = {s.dividend.household_id: s.unpaid for s in distribution.dividend_status(plan)}
     assert status == {ha.id: D("24640.00"), hb.id: D("15360.00")}
+
+
+def test_a_draft_is_old_by_the_beijing_day_it_was_made(books):
+    """§10 三色预警 'drafts older than 30 days', counted in the organization's (Beijing) days: created_at is stored
+    in UTC, so a draft made at 04:00 Beijing on 1 March (20:00 UTC on 28 February) is 30 days old on 31 March,
+    not yet older; one made at 23:00 Beijing on 28 February (15:00 UTC) is."""
+    import datetime as dt
+
+    from coop.core.extensions import db
+    from coop.services import warnings
+
+    books.lock_opening({"102": "5000.00", "301": "-5000.00"})
+    v = books.draft("2025-02-05", ("101", "10.00", ""), ("102", "", "10.00"))
+    today = dt.date(2025, 3, 31)
+    v.created_at = dt.datetime(2025, 2, 28, 20, 0)  # 2025-03-01 04:00 Beijing
+    db.session.commit()
+    assert "old_drafts" not in {w.code for w in warnings.warnings_for(books.org, today)}
+    v.created_at = dt.datetime(2025, 2, 28, 15, 0)  # 2025-02-28 23:00 Beijing
+    db.session.commit()
+    [w] = [w for w in warnings.warnings_for(books.org, today) if w.code == "old_drafts"]
+    assert w.facts == ["2025-02-05 （未编号）（2025-02-28 制单）"]

@@ -118,7 +118,9 @@ def _no_attachments(org: Organization, today: dt.date) -> list[Warning]:
 
 @rule(40)
 def _old_drafts(org: Organization, today: dt.date) -> list[Warning]:
-    cutoff = dt.datetime.combine(today - dt.timedelta(days=30), dt.time())
+    # the start of the Beijing day 30 days back, as the naive UTC that created_at is stored in
+    cutoff = (dt.datetime.combine(today - dt.timedelta(days=30), dt.time(), tzinfo=clock.BEIJING)
+              .astimezone(dt.timezone.utc).replace(tzinfo=None))
     rows = list(db.session.scalars(sa.select(Voucher).where(
         Voucher.organization_id == org.id, Voucher.status != VoucherStatus.POSTED, Voucher.created_at < cutoff)
         .order_by(Voucher.created_at).limit(21)))
@@ -126,4 +128,4 @@ def _old_drafts(org: Organization, today: dt.date) -> list[Warning]:
         return []
     return [Warning("old_drafts", "yellow", N_("超过30天未记账的凭证"),
                     [N_("%(date)s %(no)s（%(created)s 制单）", date=v.date, no=v.display_number,
-                        created=v.created_at.date()) for v in rows[:20]])]
+                        created=clock.local(v.created_at).date()) for v in rows[:20]])]
