@@ -66,3 +66,26 @@ def test_a_draft_is_old_by_the_beijing_day_it_was_made(books):
     db.session.commit()
     [w] = [w for w in warnings.warnings_for(books.org, today) if w.code == "old_drafts"]
     assert w.facts == ["2025-02-05 （未编号）（2025-02-28 制单）"]
+
+
+def test_a_masked_id_number_cannot_be_completed_from_the_birth_date_shown_beside_it(people, client, books, auth):
+    """§13: everyone but the organization's accountants sees 520203********0033 — the eight hidden digits are the
+    birth date, so the reviewer is not shown that date in full either (the year is enough to read an age); the
+    accountant still sees both."""
+    api = Api(client, books)
+    hid = people.p[0].household_id
+    # IDS[2] is born 1975-06-01
+    detail = api.get(f"/households/{hid}", who="reviewer").json
+    shown = {m["name"]: m for m in detail["members"]}["张小明"]
+    assert shown["id_number"] == IDS[2][:6] + "********" + IDS[2][-4:]
+    assert shown["birth_date"] is None
+    assert api.get(f"/members/{people.p[2].id}", who="reviewer").json["birth_date"] is None
+    assert api.get(f"/households/{hid}").json["members"][2]["birth_date"] == "1975-06-01"
+
+    auth.login(books.reviewer)
+    for url in (f"/o/{books.org.id}/members/h/{hid}", f"/o/{books.org.id}/members/m/{people.p[2].id}"):
+        page = client.get(url).get_data(as_text=True)
+        assert "1975-06-01" not in page and "19750601" not in page and "1975年" in page, url
+    auth.login(books.accountant)
+    page = client.get(f"/o/{books.org.id}/members/h/{hid}").get_data(as_text=True)
+    assert "1975-06-01" in page and IDS[2] in page

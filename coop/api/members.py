@@ -42,8 +42,10 @@ blp = Blueprint("api_members", __name__, description="成员与股权 Members an
 
 def _member_out(m: Member, full_id: bool) -> dict:
     number = m.id_number if full_id else members.mask_id_number(m.id_number)
+    # the masked digits are the birth date: shown beside the mask it would complete the number (RULES §13)
     return {"id": m.id, "household_id": m.household_id, "name": m.name, "id_number": number, "sex": m.sex,
-            "birth_date": m.birth_date, "relation": m.relation, "phone": m.phone if full_id else None,
+            "birth_date": m.birth_date if full_id else None, "relation": m.relation,
+            "phone": m.phone if full_id else None,
             "status": m.status}
 
 
