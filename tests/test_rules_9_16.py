@@ -89,3 +89,27 @@ def test_a_masked_id_number_cannot_be_completed_from_the_birth_date_shown_beside
     auth.login(books.accountant)
     page = client.get(f"/o/{books.org.id}/members/h/{hid}").get_data(as_text=True)
     assert "1975-06-01" in page and IDS[2] in page
+
+
+def test_the_cashier_and_the_finance_group_borrowing_are_officer_receivables(books):
+    """§10 三色预警 'receivables from officers' (农村集体经济组织法 art. 35 binds 理事、监事 and 经营管理人员): the
+    出纳 and a 民主理财小组 member owing the collective are red, as the accountant and the head are; a member
+    who holds no office is not."""
+    import datetime as dt
+
+    from coop.services import users, vouchers, warnings
+
+    cashier = users.create_user("chuna", "钱出纳", "password1")
+    users.assign_role(cashier, "cashier", books.org)
+    watcher = users.create_user("licai", "孙理财", "password1")
+    users.assign_role(watcher, "finance_group", books.org)
+    plain = users.create_user("chengyuan", "周成员", "password1")
+    users.assign_role(plain, "member", books.org)
+    books.lock_opening({"102": "5000.00", "301": "-5000.00"})
+    for who, amount in (("钱出纳", "150.00"), ("孙理财", "80.00"), ("周成员", "60.00")):
+        v = books.draft("2025-01-06", ("112", amount, ""), ("102", "", amount), summary=f"{who}借款")
+        v.lines[0].counterparty = who
+        vouchers.review_voucher(v, user=books.reviewer)
+        vouchers.post_voucher(v, user=books.accountant)
+    [w] = [w for w in warnings.warnings_for(books.org, dt.date(2025, 1, 31)) if w.code == "officer_receivable"]
+    assert w.level == "red" and sorted(w.facts) == ["孙理财 欠款 80.00", "钱出纳 欠款 150.00"]

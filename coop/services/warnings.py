@@ -76,9 +76,11 @@ def _cash_over_limit(org: Organization, today: dt.date) -> list[Warning]:
 
 
 def officer_names(org: Organization) -> set[str]:
-    """村干部 and staff: everyone holding a village role, and the cadres of distribution plans."""
+    """村干部 and staff: everyone holding an office in the village (art. 35 binds 理事、监事 and 经营管理人员: the
+    head, the accountant, the 出纳 and the 民主理财小组), and the cadres of distribution plans."""
+    offices = ("accountant", "reviewer", "cashier", "finance_group")
     names = set(db.session.scalars(sa.select(User.display_name).join(RoleAssignment).where(
-        RoleAssignment.organization_id == org.id, RoleAssignment.role.in_(("accountant", "reviewer")))))
+        RoleAssignment.organization_id == org.id, RoleAssignment.role.in_(offices))))
     names |= set(db.session.scalars(sa.select(DistributionCadre.name).join(DistributionPlan).where(
         DistributionPlan.organization_id == org.id)))
     return {n for n in names if n}
