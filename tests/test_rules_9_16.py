@@ -113,3 +113,21 @@ def test_the_cashier_and_the_finance_group_borrowing_are_officer_receivables(boo
         vouchers.post_voucher(v, user=books.accountant)
     [w] = [w for w in warnings.warnings_for(books.org, dt.date(2025, 1, 31)) if w.code == "officer_receivable"]
     assert w.level == "red" and sorted(w.facts) == ["孙理财 欠款 80.00", "钱出纳 欠款 150.00"]
+
+
+def test_a_question_on_a_voucher_shows_the_beijing_day_it_was_asked(books, client, auth):
+    """§10 questions on vouchers, dated as people read them (Beijing): asked at 01:00 Beijing on 1 April, stored as
+    17:00 UTC on 31 March, the page says 2025-04-01."""
+    import datetime as dt
+
+    from coop.core.extensions import db
+    from coop.services import disclosure
+
+    books.lock_opening({"102": "5000.00", "301": "-5000.00"})
+    v = books.post("2025-03-05", ("513", "80.00", ""), ("102", "", "80.00"), summary="买办公用品")
+    q = disclosure.ask_question(books.org, v, text="请附发票", user=books.auditor)
+    q.created_at = dt.datetime(2025, 3, 31, 17, 0)
+    db.session.commit()
+    auth.login(books.accountant)
+    page = client.get(f"/o/{books.org.id}/vouchers/{v.id}").get_data(as_text=True)
+    assert "请附发票" in page and "2025-04-01" in page and "2025-03-31" not in page
