@@ -131,3 +131,29 @@ def test_a_question_on_a_voucher_shows_the_beijing_day_it_was_asked(books, clien
     auth.login(books.accountant)
     page = client.get(f"/o/{books.org.id}/vouchers/{v.id}").get_data(as_text=True)
     assert "请附发票" in page and "2025-04-01" in page and "2025-03-31" not in page
+
+
+def test_the_township_grants_and_manages_a_village_cashier(books, client, auth):
+    """§13 + §15: the 出纳 is a village role — the township grants and removes it on its villages, resets and
+    deactivates whoever holds it, and the account pages offer it (the county's too)."""
+    from coop.core.extensions import db
+    from coop.services import admin, users
+
+    clerk = users.create_user("chuna", "钱出纳", "password1")
+    users.assign_role(clerk, "member", books.org)
+    db.session.commit()
+    aud = books.auditor
+    ra = admin.grant_role(aud, clerk, "cashier", organization_id=books.org.id)
+    db.session.commit()
+    assert {r.role for r in clerk.roles} == {"member", "cashier"}
+    assert "chuna" in {u.username for u in admin.manageable_users(aud)}
+    assert admin.reset_password(aud, clerk)
+    admin.set_active(aud, clerk, False)
+    admin.set_active(aud, clerk, True)
+    admin.remove_role(aud, clerk, ra.id)
+    db.session.commit()
+    assert {r.role for r in clerk.roles} == {"member"}
+    for who in ("jingguan", "xian"):
+        auth.login(who)
+        assert 'value="cashier"' in client.get("/admin/accounts").get_data(as_text=True), who
+    assert 'value="cashier"' in client.get("/admin/users").get_data(as_text=True)
