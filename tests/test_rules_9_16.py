@@ -157,3 +157,20 @@ def test_the_township_grants_and_manages_a_village_cashier(books, client, auth):
         auth.login(who)
         assert 'value="cashier"' in client.get("/admin/accounts").get_data(as_text=True), who
     assert 'value="cashier"' in client.get("/admin/users").get_data(as_text=True)
+
+
+def test_the_command_line_grants_the_cashier_role(books, app):
+    """§15 出纳 is a role: `coop user grant` and `coop create-user` know it like the other village roles."""
+    from coop.core.extensions import db
+    from coop.models import User
+
+    runner = app.test_cli_runner()
+    r = runner.invoke(args=["coop", "user", "grant", "shenhe", "cashier", "--org", str(books.org.id)])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(args=["coop", "create-user", "--username", "chuna2", "--name", "钱出纳", "--password",
+                            "Qiang-Zhi-2025", "--role", "cashier", "--org", str(books.org.id), "--one-time"])
+    assert r.exit_code == 0, r.output
+    db.session.expire_all()
+    for name in ("shenhe", "chuna2"):
+        user = db.session.scalar(db.select(User).where(User.username == name))
+        assert "cashier" in {ra.role for ra in user.roles if ra.organization_id == books.org.id}, name
