@@ -81,6 +81,10 @@ def test_a_masked_id_number_cannot_be_completed_from_the_birth_date_shown_beside
     assert shown["birth_date"] is None
     assert api.get(f"/members/{people.p[2].id}", who="reviewer").json["birth_date"] is None
     assert api.get(f"/households/{hid}").json["members"][2]["birth_date"] == "1975-06-01"
+    roster = api.get("/roster", who="reviewer").json
+    row = next(r for r in roster["rows"] if r[roster["columns"].index("成员")] == "张小明")
+    assert row[roster["columns"].index("出生日期")] == "1975"
+    assert "1975-06-01" not in str(roster["rows"])
 
     auth.login(books.reviewer)
     for url in (f"/o/{books.org.id}/members/h/{hid}", f"/o/{books.org.id}/members/m/{people.p[2].id}"):

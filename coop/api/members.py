@@ -173,15 +173,16 @@ def _read(files) -> tuple[list[dict], str]:
 @blp.route("/roster")
 @blp.response(200, RosterSchema)
 def get_roster(org_id: int):
-    """The roster in the import layout. 身份证号 in full only for those who manage the roster; others see the
-    last 4 characters."""
+    """The roster in the import layout. 身份证号 in full only for those who manage the roster; others see it masked
+    (520203********0033), the phone's last 4 digits and the birth year only (the birth date is the masked part)."""
     org = api_org(org_id)
     rows = members.export_roster(org)
     if not access.can(current_api_user(), access.MANAGE_MEMBERS, org):
         id_columns = [i for i, c in enumerate(rows[0]) if c in ("户主身份证", "身份证")]
-        phone = rows[0].index("联系电话")
+        phone, birth = rows[0].index("联系电话"), rows[0].index("出生日期")
         rows = [rows[0]] + [[members.mask_id_number(v) if i in id_columns else
-                             ("*" * (len(v) - 4) + v[-4:] if v else v) if i == phone else v
+                             ("*" * (len(v) - 4) + v[-4:] if v else v) if i == phone else
+                             v[:4] if i == birth else v
                              for i, v in enumerate(row)] for row in rows[1:]]
     return {"columns": rows[0], "rows": rows[1:]}
 
