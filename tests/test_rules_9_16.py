@@ -178,3 +178,28 @@ def test_the_command_line_grants_the_cashier_role(books, app):
     for name in ("shenhe", "chuna2"):
         user = db.session.scalar(db.select(User).where(User.username == name))
         assert "cashier" in {ra.role for ra in user.roles if ra.organization_id == books.org.id}, name
+
+
+def test_a_statement_imported_twice_names_the_beijing_day_of_the_first_import(real_books):
+    """§15 bank statements: the same file again is refused, saying when it was imported — in Beijing time (an
+    import at 01:00 Beijing on 1 April is stored as 17:00 UTC on 31 March)."""
+    import datetime as dt
+
+    import pytest
+
+    from coop.core.errors import ValidationFailed
+    from coop.core.extensions import db
+    from coop.services import bank
+    from tests.test_cash import MAPPING, csv_of, people as cash_people
+
+    books = real_books
+    _, cash, _ = cash_people(books)
+    b1 = books.leaf("102", 1)
+    bank.set_account(books.org, user=cash, account_code=b1, bank_name="农商银行", account_no="6228000011112222")
+    data = csv_of([("2025-03-02", "租金", "100.00", "", "A1")], "5000000.00")
+    st = bank.import_statement(books.org, user=cash, account_code=b1, filename="3月.csv", data=data, mapping=MAPPING)
+    st.statement.created_at = dt.datetime(2025, 3, 31, 17, 0)
+    db.session.commit()
+    with pytest.raises(ValidationFailed) as exc:
+        bank.import_statement(books.org, user=cash, account_code=b1, filename="3月.csv", data=data, mapping=MAPPING)
+    assert exc.value.errors == {"file": ["该文件已于 2025-04-01 导入（3月.csv），不能重复导入"]}
