@@ -203,3 +203,25 @@ def test_a_statement_imported_twice_names_the_beijing_day_of_the_first_import(re
     with pytest.raises(ValidationFailed) as exc:
         bank.import_statement(books.org, user=cash, account_code=b1, filename="3月.csv", data=data, mapping=MAPPING)
     assert exc.value.errors == {"file": ["该文件已于 2025-04-01 导入（3月.csv），不能重复导入"]}
+
+
+def test_the_printed_approval_form_dates_each_step_in_beijing_time(real_books):
+    """§15 村级财务支出审批单: the date beside each decision is the Beijing day (a head's approval at 01:00 Beijing on
+    1 April is stored as 17:00 UTC on 31 March)."""
+    import datetime as dt
+
+    from coop.core.extensions import db
+    from coop.documents import cash as docs
+    from coop.services import spending
+    from tests.test_cash import file, people as cash_people
+
+    books = real_books
+    cash_people(books)
+    req = file(books, "800.00")
+    spending.decide(req, user=books.reviewer, step="head", decision="approve")
+    [approval] = req.approvals
+    approval.created_at = dt.datetime(2025, 3, 31, 17, 0)
+    db.session.commit()
+    t = docs.request_table(req, {books.reviewer.id: "李主任"})
+    [row] = [r for r in t.rows if r.cells[0] == "村负责人审批"]
+    assert row.cells[1] == "同意 李主任 2025-04-01"
