@@ -42,8 +42,10 @@ blp = Blueprint("api_members", __name__, description="成员与股权 Members an
 
 def _member_out(m: Member, full_id: bool) -> dict:
     number = m.id_number if full_id else members.mask_id_number(m.id_number)
+    # the masked digits are the birth date: shown beside the mask it would complete the number (RULES §13)
     return {"id": m.id, "household_id": m.household_id, "name": m.name, "id_number": number, "sex": m.sex,
-            "birth_date": m.birth_date, "relation": m.relation, "phone": m.phone if full_id else None,
+            "birth_date": m.birth_date if full_id else None, "relation": m.relation,
+            "phone": m.phone if full_id else None,
             "status": m.status}
 
 
@@ -96,13 +98,14 @@ def _plan_out(p: QuantificationPlan) -> dict:
 @blp.arguments(HouseholdQuerySchema, location="query")
 @blp.response(200, HouseholdSchema(many=True))
 def list_households(args, org_id: int):
-    """户 list with head, people, units held and the current 股权证 number. `q` matches 户号 or a name."""
+    """户 list with head, people, units held and the current 股权证 number. `q` matches 户号, a name, or a 身份证号
+    in full (RULES §13: never a part of one, which would let a reader recover a masked number digit by digit)."""
     org = api_org(org_id)
     q = args["q"].strip()
     hs = db.session.scalars(sa.select(Household).where(Household.organization_id == org.id).order_by(Household.number))
     units, certs = shares.household_units(org), _current_certs(org)
     return [_household_out(h, units, certs) for h in hs
-            if not q or q in h.number or any(q in m.name for m in h.members)]
+            if not q or q in h.number or any(q in m.name or q.upper() == m.id_number for m in h.members)]
 
 
 @blp.route("/households", methods=["POST"])
@@ -170,15 +173,16 @@ def _read(files) -> tuple[list[dict], str]:
 @blp.route("/roster")
 @blp.response(200, RosterSchema)
 def get_roster(org_id: int):
-    """The roster in the import layout. 身份证号 in full only for those who manage the roster; others see the
-    last 4 characters."""
+    """The roster in the import layout. 身份证号 in full only for those who manage the roster; others see it masked
+    (520203********0033), the phone's last 4 digits and the birth year only (the birth date is the masked part)."""
     org = api_org(org_id)
     rows = members.export_roster(org)
     if not access.can(current_api_user(), access.MANAGE_MEMBERS, org):
         id_columns = [i for i, c in enumerate(rows[0]) if c in ("户主身份证", "身份证")]
-        phone = rows[0].index("联系电话")
+        phone, birth = rows[0].index("联系电话"), rows[0].index("出生日期")
         rows = [rows[0]] + [[members.mask_id_number(v) if i in id_columns else
-                             ("*" * (len(v) - 4) + v[-4:] if v else v) if i == phone else v
+                             ("*" * (len(v) - 4) + v[-4:] if v else v) if i == phone else
+                             v[:4] if i == birth else v
                              for i, v in enumerate(row)] for row in rows[1:]]
     return {"columns": rows[0], "rows": rows[1:]}
 

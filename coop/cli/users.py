@@ -12,7 +12,7 @@ from coop.core.extensions import db
 @click.option("--name", "display_name", default=None, help="显示名称")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 @click.option("--role", type=click.Choice(["county_admin", "township_auditor", "accountant", "reviewer",
-                                           "finance_group", "member"]), default=None)
+                                           "finance_group", "cashier", "member"]), default=None)
 @click.option("--org", "org_id", type=int, default=None, help="organization id (for village roles)")
 @click.option("--township", "township_id", type=int, default=None)
 @click.option("--county", "county_id", type=int, default=None)
@@ -111,7 +111,7 @@ def _scope(org_id, township_id, county_id):
 @user_cli.command("grant")
 @click.argument("username")
 @click.argument("role", type=click.Choice(["county_admin", "township_auditor", "accountant", "reviewer",
-                                           "finance_group", "member"]))
+                                           "finance_group", "cashier", "member"]))
 @click.option("--org", "org_id", type=int, default=None)
 @click.option("--township", "township_id", type=int, default=None)
 @click.option("--county", "county_id", type=int, default=None)

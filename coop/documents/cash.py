@@ -1,6 +1,7 @@
 """Documents of 出纳 and the bank (RULES §15): the monthly 银行存款余额调节表 (PDF/xlsx) and the 分红代发 batch file."""
 from __future__ import annotations
 
+from coop.core import clock
 from coop.core.export_safety import workbook_bytes
 from coop.core.text import N_
 from coop.models import Organization
@@ -76,7 +77,7 @@ def request_table(req, names: dict[int, str]) -> ReportTable:
     for step in req.steps:
         a = decided.get(step)
         text = "待审批" if a is None else " ".join(x for x in (
-            words[a.decision], names.get(a.user_id, ""), a.created_at.strftime("%Y-%m-%d") if a.created_at else "",
+            words[a.decision], names.get(a.user_id, ""), clock.local(a.created_at).strftime("%Y-%m-%d") if a.created_at else "",
             a.reason or "", f"{a.meeting_date} {a.record}" if a.record else "") if x)
         t.add([STEPS[step], text])
     return t

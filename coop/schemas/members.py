@@ -87,10 +87,11 @@ class MemberSchema(StrictSchema):
     id = fields.Integer()
     household_id = fields.Integer()
     name = fields.String()
-    #: masked to the last 4 digits for users who do not manage the roster
+    #: masked (520203********0033, RULES §13) for users who do not manage the roster
     id_number = fields.String()
     sex = fields.String()
-    birth_date = fields.Date()
+    #: null for them too: it is the masked part of the number
+    birth_date = fields.Date(allow_none=True)
     relation = fields.String()
     phone = fields.String(allow_none=True)
     status = fields.String()

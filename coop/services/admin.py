@@ -87,9 +87,9 @@ def set_code_scheme(admin: User, county, key: str):
 # ---------------------------------------------------------------- the account lifecycle (RULES §13)
 
 #: least powerful first: what a new account gets unless told otherwise, and the order of the role menus
-ROLE_ORDER = ("member", "finance_group", "reviewer", "accountant", "township_auditor", "county_admin")
-#: roles a township auditor may grant and remove (on the villages of its township)
-VILLAGE_ROLES = frozenset({"member", "finance_group", "reviewer", "accountant"})
+ROLE_ORDER = ("member", "finance_group", "cashier", "reviewer", "accountant", "township_auditor", "county_admin")
+#: roles a township auditor may grant and remove (on the villages of its township); the 出纳 is one (RULES §15)
+VILLAGE_ROLES = frozenset({"member", "finance_group", "cashier", "reviewer", "accountant"})
 
 
 def _administered_townships(admin: User) -> list[int]:

@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
+from coop.core import clock
 from coop.core.errors import InvalidState, NotFound, ValidationFailed
 from coop.core.extensions import db
 from coop.ledger import codes, reconcile
@@ -231,7 +232,7 @@ def import_statement(org: Organization, *, user: User, account_code: str, filena
     earlier = db.session.scalar(sa.select(BankStatement).where(BankStatement.organization_id == org.id,
                                                                BankStatement.sha256 == sha))
     if earlier is not None:
-        raise ValidationFailed.field("file", f"该文件已于 {earlier.created_at:%Y-%m-%d} 导入（{earlier.filename}），不能重复导入")
+        raise ValidationFailed.field("file", f"该文件已于 {clock.local(earlier.created_at):%Y-%m-%d} 导入（{earlier.filename}），不能重复导入")
     lines = parse(read_rows(filename, data), used)
     if closing_balance is None:
         last = lines[-1] if lines[-1].date >= lines[0].date else lines[0]  # files run oldest or newest first

@@ -25,7 +25,8 @@ from coop.services.bank import _amount, read_rows
 COLUMNS = ("序号", "户号", "户主", "身份证号", "卡号", "金额")
 RESULT_COLUMNS = ("处理结果", "失败原因")
 PAID_WORDS = ("成功", "已入账", "success", "ok")
-FAILED_WORDS = ("失败", "fail", "failed")
+#: a negated success (交易不成功, 未成功, unsuccessful) contains a success word: these are read first
+FAILED_WORDS = ("失败", "fail", "failed", "不成功", "未成功", "没有成功", "unsuccess", "not success")
 
 
 def set_household_account(org: Organization, *, user: User, household_id: int, bank_name: str,

@@ -76,9 +76,11 @@ def _cash_over_limit(org: Organization, today: dt.date) -> list[Warning]:
 
 
 def officer_names(org: Organization) -> set[str]:
-    """村干部 and staff: everyone holding a village role, and the cadres of distribution plans."""
+    """村干部 and staff: everyone holding an office in the village (art. 35 binds 理事、监事 and 经营管理人员: the
+    head, the accountant, the 出纳 and the 民主理财小组), and the cadres of distribution plans."""
+    offices = ("accountant", "reviewer", "cashier", "finance_group")
     names = set(db.session.scalars(sa.select(User.display_name).join(RoleAssignment).where(
-        RoleAssignment.organization_id == org.id, RoleAssignment.role.in_(("accountant", "reviewer")))))
+        RoleAssignment.organization_id == org.id, RoleAssignment.role.in_(offices))))
     names |= set(db.session.scalars(sa.select(DistributionCadre.name).join(DistributionPlan).where(
         DistributionPlan.organization_id == org.id)))
     return {n for n in names if n}
@@ -118,7 +120,9 @@ def _no_attachments(org: Organization, today: dt.date) -> list[Warning]:
 
 @rule(40)
 def _old_drafts(org: Organization, today: dt.date) -> list[Warning]:
-    cutoff = dt.datetime.combine(today - dt.timedelta(days=30), dt.time())
+    # the start of the Beijing day 30 days back, as the naive UTC that created_at is stored in
+    cutoff = (dt.datetime.combine(today - dt.timedelta(days=30), dt.time(), tzinfo=clock.BEIJING)
+              .astimezone(dt.timezone.utc).replace(tzinfo=None))
     rows = list(db.session.scalars(sa.select(Voucher).where(
         Voucher.organization_id == org.id, Voucher.status != VoucherStatus.POSTED, Voucher.created_at < cutoff)
         .order_by(Voucher.created_at).limit(21)))
@@ -126,4 +130,4 @@ def _old_drafts(org: Organization, today: dt.date) -> list[Warning]:
         return []
     return [Warning("old_drafts", "yellow", N_("超过30天未记账的凭证"),
                     [N_("%(date)s %(no)s（%(created)s 制单）", date=v.date, no=v.display_number,
-                        created=v.created_at.date()) for v in rows[:20]])]
+                        created=clock.local(v.created_at).date()) for v in rows[:20]])]
