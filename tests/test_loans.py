@@ -167,3 +167,40 @@ def test_two_approvers_at_once_cannot_overspend(loan_books, backend):
     assert outcomes[0] == "ok" and "超出 2,000.00" in outcomes[1], results
     db.session.expire_all()
     assert loans.committed_amount(policy) == D("6000.00")
+
+
+def test_a_year_without_a_county_policy_runs_on_the_rules_defaults(books):
+    """RULES §9's defaults (fund 5,000,000.00, LPR × 1.0, 100 %, no cap, pro-rata) hold for a year the county has
+    not set: a preview writes nothing, the first claim saves the defaults, and the allocation pays it whole."""
+    import sqlalchemy as sa
+
+    from coop.models import SubsidyPolicy
+
+    county = books.county
+    loans.set_lpr(county, dt.date(2024, 12, 20), D("0.031"), user=books.county_admin)
+    loans.set_lpr(county, dt.date(2025, 5, 20), D("0.030"), user=books.county_admin)
+    loan = loans.create_loan(books.org, lender="农商银行", contract_no="NS-2025-009", principal=D("1000000.00"),
+                             annual_rate=D("0.042"), start_date=dt.date(2025, 1, 1), maturity_date=dt.date(2026, 1, 1),
+                             special=True, user=books.accountant)
+    loans.record_loan_event(loan, kind="drawdown", date=dt.date(2025, 1, 1), amount=D("1000000.00"),
+                            user=books.accountant)
+    loans.record_loan_event(loan, kind="repayment", date=dt.date(2025, 4, 1), amount=D("400000.00"),
+                            user=books.accountant)
+    loans.record_loan_event(loan, kind="interest", date=dt.date(2025, 7, 1), amount=D("16000.00"),
+                            period_start=dt.date(2025, 1, 1), period_end=dt.date(2025, 7, 1), evidence="结息单0701",
+                            user=books.accountant)
+    db.session.commit()
+    calc, policy = loans.compute_claim(loan, dt.date(2025, 1, 1), dt.date(2025, 7, 1))
+    # LPR 3.1 % then 3.0 % (the cap, below the loan's 4.2 %), on 1,000,000 then 600,000: 7,750.00 + 2,531.67 + 2,100.00
+    assert calc.eligible == D("12381.67") and policy.id is None
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(SubsidyPolicy)) == 0
+    claim = file(books, loan, claimed="12381.67")
+    db.session.commit()
+    saved = db.session.scalar(sa.select(SubsidyPolicy).where(SubsidyPolicy.county_id == county.id,
+                                                             SubsidyPolicy.year == 2025))
+    assert (saved.fund, saved.lpr_multiple, saved.share, saved.org_cap, saved.rule) == (
+        D("5000000.00"), D("1"), D("1"), None, "pro_rata")
+    assert claim.policy_id == saved.id
+    loans.review_claim(claim, user=books.auditor, approve=True)
+    loans.approve_claim(claim, user=books.county_admin)
+    assert loans.run_allocation(saved, user=books.county_admin) == {claim.id: D("12381.67")}

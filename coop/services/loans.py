@@ -168,7 +168,12 @@ def _require_county_admin(user: User, county_id: int) -> None:
         raise Forbidden("只有县级管理员可以执行此操作")
 
 
-def set_policy(county: County, year: int, *, user: User, fund: Decimal = Decimal("5000000.00"),
+#: RULES §9's defaults: a year's policy until the county sets its own
+DEFAULT_POLICY = dict(fund=Decimal("5000000.00"), lpr_multiple=Decimal(1), share=Decimal(1), org_cap=None,
+                      rule="pro_rata")
+
+
+def set_policy(county: County, year: int, *, user: User, fund: Decimal = DEFAULT_POLICY["fund"],
                lpr_multiple: Decimal = Decimal(1), share: Decimal = Decimal(1), org_cap: Decimal | None = None,
                rule: str = "pro_rata") -> SubsidyPolicy:
     _require_county_admin(user, county.id)
@@ -216,14 +221,23 @@ def lpr_table(county_id: int) -> list[tuple[dt.date, Decimal]]:
         sa.select(LprRate).where(LprRate.county_id == county_id).order_by(LprRate.published_on))]
 
 
-def policy_for_year(county_id: int, year: int, *, lock: bool = False) -> SubsidyPolicy:
+def policy_for_year(county_id: int, year: int, *, lock: bool = False, save: bool = False) -> SubsidyPolicy:
+    """The county's 贴息 policy for the year. Where it has set none, RULES §9's defaults: unsaved for a preview;
+    saved (`save`, `lock`) once a claim is filed or approved against it — the county may still change it until
+    the fund is allocated."""
     q = sa.select(SubsidyPolicy).where(SubsidyPolicy.county_id == county_id, SubsidyPolicy.year == year)
-    if lock:  # serialises approvals and allocation against the fund
-        q = q.with_for_update().execution_options(populate_existing=True)
     policy = db.session.scalar(q)
     if policy is None:
-        raise ValidationFailed.field("period_start", f"县里尚未设置 {year} 年度贴息政策")
-    return policy
+        if not (save or lock):
+            return SubsidyPolicy(county_id=county_id, year=year, **DEFAULT_POLICY)
+        try:
+            with db.session.begin_nested():  # another village's claim may save the same year's defaults at once
+                db.session.add(SubsidyPolicy(county_id=county_id, year=year, **DEFAULT_POLICY))
+        except sa.exc.IntegrityError:
+            pass  # theirs is saved: the same defaults
+    if lock:  # serialises approvals and allocation against the fund
+        return db.session.scalar(q.with_for_update().execution_options(populate_existing=True))
+    return policy if policy is not None else db.session.scalar(q)
 
 
 # ---------------------------------------------------------------- claims
@@ -301,6 +315,8 @@ def file_claim(org: Organization, loan: Loan, *, start: dt.date, end: dt.date, c
         raise ValidationFailed.field(
             "claimed", f"申报金额 {format_plain(claimed)} 超过可贴息金额 {format_plain(calc.eligible)}，"
                        f"超出 {format_plain(claimed - calc.eligible)}")
+    if policy.id is None:  # the year's defaults, saved with the first claim against them
+        policy = policy_for_year(policy.county_id, policy.year, save=True)
     if claim is None:
         claim = SubsidyClaim(organization_id=org.id, loan_id=loan.id, policy_id=policy.id)
         db.session.add(claim)
