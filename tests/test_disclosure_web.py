@@ -496,3 +496,25 @@ def test_demo_quarter_published_through_the_web_by_three_roles(demo, auth):
     for s in ("青石村股份经济合作社", "2026年第三季度收支明细公开表", "王会计", "王德福", "东山镇经管站", "2026年10月12日"):
         assert s in text, s
     assert browser(app).get(f"/verify/sheet/{d.digest}").status_code == 200
+
+
+def test_a_published_sheet_keeps_the_names_it_was_signed_with(village, app, auth):
+    """RULES §10: published sheets never change — nor their signature block. A new 村负责人 and a second 会计
+    after publication leave the published page (and its PDF) with the names of that day."""
+    books = village
+    d = publish_via_web(app, books)
+    block = re.compile(r'<dl class="facts">(.*?)</dl>', re.S)
+
+    def signed(html):
+        return [re.sub(r"<[^>]+>", "", x).strip() for x in re.findall(r"<dd>(.*?)</dd>", block.findall(html)[-1])]
+
+    member = auth.browser("chengyuan")
+    before = signed(page(member.get(url(books, f"published/{d.id}"))))
+    assert before == ["王会计", "王会计", "理财小组长", "李村长", "东镇经管站（赵审核）"]
+    books.org.legal_representative = "赵新村长"
+    users.assign_role(users.create_user("kuaiji3", "钱会计", "password1"), "accountant", books.org)
+    db.session.commit()
+    after_page = page(member.get(url(books, f"published/{d.id}")))
+    assert signed(after_page) == before
+    accountant_view = page(auth.browser("kuaiji").get(url(books, str(d.id))))
+    assert "赵新村长" not in accountant_view and "钱会计" not in accountant_view

@@ -77,6 +77,8 @@ class Disclosure(TimestampMixin, db.Model):
     approved_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime)
     published_on: Mapped[dt.date | None] = mapped_column(sa.Date)
     channel: Mapped[str | None] = mapped_column(sa.String(100))
+    #: the signature block as published (JSON [[label, name], …]): names as they were that day
+    signers: Mapped[str | None] = mapped_column(sa.Text)
     comments: Mapped[list["DisclosureComment"]] = relationship(back_populates="disclosure",
                                                               order_by="DisclosureComment.id")
     supersedes: Mapped["Disclosure | None"] = relationship(remote_side=[id])

@@ -396,6 +396,8 @@ def publish(d: Disclosure, *, user: User, date: dt.date, channel: str,
     if digest_of(d.data) != d.digest:
         raise InvalidState("公开表数据与摘要不符，拒绝公开")
     d.status, d.published_on, d.channel = SheetStatus.PUBLISHED, date, channel.strip()
+    # the names as they are today, kept: a later 会计 or 村负责人 does not sign an old sheet
+    d.signers = json.dumps(signers(d, accountant=user), ensure_ascii=False)
     if render_pdf is not None:
         d.pdf = render_pdf(d)
         d.pdf_sha256 = hashlib.sha256(d.pdf).hexdigest()
@@ -588,7 +590,10 @@ BUILDERS.update(_SANZI_SHEETS), SHEET_KINDS.update(_SANZI_TITLES)  # 三资 shee
 
 
 def signers(d: Disclosure, accountant: User | None = None) -> list[tuple[str, str]]:
-    """(制表, name) … (审核单位, name): whoever did each step, where the system knows it."""
+    """(制表, name) … (审核单位, name): whoever did each step, where the system knows it — as published, once
+    the sheet is."""
+    if d.signers:
+        return [(label, name) for label, name in json.loads(d.signers)]
     org = db.session.get(Organization, d.organization_id)
 
     def name(user_id):
