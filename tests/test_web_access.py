@@ -51,6 +51,7 @@ EXPECT: dict[str, tuple[str, ...] | str] = {
     "admin.account_grant": "post", "admin.account_remove_role": "post",
     "auth.password": EVERYONE,
     "auditor.desk": SUPERVISOR,
+    "auditor.registrations": SUPERVISOR,
     "auditor.questions": BOOKS_READ,
     "auditor.ask": "post", "auditor.answer": "post", "auditor.close": "post",
     "loans.county": SUPERVISOR, "loans.review_queue": SUPERVISOR,  # township auditors review claims

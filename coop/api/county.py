@@ -8,7 +8,8 @@ from flask_smorest import Blueprint
 from coop.ledger import consolidation as core
 from coop.ledger.statements import BALANCE_SHEET_LAYOUT, INCOME_LAYOUT
 from coop.schemas.county import BandsSchema, ConsolidatedSchema, ScopeQuerySchema, StatementQuerySchema
-from coop.services import consolidation
+from coop.schemas.members import RegistrationLookupInSchema, RegistrationsSchema
+from coop.services import consolidation, members
 from coop.api.common import api_org, current_api_user, requires
 from coop.core import clock
 URL = ""
@@ -191,3 +192,19 @@ def publish_audit(case_id: int):
     case = _case(case_id)
     audits.publish(case, user=current_api_user())
     return _case_out(case)
+
+# ---------------------------------------------------------------- a person registered twice (RULES §13)
+
+
+@blp.route("/registrations/lookup", methods=["POST"])
+@blp.arguments(RegistrationLookupInSchema)
+@blp.response(200, RegistrationsSchema)
+def lookup_registrations(data):
+    """Township auditors and county admins: where a full, exact 身份证号 is registered among the organizations they
+    supervise (numbers masked), and whether elsewhere too (never where). A POST: the number stays out of URLs."""
+    found, elsewhere = members.find_registrations(current_api_user(), data["id_number"])
+    return {"registrations": [{"organization_id": r.organization.id, "organization": r.organization.name,
+                               "township": r.organization.township.name, "household_id": r.household_id,
+                               "household_number": r.household_number, "name": r.name, "id_number": r.id_number,
+                               "status": r.status} for r in found],
+            "elsewhere": elsewhere}

@@ -64,13 +64,16 @@ class Member(TimestampMixin, db.Model):
     __table_args__ = (
         status_check(MemberStatus),
         sa.CheckConstraint("sex IN ('M','F')", name="sex"),
+        # one person is on one roster at a time; a former member elsewhere (lost_other_collective) may join here
+        sa.Index("ux_members_current_id_number", "id_number", unique=True,
+                 postgresql_where=sa.text("status <> 'former'"), sqlite_where=sa.text("status <> 'former'")),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id", ondelete="RESTRICT"), nullable=False, index=True)
     household_id: Mapped[int] = mapped_column(sa.ForeignKey("households.id", ondelete="RESTRICT"), nullable=False, index=True)
     name: Mapped[str] = mapped_column(sa.String(50), nullable=False)
-    #: 居民身份证号, validated with stdnum.cn.ric; one person is on one roster only
-    id_number: Mapped[str] = mapped_column(sa.String(18), nullable=False, unique=True)
+    #: 居民身份证号, validated with stdnum.cn.ric; on one roster at a time (a former member's row stays where it was)
+    id_number: Mapped[str] = mapped_column(sa.String(18), nullable=False, index=True)
     sex: Mapped[str] = mapped_column(sa.String(1), nullable=False)
     birth_date: Mapped[dt.date] = mapped_column(sa.Date, nullable=False)
     relation: Mapped[str] = mapped_column(sa.String(10), nullable=False, default="其他")

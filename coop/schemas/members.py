@@ -71,6 +71,30 @@ class MembershipEventInSchema(StrictSchema):
                           validate=validate.Range(min=1, max=10_000_000, error="全体成员数应为1到10000000之间的整数"))
 
 
+class RegistrationLookupInSchema(StrictSchema):
+    """A township or county looks up where a full, exact 身份证号 is registered (RULES §13)."""
+
+    id_number = fields.String(required=True, validate=validate.Length(min=1, max=40, error="请填写完整的身份证号"),
+                              error_messages={"required": "请填写完整的身份证号"})
+
+
+class RegistrationSchema(StrictSchema):
+    organization_id = Integer()
+    organization = fields.String()
+    township = fields.String()
+    household_id = Integer()
+    household_number = fields.String()
+    name = fields.String()
+    id_number = fields.String(metadata={"description": "masked (RULES §13)"})
+    status = fields.String()
+
+
+class RegistrationsSchema(StrictSchema):
+    registrations = fields.List(fields.Nested(RegistrationSchema))
+    #: registered on a roster outside the caller's township or county too (never said which)
+    elsewhere = fields.Boolean()
+
+
 class RosterImportInSchema(StrictSchema):
     """Options of a roster import: confirm everyone as a member on a date, with the 成员大会 reference."""
 

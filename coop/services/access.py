@@ -39,6 +39,11 @@ PERMISSIONS[SPEND_REQUEST] = frozenset({"accountant", "reviewer", "finance_group
 PERMISSIONS[CASHIER] = frozenset({"cashier", "accountant"})
 
 
+# a duplicate 身份证号 across organizations is the township's or county's to resolve (RULES §13)
+RESOLVE_REGISTRATIONS = "members.resolve"
+PERMISSIONS[RESOLVE_REGISTRATIONS] = frozenset({"township_auditor", "county_admin"})
+
+
 def roles_on(user: User, org: Organization) -> set[str]:
     roles = set()
     for ra in user.roles:

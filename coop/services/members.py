@@ -13,7 +13,7 @@ from stdnum.cn import ric
 from stdnum.exceptions import ValidationError as StdnumError
 
 from coop.core import clock
-from coop.core.errors import InvalidState, ValidationFailed
+from coop.core.errors import Forbidden, InvalidState, ValidationFailed
 from coop.core.extensions import db
 from coop.models import Household, Member, MembershipEvent, Organization, User
 from coop.models.members import MEMBERSHIP_EVENTS, RELATIONS, MemberStatus
@@ -76,6 +76,47 @@ def _duplicate_message(number: str, other_org_id: int, org_id: int, name: str, *
     return f"身份证号 {number} 本村已登记（{name}）" if row else f"身份证号 {number} 已登记在本村（{name}）"
 
 
+def _registered(org_id: int):
+    """Where a number counts as registered for a new row in `org_id`: any row of this organization (a former
+    member here is restored by an event, not entered twice); elsewhere only a current one — a person who lost
+    membership there (取得其他集体经济组织成员身份) may join here."""
+    return sa.or_(Member.organization_id == org_id, Member.status != MemberStatus.FORMER)
+
+
+@dataclass
+class Registration:
+    """Where a person is on a roster, as a township or county sees it (the number masked, RULES §13)."""
+
+    organization: Organization
+    household_id: int
+    household_number: str
+    name: str
+    id_number: str  # masked
+    status: str
+
+
+def find_registrations(user: User, id_number: str) -> tuple[list[Registration], bool]:
+    """For a township auditor or county admin resolving a duplicate (RULES §13: "已在其他集体经济组织登记，请联系乡镇经管
+    站"): the rosters among the organizations they supervise that hold a full, exact 身份证号, and whether any
+    roster outside them does too (said, never which). Audited: it is a look-up of a person."""
+    supervised = {o.id: o for o in access.visible_orgs(user) if access.can(user, access.RESOLVE_REGISTRATIONS, o)}
+    if not supervised:
+        raise Forbidden("只有乡镇经管站或县级管理员可以查找成员登记")
+    try:
+        number, _birth, _sex = check_id_number(id_number)
+    except ValueError as exc:
+        raise ValidationFailed.field("id_number", str(exc)) from None
+    rows = db.session.execute(
+        sa.select(Member, Household.number).join(Household, Household.id == Member.household_id)
+        .where(Member.id_number == number).order_by(Member.id)).all()
+    found = [Registration(supervised[m.organization_id], m.household_id, household_number, m.name,
+                          mask_id_number(m.id_number), m.status)
+             for m, household_number in rows if m.organization_id in supervised]
+    elsewhere = any(m.organization_id not in supervised for m, _n in rows)
+    audit.log("member.lookup", user=user, target=mask_id_number(number), found=len(found))
+    return found, elsewhere
+
+
 def _household_by_number(org: Organization, number: str) -> Household | None:
     return db.session.scalar(sa.select(Household).where(Household.organization_id == org.id, Household.number == number))
 
@@ -108,7 +149,8 @@ def add_member(household: Household, *, name: str, id_number: str, relation: str
     except ValueError as exc:
         errors["id_number"] = [str(exc)]
     else:
-        other = db.session.scalar(sa.select(Member).where(Member.id_number == number))
+        other = db.session.scalar(sa.select(Member).where(Member.id_number == number,
+                                                          _registered(household.organization_id)))
         if other is not None:
             errors["id_number"] = [_duplicate_message(number, other.organization_id, household.organization_id,
                                                       other.name)]
@@ -265,7 +307,8 @@ def check_roster(org: Organization, records: list[dict], key: str | None = None)
     existing = {}
     for chunk in _chunks(sorted(ids), 500):  # only the numbers of the file: other villages' rows never leave the db
         existing.update({n: (o, name) for n, o, name in db.session.execute(
-            sa.select(Member.id_number, Member.organization_id, Member.name).where(Member.id_number.in_(chunk)))})
+            sa.select(Member.id_number, Member.organization_id, Member.name)
+            .where(Member.id_number.in_(chunk), _registered(org.id)))})
     for rec in records:
         line = rec["_line"]
         row = _roster_row(rec)

@@ -17,8 +17,10 @@ from coop.core.text import N_
 from coop.models import Organization, Voucher, VoucherQuestion
 from coop.models.disclosure import QuestionStatus
 from coop.models.ledger import VoucherStatus
-from coop.services import access, disclosure, periods, vouchers, warnings
+from coop.schemas.members import RegistrationLookupInSchema
+from coop.services import access, disclosure, members, periods, vouchers, warnings
 from coop.web import forms
+from coop.web.members import STATUS_LABELS
 from coop.web.orgs import load_org
 from coop.core import clock
 bp = Blueprint("auditor", __name__)
@@ -66,6 +68,24 @@ def desk():
     summary = {lv: sum(1 for r in rows if r["level"] == lv) for lv in order}
     return render_template("auditor/desk.html", rows=shown, summary=summary, level=level, today=today,
                            level_labels=LEVEL_LABELS)
+
+
+# ---------------------------------------------------------------- a person registered twice (RULES §13)
+
+
+@bp.route("/auditor/registrations", methods=["GET", "POST"])
+@login_required
+def registrations():
+    """Where a full 身份证号 is registered among the supervised organizations: a village told "已在其他集体经济组织登记，
+    请联系乡镇经管站" asks the township, which looks it up here (POST: the number stays out of addresses and logs)."""
+    if not any(r.role in SUPERVISORS for r in current_user.roles):
+        abort(404)
+    result, errors, status = None, {}, 200
+    if request.method == "POST":
+        result, errors, status = forms.submit(
+            RegistrationLookupInSchema(), lambda d: members.find_registrations(current_user, d["id_number"]))
+    return render_template("auditor/registrations.html", result=result, errors=errors,
+                           statuses=STATUS_LABELS), status
 
 
 # ---------------------------------------------------------------- questions on vouchers
