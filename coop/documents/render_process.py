@@ -268,8 +268,9 @@ def _install_layout_keeping() -> None:
     deactivate, reactivate = Layout.deactivate, Layout.reactivate
 
     def keep(self):
-        if getattr(self, "_coop_kept", None) is None and not self.justification_spacing and _keeping.get():
-            self._coop_kept = True  # measured: kept for the drawing
+        if _keeping.get() and not self.justification_spacing and (
+                getattr(self, "_coop_kept", None) is None or self._coop_shared):
+            self._coop_kept = True  # measured, or drawn for one of the boxes sharing it: kept for the next drawing
         else:
             deactivate(self)
 
@@ -285,17 +286,154 @@ def _install_layout_keeping() -> None:
     Layout._coop_keeps = True
 
 
+#: per render(): what the patches below found once and hand out again, keyed by the style object it came from (kept
+#: in the value: an id is only unique while its object lives). None outside render(): WeasyPrint's own code then.
+_memo = contextvars.ContextVar("coop_memo", default=None)
+
+
+def _install_line_memo() -> None:
+    """A long report prints the same words in the same style thousands of times (借, 贷, 本月合计, 2025-01-02, an
+    account's name…), and WeasyPrint measures each with Pango afresh. split_first_line is a function of its arguments
+    (the text, the style object, the width…): in render() its answer, the measured layout included, is handed out
+    again for the same arguments. The layout is then drawn for every box that has it; in a forked child (kept
+    layouts) it stays live for each of those drawings instead of being shaped again."""
+    from weasyprint.layout import inline
+    from weasyprint.text.line_break import Layout
+
+    if getattr(inline, "_coop_memo", False):
+        return
+    split = inline.split_first_line
+
+    def split_first_line(text, style, context, max_width, justification_spacing, is_line_start=True,
+                         minimum=False):
+        memo = _memo.get()
+        if memo is None or justification_spacing:
+            return split(text, style, context, max_width, justification_spacing, is_line_start, minimum)
+        key = ("line", text, id(style), max_width, is_line_start, minimum)
+        hit = memo.get(key)
+        if hit is not None and hit[0] is style:
+            hit[1][0]._coop_shared = True
+            return hit[1]
+        found = split(text, style, context, max_width, justification_spacing, is_line_start, minimum)
+        memo[key] = (style, found)
+        return found
+
+    inline.split_first_line = split_first_line
+    inline._coop_memo = True
+    Layout._coop_shared = False
+
+
+#: the used lengths resolve_percentages sets from a style and a containing block (the border widths it sets depend
+#: on the box as well, and are set as WeasyPrint does)
+_RESOLVED = ("margin_left", "margin_right", "margin_top", "margin_bottom", "padding_left", "padding_right",
+             "padding_top", "padding_bottom", "width", "min_width", "max_width", "height", "min_height", "max_height")
+
+
+def _install_percent_memo() -> None:
+    """resolve_percentages turns a box's computed lengths into used ones, 14 lookups and calls a box, for each of the
+    ~15,000 boxes of a long report — mostly table cells sharing a handful of style objects and column widths. With
+    box-sizing: content-box the 14 lengths depend only on the style and the containing block's size: in render()
+    they are worked out once per (style, size) and copied to the next box."""
+    from weasyprint.formatting_structure import boxes
+    from weasyprint.layout import absolute, block, column, flex, float as float_, grid, inline, page, percent, table
+
+    if getattr(percent, "_coop_memo", False):
+        return
+    resolve = percent.resolve_percentages
+    Box, PageBox = boxes.Box, boxes.PageBox
+
+    def resolve_percentages(box, containing_block):
+        memo = _memo.get()
+        style = box.style
+        if memo is None or style["box_sizing"] != "content-box":
+            return resolve(box, containing_block)
+        if isinstance(containing_block, Box):
+            size = containing_block.width, containing_block.height
+        else:
+            size = tuple(containing_block)
+        key = ("percent", id(style), size, isinstance(box, PageBox))
+        hit = memo.get(key)
+        if hit is None or hit[0] is not style:
+            resolve(box, containing_block)
+            memo[key] = (style, {name: box.__dict__[name] for name in _RESOLVED})
+            return
+        box.__dict__.update(hit[1])
+        collapse = style["border_collapse"] == "collapse"
+        for side in ("top", "right", "bottom", "left"):
+            prop = f"border_{side}_width"
+            if not (collapse and hasattr(box, prop)):
+                setattr(box, prop, style[prop])
+
+    for module in (absolute, block, column, float_, grid, inline, page, percent, table):
+        if getattr(module, "resolve_percentages", None) is resolve:
+            module.resolve_percentages = resolve_percentages
+    percent._coop_memo = True
+
+
+def _install_plain_backgrounds() -> None:
+    """layout_box_backgrounds visits every box of a page to find its background; a box whose style has none (no
+    colour, image, shadow, border image or mask, square corners: nearly every cell) gets background None and zero
+    radii. In render() that verdict is kept per style object and such a box is settled without the lookups."""
+    from weasyprint.layout import background
+
+    if getattr(background, "_coop_plain", False):
+        return
+    layout_box = background.layout_box_backgrounds
+    corners = ("top_left", "top_right", "bottom_right", "bottom_left")
+
+    def plain(style) -> bool:
+        if style["border_image_source"][0] != "none" or style["mask_border_source"][0] != "none":
+            return False
+        for corner in corners:
+            rx, ry = style[f"border_{corner}_radius"]
+            if (0, "px") not in (rx, ry):
+                return False
+        if style["visibility"] == "hidden":
+            return True
+        if any(type_ == "url" or value for type_, value in style["background_image"]):
+            return False
+        from weasyprint.draw.color import get_color
+
+        return get_color(style, "background_color").alpha == 0 and not style["box_shadow"]
+
+    def layout_box_backgrounds(page, box, get_image_from_uri, layout_children=True, style=None):
+        memo = _memo.get()
+        if memo is None or style is not None or box is page:
+            return layout_box(page, box, get_image_from_uri, layout_children, style)
+        key = ("background", id(box.style))
+        hit = memo.get(key)
+        if hit is None or hit[0] is not box.style:
+            hit = memo[key] = (box.style, plain(box.style))
+        if not hit[1]:
+            return layout_box(page, box, get_image_from_uri, layout_children, style)
+        box.border_top_left_radius = box.border_top_right_radius = (0, 0)
+        box.border_bottom_right_radius = box.border_bottom_left_radius = (0, 0)
+        if layout_children:
+            for child in box.all_children():
+                layout_box_backgrounds(page, child, get_image_from_uri)
+        box.background = None
+
+    background.layout_box_backgrounds = layout_box_backgrounds
+    background._coop_plain = True
+
+
 _install_lock = threading.Lock()  # a worker rendering itself may start two renderings at once
 
 
-def _install_patches() -> None:
+def _install_patches() -> bool:
+    """Installs what applies to this WeasyPrint; True if the version-bound patches are in."""
     import weasyprint
 
     with _install_lock:
         _install_caches()
-        if weasyprint.__version__ in PATCHED_VERSIONS:
-            _install_border_merging()
-            _install_layout_keeping()
+        if weasyprint.__version__ not in PATCHED_VERSIONS:
+            return False
+        _install_border_merging()
+        _install_layout_keeping()
+        _install_line_memo()
+        _install_percent_memo()
+        _install_plain_backgrounds()
+        return True
 
 
 #: whitespace beside table-structure tags: CSS drops it (between cells) or collapses it (a cell's edges), but the
@@ -318,11 +456,13 @@ def render(html: str, root: Path | None, css: str = "", font_config=None, *, kee
 
         font_config = FontConfiguration()
     sheets = [CSS(string=css, url_fetcher=fetcher, font_config=font_config)] if css else []
-    _install_patches()
+    patched = _install_patches()
     token, keeping = _ours.set(True), _keeping.set(keep_layouts)
+    memo = _memo.set({} if patched else None)
     try:
         return HTML(string=html, url_fetcher=fetcher).write_pdf(stylesheets=sheets, font_config=font_config)
     finally:
+        _memo.reset(memo)
         _keeping.reset(keeping)
         _ours.reset(token)
 
