@@ -291,6 +291,14 @@ def _install_layout_keeping() -> None:
 _memo = contextvars.ContextVar("coop_memo", default=None)
 
 
+class _Memo:
+    def __init__(self):
+        self.lines: dict = {}
+        self.lengths: dict = {}
+        self.backgrounds: dict = {}
+        self.struts: dict = {}
+
+
 def _install_line_memo() -> None:
     """A long report prints the same words in the same style thousands of times (借, 贷, 本月合计, 2025-01-02, an
     account's name…), and WeasyPrint measures each with Pango afresh. split_first_line is a function of its arguments
@@ -309,16 +317,27 @@ def _install_line_memo() -> None:
         memo = _memo.get()
         if memo is None or justification_spacing:
             return split(text, style, context, max_width, justification_spacing, is_line_start, minimum)
-        key = ("line", text, id(style), max_width, is_line_start, minimum)
-        hit = memo.get(key)
+        key = (text, id(style), max_width, is_line_start, minimum)
+        hit = memo.lines.get(key)
         if hit is not None and hit[0] is style:
             hit[1][0]._coop_shared = True
             return hit[1]
         found = split(text, style, context, max_width, justification_spacing, is_line_start, minimum)
-        memo[key] = (style, found)
+        memo.lines[key] = (style, found)
         return found
 
-    inline.split_first_line = split_first_line
+    strut = inline.strut
+
+    def line_strut(style):  # the used line height and baseline of a style: the same for every box of that style
+        memo = _memo.get()
+        if memo is None:
+            return strut(style)
+        hit = memo.struts.get(id(style))
+        if hit is None or hit[0] is not style:
+            hit = memo.struts[id(style)] = (style, strut(style))
+        return hit[1]
+
+    inline.split_first_line, inline.strut = split_first_line, line_strut
     inline._coop_memo = True
     Layout._coop_shared = False
 
@@ -344,25 +363,32 @@ def _install_percent_memo() -> None:
 
     def resolve_percentages(box, containing_block):
         memo = _memo.get()
-        style = box.style
-        if memo is None or style["box_sizing"] != "content-box":
+        if memo is None:
             return resolve(box, containing_block)
+        style = box.style
         if isinstance(containing_block, Box):
             size = containing_block.width, containing_block.height
         else:
             size = tuple(containing_block)
-        key = ("percent", id(style), size, isinstance(box, PageBox))
-        hit = memo.get(key)
+        key = (id(style), size, isinstance(box, PageBox))
+        hit = memo.lengths.get(key)
         if hit is None or hit[0] is not style:
             resolve(box, containing_block)
-            memo[key] = (style, {name: box.__dict__[name] for name in _RESOLVED})
+            if style["box_sizing"] == "content-box":  # else the borders and padding change the lengths
+                lengths = {name: box.__dict__[name] for name in _RESOLVED}
+                borders = {f"border_{side}_width": style[f"border_{side}_width"]
+                           for side in ("top", "right", "bottom", "left")}
+                memo.lengths[key] = (style, lengths, style["border_collapse"] == "collapse", borders)
             return
-        box.__dict__.update(hit[1])
-        collapse = style["border_collapse"] == "collapse"
-        for side in ("top", "right", "bottom", "left"):
-            prop = f"border_{side}_width"
-            if not (collapse and hasattr(box, prop)):
-                setattr(box, prop, style[prop])
+        _, lengths, collapse, borders = hit
+        attributes = box.__dict__
+        attributes.update(lengths)
+        if collapse:  # a collapsed border width already set on the box (the table's resolution) stays
+            for name, width in borders.items():
+                if name not in attributes:
+                    attributes[name] = width
+        else:
+            attributes.update(borders)
 
     for module in (absolute, block, column, float_, grid, inline, page, percent, table):
         if getattr(module, "resolve_percentages", None) is resolve:
@@ -400,10 +426,9 @@ def _install_plain_backgrounds() -> None:
         memo = _memo.get()
         if memo is None or style is not None or box is page:
             return layout_box(page, box, get_image_from_uri, layout_children, style)
-        key = ("background", id(box.style))
-        hit = memo.get(key)
+        hit = memo.backgrounds.get(id(box.style))
         if hit is None or hit[0] is not box.style:
-            hit = memo[key] = (box.style, plain(box.style))
+            hit = memo.backgrounds[id(box.style)] = (box.style, plain(box.style))
         if not hit[1]:
             return layout_box(page, box, get_image_from_uri, layout_children, style)
         box.border_top_left_radius = box.border_top_right_radius = (0, 0)
@@ -458,7 +483,7 @@ def render(html: str, root: Path | None, css: str = "", font_config=None, *, kee
     sheets = [CSS(string=css, url_fetcher=fetcher, font_config=font_config)] if css else []
     patched = _install_patches()
     token, keeping = _ours.set(True), _keeping.set(keep_layouts)
-    memo = _memo.set({} if patched else None)
+    memo = _memo.set(_Memo() if patched else None)
     try:
         return HTML(string=html, url_fetcher=fetcher).write_pdf(stylesheets=sheets, font_config=font_config)
     finally:
