@@ -718,9 +718,11 @@ def _install_patches() -> bool:
 _TABLE_SPACE = re.compile(r">\s+(?=</?(?:td|th|tr|thead|tbody|tfoot|colgroup|col|table)\b)")
 
 
-def render(html: str, root: Path | None, css: str = "", font_config=None, *, keep_layouts: bool = False) -> bytes:
+def render(html: str, root: Path | None, css: str = "", font_config=None, *, keep_layouts: bool = False,
+           patched: bool = True) -> bytes:
     """The PDF of `html`. `keep_layouts`: in a process that ends with this PDF (a forked child), keep each
-    measured text layout for its drawing instead of shaping it again."""
+    measured text layout for its drawing instead of shaping it again. `patched=False`: WeasyPrint's own code for
+    every step the version-bound patches above take over (tests compare the two)."""
     from weasyprint import CSS
 
     HTML = _document_class()
@@ -733,8 +735,8 @@ def render(html: str, root: Path | None, css: str = "", font_config=None, *, kee
 
         font_config = FontConfiguration()
     sheets = [CSS(string=css, url_fetcher=fetcher, font_config=font_config)] if css else []
-    patched = _install_patches()
-    token, keeping = _ours.set(True), _keeping.set(keep_layouts)
+    patched = _install_patches() and patched
+    token, keeping = _ours.set(patched), _keeping.set(keep_layouts and patched)
     memo = _memo.set(_Memo() if patched else None)
     try:
         return HTML(string=html, url_fetcher=fetcher).write_pdf(stylesheets=sheets, font_config=font_config)
