@@ -340,6 +340,10 @@ def _install_line_memo() -> None:
         return hit[1]
 
     inline.split_first_line, inline.strut = split_first_line, line_strut
+    from weasyprint.layout import preferred
+
+    if preferred.split_first_line is split:  # the widths of the page footers and of flex items: the same answers
+        preferred.split_first_line = split_first_line
     inline._coop_memo = True
     Layout._coop_shared = False
 
