@@ -162,10 +162,11 @@ def _install_caches() -> None:
             ffi._parsed_types = _ParsedTypes(ffi, ffi._parsed_types)
 
 
-# ---------------------------------------------------------------- two WeasyPrint hot spots, for the version read
+# ---------------------------------------------------------------- WeasyPrint hot spots, for the version read
 
-#: the WeasyPrint versions whose code the two patches below were written against and checked with (byte-identical
-#: PDFs of our documents, tests/test_pdf_look.py against plain WeasyPrint); any other version renders unpatched
+#: the WeasyPrint versions whose code the patches below were written against and checked with (byte-identical PDFs
+#: of the bench's documents with and without them; tests/test_pdf_patches.py: the same page images at 100 and 300
+#: dpi; tests/test_pdf_look.py against plain WeasyPrint); any other version renders unpatched
 PATCHED_VERSIONS = ("70.0",)
 #: set while render() runs: the patches act only then, so plain WeasyPrint calls in the same process are untouched
 _ours = contextvars.ContextVar("coop_render", default=False)
@@ -677,6 +678,8 @@ def _install_cell_memo() -> None:
         else:
             return layout(*args)
         facts = box.__dict__
+        if not all(name in facts for name in _CELL_FACTS):  # not set up by the table layout as these versions do
+            return layout(*args)
         key = (tuple(map(id, styles)), words, page_is_empty, tuple([facts[name] for name in _CELL_FACTS]))
         hit = memo.cells.get(key)
         if hit is None or any(a is not b for a, b in zip(hit[0], styles)):
