@@ -371,7 +371,7 @@ def _install_percent_memo() -> None:
     box-sizing: content-box the 14 lengths depend only on the style and the containing block's size: in render()
     they are worked out once per (style, size) and copied to the next box."""
     from weasyprint.formatting_structure import boxes
-    from weasyprint.layout import absolute, block, column, flex, float as float_, grid, inline, page, percent, table
+    from weasyprint.layout import absolute, block, column, float as float_, grid, inline, page, percent, table
 
     if getattr(percent, "_coop_memo", False):
         return
@@ -482,6 +482,7 @@ def _install_shared_cascade() -> None:
         self.initial_page_sizes = {"box": None, "area": None}
         self._sheets = sheets
         self.font_config = font_config
+        css.PROGRESS_LOGGER.info("Step 3 - Applying CSS")
         layer_order = inf
         elements_declarations = {}
         for specificity, element, declarations, base_url in find_style_attributes(
@@ -548,7 +549,7 @@ def _install_shared_cascade() -> None:
     css.StyleFor._coop_shares = True
 
 
-#: collapse_table_borders of these versions, changed at two places (each must be found exactly once, or nothing is
+#: collapse_table_borders of these versions, edited at three places (each must be found exactly once, or nothing is
 #: patched): a box whose four borders are `none` is not offered to the grid (a `none` border never beats the grid's
 #: own null border, compared strictly), and a style's side is read (style, width, colour, score) once, not per cell
 _BORDER_EDITS = (
@@ -640,7 +641,7 @@ _CELL_FACTS = ("position_x", "width", "height", "computed_height", "min_height",
 
 def _install_cell_memo() -> None:
     """A table cell that holds one line of words (or nothing) is laid out by WeasyPrint's general block and line
-    machinery: ~5,000 cells for the 16-page 总账, 78 % of them repeating an earlier cell exactly (本月合计, 借, an
+    machinery: ~5,000 cells for the 16-page 总账, ~70 % of them repeating an earlier cell exactly (本月合计, 借, an
     amount carried into 本年累计, an empty cell). In render() the first layout of such a cell is kept (its line and
     text boxes as laid out) per style, words, x, width, lengths and borders; the next cell with the same facts gets
     copies of those boxes moved down to its own y, and the height WeasyPrint gave the first. A cell that would reach
