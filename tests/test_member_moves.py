@@ -63,8 +63,17 @@ def test_a_bride_moves_to_her_husbands_village(two_villages, auth):
                               .order_by(Member.id)).all()
     assert rows == [(b.org.id, "former"), (b.west.id, "pending")]
     assert wife.household_id == li.id
-    # 东村 cannot enter her a second time: a former member of its own is restored by an event
-    with pytest.raises(ValidationFailed, match="已登记在本村"):
+    # 东村 cannot enter her again: she is 西村's now
+    with pytest.raises(ValidationFailed, match="已在其他集体经济组织登记"):
+        members.add_member(members.create_household(b.org, number="0002"), name="张小花", id_number=BRIDE)
+    db.session.rollback()
+
+
+def test_a_former_member_is_restored_not_entered_twice(two_villages):
+    """Nobody else has her: 东村 may not enter its own former member a second time (a 恢复 event restores her)."""
+    b = two_villages
+    members.record_membership_event(b.bride, "lost_other_collective", date=dt.date(2025, 10, 1), evidence="迁出")
+    with pytest.raises(ValidationFailed, match="已登记在本村（张小花）"):
         members.add_member(members.create_household(b.org, number="0002"), name="张小花", id_number=BRIDE)
     db.session.rollback()
 

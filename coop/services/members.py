@@ -149,8 +149,10 @@ def add_member(household: Household, *, name: str, id_number: str, relation: str
     except ValueError as exc:
         errors["id_number"] = [str(exc)]
     else:
+        # a current registration first (she is another village's now), then a former member of this one
         other = db.session.scalar(sa.select(Member).where(Member.id_number == number,
-                                                          _registered(household.organization_id)))
+                                                          _registered(household.organization_id))
+                                  .order_by(Member.status == MemberStatus.FORMER, Member.id).limit(1))
         if other is not None:
             errors["id_number"] = [_duplicate_message(number, other.organization_id, household.organization_id,
                                                       other.name)]
