@@ -25,3 +25,32 @@ def test_a_numbered_draft_keeps_its_voucher_word(api):
     other = api.create({**voucher(), "word": "收"})
     assert api.review(other["id"])["display_number"] == "收-0001"
     assert api.review(first["id"])["display_number"] == "记-0001"
+
+
+# ---------------------------------------------------------------- §7 四议两公开: each step after the one before
+
+from tests.test_distribution import year_2025  # noqa: E402,F401  (fixture)
+from tests.test_distribution_api import ASSEMBLY, EXAMPLE, PARTY  # noqa: E402
+from tests.test_distribution_api import Api as PlanApi  # noqa: E402
+from tests.test_distribution_web import snapshot  # noqa: E402
+
+
+def test_a_four_two_step_recorded_late_cannot_be_dated_after_a_later_step(year_2025, client):
+    """RULES §7: 党组织提议 → 两委商议 → 党员大会审议 → 成员(代表)大会决议 → 决议公开. A 两委商议 entered after the
+    成员大会 resolution but dated after it would make the order false; it is refused, naming the later step, and
+    a 两委商议 dated between the two is taken."""
+    books, _ = year_2025
+    a = PlanApi(client, books)
+    pid = a.post("", EXAMPLE).json["id"]
+    assert a.post(f"/{pid}/approvals", PARTY).status_code == 201
+    assert a.post(f"/{pid}/approvals", ASSEMBLY).status_code == 201  # 2026-01-10
+    before = snapshot()
+    r = a.post(f"/{pid}/approvals", {"step": "committee", "date": "2026-01-12", "reference": "两委会议记录"})
+    assert r.status_code == 422, r.json
+    assert r.json["errors"]["date"] == ["“村两委会议商议”的日期 2026-01-12 晚于后一步骤“成员（代表）大会决议”（2026-01-10）"]
+    r = a.post(f"/{pid}/approvals", {"step": "party_members", "date": "2026-01-11", "reference": "党员大会",
+                                     "entitled": 40, "present": 30, "votes_for": 25})
+    assert r.status_code == 422 and "晚于后一步骤“成员（代表）大会决议”" in r.json["errors"]["date"][0], r.json
+    assert snapshot() == before
+    r = a.post(f"/{pid}/approvals", {"step": "committee", "date": "2026-01-02", "reference": "两委会议记录"})
+    assert r.status_code == 201, r.json

@@ -379,6 +379,13 @@ def record_approval(plan: DistributionPlan, *, step: str, date: dt.date, referen
                and FOUR_TWO_ORDER.index(a.step) < FOUR_TWO_ORDER.index(step)]
     if any(a.date > date for a in earlier):
         raise ValidationFailed.field("date", f"“{APPROVAL_STEPS[step]}”的日期早于前一步骤")
+    # a step entered late must still come before the steps already recorded after it in the order
+    later = sorted((a for a in plan.approvals if step in FOUR_TWO_ORDER and a.step in FOUR_TWO_ORDER
+                    and FOUR_TWO_ORDER.index(a.step) > FOUR_TWO_ORDER.index(step) and a.date < date),
+                   key=lambda a: FOUR_TWO_ORDER.index(a.step))
+    if later:
+        raise ValidationFailed.field("date", f"“{APPROVAL_STEPS[step]}”的日期 {date} 晚于后一步骤"
+                                             f"“{APPROVAL_STEPS[later[0].step]}”（{later[0].date}）")
     if step == "assembly":
         if not any(a.step == "party_proposal" for a in plan.approvals):
             raise InvalidState("收益分配方案须先经村党组织研究讨论：请先登记“村党组织提议”",
