@@ -54,3 +54,47 @@ def test_a_four_two_step_recorded_late_cannot_be_dated_after_a_later_step(year_2
     assert snapshot() == before
     r = a.post(f"/{pid}/approvals", {"step": "committee", "date": "2026-01-02", "reference": "两委会议记录"})
     assert r.status_code == 201, r.json
+
+
+# ---------------------------------------------------------------- §4 反结账 racing the next month's 结账
+
+
+def test_reopening_a_month_while_the_next_one_closes_never_leaves_a_gap(app, books, monkeypatch):
+    """RULES §4: a month closes only after the one before it, and only the latest closed month reopens. 反结账 of
+    January racing the 结账 of February must not end with January open and February closed: the reopen waits for
+    the close (the books lock), then finds February the latest closed month and is refused."""
+    import datetime as dt
+    import time
+
+    from flask import current_app
+
+    from coop.core.extensions import db
+    from coop.models import Organization, User
+    from coop.services import closing, periods
+    from tests.test_concurrency_close import _run
+
+    books.lock_opening({"102": "1000.00", "301": "-1000.00"})
+    books.close_through(2025, 1)
+    db.session.commit()
+    org_id, acc_id, sup_id = books.org.id, books.accountant.id, books.auditor.id
+
+    def slow_close(org, year, month):  # holds the close's transaction open while the reopen comes in
+        time.sleep(0.4)
+        return []
+
+    monkeypatch.setattr(closing, "CLOSE_PRECONDITIONS", [*closing.CLOSE_PRECONDITIONS, slow_close])
+
+    def close_february():
+        org, user = db.session.get(Organization, org_id), db.session.get(User, acc_id)
+        closing.close_period(org, 2025, 2, user=user, today=dt.date(2100, 1, 1))
+
+    def reopen_january():
+        time.sleep(0.15)
+        org, user = db.session.get(Organization, org_id), db.session.get(User, sup_id)
+        closing.reopen_period(org, 2025, 1, user=user, reason="凭证录错")
+
+    results = _run(current_app._get_current_object(), {"close": close_february, "reopen": reopen_january})
+    db.session.expire_all()
+    closed = periods.closed_months(db.session.get(Organization, org_id))
+    assert results == {"close": "ok", "reopen": "只能反结账最近一个已结账的月份"}, results
+    assert {(2025, 1), (2025, 2)} <= closed
