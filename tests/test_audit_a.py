@@ -1,7 +1,9 @@
 """Acceptance probes of RULES §1–§8 (audit-a): each test pins a rule sentence that was found unenforced."""
 from __future__ import annotations
 
+from coop.core.extensions import db
 from tests.test_api_ledger import Api, assert_refused, db_state, voucher
+from tests.test_members_web import people  # noqa: F401  (fixture)
 
 import pytest
 
@@ -98,3 +100,34 @@ def test_reopening_a_month_while_the_next_one_closes_never_leaves_a_gap(app, boo
     closed = periods.closed_months(db.session.get(Organization, org_id))
     assert results == {"close": "ok", "reopen": "只能反结账最近一个已结账的月份"}, results
     assert {(2025, 1), (2025, 2)} <= closed
+
+
+# ---------------------------------------------------------------- §1/§6 the 章程's 集体股 in the quantification
+
+
+def test_a_plan_without_its_own_collective_ratio_takes_the_charters(people, client, books, auth):
+    """RULES §1: the 章程 says whether a 集体股 exists and its share; §6: 集体股 optional, ≤ 30%. A 折股量化方案 that
+    does not state its own ratio takes the 章程's (five confirmed members, 1 人口股 each, 章程 集体股 20%: total
+    5 ÷ 0.8 = 6.25 units, of which 1.25 集体股); one that states it keeps its own."""
+    from coop.services import users
+    from tests.test_members_api import Api as MembersApi
+
+    api = MembersApi(client, books)
+    admin = {"Authorization": f"Bearer {users.issue_api_token(books.county_admin, 't')}"}
+    db.session.commit()
+    plan = {"name": "折股量化", "base_date": "2024-12-31", "net_assets": "500000.00"}
+    r = api.post("/plans", plan)  # the 章程 has no 集体股 yet
+    assert r.status_code == 201 and r.json["rules"]["collective_ratio"] == "0", r.json
+    r = client.put(f"/api/v1/admin/orgs/{books.org.id}/charter", headers=admin,
+                   json={"has_collective_share": True, "collective_share_ratio": "0.20"})
+    assert r.status_code == 200, r.json
+    r = api.post("/plans", plan)
+    assert r.status_code == 201 and r.json["rules"]["collective_ratio"] == "0.2000", r.json
+    p = api.get(f"/plans/{r.json['id']}/preview").json
+    assert (p["total_units"], p["collective_units"]) == ("6.2500", "1.2500"), p
+    r = api.post("/plans", plan | {"collective_ratio": "0.1"})
+    assert r.status_code == 201 and r.json["rules"]["collective_ratio"] == "0.1", r.json
+    # the page's new-plan form starts from the 章程's share
+    auth.login(books.accountant)
+    html = client.get(f"/o/{books.org.id}/shares/plans/new").get_data(as_text=True)
+    assert 'name="collective_ratio" type="text" value="0.2000"' in html

@@ -74,8 +74,18 @@ def _check_rules(rules: dict, net_assets: Decimal, base_date: dt.date) -> None:
         raise ValidationFailed.from_issues(issues)
 
 
+def _with_charter_collective(org: Organization, rules: dict) -> dict:
+    """RULES §1: the 章程 says whether a 集体股 exists and its share; a plan that does not state its own takes it."""
+    if rules.get("collective_ratio") not in (None, ""):
+        return rules
+    p = org.policy()
+    ratio = p["collective_share_ratio"] if p["has_collective_share"] and p["collective_share_ratio"] else Decimal(0)
+    return {**rules, "collective_ratio": str(ratio)}
+
+
 def create_plan(org: Organization, *, name: str, base_date: dt.date, net_assets: Decimal, rules: dict,
                 approval_ref: str | None = None, user: User) -> QuantificationPlan:
+    rules = _with_charter_collective(org, rules)
     _check_rules(rules, net_assets, base_date)
     plan = QuantificationPlan(organization_id=org.id, name=name.strip() or "折股量化方案", base_date=base_date,
                               net_assets=net_assets, rules=json.dumps(rules, default=str, ensure_ascii=False),
@@ -89,6 +99,9 @@ def create_plan(org: Organization, *, name: str, base_date: dt.date, net_assets:
 def update_plan(plan: QuantificationPlan, **changes) -> QuantificationPlan:
     if plan.status != QuantificationStatus.DRAFT:
         raise InvalidState("方案已发行，不能再修改或重新计算")
+    if "rules" in changes:
+        changes["rules"] = _with_charter_collective(db.session.get(Organization, plan.organization_id),
+                                                    changes["rules"])
     _check_rules(changes.get("rules", json.loads(plan.rules or "{}")), changes.get("net_assets", plan.net_assets),
                  changes.get("base_date", plan.base_date))
     if "rules" in changes:
