@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from coop.core.extensions import db
 from tests.test_api_ledger import Api, assert_refused, db_state, voucher
-from tests.test_members_web import people  # noqa: F401  (fixture)
+from tests.test_members_web import people, village  # noqa: F401  (fixtures)
 
 import pytest
 
@@ -131,3 +131,29 @@ def test_a_plan_without_its_own_collective_ratio_takes_the_charters(people, clie
     auth.login(books.accountant)
     html = client.get(f"/o/{books.org.id}/shares/plans/new").get_data(as_text=True)
     assert 'name="collective_ratio" type="text" value="0.2000"' in html
+
+
+# ---------------------------------------------------------------- §6 有偿退出 reversed
+
+
+def test_a_reversed_buy_back_no_longer_counts_against_the_years_limit(village, client, books):
+    """RULES §6: buy-back at most 5% of all shares a year; a 冲正 undoes a recorded event. 10.5 units: 5% is 0.525
+    a year. A buy-back of 0.5 reversed no longer counts, so another 0.5 is taken; a third 0.5 is refused with the
+    numbers (0.5 bought back, 0.475 over)."""
+    from tests.test_members_api import Api as MembersApi
+
+    books.lock_opening({"102": "100000.00", "301": "-100000.00"})
+    db.session.commit()
+    api = MembersApi(client, books)
+    body = {"member_id": village.p[1].id, "share_class": "population", "units": "0.5", "price": "23809.52",
+            "date": "2025-06-01", "reference": "退出申请"}
+    r = api.post("/share-actions/buyback", body)
+    assert r.status_code == 201, r.json
+    r = api.post(f"/share-actions/{r.json['id']}/reverse", {"date": "2025-06-02", "reason": "申请撤回"})
+    assert r.status_code == 201, r.json
+    r = api.post("/share-actions/buyback", body | {"date": "2025-06-03"})
+    assert r.status_code == 201, r.json
+    r = api.post("/share-actions/buyback", body | {"date": "2025-06-04"})
+    assert r.status_code == 422
+    assert r.json["errors"]["units"] == ["2025年回购上限为总股本的 5%（0.5250 股），已回购 0.5000 股，"
+                                         "本次 0.5000 股将超出 0.4750 股"]

@@ -395,10 +395,12 @@ def inherit_shares(org: Organization, *, deceased_id: int, heir_id: int, date: d
 def bought_back_units(org: Organization, year: int) -> Decimal:
     """Units the collective bought back in a year (the rows that reached the collective)."""
     raw = sa.type_coerce(ShareEvent.units, sa.BigInteger)
+    reversal = sa.orm.aliased(ShareAction)
     total = db.session.scalar(
         sa.select(sa.func.coalesce(sa.func.sum(raw), 0)).join(ShareAction, ShareAction.id == ShareEvent.action_id)
         .where(ShareAction.organization_id == org.id, ShareAction.kind == "buyback", ShareEvent.member_id.is_(None),
-               ShareAction.date >= dt.date(year, 1, 1), ShareAction.date <= dt.date(year, 12, 31)))
+               ShareAction.date >= dt.date(year, 1, 1), ShareAction.date <= dt.date(year, 12, 31),
+               ~sa.exists().where(reversal.reverses_id == ShareAction.id)))  # a 冲正 buy-back never happened
     return (Decimal(total) / 10000).quantize(Decimal("0.0001"))
 
 
