@@ -157,3 +157,41 @@ def test_a_reversed_buy_back_no_longer_counts_against_the_years_limit(village, c
     assert r.status_code == 422
     assert r.json["errors"]["units"] == ["2025年回购上限为总股本的 5%（0.5250 股），已回购 0.5000 股，"
                                          "本次 0.5000 股将超出 0.4750 股"]
+
+
+# ---------------------------------------------------------------- §3 dates: a plan decided after the close
+
+
+def test_a_plan_posted_after_the_close_cannot_be_dated_years_ahead(books, client):
+    """RULES §3: a voucher date lies no later than the current month (Beijing time) + 1 month — a typo like 2062
+    must not hide a posted voucher from every report; §4: a plan decided after the year's close posts in a later
+    year. The 收益分配 voucher is refused at `date` like any other, and nothing is written."""
+    import datetime as dt
+    from decimal import Decimal as D
+
+    from coop.core import clock
+    from coop.models import DistributionPlan, Voucher
+    from coop.services import distribution, users
+    from tests.conftest import count
+    from tests.test_year_end import approve_by_assembly
+
+    books.lock_opening({"102": "100000.00", "301": "-100000.00"})
+    books.post("2025-03-01", ("102", "10000.00", ""), ("501", "", "10000.00"))
+    books.close_through(2025, 12)
+    acc = books.accountant
+    plan = distribution.create_plan(books.org, year=2025, name="2025年度收益分配", record_date=dt.date(2025, 12, 31),
+                                    member_pool=D("0.00"), user=acc)  # 公积公益金 30% × 10,000 = 3,000 only
+    approve_by_assembly(plan, books, dt.date(2026, 2, 8), materials=dt.date(2026, 1, 25), notice=dt.date(2026, 1, 28))
+    token = users.issue_api_token(acc, "t")
+    db.session.commit()
+    vouchers_before = count(Voucher)
+    latest = clock.latest_voucher_date()
+    r = client.post(f"/api/v1/orgs/{books.org.id}/distribution-plans/{plan.id}/post", json={"date": "2062-01-10"},
+                    headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 422, r.json
+    assert r.json["errors"] == {"date": [f"凭证日期 2062-01-10 晚于 {latest}（最晚为下月底），请检查年份和月份"]}
+    db.session.expire_all()
+    assert count(Voucher) == vouchers_before and db.session.get(DistributionPlan, plan.id).status == "approved"
+    r = client.post(f"/api/v1/orgs/{books.org.id}/distribution-plans/{plan.id}/post", json={"date": "2026-02-10"},
+                    headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 200, r.json

@@ -25,7 +25,7 @@ from coop.services import access, audit, closing, periods, reports, shares, warn
 from coop.services.accounts import local_code
 from coop.services.roles import resolve, resolve_money
 from coop.services.checks import dividends_digest
-from coop.services.vouchers import create_draft, post_system_entry
+from coop.services.vouchers import check_date, create_draft, post_system_entry
 from coop.models.distribution import APPROVAL_STEPS, DistributionPolicy, PlanStatus
 from coop.models.ledger import VoucherStatus, voucher_number
 from coop.models.shares import QuantificationStatus
@@ -504,6 +504,7 @@ def post_plan(plan: DistributionPlan, *, date: dt.date | None = None, user: User
     if not plan.supplementary and _posted_plans(org, plan.year, exclude=plan.id):
         raise InvalidState(f"{plan.year}年度已有记账的收益分配方案；再次分配须作为补充分配，单独审批")
     date = posting_date(org, plan, date)
+    check_date(date)  # a year typed wrong (2062) would hide the voucher from every report
     periods.ensure_open(org, date)
     if year_state(org, plan.year) == "december":
         closing.refresh_carryover(org, plan.year, user=user)  # figures after the carry-over
