@@ -195,3 +195,24 @@ def test_a_plan_posted_after_the_close_cannot_be_dated_years_ahead(books, client
     r = client.post(f"/api/v1/orgs/{books.org.id}/distribution-plans/{plan.id}/post", json={"date": "2026-02-10"},
                     headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 200, r.json
+
+
+# ---------------------------------------------------------------- §3 four eyes: whoever rewrites a draft prepared it
+
+
+def test_whoever_rewrites_a_draft_cannot_review_it(api, books):
+    """RULES §3: the reviewer must not be the preparer. A reviewer who also keeps books rewrote 王会计's draft (a
+    different amount) and then reviewed it: nobody else ever saw that entry. Rewriting a draft makes the editor its
+    preparer, so the original preparer (or another reviewer) reviews it."""
+    from coop.services import users
+
+    users.assign_role(books.reviewer, "accountant", books.org)  # 李主任 holds both roles
+    db.session.commit()
+    v = api.create(voucher())
+    r = api.put(f"/vouchers/{v['id']}", voucher("2025-01-10", ("101", "800.00", None), ("102", None, "800.00")),
+                who="reviewer")
+    assert r.status_code == 200 and r.json["preparer"] == "李主任", r.json
+    before = db_state()
+    r = api.post(f"/vouchers/{v['id']}/review", who="reviewer")
+    assert assert_refused(r, 403, "_schema") == ["制单人不能审核自己编制的凭证"]
+    assert db_state() == before

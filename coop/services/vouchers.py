@@ -201,6 +201,8 @@ def update_draft(voucher: Voucher, data: dict, *, user: User) -> Voucher:
     voucher.word = data.get("word") or voucher.word
     voucher.attachment_count = data.get("attachment_count") or 0
     voucher.lines.extend(_new_lines(org, data))
+    # four eyes (RULES §3): whoever rewrites the entry prepared it, so they cannot review it themselves
+    voucher.preparer_id = user.id
     db.session.flush()
     audit.log("voucher.edit", user=user, org=org, target=str(voucher.id))
     return voucher
