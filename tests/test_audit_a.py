@@ -216,3 +216,38 @@ def test_whoever_rewrites_a_draft_cannot_review_it(api, books):
     r = api.post(f"/vouchers/{v['id']}/review", who="reviewer")
     assert assert_refused(r, 403, "_schema") == ["制单人不能审核自己编制的凭证"]
     assert db_state() == before
+
+
+# ---------------------------------------------------------------- §6 继承 needs a death
+
+
+def test_inheritance_needs_the_holders_recorded_death(village, client, books):
+    """RULES §6: the register changes only through recorded events — transfer *within the collective*, inheritance
+    (a non-member heir gets income rights only). "Inheriting" from a living member would hand shares to a
+    non-member, which a transfer may not: refused at `deceased_id` until the death is recorded (membership lost by
+    death, art. 17), on or before the inheritance date."""
+    import datetime as dt
+
+    from coop.models import ShareAction
+    from coop.services import members
+    from tests.conftest import count
+    from tests.test_members_api import Api as MembersApi
+    from tests.test_members_web import IDS
+
+    p, h2 = village.p, village.h2
+    outsider = members.add_member(h2, name="外嫁女", id_number=IDS[5], relation="其他")
+    db.session.commit()
+    api = MembersApi(client, books)
+    body = {"deceased_id": p[0].id, "heir_id": outsider.id, "date": "2025-07-01", "reference": "继承公证书"}
+    before = count(ShareAction)
+    r = api.post("/share-actions/inherit", body)
+    assert r.status_code == 422, r.json
+    assert r.json["errors"] == {"deceased_id": [f"{p[0].name} 在 2025-07-01 前没有登记死亡，不能继承其股份"
+                                                "（在世成员的股份只能在本组织成员之间转让）"]}
+    members.record_membership_event(p[0], "lost_death", date=dt.date(2025, 8, 1), evidence="死亡证明")
+    db.session.commit()
+    r = api.post("/share-actions/inherit", body)  # dated before the death
+    assert r.status_code == 422 and "deceased_id" in r.json["errors"], r.json
+    assert count(ShareAction) == before
+    r = api.post("/share-actions/inherit", body | {"date": "2025-08-02"})
+    assert r.status_code == 201 and all(e["income_only"] for e in r.json["events"] if e["units"][0] != "-"), r.json

@@ -379,6 +379,10 @@ def inherit_shares(org: Organization, *, deceased_id: int, heir_id: int, date: d
     dead, heir = _member(org, deceased_id), _member(org, heir_id)
     if dead.id == heir.id:
         raise ValidationFailed.field("heir_id", "继承人与被继承人相同")
+    # inheriting from a living member would hand shares outside the collective, which a transfer may not
+    if not any(e.kind == "lost_death" and e.date <= date for e in dead.events):
+        raise ValidationFailed.field("deceased_id", f"{dead.name} 在 {date.isoformat()} 前没有登记死亡，不能继承其股份"
+                                                    "（在世成员的股份只能在本组织成员之间转让）")
     own = [h for h in holdings(org) if h.member_id == dead.id and h.beneficiary_id is None]
     if not own:
         raise ValidationFailed.field("deceased_id", f"{dead.name} 没有股份可继承")
