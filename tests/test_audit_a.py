@@ -251,3 +251,26 @@ def test_inheritance_needs_the_holders_recorded_death(village, client, books):
     assert count(ShareAction) == before
     r = api.post("/share-actions/inherit", body | {"date": "2025-08-02"})
     assert r.status_code == 201 and all(e["income_only"] for e in r.json["events"] if e["units"][0] != "-"), r.json
+
+
+# ---------------------------------------------------------------- §5 the distribution section under 明细科目
+
+
+def test_distribution_lines_of_the_income_statement_count_the_details_below_them(books):
+    """RULES §5: 年末未分配收益 = 可分配收益 − 提取公积公益金 − 干部奖励分红 − 向成员分配 − 其他, and §2: organizations add
+    明细科目 under the 32201 details. A village that splits 向成员分配 into 按股分红 / 扶贫优先股保底 still shows its
+    member dividends on the 向成员分配 line, not under 其他."""
+    from decimal import Decimal as D
+
+    from coop.services import accounts, reports
+
+    org = books.org
+    accounts.add_detail_account(org, "3220103", "322010301", "按股分红")
+    accounts.add_detail_account(org, "3220101", "322010101", "提取公积金")
+    books.lock_opening({"102": "100000.00", "32202": "-100000.00"})
+    books.post("2025-06-30", ("322010301", "30000.00", ""), ("211", "", "30000.00", "应付收益"),
+               ("322010101", "10000.00", ""), ("311", "", "10000.00"), summary="2024年度收益分配")
+    st = reports.income_statement(org, 2025, 1, 12)
+    assert [st.value(k, 1) for k in ("opening_undistributed", "distributable", "reserve_appropriation",
+                                     "member_distribution", "other_distribution", "closing_undistributed")] == [
+        D("100000.00"), D("100000.00"), D("10000.00"), D("30000.00"), D("0.00"), D("60000.00")]
