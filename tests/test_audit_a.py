@@ -274,3 +274,23 @@ def test_distribution_lines_of_the_income_statement_count_the_details_below_them
     assert [st.value(k, 1) for k in ("opening_undistributed", "distributable", "reserve_appropriation",
                                      "member_distribution", "other_distribution", "closing_undistributed")] == [
         D("100000.00"), D("100000.00"), D("10000.00"), D("30000.00"), D("0.00"), D("60000.00")]
+
+
+# ---------------------------------------------------------------- bad input on the periods page
+
+
+def test_a_tampered_close_or_reopen_button_is_a_400_not_a_500(books, client, auth):
+    """Standards: bad input is never a 500. The periods page's buttons post year and month; month 13 or year
+    99999999 made the close build an impossible date."""
+    from coop.models import Period
+    from tests.conftest import count
+
+    books.lock_opening({"102": "1000.00", "301": "-1000.00"})
+    db.session.commit()
+    auth.login(books.accountant)
+    for y, m in (("2025", "13"), ("99999999", "1"), ("2025", "0"), ("2025", "99999999999999999999")):
+        assert client.post(f"/o/{books.org.id}/periods/close", data={"year": y, "month": m}).status_code == 400
+    auth.login(books.auditor)
+    r = client.post(f"/o/{books.org.id}/periods/reopen", data={"year": "2025", "month": "13", "reason": "录错"})
+    assert r.status_code == 400
+    assert count(Period) == 0
