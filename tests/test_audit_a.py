@@ -294,3 +294,13 @@ def test_a_tampered_close_or_reopen_button_is_a_400_not_a_500(books, client, aut
     r = client.post(f"/o/{books.org.id}/periods/reopen", data={"year": "2025", "month": "13", "reason": "录错"})
     assert r.status_code == 400
     assert count(Period) == 0
+
+
+def test_the_split_form_with_an_impossible_household_number_answers_the_form(village, client, auth):
+    """Standards: bad input is never a 500. The 分户 form shown again after an error looked the posted household up
+    even when its number cannot be an id (OverflowError on SQLite, DataError on PostgreSQL)."""
+    auth.login(village.books.accountant)
+    r = client.post(f"/o/{village.org.id}/shares/events/split",
+                    data={"household_id": "9" * 20, "member_ids": str(village.p[2].id), "date": "2025-03-01",
+                          "reference": "分户申请"})
+    assert r.status_code == 422 and "编号不正确" in r.get_data(as_text=True)
