@@ -15,7 +15,7 @@ from flask import current_app
 
 from coop.core.extensions import db
 from coop.models import DividendPayment, DistributionPlan, Member, ShareAction, ShareEvent, Voucher
-from coop.services import distribution, integrity_money, joint, shares
+from coop.services import distribution, integrity_money, joint, members, shares
 from tests.test_distribution import approve, make_plan, year_2025  # noqa: F401  (fixture)
 from tests.test_joint import project  # noqa: F401  (fixture)
 
@@ -225,6 +225,8 @@ def test_an_inheritance_is_recorded_once_by_eight_requests_at_once(year_2025, au
     books, _ = year_2025
     dead = db.session.scalar(sa.select(Member).where(Member.name == "张三"))
     heir = db.session.scalar(sa.select(Member).where(Member.name == "张二"))
+    members.record_membership_event(dead, "lost_death", date=dt.date(2025, 5, 1), evidence="死亡证明")  # RULES §6
+    db.session.commit()
     headers, app = auth.headers(books.accountant), current_app._get_current_object()
     url = f"/api/v1/orgs/{books.org.id}/share-actions/inherit"
     body = {"deceased_id": dead.id, "heir_id": heir.id, "date": "2025-06-01", "reference": "继承公证书1号"}

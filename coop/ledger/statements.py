@@ -176,12 +176,12 @@ def income_values(mov: Mapping[str, Decimal], opening_undistributed: Decimal, ot
     v["opening_undistributed"] = opening_undistributed
     v["other_in"] = other_in
     v["distributable"] = v["net_profit"] + opening_undistributed + other_in
-    v["reserve_appropriation"] = appropriations.get("3220101", ZERO)
-    v["cadre_reward"] = appropriations.get("3220102", ZERO)
-    v["member_distribution"] = appropriations.get("3220103", ZERO)
-    v["other_distribution"] = sum(
-        (a for c, a in appropriations.items() if c not in ("3220101", "3220102", "3220103")), ZERO
-    )
+    # each detail with the 明细科目 an organization added below it (3220103 → 322010301 按股分红)
+    v["reserve_appropriation"] = rollup(appropriations, "3220101")
+    v["cadre_reward"] = rollup(appropriations, "3220102")
+    v["member_distribution"] = rollup(appropriations, "3220103")
+    v["other_distribution"] = sum(appropriations.values(), ZERO) - (
+        v["reserve_appropriation"] + v["cadre_reward"] + v["member_distribution"])
     v["closing_undistributed"] = v["distributable"] - sum(
         (v[k] for k in ("reserve_appropriation", "cadre_reward", "member_distribution", "other_distribution")), ZERO
     )

@@ -20,7 +20,8 @@ class PlanInSchema(StrictSchema):
     labour_units_per_year = Units(load_default=Decimal("0.0000"), allow_zero=True)
     labour_cap_years = Integer(load_default=None, allow_none=True,
                                validate=validate.Range(min=0, max=100, error="封顶年数应在0到100之间"))
-    collective_ratio = Ratio(load_default=Decimal("0"))
+    #: empty: the 章程's 集体股 share (none when the 章程 has no 集体股)
+    collective_ratio = Ratio(load_default=None, allow_none=True)
     collective_override = fields.Boolean(load_default=False)
     poverty_floor_rate = Ratio(load_default=Decimal("0"))
 

@@ -193,6 +193,8 @@ def reopen_period(org: Organization, year: int, month: int, *, user: User, reaso
         raise Forbidden("只有乡镇经管站或县级管理员可以反结账")
     if not (reason or "").strip():
         raise ValidationFailed.field("reason", "请填写反结账原因")
+    # a close of the next month under way: wait for it, then see it (else January reopens under a closed February)
+    lock_books(org, exclusive=True)
     if last_closed(org) != (year, month):
         raise InvalidState("只能反结账最近一个已结账的月份")
     for blocker in REOPEN_BLOCKERS:

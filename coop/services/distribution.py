@@ -25,7 +25,7 @@ from coop.services import access, audit, closing, periods, reports, shares, warn
 from coop.services.accounts import local_code
 from coop.services.roles import resolve, resolve_money
 from coop.services.checks import dividends_digest
-from coop.services.vouchers import create_draft, post_system_entry
+from coop.services.vouchers import check_date, create_draft, post_system_entry
 from coop.models.distribution import APPROVAL_STEPS, DistributionPolicy, PlanStatus
 from coop.models.ledger import VoucherStatus, voucher_number
 from coop.models.shares import QuantificationStatus
@@ -379,6 +379,13 @@ def record_approval(plan: DistributionPlan, *, step: str, date: dt.date, referen
                and FOUR_TWO_ORDER.index(a.step) < FOUR_TWO_ORDER.index(step)]
     if any(a.date > date for a in earlier):
         raise ValidationFailed.field("date", f"“{APPROVAL_STEPS[step]}”的日期早于前一步骤")
+    # a step entered late must still come before the steps already recorded after it in the order
+    later = sorted((a for a in plan.approvals if step in FOUR_TWO_ORDER and a.step in FOUR_TWO_ORDER
+                    and FOUR_TWO_ORDER.index(a.step) > FOUR_TWO_ORDER.index(step) and a.date < date),
+                   key=lambda a: FOUR_TWO_ORDER.index(a.step))
+    if later:
+        raise ValidationFailed.field("date", f"“{APPROVAL_STEPS[step]}”的日期 {date} 晚于后一步骤"
+                                             f"“{APPROVAL_STEPS[later[0].step]}”（{later[0].date}）")
     if step == "assembly":
         if not any(a.step == "party_proposal" for a in plan.approvals):
             raise InvalidState("收益分配方案须先经村党组织研究讨论：请先登记“村党组织提议”",
@@ -497,6 +504,7 @@ def post_plan(plan: DistributionPlan, *, date: dt.date | None = None, user: User
     if not plan.supplementary and _posted_plans(org, plan.year, exclude=plan.id):
         raise InvalidState(f"{plan.year}年度已有记账的收益分配方案；再次分配须作为补充分配，单独审批")
     date = posting_date(org, plan, date)
+    check_date(date)  # a year typed wrong (2062) would hide the voucher from every report
     periods.ensure_open(org, date)
     if year_state(org, plan.year) == "december":
         closing.refresh_carryover(org, plan.year, user=user)  # figures after the carry-over

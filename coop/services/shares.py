@@ -74,8 +74,18 @@ def _check_rules(rules: dict, net_assets: Decimal, base_date: dt.date) -> None:
         raise ValidationFailed.from_issues(issues)
 
 
+def _with_charter_collective(org: Organization, rules: dict) -> dict:
+    """RULES §1: the 章程 says whether a 集体股 exists and its share; a plan that does not state its own takes it."""
+    if rules.get("collective_ratio") not in (None, ""):
+        return rules
+    p = org.policy()
+    ratio = p["collective_share_ratio"] if p["has_collective_share"] and p["collective_share_ratio"] else Decimal(0)
+    return {**rules, "collective_ratio": str(ratio)}
+
+
 def create_plan(org: Organization, *, name: str, base_date: dt.date, net_assets: Decimal, rules: dict,
                 approval_ref: str | None = None, user: User) -> QuantificationPlan:
+    rules = _with_charter_collective(org, rules)
     _check_rules(rules, net_assets, base_date)
     plan = QuantificationPlan(organization_id=org.id, name=name.strip() or "折股量化方案", base_date=base_date,
                               net_assets=net_assets, rules=json.dumps(rules, default=str, ensure_ascii=False),
@@ -89,6 +99,9 @@ def create_plan(org: Organization, *, name: str, base_date: dt.date, net_assets:
 def update_plan(plan: QuantificationPlan, **changes) -> QuantificationPlan:
     if plan.status != QuantificationStatus.DRAFT:
         raise InvalidState("方案已发行，不能再修改或重新计算")
+    if "rules" in changes:
+        changes["rules"] = _with_charter_collective(db.session.get(Organization, plan.organization_id),
+                                                    changes["rules"])
     _check_rules(changes.get("rules", json.loads(plan.rules or "{}")), changes.get("net_assets", plan.net_assets),
                  changes.get("base_date", plan.base_date))
     if "rules" in changes:
@@ -366,6 +379,10 @@ def inherit_shares(org: Organization, *, deceased_id: int, heir_id: int, date: d
     dead, heir = _member(org, deceased_id), _member(org, heir_id)
     if dead.id == heir.id:
         raise ValidationFailed.field("heir_id", "继承人与被继承人相同")
+    # inheriting from a living member would hand shares outside the collective, which a transfer may not
+    if not any(e.kind == "lost_death" and e.date <= date for e in dead.events):
+        raise ValidationFailed.field("deceased_id", f"{dead.name} 在 {date.isoformat()} 前没有登记死亡，不能继承其股份"
+                                                    "（在世成员的股份只能在本组织成员之间转让）")
     own = [h for h in holdings(org) if h.member_id == dead.id and h.beneficiary_id is None]
     if not own:
         raise ValidationFailed.field("deceased_id", f"{dead.name} 没有股份可继承")
@@ -382,10 +399,12 @@ def inherit_shares(org: Organization, *, deceased_id: int, heir_id: int, date: d
 def bought_back_units(org: Organization, year: int) -> Decimal:
     """Units the collective bought back in a year (the rows that reached the collective)."""
     raw = sa.type_coerce(ShareEvent.units, sa.BigInteger)
+    reversal = sa.orm.aliased(ShareAction)
     total = db.session.scalar(
         sa.select(sa.func.coalesce(sa.func.sum(raw), 0)).join(ShareAction, ShareAction.id == ShareEvent.action_id)
         .where(ShareAction.organization_id == org.id, ShareAction.kind == "buyback", ShareEvent.member_id.is_(None),
-               ShareAction.date >= dt.date(year, 1, 1), ShareAction.date <= dt.date(year, 12, 31)))
+               ShareAction.date >= dt.date(year, 1, 1), ShareAction.date <= dt.date(year, 12, 31),
+               ~sa.exists().where(reversal.reverses_id == ShareAction.id)))  # a 冲正 buy-back never happened
     return (Decimal(total) / 10000).quantize(Decimal("0.0001"))
 
 

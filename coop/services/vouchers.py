@@ -191,12 +191,18 @@ def update_draft(voucher: Voucher, data: dict, *, user: User) -> Voucher:
     date: dt.date = data["date"]
     if voucher.number and (date.year, date.month) != (voucher.year, voucher.month):
         raise ValidationFailed.field("date", "已编号的凭证不能改到其他月份")
+    # the number belongs to its word's sequence: 记-0001 turned 收-0001 leaves a hole and a 收 number twice
+    if voucher.number and (data.get("word") or voucher.word) != voucher.word:
+        raise ValidationFailed.field(
+            "word", f"已编号的凭证不能改凭证字（{voucher.display_number}），请保持“{voucher.word}”字")
     voucher.lines.clear()
     db.session.flush()
     voucher.date, voucher.year, voucher.month = date, date.year, date.month
     voucher.word = data.get("word") or voucher.word
     voucher.attachment_count = data.get("attachment_count") or 0
     voucher.lines.extend(_new_lines(org, data))
+    # four eyes (RULES §3): whoever rewrites the entry prepared it, so they cannot review it themselves
+    voucher.preparer_id = user.id
     db.session.flush()
     audit.log("voucher.edit", user=user, org=org, target=str(voucher.id))
     return voucher

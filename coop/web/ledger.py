@@ -638,10 +638,14 @@ def periods_page():
 
 
 def _year_month(form) -> tuple[int, int]:
+    """The period of a close/reopen button; a tampered one (month 13, year 99999999) is a 400 like a non-number."""
     try:
-        return int(form.get("year", "")), int(form.get("month", ""))
+        year, month = int(form.get("year", "")), int(form.get("month", ""))
     except ValueError:
         abort(400)
+    if not (1990 <= year <= 2100 and 1 <= month <= 12):  # the API's PeriodCloseInSchema ranges
+        abort(400)
+    return year, month
 
 
 @bp.route("/periods/close", methods=["POST"])

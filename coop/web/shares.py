@@ -229,8 +229,8 @@ def event(kind: str):
         errors = _to_schema(errors, {name for name, _, _ in spec.fields})
     form = request.form if request.method == "POST" else request.args
     split_members = []
-    if kind == "split" and (form.get("household_id") or "").isdecimal():
-        home = db.session.get(Household, int(form["household_id"]))
+    if kind == "split" and (form.get("household_id") or "").isdecimal() and int(form["household_id"]) < 2**31:
+        home = db.session.get(Household, int(form["household_id"]))  # (an id the database cannot hold: none)
         if home is not None and home.organization_id == org.id:
             split_members = [(m.id, f"{m.name}（{translate(m.relation)}）") for m in home.members]
     return render_template(
