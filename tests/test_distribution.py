@@ -129,6 +129,41 @@ def test_payments_track_paid_pending_and_unpaid(year_2025):
                                    user=books.accountant)
 
 
+def test_a_reversed_payment_leaves_the_household_unpaid_and_the_plan_cannot_be_reversed(year_2025):
+    """A payment voucher red-reversed (the money went back) pays nobody: once the red voucher is posted, household
+    A owes 55,440.00 again and is paid anew — once. The 收益分配 voucher itself cannot be reversed on its own: the
+    plan, its 分红清册 and the payments stand on it."""
+    from coop.services import integrity_money
+
+    books, (ha, hb) = year_2025
+    plan = make_plan(books)
+    approve(plan, books)
+    posted = distribution.post_plan(plan, date=dt.date(2026, 1, 15), user=books.accountant)
+    with pytest.raises(InvalidState, match="不能单独冲销"):
+        vouchers.reverse_voucher(posted, user=books.accountant, date=dt.date(2026, 1, 16))
+    pay = distribution.pay_dividends(plan, household_ids=[ha.id], date=dt.date(2026, 1, 20), pay_from="102",
+                                     user=books.accountant)
+    vouchers.review_voucher(pay, user=books.reviewer)
+    vouchers.post_voucher(pay, user=books.accountant)
+    red = vouchers.reverse_voucher(pay, user=books.accountant, date=dt.date(2026, 1, 22))
+    status = {s.dividend.household_id: s for s in distribution.dividend_status(plan)}
+    assert status[ha.id].paid == D("55440.00")  # the red voucher is only a draft: still paid
+    vouchers.review_voucher(red, user=books.reviewer)
+    vouchers.post_voucher(red, user=books.accountant)
+    status = {s.dividend.household_id: s for s in distribution.dividend_status(plan)}
+    assert (status[ha.id].paid, status[ha.id].unpaid) == (D("0.00"), D("55440.00"))
+    again = distribution.pay_dividends(plan, household_ids=[ha.id], date=dt.date(2026, 1, 23), pay_from="102",
+                                       user=books.accountant)
+    assert again.total_debit == D("55440.00")
+    vouchers.review_voucher(again, user=books.reviewer)
+    vouchers.post_voucher(again, user=books.accountant)
+    assert [y.paid for y in distribution.household_dividends(ha.id)] == [D("55440.00")]
+    assert integrity_money.overpaid_households() == []  # 55,440 paid, 55,440 undone, 55,440 paid: once
+    with pytest.raises(ValidationFailed, match="没有未发放"):
+        distribution.pay_dividends(plan, household_ids=[ha.id], date=dt.date(2026, 1, 24), pay_from="102",
+                                   user=books.accountant)
+
+
 def test_bad_plans_refused_with_the_rule_and_the_amount(year_2025):
     books, _ = year_2025
     with pytest.raises(ValidationFailed, match="12月尚未到年终"):

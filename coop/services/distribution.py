@@ -611,6 +611,13 @@ class HouseholdYear:
         return self.amount - self.paid - self.pending
 
 
+def reversed_vouchers():
+    """Vouchers undone by a posted red reversal: a payment of them pays nobody any more (the household is unpaid
+    again and may be paid anew)."""
+    return sa.select(Voucher.corrects_id).where(Voucher.kind == "red", Voucher.status == VoucherStatus.POSTED,
+                                                Voucher.corrects_id.is_not(None))
+
+
 def household_dividends(household_id: int) -> list[HouseholdYear]:
     """A household's dividends of every posted plan, newest year first (two queries): the member's 我的分红 and
     portal home."""
@@ -624,7 +631,8 @@ def household_dividends(household_id: int) -> list[HouseholdYear]:
         payments = db.session.execute(
             sa.select(DividendPayment.dividend_id, DividendPayment.amount, Voucher.status)
             .join(Voucher, Voucher.id == DividendPayment.voucher_id)
-            .where(DividendPayment.dividend_id.in_([d.id for d, _ in rows])))
+            .where(DividendPayment.dividend_id.in_([d.id for d, _ in rows]),
+                   DividendPayment.voucher_id.not_in(reversed_vouchers())))
         for did, amount, vstatus in payments:
             target = paid if vstatus == VoucherStatus.POSTED else pending
             target[did] = target.get(did, ZERO) + amount
@@ -637,7 +645,7 @@ def dividend_status(plan: DistributionPlan) -> list[DividendStatus]:
         sa.select(DividendPayment.dividend_id, Voucher.status, sa.func.sum(sa.type_coerce(DividendPayment.amount, sa.BigInteger)))
         .join(Voucher, Voucher.id == DividendPayment.voucher_id)
         .join(HouseholdDividend, HouseholdDividend.id == DividendPayment.dividend_id)
-        .where(HouseholdDividend.plan_id == plan.id)
+        .where(HouseholdDividend.plan_id == plan.id, DividendPayment.voucher_id.not_in(reversed_vouchers()))
         .group_by(DividendPayment.dividend_id, Voucher.status))
     paid: dict = {}
     pending: dict = {}

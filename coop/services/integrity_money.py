@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from coop.core.extensions import db
 from coop.models import DividendPayment, DistributionPlan, Household, HouseholdDividend, Organization, ShareAction, ShareEvent
+from coop.services.distribution import reversed_vouchers
 
 
 def negative_holdings() -> list[str]:
@@ -29,10 +30,12 @@ def negative_holdings() -> list[str]:
 
 
 def overpaid_households() -> list[str]:
-    """Every household dividend whose payments (posted or drafted) exceed what the plan allocated to it."""
+    """Every household dividend whose payments (posted or drafted, not undone by a posted red reversal) exceed what
+    the plan allocated to it."""
     paid = sa.func.sum(sa.type_coerce(DividendPayment.amount, sa.BigInteger))
     q = (sa.select(DistributionPlan.organization_id, DistributionPlan.year, Household.number,
                    sa.type_coerce(HouseholdDividend.amount, sa.BigInteger), paid)
+         .where(DividendPayment.voucher_id.not_in(reversed_vouchers()))
          .join(HouseholdDividend, HouseholdDividend.id == DividendPayment.dividend_id)
          .join(DistributionPlan, DistributionPlan.id == HouseholdDividend.plan_id)
          .join(Household, Household.id == HouseholdDividend.household_id)

@@ -406,6 +406,9 @@ def reverse_voucher(voucher: Voucher, *, user: User, date: dt.date) -> Voucher:
         raise InvalidState("只有已记账的凭证可以红字冲销")
     if voucher.kind in ("red", "carryover"):
         raise InvalidState("红字凭证和年末结转凭证不能再冲销")
+    if voucher.kind == "distribution":  # the plan, its 分红清册 and every payment stand on it
+        raise InvalidState("收益分配凭证随分配方案记账，不能单独冲销（分红清册和发放都以它为准）；如方案有误，"
+                           "请做补充分配或联系乡镇经管站")
     existing = db.session.scalar(sa.select(Voucher).where(Voucher.corrects_id == voucher.id, Voucher.kind == "red"))
     if existing is not None:
         raise InvalidState(f"该凭证已被 {existing.display_number} 冲销")
