@@ -444,3 +444,23 @@ def test_county_defaults_and_the_organizations_own_choice(books, client):
     distribution.set_policy(user=books.county_admin, org=books.org, cadre_min_days=200)
     assert distribution.policy_settings(books.org)["cadre_min_days"] == 200
     assert distribution.policy_settings(books.org)["reserve_base"] == "distributable"
+
+
+def test_a_reserve_booked_by_hand_in_a_sibling_sub_account_is_found(two_years):
+    """The village keeps 提取公积公益金 in two sub-accounts (322010101 公积金, 322010102 公益金), the posting role on
+    the first. 60,000 booked by hand in the second is a reserve all the same: a 补充分配 takes none again."""
+    books, _ = two_years
+    org, acc, p = books.org, books.accountant, books.post
+    accounts.add_detail_account(org, "3220101", "322010101", "提取公积金")
+    accounts.add_detail_account(org, "3220101", "322010102", "提取公益金")
+    roles.set_mapping(org, R.DIST_RESERVE, "322010101", user=acc)
+    p("2025-03-01", ("10201", "300000.00", ""), ("50101", "", "300000.00"))
+    p("2025-03-02", ("51301", "100000.00", ""), ("10201", "", "100000.00"))
+    books.close_through(2025, 11)
+    closing.carry_over(org, 2025, user=acc, today=dt.date(2025, 12, 5))
+    # 本年收益 200,000; the 章程's 30 % reserve is 60,000, booked by hand in the sibling 公益金 account
+    p("2025-12-20", ("322010102", "60000.00", ""), ("31102", "", "60000.00"), summary="提取公益金（手工）")
+    assert distribution.booked_distributions(org, 2025).reserved == D("60000.00")
+    plan = distribution.create_plan(org, year=2025, name="补充分配", record_date=dt.date(2025, 12, 31),
+                                    member_pool=D("10000.00"), supplementary=True, user=acc)
+    assert distribution.preview(plan).waterfall.reserve == D("0.00")

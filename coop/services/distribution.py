@@ -22,7 +22,7 @@ from coop.models import (Account, DistributionApproval, DistributionCadre, Distr
                       Household, HouseholdDividend, Organization, User, Voucher, VoucherLine)
 from coop.models.base import utcnow
 from coop.services import access, audit, closing, periods, reports, shares, warnings
-from coop.services.accounts import local_code
+from coop.services.accounts import local_code, scheme_of
 from coop.services.roles import resolve, resolve_money
 from coop.services.checks import dividends_digest
 from coop.services.vouchers import check_date, create_draft, post_system_entry
@@ -144,10 +144,18 @@ class Booked:
     vouchers: list = field(default_factory=list)  # display numbers of the vouchers against this year
 
 
+def _distribution_detail(org: Organization, role: str) -> str:
+    """The detail of 各项分配 (3220101 提取公积公益金 …) a distribution role's leaf sits under: a reserve booked by hand
+    in a sibling sub-account of the role's own leaf is a reserve all the same."""
+    leaf, scheme = resolve(org, role), scheme_of(org)
+    level = scheme.level(local_code(org, DISTRIBUTIONS)) + 1
+    return leaf[:scheme.length_at(level)] if scheme.level(leaf) >= level else leaf
+
+
 def booked_distributions(org: Organization, year: int, exclude: set | frozenset = frozenset()) -> Booked:
     since = reports.year_start(org, year)
     other_plans = _plan_vouchers_of_other_years(org, year)
-    reserve_leaf = resolve(org, roles.DIST_RESERVE)
+    reserve_leaf = _distribution_detail(org, roles.DIST_RESERVE)
     b = Booked()
     for vid, word, number, date, fen in _lines_since(org, since, local_code(org, DISTRIBUTIONS), exclude):
         amount = from_fen(int(fen))
@@ -158,7 +166,7 @@ def booked_distributions(org: Organization, year: int, exclude: set | frozenset 
     for vid, _, _, _, fen in _lines_since(org, since, reserve_leaf, exclude):
         if vid not in other_plans:
             b.reserved += from_fen(int(fen))
-    for vid, _, _, _, fen in _lines_since(org, since, resolve(org, roles.DIST_CADRE), exclude):
+    for vid, _, _, _, fen in _lines_since(org, since, _distribution_detail(org, roles.DIST_CADRE), exclude):
         if vid not in other_plans:
             b.rewarded += from_fen(int(fen))
     return b
