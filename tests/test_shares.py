@@ -166,6 +166,27 @@ def test_buyback_limit_and_voucher(village):
     assert shares.register_total(books.org) == D("10.5000")
 
 
+def test_the_charter_sets_the_organizations_own_buyback_limit(village, client, auth):
+    """The county's 5 % is a default: the 章程 form sets 10 % for this village, and 1 of 10.5 units (9.5 %) may then
+    be bought back in a year; a limit over 100 % is refused beside its field."""
+    books, people, plan, _ = village
+    shares.issue_plan(plan, user=books.accountant)
+    books.lock_opening({"102": "100000.00", "301": "-100000.00"})
+    db.session.commit()
+    auth.login("xian")
+    r = client.post(f"/admin/orgs/{books.org.id}/charter", data={"buyback_limit": "1.5"})
+    assert r.status_code == 422 and "比例应在0到1之间" in r.get_data(as_text=True)
+    r = client.post(f"/admin/orgs/{books.org.id}/charter", data={"buyback_limit": "0.10"})
+    assert r.status_code == 302
+    db.session.expire_all()
+    assert books.org.policy()["buyback_limit"] == D("0.1000")
+    shares.buy_back(books.org, member_id=people[1].id, share_class="population", units=D("1"), price=D("40000"),
+                    date=dt.date(2025, 6, 1), reference="退出申请", user=books.accountant, today=TODAY)
+    assert shares.bought_back_units(books.org, 2025) == D("1.0000")
+    r = client.get(f"/api/v1/orgs/{books.org.id}", headers=auth.headers("xian"))
+    assert r.json["buyback_limit"] == "0.1000"
+
+
 def test_split_merge_nominee_and_reversal(village):
     books, people, plan, (h1, h2) = village
     shares.issue_plan(plan, user=books.accountant)

@@ -13,8 +13,8 @@ blp = Blueprint("api_orgs", __name__, description="组织 Organizations")
 
 def _dump(org):
     p = org.policy()
-    org.policy_reserve_rate, org.policy_cadre_reward_cap, org.policy_cash_limit = (
-        p["reserve_rate"], p["cadre_reward_cap"], p["cash_limit"])
+    org.policy_reserve_rate, org.policy_cadre_reward_cap, org.policy_cash_limit, org.policy_buyback_limit = (
+        p["reserve_rate"], p["cadre_reward_cap"], p["cash_limit"], p["buyback_limit"])
     return org
 
 

@@ -27,6 +27,8 @@ class CharterInSchema(StrictSchema):
     reserve_rate = Ratio(load_default=None, allow_none=True)
     cadre_reward_cap = Ratio(load_default=None, allow_none=True)
     cash_limit = Money(load_default=None, allow_none=True)
+    #: 有偿退出: at most this share of all shares bought back a year (RULES §6; county default 5 %)
+    buyback_limit = Ratio(load_default=None, allow_none=True)
     has_collective_share = fields.Boolean(load_default=False)
     collective_share_ratio = Ratio(load_default=None, allow_none=True)
     county_may_post = fields.Boolean(load_default=False, metadata={
@@ -79,3 +81,4 @@ class OrganizationSchema(StrictSchema):
     reserve_rate = Ratio(attribute="policy_reserve_rate")
     cadre_reward_cap = Ratio(attribute="policy_cadre_reward_cap")
     cash_limit = Money(attribute="policy_cash_limit")
+    buyback_limit = Ratio(attribute="policy_buyback_limit")

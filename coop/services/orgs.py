@@ -100,7 +100,7 @@ def create_organization(
 
 def update_charter(org: Organization, **params) -> None:
     """Set 章程 parameters; None falls back to the county default."""
-    for key in ("reserve_rate", "cadre_reward_cap", "collective_share_ratio"):
+    for key in ("reserve_rate", "cadre_reward_cap", "collective_share_ratio", "buyback_limit"):
         if key in params and params[key] is not None and not (Decimal(0) <= Decimal(params[key]) <= 1):
             raise ValidationFailed.field(key, "比例应在0到100%之间")
     for key, value in params.items():
