@@ -243,3 +243,26 @@ def test_membership_events_and_benefit_vote(village):
         members.add_member(h1, name="错号", id_number=IDS[7][:-1] + ("0" if IDS[7][-1] != "0" else "1"))
     with pytest.raises(ValidationFailed, match="已登记在本村"):
         members.add_member(h1, name="重复", id_number=IDS[0])
+
+
+def test_a_collective_share_over_thirty_percent_stays_flagged(village):
+    """RULES §6: 集体股 over 30 % needs the override when quantified and is flagged (三色预警) while the register holds
+    it: members 8.4 units at a 40 % ratio make T = 8.4 / 0.6 = 14, the collective 5.6 (40.00 %). At 20 % (the
+    fixture's plan) nothing is flagged."""
+    from coop.services import warnings
+
+    books, people, plan, _ = village
+    shares.update_plan(plan, rules={"population_units": "1", "labour_units_per_year": "0.1", "labour_cap_years": 20,
+                                    "collective_ratio": "0.4", "collective_override": True})
+    shares.issue_plan(plan, user=books.accountant)
+    found = [w for w in warnings.warnings_for(books.org, TODAY) if w.code == "collective_share"]
+    assert [(w.level, w.facts) for w in found] == [
+        ("yellow", ["集体股 5.6000 股，占总股数 14.0000 股的 40.00%（上限30%，经特别批准）"])]
+
+
+def test_a_collective_share_within_the_limit_is_not_flagged(village):
+    from coop.services import warnings
+
+    books, _, plan, _ = village
+    shares.issue_plan(plan, user=books.accountant)
+    assert not [w for w in warnings.warnings_for(books.org, TODAY) if w.code == "collective_share"]

@@ -17,13 +17,15 @@ from sqlalchemy.orm import selectinload
 from coop.core import clock
 from coop.core.errors import InvalidState, NotFound, ValidationFailed
 from coop.core.extensions import db
-from coop.ledger.shares import CLASS_LABELS, COLLECTIVE, MemberBasis, PlanRules, Quantification, quantify
+from coop.core.text import N_
+from coop.ledger.shares import (CLASS_LABELS, COLLECTIVE, COLLECTIVE_LIMIT, MemberBasis, PlanRules, Quantification,
+                                quantify)
 from coop.models import (Household, Member, Organization, PlanMemberInput, QuantificationPlan, ShareAction,
                          ShareCertificate, ShareEvent, User)
 from coop.models.base import utcnow
 from coop.models.members import MemberStatus
 from coop.models.shares import QuantificationStatus
-from coop.services import access, audit, roles
+from coop.services import access, audit, roles, warnings
 from coop.services.members import create_household, status_on
 from coop.services.vouchers import create_draft
 
@@ -238,6 +240,19 @@ def holdings(org: Organization, as_of: dt.date | None = None) -> list[Holding]:
 
 def register_total(org: Organization, as_of: dt.date | None = None) -> Decimal:
     return sum((h.units for h in holdings(org, as_of)), ZERO_UNITS)
+
+
+@warnings.rule(45)
+def _collective_share_over_limit(org: Organization, today: dt.date) -> list:
+    """RULES §6: 集体股 over 30 % of all shares needs an explicit override when quantified, and stays flagged for
+    as long as the register holds it."""
+    held = holdings(org, today)
+    total = sum((h.units for h in held), ZERO_UNITS)
+    collective = sum((h.units for h in held if h.share_class == COLLECTIVE), ZERO_UNITS)
+    if not total or collective <= total * COLLECTIVE_LIMIT:
+        return []
+    return [warnings.Warning("collective_share", "yellow", N_("集体股超过总股数的30%"), [
+        f"集体股 {collective} 股，占总股数 {total} 股的 {collective / total:.2%}（上限30%，经特别批准）"])]
 
 
 def household_units(org: Organization, as_of: dt.date | None = None) -> dict[int, Decimal]:
