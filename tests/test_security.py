@@ -221,3 +221,15 @@ def test_every_worker_counts_the_same_failures(throttled, client, books, auth):
     r = auth.login("kuaiji", "password1", ip="10.0.0.2", expect=None)
     assert r.status_code == 429 and "登录失败次数过多" in r.get_data(as_text=True)
     assert throttle.counted_keys() == {"user:kuaiji", "ip:10.0.0.1"}
+
+
+def test_failures_past_the_window_leave_no_rows_behind(app):
+    """A guesser trying many names leaves nothing for long: any failure clears every key's failures that left the
+    window and hold no back-off."""
+    kw = dict(limit=3, window=60, lockout=100)
+    for i in range(5):
+        throttle.fail([f"user:guess{i}"], now=i, **kw)
+    throttle.fail(["user:x", "user:x"], now=10, **kw)
+    assert throttle.counted_keys() == {f"user:guess{i}" for i in range(5)} | {"user:x"}
+    throttle.fail(["user:late"], now=1000, **kw)
+    assert throttle.counted_keys() == {"user:late"}

@@ -106,5 +106,5 @@ class LoginFailure(db.Model):
     __tablename__ = "login_failures"
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(sa.String(120), nullable=False, index=True)
-    at: Mapped[dt.datetime] = mapped_column(sa.DateTime, nullable=False)  # naive UTC
+    at: Mapped[dt.datetime] = mapped_column(sa.DateTime, nullable=False, index=True)  # naive UTC
     locked_until: Mapped[dt.datetime | None] = mapped_column(sa.DateTime)

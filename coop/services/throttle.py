@@ -42,11 +42,11 @@ def fail(keys: list[str], *, limit: int, window: float, lockout: float, backoff:
     now = time.time() if now is None else now
     at, since = _utc(now), _utc(now - window)
     until = None
+    # what has left the window and holds no back-off any more, of every key (a guesser trying many names or
+    # addresses leaves no rows behind for long)
+    db.session.execute(sa.delete(LoginFailure).where(
+        LoginFailure.at <= since, sa.or_(LoginFailure.locked_until.is_(None), LoginFailure.locked_until <= at)))
     for key in keys:
-        # what has left the window and holds no back-off any more
-        db.session.execute(sa.delete(LoginFailure).where(
-            LoginFailure.key == key, LoginFailure.at <= since,
-            sa.or_(LoginFailure.locked_until.is_(None), LoginFailure.locked_until <= at)))
         failure = LoginFailure(key=key, at=at)
         db.session.add(failure)
         db.session.flush()

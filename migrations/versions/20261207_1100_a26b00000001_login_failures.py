@@ -28,9 +28,11 @@ def upgrade():
     )
     with op.batch_alter_table("login_failures") as batch_op:
         batch_op.create_index(batch_op.f("ix_login_failures_key"), ["key"], unique=False)
+        batch_op.create_index(batch_op.f("ix_login_failures_at"), ["at"], unique=False)
 
 
 def downgrade():
     with op.batch_alter_table("login_failures") as batch_op:
+        batch_op.drop_index(batch_op.f("ix_login_failures_at"))
         batch_op.drop_index(batch_op.f("ix_login_failures_key"))
     op.drop_table("login_failures")
