@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from coop.core.extensions import db
 from coop.models import HouseholdDividend
 from coop.services import disclosure, distribution, members, reports, shares, vouchers
+from tests.test_certificates import needs_pdftotext, pdf_text
 from tests.test_distribution import approve, build_year_2025, make_plan
 from tests.test_shares import IDS
 
@@ -99,3 +100,32 @@ def test_a_plan_posted_with_the_one_legacy_line_pays_against_it(three_households
                                      user=books.accountant)
     assert payable_lines(pay) == [("应付收益", D("45690.48"), D("0.00"))]  # 30,921.84 + 14,768.64
     assert pay.lines[0].summary == "发放2025年度分红（2户）"
+
+
+@needs_pdftotext
+def test_a_system_voucher_of_250_households_posts_shows_and_prints(books, client, auth):
+    """No line cap on what the system writes (a plan of 250 households is a voucher of 251+ lines); the page and the
+    PDF show every line. A hand-entered voucher keeps its cap of 200 lines."""
+    from coop.ledger.types import Entry, Line
+
+    books.lock_opening({"102": "30000.00", "301": "-30000.00"})
+    lines = [Line("102", debit=D("25000.00"), summary="发放分红")] + [
+        Line("211", credit=D("100.00"), counterparty=f"{i:04d} 户主{i}", summary=f"向成员分配—{i:04d} 户主{i}")
+        for i in range(1, 251)]
+    v = vouchers.post_system_entry(books.org, Entry(dt.date(2025, 1, 10), "收益分配", tuple(lines)),
+                                   user=books.accountant, kind="distribution")
+    db.session.commit()
+    assert (len(v.lines), v.status, v.total_credit) == (251, "posted", D("25000.00"))
+    auth.login(books.accountant)
+    html = client.get(f"/o/{books.org.id}/vouchers/{v.id}").text
+    assert "0001 户主1" in html and "0250 户主250" in html
+    r = client.get(f"/o/{books.org.id}/reports/vouchers/{v.id}.pdf")
+    assert r.status_code == 200 and r.mimetype == "application/pdf"
+    text = pdf_text(r.data)
+    assert "211应付款（0250户主250）" in text and "（续）" in text and "¥25,000.00" in text
+
+    typed = {"date": "2025-01-11", "lines": [
+        {"summary": l.summary, "account_code": l.account_code, "debit": str(l.debit), "credit": str(l.credit),
+         "counterparty": l.counterparty} for l in lines]}
+    r = client.post(f"/api/v1/orgs/{books.org.id}/vouchers", json=typed, headers=auth.headers(books.accountant))
+    assert r.status_code == 422 and r.json["errors"]["lines"] == ["凭证应有2到200行分录"]
