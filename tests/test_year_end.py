@@ -189,7 +189,8 @@ def test_two_years_hand_booked_then_supplementary_after_close_then_a_december_pl
         ("3220101", D("75000.00"), D("0.00")), ("31101", D("0.00"), D("75000.00")),
         ("3220102", D("25000.00"), D("0.00")), ("21201", D("0.00"), D("22500.00")), ("214", D("0.00"), D("2500.00")),
         ("3220102", D("15000.00"), D("0.00")), ("21201", D("0.00"), D("13500.00")), ("214", D("0.00"), D("1500.00")),
-        ("3220103", D("100000.00"), D("0.00")), ("21101", D("0.00"), D("61600.00")), ("21101", D("0.00"), D("38400.00"))])
+        ("3220103", D("100000.00"), D("0.00")),
+        ("21101", D("0.00"), D("61600.00")), ("21101", D("0.00"), D("38400.00"))])  # A 308 × 200, B 192 × 200
     assert {d.household_id: d.amount for d in plan.dividends} == {ha.id: D("61600.00"), hb.id: D("38400.00")}
     assert distribution.year_end_status(org, 2026).step == "close"
     # the same money again: a second plan is refused; a 补充分配 only gets what is left (85,000)

@@ -490,8 +490,8 @@ def posting_date(org: Organization, plan: DistributionPlan, date: dt.date | None
 
 def post_plan(plan: DistributionPlan, *, date: dt.date | None = None, user: User) -> Voucher:
     """Post an approved plan: one 收益分配 voucher by posting roles (Dr 各项分配 details / Cr 公积公益金, 应付工资—干部
-    奖励 (and 应交税费 withheld), 应付款—应付收益 one line per household, the 集体股 line) and the 分红清册. The books are locked first, so
-    what is there to distribute cannot change between the check and the voucher."""
+    奖励 (and 应交税费 withheld), 应付款—应付收益 one line per household, the 集体股 line) and the 分红清册. The
+    books are locked first, so what is there to distribute cannot change between the check and the voucher."""
     org = db.session.get(Organization, plan.organization_id)
     access.require(user, access.POST, org)
     periods.lock_books(org, exclusive=True)
@@ -672,8 +672,9 @@ def dividend_status(plan: DistributionPlan) -> list[DividendStatus]:
 def pay_dividends(plan: DistributionPlan, *, household_ids: list[int] | None, date: dt.date,
                   pay_from: str | None = None, user: User, settling: int | None = None) -> Voucher:
     """Draft one payment voucher (Dr 应付款—应付收益 a line per household, on its posted label / Cr the chosen cash or
-    bank leaf, the total) for the unpaid dividends of the households. The leaf is remembered on the plan and offered next time. A household held by a 代发 batch in
-    flight is not paid here (the bank pays it), except by that batch's own result (`settling`, its id)."""
+    bank leaf, the total) for the unpaid dividends of the households. The leaf is remembered on the plan and offered
+    next time. A household held by a 代发 batch in flight is not paid here (the bank pays it), except by that batch's
+    own result (`settling`, its id)."""
     from coop.models.cash import PayoutBatch, PayoutItem
 
     org = db.session.get(Organization, plan.organization_id)
@@ -699,8 +700,8 @@ def pay_dividends(plan: DistributionPlan, *, household_ids: list[int] | None, da
     # one 211 debit a household, on the label its 211 credit was posted with; a plan posted with the one legacy
     # line ("应付收益" on every row) still pays in one line against it
     by_payee: dict[str, Decimal] = {}
-    for s in sorted(chosen, key=lambda s: s.dividend.payee):
-        by_payee[s.dividend.payee] = by_payee.get(s.dividend.payee, ZERO) + s.unpaid
+    for d in sorted(chosen, key=lambda d: d.dividend.payee):
+        by_payee[d.dividend.payee] = by_payee.get(d.dividend.payee, ZERO) + d.unpaid
     payable = resolve(org, roles.DIVIDENDS_PAYABLE)
     voucher = create_draft(org, {"date": date, "attachment_count": 1, "lines": [
         *({"summary": summary if payee == LEGACY_PAYEE else f"{summary}—{payee}", "account_code": payable,
