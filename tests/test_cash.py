@@ -292,8 +292,9 @@ def test_payout_round_trip_with_one_failed_row(real_books):
     db.session.rollback()
     v = payout.import_result(batch, user=acc, filename="回盘.csv", data=result, date=dt.date(2026, 1, 5))
     db.session.commit()
-    assert sorted((l.account.code, l.debit, l.credit) for l in v.lines) == sorted([
-        (b2, D("0.00"), D("24640.00")), (leaf("211", 2), D("24640.00"), D("0.00"))])
+    # the bank paid A only: 211 is debited on A's own label, the one its dividend was posted under
+    assert sorted((l.account.code, l.debit, l.credit, l.counterparty) for l in v.lines) == sorted([
+        (b2, D("0.00"), D("24640.00"), None), (leaf("211", 2), D("24640.00"), D("0.00"), f"{ha.number} 张一")])
     assert [(i.status, i.reason, i.in_flight) for i in batch.items] == [
         ("paid", None, None), ("failed", "账户已销户", None)]
     status = {s.dividend.household_id: s for s in distribution.dividend_status(plan)}

@@ -80,6 +80,10 @@ def test_dividends_are_paid_once_by_eight_requests_at_once(posted_plan, auth):
     assert payment_vouchers(books.org.id) == 1
     assert paid_total(plan_id) == D("90000.00")
     assert integrity_money.overpaid_households() == []
+    # the one voucher debits 211 once a household, on the label its dividend was posted under
+    v = db.session.get(Voucher, ok.get_json()["voucher_id"])
+    assert [(l.counterparty, l.debit) for l in v.lines if l.debit] == [("0001 张一", D("55440.00")),
+                                                                       ("0002 李一", D("34560.00"))]
 
 
 def test_the_same_units_are_transferred_once_by_eight_requests_at_once(year_2025, auth):

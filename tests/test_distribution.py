@@ -18,8 +18,9 @@ def year_2025(books):
     return build_year_2025(books)
 
 
-def build_year_2025(books):
-    """The example year: 经营性纯收益 200,000, 本年收益 210,000, 年初未分配收益 −20,000; 500 shares."""
+def build_year_2025(books, register=None):
+    """The example year: 经营性纯收益 200,000, 本年收益 210,000, 年初未分配收益 −20,000; 500 shares (the register
+    of `register_two_households` unless another is given)."""
     books.lock_opening({"102": "1000000.00", "32202": "20000.00", "301": "-1020000.00"})
     p = books.post
     p("2025-03-01", ("102", "600000.00", ""), ("501", "", "600000.00"), summary="经营收入")
@@ -32,6 +33,10 @@ def build_year_2025(books):
     p("2025-04-03", ("514", "30000.00", ""), ("102", "", "30000.00"), summary="公益支出")
     p("2025-04-04", ("515", "20000.00", ""), ("102", "", "20000.00"), summary="利息支出")
     books.close_through(2025, 12)
+    if register is not None:
+        households = register(books)
+        db.session.commit()
+        return books, households
     ha, hb = register_two_households(books)  # A: 3 × 96 + 20 农龄 = 308 units; B: 2 × 96 = 192
     db.session.commit()
     return books, (ha, hb)

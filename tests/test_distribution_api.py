@@ -99,8 +99,8 @@ def test_worked_example_through_the_api(api):
 
     # dividends with status, then a payment for household A from the bank
     rows = a.get(f"/{pid}/dividends").json
-    assert [(x["number"], x["amount"], x["paid"], x["unpaid"]) for x in rows] == [
-        ("0001", "55440.00", "0.00", "55440.00"), ("0002", "34560.00", "0.00", "34560.00")]
+    assert [(x["number"], x["payee"], x["amount"], x["paid"], x["unpaid"]) for x in rows] == [
+        ("0001", "0001 张一", "55440.00", "0.00", "55440.00"), ("0002", "0002 李一", "34560.00", "0.00", "34560.00")]
     r = a.post(f"/{pid}/payments", {"household_ids": [ha.id], "date": "2026-01-20", "pay_from": "102"})
     assert r.status_code == 201 and r.json["total"] == "55440.00" and r.json["households"] == 1
     v = vouchers.get_voucher(books.org, r.json["voucher_id"])

@@ -192,7 +192,8 @@ def test_payments_select_households_and_link_the_voucher(village, client):
                                                      "household_ids": str(ha.id)})
     assert r.status_code == 302, page(r)
     v = db.session.scalars(sa.select(Voucher).where(Voucher.status == "draft")).one()
-    assert v.total_debit == D("55440.00") and [ln.account.code for ln in v.lines] == ["211", "101"]
+    assert v.total_debit == D("55440.00") and [(ln.account.code, ln.counterparty) for ln in v.lines] == [
+        ("211", f"{ha.number} 张一"), ("101", None)]
     html = page(client.get(r.headers["Location"]))
     assert f"/o/{books.org.id}/vouchers/{v.id}" in html  # the drafted voucher is linked
     t = text(html)

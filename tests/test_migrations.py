@@ -91,3 +91,38 @@ def test_published_sheets_get_the_signature_block_they_showed(empty_db_url):
     assert json.loads(kept[1]) == [["制表", "王会计"], ["会计", "王会计、钱会计"], ["民主理财小组", "理财小组长"],
                                    ["村负责人", "李村长"], ["审核单位", "东镇经管站（赵审核）"]]
     assert kept[2] is None
+
+
+def test_dividends_posted_before_keep_the_one_legacy_211_label(empty_db_url):
+    """Migration a26e00000001: a 分红清册 row of a plan posted when 211 took one line for all households gets the
+    payee "应付收益", the counterparty of that line, so paying it still nets against it."""
+    from flask_migrate import upgrade
+
+    from coop import create_app
+    from coop.core.extensions import db
+
+    app = create_app("config.TestingConfig", SQLALCHEMY_DATABASE_URI=empty_db_url)
+    with app.app_context():
+        upgrade(revision="a26d00000001")
+        now = "2026-01-15 08:00:00"
+        with db.engine.begin() as conn:
+            for sql in (
+                "INSERT INTO counties (id, name, reserve_rate, cadre_reward_cap, cash_limit, created_at, buyback_limit,"
+                " disclosure_due_days, code_scheme) VALUES (1, '青山县', 0.1, 0.2, 500000, :now, 0.2, 15, '2-2-2')",
+                "INSERT INTO townships (id, county_id, name, created_at) VALUES (1, 1, '东镇', :now)",
+                "INSERT INTO organizations (id, township_id, name, kind, cun_she_he_yi, books_start_year,"
+                " books_start_month, opening_locked, has_collective_share, created_at, county_may_post)"
+                " VALUES (1, 1, '东村', 'village_shareholding', true, 2025, 1, true, false, :now, false)",
+                "INSERT INTO households (id, organization_id, number, active, created_at) VALUES"
+                " (1, 1, '0001', true, :now), (2, 1, '0002', true, :now)",
+                "INSERT INTO distribution_plans (id, organization_id, year, name, record_date, cadre_reward,"
+                " member_pool, other, supplementary, status, created_at) VALUES"
+                " (1, 1, 2025, '方案', '2025-12-31', 0, 9000000, 0, false, 'posted', :now)",
+                "INSERT INTO household_dividends (id, plan_id, household_id, units, amount) VALUES"
+                " (1, 1, 1, 3080000, 5544000), (2, 1, 2, 1920000, 3456000)"):
+                conn.execute(sa.text(sql), {"now": now})
+        upgrade()
+        with db.engine.connect() as conn:
+            kept = conn.execute(sa.text("SELECT id, payee, amount FROM household_dividends ORDER BY id")).all()
+        db.engine.dispose()
+    assert [tuple(r) for r in kept] == [(1, "应付收益", 5544000), (2, "应付收益", 3456000)]

@@ -179,6 +179,24 @@ def test_household_dividend_raised(year_2025, app):
     assert f"收益分配方案 {plan.id}（2025年度）：分红清册与记账时不符（某户分红被改动）" in err
 
 
+def test_household_payee_relabelled(year_2025, app):
+    """A 分红清册 row's 211 label changed behind the app: payments would debit a counterparty never credited."""
+    from tests.test_distribution import approve, make_plan
+    from coop.services import distribution
+
+    books, (ha, hb) = year_2025
+    plan = make_plan(books)
+    approve(plan, books)
+    distribution.post_plan(plan, date=dt.date(2026, 1, 15), user=books.accountant)
+    db.session.commit()
+    assert verify(app).exit_code == 0
+    behind_the_app("UPDATE household_dividends SET payee = '0002 李二' WHERE plan_id = :p AND household_id = :h",
+                   p=plan.id, h=hb.id)
+    err = problems_of(verify(app))
+    assert (f"收益分配方案 {plan.id}（2025年度）：分红清册“0002 李二”应付 34560.00，记账凭证贷记该户 0.00，不符"
+            "（往来户名被改动）") in err
+
+
 def test_dividend_payment_changed_against_its_voucher(year_2025, app):
     from tests.test_distribution import approve, make_plan
     from coop.models.distribution import DividendPayment

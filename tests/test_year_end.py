@@ -131,7 +131,9 @@ def test_two_years_hand_booked_then_supplementary_after_close_then_a_december_pl
     with pytest.raises(ValidationFailed, match="记入以后年度"):
         distribution.post_plan(supp, date=dt.date(2025, 12, 31), user=acc)
     v = distribution.post_plan(supp, date=dt.date(2026, 2, 10), user=acc)
-    assert lines_of(v) == [("21101", D("0.00"), D("30000.00")), ("3220103", D("30000.00"), D("0.00"))]
+    # 211 a line per household: A 308 × 60 = 18,480, B 192 × 60 = 11,520
+    assert lines_of(v) == [("21101", D("0.00"), D("11520.00")), ("21101", D("0.00"), D("18480.00")),
+                           ("3220103", D("30000.00"), D("0.00"))]
     assert {d.household_id: d.amount for d in supp.dividends} == {ha.id: D("18480.00"), hb.id: D("11520.00")}
     assert distribution.figures_of(supp)["per_share"] == D("60.00")
     assert distribution.figures_of(supp)["distributable"] == D("75000.00")
@@ -187,7 +189,8 @@ def test_two_years_hand_booked_then_supplementary_after_close_then_a_december_pl
         ("3220101", D("75000.00"), D("0.00")), ("31101", D("0.00"), D("75000.00")),
         ("3220102", D("25000.00"), D("0.00")), ("21201", D("0.00"), D("22500.00")), ("214", D("0.00"), D("2500.00")),
         ("3220102", D("15000.00"), D("0.00")), ("21201", D("0.00"), D("13500.00")), ("214", D("0.00"), D("1500.00")),
-        ("3220103", D("100000.00"), D("0.00")), ("21101", D("0.00"), D("100000.00"))])
+        ("3220103", D("100000.00"), D("0.00")),
+        ("21101", D("0.00"), D("61600.00")), ("21101", D("0.00"), D("38400.00"))])  # A 308 × 200, B 192 × 200
     assert {d.household_id: d.amount for d in plan.dividends} == {ha.id: D("61600.00"), hb.id: D("38400.00")}
     assert distribution.year_end_status(org, 2026).step == "close"
     # the same money again: a second plan is refused; a 补充分配 only gets what is left (85,000)

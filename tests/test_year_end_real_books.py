@@ -39,18 +39,20 @@ def test_year_end_posts_to_leaves_in_any_code_scheme(real_books):
     approve_by_assembly(plan, books, dt.date(2025, 12, 26), materials=dt.date(2025, 12, 10),
                         notice=dt.date(2025, 12, 12))
     v = distribution.post_plan(plan, user=acc)
-    # reserve 30% × 80,000 = 24,000; cadre 10,000; members 40,000 at 80.00 a share (A 24,640, B 15,360)
+    # reserve 30% × 80,000 = 24,000; cadre 10,000; members 40,000 at 80.00 a share (A 308 × 80 = 24,640, B 192 × 80
+    # = 15,360), 211 credited per household under "<户号> <户主>"
     assert lines_of(v) == sorted([
         (canon(org, "3220101"), D("24000.00"), D("0.00"), None), (leaf("311", 1), D("0.00"), D("24000.00"), None),
         (canon(org, "3220102"), D("10000.00"), D("0.00"), None),
         (leaf("212", 2), D("0.00"), D("10000.00"), "书记"),
         (canon(org, "3220103"), D("40000.00"), D("0.00"), None),
-        (leaf("211", 2), D("0.00"), D("40000.00"), "应付收益")])
+        (leaf("211", 2), D("0.00"), D("24640.00"), "0001 张一"), (leaf("211", 2), D("0.00"), D("15360.00"), "0002 李一")])
     assert {d.household_id: d.amount for d in plan.dividends} == {ha.id: D("24640.00"), hb.id: D("15360.00")}
     pay = distribution.pay_dividends(plan, household_ids=None, date=dt.date(2025, 12, 31), pay_from=leaf("102", 2),
                                      user=acc)
     assert lines_of(pay) == [(leaf("102", 2), D("0.00"), D("40000.00"), None),
-                             (leaf("211", 2), D("40000.00"), D("0.00"), "应付收益")]
+                             (leaf("211", 2), D("15360.00"), D("0.00"), "0002 李一"),
+                             (leaf("211", 2), D("24640.00"), D("0.00"), "0001 张一")]
     assert plan.pay_from == leaf("102", 2)
     vouchers.review_voucher(pay, user=books.reviewer)
     vouchers.post_voucher(pay, user=acc)

@@ -226,7 +226,8 @@ def list_dividends(org_id: int, plan_id: int):
     roll = {r.household_id: r for r in distribution_pdf.build_roll(plan).rows}
     rows = sorted(distribution.dividend_status(plan), key=lambda s: roll[s.dividend.household_id].number)
     return [{"household_id": s.dividend.household_id, "number": roll[s.dividend.household_id].number,
-             "head_name": roll[s.dividend.household_id].head, "units": f"{s.dividend.units:.4f}",
+             "head_name": roll[s.dividend.household_id].head, "payee": s.dividend.payee,
+             "units": f"{s.dividend.units:.4f}",
              "amount": s.dividend.amount, "paid": s.paid, "pending": s.pending, "unpaid": s.unpaid} for s in rows]
 
 

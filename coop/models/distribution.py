@@ -127,6 +127,10 @@ class HouseholdDividend(db.Model):
     household_id: Mapped[int] = mapped_column(sa.ForeignKey("households.id", ondelete="RESTRICT"), nullable=False, index=True)
     units: Mapped[Decimal] = mapped_column(Units, nullable=False)
     amount: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    #: the counterparty (辅助核算) of the household's 211 line, "<户号> <户主姓名>" as at posting: payments debit
+    #: exactly this label, so 211 nets per household even after the head changes ("应付收益" for plans posted
+    #: when 211 took one line for all households)
+    payee: Mapped[str] = mapped_column(sa.String(100), nullable=False)
     plan: Mapped[DistributionPlan] = relationship(back_populates="dividends")
     household = relationship("Household")
 

@@ -244,6 +244,8 @@ class DividendStatusSchema(StrictSchema):
     household_id = fields.Integer()
     number = fields.String()
     head_name = fields.String(allow_none=True)
+    payee = fields.String(metadata={"description": "the 211 counterparty (辅助核算) the dividend was posted under and "
+                                                   "is paid under: 户号 and 户主 as at posting"})
     units = fields.String()
     amount = Money(metadata={"description": "allocated"})
     paid = Money(metadata={"description": "by posted payment vouchers"})

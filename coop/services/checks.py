@@ -192,6 +192,7 @@ def dividends(ctx: Context) -> list[str]:
             problems.append(f"收益分配方案 {plan.id}：记账凭证 id {plan.voucher_id} 不是已记账状态")
         if e.detail.get("dividends") and e.detail["dividends"] != dividends_digest(plan.id):
             problems.append(f"收益分配方案 {plan.id}（{plan.year}年度）：分红清册与记账时不符（某户分红被改动）")
+    problems += _payees_against_postings()
     # payments: a posted payment voucher pays exactly what its payment rows say
     t = DividendPayment.__table__
     paid = defaultdict(int)
@@ -202,6 +203,25 @@ def dividends(ctx: Context) -> list[str]:
         if status == VoucherStatus.POSTED and total != amount:
             problems.append(f"分红发放凭证 id {vid}：发放记录合计 {amount / 100:.2f}，凭证金额 {total / 100:.2f}，不符")
     return problems
+
+
+def _payees_against_postings() -> list[str]:
+    """Each posted plan's voucher credits every 211 label (payee) of its 分红清册 with exactly the rows' sum: a
+    label changed behind the app would leave payments debiting a counterparty the plan never credited."""
+    hd, plans, vl = HouseholdDividend.__table__, DistributionPlan.__table__, VoucherLine.__table__
+    fen = sa.func.sum(sa.type_coerce(hd.c.amount, sa.BigInteger))
+    owed = db.session.execute(
+        sa.select(hd.c.plan_id, plans.c.year, hd.c.payee, fen).join(plans, plans.c.id == hd.c.plan_id)
+        .where(plans.c.status == PlanStatus.POSTED).group_by(hd.c.plan_id, plans.c.year, hd.c.payee)
+        .having(fen > 0)).all()
+    credited = {(pid, cp): int(c) for pid, cp, c in db.session.execute(
+        sa.select(plans.c.id, vl.c.counterparty, sa.func.sum(sa.type_coerce(vl.c.credit, sa.BigInteger)))
+        .join(vl, vl.c.voucher_id == plans.c.voucher_id)
+        .where(plans.c.status == PlanStatus.POSTED, vl.c.counterparty.is_not(None))
+        .group_by(plans.c.id, vl.c.counterparty))}
+    return [f"收益分配方案 {pid}（{year}年度）：分红清册“{payee}”应付 {int(amount) / 100:.2f}，记账凭证贷记该户 "
+            f"{credited.get((pid, payee), 0) / 100:.2f}，不符（往来户名被改动）"
+            for pid, year, payee, amount in sorted(owed) if credited.get((pid, payee), 0) != int(amount)]
 
 
 @check("角色分配与授权记录一致")

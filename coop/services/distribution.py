@@ -19,7 +19,7 @@ from coop.ledger import codes
 from coop.ledger.chart import CURRENT_YEAR_PROFIT, DISTRIBUTIONS, PNL, UNDISTRIBUTED, chart_account
 from coop.core.money import ZERO, format_plain, from_fen, quantize_yuan
 from coop.models import (Account, DistributionApproval, DistributionCadre, DistributionPlan, DividendPayment,
-                      Household, HouseholdDividend, Organization, User, Voucher, VoucherLine)
+                      Household, HouseholdDividend, Member, Organization, User, Voucher, VoucherLine)
 from coop.models.base import utcnow
 from coop.services import access, audit, closing, periods, reports, shares, warnings
 from coop.services.accounts import local_code, scheme_of
@@ -498,8 +498,8 @@ def posting_date(org: Organization, plan: DistributionPlan, date: dt.date | None
 
 def post_plan(plan: DistributionPlan, *, date: dt.date | None = None, user: User) -> Voucher:
     """Post an approved plan: one 收益分配 voucher by posting roles (Dr 各项分配 details / Cr 公积公益金, 应付工资—干部
-    奖励 (and 应交税费 withheld), 应付款—应付收益, the 集体股 line) and the 分红清册. The books are locked first, so
-    what is there to distribute cannot change between the check and the voucher."""
+    奖励 (and 应交税费 withheld), 应付款—应付收益 one line per household, the 集体股 line) and the 分红清册. The
+    books are locked first, so what is there to distribute cannot change between the check and the voucher."""
     org = db.session.get(Organization, plan.organization_id)
     access.require(user, access.POST, org)
     periods.lock_books(org, exclusive=True)
@@ -544,8 +544,18 @@ def post_plan(plan: DistributionPlan, *, date: dt.date | None = None, user: User
         c.tax = core.withholding(c.amount, policy.cadre_tax_rate)
         pair(roles.DIST_CADRE, c.amount, [(roles.CADRE_REWARD_PAYABLE, c.amount - c.tax), (roles.TAX_PAYABLE, c.tax)],
              f"{y}年度干部奖励分红", c.name)
+    payees: dict[int, str] = {}
     if p.member_split:
-        pair(roles.DIST_MEMBERS, w.members, [(roles.DIVIDENDS_PAYABLE, w.members)], f"{y}年度向成员分配", "应付收益")
+        # 211 per household (RULES §7 step 4): one credit line each, so 211 by counterparty is what each is owed
+        payees = payee_labels(p.member_split.households)
+        owed = sorted(((payees[hid], amount) for hid, amount in p.member_split.households.items()),
+                      key=lambda pa: pa[0])
+        if w.members:
+            lines.append(Line(leaf(roles.DIST_MEMBERS), debit=w.members, summary=f"{y}年度向成员分配"))
+            for payee, amount in owed:
+                if amount:
+                    lines.append(Line(leaf(roles.DIVIDENDS_PAYABLE), credit=amount, counterparty=payee,
+                                      summary=f"{y}年度向成员分配—{payee}"))
         if policy.collective_mode == "reserve":
             pair(roles.DIST_OTHER, w.collective, [(roles.RESERVE, w.collective)], f"{y}年度集体股分配转公积公益金")
     pair(roles.DIST_OTHER, w.other, [(roles.PAYABLE, w.other)], f"{y}年度其他分配", "其他分配")
@@ -555,7 +565,7 @@ def post_plan(plan: DistributionPlan, *, date: dt.date | None = None, user: User
     if p.member_split:
         for hid, amount in sorted(p.member_split.households.items()):
             db.session.add(HouseholdDividend(plan_id=plan.id, household_id=hid, units=p.units.get(hid, Decimal(0)),
-                                             amount=amount))
+                                             amount=amount, payee=payees[hid]))
     plan.status, plan.voucher_id, plan.posted_at, plan.posted_by_id = PlanStatus.POSTED, voucher.id, utcnow(), user.id
     plan.distributable, plan.reserve = w.distributable, w.reserve
     plan.collective_part = w.collective
@@ -565,6 +575,18 @@ def post_plan(plan: DistributionPlan, *, date: dt.date | None = None, user: User
     audit.log("distribution.post", user=user, org=org, target=str(plan.id), voucher=voucher.id,
               dividends=dividends_digest(plan.id))
     return voucher
+
+
+#: the counterparty of the one 211 line plans posted before 211 went per household (migration a26e00000001)
+LEGACY_PAYEE = "应付收益"
+
+
+def payee_labels(household_ids) -> dict[int, str]:
+    """The 211 counterparty of each household: "<户号> <户主姓名>" (the 户号 alone while it has no head), one query."""
+    rows = db.session.execute(
+        sa.select(Household.id, Household.number, Member.name).outerjoin(Member, Member.id == Household.head_id)
+        .where(Household.id.in_(list(household_ids))))
+    return {hid: f"{number} {name}" if name else number for hid, number, name in rows}
 
 
 def frozen_figures(p: PlanPreview, policy: core.Policy) -> dict:
@@ -665,9 +687,10 @@ def dividend_status(plan: DistributionPlan) -> list[DividendStatus]:
 
 def pay_dividends(plan: DistributionPlan, *, household_ids: list[int] | None, date: dt.date,
                   pay_from: str | None = None, user: User, settling: int | None = None) -> Voucher:
-    """Draft one payment voucher (Dr 应付款—应付收益 / Cr the chosen cash or bank leaf) for the unpaid dividends of
-    the households. The leaf is remembered on the plan and offered next time. A household held by a 代发 batch in
-    flight is not paid here (the bank pays it), except by that batch's own result (`settling`, its id)."""
+    """Draft one payment voucher (Dr 应付款—应付收益 a line per household, on its posted label / Cr the chosen cash or
+    bank leaf, the total) for the unpaid dividends of the households. The leaf is remembered on the plan and offered
+    next time. A household held by a 代发 batch in flight is not paid here (the bank pays it), except by that batch's
+    own result (`settling`, its id)."""
     from coop.models.cash import PayoutBatch, PayoutItem
 
     org = db.session.get(Organization, plan.organization_id)
@@ -690,9 +713,15 @@ def pay_dividends(plan: DistributionPlan, *, household_ids: list[int] | None, da
         raise ValidationFailed.field("household_ids", "所选的户没有未发放的分红")
     total = sum((s.unpaid for s in chosen), ZERO)
     summary = f"发放{plan.year}年度分红（{len(chosen)}户）"
+    # one 211 debit a household, on the label its 211 credit was posted with; a plan posted with the one legacy
+    # line ("应付收益" on every row) still pays in one line against it
+    by_payee: dict[str, Decimal] = {}
+    for d in sorted(chosen, key=lambda d: d.dividend.payee):
+        by_payee[d.dividend.payee] = by_payee.get(d.dividend.payee, ZERO) + d.unpaid
+    payable = resolve(org, roles.DIVIDENDS_PAYABLE)
     voucher = create_draft(org, {"date": date, "attachment_count": 1, "lines": [
-        {"summary": summary, "account_code": resolve(org, roles.DIVIDENDS_PAYABLE), "debit": total, "credit": ZERO,
-         "counterparty": "应付收益"},
+        *({"summary": summary if payee == LEGACY_PAYEE else f"{summary}—{payee}", "account_code": payable,
+           "debit": amount, "credit": ZERO, "counterparty": payee} for payee, amount in by_payee.items()),
         {"summary": summary, "account_code": credit_leaf, "debit": ZERO, "credit": total},
     ]}, user=user)
     for s in chosen:
