@@ -126,3 +126,27 @@ def test_contract_weights_must_sum_to_one(project):
     with pytest.raises(ValidationFailed, match="合计为 0.95"):
         joint.declare_return(p, year=2025, profit=D("400000.00"), date=dt.date(2025, 12, 31),
                              user=books.county_admin)
+
+
+def test_contract_weights_after_an_exit_are_shared_by_those_still_in(project):
+    """Weights by contract 0.5 / 0.3 / 0.1 / 0.1. The fourth village leaves on 2026-06-30: 2026's profit part goes
+    to the other three in proportion 5 : 3 : 1 (it keeps the fixed part for the days it held); 2025, declared
+    after the exit, still counts it — it was in at the end of 2025."""
+    books, p, parts, villages, operator = project
+    admin = books.county_admin
+    p.contract_weights = True
+    for part, w in zip(parts, ("0.5", "0.3", "0.1", "0.1")):
+        part.weight = D(w)
+    joint.exit_participant(p, parts[3], date=dt.date(2026, 6, 30), user=admin)
+    r1 = joint.declare_return(p, year=2025, profit=D("400000.00"), date=dt.date(2025, 12, 31), user=admin)
+    # ΣF 2025 = 160,000 + 80,000 + 40,000 + 20,164.38 = 300,164.38; 99,835.62 by 0.5 / 0.3 / 0.1 / 0.1
+    assert {l.participant_id: l.profit_part for l in r1.lines} == {
+        parts[0].id: D("49917.81"), parts[1].id: D("29950.69"), parts[2].id: D("9983.56"), parts[3].id: D("9983.56")}
+    r2 = joint.declare_return(p, year=2026, profit=D("400000.00"), date=dt.date(2026, 12, 31), user=admin)
+    fixed = {l.participant_id: l.fixed for l in r2.lines}
+    # the fourth held 500,000 from 1 January to 30 June 2026 (exclusive): 180 days × 8 % = 19,726.03
+    assert fixed[parts[3].id] == D("19726.03")
+    # 400,000 − (160,000 + 80,000 + 40,000 + 19,726.03) = 100,273.97 over 5 : 3 : 1
+    assert {l.participant_id: l.profit_part for l in r2.lines} == {
+        parts[0].id: D("55707.76"), parts[1].id: D("33424.66"), parts[2].id: D("11141.55"), parts[3].id: D("0.00")}
+    assert_sides_agree(p)

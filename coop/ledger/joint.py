@@ -51,9 +51,11 @@ def fixed_part(amount: Decimal, rate: Decimal, start: dt.date, year: int) -> Dec
 
 
 def compute_year(year: int, contributions: Sequence[Contribution], *, fixed_rate: Decimal, profit: Decimal,
-                 weights: dict | None = None) -> YearReturn:
+                 weights: dict | None = None, still_in: set | None = None) -> YearReturn:
     """`weights` fixed by contract must sum to 1; by default they are each participant's share of the capital
-    held at the end of the year."""
+    held at the end of the year. `still_in`: the participants still in the project at the end of the year — the
+    contract weights of those who left are shared by the rest in proportion (by default a participant who left
+    holds no capital at the year's end, so the same happens)."""
     result = YearReturn(year)
     active = [c for c in contributions if c.date <= dt.date(year, 12, 31)]
     if not active:
@@ -71,6 +73,8 @@ def compute_year(year: int, contributions: Sequence[Contribution], *, fixed_rate
     elif sum(weights.values(), Decimal(0)) != 1:
         result.issues.append(LedgerIssue("weights", f"合同约定的分配比例合计为 {sum(weights.values())}，应为 1"))
         return result
+    elif still_in is not None:
+        weights = {p: w for p, w in weights.items() if p in still_in}
     rest = profit - fixed_total
     if rest >= 0:
         result.profit_share = allocate(rest, weights) if rest and weights else {}

@@ -182,9 +182,11 @@ def contributions(project: JointProject) -> list[ProjectContribution]:
 
 def compute_return(project: JointProject, year: int, profit: Decimal) -> core.YearReturn:
     cs = [core.Contribution(c.participant_id, c.amount, c.date) for c in contributions(project)]
-    weights = ({p.id: p.weight for p in project.participants if not p.exited_on}
-               if project.contract_weights else None)
-    result = core.compute_year(year, cs, fixed_rate=project.fixed_rate, profit=profit, weights=weights)
+    # the whole contract's weights (they sum to 1), shared among those still in at the year's end
+    weights = {p.id: p.weight for p in project.participants} if project.contract_weights else None
+    still_in = {p.id for p in project.participants if not p.exited_on or p.exited_on > dt.date(year, 12, 31)}
+    result = core.compute_year(year, cs, fixed_rate=project.fixed_rate, profit=profit, weights=weights,
+                               still_in=still_in)
     if not project.profit_sharing:
         result.profit_share = {}
     return result
