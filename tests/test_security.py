@@ -233,3 +233,11 @@ def test_failures_past_the_window_leave_no_rows_behind(app):
     assert throttle.counted_keys() == {f"user:guess{i}" for i in range(5)} | {"user:x"}
     throttle.fail(["user:late"], now=1000, **kw)
     assert throttle.counted_keys() == {"user:late"}
+
+
+def test_a_very_long_user_name_is_counted_not_a_500(throttled, client, books):
+    """A guesser posting a name of 10,000 characters gets the ordinary refusal, counted like any other."""
+    r = client.post("/login", data={"username": "x" * 10_000, "password": "wrong-password"},
+                    environ_base={"REMOTE_ADDR": "10.7.7.7"})
+    assert r.status_code == 422
+    assert throttle.counted_keys() == {"user:" + "x" * 100, "ip:10.7.7.7"}

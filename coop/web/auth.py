@@ -122,8 +122,9 @@ def _safe_next(target: str | None) -> str:
 
 
 def _throttle_keys(username: str) -> list[str]:
-    """Per account and per client address (through the trusted proxies, coop.core.security.TrustedProxies)."""
-    return [f"user:{username.strip().lower()}", f"ip:{request.remote_addr or '-'}"]
+    """Per account and per client address (through the trusted proxies, coop.core.security.TrustedProxies). At most
+    100 characters of either (the table's key is 120; no account name is longer than 50)."""
+    return [f"user:{username.strip().lower()[:100]}", f"ip:{(request.remote_addr or '-')[:100]}"]
 
 
 def _locked_out(until: float):
