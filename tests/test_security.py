@@ -233,3 +233,13 @@ def test_failures_past_the_window_leave_no_rows_behind(app):
     assert throttle.counted_keys() == {f"user:guess{i}" for i in range(5)} | {"user:x"}
     throttle.fail(["user:late"], now=1000, **kw)
     assert throttle.counted_keys() == {"user:late"}
+
+
+def test_a_long_username_is_refused_and_counted_not_a_500(throttled, client, books, auth):
+    """A name longer than the throttle key holds (String(120)) is a wrong name like any other: the page answers
+    422 and the address's failure is counted (on PostgreSQL it was a 500 — the key too long — and the address's
+    count rolled back with it, so a guesser's long names were never counted)."""
+    r = auth.login("x" * 300, "wrong-password", ip="10.7.7.7", expect=None)
+    assert r.status_code == 422 and "用户名或密码不正确" in r.get_data(as_text=True)
+    assert "ip:10.7.7.7" in throttle.counted_keys()
+

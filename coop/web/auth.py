@@ -122,8 +122,10 @@ def _safe_next(target: str | None) -> str:
 
 
 def _throttle_keys(username: str) -> list[str]:
-    """Per account and per client address (through the trusted proxies, coop.core.security.TrustedProxies)."""
-    return [f"user:{username.strip().lower()}", f"ip:{request.remote_addr or '-'}"]
+    """Per account and per client address (through the trusted proxies, coop.core.security.TrustedProxies).
+    Cut to what the key column holds (String(120)): no account's name is that long (String(50)), and a longer
+    one must still be counted, not fail the request."""
+    return [f"user:{username.strip().lower()[:100]}", f"ip:{(request.remote_addr or '-')[:100]}"]
 
 
 def _locked_out(until: float):
