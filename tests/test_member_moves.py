@@ -10,7 +10,7 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from coop.core.errors import Forbidden, ValidationFailed
+from coop.core.errors import Forbidden, InvalidState, ValidationFailed
 from coop.core.extensions import db
 from coop.models import AuditLog, Member
 from coop.services import members, orgs, users
@@ -161,3 +161,21 @@ def test_two_villages_registering_the_same_person_at_once(two_villages, app, bac
     current = db.session.scalars(sa.select(Member.organization_id).where(Member.id_number == BRIDE,
                                                                          Member.status != "former")).all()
     assert len(current) == 1
+
+
+@pytest.mark.parametrize("kind", ["restored", "confirmed", "benefit_granted"])
+def test_the_old_village_cannot_bring_her_back_once_the_new_one_has_her(two_villages, kind):
+    """After 西村 registered her, 东村 undoing its loss (恢复, or confirming / granting benefit rights again) would
+    make her current on two rosters: refused by the service with the RULES §13 words (nothing about where), not
+    left to the unique index (a 409 saying "entered at the same time"); the roster unchanged."""
+    b = two_villages
+    members.record_membership_event(b.bride, "lost_other_collective", date=dt.date(2025, 10, 1), evidence="迁出")
+    members.add_member(members.create_household(b.west, number="0007"), name="张小花", id_number=BRIDE)
+    db.session.commit()
+    votes = {"votes_for": 9, "votes_total": 10} if kind == "benefit_granted" else {}
+    with pytest.raises((ValidationFailed, InvalidState), match="已在其他集体经济组织登记，请联系乡镇经管站") as refused:
+        members.record_membership_event(b.bride, kind, date=dt.date(2025, 11, 1), evidence="撤销", **votes)
+    assert "西村" not in str(refused.value)
+    db.session.rollback()
+    assert db.session.scalars(sa.select(Member.status).where(Member.id_number == BRIDE).order_by(Member.id)
+                              ).all() == ["former", "pending"]

@@ -173,8 +173,12 @@ def add_member(household: Household, *, name: str, id_number: str, relation: str
 
 def status_on(member: Member, date: dt.date) -> str:
     """Membership status as of a date, derived from the events."""
+    return _status_from(member.events, date)
+
+
+def _status_from(events, date: dt.date) -> str:
     status = MemberStatus.PENDING
-    for e in sorted(member.events, key=lambda e: (e.date, e.id)):
+    for e in sorted(events, key=lambda e: (e.date, e.id or 0)):
         if e.date > date:
             break
         if e.kind == "confirmed" or e.kind == "restored":
@@ -211,6 +215,14 @@ def record_membership_event(member: Member, kind: str, *, date: dt.date, evidenc
                 "votes_for", f"非成员享有权益须经全体成员四分之三以上同意：需要 {need} 票，实际 {votes_for} 票")
     e = MembershipEvent(member_id=member.id, kind=kind, date=date, evidence=evidence.strip(),
                         votes_for=votes_for, votes_total=votes_total, created_by_id=getattr(user, "id", None))
+    if (member.status == MemberStatus.FORMER
+            and _status_from([*member.events, e], dt.date.max) != MemberStatus.FORMER
+            and db.session.scalar(sa.select(Member.id).where(Member.id_number == member.id_number,
+                                                             Member.id != member.id,
+                                                             Member.status != MemberStatus.FORMER).limit(1))):
+        # back on this roster while another holds her (she joined there after leaving): one roster at a time
+        # (RULES §13: never where — the township resolves it)
+        raise InvalidState(f"{member.name}（身份证号 {member.id_number}）{REGISTERED_ELSEWHERE}")
     db.session.add(e)
     db.session.flush()
     db.session.refresh(member, ["events"])
