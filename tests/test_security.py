@@ -243,3 +243,37 @@ def test_a_long_username_is_refused_and_counted_not_a_500(throttled, client, boo
     assert r.status_code == 422 and "用户名或密码不正确" in r.get_data(as_text=True)
     assert "ip:10.7.7.7" in throttle.counted_keys()
 
+
+
+def test_guesses_sent_at_once_get_no_more_tries_than_one_after_another(throttled, app, books, backend, monkeypatch):
+    """Real threads: twelve wrong passwords for one account, from twelve addresses, all at the same moment. One
+    after another, the 5th failure backs the account off and the 6th is not even checked; at once, each request
+    looked at the back-off before any failure was counted, so every guess was checked. At most 5 may be."""
+    import threading
+
+    from coop.services import users
+
+    real, checked = users.authenticate, []
+
+    def scrypt_speed(username, password):  # what the production hash costs (PASSWORD_HASH_METHOD scrypt)
+        checked.append(username)
+        threading.Event().wait(0.05)
+        return real(username, password)
+
+    monkeypatch.setattr(users, "authenticate", scrypt_speed)
+    barrier, statuses = threading.Barrier(12), []
+
+    def guess(n: int):
+        client = app.test_client()
+        barrier.wait()
+        r = client.post("/login", data={"username": "kuaiji", "password": f"guess-{n}"},
+                        environ_base={"REMOTE_ADDR": f"10.5.0.{n}"})
+        statuses.append(r.status_code)
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(statuses) == [422] * 4 + [429] * 8, statuses
+    assert len(checked) == 5

@@ -150,6 +150,7 @@ def login():
         throttled = cfg.get("LOGIN_THROTTLE_ENABLED", True)
         keys = _throttle_keys(username)
         if throttled:
+            throttle.hold(keys)  # until this attempt is counted (the commit below) or let in
             until = throttle.locked_until(keys)
             if until:
                 return _locked_out(until)  # not even checked: a right password does not get through either
