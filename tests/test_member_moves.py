@@ -179,3 +179,30 @@ def test_the_old_village_cannot_bring_her_back_once_the_new_one_has_her(two_vill
     db.session.rollback()
     assert db.session.scalars(sa.select(Member.status).where(Member.id_number == BRIDE).order_by(Member.id)
                               ).all() == ["former", "pending"]
+
+
+def test_look_ups_are_rate_limited_like_roster_checks(two_villages, auth, app):
+    """Each look-up says whether a full number is registered anywhere — in other counties too ('elsewhere'): a
+    township auditor's account, or its API token, must not test numbers by the thousand (roster checks are limited
+    for the same reason). Per user across web and API: within REGISTRATION_LOOKUPS_PER_HOUR, then 429."""
+    app.extensions["coop_rate_limit"].clear()
+    app.config["REGISTRATION_LOOKUPS_PER_HOUR"] = 3
+    try:
+        page = auth.browser("jingguan")
+        api = auth.headers("jingguan")
+        assert page.post("/auditor/registrations", data={"id_number": BRIDE}).status_code == 200
+        for n in (1, 2):
+            r = auth.client.post("/api/v1/registrations/lookup", json={"id_number": IDS[n]}, headers=api)
+            assert r.status_code == 200, r.text
+        r = auth.client.post("/api/v1/registrations/lookup", json={"id_number": IDS[3]}, headers=api)
+        assert r.status_code == 429 and "查找过于频繁" in r.json["errors"]["_schema"][0]
+        r = page.post("/auditor/registrations", data={"id_number": IDS[3]})
+        assert r.status_code == 429 and "查找过于频繁" in r.get_data(as_text=True)
+        # refused look-ups are not audited as look-ups (nothing was looked up)
+        assert len(db.session.scalars(sa.select(AuditLog).where(AuditLog.action == "member.lookup")).all()) == 3
+        # the county's own allowance is its own
+        r = auth.client.post("/api/v1/registrations/lookup", json={"id_number": IDS[3]}, headers=auth.headers("xian"))
+        assert r.status_code == 200
+    finally:
+        app.config.pop("REGISTRATION_LOOKUPS_PER_HOUR")
+        app.extensions["coop_rate_limit"].clear()
