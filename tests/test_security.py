@@ -277,3 +277,15 @@ def test_guesses_sent_at_once_get_no_more_tries_than_one_after_another(throttled
         t.join(timeout=60)
     assert sorted(statuses) == [422] * 4 + [429] * 8, statuses
     assert len(checked) == 5
+
+
+def test_an_ipv6_guesser_cannot_take_a_new_address_for_each_try(throttled, client, books, auth):
+    """One IPv6 subscriber gets a whole /64 (2^64 addresses): counted per full address, a guesser spraying one
+    password over many names would never reach the address's allowance. The /64 is the address; a neighbour's
+    /64 is not affected, and IPv4 addresses are counted one by one as before."""
+    for i in range(19):
+        auth.login(f"a{i}", "wrong-password", ip=f"2001:db8:1:2::{i + 1:x}", expect=422)
+    auth.login("a19", "wrong-password", ip="2001:db8:1:2:ffff::1", expect=429)  # the 20th backs the /64 off
+    auth.login("shenhe", "password1", ip="2001:db8:1:2:abcd::1", expect=429)
+    auth.login("shenhe", "password1", ip="2001:db8:1:3::1")
+    assert {k for k in throttle.counted_keys() if k.startswith("ip:")} == {"ip:2001:db8:1:2::/64"}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import ipaddress
 import math
 import secrets
 import time
@@ -125,7 +126,21 @@ def _throttle_keys(username: str) -> list[str]:
     """Per account and per client address (through the trusted proxies, coop.core.security.TrustedProxies).
     Cut to what the key column holds (String(120)): no account's name is that long (String(50)), and a longer
     one must still be counted, not fail the request."""
-    return [f"user:{username.strip().lower()[:100]}", f"ip:{(request.remote_addr or '-')[:100]}"]
+    return [f"user:{username.strip().lower()[:100]}", f"ip:{_address_key(request.remote_addr)}"]
+
+
+def _address_key(address: str | None) -> str:
+    """The client address as the throttle counts it: an IPv4 address, or the /64 of an IPv6 one (a subscriber's
+    whole allocation: one address a try would never be backed off)."""
+    try:
+        ip = ipaddress.ip_address((address or "").split("%")[0])
+    except ValueError:
+        return (address or "-")[:100]
+    if ip.version == 4:
+        return str(ip)
+    if ip.ipv4_mapped is not None:  # ::ffff:192.0.2.1, a dual-stack server's way to say 192.0.2.1
+        return str(ip.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{ip}/64", strict=False))
 
 
 def _locked_out(until: float):
