@@ -206,3 +206,18 @@ def test_look_ups_are_rate_limited_like_roster_checks(two_villages, auth, app):
     finally:
         app.config.pop("REGISTRATION_LOOKUPS_PER_HOUR")
         app.extensions["coop_rate_limit"].clear()
+
+
+def test_a_past_registration_in_another_county_is_not_told(two_villages):
+    """'Elsewhere' is what stands in the way of a registration: a current one outside the auditor's reach. That a
+    person once was on a roster in another county (moved away, lost it there) is that county's record, not the
+    township's to learn — the duplicate check itself ignores former registrations elsewhere."""
+    b = two_villages
+    moved = members.add_member(members.create_household(b.south, number="0003"), name="赵南", id_number=IDS[5])
+    members.record_membership_event(moved, "confirmed", date=dt.date(2020, 3, 1), evidence="南村成员大会")
+    members.record_membership_event(moved, "lost_other_collective", date=dt.date(2025, 10, 1), evidence="迁出")
+    members.add_member(members.create_household(b.org, number="0004"), name="赵南", id_number=IDS[5])
+    db.session.commit()
+    found, elsewhere = members.find_registrations(b.auditor, IDS[5])
+    assert [(r.organization.name, r.status) for r in found] == [("东村股份经济合作社", "pending")]
+    assert elsewhere is False

@@ -98,8 +98,8 @@ class Registration:
 
 def find_registrations(user: User, id_number: str) -> tuple[list[Registration], bool]:
     """For a township auditor or county admin resolving a duplicate (RULES §13: "已在其他集体经济组织登记，请联系乡镇经管
-    站"): the rosters among the organizations they supervise that hold a full, exact 身份证号, and whether any
-    roster outside them does too (said, never which). Audited: it is a look-up of a person."""
+    站"): the rosters among the organizations they supervise that hold a full, exact 身份证号, and whether one
+    outside them has the person as current (said, never which). Audited: it is a look-up of a person."""
     supervised = {o.id: o for o in access.visible_orgs(user) if access.can(user, access.RESOLVE_REGISTRATIONS, o)}
     if not supervised:
         raise Forbidden("只有乡镇经管站或县级管理员可以查找成员登记")
@@ -114,7 +114,9 @@ def find_registrations(user: User, id_number: str) -> tuple[list[Registration], 
     found = [Registration(supervised[m.organization_id], m.household_id, household_number, m.name,
                           mask_id_number(m.id_number), m.status)
              for m, household_number in rows if m.organization_id in supervised]
-    elsewhere = any(m.organization_id not in supervised for m, _n in rows)
+    # what stands in the way of a registration: a current one out of reach (a former one elsewhere blocks nothing,
+    # and that a person once was on another county's roster is that county's record)
+    elsewhere = any(m.organization_id not in supervised and m.status != MemberStatus.FORMER for m, _n in rows)
     audit.log("member.lookup", user=user, target=mask_id_number(number), found=len(found))
     return found, elsewhere
 
