@@ -142,3 +142,23 @@ def test_the_door_opens_cookies_signed_with_a_bytes_secret_key(auth, client, app
         _kept_by_the_door(auth, client, app, village, flask_requests)
     finally:
         app.secret_key = old
+
+
+def test_the_page_body_cache_stays_within_its_bytes(app):
+    """PAGE_CACHE_BYTES bounds a worker's memory. A page body is kept as a Python str, which holds 2 bytes a
+    character for Chinese, and 4 for the whole string once one character is outside the BMP (an emoji in a voucher
+    summary): counted in characters, three such bodies 'fitted' in a budget they overran by half."""
+    import sys
+
+    from coop.reports import caching
+
+    lru = caching.LRU("PAGE_CACHE_ENTRIES", "PAGE_CACHE_BYTES")
+    app.config["PAGE_CACHE_BYTES"] = 25_000
+    try:
+        for n in range(3):
+            lru.put(("page", n), "收到租金😀" * 600 + str(n))  # 3,001 characters, 12 KB held
+        held = sum(sys.getsizeof(v) for v in lru._data.values())
+        assert 0 < held <= 25_000
+    finally:
+        app.config.pop("PAGE_CACHE_BYTES")
+        caching._every.remove(lru)
