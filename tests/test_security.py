@@ -289,3 +289,25 @@ def test_an_ipv6_guesser_cannot_take_a_new_address_for_each_try(throttled, clien
     auth.login("shenhe", "password1", ip="2001:db8:1:2:abcd::1", expect=429)
     auth.login("shenhe", "password1", ip="2001:db8:1:3::1")
     assert {k for k in throttle.counted_keys() if k.startswith("ip:")} == {"ip:2001:db8:1:2::/64"}
+
+
+def test_the_current_password_on_the_change_form_is_throttled_like_a_login(throttled, client, books, auth):
+    """/account/password checks the current password: from a session left open (a shared office computer) it
+    would be a guessing oracle beside the throttled login. Its failures count against the account like a login's:
+    the 5th backs off, and then not even the right password is checked."""
+    auth.login("kuaiji", ip="10.6.6.6")
+
+    def change(current):
+        return client.post("/account/password", data={"current_password": current, "new_password": "a-new-pass-2026",
+                                                      "confirm_password": "a-new-pass-2026"},
+                           environ_base={"REMOTE_ADDR": "10.6.6.6"})
+
+    for n in range(4):
+        r = change(f"guess-{n}")
+        assert r.status_code == 422 and "当前密码不正确" in r.get_data(as_text=True)
+    r = change("guess-4")
+    assert r.status_code == 429 and "登录失败次数过多" not in r.get_data(as_text=True)
+    assert "当前密码错误次数过多" in r.get_data(as_text=True)
+    r = change("password1")
+    assert r.status_code == 429
+    assert "user:kuaiji" in throttle.counted_keys()
