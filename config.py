@@ -53,6 +53,9 @@ class Config:
     #: tells whether an ID number is registered anywhere, so it must not serve as a lookup service
     ROSTER_MAX_ROWS = 3000
     ROSTER_UPLOADS_PER_HOUR = 20
+    #: look-ups of where a full 身份证号 is registered (township, county; web and API), per user per hour: each says
+    #: whether the number is registered anywhere
+    REGISTRATION_LOOKUPS_PER_HOUR = 60
     #: None: coop.core.security.DEFAULT_CSP; "" sends no Content-Security-Policy
     CONTENT_SECURITY_POLICY = None
     # flask-smorest: the OpenAPI document is served at /api/v1/openapi.json

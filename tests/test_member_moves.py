@@ -10,7 +10,7 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from coop.core.errors import Forbidden, ValidationFailed
+from coop.core.errors import Forbidden, InvalidState, ValidationFailed
 from coop.core.extensions import db
 from coop.models import AuditLog, Member
 from coop.services import members, orgs, users
@@ -161,3 +161,63 @@ def test_two_villages_registering_the_same_person_at_once(two_villages, app, bac
     current = db.session.scalars(sa.select(Member.organization_id).where(Member.id_number == BRIDE,
                                                                          Member.status != "former")).all()
     assert len(current) == 1
+
+
+@pytest.mark.parametrize("kind", ["restored", "confirmed", "benefit_granted"])
+def test_the_old_village_cannot_bring_her_back_once_the_new_one_has_her(two_villages, kind):
+    """After 西村 registered her, 东村 undoing its loss (恢复, or confirming / granting benefit rights again) would
+    make her current on two rosters: refused by the service with the RULES §13 words (nothing about where), not
+    left to the unique index (a 409 saying "entered at the same time"); the roster unchanged."""
+    b = two_villages
+    members.record_membership_event(b.bride, "lost_other_collective", date=dt.date(2025, 10, 1), evidence="迁出")
+    members.add_member(members.create_household(b.west, number="0007"), name="张小花", id_number=BRIDE)
+    db.session.commit()
+    votes = {"votes_for": 9, "votes_total": 10} if kind == "benefit_granted" else {}
+    with pytest.raises((ValidationFailed, InvalidState), match="已在其他集体经济组织登记，请联系乡镇经管站") as refused:
+        members.record_membership_event(b.bride, kind, date=dt.date(2025, 11, 1), evidence="撤销", **votes)
+    assert "西村" not in str(refused.value)
+    db.session.rollback()
+    assert db.session.scalars(sa.select(Member.status).where(Member.id_number == BRIDE).order_by(Member.id)
+                              ).all() == ["former", "pending"]
+
+
+def test_look_ups_are_rate_limited_like_roster_checks(two_villages, auth, app):
+    """Each look-up says whether a full number is registered anywhere — in other counties too ('elsewhere'): a
+    township auditor's account, or its API token, must not test numbers by the thousand (roster checks are limited
+    for the same reason). Per user across web and API: within REGISTRATION_LOOKUPS_PER_HOUR, then 429."""
+    app.extensions["coop_rate_limit"].clear()
+    app.config["REGISTRATION_LOOKUPS_PER_HOUR"] = 3
+    try:
+        page = auth.browser("jingguan")
+        api = auth.headers("jingguan")
+        assert page.post("/auditor/registrations", data={"id_number": BRIDE}).status_code == 200
+        for n in (1, 2):
+            r = auth.client.post("/api/v1/registrations/lookup", json={"id_number": IDS[n]}, headers=api)
+            assert r.status_code == 200, r.text
+        r = auth.client.post("/api/v1/registrations/lookup", json={"id_number": IDS[3]}, headers=api)
+        assert r.status_code == 429 and "查找过于频繁" in r.json["errors"]["_schema"][0]
+        r = page.post("/auditor/registrations", data={"id_number": IDS[3]})
+        assert r.status_code == 429 and "查找过于频繁" in r.get_data(as_text=True)
+        # refused look-ups are not audited as look-ups (nothing was looked up)
+        assert len(db.session.scalars(sa.select(AuditLog).where(AuditLog.action == "member.lookup")).all()) == 3
+        # the county's own allowance is its own
+        r = auth.client.post("/api/v1/registrations/lookup", json={"id_number": IDS[3]}, headers=auth.headers("xian"))
+        assert r.status_code == 200
+    finally:
+        app.config.pop("REGISTRATION_LOOKUPS_PER_HOUR")
+        app.extensions["coop_rate_limit"].clear()
+
+
+def test_a_past_registration_in_another_county_is_not_told(two_villages):
+    """'Elsewhere' is what stands in the way of a registration: a current one outside the auditor's reach. That a
+    person once was on a roster in another county (moved away, lost it there) is that county's record, not the
+    township's to learn — the duplicate check itself ignores former registrations elsewhere."""
+    b = two_villages
+    moved = members.add_member(members.create_household(b.south, number="0003"), name="赵南", id_number=IDS[5])
+    members.record_membership_event(moved, "confirmed", date=dt.date(2020, 3, 1), evidence="南村成员大会")
+    members.record_membership_event(moved, "lost_other_collective", date=dt.date(2025, 10, 1), evidence="迁出")
+    members.add_member(members.create_household(b.org, number="0004"), name="赵南", id_number=IDS[5])
+    db.session.commit()
+    found, elsewhere = members.find_registrations(b.auditor, IDS[5])
+    assert [(r.organization.name, r.status) for r in found] == [("东村股份经济合作社", "pending")]
+    assert elsewhere is False

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_page_cache import cached, get, tb_url  # noqa: F401  (fixtures)
+from tests.test_page_cache import cached, flask_requests, get, tb_url  # noqa: F401  (fixtures)
 from tests.test_reports_render import _fast_password_hashing, village  # noqa: F401  (fixtures)
 
 
@@ -100,3 +100,65 @@ def test_a_login_restored_from_its_remember_cookie_gets_stored_pages(auth, app, 
         assert r.status_code == 200
     # signed in by the cookie (rendered), rendered once more to be kept, then the stored page twice
     assert len(renders) == 2
+
+
+def _kept_by_the_door(auth, client, app, village, flask_requests) -> str:
+    """Signed in as 王会计, the trial balance viewed twice: the second view the door's."""
+    auth.login("kuaiji")
+    url = tb_url(village)
+    get(client, url)
+    reached = len(flask_requests)
+    assert get(client, url)[0].status_code == 200 and len(flask_requests) == reached
+    return url
+
+
+def test_a_retired_fallback_key_opens_no_kept_page(auth, client, app, village, cached, flask_requests):
+    """Key rotation (Flask's SECRET_KEY_FALLBACKS): once the old key is dropped from the fallbacks, a cookie it
+    signed opens nothing — Flask no longer accepts it, and neither may the door's serializer, built while the
+    fallback was still there."""
+    from flask import g
+
+    url = _kept_by_the_door(auth, client, app, village, flask_requests)
+    old = app.secret_key
+    try:
+        app.config["SECRET_KEY_FALLBACKS"] = [old]
+        app.secret_key = "rotated-" + old
+        assert get(client, url)[0].status_code == 200  # the old cookie still good while its key is a fallback
+        app.config["SECRET_KEY_FALLBACKS"] = []  # the old key retired (it leaked)
+        g.pop("_login_user", None)  # the test's app context outlives requests: this one loads its own user
+        r = client.get(url)
+        assert r.status_code == 302 and "/login" in r.headers["Location"]
+    finally:
+        app.secret_key = old
+        app.config["SECRET_KEY_FALLBACKS"] = []
+
+
+def test_the_door_opens_cookies_signed_with_a_bytes_secret_key(auth, client, app, village, cached, flask_requests):
+    """Flask takes a bytes SECRET_KEY (os.urandom): the door must too, not fail (and log a traceback) on every
+    request."""
+    old = app.secret_key
+    app.secret_key = old.encode()
+    try:
+        _kept_by_the_door(auth, client, app, village, flask_requests)
+    finally:
+        app.secret_key = old
+
+
+def test_the_page_body_cache_stays_within_its_bytes(app):
+    """PAGE_CACHE_BYTES bounds a worker's memory. A page body is kept as a Python str, which holds 2 bytes a
+    character for Chinese, and 4 for the whole string once one character is outside the BMP (an emoji in a voucher
+    summary): counted in characters, three such bodies 'fitted' in a budget they overran by half."""
+    import sys
+
+    from coop.reports import caching
+
+    lru = caching.LRU("PAGE_CACHE_ENTRIES", "PAGE_CACHE_BYTES")
+    app.config["PAGE_CACHE_BYTES"] = 25_000
+    try:
+        for n in range(3):
+            lru.put(("page", n), "收到租金😀" * 600 + str(n))  # 3,001 characters, 12 KB held
+        held = sum(sys.getsizeof(v) for v in lru._data.values())
+        assert 0 < held <= 25_000
+    finally:
+        app.config.pop("PAGE_CACHE_BYTES")
+        caching._every.remove(lru)

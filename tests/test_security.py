@@ -241,3 +241,81 @@ def test_a_very_long_user_name_is_counted_not_a_500(throttled, client, books):
                     environ_base={"REMOTE_ADDR": "10.7.7.7"})
     assert r.status_code == 422
     assert throttle.counted_keys() == {"user:" + "x" * 100, "ip:10.7.7.7"}
+
+
+def test_a_long_username_is_refused_and_counted_not_a_500(throttled, client, books, auth):
+    """A name longer than the throttle key holds (String(120)) is a wrong name like any other: the page answers
+    422 and the address's failure is counted (on PostgreSQL it was a 500 — the key too long — and the address's
+    count rolled back with it, so a guesser's long names were never counted)."""
+    r = auth.login("x" * 300, "wrong-password", ip="10.7.7.7", expect=None)
+    assert r.status_code == 422 and "用户名或密码不正确" in r.get_data(as_text=True)
+    assert "ip:10.7.7.7" in throttle.counted_keys()
+
+
+
+def test_guesses_sent_at_once_get_no_more_tries_than_one_after_another(throttled, app, books, backend, monkeypatch):
+    """Real threads: twelve wrong passwords for one account, from twelve addresses, all at the same moment. One
+    after another, the 5th failure backs the account off and the 6th is not even checked; at once, each request
+    looked at the back-off before any failure was counted, so every guess was checked. At most 5 may be."""
+    import threading
+
+    from coop.services import users
+
+    real, checked = users.authenticate, []
+
+    def scrypt_speed(username, password):  # what the production hash costs (PASSWORD_HASH_METHOD scrypt)
+        checked.append(username)
+        threading.Event().wait(0.05)
+        return real(username, password)
+
+    monkeypatch.setattr(users, "authenticate", scrypt_speed)
+    barrier, statuses = threading.Barrier(12), []
+
+    def guess(n: int):
+        client = app.test_client()
+        barrier.wait()
+        r = client.post("/login", data={"username": "kuaiji", "password": f"guess-{n}"},
+                        environ_base={"REMOTE_ADDR": f"10.5.0.{n}"})
+        statuses.append(r.status_code)
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(statuses) == [422] * 4 + [429] * 8, statuses
+    assert len(checked) == 5
+
+
+def test_an_ipv6_guesser_cannot_take_a_new_address_for_each_try(throttled, client, books, auth):
+    """One IPv6 subscriber gets a whole /64 (2^64 addresses): counted per full address, a guesser spraying one
+    password over many names would never reach the address's allowance. The /64 is the address; a neighbour's
+    /64 is not affected, and IPv4 addresses are counted one by one as before."""
+    for i in range(19):
+        auth.login(f"a{i}", "wrong-password", ip=f"2001:db8:1:2::{i + 1:x}", expect=422)
+    auth.login("a19", "wrong-password", ip="2001:db8:1:2:ffff::1", expect=429)  # the 20th backs the /64 off
+    auth.login("shenhe", "password1", ip="2001:db8:1:2:abcd::1", expect=429)
+    auth.login("shenhe", "password1", ip="2001:db8:1:3::1")
+    assert {k for k in throttle.counted_keys() if k.startswith("ip:")} == {"ip:2001:db8:1:2::/64"}
+
+
+def test_the_current_password_on_the_change_form_is_throttled_like_a_login(throttled, client, books, auth):
+    """/account/password checks the current password: from a session left open (a shared office computer) it
+    would be a guessing oracle beside the throttled login. Its failures count against the account like a login's:
+    the 5th backs off, and then not even the right password is checked."""
+    auth.login("kuaiji", ip="10.6.6.6")
+
+    def change(current):
+        return client.post("/account/password", data={"current_password": current, "new_password": "a-new-pass-2026",
+                                                      "confirm_password": "a-new-pass-2026"},
+                           environ_base={"REMOTE_ADDR": "10.6.6.6"})
+
+    for n in range(4):
+        r = change(f"guess-{n}")
+        assert r.status_code == 422 and "当前密码不正确" in r.get_data(as_text=True)
+    r = change("guess-4")
+    assert r.status_code == 429 and "登录失败次数过多" not in r.get_data(as_text=True)
+    assert "当前密码错误次数过多" in r.get_data(as_text=True)
+    r = change("password1")
+    assert r.status_code == 429
+    assert "user:kuaiji" in throttle.counted_keys()

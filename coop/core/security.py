@@ -95,6 +95,16 @@ class RateLimit:
             self._events.clear()
 
 
+def lookup_gate(user) -> None:
+    """The rate limit on look-ups of a full 身份证号 (township and county, web and API): each says whether the number
+    is registered anywhere, in other counties too, so an account must not test numbers by the thousand (RULES §13;
+    the roster checks' reason too)."""
+    wait = current_app.extensions["coop_rate_limit"].hit(
+        f"lookup:{user.id}", limit=int(current_app.config.get("REGISTRATION_LOOKUPS_PER_HOUR", 60)), window=3600)
+    if wait is not None:
+        raise TooManyRequests(f"查找过于频繁，请约 {max(1, math.ceil(wait / 60))} 分钟后再试")
+
+
 def roster_gate(user, rows: int) -> None:
     """Row and rate limits on roster checks and imports (web and API): a check says whether an ID number is
     registered anywhere, so it must not become a way to test thousands of numbers (RULES §13)."""

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -88,7 +89,9 @@ class LRU:
 
     @staticmethod
     def _len(value) -> int:
-        return len(value[0]) if isinstance(value, tuple) else len(value)
+        """The memory a value's body holds (a tuple's: its first item): a str takes 1, 2 or 4 bytes a character
+        (Chinese 2; all of it 4 once one character is outside the BMP), which its length does not say."""
+        return sys.getsizeof(value[0] if isinstance(value, tuple) else value)
 
     def put(self, key, value, config=None) -> None:
         entries, max_bytes = self._limits(config)

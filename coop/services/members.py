@@ -15,6 +15,7 @@ from stdnum.exceptions import ValidationError as StdnumError
 from coop.core import clock
 from coop.core.errors import Forbidden, InvalidState, ValidationFailed
 from coop.core.extensions import db
+from coop.core.security import lookup_gate
 from coop.models import Household, Member, MembershipEvent, Organization, User
 from coop.models.members import MEMBERSHIP_EVENTS, RELATIONS, MemberStatus
 from coop.services import access, audit
@@ -97,8 +98,8 @@ class Registration:
 
 def find_registrations(user: User, id_number: str) -> tuple[list[Registration], bool]:
     """For a township auditor or county admin resolving a duplicate (RULES §13: "已在其他集体经济组织登记，请联系乡镇经管
-    站"): the rosters among the organizations they supervise that hold a full, exact 身份证号, and whether any
-    roster outside them does too (said, never which). Audited: it is a look-up of a person."""
+    站"): the rosters among the organizations they supervise that hold a full, exact 身份证号, and whether one
+    outside them has the person as current (said, never which). Audited: it is a look-up of a person."""
     supervised = {o.id: o for o in access.visible_orgs(user) if access.can(user, access.RESOLVE_REGISTRATIONS, o)}
     if not supervised:
         raise Forbidden("只有乡镇经管站或县级管理员可以查找成员登记")
@@ -106,13 +107,16 @@ def find_registrations(user: User, id_number: str) -> tuple[list[Registration], 
         number, _birth, _sex = check_id_number(id_number)
     except ValueError as exc:
         raise ValidationFailed.field("id_number", str(exc)) from None
+    lookup_gate(user)  # a look-up of a person: so many an hour, not a way to test numbers by the thousand
     rows = db.session.execute(
         sa.select(Member, Household.number).join(Household, Household.id == Member.household_id)
         .where(Member.id_number == number).order_by(Member.id)).all()
     found = [Registration(supervised[m.organization_id], m.household_id, household_number, m.name,
                           mask_id_number(m.id_number), m.status)
              for m, household_number in rows if m.organization_id in supervised]
-    elsewhere = any(m.organization_id not in supervised for m, _n in rows)
+    # what stands in the way of a registration: a current one out of reach (a former one elsewhere blocks nothing,
+    # and that a person once was on another county's roster is that county's record)
+    elsewhere = any(m.organization_id not in supervised and m.status != MemberStatus.FORMER for m, _n in rows)
     audit.log("member.lookup", user=user, target=mask_id_number(number), found=len(found))
     return found, elsewhere
 
@@ -173,8 +177,12 @@ def add_member(household: Household, *, name: str, id_number: str, relation: str
 
 def status_on(member: Member, date: dt.date) -> str:
     """Membership status as of a date, derived from the events."""
+    return _status_from(member.events, date)
+
+
+def _status_from(events, date: dt.date) -> str:
     status = MemberStatus.PENDING
-    for e in sorted(member.events, key=lambda e: (e.date, e.id)):
+    for e in sorted(events, key=lambda e: (e.date, e.id or 0)):
         if e.date > date:
             break
         if e.kind == "confirmed" or e.kind == "restored":
@@ -211,6 +219,14 @@ def record_membership_event(member: Member, kind: str, *, date: dt.date, evidenc
                 "votes_for", f"非成员享有权益须经全体成员四分之三以上同意：需要 {need} 票，实际 {votes_for} 票")
     e = MembershipEvent(member_id=member.id, kind=kind, date=date, evidence=evidence.strip(),
                         votes_for=votes_for, votes_total=votes_total, created_by_id=getattr(user, "id", None))
+    if (member.status == MemberStatus.FORMER
+            and _status_from([*member.events, e], dt.date.max) != MemberStatus.FORMER
+            and db.session.scalar(sa.select(Member.id).where(Member.id_number == member.id_number,
+                                                             Member.id != member.id,
+                                                             Member.status != MemberStatus.FORMER).limit(1))):
+        # back on this roster while another holds her (she joined there after leaving): one roster at a time
+        # (RULES §13: never where — the township resolves it)
+        raise InvalidState(f"{member.name}（身份证号 {member.id_number}）{REGISTERED_ELSEWHERE}")
     db.session.add(e)
     db.session.flush()
     db.session.refresh(member, ["events"])

@@ -27,6 +27,22 @@ def _epoch(at: dt.datetime) -> float:
     return at.replace(tzinfo=dt.timezone.utc).timestamp()
 
 
+#: pg_advisory_xact_lock(THROTTLE_LOCK, hashtext(key)): one attempt at a time per throttle key
+THROTTLE_LOCK = 0x6C6F6769
+
+
+def hold(keys: list[str]) -> None:
+    """One attempt at a time per key, until the transaction ends: the look at the back-off, the password check
+    and the failure counted are one step. Otherwise guesses sent at once all look before any is counted, and
+    every one of them is checked. PostgreSQL: an advisory lock per key (in a fixed order: no deadlock); SQLite:
+    its write lock (coop/__init__.py takes it for FOR UPDATE), which it has only one of anyway."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        for key in sorted(set(keys)):
+            db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(THROTTLE_LOCK, sa.func.hashtext(key))))
+    else:
+        db.session.execute(sa.select(LoginFailure.id).where(LoginFailure.key.in_(keys)).limit(1).with_for_update())
+
+
 def locked_until(keys: list[str], now: float | None = None) -> float | None:
     """The latest time until which any of `keys` is backed off, or None when all may try."""
     now = time.time() if now is None else now

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import ipaddress
 import math
 import secrets
 import time
@@ -122,22 +123,49 @@ def _safe_next(target: str | None) -> str:
 
 
 def _throttle_keys(username: str) -> list[str]:
-    """Per account and per client address (through the trusted proxies, coop.core.security.TrustedProxies). At most
-    100 characters of either (the table's key is 120; no account name is longer than 50)."""
-    return [f"user:{username.strip().lower()[:100]}", f"ip:{(request.remote_addr or '-')[:100]}"]
+    """Per account and per client address (through the trusted proxies, coop.core.security.TrustedProxies).
+    Cut to what the key column holds (String(120)): no account's name is that long (String(50)), and a longer
+    one must still be counted, not fail the request."""
+    return [f"user:{username.strip().lower()[:100]}", f"ip:{_address_key(request.remote_addr)}"]
+
+
+def _address_key(address: str | None) -> str:
+    """The client address as the throttle counts it: an IPv4 address, or the /64 of an IPv6 one (a subscriber's
+    whole allocation: one address a try would never be backed off)."""
+    try:
+        ip = ipaddress.ip_address((address or "").split("%")[0])
+    except ValueError:
+        return (address or "-")[:100]
+    if ip.version == 4:
+        return str(ip)
+    if ip.ipv4_mapped is not None:  # ::ffff:192.0.2.1, a dual-stack server's way to say 192.0.2.1
+        return str(ip.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{ip}/64", strict=False))
 
 
 def _locked_out(until: float):
     """The login page with the lock-out message (HTTP 429): when to try again, in the app's time zone."""
+    at, minutes = _until(until)
+    message = gettext("登录失败次数过多，已暂时锁定。请在 %(at)s（约 %(n)s 分钟后）再试。", at=at, n=minutes)
+    return _retry_after(until, render_template("auth/login.html", errors={"password": [message]}, form=request.form))
+
+
+def _until(until: float) -> tuple[str, int]:
+    """When a back-off ends, in the app's time zone, and in about how many minutes."""
     tz = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Asia/Shanghai")
-    at = dt.datetime.fromtimestamp(until, tz)
-    minutes = max(1, math.ceil((until - time.time()) / 60))
-    message = gettext("登录失败次数过多，已暂时锁定。请在 %(at)s（约 %(n)s 分钟后）再试。", at=f"{at:%H:%M}", n=minutes)
-    errors = {"password": [message]}
-    response = current_app.make_response(
-        (render_template("auth/login.html", errors=errors, form=request.form), 429))
+    return f"{dt.datetime.fromtimestamp(until, tz):%H:%M}", max(1, math.ceil((until - time.time()) / 60))
+
+
+def _retry_after(until: float, page: str):
+    response = current_app.make_response((page, 429))
     response.headers["Retry-After"] = str(max(1, math.ceil(until - time.time())))
     return response
+
+
+def _throttle_kw() -> dict:
+    cfg = current_app.config
+    return dict(limit=cfg["LOGIN_MAX_FAILURES"], window=cfg["LOGIN_WINDOW_SECONDS"],
+                lockout=cfg["LOGIN_LOCKOUT_SECONDS"], backoff=cfg.get("LOGIN_BACKOFF_SECONDS", 30))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -149,6 +177,7 @@ def login():
         throttled = cfg.get("LOGIN_THROTTLE_ENABLED", True)
         keys = _throttle_keys(username)
         if throttled:
+            throttle.hold(keys)  # until this attempt is counted (the commit below) or let in
             until = throttle.locked_until(keys)
             if until:
                 return _locked_out(until)  # not even checked: a right password does not get through either
@@ -157,10 +186,9 @@ def login():
             users.record_failed_login(username, request.remote_addr)
             until = None
             if throttled:
-                kw = dict(window=cfg["LOGIN_WINDOW_SECONDS"], lockout=cfg["LOGIN_LOCKOUT_SECONDS"],
-                          backoff=cfg.get("LOGIN_BACKOFF_SECONDS", 30))
-                until = max(throttle.fail(keys[:1], limit=cfg["LOGIN_MAX_FAILURES"], **kw) or 0,
-                            throttle.fail(keys[1:], limit=cfg["LOGIN_MAX_FAILURES_PER_IP"], **kw) or 0)
+                kw = _throttle_kw()
+                until = max(throttle.fail(keys[:1], **kw) or 0,
+                            throttle.fail(keys[1:], **(kw | {"limit": cfg["LOGIN_MAX_FAILURES_PER_IP"]})) or 0)
             # kept although the page answers 422 or 429 (which the boundary rolls back): the audit log keeps every
             # refused attempt, and the throttle counts it for every worker
             db.session.commit()
@@ -198,15 +226,34 @@ def password():
     errors: dict = {}
     if request.method == "POST":
         user = current_user._get_current_object()
+        # the current password is checked here too: its failures count against the account like a login's (a
+        # session left open is no guessing oracle beside the throttled login)
+        throttled = current_app.config.get("LOGIN_THROTTLE_ENABLED", True)
+        keys = _throttle_keys(user.username)[:1]
+        if throttled:
+            throttle.hold(keys)
+            until = throttle.locked_until(keys)
+            if until:
+                return _password_locked(until)
+
+        checked = []  # the form was whole: a refusal of the current password is the hash's
 
         def change(data):
+            checked.append(True)
             users.change_own_password(user, current=data["current_password"], new=data["new_password"],
                                       confirm=data["confirm_password"])
+            if throttled:
+                throttle.reset(keys)  # the right password, as after a login
             start_session(user, remember=False)  # this browser stays signed in, with the new version
 
         # passwords as typed (not stripped)
         _, errors, _ = submit(PasswordChangeInSchema(), change,
                               {k: v for k, v in request.form.items() if k != "csrf_token"})
+        if throttled and checked and errors.get("current_password"):
+            until = throttle.fail(keys, **_throttle_kw())
+            db.session.commit()  # counted although the page answers 422 (which the boundary rolls back)
+            if until:
+                return _password_locked(until)
         if not errors:
             flash(gettext("密码已修改，其他设备上的登录已退出"), "success")
             if {r.role for r in user.roles} == {"member"}:
@@ -214,6 +261,14 @@ def password():
             return redirect(_safe_next(None))
     return render_template("auth/password.html", errors=errors,
                            forced=current_user.must_change_password), (422 if errors else 200)
+
+
+def _password_locked(until: float):
+    """The password form with the back-off message beside the current password (HTTP 429)."""
+    at, minutes = _until(until)
+    message = gettext("当前密码错误次数过多，已暂时锁定。请在 %(at)s（约 %(n)s 分钟后）再试。", at=at, n=minutes)
+    return _retry_after(until, render_template("auth/password.html", errors={"current_password": [message]},
+                                               forced=current_user.must_change_password))
 
 
 @bp.route("/locale/<code>", methods=["POST"])

@@ -259,7 +259,7 @@ class PageDoor:
 
     def __init__(self, app: Flask, wsgi_app):
         self.app, self.wsgi_app = app, wsgi_app
-        self._serializer = None  # the session interface's, for this secret key
+        self._signing = (None, None)  # (the keys, the session interface's serializer for them): one read, atomic
 
     def __call__(self, environ, start_response):
         if environ.get("REQUEST_METHOD") == "GET" and environ.get("HTTP_COOKIE"):
@@ -294,9 +294,15 @@ class PageDoor:
         value = parse_cookie(environ).get(app.config["SESSION_COOKIE_NAME"])
         if not value:
             return None
-        serializer = self._serializer
-        if serializer is None or serializer.secret_keys[-1] != app.secret_key.encode():
-            serializer = self._serializer = app.session_interface.get_signing_serializer(app)
+        # the current key and the fallbacks: a key retired from the fallbacks opens nothing here either (a str or
+        # bytes key, as Flask takes)
+        keys = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        signed_with, serializer = self._signing
+        if serializer is None or signed_with != keys:
+            serializer = app.session_interface.get_signing_serializer(app)
+            self._signing = (keys, serializer)
+        if serializer is None:
+            return None  # no secret key: Flask has no session either
         try:
             return serializer.loads(value, max_age=int(app.permanent_session_lifetime.total_seconds()))
         except BadSignature:
