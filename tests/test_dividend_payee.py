@@ -129,3 +129,33 @@ def test_a_system_voucher_of_250_households_posts_shows_and_prints(books, client
          "counterparty": l.counterparty} for l in lines]}
     r = client.post(f"/api/v1/orgs/{books.org.id}/vouchers", json=typed, headers=auth.headers(books.accountant))
     assert r.status_code == 422 and r.json["errors"]["lines"] == ["凭证应有2到200行分录"]
+
+
+def test_an_adjustment_cannot_undo_a_payment_or_the_plan_behind_the_register(three_households):
+    """An all-red 调整凭证 of a payment voucher takes household A's 30,921.84 back onto 211 in the books while the
+    register still has A paid, so A could never be paid again; one of the 收益分配 voucher takes A's 211 credit away
+    while the 分红清册 still owes it. Both are refused: a payment is undone by its red reversal (A is unpaid again),
+    the plan by a supplementary plan."""
+    from coop.core.errors import InvalidState
+
+    books, plan, ha, hb, hc = three_households
+    posted = distribution.post_plan(plan, date=dt.date(2026, 1, 15), user=books.accountant)
+    pay = distribution.pay_dividends(plan, household_ids=[ha.id], date=dt.date(2026, 1, 20), pay_from="102",
+                                     user=books.accountant)
+    vouchers.review_voucher(pay, user=books.reviewer)
+    vouchers.post_voucher(pay, user=books.accountant)
+    db.session.commit()
+    back = {"date": dt.date(2026, 1, 22), "lines": [
+        {"summary": "调整", "account_code": "211", "debit": D("-30921.84"), "credit": D("0"),
+         "counterparty": "0001 张一"},
+        {"summary": "调整", "account_code": "102", "debit": D("0"), "credit": D("-30921.84")}]}
+    with pytest.raises(InvalidState, match="红字冲销"):
+        vouchers.create_adjustment(pay, back, user=books.accountant)
+    taken = {"date": dt.date(2026, 1, 22), "lines": [
+        {"summary": "调整", "account_code": "3220103", "debit": D("-30921.84"), "credit": D("0")},
+        {"summary": "调整", "account_code": "211", "debit": D("0"), "credit": D("-30921.84"),
+         "counterparty": "0001 张一"}]}
+    with pytest.raises(InvalidState, match="补充分配"):
+        vouchers.create_adjustment(posted, taken, user=books.accountant)
+    status = {s.dividend.household_id: s for s in distribution.dividend_status(plan)}
+    assert (status[ha.id].paid, status[hb.id].unpaid) == (D("30921.84"), D("44305.92"))

@@ -23,7 +23,7 @@ from coop.ledger.digest import digest_of, lines_digest
 from coop.ledger.types import Entry, Line
 from coop.ledger.validate import validate_lines
 from coop.core.money import ZERO, from_fen
-from coop.models import Organization, User, Voucher, VoucherLine, VoucherSequence
+from coop.models import DividendPayment, Organization, User, Voucher, VoucherLine, VoucherSequence
 from coop.models.base import transaction_memo, utcnow
 from coop.services import access, audit, periods
 from coop.models.ledger import VoucherStatus, voucher_number
@@ -431,6 +431,14 @@ def create_adjustment(voucher: Voucher, data: dict, *, user: User) -> Voucher:
     """调整凭证 for an amount-only error: one voucher for the difference (red decreases, blue increases)."""
     if voucher.status != VoucherStatus.POSTED:
         raise InvalidState("只能对已记账的凭证做调整")
+    # the 分红清册 and its payments stand on these vouchers' amounts: an adjustment would move 211 in the books
+    # while the register stays as it was (a household shown paid but owed again, or owed what was never credited)
+    if voucher.kind == "distribution":
+        raise InvalidState("收益分配凭证随分配方案记账，不能做调整凭证（分红清册和发放都以它为准）；如方案有误，"
+                           "请做补充分配或联系乡镇经管站")
+    if db.session.scalar(sa.select(DividendPayment.id).where(DividendPayment.voucher_id == voucher.id).limit(1)):
+        raise InvalidState("分红发放凭证不能做调整凭证：款项退回时请红字冲销整张凭证（这些户重新成为未发放），"
+                           "再重新发放")
     org = db.session.get(Organization, voucher.organization_id)
     data = retarget_prior_year(org, voucher, data)  # a closed year's 损益 side goes to 32202
     return create_draft(org, data, user=user, kind="adjust", corrects=voucher)
