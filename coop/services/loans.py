@@ -6,6 +6,7 @@ from dataclasses import replace
 from decimal import Decimal
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from coop.core.errors import Forbidden, InvalidState, NotFound, ValidationFailed
 from coop.core.extensions import db
@@ -230,11 +231,12 @@ def policy_for_year(county_id: int, year: int, *, lock: bool = False, save: bool
     if policy is None:
         if not (save or lock):
             return SubsidyPolicy(county_id=county_id, year=year, **DEFAULT_POLICY)
-        try:
-            with db.session.begin_nested():  # another village's claim may save the same year's defaults at once
-                db.session.add(SubsidyPolicy(county_id=county_id, year=year, **DEFAULT_POLICY))
-        except sa.exc.IntegrityError:
-            pass  # theirs is saved: the same defaults
+        # another village's claim may save the same year's defaults at once: theirs wins, the same defaults. Not a
+        # savepoint: its release fires after_commit, and the audit sealer would run inside this open transaction
+        t = SubsidyPolicy.__table__
+        ins = (postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert)(t)
+        db.session.execute(ins.values(county_id=county_id, year=year, **DEFAULT_POLICY)
+                           .on_conflict_do_nothing(index_elements=[t.c.county_id, t.c.year]))
     if lock:  # serialises approvals and allocation against the fund
         return db.session.scalar(q.with_for_update().execution_options(populate_existing=True))
     return policy if policy is not None else db.session.scalar(q)
