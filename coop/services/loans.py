@@ -191,13 +191,19 @@ def set_policy(county: County, year: int, *, user: User, fund: Decimal = DEFAULT
         errors["rule"] = ["分配方式应为按比例或先到先得"]
     if errors:
         raise ValidationFailed(next(iter(errors.values()))[0], errors)
+    # under the lock approvals and the allocation take, so none runs on the parameters being changed
     policy = db.session.scalar(sa.select(SubsidyPolicy).where(SubsidyPolicy.county_id == county.id,
-                                                              SubsidyPolicy.year == year))
+                                                              SubsidyPolicy.year == year).with_for_update())
     if policy is None:
         policy = SubsidyPolicy(county_id=county.id, year=year)
         db.session.add(policy)
     elif policy.allocated_at:
         raise InvalidState(f"{year}年度贴息资金已分配，不能再修改政策")
+    elif (policy.lpr_multiple, policy.share, policy.org_cap) != (lpr_multiple, share, org_cap) and db.session.scalar(
+            sa.select(SubsidyClaim.id).where(SubsidyClaim.policy_id == policy.id, SubsidyClaim.status.in_(
+                (ClaimStatus.APPROVED, *COMMITTED))).limit(1)):
+        # an approved claim was worked out on them: changing them now would fund it on other terms than the rest
+        raise InvalidState(f"{year}年度已有批准的申报，不能再修改LPR倍数、贴息比例和单个组织年度上限（资金总额和分配方式仍可修改）")
     policy.fund, policy.lpr_multiple, policy.share, policy.org_cap, policy.rule = fund, lpr_multiple, share, org_cap, rule
     db.session.flush()
     audit.log("subsidy.policy", user=user, target=f"{county.id}/{year}", fund=format_plain(fund), rule=rule)
@@ -374,15 +380,23 @@ def approve_claim(claim: SubsidyClaim, *, user: User, approve: bool = True, reas
         raise InvalidState("只有乡镇审核通过的申报可以批准")
     if not approve:
         _reject(claim, reason)
-    elif policy.rule == "first_come":
-        issues = check_fund(policy.fund, committed_amount(policy), claim.claimed)
-        if issues:
-            raise ValidationFailed.from_issues(issues)
-        claim.status, claim.allocated = ClaimStatus.ALLOCATED, claim.claimed
     else:
-        if policy.allocated_at:
-            raise InvalidState(f"{policy.year}年度已按比例分配完毕，不能再批准新的申报")
-        claim.status = ClaimStatus.APPROVED
+        # the claim was worked out on the policy when filed; the county may have changed it since (a year filed on
+        # RULES §9's defaults, then set): it is approved only within what the policy now allows
+        calc, _ = compute_claim(db.session.get(Loan, claim.loan_id), claim.period_start, claim.period_end, claim=claim)
+        if claim.claimed > calc.eligible:
+            raise ValidationFailed.field(
+                "claimed", f"申报金额 {format_plain(claim.claimed)} 超过按{policy.year}年度现行贴息政策可贴息金额 "
+                           f"{format_plain(calc.eligible)}（政策在申报后已修改），请退回后由村重新申报")
+        if policy.rule == "first_come":
+            issues = check_fund(policy.fund, committed_amount(policy), claim.claimed)
+            if issues:
+                raise ValidationFailed.from_issues(issues)
+            claim.status, claim.allocated = ClaimStatus.ALLOCATED, claim.claimed
+        else:
+            if policy.allocated_at:
+                raise InvalidState(f"{policy.year}年度已按比例分配完毕，不能再批准新的申报")
+            claim.status = ClaimStatus.APPROVED
     claim.approved_by_id, claim.approved_at = user.id, utcnow()
     db.session.flush()
     audit.log("subsidy.approve", user=user, org=org, target=str(claim.id), approve=approve)
