@@ -179,6 +179,13 @@ def _refuse_if_generated(voucher: Voucher, what: str) -> None:
         raise InvalidState(f"这张凭证由{source}生成，不能{what}；请审核，有误时在{source}中更正")
 
 
+def _entries(lines) -> list[tuple]:
+    """(account, debit, credit, counterparty) of each line, to the fen, in a fixed order: lines compared as a whole."""
+    cent = Decimal("0.01")
+    return sorted((code, Decimal(d or 0).quantize(cent), Decimal(c or 0).quantize(cent), (cp or "").strip())
+                  for code, d, c, cp in lines)
+
+
 def update_draft(voucher: Voucher, data: dict, *, user: User) -> Voucher:
     org = db.session.get(Organization, voucher.organization_id)
     access.require(user, access.PREPARE, org)
@@ -188,6 +195,12 @@ def update_draft(voucher: Voucher, data: dict, *, user: User) -> Voucher:
     _refuse_if_generated(voucher, "在这里修改")
     periods.ensure_open(org, voucher.date)
     _check(org, data, voucher.kind)
+    if voucher.kind == "red" and voucher.corrects_id is not None and _entries(
+            (l["account_code"], l.get("debit"), l.get("credit"), l.get("counterparty")) for l in data["lines"]) != _entries(
+            (l.account.code, l.debit, l.credit, l.counterparty) for l in voucher.lines):
+        # a posted red reversal undoes its original whole (a payment reversed pays nobody): it repeats every line
+        raise ValidationFailed.field("lines", "红字冲销凭证须与原凭证的科目、往来单位和金额完全一致，只能修改日期和摘要；"
+                                              "如只需冲销一部分，请删除此凭证，另做调整凭证或红字凭证")
     date: dt.date = data["date"]
     if voucher.number and (date.year, date.month) != (voucher.year, voucher.month):
         raise ValidationFailed.field("date", "已编号的凭证不能改到其他月份")
