@@ -158,6 +158,18 @@ def test_an_adjustment_cannot_undo_a_payment_or_the_plan_behind_the_register(thr
         vouchers.create_adjustment(posted, taken, user=books.accountant)
     status = {s.dividend.household_id: s for s in distribution.dividend_status(plan)}
     assert (status[ha.id].paid, status[hb.id].unpaid) == (D("30921.84"), D("44305.92"))
+    # nor the red reversal that undid the payment: A is unpaid again in the register, so the books stay so too
+    red = vouchers.reverse_voucher(pay, user=books.accountant, date=dt.date(2026, 1, 23))
+    vouchers.review_voucher(red, user=books.reviewer)
+    vouchers.post_voucher(red, user=books.accountant)
+    db.session.commit()
+    repaid = {"date": dt.date(2026, 1, 24), "lines": [
+        {"summary": "调整", "account_code": "211", "debit": D("30921.84"), "credit": D("0"),
+         "counterparty": "0001 张一"},
+        {"summary": "调整", "account_code": "102", "debit": D("0"), "credit": D("30921.84")}]}
+    with pytest.raises(InvalidState, match="红字冲销"):
+        vouchers.create_adjustment(red, repaid, user=books.accountant)
+    assert distribution.dividend_status(plan)[0].unpaid == D("30921.84")
 
 
 def test_a_red_reversal_of_a_payment_keeps_the_payment_s_lines(three_households):

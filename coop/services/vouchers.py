@@ -449,9 +449,12 @@ def create_adjustment(voucher: Voucher, data: dict, *, user: User) -> Voucher:
     if voucher.kind == "distribution":
         raise InvalidState("收益分配凭证随分配方案记账，不能做调整凭证（分红清册和发放都以它为准）；如方案有误，"
                            "请做补充分配或联系乡镇经管站")
-    if db.session.scalar(sa.select(DividendPayment.id).where(DividendPayment.voucher_id == voucher.id).limit(1)):
-        raise InvalidState("分红发放凭证不能做调整凭证：款项退回时请红字冲销整张凭证（这些户重新成为未发放），"
-                           "再重新发放")
+    # a payment, or the red reversal that undid one (adjusting it would pay in the books whom the register has
+    # unpaid again)
+    payment = voucher.corrects_id if voucher.kind == "red" and voucher.corrects_id else voucher.id
+    if db.session.scalar(sa.select(DividendPayment.id).where(DividendPayment.voucher_id == payment).limit(1)):
+        raise InvalidState("分红发放凭证及其红字冲销凭证不能做调整凭证：款项退回时请红字冲销整张发放凭证（这些户重新"
+                           "成为未发放），再重新发放")
     org = db.session.get(Organization, voucher.organization_id)
     data = retarget_prior_year(org, voucher, data)  # a closed year's 损益 side goes to 32202
     return create_draft(org, data, user=user, kind="adjust", corrects=voucher)
