@@ -271,3 +271,59 @@ def test_the_defaults_saved_with_a_claim_do_not_seal_the_audit_of_an_open_transa
     db.session.commit()
     assert db.session.scalar(sa.select(SubsidyPolicy.share).where(SubsidyPolicy.id == claim.policy_id)) == D("1")
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditLog).where(AuditLog.seq.is_(None))) == 0
+
+
+def test_two_villages_filing_the_first_claims_of_a_year_at_once_share_one_saved_policy(books, backend):
+    """No 2025 policy yet: two villages file at once, each saving RULES §9's defaults with its claim. One row is
+    saved, both claims stand on it (600,000 × 3.1 % × 90 ÷ 360 = 4,650.00 each), nobody gets an error."""
+    import sqlalchemy as sa
+    from flask import current_app
+
+    from coop.models import SubsidyPolicy
+    from coop.services import opening
+
+    loans.set_lpr(books.county, dt.date(2024, 12, 20), D("0.031"), user=books.county_admin)
+    second = orgs.create_organization(books.township, name="西村", books_start_year=2025, cun_she_he_yi=True)
+    users.assign_role(books.accountant, "accountant", second)
+    opening.lock_opening_balances(second, user=books.accountant)
+    made = []
+    for org, no in ((books.org, "NS-A"), (second, "NS-B")):
+        loan = loans.create_loan(org, lender="农商银行", contract_no=no, principal=D("600000.00"),
+                                 annual_rate=D("0.042"), start_date=dt.date(2025, 1, 1),
+                                 maturity_date=dt.date(2026, 1, 1), special=True, user=books.accountant)
+        loans.record_loan_event(loan, kind="drawdown", date=dt.date(2025, 1, 1), amount=D("600000.00"),
+                                user=books.accountant)
+        loans.record_loan_event(loan, kind="interest", date=dt.date(2025, 4, 1), amount=D("6300.00"),
+                                period_start=dt.date(2025, 1, 1), period_end=dt.date(2025, 4, 1), evidence="结息单",
+                                user=books.accountant)
+        made.append((org.id, loan.id))
+    db.session.commit()
+    app, user_id = current_app._get_current_object(), books.accountant.id
+    barrier, errors = threading.Barrier(2), []
+
+    def file_one(org_id, loan_id):
+        with app.app_context():
+            from coop.models import Loan, Organization, User
+
+            try:
+                barrier.wait(timeout=30)
+                loans.file_claim(db.session.get(Organization, org_id), db.session.get(Loan, loan_id),
+                                 start=dt.date(2025, 1, 1), end=dt.date(2025, 4, 1), claimed=D("4650.00"),
+                                 user=db.session.get(User, user_id))
+                db.session.commit()
+            except Exception as exc:  # noqa: BLE001 - reported to the test
+                db.session.rollback()
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=file_one, args=pair) for pair in made]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=90)
+    assert errors == []
+    db.session.expire_all()
+    policies = db.session.scalars(sa.select(SubsidyPolicy.id)).all()
+    claims = db.session.execute(sa.select(SubsidyClaim.policy_id, SubsidyClaim.claimed)).all()
+    assert len(policies) == 1 and sorted(claims) == [(policies[0], D("4650.00"))] * 2
