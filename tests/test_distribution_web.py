@@ -203,6 +203,13 @@ def test_payments_select_households_and_link_the_voucher(village, client):
     db.session.commit()
     t = text(page(client.get(f"{base}/{pid}/dividends")))
     assert "已发放（凭证已记账） 55,440.00" in t and "未发放 34,560.00" in t
+    # the money came back: the payment red-reversed pays nobody, and the list of payment vouchers says so
+    red = vouchers.reverse_voucher(v, user=books.accountant, date=dt.date(2026, 1, 22))
+    vouchers.review_voucher(red, user=books.reviewer)
+    vouchers.post_voucher(red, user=books.accountant)
+    db.session.commit()
+    t = text(page(client.get(f"{base}/{pid}/dividends")))
+    assert "未发放 90,000.00" in t and f"55,440.00 · 1 户 已记账 已红字冲销 2026-01-22 {red.display_number}" in t
 
 
 # ---------------------------------------------------------------- what-if
