@@ -327,3 +327,24 @@ def test_two_villages_filing_the_first_claims_of_a_year_at_once_share_one_saved_
     policies = db.session.scalars(sa.select(SubsidyPolicy.id)).all()
     claims = db.session.execute(sa.select(SubsidyClaim.policy_id, SubsidyClaim.claimed)).all()
     assert len(policies) == 1 and sorted(claims) == [(policies[0], D("4650.00"))] * 2
+
+
+def test_the_rule_and_the_fund_stay_within_what_is_already_committed(loan_books):
+    """Fund 10,000.00, first come: the claim of 6,000.00 is committed on approval. Switched to pro-rata, the
+    allocation would split the whole 10,000.00 again over the next claims (6,000 + 8,000 committed > 10,000), and
+    a fund cut to 5,000.00 would sit below the 6,000.00 already committed: both are refused, the rule while any
+    claim is approved or funded, the fund below what is committed (by 1,000.00)."""
+    books, loan, policy = loan_books
+    loans.set_policy(books.county, 2025, fund=D("10000.00"), rule="first_come", user=books.county_admin)
+    claim = file(books, loan, claimed="6000.00")
+    loans.review_claim(claim, user=books.auditor, approve=True)
+    loans.approve_claim(claim, user=books.county_admin)
+    db.session.commit()
+    assert (claim.status, loans.committed_amount(policy)) == ("allocated", D("6000.00"))
+    with pytest.raises(InvalidState, match="已有批准的申报"):
+        loans.set_policy(books.county, 2025, fund=D("10000.00"), rule="pro_rata", user=books.county_admin)
+    with pytest.raises(ValidationFailed, match="少 1,000.00"):
+        loans.set_policy(books.county, 2025, fund=D("5000.00"), rule="first_come", user=books.county_admin)
+    loans.set_policy(books.county, 2025, fund=D("6000.00"), rule="first_come", user=books.county_admin)
+    db.session.commit()
+    assert (policy.fund, policy.rule) == (D("6000.00"), "first_come")

@@ -199,11 +199,16 @@ def set_policy(county: County, year: int, *, user: User, fund: Decimal = DEFAULT
         db.session.add(policy)
     elif policy.allocated_at:
         raise InvalidState(f"{year}年度贴息资金已分配，不能再修改政策")
-    elif (policy.lpr_multiple, policy.share, policy.org_cap) != (lpr_multiple, share, org_cap) and db.session.scalar(
-            sa.select(SubsidyClaim.id).where(SubsidyClaim.policy_id == policy.id, SubsidyClaim.status.in_(
-                (ClaimStatus.APPROVED, *COMMITTED))).limit(1)):
-        # an approved claim was worked out on them: changing them now would fund it on other terms than the rest
-        raise InvalidState(f"{year}年度已有批准的申报，不能再修改LPR倍数、贴息比例和单个组织年度上限（资金总额和分配方式仍可修改）")
+    elif (policy.lpr_multiple, policy.share, policy.org_cap, policy.rule) != (lpr_multiple, share, org_cap, rule) and (
+            db.session.scalar(sa.select(SubsidyClaim.id).where(SubsidyClaim.policy_id == policy.id, SubsidyClaim.status.in_(
+                (ClaimStatus.APPROVED, *COMMITTED))).limit(1))):
+        # an approved claim was worked out and funded on them: changed now, the claims would be funded on other
+        # terms than the rest, or (first come → pro-rata) the fund split again on top of what is committed
+        raise InvalidState(f"{year}年度已有批准的申报，不能再修改LPR倍数、贴息比例、单个组织年度上限和分配方式"
+                           "（资金总额仍可修改）")
+    if policy.id is not None and fund < (committed := committed_amount(policy)):
+        raise ValidationFailed.field("fund", f"资金总额 {format_plain(fund)} 少于已分配的 {format_plain(committed)}，"
+                                             f"少 {format_plain(committed - fund)}")
     policy.fund, policy.lpr_multiple, policy.share, policy.org_cap, policy.rule = fund, lpr_multiple, share, org_cap, rule
     db.session.flush()
     audit.log("subsidy.policy", user=user, target=f"{county.id}/{year}", fund=format_plain(fund), rule=rule)
