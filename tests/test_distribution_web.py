@@ -203,6 +203,9 @@ def test_payments_select_households_and_link_the_voucher(village, client):
     db.session.commit()
     t = text(page(client.get(f"{base}/{pid}/dividends")))
     assert "已发放（凭证已记账） 55,440.00" in t and "未发放 34,560.00" in t
+    # an adjustment cannot undo a payment behind the register: the page says to reverse it instead
+    r = client.get(f"/o/{books.org.id}/vouchers/{v.id}/adjust")
+    assert r.status_code == 409 and "请红字冲销整张发放凭证" in page(r)
     # the money came back: the payment red-reversed pays nobody, and the list of payment vouchers says so
     red = vouchers.reverse_voucher(v, user=books.accountant, date=dt.date(2026, 1, 22))
     vouchers.review_voucher(red, user=books.reviewer)

@@ -440,8 +440,8 @@ def reverse_voucher(voucher: Voucher, *, user: User, date: dt.date) -> Voucher:
     return create_draft(org, data, user=user, kind="red", corrects=voucher)
 
 
-def create_adjustment(voucher: Voucher, data: dict, *, user: User) -> Voucher:
-    """调整凭证 for an amount-only error: one voucher for the difference (red decreases, blue increases)."""
+def check_adjustable(voucher: Voucher) -> None:
+    """Whether a 调整凭证 may correct the voucher (the adjust page asks before showing its form)."""
     if voucher.status != VoucherStatus.POSTED:
         raise InvalidState("只能对已记账的凭证做调整")
     # the 分红清册 and its payments stand on these vouchers' amounts: an adjustment would move 211 in the books
@@ -455,6 +455,11 @@ def create_adjustment(voucher: Voucher, data: dict, *, user: User) -> Voucher:
     if db.session.scalar(sa.select(DividendPayment.id).where(DividendPayment.voucher_id == payment).limit(1)):
         raise InvalidState("分红发放凭证及其红字冲销凭证不能做调整凭证：款项退回时请红字冲销整张发放凭证（这些户重新"
                            "成为未发放），再重新发放")
+
+
+def create_adjustment(voucher: Voucher, data: dict, *, user: User) -> Voucher:
+    """调整凭证 for an amount-only error: one voucher for the difference (red decreases, blue increases)."""
+    check_adjustable(voucher)
     org = db.session.get(Organization, voucher.organization_id)
     data = retarget_prior_year(org, voucher, data)  # a closed year's 损益 side goes to 32202
     return create_draft(org, data, user=user, kind="adjust", corrects=voucher)
