@@ -203,6 +203,28 @@ def test_payments_select_households_and_link_the_voucher(village, client):
     db.session.commit()
     t = text(page(client.get(f"{base}/{pid}/dividends")))
     assert "已发放（凭证已记账） 55,440.00" in t and "未发放 34,560.00" in t
+    # an adjustment cannot undo a payment behind the register: the page says to reverse it instead
+    r = client.get(f"/o/{books.org.id}/vouchers/{v.id}/adjust")
+    assert r.status_code == 409 and "请红字冲销整张发放凭证" in page(r)
+    # the money came back: the payment red-reversed pays nobody, and the list of payment vouchers says so
+    red = vouchers.reverse_voucher(v, user=books.accountant, date=dt.date(2026, 1, 21))
+    db.session.commit()
+    # its draft's date is corrected through the form, every line sent back as the page shows it
+    from coop.web.forms import voucher_values
+
+    values = voucher_values(red)
+    data = {"date": "2026-01-22", "word": values["word"], "attachment_count": "0"}
+    for i, ln in enumerate(values["lines"]):
+        data.update({f"lines-{i}-{k}": val for k, val in ln.items()})
+    r = client.post(f"/o/{books.org.id}/vouchers/{red.id}/edit", data=data)
+    assert r.status_code == 302, page(r)
+    db.session.expire_all()
+    red = db.session.get(Voucher, red.id)
+    vouchers.review_voucher(red, user=books.reviewer)
+    vouchers.post_voucher(red, user=books.accountant)
+    db.session.commit()
+    t = text(page(client.get(f"{base}/{pid}/dividends")))
+    assert "未发放 90,000.00" in t and f"55,440.00 · 1 户 已记账 已红字冲销 2026-01-22 {red.display_number}" in t
 
 
 # ---------------------------------------------------------------- what-if

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
+from coop.core.errors import InvalidState, ValidationFailed
 from coop.core.extensions import db
 from coop.models import HouseholdDividend
 from coop.services import disclosure, distribution, members, reports, shares, vouchers
@@ -129,3 +130,74 @@ def test_a_system_voucher_of_250_households_posts_shows_and_prints(books, client
          "counterparty": l.counterparty} for l in lines]}
     r = client.post(f"/api/v1/orgs/{books.org.id}/vouchers", json=typed, headers=auth.headers(books.accountant))
     assert r.status_code == 422 and r.json["errors"]["lines"] == ["凭证应有2到200行分录"]
+
+
+def test_an_adjustment_cannot_undo_a_payment_or_the_plan_behind_the_register(three_households):
+    """An all-red 调整凭证 of a payment voucher takes household A's 30,921.84 back onto 211 in the books while the
+    register still has A paid, so A could never be paid again; one of the 收益分配 voucher takes A's 211 credit away
+    while the 分红清册 still owes it. Both are refused: a payment is undone by its red reversal (A is unpaid again),
+    the plan by a supplementary plan."""
+    books, plan, ha, hb, hc = three_households
+    posted = distribution.post_plan(plan, date=dt.date(2026, 1, 15), user=books.accountant)
+    pay = distribution.pay_dividends(plan, household_ids=[ha.id], date=dt.date(2026, 1, 20), pay_from="102",
+                                     user=books.accountant)
+    vouchers.review_voucher(pay, user=books.reviewer)
+    vouchers.post_voucher(pay, user=books.accountant)
+    db.session.commit()
+    back = {"date": dt.date(2026, 1, 22), "lines": [
+        {"summary": "调整", "account_code": "211", "debit": D("-30921.84"), "credit": D("0"),
+         "counterparty": "0001 张一"},
+        {"summary": "调整", "account_code": "102", "debit": D("0"), "credit": D("-30921.84")}]}
+    with pytest.raises(InvalidState, match="红字冲销"):
+        vouchers.create_adjustment(pay, back, user=books.accountant)
+    taken = {"date": dt.date(2026, 1, 22), "lines": [
+        {"summary": "调整", "account_code": "3220103", "debit": D("-30921.84"), "credit": D("0")},
+        {"summary": "调整", "account_code": "211", "debit": D("0"), "credit": D("-30921.84"),
+         "counterparty": "0001 张一"}]}
+    with pytest.raises(InvalidState, match="补充分配"):
+        vouchers.create_adjustment(posted, taken, user=books.accountant)
+    status = {s.dividend.household_id: s for s in distribution.dividend_status(plan)}
+    assert (status[ha.id].paid, status[hb.id].unpaid) == (D("30921.84"), D("44305.92"))
+    # nor the red reversal that undid the payment: A is unpaid again in the register, so the books stay so too
+    red = vouchers.reverse_voucher(pay, user=books.accountant, date=dt.date(2026, 1, 23))
+    vouchers.review_voucher(red, user=books.reviewer)
+    vouchers.post_voucher(red, user=books.accountant)
+    db.session.commit()
+    repaid = {"date": dt.date(2026, 1, 24), "lines": [
+        {"summary": "调整", "account_code": "211", "debit": D("30921.84"), "credit": D("0"),
+         "counterparty": "0001 张一"},
+        {"summary": "调整", "account_code": "102", "debit": D("0"), "credit": D("30921.84")}]}
+    with pytest.raises(InvalidState, match="红字冲销"):
+        vouchers.create_adjustment(red, repaid, user=books.accountant)
+    assert distribution.dividend_status(plan)[0].unpaid == D("30921.84")
+
+
+def test_a_red_reversal_of_a_payment_keeps_the_payment_s_lines(three_households):
+    """Paying A and B is one voucher of 75,227.76. Its red reversal undoes the payment of both, so it must undo
+    all of it: edited down to B's line pair (-44,305.92), it would leave A's 30,921.84 paid in the books while
+    the register took both households for unpaid, and A would be paid a second time. The draft's date and
+    summaries may change; its accounts, counterparties and amounts may not."""
+    books, plan, ha, hb, hc = three_households
+    distribution.post_plan(plan, date=dt.date(2026, 1, 15), user=books.accountant)
+    pay = distribution.pay_dividends(plan, household_ids=[ha.id, hb.id], date=dt.date(2026, 1, 20), pay_from="102",
+                                     user=books.accountant)
+    vouchers.review_voucher(pay, user=books.reviewer)
+    vouchers.post_voucher(pay, user=books.accountant)
+    red = vouchers.reverse_voucher(pay, user=books.accountant, date=dt.date(2026, 1, 22))
+    db.session.commit()
+    only_b = {"date": dt.date(2026, 1, 22), "lines": [
+        {"summary": "退回", "account_code": "211", "debit": D("-44305.92"), "credit": D("0"),
+         "counterparty": "0002 李一"},
+        {"summary": "退回", "account_code": "102", "debit": D("0"), "credit": D("-44305.92")}]}
+    with pytest.raises(ValidationFailed, match="红字冲销"):
+        vouchers.update_draft(red, only_b, user=books.accountant)
+    redated = {"date": dt.date(2026, 1, 23), "lines": [
+        {"summary": "银行退回", "account_code": l.account.code, "debit": l.debit, "credit": l.credit,
+         "counterparty": l.counterparty} for l in red.lines]}
+    vouchers.update_draft(red, redated, user=books.accountant)
+    vouchers.review_voucher(red, user=books.reviewer)
+    vouchers.post_voucher(red, user=books.accountant)
+    db.session.commit()
+    assert red.date == dt.date(2026, 1, 23) and red.total_debit == D("-75227.76")  # 30,921.84 + 44,305.92
+    status = {s.dividend.household_id: s for s in distribution.dividend_status(plan)}
+    assert (status[ha.id].unpaid, status[hb.id].unpaid) == (D("30921.84"), D("44305.92"))

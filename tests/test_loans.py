@@ -204,3 +204,147 @@ def test_a_year_without_a_county_policy_runs_on_the_rules_defaults(books):
     loans.review_claim(claim, user=books.auditor, approve=True)
     loans.approve_claim(claim, user=books.county_admin)
     assert loans.run_allocation(saved, user=books.county_admin) == {claim.id: D("12381.67")}
+
+
+def test_a_claim_filed_on_the_defaults_is_not_paid_beyond_the_policy_the_county_sets_later(books):
+    """The first claim saves RULES §9's defaults (100 %, LPR × 1.0): 12,381.67 asked. The county then sets its
+    own 2025 policy, 50 %: the same working gives 3,875.00 + 1,265.83 (2,531.67 ÷ 2 = 1,265.835 → per period
+    600,000 × 3.1 % × 50 % × 49 ÷ 360 = 1,265.83) + 1,050.00 = 6,190.83. The county cannot approve the claim for
+    12,381.67 under that policy; it sends it back and the village refiles within 6,190.83. Once a claim is
+    approved, the parameters it was worked on no longer change."""
+    county = books.county
+    loans.set_lpr(county, dt.date(2024, 12, 20), D("0.031"), user=books.county_admin)
+    loans.set_lpr(county, dt.date(2025, 5, 20), D("0.030"), user=books.county_admin)
+    loan = loans.create_loan(books.org, lender="农商银行", contract_no="NS-2025-010", principal=D("1000000.00"),
+                             annual_rate=D("0.042"), start_date=dt.date(2025, 1, 1), maturity_date=dt.date(2026, 1, 1),
+                             special=True, user=books.accountant)
+    loans.record_loan_event(loan, kind="drawdown", date=dt.date(2025, 1, 1), amount=D("1000000.00"),
+                            user=books.accountant)
+    loans.record_loan_event(loan, kind="repayment", date=dt.date(2025, 4, 1), amount=D("400000.00"),
+                            user=books.accountant)
+    loans.record_loan_event(loan, kind="interest", date=dt.date(2025, 7, 1), amount=D("16000.00"),
+                            period_start=dt.date(2025, 1, 1), period_end=dt.date(2025, 7, 1), evidence="结息单0701",
+                            user=books.accountant)
+    db.session.commit()
+    claim = file(books, loan, claimed="12381.67")
+    policy = loans.set_policy(county, 2025, share=D("0.5"), user=books.county_admin)
+    db.session.commit()
+    loans.review_claim(claim, user=books.auditor, approve=True)
+    db.session.commit()
+    with pytest.raises(ValidationFailed, match="6,190.83"):
+        loans.approve_claim(claim, user=books.county_admin)
+    loans.approve_claim(claim, user=books.county_admin, approve=False, reason="按县定贴息比例50%重新申报")
+    claim = loans.file_claim(books.org, loan, start=dt.date(2025, 1, 1), end=dt.date(2025, 7, 1), claimed=D("6190.83"),
+                             user=books.accountant, claim=claim)
+    loans.review_claim(claim, user=books.auditor, approve=True)
+    loans.approve_claim(claim, user=books.county_admin)
+    db.session.commit()
+    with pytest.raises(InvalidState, match="已有批准的申报"):
+        loans.set_policy(county, 2025, share=D("1"), user=books.county_admin)
+    loans.set_policy(county, 2025, fund=D("6000.00"), share=D("0.5"), user=books.county_admin)  # the fund may change
+    assert loans.run_allocation(policy, user=books.county_admin) == {claim.id: D("6000.00")}
+
+
+def test_the_defaults_saved_with_a_claim_do_not_seal_the_audit_of_an_open_transaction(books):
+    """The first claim of a year saves the defaults inside the request's transaction, after other audited writes
+    (the loan and its interest here). Saving them must not end a savepoint: SQLAlchemy fires after_commit on a
+    savepoint's release, and the audit sealer would then run on a second connection while this one holds the
+    write lock (SQLite: "database is locked"), or seal nothing and drop the mark (PostgreSQL: the transaction's
+    audit rows left unsealed). After the commit every audit row is sealed."""
+    import sqlalchemy as sa
+
+    from coop.models import AuditLog, SubsidyPolicy
+
+    county = books.county
+    loans.set_lpr(county, dt.date(2024, 12, 20), D("0.031"), user=books.county_admin)
+    db.session.commit()
+    loan = loans.create_loan(books.org, lender="农商银行", contract_no="NS-2025-011", principal=D("600000.00"),
+                             annual_rate=D("0.042"), start_date=dt.date(2025, 1, 1), maturity_date=dt.date(2026, 1, 1),
+                             special=True, user=books.accountant)
+    loans.record_loan_event(loan, kind="drawdown", date=dt.date(2025, 1, 1), amount=D("600000.00"),
+                            user=books.accountant)
+    loans.record_loan_event(loan, kind="interest", date=dt.date(2025, 4, 1), amount=D("6300.00"),
+                            period_start=dt.date(2025, 1, 1), period_end=dt.date(2025, 4, 1), evidence="结息单0401",
+                            user=books.accountant)
+    # 600,000 × 3.1 % × 90 ÷ 360 = 4,650.00, below the 6,300.00 paid
+    claim = file(books, loan, claimed="4650.00", end=dt.date(2025, 4, 1))
+    db.session.commit()
+    assert db.session.scalar(sa.select(SubsidyPolicy.share).where(SubsidyPolicy.id == claim.policy_id)) == D("1")
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditLog).where(AuditLog.seq.is_(None))) == 0
+
+
+def test_two_villages_filing_the_first_claims_of_a_year_at_once_share_one_saved_policy(books, backend):
+    """No 2025 policy yet: two villages file at once, each saving RULES §9's defaults with its claim. One row is
+    saved, both claims stand on it (600,000 × 3.1 % × 90 ÷ 360 = 4,650.00 each), nobody gets an error."""
+    import sqlalchemy as sa
+    from flask import current_app
+
+    from coop.models import SubsidyPolicy
+    from coop.services import opening
+
+    loans.set_lpr(books.county, dt.date(2024, 12, 20), D("0.031"), user=books.county_admin)
+    second = orgs.create_organization(books.township, name="西村", books_start_year=2025, cun_she_he_yi=True)
+    users.assign_role(books.accountant, "accountant", second)
+    opening.lock_opening_balances(second, user=books.accountant)
+    made = []
+    for org, no in ((books.org, "NS-A"), (second, "NS-B")):
+        loan = loans.create_loan(org, lender="农商银行", contract_no=no, principal=D("600000.00"),
+                                 annual_rate=D("0.042"), start_date=dt.date(2025, 1, 1),
+                                 maturity_date=dt.date(2026, 1, 1), special=True, user=books.accountant)
+        loans.record_loan_event(loan, kind="drawdown", date=dt.date(2025, 1, 1), amount=D("600000.00"),
+                                user=books.accountant)
+        loans.record_loan_event(loan, kind="interest", date=dt.date(2025, 4, 1), amount=D("6300.00"),
+                                period_start=dt.date(2025, 1, 1), period_end=dt.date(2025, 4, 1), evidence="结息单",
+                                user=books.accountant)
+        made.append((org.id, loan.id))
+    db.session.commit()
+    app, user_id = current_app._get_current_object(), books.accountant.id
+    barrier, errors = threading.Barrier(2), []
+
+    def file_one(org_id, loan_id):
+        with app.app_context():
+            from coop.models import Loan, Organization, User
+
+            try:
+                barrier.wait(timeout=30)
+                loans.file_claim(db.session.get(Organization, org_id), db.session.get(Loan, loan_id),
+                                 start=dt.date(2025, 1, 1), end=dt.date(2025, 4, 1), claimed=D("4650.00"),
+                                 user=db.session.get(User, user_id))
+                db.session.commit()
+            except Exception as exc:  # noqa: BLE001 - reported to the test
+                db.session.rollback()
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=file_one, args=pair) for pair in made]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=90)
+    assert errors == []
+    db.session.expire_all()
+    policies = db.session.scalars(sa.select(SubsidyPolicy.id)).all()
+    claims = db.session.execute(sa.select(SubsidyClaim.policy_id, SubsidyClaim.claimed)).all()
+    assert len(policies) == 1 and sorted(claims) == [(policies[0], D("4650.00"))] * 2
+
+
+def test_the_rule_and_the_fund_stay_within_what_is_already_committed(loan_books):
+    """Fund 10,000.00, first come: the claim of 6,000.00 is committed on approval. Switched to pro-rata, the
+    allocation would split the whole 10,000.00 again over the next claims (6,000 + 8,000 committed > 10,000), and
+    a fund cut to 5,000.00 would sit below the 6,000.00 already committed: both are refused, the rule while any
+    claim is approved or funded, the fund below what is committed (by 1,000.00)."""
+    books, loan, policy = loan_books
+    loans.set_policy(books.county, 2025, fund=D("10000.00"), rule="first_come", user=books.county_admin)
+    claim = file(books, loan, claimed="6000.00")
+    loans.review_claim(claim, user=books.auditor, approve=True)
+    loans.approve_claim(claim, user=books.county_admin)
+    db.session.commit()
+    assert (claim.status, loans.committed_amount(policy)) == ("allocated", D("6000.00"))
+    with pytest.raises(InvalidState, match="已有批准的申报"):
+        loans.set_policy(books.county, 2025, fund=D("10000.00"), rule="pro_rata", user=books.county_admin)
+    with pytest.raises(ValidationFailed, match="少 1,000.00"):
+        loans.set_policy(books.county, 2025, fund=D("5000.00"), rule="first_come", user=books.county_admin)
+    loans.set_policy(books.county, 2025, fund=D("6000.00"), rule="first_come", user=books.county_admin)
+    db.session.commit()
+    assert (policy.fund, policy.rule) == (D("6000.00"), "first_come")

@@ -410,8 +410,8 @@ def test_pages_form_workloads_and_run(app, real_books, auth):
 
 
 def test_a_disposal_and_a_month_s_workload_and_run_at_once_agree(app, real_books):
-    """The tractor has no July workload yet, so a disposal on 20 July is allowed. At once: one thread records 570
-    hours and runs July, another disposes of the tractor. Under the run's lock either the run comes first (3,249.00
+    """The tractor's July is recorded idle (0 hours) so far, so a disposal on 20 July is allowed. At once: one
+    thread records 570 hours and runs July, another disposes of the tractor. Under the run's lock either the run comes first (3,249.00
     charged, and the disposal takes that 累计折旧 out with the card) or the disposal does (nothing accumulated, and
     the record is refused for a disposed card) — never a run charging a card the disposal already cleared."""
     import threading
@@ -424,6 +424,7 @@ def test_a_disposal_and_a_month_s_workload_and_run_at_once_agree(app, real_books
     b = real_books
     roles.set_mapping(b.org, R.OTHER_EXPENSE, b.leaf("515", 2), user=b.accountant)  # the loss; 515 has 明细 here
     tractor = _buy(b)
+    _record(b, tractor, 7, "0")
     db.session.commit()
     org_id, user_id, asset_id = b.org.id, b.accountant.id, tractor.id
 
@@ -464,4 +465,28 @@ def test_a_disposal_and_a_month_s_workload_and_run_at_once_agree(app, real_books
     if runs:  # the run first: the disposal clears exactly what it charged
         assert errors == [] and [r.total for r in runs] == [D("3249.00")] and cleared == D("3249.00")
     else:  # the disposal first: the record is refused, nothing charged
-        assert cleared == 0 and [type(e) for e in errors] == [ValidationFailed] and count(AssetWorkload) == 0
+        assert cleared == 0 and [type(e) for e in errors] == [ValidationFailed]
+        assert db.session.scalars(sa.select(AssetWorkload.quantity)).all() == [D("0.0000")]  # still idle
+
+
+def test_a_workload_card_is_not_disposed_before_its_disposal_month_s_workload_is_recorded(real_books):
+    """当月减少当月照提 by the month's hours: sold on 20 August with August's hours not yet recorded, the tractor
+    would leave the books without the month's charge (it would land in the loss on disposal, and August could
+    never take it: a disposed card records no workload). The disposal asks for the workload first (0 when idle);
+    then 430 hours charge 57,000 × 430 / 10,000 = 2,451.00 and the card leaves at 60,000 − 3,249 − 2,451 = 54,300.00,
+    sold for that."""
+    b = real_books
+    tractor = _buy(b)
+    _record(b, tractor, 7, "570")
+    _post(b, db.session.get(Voucher, sanzi.depreciate_month(b.org, 2025, 7, b.accountant).voucher_id))
+    db.session.commit()
+    with pytest.raises(ValidationFailed, match="请先登记2025年8月"):
+        sanzi.dispose_asset(tractor, date=dt.date(2025, 8, 20), proceeds=D("54300.00"), user=b.accountant,
+                            bank_account=b.leaf("102", 1))
+    _record(b, tractor, 8, "430")
+    with pytest.raises(ValidationFailed, match="请先计提2025年8月折旧"):
+        sanzi.dispose_asset(tractor, date=dt.date(2025, 8, 20), user=b.accountant)
+    assert sanzi.depreciate_month(b.org, 2025, 8, b.accountant).total == D("2451.00")
+    v = sanzi.dispose_asset(tractor, date=dt.date(2025, 8, 20), proceeds=D("54300.00"), user=b.accountant,
+                            bank_account=b.leaf("102", 1))
+    assert ("152", D("5700.00"), D(0)) in [(l.account.code[:3], l.debit, l.credit) for l in v.lines]  # 3,249 + 2,451

@@ -6,6 +6,7 @@ from dataclasses import replace
 from decimal import Decimal
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from coop.core.errors import Forbidden, InvalidState, NotFound, ValidationFailed
 from coop.core.extensions import db
@@ -190,13 +191,24 @@ def set_policy(county: County, year: int, *, user: User, fund: Decimal = DEFAULT
         errors["rule"] = ["分配方式应为按比例或先到先得"]
     if errors:
         raise ValidationFailed(next(iter(errors.values()))[0], errors)
+    # under the lock approvals and the allocation take, so none runs on the parameters being changed
     policy = db.session.scalar(sa.select(SubsidyPolicy).where(SubsidyPolicy.county_id == county.id,
-                                                              SubsidyPolicy.year == year))
+                                                              SubsidyPolicy.year == year).with_for_update())
     if policy is None:
         policy = SubsidyPolicy(county_id=county.id, year=year)
         db.session.add(policy)
     elif policy.allocated_at:
         raise InvalidState(f"{year}年度贴息资金已分配，不能再修改政策")
+    elif (policy.lpr_multiple, policy.share, policy.org_cap, policy.rule) != (lpr_multiple, share, org_cap, rule) and (
+            db.session.scalar(sa.select(SubsidyClaim.id).where(SubsidyClaim.policy_id == policy.id, SubsidyClaim.status.in_(
+                (ClaimStatus.APPROVED, *COMMITTED))).limit(1))):
+        # an approved claim was worked out and funded on them: changed now, the claims would be funded on other
+        # terms than the rest, or (first come → pro-rata) the fund split again on top of what is committed
+        raise InvalidState(f"{year}年度已有批准的申报，不能再修改LPR倍数、贴息比例、单个组织年度上限和分配方式"
+                           "（资金总额仍可修改）")
+    if policy.id is not None and fund < (committed := committed_amount(policy)):
+        raise ValidationFailed.field("fund", f"资金总额 {format_plain(fund)} 少于已分配的 {format_plain(committed)}，"
+                                             f"少 {format_plain(committed - fund)}")
     policy.fund, policy.lpr_multiple, policy.share, policy.org_cap, policy.rule = fund, lpr_multiple, share, org_cap, rule
     db.session.flush()
     audit.log("subsidy.policy", user=user, target=f"{county.id}/{year}", fund=format_plain(fund), rule=rule)
@@ -230,11 +242,12 @@ def policy_for_year(county_id: int, year: int, *, lock: bool = False, save: bool
     if policy is None:
         if not (save or lock):
             return SubsidyPolicy(county_id=county_id, year=year, **DEFAULT_POLICY)
-        try:
-            with db.session.begin_nested():  # another village's claim may save the same year's defaults at once
-                db.session.add(SubsidyPolicy(county_id=county_id, year=year, **DEFAULT_POLICY))
-        except sa.exc.IntegrityError:
-            pass  # theirs is saved: the same defaults
+        # another village's claim may save the same year's defaults at once: theirs wins, the same defaults. Not a
+        # savepoint: its release fires after_commit, and the audit sealer would run inside this open transaction
+        t = SubsidyPolicy.__table__
+        ins = (postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert)(t)
+        db.session.execute(ins.values(county_id=county_id, year=year, **DEFAULT_POLICY)
+                           .on_conflict_do_nothing(index_elements=[t.c.county_id, t.c.year]))
     if lock:  # serialises approvals and allocation against the fund
         return db.session.scalar(q.with_for_update().execution_options(populate_existing=True))
     return policy if policy is not None else db.session.scalar(q)
@@ -372,15 +385,23 @@ def approve_claim(claim: SubsidyClaim, *, user: User, approve: bool = True, reas
         raise InvalidState("只有乡镇审核通过的申报可以批准")
     if not approve:
         _reject(claim, reason)
-    elif policy.rule == "first_come":
-        issues = check_fund(policy.fund, committed_amount(policy), claim.claimed)
-        if issues:
-            raise ValidationFailed.from_issues(issues)
-        claim.status, claim.allocated = ClaimStatus.ALLOCATED, claim.claimed
     else:
-        if policy.allocated_at:
-            raise InvalidState(f"{policy.year}年度已按比例分配完毕，不能再批准新的申报")
-        claim.status = ClaimStatus.APPROVED
+        # the claim was worked out on the policy when filed; the county may have changed it since (a year filed on
+        # RULES §9's defaults, then set): it is approved only within what the policy now allows
+        calc, _ = compute_claim(db.session.get(Loan, claim.loan_id), claim.period_start, claim.period_end, claim=claim)
+        if claim.claimed > calc.eligible:
+            raise ValidationFailed.field(
+                "claimed", f"申报金额 {format_plain(claim.claimed)} 超过按{policy.year}年度现行贴息政策可贴息金额 "
+                           f"{format_plain(calc.eligible)}（政策在申报后已修改），请退回后由村重新申报")
+        if policy.rule == "first_come":
+            issues = check_fund(policy.fund, committed_amount(policy), claim.claimed)
+            if issues:
+                raise ValidationFailed.from_issues(issues)
+            claim.status, claim.allocated = ClaimStatus.ALLOCATED, claim.claimed
+        else:
+            if policy.allocated_at:
+                raise InvalidState(f"{policy.year}年度已按比例分配完毕，不能再批准新的申报")
+            claim.status = ClaimStatus.APPROVED
     claim.approved_by_id, claim.approved_at = user.id, utcnow()
     db.session.flush()
     audit.log("subsidy.approve", user=user, org=org, target=str(claim.id), approve=approve)

@@ -722,8 +722,13 @@ def dispose_asset(asset: Asset, *, date: dt.date, proceeds: Decimal = ZERO, user
     if date < asset.acquired_date:
         raise ValidationFailed.field("date", "处置日期早于取得日期")
     acc = accumulated(asset)
-    if (asset.category in DEPRECIABLE and depreciation_run(org, date.year, date.month) is None
-            and any(l.asset.id == asset.id and l.charge > 0 for l in _month_lines(org, date.year, date.month))):
+    due = ([l for l in _month_lines(org, date.year, date.month) if l.asset.id == asset.id]
+           if asset.category in DEPRECIABLE and depreciation_run(org, date.year, date.month) is None else [])
+    if any(l.asset.method == "workload" and l.workload is None for l in due):
+        # 工作量法: the month's charge is its hours; once disposed the card records none, so they are asked for now
+        raise ValidationFailed.field("date", f"请先登记{date.year}年{date.month}月 {asset.number} 的实际工作量（未使用填0），"
+                                             f"计提当月折旧后再处置")
+    if any(l.charge > 0 for l in due):
         # 当月减少当月照提: disposed first, the card would leave the month's run and its charge land in 其他支出
         raise ValidationFailed.field("date", f"请先计提{date.year}年{date.month}月折旧（当月减少的资产当月照提），再处置")
     nbv = asset.cost - acc

@@ -23,7 +23,7 @@ from coop.ledger.digest import digest_of, lines_digest
 from coop.ledger.types import Entry, Line
 from coop.ledger.validate import validate_lines
 from coop.core.money import ZERO, from_fen
-from coop.models import Organization, User, Voucher, VoucherLine, VoucherSequence
+from coop.models import DividendPayment, Organization, User, Voucher, VoucherLine, VoucherSequence
 from coop.models.base import transaction_memo, utcnow
 from coop.services import access, audit, periods
 from coop.models.ledger import VoucherStatus, voucher_number
@@ -179,6 +179,13 @@ def _refuse_if_generated(voucher: Voucher, what: str) -> None:
         raise InvalidState(f"这张凭证由{source}生成，不能{what}；请审核，有误时在{source}中更正")
 
 
+def _entries(lines) -> list[tuple]:
+    """(account, debit, credit, counterparty) of each line, to the fen, in a fixed order: lines compared as a whole."""
+    cent = Decimal("0.01")
+    return sorted((code, Decimal(d or 0).quantize(cent), Decimal(c or 0).quantize(cent), (cp or "").strip())
+                  for code, d, c, cp in lines)
+
+
 def update_draft(voucher: Voucher, data: dict, *, user: User) -> Voucher:
     org = db.session.get(Organization, voucher.organization_id)
     access.require(user, access.PREPARE, org)
@@ -188,6 +195,12 @@ def update_draft(voucher: Voucher, data: dict, *, user: User) -> Voucher:
     _refuse_if_generated(voucher, "在这里修改")
     periods.ensure_open(org, voucher.date)
     _check(org, data, voucher.kind)
+    if voucher.kind == "red" and voucher.corrects_id is not None and _entries(
+            (l["account_code"], l.get("debit"), l.get("credit"), l.get("counterparty")) for l in data["lines"]) != _entries(
+            (l.account.code, l.debit, l.credit, l.counterparty) for l in voucher.lines):
+        # a posted red reversal undoes its original whole (a payment reversed pays nobody): it repeats every line
+        raise ValidationFailed.field("lines", "红字冲销凭证须与原凭证的科目、往来单位和金额完全一致，只能修改日期和摘要；"
+                                              "如只需冲销一部分，请删除此凭证，另做调整凭证或红字凭证")
     date: dt.date = data["date"]
     if voucher.number and (date.year, date.month) != (voucher.year, voucher.month):
         raise ValidationFailed.field("date", "已编号的凭证不能改到其他月份")
@@ -427,10 +440,26 @@ def reverse_voucher(voucher: Voucher, *, user: User, date: dt.date) -> Voucher:
     return create_draft(org, data, user=user, kind="red", corrects=voucher)
 
 
-def create_adjustment(voucher: Voucher, data: dict, *, user: User) -> Voucher:
-    """调整凭证 for an amount-only error: one voucher for the difference (red decreases, blue increases)."""
+def check_adjustable(voucher: Voucher) -> None:
+    """Whether a 调整凭证 may correct the voucher (the adjust page asks before showing its form)."""
     if voucher.status != VoucherStatus.POSTED:
         raise InvalidState("只能对已记账的凭证做调整")
+    # the 分红清册 and its payments stand on these vouchers' amounts: an adjustment would move 211 in the books
+    # while the register stays as it was (a household shown paid but owed again, or owed what was never credited)
+    if voucher.kind == "distribution":
+        raise InvalidState("收益分配凭证随分配方案记账，不能做调整凭证（分红清册和发放都以它为准）；如方案有误，"
+                           "请做补充分配或联系乡镇经管站")
+    # a payment, or the red reversal that undid one (adjusting it would pay in the books whom the register has
+    # unpaid again)
+    payment = voucher.corrects_id if voucher.kind == "red" and voucher.corrects_id else voucher.id
+    if db.session.scalar(sa.select(DividendPayment.id).where(DividendPayment.voucher_id == payment).limit(1)):
+        raise InvalidState("分红发放凭证及其红字冲销凭证不能做调整凭证：款项退回时请红字冲销整张发放凭证（这些户重新"
+                           "成为未发放），再重新发放")
+
+
+def create_adjustment(voucher: Voucher, data: dict, *, user: User) -> Voucher:
+    """调整凭证 for an amount-only error: one voucher for the difference (red decreases, blue increases)."""
+    check_adjustable(voucher)
     org = db.session.get(Organization, voucher.organization_id)
     data = retarget_prior_year(org, voucher, data)  # a closed year's 损益 side goes to 32202
     return create_draft(org, data, user=user, kind="adjust", corrects=voucher)

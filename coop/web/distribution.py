@@ -28,6 +28,7 @@ from coop.documents import distribution as distribution_pdf
 from coop.ledger import distribution as core
 from coop.models import DistributionPlan, DividendPayment, HouseholdDividend, Member, Organization, Voucher
 from coop.models.distribution import APPROVAL_STEPS, PlanStatus
+from coop.models.ledger import VoucherStatus
 from coop.schemas.distribution import (METHODS, DistributionApprovalInSchema, DistributionApproveInSchema,
                                        DistributionPolicyInSchema, DistributionPostInSchema,
                                        DistributionScenarioInSchema, DividendPayInSchema)
@@ -389,8 +390,8 @@ def delete_plan(plan_id: int):
 # ---------------------------------------------------------------- one plan
 
 
-def _payment_vouchers(plan: DistributionPlan) -> list[tuple[Voucher, Decimal, int]]:
-    """Each payment voucher of the plan with its total and number of households."""
+def _payment_vouchers(plan: DistributionPlan) -> list[tuple[Voucher, Decimal, int, Voucher | None]]:
+    """Each payment voucher of the plan with its total, number of households and posted red reversal (or None)."""
     rows = db.session.execute(
         sa.select(DividendPayment.voucher_id, DividendPayment.amount)
         .join(HouseholdDividend, HouseholdDividend.id == DividendPayment.dividend_id)
@@ -401,7 +402,10 @@ def _payment_vouchers(plan: DistributionPlan) -> list[tuple[Voucher, Decimal, in
         t[0] += amount
         t[1] += 1
     vouchers = {v.id: v for v in db.session.scalars(sa.select(Voucher).where(Voucher.id.in_(list(totals))))}
-    return [(vouchers[vid], t[0], t[1]) for vid, t in sorted(totals.items())]
+    # a payment undone by a posted red reversal pays nobody: the list says so beside it
+    reds = {r.corrects_id: r for r in db.session.scalars(sa.select(Voucher).where(
+        Voucher.corrects_id.in_(list(totals)), Voucher.kind == "red", Voucher.status == VoucherStatus.POSTED))}
+    return [(vouchers[vid], t[0], t[1], reds.get(vid)) for vid, t in sorted(totals.items())]
 
 
 def _render_plan(org: Organization, plan: DistributionPlan, errors: dict | None = None, status: int = 200):

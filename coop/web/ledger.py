@@ -210,6 +210,7 @@ def voucher_adjust(voucher_id: int):
         return redirect(url_for("ledger.voucher_detail", voucher_id=saved.id))
     if original.status != "posted":
         raise InvalidState(_("只能对已记账的凭证做调整"))
+    voucher_service.check_adjustable(original)  # e.g. a dividend payment: undone by its red reversal instead
     summary = _("调整 %(m)s月%(d)s日 %(no)s 号凭证", m=original.month, d=original.date.day, no=original.display_number)
     values = _blank_values()
     values["word"] = original.word
