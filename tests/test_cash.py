@@ -716,9 +716,6 @@ def test_a_payout_undone_by_its_red_reversal_is_paid_anew_by_a_new_batch(real_bo
     assert sum((l.debit - l.credit for l in paid.lines if l.counterparty == f"{ha.number} 张一"), D(0)) == D("24640.00")
 
 
-@pytest.mark.xfail(strict=True, reason="review6 finding, not fixed: the result file's SHA-256 is unique across all "
-                   "batches (payout_batches.result_sha256 UNIQUE), so a re-issued batch's identical result is refused "
-                   "and the batch stays in flight; needs a decision on how a re-import is recognised (and a migration)")
 def test_the_same_household_paid_again_after_a_reversal_settles_with_the_bank_s_identical_result(real_books):
     """A alone is paid by the bank (24,640.00), the money comes back, the payout voucher is red-reversed, and A
     goes again in a new batch to the same card: the batch file is the same and so is the bank's result file, byte

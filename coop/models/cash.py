@@ -291,7 +291,9 @@ class PayoutBatch(TimestampMixin, db.Model):
     status: Mapped[str] = mapped_column(sa.String(10), nullable=False, default=PayoutStatus.EXPORTED)
     created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"), nullable=False)
     #: SHA-256 of the imported result file (once per file)
-    result_sha256: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    #: the bank's result file as imported. Not unique: a batch re-issued after a red reversal (the same household,
+    #: card and amount) gets a result identical to the first batch's, byte for byte; a batch takes one result
+    result_sha256: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     voucher_id: Mapped[int | None] = mapped_column(sa.ForeignKey("vouchers.id", ondelete="RESTRICT"))
     items: Mapped[list["PayoutItem"]] = relationship(back_populates="batch", order_by="PayoutItem.seq")
 
