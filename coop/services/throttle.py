@@ -59,9 +59,13 @@ def fail(keys: list[str], *, limit: int, window: float, lockout: float, backoff:
     at, since = _utc(now), _utc(now - window)
     until = None
     # what has left the window and holds no back-off any more, of every key (a guesser trying many names or
-    # addresses leaves no rows behind for long)
-    db.session.execute(sa.delete(LoginFailure).where(
-        LoginFailure.at <= since, sa.or_(LoginFailure.locked_until.is_(None), LoginFailure.locked_until <= at)))
+    # addresses leaves no rows behind for long); rows another attempt is clearing at the same moment are its to
+    # clear (SKIP LOCKED: two clearings never wait on each other's rows, so never deadlock)
+    expired = (sa.select(LoginFailure.id)
+               .where(LoginFailure.at <= since,
+                      sa.or_(LoginFailure.locked_until.is_(None), LoginFailure.locked_until <= at))
+               .with_for_update(skip_locked=True))
+    db.session.execute(sa.delete(LoginFailure).where(LoginFailure.id.in_(expired.scalar_subquery())))
     for key in keys:
         failure = LoginFailure(key=key, at=at)
         db.session.add(failure)
