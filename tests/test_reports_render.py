@@ -340,6 +340,19 @@ def test_voucher_pdf(village, app, tmp_path):
     assert "红字" not in flat
 
 
+def test_a_generated_voucher_names_who_acted(village, app, tmp_path):
+    """RULES §3: a system voucher (the year-end carry-over) is printed in the name of the person who acted,
+    never "系统生成" alone — as the voucher page shows it."""
+    from coop.services import closing
+
+    village.close_through(2025, 11)
+    made = closing.carry_over(village.org, 2025, user=village.accountant, today=dt.date(2025, 12, 5))
+    with app.test_request_context():
+        pdf = render_voucher_pdf(village.org, made[0])
+    flat = squeeze(pdf_text(pdf, tmp_path))
+    assert "制单：王会计（系统生成）" in flat and "记账：王会计" in flat
+
+
 def test_red_voucher_pdf(village, app, tmp_path):
     from coop.services import vouchers
 

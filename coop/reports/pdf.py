@@ -45,7 +45,9 @@ def voucher_context(org: Organization, v: Voucher) -> dict:
         poster=v.poster.display_name if v.poster else "",
         cashier=_cashier_name(v.id),  # 出纳 (#22)
         reviewer=v.reviewer.display_name if v.reviewer else "",
-        preparer=v.preparer.display_name if v.preparer else ("系统生成" if generated else ""),
+        # a generated voucher names who acted, never 系统生成 alone (RULES §3); short enough for one line
+        preparer=v.preparer.display_name if v.preparer else (
+            f"{v.reviewer.display_name}（系统生成）" if v.reviewer else ("系统生成" if generated else "")),
     )
     red = v.kind == "red" or total_debit < 0
     return dict(
