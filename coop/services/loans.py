@@ -175,8 +175,8 @@ DEFAULT_POLICY = dict(fund=Decimal("5000000.00"), lpr_multiple=Decimal(1), share
 
 
 def set_policy(county: County, year: int, *, user: User, fund: Decimal = DEFAULT_POLICY["fund"],
-               lpr_multiple: Decimal = Decimal(1), share: Decimal = Decimal(1), org_cap: Decimal | None = None,
-               rule: str = "pro_rata") -> SubsidyPolicy:
+               lpr_multiple: Decimal = DEFAULT_POLICY["lpr_multiple"], share: Decimal = DEFAULT_POLICY["share"],
+               org_cap: Decimal | None = DEFAULT_POLICY["org_cap"], rule: str = DEFAULT_POLICY["rule"]) -> SubsidyPolicy:
     _require_county_admin(user, county.id)
     errors: dict = {}
     if fund < 0:
