@@ -99,10 +99,15 @@ def lookup_gate(user) -> None:
     """The rate limit on look-ups of a full 身份证号 (township and county, web and API): each says whether the number
     is registered anywhere, in other counties too, so an account must not test numbers by the thousand (RULES §13;
     the roster checks' reason too)."""
+    _per_hour(f"lookup:{user.id}", "REGISTRATION_LOOKUPS_PER_HOUR", 60, "查找过于频繁")
+
+
+def _per_hour(key: str, setting: str, default: int, what: str) -> None:
+    """At most `setting` (default `default`) events an hour per key; past it a 429 saying when to try again."""
     wait = current_app.extensions["coop_rate_limit"].hit(
-        f"lookup:{user.id}", limit=int(current_app.config.get("REGISTRATION_LOOKUPS_PER_HOUR", 60)), window=3600)
+        key, limit=int(current_app.config.get(setting, default)), window=3600)
     if wait is not None:
-        raise TooManyRequests(f"查找过于频繁，请约 {max(1, math.ceil(wait / 60))} 分钟后再试")
+        raise TooManyRequests(f"{what}，请约 {max(1, math.ceil(wait / 60))} 分钟后再试")
 
 
 def roster_gate(user, rows: int) -> None:
@@ -112,7 +117,4 @@ def roster_gate(user, rows: int) -> None:
     max_rows = int(cfg.get("ROSTER_MAX_ROWS", 3000))
     if rows > max_rows:
         raise ValidationFailed.field("file", f"名册每次最多 {max_rows} 行，本文件有 {rows} 行，请分批上传")
-    wait = current_app.extensions["coop_rate_limit"].hit(
-        f"roster:{user.id}", limit=int(cfg.get("ROSTER_UPLOADS_PER_HOUR", 20)), window=3600)
-    if wait is not None:
-        raise TooManyRequests(f"名册检查过于频繁，请约 {max(1, math.ceil(wait / 60))} 分钟后再试")
+    _per_hour(f"roster:{user.id}", "ROSTER_UPLOADS_PER_HOUR", 20, "名册检查过于频繁")
