@@ -260,9 +260,13 @@ class PageDoor:
     def __init__(self, app: Flask, wsgi_app):
         self.app, self.wsgi_app = app, wsgi_app
         self._signing = (None, None)  # (the keys, the session interface's serializer for them): one read, atomic
+        #: paths a page was ever kept under (a few per organization): any other GET — most pages, static files —
+        #: goes straight to Flask without its session cookie verified twice
+        self._paths: set[str] = set()
 
     def __call__(self, environ, start_response):
-        if environ.get("REQUEST_METHOD") == "GET" and environ.get("HTTP_COOKIE"):
+        if (environ.get("REQUEST_METHOD") == "GET" and environ.get("HTTP_COOKIE")
+                and environ.get("PATH_INFO", "") in self._paths):
             try:
                 answer = self._answer(environ)
             except Exception:  # never worse than the usual way
@@ -284,6 +288,7 @@ class PageDoor:
             key, page = keep
             headers = tuple((k, v) for k, v in seen[1] if k.lower() not in _NOT_REPEATED)
             stored.put(key, page._replace(headers=headers), config=self.app.config)
+            self._paths.add(key[1])
         return answer
 
     def _session(self, environ) -> dict | None:
